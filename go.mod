@@ -1,0 +1,16 @@
+module github.com/draftroom/draftroom
+
+go 1.26.8
+
+require (
+	github.com/gorilla/websocket v1.5.3
+	github.com/redis/go-redis/v9 v9.23.0
+	github.com/sergi/go-diff v1.4.0
+	go.etcd.io/bbolt v1.5.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+)
