@@ -1,0 +1,201 @@
+// Package auth issues and checks the credentials delegations sign in with.
+//
+// A token is a random secret (256 bits from crypto/rand) shown once, when it
+// is issued. The store keeps only its SHA-256 hash (storage.Token.Hash), so a
+// leaked database does not leak credentials. A secret is looked up by its
+// hash, then the stored hash is compared again in constant time; the lookup
+// itself reveals nothing useful about a secret because finding a secret for a
+// given hash is infeasible.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Errors a caller tells apart with errors.Is.
+var (
+	// ErrInvalid: the secret is malformed or matches no token.
+	ErrInvalid = errors.New("auth: invalid token")
+	// ErrRevoked: the token was revoked.
+	ErrRevoked = errors.New("auth: token revoked")
+	// ErrExpired: the token's expiry has passed.
+	ErrExpired = errors.New("auth: token expired")
+	// ErrBadRequest: an issue request is incomplete or out of range.
+	ErrBadRequest = errors.New("auth: bad request")
+)
+
+// secretPrefix marks draftroom secrets so that they are recognisable in logs
+// and secret scanners.
+const secretPrefix = "drt_"
+
+// Store is what auth needs from storage.
+type Store interface {
+	PutToken(ctx context.Context, t storage.Token) error
+	Token(ctx context.Context, id string) (storage.Token, error)
+	TokenByHash(ctx context.Context, hash string) (storage.Token, error)
+	Tokens(ctx context.Context) ([]storage.Token, error)
+	RevokeToken(ctx context.Context, id string, at int64) error
+}
+
+// Request describes a token to issue.
+type Request struct {
+	Delegation string
+	Name       string
+	Role       string
+	Drafts     []string      // glob patterns (path.Match); empty: every draft
+	TTL        time.Duration // 0: never expires
+	IssuedBy   string        // the issuer's token id, or "cli"
+}
+
+var (
+	delegationRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+)
+
+// ValidDelegation reports whether s is an acceptable delegation code (1–32 of
+// A-Z a-z 0-9 _ -; "CAN", "EU", "G77").
+func ValidDelegation(s string) bool { return delegationRe.MatchString(s) }
+
+// ValidName reports whether s is an acceptable person's name: 1–100 code
+// points, no control characters.
+func ValidName(s string) bool {
+	n := 0
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+		n++
+	}
+	return n >= 1 && n <= 100 && strings.TrimSpace(s) != ""
+}
+
+// ValidRole reports whether s is one of the three roles.
+func ValidRole(s string) bool {
+	return s == storage.RoleFacilitator || s == storage.RoleDrafter || s == storage.RoleReviewer
+}
+
+// Check validates a request; the error wraps ErrBadRequest and says what is
+// wrong.
+func (r Request) Check() error {
+	switch {
+	case !ValidDelegation(r.Delegation):
+		return fmt.Errorf("%w: delegation must be 1-32 of A-Z a-z 0-9 _ -", ErrBadRequest)
+	case !ValidName(r.Name):
+		return fmt.Errorf("%w: name must be 1-100 characters without control characters", ErrBadRequest)
+	case !ValidRole(r.Role):
+		return fmt.Errorf("%w: role must be facilitator, drafter or reviewer", ErrBadRequest)
+	case r.TTL < 0:
+		return fmt.Errorf("%w: expiry must be positive", ErrBadRequest)
+	}
+	for _, p := range r.Drafts {
+		if _, err := path.Match(p, ""); err != nil || p == "" {
+			return fmt.Errorf("%w: draft pattern %q is not a valid glob", ErrBadRequest, p)
+		}
+	}
+	return nil
+}
+
+// Issue creates a token and returns its secret, which is not stored and
+// cannot be shown again.
+func Issue(ctx context.Context, st Store, r Request, now time.Time) (secret string, tok storage.Token, err error) {
+	if err := r.Check(); err != nil {
+		return "", storage.Token{}, err
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", storage.Token{}, fmt.Errorf("auth: random: %w", err)
+	}
+	var id [8]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return "", storage.Token{}, fmt.Errorf("auth: random: %w", err)
+	}
+	secret = secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
+	tok = storage.Token{
+		ID:         hex.EncodeToString(id[:]),
+		Hash:       Hash(secret),
+		Delegation: r.Delegation,
+		Name:       r.Name,
+		Role:       r.Role,
+		Drafts:     append([]string(nil), r.Drafts...),
+		Created:    now.UnixMilli(),
+		IssuedBy:   r.IssuedBy,
+	}
+	if r.TTL > 0 {
+		tok.Expires = now.Add(r.TTL).UnixMilli()
+	}
+	if err := st.PutToken(ctx, tok); err != nil {
+		return "", storage.Token{}, fmt.Errorf("auth: issue: %w", err)
+	}
+	return secret, tok, nil
+}
+
+// Hash is the stored form of a secret: hex SHA-256.
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Verify returns the token a secret belongs to, if it is valid now. Errors
+// wrap ErrInvalid, ErrRevoked or ErrExpired; store failures are returned
+// wrapped as they are.
+func Verify(ctx context.Context, st Store, secret string, now time.Time) (storage.Token, error) {
+	if !strings.HasPrefix(secret, secretPrefix) || len(secret) > 128 {
+		return storage.Token{}, ErrInvalid
+	}
+	h := Hash(secret)
+	tok, err := st.TokenByHash(ctx, h)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Token{}, ErrInvalid
+	}
+	if err != nil {
+		return storage.Token{}, fmt.Errorf("auth: verify: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(h)) != 1 {
+		return storage.Token{}, ErrInvalid
+	}
+	return tok, Valid(tok, now)
+}
+
+// Valid reports whether a token may be used at now: nil, or an error wrapping
+// ErrRevoked or ErrExpired.
+func Valid(tok storage.Token, now time.Time) error {
+	if tok.Revoked != 0 {
+		return ErrRevoked
+	}
+	if tok.Expires != 0 && now.UnixMilli() >= tok.Expires {
+		return ErrExpired
+	}
+	return nil
+}
+
+// MayAccess reports whether a token limited to patterns may access draft id.
+// No patterns means every draft.
+func MayAccess(patterns []string, id string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, id); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Principal is the dedupe and identity scope of a token (see docs/DESIGN.md).
+func Principal(tok storage.Token) string { return "tok:" + tok.ID }
+
+// OpenPrincipal is the identity scope of an open-mode sign-in.
+func OpenPrincipal(delegation, name string) string { return "open:" + delegation + "/" + name }
