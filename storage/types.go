@@ -33,6 +33,16 @@ var (
 	ErrUnavailable = errors.New("storage: unavailable")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("storage: closed")
+	// ErrInvalid: the request is malformed for any store (a Commit without
+	// ops or whose revisions, snapshots or records fall outside the run it
+	// commits, a label or snapshot beyond the head, Ops from < 1, an empty
+	// id). Nothing was written; retrying the same request cannot succeed.
+	ErrInvalid = errors.New("storage: invalid request")
+	// ErrDuplicate: a Commit carried an op whose (Principal, Client, Seq)
+	// is already committed on that draft (or twice in the same Commit).
+	// Nothing was written; the caller looks the submission up with SeqRev
+	// and acknowledges that revision instead of applying it twice.
+	ErrDuplicate = errors.New("storage: duplicate submission")
 )
 
 // Author is who did something, as the protocol's "by" shows it. It always
