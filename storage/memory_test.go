@@ -1,0 +1,12 @@
+package storage_test
+
+import (
+	"testing"
+
+	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/storage/storagetest"
+)
+
+func TestMemory(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storagetest.Store { return storage.NewMemory() })
+}
