@@ -1,0 +1,405 @@
+package history
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+var (
+	ana = storage.Author{Delegation: "CAN", Name: "Ana"}
+	ben = storage.Author{Delegation: "USA", Name: "Ben"}
+	chi = storage.Author{Delegation: "CHN", Name: "Chi"}
+)
+
+// naiveAuthorship is the model: one (rev, author) per code point.
+type naiveAuthorship struct {
+	revs    []int
+	authors []storage.Author
+}
+
+func (m *naiveAuthorship) apply(op ot.Op, rev int, by storage.Author) {
+	pos := 0
+	for _, c := range op {
+		switch {
+		case c.Skip > 0:
+			pos += c.Skip
+		case c.Insert != "":
+			n := utf8.RuneCountInString(c.Insert)
+			for i := 0; i < n; i++ {
+				m.revs = slices.Insert(m.revs, pos+i, rev)
+				m.authors = slices.Insert(m.authors, pos+i, by)
+			}
+			pos += n
+		case c.Delete > 0:
+			m.revs = slices.Delete(m.revs, pos, pos+c.Delete)
+			m.authors = slices.Delete(m.authors, pos, pos+c.Delete)
+		}
+	}
+}
+
+func (m *naiveAuthorship) spans() []Span {
+	spans := []Span{}
+	for i, rev := range m.revs {
+		by := m.authors[i]
+		if k := len(spans) - 1; k >= 0 && spans[k].Rev == rev && spans[k].Delegation == by.Delegation && spans[k].Name == by.Name {
+			spans[k].End++
+			continue
+		}
+		spans = append(spans, Span{Start: i, End: i + 1, Rev: rev, Delegation: by.Delegation, Name: by.Name})
+	}
+	return spans
+}
+
+// insertAt returns the op inserting s at pos.
+func insertAt(pos int, s string) ot.Op {
+	if pos == 0 {
+		return ot.Op{{Insert: s}}
+	}
+	return ot.Op{{Skip: pos}, {Insert: s}}
+}
+
+// checkTiling fails unless spans tile [0, n) with no two equal neighbours.
+func checkTiling(t testing.TB, spans []Span, n int) {
+	t.Helper()
+	pos := 0
+	for i, s := range spans {
+		if s.Start != pos || s.End <= s.Start {
+			t.Fatalf("span %d = %+v, want start %d and a positive length", i, s, pos)
+		}
+		if i > 0 && spans[i-1].Rev == s.Rev && spans[i-1].Delegation == s.Delegation && spans[i-1].Name == s.Name {
+			t.Fatalf("spans %d and %d have the same writer: %+v %+v", i-1, i, spans[i-1], s)
+		}
+		pos = s.End
+	}
+	if pos != n {
+		t.Fatalf("spans end at %d, text length %d", pos, n)
+	}
+}
+
+// textOf returns the code points [s.Start, s.End) of text.
+func textOf(text string, s Span) string {
+	r := []rune(text)
+	return string(r[s.Start:s.End])
+}
+
+func TestAuthorshipKnownAuthors(t *testing.T) {
+	initial := "The Parties shall cooperate."
+	doc := newGapText(initial)
+	a := New(utf8.RuneCountInString(initial))
+	steps := []struct {
+		op  ot.Op
+		by  storage.Author
+		rev int
+	}{
+		// "The Parties shall cooperate." -> "The Parties shall fully cooperate."
+		{ot.Op{{Skip: 18}, {Insert: "fully "}}, ana, 1},
+		// Ben replaces "shall" with "may 🙂" (an astral emoji counts as one).
+		{ot.Op{{Skip: 12}, {Delete: 5}, {Insert: "may 🙂"}}, ben, 2},
+		// Chi deletes across the boundary of Ana's and Ben's text and the
+		// initial text: "🙂 fully co" -> "" then types "[x]".
+		{ot.Op{{Skip: 16}, {Delete: 10}, {Insert: "[x]"}}, chi, 3},
+	}
+	for _, s := range steps {
+		if err := a.Apply(s.op, s.rev, s.by); err != nil {
+			t.Fatalf("rev %d: %v", s.rev, err)
+		}
+		doc.apply(s.op)
+	}
+	text := doc.String()
+	if want := "The Parties may [x]operate."; text != want {
+		t.Fatalf("test text = %q, want %q", text, want)
+	}
+	spans := a.Spans()
+	checkTiling(t, spans, a.Len())
+	type got struct {
+		Text, Delegation string
+		Rev              int
+	}
+	var gotSpans []got
+	for _, s := range spans {
+		gotSpans = append(gotSpans, got{textOf(text, s), s.Delegation, s.Rev})
+	}
+	want := []got{
+		{"The Parties ", "", 0},
+		{"may ", "USA", 2},
+		{"[x]", "CHN", 3},
+		{"operate.", "", 0},
+	}
+	if !reflect.DeepEqual(gotSpans, want) {
+		t.Fatalf("spans:\n got %+v\nwant %+v", gotSpans, want)
+	}
+}
+
+func TestAuthorshipTypingMergesRuns(t *testing.T) {
+	a := New(0)
+	// Ana types "hello" one key per op, each op its own revision: five
+	// spans; Ben's one op that pastes text is one span.
+	for i, ch := range "hello" {
+		if err := a.Apply(insertAt(i, string(ch)), i+1, ana); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Apply(ot.Op{{Skip: 2}, {Insert: "XYZ"}}, 6, ben); err != nil {
+		t.Fatal(err)
+	}
+	spans := a.Spans()
+	checkTiling(t, spans, 8)
+	if len(spans) != 6 {
+		t.Fatalf("got %d spans %+v, want 6 (h, e, XYZ, l, l, o)", len(spans), spans)
+	}
+	if s := spans[2]; s.Start != 2 || s.End != 5 || s.Rev != 6 || s.Name != "Ben" {
+		t.Fatalf("span 2 = %+v, want Ben's rev 6 at [2,5)", s)
+	}
+	// The same revision inserting twice next to itself stays one span.
+	b := New(0)
+	if err := b.Apply(ot.Op{{Insert: "ab"}, {Insert: "cd"}}, 1, ana); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Spans(); len(got) != 1 || got[0].End != 4 {
+		t.Fatalf("spans = %+v, want one [0,4)", got)
+	}
+}
+
+func TestAuthorshipApplyErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		op   ot.Op
+		want error
+	}{
+		{"skip past end", ot.Op{{Skip: 11}}, ErrOpPastEnd},
+		{"delete past end", ot.Op{{Skip: 8}, {Delete: 3}}, ErrOpPastEnd},
+		{"insert then delete past end", ot.Op{{Insert: "x"}, {Delete: 11}}, ErrOpPastEnd},
+		{"empty component", ot.Op{{}}, ErrBadOp},
+		{"two kinds", ot.Op{{Skip: 1, Insert: "x"}}, ErrBadOp},
+		{"negative skip", ot.Op{{Skip: -1}}, ErrBadOp},
+		{"negative delete", ot.Op{{Delete: -2}}, ErrBadOp},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := New(10)
+			before := a.Spans()
+			err := a.Apply(tt.op, 1, ana)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Apply(%v) = %v, want %v", tt.op, err, tt.want)
+			}
+			if after := a.Spans(); !reflect.DeepEqual(before, after) || a.Len() != 10 {
+				t.Fatalf("a failed Apply changed the state: %+v -> %+v", before, after)
+			}
+		})
+	}
+	// An op that exactly covers the text, with or without a trailing skip.
+	a := New(10)
+	if err := a.Apply(ot.Op{{Skip: 4}, {Delete: 6}}, 1, ana); err != nil || a.Len() != 4 {
+		t.Fatalf("exact-fit delete: err %v, len %d", err, a.Len())
+	}
+}
+
+// randomOp returns a random op on a text of n code points, with emoji and
+// astral characters among the inserts, and its inserted text length.
+func randomOp(rng *rand.Rand, n int) ot.Op {
+	alphabet := []string{"a", "b", "é", "😭", "𝔸", " ", "\n", "[", "]", "汉"}
+	var op ot.Op
+	pos := 0
+	for parts := 1 + rng.IntN(3); parts > 0; parts-- {
+		if pos < n && rng.IntN(3) == 0 {
+			k := 1 + rng.IntN(n-pos)
+			op = append(op, ot.Component{Skip: k})
+			pos += k
+		}
+		if pos < n && rng.IntN(2) == 0 {
+			k := 1 + rng.IntN(min(n-pos, 1+rng.IntN(40)))
+			op = append(op, ot.Component{Delete: k})
+			pos += k
+		} else {
+			var s string
+			for k := 1 + rng.IntN(1+rng.IntN(20)); k > 0; k-- {
+				s += alphabet[rng.IntN(len(alphabet))]
+			}
+			op = append(op, ot.Component{Insert: s})
+		}
+	}
+	return op
+}
+
+// TestAuthorshipMatchesModel drives Authorship and the per-code-point model
+// with the same random ops, long enough to build a tree of several levels
+// and then delete most of it, checking Spans, Len and a Marshal round trip.
+func TestAuthorshipMatchesModel(t *testing.T) {
+	authors := []storage.Author{ana, ben, chi, {Delegation: "FRA", Name: "Élodie 🇫🇷"}}
+	for seed := uint64(1); seed <= 6; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 7))
+			initial := rng.IntN(50)
+			a := New(initial)
+			m := &naiveAuthorship{revs: make([]int, initial), authors: make([]storage.Author, initial)}
+			steps := 3000
+			if testing.Short() {
+				steps = 500
+			}
+			for rev := 1; rev <= steps; rev++ {
+				op := randomOp(rng, a.Len())
+				// Phases: grow, then mostly delete, then grow again.
+				if rev > steps/2 && rev < steps*3/4 && a.Len() > 0 {
+					k := 1 + rng.IntN(min(a.Len(), 200))
+					at := rng.IntN(a.Len() - k + 1)
+					op = ot.Op{{Skip: at}, {Delete: k}}
+					if at == 0 {
+						op = op[1:]
+					}
+				}
+				by := authors[rng.IntN(len(authors))]
+				if err := a.Apply(op, rev, by); err != nil {
+					t.Fatalf("rev %d: Apply(%v) on len %d: %v", rev, op, a.Len(), err)
+				}
+				m.apply(op, rev, by)
+				if a.Len() != len(m.revs) {
+					t.Fatalf("rev %d: Len %d, model %d", rev, a.Len(), len(m.revs))
+				}
+				if rev%97 == 0 || rev == steps {
+					got, want := a.Spans(), m.spans()
+					checkTiling(t, got, a.Len())
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("rev %d: spans differ from the model:\n got %d spans\nwant %d spans", rev, len(got), len(want))
+					}
+					roundTrip(t, a)
+				}
+			}
+		})
+	}
+}
+
+func roundTrip(t testing.TB, a *Authorship) {
+	t.Helper()
+	data, err := a.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Unmarshal(data)
+	if err != nil {
+		t.Fatalf("Unmarshal(Marshal()) = %v", err)
+	}
+	if b.Len() != a.Len() || !reflect.DeepEqual(b.Spans(), a.Spans()) {
+		t.Fatalf("round trip changed the spans")
+	}
+	// The decoded state keeps working: the same op on both gives the same.
+	op := ot.Op{{Insert: "x"}}
+	if err := a.Clone().Apply(op, 1<<30, ben); err != nil {
+		t.Fatal(err)
+	}
+	ac, bc := a.Clone(), b
+	_ = ac.Apply(op, 1<<30, ben)
+	_ = bc.Apply(op, 1<<30, ben)
+	if !reflect.DeepEqual(ac.Spans(), bc.Spans()) {
+		t.Fatalf("decoded state diverges after one more op")
+	}
+}
+
+func TestAuthorshipCloneIsIndependent(t *testing.T) {
+	a := New(5)
+	c := a.Clone()
+	if err := c.Apply(ot.Op{{Skip: 2}, {Insert: "zz"}}, 1, ana); err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 5 || len(a.Spans()) != 1 {
+		t.Fatalf("Apply on a clone changed the original: %+v", a.Spans())
+	}
+	if c.Len() != 7 || len(c.Spans()) != 3 {
+		t.Fatalf("clone spans %+v, want 3", c.Spans())
+	}
+}
+
+func TestUnmarshalCorrupt(t *testing.T) {
+	good, err := New(3).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Unmarshal(good); err != nil {
+		t.Fatalf("Unmarshal(good) = %v", err)
+	}
+	tests := map[string]string{
+		"not json":          `{`,
+		"wrong version":     `{"v":2,"len":0,"authors":[{"delegation":"","name":""}],"runs":""}`,
+		"no authors":        `{"v":1,"len":0,"authors":[],"runs":""}`,
+		"author 0 not zero": `{"v":1,"len":0,"authors":[{"delegation":"X","name":""}],"runs":""}`,
+		"duplicate author":  `{"v":1,"len":0,"authors":[{"delegation":"","name":""},{"delegation":"","name":""}],"runs":""}`,
+		"bad base64":        `{"v":1,"len":0,"authors":[{"delegation":"","name":""}],"runs":"!!"}`,
+		"short runs":        `{"v":1,"len":4,"authors":[{"delegation":"","name":""}],"runs":"AwAA"}`, // one run of 3
+		"long runs":         `{"v":1,"len":2,"authors":[{"delegation":"","name":""}],"runs":"AwAA"}`,
+		"author range":      `{"v":1,"len":3,"authors":[{"delegation":"","name":""}],"runs":"AwAB"}`,
+		"zero length run":   `{"v":1,"len":0,"authors":[{"delegation":"","name":""}],"runs":"AAAA"}`,
+		"negative rev":      `{"v":1,"len":3,"authors":[{"delegation":"","name":""}],"runs":"AwEA"}`,
+		"truncated varint":  `{"v":1,"len":3,"authors":[{"delegation":"","name":""}],"runs":"gA=="}`,
+	}
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Unmarshal([]byte(data)); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("Unmarshal(%s) = %v, want ErrCorrupt", data, err)
+			}
+		})
+	}
+	// The good encoding of a 3-code-point initial text is exactly "AwAA".
+	if _, err := Unmarshal([]byte(`{"v":1,"len":3,"authors":[{"delegation":"","name":""}],"runs":"AwAA"}`)); err != nil {
+		t.Fatalf("hand-written good state: %v", err)
+	}
+}
+
+// TestAuthorshipTrace replays the automerge-paper trace and checks the
+// final state against the model on a prefix and the tiling at the end.
+func TestAuthorshipTrace(t *testing.T) {
+	tr := loadTrace(t, "automerge-paper.json.gz")
+	a := New(utf8.RuneCountInString(tr.start))
+	m := &naiveAuthorship{revs: make([]int, a.Len()), authors: make([]storage.Author, a.Len())}
+	authors := []storage.Author{ana, ben, chi}
+	const modelPrefix = 20000
+	for i, op := range tr.ops {
+		by := authors[(i/1000)%len(authors)]
+		if err := a.Apply(op, i+1, by); err != nil {
+			t.Fatalf("rev %d: %v", i+1, err)
+		}
+		if i < modelPrefix {
+			m.apply(op, i+1, by)
+		}
+		if i+1 == modelPrefix && !reflect.DeepEqual(a.Spans(), m.spans()) {
+			t.Fatalf("spans after %d ops differ from the model", modelPrefix)
+		}
+	}
+	if want := utf8.RuneCountInString(tr.end); a.Len() != want {
+		t.Fatalf("Len after the trace = %d, want %d", a.Len(), want)
+	}
+	checkTiling(t, a.Spans(), a.Len())
+	roundTrip(t, a)
+}
+
+func FuzzAuthorship(f *testing.F) {
+	f.Add(uint64(1), uint16(50), uint8(10))
+	f.Add(uint64(2), uint16(0), uint8(200))
+	f.Add(uint64(99), uint16(1000), uint8(255))
+	f.Fuzz(func(t *testing.T, seed uint64, initial uint16, steps uint8) {
+		rng := rand.New(rand.NewPCG(seed, seed>>7))
+		a := New(int(initial))
+		m := &naiveAuthorship{revs: make([]int, initial), authors: make([]storage.Author, initial)}
+		authors := []storage.Author{ana, ben, chi}
+		for rev := 1; rev <= int(steps)*4; rev++ {
+			op := randomOp(rng, a.Len())
+			by := authors[rng.IntN(len(authors))]
+			if err := a.Apply(op, rev, by); err != nil {
+				t.Fatalf("rev %d: %v", rev, err)
+			}
+			m.apply(op, rev, by)
+		}
+		got := a.Spans()
+		checkTiling(t, got, len(m.revs))
+		if !reflect.DeepEqual(got, m.spans()) {
+			t.Fatalf("spans differ from the model")
+		}
+		roundTrip(t, a)
+	})
+}
