@@ -1,0 +1,831 @@
+package storage
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bolt is the embedded, durable store: one bbolt file. A Commit returns nil
+// only once its transaction is fsync'd, so an acknowledged op survives
+// kill -9 and power loss (bbolt's default sync, never NoSync outside tests).
+//
+// # Group commit
+//
+// Every write (Commit, CreateDraft, PutSnapshot, PutLabel, PutToken,
+// RevokeToken, AppendAudit) is handed to one writer goroutine. The writer
+// takes every request that is waiting, of any draft, applies them in one
+// bbolt transaction and commits it: one fsync for all of them, and no
+// artificial delay, since the next batch gathers while this one syncs. Each
+// request first checks (draft exists, head == base, no duplicate
+// submission, ...) and only then writes, so a request that is refused
+// (ErrConflict, ErrNotFound, ErrExists, ErrDuplicate, ErrInvalid) writes
+// nothing and does not disturb the others in its transaction. If anything
+// else fails (a bbolt error mid-write, a failed commit), the transaction is
+// rolled back and every request in it is retried in a transaction of its
+// own, so one bad request fails alone. Reads use their own read-only
+// transactions and never wait for the writer.
+//
+// # File layout
+//
+//	drafts/                      bucket
+//	  <draft id>/                bucket per draft (Drafts lists them in id order)
+//	    "meta"                   Draft as JSON (Rev, Updated follow commits)
+//	    ops/      rev → op record (compact binary, see oprecord.go)
+//	    snaps/    rev → Snapshot as JSON
+//	    seqs/     len(principal) principal len(client) client seq → rev
+//	    props/    rev idx → Proposal as JSON (idx: place in its Commit)
+//	    decs/     rev idx → Decision as JSON
+//	    labels/   name → Label as JSON
+//	tokens/                      id → Token as JSON
+//	tokenhash/                   hash → token id
+//	audit/                       seq → AuditEntry as JSON (bucket sequence = last seq)
+//
+// rev and seq are 8-byte big-endian so that byte order is numeric order:
+// Ops is a cursor walk from Seek(from), and Snapshot(rev) is Seek(rev) then
+// one step back. idx is 4-byte big-endian. Lengths in seqs keys are
+// uvarints: with them, no principal or client id (whatever bytes it holds)
+// can make two submissions share a key.
+type Bolt struct {
+	db       *bolt.DB
+	path     string
+	maxBatch int
+
+	// mu guards closed and sending on reqs: senders hold it shared, Close
+	// exclusively, so no one sends on the closed channel. Reads also hold
+	// it shared for their whole transaction, so Close waits for them.
+	mu     sync.RWMutex
+	closed bool
+	reqs   chan *writeReq
+	done   chan struct{} // closed when the writer has drained reqs
+
+	// Counters for tests and benchmarks: write transactions committed and
+	// write requests answered.
+	txs, requests atomic.Int64
+}
+
+// BoltOptions tunes a Bolt store. The zero value is right for production.
+type BoltOptions struct {
+	// Timeout is how long OpenBolt waits for the file lock when another
+	// process has the file open. Default 5s.
+	Timeout time.Duration
+	// NoSync skips fsync. For tests and benchmarks only: with it, a crash
+	// loses acknowledged commits.
+	NoSync bool
+	// MaxBatch caps the write requests applied in one transaction, so one
+	// transaction (and the commits waiting on it) stays bounded. Default 1024.
+	MaxBatch int
+}
+
+// writeReq is one write handed to the writer goroutine. fn runs inside the
+// batch's transaction and must return a refusal (rejected reports true)
+// only before it has written anything.
+type writeReq struct {
+	fn  func(tx *bolt.Tx) error
+	err chan error // buffered: the writer never waits for the caller
+}
+
+var (
+	bucketDrafts    = []byte("drafts")
+	bucketTokens    = []byte("tokens")
+	bucketTokenHash = []byte("tokenhash")
+	bucketAudit     = []byte("audit")
+
+	keyMeta     = []byte("meta")
+	bucketOps   = []byte("ops")
+	bucketSnaps = []byte("snaps")
+	bucketSeqs  = []byte("seqs")
+	bucketProps = []byte("props")
+	bucketDecs  = []byte("decs")
+	bucketLabel = []byte("labels")
+)
+
+// OpenBolt opens (creating if needed) the bbolt file at path, creating its
+// directory too, and starts the writer. The caller must Close it.
+func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Second
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: opts.Timeout,
+		NoSync:  opts.NoSync,
+		// The freelist is rebuilt on open instead of written with every
+		// commit: fewer pages per fsync on the hot path.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketDrafts, bucketTokens, bucketTokenHash, bucketAudit} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	b := &Bolt{
+		db:       db,
+		path:     path,
+		maxBatch: opts.MaxBatch,
+		reqs:     make(chan *writeReq, opts.MaxBatch),
+		done:     make(chan struct{}),
+	}
+	go b.writer()
+	return b, nil
+}
+
+// Close waits for every write already handed over to be committed and
+// answered, then closes the file. Later calls on b return ErrClosed; a
+// second Close returns nil.
+func (b *Bolt) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	close(b.reqs)
+	b.mu.Unlock()
+	<-b.done
+	if err := b.db.Close(); err != nil {
+		return fmt.Errorf("storage: close %s: %w", b.path, err)
+	}
+	return nil
+}
+
+// write hands fn to the writer and waits for its outcome. Once handed over
+// it waits even if ctx ends: the caller must learn whether the write is
+// durable, and the wait is one transaction long.
+func (b *Bolt) write(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: %s: %w", what, err)
+	}
+	req := &writeReq{fn: fn, err: make(chan error, 1)}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
+	}
+	b.reqs <- req
+	b.mu.RUnlock()
+	return <-req.err
+}
+
+// view runs fn in a read-only transaction.
+func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: %s: %w", what, err)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
+	}
+	return b.db.View(fn)
+}
+
+// writer is the only goroutine that writes to the file.
+func (b *Bolt) writer() {
+	defer close(b.done)
+	batch := make([]*writeReq, 0, b.maxBatch)
+	for req := range b.reqs {
+		batch = append(batch[:0], req)
+	gather:
+		for len(batch) < b.maxBatch {
+			select {
+			case r, ok := <-b.reqs:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, r)
+			default:
+				break gather
+			}
+		}
+		b.apply(batch)
+	}
+}
+
+// rejected reports whether err is a refusal a write function returns
+// before writing anything, which leaves the transaction usable.
+func rejected(err error) bool {
+	for _, e := range [...]error{ErrConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// errNothingWritten rolls back a transaction in which every request was
+// refused: there is nothing to sync.
+var errNothingWritten = errors.New("storage: nothing written")
+
+// apply runs batch in one transaction and answers every request.
+func (b *Bolt) apply(batch []*writeReq) {
+	results := make([]error, len(batch))
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		wrote := false
+		for i, r := range batch {
+			err := r.fn(tx)
+			if err != nil && !rejected(err) {
+				return err
+			}
+			results[i] = err
+			wrote = wrote || err == nil
+		}
+		if !wrote {
+			return errNothingWritten
+		}
+		return nil
+	})
+	switch {
+	case err == nil:
+		b.txs.Add(1)
+	case errors.Is(err, errNothingWritten):
+	case len(batch) == 1:
+		results[0] = fmt.Errorf("storage: write to %s: %w", b.path, err)
+	default:
+		// Something failed that may have written half a request, or the
+		// commit itself failed: roll everything back and give each request
+		// a transaction of its own, so that only the culprit fails.
+		for _, r := range batch {
+			b.apply([]*writeReq{r})
+		}
+		return
+	}
+	b.requests.Add(int64(len(batch)))
+	for i, r := range batch {
+		r.err <- results[i]
+	}
+}
+
+// Keys.
+
+func revKey(rev int) []byte {
+	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(rev))
+}
+
+func recordKey(rev, idx int) []byte {
+	k := binary.BigEndian.AppendUint64(make([]byte, 0, 12), uint64(rev))
+	return binary.BigEndian.AppendUint32(k, uint32(idx))
+}
+
+func seqKeyBytes(principal, client string, seq uint64) []byte {
+	k := make([]byte, 0, len(principal)+len(client)+12)
+	k = appendString(k, principal)
+	k = appendString(k, client)
+	return binary.BigEndian.AppendUint64(k, seq)
+}
+
+// draftBucket returns the bucket of draft id, or ErrNotFound.
+func draftBucket(tx *bolt.Tx, what, id string) (*bolt.Bucket, error) {
+	var db *bolt.Bucket
+	if id != "" {
+		db = tx.Bucket(bucketDrafts).Bucket([]byte(id))
+	}
+	if db == nil {
+		return nil, fmt.Errorf("storage: %s %s: %w", what, id, ErrNotFound)
+	}
+	return db, nil
+}
+
+func readMeta(db *bolt.Bucket, id string) (Draft, error) {
+	var d Draft
+	if err := json.Unmarshal(db.Get(keyMeta), &d); err != nil {
+		return Draft{}, fmt.Errorf("storage: draft %s: %w: %v", id, errBadRecord, err)
+	}
+	return d, nil
+}
+
+// putJSON stores v as JSON; v is one of our record types, which always
+// marshal.
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// CreateDraft stores a new draft at revision 0 with text as snapshot 0,
+// ignoring d.Rev and d.Updated. ErrExists if the id is taken, ErrInvalid if
+// it is empty.
+func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
+	if d.ID == "" {
+		return fmt.Errorf("storage: create draft: empty id: %w", ErrInvalid)
+	}
+	d.Rev, d.Updated = 0, d.Created
+	meta, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
+	}
+	snap, err := json.Marshal(Snapshot{Rev: 0, Text: text})
+	if err != nil {
+		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
+	}
+	return b.write(ctx, "create draft", func(tx *bolt.Tx) error {
+		drafts := tx.Bucket(bucketDrafts)
+		if drafts.Get([]byte(d.ID)) != nil || drafts.Bucket([]byte(d.ID)) != nil {
+			return fmt.Errorf("storage: create draft %s: %w", d.ID, ErrExists)
+		}
+		db, err := drafts.CreateBucket([]byte(d.ID))
+		if err != nil {
+			return err
+		}
+		if err := db.Put(keyMeta, meta); err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketOps, bucketSnaps, bucketSeqs, bucketProps, bucketDecs, bucketLabel} {
+			if _, err := db.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		return db.Bucket(bucketSnaps).Put(revKey(0), snap)
+	})
+}
+
+// Draft returns a draft's metadata, ErrNotFound if there is none.
+func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
+	var d Draft
+	err := b.view(ctx, "draft", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "draft", id)
+		if err != nil {
+			return err
+		}
+		d, err = readMeta(db, id)
+		return err
+	})
+	return d, err
+}
+
+// Drafts returns every draft's metadata, sorted by id.
+func (b *Bolt) Drafts(ctx context.Context) ([]Draft, error) {
+	out := []Draft{}
+	err := b.view(ctx, "drafts", func(tx *bolt.Tx) error {
+		drafts := tx.Bucket(bucketDrafts)
+		return drafts.ForEachBucket(func(k []byte) error {
+			d, err := readMeta(drafts.Bucket(k), string(k))
+			out = append(out, d)
+			return err
+		})
+	})
+	return out, err
+}
+
+// encodedCommit is a Commit with its records already encoded, so that the
+// writer only checks and puts.
+type encodedCommit struct {
+	ops       [][]byte // record of op base+1+i
+	seqs      [][]byte // seqs key of op base+1+i
+	snaps     map[int][]byte
+	proposals [][2][]byte // key, value
+	decisions [][2][]byte
+	last      Op
+}
+
+// Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
+// refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
+// not base, ErrDuplicate if an op's submission is already committed. It
+// returns nil once all of c is fsync'd; on any error none of it is written.
+func (b *Bolt) Commit(ctx context.Context, id string, base int, c Commit) error {
+	if err := CheckCommit(id, base, c); err != nil {
+		return err
+	}
+	enc := encodedCommit{
+		ops:   make([][]byte, len(c.Ops)),
+		seqs:  make([][]byte, len(c.Ops)),
+		snaps: make(map[int][]byte, len(c.Snapshots)),
+		last:  c.Ops[len(c.Ops)-1],
+	}
+	for i, op := range c.Ops {
+		enc.ops[i] = appendOpRecord(nil, op)
+		enc.seqs[i] = seqKeyBytes(op.Principal, op.Client, op.Seq)
+	}
+	for _, s := range c.Snapshots {
+		data, err := json.Marshal(s)
+		if err != nil {
+			return fmt.Errorf("storage: commit %s@%d: snapshot %d: %w", id, base, s.Rev, err)
+		}
+		enc.snaps[s.Rev] = data
+	}
+	for i, p := range c.Proposals {
+		data, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("storage: commit %s@%d: proposal: %w", id, base, err)
+		}
+		enc.proposals = append(enc.proposals, [2][]byte{recordKey(p.Rev, i), data})
+	}
+	for i, d := range c.Decisions {
+		data, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("storage: commit %s@%d: decision: %w", id, base, err)
+		}
+		enc.decisions = append(enc.decisions, [2][]byte{recordKey(d.Rev, i), data})
+	}
+	return b.write(ctx, "commit", func(tx *bolt.Tx) error {
+		return commitTx(tx, id, base, &enc)
+	})
+}
+
+// commitTx checks enc against the stored draft, then writes it. It returns
+// a refusal only before the first write.
+func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
+	db, err := draftBucket(tx, "commit", id)
+	if err != nil {
+		return err
+	}
+	meta, err := readMeta(db, id)
+	if err != nil {
+		return err
+	}
+	if meta.Rev != base {
+		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, meta.Rev, ErrConflict)
+	}
+	seqs := db.Bucket(bucketSeqs)
+	for i, k := range enc.seqs {
+		if v := seqs.Get(k); v != nil {
+			return fmt.Errorf("storage: commit %s@%d: op %d resubmits rev %d: %w", id, base, base+1+i, binary.BigEndian.Uint64(v), ErrDuplicate)
+		}
+	}
+
+	// Checked; now write. The logs only ever grow at the end, so pages
+	// may be filled completely.
+	ops := db.Bucket(bucketOps)
+	ops.FillPercent = 1
+	for i, rec := range enc.ops {
+		rev := base + 1 + i
+		if err := ops.Put(revKey(rev), rec); err != nil {
+			return err
+		}
+		if err := seqs.Put(enc.seqs[i], revKey(rev)); err != nil {
+			return err
+		}
+	}
+	snaps := db.Bucket(bucketSnaps)
+	snaps.FillPercent = 1
+	for rev, data := range enc.snaps {
+		if err := snaps.Put(revKey(rev), data); err != nil {
+			return err
+		}
+	}
+	for _, kv := range enc.proposals {
+		if err := db.Bucket(bucketProps).Put(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	for _, kv := range enc.decisions {
+		if err := db.Bucket(bucketDecs).Put(kv[0], kv[1]); err != nil {
+			return err
+		}
+	}
+	meta.Rev, meta.Updated = enc.last.Rev, enc.last.TS
+	return putJSON(db, keyMeta, meta)
+}
+
+// Ops returns ops from..to (both included) clipped to the head: none if
+// from is past it. ErrInvalid if from < 1.
+func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
+	if from < 1 {
+		return nil, fmt.Errorf("storage: ops %s from %d: %w", id, from, ErrInvalid)
+	}
+	out := []Op{}
+	err := b.view(ctx, "ops", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "ops", id)
+		if err != nil {
+			return err
+		}
+		if to < from {
+			return nil
+		}
+		c := db.Bucket(bucketOps).Cursor()
+		for k, v := c.Seek(revKey(from)); k != nil; k, v = c.Next() {
+			rev := int(binary.BigEndian.Uint64(k))
+			if rev > to {
+				break
+			}
+			op, err := decodeOpRecord(rev, v)
+			if err != nil {
+				return fmt.Errorf("storage: ops %s@%d: %w", id, rev, err)
+			}
+			out = append(out, op)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Snapshot returns the latest snapshot with Rev <= rev; ErrNotFound if the
+// draft is unknown or rev < 0.
+func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, error) {
+	var s Snapshot
+	err := b.view(ctx, "snapshot", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "snapshot", id)
+		if err != nil {
+			return err
+		}
+		if rev < 0 {
+			return fmt.Errorf("storage: snapshot %s@%d: %w", id, rev, ErrNotFound)
+		}
+		c := db.Bucket(bucketSnaps).Cursor()
+		want := revKey(rev)
+		k, v := c.Seek(want)
+		switch {
+		case k == nil:
+			k, v = c.Last()
+		case int(binary.BigEndian.Uint64(k)) != rev:
+			k, v = c.Prev()
+		}
+		if k == nil {
+			return fmt.Errorf("storage: snapshot %s@%d: %w", id, rev, ErrNotFound)
+		}
+		if err := json.Unmarshal(v, &s); err != nil {
+			return fmt.Errorf("storage: snapshot %s@%d: %w: %v", id, rev, errBadRecord, err)
+		}
+		return nil
+	})
+	return s, err
+}
+
+// PutSnapshot stores s, replacing a snapshot at the same rev. ErrNotFound
+// for an unknown draft, ErrInvalid if s.Rev is negative or past the head.
+func (b *Bolt) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return fmt.Errorf("storage: put snapshot %s@%d: %w", id, s.Rev, err)
+	}
+	return b.write(ctx, "put snapshot", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "put snapshot", id)
+		if err != nil {
+			return err
+		}
+		meta, err := readMeta(db, id)
+		if err != nil {
+			return err
+		}
+		if s.Rev < 0 || s.Rev > meta.Rev {
+			return fmt.Errorf("storage: put snapshot %s@%d (head %d): %w", id, s.Rev, meta.Rev, ErrInvalid)
+		}
+		return db.Bucket(bucketSnaps).Put(revKey(s.Rev), data)
+	})
+}
+
+// SeqRev returns the revision the submission (principal, client, seq) was
+// committed as; ErrNotFound if it was not, or the draft is unknown.
+func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error) {
+	var rev int
+	err := b.view(ctx, "seq", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "seq", id)
+		if err != nil {
+			return err
+		}
+		v := db.Bucket(bucketSeqs).Get(seqKeyBytes(principal, client, seq))
+		if len(v) != 8 {
+			return fmt.Errorf("storage: seq %s %s/%s/%d: %w", id, principal, client, seq, ErrNotFound)
+		}
+		rev = int(binary.BigEndian.Uint64(v))
+		return nil
+	})
+	return rev, err
+}
+
+// records decodes every JSON record in bucket name of draft id, in key
+// order.
+func records[T any](ctx context.Context, b *Bolt, what, id string, name []byte) ([]T, error) {
+	out := []T{}
+	err := b.view(ctx, what, func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, what, id)
+		if err != nil {
+			return err
+		}
+		return db.Bucket(name).ForEach(func(k, v []byte) error {
+			var r T
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("storage: %s %s: %w: %v", what, id, errBadRecord, err)
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Proposals returns the draft's bracket proposals in rev order.
+func (b *Bolt) Proposals(ctx context.Context, id string) ([]Proposal, error) {
+	return records[Proposal](ctx, b, "proposals", id, bucketProps)
+}
+
+// Decisions returns the draft's bracket decisions in rev order.
+func (b *Bolt) Decisions(ctx context.Context, id string) ([]Decision, error) {
+	return records[Decision](ctx, b, "decisions", id, bucketDecs)
+}
+
+// PutLabel names revision l.Rev of draft l.Draft. ErrNotFound for an
+// unknown draft, ErrExists if the draft has a label of that name,
+// ErrInvalid for an empty name or a rev outside 0..head.
+func (b *Bolt) PutLabel(ctx context.Context, l Label) error {
+	if l.Name == "" {
+		return fmt.Errorf("storage: label %s: empty name: %w", l.Draft, ErrInvalid)
+	}
+	data, err := json.Marshal(l)
+	if err != nil {
+		return fmt.Errorf("storage: label %s: %w", l.Draft, err)
+	}
+	return b.write(ctx, "label", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "label", l.Draft)
+		if err != nil {
+			return err
+		}
+		meta, err := readMeta(db, l.Draft)
+		if err != nil {
+			return err
+		}
+		if l.Rev < 0 || l.Rev > meta.Rev {
+			return fmt.Errorf("storage: label %s@%d (head %d): %w", l.Draft, l.Rev, meta.Rev, ErrInvalid)
+		}
+		labels := db.Bucket(bucketLabel)
+		if labels.Get([]byte(l.Name)) != nil {
+			return fmt.Errorf("storage: label %s %q: %w", l.Draft, l.Name, ErrExists)
+		}
+		return labels.Put([]byte(l.Name), data)
+	})
+}
+
+// Labels returns the draft's labels in rev order, labels of one revision
+// by name.
+func (b *Bolt) Labels(ctx context.Context, id string) ([]Label, error) {
+	ls, err := records[Label](ctx, b, "labels", id, bucketLabel)
+	SortLabels(ls)
+	return ls, err
+}
+
+// PutToken stores a new token. ErrExists if its id or its hash is taken,
+// ErrInvalid if the id or hash is empty.
+func (b *Bolt) PutToken(ctx context.Context, t Token) error {
+	if t.ID == "" || t.Hash == "" {
+		return fmt.Errorf("storage: put token %q: empty id or hash: %w", t.ID, ErrInvalid)
+	}
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("storage: put token %s: %w", t.ID, err)
+	}
+	return b.write(ctx, "put token", func(tx *bolt.Tx) error {
+		tokens, hashes := tx.Bucket(bucketTokens), tx.Bucket(bucketTokenHash)
+		if tokens.Get([]byte(t.ID)) != nil {
+			return fmt.Errorf("storage: put token %s: %w", t.ID, ErrExists)
+		}
+		if hashes.Get([]byte(t.Hash)) != nil {
+			return fmt.Errorf("storage: put token %s: hash in use: %w", t.ID, ErrExists)
+		}
+		if err := tokens.Put([]byte(t.ID), data); err != nil {
+			return err
+		}
+		return hashes.Put([]byte(t.Hash), []byte(t.ID))
+	})
+}
+
+func getToken(tx *bolt.Tx, id string) (Token, error) {
+	v := tx.Bucket(bucketTokens).Get([]byte(id))
+	if v == nil {
+		return Token{}, fmt.Errorf("storage: token %s: %w", id, ErrNotFound)
+	}
+	var t Token
+	if err := json.Unmarshal(v, &t); err != nil {
+		return Token{}, fmt.Errorf("storage: token %s: %w: %v", id, errBadRecord, err)
+	}
+	return t, nil
+}
+
+// Token returns the token with that id, ErrNotFound if there is none.
+func (b *Bolt) Token(ctx context.Context, id string) (Token, error) {
+	var t Token
+	err := b.view(ctx, "token", func(tx *bolt.Tx) error {
+		var err error
+		t, err = getToken(tx, id)
+		return err
+	})
+	return t, err
+}
+
+// TokenByHash returns the token whose secret hashes to hash, ErrNotFound
+// if there is none.
+func (b *Bolt) TokenByHash(ctx context.Context, hash string) (Token, error) {
+	var t Token
+	err := b.view(ctx, "token by hash", func(tx *bolt.Tx) error {
+		id := tx.Bucket(bucketTokenHash).Get([]byte(hash))
+		if id == nil {
+			return fmt.Errorf("storage: token by hash: %w", ErrNotFound)
+		}
+		var err error
+		t, err = getToken(tx, string(id))
+		return err
+	})
+	return t, err
+}
+
+// Tokens returns every token, sorted by id.
+func (b *Bolt) Tokens(ctx context.Context) ([]Token, error) {
+	out := []Token{}
+	err := b.view(ctx, "tokens", func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
+			var t Token
+			if err := json.Unmarshal(v, &t); err != nil {
+				return fmt.Errorf("storage: token %s: %w: %v", k, errBadRecord, err)
+			}
+			out = append(out, t)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RevokeToken marks the token revoked at time at (Unix ms). Revoking a
+// revoked token keeps the first time. ErrNotFound if there is no such token.
+func (b *Bolt) RevokeToken(ctx context.Context, id string, at int64) error {
+	return b.write(ctx, "revoke token", func(tx *bolt.Tx) error {
+		t, err := getToken(tx, id)
+		if err != nil {
+			return err
+		}
+		if t.Revoked != 0 {
+			return nil
+		}
+		t.Revoked = at
+		return putJSON(tx.Bucket(bucketTokens), []byte(id), t)
+	})
+}
+
+// AppendAudit appends e to the audit log with the next Seq (1, 2, ...),
+// ignoring e.Seq, and returns the stored entry.
+func (b *Bolt) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+	var stored AuditEntry
+	err := b.write(ctx, "append audit", func(tx *bolt.Tx) error {
+		audit := tx.Bucket(bucketAudit)
+		audit.FillPercent = 1
+		seq, err := audit.NextSequence()
+		if err != nil {
+			return err
+		}
+		stored = e
+		stored.Seq = int64(seq)
+		return putJSON(audit, revKey(int(seq)), stored)
+	})
+	if err != nil {
+		return AuditEntry{}, err
+	}
+	return stored, nil
+}
+
+// Audit returns up to limit entries with Seq > afterSeq in Seq order; all
+// of them if limit <= 0.
+func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error) {
+	out := []AuditEntry{}
+	err := b.view(ctx, "audit", func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAudit).Cursor()
+		for k, v := c.Seek(revKey(int(max(afterSeq, 0) + 1))); k != nil; k, v = c.Next() {
+			if limit > 0 && len(out) == limit {
+				break
+			}
+			var e AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("storage: audit %d: %w: %v", binary.BigEndian.Uint64(k), errBadRecord, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
