@@ -1,0 +1,55 @@
+// HTTP calls to the draftroom API. The token goes in the Authorization
+// header only. In open mode there is no token: the server trusts loopback
+// callers, and the identity chosen at sign-in is sent as X-Draftroom-*
+// headers for servers that use it.
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+  /** missing says the server does not have this endpoint (or the thing). */
+  get missing() { return this.status === 404 || this.status === 405 || this.status === 501; }
+}
+
+export class Api {
+  constructor(cred) { this.cred = cred; }
+
+  headers(extra) {
+    const h = { Accept: 'application/json', ...extra };
+    const c = this.cred;
+    if (c && c.token) h.Authorization = 'Bearer ' + c.token;
+    else if (c) {
+      h['X-Draftroom-Delegation'] = c.delegation;
+      h['X-Draftroom-Name'] = encodeURIComponent(c.name);
+      h['X-Draftroom-Role'] = c.role;
+    }
+    return h;
+  }
+
+  async request(method, path, body) {
+    const init = { method, headers: this.headers(body !== undefined ? { 'Content-Type': 'application/json' } : {}), cache: 'no-store' };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (e) {
+      throw new ApiError(0, 'unavailable', 'The server cannot be reached.');
+    }
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+    if (!res.ok) {
+      const err = data && data.error;
+      throw new ApiError(res.status, err && err.code, (err && err.message) || `${res.status} ${res.statusText}`);
+    }
+    return data;
+  }
+
+  get(path) { return this.request('GET', path); }
+  post(path, body) { return this.request('POST', path, body); }
+  put(path, body) { return this.request('PUT', path, body); }
+
+  docPath(id, rest = '') { return '/api/docs/' + encodeURIComponent(id) + rest; }
+}

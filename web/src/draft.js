@@ -1,0 +1,381 @@
+// The draft page: the live editor wired to the OT client, presence, and the
+// side panels (people, brackets, history). Also the read-only "screen" view
+// for a projector.
+
+import { type } from 'ot-text-unicode';
+import { EditorView } from '@codemirror/view';
+import { OTClient, Gap } from './otclient.js';
+import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf } from './editor.js';
+import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
+import { loadPending, savePending } from './store.js';
+import { h, clear, colourOf, debounce, toast } from './util.js';
+import { bracketPanel } from './panel-brackets.js';
+import { historyPanel } from './panel-history.js';
+
+/**
+ * openDraftView renders draft id into root and returns {destroy}. mode is
+ * "edit" (the working page) or "screen" (read-only, large type, follows a
+ * facilitator's cursor).
+ */
+export function openDraftView(root, ctx, id, mode, { header }) {
+  const { api, conn, me, clientId } = ctx;
+  const screen = mode === 'screen';
+  const canEdit = !screen && me.role !== 'reviewer';
+  const cleanups = [];
+  clear(root);
+
+  const title = h('span.doc-title', id);
+  const revBadge = h('span.rev', { title: 'Revision' }, 'rev —');
+  const pendingBadge = h('span.pending', { hidden: true, title: 'Edits not yet confirmed by the server; they are kept on this device.' });
+  const screenLink = h('a.button.ghost', { href: screen ? '#/d/' + id : '#/d/' + id + '/screen', title: screen ? 'Back to the editor' : 'Projector view: large type, follows the facilitator' }, screen ? 'Exit screen view' : 'Screen view');
+  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge], [screenLink]);
+  cleanups.push(() => bar.dispose && bar.dispose());
+
+  const editorHost = h('div.editor-host');
+  const historyHost = h('div.editor-host.history-host', { hidden: true });
+  const historyBanner = h('div.history-banner', { hidden: true, role: 'status' });
+  const notice = h('div.notice', { hidden: true, role: 'alert' });
+  const editorPane = h('section.editor-pane', { 'aria-label': 'Draft' }, notice, historyBanner, editorHost, historyHost);
+  const sidebar = h('aside.sidebar', { 'aria-label': 'Draft tools' });
+  const layout = h('main.draft-page' + (screen ? '.screen' : ''), { id: 'main' }, editorPane, screen ? null : sidebar);
+  root.append(bar, layout);
+
+  // ---- state ---------------------------------------------------------------
+  let otc = null; // created once we know the base text
+  let loadingFresh = false; // an `open` without rev is outstanding
+  let opened = false;
+  const people = new Map(); // client -> {by, role?, ts}
+  let follow = null; // screen view: client id to follow (null: latest facilitator move)
+  let lastMover = null;
+  const panels = {}; // the side panels, filled in below
+  let screenPeople = null;
+
+  const view = createEditor({
+    parent: editorHost,
+    text: '',
+    readOnly: true,
+    large: screen,
+    onLocal: (tr) => {
+      if (!otc) return;
+      otc.local(changesToOp(tr.changes, tr.startState.doc));
+      updateBadges();
+    },
+    onSelection: () => { if (!screen) sendPresenceSoon(); },
+  });
+  cleanups.push(() => view.destroy());
+
+  function setNotice(text, kind = 'warn') {
+    notice.hidden = !text;
+    notice.className = 'notice ' + kind;
+    notice.textContent = text || '';
+  }
+
+  function updateBadges() {
+    revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
+    const n = otc ? (otc.inflight ? 1 : 0) + (otc.buffer ? 1 : 0) : 0;
+    pendingBadge.hidden = n === 0;
+    pendingBadge.textContent = conn.status === 'online' ? 'saving…' : 'kept on this device';
+    panels.history && panels.history.setHead(otc ? otc.rev : 0);
+  }
+
+  function makeClient(rev, restored) {
+    otc = new OTClient({
+      doc: id,
+      clientId,
+      rev,
+      nextSeq: ctx.nextSeq,
+      inflight: restored ? restored.inflight : null,
+      buffer: restored ? restored.buffer : null,
+      send: (m) => conn.send(m),
+      apply: (op) => {
+        let specs;
+        try {
+          specs = opToChanges(op, view.state.doc);
+        } catch (e) {
+          throw Object.assign(e, { diverged: true });
+        }
+        applyRemote(view, specs);
+      },
+      persist: (state) => savePending(clientId, id, state),
+    });
+    otc.onChange = () => { updateBadges(); bracketsSoon(); };
+    view.setReadOnly(!canEdit);
+    updateBadges();
+  }
+
+  // ---- opening, resuming ------------------------------------------------------
+  async function start() {
+    const saved = canEdit ? loadPending(clientId, id) : null;
+    if (saved && saved.inflight) {
+      // Edits typed before a reload that the server never acknowledged: rebuild
+      // the page's text as text(rev) + inflight + buffer, then resume from rev so
+      // the server either recognises the op (same client and seq) or commits it.
+      try {
+        const base = await api.get(api.docPath(id, '/text?rev=' + saved.rev));
+        let text = type.apply(base.text, saved.inflight.op);
+        if (saved.buffer) text = type.apply(text, saved.buffer);
+        replaceAll(view, text);
+        makeClient(saved.rev, saved);
+        setNotice('');
+        toast('Recovered edits made before the page was reloaded; sending them now.');
+      } catch (e) {
+        console.warn('draftroom: could not restore unsent edits', e);
+        savePending(clientId, id, null);
+        setNotice('Edits from an earlier visit could not be restored: ' + e.message);
+      }
+    }
+    if (conn.status === 'online') openOnServer();
+  }
+
+  function openOnServer() {
+    opened = false;
+    if (otc) {
+      conn.send({ type: 'open', doc: id, rev: otc.rev });
+    } else {
+      loadingFresh = true;
+      conn.send({ type: 'open', doc: id });
+    }
+  }
+
+  function resyncFresh(reason) {
+    // Our text and the server's disagree: start again from a snapshot. Unsent
+    // edits cannot be placed any more; keep them visible in a notice.
+    const lost = otc && otc.pending;
+    if (otc) otc.dropPending();
+    otc = null;
+    view.setReadOnly(true);
+    setNotice(reason + (lost ? ' Your last unsent edit could not be applied and was dropped.' : ''));
+    conn.send({ type: 'close', doc: id });
+    openOnServer();
+  }
+
+  cleanups.push(conn.on('ready', () => { for (const c of [...people.keys()]) dropPerson(c); openOnServer(); }));
+  cleanups.push(conn.on('down', () => { if (otc) otc.disconnected(); opened = false; updateBadges(); }));
+  cleanups.push(conn.onStatus(() => updateBadges()));
+
+  cleanups.push(conn.on('snapshot', (m) => {
+    if (m.doc !== id) return;
+    if (otc && !loadingFresh) return;
+    loadingFresh = false;
+    replaceAll(view, m.text);
+    makeClient(m.rev, null);
+    afterOpen(m);
+  }));
+  cleanups.push(conn.on('opened', (m) => {
+    if (m.doc !== id || !otc) return;
+    afterOpen(m);
+  }));
+
+  function afterOpen(m) {
+    opened = true;
+    setNotice('');
+    for (const p of m.present || []) onPresence({ ...p, doc: id });
+    otc.connected();
+    updateBadges();
+    sendPresenceSoon();
+    bracketsSoon();
+    panels.history && panels.history.setHead(otc.rev);
+  }
+
+  cleanups.push(conn.on('op', (m) => {
+    if (m.doc !== id || !otc) return;
+    try {
+      otc.remoteOp(m);
+    } catch (e) {
+      if (e instanceof Gap) { conn.drop(); return; }
+      console.error(e);
+      resyncFresh('The draft changed in a way this page could not follow; it was reloaded.');
+      return;
+    }
+    if (m.by) touchPerson(m.client, m.by);
+  }));
+  cleanups.push(conn.on('ack', (m) => {
+    if (m.doc !== id || !otc) return;
+    try {
+      otc.ack(m);
+    } catch (e) {
+      if (e instanceof Gap) conn.drop();
+    }
+  }));
+  cleanups.push(conn.on('error', (m) => {
+    if (m.doc !== undefined && m.doc !== id) return;
+    if (m.ref !== undefined) return; // answered to whoever asked
+    if (m.code === 'not_found' && !opened) {
+      setNotice(`There is no draft "${id}".`, 'error');
+      view.setReadOnly(true);
+      return;
+    }
+    if (m.code === 'bad_op' && otc && otc.inflight && m.seq === otc.inflight.seq) {
+      resyncFresh('The server refused an edit: ' + (m.message || 'it did not fit the draft') + '.');
+      return;
+    }
+    if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }
+    if (m.code === 'forbidden') { toast(m.message || 'Not allowed.', 'error'); return; }
+    if (m.code === 'rate_limited') { toast('Slow down: the server is rate-limiting this page.', 'warn'); return; }
+    if (m.message) toast(m.message, 'error');
+  }));
+
+  // ---- presence -------------------------------------------------------------
+  const sendPresenceSoon = debounce(() => {
+    if (!otc || !opened || screen) return;
+    const doc = view.state.doc;
+    const sel = view.state.selection.ranges.map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
+    conn.send({ type: 'presence', doc: id, rev: otc.rev, sel });
+  }, 60);
+
+  const peopleList = h('ul.people', { 'aria-label': 'People in this draft' });
+
+  function labelOf(by) { return by ? `${by.delegation}` : '?'; }
+  function titleOf(by) { return by ? `${by.name || ''} (${by.delegation})` : 'someone'; }
+
+  function onPresence(m) {
+    if (m.doc !== id || m.client === clientId) return;
+    if (m.left) { dropPerson(m.client); return; }
+    touchPerson(m.client, m.by, m.role);
+    if (!m.sel || !otc) return;
+    const doc = view.state.doc;
+    const ranges = m.sel.map(([a, hd]) => ({
+      anchor: cpToPos(doc, otc.toLocal(a, m.rev ?? otc.rev)),
+      head: cpToPos(doc, otc.toLocal(hd, m.rev ?? otc.rev)),
+    }));
+    const colour = colourOf(m.by ? m.by.delegation : m.client);
+    view.dispatch({ effects: setPresence.of({ client: m.client, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
+    lastMover = (m.role === 'facilitator' || isFacilitator(m.client)) ? m.client : (lastMover && isFacilitator(lastMover) ? lastMover : m.client);
+    if (screen) followCursor();
+  }
+  cleanups.push(conn.on('presence', onPresence));
+
+  function isFacilitator(client) { const p = people.get(client); return p && p.role === 'facilitator'; }
+
+  function touchPerson(client, by, role) {
+    if (!client || client === clientId || client === '_draftroom') return;
+    const p = people.get(client) || {};
+    people.set(client, { by: by || p.by, role: role || p.role, ts: Date.now() });
+    renderPeople();
+  }
+
+  function dropPerson(client) {
+    people.delete(client);
+    view.dispatch({ effects: removePresence.of(client) });
+    if (follow === client) follow = null;
+    renderPeople();
+  }
+
+  function renderPeople() {
+    clear(peopleList);
+    peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
+    for (const [client, p] of people) {
+      const by = p.by || {};
+      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || client) } }, by.delegation || '?'), h('span.pname', by.name || client), p.role ? h('span.role', p.role) : null);
+      if (screen) {
+        li.appendChild(h('button.ghost.small', { type: 'button', 'aria-pressed': String(follow === client), on: { click: () => { follow = follow === client ? null : client; renderPeople(); followCursor(); } } }, follow === client ? 'Following' : 'Follow'));
+      }
+      peopleList.appendChild(li);
+    }
+    if (screenPeople) { clear(screenPeople); screenPeople.appendChild(peopleList.cloneNode(true)); }
+  }
+
+  function followCursor() {
+    const target = follow || lastMover;
+    if (!target) return;
+    const pres = presenceOf(view.state).get(target);
+    if (!pres || pres.ranges.length === 0) return;
+    view.dispatch({ effects: EditorView.scrollIntoView(pres.ranges[0].head, { y: 'center' }) });
+  }
+
+  // ---- sidebar -----------------------------------------------------------------
+  if (!screen) {
+    const tabs = [
+      { key: 'people', label: 'People', node: h('div.panel', h('h2.panel-title', 'In this draft'), peopleList) },
+    ];
+    panels.brackets = bracketPanel({ ctx, id, view, getClient: () => otc, canEdit, toast, toLocal });
+    tabs.push({ key: 'brackets', label: 'Brackets', node: panels.brackets.node });
+    panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast });
+    tabs.push({ key: 'history', label: 'History', node: panels.history.node });
+    const tablist = h('div.side-tabs', { role: 'tablist', 'aria-label': 'Panels' });
+    const bodies = h('div.side-bodies');
+    let current = 'brackets';
+    const buttons = {};
+    function select(key) {
+      current = key;
+      for (const t of tabs) {
+        buttons[t.key].setAttribute('aria-selected', String(t.key === key));
+        buttons[t.key].tabIndex = t.key === key ? 0 : -1;
+        t.node.hidden = t.key !== key;
+      }
+      const p = panels[key];
+      if (p && p.shown) p.shown();
+    }
+    tabs.forEach((t, i) => {
+      buttons[t.key] = h('button.side-tab', { type: 'button', role: 'tab', id: 'tab-' + t.key, 'aria-controls': 'panel-' + t.key, title: `${t.label} (Alt+${i + 1})`, on: {
+        click: () => select(t.key),
+        keydown: (ev) => {
+          if (ev.key !== 'ArrowRight' && ev.key !== 'ArrowLeft') return;
+          const j = (tabs.findIndex((x) => x.key === current) + (ev.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length;
+          select(tabs[j].key);
+          buttons[tabs[j].key].focus();
+        },
+      } }, t.label);
+      t.node.id = 'panel-' + t.key;
+      t.node.setAttribute('role', 'tabpanel');
+      t.node.setAttribute('aria-labelledby', 'tab-' + t.key);
+      tablist.appendChild(buttons[t.key]);
+      bodies.appendChild(t.node);
+    });
+    sidebar.append(tablist, bodies);
+    select('brackets');
+    const keys = (ev) => {
+      if (!ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      const n = parseInt(ev.key, 10);
+      if (n >= 1 && n <= tabs.length) { ev.preventDefault(); select(tabs[n - 1].key); buttons[tabs[n - 1].key].focus(); }
+      if (ev.key === 'e' || ev.key === 'E') { ev.preventDefault(); view.focus(); }
+    };
+    window.addEventListener('keydown', keys);
+    cleanups.push(() => window.removeEventListener('keydown', keys));
+  } else {
+    screenPeople = h('div.screen-people', { 'aria-label': 'People in this draft' });
+    editorPane.appendChild(screenPeople);
+    const keys = (ev) => {
+      if (ev.key === 'Escape') location.hash = '#/d/' + id;
+    };
+    window.addEventListener('keydown', keys);
+    cleanups.push(() => window.removeEventListener('keydown', keys));
+  }
+  renderPeople();
+
+  // toLocal maps a code-point span at revision rev to the editor's UTF-16 span.
+  function toLocal(cp, rev) {
+    if (!otc) return 0;
+    return cpToPos(view.state.doc, otc.toLocal(cp, rev));
+  }
+
+  const bracketsSoon = debounce(() => {
+    if (panels.brackets) panels.brackets.refresh();
+  }, 350);
+
+  // The highlighter uses the server's proposers for hover titles.
+  cleanups.push(conn.on('brackets', (m) => {
+    if (m.doc !== id) return;
+    const names = new Map();
+    for (const g of m.groups || []) {
+      for (const a of g.alternatives || g.alts || []) {
+        const by = a.by || a.proposer || a.proposed_by;
+        if (by && typeof a.text === 'string') names.set(a.text.trim(), `${by.name || ''} (${by.delegation || '?'})`);
+      }
+    }
+    view.dispatch({ effects: setProposers.of(names) });
+  }));
+
+  start();
+  if (canEdit) setTimeout(() => view.focus(), 0);
+
+  return {
+    view,
+    get client() { return otc; },
+    destroy() {
+      if (otc) conn.send({ type: 'close', doc: id });
+      for (const fn of cleanups.reverse()) { try { fn(); } catch { /* page is going away */ } }
+      for (const p of Object.values(panels)) if (p && p.destroy) p.destroy();
+    },
+  };
+}

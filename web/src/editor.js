@@ -1,0 +1,212 @@
+// CodeMirror 6 set-up: the live editor, remote cursors, bracket highlighting
+// and authorship colouring.
+
+import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction } from '@codemirror/state';
+import { EditorView, Decoration, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
+import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/commands';
+import { parseBrackets } from './brackets.js';
+import { colourOf } from './util.js';
+
+/** remote marks transactions that carry other people's edits. */
+export const remote = Annotation.define();
+
+// ---- remote cursors and selections -----------------------------------
+
+/** setPresence replaces one client's ranges: {client, label, title, colour, ranges: [{anchor, head}]}. */
+export const setPresence = StateEffect.define();
+/** removePresence removes a client's cursors. */
+export const removePresence = StateEffect.define();
+
+class CaretWidget extends WidgetType {
+  constructor(label, title, colour) { super(); this.label = label; this.title = title; this.colour = colour; }
+  eq(o) { return o.label === this.label && o.colour === this.colour && o.title === this.title; }
+  toDOM() {
+    const caret = document.createElement('span');
+    caret.className = 'cm-rcaret';
+    caret.style.borderColor = this.colour;
+    caret.setAttribute('aria-hidden', 'true');
+    const tag = document.createElement('span');
+    tag.className = 'cm-rtag';
+    tag.style.background = this.colour;
+    tag.textContent = this.label;
+    tag.title = this.title;
+    caret.appendChild(tag);
+    return caret;
+  }
+  ignoreEvent() { return true; }
+}
+
+const presenceField = StateField.define({
+  create: () => new Map(),
+  update(value, tr) {
+    let next = value;
+    if (tr.docChanged && value.size > 0) {
+      next = new Map();
+      for (const [client, p] of value) {
+        next.set(client, { ...p, ranges: p.ranges.map((r) => ({ anchor: tr.changes.mapPos(r.anchor, 1), head: tr.changes.mapPos(r.head, 1) })) });
+      }
+    }
+    for (const e of tr.effects) {
+      if (e.is(setPresence)) {
+        if (next === value) next = new Map(value);
+        const len = tr.newDoc.length;
+        next.set(e.value.client, { ...e.value, ranges: e.value.ranges.map((r) => ({ anchor: Math.min(r.anchor, len), head: Math.min(r.head, len) })) });
+      } else if (e.is(removePresence)) {
+        if (next === value) next = new Map(value);
+        next.delete(e.value);
+      }
+    }
+    return next;
+  },
+  provide: (f) => EditorView.decorations.from(f, (value) => {
+    const ranges = [];
+    for (const p of value.values()) {
+      for (const r of p.ranges) {
+        const from = Math.min(r.anchor, r.head);
+        const to = Math.max(r.anchor, r.head);
+        if (to > from) ranges.push(Decoration.mark({ class: 'cm-rsel', attributes: { style: `background-color: ${p.colour}33`, title: p.title } }).range(from, to));
+        ranges.push(Decoration.widget({ widget: new CaretWidget(p.label, p.title, p.colour), side: 1 }).range(r.head));
+      }
+    }
+    return Decoration.set(ranges, true);
+  }),
+});
+
+/** presenceOf returns the remote cursors the view currently shows. */
+export function presenceOf(state) { return state.field(presenceField, false) || new Map(); }
+
+// ---- brackets ----------------------------------------------------------
+
+/** setProposers gives the bracket highlighter "alternative text -> who proposed it". */
+export const setProposers = StateEffect.define();
+
+const proposersField = StateField.define({
+  create: () => new Map(),
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setProposers)) return e.value;
+    return v;
+  },
+});
+
+function bracketDecorations(state) {
+  const text = state.doc.toString();
+  const { brackets, groups, diagnostics } = parseBrackets(text);
+  const proposers = state.field(proposersField, false) || new Map();
+  const marks = [];
+  for (const b of brackets) {
+    const depth = Math.min(b.depth, 3);
+    marks.push(Decoration.mark({ class: `cm-br cm-br-d${depth}`, attributes: { 'data-group': String(b.group) } }).range(b.from, b.to));
+    const g = groups[b.group];
+    let altIndex = 0;
+    for (const x of g.brackets) { if (x === b) break; altIndex += x.alts.length; }
+    b.alts.forEach((a, k) => {
+      if (a.to <= a.from) return;
+      const altText = text.slice(a.from, a.to);
+      const who = proposers.get(altText.trim());
+      const attrs = { title: who ? `Alternative ${altIndex + k + 1} · proposed by ${who}` : `Alternative ${altIndex + k + 1}` };
+      marks.push(Decoration.mark({ class: `cm-br-alt cm-br-alt${(altIndex + k) % 2}`, attributes: attrs }).range(a.from, a.to));
+    });
+    marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.from, b.from + 1));
+    for (let k = 1; k < b.alts.length; k++) marks.push(Decoration.mark({ class: 'cm-br-punct cm-br-slash' }).range(b.alts[k].from - 1, b.alts[k].from));
+    marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.to - 1, b.to));
+  }
+  for (const d of diagnostics) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
+  return Decoration.set(marks, true);
+}
+
+const bracketField = StateField.define({
+  create: (state) => bracketDecorations(state),
+  update(v, tr) {
+    if (tr.docChanged || tr.effects.some((e) => e.is(setProposers))) return bracketDecorations(tr.state);
+    return v;
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+// ---- authorship (history view) -----------------------------------------
+
+/** setAuthors colours spans [{from, to, delegation, name, rev}] (UTF-16), or clears with []. */
+export const setAuthors = StateEffect.define();
+
+const authorsField = StateField.define({
+  create: () => Decoration.none,
+  update(v, tr) {
+    for (const e of tr.effects) {
+      if (e.is(setAuthors)) {
+        const b = new RangeSetBuilder();
+        for (const s of e.value) {
+          if (s.to <= s.from) continue;
+          const c = colourOf(s.delegation || '?');
+          b.add(s.from, s.to, Decoration.mark({ class: 'cm-author', attributes: { style: `background-color: ${c}2e; border-bottom: 2px solid ${c}`, title: `${s.delegation || '?'} · ${s.name || ''} · rev ${s.rev ?? '?'}` } }));
+        }
+        return b.finish();
+      }
+    }
+    return v.map(tr.changes);
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
+
+// ---- editors -------------------------------------------------------------
+
+const theme = EditorView.theme({
+  '&': { height: '100%' },
+  '.cm-scroller': { fontFamily: 'var(--font-text)', lineHeight: '1.7' },
+  '.cm-content': { padding: '28px 0 120px', caretColor: 'var(--ink)' },
+  '.cm-line': { padding: '0 32px' },
+});
+
+/**
+ * createEditor builds the live editor. onLocal receives every transaction
+ * that is not remote and changes the document; onSelection fires when the
+ * user's selection moves.
+ */
+export function createEditor({ parent, text, readOnly, onLocal, onSelection, large }) {
+  const editable = new Compartment();
+  const view = new EditorView({
+    parent,
+    state: EditorState.create({
+      doc: text,
+      extensions: [
+        EditorState.lineSeparator.of('\n'),
+        highlightSpecialChars(),
+        history(),
+        drawSelection(),
+        EditorView.lineWrapping,
+        keymap.of([
+          { key: 'Mod-z', run: undo, preventDefault: true },
+          { key: 'Mod-Shift-z', run: redo, preventDefault: true },
+          { key: 'Mod-y', run: redo, preventDefault: true },
+          ...historyKeymap,
+          ...defaultKeymap.filter((b) => b.key !== 'Tab' && b.key !== 'Shift-Tab'),
+        ]),
+        placeholder('The draft is empty. Start typing…'),
+        theme,
+        large ? EditorView.theme({ '.cm-scroller': { fontSize: '2.1rem', lineHeight: '1.6' } }) : [],
+        editable.of([EditorState.readOnly.of(!!readOnly), EditorView.editable.of(!readOnly)]),
+        presenceField,
+        proposersField,
+        bracketField,
+        authorsField,
+        EditorView.contentAttributes.of({ 'aria-label': 'Draft text', 'aria-multiline': 'true', spellcheck: 'true', lang: 'und' }),
+        EditorView.updateListener.of((u) => {
+          const isRemote = u.transactions.some((t) => t.annotation(remote));
+          if (u.docChanged && !isRemote && onLocal) for (const tr of u.transactions) if (tr.docChanged) onLocal(tr);
+          if ((u.selectionSet || u.docChanged) && onSelection) onSelection(u);
+        }),
+      ],
+    }),
+  });
+  view.setReadOnly = (ro) => view.dispatch({ effects: editable.reconfigure([EditorState.readOnly.of(ro), EditorView.editable.of(!ro)]) });
+  return view;
+}
+
+/** applyRemote applies change specs made by others: not undoable by us, and our history maps over them. */
+export function applyRemote(view, changes) {
+  view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(false)] });
+}
+
+/** replaceAll sets the whole text (a snapshot or a historical revision) without touching undo history. */
+export function replaceAll(view, text) {
+  view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, annotations: [remote.of(true), Transaction.addToHistory.of(false)] });
+}

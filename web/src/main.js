@@ -1,0 +1,234 @@
+// draftroom web app: sign-in, the draft list, and routing to a draft.
+// Routes live in the hash (#/, #/d/<id>, #/d/<id>/screen) so the server
+// only has to serve index.html; credentials never appear in a URL.
+
+import { Api, ApiError } from './api.js';
+import { Connection } from './conn.js';
+import { loadCredential, saveCredential, clearCredential, claimClientId, seqCounter } from './store.js';
+import { h, clear, fmtTime, toast, colourOf } from './util.js';
+import { openDraftView } from './draft.js';
+
+const app = document.getElementById('app');
+const ctx = { api: null, conn: null, me: null, clientId: null, nextSeq: null, view: null };
+
+async function boot() {
+  ctx.clientId = await claimClientId();
+  ctx.nextSeq = seqCounter(ctx.clientId);
+  const cred = loadCredential();
+  if (!cred) { showSignIn(); return; }
+  try {
+    await connect(cred);
+  } catch (e) {
+    showSignIn(e.message);
+    return;
+  }
+  route();
+}
+
+async function connect(cred) {
+  if (ctx.conn) ctx.conn.stop();
+  ctx.api = new Api(cred);
+  ctx.conn = new Connection(cred, ctx.clientId);
+  ctx.conn.on('denied', (m) => { clearCredential(); showSignIn(m.message || 'Your credential was refused.'); });
+  // The first welcome must come within a few seconds, else the server is
+  // down; the connection keeps retrying, and edits stay local meanwhile.
+  const welcome = await Promise.race([
+    ctx.conn.start(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('The server does not answer. Is draftroom running?')), 10000)),
+  ]);
+  ctx.me = { delegation: welcome.delegation, name: welcome.name, role: welcome.role };
+  return welcome;
+}
+
+window.addEventListener('hashchange', () => { if (ctx.conn && ctx.me) route(); });
+
+function route() {
+  if (ctx.view && ctx.view.destroy) ctx.view.destroy();
+  ctx.view = null;
+  const m = location.hash.match(/^#\/d\/([A-Za-z0-9_.-]{1,128})(\/screen)?$/);
+  if (m) {
+    ctx.view = openDraftView(app, ctx, m[1], m[2] ? 'screen' : 'edit', { header, signOut });
+    return;
+  }
+  showList();
+}
+
+function signOut() {
+  if (ctx.conn) ctx.conn.stop();
+  ctx.conn = null;
+  ctx.me = null;
+  clearCredential();
+  if (ctx.view && ctx.view.destroy) ctx.view.destroy();
+  ctx.view = null;
+  history.replaceState(null, '', '#/');
+  showSignIn();
+}
+
+// ---- shared header ---------------------------------------------------------
+
+/** header builds the top bar; crumbs are extra nodes after the brand. */
+export function header(crumbs = [], extra = []) {
+  const me = ctx.me;
+  const status = h('span.conn', { role: 'status', 'aria-live': 'polite' }, h('span.dot'), h('span.conn-text', 'Connecting…'));
+  const unsub = ctx.conn.onStatus((s) => {
+    status.dataset.state = s;
+    status.querySelector('.conn-text').textContent = { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[s] || s;
+  });
+  const bar = h('header.topbar',
+    h('a.brand', { href: '#/', title: 'All drafts' }, h('span.brand-mark', '['), 'draftroom', h('span.brand-mark', ']')),
+    h('nav.crumbs', { 'aria-label': 'Breadcrumb' }, crumbs),
+    h('div.spacer'),
+    extra,
+    status,
+    h('span.me', { title: `${me.name} (${me.delegation}), ${me.role}` },
+      h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation),
+      h('span.me-name', me.name), h('span.role', me.role)),
+    h('button.ghost', { type: 'button', on: { click: signOut } }, 'Sign out'),
+  );
+  bar.dispose = unsub;
+  return bar;
+}
+
+// ---- sign-in -----------------------------------------------------------------
+
+function showSignIn(error) {
+  clear(app);
+  let mode = 'open';
+  const err = h('p.form-error', { role: 'alert' }, error || '');
+  const token = h('input#token', { type: 'password', autocomplete: 'off', placeholder: 'Paste the token you were given', spellcheck: 'false' });
+  const delegation = h('input#delegation', { type: 'text', maxLength: 16, placeholder: 'e.g. CAN', autocomplete: 'organization', required: true, style: { textTransform: 'uppercase' } });
+  const name = h('input#name', { type: 'text', maxLength: 80, placeholder: 'Your name', autocomplete: 'name' });
+  const role = h('select#role', h('option', { value: 'drafter' }, 'Drafter: edits and proposes'), h('option', { value: 'facilitator' }, 'Facilitator: also resolves brackets'), h('option', { value: 'reviewer' }, 'Reviewer: reads history'));
+  const remember = h('input#remember', { type: 'checkbox' });
+  const tokenFields = h('div.fields', h('label', { for: 'token' }, 'Access token'), token);
+  const openFields = h('div.fields',
+    h('div.row2', h('div', h('label', { for: 'delegation' }, 'Delegation'), delegation), h('div', h('label', { for: 'name' }, 'Name'), name)),
+    h('label', { for: 'role' }, 'Role'), role,
+    h('p.hint', 'Open mode is for trying draftroom on your own machine. A shared server asks for a token.'));
+  const tabOpen = h('button.tab', { type: 'button', role: 'tab', 'aria-selected': 'true', on: { click: () => setMode('open') } }, 'Open mode');
+  const tabToken = h('button.tab', { type: 'button', role: 'tab', 'aria-selected': 'false', on: { click: () => setMode('token') } }, 'Token');
+  const submit = h('button.primary', { type: 'submit' }, 'Enter the room');
+  function setMode(m) {
+    mode = m;
+    tabOpen.setAttribute('aria-selected', String(m === 'open'));
+    tabToken.setAttribute('aria-selected', String(m === 'token'));
+    openFields.hidden = m !== 'open';
+    tokenFields.hidden = m !== 'token';
+    (m === 'open' ? delegation : token).focus();
+  }
+  const form = h('form.signin', { on: { submit: async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    let cred;
+    if (mode === 'token') {
+      if (!token.value.trim()) { err.textContent = 'Paste a token.'; return; }
+      cred = { token: token.value.trim() };
+    } else {
+      const d = delegation.value.trim().toUpperCase();
+      if (!/^[A-Z0-9_-]{1,16}$/.test(d)) { err.textContent = 'A delegation code is letters or digits, like CAN or EU.'; return; }
+      if (!name.value.trim()) { err.textContent = 'Enter your name.'; return; }
+      cred = { delegation: d, name: name.value.trim(), role: role.value };
+    }
+    submit.disabled = true;
+    submit.textContent = 'Connecting…';
+    try {
+      await connect(cred);
+      saveCredential(cred, remember.checked);
+      route();
+    } catch (e) {
+      if (ctx.conn) ctx.conn.stop();
+      err.textContent = e.message || 'Sign-in failed.';
+      submit.disabled = false;
+      submit.textContent = 'Enter the room';
+    }
+  } } },
+    h('div.tabs', { role: 'tablist' }, tabOpen, tabToken),
+    openFields, tokenFields,
+    h('label.check', remember, ' Remember me on this device'),
+    err, submit);
+  tokenFields.hidden = true;
+  app.appendChild(h('main.signin-page',
+    h('div.signin-card',
+      h('div.signin-brand', h('span.brand-mark', '['), 'draftroom', h('span.brand-mark', ']')),
+      h('p.tagline', 'Live drafting for negotiated text.'),
+      form)));
+  delegation.focus();
+}
+
+// ---- draft list ----------------------------------------------------------------
+
+async function showList() {
+  clear(app);
+  const me = ctx.me;
+  const tbody = h('tbody');
+  const table = h('table.drafts', h('caption.sr-only', 'Drafts'),
+    h('thead', h('tr', h('th', { scope: 'col' }, 'Draft'), h('th', { scope: 'col' }, 'Revision'), h('th', { scope: 'col' }, 'Last change'), h('th', { scope: 'col' }, 'Open brackets'))),
+    tbody);
+  const note = h('p.muted');
+  const openId = h('input', { type: 'text', placeholder: 'draft id, e.g. art-17', 'aria-label': 'Draft id', pattern: '[A-Za-z0-9_.-]{1,128}' });
+  const openForm = h('form.inline', { on: { submit: (ev) => { ev.preventDefault(); if (openId.value.trim()) location.hash = '#/d/' + openId.value.trim(); } } },
+    openId, h('button', { type: 'submit' }, 'Open'));
+  const page = h('main.list-page', { id: 'main' },
+    h('div.list-head', h('h1', 'Drafts'), openForm),
+    note, table);
+  const bar = header([h('span', 'All drafts')]);
+  app.append(bar, page);
+  if (me.role === 'facilitator') page.appendChild(createForm());
+
+  let docs;
+  try {
+    docs = (await ctx.api.get('/api/docs')).docs || [];
+  } catch (e) {
+    table.hidden = true;
+    note.textContent = e instanceof ApiError && e.missing ? 'This server does not list drafts. Open one by its id.' : `Could not load the drafts: ${e.message}`;
+    return;
+  }
+  if (docs.length === 0) {
+    table.hidden = true;
+    note.textContent = me.role === 'facilitator' ? 'No drafts yet. Create the first one below.' : 'No drafts yet. A facilitator creates them.';
+    return;
+  }
+  let bracketsAvailable = true;
+  for (const d of docs) {
+    const open = h('td.num', '…');
+    const row = h('tr',
+      h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), h('div.muted.small', d.id)),
+      h('td.num', String(d.rev ?? '')),
+      h('td', { title: d.updated ? new Date(d.updated).toLocaleString() : '' }, fmtTime(d.updated || d.created)),
+      open);
+    tbody.appendChild(row);
+    if (!bracketsAvailable) { open.textContent = '—'; continue; }
+    ctx.api.get(ctx.api.docPath(d.id, '/brackets')).then((b) => {
+      const groups = (b && b.groups) || [];
+      open.textContent = String(groups.filter((g) => !g.parent).length);
+      open.title = `${groups.length} groups, nested ones included`;
+    }).catch((e) => {
+      if (e instanceof ApiError && e.missing) bracketsAvailable = false;
+      open.textContent = '—';
+    });
+  }
+}
+
+function createForm() {
+  const id = h('input#new-id', { type: 'text', required: true, pattern: '[A-Za-z0-9_.-]{1,128}', placeholder: 'art-17' });
+  const title = h('input#new-title', { type: 'text', placeholder: 'Article 17' });
+  const text = h('textarea#new-text', { rows: 4, placeholder: 'Initial text (optional). [Bracketed/alternative] text is tracked.' });
+  const err = h('p.form-error', { role: 'alert' });
+  return h('section.create', h('h2', 'New draft'),
+    h('form', { on: { submit: async (ev) => {
+      ev.preventDefault();
+      err.textContent = '';
+      try {
+        await ctx.api.post('/api/docs', { id: id.value.trim(), title: title.value.trim() || id.value.trim(), text: text.value });
+        toast(`Draft ${id.value.trim()} created.`);
+        location.hash = '#/d/' + id.value.trim();
+      } catch (e) {
+        err.textContent = e.status === 409 ? 'A draft with that id exists already.' : e.message;
+      }
+    } } },
+      h('div.row2', h('div', h('label', { for: 'new-id' }, 'Id'), id), h('div', h('label', { for: 'new-title' }, 'Title'), title)),
+      h('label', { for: 'new-text' }, 'Text'), text, err,
+      h('button.primary', { type: 'submit' }, 'Create draft')));
+}
+
+boot();

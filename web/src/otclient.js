@@ -1,0 +1,183 @@
+// The OT client state machine for one draft: the browser side of the
+// contract in docs/PROTOCOL.md ("A client keeps at most one op per draft in
+// flight and composes later edits behind it").
+//
+// State: rev (the last revision the server confirmed to us), inflight (the
+// op sent and not yet acknowledged, with its seq) and buffer (local edits
+// made since, composed into one op). The local text is always
+// text(rev) + inflight + buffer. Nothing here touches the DOM or the
+// network: the owner passes callbacks, so the machine is unit-tested in Node.
+
+import { type } from 'ot-text-unicode';
+
+/** Gap is thrown when a message skips revisions: the caller resumes from rev. */
+export class Gap extends Error {
+  constructor(want, got) {
+    super(`draftroom: expected revision ${want}, got ${got}`);
+    this.name = 'Gap';
+  }
+}
+
+export function isNoop(op) { return !op || type.normalize(op).length === 0; }
+
+export class OTClient {
+  /**
+   * @param {object} o
+   * @param {string} o.doc draft id
+   * @param {string} o.clientId this page's client id
+   * @param {number} o.rev the revision of the text the page starts from
+   * @param {() => number} o.nextSeq returns a seq larger than any used by clientId
+   * @param {(msg: object) => void} o.send sends a message (only called while online)
+   * @param {(op: any[]) => void} o.apply applies a remote op (code points) to the local text
+   * @param {(state: object|null) => void} [o.persist] stores unacknowledged edits (null: none)
+   * @param {{op: any[], seq: number}|null} [o.inflight] restored from a previous page
+   * @param {any[]|null} [o.buffer] restored from a previous page
+   */
+  constructor(o) {
+    this.doc = o.doc;
+    this.clientId = o.clientId;
+    this.rev = o.rev;
+    this.nextSeq = o.nextSeq;
+    this.send = o.send;
+    this.apply = o.apply;
+    this.persist = o.persist || (() => {});
+    this.onChange = () => {};
+    this.inflight = o.inflight || null;
+    this.buffer = o.buffer || null;
+    this.online = false;
+    this.sent = false; // whether inflight went out on the current connection
+    this.recent = []; // [{rev, op}] of the last committed ops, to map presence that lags behind
+  }
+
+  get pending() { return this.inflight !== null || this.buffer !== null; }
+
+  /** local records an edit the user made on the local text (op in code points). */
+  local(op) {
+    op = type.normalize(op);
+    if (op.length === 0) return;
+    if (this.inflight === null) {
+      this.inflight = { op, seq: this.nextSeq() };
+      this.sent = false;
+    } else {
+      this.buffer = this.buffer === null ? op : type.compose(this.buffer, op);
+    }
+    this.save();
+    this.flush();
+  }
+
+  /** connected is called once the server has caught us up to rev (snapshot or opened). */
+  connected() {
+    this.online = true;
+    this.sent = false;
+    this.flush();
+  }
+
+  disconnected() {
+    this.online = false;
+    this.sent = false;
+  }
+
+  flush() {
+    if (!this.online || this.inflight === null || this.sent) return;
+    this.sent = true;
+    // Resent after a reconnect with the same seq: the server recognises it if
+    // it was committed already and answers with the same ack.
+    this.send({ type: 'op', doc: this.doc, rev: this.rev, seq: this.inflight.seq, op: this.inflight.op });
+  }
+
+  /** remoteOp handles an `op` message. Throws Gap when revisions were skipped. */
+  remoteOp(msg) {
+    if (msg.rev <= this.rev) return; // already have it (duplicate after a resume)
+    if (msg.rev !== this.rev + 1) throw new Gap(this.rev + 1, msg.rev);
+    if (this.inflight !== null && msg.client === this.clientId && msg.seq === this.inflight.seq) {
+      this.acked(msg.rev);
+      return;
+    }
+    let op = msg.op;
+    if (this.inflight !== null) {
+      const mine = type.transform(this.inflight.op, op, 'left');
+      op = type.transform(op, this.inflight.op, 'right');
+      this.inflight.op = mine;
+    }
+    if (this.buffer !== null) {
+      const mine = type.transform(this.buffer, op, 'left');
+      op = type.transform(op, this.buffer, 'right');
+      this.buffer = mine;
+    }
+    this.rev = msg.rev;
+    this.remember(msg.rev, msg.op);
+    if (this.pending) this.save();
+    this.apply(op);
+    this.onChange();
+  }
+
+  /** ack handles an `ack` message. Acks for other seqs (resends) are ignored. */
+  ack(msg) {
+    if (this.inflight === null || msg.seq !== this.inflight.seq) return;
+    if (msg.rev !== this.rev + 1) throw new Gap(this.rev + 1, msg.rev);
+    this.acked(msg.rev);
+  }
+
+  acked(rev) {
+    this.rev = rev;
+    this.remember(rev, this.inflight.op);
+    this.inflight = null;
+    this.sent = false;
+    if (this.buffer !== null) {
+      this.inflight = { op: this.buffer, seq: this.nextSeq() };
+      this.buffer = null;
+    }
+    this.save();
+    this.flush();
+    this.onChange();
+  }
+
+  /** dropPending forgets unacknowledged edits (after the server refused them). */
+  dropPending() {
+    this.inflight = null;
+    this.buffer = null;
+    this.sent = false;
+    this.save();
+    this.onChange();
+  }
+
+  remember(rev, op) {
+    this.recent.push({ rev, op });
+    if (this.recent.length > 500) this.recent.splice(0, this.recent.length - 500);
+  }
+
+  /**
+   * toLocal maps a code-point position at revision rev (for example a remote
+   * cursor) to the local text: through the committed ops we have after rev,
+   * then through our own pending edits.
+   */
+  toLocal(pos, rev) {
+    for (const r of this.recent) if (r.rev > rev) pos = type.transformPosition(pos, r.op);
+    if (this.inflight !== null) pos = type.transformPosition(pos, this.inflight.op);
+    if (this.buffer !== null) pos = type.transformPosition(pos, this.buffer);
+    return pos;
+  }
+
+  /**
+   * toServer maps a code-point position in the local text back to the text
+   * at this.rev, stepping back over our pending edits (their deletes carry
+   * their text, so they invert).
+   */
+  toServer(pos) {
+    const steps = [];
+    if (this.inflight !== null) steps.push(this.inflight.op);
+    if (this.buffer !== null) steps.push(this.buffer);
+    for (let i = steps.length - 1; i >= 0; i--) {
+      try {
+        pos = type.transformPosition(pos, type.invert(steps[i]));
+      } catch {
+        // An op with {d:N} cannot invert: keep the position, it is close.
+      }
+    }
+    return pos;
+  }
+
+  save() {
+    this.persist(this.pending ? { rev: this.rev, inflight: this.inflight, buffer: this.buffer } : null);
+  }
+}

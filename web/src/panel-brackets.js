@@ -1,0 +1,239 @@
+// The brackets panel: open groups with their alternatives and proposers,
+// proposing an alternative (drafters, facilitators), resolving a group
+// (facilitators), and the "brackets remaining" curve. Uses the server's
+// bracket list (docs/PROTOCOL.md 2.2); on a server without it, lists the
+// brackets found in the text and says that tracking is not available.
+
+import { h, clear, fmtTime } from './util.js';
+import { ApiError } from './api.js';
+import { parseBrackets } from './brackets.js';
+import { posToCp, cpToPos } from './unicode.js';
+import { EditorSelection } from '@codemirror/state';
+import { EditorView } from '@codemirror/view';
+
+function altsOf(g) { return g.alternatives || g.alts || []; }
+function spanOf(x) { return x.span || [x.from, x.to]; }
+function byOf(a) { return a.by || a.proposer || a.proposed_by || null; }
+
+export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal }) {
+  const { conn, api, me } = ctx;
+  const isFacilitator = me.role === 'facilitator';
+  let available = null; // null: unknown, true: server lists groups, false: not on this server
+  let last = null; // the last list: {rev, groups, diagnostics}
+  let statsAvailable = true;
+
+  const count = h('span.count', '');
+  const curve = h('div.curve', { 'aria-label': 'Brackets remaining over the revisions' });
+  const status = h('p.muted.small', { role: 'status' });
+  const list = h('ol.groups', { 'aria-label': 'Open bracket groups' });
+  const proposeText = h('input#propose-text', { type: 'text', placeholder: 'Alternative wording', autocomplete: 'off' });
+  const proposeBtn = h('button', { type: 'submit' }, 'Propose');
+  const proposeHint = h('p.hint', 'Select words in the draft (or put the cursor inside a bracket), type your wording, press Enter.');
+  const proposeForm = h('form.propose', { on: { submit: (ev) => { ev.preventDefault(); propose(); } } },
+    h('label', { for: 'propose-text' }, 'Propose an alternative'),
+    h('div.inline', proposeText, proposeBtn), proposeHint);
+  proposeForm.hidden = !canEdit;
+
+  const node = h('div.panel.brackets-panel',
+    h('div.panel-head', h('h2.panel-title', 'Brackets'), count),
+    curve, proposeForm, status, list);
+
+  function groupsNow() {
+    if (available && last) return last.groups.filter((g) => g.open !== false && g.resolved !== true);
+    return null;
+  }
+
+  async function refresh() {
+    if (available === false) { renderLocal(); return; }
+    try {
+      await conn.request({ type: 'brackets', doc: id });
+      available = true;
+    } catch (e) {
+      if (e.code === 'bad_request' || e.code === 'not_implemented') {
+        // The server does not know the message: try HTTP, else fall back.
+        try {
+          const r = await api.get(api.docPath(id, '/brackets'));
+          available = true;
+          onList({ ...r, doc: id });
+        } catch (e2) {
+          if (e2 instanceof ApiError && e2.missing) { available = false; renderLocal(); }
+        }
+      }
+    }
+  }
+
+  function onList(m) {
+    if (m.doc !== id) return;
+    available = true;
+    const before = last ? last.groups.length : -1;
+    last = { rev: m.rev, groups: m.groups || [], diagnostics: m.diagnostics || [] };
+    render();
+    if (before !== last.groups.length) loadStats();
+  }
+  const off = conn.on('brackets', onList);
+
+  function render() {
+    const groups = groupsNow() || [];
+    count.textContent = `${groups.length} open`;
+    status.textContent = last && last.diagnostics.length ? `${last.diagnostics.length} unbalanced bracket${last.diagnostics.length > 1 ? 's' : ''} in the text.` : '';
+    const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    clear(list);
+    if (groups.length === 0) list.appendChild(h('li.empty', 'No open brackets: the text is clean.'));
+    for (const g of groups) list.appendChild(card(g));
+    if (focused) { const el = list.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
+  }
+
+  function card(g) {
+    const alts = altsOf(g);
+    const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
+    const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
+    const nested = g.parent ? h('span.tag', { title: 'Inside an alternative of ' + g.parent }, 'nested') : null;
+    const li = h('li.group', { 'data-group': g.id },
+      h('div.group-head',
+        h('button.linklike', { type: 'button', title: 'Show in the draft', on: { click: () => reveal(g) } }, g.id),
+        nested,
+        alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
+      h('ol.alts', alts.map((a, k) => {
+        const by = byOf(a);
+        return h('li.alt',
+          h('span.alt-text', a.text === '' ? h('em', '(nothing)') : a.text),
+          by ? h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${by.delegation}${by.name ? ' · ' + by.name : ''}`) : null,
+          isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
+      })));
+    if (isFacilitator) {
+      li.appendChild(h('div.resolve',
+        h('div.inline', compromise, h('button.small', { type: 'button', 'data-key': g.id + ':comp-go', on: { click: () => {
+          if (!compromise.value.trim()) { compromise.focus(); toast('Type the compromise text first.', 'warn'); return; }
+          resolve(g, { choice: 'compromise', text: compromise.value });
+        } } }, 'Compromise')),
+        h('div.inline', note, h('button.small.danger', { type: 'button', 'data-key': g.id + ':drop', title: 'Remove the whole group', on: { click: () => resolve(g, { choice: 'drop' }) } }, 'Drop'))));
+      li._note = note;
+    }
+    return li;
+  }
+
+  function reveal(g) {
+    const [a, b] = spanOf(g);
+    const rev = last ? last.rev : 0;
+    const from = toLocal(a, rev);
+    const to = toLocal(b, rev);
+    view.dispatch({ selection: EditorSelection.range(from, to), effects: EditorView.scrollIntoView(from, { y: 'center' }) });
+    view.focus();
+  }
+
+  async function resolve(g, what) {
+    const li = list.querySelector(`[data-group="${CSS.escape(g.id)}"]`);
+    const note = li && li._note ? li._note.value : '';
+    try {
+      await conn.request({ type: 'resolve', doc: id, rev: last.rev, group: g.id, ...what, note: note || undefined });
+      toast(`Group ${g.id} resolved.`);
+    } catch (e) {
+      if (e.code === 'conflict') {
+        toast('The group changed since you looked at it; here is how it stands now.', 'warn');
+        refresh();
+      } else {
+        toast(e.message || 'Could not resolve.', 'error');
+      }
+    }
+  }
+
+  async function propose() {
+    const otc = getClient();
+    const text = proposeText.value;
+    if (!otc) return;
+    if (!text.trim()) { proposeText.focus(); return; }
+    const sel = view.state.selection.main;
+    const doc = view.state.doc;
+    const msg = { type: 'propose', doc: id, rev: otc.rev, text };
+    const inside = sel.empty ? groupAt(sel.head) : null;
+    if (inside) msg.group = inside.id;
+    else if (!sel.empty) msg.span = [otc.toServer(posToCp(doc, sel.from)), otc.toServer(posToCp(doc, sel.to))];
+    else { toast('Select the words your alternative replaces, or put the cursor inside a bracket.', 'warn'); return; }
+    if (available === false) { toast('Proposals are not available on this server.', 'warn'); return; }
+    try {
+      await conn.request(msg);
+      proposeText.value = '';
+      toast('Alternative proposed.');
+    } catch (e) {
+      toast(e.message || 'Could not propose.', 'error');
+    }
+  }
+
+  // groupAt finds the innermost open group whose span holds the local position pos.
+  function groupAt(pos) {
+    const groups = groupsNow();
+    if (!groups) return null;
+    let best = null;
+    for (const g of groups) {
+      const [a, b] = spanOf(g);
+      const from = toLocal(a, last.rev);
+      const to = toLocal(b, last.rev);
+      if (pos > from && pos < to && (!best || to - from < best.len)) best = { g, len: to - from };
+    }
+    return best && best.g;
+  }
+
+  function renderLocal() {
+    const text = view.state.doc.toString();
+    const { groups, diagnostics } = parseBrackets(text);
+    count.textContent = `${groups.length} in the text`;
+    status.textContent = 'Bracket tracking (ids, proposers, resolving) is not available on this server; these are the brackets found in the text.' + (diagnostics.length ? ` ${diagnostics.length} unbalanced.` : '');
+    proposeForm.hidden = true;
+    clear(list);
+    for (const g of groups) {
+      list.appendChild(h('li.group', h('button.linklike', { type: 'button', on: { click: () => {
+        view.dispatch({ selection: EditorSelection.range(g.from, g.to), effects: EditorView.scrollIntoView(g.from, { y: 'center' }) });
+        view.focus();
+      } } }, text.slice(g.from, g.to).slice(0, 120))));
+    }
+    if (groups.length === 0) list.appendChild(h('li.empty', 'No brackets in the text.'));
+  }
+
+  async function loadStats() {
+    if (!statsAvailable) return;
+    try {
+      const s = await api.get(api.docPath(id, '/brackets/stats'));
+      drawCurve(s);
+    } catch (e) {
+      if (e instanceof ApiError && e.missing) { statsAvailable = false; curve.hidden = true; }
+    }
+  }
+
+  // drawCurve draws open groups against revisions as a small step chart.
+  function drawCurve(s) {
+    const pts = (s.points || s.stats || s.series || s.changes || []).map((p) => ({ rev: p.rev, n: p.open ?? p.count ?? p.groups ?? 0, ts: p.ts }));
+    clear(curve);
+    if (pts.length === 0) { curve.hidden = true; return; }
+    curve.hidden = false;
+    const W = 280; const H = 64; const pad = 4;
+    const maxRev = Math.max(1, pts[pts.length - 1].rev, getClient() ? getClient().rev : 0);
+    const maxN = Math.max(1, ...pts.map((p) => p.n));
+    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
+    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
+    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
+    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
+    d += ` H${x(maxRev)}`;
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('role', 'img');
+    const now = pts[pts.length - 1];
+    svg.setAttribute('aria-label', `Brackets remaining: ${now.n} now, at most ${maxN}`);
+    const area = document.createElementNS(NS, 'path');
+    area.setAttribute('d', d + ` V${H - pad} H${x(pts[0].rev)} Z`);
+    area.setAttribute('class', 'curve-area');
+    const line = document.createElementNS(NS, 'path');
+    line.setAttribute('d', d);
+    line.setAttribute('class', 'curve-line');
+    svg.append(area, line);
+    curve.append(h('div.curve-label', h('span', 'Brackets remaining'), h('strong', String(now.n)), s.clean ? h('span.tag.ok', 'clean') : null), svg,
+      h('div.curve-axis', h('span', 'rev 0'), h('span', now.ts ? fmtTime(now.ts) : `rev ${maxRev}`)));
+  }
+
+  return {
+    node,
+    refresh,
+    shown() { refresh(); loadStats(); },
+    destroy() { off(); },
+  };
+}

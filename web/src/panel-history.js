@@ -1,0 +1,314 @@
+// The history panel: a slider over revisions (with named versions) that
+// shows the text at that revision, authorship colouring, a diff between two
+// revisions, the timeline, and a replay of the negotiation. Features whose
+// endpoints the server lacks say so and stay out of the way.
+
+import { h, clear, colourOf, fmtTime, debounce } from './util.js';
+import { ApiError } from './api.js';
+import { createEditor, replaceAll, setAuthors, applyRemote } from './editor.js';
+import { opToChanges } from './unicode.js';
+
+/** cpOffsetsToUtf16 converts sorted code-point offsets in s to UTF-16 offsets in one pass. */
+export function cpOffsetsToUtf16(s, offsets) {
+  const out = [];
+  let cp = 0;
+  let i = 0;
+  for (const want of offsets) {
+    while (cp < want && i < s.length) {
+      const c = s.charCodeAt(i);
+      i += c >= 0xd800 && c <= 0xdbff && i + 1 < s.length ? 2 : 1;
+      cp++;
+    }
+    out.push(i);
+  }
+  return out;
+}
+
+export function historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient, toast }) {
+  const { api, me } = ctx;
+  let head = 0;
+  let viewing = null; // revision shown, or null for live
+  let hview = null; // read-only editor for past revisions
+  let labels = [];
+  let replaying = null;
+  const missing = new Set(); // endpoints this server does not have
+  const textCache = new Map();
+
+  const slider = h('input#rev-slider', { type: 'range', min: 0, max: 0, value: 0, step: 1, 'aria-label': 'Revision' });
+  const sliderLabel = h('output.rev-out', { for: 'rev-slider' }, 'live');
+  const liveBtn = h('button.small', { type: 'button', on: { click: () => goLive() } }, 'Back to live');
+  const ticks = h('div.ticks', { 'aria-hidden': 'true' });
+  const labelSelect = h('select#labels', { 'aria-label': 'Named versions', on: { change: () => { if (labelSelect.value !== '') show(parseInt(labelSelect.value, 10)); } } });
+  const authorsBox = h('input#authors-toggle', { type: 'checkbox', on: { change: () => { if (viewing !== null) paintAuthors(); else if (authorsBox.checked) show(head); } } });
+  const diffFrom = h('input#diff-from', { type: 'number', min: 0, value: 0, 'aria-label': 'From revision' });
+  const diffTo = h('input#diff-to', { type: 'number', min: 0, value: 0, 'aria-label': 'To revision' });
+  const speed = h('select#replay-speed', { 'aria-label': 'Replay speed' },
+    h('option', { value: '400' }, 'slow'), h('option', { value: '120', selected: true }, 'normal'), h('option', { value: '20' }, 'fast'));
+  const replayBtn = h('button.small', { type: 'button', on: { click: () => (replaying ? stopReplay() : replay()) } }, 'Replay');
+  const timeline = h('ol.timeline', { 'aria-label': 'Timeline' });
+  const tlStatus = h('p.muted.small');
+  const labelName = h('input#label-name', { type: 'text', placeholder: "e.g. Chair's text, session 4", 'aria-label': 'Version name' });
+  const labelForm = me.role === 'facilitator' ? h('form.inline', { on: { submit: async (ev) => {
+    ev.preventDefault();
+    if (!labelName.value.trim()) return;
+    const rev = viewing ?? head;
+    try {
+      await api.post(api.docPath(id, '/labels'), { name: labelName.value.trim(), rev });
+      toast(`Revision ${rev} named “${labelName.value.trim()}”.`);
+      labelName.value = '';
+      loadLabels();
+    } catch (e) {
+      toast(e instanceof ApiError && e.missing ? 'Named versions are not available on this server.' : e.message, 'error');
+    }
+  } } }, labelName, h('button.small', { type: 'submit' }, 'Name this revision')) : null;
+
+  const labelsRow = h('div.labels-row', h('label', { for: 'labels' }, 'Named versions'), labelSelect);
+  const node = h('div.panel.history-panel',
+    h('h2.panel-title', 'History'),
+    h('div.slider-row', h('label', { for: 'rev-slider' }, 'Revision'), sliderLabel),
+    h('div.slider-wrap', slider, ticks),
+    h('div.inline.tight', liveBtn, replayBtn, speed),
+    h('label.check', authorsBox, ' Colour the text by delegation'),
+    labelsRow, labelForm,
+    h('details.diff-box', h('summary', 'Compare two revisions'),
+      h('div.inline.tight', h('label', { for: 'diff-from' }, 'from'), diffFrom, h('label', { for: 'diff-to' }, 'to'), diffTo,
+        h('button.small', { type: 'button', on: { click: () => showDiff(+diffFrom.value, +diffTo.value) } }, 'Show changes'))),
+    h('h3.sub', 'Timeline'), tlStatus, timeline);
+
+  slider.addEventListener('input', () => {
+    const r = +slider.value;
+    sliderLabel.textContent = r === head ? `${r} (live)` : String(r);
+    showSoon(r);
+  });
+  const showSoon = debounce((r) => show(r), 120);
+
+  function setHead(r) {
+    const wasLive = viewing === null;
+    head = r;
+    slider.max = String(r);
+    if (wasLive) { slider.value = String(r); sliderLabel.textContent = `${r} (live)`; }
+    diffTo.max = String(r);
+    if (+diffTo.value === 0 || wasLive) diffTo.value = String(r);
+    drawTicks();
+  }
+
+  function ensureHistoryView() {
+    if (hview) return hview;
+    hview = createEditor({ parent: historyHost, text: '', readOnly: true });
+    return hview;
+  }
+
+  async function textAt(rev) {
+    if (textCache.has(rev)) return textCache.get(rev);
+    const r = await api.get(api.docPath(id, '/text?rev=' + rev));
+    textCache.set(rev, r.text);
+    if (textCache.size > 40) textCache.delete(textCache.keys().next().value);
+    return r.text;
+  }
+
+  async function show(rev) {
+    if (replaying) stopReplay();
+    if (rev >= head && !authorsBox.checked) { goLive(); return; }
+    let text;
+    try {
+      text = await textAt(rev);
+    } catch (e) {
+      toast('Could not load revision ' + rev + ': ' + e.message, 'error');
+      return;
+    }
+    viewing = rev;
+    slider.value = String(rev);
+    sliderLabel.textContent = rev === head ? `${rev} (live)` : String(rev);
+    const hv = ensureHistoryView();
+    hv.dispatch({ effects: setAuthors.of([]) });
+    replaceAll(hv, text);
+    enterHistory();
+    banner(rev);
+    if (authorsBox.checked) paintAuthors();
+  }
+
+  function banner(rev, extra) {
+    const label = labels.find((l) => l.rev === rev);
+    clear(historyBanner);
+    historyBanner.append(
+      h('span', h('strong', `Revision ${rev}`), label ? ` · “${label.name}”` : '', extra ? ' · ' + extra : '', ' · read-only'),
+      h('button.small', { type: 'button', on: { click: () => goLive() } }, 'Back to live (Esc)'));
+  }
+
+  function enterHistory() {
+    historyHost.hidden = false;
+    editorHost.hidden = true;
+    historyBanner.hidden = false;
+    const diff = historyHost.querySelector('.diff-view');
+    if (diff) diff.remove();
+    if (hview) hview.dom.hidden = false;
+  }
+
+  function goLive() {
+    if (replaying) stopReplay();
+    viewing = null;
+    historyHost.hidden = true;
+    editorHost.hidden = false;
+    historyBanner.hidden = true;
+    slider.value = String(head);
+    sliderLabel.textContent = `${head} (live)`;
+    view.focus();
+  }
+
+  const escape = (ev) => { if (ev.key === 'Escape' && !historyHost.hidden) { ev.preventDefault(); goLive(); } };
+  window.addEventListener('keydown', escape);
+
+  async function paintAuthors() {
+    if (viewing === null || !hview) return;
+    if (!authorsBox.checked) { hview.dispatch({ effects: setAuthors.of([]) }); return; }
+    try {
+      const r = await api.get(api.docPath(id, '/authors?rev=' + viewing));
+      const spans = r.spans || r.authors || [];
+      const text = hview.state.doc.toString();
+      const cuts = [];
+      for (const s of spans) { const [a, b] = s.span || [s.from, s.to]; cuts.push(a, b); }
+      const u = cpOffsetsToUtf16(text, cuts);
+      const marks = spans.map((s, i) => ({ from: u[2 * i], to: u[2 * i + 1], delegation: (s.by && s.by.delegation) || s.delegation, name: (s.by && s.by.name) || s.name, rev: s.rev }));
+      hview.dispatch({ effects: setAuthors.of(marks) });
+      banner(viewing, legend(marks));
+    } catch (e) {
+      authorsBox.checked = false;
+      toast(e instanceof ApiError && e.missing ? 'Authorship is not available on this server.' : e.message, 'warn');
+    }
+  }
+
+  function legend(marks) {
+    const seen = [...new Set(marks.map((m) => m.delegation))];
+    return seen.slice(0, 8).join(', ') + (seen.length > 8 ? '…' : '');
+  }
+
+  async function showDiff(from, to) {
+    if (replaying) stopReplay();
+    let r;
+    try {
+      r = await api.get(api.docPath(id, `/diff?from=${from}&to=${to}&by=1`));
+    } catch (e) {
+      toast(e instanceof ApiError && e.missing ? 'Diffs are not available on this server.' : e.message, 'error');
+      return;
+    }
+    const segs = r.segments || r.diff || [];
+    const box = h('div.diff-view', { tabIndex: 0, 'aria-label': `Changes from revision ${from} to ${to}` });
+    for (const s of segs) {
+      const kind = s.op || s.kind || s.type;
+      const by = s.by ? ` · ${s.by.delegation}` : '';
+      if (kind === 'insert') box.appendChild(h('ins', { title: 'added' + by, style: s.by ? { textDecorationColor: colourOf(s.by.delegation) } : null }, s.text));
+      else if (kind === 'delete') box.appendChild(h('del', { title: 'removed' + by }, s.text));
+      else box.appendChild(document.createTextNode(s.text));
+    }
+    viewing = to;
+    enterHistory();
+    if (hview) hview.dom.hidden = true;
+    historyHost.appendChild(box);
+    banner(to, `changes since revision ${from}`);
+    box.focus();
+  }
+
+  async function replay() {
+    const from = viewing ?? Math.max(0, head - 50);
+    const to = head;
+    if (from >= to) { toast('Move the slider back first: there is nothing to replay.', 'warn'); return; }
+    let text;
+    try { text = await textAt(from); } catch (e) { toast(e.message, 'error'); return; }
+    const hv = ensureHistoryView();
+    hv.dispatch({ effects: setAuthors.of([]) });
+    replaceAll(hv, text);
+    viewing = from;
+    enterHistory();
+    replaying = { stop: false };
+    const me2 = replaying;
+    replayBtn.textContent = 'Stop';
+    let rev = from;
+    try {
+      while (!me2.stop && rev < to) {
+        const r = await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`));
+        if (!r.ops || r.ops.length === 0) break;
+        for (const o of r.ops) {
+          if (me2.stop) break;
+          applyRemote(hv, opToChanges(o.op, hv.state.doc));
+          rev = o.rev;
+          viewing = rev;
+          slider.value = String(rev);
+          sliderLabel.textContent = String(rev);
+          banner(rev, o.by ? `${o.by.delegation} · ${fmtTime(o.ts)}` : 'replay');
+          await new Promise((res) => setTimeout(res, +speed.value));
+        }
+      }
+    } catch (e) {
+      toast('Replay stopped: ' + e.message, 'error');
+    }
+    if (replaying === me2) { replaying = null; replayBtn.textContent = 'Replay'; }
+  }
+
+  function stopReplay() {
+    if (replaying) replaying.stop = true;
+    replaying = null;
+    replayBtn.textContent = 'Replay';
+  }
+
+  async function loadLabels() {
+    if (missing.has('labels')) return;
+    try {
+      const r = await api.get(api.docPath(id, '/labels'));
+      labels = (r.labels || []).map((l) => ({ name: l.name, rev: l.rev, ts: l.ts }));
+    } catch (e) {
+      if (e instanceof ApiError && e.missing) missing.add('labels');
+      labels = [];
+    }
+    clear(labelSelect);
+    labelSelect.appendChild(h('option', { value: '' }, labels.length ? 'Go to a named version…' : 'none yet'));
+    for (const l of labels) labelSelect.appendChild(h('option', { value: String(l.rev) }, `${l.name} (rev ${l.rev})`));
+    labelsRow.hidden = missing.has('labels');
+    if (labelForm) labelForm.hidden = missing.has('labels');
+    drawTicks();
+  }
+
+  function drawTicks() {
+    clear(ticks);
+    if (head <= 0) return;
+    for (const l of labels) ticks.appendChild(h('span.tick', { style: { left: `${(l.rev / head) * 100}%` }, title: l.name }));
+  }
+
+  async function loadTimeline() {
+    if (missing.has('history')) return;
+    clear(timeline);
+    try {
+      const r = await api.get(api.docPath(id, '/history?limit=50'));
+      const entries = r.entries || r.history || r.items || [];
+      tlStatus.textContent = entries.length ? '' : 'Nothing yet.';
+      for (const e of entries) {
+        const by = e.by || {};
+        const rev = e.to ?? e.rev ?? e.from;
+        const kind = e.kind || e.type || 'edit';
+        timeline.appendChild(h('li.tl-item.' + kind,
+          h('button.linklike', { type: 'button', on: { click: () => show(rev) } },
+            h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
+            h('span.tl-what', describe(e, kind)),
+            h('span.tl-when', fmtTime(e.ts || e.to_ts || e.from_ts)))));
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.missing) { missing.add('history'); tlStatus.textContent = 'The timeline is not available on this server.'; } else tlStatus.textContent = e.message;
+    }
+  }
+
+  function describe(e, kind) {
+    const range = e.from !== undefined && e.to !== undefined && e.from !== e.to ? `revs ${e.from}–${e.to}` : `rev ${e.to ?? e.rev ?? e.from}`;
+    const who = e.by && e.by.name ? e.by.name : '';
+    if (kind === 'decision') return `${who} resolved ${e.group || 'a group'}${e.choice ? ' (' + e.choice + ')' : ''} · ${range}`;
+    if (kind === 'proposal') return `${who} proposed “${(e.text || '').slice(0, 40)}” · ${range}`;
+    if (kind === 'label') return `“${e.name}” · ${range}`;
+    return `${who} edited${e.summary ? ': ' + e.summary : ''} · ${range}`;
+  }
+
+  return {
+    node,
+    setHead,
+    show,
+    shown() { loadLabels(); loadTimeline(); },
+    destroy() { window.removeEventListener('keydown', escape); stopReplay(); if (hview) hview.destroy(); },
+  };
+}
