@@ -128,40 +128,6 @@ func (c Component) String() string {
 	return "{}"
 }
 
-// check validates one component on its own.
-func (c Component) check() error {
-	set := 0
-	if c.Skip != 0 {
-		set++
-	}
-	if c.Insert != "" {
-		set++
-	}
-	if c.Delete != 0 || c.Deleted != "" {
-		set++
-	}
-	switch {
-	case set == 0:
-		return fmt.Errorf("empty component: %w", ErrMalformed)
-	case set > 1:
-		return fmt.Errorf("component %v sets more than one of skip, insert and delete: %w", c, ErrMalformed)
-	case c.Skip < 0 || c.Skip > MaxLen:
-		return fmt.Errorf("skip %d is not a positive count: %w", c.Skip, ErrMalformed)
-	case c.Delete < 0 || c.Delete > MaxLen:
-		return fmt.Errorf("delete %d is not a positive count: %w", c.Delete, ErrMalformed)
-	case c.Insert != "" && !utf8.ValidString(c.Insert):
-		return fmt.Errorf("insert %q: %w", c.Insert, ErrInvalidUTF8)
-	case c.Deleted != "":
-		if !utf8.ValidString(c.Deleted) {
-			return fmt.Errorf("delete %q: %w", c.Deleted, ErrInvalidUTF8)
-		}
-		if n := utf8.RuneCountInString(c.Deleted); n != c.Delete {
-			return fmt.Errorf("delete of %q says %d code points, the text has %d: %w", c.Deleted, c.Delete, n, ErrMalformed)
-		}
-	}
-	return nil
-}
-
 // Check reports whether every component is one of the four forms, holds
 // valid UTF-8, and (for {"d":"s"}) has Delete equal to the code points of
 // Deleted. It does not look at any draft. Adjacent components of one kind
@@ -169,25 +135,71 @@ func (c Component) check() error {
 // wrap ErrMalformed or ErrInvalidUTF8.
 func (op Op) Check() error {
 	base, target := 0, 0
-	for i, c := range op {
-		if err := c.check(); err != nil {
-			return fmt.Errorf("component %d: %w", i, err)
-		}
-		switch c.kind() {
-		case kindSkip:
+	for i := range op {
+		c := &op[i]
+		switch {
+		case c.Insert != "":
+			if c.Skip != 0 || c.Delete != 0 || c.Deleted != "" {
+				return fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
+			}
+			n, ok := countValid(c.Insert)
+			if !ok {
+				return fmt.Errorf("component %d: insert %q: %w", i, c.Insert, ErrInvalidUTF8)
+			}
+			target += n
+		case c.Delete != 0 || c.Deleted != "":
+			if c.Skip != 0 {
+				return fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
+			}
+			if c.Delete < 0 || c.Delete > MaxLen {
+				return fmt.Errorf("component %d: delete %d is not a positive count: %w", i, c.Delete, ErrMalformed)
+			}
+			if c.Deleted != "" {
+				n, ok := countValid(c.Deleted)
+				if !ok {
+					return fmt.Errorf("component %d: delete %q: %w", i, c.Deleted, ErrInvalidUTF8)
+				}
+				if n != c.Delete {
+					return fmt.Errorf("component %d: delete of %q says %d code points, the text has %d: %w", i, c.Deleted, c.Delete, n, ErrMalformed)
+				}
+			} else if c.Delete == 0 {
+				return fmt.Errorf("component %d: empty delete: %w", i, ErrMalformed)
+			}
+			base += c.Delete
+		case c.Skip != 0:
+			if c.Skip < 0 || c.Skip > MaxLen {
+				return fmt.Errorf("component %d: skip %d is not a positive count: %w", i, c.Skip, ErrMalformed)
+			}
 			base += c.Skip
 			target += c.Skip
-		case kindDelete:
-			base += c.Delete
-		case kindInsert:
-			// Bytes bound code points, and no string outgrows MaxLen bytes.
-			target += utf8.RuneCountInString(c.Insert)
+		default:
+			return fmt.Errorf("component %d: empty component: %w", i, ErrMalformed)
 		}
+		// Each term is at most MaxLen (a string's code points are bounded
+		// by memory), so checking after each step rules out overflow.
 		if base > MaxLen || target > MaxLen {
 			return fmt.Errorf("component %d: op walks over more than %d code points: %w", i, MaxLen, ErrMalformed)
 		}
 	}
 	return nil
+}
+
+// countValid returns the code points in s and whether s is valid UTF-8, in
+// one pass.
+func countValid(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && w == 1 {
+			return n, false
+		}
+		i += w
+	}
+	return n, true
 }
 
 // BaseLen returns the number of code points op walks over in the draft it

@@ -180,7 +180,7 @@ func Transform(op, other Op, side Side) (Op, error) {
 	if err := other.Check(); err != nil {
 		return nil, err
 	}
-	out := appender{op: make(Op, 0, len(op)+2)}
+	out := appender{op: make(Op, 0, len(op)+1)}
 	t := newTaker(op)
 	for _, c2 := range other {
 		switch c2.kind() {

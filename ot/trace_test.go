@@ -1,0 +1,164 @@
+package ot
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// traceDir is where CI and the team keep the editing traces: /work/shared
+// beside the checkout, seen from this package's directory.
+const traceDir = "../../shared/traces"
+
+// sequentialTraces are the traces in traceDir whose patches apply in order
+// (friendsforever-concurrent is concurrent and has another format).
+var sequentialTraces = []string{
+	"sveltecomponent.json.gz",
+	"friendsforever_flat.json.gz",
+	"seph-blog1.json.gz",
+	"automerge-paper.json.gz",
+}
+
+type trace struct {
+	start, end string
+	ops        []Op
+}
+
+// loadTrace reads a sequential trace and turns each patch [pos, del, ins]
+// into an op; it skips the test when the traces are not there.
+func loadTrace(tb testing.TB, name string) trace {
+	tb.Helper()
+	f, err := os.Open(filepath.Join(traceDir, name))
+	if os.IsNotExist(err) {
+		tb.Skipf("trace %s not found in %s (the editing traces live in shared/traces beside the checkout)", name, traceDir)
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var raw struct {
+		StartContent string `json:"startContent"`
+		EndContent   string `json:"endContent"`
+		Txns         []struct {
+			Patches [][3]any `json:"patches"`
+		} `json:"txns"`
+	}
+	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
+		tb.Fatalf("decode %s: %v", name, err)
+	}
+	tr := trace{start: raw.StartContent, end: raw.EndContent}
+	for _, txn := range raw.Txns {
+		for _, p := range txn.Patches {
+			pos, ok1 := p[0].(float64)
+			del, ok2 := p[1].(float64)
+			ins, ok3 := p[2].(string)
+			if !ok1 || !ok2 || !ok3 {
+				tb.Fatalf("%s: bad patch %v", name, p)
+			}
+			op := make(Op, 0, 3)
+			if pos > 0 {
+				op = append(op, Skip(int(pos)))
+			}
+			if del > 0 {
+				op = append(op, Delete(int(del)))
+			}
+			if ins != "" {
+				op = append(op, Insert(ins))
+			}
+			tr.ops = append(tr.ops, op)
+		}
+	}
+	return tr
+}
+
+func replay(tb testing.TB, tr trace) *Text {
+	text := NewText(tr.start)
+	for i, op := range tr.ops {
+		if _, err := text.Apply(op); err != nil {
+			tb.Fatalf("edit %d %v: %v", i, op, err)
+		}
+	}
+	return text
+}
+
+// TestTraces replays every sequential trace through Text and checks the
+// final text; the two long ones only without -short.
+func TestTraces(t *testing.T) {
+	for _, name := range sequentialTraces {
+		t.Run(name, func(t *testing.T) {
+			if testing.Short() && (name == "automerge-paper.json.gz" || name == "seph-blog1.json.gz") {
+				t.Skip("long trace skipped in -short mode")
+			}
+			tr := loadTrace(t, name)
+			text := replay(t, tr)
+			if got := text.String(); got != tr.end {
+				t.Fatalf("final text differs from endContent (%d vs %d code points)", text.Len(), len([]rune(tr.end)))
+			}
+			checkTree(t, text)
+		})
+	}
+}
+
+// BenchmarkTrace replays each sequential trace through Text; ns/edit is the
+// mean cost of one Text.Apply (validation, edit and inverse).
+func BenchmarkTrace(b *testing.B) {
+	for _, name := range sequentialTraces {
+		b.Run(name, func(b *testing.B) {
+			tr := loadTrace(b, name)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				text := replay(b, tr)
+				if text.Len() == 0 && tr.end != "" {
+					b.Fatal("empty result")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tr.ops)), "ns/edit")
+			text := replay(b, tr)
+			if text.String() != tr.end {
+				b.Fatal("final text differs from endContent")
+			}
+		})
+	}
+}
+
+func BenchmarkTransform(b *testing.B) {
+	op := Op{Skip(120), Insert("shall ")}
+	other := Op{Skip(40), Delete(3), Insert("the Parties")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Transform(op, other, Left); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkTextApply200k(b *testing.B) {
+	base := ""
+	for len([]rune(base)) < 200_000 {
+		base += fmt.Sprintf("Article %d. The Parties shall — «en français», на русском, 中文, 😭 👩‍💻 🇫🇷.\n", len(base))
+	}
+	text := NewText(string([]rune(base)[:200_000]))
+	ops := []Op{
+		{Skip(100_000), Insert("shall ")},
+		{Skip(100_000), DeleteText("shall ")},
+		{Skip(54_321), Delete(3)},
+		{Skip(54_321), Insert("abc")},
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if _, err := text.Apply(ops[i%len(ops)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
