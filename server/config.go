@@ -1,0 +1,126 @@
+package server
+
+import (
+	"io/fs"
+	"log/slog"
+	"time"
+)
+
+// Connection timing. They are related: a peer must answer a ping within
+// PongWait, so PingPeriod must be shorter than PongWait (the server pings
+// every PingPeriod and, on each pong, extends the read deadline to now +
+// PongWait). WriteWait bounds one write (a frame or a ping) to a slow peer.
+const (
+	DefaultPongWait   = 60 * time.Second
+	DefaultPingPeriod = DefaultPongWait * 9 / 10
+	DefaultWriteWait  = 10 * time.Second
+	// DefaultHelloWait is how long a new connection may stay silent before
+	// its hello.
+	DefaultHelloWait = 10 * time.Second
+)
+
+// Config holds the server's settings. The zero value of a field means its
+// default (see Defaults); New fills them in.
+type Config struct {
+	// Open enables open mode: a hello may carry delegation, name and role
+	// instead of a token, and HTTP requests without a token act as the
+	// open-mode facilitator (see OpenAuth). Never the default beyond
+	// loopback; main enforces that.
+	Open bool
+	// Auth authenticates tokens (hello "token" and HTTP "Authorization:
+	// Bearer"). Nil: no tokens are accepted (only open mode, if enabled).
+	Auth Authenticator
+
+	// MaxFrameBytes is the largest WebSocket frame (or HTTP request body
+	// for ops) the server reads; bigger gets too_large. Default 1 MiB.
+	MaxFrameBytes int64
+	// MaxBodyBytes bounds HTTP request bodies (POST /api/docs carries a
+	// whole draft). Default 16 MiB.
+	MaxBodyBytes int64
+	// MaxDraftLen is the longest draft in code points: a create, import or
+	// op that would make a draft longer gets too_large. Default 2,000,000.
+	MaxDraftLen int
+	// OpsPerSecond and OpsBurst are the token bucket for ops (and
+	// server-built requests) per connection; beyond it: rate_limited.
+	// Defaults 1000 and 2000 (a client with one op in flight rarely
+	// exceeds one op per round trip; the bucket stops floods).
+	OpsPerSecond float64
+	OpsBurst     int
+	// MsgsPerSecond and MsgsBurst are the token bucket for all messages of
+	// a connection (presence floods). Defaults 2000 and 4000.
+	MsgsPerSecond float64
+	MsgsBurst     int
+	// MaxDraftsPerConn is how many drafts one connection may have open.
+	// Default 64.
+	MaxDraftsPerConn int
+	// SendQueue is the number of frames queued per connection; a
+	// subscriber whose queue is full is disconnected (it resumes from its
+	// revision). Default 1024.
+	SendQueue int
+	// SnapshotEvery: after a commit, the draft's owner writes a snapshot
+	// when this many revisions have passed since the last. Default 256.
+	SnapshotEvery int
+	// RecentOps is how many committed ops a draft keeps in memory to
+	// transform submissions and resume subscribers without reading the
+	// store. Default 1024.
+	RecentOps int
+	// BatchMax is the most submissions committed together. Default 128.
+	BatchMax int
+	// IdleGrace: a draft with no subscribers stays loaded this long.
+	// Default 30s.
+	IdleGrace time.Duration
+	// CommitTimeout bounds one store call of a draft's owner. It is not
+	// tied to shutdown, so in-flight commits finish. Default 10s.
+	CommitTimeout time.Duration
+
+	// PingPeriod, PongWait, WriteWait, HelloWait: see the constants.
+	PingPeriod time.Duration
+	PongWait   time.Duration
+	WriteWait  time.Duration
+	HelloWait  time.Duration
+
+	// Web is the web UI served at / (the embedded bundle); nil serves a
+	// placeholder page.
+	Web fs.FS
+
+	// Logger receives internal errors and lifecycle events. Default
+	// slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (Unix ms for op timestamps); tests replace it.
+	Now func() time.Time
+}
+
+// Defaults returns cfg with every zero field set to its default.
+func (cfg Config) Defaults() Config {
+	setDefault(&cfg.MaxFrameBytes, 1<<20)
+	setDefault(&cfg.MaxBodyBytes, 16<<20)
+	setDefault(&cfg.MaxDraftLen, 2_000_000)
+	setDefault(&cfg.OpsPerSecond, 1000)
+	setDefault(&cfg.OpsBurst, 2000)
+	setDefault(&cfg.MsgsPerSecond, 2000)
+	setDefault(&cfg.MsgsBurst, 4000)
+	setDefault(&cfg.MaxDraftsPerConn, 64)
+	setDefault(&cfg.SendQueue, 1024)
+	setDefault(&cfg.SnapshotEvery, 256)
+	setDefault(&cfg.RecentOps, 1024)
+	setDefault(&cfg.BatchMax, 128)
+	setDefault(&cfg.IdleGrace, 30*time.Second)
+	setDefault(&cfg.CommitTimeout, 10*time.Second)
+	setDefault(&cfg.PongWait, DefaultPongWait)
+	setDefault(&cfg.PingPeriod, cfg.PongWait*9/10)
+	setDefault(&cfg.WriteWait, DefaultWriteWait)
+	setDefault(&cfg.HelloWait, DefaultHelloWait)
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+func setDefault[T int | int64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}

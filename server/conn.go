@@ -1,0 +1,532 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+)
+
+// hardFrameFactor: frames up to MaxFrameBytes*hardFrameFactor are read and
+// discarded with a too_large error, keeping the connection; bigger ones are
+// refused by gorilla, which closes the connection with 1009 (message too
+// big) before the frame can be read.
+const hardFrameFactor = 8
+
+// Session is one WebSocket connection. Its read goroutine (readPump) decodes
+// messages and runs their handlers; its write goroutine (writePump) is the
+// only writer to the socket. Frames reach the writer through a bounded
+// queue; when it is full the session is disconnected rather than waited for.
+//
+// Writes bypass gorilla: the write pump frames queued messages itself and
+// writes as many as are queued (up to writeBatch bytes) in one system call,
+// because fan-out to many readers at thousands of ops per second would
+// otherwise cost one system call per message per reader. Gorilla still reads
+// (and answers nothing itself: ping and close handlers hand their replies
+// to the write pump).
+type Session struct {
+	s    *Server
+	ws   *websocket.Conn
+	nc   net.Conn
+	send chan []byte // data frames (encoded JSON messages)
+	ctl  chan []byte // encoded control frames from the read side
+	done chan struct{}
+
+	killOnce  sync.Once
+	closeCode int
+	closeText string
+	flush     bool // write queued frames before the close frame
+
+	// read goroutine only
+	hello   bool
+	ident   Identity
+	client  string
+	drafts  map[string]*draft
+	opsRate bucket
+	msgRate bucket
+}
+
+func newSession(s *Server, ws *websocket.Conn) *Session {
+	now := time.Now()
+	return &Session{
+		s:       s,
+		ws:      ws,
+		nc:      ws.NetConn(),
+		send:    make(chan []byte, s.cfg.SendQueue),
+		ctl:     make(chan []byte, 4),
+		done:    make(chan struct{}),
+		drafts:  make(map[string]*draft),
+		opsRate: newBucket(s.cfg.OpsPerSecond, s.cfg.OpsBurst, now),
+		msgRate: newBucket(s.cfg.MsgsPerSecond, s.cfg.MsgsBurst, now),
+	}
+}
+
+// Identity is who the session authenticated as (valid after hello).
+func (c *Session) Identity() Identity { return c.ident }
+
+// Client is the session's client id (valid after hello).
+func (c *Session) Client() string { return c.client }
+
+// Send queues an encoded message (see EncodeMessage). It reports false when
+// the queue was full and the session was disconnected for it.
+func (c *Session) Send(frame []byte) bool { return c.queue(frame) }
+
+// queue hands a frame to the write pump without blocking.
+func (c *Session) queue(frame []byte) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- frame:
+		return true
+	default:
+		c.s.log.Info("disconnect slow subscriber", "client", c.client, "queued", len(c.send))
+		c.kill(websocket.CloseTryAgainLater, "too slow: resume from your revision", false)
+		return false
+	}
+}
+
+// kill ends the session: the write pump writes a close frame (after the
+// queued frames when flush) and closes the socket, which ends the read pump.
+func (c *Session) kill(code int, text string, flush bool) {
+	c.killOnce.Do(func() {
+		c.closeCode, c.closeText, c.flush = code, text, flush
+		close(c.done)
+	})
+}
+
+// Close ends the session with a close frame (used by token revocation).
+func (c *Session) Close(reason string) {
+	c.kill(websocket.ClosePolicyViolation, reason, true)
+}
+
+const writeBatch = 32 << 10
+
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBatch+1024); return &b }}
+
+func (c *Session) writePump() {
+	cfg := &c.s.cfg
+	ping := time.NewTicker(cfg.PingPeriod)
+	defer func() {
+		ping.Stop()
+		c.nc.Close()
+	}()
+	write := func(buf []byte) bool {
+		c.nc.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+		if _, err := c.nc.Write(buf); err != nil {
+			c.kill(websocket.CloseGoingAway, "", false)
+			return false
+		}
+		return true
+	}
+	for {
+		select {
+		case frame := <-c.send:
+			bp := writeBufs.Get().(*[]byte)
+			buf := appendFrame((*bp)[:0], websocket.TextMessage, frame)
+		more:
+			for len(buf) < writeBatch {
+				select {
+				case frame = <-c.send:
+					buf = appendFrame(buf, websocket.TextMessage, frame)
+				default:
+					break more
+				}
+			}
+			ok := write(buf)
+			if cap(buf) <= 4*writeBatch {
+				*bp = buf[:0]
+				writeBufs.Put(bp)
+			}
+			if !ok {
+				return
+			}
+		case f := <-c.ctl:
+			if !write(f) {
+				return
+			}
+		case <-ping.C:
+			if !write(appendFrame(nil, websocket.PingMessage, nil)) {
+				return
+			}
+		case <-c.done:
+			var buf []byte
+			if c.flush {
+			drain:
+				for len(buf) < 4*writeBatch {
+					select {
+					case frame := <-c.send:
+						buf = appendFrame(buf, websocket.TextMessage, frame)
+					default:
+						break drain
+					}
+				}
+			}
+			if c.closeCode != 0 {
+				buf = appendFrame(buf, websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText))
+			}
+			if len(buf) > 0 {
+				write(buf)
+			}
+			return
+		}
+	}
+}
+
+// appendFrame appends one unmasked, final WebSocket frame (RFC 6455 5.2).
+func appendFrame(buf []byte, opcode int, payload []byte) []byte {
+	buf = append(buf, 0x80|byte(opcode))
+	switch n := len(payload); {
+	case n < 126:
+		buf = append(buf, byte(n))
+	case n <= 0xFFFF:
+		buf = append(buf, 126)
+		buf = binary.BigEndian.AppendUint16(buf, uint16(n))
+	default:
+		buf = append(buf, 127)
+		buf = binary.BigEndian.AppendUint64(buf, uint64(n))
+	}
+	return append(buf, payload...)
+}
+
+// readPump reads and handles messages until the connection ends, then
+// leaves every draft the session had open.
+func (c *Session) readPump() {
+	cfg := &c.s.cfg
+	defer c.cleanup()
+	c.ws.SetReadLimit(cfg.MaxFrameBytes * hardFrameFactor)
+	c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
+	c.ws.SetPongHandler(func(string) error {
+		if c.hello {
+			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		}
+		return nil
+	})
+	c.ws.SetPingHandler(func(data string) error {
+		select {
+		case c.ctl <- appendFrame(nil, websocket.PongMessage, []byte(data)):
+		default: // a peer flooding pings gets fewer pongs
+		}
+		return nil
+	})
+	c.ws.SetCloseHandler(func(code int, text string) error {
+		c.kill(websocket.CloseNormalClosure, "", true)
+		return nil
+	})
+	for {
+		mt, r, err := c.ws.NextReader()
+		if err != nil {
+			c.kill(websocket.CloseNormalClosure, "", false)
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, cfg.MaxFrameBytes+1))
+		if err != nil {
+			c.kill(websocket.CloseNormalClosure, "", false)
+			return
+		}
+		if int64(len(data)) > cfg.MaxFrameBytes {
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return
+			}
+			c.fail(Errorf(ErrTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
+			continue
+		}
+		if c.hello {
+			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		}
+		c.handle(mt, data)
+	}
+}
+
+// cleanup runs when the read pump ends: leave the drafts (so the others
+// see "left") and release them.
+func (c *Session) cleanup() {
+	c.kill(websocket.CloseNormalClosure, "", false)
+	for id, d := range c.drafts {
+		d.send(context.Background(), &closeReq{sess: c})
+		c.s.release(d)
+		delete(c.drafts, id)
+	}
+	c.s.mu.Lock()
+	delete(c.s.sessions, c)
+	c.s.mu.Unlock()
+}
+
+// fail answers a message with an error. Before hello every error is
+// unauthorized and closes the connection (the contract).
+func (c *Session) fail(err error, doc string, seq *uint64, ref json.RawMessage) {
+	code, msg, internal := ErrorCode(err)
+	if internal {
+		c.s.log.Error("message", "client", c.client, "err", err)
+	}
+	if !c.hello {
+		code = CodeUnauthorized
+	}
+	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: doc, Seq: seq, Ref: ref}
+	c.queue(encode(m))
+	if !c.hello {
+		c.kill(websocket.ClosePolicyViolation, "say hello first", true)
+	}
+}
+
+func (c *Session) handle(mt int, data []byte) {
+	now := time.Now()
+	if !c.msgRate.allow(now) {
+		c.fail(Errorf(ErrRateLimited, "too many messages; slow down"), "", nil, nil)
+		return
+	}
+	if mt != websocket.TextMessage {
+		c.fail(Errorf(ErrBadRequest, "messages are JSON in text frames"), "", nil, nil)
+		return
+	}
+	if !utf8.Valid(data) {
+		c.fail(Errorf(ErrBadRequest, "frame is not valid UTF-8"), "", nil, nil)
+		return
+	}
+	var m Inbound
+	if err := decodeInbound(data, &m); err != nil {
+		c.fail(err, "", nil, nil)
+		return
+	}
+	m.Raw = data
+	if !c.hello {
+		if m.Type != "hello" {
+			c.fail(Errorf(ErrUnauthorized, "the first message must be hello"), "", nil, m.Ref)
+			return
+		}
+		if err := c.sayHello(&m); err != nil {
+			c.fail(err, "", nil, m.Ref)
+		}
+		return
+	}
+	h := messageHandler(m.Type)
+	if h == nil {
+		if m.Type == "" {
+			c.fail(Errorf(ErrBadRequest, "message has no type"), m.Doc, nil, m.Ref)
+		} else {
+			c.fail(Errorf(ErrBadRequest, "unknown message type %q", clip(m.Type)), m.Doc, nil, m.Ref)
+		}
+		return
+	}
+	if err := h(c.s.ctx, c, &m); err != nil {
+		var seq *uint64
+		if m.Type == "op" {
+			seq = m.Seq
+		}
+		c.fail(err, m.Doc, seq, m.Ref)
+	}
+}
+
+// decodeInbound decodes a frame into m, with errors a person can act on.
+func decodeInbound(data []byte, m *Inbound) error {
+	if err := json.Unmarshal(data, m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			if te.Field == "" {
+				return Errorf(ErrBadRequest, "a message is a JSON object")
+			}
+			return Errorf(ErrBadRequest, "field %s must be %s", te.Field, expectedType(te.Field))
+		}
+		return Errorf(ErrBadRequest, "message is not valid JSON")
+	}
+	return nil
+}
+
+func expectedType(field string) string {
+	switch field {
+	case "rev", "seq", "from", "to", "index", "interval_ms":
+		return "a non-negative integer"
+	}
+	return "of another type"
+}
+
+func (c *Session) sayHello(m *Inbound) error {
+	if err := ValidClientID(m.Client); err != nil {
+		return err
+	}
+	id, err := c.s.auth.Hello(c.s.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role})
+	if err != nil {
+		return err
+	}
+	c.hello, c.ident, c.client = true, id, m.Client
+	c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
+	c.queue(encode(welcomeMsg{Type: "welcome", Client: m.Client, Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role}))
+	return nil
+}
+
+// Draft returns the draft open on this session under id, or an error for
+// the client.
+func (c *Session) openDraft(doc string) (*draft, error) {
+	if err := ValidDraftID(doc); err != nil {
+		return nil, err
+	}
+	d := c.drafts[doc]
+	if d == nil {
+		return nil, Errorf(ErrBadRequest, "draft %s is not open on this connection; send open first", doc)
+	}
+	return d, nil
+}
+
+func init() {
+	HandleMessage("hello", func(context.Context, *Session, *Inbound) error {
+		return Errorf(ErrBadRequest, "hello was already accepted on this connection")
+	})
+	HandleMessage("open", handleOpen)
+	HandleMessage("close", handleClose)
+	HandleMessage("op", handleOp)
+	HandleMessage("presence", handlePresence)
+}
+
+func handleOpen(ctx context.Context, c *Session, m *Inbound) error {
+	if err := ValidDraftID(m.Doc); err != nil {
+		return err
+	}
+	if !c.ident.CanAccess(m.Doc) {
+		return Errorf(ErrForbidden, "your credential does not give access to draft %s", m.Doc)
+	}
+	d := c.drafts[m.Doc]
+	fresh := d == nil
+	if fresh {
+		if len(c.drafts) >= c.s.cfg.MaxDraftsPerConn {
+			return Errorf(ErrTooLarge, "at most %d drafts may be open on one connection", c.s.cfg.MaxDraftsPerConn)
+		}
+		var err error
+		if d, err = c.s.acquire(m.Doc); err != nil {
+			return err
+		}
+	}
+	reply := make(chan error, 1)
+	err := d.send(ctx, &openReq{sess: c, client: c.client, by: c.ident.Author, rev: m.Rev, ref: m.Ref, reply: reply})
+	if err == nil {
+		select {
+		case err = <-reply:
+		case <-d.done:
+			err = ErrClosed
+		}
+	}
+	if err != nil {
+		if fresh {
+			c.s.release(d)
+		}
+		return err
+	}
+	c.drafts[m.Doc] = d
+	return nil
+}
+
+func handleClose(ctx context.Context, c *Session, m *Inbound) error {
+	d, err := c.openDraft(m.Doc)
+	if err != nil {
+		return err
+	}
+	delete(c.drafts, m.Doc)
+	d.send(ctx, &closeReq{sess: c})
+	c.s.release(d)
+	return nil
+}
+
+func handleOp(ctx context.Context, c *Session, m *Inbound) error {
+	d, err := c.openDraft(m.Doc)
+	if err != nil {
+		return err
+	}
+	if m.Seq == nil {
+		return Errorf(ErrBadRequest, "op needs seq")
+	}
+	if !c.ident.CanEdit() {
+		return Errorf(ErrForbidden, "a %s may not edit", c.ident.Role)
+	}
+	if m.Rev == nil {
+		return Errorf(ErrBadRequest, "op needs rev, the revision it was made on")
+	}
+	if len(m.Op) == 0 {
+		return Errorf(ErrBadRequest, "op needs op")
+	}
+	req := &submitReq{sess: c, ident: c.ident, client: c.client, rev: *m.Rev, seq: *m.Seq, ref: m.Ref}
+	if err := json.Unmarshal(m.Op, &req.op); err != nil {
+		return Errorf(ErrBadOp, "%s", opDecodeMessage(err))
+	}
+	if !c.opsRate.allow(time.Now()) {
+		return Errorf(ErrRateLimited, "more than %g ops per second; resend later", c.s.cfg.OpsPerSecond)
+	}
+	return d.send(ctx, req)
+}
+
+func opDecodeMessage(err error) string {
+	if msg, ok := opErrorMessage(err); ok {
+		return msg
+	}
+	return "malformed op: " + err.Error()
+}
+
+func handlePresence(ctx context.Context, c *Session, m *Inbound) error {
+	d, err := c.openDraft(m.Doc)
+	if err != nil {
+		return err
+	}
+	if m.Rev == nil {
+		return Errorf(ErrBadRequest, "presence needs rev")
+	}
+	sel, err := decodeSel(m.Sel)
+	if err != nil {
+		return err
+	}
+	return d.send(ctx, &presenceReq{sess: c, rev: *m.Rev, sel: sel, ref: m.Ref})
+}
+
+// maxSelections bounds one presence message.
+const maxSelections = 64
+
+// decodeSel reads [[anchor, head], ...] strictly: pairs of non-negative
+// integers.
+func decodeSel(raw json.RawMessage) ([][2]int, error) {
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return nil, Errorf(ErrBadRequest, "presence needs sel, a list of [anchor, head] pairs")
+	}
+	var pairs [][]int
+	if err := json.Unmarshal(raw, &pairs); err != nil {
+		return nil, Errorf(ErrBadRequest, "sel must be a list of [anchor, head] pairs of non-negative integers")
+	}
+	if len(pairs) > maxSelections {
+		return nil, Errorf(ErrBadRequest, "at most %d selections", maxSelections)
+	}
+	sel := make([][2]int, len(pairs))
+	for i, p := range pairs {
+		if len(p) != 2 || p[0] < 0 || p[1] < 0 {
+			return nil, Errorf(ErrBadRequest, "sel must be a list of [anchor, head] pairs of non-negative integers")
+		}
+		sel[i] = [2]int{p[0], p[1]}
+	}
+	return sel, nil
+}
+
+// bucket is a token bucket: rate tokens per second, at most burst.
+type bucket struct {
+	rate, burst, tokens float64
+	last                time.Time
+}
+
+func newBucket(rate float64, burst int, now time.Time) bucket {
+	return bucket{rate: rate, burst: float64(burst), tokens: float64(burst), last: now}
+}
+
+func (b *bucket) allow(now time.Time) bool {
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+

@@ -1,0 +1,913 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// System identity of server-built ops (DESIGN.md "Identities").
+const (
+	SystemClient    = "_draftroom"
+	SystemPrincipal = "system"
+)
+
+// maxConflictRetries bounds how often a batch is re-run after
+// storage.ErrConflict (another node committed first).
+const maxConflictRetries = 8
+
+// draft is the owner of one loaded draft. Its run goroutine is the only one
+// that touches the fields below "owned by run"; everything else reaches it
+// through in (requests, answered in arrival order). run never blocks on a
+// socket: frames go to each subscriber's bounded queue, and a subscriber
+// whose queue is full is disconnected.
+type draft struct {
+	s    *Server
+	id   string
+	in   chan any      // *submitReq, *builtReq, *openReq, *closeReq, *presenceReq, *doReq
+	idle chan struct{} // cap 1: refs fell to 0
+	done chan struct{} // closed when run returns
+	refs int           // guarded by s.mu: holders that may send to in
+
+	// owned by run
+	info      storage.Draft
+	text      *ot.Text
+	rev       int
+	ring      []ringOp // recent committed ops, consecutive revs ending at rev
+	dedupe    map[dedupeKey]seqRev
+	subs      map[*Session]*subscriber
+	observers []namedObserver
+	loadErr   error
+	lastSnap  int
+	snapBusy  bool
+	snapDone  chan int // rev of a finished background snapshot, or -1
+	tentative int      // while a batch is staged: revs staged beyond rev
+}
+
+type ringOp struct {
+	op    storage.Op
+	frame []byte // the encoded "op" message
+}
+
+type dedupeKey struct{ principal, client string }
+
+type seqRev struct {
+	seq uint64
+	rev int
+}
+
+type subscriber struct {
+	sess     *Session
+	client   string
+	by       storage.Author
+	hasSel   bool
+	sel      [][2]int // at rev
+	presence []byte   // encoded relay frame of the current sel (for "present")
+}
+
+// Requests to a draft's owner.
+type (
+	submitReq struct {
+		sess   *Session
+		ident  Identity
+		client string
+		rev    int
+		seq    uint64
+		op     ot.Op
+		ref    json.RawMessage
+	}
+	builtReq struct {
+		by    Identity
+		build BuildFunc
+		reply chan builtResult // cap 1
+	}
+	builtResult struct {
+		op  storage.Op
+		err error
+	}
+	openReq struct {
+		sess   *Session
+		client string
+		by     storage.Author
+		rev    *int
+		ref    json.RawMessage
+		reply  chan error // cap 1
+	}
+	closeReq struct {
+		sess *Session
+	}
+	presenceReq struct {
+		sess *Session
+		rev  int
+		sel  [][2]int
+		ref  json.RawMessage
+	}
+	doReq struct {
+		fn    func(*DraftState) error
+		reply chan error // cap 1
+	}
+)
+
+// Built is what a BuildFunc makes: an op that applies to the draft as it
+// stands (DraftState.Text at DraftState.Rev), and the records committed
+// atomically with it. The server fills in Draft, Rev and TS of the
+// proposals and decisions.
+type Built struct {
+	Op        ot.Op
+	Kind      string // storage.KindPropose, KindResolve, KindImport
+	Group     string
+	Proposals []storage.Proposal
+	Decisions []storage.Decision
+}
+
+// BuildFunc builds a server-side op inside the draft's owner goroutine. It
+// may run more than once (after a conflict between nodes), each time against
+// the state it will commit on; it must not keep st. An error is returned
+// to the SubmitBuilt caller and nothing is committed.
+type BuildFunc func(st *DraftState) (Built, error)
+
+func newDraft(s *Server, id string) *draft {
+	return &draft{
+		s:        s,
+		id:       id,
+		in:       make(chan any, 256),
+		idle:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
+		dedupe:   make(map[dedupeKey]seqRev),
+		subs:     make(map[*Session]*subscriber),
+		snapDone: make(chan int, 1),
+	}
+}
+
+// send queues req for the owner. It fails only when the draft has stopped
+// (shutdown) or ctx ends; callers hold a ref, so the draft does not stop
+// for lack of users while they send.
+func (d *draft) send(ctx context.Context, req any) error {
+	select {
+	case d.in <- req:
+		return nil
+	case <-d.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// storeCtx bounds one store call. It does not end at shutdown: a commit in
+// flight finishes.
+func (d *draft) storeCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d.s.cfg.CommitTimeout)
+}
+
+func (d *draft) run() {
+	defer d.s.draftsWG.Done()
+	defer close(d.done)
+	d.loadErr = d.load()
+	if d.loadErr != nil {
+		// Forget a draft that failed to load, so the next open tries again
+		// (storage may be back); answer the requests already holding it.
+		d.s.mu.Lock()
+		if d.s.drafts[d.id] == d {
+			delete(d.s.drafts, d.id)
+		}
+		d.s.mu.Unlock()
+		if !errors.Is(d.loadErr, storage.ErrNotFound) {
+			d.s.log.Error("load draft", "draft", d.id, "err", d.loadErr)
+		}
+	}
+	var idleC <-chan time.Time
+	var next any
+	for {
+		req := next
+		next = nil
+		if req == nil {
+			select {
+			case req = <-d.in:
+			case <-d.idle:
+				if d.loadErr != nil {
+					if d.tryExit() {
+						return
+					}
+					continue
+				}
+				idleC = time.After(d.s.cfg.IdleGrace)
+				continue
+			case <-idleC:
+				idleC = nil
+				if d.tryExit() {
+					return
+				}
+				continue
+			case rev := <-d.snapDone:
+				d.snapBusy = false
+				if rev > d.lastSnap {
+					d.lastSnap = rev
+				}
+				continue
+			case <-d.s.ctx.Done():
+				d.stop()
+				return
+			}
+		}
+		switch r := req.(type) {
+		case *submitReq, *builtReq:
+			batch := []any{r}
+		drain:
+			for len(batch) < d.s.cfg.BatchMax {
+				select {
+				case x := <-d.in:
+					switch x.(type) {
+					case *submitReq, *builtReq:
+						batch = append(batch, x)
+					default:
+						next = x // answered after the batch, keeping arrival order
+						break drain
+					}
+				default:
+					break drain
+				}
+			}
+			d.commitBatch(batch)
+		case *openReq:
+			r.reply <- d.open(r)
+		case *closeReq:
+			d.unsubscribe(r.sess, true)
+		case *presenceReq:
+			d.presence(r)
+		case *doReq:
+			r.reply <- d.do(r.fn)
+		}
+	}
+}
+
+// tryExit stops the draft if nobody holds it and nothing is queued.
+func (d *draft) tryExit() bool {
+	d.s.mu.Lock()
+	if d.refs > 0 || len(d.in) > 0 {
+		d.s.mu.Unlock()
+		return false
+	}
+	if d.s.drafts[d.id] == d {
+		delete(d.s.drafts, d.id)
+	}
+	d.s.mu.Unlock()
+	d.stop()
+	return true
+}
+
+// stop waits for a background snapshot to finish.
+func (d *draft) stop() {
+	if d.snapBusy {
+		<-d.snapDone
+		d.snapBusy = false
+	}
+}
+
+// load reads the draft's latest snapshot and the ops after it, and builds
+// the observers.
+func (d *draft) load() error {
+	ctx, cancel := d.storeCtx()
+	defer cancel()
+	info, err := d.s.store.Draft(ctx, d.id)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", d.id, err)
+	}
+	snap, err := d.s.store.Snapshot(ctx, d.id, info.Rev)
+	if err != nil {
+		return fmt.Errorf("load %s snapshot: %w", d.id, err)
+	}
+	// Read to the head, not to info.Rev: on a shared store another node may
+	// have committed since.
+	ops, err := d.s.store.Ops(ctx, d.id, snap.Rev+1, math.MaxInt32)
+	if err != nil {
+		return fmt.Errorf("load %s ops: %w", d.id, err)
+	}
+	d.info = info
+	d.text = ot.NewText(snap.Text)
+	d.rev = snap.Rev
+	d.lastSnap = snap.Rev
+	for _, op := range ops {
+		if op.Rev != d.rev+1 {
+			return fmt.Errorf("load %s: op log has rev %d after %d", d.id, op.Rev, d.rev)
+		}
+		if _, err := d.text.Apply(op.Op); err != nil {
+			return fmt.Errorf("load %s: op %d does not apply: %w", d.id, op.Rev, err)
+		}
+		d.rev = op.Rev
+		d.remember(op)
+	}
+	d.info.Rev = d.rev
+	return d.loadObservers(ctx, snap, ops)
+}
+
+// remember records a committed op in the ring and the dedupe cache.
+func (d *draft) remember(op storage.Op) {
+	if op.Principal != SystemPrincipal {
+		d.dedupe[dedupeKey{op.Principal, op.Client}] = seqRev{op.Seq, op.Rev}
+	}
+	d.ring = append(d.ring, ringOp{op: op, frame: encodeOp(d.id, op)})
+	if n := d.s.cfg.RecentOps; len(d.ring) > 2*n {
+		d.ring = append(make([]ringOp, 0, 2*n+1), d.ring[len(d.ring)-n:]...)
+	}
+	if op.TS > 0 {
+		d.info.Updated = op.TS
+	}
+}
+
+// opsRange returns committed ops from..to (1 <= from, to <= rev), from the
+// ring when it holds them, else from the store.
+func (d *draft) opsRange(from, to int) ([]storage.Op, error) {
+	if from > to {
+		return nil, nil
+	}
+	if len(d.ring) > 0 && from >= d.ring[0].op.Rev {
+		first := d.ring[0].op.Rev
+		out := make([]storage.Op, 0, to-from+1)
+		for _, r := range d.ring[from-first : to-first+1] {
+			out = append(out, r.op)
+		}
+		return out, nil
+	}
+	ctx, cancel := d.storeCtx()
+	defer cancel()
+	ops, err := d.s.store.Ops(ctx, d.id, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("ops %s %d..%d: %w", d.id, from, to, err)
+	}
+	if len(ops) != to-from+1 {
+		return nil, fmt.Errorf("ops %s %d..%d: store returned %d ops", d.id, from, to, len(ops))
+	}
+	return ops, nil
+}
+
+// staged is one item of a batch after it was looked at: an op applied to
+// the text (inverse set), a resend of an op already committed (ackRev), or
+// a refusal (err).
+type staged struct {
+	sub     *submitReq
+	built   *builtReq
+	op      storage.Op // when applied
+	inverse ot.Op
+	applied bool
+	dupOf   *staged // a resend of an op staged earlier in this batch
+	ackRev  int     // a resend of a committed op
+	err     error
+	extras  Built
+}
+
+// commitBatch stages every submission of the batch on the text, commits
+// them in one store call, then acks, broadcasts and updates derived state.
+// On a store error the text is rolled back and nobody is acked.
+func (d *draft) commitBatch(batch []any) {
+	if d.loadErr != nil {
+		for _, x := range batch {
+			d.answerUnloaded(x)
+		}
+		return
+	}
+	for attempt := 0; ; attempt++ {
+		items := d.stage(batch)
+		var c storage.Commit
+		for _, it := range items {
+			if it.applied {
+				c.Ops = append(c.Ops, it.op)
+				c.Proposals = append(c.Proposals, it.extras.Proposals...)
+				c.Decisions = append(c.Decisions, it.extras.Decisions...)
+			}
+		}
+		var err error
+		if len(c.Ops) > 0 {
+			ctx, cancel := d.storeCtx()
+			err = d.s.store.Commit(ctx, d.id, d.rev, c)
+			cancel()
+		}
+		if err != nil {
+			d.rollback(items)
+			if errors.Is(err, storage.ErrConflict) && attempt < maxConflictRetries {
+				if cerr := d.catchUp(); cerr == nil {
+					continue
+				} else {
+					err = cerr
+				}
+			}
+			d.s.log.Error("commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
+			for _, it := range items {
+				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
+					it.err = err
+				}
+			}
+			d.answer(items, false)
+			return
+		}
+		d.answer(items, true)
+		d.afterCommit(c.Ops)
+		return
+	}
+}
+
+// stage applies the batch's submissions to the text in order, without
+// committing them.
+func (d *draft) stage(batch []any) []*staged {
+	items := make([]*staged, 0, len(batch))
+	pending := make(map[dedupeKey]*staged)
+	var applied []*staged
+	d.tentative = 0
+	now := d.s.cfg.Now().UnixMilli()
+	for _, x := range batch {
+		it := &staged{}
+		items = append(items, it)
+		switch r := x.(type) {
+		case *submitReq:
+			it.sub = r
+			key := dedupeKey{r.ident.Principal, r.client}
+			if p := pending[key]; p != nil && r.seq <= p.sub.seq {
+				if r.seq == p.sub.seq {
+					it.dupOf = p
+				} else {
+					it.ackRev, it.err = d.committedSeq(key, r.seq)
+				}
+				continue
+			}
+			if pending[key] == nil {
+				if it.ackRev, it.err = d.committedSeq(key, r.seq); it.ackRev > 0 || it.err != nil {
+					continue
+				}
+			}
+			op, err := d.transform(r.op, r.rev, applied)
+			if err != nil {
+				it.err = err
+				continue
+			}
+			if err := d.applyStaged(it, op); err != nil {
+				it.err = err
+				continue
+			}
+			it.op = storage.Op{
+				Rev: d.rev + len(applied) + 1, Op: op, Client: r.client, Seq: r.seq,
+				Principal: r.ident.Principal, By: r.ident.Author, TS: now,
+			}
+			pending[key] = it
+		case *builtReq:
+			it.built = r
+			st := &DraftState{d: d}
+			b, err := r.build(st)
+			if err != nil {
+				it.err = err
+				continue
+			}
+			op := ot.Normalize(b.Op)
+			if err := op.Check(); err != nil {
+				it.err = fmt.Errorf("built op: %w", err)
+				continue
+			}
+			if err := d.applyStaged(it, op); err != nil {
+				it.err = err
+				continue
+			}
+			rev := d.rev + len(applied) + 1
+			it.op = storage.Op{
+				Rev: rev, Op: op, Client: SystemClient, Seq: uint64(rev),
+				Principal: SystemPrincipal, By: r.by.Author, TS: now,
+				Kind: b.Kind, Group: b.Group,
+			}
+			for i := range b.Proposals {
+				b.Proposals[i].Draft, b.Proposals[i].Rev, b.Proposals[i].TS = d.id, rev, now
+			}
+			for i := range b.Decisions {
+				b.Decisions[i].Draft, b.Decisions[i].Rev, b.Decisions[i].TS = d.id, rev, now
+			}
+			it.extras = b
+		}
+		applied = append(applied, it)
+		d.tentative = len(applied)
+	}
+	d.tentative = 0
+	return items
+}
+
+// committedSeq answers whether (key, seq) was committed: its rev, or 0 for
+// a new submission, or an error for a seq that went backwards.
+func (d *draft) committedSeq(key dedupeKey, seq uint64) (int, error) {
+	last, cached := d.dedupe[key]
+	if cached && seq == last.seq {
+		return last.rev, nil
+	}
+	if cached && seq > last.seq {
+		return 0, nil
+	}
+	ctx, cancel := d.storeCtx()
+	defer cancel()
+	rev, err := d.s.store.SeqRev(ctx, d.id, key.principal, key.client, seq)
+	switch {
+	case err == nil:
+		return rev, nil
+	case errors.Is(err, storage.ErrNotFound) && !cached:
+		return 0, nil
+	case errors.Is(err, storage.ErrNotFound):
+		return 0, Errorf(ErrBadRequest, "seq %d is not greater than %d, the last committed seq of client %s", seq, last.seq, key.client)
+	}
+	return 0, fmt.Errorf("dedupe %s: %w", d.id, err)
+}
+
+// transform brings op from base rev up to the staged state: against the
+// committed ops rev+1..d.rev, then the ops staged before it in this batch,
+// with op on side Left (the contract's rule).
+func (d *draft) transform(op ot.Op, rev int, staged []*staged) (ot.Op, error) {
+	if rev > d.rev {
+		return nil, Errorf(ErrRevAhead, "rev %d is ahead of the draft (at %d)", rev, d.rev)
+	}
+	if rev < 0 {
+		return nil, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	if err := op.Check(); err != nil {
+		return nil, err
+	}
+	since, err := d.opsRange(rev+1, d.rev)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range since {
+		if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range staged {
+		if op, err = ot.Transform(op, s.op.Op, ot.Left); err != nil {
+			return nil, err
+		}
+	}
+	return ot.Normalize(op), nil
+}
+
+// applyStaged applies op to the text, keeping the inverse for rollback.
+func (d *draft) applyStaged(it *staged, op ot.Op) error {
+	if grow := op.TargetLen() - op.BaseLen(); grow > 0 && d.text.Len()+grow > d.s.cfg.MaxDraftLen {
+		return Errorf(ErrTooLarge, "the draft would exceed %d characters", d.s.cfg.MaxDraftLen)
+	}
+	inv, err := d.text.Apply(op)
+	if err != nil {
+		return err
+	}
+	it.inverse, it.applied = inv, true
+	return nil
+}
+
+// rollback undoes the staged ops, newest first.
+func (d *draft) rollback(items []*staged) {
+	for i := len(items) - 1; i >= 0; i-- {
+		if !items[i].applied {
+			continue
+		}
+		if _, err := d.text.Apply(items[i].inverse); err != nil {
+			// Cannot happen with a correct Text; if it does, the in-memory
+			// text is no longer trustworthy: reload it from the store.
+			d.s.log.Error("rollback", "draft", d.id, "err", err)
+			if lerr := d.reloadText(); lerr != nil {
+				d.loadErr = lerr
+			}
+			return
+		}
+	}
+}
+
+func (d *draft) reloadText() error {
+	d.ring, d.observers = nil, nil
+	d.dedupe = make(map[dedupeKey]seqRev)
+	return d.load()
+}
+
+// catchUp loads the ops another node committed after rev, applies and
+// broadcasts them.
+func (d *draft) catchUp() error {
+	ctx, cancel := d.storeCtx()
+	ops, err := d.s.store.Ops(ctx, d.id, d.rev+1, math.MaxInt32)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("catch up %s: %w", d.id, err)
+	}
+	for i, op := range ops {
+		if op.Rev != d.rev+1 {
+			return fmt.Errorf("catch up %s: rev %d after %d", d.id, op.Rev, d.rev)
+		}
+		if _, err := d.text.Apply(op.Op); err != nil {
+			return fmt.Errorf("catch up %s: op %d: %w", d.id, op.Rev, err)
+		}
+		d.rev = op.Rev
+		d.remember(op)
+		frame := d.ring[len(d.ring)-1].frame
+		for _, sub := range d.subs {
+			d.push(sub, frame)
+		}
+		d.afterCommit(ops[i : i+1])
+	}
+	return nil
+}
+
+// answer sends acks, errors and broadcasts for a batch, in order, and
+// records committed ops.
+func (d *draft) answer(items []*staged, committed bool) {
+	for _, it := range items {
+		switch {
+		case it.sub != nil:
+			r := it.sub
+			switch {
+			case it.err != nil:
+				d.sendError(r.sess, it.err, r.seq, r.ref)
+			case it.dupOf != nil:
+				if it.dupOf.err != nil {
+					d.sendError(r.sess, it.dupOf.err, r.seq, r.ref)
+				} else {
+					d.sendTo(r.sess, encodeAck(d.id, r.seq, it.dupOf.op.Rev, r.ref))
+				}
+			case it.ackRev > 0:
+				d.sendTo(r.sess, encodeAck(d.id, r.seq, it.ackRev, r.ref))
+			case it.applied && committed:
+				d.rev = it.op.Rev
+				d.remember(it.op)
+				d.sendTo(r.sess, encodeAck(d.id, r.seq, it.op.Rev, r.ref))
+				frame := d.ring[len(d.ring)-1].frame
+				for sess, sub := range d.subs {
+					if sess != r.sess {
+						d.push(sub, frame)
+					}
+				}
+			}
+		case it.built != nil:
+			if it.err != nil {
+				it.built.reply <- builtResult{err: it.err}
+				continue
+			}
+			if committed && it.applied {
+				d.rev = it.op.Rev
+				d.remember(it.op)
+				frame := d.ring[len(d.ring)-1].frame
+				for _, sub := range d.subs {
+					d.push(sub, frame)
+				}
+				it.built.reply <- builtResult{op: it.op}
+			}
+		}
+	}
+	d.info.Rev = d.rev
+}
+
+// afterCommit updates derived state (observers, presence) and writes a
+// snapshot when one is due.
+func (d *draft) afterCommit(ops []storage.Op) {
+	if len(ops) == 0 {
+		return
+	}
+	for _, op := range ops {
+		for _, o := range d.observers {
+			o.obs.Apply(op.Op, op.Rev, op.By)
+		}
+		for _, sub := range d.subs {
+			if sub.hasSel {
+				for i := range sub.sel {
+					sub.sel[i] = ot.TransformSelection(sub.sel[i], op.Op)
+				}
+			}
+		}
+	}
+	for _, sub := range d.subs {
+		if sub.hasSel {
+			sub.presence = nil // re-encoded at the new rev when needed
+		}
+	}
+	if d.rev-d.lastSnap >= d.s.cfg.SnapshotEvery && !d.snapBusy {
+		d.snapshot()
+	}
+}
+
+// snapshot writes the text and the observers' sections at the current rev,
+// in the background (off the ack path).
+func (d *draft) snapshot() {
+	snap := storage.Snapshot{Rev: d.rev, Text: d.text.String()}
+	for _, o := range d.observers {
+		name, data := o.obs.Meta()
+		if data != nil {
+			if snap.Meta == nil {
+				snap.Meta = make(map[string]json.RawMessage)
+			}
+			snap.Meta[name] = data
+		}
+	}
+	d.snapBusy = true
+	go func() {
+		ctx, cancel := d.storeCtx()
+		defer cancel()
+		if err := d.s.store.PutSnapshot(ctx, d.id, snap); err != nil {
+			d.s.log.Warn("snapshot", "draft", d.id, "rev", snap.Rev, "err", err)
+			d.snapDone <- -1
+			return
+		}
+		d.snapDone <- snap.Rev
+	}()
+}
+
+func (d *draft) answerUnloaded(x any) {
+	switch r := x.(type) {
+	case *submitReq:
+		d.sendError(r.sess, d.loadErr, r.seq, r.ref)
+	case *builtReq:
+		r.reply <- builtResult{err: d.loadErr}
+	}
+}
+
+// open subscribes a session: a snapshot, or the ops after rev then
+// "opened"; both carry the others' presence.
+func (d *draft) open(r *openReq) error {
+	if d.loadErr != nil {
+		return d.loadErr
+	}
+	if r.rev != nil {
+		if *r.rev > d.rev {
+			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *r.rev, d.id, d.rev)
+		}
+		if *r.rev < 0 {
+			return Errorf(ErrBadRequest, "rev must not be negative")
+		}
+	}
+	present := make([]json.RawMessage, 0, len(d.subs))
+	for sess, sub := range d.subs {
+		if sess != r.sess && sub.hasSel {
+			present = append(present, d.presenceEntry(sub))
+		}
+	}
+	sub := &subscriber{sess: r.sess, client: r.client, by: r.by}
+	if r.rev == nil {
+		d.subs[r.sess] = sub
+		d.sendTo(r.sess, encode(snapshotMsg{Type: "snapshot", Doc: d.id, Rev: d.rev, Text: d.text.String(), Present: present, Ref: r.ref}))
+		return nil
+	}
+	from := *r.rev + 1
+	if len(d.ring) > 0 && from >= d.ring[0].op.Rev {
+		first := d.ring[0].op.Rev
+		for _, ro := range d.ring[from-first:] {
+			d.sendTo(r.sess, ro.frame)
+		}
+	} else if from <= d.rev {
+		ops, err := d.opsRange(from, d.rev)
+		if err != nil {
+			return err
+		}
+		for _, op := range ops {
+			d.sendTo(r.sess, encodeOp(d.id, op))
+		}
+	}
+	d.subs[r.sess] = sub
+	d.sendTo(r.sess, encode(openedMsg{Type: "opened", Doc: d.id, Rev: d.rev, Present: present, Ref: r.ref}))
+	return nil
+}
+
+// unsubscribe removes a session's subscription and tells the others it left.
+func (d *draft) unsubscribe(sess *Session, tell bool) {
+	sub, ok := d.subs[sess]
+	if !ok {
+		return
+	}
+	delete(d.subs, sess)
+	if !tell {
+		return
+	}
+	frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true})
+	for _, other := range d.subs {
+		d.push(other, frame)
+	}
+}
+
+// presence records and relays a subscriber's selections, brought up to the
+// current revision.
+func (d *draft) presence(r *presenceReq) {
+	sub, ok := d.subs[r.sess]
+	if !ok {
+		d.sendError(r.sess, Errorf(ErrBadRequest, "draft %s is not open on this connection", d.id), 0, r.ref)
+		return
+	}
+	if r.rev > d.rev {
+		d.sendError(r.sess, Errorf(ErrRevAhead, "rev %d is ahead of the draft (at %d)", r.rev, d.rev), 0, r.ref)
+		return
+	}
+	if r.rev < 0 {
+		d.sendError(r.sess, Errorf(ErrBadRequest, "rev must not be negative"), 0, r.ref)
+		return
+	}
+	sel := r.sel
+	if r.rev < d.rev {
+		ops, err := d.opsRange(r.rev+1, d.rev)
+		if err != nil {
+			d.sendError(r.sess, err, 0, r.ref)
+			return
+		}
+		for _, op := range ops {
+			for i := range sel {
+				sel[i] = ot.TransformSelection(sel[i], op.Op)
+			}
+		}
+	}
+	n := d.text.Len()
+	for i := range sel {
+		sel[i][0], sel[i][1] = min(max(sel[i][0], 0), n), min(max(sel[i][1], 0), n)
+	}
+	sub.sel, sub.hasSel = sel, true
+	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by})
+	for sess, other := range d.subs {
+		if sess != r.sess {
+			d.push(other, sub.presence)
+		}
+	}
+}
+
+// presenceEntry is a subscriber's presence for "present" lists.
+func (d *draft) presenceEntry(sub *subscriber) json.RawMessage {
+	if sub.presence == nil {
+		sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sub.sel, Client: sub.client, By: &sub.by})
+	}
+	return sub.presence
+}
+
+func (d *draft) do(fn func(*DraftState) error) error {
+	if d.loadErr != nil {
+		return d.loadErr
+	}
+	return fn(&DraftState{d: d})
+}
+
+// push queues a frame for a subscriber; a full queue disconnects it.
+func (d *draft) push(sub *subscriber, frame []byte) {
+	if !sub.sess.queue(frame) {
+		d.unsubscribe(sub.sess, true)
+	}
+}
+
+// sendTo queues a frame for a session (which may have no subscription);
+// a full queue disconnects it.
+func (d *draft) sendTo(sess *Session, frame []byte) {
+	if sess == nil {
+		return
+	}
+	if !sess.queue(frame) {
+		d.unsubscribe(sess, true)
+	}
+}
+
+func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMessage) {
+	if sess == nil {
+		return
+	}
+	code, msg, internal := ErrorCode(err)
+	if internal {
+		d.s.log.Error("draft", "draft", d.id, "err", err)
+	}
+	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: d.id, Ref: ref}
+	if seq > 0 {
+		m.Seq = &seq
+	}
+	d.sendTo(sess, encode(m))
+}
+
+// DraftState is read access to a loaded draft for features, valid only
+// inside the function it is passed to (which runs in the draft's owner
+// goroutine; it must be quick and must not keep st).
+type DraftState struct{ d *draft }
+
+// ID is the draft's id.
+func (st *DraftState) ID() string { return st.d.id }
+
+// Info is the draft's metadata (Rev is the committed head).
+func (st *DraftState) Info() storage.Draft { return st.d.info }
+
+// Rev is the revision Text is at: the committed head, or, inside a
+// BuildFunc, the head plus the ops staged before it (the built op commits
+// as Rev+1).
+func (st *DraftState) Rev() int { return st.d.rev + st.d.tentative }
+
+// Text is the draft's text at Rev. Read it; never modify it.
+func (st *DraftState) Text() *ot.Text { return st.d.text }
+
+// Observer returns the draft's observer registered under name, or nil.
+func (st *DraftState) Observer(name string) Observer {
+	for _, o := range st.d.observers {
+		if o.name == name {
+			return o.obs
+		}
+	}
+	return nil
+}
+
+// Ops returns committed ops from..to (clipped to the head), from memory
+// when recent.
+func (st *DraftState) Ops(from, to int) ([]storage.Op, error) {
+	from = max(from, 1)
+	to = min(to, st.d.rev)
+	return st.d.opsRange(from, to)
+}
+
+// Subscribers is the number of sessions subscribed to the draft.
+func (st *DraftState) Subscribers() int { return len(st.d.subs) }

@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Protocol error codes (PROTOCOL.md "error"), plus the extensions exists,
+// conflict and unavailable.
+const (
+	CodeBadRequest   = "bad_request"
+	CodeUnauthorized = "unauthorized"
+	CodeForbidden    = "forbidden"
+	CodeNotFound     = "not_found"
+	CodeBadOp        = "bad_op"
+	CodeRevAhead     = "rev_ahead"
+	CodeTooLarge     = "too_large"
+	CodeRateLimited  = "rate_limited"
+	CodeInternal     = "internal"
+	CodeExists       = "exists"
+	CodeConflict     = "conflict"
+	CodeUnavailable  = "unavailable"
+)
+
+// Sentinel errors of the server. Handlers return them wrapped with a
+// message for people (see Errorf); ErrorCode maps any error to a protocol
+// code and message.
+var (
+	ErrBadRequest   = errors.New("server: bad request")
+	ErrUnauthorized = errors.New("server: unauthorized")
+	ErrForbidden    = errors.New("server: forbidden")
+	ErrNotFound     = errors.New("server: not found")
+	ErrBadOp        = errors.New("server: op does not fit the draft")
+	ErrRevAhead     = errors.New("server: rev ahead of the draft")
+	ErrTooLarge     = errors.New("server: too large")
+	ErrRateLimited  = errors.New("server: rate limited")
+	ErrExists       = errors.New("server: already exists")
+	ErrConflict     = errors.New("server: conflict")
+	ErrUnavailable  = errors.New("server: unavailable")
+	ErrClosed       = errors.New("server: shutting down")
+)
+
+// publicError is an error whose message is meant for the person at the
+// other end; it wraps a sentinel that gives its code.
+type publicError struct {
+	kind error
+	msg  string
+}
+
+func (e *publicError) Error() string { return e.msg }
+func (e *publicError) Unwrap() error { return e.kind }
+
+// Errorf returns an error of the given kind (one of the sentinels above)
+// whose message, shown to the client as is, is the formatted text. It may
+// wrap a cause with %w; the cause's text becomes part of the message, so
+// only wrap causes that are fit to show.
+func Errorf(kind error, format string, args ...any) error {
+	return &publicError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+var codeOf = []struct {
+	err  error
+	code string
+}{
+	{ErrBadRequest, CodeBadRequest},
+	{ErrUnauthorized, CodeUnauthorized},
+	{ErrForbidden, CodeForbidden},
+	{ErrNotFound, CodeNotFound},
+	{storage.ErrNotFound, CodeNotFound},
+	{ErrBadOp, CodeBadOp},
+	{ErrRevAhead, CodeRevAhead},
+	{ErrTooLarge, CodeTooLarge},
+	{ErrRateLimited, CodeRateLimited},
+	{ErrExists, CodeExists},
+	{storage.ErrExists, CodeExists},
+	{ErrConflict, CodeConflict},
+	{ErrUnavailable, CodeUnavailable},
+	{storage.ErrUnavailable, CodeUnavailable},
+	{ErrClosed, CodeUnavailable},
+	{storage.ErrClosed, CodeUnavailable},
+	{context.DeadlineExceeded, CodeUnavailable},
+}
+
+// ErrorCode maps err to a protocol code and a message for people. Errors
+// made by Errorf keep their message; well-known sentinels get a fixed
+// message; anything else is internal and its detail is not shown (the
+// caller logs it: internal reports whether it should).
+func ErrorCode(err error) (code, message string, internal bool) {
+	var pe *publicError
+	if errors.As(err, &pe) {
+		for _, c := range codeOf {
+			if errors.Is(pe.kind, c.err) {
+				return c.code, pe.msg, false
+			}
+		}
+	}
+	if msg, ok := opErrorMessage(err); ok {
+		return CodeBadOp, msg, false
+	}
+	for _, c := range codeOf {
+		if errors.Is(err, c.err) {
+			return c.code, defaultMessage(c.code), false
+		}
+	}
+	return CodeInternal, "internal error; the operation was not carried out, please retry", true
+}
+
+func defaultMessage(code string) string {
+	switch code {
+	case CodeNotFound:
+		return "no such draft"
+	case CodeExists:
+		return "it already exists"
+	case CodeUnavailable:
+		return "storage is unavailable, nothing was changed; retry shortly"
+	case CodeConflict:
+		return "it changed since you saw it"
+	}
+	return code
+}
+
+// opErrorMessage explains an ot error in words.
+func opErrorMessage(err error) (string, bool) {
+	switch {
+	case errors.Is(err, ot.ErrSkipPastEnd):
+		return "skip runs past the end of the draft", true
+	case errors.Is(err, ot.ErrDeletePastEnd):
+		return "delete runs past the end of the draft", true
+	case errors.Is(err, ot.ErrDeleteMismatch):
+		return "deleted text differs from the draft's text at that position", true
+	case errors.Is(err, ot.ErrInvalidUTF8):
+		return "op contains text that is not valid UTF-8", true
+	case errors.Is(err, ot.ErrMalformed):
+		return "malformed op: " + err.Error(), true
+	}
+	return "", false
+}
+
+// httpStatus is the HTTP status of a protocol code.
+func httpStatus(code string) int {
+	switch code {
+	case CodeBadRequest, CodeBadOp, CodeRevAhead:
+		return http.StatusBadRequest
+	case CodeUnauthorized:
+		return http.StatusUnauthorized
+	case CodeForbidden:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeExists, CodeConflict:
+		return http.StatusConflict
+	case CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}

@@ -1,0 +1,378 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// RouteFactory builds the handler of an HTTP route for a server.
+type RouteFactory func(s *Server) http.Handler
+
+var routeFactories = map[string]RouteFactory{}
+
+// HandleRoute registers an HTTP route (a Go 1.22 ServeMux pattern such as
+// "GET /api/docs/{id}/brackets"). Feature files call it from init. A feature
+// may take over one of the server's own patterns (it replaces it); the
+// same pattern registered twice by features panics.
+func HandleRoute(pattern string, f RouteFactory) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := routeFactories[pattern]; dup {
+		panic("server: route " + pattern + " registered twice")
+	}
+	routeFactories[pattern] = f
+}
+
+func (s *Server) routes() http.Handler {
+	base := map[string]http.Handler{
+		"GET /ws":                 http.HandlerFunc(s.serveWS),
+		"GET /healthz":            http.HandlerFunc(s.healthz),
+		"GET /api/docs":           http.HandlerFunc(s.listDrafts),
+		"POST /api/docs":          http.HandlerFunc(s.createDraft),
+		"GET /api/docs/{id}":      http.HandlerFunc(s.getDraft),
+		"GET /api/docs/{id}/ops":  http.HandlerFunc(s.getOps),
+		"GET /api/docs/{id}/text": http.HandlerFunc(s.getText),
+		"/api/":                   http.HandlerFunc(notFound),
+		"GET /":                   s.webHandler(),
+	}
+	registryMu.Lock()
+	for p, f := range routeFactories {
+		base[p] = f(s)
+	}
+	registryMu.Unlock()
+	mux := http.NewServeMux()
+	for p, h := range base {
+		mux.Handle(p, h)
+	}
+	return mux
+}
+
+// WriteJSON writes v as a JSON response.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// WriteError writes err as {"error":{"code","message"}} with the status of
+// its code; internal errors are logged, not shown.
+func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg, internal := ErrorCode(err)
+	if internal {
+		s.log.Error("http", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	type body struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}
+	WriteJSON(w, httpStatus(code), map[string]body{"error": {code, msg}})
+}
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
+		"code": CodeNotFound, "message": "no such endpoint: " + r.Method + " " + r.URL.Path}})
+}
+
+// Identify authenticates an HTTP request (a bearer token, or open mode).
+func (s *Server) Identify(r *http.Request) (Identity, error) { return s.auth.Request(r) }
+
+// ReadJSON decodes a request body of at most MaxBodyBytes into v. Bodies
+// that are not valid UTF-8 or not JSON are bad_request; too long is
+// too_large.
+func (s *Server) ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Errorf(ErrTooLarge, "request body larger than %d bytes", s.cfg.MaxBodyBytes)
+		}
+		return Errorf(ErrBadRequest, "could not read the request body")
+	}
+	if !utf8.Valid(body) {
+		return Errorf(ErrBadRequest, "request body is not valid UTF-8")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return Errorf(ErrBadRequest, "field %s has the wrong type", te.Field)
+		}
+		return Errorf(ErrBadRequest, "request body is not the expected JSON object")
+	}
+	return nil
+}
+
+// draftFor authenticates a request about draft {id}: the id is valid and
+// the identity may access it.
+func (s *Server) draftFor(r *http.Request) (Identity, string, error) {
+	id, err := s.Identify(r)
+	if err != nil {
+		return Identity{}, "", err
+	}
+	doc := r.PathValue("id")
+	if err := ValidDraftID(doc); err != nil {
+		return Identity{}, "", err
+	}
+	if !id.CanAccess(doc) {
+		return Identity{}, "", Errorf(ErrForbidden, "your credential does not give access to draft %s", doc)
+	}
+	return id, doc, nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
+	defer cancel()
+	if _, err := s.store.Drafts(ctx); err != nil {
+		s.WriteError(w, r, fmt.Errorf("healthz: %w", err))
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type draftJSON struct {
+	ID      string         `json:"id"`
+	Title   string         `json:"title"`
+	Rev     int            `json:"rev"`
+	Created int64          `json:"created"`
+	Updated int64          `json:"updated"`
+	By      storage.Author `json:"by"`
+}
+
+func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) {
+	id, err := s.Identify(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	drafts, err := s.store.Drafts(r.Context())
+	if err != nil {
+		s.WriteError(w, r, fmt.Errorf("list drafts: %w", err))
+		return
+	}
+	sort.Slice(drafts, func(i, j int) bool { return drafts[i].ID < drafts[j].ID })
+	out := make([]draftJSON, 0, len(drafts))
+	for _, d := range drafts {
+		if id.CanAccess(d.ID) {
+			out = append(out, draftJSON{d.ID, d.Title, d.Rev, d.Created, d.Updated, d.By})
+		}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"docs": out})
+}
+
+// maxTitleLen bounds a draft title in code points.
+const maxTitleLen = 200
+
+func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) {
+	id, err := s.Identify(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	var req struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+		Text  string `json:"text"`
+	}
+	if err := s.ReadJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if err := ValidDraftID(req.ID); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if !id.IsFacilitator() {
+		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator creates drafts"))
+		return
+	}
+	if !id.CanAccess(req.ID) {
+		s.WriteError(w, r, Errorf(ErrForbidden, "your credential does not give access to draft %s", req.ID))
+		return
+	}
+	if utf8.RuneCountInString(req.Title) > maxTitleLen {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen))
+		return
+	}
+	if utf8.RuneCountInString(req.Text) > s.cfg.MaxDraftLen {
+		s.WriteError(w, r, Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen))
+		return
+	}
+	now := s.cfg.Now().UnixMilli()
+	d := storage.Draft{ID: req.ID, Title: req.Title, Created: now, Updated: now, By: id.Author}
+	if err := s.store.CreateDraft(r.Context(), d, req.Text); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			err = Errorf(ErrExists, "draft %s already exists", req.ID)
+		}
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, map[string]any{"id": req.ID, "rev": 0})
+}
+
+func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	var out struct {
+		ID    string `json:"id"`
+		Title string `json:"title"`
+		Rev   int    `json:"rev"`
+		Text  string `json:"text"`
+	}
+	err = s.Do(r.Context(), doc, func(st *DraftState) error {
+		info := st.Info()
+		out.ID, out.Title, out.Rev, out.Text = info.ID, info.Title, st.Rev(), st.Text().String()
+		return nil
+	})
+	if err != nil {
+		s.WriteError(w, r, notFoundDraft(err, doc))
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func notFoundDraft(err error, doc string) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return Errorf(ErrNotFound, "no draft %s", doc)
+	}
+	return err
+}
+
+// OpJSON is a committed op as the HTTP API shows it (never the principal).
+type OpJSON struct {
+	Rev    int            `json:"rev"`
+	Op     ot.Op          `json:"op"`
+	Client string         `json:"client"`
+	Seq    uint64         `json:"seq"`
+	By     storage.Author `json:"by"`
+	TS     int64          `json:"ts"`
+	Kind   string         `json:"kind,omitempty"`
+	Group  string         `json:"group,omitempty"`
+}
+
+// NewOpJSON converts a stored op for the HTTP API.
+func NewOpJSON(op storage.Op) OpJSON {
+	return OpJSON{op.Rev, op.Op, op.Client, op.Seq, op.By, op.TS, op.Kind, op.Group}
+}
+
+// revParam parses an optional non-negative integer query parameter.
+func revParam(r *http.Request, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, Errorf(ErrBadRequest, "%s must be a non-negative integer, got %q", name, clip(v))
+	}
+	return n, nil
+}
+
+func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	info, err := s.store.Draft(r.Context(), doc)
+	if err != nil {
+		s.WriteError(w, r, notFoundDraft(err, doc))
+		return
+	}
+	from, err := revParam(r, "from", 1)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	to, err := revParam(r, "to", info.Rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	from = max(from, 1)
+	out := []OpJSON{}
+	if from <= to {
+		ops, err := s.store.Ops(r.Context(), doc, from, to)
+		if err != nil {
+			s.WriteError(w, r, fmt.Errorf("ops %s: %w", doc, err))
+			return
+		}
+		out = make([]OpJSON, len(ops))
+		for i, op := range ops {
+			out[i] = NewOpJSON(op)
+		}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"ops": out})
+}
+
+// TextAt returns draft id's text at revision rev (a snapshot plus the ops
+// after it). rev beyond the head is ErrRevAhead.
+func (s *Server) TextAt(ctx context.Context, id string, rev int) (string, error) {
+	info, err := s.store.Draft(ctx, id)
+	if err != nil {
+		return "", notFoundDraft(err, id)
+	}
+	if rev > info.Rev {
+		return "", Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, id, info.Rev)
+	}
+	snap, err := s.store.Snapshot(ctx, id, rev)
+	if err != nil {
+		return "", fmt.Errorf("text %s@%d: %w", id, rev, err)
+	}
+	text := ot.NewText(snap.Text)
+	if snap.Rev < rev {
+		ops, err := s.store.Ops(ctx, id, snap.Rev+1, rev)
+		if err != nil {
+			return "", fmt.Errorf("text %s@%d: %w", id, rev, err)
+		}
+		for _, op := range ops {
+			if _, err := text.Apply(op.Op); err != nil {
+				return "", fmt.Errorf("text %s@%d: op %d: %w", id, rev, op.Rev, err)
+			}
+		}
+	}
+	return text.String(), nil
+}
+
+func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	rev := -1
+	if r.URL.Query().Get("rev") != "" {
+		if rev, err = revParam(r, "rev", 0); err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+	}
+	if rev < 0 {
+		info, err := s.store.Draft(r.Context(), doc)
+		if err != nil {
+			s.WriteError(w, r, notFoundDraft(err, doc))
+			return
+		}
+		rev = info.Rev
+	}
+	text, err := s.TextAt(r.Context(), doc, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"rev": rev, "text": text})
+}

@@ -1,0 +1,158 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"sync"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Inbound is a decoded client message: the fields the core protocol uses,
+// and Raw, the whole frame, for handlers that read more fields.
+type Inbound struct {
+	Type string          `json:"type"`
+	Ref  json.RawMessage `json:"ref,omitempty"`
+	Doc  string          `json:"doc"`
+
+	// hello
+	Client     string `json:"client"`
+	Token      string `json:"token"`
+	Delegation string `json:"delegation"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+
+	// open, op, presence
+	Rev *int            `json:"rev"`
+	Seq *uint64         `json:"seq"`
+	Op  json.RawMessage `json:"op"`
+	Sel json.RawMessage `json:"sel"`
+
+	Raw []byte `json:"-"`
+}
+
+// MessageHandler handles one type of client message on a session that said
+// hello. An error it returns is sent to the client as an "error" message
+// (code from ErrorCode, with the message's doc and ref) and the connection
+// stays open. Handlers run on the session's read goroutine, one at a time,
+// in the order messages arrive; a handler may block (e.g. on SubmitBuilt)
+// but then the session reads nothing else meanwhile.
+type MessageHandler func(ctx context.Context, c *Session, m *Inbound) error
+
+var messageHandlers = map[string]MessageHandler{}
+
+// HandleMessage registers the handler of a message type. Feature files call
+// it from init; registering a type twice panics.
+func HandleMessage(typ string, h MessageHandler) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := messageHandlers[typ]; dup {
+		panic("server: message type " + typ + " registered twice")
+	}
+	messageHandlers[typ] = h
+}
+
+func messageHandler(typ string) MessageHandler {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	return messageHandlers[typ]
+}
+
+// Server → client messages.
+type (
+	welcomeMsg struct {
+		Type       string `json:"type"`
+		Client     string `json:"client"`
+		Delegation string `json:"delegation"`
+		Name       string `json:"name"`
+		Role       string `json:"role"`
+	}
+	snapshotMsg struct {
+		Type    string            `json:"type"`
+		Doc     string            `json:"doc"`
+		Rev     int               `json:"rev"`
+		Text    string            `json:"text"`
+		Present []json.RawMessage `json:"present"`
+		Ref     json.RawMessage   `json:"ref,omitempty"`
+	}
+	openedMsg struct {
+		Type    string            `json:"type"`
+		Doc     string            `json:"doc"`
+		Rev     int               `json:"rev"`
+		Present []json.RawMessage `json:"present"`
+		Ref     json.RawMessage   `json:"ref,omitempty"`
+	}
+	ackMsg struct {
+		Type string          `json:"type"`
+		Doc  string          `json:"doc"`
+		Seq  uint64          `json:"seq"`
+		Rev  int             `json:"rev"`
+		Ref  json.RawMessage `json:"ref,omitempty"`
+	}
+	opMsg struct {
+		Type   string         `json:"type"`
+		Doc    string         `json:"doc"`
+		Rev    int            `json:"rev"`
+		Op     ot.Op          `json:"op"`
+		Client string         `json:"client"`
+		Seq    uint64         `json:"seq"`
+		By     storage.Author `json:"by"`
+		TS     int64          `json:"ts"`
+		Kind   string         `json:"kind,omitempty"`
+		Group  string         `json:"group,omitempty"`
+	}
+	presenceMsg struct {
+		Type   string          `json:"type"`
+		Doc    string          `json:"doc"`
+		Rev    int             `json:"rev"`
+		Sel    [][2]int        `json:"sel"`
+		Client string          `json:"client"`
+		By     *storage.Author `json:"by"`
+	}
+	leftMsg struct {
+		Type   string `json:"type"`
+		Doc    string `json:"doc"`
+		Client string `json:"client"`
+		Left   bool   `json:"left"`
+	}
+	errorMsg struct {
+		Type    string          `json:"type"`
+		Code    string          `json:"code"`
+		Message string          `json:"message"`
+		Doc     string          `json:"doc,omitempty"`
+		Seq     *uint64         `json:"seq,omitempty"`
+		Ref     json.RawMessage `json:"ref,omitempty"`
+	}
+)
+
+var encoders = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// encode marshals a server message once; the bytes are shared by every
+// subscriber's queue and never modified.
+func encode(v any) []byte {
+	buf := encoders.Get().(*bytes.Buffer)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Only an op that does not marshal could get here; it was checked
+		// before it was committed.
+		panic("server: encode message: " + err.Error())
+	}
+	out := bytes.Clone(bytes.TrimRight(buf.Bytes(), "\n"))
+	encoders.Put(buf)
+	return out
+}
+
+// EncodeMessage marshals a message for Session.Send.
+func EncodeMessage(v any) []byte { return encode(v) }
+
+func encodeOp(doc string, op storage.Op) []byte {
+	return encode(opMsg{Type: "op", Doc: doc, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq, By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})
+}
+
+func encodeAck(doc string, seq uint64, rev int, ref json.RawMessage) []byte {
+	return encode(ackMsg{Type: "ack", Doc: doc, Seq: seq, Rev: rev, Ref: ref})
+}

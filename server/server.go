@@ -1,0 +1,247 @@
+// Package server is draftroom's live server: the WebSocket protocol and the
+// HTTP API of docs/PROTOCOL.md over a Store.
+//
+// Each loaded draft has one owner goroutine (draft.run) that holds its text,
+// revision, recent ops, dedupe cache, subscribers and presence; connections
+// and HTTP handlers reach it over a channel. A batch of submitted ops is
+// applied in memory, committed in one Store.Commit, and only then acked and
+// broadcast (persist, then ack, then broadcast); a failed commit is rolled
+// back and nobody is acked.
+//
+// Features add WebSocket message types (HandleMessage), HTTP routes
+// (HandleRoute) and per-draft derived state (RegisterObserver) from their
+// own files, and reach a draft through Server.Do and Server.SubmitBuilt.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Server serves drafts from a Store. Build it with New; serve Handler();
+// end with Shutdown.
+type Server struct {
+	cfg   Config
+	store Store
+	log   *slog.Logger
+	auth  authenticator
+
+	ctx    context.Context // ends at Shutdown: drafts stop, sessions end
+	cancel context.CancelFunc
+
+	mu       sync.Mutex // guards drafts (and draft.refs), sessions, closing
+	drafts   map[string]*draft
+	sessions map[*Session]struct{}
+	closing  bool
+
+	draftsWG   sync.WaitGroup
+	sessionsWG sync.WaitGroup
+	upgrader   websocket.Upgrader
+	handler    http.Handler
+}
+
+// New returns a server over store. It does not own the store: the caller
+// closes it after Shutdown. logger may be nil (cfg.Logger or slog.Default).
+func New(cfg Config, store Store, logger *slog.Logger) *Server {
+	if logger != nil {
+		cfg.Logger = logger
+	}
+	cfg = cfg.Defaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{
+		cfg:      cfg,
+		store:    store,
+		log:      cfg.Logger,
+		auth:     authenticator{open: cfg.Open, tokens: cfg.Auth},
+		ctx:      ctx,
+		cancel:   cancel,
+		drafts:   make(map[string]*draft),
+		sessions: make(map[*Session]struct{}),
+		upgrader: websocket.Upgrader{
+			// Small buffers: 10,000 idle connections must fit in a few
+			// hundred MB. Reads of bigger frames simply take more calls;
+			// writes bypass gorilla's buffer (see Session).
+			ReadBufferSize:  2048,
+			WriteBufferSize: 2048,
+			WriteBufferPool: &sync.Pool{},
+		},
+	}
+	s.handler = s.routes()
+	return s
+}
+
+// Config is the server's configuration with defaults filled in.
+func (s *Server) Config() Config { return s.cfg }
+
+// Store is the store the server was built with.
+func (s *Server) Store() Store { return s.store }
+
+// Logger is the server's logger.
+func (s *Server) Logger() *slog.Logger { return s.log }
+
+// Handler serves /ws, /api/..., /healthz and the web UI at /.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Shutdown closes every WebSocket with a close frame (going away), stops
+// the drafts after their in-flight commits, and waits for them, or for ctx.
+// It does not close the store. Call it after http.Server.Shutdown, which
+// does not see hijacked (WebSocket) connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	sessions := make([]*Session, 0, len(s.sessions))
+	for c := range s.sessions {
+		sessions = append(sessions, c)
+	}
+	s.mu.Unlock()
+	for _, c := range sessions {
+		c.kill(websocket.CloseGoingAway, "server shutting down", true)
+	}
+	s.cancel()
+	done := make(chan struct{})
+	go func() {
+		s.draftsWG.Wait()
+		s.sessionsWG.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// acquire returns the owner of draft id, loading it if needed, and holds
+// it: the draft stays loaded until release. The caller may send requests
+// to it while it holds it.
+func (s *Server) acquire(id string) (*draft, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return nil, ErrClosed
+	}
+	d := s.drafts[id]
+	if d == nil {
+		d = newDraft(s, id)
+		s.drafts[id] = d
+		s.draftsWG.Add(1)
+		go d.run()
+	}
+	d.refs++
+	return d, nil
+}
+
+// release drops a hold taken by acquire.
+func (s *Server) release(d *draft) {
+	s.mu.Lock()
+	d.refs--
+	if d.refs == 0 {
+		select {
+		case d.idle <- struct{}{}:
+		default:
+		}
+	}
+	s.mu.Unlock()
+}
+
+// Do runs fn in the owner goroutine of draft id (loading it if needed) and
+// returns its error. fn must be quick and must not keep st. An unknown
+// draft gives an error wrapping storage.ErrNotFound.
+func (s *Server) Do(ctx context.Context, id string, fn func(st *DraftState) error) error {
+	d, err := s.acquire(id)
+	if err != nil {
+		return err
+	}
+	defer s.release(d)
+	reply := make(chan error, 1)
+	if err := d.send(ctx, &doReq{fn: fn, reply: reply}); err != nil {
+		return err
+	}
+	return wait(ctx, d, reply)
+}
+
+// SubmitBuilt commits a server-built op (a bracket proposal or resolution,
+// an import): build runs in the draft's owner goroutine against the draft
+// as it stands, and its op goes through the same commit, ack and broadcast
+// path as typed ops, as client SystemClient with seq equal to its revision,
+// principal SystemPrincipal and author by. Every subscriber, the requester
+// included, receives it as an ordinary "op". It returns the committed op.
+func (s *Server) SubmitBuilt(ctx context.Context, id string, by Identity, build BuildFunc) (storage.Op, error) {
+	d, err := s.acquire(id)
+	if err != nil {
+		return storage.Op{}, err
+	}
+	defer s.release(d)
+	reply := make(chan builtResult, 1)
+	if err := d.send(ctx, &builtReq{by: by, build: build, reply: reply}); err != nil {
+		return storage.Op{}, err
+	}
+	select {
+	case r := <-reply:
+		return r.op, r.err
+	case <-d.done:
+		select {
+		case r := <-reply:
+			return r.op, r.err
+		default:
+			return storage.Op{}, ErrClosed
+		}
+	}
+}
+
+// wait waits for a draft's answer; a draft that stopped (shutdown) without
+// answering gives ErrClosed.
+func wait(ctx context.Context, d *draft, reply chan error) error {
+	select {
+	case err := <-reply:
+		return err
+	case <-d.done:
+		select {
+		case err := <-reply:
+			return err
+		default:
+			return ErrClosed
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// serveWS upgrades a request to a WebSocket session.
+func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newSession(s, ws)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ws.Close()
+		return
+	}
+	s.sessions[c] = struct{}{}
+	s.sessionsWG.Add(1)
+	s.mu.Unlock()
+	defer s.sessionsWG.Done()
+	go c.writePump()
+	c.readPump() // in the handler's goroutine: one goroutine fewer per connection
+}
+
+// errIs reports whether err is one of targets.
+func errIs(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}
