@@ -1,0 +1,423 @@
+package brackets
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/ot"
+)
+
+// Resolution choices; the same words as the protocol and storage.Decision.
+const (
+	ChoiceChoose     = "choose"     // keep alternative Index, drop the others
+	ChoiceDrop       = "drop"       // drop an optional group's text
+	ChoiceCompromise = "compromise" // replace the group with Text
+)
+
+// Resolution is a facilitator's decision on one group.
+type Resolution struct {
+	Choice string
+	Index  int    // ChoiceChoose: the alternative kept (0-based)
+	Text   string // ChoiceCompromise: plain text, escaped by Resolve as needed
+}
+
+// Change is an edit built by Resolve, Propose or Wrap: Op takes the parsed
+// text to NewText. Op is in normal form (no trailing skip), its deletes
+// carry the deleted text (so ot.Apply rejects it on a text it was not built
+// for), and it is meant to be committed at the revision the Result was
+// parsed from.
+type Change struct {
+	Op      ot.Op
+	NewText string
+	// Start and End delimit, in the parsed text, what the change concerns:
+	// the range Resolve replaces, the group Propose extends, the span Wrap
+	// brackets.
+	Start, End int
+	// Text is, for Resolve, the text that replaced the group (the
+	// Decision's result); for Propose and Wrap, the new alternative as
+	// written in the draft (escaped).
+	Text string
+	// Alternative is, for Propose and Wrap, the index of the new
+	// alternative in its group once Op is applied (for a Wrap with an empty
+	// text, 0: the span itself, now optional); -1 for Resolve.
+	Alternative int
+	// Open is, for Wrap, the index of the new group's '[' in Op's inserted
+	// text, so the group's id is b<rev>.<Open> once Op commits as rev; -1
+	// otherwise (Propose keeps the group's id, Resolve removes the group).
+	Open int
+}
+
+// builder writes an op over src and the text it produces at once, so the
+// helpers need no separate apply.
+type builder struct {
+	src     string
+	op      ot.Op
+	out     strings.Builder
+	cp, off int // how far src has been walked, in code points and bytes
+}
+
+func newBuilder(src string) *builder {
+	b := &builder{src: src, op: ot.Op{}}
+	b.out.Grow(len(src) + 64)
+	return b
+}
+
+func (b *builder) add(c ot.Component) {
+	if n := len(b.op); n > 0 {
+		last := &b.op[n-1]
+		switch {
+		case c.Skip > 0 && last.Skip > 0:
+			last.Skip += c.Skip
+			return
+		case c.Insert != "" && last.Insert != "":
+			last.Insert += c.Insert
+			return
+		case c.Delete > 0 && last.Delete > 0:
+			last.Delete += c.Delete
+			last.Deleted += c.Deleted
+			return
+		}
+	}
+	b.op = append(b.op, c)
+}
+
+// skipTo retains src up to (cp, off).
+func (b *builder) skipTo(cp, off int) {
+	if cp > b.cp {
+		b.add(ot.Component{Skip: cp - b.cp})
+		b.out.WriteString(b.src[b.off:off])
+	}
+	b.cp, b.off = cp, off
+}
+
+// deleteTo deletes src up to (cp, off).
+func (b *builder) deleteTo(cp, off int) {
+	if cp > b.cp {
+		b.add(ot.Component{Delete: cp - b.cp, Deleted: b.src[b.off:off]})
+	}
+	b.cp, b.off = cp, off
+}
+
+func (b *builder) insert(s string) {
+	if s != "" {
+		b.add(ot.Component{Insert: s})
+		b.out.WriteString(s)
+	}
+}
+
+// done returns the op (a trailing skip is implicit) and the new text.
+func (b *builder) done() (ot.Op, string) {
+	b.out.WriteString(b.src[b.off:])
+	return b.op, b.out.String()
+}
+
+// byteOffset returns the byte offset of code point cp of s, walking from
+// the known pair (fromCp, fromByte) at or before it.
+func byteOffset(s string, fromCp, fromByte, cp int) int {
+	i := fromByte
+	for n := fromCp; n < cp && i < len(s); n++ {
+		if s[i] < utf8.RuneSelf {
+			i++
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+	}
+	return i
+}
+
+func (r Result) group(g int) (*Group, error) {
+	if g < 0 || g >= len(r.Groups) {
+		return nil, fmt.Errorf("group %d of %d: %w", g, len(r.Groups), ErrNoGroup)
+	}
+	return &r.Groups[g], nil
+}
+
+// Resolve builds the op that replaces group g (an index in r.Groups) with
+// the text res asks for, without brackets:
+//   - choose: alternative Index as written (nested groups in it stay);
+//   - drop: nothing, for an Optional group only;
+//   - compromise: Text, read as plain text (its '[', ']', '\', and '/' in a
+//     nested group, are escaped).
+//
+// Escaped slashes of a kept alternative are unescaped when the group is at
+// top level, where '/' is plain text. When the result is empty, one space
+// next to the group goes too, so "adopt [all] measures" becomes "adopt
+// measures" (see docs/BRACKETS.md). Errors: ErrNoGroup, ErrChoice, ErrText.
+func (r Result) Resolve(g int, res Resolution) (Change, error) {
+	grp, err := r.group(g)
+	if err != nil {
+		return Change{}, err
+	}
+	nested := grp.Parent >= 0
+	var text string
+	switch res.Choice {
+	case ChoiceChoose:
+		if res.Index < 0 || res.Index >= len(grp.Alternatives) {
+			return Change{}, fmt.Errorf("alternative %d of %d: %w", res.Index, len(grp.Alternatives), ErrChoice)
+		}
+		text = grp.Alternatives[res.Index].Text
+		if !nested {
+			text = unescapeTopSlashes(text)
+		}
+	case ChoiceDrop:
+		if grp.Kind != Optional {
+			return Change{}, fmt.Errorf("drop a group of %d alternatives: %w", len(grp.Alternatives), ErrChoice)
+		}
+	case ChoiceCompromise:
+		if !utf8.ValidString(res.Text) {
+			return Change{}, fmt.Errorf("compromise: %w", ErrText)
+		}
+		text = escape(res.Text, nested)
+	default:
+		return Change{}, fmt.Errorf("choice %q: %w", res.Choice, ErrChoice)
+	}
+	s := r.Text
+	start, startByte, end, endByte := grp.Start, grp.startByte, grp.End, grp.endByte
+	if text == "" {
+		before, nb := utf8.DecodeLastRuneInString(s[:startByte])
+		after, na := utf8.DecodeRuneInString(s[endByte:])
+		switch {
+		case before == ' ' && (na == 0 || strings.ContainsRune(" .,;:!?)]/", after)) &&
+			!strings.HasSuffix(s[:startByte-nb], `\`):
+			// "adopt [all] measures", "adopt [all]." : the space before goes.
+			start, startByte = start-1, startByte-nb
+		case after == ' ' && (nb == 0 || strings.ContainsRune("([/\n", before)):
+			// "[All] measures", "([all] measures": the space after goes.
+			end, endByte = end+1, endByte+na
+		}
+	}
+	b := newBuilder(s)
+	b.skipTo(start, startByte)
+	if res.Choice == ChoiceChoose {
+		// Keep the chosen text in place rather than delete and re-insert
+		// it: the brackets nested in it keep their ids, and its code points
+		// keep their authors.
+		a := grp.Alternatives[res.Index]
+		aStart := byteOffset(s, grp.Start, grp.startByte, a.Start)
+		aEnd := aStart + len(a.Text)
+		b.deleteTo(a.Start, aStart)
+		if !nested {
+			forEachTopSlashEscape(a.Text, func(cp, off int) {
+				b.skipTo(a.Start+cp, aStart+off)
+				b.deleteTo(a.Start+cp+1, aStart+off+1)
+			})
+		}
+		b.skipTo(a.End, aEnd)
+		b.deleteTo(end, endByte)
+	} else {
+		b.deleteTo(end, endByte)
+		b.insert(text)
+	}
+	op, out := b.done()
+	return Change{Op: op, NewText: out, Start: start, End: end, Text: text, Alternative: -1, Open: -1}, nil
+}
+
+// forEachTopSlashEscape calls f with the code-point and byte offsets of the
+// '\' of every escape `\/` outside the brackets nested in s (s is an
+// alternative: its brackets are balanced).
+func forEachTopSlashEscape(s string, f func(cp, off int)) {
+	depth, cp := 0, 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && isEscapable(s[i+1]):
+			if depth == 0 && s[i+1] == '/' {
+				f(cp, i)
+			}
+			i, cp = i+2, cp+2
+			continue
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		}
+		if c < utf8.RuneSelf {
+			i++
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		cp++
+	}
+}
+
+// unescapeTopSlashes turns the escape `\/` into '/' outside the brackets
+// nested in s (s is an alternative: its brackets are balanced).
+func unescapeTopSlashes(s string) string {
+	if !strings.Contains(s, `\/`) {
+		return s
+	}
+	var b strings.Builder
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && isEscapable(s[i+1]):
+			if depth > 0 || s[i+1] != '/' {
+				b.WriteByte(c)
+			}
+			i++
+			c = s[i]
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Propose builds the op that adds text (plain text: escaped as needed) as a
+// new last alternative of group g. A single bracket gets "/text" before its
+// ']' ("[shall/may]" → "[shall/may/must]"; an optional "[all]" becomes
+// "[all/text]"); a group of adjacent brackets gets a new bracket after its
+// last one, with the same separator as between its last two ("[shall] or
+// [may]" → "[shall] or [may] or [must]"). The group keeps its id. Errors:
+// ErrNoGroup, ErrText (invalid UTF-8).
+func (r Result) Propose(g int, text string) (Change, error) {
+	grp, err := r.group(g)
+	if err != nil {
+		return Change{}, err
+	}
+	if !utf8.ValidString(text) {
+		return Change{}, fmt.Errorf("proposal: %w", ErrText)
+	}
+	alt := Escape(text)
+	s := r.Text
+	b := newBuilder(s)
+	if n := len(grp.Brackets); n == 1 {
+		b.skipTo(grp.End-1, grp.endByte-1)
+		b.insert("/" + alt)
+	} else {
+		sepStart := byteOffset(s, grp.Start, grp.startByte, grp.Brackets[n-2].End)
+		sepEnd := byteOffset(s, grp.Brackets[n-2].End, sepStart, grp.Brackets[n-1].Start)
+		b.skipTo(grp.End, grp.endByte)
+		b.insert(s[sepStart:sepEnd] + "[" + alt + "]")
+	}
+	op, out := b.done()
+	return Change{Op: op, NewText: out, Start: grp.Start, End: grp.End, Text: alt,
+		Alternative: len(grp.Alternatives), Open: -1}, nil
+}
+
+// Wrap builds the op that brackets the span [start, end) as a new group
+// "[span/text]", text (plain, escaped as needed) being the proposed
+// alternative; with an empty text, "[span]" (proposing the span be
+// optional); with an empty span, "[text]" (proposing optional new text).
+// The span's own top-level '/' are escaped so it stays one alternative. The
+// span must not cross a group's boundary (it may hold whole groups, or lie
+// inside one alternative, making the new group a nested one), hold an
+// unmatched bracket, start or end inside an escape, or touch a group it
+// would merge with. Errors: ErrSpan, ErrText.
+func (r Result) Wrap(start, end int, text string) (Change, error) {
+	if start < 0 || end < start || end > r.Len {
+		return Change{}, fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpan)
+	}
+	if !utf8.ValidString(text) || (start == end && text == "") {
+		return Change{}, fmt.Errorf("proposal for [%d,%d): %w", start, end, ErrText)
+	}
+	for i := range r.Groups {
+		g := &r.Groups[i]
+		if g.End <= start || g.Start >= end || (start <= g.Start && g.End <= end) {
+			continue // disjoint, or held whole
+		}
+		inside := false
+		for _, a := range g.Alternatives {
+			if a.Start <= start && end <= a.End {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			return Change{}, fmt.Errorf("span [%d,%d) crosses group [%d,%d): %w", start, end, g.Start, g.End, ErrSpan)
+		}
+	}
+	for _, d := range r.Diagnostics {
+		if start <= d.Pos && d.Pos < end {
+			return Change{}, fmt.Errorf("span [%d,%d) holds an unbalanced bracket at %d: %w", start, end, d.Pos, ErrSpan)
+		}
+	}
+	s := r.Text
+	startByte := byteOffset(s, 0, 0, start)
+	endByte := byteOffset(s, start, startByte, end)
+	if oddBackslashes(s[:startByte]) || oddBackslashes(s[:endByte]) {
+		return Change{}, fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpan)
+	}
+	alt := Escape(text)
+	b := newBuilder(s)
+	b.skipTo(start, startByte)
+	b.insert("[")
+	// Top-level '/' of the span are plain text now (or already escaped, in
+	// a nested span) and would become separators.
+	depth, cp := 0, start
+	for i := startByte; i < endByte; {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < endByte && isEscapable(s[i+1]):
+			i, cp = i+2, cp+2
+			continue
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '/' && depth == 0:
+			b.skipTo(cp, i)
+			b.insert(`\`)
+		}
+		if c < utf8.RuneSelf {
+			i++
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		cp++
+	}
+	b.skipTo(end, endByte)
+	switch {
+	case start == end:
+		b.insert(alt + "]")
+	case text == "":
+		b.insert("]")
+	default:
+		b.insert("/" + alt + "]")
+	}
+	op, out := b.done()
+	ch := Change{Op: op, NewText: out, Start: start, End: end, Text: alt, Alternative: 1, Open: 0}
+	wantAlts := 2
+	if start == end || text == "" {
+		ch.Alternative, wantAlts = 0, 1
+	}
+	// The checks above cannot see adjacency: "[a] x" wrapped at x would
+	// read as one group "[a] [x/y]". Parse the outcome to be sure it is
+	// exactly one new group of the expected shape.
+	after := Parse(out)
+	ok := false
+	if len(after.Groups) == len(r.Groups)+1 {
+		for _, g := range after.Groups {
+			if g.Start != start {
+				continue
+			}
+			ok = len(g.Brackets) == 1 && len(g.Alternatives) == wantAlts
+			if ok && (start == end || text != "") {
+				ok = g.Alternatives[wantAlts-1].Text == alt
+			}
+			break
+		}
+	}
+	if !ok {
+		return Change{}, fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", start, end, ErrSpan)
+	}
+	return ch, nil
+}
+
+// oddBackslashes reports whether s ends with an odd run of '\': its last
+// '\' would escape whatever is written after s.
+func oddBackslashes(s string) bool {
+	n := 0
+	for n < len(s) && s[len(s)-1-n] == '\\' {
+		n++
+	}
+	return n%2 == 1
+}

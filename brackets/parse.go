@@ -1,0 +1,403 @@
+// Package brackets understands the square brackets negotiators write in a
+// draft: optional text, competing alternatives, nesting. It parses a text
+// into bracket groups (Parse), follows the identity of every opening bracket
+// through committed ops so a group keeps its id while people type (Tracker),
+// and builds the ops that propose an alternative or resolve a group
+// (Result.Propose, Result.Wrap, Result.Resolve).
+//
+// The package is pure: no I/O, no goroutines, no logging. Every position and
+// length counts Unicode code points, as ot does. The grammar is specified in
+// docs/BRACKETS.md.
+package brackets
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Errors returned (wrapped, with detail) by this package; tell them apart
+// with errors.Is.
+var (
+	// ErrNoGroup: no group with that index or id in the parsed text.
+	ErrNoGroup = errors.New("brackets: no such group")
+	// ErrChoice: a resolution that does not fit the group (unknown choice,
+	// alternative out of range, dropping a group that is not optional).
+	ErrChoice = errors.New("brackets: invalid choice for this group")
+	// ErrSpan: a span that cannot be wrapped in a new bracket (out of range,
+	// crossing a group's boundary or an alternative separator, holding an
+	// unmatched bracket, or touching a group it would merge with).
+	ErrSpan = errors.New("brackets: span cannot be bracketed")
+	// ErrText: a proposal or compromise text that is not valid UTF-8, or an
+	// empty proposal where it would add nothing.
+	ErrText = errors.New("brackets: invalid text")
+	// ErrOp: an op that is malformed or does not fit the tracked text.
+	ErrOp = errors.New("brackets: op does not fit the tracked text")
+	// ErrRevision: Tracker.Apply called with a revision that does not follow
+	// the tracker's own.
+	ErrRevision = errors.New("brackets: revision out of sequence")
+	// ErrCorrupt: tracker state that cannot be decoded or is inconsistent.
+	ErrCorrupt = errors.New("brackets: corrupt tracker state")
+	// ErrBadID: a group id that is not of the form b<rev>.<k>.
+	ErrBadID = errors.New("brackets: malformed group id")
+	// ErrOutOfSync: a tracker that does not describe the text it is used
+	// with (a group starts where the tracker knows no '[').
+	ErrOutOfSync = errors.New("brackets: tracker out of sync with the text")
+)
+
+// Kind says what a facilitator can do with a group.
+type Kind string
+
+// The two kinds of group.
+const (
+	// Optional is one bracket without a top-level '/': keep or drop it.
+	Optional Kind = "optional"
+	// Alternatives is a group with two or more alternatives: choose one.
+	Alternatives Kind = "alternatives"
+)
+
+// Span is a range of code points [Start, End).
+type Span struct {
+	Start int `json:"start"`
+	End   int `json:"end"`
+}
+
+// Alternative is one of a group's alternatives. Text is exactly the draft's
+// code points [Start, End), the bracket's delimiters excluded and escapes
+// kept (Unescape gives the reading form); it may hold nested groups.
+type Alternative struct {
+	Start   int    `json:"start"`
+	End     int    `json:"end"`
+	Text    string `json:"text"`
+	Bracket int    `json:"bracket"` // index in the group's Brackets
+}
+
+// Group is one bracket group: a single bracket, or several adjacent
+// brackets that compete with each other. [Start, End) runs from the group's
+// first '[' to its last ']' inclusive, separators between its brackets
+// included.
+type Group struct {
+	// ID is the group's stable identity, b<rev>.<k> (see Tracker); empty
+	// until Tracker.Identify fills it.
+	ID    string `json:"id,omitempty"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+	Kind  Kind   `json:"kind"`
+	// Parent is the index in Result.Groups of the group this one is nested
+	// in, and ParentAlternative the index of the alternative of that group
+	// that holds it; both -1 for a top-level group.
+	Parent            int `json:"parent"`
+	ParentAlternative int `json:"parentAlternative"`
+	// Depth is 0 for a top-level group, Parent's Depth+1 otherwise.
+	Depth int `json:"depth"`
+	// Brackets are the spans of the group's brackets, '[' and ']' included,
+	// in text order.
+	Brackets []Span `json:"brackets"`
+	// Alternatives are the top-level alternatives of all the group's
+	// brackets, in text order.
+	Alternatives []Alternative `json:"alternatives"`
+
+	startByte, endByte int // byte offsets of Start and End in Result.Text
+}
+
+// Diagnostic reports an unbalanced bracket. Pos is the code-point position of
+// the offending character; the character is read as ordinary text.
+type Diagnostic struct {
+	Pos     int    `json:"pos"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Diagnostic codes.
+const (
+	// DiagUnclosed: a '[' that no ']' closes.
+	DiagUnclosed = "unclosed"
+	// DiagUnmatched: a ']' that closes no '['.
+	DiagUnmatched = "unmatched"
+)
+
+// Result is the parse of one text. Groups are in order of their Start (so a
+// parent always comes before its children); Diagnostics in order of Pos.
+type Result struct {
+	Text        string       `json:"-"`   // the text parsed (not copied)
+	Len         int          `json:"len"` // its length in code points
+	Groups      []Group      `json:"groups"`
+	Diagnostics []Diagnostic `json:"diagnostics"`
+}
+
+// Find returns the index in r.Groups of the group with that id, or -1. Ids
+// are only present after Tracker.Identify.
+func (r Result) Find(id string) int {
+	for i := range r.Groups {
+		if r.Groups[i].ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// token is a structural character: an unescaped '[', ']' or '/'.
+type token struct {
+	char    byte
+	pos     int  // code points
+	off     int  // bytes
+	matched bool // for '[' and ']': part of a balanced pair
+}
+
+// Parse reads the bracket structure of text. It never fails: unbalanced
+// brackets become Diagnostics and are read as ordinary characters. Invalid
+// UTF-8 bytes count as one code point each (as utf8.RuneCountInString
+// does); drafts never hold them.
+func Parse(text string) Result {
+	toks, length, diags := scan(text)
+	res := Result{Text: text, Len: length, Diagnostics: diags}
+	if len(toks) == 0 {
+		return res
+	}
+	build(&res, toks)
+	return res
+}
+
+// scan finds the structural characters and pairs the brackets with a stack,
+// so that an unmatched bracket never disturbs the pairs around it.
+func scan(s string) (toks []token, length int, diags []Diagnostic) {
+	// Most of a draft is plain text: jump from one special byte to the next
+	// and count the code points in between in bulk.
+	toks = make([]token, 0, 16)
+	var stack []int
+	cp := 0
+	for i := 0; i < len(s); {
+		j := strings.IndexAny(s[i:], `[]/\`)
+		if j < 0 {
+			cp += utf8.RuneCountInString(s[i:])
+			break
+		}
+		cp += utf8.RuneCountInString(s[i : i+j])
+		i += j
+		switch c := s[i]; c {
+		case '\\':
+			if i+1 < len(s) && isEscapable(s[i+1]) {
+				i += 2
+				cp += 2
+				continue
+			}
+		case '[':
+			stack = append(stack, len(toks))
+			toks = append(toks, token{char: c, pos: cp, off: i})
+		case ']':
+			t := token{char: c, pos: cp, off: i}
+			if n := len(stack); n > 0 {
+				toks[stack[n-1]].matched = true
+				t.matched = true
+				stack = stack[:n-1]
+			} else {
+				diags = append(diags, Diagnostic{Pos: cp, Code: DiagUnmatched,
+					Message: "']' closes no bracket; read as text"})
+			}
+			toks = append(toks, t)
+		case '/':
+			toks = append(toks, token{char: c, pos: cp, off: i})
+		}
+		i++
+		cp++
+	}
+	if len(stack) > 0 {
+		for _, k := range stack {
+			diags = append(diags, Diagnostic{Pos: toks[k].pos, Code: DiagUnclosed,
+				Message: "'[' is never closed; read as text"})
+		}
+		slices.SortFunc(diags, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
+	}
+	return toks, cp, diags
+}
+
+func isEscapable(c byte) bool { return c == '[' || c == ']' || c == '/' || c == '\\' }
+
+// Records gathered while walking the tokens; alternatives and brackets of a
+// group are finished interleaved with those of its nested groups, so they
+// are grouped by a counting sort at the end.
+type altRec struct {
+	group int
+	alt   Alternative
+}
+
+type bracketRec struct {
+	group int
+	span  Span
+}
+
+type openBracket struct {
+	group, bracket      int // bracket: index in the flat bracket list
+	inGroup             int // index of this bracket in its group
+	altStart, altStart8 int // current alternative's start, code points and bytes
+}
+
+type lastClose struct {
+	group, endByte int
+	ok             bool
+}
+
+func build(res *Result, toks []token) {
+	s := res.Text
+	var (
+		groups   = make([]Group, 0, len(toks)/3+1)
+		alts     = make([]altRec, 0, len(toks)/2+1)
+		brackets = make([]bracketRec, 0, len(toks)/3+1)
+		nAlts    []int // per group: alternatives finished so far
+		nBrk     []int // per group: brackets opened so far
+		stack    []openBracket
+		last     = make([]lastClose, 1, 8) // per depth: the last bracket closed there
+	)
+	for _, t := range toks {
+		switch {
+		case t.char == '[' && t.matched:
+			d := len(stack)
+			g := -1
+			if l := last[d]; l.ok && isSeparator(s[l.endByte:t.off]) {
+				g = l.group
+			} else {
+				grp := Group{Start: t.pos, startByte: t.off, Parent: -1, ParentAlternative: -1, Depth: d}
+				if d > 0 {
+					p := stack[d-1].group
+					grp.Parent = p
+					grp.ParentAlternative = nAlts[p]
+				}
+				g = len(groups)
+				groups = append(groups, grp)
+				nAlts = append(nAlts, 0)
+				nBrk = append(nBrk, 0)
+			}
+			stack = append(stack, openBracket{group: g, bracket: len(brackets), inGroup: nBrk[g],
+				altStart: t.pos + 1, altStart8: t.off + 1})
+			nBrk[g]++
+			brackets = append(brackets, bracketRec{group: g, span: Span{Start: t.pos}})
+			// A bracket closed at depth d+1 inside an earlier bracket must
+			// not pair with one opened inside this one.
+			if len(last) <= d+1 {
+				last = append(last, lastClose{})
+			} else {
+				last[d+1] = lastClose{}
+			}
+		case t.char == ']' && t.matched:
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
+				Text: s[top.altStart8:t.off], Bracket: top.inGroup}})
+			nAlts[top.group]++
+			brackets[top.bracket].span.End = t.pos + 1
+			g := &groups[top.group]
+			g.End, g.endByte = t.pos+1, t.off+1
+			last[len(stack)] = lastClose{group: top.group, endByte: t.off + 1, ok: true}
+		case t.char == '/' && len(stack) > 0:
+			top := &stack[len(stack)-1]
+			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
+				Text: s[top.altStart8:t.off], Bracket: top.inGroup}})
+			nAlts[top.group]++
+			top.altStart, top.altStart8 = t.pos+1, t.off+1
+		}
+	}
+	if len(groups) == 0 {
+		return
+	}
+	// Counting sort by group; appends happened in text order within each
+	// group, and the sort is stable.
+	altOut := make([]Alternative, len(alts))
+	brkOut := make([]Span, len(brackets))
+	altOff, brkOff := 0, 0
+	for g := range groups {
+		na, nb := nAlts[g], nBrk[g]
+		groups[g].Alternatives = altOut[altOff : altOff : altOff+na]
+		groups[g].Brackets = brkOut[brkOff : brkOff : brkOff+nb]
+		altOff += na
+		brkOff += nb
+	}
+	for _, a := range alts {
+		g := &groups[a.group]
+		g.Alternatives = append(g.Alternatives, a.alt)
+	}
+	for _, b := range brackets {
+		g := &groups[b.group]
+		g.Brackets = append(g.Brackets, b.span)
+	}
+	for g := range groups {
+		if len(groups[g].Alternatives) == 1 {
+			groups[g].Kind = Optional
+		} else {
+			groups[g].Kind = Alternatives
+		}
+	}
+	res.Groups = groups
+}
+
+// isSeparator reports whether s, the text between a ']' and the next '[' at
+// the same depth, makes the two brackets one group: only blanks, or blanks,
+// the word "or", blanks.
+func isSeparator(s string) bool {
+	i := skipBlanks(s, 0)
+	if i == len(s) {
+		return true
+	}
+	if i == 0 || !strings.HasPrefix(s[i:], "or") {
+		return false
+	}
+	j := skipBlanks(s, i+2)
+	return j > i+2 && j == len(s)
+}
+
+// skipBlanks returns the byte offset of the first non-blank at or after i.
+func skipBlanks(s string, i int) int {
+	for i < len(s) {
+		switch {
+		case s[i] == ' ' || s[i] == '\t':
+			i++
+		case strings.HasPrefix(s[i:], "\u00a0"), strings.HasPrefix(s[i:], "\u202f"):
+			_, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// Escape returns s written so that it reads as plain text inside a bracket:
+// '[', ']', '/' and '\' each get a '\' in front. Unescape(Escape(s)) == s.
+func Escape(s string) string { return escape(s, true) }
+
+// escape escapes '[', ']' and '\', and '/' when slash is set ('/' needs no
+// escape outside brackets).
+func escape(s string, slash bool) string {
+	if !strings.ContainsAny(s, `[]/\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '[' || c == ']' || c == '\\' || (slash && c == '/') {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Unescape returns s as a reader sees it: every escape (a '\' before '[',
+// ']', '/' or '\') is replaced by the character it escapes. Brackets are
+// left as they are.
+func Unescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && isEscapable(s[i+1]) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
