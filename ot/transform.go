@@ -163,11 +163,29 @@ func (t *taker) take(n int, whole kind) (c Component, ok bool) {
 	return c, true
 }
 
+// merged returns op with adjacent components of one kind merged: op itself
+// (no copy) when it has none.
+func merged(op Op) Op {
+	for i := 1; i < len(op); i++ {
+		if op[i].kind() == op[i-1].kind() {
+			return Normalize(op)
+		}
+	}
+	return op
+}
+
 // Transform returns op transformed to apply after other, where both were
 // made on the same draft, with ot-text-unicode's rules: where both insert
 // at the same position, op's insert goes first if side is Left and after
 // other's if side is Right; text both delete is deleted once; op's inserts
 // inside text other deleted are kept. The result is normal (see Normalize).
+//
+// Adjacent components of one kind are merged first, so Transform(op, other)
+// equals ot-text-unicode's transform(normalize(op), normalize(other)). The
+// reference accepts two adjacent inserts and transforms them apart, and
+// then concurrent ops need not converge ([1,"a","b"] against ["c",1,"d"]
+// on "x" gives "cxabd" one way and "cxadb" the other); merged, they do.
+//
 // Both ops must pass Check; a side other than Left or Right is also
 // reported as ErrMalformed.
 func Transform(op, other Op, side Side) (Op, error) {
@@ -180,6 +198,7 @@ func Transform(op, other Op, side Side) (Op, error) {
 	if err := other.Check(); err != nil {
 		return nil, err
 	}
+	op, other = merged(op), merged(other)
 	out := appender{op: make(Op, 0, len(op)+1)}
 	t := newTaker(op)
 	for _, c2 := range other {
@@ -226,7 +245,9 @@ func Transform(op, other Op, side Side) (Op, error) {
 // Compose returns one op with the effect of a followed by b (b made on the
 // draft a produces), built as ot-text-unicode's compose builds it. Deleted
 // text is kept where both ops carry it, so composing invertible ops gives an
-// invertible op. Both ops must pass Check; their lengths are not compared.
+// invertible op. Like Transform it merges adjacent components of one kind
+// in a and b first. Both ops must pass Check; their lengths are not
+// compared.
 func Compose(a, b Op) (Op, error) {
 	if err := a.Check(); err != nil {
 		return nil, err
@@ -234,6 +255,7 @@ func Compose(a, b Op) (Op, error) {
 	if err := b.Check(); err != nil {
 		return nil, err
 	}
+	a, b = merged(a), merged(b)
 	out := appender{op: make(Op, 0, len(a)+len(b))}
 	t := newTaker(a)
 	for _, c2 := range b {
