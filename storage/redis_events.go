@@ -1,0 +1,447 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Fan-out between server nodes over Redis pub/sub.
+//
+// Every draft has one channel, P{id}:events. Commit publishes the committed
+// ops on it from inside its Lua script (so an op is published if and only
+// if it is committed, in revision order), and PublishPresence publishes
+// presence. A node holds ONE pub/sub connection, owned by one goroutine,
+// and subscribes to the channels of the drafts its clients have open with
+// Watch/Unwatch; everything arrives on the single Events channel.
+//
+// Pub/sub is fire-and-forget, so the receiver must be ready to fill gaps:
+//   - EventOps carries revisions; a receiver whose head is h and that gets
+//     an event starting after h+1 loads the missing ops with Ops.
+//   - EventResync (Draft "") says events may have been lost for every
+//     watched draft: the connection was replaced (Redis restarted, network
+//     cut, stale connection) or the Events buffer was full. It is sent once
+//     the subscriptions are active again, so a receiver that then reloads
+//     each watched draft from the log misses nothing.
+
+// EventKind tells what an Event carries.
+type EventKind int
+
+const (
+	// EventOps: ops committed on Draft by some node (Ops, consecutive revs).
+	EventOps EventKind = iota + 1
+	// EventPresence: a presence payload published on Draft by some node.
+	EventPresence
+	// EventResync: events for any watched draft may have been lost; reload
+	// every watched draft's ops from the log.
+	EventResync
+)
+
+func (k EventKind) String() string {
+	switch k {
+	case EventOps:
+		return "ops"
+	case EventPresence:
+		return "presence"
+	case EventResync:
+		return "resync"
+	}
+	return "EventKind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Event is one message from the fan-out.
+type Event struct {
+	Kind  EventKind
+	Draft string // "" for EventResync
+	// Node is the NodeID of the publisher; Own is true when that is this
+	// store's node, whose events the server usually skips (it broadcast
+	// them locally already).
+	Node     string
+	Own      bool
+	Ops      []Op            // EventOps
+	Presence json.RawMessage // EventPresence: the payload as published
+}
+
+// envelope is the JSON published on a draft channel. Commit's script builds
+// the ops form by concatenating the op JSONs it stores.
+type envelope struct {
+	Node     string          `json:"node"`
+	Ops      []Op            `json:"ops,omitempty"`
+	Presence json.RawMessage `json:"presence,omitempty"`
+}
+
+// Events returns the channel every event of the watched drafts arrives on,
+// in the order Redis delivered them (so each draft's ops in revision
+// order). It is closed by Close. The first call starts the node's pub/sub
+// goroutine. If the receiver falls behind by more than
+// RedisOptions.EventBuffer events, events are dropped and an EventResync
+// follows as soon as there is room: the goroutine never blocks on it.
+func (r *Redis) Events() <-chan Event {
+	r.fan.startLoop()
+	return r.fan.events
+}
+
+// Watch subscribes this node to draft id's events. It returns nil once the
+// subscription is active: any op committed after Watch returns is
+// delivered (or followed by EventResync), so a caller that loads the draft
+// after Watch misses nothing. Watch calls are counted; each successful one
+// needs an Unwatch. If Redis is unreachable it returns ErrUnavailable at
+// once, and if ctx ends first, ctx's error; then nothing is left to undo.
+func (r *Redis) Watch(ctx context.Context, id string) error {
+	if err := r.check("watch"); err != nil {
+		return err
+	}
+	f := r.fan
+	f.startLoop()
+	f.mu.Lock()
+	if f.down {
+		f.mu.Unlock()
+		return fmt.Errorf("storage: watch %s: %w", id, ErrUnavailable)
+	}
+	f.watched[id]++
+	f.nextWaiter++
+	n := f.nextWaiter
+	ch := make(chan error, 1)
+	f.waiters[n] = ch
+	if ps := f.ps; ps != nil {
+		// A failed write breaks the session; the next one subscribes to
+		// every watched draft and releases the waiters then.
+		if f.watched[id] == 1 {
+			_ = ps.Subscribe(context.Background(), r.channel(id))
+		}
+		// Redis answers in order: the pong means the subscribe is done.
+		_ = ps.Ping(context.Background(), "w"+strconv.FormatUint(n, 10))
+	}
+	f.mu.Unlock()
+	select {
+	case err := <-ch:
+		if err == nil {
+			return nil
+		}
+		r.Unwatch(id)
+		return fmt.Errorf("storage: watch %s: %w", id, err)
+	case <-ctx.Done():
+		f.mu.Lock()
+		delete(f.waiters, n)
+		f.mu.Unlock()
+		r.Unwatch(id)
+		return fmt.Errorf("storage: watch %s: %w", id, ctx.Err())
+	}
+}
+
+// Unwatch undoes one successful Watch; the last one unsubscribes.
+func (r *Redis) Unwatch(id string) {
+	f := r.fan
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.watched[id] == 0 {
+		return
+	}
+	f.watched[id]--
+	if f.watched[id] > 0 {
+		return
+	}
+	delete(f.watched, id)
+	if ps := f.ps; ps != nil {
+		_ = ps.Unsubscribe(context.Background(), r.channel(id))
+	}
+}
+
+// PublishPresence publishes payload (JSON, opaque to the store) on draft
+// id's channel, tagged with this node's id. It does not need Watch. Errors
+// wrap ErrInvalid (payload not JSON) or ErrUnavailable.
+func (r *Redis) PublishPresence(ctx context.Context, id string, payload []byte) error {
+	if err := r.check("publish presence"); err != nil {
+		return err
+	}
+	what := "publish presence " + id
+	if !json.Valid(payload) {
+		return fmt.Errorf("storage: %s: payload is not JSON: %w", what, ErrInvalid)
+	}
+	msg := make([]byte, 0, len(r.fan.presencePrefix)+len(payload)+1)
+	msg = append(msg, r.fan.presencePrefix...)
+	msg = append(msg, payload...)
+	msg = append(msg, '}')
+	return r.fail(ctx, what, r.client.Publish(ctx, r.channel(id), msg).Err())
+}
+
+// fanout is the node's pub/sub state. mu guards ps, watched, waiters,
+// nextWaiter, upWaiters and down; the loop goroutine alone touches lost.
+type fanout struct {
+	r              *Redis
+	node           string
+	opsPrefix      string // `{"node":"<id>","ops":[` ; the script closes it
+	presencePrefix string // `{"node":"<id>","presence":`
+	interval       time.Duration
+	events         chan Event
+
+	start  sync.Once
+	done   chan struct{} // closed by close
+	exited chan struct{} // closed when the loop returns
+
+	mu         sync.Mutex
+	ps         *redis.PubSub // the current session; nil between sessions
+	watched    map[string]int
+	waiters    map[uint64]chan error // Watch calls waiting for their pong
+	nextWaiter uint64
+	upWaiters  []chan error // released when the current session is up
+	down       bool         // the last session failed; none is up yet
+
+	lost bool // an event was dropped; an EventResync is owed
+}
+
+func newFanout(r *Redis, opts RedisOptions) *fanout {
+	node, _ := json.Marshal(opts.NodeID)
+	return &fanout{
+		r:              r,
+		node:           opts.NodeID,
+		opsPrefix:      `{"node":` + string(node) + `,"ops":[`,
+		presencePrefix: `{"node":` + string(node) + `,"presence":`,
+		interval:       opts.PingInterval,
+		events:         make(chan Event, opts.EventBuffer),
+		done:           make(chan struct{}),
+		exited:         make(chan struct{}),
+		watched:        make(map[string]int),
+		waiters:        make(map[uint64]chan error),
+	}
+}
+
+func (f *fanout) startLoop() {
+	f.start.Do(func() { go f.run() })
+}
+
+func (f *fanout) close() {
+	close(f.done)
+	started := true
+	f.start.Do(func() {
+		started = false
+		close(f.exited)
+		close(f.events)
+	})
+	f.mu.Lock()
+	ps := f.ps
+	f.mu.Unlock()
+	if ps != nil {
+		_ = ps.Close()
+	}
+	if started {
+		<-f.exited
+	}
+}
+
+func (f *fanout) isDone() bool {
+	select {
+	case <-f.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// run owns the pub/sub connection: it runs one session after another until
+// close. A session is one PubSub (one connection); any failure ends it and
+// the next one subscribes to every watched draft again.
+func (f *fanout) run() {
+	defer close(f.exited)
+	defer close(f.events)
+	const minBackoff, maxBackoff = 50 * time.Millisecond, time.Second
+	backoff := minBackoff
+	first := true
+	for !f.isDone() {
+		wasUp := f.session(first)
+		if f.isDone() {
+			return
+		}
+		if wasUp {
+			first = false
+			backoff = minBackoff
+		}
+		select {
+		case <-f.done:
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// session runs one pub/sub connection until it fails or the store closes,
+// and reports whether it came up.
+func (f *fanout) session(first bool) (up bool) {
+	ctx := context.Background()
+	ps := f.r.client.Subscribe(ctx)
+	defer func() {
+		_ = ps.Close()
+		f.mu.Lock()
+		f.ps = nil
+		f.down = true
+		for n, ch := range f.waiters {
+			ch <- ErrUnavailable
+			delete(f.waiters, n)
+		}
+		for _, ch := range f.upWaiters {
+			ch <- ErrUnavailable
+		}
+		f.upWaiters = nil
+		f.mu.Unlock()
+	}()
+
+	f.mu.Lock()
+	if f.isDone() {
+		f.mu.Unlock()
+		return false
+	}
+	f.ps = ps
+	chans := make([]string, 0, len(f.watched))
+	for id := range f.watched {
+		chans = append(chans, f.r.channel(id))
+	}
+	// Waiters so far are covered by this session's subscriptions; the
+	// ones that come later wait for their own pong.
+	for n, ch := range f.waiters {
+		f.upWaiters = append(f.upWaiters, ch)
+		delete(f.waiters, n)
+	}
+	var err error
+	if len(chans) > 0 {
+		err = ps.Subscribe(ctx, chans...)
+	}
+	if err == nil {
+		err = ps.Ping(ctx, "up")
+	}
+	f.mu.Unlock()
+	if err != nil {
+		return false
+	}
+
+	pingSent := time.Now()
+	pinging := true
+	for {
+		wait := f.interval
+		if f.lost {
+			wait = min(wait, 20*time.Millisecond)
+		}
+		msg, err := ps.ReceiveTimeout(ctx, wait)
+		if err != nil {
+			var ne net.Error
+			if !errors.As(err, &ne) || !ne.Timeout() {
+				return up
+			}
+			if pinging && time.Since(pingSent) > 2*f.interval {
+				// Stale: no answer to a ping for two intervals.
+				return up
+			}
+			if !pinging {
+				if ps.Ping(ctx, "idle") != nil {
+					return up
+				}
+				pinging, pingSent = true, time.Now()
+			}
+			f.flushLost()
+			continue
+		}
+		pinging = false
+		switch m := msg.(type) {
+		case *redis.Pong:
+			switch {
+			case m.Payload == "up":
+				up = true
+				f.mu.Lock()
+				f.down = false
+				for _, ch := range f.upWaiters {
+					ch <- nil
+				}
+				f.upWaiters = nil
+				f.mu.Unlock()
+				if !first {
+					f.deliver(Event{Kind: EventResync})
+				}
+			case strings.HasPrefix(m.Payload, "w"):
+				n, _ := strconv.ParseUint(m.Payload[1:], 10, 64)
+				f.mu.Lock()
+				if ch, ok := f.waiters[n]; ok {
+					ch <- nil
+					delete(f.waiters, n)
+				}
+				f.mu.Unlock()
+			}
+		case *redis.Message:
+			f.message(m)
+		}
+		f.flushLost()
+	}
+}
+
+// message turns a pub/sub message into an Event for a watched draft.
+// Messages that are not ours (bad JSON) or for drafts no longer watched are
+// dropped.
+func (f *fanout) message(m *redis.Message) {
+	id, ok := strings.CutPrefix(m.Channel, f.r.prefix+"{")
+	if !ok {
+		return
+	}
+	id, ok = strings.CutSuffix(id, "}:events")
+	if !ok {
+		return
+	}
+	f.mu.Lock()
+	watched := f.watched[id] > 0
+	f.mu.Unlock()
+	if !watched {
+		return
+	}
+	var env envelope
+	if err := json.Unmarshal([]byte(m.Payload), &env); err != nil {
+		return
+	}
+	e := Event{Draft: id, Node: env.Node, Own: env.Node == f.node}
+	switch {
+	case len(env.Ops) > 0:
+		e.Kind, e.Ops = EventOps, env.Ops
+	case env.Presence != nil:
+		e.Kind, e.Presence = EventPresence, env.Presence
+	default:
+		return
+	}
+	f.deliver(e)
+}
+
+// deliver sends e without blocking; if the buffer is full, e is dropped
+// and an EventResync is owed. Loop goroutine only.
+func (f *fanout) deliver(e Event) {
+	if f.lost {
+		if !f.trySend(Event{Kind: EventResync}) {
+			return
+		}
+		f.lost = false
+		if e.Kind == EventResync {
+			return
+		}
+	}
+	if !f.trySend(e) {
+		f.lost = true
+	}
+}
+
+func (f *fanout) flushLost() {
+	if f.lost && f.trySend(Event{Kind: EventResync}) {
+		f.lost = false
+	}
+}
+
+func (f *fanout) trySend(e Event) bool {
+	select {
+	case f.events <- e:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,637 @@
+package storage_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/storage/storagetest"
+)
+
+// redisURL returns $REDIS_URL or skips the test: these tests need a real
+// redis-server (.ci/redis.sh starts one).
+func redisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		t.Skip("REDIS_URL is not set: no redis-server to test against (eval \"$(bash .ci/redis.sh start)\" starts one)")
+	}
+	return u
+}
+
+// uniquePrefix returns a key prefix no other test uses, and deletes its
+// keys when the test ends.
+func uniquePrefix(t testing.TB, url string) string {
+	t.Helper()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	prefix := "drtest:" + hex.EncodeToString(b[:]) + ":"
+	t.Cleanup(func() {
+		o, err := redis.ParseURL(url)
+		if err != nil {
+			return
+		}
+		c := redis.NewClient(o)
+		defer c.Close()
+		ctx := context.Background()
+		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var keys []string
+		for iter.Next(ctx) {
+			keys = append(keys, iter.Val())
+		}
+		for k := range slices.Chunk(keys, 500) {
+			c.Del(ctx, k...)
+		}
+	})
+	return prefix
+}
+
+// openRedis opens a store on $REDIS_URL under prefix, closed at the end.
+func openRedis(t testing.TB, url string, opts storage.RedisOptions) *storage.Redis {
+	t.Helper()
+	s, err := storage.OpenRedisURL(url, opts)
+	if err != nil {
+		t.Fatalf("OpenRedisURL(%s): %v", url, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestRedisContract(t *testing.T) {
+	url := redisURL(t)
+	storagetest.Run(t, func(t *testing.T) storagetest.Store {
+		return openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
+	})
+}
+
+var testAuthor = storage.Author{Delegation: "CAN", Name: "Ana"}
+
+func testOp(rev int, client string, seq uint64, text string) storage.Op {
+	return storage.Op{Rev: rev, Op: ot.Op{{Insert: text}}, Client: client, Seq: seq,
+		Principal: "tok:" + client, By: testAuthor, TS: 1_795_000_000_000 + int64(rev)}
+}
+
+func testOps(base, n int, client string) []storage.Op {
+	ops := make([]storage.Op, n)
+	for i := range ops {
+		ops[i] = testOp(base+1+i, client, uint64(base+1+i), fmt.Sprintf("%d ", base+1+i))
+	}
+	return ops
+}
+
+func create(t testing.TB, s *storage.Redis, id string) {
+	t.Helper()
+	d := storage.Draft{ID: id, Title: id, Created: 1_795_000_000_000, By: testAuthor}
+	if err := s.CreateDraft(context.Background(), d, "text of "+id); err != nil {
+		t.Fatalf("CreateDraft(%s): %v", id, err)
+	}
+}
+
+// TestRedisKeyLayout checks the documented layout: every key of a draft
+// carries the draft's hash tag (one Cluster slot per commit), global keys
+// carry {@global}, and nothing else is written.
+func TestRedisKeyLayout(t *testing.T) {
+	url := redisURL(t)
+	prefix := uniquePrefix(t, url)
+	s := openRedis(t, url, storage.RedisOptions{Prefix: prefix})
+	ctx := context.Background()
+	for _, id := range []string{"art-17", "a.b_c", "_x"} {
+		create(t, s, id)
+		c := storage.Commit{
+			Ops:       testOps(0, 2, "c"),
+			Snapshots: []storage.Snapshot{{Rev: 2, Text: "x"}},
+			Proposals: []storage.Proposal{{Draft: id, Group: "b1.0", Text: "p", Rev: 1}},
+			Decisions: []storage.Decision{{Draft: id, Group: "b1.0", Choice: storage.ChoiceDrop, Rev: 2}},
+		}
+		if err := s.Commit(ctx, id, 0, c); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutLabel(ctx, storage.Label{Draft: id, Name: "v1", Rev: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutToken(ctx, storage.Token{ID: "t1", Hash: "h1", Role: storage.RoleDrafter}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AppendAudit(ctx, storage.AuditEntry{Action: "login"}); err != nil {
+		t.Fatal(err)
+	}
+
+	o, _ := redis.ParseURL(url)
+	c := redis.NewClient(o)
+	defer c.Close()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	draftKey := regexp.MustCompile(`^\{([A-Za-z0-9_.-]+)\}:(meta|ops|snaps|snap|seqs|proposals|decisions|labels|labelnames|commit:[0-9a-f]{24})$`)
+	globalKey := regexp.MustCompile(`^\{@global\}:(drafts|tokens|tokenhash|audit)$`)
+	perDraft := map[string]int{}
+	for _, k := range keys {
+		rest := strings.TrimPrefix(k, prefix)
+		if m := draftKey.FindStringSubmatch(rest); m != nil {
+			perDraft[m[1]]++
+			continue
+		}
+		if !globalKey.MatchString(rest) {
+			t.Errorf("key %q is not in the documented layout", k)
+		}
+	}
+	// meta ops snaps snap seqs proposals decisions labels labelnames + 1 nonce
+	for _, id := range []string{"art-17", "a.b_c", "_x"} {
+		if perDraft[id] != 10 {
+			t.Errorf("draft %s has %d keys, want 10", id, perDraft[id])
+		}
+	}
+	// A commit nonce expires by itself.
+	for _, k := range keys {
+		if strings.Contains(k, ":commit:") {
+			if ttl := c.PTTL(ctx, k).Val(); ttl <= 0 || ttl > time.Minute {
+				t.Errorf("nonce %s has TTL %v, want (0, 1m]", k, ttl)
+			}
+		}
+	}
+}
+
+// TestRedisCommitRetryRecognised replays the commit script the way go-redis
+// does when a reply is lost: the same call (same nonce) succeeds again
+// without writing twice, while another call on the same base conflicts.
+func TestRedisCommitRetryRecognised(t *testing.T) {
+	url := redisURL(t)
+	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
+	ctx := context.Background()
+	create(t, s, "d")
+	c := storage.Commit{Ops: testOps(0, 3, "c")}
+	for attempt := range 2 {
+		code, head, err := storage.RedisCommitWithNonce(ctx, s, "d", 0, c, "0123456789abcdef01234567")
+		if err != nil || code != 0 || head != 3 {
+			t.Fatalf("attempt %d with the same nonce: got code %d head %d err %v, want 0, 3, nil", attempt, code, head, err)
+		}
+	}
+	if ops, err := s.Ops(ctx, "d", 1, 100); err != nil || len(ops) != 3 {
+		t.Fatalf("after a replayed commit: %d ops, %v; want 3", len(ops), err)
+	}
+	if err := s.Commit(ctx, "d", 0, c); !errors.Is(err, storage.ErrConflict) {
+		t.Errorf("the same Commit in a new call: got %v, want ErrConflict", err)
+	}
+}
+
+func TestRedisErrorMapping(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	cases := []struct {
+		name string
+		err  error
+		want error
+		not  error
+	}{
+		{"nil reply", redis.Nil, storage.ErrNotFound, storage.ErrUnavailable},
+		{"refused", refused, storage.ErrUnavailable, storage.ErrNotFound},
+		{"eof", io.EOF, storage.ErrUnavailable, nil},
+		{"reset", fmt.Errorf("read: %w", syscall.ECONNRESET), storage.ErrUnavailable, nil},
+		{"pool timeout", redis.ErrPoolTimeout, storage.ErrUnavailable, nil},
+		{"loading", redisError("LOADING Redis is loading the dataset in memory"), storage.ErrUnavailable, nil},
+		{"masterdown", redisError("MASTERDOWN Link with MASTER is down"), storage.ErrUnavailable, nil},
+		{"clusterdown", redisError("CLUSTERDOWN The cluster is down"), storage.ErrUnavailable, nil},
+		{"script error", redisError("ERR user_script:1: oops"), nil, storage.ErrUnavailable},
+		{"canceled", context.Canceled, context.Canceled, storage.ErrUnavailable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := storage.RedisFail(context.Background(), tc.err)
+			if tc.want != nil && !errors.Is(got, tc.want) {
+				t.Errorf("got %v, want it to wrap %v", got, tc.want)
+			}
+			if tc.not != nil && errors.Is(got, tc.not) {
+				t.Errorf("got %v, must not wrap %v", got, tc.not)
+			}
+			if got == nil || !strings.HasPrefix(got.Error(), "storage: ") {
+				t.Errorf("got %v, want a storage-prefixed error", got)
+			}
+		})
+	}
+	// A caller that gave up on an unreachable Redis sees both.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := storage.RedisFail(ctx, refused)
+	if !errors.Is(got, storage.ErrUnavailable) || !errors.Is(got, context.Canceled) {
+		t.Errorf("refused with a done context: got %v, want ErrUnavailable and context.Canceled", got)
+	}
+}
+
+// redisError is an error as Redis replies it (go-redis's redis.Error).
+type redisError string
+
+func (e redisError) Error() string { return string(e) }
+func (redisError) RedisError()     {}
+
+func TestRedisContextPassesThrough(t *testing.T) {
+	url := redisURL(t)
+	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
+	create(t, s, "d")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.Draft(ctx, "d")
+	if !errors.Is(err, context.Canceled) || errors.Is(err, storage.ErrUnavailable) || errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("Draft with a canceled context: got %v, want context.Canceled only", err)
+	}
+}
+
+// nextEvent waits for the next event, skipping presence and resync events
+// unless asked for.
+func nextEvent(t *testing.T, ch <-chan storage.Event, kinds ...storage.EventKind) storage.Event {
+	t.Helper()
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				t.Fatal("Events closed")
+			}
+			if slices.Contains(kinds, e.Kind) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no %v event within 5s", kinds)
+		}
+	}
+}
+
+func TestRedisFanout(t *testing.T) {
+	url := redisURL(t)
+	prefix := uniquePrefix(t, url)
+	a := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "node-a"})
+	b := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "node-b"})
+	ctx := context.Background()
+	create(t, a, "d")
+	create(t, a, "other")
+	if err := b.Watch(ctx, "d"); err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	if err := a.Watch(ctx, "d"); err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	bev, aev := b.Events(), a.Events()
+
+	// A commit made after Watch returned reaches both nodes with its revs.
+	c1 := testOps(0, 1, "c1")
+	c2 := testOps(1, 20, "c2")
+	for base, ops := range map[int][]storage.Op{0: c1} {
+		if err := a.Commit(ctx, "d", base, storage.Commit{Ops: ops}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(ctx, "d", 1, storage.Commit{Ops: c2}); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []struct {
+		name  string
+		ch    <-chan storage.Event
+		owner string
+	}{{"b", bev, "node-b"}, {"a", aev, "node-a"}} {
+		e1 := nextEvent(t, n.ch, storage.EventOps)
+		e2 := nextEvent(t, n.ch, storage.EventOps)
+		if e1.Draft != "d" || e1.Node != "node-a" || e1.Own != (n.owner == "node-a") || !opsEqual(e1.Ops, c1) {
+			t.Errorf("node %s: first event %+v, want c1 from node-a", n.name, e1)
+		}
+		if e2.Draft != "d" || e2.Node != "node-b" || e2.Own != (n.owner == "node-b") || !opsEqual(e2.Ops, c2) {
+			t.Errorf("node %s: second event from %s with %d ops (revs %d..), want 20 ops 2..21 from node-b", n.name, e2.Node, len(e2.Ops), e2.Ops[0].Rev)
+		}
+	}
+
+	// Presence crosses nodes, tagged with the publisher.
+	payload := []byte(`{"client":"c-7f3a","sel":[[1,2]],"by":{"delegation":"JPN","name":"田中"}}`)
+	if err := a.PublishPresence(ctx, "d", payload); err != nil {
+		t.Fatal(err)
+	}
+	e := nextEvent(t, bev, storage.EventPresence)
+	if e.Draft != "d" || e.Node != "node-a" || e.Own || string(e.Presence) != string(payload) {
+		t.Errorf("presence on b: got %+v %s", e, e.Presence)
+	}
+	if e := nextEvent(t, aev, storage.EventPresence); !e.Own {
+		t.Errorf("presence back on a: Own is false, want true")
+	}
+	if err := a.PublishPresence(ctx, "d", []byte(`{not json`)); !errors.Is(err, storage.ErrInvalid) {
+		t.Errorf("PublishPresence of bad JSON: got %v, want ErrInvalid", err)
+	}
+
+	// After Unwatch, b hears nothing more of d; "other" (watched) is the
+	// marker: events arrive in publish order on one connection.
+	b.Unwatch("d")
+	if err := b.Watch(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(ctx, "d", 21, storage.Commit{Ops: testOps(21, 1, "c3")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(ctx, "other", 0, storage.Commit{Ops: testOps(0, 1, "c3")}); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, bev, storage.EventOps); e.Draft != "other" {
+		t.Errorf("after Unwatch(d), b got an event of %s", e.Draft)
+	}
+	// A refused commit publishes nothing.
+	if err := a.Commit(ctx, "other", 0, storage.Commit{Ops: testOps(0, 1, "c4")}); !errors.Is(err, storage.ErrConflict) {
+		t.Fatalf("stale commit: %v", err)
+	}
+	if err := a.Commit(ctx, "other", 1, storage.Commit{Ops: testOps(1, 1, "c5")}); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, bev, storage.EventOps); e.Ops[0].Client != "c5" {
+		t.Errorf("after a refused commit, the next event is %+v, want c5's", e.Ops[0])
+	}
+}
+
+func opsEqual(a, b []storage.Op) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// TestRedisFanoutProperty: three nodes commit random batches on one draft
+// concurrently, retrying on conflict; a fourth node watching it sees
+// exactly the log, revisions 1..N in order, no gap, no duplicate.
+func TestRedisFanoutProperty(t *testing.T) {
+	url := redisURL(t)
+	prefix := uniquePrefix(t, url)
+	ctx := context.Background()
+	watcher := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "watcher"})
+	create(t, watcher, "d")
+	if err := watcher.Watch(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	const nodes, batches = 3, 30
+	var wg sync.WaitGroup
+	for n := range nodes {
+		s := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: fmt.Sprintf("n%d", n)})
+		wg.Go(func() {
+			client := fmt.Sprintf("n%d", n)
+			seq := uint64(0)
+			for i := range batches {
+				size := 1 + (i*7+n)%5
+				for {
+					d, err := s.Draft(ctx, "d")
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					ops := make([]storage.Op, size)
+					for k := range ops {
+						ops[k] = testOp(d.Rev+1+k, client, seq+1+uint64(k), client)
+					}
+					err = s.Commit(ctx, "d", d.Rev, storage.Commit{Ops: ops})
+					if err == nil {
+						seq += uint64(size)
+						break
+					}
+					if !errors.Is(err, storage.ErrConflict) {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	d, err := watcher.Draft(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log, err := watcher.Ops(ctx, "d", 1, d.Rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seen []storage.Op
+	for len(seen) < d.Rev {
+		e := nextEvent(t, watcher.Events(), storage.EventOps, storage.EventResync)
+		if e.Kind == storage.EventResync {
+			t.Fatalf("unexpected resync after %d ops", len(seen))
+		}
+		if e.Ops[0].Rev != len(seen)+1 {
+			t.Fatalf("event starts at rev %d after %d ops: gap or duplicate", e.Ops[0].Rev, len(seen))
+		}
+		seen = append(seen, e.Ops...)
+	}
+	if !opsEqual(seen, log) {
+		t.Errorf("the events differ from the log")
+	}
+}
+
+// TestRedisEventsOverflow: a receiver that does not keep up loses events
+// but is told so with an EventResync; the pub/sub goroutine never blocks.
+func TestRedisEventsOverflow(t *testing.T) {
+	url := redisURL(t)
+	prefix := uniquePrefix(t, url)
+	ctx := context.Background()
+	s := openRedis(t, url, storage.RedisOptions{Prefix: prefix, EventBuffer: 2})
+	create(t, s, "d")
+	if err := s.Watch(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	for base := range 10 {
+		if err := s.Commit(ctx, "d", base, storage.Commit{Ops: testOps(base, 1, "c")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let the goroutine fill the buffer and drop
+	var kinds []storage.EventKind
+	for e := range s.Events() {
+		kinds = append(kinds, e.Kind)
+		if e.Kind == storage.EventResync {
+			break
+		}
+		if len(kinds) > 10 {
+			t.Fatalf("no resync after %v", kinds)
+		}
+	}
+	if !slices.Equal(kinds, []storage.EventKind{storage.EventOps, storage.EventOps, storage.EventResync}) {
+		t.Errorf("events: got %v, want ops ops resync", kinds)
+	}
+}
+
+// redisServer is a redis-server of the test's own, so that it can be
+// stopped and started again on the same port and directory.
+type redisServer struct {
+	t    *testing.T
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+func startRedisServer(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	rs := &redisServer{t: t, port: port, dir: t.TempDir()}
+	rs.start()
+	t.Cleanup(rs.stop)
+	return rs
+}
+
+func (rs *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", rs.port) }
+
+func (rs *redisServer) start() {
+	rs.t.Helper()
+	rs.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(rs.port),
+		"--dir", rs.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+		"--logfile", filepath.Join(rs.dir, "redis.log"))
+	if err := rs.cmd.Start(); err != nil {
+		rs.t.Fatal(err)
+	}
+	for range 100 {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", rs.port), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	rs.t.Fatalf("redis-server did not start on port %d", rs.port)
+}
+
+// kill stops redis-server the hard way: nothing acked may be lost anyway.
+func (rs *redisServer) kill() {
+	if rs.cmd != nil {
+		_ = rs.cmd.Process.Kill()
+		_ = rs.cmd.Wait()
+		rs.cmd = nil
+	}
+}
+
+func (rs *redisServer) stop() { rs.kill() }
+
+// TestRedisFault stops redis-server (SIGKILL) under a store: calls fail
+// quickly with ErrUnavailable; after a restart the store works again with
+// every acknowledged commit there, and the fan-out reports a resync.
+func TestRedisFault(t *testing.T) {
+	rs := startRedisServer(t)
+	ctx := context.Background()
+	s := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "n1", PingInterval: 200 * time.Millisecond})
+	other := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "n2"})
+	create(t, s, "d")
+	if err := s.Watch(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	head := 0
+	for range 5 {
+		if err := s.Commit(ctx, "d", head, storage.Commit{Ops: testOps(head, 3, "c")}); err != nil {
+			t.Fatal(err)
+		}
+		head += 3
+	}
+	rs.kill()
+
+	// Calls fail fast, and with ErrUnavailable.
+	for name, call := range map[string]func() error{
+		"Commit": func() error {
+			return s.Commit(ctx, "d", head, storage.Commit{Ops: testOps(head, 1, "lost")})
+		},
+		"Draft": func() error { _, err := s.Draft(ctx, "d"); return err },
+		"Ops":   func() error { _, err := s.Ops(ctx, "d", 1, 10); return err },
+		"PublishPresence": func() error {
+			return s.PublishPresence(ctx, "d", []byte(`{}`))
+		},
+	} {
+		start := time.Now()
+		err := call()
+		if !errors.Is(err, storage.ErrUnavailable) {
+			t.Errorf("%s with Redis down: got %v, want ErrUnavailable", name, err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("%s with Redis down took %v, want < 3s", name, d)
+		}
+	}
+	// The fan-out notices too: Watch fails at once instead of hanging.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		start := time.Now()
+		err := s.Watch(wctx, "e")
+		cancel()
+		if errors.Is(err, storage.ErrUnavailable) {
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("Watch with Redis down took %v", d)
+			}
+			break
+		}
+		if err == nil {
+			s.Unwatch("e")
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Watch with Redis down: got %v, want ErrUnavailable", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	rs.start()
+	// The store recovers by itself; nothing acknowledged is lost.
+	var d storage.Draft
+	var err error
+	for range 50 {
+		if d, err = s.Draft(ctx, "d"); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("Draft after restart: %v", err)
+	}
+	if d.Rev != head {
+		t.Fatalf("head after restart: %d, want %d (the refused commit must not be there either)", d.Rev, head)
+	}
+	ops, err := s.Ops(ctx, "d", 1, head)
+	if err != nil || len(ops) != head {
+		t.Fatalf("Ops after restart: %d ops, %v; want %d", len(ops), err, head)
+	}
+	for i, op := range ops {
+		if op.Rev != i+1 || op.Client != "c" {
+			t.Fatalf("op %d after restart: %+v", i+1, op)
+		}
+	}
+	// The subscription comes back and says so; then ops flow again.
+	// (Events of the commits before the kill may still be queued.)
+	for {
+		e := nextEvent(t, s.Events(), storage.EventResync, storage.EventOps)
+		if e.Kind == storage.EventResync {
+			if e.Draft != "" {
+				t.Errorf("resync for draft %q, want all drafts", e.Draft)
+			}
+			break
+		}
+		if last := e.Ops[len(e.Ops)-1].Rev; last > head {
+			t.Fatalf("event with rev %d before the resync", last)
+		}
+	}
+	if err := other.Commit(ctx, "d", head, storage.Commit{Ops: testOps(head, 1, "after")}); err != nil {
+		t.Fatalf("Commit after restart: %v", err)
+	}
+	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != head+1 || e.Node != "n2" {
+		t.Errorf("event after restart: rev %d from %s, want %d from n2", e.Ops[0].Rev, e.Node, head+1)
+	}
+}
