@@ -529,4 +529,3 @@ func (b *bucket) allow(now time.Time) bool {
 	b.tokens--
 	return true
 }
-

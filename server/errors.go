@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -136,7 +137,7 @@ func opErrorMessage(err error) (string, bool) {
 	case errors.Is(err, ot.ErrInvalidUTF8):
 		return "op contains text that is not valid UTF-8", true
 	case errors.Is(err, ot.ErrMalformed):
-		return "malformed op: " + err.Error(), true
+		return "malformed op: " + strings.TrimSuffix(err.Error(), ": "+ot.ErrMalformed.Error()), true
 	}
 	return "", false
 }

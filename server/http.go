@@ -43,7 +43,7 @@ func (s *Server) routes() http.Handler {
 		"GET /api/docs/{id}/ops":  http.HandlerFunc(s.getOps),
 		"GET /api/docs/{id}/text": http.HandlerFunc(s.getText),
 		"/api/":                   http.HandlerFunc(notFound),
-		"GET /":                   s.webHandler(),
+		"/":                       s.webHandler(),
 	}
 	registryMu.Lock()
 	for p, f := range routeFactories {
