@@ -55,7 +55,7 @@ type Config struct {
 	MaxDraftsPerConn int
 	// SendQueue is the number of frames queued per connection; a
 	// subscriber whose queue is full is disconnected (it resumes from its
-	// revision). Default 1024.
+	// revision). Default 256.
 	SendQueue int
 	// SnapshotEvery: after a commit, the draft's owner writes a snapshot
 	// when this many revisions have passed since the last. Default 256.
@@ -100,7 +100,7 @@ func (cfg Config) Defaults() Config {
 	setDefault(&cfg.MsgsPerSecond, 2000)
 	setDefault(&cfg.MsgsBurst, 4000)
 	setDefault(&cfg.MaxDraftsPerConn, 64)
-	setDefault(&cfg.SendQueue, 1024)
+	setDefault(&cfg.SendQueue, 256)
 	setDefault(&cfg.SnapshotEvery, 256)
 	setDefault(&cfg.RecentOps, 1024)
 	setDefault(&cfg.BatchMax, 128)

@@ -1,0 +1,266 @@
+// Command draftroom is the live drafting server. `draftroom` (or
+// `draftroom serve`) runs the server; other subcommands (`token`, `load`)
+// are added by files of this package through the subcommands table.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// command is a subcommand: args are those after its name.
+type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+
+// subcommands maps os.Args[1] to a command. Files of package main add theirs
+// from init (token.go: "token", load.go: "load"). Without a known
+// subcommand, draftroom serves.
+var subcommands = map[string]command{}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	args := os.Args[1:]
+	cmd := command(serve)
+	if len(args) > 0 {
+		if args[0] == "serve" {
+			args = args[1:]
+		} else if c, ok := subcommands[args[0]]; ok {
+			cmd, args = c, args[1:]
+		}
+	}
+	err := cmd(ctx, args, os.Stdout, os.Stderr)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "draftroom:", err)
+		os.Exit(1)
+	}
+}
+
+// config is everything `draftroom serve` is started with.
+type config struct {
+	Addr            string
+	Data            string
+	Redis           string
+	Open            bool
+	OpenPublic      bool
+	NoSync          bool
+	ShutdownTimeout time.Duration
+	Server          server.Config
+}
+
+// Defaults of the serve flags.
+const (
+	defaultAddr = "127.0.0.1:8080"
+	defaultData = "./draftroom-data"
+)
+
+// openFlag is -open: a bool flag whose default depends on the address.
+type openFlag struct {
+	set, value bool
+}
+
+func (f *openFlag) String() string {
+	if f == nil || !f.set {
+		return "true on loopback addresses, else false"
+	}
+	return strconv.FormatBool(f.value)
+}
+
+func (f *openFlag) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	f.set, f.value = true, v
+	return nil
+}
+
+func (f *openFlag) IsBoolFlag() bool { return true }
+
+// parseConfig reads flags, with environment variables as their defaults.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("draftroom", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envOr := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	var cfg config
+	var open openFlag
+	if v := getenv("DRAFTROOM_OPEN"); v != "" {
+		if err := open.Set(v); err != nil {
+			return cfg, fmt.Errorf("DRAFTROOM_OPEN=%q: want true or false", v)
+		}
+	}
+	sc := server.Config{}.Defaults()
+	fs.StringVar(&cfg.Addr, "addr", envOr("DRAFTROOM_ADDR", defaultAddr), "listen address host:port (env DRAFTROOM_ADDR)")
+	fs.StringVar(&cfg.Data, "data", envOr("DRAFTROOM_DATA", defaultData), "data directory of the embedded store (env DRAFTROOM_DATA)")
+	fs.StringVar(&cfg.Redis, "redis", getenv("REDIS_URL"), "Redis URL (redis://host:port/db); uses Redis instead of the embedded store (env REDIS_URL)")
+	fs.Var(&open, "open", "open mode: no tokens, anyone names their delegation and role; default true on loopback addresses only (env DRAFTROOM_OPEN)")
+	fs.BoolVar(&cfg.OpenPublic, "open-public-i-know", false, "allow open mode on a non-loopback address (anyone who can reach it can edit)")
+	fs.BoolVar(&cfg.NoSync, "unsafe-nosync", false, "do not fsync commits (benchmarks only: a crash loses acknowledged ops)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections and commits")
+	fs.Int64Var(&sc.MaxFrameBytes, "max-frame", sc.MaxFrameBytes, "largest WebSocket frame in bytes (too_large beyond)")
+	fs.Int64Var(&sc.MaxBodyBytes, "max-body", sc.MaxBodyBytes, "largest HTTP request body in bytes")
+	fs.IntVar(&sc.MaxDraftLen, "max-draft-len", sc.MaxDraftLen, "longest draft in code points")
+	fs.Float64Var(&sc.OpsPerSecond, "ops-per-sec", sc.OpsPerSecond, "ops per second per connection (rate_limited beyond)")
+	fs.IntVar(&sc.OpsBurst, "ops-burst", sc.OpsBurst, "burst of ops per connection")
+	fs.Float64Var(&sc.MsgsPerSecond, "msgs-per-sec", sc.MsgsPerSecond, "messages per second per connection")
+	fs.IntVar(&sc.MsgsBurst, "msgs-burst", sc.MsgsBurst, "burst of messages per connection")
+	fs.IntVar(&sc.MaxDraftsPerConn, "max-drafts-per-conn", sc.MaxDraftsPerConn, "drafts open per connection")
+	fs.IntVar(&sc.SendQueue, "send-queue", sc.SendQueue, "frames queued per connection before a slow one is disconnected")
+	fs.IntVar(&sc.SnapshotEvery, "snapshot-every", sc.SnapshotEvery, "revisions between snapshots")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: draftroom [serve] [flags]\n       draftroom <subcommand> ...  (subcommands: %s)\n\nflags:\n", strings.Join(subcommandNames(), ", "))
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	loopback := isLoopback(cfg.Addr)
+	cfg.Open = loopback
+	if open.set {
+		cfg.Open = open.value
+	}
+	if cfg.Open && !loopback && !cfg.OpenPublic {
+		return cfg, fmt.Errorf("refusing open mode on %s, which is not a loopback address: anyone who reaches it could edit as any delegation; use tokens, or add -open-public-i-know", cfg.Addr)
+	}
+	sc.Open = cfg.Open
+	cfg.Server = sc
+	return cfg, nil
+}
+
+func subcommandNames() []string {
+	names := []string{"serve"}
+	for n := range subcommands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// isLoopback reports whether addr listens only on a loopback interface.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// store is what serve needs from a backend: the server's methods and Close.
+type store interface {
+	server.Store
+	Close() error
+}
+
+// openStore opens Redis when a URL is given, else the embedded bbolt store
+// in the data directory.
+func openStore(cfg config) (store, string, error) {
+	if cfg.Redis != "" {
+		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{})
+		if err != nil {
+			return nil, "", fmt.Errorf("redis: %w", err)
+		}
+		return s, "redis " + redactURL(cfg.Redis), nil
+	}
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return nil, "", fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(cfg.Data, "draftroom.db")
+	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync})
+	if err != nil {
+		return nil, "", fmt.Errorf("open %s: %w", path, err)
+	}
+	return s, path, nil
+}
+
+// redactURL hides a password in a Redis URL.
+func redactURL(u string) string {
+	if i := strings.Index(u, "@"); i >= 0 {
+		if j := strings.Index(u, "://"); j >= 0 && j < i {
+			return u[:j+3] + "***" + u[i:]
+		}
+	}
+	return u
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, os.Getenv, stderr)
+	if err != nil {
+		return err
+	}
+	return run(ctx, cfg, stdout, slog.New(slog.NewTextHandler(stderr, nil)))
+}
+
+// run serves until ctx ends, then shuts down in order: stop accepting,
+// finish HTTP requests, close WebSockets, let the drafts finish their
+// commits, close the store.
+func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger) error {
+	st, where, err := openStore(cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg.Server.Web = webFS()
+	srv := server.New(cfg.Server, st, logger)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	mode := "tokens"
+	if cfg.Open {
+		mode = "OPEN MODE: anyone may edit as any delegation"
+	}
+	fmt.Fprintf(stdout, "draftroom listening on http://%s/ (store: %s; %s)\n", ln.Addr(), where, mode)
+	if cfg.Open && !isLoopback(cfg.Addr) {
+		logger.Warn("open mode on a non-loopback address: anyone who can reach it can edit")
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			srv.Shutdown(context.Background())
+			return err
+		}
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	herr := hs.Shutdown(sctx)
+	serr := srv.Shutdown(sctx)
+	if err := st.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return errors.Join(herr, serr)
+}
