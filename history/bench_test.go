@@ -1,6 +1,7 @@
 package history
 
 import (
+	"context"
 	"fmt"
 	"syscall"
 	"testing"
@@ -107,4 +108,57 @@ func (c cpuClock) report(b *testing.B) {
 	if b.N > 0 {
 		b.ReportMetric(float64(processCPU()-c.start)/float64(b.N)/1e6, "cpu-ms/op")
 	}
+}
+
+// traceOps turns the trace into a committed history: three delegations
+// taking turns every 1000 edits, 150 ms between keystrokes with a pause of
+// 4 s every 37 edits, and a bracket proposal every 5000 revisions.
+func traceOps(tr *trace) []storage.Op {
+	ops := make([]storage.Op, len(tr.ops))
+	ts := int64(1795000000000)
+	for i, op := range tr.ops {
+		by := benchAuthors[(i/1000)%len(benchAuthors)]
+		ts += 150
+		if i%37 == 0 {
+			ts += 4000
+		}
+		ops[i] = storage.Op{Rev: i + 1, Op: op, Client: "c-" + by.Delegation, Seq: uint64(i + 1),
+			Principal: "open:" + by.Delegation + "/" + by.Name, By: by, TS: ts}
+		if (i+1)%5000 == 0 {
+			ops[i].Kind, ops[i].Client, ops[i].Group = storage.KindPropose, "_draftroom", "b1.0"
+		}
+	}
+	return ops
+}
+
+// BenchmarkTimelineFirstPage pages the newest 50 entries of the trace's
+// 259,778 ops from an in-memory loader.
+func BenchmarkTimelineFirstPage(b *testing.B) {
+	tr := loadTrace(b, "automerge-paper.json.gz")
+	ops := traceOps(tr)
+	loaded := 0
+	load := sliceLoader(ops, &loaded)
+	var n int
+	cpu := startCPU()
+	for b.Loop() {
+		page, _, err := Page(context.Background(), load, len(ops), 0, 50, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n = len(page)
+	}
+	cpu.report(b)
+	b.ReportMetric(float64(n), "entries")
+	b.ReportMetric(float64(loaded)/float64(b.N), "ops-loaded/op")
+}
+
+// BenchmarkTimelineAll groups the whole trace, for comparison.
+func BenchmarkTimelineAll(b *testing.B) {
+	tr := loadTrace(b, "automerge-paper.json.gz")
+	ops := traceOps(tr)
+	var n int
+	for b.Loop() {
+		n = len(Timeline(ops, 0))
+	}
+	b.ReportMetric(float64(n), "entries")
 }

@@ -1,0 +1,255 @@
+package history
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// t0 is a clock reading well inside an EntrySpan bucket.
+var t0 = time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC).UnixMilli()
+
+type opSpec struct {
+	who    storage.Author
+	client string
+	dt     int64 // ms after the previous op
+	kind   string
+	op     ot.Op
+}
+
+// buildOps numbers specs as revisions 1.. with principals derived from the
+// author (open mode).
+func buildOps(specs []opSpec) []storage.Op {
+	var ops []storage.Op
+	ts := t0
+	for i, s := range specs {
+		ts += s.dt
+		op := s.op
+		if op == nil {
+			op = ot.Op{{Insert: "x"}}
+		}
+		ops = append(ops, storage.Op{
+			Rev: i + 1, Op: op, Client: s.client, Seq: uint64(i + 1),
+			Principal: "open:" + s.who.Delegation + "/" + s.who.Name,
+			By:        s.who, TS: ts, Kind: s.kind,
+		})
+	}
+	return ops
+}
+
+func TestTimelineGrouping(t *testing.T) {
+	type span struct{ From, To int }
+	tests := []struct {
+		name  string
+		specs []opSpec
+		want  []span
+	}{
+		{"one burst", []opSpec{{ana, "a1", 0, "", nil}, {ana, "a1", 500, "", nil}, {ana, "a1", 2999, "", nil}}, []span{{1, 3}}},
+		{"pause ends an entry", []opSpec{{ana, "a1", 0, "", nil}, {ana, "a1", 3000, "", nil}, {ana, "a1", 100, "", nil}}, []span{{1, 1}, {2, 3}}},
+		{"other client", []opSpec{{ana, "a1", 0, "", nil}, {ana, "a2", 10, "", nil}, {ana, "a2", 10, "", nil}}, []span{{1, 1}, {2, 3}}},
+		{"other author same client id", []opSpec{{ana, "c", 0, "", nil}, {ben, "c", 10, "", nil}}, []span{{1, 1}, {2, 2}}},
+		{"interleaved clients", []opSpec{{ana, "a", 0, "", nil}, {ben, "b", 10, "", nil}, {ana, "a", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
+		{"propose alone", []opSpec{{ana, "a", 0, "", nil}, {ana, "_draftroom", 10, storage.KindPropose, nil}, {ana, "a", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
+		{"two resolves alone", []opSpec{{ana, "_draftroom", 0, storage.KindResolve, nil}, {ana, "_draftroom", 10, storage.KindResolve, nil}}, []span{{1, 1}, {2, 2}}},
+		{"import alone", []opSpec{{ben, "b", 0, "", nil}, {ben, "_draftroom", 10, storage.KindImport, nil}, {ben, "b", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
+		// t0 is 30 s into a 5-minute bucket: op 1 is at 4:59.5 into it,
+		// op 2 one second later in the next bucket.
+		{"clock bucket ends an entry", []opSpec{{ana, "a", 269500, "", nil}, {ana, "a", 1000, "", nil}, {ana, "a", 1000, "", nil}}, []span{{1, 1}, {2, 3}}},
+		{"clock goes back", []opSpec{{ana, "a", 0, "", nil}, {ana, "a", -5, "", nil}}, []span{{1, 1}, {2, 2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			entries := Timeline(buildOps(tt.specs), 0)
+			var got []span
+			for _, e := range entries {
+				got = append(got, span{e.From, e.To})
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("entries %v, want %v", got, tt.want)
+			}
+		})
+	}
+	// The same three ops inside one bucket are one entry.
+	ops := buildOps([]opSpec{{ana, "a", 0, "", nil}, {ana, "a", 1000, "", nil}, {ana, "a", 1000, "", nil}})
+	if got := Timeline(ops, 0); len(got) != 1 {
+		t.Fatalf("three ops 1 s apart in one bucket: %d entries", len(got))
+	}
+}
+
+func TestTimelineEntryContents(t *testing.T) {
+	// Ana types "helo", backspaces once, types "lo": the preview is what
+	// stands at the end, the counts are gross.
+	var specs []opSpec
+	for i, ch := range "helo" {
+		specs = append(specs, opSpec{ana, "a", 200, "", insertAt(10+i, string(ch))})
+	}
+	specs = append(specs, opSpec{ana, "a", 200, "", ot.Op{{Skip: 13}, {Delete: 1}}})
+	specs = append(specs, opSpec{ana, "a", 200, "", insertAt(13, "l")}, opSpec{ana, "a", 200, "", insertAt(14, "o 😭")})
+	// Ben deletes 7 code points elsewhere; then a proposal.
+	specs = append(specs, opSpec{ben, "b", 200, "", ot.Op{{Skip: 2}, {Delete: 7}}})
+	specs = append(specs, opSpec{chi, "_draftroom", 200, storage.KindPropose, ot.Op{{Skip: 1}, {Insert: "/may"}}})
+	ops := buildOps(specs)
+	ops[len(ops)-1].Group = "b12.3"
+	entries := Timeline(ops, 0)
+	if len(entries) != 3 {
+		t.Fatalf("got %d entries %v, want 3", len(entries), entries)
+	}
+	a := entries[0]
+	if a.From != 1 || a.To != 7 || a.Ops != 7 || a.Inserted != 8 || a.Deleted != 1 || a.Preview != "hello 😭" || a.By != ana || a.Client != "a" {
+		t.Fatalf("Ana's entry = %+v", a)
+	}
+	if a.Start != t0+200 || a.End != t0+1400 {
+		t.Fatalf("Ana's entry times %d..%d, want %d..%d", a.Start, a.End, t0+200, t0+1400)
+	}
+	if !strings.Contains(a.Summary, `"hello 😭"`) {
+		t.Fatalf("Ana's summary = %q", a.Summary)
+	}
+	if b := entries[1]; b.Deleted != 7 || b.Inserted != 0 || b.Summary != "deleted 7 characters" {
+		t.Fatalf("Ben's entry = %+v", b)
+	}
+	if p := entries[2]; p.Kind != storage.KindPropose || p.Group != "b12.3" || !strings.Contains(p.Summary, "b12.3") {
+		t.Fatalf("proposal entry = %+v", p)
+	}
+	// A long paste is cut to the preview length.
+	long := strings.Repeat("ab", 300)
+	e := Timeline(buildOps([]opSpec{{ana, "a", 0, "", ot.Op{{Insert: long}}}}), 0)[0]
+	if want := long[:previewLen] + "…"; e.Preview != want {
+		t.Fatalf("preview of a long paste = %q, want %q", e.Preview, want)
+	}
+	// Typing in two places joins them.
+	e = Timeline(buildOps([]opSpec{{ana, "a", 0, "", insertAt(5, "one")}, {ana, "a", 10, "", insertAt(40, "two")}}), 0)[0]
+	if e.Preview != "one … two" {
+		t.Fatalf("preview of typing in two places = %q", e.Preview)
+	}
+}
+
+// randomHistory makes n ops from a few clients with bursts and pauses.
+func randomHistory(rng *rand.Rand, n int) []storage.Op {
+	who := []storage.Author{ana, ben, chi}
+	var specs []opSpec
+	cur := 0
+	for i := 0; i < n; i++ {
+		if rng.IntN(20) == 0 {
+			cur = rng.IntN(len(who))
+		}
+		dt := int64(100 + rng.IntN(400))
+		if rng.IntN(15) == 0 {
+			dt = int64(3000 + rng.IntN(60000))
+		}
+		kind := ""
+		switch rng.IntN(60) {
+		case 0:
+			kind = storage.KindPropose
+		case 1:
+			kind = storage.KindResolve
+		case 2:
+			kind = storage.KindImport
+		}
+		specs = append(specs, opSpec{who[cur], fmt.Sprint("c", cur), dt, kind, insertAt(rng.IntN(5), "x")})
+	}
+	return buildOps(specs)
+}
+
+// sliceLoader serves ops like storage.Ops and counts what it loaded.
+func sliceLoader(ops []storage.Op, loaded *int) Loader {
+	return func(_ context.Context, from, to int) ([]storage.Op, error) {
+		to = min(to, len(ops))
+		if from < 1 || from > to {
+			return nil, nil
+		}
+		*loaded += to - from + 1
+		return slices.Clone(ops[from-1 : to]), nil
+	}
+}
+
+// TestPageStable: the pages of a history, whatever their sizes, are the
+// whole Timeline newest first; and a page reads only ops near its end.
+func TestPageStable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	ops := randomHistory(rng, 6000)
+	all := Timeline(ops, 0)
+	slices.Reverse(all)
+	for _, limit := range []int{1, 7, 50, 1000, 10000} {
+		t.Run(fmt.Sprint("limit", limit), func(t *testing.T) {
+			var got []Entry
+			before := 0
+			for pages := 0; ; pages++ {
+				if pages > len(ops) {
+					t.Fatal("paging does not end")
+				}
+				loaded := 0
+				page, next, err := Page(context.Background(), sliceLoader(ops, &loaded), len(ops), before, limit, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(page) > limit || (next != 0 && len(page) != limit) {
+					t.Fatalf("page of %d entries with next %d, limit %d", len(page), next, limit)
+				}
+				if limit <= 50 && loaded > 4*pageChunk {
+					t.Fatalf("a page of %d entries loaded %d ops", limit, loaded)
+				}
+				got = append(got, page...)
+				if next == 0 {
+					break
+				}
+				if next >= before && before != 0 {
+					t.Fatalf("cursor did not move back: before %d, next %d", before, next)
+				}
+				before = next
+			}
+			if !reflect.DeepEqual(got, all) {
+				t.Fatalf("pages give %d entries, Timeline %d; first difference at %d", len(got), len(all), firstDiff(got, all))
+			}
+		})
+	}
+	// A page taken before more ops were appended is the same after.
+	loaded := 0
+	first, next, err := Page(context.Background(), sliceLoader(ops[:3000], &loaded), 3000, 0, 20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _, _ := Page(context.Background(), sliceLoader(ops, &loaded), len(ops), next, 20, 0)
+	second0, _, _ := Page(context.Background(), sliceLoader(ops[:3000], &loaded), 3000, next, 20, 0)
+	if !reflect.DeepEqual(second, second0) || len(first) != 20 {
+		t.Fatalf("the page after cursor %d changed when ops were appended", next)
+	}
+}
+
+func firstDiff(a, b []Entry) int {
+	for i := range min(len(a), len(b)) {
+		if !reflect.DeepEqual(a[i], b[i]) {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+func TestPageEdges(t *testing.T) {
+	ops := randomHistory(rand.New(rand.NewPCG(1, 2)), 50)
+	loaded := 0
+	load := sliceLoader(ops, &loaded)
+	if page, next, err := Page(context.Background(), load, 0, 0, 10, 0); err != nil || page != nil || next != 0 {
+		t.Fatalf("empty history: %v %d %v", page, next, err)
+	}
+	if page, _, err := Page(context.Background(), load, 50, 1, 10, 0); err != nil || page != nil {
+		t.Fatalf("before 1: %v %v", page, err)
+	}
+	boom := errors.New("redis down")
+	_, _, err := Page(context.Background(), func(context.Context, int, int) ([]storage.Op, error) { return nil, boom }, 50, 0, 10, 0)
+	if !errors.Is(err, boom) {
+		t.Fatalf("loader error = %v, want it wrapped", err)
+	}
+	_, _, err = Page(context.Background(), func(context.Context, int, int) ([]storage.Op, error) { return ops[:3], nil }, 50, 0, 10, 0)
+	if !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("short load = %v, want ErrNotFound", err)
+	}
+}
