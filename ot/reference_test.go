@@ -2,8 +2,10 @@ package ot
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"reflect"
+	"sync"
 	"testing"
 )
 
@@ -45,20 +47,36 @@ type reference struct {
 	} `json:"normalize"`
 }
 
+var (
+	refOnce sync.Once
+	refData *reference
+	refErr  error
+)
+
+// loadReference decodes testdata/reference.json once for all the tests.
 func loadReference(t *testing.T) *reference {
 	t.Helper()
-	data, err := os.ReadFile("testdata/reference.json")
-	if err != nil {
-		t.Fatalf("read the reference cases: %v", err)
+	refOnce.Do(func() {
+		data, err := os.ReadFile("testdata/reference.json")
+		if err != nil {
+			refErr = err
+			return
+		}
+		var ref reference
+		if err := json.Unmarshal(data, &ref); err != nil {
+			refErr = err
+			return
+		}
+		if len(ref.Apply) == 0 || len(ref.Transform) == 0 || len(ref.Compose) == 0 || len(ref.Normalize) == 0 {
+			refErr = errors.New("reference file has an empty section")
+			return
+		}
+		refData = &ref
+	})
+	if refErr != nil {
+		t.Fatalf("load the reference cases: %v", refErr)
 	}
-	var ref reference
-	if err := json.Unmarshal(data, &ref); err != nil {
-		t.Fatalf("decode the reference cases: %v", err)
-	}
-	if len(ref.Apply) == 0 || len(ref.Transform) == 0 || len(ref.Compose) == 0 || len(ref.Normalize) == 0 {
-		t.Fatalf("reference file has an empty section")
-	}
-	return &ref
+	return refData
 }
 
 func sameOp(a, b Op) bool {

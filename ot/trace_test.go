@@ -89,12 +89,13 @@ func replay(tb testing.TB, tr trace) *Text {
 }
 
 // TestTraces replays every sequential trace through Text and checks the
-// final text; the two long ones only without -short.
+// final text. The two long ones are skipped with -short and under the race
+// detector (about 25 s there); the plain run and BenchmarkTrace check them.
 func TestTraces(t *testing.T) {
 	for _, name := range sequentialTraces {
 		t.Run(name, func(t *testing.T) {
-			if testing.Short() && (name == "automerge-paper.json.gz" || name == "seph-blog1.json.gz") {
-				t.Skip("long trace skipped in -short mode")
+			if long := name == "automerge-paper.json.gz" || name == "seph-blog1.json.gz"; long && (testing.Short() || raceEnabled) {
+				t.Skip("long trace skipped with -short and under -race; go test ./ot/ and BenchmarkTrace replay it")
 			}
 			tr := loadTrace(t, name)
 			text := replay(t, tr)
