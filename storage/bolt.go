@@ -40,8 +40,8 @@ import (
 //	drafts/                      bucket
 //	  <draft id>/                bucket per draft (Drafts lists them in id order)
 //	    "meta"                   Draft as JSON (Rev, Updated follow commits)
-//	    ops/      rev → op record (compact binary, see oprecord.go)
-//	    snaps/    rev → Snapshot as JSON
+//	    ops/      rev → op record (compact binary, see records.go)
+//	    snaps/    rev → snapshot record (text and Meta as they are, records.go)
 //	    seqs/     len(principal) principal len(client) client seq → rev
 //	    props/    rev idx → Proposal as JSON (idx: place in its Commit)
 //	    decs/     rev idx → Decision as JSON
@@ -178,18 +178,27 @@ func (b *Bolt) Close() error {
 // it waits even if ctx ends: the caller must learn whether the write is
 // durable, and the wait is one transaction long.
 func (b *Bolt) write(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	done, err := b.submit(ctx, what, fn)
+	if err != nil {
+		return err
+	}
+	return <-done
+}
+
+// submit hands fn to the writer and returns the channel its outcome will
+// arrive on. Requests reach the writer in the order they are submitted.
+func (b *Bolt) submit(ctx context.Context, what string, fn func(tx *bolt.Tx) error) (<-chan error, error) {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
+		return nil, fmt.Errorf("storage: %s: %w", what, err)
 	}
 	req := &writeReq{fn: fn, err: make(chan error, 1)}
 	b.mu.RLock()
+	defer b.mu.RUnlock()
 	if b.closed {
-		b.mu.RUnlock()
-		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
+		return nil, fmt.Errorf("storage: %s: %w", what, ErrClosed)
 	}
 	b.reqs <- req
-	b.mu.RUnlock()
-	return <-req.err
+	return req.err, nil
 }
 
 // view runs fn in a read-only transaction.
@@ -341,10 +350,7 @@ func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
 	if err != nil {
 		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
 	}
-	snap, err := json.Marshal(Snapshot{Rev: 0, Text: text})
-	if err != nil {
-		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
-	}
+	snap := appendSnapshotRecord(nil, Snapshot{Rev: 0, Text: text})
 	return b.write(ctx, "create draft", func(tx *bolt.Tx) error {
 		drafts := tx.Bucket(bucketDrafts)
 		if drafts.Get([]byte(d.ID)) != nil || drafts.Bucket([]byte(d.ID)) != nil {
@@ -410,10 +416,21 @@ type encodedCommit struct {
 // not base, ErrDuplicate if an op's submission is already committed. It
 // returns nil once all of c is fsync'd; on any error none of it is written.
 func (b *Bolt) Commit(ctx context.Context, id string, base int, c Commit) error {
-	if err := CheckCommit(id, base, c); err != nil {
+	done, err := b.submitCommit(ctx, id, base, c)
+	if err != nil {
 		return err
 	}
-	enc := encodedCommit{
+	return <-done
+}
+
+// submitCommit checks and encodes c in the caller's goroutine, so that the
+// writer only checks it against the stored draft and puts bytes, and hands
+// it to the writer.
+func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c Commit) (<-chan error, error) {
+	if err := CheckCommit(id, base, c); err != nil {
+		return nil, err
+	}
+	enc := &encodedCommit{
 		ops:   make([][]byte, len(c.Ops)),
 		seqs:  make([][]byte, len(c.Ops)),
 		snaps: make(map[int][]byte, len(c.Snapshots)),
@@ -424,28 +441,24 @@ func (b *Bolt) Commit(ctx context.Context, id string, base int, c Commit) error 
 		enc.seqs[i] = seqKeyBytes(op.Principal, op.Client, op.Seq)
 	}
 	for _, s := range c.Snapshots {
-		data, err := json.Marshal(s)
-		if err != nil {
-			return fmt.Errorf("storage: commit %s@%d: snapshot %d: %w", id, base, s.Rev, err)
-		}
-		enc.snaps[s.Rev] = data
+		enc.snaps[s.Rev] = appendSnapshotRecord(nil, s)
 	}
 	for i, p := range c.Proposals {
 		data, err := json.Marshal(p)
 		if err != nil {
-			return fmt.Errorf("storage: commit %s@%d: proposal: %w", id, base, err)
+			return nil, fmt.Errorf("storage: commit %s@%d: proposal: %w", id, base, err)
 		}
 		enc.proposals = append(enc.proposals, [2][]byte{recordKey(p.Rev, i), data})
 	}
 	for i, d := range c.Decisions {
 		data, err := json.Marshal(d)
 		if err != nil {
-			return fmt.Errorf("storage: commit %s@%d: decision: %w", id, base, err)
+			return nil, fmt.Errorf("storage: commit %s@%d: decision: %w", id, base, err)
 		}
 		enc.decisions = append(enc.decisions, [2][]byte{recordKey(d.Rev, i), data})
 	}
-	return b.write(ctx, "commit", func(tx *bolt.Tx) error {
-		return commitTx(tx, id, base, &enc)
+	return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
+		return commitTx(tx, id, base, enc)
 	})
 }
 
@@ -563,8 +576,9 @@ func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, erro
 		if k == nil {
 			return fmt.Errorf("storage: snapshot %s@%d: %w", id, rev, ErrNotFound)
 		}
-		if err := json.Unmarshal(v, &s); err != nil {
-			return fmt.Errorf("storage: snapshot %s@%d: %w: %v", id, rev, errBadRecord, err)
+		s, err = decodeSnapshotRecord(int(binary.BigEndian.Uint64(k)), v)
+		if err != nil {
+			return fmt.Errorf("storage: snapshot %s@%d: %w", id, rev, err)
 		}
 		return nil
 	})
@@ -574,10 +588,7 @@ func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, erro
 // PutSnapshot stores s, replacing a snapshot at the same rev. ErrNotFound
 // for an unknown draft, ErrInvalid if s.Rev is negative or past the head.
 func (b *Bolt) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return fmt.Errorf("storage: put snapshot %s@%d: %w", id, s.Rev, err)
-	}
+	data := appendSnapshotRecord(nil, s)
 	return b.write(ctx, "put snapshot", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "put snapshot", id)
 		if err != nil {

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/draftroom/draftroom/ot"
 )
@@ -83,11 +85,18 @@ func appendString(dst []byte, s string) []byte {
 }
 
 // recordReader walks a record; the first error sticks, so decoding reads
-// straight through and checks once.
+// straight through and checks once. Strings are cut from one copy of the
+// whole record (s), made once: one allocation for all of a record's strings
+// instead of one each, and nothing shares memory with the bbolt page, which
+// is only valid during its transaction.
 type recordReader struct {
 	b   []byte
+	s   string // string(b)
+	off int
 	err error
 }
+
+func newRecordReader(b []byte) recordReader { return recordReader{b: b, s: string(b)} }
 
 func (r *recordReader) fail(what string) {
 	if r.err == nil {
@@ -95,16 +104,18 @@ func (r *recordReader) fail(what string) {
 	}
 }
 
+func (r *recordReader) rest() int { return len(r.b) - r.off }
+
 func (r *recordReader) uvarint(what string) uint64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b)
+	v, n := binary.Uvarint(r.b[r.off:])
 	if n <= 0 {
 		r.fail(what)
 		return 0
 	}
-	r.b = r.b[n:]
+	r.off += n
 	return v
 }
 
@@ -112,12 +123,12 @@ func (r *recordReader) varint(what string) int64 {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b)
+	v, n := binary.Varint(r.b[r.off:])
 	if n <= 0 {
 		r.fail(what)
 		return 0
 	}
-	r.b = r.b[n:]
+	r.off += n
 	return v
 }
 
@@ -135,35 +146,49 @@ func (r *recordReader) byte(what string) byte {
 	if r.err != nil {
 		return 0
 	}
-	if len(r.b) == 0 {
+	if r.rest() == 0 {
 		r.fail(what)
 		return 0
 	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
+	r.off++
+	return r.b[r.off-1]
 }
 
-// string copies the string out: the bytes belong to a bbolt page that is
-// only valid during the transaction.
 func (r *recordReader) string(what string) string {
 	n := r.uvarint(what)
 	if r.err != nil {
 		return ""
 	}
-	if n > uint64(len(r.b)) {
+	if n > uint64(r.rest()) {
 		r.fail(what)
 		return ""
 	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
+	s := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
 	return s
+}
+
+// bytes reads a length-prefixed byte string into a new slice.
+func (r *recordReader) bytes(what string) []byte {
+	s := r.string(what)
+	if r.err != nil {
+		return nil
+	}
+	return []byte(s)
+}
+
+// end fails unless the whole record was read.
+func (r *recordReader) end() error {
+	if r.err == nil && r.rest() != 0 {
+		r.fail("trailing bytes")
+	}
+	return r.err
 }
 
 // decodeOpRecord decodes the record of op rev. Errors wrap errBadRecord;
 // the strings in the result do not share memory with b.
 func decodeOpRecord(rev int, b []byte) (Op, error) {
-	r := recordReader{b: b}
+	r := newRecordReader(b)
 	if v := r.byte("version"); r.err == nil && v != opRecordV1 {
 		return Op{}, fmt.Errorf("%w: op record version %d", errBadRecord, v)
 	}
@@ -179,7 +204,7 @@ func decodeOpRecord(rev int, b []byte) (Op, error) {
 	n := r.uvarint("component count")
 	// Every component takes at least its flags byte: a count beyond what is
 	// left is damage, and must not become a huge allocation.
-	if r.err == nil && n > uint64(len(r.b)) {
+	if r.err == nil && n > uint64(r.rest()) {
 		r.fail("component count")
 	}
 	if r.err != nil {
@@ -205,11 +230,61 @@ func decodeOpRecord(rev int, b []byte) (Op, error) {
 			c.Deleted = r.string("deleted")
 		}
 	}
-	if r.err == nil && len(r.b) != 0 {
-		r.fail("trailing bytes")
-	}
-	if r.err != nil {
-		return Op{}, r.err
+	if err := r.end(); err != nil {
+		return Op{}, err
 	}
 	return op, nil
+}
+
+// Snapshot records: the text is most of a snapshot (tens of kB), and JSON
+// would escape and validate all of it, and compact the Meta sections;
+// this form copies it and keeps Meta byte for byte. The revision is the key.
+//
+//	version byte (snapshotRecordV1)
+//	text    uvarint length + bytes
+//	n       uvarint, then n sections sorted by name: name, value (uvarint length + bytes each)
+const snapshotRecordV1 = 1
+
+// appendSnapshotRecord appends the record of s (without its Rev) to dst.
+func appendSnapshotRecord(dst []byte, s Snapshot) []byte {
+	dst = append(dst, snapshotRecordV1)
+	dst = appendString(dst, s.Text)
+	dst = binary.AppendUvarint(dst, uint64(len(s.Meta)))
+	names := make([]string, 0, len(s.Meta))
+	for name := range s.Meta {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same snapshot always makes the same bytes
+	for _, name := range names {
+		dst = appendString(dst, name)
+		dst = binary.AppendUvarint(dst, uint64(len(s.Meta[name])))
+		dst = append(dst, s.Meta[name]...)
+	}
+	return dst
+}
+
+// decodeSnapshotRecord decodes the record of snapshot rev. Errors wrap
+// errBadRecord; the result shares no memory with b. Meta is nil when the
+// snapshot has no sections.
+func decodeSnapshotRecord(rev int, b []byte) (Snapshot, error) {
+	r := newRecordReader(b)
+	if v := r.byte("version"); r.err == nil && v != snapshotRecordV1 {
+		return Snapshot{}, fmt.Errorf("%w: snapshot record version %d", errBadRecord, v)
+	}
+	s := Snapshot{Rev: rev, Text: r.string("text")}
+	n := r.uvarint("section count")
+	if r.err == nil && n > uint64(r.rest()) { // each section takes 2 bytes or more
+		r.fail("section count")
+	}
+	if r.err == nil && n > 0 {
+		s.Meta = make(map[string]json.RawMessage, n)
+		for range n {
+			name := r.string("section name")
+			s.Meta[name] = r.bytes("section")
+		}
+	}
+	if err := r.end(); err != nil {
+		return Snapshot{}, err
+	}
+	return s, nil
 }
