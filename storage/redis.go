@@ -387,15 +387,25 @@ if head ~= base then
 end
 local o = 9
 local f = o + n
-for k = 0, n - 1 do
-	local rev = redis.call('HGET', KEYS[3], ARGV[f + k])
-	if rev then return {4, tonumber(rev)} end
+-- Few redis.call invocations, each with many arguments, in chunks that
+-- stay below Lua's unpack limit.
+local chunk = 1000
+for k = 0, n - 1, chunk do
+	local revs = redis.call('HMGET', KEYS[3], unpack(ARGV, f + k, f + math.min(k + chunk, n) - 1))
+	for _, rev in ipairs(revs) do
+		if rev then return {4, tonumber(rev)} end
+	end
 end
-for k = 0, n - 1, 1000 do
-	redis.call('RPUSH', KEYS[2], unpack(ARGV, o + k, o + math.min(k + 1000, n) - 1))
+for k = 0, n - 1, chunk do
+	redis.call('RPUSH', KEYS[2], unpack(ARGV, o + k, o + math.min(k + chunk, n) - 1))
 end
-for k = 0, n - 1 do
-	redis.call('HSET', KEYS[3], ARGV[f + k], base + 1 + k)
+for k = 0, n - 1, chunk do
+	local pairs = {}
+	for j = k, math.min(k + chunk, n) - 1 do
+		pairs[#pairs + 1] = ARGV[f + j]
+		pairs[#pairs + 1] = base + 1 + j
+	end
+	redis.call('HSET', KEYS[3], unpack(pairs))
 end
 local i = f + n
 for k = 1, tonumber(ARGV[4]) do

@@ -102,6 +102,12 @@ func (r *Redis) Watch(ctx context.Context, id string) error {
 	f := r.fan
 	f.startLoop()
 	f.mu.Lock()
+	if f.isDone() {
+		// Close ran, perhaps before the loop could start: nobody would
+		// ever release this Watch.
+		f.mu.Unlock()
+		return fmt.Errorf("storage: watch %s: %w", id, ErrClosed)
+	}
 	if f.down {
 		f.mu.Unlock()
 		return fmt.Errorf("storage: watch %s: %w", id, ErrUnavailable)

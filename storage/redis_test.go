@@ -635,3 +635,94 @@ func TestRedisFault(t *testing.T) {
 		t.Errorf("event after restart: rev %d from %s, want %d from n2", e.Ops[0].Rev, e.Node, head+1)
 	}
 }
+
+// BenchmarkRedisCommit measures committed ops per second on one draft
+// through Redis: one committer (a draft's owner goroutine on one node) or
+// 20 racing committers (20 nodes on one draft: each retries on conflict
+// after reading the head), with batches of 1 and 20 ops per Commit. The
+// drafts=20 cases give each committer its own draft, the capacity of one
+// Redis across drafts. Run with REDIS_URL set:
+//
+//	go test -run '^$' -bench RedisCommit -benchtime 3s ./storage/
+func BenchmarkRedisCommit(b *testing.B) {
+	url := redisURL(b)
+	for _, bc := range []struct {
+		committers, batch int
+		ownDraft          bool
+	}{
+		{1, 1, false}, {1, 20, false}, {20, 1, false}, {20, 20, false}, {20, 1, true}, {20, 20, true},
+	} {
+		name := fmt.Sprintf("committers=%d/batch=%d", bc.committers, bc.batch)
+		if bc.ownDraft {
+			name = fmt.Sprintf("drafts=%d/batch=%d", bc.committers, bc.batch)
+		}
+		b.Run(name, func(b *testing.B) {
+			s := openRedis(b, url, storage.RedisOptions{Prefix: uniquePrefix(b, url)})
+			ctx := context.Background()
+			ids := []string{"d"}
+			if bc.ownDraft {
+				ids = nil
+				for i := range bc.committers {
+					ids = append(ids, fmt.Sprintf("d%d", i))
+				}
+			}
+			for _, id := range ids {
+				create(b, s, id)
+			}
+			var mu sync.Mutex
+			next := 0 // committers take work items from here
+			conflicts := 0
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range bc.committers {
+				id := ids[w%len(ids)]
+				client := fmt.Sprintf("w%d", w)
+				wg.Go(func() {
+					base, seq := 0, uint64(0)
+					if d, err := s.Draft(ctx, id); err == nil {
+						base = d.Rev
+					}
+					for {
+						mu.Lock()
+						if next >= b.N {
+							mu.Unlock()
+							return
+						}
+						next++
+						mu.Unlock()
+						for {
+							ops := make([]storage.Op, bc.batch)
+							for k := range ops {
+								ops[k] = testOp(base+1+k, client, seq+1+uint64(k), "abc")
+							}
+							err := s.Commit(ctx, id, base, storage.Commit{Ops: ops})
+							if err == nil {
+								base += bc.batch
+								seq += uint64(bc.batch)
+								break
+							}
+							if !errors.Is(err, storage.ErrConflict) {
+								b.Error(err)
+								return
+							}
+							mu.Lock()
+							conflicts++
+							mu.Unlock()
+							d, err := s.Draft(ctx, id)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							base = d.Rev
+						}
+					}
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start)
+			b.ReportMetric(float64(b.N*bc.batch)/elapsed.Seconds(), "ops/s")
+			b.ReportMetric(float64(conflicts)/float64(b.N), "conflicts/commit")
+		})
+	}
+}
