@@ -310,6 +310,12 @@ func FuzzChange(f *testing.F) {
 				}
 			}
 			ch, err := res.Propose(g, proposal)
+			if !utf8.ValidString(proposal) {
+				if !errors.Is(err, ErrText) {
+					t.Fatalf("Propose(%q): %v, want ErrText", proposal, err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

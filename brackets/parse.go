@@ -140,9 +140,9 @@ func (r Result) Find(id string) int {
 
 // token is a structural character: an unescaped '[', ']' or '/'.
 type token struct {
-	char    byte
 	pos     int  // code points
 	off     int  // bytes
+	char    byte // '[', ']' or '/'
 	matched bool // for '[' and ']': part of a balanced pair
 }
 
@@ -163,54 +163,86 @@ func Parse(text string) Result {
 // scan finds the structural characters and pairs the brackets with a stack,
 // so that an unmatched bracket never disturbs the pairs around it.
 func scan(s string) (toks []token, length int, diags []Diagnostic) {
-	// Most of a draft is plain text: jump from one special byte to the next
-	// and count the code points in between in bulk.
-	toks = make([]token, 0, 16)
-	var stack []int
-	cp := 0
-	for i := 0; i < len(s); {
-		j := strings.IndexAny(s[i:], `[]/\`)
-		if j < 0 {
-			cp += utf8.RuneCountInString(s[i:])
-			break
-		}
-		cp += utf8.RuneCountInString(s[i : i+j])
-		i += j
-		switch c := s[i]; c {
-		case '\\':
-			if i+1 < len(s) && isEscapable(s[i+1]) {
-				i += 2
-				cp += 2
+	sc := scanner{s: s}
+	// Counting the special bytes first (a vectorised pass each) sizes the
+	// token list once.
+	sc.toks = make([]token, 0, strings.Count(s, "[")+strings.Count(s, "]")+strings.Count(s, "/"))
+	if utf8.ValidString(s) {
+		// Every byte that is not a continuation byte starts a code point:
+		// one table lookup per byte.
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c&0xC0 == 0x80 {
 				continue
 			}
-		case '[':
-			stack = append(stack, len(toks))
-			toks = append(toks, token{char: c, pos: cp, off: i})
-		case ']':
-			t := token{char: c, pos: cp, off: i}
-			if n := len(stack); n > 0 {
-				toks[stack[n-1]].matched = true
-				t.matched = true
-				stack = stack[:n-1]
-			} else {
-				diags = append(diags, Diagnostic{Pos: cp, Code: DiagUnmatched,
-					Message: "']' closes no bracket; read as text"})
+			if isSpecial[c] && sc.special(i) {
+				i++ // an escape: the escaped character is ASCII
 			}
-			toks = append(toks, t)
-		case '/':
-			toks = append(toks, token{char: c, pos: cp, off: i})
+			sc.cp++
 		}
-		i++
-		cp++
+	} else {
+		// Invalid bytes count as one code point each, as in
+		// utf8.RuneCountInString.
+		for i := 0; i < len(s); {
+			c := s[i]
+			size := 1
+			if c >= utf8.RuneSelf {
+				_, size = utf8.DecodeRuneInString(s[i:])
+			} else if isSpecial[c] && sc.special(i) {
+				size = 2
+			}
+			i += size
+			sc.cp++
+		}
 	}
-	if len(stack) > 0 {
-		for _, k := range stack {
-			diags = append(diags, Diagnostic{Pos: toks[k].pos, Code: DiagUnclosed,
+	if len(sc.stack) > 0 {
+		for _, k := range sc.stack {
+			sc.diags = append(sc.diags, Diagnostic{Pos: sc.toks[k].pos, Code: DiagUnclosed,
 				Message: "'[' is never closed; read as text"})
 		}
-		slices.SortFunc(diags, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
+		slices.SortFunc(sc.diags, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
 	}
-	return toks, cp, diags
+	return sc.toks, sc.cp, sc.diags
+}
+
+var isSpecial = [256]bool{'[': true, ']': true, '/': true, '\\': true}
+
+type scanner struct {
+	s     string
+	cp    int // code points before the current byte
+	toks  []token
+	stack []int // indexes in toks of the '[' not closed yet
+	diags []Diagnostic
+}
+
+// special handles the special byte at s[i] and reports whether it starts an
+// escape, in which case the caller also consumes the next byte and counts
+// one more code point.
+func (sc *scanner) special(i int) bool {
+	switch c := sc.s[i]; c {
+	case '\\':
+		if i+1 < len(sc.s) && isEscapable(sc.s[i+1]) {
+			sc.cp++
+			return true
+		}
+	case '[':
+		sc.stack = append(sc.stack, len(sc.toks))
+		sc.toks = append(sc.toks, token{char: c, pos: sc.cp, off: i})
+	case ']':
+		t := token{char: c, pos: sc.cp, off: i}
+		if n := len(sc.stack); n > 0 {
+			sc.toks[sc.stack[n-1]].matched = true
+			t.matched = true
+			sc.stack = sc.stack[:n-1]
+		} else {
+			sc.diags = append(sc.diags, Diagnostic{Pos: sc.cp, Code: DiagUnmatched,
+				Message: "']' closes no bracket; read as text"})
+		}
+		sc.toks = append(sc.toks, t)
+	case '/':
+		sc.toks = append(sc.toks, token{char: c, pos: sc.cp, off: i})
+	}
+	return false
 }
 
 func isEscapable(c byte) bool { return c == '[' || c == ']' || c == '/' || c == '\\' }
@@ -241,12 +273,23 @@ type lastClose struct {
 
 func build(res *Result, toks []token) {
 	s := res.Text
+	// Upper bounds: a group per matched '[', an alternative per closing
+	// ']' and per '/'.
+	nOpen, nSlash := 0, 0
+	for _, t := range toks {
+		switch {
+		case t.char == '[' && t.matched:
+			nOpen++
+		case t.char == '/':
+			nSlash++
+		}
+	}
 	var (
-		groups   = make([]Group, 0, len(toks)/3+1)
-		alts     = make([]altRec, 0, len(toks)/2+1)
-		brackets = make([]bracketRec, 0, len(toks)/3+1)
-		nAlts    []int // per group: alternatives finished so far
-		nBrk     []int // per group: brackets opened so far
+		groups   = make([]Group, 0, nOpen)
+		alts     = make([]altRec, 0, nOpen+nSlash)
+		brackets = make([]bracketRec, 0, nOpen)
+		nAlts    = make([]int, 0, nOpen) // per group: alternatives finished so far
+		nBrk     = make([]int, 0, nOpen) // per group: brackets opened so far
 		stack    []openBracket
 		last     = make([]lastClose, 1, 8) // per depth: the last bracket closed there
 	)

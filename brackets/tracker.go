@@ -21,8 +21,13 @@ type ID struct {
 }
 
 // String returns the id in its wire form, b<rev>.<k>.
-func (id ID) String() string {
-	return "b" + strconv.Itoa(id.Rev) + "." + strconv.Itoa(id.K)
+func (id ID) String() string { return string(id.appendTo(make([]byte, 0, 16))) }
+
+func (id ID) appendTo(b []byte) []byte {
+	b = append(b, 'b')
+	b = strconv.AppendInt(b, int64(id.Rev), 10)
+	b = append(b, '.')
+	return strconv.AppendInt(b, int64(id.K), 10)
 }
 
 // ParseID reads the wire form b<rev>.<k> (decimal, no sign, no leading
@@ -175,6 +180,10 @@ func (t *Tracker) Identify(res *Result) error {
 		return fmt.Errorf("text has %d code points, tracker %d: %w", res.Len, t.length, ErrOutOfSync)
 	}
 	var missing error
+	// All ids are written into one buffer and cut from one string: two
+	// allocations for the listing instead of two per group.
+	buf := make([]byte, 0, 12*len(res.Groups))
+	ends := make([]int, len(res.Groups)) // end of each id in buf; -1: none
 	b, i := 0, 0
 	for gi := range res.Groups {
 		g := &res.Groups[gi]
@@ -185,9 +194,20 @@ func (t *Tracker) Identify(res *Result) error {
 			}
 		}
 		if b < len(t.blocks) && t.blocks[b].pos[i]+t.blocks[b].delta == g.Start {
-			g.ID = t.blocks[b].ids[i].String()
-		} else if missing == nil {
-			missing = fmt.Errorf("no tracked '[' at %d: %w", g.Start, ErrOutOfSync)
+			buf = t.blocks[b].ids[i].appendTo(buf)
+			ends[gi] = len(buf)
+		} else {
+			ends[gi] = -1
+			if missing == nil {
+				missing = fmt.Errorf("no tracked '[' at %d: %w", g.Start, ErrOutOfSync)
+			}
+		}
+	}
+	all, from := string(buf), 0
+	for gi, end := range ends {
+		if end >= 0 {
+			res.Groups[gi].ID = all[from:end]
+			from = end
 		}
 	}
 	return missing
