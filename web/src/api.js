@@ -22,7 +22,9 @@ export class Api {
     if (c && c.token) h.Authorization = 'Bearer ' + c.token;
     else if (c) {
       h['X-Draftroom-Delegation'] = c.delegation;
-      h['X-Draftroom-Name'] = encodeURIComponent(c.name);
+      // Header values must be ISO-8859-1; a name beyond ASCII travels
+      // percent-encoded (the server decodes a value that contains "%").
+      h['X-Draftroom-Name'] = /^[\x20-\x7e]*$/.test(c.name) && !c.name.includes('%') ? c.name : encodeURIComponent(c.name);
       h['X-Draftroom-Role'] = c.role;
     }
     return h;

@@ -10,6 +10,8 @@ import { openDraftView } from './draft.js';
 
 const app = document.getElementById('app');
 const ctx = { api: null, conn: null, me: null, clientId: null, nextSeq: null, view: null };
+// The browser tests (e2e/) read the page's state through this handle.
+window.__draftroom = ctx;
 
 async function boot() {
   ctx.clientId = await claimClientId();
@@ -96,7 +98,7 @@ function showSignIn(error) {
   let mode = 'open';
   const err = h('p.form-error', { role: 'alert' }, error || '');
   const token = h('input#token', { type: 'password', autocomplete: 'off', placeholder: 'Paste the token you were given', spellcheck: 'false' });
-  const delegation = h('input#delegation', { type: 'text', maxLength: 16, placeholder: 'e.g. CAN', autocomplete: 'organization', required: true, style: { textTransform: 'uppercase' } });
+  const delegation = h('input#delegation', { type: 'text', maxLength: 32, placeholder: 'e.g. CAN', autocomplete: 'organization', required: true, style: { textTransform: 'uppercase' } });
   const name = h('input#name', { type: 'text', maxLength: 80, placeholder: 'Your name', autocomplete: 'name' });
   const role = h('select#role', h('option', { value: 'drafter' }, 'Drafter: edits and proposes'), h('option', { value: 'facilitator' }, 'Facilitator: also resolves brackets'), h('option', { value: 'reviewer' }, 'Reviewer: reads history'));
   const remember = h('input#remember', { type: 'checkbox' });
@@ -125,7 +127,7 @@ function showSignIn(error) {
       cred = { token: token.value.trim() };
     } else {
       const d = delegation.value.trim().toUpperCase();
-      if (!/^[A-Z0-9_-]{1,16}$/.test(d)) { err.textContent = 'A delegation code is letters or digits, like CAN or EU.'; return; }
+      if (!/^[A-Z0-9_.-]{1,32}$/.test(d)) { err.textContent = 'A delegation code is letters or digits, like CAN or EU.'; return; }
       if (!name.value.trim()) { err.textContent = 'Enter your name.'; return; }
       cred = { delegation: d, name: name.value.trim(), role: role.value };
     }

@@ -1,0 +1,412 @@
+// Package e2e drives the web app in real headless Chromium against the real
+// server (in process, open mode, in-memory store): co-editing with emoji and
+// Arabic, resolving a bracket group, the history slider, and the screenshot
+// in docs/. Tests skip when /usr/bin/chromium is missing
+// (apt-get install -y chromium).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/web"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+var screenshotPath = flag.String("screenshot", "", "also write the editor screenshot to this file (e.g. ../docs/screenshot.png)")
+
+var (
+	browserOnce   sync.Once
+	browserCtx    context.Context
+	browserCancel context.CancelFunc
+	browserErr    error
+)
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if browserCancel != nil {
+		browserCancel()
+	}
+	os.Exit(code)
+}
+
+// browser starts one headless Chromium for the whole package run (each
+// test opens its own tabs in it), or skips the test when there is none.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
+	}
+	browserOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "draftroom-e2e-chromium-")
+		if err != nil {
+			browserErr = err
+			return
+		}
+		opts := []chromedp.ExecAllocatorOption{
+			chromedp.ExecPath(chromiumPath),
+			chromedp.Headless,
+			chromedp.NoSandbox,
+			chromedp.DisableGPU,
+			chromedp.NoFirstRun,
+			chromedp.NoDefaultBrowserCheck,
+			chromedp.Flag("disable-background-networking", true),
+			chromedp.Flag("disable-component-update", true),
+			chromedp.Flag("disable-sync", true),
+			chromedp.Flag("disable-dev-shm-usage", true),
+			chromedp.Flag("font-render-hinting", "none"),
+			chromedp.UserDataDir(dir),
+			chromedp.WindowSize(1280, 800),
+		}
+		alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		ctx, cancelCtx := chromedp.NewContext(alloc)
+		browserCtx = ctx
+		browserCancel = func() { cancelCtx(); cancelAlloc(); os.RemoveAll(dir) }
+		browserErr = chromedp.Do(ctx) // launches the browser
+	})
+	if browserErr != nil {
+		t.Fatalf("start chromium: %v", browserErr)
+	}
+	return browserCtx
+}
+
+// env is one test's server and browser tabs.
+type env struct {
+	t   *testing.T
+	url string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	browser(t)
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := server.New(server.Config{Open: true, Web: web.FS}, storage.NewMemory(), logger)
+	ts := httptest.NewUnstartedServer(srv.Handler())
+	ts.Start()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	return &env{t: t, url: ts.URL}
+}
+
+// page is one browser tab signed in as a delegation.
+type page struct {
+	e    *env
+	name string
+	ctx  context.Context
+}
+
+// newPage opens a tab and signs in through the sign-in form (open mode).
+func (e *env) newPage(delegation, name, role string) *page {
+	e.t.Helper()
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	e.t.Cleanup(cancel)
+	// The first run opens the tab, which lives as long as that run's
+	// context: run it without a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		e.t.Fatalf("%s: open a tab: %v", delegation, err)
+	}
+	p := &page{e: e, name: delegation, ctx: ctx}
+	p.run("sign in",
+		chromedp.Navigate(e.url+"/#/"),
+		chromedp.WaitVisible(chromedp.ID("delegation")),
+		chromedp.SendKeys(chromedp.ID("delegation"), delegation),
+		chromedp.SendKeys(chromedp.ID("name"), name),
+		chromedp.SetValue(chromedp.ID("role"), role),
+		chromedp.Click(chromedp.CSS("form.signin button.primary")),
+		chromedp.WaitVisible(chromedp.CSS(".topbar .me")),
+	)
+	return p
+}
+
+func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.e.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.e.t.Fatalf("%s: %s: %v", p.name, what, err)
+	}
+}
+
+// open shows draft id and waits until the editor is editable (or, for a
+// reviewer, loaded).
+func (p *page) open(id string) {
+	p.e.t.Helper()
+	// A change of fragment only: no load event, so set it from the page.
+	p.eval(fmt.Sprintf(`(() => { location.hash = '#/d/%s'; return true; })()`, id), nil)
+	p.run("open "+id, chromedp.WaitVisible(chromedp.CSS(".cm-content")))
+	p.waitJS("draft "+id+" loaded", `(() => { const v = window.__draftroom.view; return !!(v && v.client && v.client.online); })()`, 10*time.Second)
+}
+
+// eval evaluates a JS expression in the page and decodes its value into out.
+func (p *page) eval(expr string, out any) {
+	p.e.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr))
+	if err != nil {
+		p.e.t.Fatalf("%s: eval %s: %v", p.name, expr, err)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			p.e.t.Fatalf("%s: eval %s: decode %q: %v", p.name, expr, raw, err)
+		}
+	}
+}
+
+// waitJS polls a boolean JS expression until it is true.
+func (p *page) waitJS(what, expr string, timeout time.Duration) {
+	p.e.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.e.t.Fatalf("%s: timed out waiting for %s (last error %v)", p.name, what, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+type pageState struct {
+	Text    string `json:"text"`
+	Rev     int    `json:"rev"`
+	Pending bool   `json:"pending"`
+}
+
+func (p *page) state() pageState {
+	p.e.t.Helper()
+	var s pageState
+	p.eval(`(() => { const v = window.__draftroom.view; return { text: v.view.state.doc.toString(), rev: v.client ? v.client.rev : -1, pending: v.client ? v.client.pending : true }; })()`, &s)
+	return s
+}
+
+// cursorAt puts the editor's cursor at a UTF-16 offset (-1: the end) and focuses it.
+func (p *page) cursorAt(pos int) {
+	p.e.t.Helper()
+	p.eval(fmt.Sprintf(`(() => { const v = window.__draftroom.view.view; const at = %d < 0 ? v.state.doc.length : %d; v.dispatch({ selection: { anchor: at } }); v.focus(); return true; })()`, pos, pos), nil)
+}
+
+// typeText types s into the focused editor: ASCII as key presses, anything
+// else as text input (as an IME or the emoji picker would insert it).
+func typeText(ctx context.Context, s string) error {
+	for _, r := range s {
+		var err error
+		if r < 0x80 {
+			err = chromedp.Do(ctx, chromedp.KeyEvent(string(r)))
+		} else {
+			_, err = chromedp.Call(ctx, input.InsertText, input.InsertTextParams{Text: string(r)})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// api calls the server's HTTP API (open mode: the facilitator).
+func (e *env) api(method, path string, body any, out any) int {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, e.url+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	if out != nil && res.StatusCode < 300 {
+		if err := json.Unmarshal(data, out); err != nil {
+			e.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return res.StatusCode
+}
+
+func (e *env) createDraft(id, title, text string) {
+	e.t.Helper()
+	if code := e.api("POST", "/api/docs", map[string]string{"id": id, "title": title, "text": text}, nil); code != http.StatusCreated {
+		e.t.Fatalf("create draft %s: HTTP %d", id, code)
+	}
+}
+
+type draftJSON struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Rev   int    `json:"rev"`
+	Text  string `json:"text"`
+}
+
+func (e *env) draft(id string) draftJSON {
+	e.t.Helper()
+	var d draftJSON
+	if code := e.api("GET", "/api/docs/"+id, nil, &d); code != http.StatusOK {
+		e.t.Fatalf("get draft %s: HTTP %d", id, code)
+	}
+	return d
+}
+
+// settle waits until every page has no unacknowledged edit and shows the
+// server's text at the server's revision.
+func (e *env) settle(id string, pages ...*page) draftJSON {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		d := e.draft(id)
+		same := true
+		var states []pageState
+		for _, p := range pages {
+			s := p.state()
+			states = append(states, s)
+			if s.Pending || s.Rev != d.Rev || s.Text != d.Text {
+				same = false
+			}
+		}
+		if same {
+			return d
+		}
+		if time.Now().After(deadline) {
+			for i, p := range pages {
+				e.t.Logf("%s: rev %d pending %v text %q", p.name, states[i].Rev, states[i].Pending, states[i].Text)
+			}
+			e.t.Fatalf("pages did not converge on the server's rev %d text %q", d.Rev, d.Text)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func TestTwoDelegationsTypeAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-1", "Article 1", "Article 1. The Parties [shall/should] cooperate.")
+	can := e.newPage("CAN", "Ana Silva", "drafter")
+	egy := e.newPage("EGY", "Omar Haddad", "drafter")
+	can.open("art-1")
+	egy.open("art-1")
+
+	can.cursorAt(-1)
+	egy.cursorAt(0)
+	canTyped := " Les États 😭 coopèrent, 𝄞 ok."
+	egyTyped := "مرحبا بالعالم 🌍 — "
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, job := range []struct {
+		p *page
+		s string
+	}{{can, canTyped}, {egy, egyTyped}} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(job.p.ctx, 60*time.Second)
+			defer cancel()
+			errs[i] = typeText(ctx, job.s)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("typing on page %d: %v", i, err)
+		}
+	}
+	d := e.settle("art-1", can, egy)
+	t.Logf("converged at rev %d: %q", d.Rev, d.Text)
+	for _, want := range []string{canTyped, egyTyped, "[shall/should]"} {
+		if !strings.Contains(d.Text, want) {
+			t.Errorf("final text %q lacks %q", d.Text, want)
+		}
+	}
+	if !strings.HasPrefix(d.Text, egyTyped) || !strings.HasSuffix(d.Text, canTyped) {
+		t.Errorf("final text %q: want EGY's text first and CAN's last", d.Text)
+	}
+	if d.Rev < 2 {
+		t.Errorf("rev %d: want at least one op from each page", d.Rev)
+	}
+
+	// Undo on CAN removes only CAN's own typing, never EGY's.
+	can.run("undo", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	d = e.settle("art-1", can, egy)
+	if !strings.HasPrefix(d.Text, egyTyped) {
+		t.Errorf("after CAN's undo the text %q lost EGY's %q", d.Text, egyTyped)
+	}
+	if strings.HasSuffix(d.Text, canTyped) {
+		t.Errorf("after CAN's undo the text %q still ends with all of CAN's typing", d.Text)
+	}
+}
+
+func TestHistorySliderShowsAnEarlierRevision(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-2", "Article 2", "Version zero.")
+	p := e.newPage("CAN", "Ana", "drafter")
+	p.open("art-2")
+	p.cursorAt(-1)
+	for _, s := range []string{" One", " two", " three 😭"} {
+		if err := typeText(p.ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		e.settle("art-2", p)
+	}
+	head := e.draft("art-2")
+	if head.Rev < 3 {
+		t.Fatalf("head rev %d, want >= 3", head.Rev)
+	}
+	p.run("history tab", chromedp.Click(chromedp.ID("tab-history")), chromedp.WaitVisible(chromedp.ID("rev-slider")))
+	// Home on the slider goes to revision 0: the text the draft was created with.
+	p.run("slider home", chromedp.Focus(chromedp.ID("rev-slider")), chromedp.KeyEvent(kb.Home))
+	p.waitJS("revision 0 shown", `(() => { const h = document.querySelector('.history-host'); return !h.hidden && h.querySelector('.cm-content').textContent === 'Version zero.'; })()`, 10*time.Second)
+
+	// A revision in the middle shows exactly the server's text at that revision.
+	mid := head.Rev / 2
+	var at struct {
+		Text string `json:"text"`
+	}
+	if code := e.api("GET", fmt.Sprintf("/api/docs/art-2/text?rev=%d", mid), nil, &at); code != http.StatusOK {
+		t.Fatalf("text?rev=%d: HTTP %d", mid, code)
+	}
+	p.eval(fmt.Sprintf(`(() => { const s = document.querySelector('#rev-slider'); s.value = '%d'; s.dispatchEvent(new Event('input')); return true; })()`, mid), nil)
+	want, _ := json.Marshal(at.Text)
+	p.waitJS(fmt.Sprintf("revision %d shown", mid), fmt.Sprintf(`[...document.querySelectorAll('.history-host .cm-line')].map(l => l.textContent).join('\n') === %s`, want), 10*time.Second)
+	if at.Text == head.Text {
+		t.Fatalf("text at rev %d equals the head text: the check would not tell revisions apart", mid)
+	}
+	// Escape returns to the live draft, which is unchanged.
+	p.run("escape", chromedp.KeyEvent(kb.Escape))
+	p.waitJS("live again", `document.querySelector('.history-host').hidden`, 5*time.Second)
+	if s := p.state(); s.Text != head.Text {
+		t.Errorf("live text after browsing history %q, want %q", s.Text, head.Text)
+	}
+}
