@@ -523,7 +523,9 @@ func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
 	if from < 1 {
 		return nil, fmt.Errorf("storage: ops %s from %d: %w", id, from, ErrInvalid)
 	}
-	out := []Op{}
+	// Ranges are usually short and inside the log; a cap keeps an open
+	// range (to = 1<<30) from allocating for ops that do not exist.
+	out := make([]Op, 0, min(max(to-from+1, 0), 1024))
 	err := b.view(ctx, "ops", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "ops", id)
 		if err != nil {
