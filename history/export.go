@@ -1,0 +1,424 @@
+package history
+
+import (
+	"fmt"
+	"html"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/storage"
+)
+
+// ExportGroup is an open bracket group as an export shows it. The server
+// fills it from brackets.Parse (the group's span and alternatives, the
+// reading form of their text) and from the proposal records or the
+// authorship (who proposed each alternative), so that this package does
+// not depend on the bracket parser's types.
+type ExportGroup struct {
+	ID string // stable group id, b<rev>.<k>; may be empty
+	// Start and End are the group's span in code points, from its first
+	// '[' to its last ']' inclusive. Groups may nest; groups that cross
+	// each other or the end of the text are clipped or left unmarked
+	// rather than producing broken markup.
+	Start, End   int
+	Alternatives []ExportAlternative
+}
+
+// ExportAlternative is one alternative of a group.
+type ExportAlternative struct {
+	Text string         // as a reader sees it (brackets.Unescape)
+	By   storage.Author // who proposed it; zero if unknown
+	Rev  int            // the revision that proposed it; 0 if unknown
+}
+
+// ExportText returns the plain-text export: the draft exactly as it is,
+// brackets and escapes included, so that it can be imported again.
+func ExportText(text string) string { return text }
+
+// Unclean returns the code-point positions of the unescaped '[' and ']' in
+// text, in order: what stands between a draft and a clean text. A '\'
+// escapes the character after it when that is '[', ']', '/' or '\' (the
+// bracket grammar, docs/BRACKETS.md).
+func Unclean(text string) []int {
+	var out []int
+	pos := 0
+	escaped := false
+	for _, r := range text {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == '[' || r == ']':
+			out = append(out, pos)
+		}
+		pos++
+	}
+	return out
+}
+
+// CheckClean returns nil if text has no unescaped square bracket left, and
+// otherwise an error wrapping ErrNotClean that says how many and where the
+// first is.
+func CheckClean(text string) error {
+	pos := Unclean(text)
+	if len(pos) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d brackets left, the first at code point %d: %w", len(pos), pos[0], ErrNotClean)
+}
+
+// unescapeDraft is the reading form of draft text: a '\' before '[', ']',
+// '/' or '\' is dropped.
+func unescapeDraft(s string) string {
+	var u unescaper
+	return u.feed(s) + u.flush()
+}
+
+// unescaper computes the reading form of a text fed in pieces: a piece may
+// end between a '\' and the character it escapes (parsed groups never
+// split an escape, but spans from elsewhere might).
+type unescaper struct {
+	held bool // the last piece ended with an unpaired '\'
+}
+
+func (u *unescaper) feed(s string) string {
+	if !u.held && !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 1)
+	i := 0
+	if u.held {
+		u.held = false
+		if s == "" {
+			u.held = true
+			return ""
+		}
+		if strings.IndexByte(`[]/\`, s[0]) >= 0 {
+			b.WriteByte(s[0]) // the escaped character, taken literally
+			i = 1
+		} else {
+			b.WriteByte('\\')
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] == '\\' {
+			if i+1 == len(s) {
+				u.held = true
+				break
+			}
+			if strings.IndexByte(`[]/\`, s[i+1]) >= 0 {
+				i++
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// flush returns what is held back at the end of the text.
+func (u *unescaper) flush() string {
+	if u.held {
+		u.held = false
+		return `\`
+	}
+	return ""
+}
+
+// markedGroup is a group accepted for marking, with its footnote number.
+type markedGroup struct {
+	ExportGroup
+	note int // 1-based
+}
+
+// walkGroups calls text with the pieces of the draft between group
+// boundaries, open when a group starts and close when it ends, in document
+// order, with groups properly nested. It returns the groups in footnote
+// order (order of Start).
+func walkGroups(draft string, groups []ExportGroup, text func(string), open, close func(markedGroup)) []markedGroup {
+	n := utf8.RuneCountInString(draft)
+	sorted := make([]ExportGroup, 0, len(groups))
+	for _, g := range groups {
+		g.Start, g.End = max(g.Start, 0), min(g.End, n)
+		if g.Start < g.End {
+			sorted = append(sorted, g)
+		}
+	}
+	slices.SortStableFunc(sorted, func(a, b ExportGroup) int {
+		if a.Start != b.Start {
+			return a.Start - b.Start
+		}
+		return b.End - a.End // outer first
+	})
+	cp, off := 0, 0 // how far draft has been written, in code points and bytes
+	emit := func(to int) {
+		start := off
+		for ; cp < to; cp++ {
+			_, size := utf8.DecodeRuneInString(draft[off:])
+			off += size
+		}
+		if off > start {
+			text(draft[start:off])
+		}
+	}
+	var stack, marked []markedGroup
+	for _, g := range sorted {
+		for len(stack) > 0 && stack[len(stack)-1].End <= g.Start {
+			top := stack[len(stack)-1]
+			emit(top.End)
+			close(top)
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > 0 && g.End > stack[len(stack)-1].End {
+			continue // crosses the open group: not properly nested
+		}
+		emit(g.Start)
+		m := markedGroup{ExportGroup: g, note: len(marked) + 1}
+		marked = append(marked, m)
+		open(m)
+		stack = append(stack, m)
+	}
+	for len(stack) > 0 {
+		top := stack[len(stack)-1]
+		emit(top.End)
+		close(top)
+		stack = stack[:len(stack)-1]
+	}
+	emit(n)
+	return marked
+}
+
+// ExportHTML returns a standalone HTML document of the draft: its text (line
+// breaks kept), every group highlighted in a <mark> with a footnote
+// reference, and after the text one footnote per group listing its
+// alternatives and who proposed each. Everything that comes from the draft
+// or the groups is HTML-escaped; escapes of the bracket grammar are shown
+// in their reading form.
+func ExportHTML(title, draft string, groups []ExportGroup) string {
+	var b strings.Builder
+	b.Grow(len(draft) + len(draft)/8 + 1024)
+	b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>")
+	b.WriteString(html.EscapeString(title))
+	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; }\nmark.bracket { background: #fff3b0; }\n</style>\n</head>\n<body>\n<h1>")
+	b.WriteString(html.EscapeString(title))
+	b.WriteString("</h1>\n<div class=\"draft\">")
+	var u unescaper
+	marked := walkGroups(draft, groups,
+		func(s string) { b.WriteString(html.EscapeString(u.feed(s))) },
+		func(g markedGroup) {
+			fmt.Fprintf(&b, `<mark class="bracket"%s>`, htmlIDAttr(g))
+		},
+		func(g markedGroup) {
+			n := strconv.Itoa(g.note)
+			b.WriteString(`</mark><sup class="note"><a href="#note-` + n + `" id="ref-` + n + `">` + n + `</a></sup>`)
+		})
+	b.WriteString(html.EscapeString(u.flush()))
+	b.WriteString("</div>\n")
+	if len(marked) > 0 {
+		b.WriteString("<ol class=\"notes\">\n")
+		for _, g := range marked {
+			n := strconv.Itoa(g.note)
+			b.WriteString(`<li id="note-` + n + `">`)
+			if g.ID != "" {
+				b.WriteString("<span class=\"group\">" + html.EscapeString(g.ID) + "</span>: ")
+			}
+			if len(g.Alternatives) == 1 {
+				b.WriteString("optional text ")
+			}
+			for i, alt := range g.Alternatives {
+				if i > 0 {
+					b.WriteString("; ")
+				}
+				b.WriteString("<q>" + html.EscapeString(alt.Text) + "</q>")
+				if who := proposer(alt); who != "" {
+					b.WriteString(" (" + html.EscapeString(who) + ")")
+				}
+			}
+			b.WriteString(` <a href="#ref-` + n + `">↩</a></li>` + "\n")
+		}
+		b.WriteString("</ol>\n")
+	}
+	b.WriteString("</body>\n</html>\n")
+	return b.String()
+}
+
+func htmlIDAttr(g markedGroup) string {
+	if g.ID == "" {
+		return ""
+	}
+	return ` id="group-` + html.EscapeString(g.ID) + `"`
+}
+
+// proposer names who proposed an alternative: "CAN, Ana (rev 12)".
+func proposer(alt ExportAlternative) string {
+	var parts []string
+	if alt.By.Delegation != "" {
+		parts = append(parts, alt.By.Delegation)
+	}
+	if alt.By.Name != "" {
+		parts = append(parts, alt.By.Name)
+	}
+	who := strings.Join(parts, ", ")
+	if alt.Rev > 0 {
+		if who == "" {
+			return fmt.Sprintf("rev %d", alt.Rev)
+		}
+		who += fmt.Sprintf(" (rev %d)", alt.Rev)
+	}
+	return who
+}
+
+// ExportMarkdown returns the draft as CommonMark: the text escaped so that
+// it renders literally (no markup, no raw HTML, brackets shown as
+// brackets), line breaks kept as hard breaks, a footnote reference after
+// every group, and the footnotes at the end listing each group's
+// alternatives and who proposed them.
+func ExportMarkdown(title, draft string, groups []ExportGroup) string {
+	var b strings.Builder
+	b.Grow(len(draft) + len(draft)/8 + 256)
+	if title != "" {
+		b.WriteString("# ")
+		b.WriteString(escapeMarkdownInline(title))
+		b.WriteString("\n\n")
+	}
+	md := mdWriter{b: &b, lineStart: true}
+	var u unescaper
+	marked := walkGroups(draft, groups,
+		func(s string) { md.write(u.feed(s)) },
+		func(markedGroup) {},
+		func(g markedGroup) {
+			md.raw("[^" + strconv.Itoa(g.note) + "]")
+		})
+	md.write(u.flush())
+	b.WriteString(strings.Repeat("\n", max(md.breaks, 1)))
+	if len(marked) > 0 {
+		b.WriteString("\n")
+		for _, g := range marked {
+			b.WriteString("[^" + strconv.Itoa(g.note) + "]: ")
+			if g.ID != "" {
+				b.WriteString("`" + strings.ReplaceAll(g.ID, "`", "") + "`: ")
+			}
+			if len(g.Alternatives) == 1 {
+				b.WriteString("optional text ")
+			}
+			for i, alt := range g.Alternatives {
+				if i > 0 {
+					b.WriteString("; ")
+				}
+				b.WriteString("“" + escapeMarkdownInline(strings.ReplaceAll(alt.Text, "\n", " ")) + "”")
+				if who := proposer(alt); who != "" {
+					b.WriteString(" (" + escapeMarkdownInline(who) + ")")
+				}
+			}
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// mdInlineSpecial are the characters escaped anywhere in Markdown output:
+// those that start emphasis, code, links, raw HTML, entities, tables and
+// strikethrough.
+const mdInlineSpecial = "\\`*_[]<>&|~"
+
+func escapeMarkdownInline(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mdWriter escapes draft text into Markdown, knowing where lines start
+// (where '#', '-', '+', '>', '=', "1." and indentation start blocks).
+type mdWriter struct {
+	b         *strings.Builder
+	lineStart bool // at the start of a line
+	breaks    int  // line breaks read and not yet written
+}
+
+// raw writes Markdown syntax (a footnote reference) as is.
+func (w *mdWriter) raw(s string) {
+	w.flushBreaks()
+	w.b.WriteString(s)
+	w.lineStart = false
+}
+
+// flushBreaks writes pending line breaks: one alone is a hard break ("\"
+// at the end of the line) so that the draft's lines stay lines; two or more
+// are a paragraph break and stay as they are.
+func (w *mdWriter) flushBreaks() {
+	switch {
+	case w.breaks == 1:
+		w.b.WriteString("\\\n")
+	case w.breaks > 1:
+		w.b.WriteString(strings.Repeat("\n", w.breaks))
+	}
+	w.breaks = 0
+}
+
+func (w *mdWriter) write(s string) {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\n' {
+			w.breaks++
+			w.lineStart = true
+			i += size
+			continue
+		}
+		w.flushBreaks()
+		if w.lineStart {
+			w.lineStart = false
+			i += w.lineOpening(s[i:])
+			continue
+		}
+		if r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
+			w.b.WriteByte('\\')
+		}
+		w.b.WriteString(s[i : i+size])
+		i += size
+	}
+}
+
+// lineOpening writes the start of a line so that it cannot open a block
+// (heading, list, quote, code block, setext underline, thematic break) and
+// returns how many bytes of s it consumed.
+func (w *mdWriter) lineOpening(s string) int {
+	// Leading blanks: four would make an indented code block, where
+	// escapes show literally; the first is written as an entity.
+	n := 0
+	for n < len(s) && (s[n] == ' ' || s[n] == '\t') {
+		n++
+	}
+	if n > 0 {
+		w.b.WriteString("&#32;")
+		w.b.WriteString(s[1:n])
+	}
+	rest := s[n:]
+	switch {
+	case rest == "":
+	case strings.IndexByte("#>-+=*_", rest[0]) >= 0:
+		w.b.WriteByte('\\')
+		w.b.WriteByte(rest[0])
+		return n + 1
+	case rest[0] >= '0' && rest[0] <= '9':
+		// "12." or "12)" starts an ordered list: escape the delimiter.
+		d := 0
+		for d < len(rest) && rest[d] >= '0' && rest[d] <= '9' {
+			d++
+		}
+		if d < len(rest) && (rest[d] == '.' || rest[d] == ')') {
+			w.b.WriteString(rest[:d])
+			w.b.WriteByte('\\')
+			w.b.WriteByte(rest[d])
+			return n + d + 1
+		}
+	}
+	return n
+}
