@@ -410,3 +410,60 @@ func TestHistorySliderShowsAnEarlierRevision(t *testing.T) {
 		t.Errorf("live text after browsing history %q, want %q", s.Text, head.Text)
 	}
 }
+
+// TestScreenshotEditor takes the picture of the editor for the README: two
+// other delegations' cursors (one with a selection) and bracketed text,
+// nested. It checks that the remote cursors and bracket highlights are in
+// the page, and writes the PNG to -screenshot when that flag is given.
+func TestScreenshotEditor(t *testing.T) {
+	e := newEnv(t)
+	text := "Article 17. Transfer of technology\n\n" +
+		"1. Developed country Parties [shall/should] provide [financial/technological] resources " +
+		"to assist developing country Parties [in the implementation of [their nationally determined/the] contributions].\n\n" +
+		"2. The Parties [recognize the importance of] cooperation on research, in accordance with national " +
+		"circumstances [and respective capabilities], including through the Technology Mechanism.\n\n" +
+		"3. Les Parties [devraient/doivent] coopérer. تتعاون الأطراف [في إطار/ضمن] الآلية 🌍."
+	e.createDraft("art-17", "Article 17 — Technology", text)
+	chair := e.newPage("CHAIR", "Maria Lopes", "facilitator")
+	can := e.newPage("CAN", "Ana Silva", "drafter")
+	egy := e.newPage("EGY", "Omar Haddad", "drafter")
+	for _, p := range []*page{chair, can, egy} {
+		p.open("art-17")
+	}
+	sel := func(p *page, from, to int) {
+		p.eval(fmt.Sprintf(`(() => { const v = window.__draftroom.view.view; v.dispatch({ selection: { anchor: %d, head: %d } }); v.focus(); return true; })()`, from, to), nil)
+	}
+	at := strings.Index(text, "[financial")
+	sel(can, at, at+len("[financial/technological]"))
+	sel(egy, strings.Index(text, "cooperation on"), strings.Index(text, "cooperation on"))
+	sel(chair, strings.Index(text, "circumstances"), strings.Index(text, "circumstances"))
+	chair.waitJS("two remote cursors", `document.querySelectorAll('.cm-rcaret').length === 2 && document.querySelectorAll('.cm-rsel').length >= 1`, 10*time.Second)
+	var counts struct {
+		Brackets int      `json:"brackets"`
+		Nested   int      `json:"nested"`
+		Tags     []string `json:"tags"`
+	}
+	chair.eval(`({ brackets: document.querySelectorAll('.cm-br').length, nested: document.querySelectorAll('.cm-br-d1').length, tags: [...document.querySelectorAll('.cm-rtag')].map(t => t.textContent).sort() })`, &counts)
+	if counts.Brackets < 8 || counts.Nested < 1 {
+		t.Errorf("bracket highlights: %d brackets, %d nested; want >= 8 and >= 1", counts.Brackets, counts.Nested)
+	}
+	if strings.Join(counts.Tags, ",") != "CAN,EGY" {
+		t.Errorf("remote cursor tags %v, want CAN and EGY", counts.Tags)
+	}
+	chair.run("blur and settle", chromedp.Evaluate[chromedp.Void](`document.activeElement.blur()`), chromedp.Sleep(300*time.Millisecond))
+	png, err := chromedp.Run(chair.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if len(png) < 10_000 {
+		t.Fatalf("screenshot is %d bytes: too small to be the editor", len(png))
+	}
+	out := *screenshotPath
+	if out == "" {
+		out = t.TempDir() + "/screenshot.png"
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot: %s (%d bytes)", out, len(png))
+}

@@ -152,7 +152,7 @@ const authorsField = StateField.define({
 const theme = EditorView.theme({
   '&': { height: '100%' },
   '.cm-scroller': { fontFamily: 'var(--font-text)', lineHeight: '1.7' },
-  '.cm-content': { padding: '28px 0 120px', caretColor: 'var(--ink)' },
+  '.cm-content': { padding: '28px 0 120px', caretColor: 'var(--ink)', maxWidth: 'var(--measure, 78ch)', margin: '0 auto' },
   '.cm-line': { padding: '0 32px' },
 });
 

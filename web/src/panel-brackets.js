@@ -6,13 +6,14 @@
 
 import { h, clear, fmtTime } from './util.js';
 import { ApiError } from './api.js';
-import { parseBrackets } from './brackets.js';
+import { parseBrackets, unescape } from './brackets.js';
 import { posToCp, cpToPos } from './unicode.js';
 import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 
 function altsOf(g) { return g.alternatives || g.alts || []; }
-function spanOf(x) { return x.span || [x.from, x.to]; }
+function spanOf(x) { return x.span || (x.start !== undefined ? [x.start, x.end] : [x.from, x.to]); }
+function isNested(g) { return typeof g.parent === 'number' ? g.parent >= 0 : !!g.parent; }
 function byOf(a) { return a.by || a.proposer || a.proposed_by || null; }
 
 export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal }) {
@@ -87,7 +88,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const alts = altsOf(g);
     const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
     const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
-    const nested = g.parent ? h('span.tag', { title: 'Inside an alternative of ' + g.parent }, 'nested') : null;
+    const nested = isNested(g) ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
     const li = h('li.group', { 'data-group': g.id },
       h('div.group-head',
         h('button.linklike', { type: 'button', title: 'Show in the draft', on: { click: () => reveal(g) } }, g.id),
@@ -96,9 +97,9 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
       h('ol.alts', alts.map((a, k) => {
         const by = byOf(a);
         return h('li.alt',
-          h('span.alt-text', a.text === '' ? h('em', '(nothing)') : a.text),
+          h('span.alt-text', a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
           by ? h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${by.delegation}${by.name ? ' · ' + by.name : ''}`) : null,
-          isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
+          isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, 'aria-label': `Choose “${unescape(a.text)}”`, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
       })));
     if (isFacilitator) {
       li.appendChild(h('div.resolve',
@@ -106,7 +107,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
           if (!compromise.value.trim()) { compromise.focus(); toast('Type the compromise text first.', 'warn'); return; }
           resolve(g, { choice: 'compromise', text: compromise.value });
         } } }, 'Compromise')),
-        h('div.inline', note, h('button.small.danger', { type: 'button', 'data-key': g.id + ':drop', title: 'Remove the whole group', on: { click: () => resolve(g, { choice: 'drop' }) } }, 'Drop'))));
+        h('div.inline', note, alts.length === 1 ? h('button.small.danger', { type: 'button', 'data-key': g.id + ':drop', title: 'Remove the optional text', on: { click: () => resolve(g, { choice: 'drop' }) } }, 'Drop') : null)));
       li._note = note;
     }
     return li;
