@@ -134,61 +134,82 @@ func (c Component) String() string {
 // and trailing skips are allowed (Normalize merges and drops them). Errors
 // wrap ErrMalformed or ErrInvalidUTF8.
 func (op Op) Check() error {
+	_, err := op.check()
+	return err
+}
+
+// check is Check, also reporting whether op has adjacent components of one
+// kind (so that Transform and Compose know whether to merge them).
+func (op Op) check() (adjacent bool, err error) {
 	base, target := 0, 0
+	prev := kindEmpty
 	for i := range op {
 		c := &op[i]
+		var k kind
 		switch {
 		case c.Insert != "":
+			k = kindInsert
 			if c.Skip != 0 || c.Delete != 0 || c.Deleted != "" {
-				return fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
+				return false, fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
 			}
 			n, ok := countValid(c.Insert)
 			if !ok {
-				return fmt.Errorf("component %d: insert %q: %w", i, c.Insert, ErrInvalidUTF8)
+				return false, fmt.Errorf("component %d: insert %q: %w", i, c.Insert, ErrInvalidUTF8)
 			}
 			target += n
 		case c.Delete != 0 || c.Deleted != "":
+			k = kindDelete
 			if c.Skip != 0 {
-				return fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
+				return false, fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
 			}
 			if c.Delete < 0 || c.Delete > MaxLen {
-				return fmt.Errorf("component %d: delete %d is not a positive count: %w", i, c.Delete, ErrMalformed)
+				return false, fmt.Errorf("component %d: delete %d is not a positive count: %w", i, c.Delete, ErrMalformed)
 			}
 			if c.Deleted != "" {
 				n, ok := countValid(c.Deleted)
 				if !ok {
-					return fmt.Errorf("component %d: delete %q: %w", i, c.Deleted, ErrInvalidUTF8)
+					return false, fmt.Errorf("component %d: delete %q: %w", i, c.Deleted, ErrInvalidUTF8)
 				}
 				if n != c.Delete {
-					return fmt.Errorf("component %d: delete of %q says %d code points, the text has %d: %w", i, c.Deleted, c.Delete, n, ErrMalformed)
+					return false, fmt.Errorf("component %d: delete of %q says %d code points, the text has %d: %w", i, c.Deleted, c.Delete, n, ErrMalformed)
 				}
 			} else if c.Delete == 0 {
-				return fmt.Errorf("component %d: empty delete: %w", i, ErrMalformed)
+				return false, fmt.Errorf("component %d: empty delete: %w", i, ErrMalformed)
 			}
 			base += c.Delete
 		case c.Skip != 0:
+			k = kindSkip
 			if c.Skip < 0 || c.Skip > MaxLen {
-				return fmt.Errorf("component %d: skip %d is not a positive count: %w", i, c.Skip, ErrMalformed)
+				return false, fmt.Errorf("component %d: skip %d is not a positive count: %w", i, c.Skip, ErrMalformed)
 			}
 			base += c.Skip
 			target += c.Skip
 		default:
-			return fmt.Errorf("component %d: empty component: %w", i, ErrMalformed)
+			return false, fmt.Errorf("component %d: empty component: %w", i, ErrMalformed)
 		}
 		// Each term is at most MaxLen (a string's code points are bounded
 		// by memory), so checking after each step rules out overflow.
 		if base > MaxLen || target > MaxLen {
-			return fmt.Errorf("component %d: op walks over more than %d code points: %w", i, MaxLen, ErrMalformed)
+			return false, fmt.Errorf("component %d: op walks over more than %d code points: %w", i, MaxLen, ErrMalformed)
 		}
+		adjacent = adjacent || k == prev
+		prev = k
 	}
-	return nil
+	return adjacent, nil
 }
 
 // countValid returns the code points in s and whether s is valid UTF-8, in
 // one pass.
 func countValid(s string) (int, bool) {
-	n := 0
-	for i := 0; i < len(s); n++ {
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(s) {
+		return i, true // all ASCII, the common case
+	}
+	n := i
+	for ; i < len(s); n++ {
 		if s[i] < utf8.RuneSelf {
 			i++
 			continue
@@ -232,59 +253,60 @@ func (op Op) TargetLen() int {
 	return n
 }
 
-// length returns the code points c covers: skipped, inserted or deleted.
-func (c Component) length() int {
-	switch c.kind() {
-	case kindSkip:
-		return c.Skip
-	case kindInsert:
-		return utf8.RuneCountInString(c.Insert)
-	case kindDelete:
-		return c.Delete
-	}
-	return 0
-}
-
 // appender builds a normal op the way ot-text-unicode's makeAppend does:
 // empty components are dropped and a component of the same kind as the last
 // one is merged into it. Two deletes merge into a {"d":"s"} only when both
 // carry their text; otherwise the text is dropped, as the reference does.
 type appender struct {
-	op Op
+	op   Op
+	last kind // kind of the last component of op
 }
 
 func (a *appender) add(c Component) {
-	k := c.kind()
+	a.addKind(c.kind(), c)
+}
+
+// addKind adds c, whose kind the caller knows to be k.
+func (a *appender) addKind(k kind, c Component) {
 	if k == kindEmpty {
 		return
 	}
-	if n := len(a.op); n > 0 {
-		last := &a.op[n-1]
-		if last.kind() == k {
-			switch k {
-			case kindSkip:
-				last.Skip += c.Skip
-			case kindInsert:
-				last.Insert += c.Insert
-			case kindDelete:
-				if last.Deleted != "" && c.Deleted != "" {
-					last.Deleted += c.Deleted
-				} else {
-					last.Deleted = ""
-				}
-				last.Delete += c.Delete
+	if k == a.last {
+		last := &a.op[len(a.op)-1]
+		switch k {
+		case kindSkip:
+			last.Skip += c.Skip
+		case kindInsert:
+			last.Insert += c.Insert
+		case kindDelete:
+			if last.Deleted != "" && c.Deleted != "" {
+				last.Deleted += c.Deleted
+			} else {
+				last.Deleted = ""
 			}
-			return
+			last.Delete += c.Delete
 		}
+		return
 	}
 	a.op = append(a.op, c)
+	a.last = k
+}
+
+// skip adds a skip of n > 0.
+func (a *appender) skip(n int) {
+	if a.last == kindSkip {
+		a.op[len(a.op)-1].Skip += n
+		return
+	}
+	a.op = append(a.op, Component{Skip: n})
+	a.last = kindSkip
 }
 
 // done drops a trailing skip (at most one: add merges skips) and returns the
 // op, never nil so that it always encodes as a JSON array.
 func (a *appender) done() Op {
-	if n := len(a.op); n > 0 && a.op[n-1].kind() == kindSkip {
-		a.op = a.op[:n-1]
+	if a.last == kindSkip {
+		a.op = a.op[:len(a.op)-1]
 	}
 	if a.op == nil {
 		a.op = Op{}
@@ -303,17 +325,4 @@ func Normalize(op Op) Op {
 		a.add(c)
 	}
 	return a.done()
-}
-
-// isNormal reports whether Normalize(op) would equal op.
-func isNormal(op Op) bool {
-	prev := kindEmpty
-	for _, c := range op {
-		k := c.kind()
-		if k == kindEmpty || k == prev {
-			return false
-		}
-		prev = k
-	}
-	return prev != kindSkip
 }

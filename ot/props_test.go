@@ -331,3 +331,16 @@ func FuzzUnmarshalJSON(f *testing.F) {
 		}
 	})
 }
+
+// isNormal reports whether Normalize(op) would equal op.
+func isNormal(op Op) bool {
+	prev := kindEmpty
+	for _, c := range op {
+		k := c.kind()
+		if k == kindEmpty || k == prev {
+			return false
+		}
+		prev = k
+	}
+	return prev != kindSkip
+}

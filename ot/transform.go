@@ -112,47 +112,58 @@ func (t *taker) next() {
 	t.off, t.boff, t.clen = 0, 0, -1
 }
 
-// take returns up to n code points of the op. With n < 0 it returns the
-// rest of the current component, and ok is false at the end of the op;
-// otherwise at the end of the op it returns a skip of n (ops end in an
-// implicit skip). A component of kind whole is never split.
-func (t *taker) take(n int, whole kind) (c Component, ok bool) {
+// take returns up to n code points of the op and their kind. With n < 0 it
+// returns the rest of the current component, and kindEmpty at the end of
+// the op; otherwise at the end of the op it returns a skip of n (ops end in
+// an implicit skip). A component of kind whole is never split.
+func (t *taker) take(n int, whole kind) (kind, Component) {
 	if t.idx == len(t.op) {
 		if n < 0 {
-			return Component{}, false
+			return kindEmpty, Component{}
 		}
-		return Component{Skip: n}, true
+		return kindSkip, Component{Skip: n}
 	}
-	cur := t.op[t.idx]
-	k := cur.kind()
-	if t.clen < 0 {
-		t.clen = cur.length()
+	cur := &t.op[t.idx]
+	var k kind
+	switch {
+	case cur.Insert != "":
+		k = kindInsert
+		if t.clen < 0 && n >= 0 && whole != kindInsert {
+			t.clen = utf8.RuneCountInString(cur.Insert)
+		}
+	case cur.Skip > 0:
+		k = kindSkip
+		t.clen = cur.Skip
+	default:
+		k = kindDelete
+		t.clen = cur.Delete
 	}
-	rest := t.clen - t.off
-	if n < 0 || k == whole || rest <= n {
+	if n < 0 || k == whole || t.clen-t.off <= n {
+		var c Component
 		switch k {
 		case kindSkip:
-			c = Component{Skip: rest}
+			c.Skip = t.clen - t.off
 		case kindInsert:
-			c = Component{Insert: cur.Insert[t.boff:]}
+			c.Insert = cur.Insert[t.boff:]
 		case kindDelete:
-			c = Component{Delete: rest}
+			c.Delete = t.clen - t.off
 			if cur.Deleted != "" {
 				c.Deleted = cur.Deleted[t.boff:]
 			}
 		}
 		t.next()
-		return c, true
+		return k, c
 	}
+	var c Component
 	switch k {
 	case kindSkip:
-		c = Component{Skip: n}
+		c.Skip = n
 	case kindInsert:
 		end := t.boff + runeOffset(cur.Insert[t.boff:], n)
-		c = Component{Insert: cur.Insert[t.boff:end]}
+		c.Insert = cur.Insert[t.boff:end]
 		t.boff = end
 	case kindDelete:
-		c = Component{Delete: n}
+		c.Delete = n
 		if cur.Deleted != "" {
 			end := t.boff + runeOffset(cur.Deleted[t.boff:], n)
 			c.Deleted = cur.Deleted[t.boff:end]
@@ -160,18 +171,7 @@ func (t *taker) take(n int, whole kind) (c Component, ok bool) {
 		}
 	}
 	t.off += n
-	return c, true
-}
-
-// merged returns op with adjacent components of one kind merged: op itself
-// (no copy) when it has none.
-func merged(op Op) Op {
-	for i := 1; i < len(op); i++ {
-		if op[i].kind() == op[i-1].kind() {
-			return Normalize(op)
-		}
-	}
-	return op
+	return k, c
 }
 
 // Transform returns op transformed to apply after other, where both were
@@ -192,39 +192,47 @@ func Transform(op, other Op, side Side) (Op, error) {
 	if side != Left && side != Right {
 		return nil, fmt.Errorf("transform side %v: %w", side, ErrMalformed)
 	}
-	if err := op.Check(); err != nil {
+	adjOp, err := op.check()
+	if err != nil {
 		return nil, err
 	}
-	if err := other.Check(); err != nil {
+	adjOther, err := other.check()
+	if err != nil {
 		return nil, err
 	}
-	op, other = merged(op), merged(other)
+	if adjOp {
+		op = Normalize(op)
+	}
+	if adjOther {
+		other = Normalize(other)
+	}
 	out := appender{op: make(Op, 0, len(op)+1)}
 	t := newTaker(op)
-	for _, c2 := range other {
-		switch c2.kind() {
-		case kindSkip:
+	for i := range other {
+		c2 := &other[i]
+		switch {
+		case c2.Skip > 0:
 			for n := c2.Skip; n > 0; {
-				c1, _ := t.take(n, kindInsert)
-				out.add(c1)
-				if c1.Insert == "" {
+				k, c1 := t.take(n, kindInsert)
+				out.addKind(k, c1)
+				if k != kindInsert {
 					n -= c1.Skip + c1.Delete
 				}
 			}
-		case kindInsert:
+		case c2.Insert != "":
 			if side == Left && t.peek() == kindInsert {
-				c1, _ := t.take(-1, kindEmpty)
-				out.add(c1)
+				k, c1 := t.take(-1, kindEmpty)
+				out.addKind(k, c1)
 			}
-			out.add(Component{Skip: utf8.RuneCountInString(c2.Insert)})
-		case kindDelete:
+			out.skip(utf8.RuneCountInString(c2.Insert))
+		default: // delete
 			for n := c2.Delete; n > 0; {
-				c1, _ := t.take(n, kindInsert)
-				switch c1.kind() {
+				k, c1 := t.take(n, kindInsert)
+				switch k {
 				case kindSkip:
 					n -= c1.Skip
 				case kindInsert:
-					out.add(c1)
+					out.addKind(k, c1)
 				case kindDelete:
 					// Already deleted by other.
 					n -= c1.Delete
@@ -233,11 +241,11 @@ func Transform(op, other Op, side Side) (Op, error) {
 		}
 	}
 	for {
-		c1, ok := t.take(-1, kindEmpty)
-		if !ok {
+		k, c1 := t.take(-1, kindEmpty)
+		if k == kindEmpty {
 			break
 		}
-		out.add(c1)
+		out.addKind(k, c1)
 	}
 	return out.done(), nil
 }
@@ -249,32 +257,43 @@ func Transform(op, other Op, side Side) (Op, error) {
 // in a and b first. Both ops must pass Check; their lengths are not
 // compared.
 func Compose(a, b Op) (Op, error) {
-	if err := a.Check(); err != nil {
+	adjA, err := a.check()
+	if err != nil {
 		return nil, err
 	}
-	if err := b.Check(); err != nil {
+	adjB, err := b.check()
+	if err != nil {
 		return nil, err
 	}
-	a, b = merged(a), merged(b)
+	if adjA {
+		a = Normalize(a)
+	}
+	if adjB {
+		b = Normalize(b)
+	}
 	out := appender{op: make(Op, 0, len(a)+len(b))}
 	t := newTaker(a)
-	for _, c2 := range b {
-		switch c2.kind() {
-		case kindSkip:
+	for i := range b {
+		c2 := &b[i]
+		switch {
+		case c2.Skip > 0:
 			for n := c2.Skip; n > 0; {
-				c1, _ := t.take(n, kindDelete)
-				out.add(c1)
-				if c1.kind() != kindDelete {
-					n -= c1.length()
+				k, c1 := t.take(n, kindDelete)
+				out.addKind(k, c1)
+				switch k {
+				case kindSkip:
+					n -= c1.Skip
+				case kindInsert:
+					n -= utf8.RuneCountInString(c1.Insert)
 				}
 			}
-		case kindInsert:
-			out.add(c2)
-		case kindDelete:
+		case c2.Insert != "":
+			out.addKind(kindInsert, *c2)
+		default: // delete
 			boff := 0 // bytes of c2.Deleted already used
 			for n := c2.Delete; n > 0; {
-				c1, _ := t.take(n, kindDelete)
-				switch c1.kind() {
+				k, c1 := t.take(n, kindDelete)
+				switch k {
 				case kindSkip:
 					// b deletes text a kept: that part of b's delete.
 					d := Component{Delete: c1.Skip}
@@ -283,27 +302,27 @@ func Compose(a, b Op) (Op, error) {
 						d.Deleted = c2.Deleted[boff:end]
 						boff = end
 					}
-					out.add(d)
+					out.addKind(kindDelete, d)
 					n -= c1.Skip
 				case kindInsert:
 					// b deletes text a inserted: both vanish.
-					k := utf8.RuneCountInString(c1.Insert)
+					cn := utf8.RuneCountInString(c1.Insert)
 					if c2.Deleted != "" {
-						boff += runeOffset(c2.Deleted[boff:], k)
+						boff += runeOffset(c2.Deleted[boff:], cn)
 					}
-					n -= k
+					n -= cn
 				case kindDelete:
-					out.add(c1)
+					out.addKind(k, c1)
 				}
 			}
 		}
 	}
 	for {
-		c1, ok := t.take(-1, kindEmpty)
-		if !ok {
+		k, c1 := t.take(-1, kindEmpty)
+		if k == kindEmpty {
 			break
 		}
-		out.add(c1)
+		out.addKind(k, c1)
 	}
 	return out.done(), nil
 }
