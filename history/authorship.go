@@ -23,6 +23,7 @@ import (
 // (persisted), so it never needs to be rolled back. An Authorship is not
 // safe for concurrent use; Clone gives a copy another goroutine may read.
 type Authorship struct {
+	rev     int // the highest revision applied
 	root    *node
 	authors []storage.Author       // index 0 is the zero Author: initial text
 	index   map[storage.Author]int // authors[index[a]] == a
@@ -87,6 +88,11 @@ func New(initialLen int) *Authorship {
 	return a
 }
 
+// Rev returns the highest revision applied (0 for a new Authorship). It is
+// persisted with the state, so the server can check that the ops it
+// replays after a snapshot follow it.
+func (a *Authorship) Rev() int { return a.rev }
+
 // Len returns the length of the text, in code points.
 func (a *Authorship) Len() int { return a.root.length }
 
@@ -109,6 +115,7 @@ func (a *Authorship) Apply(op ot.Op, rev int, author storage.Author) error {
 		return fmt.Errorf("apply rev %d: walks %d code points over a text of %d: %w", rev, walked, a.Len(), ErrOpPastEnd)
 	}
 	idx := a.authorIndex(author)
+	a.rev = max(a.rev, rev)
 	pos := 0
 	for _, c := range op {
 		switch {
@@ -123,6 +130,51 @@ func (a *Authorship) Apply(op ot.Op, rev int, author storage.Author) error {
 		}
 	}
 	return nil
+}
+
+// ApplyOps applies committed ops, which must be the revisions following
+// Rev in order (as storage's Ops returns them): the replay from a snapshot
+// to the revision asked for. An op out of sequence returns an error
+// wrapping ErrOutOfSequence; an op that does not fit, Apply's errors. Ops
+// before the failing one stay applied.
+func (a *Authorship) ApplyOps(ops []storage.Op) error {
+	for i := range ops {
+		op := &ops[i]
+		if op.Rev != a.rev+1 {
+			return fmt.Errorf("replay: op %d after revision %d: %w", op.Rev, a.rev, ErrOutOfSequence)
+		}
+		if err := a.Apply(op.Op, op.Rev, op.By); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FromSnapshot returns the authorship of the text in snap, from its Meta
+// section MetaSection. A snapshot at revision 0 without one is the initial
+// text (New). ok is false when a later snapshot has none (Meta sections may
+// be written only with some snapshots): the caller goes back to an older
+// snapshot and replays from there. A section that does not decode, or does
+// not describe snap (another revision or length), returns an error
+// wrapping ErrCorrupt.
+func FromSnapshot(snap storage.Snapshot) (a *Authorship, ok bool, err error) {
+	n := utf8.RuneCountInString(snap.Text)
+	data, found := snap.Meta[MetaSection]
+	if !found {
+		if snap.Rev == 0 {
+			return New(n), true, nil
+		}
+		return nil, false, nil
+	}
+	a, err = Unmarshal(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("snapshot %d: %w", snap.Rev, err)
+	}
+	if a.Len() != n || a.Rev() != snap.Rev {
+		return nil, false, fmt.Errorf("snapshot %d of %d code points holds the authorship of revision %d, %d code points: %w",
+			snap.Rev, n, a.Rev(), a.Len(), ErrCorrupt)
+	}
+	return a, true, nil
 }
 
 // checkComponent reports whether c is exactly one of skip, insert, delete.
@@ -183,6 +235,7 @@ func (a *Authorship) Spans() []Span {
 // Clone returns an independent copy of a.
 func (a *Authorship) Clone() *Authorship {
 	c := &Authorship{
+		rev:     a.rev,
 		root:    a.root.clone(),
 		authors: slices.Clone(a.authors),
 		index:   make(map[storage.Author]int, len(a.index)),

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -402,4 +403,65 @@ func FuzzAuthorship(f *testing.F) {
 		}
 		roundTrip(t, a)
 	})
+}
+
+// TestAuthorshipSnapshotReplay is the server's path: persist the state in
+// a snapshot, load it back, replay the ops after it, and get what the live
+// Authorship has.
+func TestAuthorshipSnapshotReplay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	initial := "Article 1\n"
+	doc := newGapText(initial)
+	live := New(utf8.RuneCountInString(initial))
+	var ops []storage.Op
+	snaps := map[int]storage.Snapshot{0: {Rev: 0, Text: initial}}
+	for rev := 1; rev <= 600; rev++ {
+		op := randomOp(rng, live.Len())
+		by := []storage.Author{ana, ben, chi}[rng.IntN(3)]
+		if err := live.Apply(op, rev, by); err != nil {
+			t.Fatal(err)
+		}
+		doc.apply(op)
+		ops = append(ops, storage.Op{Rev: rev, Op: op, By: by})
+		if rev%256 == 0 {
+			data, err := live.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			snaps[rev] = storage.Snapshot{Rev: rev, Text: doc.String(), Meta: map[string]json.RawMessage{MetaSection: data}}
+		}
+	}
+	for _, from := range []int{0, 256, 512} {
+		a, ok, err := FromSnapshot(snaps[from])
+		if err != nil || !ok {
+			t.Fatalf("FromSnapshot(%d) = %v, %v", from, ok, err)
+		}
+		if a.Rev() != from {
+			t.Fatalf("snapshot %d: Rev %d", from, a.Rev())
+		}
+		if err := a.ApplyOps(ops[from:]); err != nil {
+			t.Fatalf("replay from %d: %v", from, err)
+		}
+		if !reflect.DeepEqual(a.Spans(), live.Spans()) || a.Rev() != 600 {
+			t.Fatalf("replay from snapshot %d differs from the live authorship", from)
+		}
+	}
+	// Out of sequence, a snapshot without the section, a mismatched one.
+	a, _, _ := FromSnapshot(snaps[256])
+	if err := a.ApplyOps(ops[300:]); !errors.Is(err, ErrOutOfSequence) {
+		t.Fatalf("ApplyOps with a gap = %v, want ErrOutOfSequence", err)
+	}
+	if _, ok, err := FromSnapshot(storage.Snapshot{Rev: 256, Text: "x"}); ok || err != nil {
+		t.Fatalf("snapshot without authorship: ok %v, err %v", ok, err)
+	}
+	bad := snaps[256]
+	bad.Text += "more"
+	if _, _, err := FromSnapshot(bad); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("authorship of another text = %v, want ErrCorrupt", err)
+	}
+	bad = snaps[512]
+	bad.Meta = snaps[256].Meta
+	if _, _, err := FromSnapshot(bad); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("authorship of another revision = %v, want ErrCorrupt", err)
+	}
 }

@@ -23,6 +23,7 @@ const codecVersion = 1
 // (unsigned). About 4 bytes per run instead of ~20 as JSON numbers.
 type wireState struct {
 	Version int              `json:"v"`
+	Rev     int              `json:"rev"`
 	Len     int              `json:"len"`
 	Authors []storage.Author `json:"authors"`
 	Runs    string           `json:"runs"`
@@ -59,6 +60,7 @@ func (a *Authorship) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(wireState{
 		Version: codecVersion,
+		Rev:     a.rev,
 		Len:     a.Len(),
 		Authors: a.authors,
 		Runs:    base64.StdEncoding.EncodeToString(buf),
@@ -85,6 +87,9 @@ func (a *Authorship) UnmarshalJSON(data []byte) error {
 	var w wireState
 	if err := json.Unmarshal(data, &w); err != nil {
 		return fmt.Errorf("decode: %w: %v", ErrCorrupt, err)
+	}
+	if w.Rev < 0 {
+		return fmt.Errorf("revision %d: %w", w.Rev, ErrCorrupt)
 	}
 	if w.Version != codecVersion {
 		return fmt.Errorf("version %d: %w", w.Version, ErrCorrupt)
@@ -133,6 +138,7 @@ func (a *Authorship) UnmarshalJSON(data []byte) error {
 	if total != w.Len {
 		return fmt.Errorf("runs add up to %d, len is %d: %w", total, w.Len, ErrCorrupt)
 	}
+	a.rev = w.Rev
 	a.root = build(runs)
 	a.authors = w.Authors
 	a.index = index

@@ -22,6 +22,9 @@ var (
 	// ErrOpPastEnd: an op walks past the end of the text it is applied to,
 	// so it was not made on this text. Nothing was changed.
 	ErrOpPastEnd = errors.New("history: op runs past the end of the text")
+	// ErrOutOfSequence: ops replayed into an Authorship do not follow its
+	// revision.
+	ErrOutOfSequence = errors.New("history: ops out of sequence")
 	// ErrCorrupt: a persisted authorship state does not decode, or its runs
 	// do not add up.
 	ErrCorrupt = errors.New("history: corrupt authorship state")
