@@ -726,3 +726,67 @@ func BenchmarkRedisCommit(b *testing.B) {
 		})
 	}
 }
+
+// TestRedisWatchChurn has several goroutines of one node Watch, receive and
+// Unwatch their drafts over and over while another node commits: a commit
+// made right after Watch returns always arrives (Watch waits until the
+// subscription is active), whatever the other goroutines do meanwhile.
+func TestRedisWatchChurn(t *testing.T) {
+	url := redisURL(t)
+	prefix := uniquePrefix(t, url)
+	ctx := context.Background()
+	node := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "watcher"})
+	writer := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "writer"})
+	const workers, rounds = 4, 15
+	inbox := make([]chan storage.Event, workers)
+	for w := range workers {
+		inbox[w] = make(chan storage.Event, 1024)
+		create(t, writer, fmt.Sprintf("d%d", w))
+	}
+	create(t, writer, "shared")
+	go func() { // demultiplex the node's one event stream
+		for e := range node.Events() {
+			var w int
+			if _, err := fmt.Sscanf(e.Draft, "d%d", &w); err == nil && w < workers {
+				inbox[w] <- e
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			id := fmt.Sprintf("d%d", w)
+			for round := range rounds {
+				if err := node.Watch(ctx, id); err != nil {
+					t.Errorf("%s: Watch: %v", id, err)
+					return
+				}
+				// Churn on a draft every worker shares, too.
+				if err := node.Watch(ctx, "shared"); err != nil {
+					t.Errorf("Watch(shared): %v", err)
+					return
+				}
+				if err := writer.Commit(ctx, id, round, storage.Commit{Ops: testOps(round, 1, id)}); err != nil {
+					t.Errorf("%s: Commit: %v", id, err)
+					return
+				}
+				node.Unwatch("shared")
+				timeout := time.After(5 * time.Second)
+			wait:
+				for {
+					select {
+					case e := <-inbox[w]:
+						if e.Kind == storage.EventOps && e.Ops[0].Rev == round+1 {
+							break wait
+						}
+					case <-timeout:
+						t.Errorf("%s: rev %d committed after Watch never arrived", id, round+1)
+						return
+					}
+				}
+				node.Unwatch(id)
+			}
+		})
+	}
+	wg.Wait()
+}
