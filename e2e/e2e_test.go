@@ -467,3 +467,44 @@ func TestScreenshotEditor(t *testing.T) {
 	}
 	t.Logf("screenshot: %s (%d bytes)", out, len(png))
 }
+
+// TestOfflineEditsSurviveReload: a page loses its connection, its user
+// keeps typing while another delegation edits, the page is reloaded while
+// still unsent, and after the reload the edits reach the server (resent
+// with the same client id and seq) and both pages converge.
+func TestOfflineEditsSurviveReload(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-3", "Article 3", "Parties shall report.")
+	can := e.newPage("CAN", "Ana", "drafter")
+	egy := e.newPage("EGY", "Omar", "drafter")
+	can.open("art-3")
+	egy.open("art-3")
+
+	// Cut CAN off: stop reconnecting and drop the socket.
+	can.eval(`(() => { const c = window.__draftroom.conn; c.stopped = true; c.drop(); return true; })()`, nil)
+	can.waitJS("offline indicator", `document.querySelector('.conn').dataset.state === 'offline'`, 5*time.Second)
+	can.cursorAt(-1)
+	if err := typeText(can.ctx, " Offline 😭 text."); err != nil {
+		t.Fatal(err)
+	}
+	egy.cursorAt(0)
+	if err := typeText(egy.ctx, "Meanwhile: "); err != nil {
+		t.Fatal(err)
+	}
+	e.settle("art-3", egy)
+	var kept bool
+	can.eval(`Object.keys(localStorage).some(k => k.startsWith('draftroom.pending.'))`, &kept)
+	if !kept {
+		t.Fatal("the offline edits are not kept in localStorage")
+	}
+	can.run("reload", chromedp.Reload())
+	can.waitJS("draft reopened", `(() => { const v = window.__draftroom && window.__draftroom.view; return !!(v && v.client && v.client.online); })()`, 15*time.Second)
+	d := e.settle("art-3", can, egy)
+	if want := "Meanwhile: Parties shall report. Offline 😭 text."; d.Text != want {
+		t.Errorf("text after reload %q, want %q", d.Text, want)
+	}
+	can.eval(`Object.keys(localStorage).some(k => k.startsWith('draftroom.pending.'))`, &kept)
+	if kept {
+		t.Error("acknowledged edits are still kept in localStorage")
+	}
+}
