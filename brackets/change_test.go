@@ -2,9 +2,11 @@ package brackets
 
 import (
 	"errors"
-	"strings"
+	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/ot"
 )
 
 // checkChange asserts what every Change promises: Op applied to the parsed
@@ -17,6 +19,16 @@ func checkChange(t *testing.T, text string, ch Change) {
 	}
 	if got != ch.NewText {
 		t.Fatalf("op gives %q, NewText is %q", got, ch.NewText)
+	}
+	// The same through the ot package, and in its normal form.
+	if err := ch.Op.Check(); err != nil {
+		t.Fatalf("op %v: %v", ch.Op, err)
+	}
+	if got, err := ot.Apply(text, ch.Op); err != nil || got != ch.NewText {
+		t.Fatalf("ot.Apply(%q, %v) = %q, %v; want %q", text, ch.Op, got, err, ch.NewText)
+	}
+	if n := ot.Normalize(ch.Op); !reflect.DeepEqual(n, ch.Op) {
+		t.Fatalf("op %v is not normal: %v", ch.Op, n)
 	}
 	for i, c := range ch.Op {
 		if i > 0 {
@@ -271,7 +283,28 @@ func FuzzChange(f *testing.F) {
 		if !utf8.ValidString(text) {
 			return // drafts are valid UTF-8; ops could not carry the rest
 		}
-		res := Parse(text)
+		tr := NewTracker(text)
+		res, err := List(text, tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// idsAfter applies a change to a copy of the tracker and returns the
+		// ids of the groups of the new text.
+		idsAfter := func(ch Change) map[string]bool {
+			c := tr.Clone()
+			if err := c.Apply(ch.Op, 1); err != nil {
+				t.Fatalf("tracker: %v", err)
+			}
+			after, err := List(ch.NewText, c)
+			if err != nil {
+				t.Fatalf("%q → %q: %v", text, ch.NewText, err)
+			}
+			ids := map[string]bool{}
+			for _, g := range after.Groups {
+				ids[g.ID] = true
+			}
+			return ids
+		}
 		for g := range res.Groups {
 			var choices []Resolution
 			for k := range res.Groups[g].Alternatives {
@@ -304,7 +337,42 @@ func FuzzChange(f *testing.F) {
 						lost++
 					}
 				}
-				if len(after.Groups) != len(res.Groups)-lost || len(after.Diagnostics) != len(res.Diagnostics) {
+				// The group (and what it held but was not kept) goes. Groups
+				// can merge where the kept text meets its surroundings ("[[a]
+				// ]or [b]" choosing "[a] " gives "[a] or [b]"), as ordinary
+				// typing can merge them, so there may be fewer; never more.
+				// A merged group has the id of its first bracket, so every
+				// id listed afterwards is one of the survivors' ids, and
+				// without a merge every survivor keeps its id.
+				ids := idsAfter(ch)
+				survivors := map[string]bool{}
+				for _, hg := range res.Groups {
+					survives := hg.End <= res.Groups[g].Start || hg.Start >= res.Groups[g].End ||
+						(hg.Start < res.Groups[g].Start && hg.End >= res.Groups[g].End)
+					if c.Choice == ChoiceChoose {
+						a := res.Groups[g].Alternatives[c.Index]
+						survives = survives || (hg.Start >= a.Start && hg.End <= a.End)
+					}
+					if survives {
+						survivors[hg.ID] = true
+					}
+				}
+				if len(survivors) != len(res.Groups)-lost {
+					t.Fatalf("test bug: %d survivors, %d groups, %d lost", len(survivors), len(res.Groups), lost)
+				}
+				for id := range ids {
+					if !survivors[id] {
+						t.Fatalf("%q resolved %+v to %q: new group id %s", text, c, ch.NewText, id)
+					}
+				}
+				if len(ids) == len(survivors) {
+					for id := range survivors {
+						if !ids[id] {
+							t.Fatalf("%q resolved %+v to %q: group %s lost its id", text, c, ch.NewText, id)
+						}
+					}
+				}
+				if len(after.Groups) > len(survivors) || len(after.Diagnostics) != len(res.Diagnostics) {
 					t.Fatalf("%q resolved %+v to %q: %d groups, %d diagnostics; had %d, %d, lost %d",
 						text, c, ch.NewText, len(after.Groups), len(after.Diagnostics), len(res.Groups), len(res.Diagnostics), lost)
 				}
@@ -325,6 +393,17 @@ func FuzzChange(f *testing.F) {
 				Unescape(after.Groups[g].Alternatives[ch.Alternative].Text) != proposal {
 				t.Fatalf("%q proposed %q: %q", text, proposal, ch.NewText)
 			}
+			if ids := idsAfter(ch); len(ids) != len(res.Groups) || !ids[res.Groups[g].ID] {
+				t.Fatalf("%q proposed %q: ids %v", text, proposal, ids)
+			}
+		}
+		// Out-of-range spans are covered by TestWrapErrors; fold the fuzzed
+		// numbers into the text so that most spans are worth wrapping.
+		if start < 0 || start > res.Len {
+			start = int(uint(start) % uint(res.Len+1))
+		}
+		if end < start || end > res.Len {
+			end = start + int(uint(end)%uint(res.Len+1-start))
 		}
 		ch, err := res.Wrap(start, end, proposal)
 		if err != nil {
@@ -338,12 +417,33 @@ func FuzzChange(f *testing.F) {
 		if len(after.Groups) != len(res.Groups)+1 || len(after.Diagnostics) != len(res.Diagnostics) {
 			t.Fatalf("%q wrapped [%d,%d) with %q: %q", text, start, end, proposal, ch.NewText)
 		}
-		// The span reads the same inside its new bracket.
+		// The span reads the same inside its new bracket, and the proposal
+		// is its last alternative.
+		found := false
 		for _, g := range after.Groups {
-			if g.Start == start && start != end &&
-				Unescape(g.Alternatives[0].Text) != Unescape(strings.ReplaceAll(runes(text, start, end), `\/`, "/")) {
-				t.Fatalf("span %q became %q", runes(text, start, end), g.Alternatives[0].Text)
+			if g.Start != start {
+				continue
 			}
+			found = true
+			alts := g.Alternatives
+			if start != end && Unescape(alts[0].Text) != Unescape(runes(text, start, end)) {
+				t.Fatalf("span %q became %q", runes(text, start, end), alts[0].Text)
+			}
+			if (start == end || proposal != "") && Unescape(alts[len(alts)-1].Text) != proposal {
+				t.Fatalf("proposal %q became %q", proposal, alts[len(alts)-1].Text)
+			}
+		}
+		if !found {
+			t.Fatalf("no group at %d in %q", start, ch.NewText)
+		}
+		ids := idsAfter(ch)
+		for _, g := range res.Groups {
+			if !ids[g.ID] {
+				t.Fatalf("wrapping [%d,%d) of %q lost group %s", start, end, text, g.ID)
+			}
+		}
+		if !ids[ID{Rev: 1, K: ch.Open}.String()] {
+			t.Fatalf("wrapping [%d,%d) of %q: no group b1.%d in %v", start, end, text, ch.Open, ids)
 		}
 	})
 }
