@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -103,7 +104,9 @@ func (op *Op) UnmarshalJSON(data []byte) error {
 	if !p.eat('[') {
 		return p.fail("an op must be a JSON array")
 	}
-	out := Op{}
+	// One allocation for the usual op: commas bound the components (strings
+	// may hold more commas, hence the cap on the guess).
+	out := make(Op, 0, min(bytes.Count(data, []byte{','})+1, 64))
 	p.space()
 	if !p.eat(']') {
 		for {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -130,23 +131,75 @@ func BenchmarkTrace(b *testing.B) {
 	}
 }
 
+// BenchmarkTransform: two small concurrent ops, as the server transforms a
+// submitted op against each op committed since its base revision.
 func BenchmarkTransform(b *testing.B) {
-	op := Op{Skip(120), Insert("shall ")}
-	other := Op{Skip(40), Delete(3), Insert("the Parties")}
+	for _, bc := range []struct {
+		name      string
+		op, other Op
+	}{
+		{"insert-vs-edit", Op{Skip(120), Insert("shall ")}, Op{Skip(40), Delete(3), Insert("the Parties")}},
+		{"same-position", Op{Skip(57), Insert("😭")}, Op{Skip(57), Insert("é")}},
+		{"delete-vs-delete", Op{Skip(10), DeleteText("lorem ipsum")}, Op{Skip(15), Delete(20), Insert("x")}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Transform(bc.op, bc.other, Left); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkCompose(b *testing.B) {
+	a := Op{Skip(120), Insert("shall ")}
+	c := Op{Skip(126), Insert("not "), Delete(2)}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Transform(op, other, Left); err != nil {
+		if _, err := Compose(a, c); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkTextApply200k(b *testing.B) {
-	base := ""
-	for len([]rune(base)) < 200_000 {
-		base += fmt.Sprintf("Article %d. The Parties shall — «en français», на русском, 中文, 😭 👩‍💻 🇫🇷.\n", len(base))
+// BenchmarkJSON: decoding and encoding one small op, done for every op
+// the server receives and sends.
+func BenchmarkJSON(b *testing.B) {
+	data := []byte(`[1203,"shall not ",{"d":"may"},12,{"d":4}]`)
+	b.Run("unmarshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var op Op
+			if err := op.UnmarshalJSON(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	op := mustOp(b, string(data))
+	b.Run("marshal", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := op.MarshalJSON(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// draft200k returns a multilingual draft of 200,000 code points.
+func draft200k() string {
+	var b strings.Builder
+	for i := 0; b.Len() < 400_000; i++ {
+		fmt.Fprintf(&b, "Article %d. The Parties shall — «en français», на русском, 中文, 😭 👩‍💻 🇫🇷.\n", i)
 	}
-	text := NewText(string([]rune(base)[:200_000]))
+	return string([]rune(b.String())[:200_000])
+}
+
+func BenchmarkTextApply200k(b *testing.B) {
+	doc := draft200k()
+	text := NewText(doc)
 	ops := []Op{
 		{Skip(100_000), Insert("shall ")},
 		{Skip(100_000), DeleteText("shall ")},
@@ -161,5 +214,18 @@ func BenchmarkTextApply200k(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// BenchmarkApplyString200k is the same edit with Apply on a Go string,
+// which copies the whole draft: what Text avoids.
+func BenchmarkApplyString200k(b *testing.B) {
+	doc := draft200k()
+	op := Op{Skip(100_000), Insert("shall ")}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Apply(doc, op); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
