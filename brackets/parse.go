@@ -297,7 +297,7 @@ func build(res *Result, toks []token) {
 		switch {
 		case t.char == '[' && t.matched:
 			d := len(stack)
-			g := -1
+			var g int
 			if l := last[d]; l.ok && isSeparator(s[l.endByte:t.off]) {
 				g = l.group
 			} else {
@@ -316,8 +316,9 @@ func build(res *Result, toks []token) {
 				altStart: t.pos + 1, altStart8: t.off + 1})
 			nBrk[g]++
 			brackets = append(brackets, bracketRec{group: g, span: Span{Start: t.pos}})
-			// A bracket closed at depth d+1 inside an earlier bracket must
-			// not pair with one opened inside this one.
+			// Brackets inside this one start a fresh level: one closed at
+			// depth d+1 inside an earlier bracket must never join one
+			// opened inside this one.
 			if len(last) <= d+1 {
 				last = append(last, lastClose{})
 			} else {
@@ -443,4 +444,20 @@ func Unescape(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// Same reports whether g and h read the same: same kind and alternatives
+// with the same texts, wherever they stand. The server uses it to tell a
+// stale resolution (the group changed since the facilitator saw it) from
+// one merely moved by edits elsewhere.
+func (g Group) Same(h Group) bool {
+	if g.Kind != h.Kind || len(g.Alternatives) != len(h.Alternatives) {
+		return false
+	}
+	for i := range g.Alternatives {
+		if g.Alternatives[i].Text != h.Alternatives[i].Text {
+			return false
+		}
+	}
+	return true
 }

@@ -293,3 +293,24 @@ func TestFuzzSeedsExist(t *testing.T) {
 		}
 	}
 }
+
+func TestGroupSame(t *testing.T) {
+	first := Parse("x [shall/may] y").Groups[0]
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"more text before, x [shall/may] and after", true},
+		{"[shall] or [may]", true},
+		{"[shall/may/must]", false},
+		{"[shall/might]", false},
+		{"[shall]", false},
+		{"[may/shall]", false},
+	}
+	for _, tt := range tests {
+		res := Parse(tt.text)
+		if got := first.Same(res.Groups[0]); got != tt.want {
+			t.Errorf("Same(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
