@@ -35,7 +35,7 @@ func benchOp(rev int, client string, seq uint64) Op {
 // BenchmarkBoltCommit measures single-op commits with fsync on:
 //
 //	1writer          one goroutine, one draft, commit after commit
-//	20writers/drafts 20 goroutines, each on its own draft
+//	Nwriters/drafts N goroutines (20, 200), each on its own draft
 //	20writers/draft  20 goroutines on one draft, each commit on the head
 //	                 the previous one makes (as a server's owner would
 //	                 pipeline them), so none conflicts
@@ -61,27 +61,9 @@ func BenchmarkBoltCommit(b *testing.B) {
 		}
 		reportCommits(b, s, time.Since(start), txs)
 	})
-	b.Run("20writers/drafts", func(b *testing.B) {
-		const writers = 20
-		s := open(b, writers)
-		var next atomic.Int64
-		txs := s.txs.Load()
-		start := time.Now()
-		var wg sync.WaitGroup
-		for w := range writers {
-			wg.Go(func() {
-				id := fmt.Sprintf("d%d", w)
-				for rev := 1; next.Add(1) <= int64(b.N); rev++ {
-					if err := s.Commit(ctx, id, rev-1, Commit{Ops: []Op{benchOp(rev, "c", uint64(rev))}}); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		reportCommits(b, s, time.Since(start), txs)
-	})
+	for _, writers := range []int{20, 200} {
+		b.Run(fmt.Sprintf("%dwriters/drafts", writers), func(b *testing.B) { benchDrafts(b, open(b, writers), writers) })
+	}
 	b.Run("20writers/draft", func(b *testing.B) {
 		const writers = 20
 		s := open(b, 1)
@@ -115,6 +97,29 @@ func BenchmarkBoltCommit(b *testing.B) {
 		wg.Wait()
 		reportCommits(b, s, time.Since(start), txs)
 	})
+}
+
+// benchDrafts runs b.N single-op commits from writers goroutines, each on
+// its own draft d0, d1, ...
+func benchDrafts(b *testing.B, s *Bolt, writers int) {
+	ctx := context.Background()
+	var next atomic.Int64
+	txs := s.txs.Load()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			id := fmt.Sprintf("d%d", w)
+			for rev := 1; next.Add(1) <= int64(b.N); rev++ {
+				if err := s.Commit(ctx, id, rev-1, Commit{Ops: []Op{benchOp(rev, "c", uint64(rev))}}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	reportCommits(b, s, time.Since(start), txs)
 }
 
 // fillDraft commits n ops on draft d0 in batches, with a snapshot every
