@@ -308,3 +308,27 @@ func FuzzTracker(f *testing.F) {
 		}
 	})
 }
+
+func TestTrackerPasteAndCut(t *testing.T) {
+	// A paste of many brackets into one block splits it; cutting most of
+	// them merges what is left; both against the model.
+	text := strings.Repeat("[a] b ", 300)
+	tr := NewTracker(text)
+	m := newModel(text)
+	steps := []ot.Op{
+		{{Skip: 600}, {Insert: strings.Repeat("[x]", 1000)}},
+		{{Skip: 10}, {Delete: 3500}},
+		{{Skip: 3}, {Insert: strings.Repeat("中[", 500)}, {Skip: 5}, {Delete: 2}, {Insert: "[[["}},
+		{{Delete: 50}, {Skip: 20}, {Delete: 700}},
+	}
+	for i, op := range steps {
+		m.apply(op, i+1)
+		if err := tr.Apply(op, i+1); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		sameTracker(t, tr, m, "step")
+		if len(tr.blocks) > tr.Count()/blockMin+2 {
+			t.Errorf("step %d: %d blocks for %d brackets", i, len(tr.blocks), tr.Count())
+		}
+	}
+}
