@@ -508,3 +508,47 @@ func TestOfflineEditsSurviveReload(t *testing.T) {
 		t.Error("acknowledged edits are still kept in localStorage")
 	}
 }
+
+// TestFacilitatorResolvesBracketGroup: a facilitator chooses an alternative
+// from the brackets panel; a drafter's page shows the new text and the group
+// leaves its panel, while the other group stays.
+func TestFacilitatorResolvesBracketGroup(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-4", "Article 4", "The Parties [shall/should] cooperate [fully].")
+	var list struct {
+		Groups []struct {
+			ID           string `json:"id"`
+			Alternatives []struct {
+				Text string `json:"text"`
+			} `json:"alternatives"`
+		} `json:"groups"`
+	}
+	if code := e.api("GET", "/api/docs/art-4/brackets", nil, &list); code == http.StatusNotFound {
+		t.Skip("the bracket endpoints (docs/PROTOCOL.md 2.2) are not on this server yet")
+	} else if code != http.StatusOK {
+		t.Fatalf("GET brackets: HTTP %d", code)
+	}
+	group := ""
+	for _, g := range list.Groups {
+		if len(g.Alternatives) == 2 && g.Alternatives[0].Text == "shall" {
+			group = g.ID
+		}
+	}
+	if group == "" {
+		t.Fatalf("no [shall/should] group in %+v", list)
+	}
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	can := e.newPage("CAN", "Ana", "drafter")
+	chair.open("art-4")
+	can.open("art-4")
+	for _, p := range []*page{chair, can} {
+		p.waitJS("two groups in the panel", `document.querySelectorAll('.groups li.group[data-group]').length === 2`, 10*time.Second)
+	}
+	chair.run("choose shall", chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-key="%s:choose:0"]`, group))))
+	can.waitJS("resolved text", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully].'`, 10*time.Second)
+	can.waitJS("group left the panel", fmt.Sprintf(`!document.querySelector('.groups li.group[data-group="%s"]') && document.querySelectorAll('.groups li.group[data-group]').length === 1`, group), 10*time.Second)
+	d := e.settle("art-4", chair, can)
+	if d.Text != "The Parties shall cooperate [fully]." {
+		t.Errorf("server text %q", d.Text)
+	}
+}
