@@ -344,3 +344,41 @@ func isNormal(op Op) bool {
 	}
 	return prev != kindSkip
 }
+
+// FuzzRawComponents: ops built from arbitrary field values (which JSON can
+// not express: negative counts, several fields set, a Deleted that does
+// not match Delete) never make any function panic, and Apply and Text.Apply
+// agree on them.
+func FuzzRawComponents(f *testing.F) {
+	f.Add("hello", 2, "x", 0, "", 1)
+	f.Add("hello", 0, "", 2, "he", 0)
+	f.Add("hello", 0, "", 1, "he", 0)
+	f.Add("😭😭", -1, "", 0, "", 3)
+	f.Add("abc", 1, "y", 1, "", 0)
+	f.Add("abc", 0, "", 0, "a", -2)
+	f.Fuzz(func(t *testing.T, doc string, skip int, ins string, del int, deleted string, tail int) {
+		doc = strings.ToValidUTF8(doc, "?")
+		op := Op{{Skip: skip, Insert: ins, Delete: del, Deleted: deleted}, {Skip: tail}}
+		want, werr := Apply(doc, op)
+		text := NewText(doc)
+		_, err := text.Apply(op)
+		if (err == nil) != (werr == nil) || (err == nil && text.String() != want) || (err != nil && text.String() != doc) {
+			t.Fatalf("%v on %q: Apply %q, %v; Text.Apply %q, %v", op, doc, want, werr, text.String(), err)
+		}
+		if werr == nil && op.Check() != nil {
+			t.Fatalf("Apply accepted %v, which fails Check", op)
+		}
+		other := Op{Skip(1), Insert("z")}
+		Transform(op, other, Left)
+		Transform(other, op, Right)
+		Compose(op, other)
+		Compose(other, op)
+		Invert(op)
+		MakeInvertible(doc, op)
+		Normalize(op)
+		TransformPosition(3, op)
+		op.MarshalJSON()
+		op.BaseLen()
+		op.TargetLen()
+	})
+}

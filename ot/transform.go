@@ -187,7 +187,8 @@ func (t *taker) take(n int, whole kind) (kind, Component) {
 // on "x" gives "cxabd" one way and "cxadb" the other); merged, they do.
 //
 // Both ops must pass Check; a side other than Left or Right is also
-// reported as ErrMalformed.
+// reported as ErrMalformed. Their lengths are not compared: an op ends in
+// an implicit skip, as in the reference.
 func Transform(op, other Op, side Side) (Op, error) {
 	if side != Left && side != Right {
 		return nil, fmt.Errorf("transform side %v: %w", side, ErrMalformed)
