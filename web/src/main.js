@@ -98,7 +98,7 @@ function showSignIn(error) {
   let mode = 'open';
   const err = h('p.form-error', { role: 'alert' }, error || '');
   const token = h('input#token', { type: 'password', autocomplete: 'off', placeholder: 'Paste the token you were given', spellcheck: 'false' });
-  const delegation = h('input#delegation', { type: 'text', maxLength: 32, placeholder: 'e.g. CAN', autocomplete: 'organization', required: true, style: { textTransform: 'uppercase' } });
+  const delegation = h('input#delegation', { type: 'text', maxLength: 32, placeholder: 'CAN', autocomplete: 'organization', required: true, style: { textTransform: 'uppercase' } });
   const name = h('input#name', { type: 'text', maxLength: 80, placeholder: 'Your name', autocomplete: 'name' });
   const role = h('select#role', h('option', { value: 'drafter' }, 'Drafter: edits and proposes'), h('option', { value: 'facilitator' }, 'Facilitator: also resolves brackets'), h('option', { value: 'reviewer' }, 'Reviewer: reads history'));
   const remember = h('input#remember', { type: 'checkbox' });
