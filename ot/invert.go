@@ -62,7 +62,7 @@ func MakeInvertible(doc string, op Op) (Op, error) {
 				return nil, fmt.Errorf("component %d: delete %d at %d: %w", i, c.Delete, pre, ErrDeletePastEnd)
 			}
 			if c.Deleted != "" && doc[at:end] != c.Deleted {
-				return nil, fmt.Errorf("component %d: delete of %q at %d finds %q: %w", i, c.Deleted, pre, doc[at:end], ErrDeleteMismatch)
+				return nil, fmt.Errorf("component %d: delete of %s at %d finds %s: %w", i, short(c.Deleted), pre, short(doc[at:end]), ErrDeleteMismatch)
 			}
 			out.add(Component{Delete: c.Delete, Deleted: doc[at:end]})
 			at = end

@@ -13,6 +13,7 @@ package ot
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -150,17 +151,17 @@ func (op Op) check() (adjacent bool, err error) {
 		case c.Insert != "":
 			k = kindInsert
 			if c.Skip != 0 || c.Delete != 0 || c.Deleted != "" {
-				return false, fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
+				return false, fmt.Errorf("component %d sets more than one of skip, insert and delete: %w", i, ErrMalformed)
 			}
 			n, ok := countValid(c.Insert)
 			if !ok {
-				return false, fmt.Errorf("component %d: insert %q: %w", i, c.Insert, ErrInvalidUTF8)
+				return false, fmt.Errorf("component %d: insert %s: %w", i, short(c.Insert), ErrInvalidUTF8)
 			}
 			target += n
 		case c.Delete != 0 || c.Deleted != "":
 			k = kindDelete
 			if c.Skip != 0 {
-				return false, fmt.Errorf("component %d: %v sets more than one of skip, insert and delete: %w", i, *c, ErrMalformed)
+				return false, fmt.Errorf("component %d sets more than one of skip, insert and delete: %w", i, ErrMalformed)
 			}
 			if c.Delete < 0 || c.Delete > MaxLen {
 				return false, fmt.Errorf("component %d: delete %d is not a positive count: %w", i, c.Delete, ErrMalformed)
@@ -168,10 +169,10 @@ func (op Op) check() (adjacent bool, err error) {
 			if c.Deleted != "" {
 				n, ok := countValid(c.Deleted)
 				if !ok {
-					return false, fmt.Errorf("component %d: delete %q: %w", i, c.Deleted, ErrInvalidUTF8)
+					return false, fmt.Errorf("component %d: delete %s: %w", i, short(c.Deleted), ErrInvalidUTF8)
 				}
 				if n != c.Delete {
-					return false, fmt.Errorf("component %d: delete of %q says %d code points, the text has %d: %w", i, c.Deleted, c.Delete, n, ErrMalformed)
+					return false, fmt.Errorf("component %d: delete of %s says %d code points, the text has %d: %w", i, short(c.Deleted), c.Delete, n, ErrMalformed)
 				}
 			} else if c.Delete == 0 {
 				return false, fmt.Errorf("component %d: empty delete: %w", i, ErrMalformed)
@@ -196,6 +197,16 @@ func (op Op) check() (adjacent bool, err error) {
 		prev = k
 	}
 	return adjacent, nil
+}
+
+// short quotes s for an error message, cut to 40 code points: errors reach
+// people (and logs), and an op may carry megabytes.
+func short(s string) string {
+	const limit = 40
+	if n := runeOffset(s, limit); n < len(s) {
+		return strconv.Quote(s[:n]) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 // countValid returns the code points in s and whether s is valid UTF-8, in

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -316,5 +317,25 @@ func TestInvertTable(t *testing.T) {
 	}
 	if _, err := MakeInvertible("ab", Op{Skip(1), Delete(2)}); !errors.Is(err, ErrDeletePastEnd) {
 		t.Errorf("MakeInvertible past end: %v", err)
+	}
+}
+
+func TestErrorMessagesAreShort(t *testing.T) {
+	long := strings.Repeat("ж", 100000)
+	_, err := Apply("abc", Op{DeleteText(long)})
+	if !errors.Is(err, ErrDeletePastEnd) {
+		t.Fatalf("error %v, want ErrDeletePastEnd", err)
+	}
+	_, err = Apply(long+"x", Op{DeleteText(long[:len(long)-2] + "y")})
+	if !errors.Is(err, ErrDeleteMismatch) || len(err.Error()) > 300 {
+		t.Errorf("mismatch error of %d bytes: %.200v", len(err.Error()), err)
+	}
+	_, err = NewText(long+"x").Apply(Op{DeleteText(long[:len(long)-2] + "y")})
+	if !errors.Is(err, ErrDeleteMismatch) || len(err.Error()) > 300 {
+		t.Errorf("Text mismatch error of %d bytes: %.200v", len(err.Error()), err)
+	}
+	err = Op{Insert(long + "\xff")}.Check()
+	if !errors.Is(err, ErrInvalidUTF8) || len(err.Error()) > 300 {
+		t.Errorf("invalid UTF-8 error of %d bytes: %.200v", len(err.Error()), err)
 	}
 }

@@ -414,7 +414,7 @@ func (t *Text) Apply(op Op) (inverse Op, err error) {
 				return nil, fmt.Errorf("component %d: delete %d at %d: draft has %d code points: %w", i, c.Delete, pre, n, ErrDeletePastEnd)
 			}
 			if c.Deleted != "" && !t.matches(pre, c.Deleted) {
-				return nil, fmt.Errorf("component %d: delete of %q at %d finds %q: %w", i, c.Deleted, pre, t.Slice(pre, pre+c.Delete), ErrDeleteMismatch)
+				return nil, fmt.Errorf("component %d: delete of %s at %d finds %s: %w", i, short(c.Deleted), pre, short(t.Slice(pre, pre+min(c.Delete, 41))), ErrDeleteMismatch)
 			}
 			pre += c.Delete
 		}

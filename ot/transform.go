@@ -45,8 +45,8 @@ func Apply(doc string, op Op) (string, error) {
 					i, c.Delete, pre, pre+utf8.RuneCountInString(doc[at:]), ErrDeletePastEnd)
 			}
 			if c.Deleted != "" && doc[at:end] != c.Deleted {
-				return "", fmt.Errorf("component %d: delete of %q at %d finds %q: %w",
-					i, c.Deleted, pre, doc[at:end], ErrDeleteMismatch)
+				return "", fmt.Errorf("component %d: delete of %s at %d finds %s: %w",
+					i, short(c.Deleted), pre, short(doc[at:end]), ErrDeleteMismatch)
 			}
 			at = end
 			pre += c.Delete
