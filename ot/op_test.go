@@ -330,7 +330,7 @@ func TestErrorMessagesAreShort(t *testing.T) {
 	if !errors.Is(err, ErrDeleteMismatch) || len(err.Error()) > 300 {
 		t.Errorf("mismatch error of %d bytes: %.200v", len(err.Error()), err)
 	}
-	_, err = NewText(long+"x").Apply(Op{DeleteText(long[:len(long)-2] + "y")})
+	_, err = NewText(long + "x").Apply(Op{DeleteText(long[:len(long)-2] + "y")})
 	if !errors.Is(err, ErrDeleteMismatch) || len(err.Error()) > 300 {
 		t.Errorf("Text mismatch error of %d bytes: %.200v", len(err.Error()), err)
 	}
