@@ -359,7 +359,7 @@ func TestAuthorshipTrace(t *testing.T) {
 	a := New(utf8.RuneCountInString(tr.start))
 	m := &naiveAuthorship{revs: make([]int, a.Len()), authors: make([]storage.Author, a.Len())}
 	authors := []storage.Author{ana, ben, chi}
-	const modelPrefix = 20000
+	const modelPrefix = 5000
 	for i, op := range tr.ops {
 		by := authors[(i/1000)%len(authors)]
 		if err := a.Apply(op, i+1, by); err != nil {

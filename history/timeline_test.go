@@ -175,10 +175,10 @@ func sliceLoader(ops []storage.Op, loaded *int) Loader {
 // whole Timeline newest first; and a page reads only ops near its end.
 func TestPageStable(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	ops := randomHistory(rng, 6000)
+	ops := randomHistory(rng, 3000)
 	all := Timeline(ops, 0)
 	slices.Reverse(all)
-	for _, limit := range []int{1, 7, 50, 1000, 10000} {
+	for _, limit := range []int{3, 50, 1000, 10000} {
 		t.Run(fmt.Sprint("limit", limit), func(t *testing.T) {
 			var got []Entry
 			before := 0
@@ -213,12 +213,12 @@ func TestPageStable(t *testing.T) {
 	}
 	// A page taken before more ops were appended is the same after.
 	loaded := 0
-	first, next, err := Page(context.Background(), sliceLoader(ops[:3000], &loaded), 3000, 0, 20, 0)
+	first, next, err := Page(context.Background(), sliceLoader(ops[:2000], &loaded), 2000, 0, 20, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	second, _, _ := Page(context.Background(), sliceLoader(ops, &loaded), len(ops), next, 20, 0)
-	second0, _, _ := Page(context.Background(), sliceLoader(ops[:3000], &loaded), 3000, next, 20, 0)
+	second0, _, _ := Page(context.Background(), sliceLoader(ops[:2000], &loaded), 2000, next, 20, 0)
 	if !reflect.DeepEqual(second, second0) || len(first) != 20 {
 		t.Fatalf("the page after cursor %d changed when ops were appended", next)
 	}

@@ -55,8 +55,8 @@ func loadTrace(tb testing.TB, name string) *trace {
 		StartContent string `json:"startContent"`
 		EndContent   string `json:"endContent"`
 		Txns         []struct {
-			Time    time.Time            `json:"time"`
-			Patches [][3]json.RawMessage `json:"patches"`
+			Time    time.Time `json:"time"`
+			Patches [][]any   `json:"patches"`
 		} `json:"txns"`
 	}
 	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
@@ -65,11 +65,16 @@ func loadTrace(tb testing.TB, name string) *trace {
 	t := &trace{start: raw.StartContent, end: raw.EndContent}
 	for _, txn := range raw.Txns {
 		for _, p := range txn.Patches {
-			var pos, del int
-			var ins string
-			if json.Unmarshal(p[0], &pos) != nil || json.Unmarshal(p[1], &del) != nil || json.Unmarshal(p[2], &ins) != nil {
-				tb.Fatalf("%s: bad patch %s", path, p)
+			if len(p) != 3 {
+				tb.Fatalf("%s: bad patch %v", path, p)
 			}
+			fpos, ok1 := p[0].(float64)
+			fdel, ok2 := p[1].(float64)
+			ins, ok3 := p[2].(string)
+			if !ok1 || !ok2 || !ok3 {
+				tb.Fatalf("%s: bad patch %v", path, p)
+			}
+			pos, del := int(fpos), int(fdel)
 			var op ot.Op
 			if pos > 0 {
 				op = append(op, ot.Component{Skip: pos})
