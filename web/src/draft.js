@@ -366,6 +366,15 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     view.dispatch({ effects: setProposers.of(names) });
   }));
 
+  // The title comes from the draft list (GET /api/docs/{id} would carry the
+  // whole text just for it).
+  api.get('/api/docs').then((r) => {
+    const d = (r.docs || []).find((x) => x.id === id);
+    if (d && d.title) { title.textContent = d.title; title.title = id; }
+    document.title = `${d && d.title ? d.title : id} · draftroom`;
+  }).catch(() => { document.title = `${id} · draftroom`; });
+  cleanups.push(() => { document.title = 'draftroom'; });
+
   start();
   if (canEdit) setTimeout(() => view.focus(), 0);
 
