@@ -1,9 +1,12 @@
 package storage_test
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/storage/storagetest"
 )
@@ -19,4 +22,34 @@ func openBolt(t *testing.T) *storage.Bolt {
 
 func TestBolt(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Store { return openBolt(t) })
+}
+
+// TestCanceledContext: a write whose context is already done is refused
+// with the context's error and writes nothing, in both local stores.
+func TestCanceledContext(t *testing.T) {
+	stores := map[string]storagetest.Store{"memory": storage.NewMemory(), "bolt": openBolt(t)}
+	for name, s := range stores {
+		t.Run(name, func(t *testing.T) {
+			defer s.Close()
+			ctx := context.Background()
+			if err := s.CreateDraft(ctx, storage.Draft{ID: "d"}, ""); err != nil {
+				t.Fatal(err)
+			}
+			done, cancel := context.WithCancel(ctx)
+			cancel()
+			op := storage.Op{Rev: 1, Op: ot.Op{{Insert: "x"}}, Client: "c", Seq: 1}
+			if err := s.Commit(done, "d", 0, storage.Commit{Ops: []storage.Op{op}}); !errors.Is(err, context.Canceled) {
+				t.Errorf("Commit with a canceled context: %v, want context.Canceled", err)
+			}
+			if err := s.CreateDraft(done, storage.Draft{ID: "e"}, ""); !errors.Is(err, context.Canceled) {
+				t.Errorf("CreateDraft with a canceled context: %v, want context.Canceled", err)
+			}
+			if d, err := s.Draft(ctx, "d"); err != nil || d.Rev != 0 {
+				t.Errorf("after a canceled Commit: %+v, %v; want rev 0", d, err)
+			}
+			if _, err := s.Draft(ctx, "e"); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("a canceled CreateDraft created the draft: %v", err)
+			}
+		})
+	}
 }
