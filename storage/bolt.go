@@ -247,6 +247,18 @@ func rejected(err error) bool {
 	return false
 }
 
+// runReq runs r in tx. A panic in it (a bug) becomes an error, which rolls
+// back the batch and retries its requests one by one: the writer must
+// survive, or every later write would hang.
+func runReq(r *writeReq, tx *bolt.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("storage: write panicked: %v", p)
+		}
+	}()
+	return r.fn(tx)
+}
+
 // errNothingWritten rolls back a transaction in which every request was
 // refused: there is nothing to sync.
 var errNothingWritten = errors.New("storage: nothing written")
@@ -257,7 +269,7 @@ func (b *Bolt) apply(batch []*writeReq) {
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		wrote := false
 		for i, r := range batch {
-			err := r.fn(tx)
+			err := runReq(r, tx)
 			if err != nil && !rejected(err) {
 				return err
 			}

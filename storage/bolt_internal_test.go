@@ -120,8 +120,9 @@ func TestBoltGroupCommit(t *testing.T) {
 }
 
 // TestBoltBatchIsolation puts, in one transaction, good commits next to a
-// refused one and one that fails after writing: only the failing ones fail,
-// and nothing of theirs is stored.
+// refused one, one that fails after writing and one that panics after
+// writing: only the failing ones fail, nothing of theirs is stored, and the
+// writer carries on.
 func TestBoltBatchIsolation(t *testing.T) {
 	ctx := context.Background()
 	b := openTestBolt(t, "")
@@ -152,10 +153,25 @@ func TestBoltBatchIsolation(t *testing.T) {
 		})
 	})
 	send("good b", func() error { return b.Commit(ctx, "b", 0, Commit{Ops: []Op{testOp(1, "x", 2)}}) })
+	send("panic", func() error {
+		return b.write(ctx, "panic", func(tx *bolt.Tx) error {
+			db, _ := draftBucket(tx, "panic", "c")
+			if err := db.Bucket(bucketOps).Put(revKey(1), appendOpRecord(nil, testOp(1, "z", 1))); err != nil {
+				return err
+			}
+			panic("a bug")
+		})
+	})
 	release()
-	wantErrs := map[string]error{"good a": nil, "conflict b": ErrConflict, "broken c": broken, "good b": nil}
+	wantErrs := map[string]error{"good a": nil, "conflict b": ErrConflict, "broken c": broken, "good b": nil, "panic": nil}
 	for name, ch := range results {
 		err := <-ch
+		if name == "panic" {
+			if err == nil || !strings.Contains(err.Error(), "panicked") {
+				t.Errorf("panic: got %v, want the panic as an error", err)
+			}
+			continue
+		}
 		if want := wantErrs[name]; (want == nil) != (err == nil) || (want != nil && !errors.Is(err, want)) {
 			t.Errorf("%s: got %v, want %v", name, err, want)
 		}
@@ -165,6 +181,10 @@ func TestBoltBatchIsolation(t *testing.T) {
 		if err != nil || len(ops) != want {
 			t.Errorf("draft %s: %d ops (%v), want %d", id, len(ops), err, want)
 		}
+	}
+	// The writer survived the panic.
+	if err := b.Commit(ctx, "c", 0, Commit{Ops: []Op{testOp(1, "x", 3)}}); err != nil {
+		t.Errorf("Commit after the batch: %v", err)
 	}
 }
 
