@@ -8,6 +8,30 @@
 // clean up after themselves and expect to see no drafts, tokens or audit
 // entries but their own. Run closes every store it opens; Close must
 // therefore be safe to call twice (the second call returns nil).
+//
+// Details the suite pins down beyond the one-line contracts of DESIGN.md:
+//
+//   - CreateDraft ignores d.Rev and d.Updated (rev 0, Updated = Created);
+//     an empty id is ErrInvalid.
+//   - Commit refuses a malformed commit (storage.CheckCommit) with
+//     ErrInvalid, and an op whose (Principal, Client, Seq) is already
+//     committed on the draft, or repeated in the commit, with ErrDuplicate;
+//     the caller then acks the SeqRev of it. Any refusal writes nothing.
+//   - Draft.Updated is the TS of the head op.
+//   - Ops with from < 1 is ErrInvalid; to < from or from past the head gives
+//     no ops. Snapshot of rev < 0 is ErrNotFound. PutSnapshot past the head
+//     or at rev < 0 is ErrInvalid.
+//   - Proposals and Decisions come in rev order, records of one rev in the
+//     order their Commit listed them. Labels come in rev order, then name;
+//     PutLabel with an empty name or a rev outside 0..head is ErrInvalid.
+//   - PutToken refuses a taken id or a taken hash (ErrExists), an empty id
+//     (ErrInvalid). Tokens are sorted by id. RevokeToken of a revoked token
+//     keeps the first time.
+//   - AppendAudit ignores e.Seq and numbers entries 1, 2, ... without gaps,
+//     also under concurrency; Audit with limit <= 0 returns all of them.
+//   - Stores copy what they are given and what they return; an empty slice
+//     or map may come back nil.
+//   - After Close every method returns ErrClosed.
 package storagetest
 
 import (
