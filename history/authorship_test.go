@@ -265,6 +265,7 @@ func TestAuthorshipMatchesModel(t *testing.T) {
 					t.Fatalf("rev %d: Len %d, model %d", rev, a.Len(), len(m.revs))
 				}
 				if rev%97 == 0 || rev == steps {
+					checkTree(t, a)
 					got, want := a.Spans(), m.spans()
 					checkTiling(t, got, a.Len())
 					if !reflect.DeepEqual(got, want) {
@@ -464,4 +465,101 @@ func TestAuthorshipSnapshotReplay(t *testing.T) {
 	if _, _, err := FromSnapshot(bad); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("authorship of another revision = %v, want ErrCorrupt", err)
 	}
+}
+
+// checkTree fails unless the B-tree invariants hold: node lengths add up,
+// no empty node below the root, no node over its capacity, every leaf at
+// the same depth. Returns the depth.
+func checkTree(t testing.TB, a *Authorship) int {
+	t.Helper()
+	leafDepth := -1
+	var walk func(n *node, depth int, root bool) int
+	walk = func(n *node, depth int, root bool) int {
+		total := 0
+		if n.leaf {
+			if len(n.runs) > maxRuns {
+				t.Fatalf("leaf with %d runs", len(n.runs))
+			}
+			for _, r := range n.runs {
+				if r.n <= 0 {
+					t.Fatalf("run of length %d", r.n)
+				}
+				total += r.n
+			}
+			if leafDepth == -1 {
+				leafDepth = depth
+			} else if leafDepth != depth {
+				t.Fatalf("leaves at depths %d and %d", leafDepth, depth)
+			}
+		} else {
+			if len(n.children) > maxChildren || len(n.children) == 0 {
+				t.Fatalf("inner node with %d children", len(n.children))
+			}
+			if root && len(n.children) == 1 {
+				t.Fatalf("inner root with one child")
+			}
+			for _, c := range n.children {
+				total += walk(c, depth+1, false)
+			}
+		}
+		if total != n.length {
+			t.Fatalf("node length %d, its contents %d", n.length, total)
+		}
+		if !root && total == 0 {
+			t.Fatalf("empty node below the root")
+		}
+		return total
+	}
+	walk(a.root, 0, true)
+	return leafDepth
+}
+
+// TestAuthorshipTreeShape: the tree stays balanced and compact through
+// growth, deletion of nearly everything, and regrowth.
+func TestAuthorshipTreeShape(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	a := New(0)
+	rev := 0
+	// Grow to ~20,000 runs: typing at random places, one revision each.
+	for ; rev < 20000; rev++ {
+		if err := a.Apply(insertAt(rng.IntN(a.Len()+1), "ab"), rev+1, ana); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := checkTree(t, a); d < 2 {
+		t.Fatalf("20,000 runs in a tree of depth %d", d)
+	}
+	// Delete in random slices until a few code points are left.
+	for a.Len() > 10 {
+		rev++
+		k := 1 + rng.IntN(min(a.Len()-5, 3000))
+		at := rng.IntN(a.Len() - k + 1)
+		op := ot.Op{{Skip: at}, {Delete: k}}
+		if at == 0 {
+			op = op[1:]
+		}
+		if err := a.Apply(op, rev, ben); err != nil {
+			t.Fatal(err)
+		}
+		checkTree(t, a)
+	}
+	if d := checkTree(t, a); d > 1 {
+		t.Fatalf("%d code points left in a tree of depth %d", a.Len(), d)
+	}
+	// Delete everything, then grow again.
+	rev++
+	if err := a.Apply(ot.Op{{Delete: a.Len()}}, rev, ben); err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 0 || len(a.Spans()) != 0 || checkTree(t, a) != 0 {
+		t.Fatalf("after deleting everything: len %d, spans %v", a.Len(), a.Spans())
+	}
+	for i := 0; i < 3000; i++ {
+		rev++
+		if err := a.Apply(insertAt(rng.IntN(a.Len()+1), "x😭"), rev, chi); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkTree(t, a)
+	checkTiling(t, a.Spans(), 6000)
 }

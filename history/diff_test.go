@@ -280,3 +280,21 @@ func textsAt(tr *trace, revs ...int) map[int]string {
 	}
 	return out
 }
+
+// TestDiffLopsided: a short text against a long one that repeats its
+// words (no unique anchors) takes the shortcut and is still exact.
+func TestDiffLopsided(t *testing.T) {
+	a := strings.Repeat("the Parties shall, ", 60) + "\n"
+	b := strings.Repeat("the Parties may shall the, ", 1500) + "\n"
+	start := time.Now()
+	segs := Diff(a, b)
+	checkDiff(t, a, b, segs)
+	t.Logf("%d segments in %v", len(segs), time.Since(start))
+	// Same words, comparable lengths: compared word by word.
+	c := strings.Repeat("the Parties shall, ", 58) + "the Parties may, the Parties shall, \n"
+	segs = Diff(a, c)
+	checkDiff(t, a, c, segs)
+	if len(segs) < 3 || segs[0].Op != OpEqual {
+		t.Fatalf("a one-word change in a long line: %+v", segs)
+	}
+}
