@@ -33,7 +33,12 @@ import (
 // else fails (a bbolt error mid-write, a failed commit), the transaction is
 // rolled back and every request in it is retried in a transaction of its
 // own, so one bad request fails alone. Reads use their own read-only
-// transactions and never wait for the writer.
+// transactions and do not wait for the writer.
+//
+// A write whose context is already done is refused with the context's
+// error. Once handed to the writer it is not abandoned: the call waits for
+// the outcome whatever its context does, so that a caller never has to
+// guess whether its commit is on disk (the wait is one transaction).
 //
 // # File layout
 //
@@ -68,9 +73,8 @@ type Bolt struct {
 	reqs   chan *writeReq
 	done   chan struct{} // closed when the writer has drained reqs
 
-	// Counters for tests and benchmarks: write transactions committed and
-	// write requests answered.
-	txs, requests atomic.Int64
+	// txs counts committed write transactions, for tests and benchmarks.
+	txs atomic.Int64
 }
 
 // BoltOptions tunes a Bolt store. The zero value is right for production.
@@ -296,7 +300,6 @@ func (b *Bolt) apply(batch []*writeReq) {
 		}
 		return
 	}
-	b.requests.Add(int64(len(batch)))
 	for i, r := range batch {
 		r.err <- results[i]
 	}
