@@ -93,16 +93,30 @@ func browser(t *testing.T) context.Context {
 
 // env is one test's server and browser tabs.
 type env struct {
-	t   *testing.T
-	url string
+	t     *testing.T
+	url   string
+	token string // sent as a bearer token by env.api, if set
 }
 
+// newEnv starts a server in open mode.
 func newEnv(t *testing.T) *env {
+	t.Helper()
+	return newEnvWith(t, server.Config{Open: true}, nil)
+}
+
+// newEnvWith starts a server with cfg (the web UI added); wrap, if not nil,
+// wraps its handler (to observe requests).
+func newEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	browser(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := server.New(server.Config{Open: true, Web: web.FS}, storage.NewMemory(), logger)
-	ts := httptest.NewUnstartedServer(srv.Handler())
+	cfg.Web = web.FS
+	srv := server.New(cfg, storage.NewMemory(), logger)
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	ts := httptest.NewUnstartedServer(h)
 	ts.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -244,6 +258,9 @@ func (e *env) api(method, path string, body any, out any) int {
 	req, _ := http.NewRequest(method, e.url+path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -550,5 +567,96 @@ func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 	d := e.settle("art-4", chair, can)
 	if d.Text != "The Parties shall cooperate [fully]." {
 		t.Errorf("server text %q", d.Text)
+	}
+}
+
+// tokenAuth is a stand-in for the token store (issue 8): fixed tokens.
+type tokenAuth map[string]server.Identity
+
+func (a tokenAuth) Hello(_ context.Context, h server.Hello) (server.Identity, error) {
+	if id, ok := a[h.Token]; ok && h.Token != "" {
+		return id, nil
+	}
+	return server.Identity{}, server.Errorf(server.ErrUnauthorized, "unknown token")
+}
+
+func (a tokenAuth) Request(r *http.Request) (server.Identity, error) {
+	if id, ok := a[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]; ok {
+		return id, nil
+	}
+	return server.Identity{}, server.Errorf(server.ErrUnauthorized, "missing or unknown token")
+}
+
+// TestTokenSignIn: a refused token keeps the sign-in form with the server's
+// reason; a valid one signs in, the page sends it as a bearer token over
+// HTTP and in the hello, and never puts it in a URL.
+func TestTokenSignIn(t *testing.T) {
+	const chairToken, canToken = "dr_chair_8c1f0e9a2b7d4c3e", "dr_can_5e2d9c7b1a0f3e4d"
+	auth := tokenAuth{
+		chairToken: {Principal: "tok:chair", Author: storage.Author{Delegation: "CHAIR", Name: "Maria"}, Role: storage.RoleFacilitator, TokenID: "chair"},
+		canToken:   {Principal: "tok:can", Author: storage.Author{Delegation: "CAN", Name: "Ana Silva"}, Role: storage.RoleDrafter, TokenID: "can"},
+	}
+	var mu sync.Mutex
+	var urls []string
+	bearer := 0
+	e := newEnvWith(t, server.Config{Auth: auth}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			urls = append(urls, r.URL.String())
+			if r.Header.Get("Authorization") == "Bearer "+canToken {
+				bearer++
+			}
+			mu.Unlock()
+			h.ServeHTTP(w, r)
+		})
+	})
+	e.token = chairToken
+	e.createDraft("art-5", "Article 5", "Tokens only.")
+
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := &page{e: e, name: "CAN", ctx: ctx}
+	p.run("refused token",
+		chromedp.Navigate(e.url+"/#/"),
+		chromedp.WaitVisible(chromedp.ID("delegation")),
+		chromedp.Click(chromedp.CSS(".tabs .tab:nth-child(2)")),
+		chromedp.SendKeys(chromedp.ID("token"), "dr_wrong_token"),
+		chromedp.Click(chromedp.CSS("form.signin button.primary")),
+	)
+	p.waitJS("refusal shown", `document.querySelector('.form-error').textContent.includes('unknown token')`, 10*time.Second)
+	p.eval(`(() => { document.querySelector('#token').value = ''; return true; })()`, nil)
+	p.run("good token",
+		chromedp.SendKeys(chromedp.ID("token"), canToken),
+		chromedp.Click(chromedp.CSS("form.signin button.primary")),
+		chromedp.WaitVisible(chromedp.CSS(".topbar .me")),
+	)
+	var me string
+	p.eval(`document.querySelector('.topbar .me').textContent`, &me)
+	if !strings.Contains(me, "CAN") || !strings.Contains(me, "Ana Silva") {
+		t.Errorf("signed in as %q, want CAN / Ana Silva from the token", me)
+	}
+	p.waitJS("draft list", `!!document.querySelector('a.draft-link')`, 10*time.Second)
+	p.open("art-5")
+	p.cursorAt(-1)
+	if err := typeText(p.ctx, " Yes."); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.settle("art-5", p); d.Text != "Tokens only. Yes." {
+		t.Errorf("text %q", d.Text)
+	}
+	var href string
+	p.eval(`location.href`, &href)
+	mu.Lock()
+	defer mu.Unlock()
+	if bearer == 0 {
+		t.Error("the page never sent its token as a bearer token")
+	}
+	for _, u := range append(urls, href) {
+		if strings.Contains(u, canToken) || strings.Contains(u, "dr_wrong_token") {
+			t.Errorf("a URL carries the token: %s", u)
+		}
 	}
 }

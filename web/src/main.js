@@ -29,9 +29,19 @@ async function boot() {
 
 async function connect(cred) {
   if (ctx.conn) ctx.conn.stop();
+  ctx.me = null;
   ctx.api = new Api(cred);
   ctx.conn = new Connection(cred, ctx.clientId);
-  ctx.conn.on('denied', (m) => { clearCredential(); showSignIn(m.message || 'Your credential was refused.'); });
+  // Refused later (a revoked token): back to the sign-in page. A refusal
+  // during sign-in is reported by the form itself.
+  ctx.conn.on('denied', (m) => {
+    if (!ctx.me) return;
+    ctx.me = null;
+    clearCredential();
+    if (ctx.view && ctx.view.destroy) ctx.view.destroy();
+    ctx.view = null;
+    showSignIn(m.message || 'Your credential was refused.');
+  });
   // The first welcome must come within a few seconds, else the server is
   // down; the connection keeps retrying, and edits stay local meanwhile.
   const welcome = await Promise.race([
@@ -98,7 +108,7 @@ function showSignIn(error) {
   let mode = 'open';
   const err = h('p.form-error', { role: 'alert' }, error || '');
   const token = h('input#token', { type: 'password', autocomplete: 'off', placeholder: 'Paste the token you were given', spellcheck: 'false' });
-  const delegation = h('input#delegation', { type: 'text', maxLength: 32, placeholder: 'CAN', autocomplete: 'organization', required: true, style: { textTransform: 'uppercase' } });
+  const delegation = h('input#delegation', { type: 'text', maxLength: 32, placeholder: 'CAN', autocomplete: 'organization', style: { textTransform: 'uppercase' } });
   const name = h('input#name', { type: 'text', maxLength: 80, placeholder: 'Your name', autocomplete: 'name' });
   const role = h('select#role', h('option', { value: 'drafter' }, 'Drafter: edits and proposes'), h('option', { value: 'facilitator' }, 'Facilitator: also resolves brackets'), h('option', { value: 'reviewer' }, 'Reviewer: reads history'));
   const remember = h('input#remember', { type: 'checkbox' });
@@ -118,7 +128,7 @@ function showSignIn(error) {
     tokenFields.hidden = m !== 'token';
     (m === 'open' ? delegation : token).focus();
   }
-  const form = h('form.signin', { on: { submit: async (ev) => {
+  const form = h('form.signin', { novalidate: true, on: { submit: async (ev) => {
     ev.preventDefault();
     err.textContent = '';
     let cred;
