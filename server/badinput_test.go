@@ -221,7 +221,9 @@ func TestBadInputs(t *testing.T) {
 			{"unknown endpoint", "GET", "/api/nothing", nil, http.StatusNotFound, server.CodeNotFound},
 		}
 		for _, tt := range tests {
-			var out struct{ Error struct{ Code, Message string } }
+			var out struct {
+				Error struct{ Code, Message string }
+			}
 			if status := ls.do(tt.method, tt.path, tt.body, &out); status != tt.status || out.Error.Code != tt.code || out.Error.Message == "" {
 				t.Errorf("%s: status %d %+v, want %d %s", tt.name, status, out, tt.status, tt.code)
 			}
