@@ -790,3 +790,112 @@ func TestRedisWatchChurn(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// startRedisCluster runs a three-master Redis Cluster of the test's own
+// (skipping without redis-server and redis-cli) and returns its addresses.
+func startRedisCluster(t *testing.T) []string {
+	t.Helper()
+	for _, tool := range []string{"redis-server", "redis-cli"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed (apt-get install -y redis-server)", tool)
+		}
+	}
+	var addrs []string
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		// A cluster node also listens on port+10000 for its bus.
+		if port > 55535 {
+			t.Skipf("free port %d leaves no room for the cluster bus", port)
+		}
+		dir := t.TempDir()
+		cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
+			"--dir", dir, "--save", "", "--appendonly", "yes", "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes.conf"), "--logfile", filepath.Join(dir, "redis.log"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		for i := 0; ; i++ {
+			c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if i > 100 {
+				t.Fatalf("cluster node %s did not start", addr)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		addrs = append(addrs, addr)
+	}
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer c.Close()
+	for i := 0; ; i++ {
+		info, err := c.ClusterInfo(context.Background()).Result()
+		if err == nil && strings.Contains(info, "cluster_state:ok") {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("cluster not ok: %v %s", err, info)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return addrs
+}
+
+// TestRedisCluster runs the contract suite and the fan-out on a Redis
+// Cluster through a ClusterClient: every script's keys share one slot, and
+// classic pub/sub reaches a node subscribed on another shard.
+func TestRedisCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a three-node Redis Cluster")
+	}
+	addrs := startRedisCluster(t)
+	open := func(t testing.TB, prefix, node string) *storage.Redis {
+		s := storage.NewRedis(redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs}),
+			storage.RedisOptions{Prefix: prefix, NodeID: node})
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	var n int
+	storagetest.Run(t, func(t *testing.T) storagetest.Store {
+		n++
+		return open(t, fmt.Sprintf("c%d:", n), "n")
+	})
+	t.Run("Fanout", func(t *testing.T) {
+		ctx := context.Background()
+		a, b := open(t, "fan:", "a"), open(t, "fan:", "b")
+		// Drafts whose slots are on different shards.
+		ids := []string{"art-1", "art-2", "art-3", "art-4", "art-5", "art-6"}
+		for _, id := range ids {
+			create(t, a, id)
+			if err := b.Watch(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, id := range ids {
+			if err := a.Commit(ctx, id, 0, storage.Commit{Ops: testOps(0, 2, "c")}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string]bool{}
+		for len(got) < len(ids) {
+			e := nextEvent(t, b.Events(), storage.EventOps)
+			if e.Node != "a" || len(e.Ops) != 2 || e.Ops[1].Rev != 2 {
+				t.Fatalf("event %+v", e)
+			}
+			got[e.Draft] = true
+		}
+	})
+}
