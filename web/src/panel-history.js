@@ -163,10 +163,11 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     if (!authorsBox.checked) { hview.dispatch({ effects: setAuthors.of([]) }); return; }
     try {
       const r = await api.get(api.docPath(id, '/authors?rev=' + viewing));
-      const spans = r.spans || r.authors || [];
+      const spans = r.spans || r.authors || r.runs || [];
       const text = hview.state.doc.toString();
       const cuts = [];
-      for (const s of spans) { const [a, b] = s.span || [s.from, s.to]; cuts.push(a, b); }
+      const spanOf = (s) => s.span || (s.start !== undefined ? [s.start, s.end] : [s.from, s.to]);
+      for (const s of spans) { const [a, b] = spanOf(s); cuts.push(a, b); }
       const u = cpOffsetsToUtf16(text, cuts);
       const marks = spans.map((s, i) => ({ from: u[2 * i], to: u[2 * i + 1], delegation: (s.by && s.by.delegation) || s.delegation, name: (s.by && s.by.name) || s.name, rev: s.rev }));
       hview.dispatch({ effects: setAuthors.of(marks) });
@@ -195,8 +196,9 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     const box = h('div.diff-view', { tabIndex: 0, 'aria-label': `Changes from revision ${from} to ${to}` });
     for (const s of segs) {
       const kind = s.op || s.kind || s.type;
-      const by = s.by ? ` · ${s.by.delegation}` : '';
-      if (kind === 'insert') box.appendChild(h('ins', { title: 'added' + by, style: s.by ? { textDecorationColor: colourOf(s.by.delegation) } : null }, s.text));
+      const who = s.by ? s.by.delegation : s.delegation;
+      const by = who ? ` by ${who}${(s.by ? s.by.name : s.name) ? ' (' + (s.by ? s.by.name : s.name) + ')' : ''}` : '';
+      if (kind === 'insert') box.appendChild(h('ins', { title: 'added' + by, style: who ? { textDecorationColor: colourOf(who) } : null }, s.text));
       else if (kind === 'delete') box.appendChild(h('del', { title: 'removed' + by }, s.text));
       else box.appendChild(document.createTextNode(s.text));
     }
@@ -278,17 +280,17 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     clear(timeline);
     try {
       const r = await api.get(api.docPath(id, '/history?limit=50'));
-      const entries = r.entries || r.history || r.items || [];
+      const entries = r.entries || r.history || r.items || r.timeline || [];
       tlStatus.textContent = entries.length ? '' : 'Nothing yet.';
       for (const e of entries) {
         const by = e.by || {};
         const rev = e.to ?? e.rev ?? e.from;
-        const kind = e.kind || e.type || 'edit';
+        const kind = ({ propose: 'proposal', resolve: 'decision' })[e.kind] || e.kind || e.type || 'edit';
         timeline.appendChild(h('li.tl-item.' + kind,
           h('button.linklike', { type: 'button', on: { click: () => show(rev) } },
             h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
             h('span.tl-what', describe(e, kind)),
-            h('span.tl-when', fmtTime(e.ts || e.to_ts || e.from_ts)))));
+            h('span.tl-when', fmtTime(e.ts || e.end || e.start)))));
       }
     } catch (e) {
       if (e instanceof ApiError && e.missing) { missing.add('history'); tlStatus.textContent = 'The timeline is not available on this server.'; } else tlStatus.textContent = e.message;
@@ -298,10 +300,13 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   function describe(e, kind) {
     const range = e.from !== undefined && e.to !== undefined && e.from !== e.to ? `revs ${e.from}–${e.to}` : `rev ${e.to ?? e.rev ?? e.from}`;
     const who = e.by && e.by.name ? e.by.name : '';
-    if (kind === 'decision') return `${who} resolved ${e.group || 'a group'}${e.choice ? ' (' + e.choice + ')' : ''} · ${range}`;
-    if (kind === 'proposal') return `${who} proposed “${(e.text || '').slice(0, 40)}” · ${range}`;
-    if (kind === 'label') return `“${e.name}” · ${range}`;
-    return `${who} edited${e.summary ? ': ' + e.summary : ''} · ${range}`;
+    let what;
+    if (e.summary) what = e.summary;
+    else if (kind === 'decision') what = `resolved ${e.group || 'a group'}`;
+    else if (kind === 'proposal') what = `proposed an alternative${e.group ? ' in ' + e.group : ''}`;
+    else if (kind === 'import') what = 'imported a new version';
+    else what = 'edited';
+    return [h('span.tl-who', who), ' ', what, e.preview ? h('span.tl-preview', ` “${e.preview}”`) : null, h('span.tl-range', ` · ${range}`)];
   }
 
   return {
