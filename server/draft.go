@@ -46,8 +46,9 @@ type draft struct {
 	loadErr   error
 	lastSnap  int
 	snapBusy  bool
-	snapDone  chan int // rev of a finished background snapshot, or -1
-	tentative int      // while a batch is staged: revs staged beyond rev
+	snapDone  chan int  // rev of a finished background snapshot, or -1
+	tentative int       // while a batch is staged: revs staged beyond rev
+	staging   []*staged // while a BuildFunc runs: the ops staged before it
 }
 
 type ringOp struct {
@@ -456,7 +457,9 @@ func (d *draft) stage(batch []any) []*staged {
 		case *builtReq:
 			it.built = r
 			st := &DraftState{d: d}
+			d.staging = applied
 			b, err := r.build(st)
+			d.staging = nil
 			if err != nil {
 				it.err = err
 				continue
@@ -665,7 +668,7 @@ func (d *draft) afterCommit(ops []storage.Op) {
 	}
 	for _, op := range ops {
 		for _, o := range d.observers {
-			o.obs.Apply(op.Op, op.Rev, op.By)
+			applyObserver(o.obs, op)
 		}
 		for _, sub := range d.subs {
 			if sub.hasSel {
@@ -899,6 +902,21 @@ func (st *DraftState) Observer(name string) Observer {
 		}
 	}
 	return nil
+}
+
+// Staged returns, inside a BuildFunc, the ops staged before it in its
+// batch (revisions Info().Rev+1..Rev(), not committed yet), so a feature
+// that keeps derived state at the committed head can bring it up to Rev.
+// Outside a BuildFunc it returns nil.
+func (st *DraftState) Staged() []storage.Op {
+	if len(st.d.staging) == 0 {
+		return nil
+	}
+	out := make([]storage.Op, len(st.d.staging))
+	for i, it := range st.d.staging {
+		out[i] = it.op
+	}
+	return out
 }
 
 // Ops returns committed ops from..to (clipped to the head), from memory

@@ -23,6 +23,24 @@ type Observer interface {
 	Meta() (name string, data json.RawMessage)
 }
 
+// OpObserver is an Observer that wants each committed op whole (its commit
+// time, kind and group, not only the op and author): the server calls
+// ApplyOp instead of Apply, with the same guarantees (revision order, never
+// concurrently, must be quick and must not fail).
+type OpObserver interface {
+	Observer
+	ApplyOp(op storage.Op)
+}
+
+// applyObserver feeds one committed op to obs.
+func applyObserver(obs Observer, op storage.Op) {
+	if oo, ok := obs.(OpObserver); ok {
+		oo.ApplyOp(op)
+		return
+	}
+	obs.Apply(op.Op, op.Rev, op.By)
+}
+
 // ObserverFactory builds a draft's observer from a snapshot: snap.Text at
 // snap.Rev, and snap.Meta[name] when the snapshot has the observer's section
 // (otherwise the factory starts from the text alone, as at revision 0).
@@ -97,7 +115,7 @@ func (d *draft) loadObservers(ctx context.Context, snap storage.Snapshot, ops []
 			if op.Rev > d.rev {
 				break
 			}
-			obs.Apply(op.Op, op.Rev, op.By)
+			applyObserver(obs, op)
 		}
 		d.observers = append(d.observers, namedObserver{nf.name, obs})
 	}
