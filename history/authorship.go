@@ -45,7 +45,7 @@ type Span struct {
 // maxChildren children; a node that falls under a quarter of that after a
 // delete is merged with a neighbour when the two fit in one. Typing one
 // character touches one leaf and a few inner nodes; with these sizes the
-// ~100,000 runs of a long draft make a tree three levels deep.
+// ~100,000 runs of a long draft make a tree three or four levels deep.
 const (
 	maxRuns     = 64
 	maxChildren = 32

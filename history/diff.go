@@ -38,8 +38,8 @@ type Segment struct {
 // DefaultDiffTimeout bounds the time Diff spends looking for a minimal
 // diff. When it runs out, the parts not yet compared are reported as one
 // delete and one insert: still a correct diff, only coarser. Two
-// revisions 50,000 edits apart in a 100,000 code point draft take a few
-// milliseconds, far below it.
+// revisions 50,000 edits apart in a 100,000 code point draft take 7 to 20
+// ms of CPU on the team's machine, well below it.
 const DefaultDiffTimeout = 250 * time.Millisecond
 
 // Diff returns the diff from a to b (see Segment), within
