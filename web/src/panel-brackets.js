@@ -44,22 +44,24 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     return null;
   }
 
+  let overWS = true; // the server answers the `brackets` message
   async function refresh() {
     if (available === false) { renderLocal(); return; }
-    try {
-      await conn.request({ type: 'brackets', doc: id });
-      available = true;
-    } catch (e) {
-      if (e.code === 'bad_request' || e.code === 'not_implemented') {
-        // The server does not know the message: try HTTP, else fall back.
-        try {
-          const r = await api.get(api.docPath(id, '/brackets'));
-          available = true;
-          onList({ ...r, doc: id });
-        } catch (e2) {
-          if (e2 instanceof ApiError && e2.missing) { available = false; renderLocal(); }
-        }
+    if (overWS) {
+      try {
+        await conn.request({ type: 'brackets', doc: id });
+        available = true;
+        return;
+      } catch (e) {
+        if (e.code !== 'bad_request') return;
+        overWS = false; // an unknown message: try HTTP from now on
       }
+    }
+    try {
+      const r = await api.get(api.docPath(id, '/brackets'));
+      onList({ ...r, doc: id });
+    } catch (e) {
+      if (e instanceof ApiError && e.missing) { available = false; renderLocal(); }
     }
   }
 
@@ -102,7 +104,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
           isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, 'aria-label': `Choose “${unescape(a.text)}”`, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
       })));
     if (isFacilitator) {
-      li.appendChild(h('div.resolve',
+      li.appendChild(h('details.resolve', h('summary', alts.length === 1 ? 'Drop, compromise or note…' : 'Compromise or note…'),
         h('div.inline', compromise, h('button.small', { type: 'button', 'data-key': g.id + ':comp-go', on: { click: () => {
           if (!compromise.value.trim()) { compromise.focus(); toast('Type the compromise text first.', 'warn'); return; }
           resolve(g, { choice: 'compromise', text: compromise.value });
