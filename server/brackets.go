@@ -1,0 +1,689 @@
+package server
+
+// Bracket groups in the live server (docs/PROTOCOL.md section 2.2): the
+// per-draft observer that follows bracket identities and the "brackets
+// remaining" curve, and the listing of a draft's groups at any revision.
+// The WebSocket messages and HTTP endpoints are in brackets_api.go.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// BracketsSection is the name of the bracket observer and of its snapshot
+// Meta section.
+const BracketsSection = "brackets"
+
+// maxCachedListings bounds the listings a draft keeps (the current one and
+// a few older revisions a history view is looking at).
+const maxCachedListings = 8
+
+// maxSeparatorScan bounds how far the stats filter looks for the brackets
+// around an edit; an edit with a longer run of separator characters beside
+// it is treated as a structural change (a re-parse: correct, only slower).
+const maxSeparatorScan = 64
+
+func init() {
+	RegisterObserver(BracketsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+		return restoreBrackets(d, snap, true)
+	})
+}
+
+// bracketObserver is a draft's bracket state, kept by its owner goroutine:
+// the identity Tracker, a copy of the text (Observer.Apply gets ops only, and
+// the stats filter must look at the characters around each edit), who
+// committed each op that typed a '[', and the number of open groups at
+// every revision where it changed.
+//
+// The fields above mu belong to the owner goroutine (ApplyOp, Meta, and
+// functions passed to Server.Do or SubmitBuilt). mu guards the fields below
+// it, which request goroutines read.
+type bracketObserver struct {
+	creator storage.Author // author of revision 0
+	text    *ot.Text       // at tracker.Rev()
+	tracker *brackets.Tracker
+	stats   bool // maintain open/diags/points (off for throwaway replays)
+	open    int  // groups at tracker.Rev()
+	diags   int  // unbalanced brackets at tracker.Rev()
+	points  []statPoint
+	err     error // an op did not apply: the state is not trusted any more
+
+	mu      sync.Mutex
+	openers map[int]storage.Author // rev → who committed it, for revs that typed a '['
+	lists   map[int]*listing       // by rev, at most maxCachedListings
+	useTick int
+	propGen int // bumped by every committed proposal
+	props   *proposalCache
+}
+
+// statPoint: from revision Rev on, the draft had Open groups (until the
+// next point). TS is the commit time of Rev (Unix ms).
+type statPoint struct {
+	Rev  int   `json:"rev"`
+	Open int   `json:"open"`
+	TS   int64 `json:"ts"`
+}
+
+type proposalCache struct {
+	gen  int
+	list []storage.Proposal
+}
+
+// bracketMeta is the persisted form of a bracketObserver (snapshot Meta
+// section BracketsSection).
+type bracketMeta struct {
+	V       int             `json:"v"`
+	Tracker json.RawMessage `json:"tracker"`
+	Openers []openerJSON    `json:"openers"`
+	Open    int             `json:"open"`
+	Diags   int             `json:"diags"`
+	Points  [][3]int64      `json:"points"` // rev, open, ts
+}
+
+type openerJSON struct {
+	Rev int            `json:"rev"`
+	By  storage.Author `json:"by"`
+}
+
+// restoreBrackets builds the observer of draft d from snap: from its Meta
+// section, or, without one, from the text alone (revision 0). stats says
+// whether to maintain the open-groups curve while ops are applied.
+func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*bracketObserver, error) {
+	o := &bracketObserver{
+		creator: d.By,
+		text:    ot.NewText(snap.Text),
+		stats:   stats,
+		openers: make(map[int]storage.Author),
+		lists:   make(map[int]*listing),
+	}
+	data, ok := snap.Meta[BracketsSection]
+	if !ok {
+		if snap.Rev != 0 {
+			return nil, fmt.Errorf("brackets: snapshot %d has no %q section: %w", snap.Rev, BracketsSection, brackets.ErrCorrupt)
+		}
+		o.tracker = brackets.NewTracker(snap.Text)
+		res := brackets.Parse(snap.Text)
+		o.open, o.diags = len(res.Groups), len(res.Diagnostics)
+		o.points = []statPoint{{Rev: 0, Open: o.open, TS: d.Created}}
+		return o, nil
+	}
+	var m bracketMeta
+	if err := json.Unmarshal(data, &m); err != nil || m.V != 1 {
+		return nil, fmt.Errorf("brackets: snapshot %d section: %w", snap.Rev, brackets.ErrCorrupt)
+	}
+	o.tracker = &brackets.Tracker{}
+	if err := json.Unmarshal(m.Tracker, o.tracker); err != nil {
+		return nil, fmt.Errorf("brackets: snapshot %d tracker: %w", snap.Rev, err)
+	}
+	if o.tracker.Rev() != snap.Rev {
+		return nil, fmt.Errorf("brackets: snapshot %d holds the tracker of revision %d: %w", snap.Rev, o.tracker.Rev(), brackets.ErrCorrupt)
+	}
+	if err := o.tracker.Check(snap.Text); err != nil {
+		return nil, fmt.Errorf("brackets: snapshot %d: %w", snap.Rev, err)
+	}
+	for _, op := range m.Openers {
+		o.openers[op.Rev] = op.By
+	}
+	o.open, o.diags = m.Open, m.Diags
+	o.points = make([]statPoint, len(m.Points))
+	for i, p := range m.Points {
+		o.points[i] = statPoint{Rev: int(p[0]), Open: int(p[1]), TS: p[2]}
+	}
+	return o, nil
+}
+
+// Apply implements Observer (the server calls ApplyOp).
+func (o *bracketObserver) Apply(op ot.Op, rev int, by storage.Author) {
+	o.ApplyOp(storage.Op{Op: op, Rev: rev, By: by})
+}
+
+// ApplyOp follows a committed op: text, identities, openers and, when the
+// op may have changed the bracket structure, the open-groups count. Only
+// ops that add or remove '[', ']' or '\', or edit next to a '\' or between
+// a ']' and a '[' with nothing but blanks and "or" around, can change the
+// number of groups, so only those pay for a re-parse (~1 ms for 200,000
+// code points); typing inside an alternative costs a few microseconds.
+func (o *bracketObserver) ApplyOp(op storage.Op) {
+	if o.err != nil {
+		return
+	}
+	inv, err := o.text.Apply(op.Op)
+	if err != nil {
+		o.err = fmt.Errorf("brackets: op %d does not apply to the observer's text: %w", op.Rev, err)
+		return
+	}
+	if err := o.tracker.Apply(op.Op, op.Rev); err != nil {
+		o.err = fmt.Errorf("brackets: op %d: %w", op.Rev, err)
+		return
+	}
+	if op.Kind == storage.KindPropose {
+		o.mu.Lock()
+		o.propGen++
+		o.mu.Unlock()
+	}
+	for _, c := range op.Op {
+		if strings.IndexByte(c.Insert, '[') >= 0 {
+			o.mu.Lock()
+			o.openers[op.Rev] = op.By
+			o.mu.Unlock()
+			break
+		}
+	}
+	if !o.stats || !structural(op.Op, inv, o.text) {
+		return
+	}
+	res := brackets.Parse(o.text.String())
+	o.diags = len(res.Diagnostics)
+	if n := len(res.Groups); n != o.open {
+		o.open = n
+		o.points = append(o.points, statPoint{Rev: op.Rev, Open: n, TS: op.TS})
+	}
+}
+
+// structural reports whether op (already applied to text, inv its inverse)
+// may have changed which brackets pair and which are adjacent. It errs on
+// the side of true.
+func structural(op, inv ot.Op, text *ot.Text) bool {
+	for _, x := range [2]ot.Op{op, inv} {
+		for _, c := range x {
+			if strings.ContainsAny(c.Insert, `[]\`) {
+				return true
+			}
+		}
+	}
+	// Every other edit leaves the bracket characters and their escapes as
+	// they were, so only a separator can have changed: an edit [p, q) of
+	// the new text (inserted text, or the point of a delete) with a ']'
+	// before it and a '[' after it, with only blanks and the letters of
+	// "or" in between.
+	pos, n := 0, text.Len()
+	for i := 0; i < len(op); {
+		c := op[i]
+		if c.Skip > 0 {
+			pos += c.Skip
+			i++
+			continue
+		}
+		p := pos
+		for ; i < len(op) && op[i].Skip == 0; i++ {
+			pos += utf8.RuneCountInString(op[i].Insert)
+		}
+		if touchesSeparator(text, p, pos, n) {
+			return true
+		}
+	}
+	return false
+}
+
+func touchesSeparator(text *ot.Text, p, q, n int) bool {
+	before := text.Slice(max(0, p-maxSeparatorScan), p)
+	if strings.HasSuffix(before, `\`) {
+		return true // the edit is right after a '\': an escape may have changed
+	}
+	left := false
+	for i := len(before); i > 0; {
+		r, size := utf8.DecodeLastRuneInString(before[:i])
+		i -= size
+		if r == ']' {
+			left = true
+			break
+		}
+		if !separatorRune(r) {
+			break
+		}
+		if i == 0 && p-maxSeparatorScan > 0 {
+			left = true // ran out of look-behind: assume the worst
+		}
+	}
+	if !left {
+		return false
+	}
+	after := text.Slice(q, min(n, q+maxSeparatorScan))
+	for _, r := range after {
+		if r == '[' {
+			return true
+		}
+		if !separatorRune(r) {
+			return false
+		}
+	}
+	return q+maxSeparatorScan < n
+}
+
+// separatorRune: the characters a separator between adjacent brackets is
+// made of (docs/BRACKETS.md rule 4).
+func separatorRune(r rune) bool {
+	switch r {
+	case ' ', '\t', '\u00a0', '\u202f', 'o', 'r':
+		return true
+	}
+	return false
+}
+
+// Meta implements Observer: the tracker, the openers of the brackets it
+// tracks, and the curve.
+func (o *bracketObserver) Meta() (string, json.RawMessage) {
+	if o.err != nil {
+		return BracketsSection, nil // never persist a state that is not trusted
+	}
+	tr, err := json.Marshal(o.tracker)
+	if err != nil {
+		return BracketsSection, nil
+	}
+	m := bracketMeta{V: 1, Tracker: tr, Open: o.open, Diags: o.diags, Points: make([][3]int64, len(o.points))}
+	for i, p := range o.points {
+		m.Points[i] = [3]int64{int64(p.Rev), int64(p.Open), p.TS}
+	}
+	// Only the openers of brackets still in the text are worth keeping.
+	_, ids := o.tracker.Positions()
+	seen := make(map[int]bool)
+	o.mu.Lock()
+	for _, id := range ids {
+		if by, ok := o.openers[id.Rev]; ok && !seen[id.Rev] && id.Rev > 0 {
+			seen[id.Rev] = true
+			m.Openers = append(m.Openers, openerJSON{Rev: id.Rev, By: by})
+		}
+	}
+	o.mu.Unlock()
+	data, err := json.Marshal(m)
+	if err != nil {
+		return BracketsSection, nil
+	}
+	return BracketsSection, data
+}
+
+// opener is who committed the op that typed '[' of revision rev.
+func (o *bracketObserver) opener(rev int) storage.Author {
+	if rev == 0 {
+		return o.creator
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.openers[rev]
+}
+
+// bracketsOf returns the draft's bracket observer.
+func bracketsOf(st *DraftState) (*bracketObserver, error) {
+	o, ok := st.Observer(BracketsSection).(*bracketObserver)
+	if !ok {
+		return nil, fmt.Errorf("draft %s has no bracket observer", st.ID())
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return o, nil
+}
+
+// listing is the bracket listing of a draft at one revision: the parse with
+// ids, and the JSON of its groups and diagnostics, encoded once.
+type listing struct {
+	rev  int
+	res  brackets.Result
+	body []byte // `"groups":[...],"diagnostics":[...]`
+	used int
+}
+
+// GroupJSON is a bracket group as the API shows it (PROTOCOL.md 2.2).
+type GroupJSON struct {
+	ID                string            `json:"id"`
+	Span              [2]int            `json:"span"`
+	Kind              brackets.Kind     `json:"kind"`
+	Parent            *string           `json:"parent"`
+	ParentAlternative int               `json:"parent_alternative"`
+	Depth             int               `json:"depth"`
+	Alternatives      []AlternativeJSON `json:"alternatives"`
+}
+
+// AlternativeJSON is one alternative of a group. By is who proposed it:
+// from the proposal record (Source "proposal"), else whoever committed the
+// op that typed the group's first '[' (Source "bracket"; the draft's
+// creator for the initial text).
+type AlternativeJSON struct {
+	Text   string         `json:"text"`
+	Span   [2]int         `json:"span"`
+	By     storage.Author `json:"by"`
+	Source string         `json:"source"`
+}
+
+// Attribution sources of AlternativeJSON.
+const (
+	SourceProposal = "proposal"
+	SourceBracket  = "bracket"
+)
+
+// groupJSON converts group gi of res.
+func groupJSON(res *brackets.Result, gi int, opener func(rev int) storage.Author, props map[string][]storage.Proposal) GroupJSON {
+	g := &res.Groups[gi]
+	out := GroupJSON{ID: g.ID, Span: [2]int{g.Start, g.End}, Kind: g.Kind, ParentAlternative: g.ParentAlternative, Depth: g.Depth,
+		Alternatives: make([]AlternativeJSON, len(g.Alternatives))}
+	if g.Parent >= 0 {
+		out.Parent = &res.Groups[g.Parent].ID
+	}
+	var by storage.Author
+	if id, err := brackets.ParseID(g.ID); err == nil {
+		by = opener(id.Rev)
+	}
+	gp := props[g.ID]
+	for k, a := range g.Alternatives {
+		alt := AlternativeJSON{Text: a.Text, Span: [2]int{a.Start, a.End}, By: by, Source: SourceBracket}
+		if p := proposalFor(gp, k, a.Text); p != nil {
+			alt.By, alt.Source = p.By, SourceProposal
+		}
+		out.Alternatives[k] = alt
+	}
+	return out
+}
+
+// proposalFor finds the proposal of alternative k with text: the one
+// recorded at index k, else the earliest with that text (alternatives move
+// when others are added or removed; text edited since it was proposed is no
+// longer the proposal).
+func proposalFor(props []storage.Proposal, k int, text string) *storage.Proposal {
+	var first *storage.Proposal
+	for i := range props {
+		p := &props[i]
+		if p.Text != text {
+			continue
+		}
+		if p.Alternative == k {
+			return p
+		}
+		if first == nil {
+			first = p
+		}
+	}
+	return first
+}
+
+// encodeListing builds the JSON fragment of a listing.
+func encodeListing(res *brackets.Result, opener func(rev int) storage.Author, proposals []storage.Proposal, rev int) ([]byte, error) {
+	props := make(map[string][]storage.Proposal)
+	for _, p := range proposals {
+		if p.Rev <= rev {
+			props[p.Group] = append(props[p.Group], p)
+		}
+	}
+	groups := make([]GroupJSON, len(res.Groups))
+	for i := range res.Groups {
+		groups[i] = groupJSON(res, i, opener, props)
+	}
+	diags := res.Diagnostics
+	if diags == nil {
+		diags = []brackets.Diagnostic{}
+	}
+	var buf bytes.Buffer
+	buf.Grow(256 * (len(groups) + 1))
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteString(`"groups":`)
+	if err := enc.Encode(groups); err != nil {
+		return nil, err
+	}
+	buf.Truncate(buf.Len() - 1) // Encode's newline
+	buf.WriteString(`,"diagnostics":`)
+	if err := enc.Encode(diags); err != nil {
+		return nil, err
+	}
+	buf.Truncate(buf.Len() - 1)
+	return buf.Bytes(), nil
+}
+
+func (o *bracketObserver) cached(rev int) *listing {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	l := o.lists[rev]
+	if l != nil {
+		o.useTick++
+		l.used = o.useTick
+	}
+	return l
+}
+
+func (o *bracketObserver) keep(l *listing) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.lists) >= maxCachedListings {
+		oldest := -1
+		for rev, x := range o.lists {
+			if oldest < 0 || x.used < o.lists[oldest].used {
+				oldest = rev
+			}
+		}
+		delete(o.lists, oldest)
+	}
+	o.useTick++
+	l.used = o.useTick
+	o.lists[l.rev] = l
+}
+
+// recordStore is the part of the store the bracket endpoints read; every
+// storage backend has it.
+type recordStore interface {
+	Proposals(ctx context.Context, id string) ([]storage.Proposal, error)
+	Decisions(ctx context.Context, id string) ([]storage.Decision, error)
+}
+
+func (s *Server) records() (recordStore, error) {
+	rs, ok := s.store.(recordStore)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no proposals or decisions", s.store)
+	}
+	return rs, nil
+}
+
+// proposals returns the draft's proposals, from memory unless one was
+// committed since they were read.
+func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) ([]storage.Proposal, error) {
+	o.mu.Lock()
+	gen, pc := o.propGen, o.props
+	o.mu.Unlock()
+	if pc != nil && pc.gen == gen {
+		return pc.list, nil
+	}
+	rs, err := s.records()
+	if err != nil {
+		return nil, err
+	}
+	list, err := rs.Proposals(ctx, doc)
+	if err != nil {
+		return nil, fmt.Errorf("proposals %s: %w", doc, err)
+	}
+	o.mu.Lock()
+	if o.props == nil || o.props.gen <= gen {
+		o.props = &proposalCache{gen: gen, list: list}
+	}
+	o.mu.Unlock()
+	return list, nil
+}
+
+// Listing returns the bracket listing of draft doc at revision rev (rev < 0:
+// the current one), from the cache when it was listed before. Errors:
+// not_found (no such draft), rev_ahead.
+func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*listing, error) {
+	var (
+		o    *bracketObserver
+		hit  *listing
+		info storage.Draft
+		text string
+		tr   *brackets.Tracker
+		head bool
+	)
+	err := s.Do(ctx, doc, func(st *DraftState) error {
+		var err error
+		if o, err = bracketsOf(st); err != nil {
+			return err
+		}
+		cur := st.Rev()
+		if rev < 0 {
+			rev = cur
+		}
+		if rev > cur {
+			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+		}
+		if hit = o.cached(rev); hit != nil {
+			return nil
+		}
+		info = st.Info()
+		if rev == cur {
+			// Copies: the parse runs outside the owner goroutine.
+			head, text, tr = true, st.Text().String(), o.tracker.Clone()
+			if tr.Rev() != cur {
+				return fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), doc, cur)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, notFoundDraft(err, doc)
+	}
+	if hit != nil {
+		return hit, nil
+	}
+	opener := o.opener
+	if !head {
+		old, err := s.bracketsAt(ctx, info, rev)
+		if err != nil {
+			return nil, err
+		}
+		text, tr, opener = old.text.String(), old.tracker, old.opener
+	}
+	res, err := brackets.List(text, tr)
+	if err != nil {
+		return nil, fmt.Errorf("list brackets of %s@%d: %w", doc, rev, err)
+	}
+	props, err := o.proposals(ctx, s, doc)
+	if err != nil {
+		return nil, err
+	}
+	body, err := encodeListing(&res, opener, props, rev)
+	if err != nil {
+		return nil, fmt.Errorf("encode brackets of %s@%d: %w", doc, rev, err)
+	}
+	l := &listing{rev: rev, res: res, body: body}
+	o.keep(l)
+	return l, nil
+}
+
+// bracketsAt rebuilds the bracket state of a draft at an older revision:
+// from the nearest snapshot at or before rev that has the section (or
+// revision 0), replaying the ops after it.
+func (s *Server) bracketsAt(ctx context.Context, info storage.Draft, rev int) (*bracketObserver, error) {
+	snap, err := s.store.Snapshot(ctx, info.ID, rev)
+	for err == nil {
+		if _, ok := snap.Meta[BracketsSection]; ok || snap.Rev == 0 {
+			break
+		}
+		snap, err = s.store.Snapshot(ctx, info.ID, snap.Rev-1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("brackets of %s@%d: snapshot: %w", info.ID, rev, err)
+	}
+	o, err := restoreBrackets(info, snap, false)
+	if err != nil {
+		return nil, fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, err)
+	}
+	if snap.Rev < rev {
+		ops, err := s.store.Ops(ctx, info.ID, snap.Rev+1, rev)
+		if err != nil {
+			return nil, fmt.Errorf("brackets of %s@%d: ops: %w", info.ID, rev, err)
+		}
+		for _, op := range ops {
+			o.ApplyOp(op)
+		}
+		if o.err != nil {
+			return nil, fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, o.err)
+		}
+		if o.tracker.Rev() != rev {
+			return nil, fmt.Errorf("brackets of %s@%d: op log ends at %d", info.ID, rev, o.tracker.Rev())
+		}
+	}
+	return o, nil
+}
+
+// resultAt parses the draft inside a BuildFunc, at st.Rev() (the committed
+// head plus the ops staged before it), with ids.
+func resultAt(st *DraftState) (brackets.Result, error) {
+	o, err := bracketsOf(st)
+	if err != nil {
+		return brackets.Result{}, err
+	}
+	staged := st.Staged()
+	if len(staged) == 0 {
+		if l := o.cached(st.Rev()); l != nil {
+			return l.res, nil
+		}
+	}
+	tr := o.tracker
+	if len(staged) > 0 {
+		// The staged ops are not committed: follow them on a copy, as the
+		// tracker must only ever see committed ops.
+		tr = tr.Clone()
+		for _, op := range staged {
+			if err := tr.Apply(op.Op, op.Rev); err != nil {
+				return brackets.Result{}, fmt.Errorf("brackets: staged op %d: %w", op.Rev, err)
+			}
+		}
+	}
+	if tr.Rev() != st.Rev() {
+		return brackets.Result{}, fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), st.ID(), st.Rev())
+	}
+	return brackets.List(st.Text().String(), tr)
+}
+
+// bracketError turns an error of package brackets into a protocol error.
+func bracketError(err error, what string) error {
+	switch {
+	case errors.Is(err, brackets.ErrNoGroup):
+		return Errorf(ErrNotFound, "%s: no such group", what)
+	case errors.Is(err, brackets.ErrChoice):
+		return Errorf(ErrBadRequest, "%s: the choice does not fit the group (choose needs an index of one of its alternatives; drop is only for optional text)", what)
+	case errors.Is(err, brackets.ErrSpan):
+		return Errorf(ErrBadRequest, "%s: the span cannot be bracketed (it crosses a group or a separator, holds an unbalanced bracket, cuts an escape, or would join an adjacent group)", what)
+	case errors.Is(err, brackets.ErrText):
+		return Errorf(ErrBadRequest, "%s: the text is not valid (an empty span needs a text)", what)
+	case errors.Is(err, brackets.ErrBadID):
+		return Errorf(ErrBadRequest, "%s: a group id is b<rev>.<k>, e.g. b12.3", what)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// transformSpan moves the span [a, b) through op. Text inserted at either
+// end stays outside the span; an empty span moves like a cursor.
+func transformSpan(a, b int, op ot.Op) (int, int) {
+	if a == b {
+		p := ot.TransformPosition(a, op)
+		return p, p
+	}
+	a = pushRight(a, op)
+	b = ot.TransformPosition(b, op)
+	return a, max(a, b)
+}
+
+// pushRight is ot.TransformPosition except that an insert at pos pushes it.
+func pushRight(pos int, op ot.Op) int {
+	at := 0
+	for i := 0; i < len(op) && pos >= at; i++ {
+		c := op[i]
+		switch {
+		case c.Skip > 0:
+			at += c.Skip
+		case c.Insert != "":
+			n := utf8.RuneCountInString(c.Insert)
+			at += n
+			pos += n
+		case c.Delete > 0:
+			pos -= min(c.Delete, pos-at)
+		}
+	}
+	return pos
+}

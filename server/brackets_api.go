@@ -1,0 +1,620 @@
+package server
+
+// The bracket messages and endpoints of docs/PROTOCOL.md section 2.2:
+// listing, proposing, resolving, the "brackets remaining" curve, and the
+// proposal and decision records.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// maxNoteLen bounds a resolution's note, in code points.
+const maxNoteLen = 2000
+
+func init() {
+	HandleMessage("brackets", handleBracketsMsg)
+	HandleMessage("propose", handleProposeMsg)
+	HandleMessage("resolve", handleResolveMsg)
+	route := func(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
+		HandleRoute(pattern, func(s *Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+		})
+	}
+	route("GET /api/docs/{id}/brackets", (*Server).getBrackets)
+	route("GET /api/docs/{id}/brackets/stats", (*Server).getBracketStats)
+	route("POST /api/docs/{id}/brackets/propose", (*Server).postPropose)
+	route("POST /api/docs/{id}/brackets/{group}/resolve", (*Server).postResolve)
+	route("GET /api/docs/{id}/proposals", (*Server).getProposals)
+	route("GET /api/docs/{id}/decisions", (*Server).getDecisions)
+}
+
+// bracketRequest is the body of propose and resolve, over WebSocket or
+// HTTP.
+type bracketRequest struct {
+	Rev    *int    `json:"rev"`
+	Group  string  `json:"group"`
+	Span   *[2]int `json:"span"`
+	Text   *string `json:"text"`
+	Choice string  `json:"choice"`
+	Index  *int    `json:"index"`
+	Note   string  `json:"note"`
+}
+
+// proposedJSON answers a proposal: the group (new for a span) and the index
+// of the new alternative, committed as revision Rev.
+type proposedJSON struct {
+	Type        string          `json:"type,omitempty"`
+	Doc         string          `json:"doc"`
+	Rev         int             `json:"rev"`
+	Group       string          `json:"group"`
+	Alternative int             `json:"alternative"`
+	Ref         json.RawMessage `json:"ref,omitempty"`
+}
+
+// resolvedJSON answers a resolution with its decision record.
+type resolvedJSON struct {
+	Type     string          `json:"type,omitempty"`
+	Doc      string          `json:"doc"`
+	Rev      int             `json:"rev"`
+	Decision DecisionJSON    `json:"decision"`
+	Ref      json.RawMessage `json:"ref,omitempty"`
+}
+
+// DecisionJSON is a decision record as the API shows it: storage.Decision
+// with the index present exactly for choose (storage omits a zero index).
+type DecisionJSON struct {
+	Draft        string         `json:"draft"`
+	Group        string         `json:"group"`
+	Alternatives []string       `json:"alternatives"`
+	Choice       string         `json:"choice"`
+	Index        *int           `json:"index,omitempty"`
+	Result       string         `json:"result"`
+	Note         string         `json:"note"`
+	By           storage.Author `json:"by"`
+	Rev          int            `json:"rev"`
+	TS           int64          `json:"ts"`
+}
+
+func decisionJSON(d storage.Decision) DecisionJSON {
+	out := DecisionJSON{Draft: d.Draft, Group: d.Group, Alternatives: d.Alternatives, Choice: d.Choice,
+		Result: d.Result, Note: d.Note, By: d.By, Rev: d.Rev, TS: d.TS}
+	if d.Choice == storage.ChoiceChoose {
+		i := d.Index
+		out.Index = &i
+	}
+	if out.Alternatives == nil {
+		out.Alternatives = []string{}
+	}
+	return out
+}
+
+// statsJSON is the "brackets remaining" curve.
+type statsJSON struct {
+	Doc         string      `json:"doc"`
+	Rev         int         `json:"rev"`
+	Open        int         `json:"open"`
+	Diagnostics int         `json:"diagnostics"`
+	Clean       bool        `json:"clean"`
+	Points      []statPoint `json:"points"`
+}
+
+// conflictError is a stale resolution: the group changed since the
+// revision the facilitator saw it at. Group is its current state.
+type conflictError struct {
+	err   error // Errorf(ErrConflict, ...)
+	group *GroupJSON
+}
+
+func (e *conflictError) Error() string { return e.err.Error() }
+func (e *conflictError) Unwrap() error { return e.err }
+
+// propose adds an alternative to a group, or brackets a span as a new
+// group, through the draft's owner (Server.SubmitBuilt), with its Proposal
+// record.
+func (s *Server) propose(ctx context.Context, who Identity, doc string, req bracketRequest) (proposedJSON, error) {
+	if !who.CanEdit() {
+		return proposedJSON{}, Errorf(ErrForbidden, "a %s may not propose alternatives", who.Role)
+	}
+	if req.Text == nil {
+		return proposedJSON{}, Errorf(ErrBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
+	}
+	if (req.Group == "") == (req.Span == nil) {
+		return proposedJSON{}, Errorf(ErrBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
+	}
+	if req.Rev != nil && *req.Rev < 0 {
+		return proposedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	if req.Group != "" {
+		if _, err := brackets.ParseID(req.Group); err != nil {
+			return proposedJSON{}, bracketError(err, "propose")
+		}
+	} else {
+		if req.Rev == nil {
+			return proposedJSON{}, Errorf(ErrBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
+		}
+		if req.Span[0] < 0 || req.Span[1] < req.Span[0] {
+			return proposedJSON{}, Errorf(ErrBadRequest, "span must be [start, end] with 0 <= start <= end")
+		}
+	}
+	out := proposedJSON{Doc: doc}
+	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		head := st.Info().Rev
+		if req.Rev != nil && *req.Rev > head {
+			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, head)
+		}
+		res, err := resultAt(st)
+		if err != nil {
+			return Built{}, err
+		}
+		var (
+			ch      brackets.Change
+			group   string
+			altText string
+		)
+		if req.Group != "" {
+			g := res.Find(req.Group)
+			if g < 0 {
+				return Built{}, Errorf(ErrNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
+			}
+			if ch, err = res.Propose(g, *req.Text); err != nil {
+				return Built{}, bracketError(err, "propose")
+			}
+			group, altText = req.Group, ch.Text
+		} else {
+			a, b, err := spanAt(st, *req.Rev, req.Span[0], req.Span[1])
+			if err != nil {
+				return Built{}, err
+			}
+			if ch, err = res.Wrap(a, b, *req.Text); err != nil {
+				return Built{}, bracketError(err, fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]))
+			}
+			// The op commits as st.Rev()+1, and its first inserted
+			// character is the new group's '['.
+			group = brackets.ID{Rev: st.Rev() + 1, K: ch.Open}.String()
+			altText = ch.Text
+			if *req.Text == "" {
+				altText = wrappedText(ch)
+			}
+		}
+		out.Group, out.Alternative = group, ch.Alternative
+		return Built{Op: ch.Op, Kind: storage.KindPropose, Group: group, Proposals: []storage.Proposal{{
+			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author,
+		}}}, nil
+	})
+	if err != nil {
+		return proposedJSON{}, notFoundDraft(err, doc)
+	}
+	out.Rev = op.Rev
+	return out, nil
+}
+
+// spanAt brings the span [a, b), taken at revision rev, to st.Rev(). A span
+// whose text was all deleted since is a conflict: the proposal no longer
+// has anything to apply to.
+func spanAt(st *DraftState, rev, a, b int) (int, int, error) {
+	head := st.Info().Rev
+	ops, err := st.Ops(rev+1, head)
+	if err != nil {
+		return 0, 0, err
+	}
+	ops = append(ops, st.Staged()...)
+	na, nb := a, b
+	for _, op := range ops {
+		na, nb = transformSpan(na, nb, op.Op)
+	}
+	if a < b && na == nb {
+		return 0, 0, Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
+	}
+	return na, nb, nil
+}
+
+// wrappedText is, for a Wrap with an empty text, the span as it reads in
+// the new group (its top-level '/' escaped): the group's only alternative.
+func wrappedText(ch brackets.Change) string {
+	inserted := 0
+	for _, c := range ch.Op {
+		inserted += utf8.RuneCountInString(c.Insert)
+	}
+	from := ch.Start + 1
+	to := from + ch.End - ch.Start + inserted - 2
+	cp, start := 0, -1
+	for i := range ch.NewText {
+		if cp == from {
+			start = i
+		}
+		if cp == to {
+			return ch.NewText[start:i]
+		}
+		cp++
+	}
+	if start < 0 {
+		return ""
+	}
+	return ch.NewText[start:]
+}
+
+// resolve resolves group as the facilitator saw it at req.Rev, through the
+// draft's owner, with its Decision record. A group that changed since
+// req.Rev is a *conflictError.
+func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
+	if !who.IsFacilitator() {
+		return resolvedJSON{}, Errorf(ErrForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
+	}
+	if req.Rev == nil {
+		return resolvedJSON{}, Errorf(ErrBadRequest, "resolve needs rev, the revision at which you saw the group")
+	}
+	if *req.Rev < 0 {
+		return resolvedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	if group == "" {
+		return resolvedJSON{}, Errorf(ErrBadRequest, "resolve needs group, the id of the group")
+	}
+	if _, err := brackets.ParseID(group); err != nil {
+		return resolvedJSON{}, bracketError(err, "resolve")
+	}
+	res := brackets.Resolution{Choice: req.Choice}
+	switch req.Choice {
+	case brackets.ChoiceChoose:
+		if req.Index == nil {
+			return resolvedJSON{}, Errorf(ErrBadRequest, "choose needs index, the alternative to keep (0 for the first)")
+		}
+		res.Index = *req.Index
+	case brackets.ChoiceDrop:
+	case brackets.ChoiceCompromise:
+		if req.Text == nil {
+			return resolvedJSON{}, Errorf(ErrBadRequest, "compromise needs text, the text that replaces the group")
+		}
+		res.Text = *req.Text
+	default:
+		return resolvedJSON{}, Errorf(ErrBadRequest, "choice must be choose, drop or compromise, got %q", clip(req.Choice))
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return resolvedJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+	}
+	// The group as the facilitator saw it (usually cached: they listed it).
+	seenAt, err := s.bracketListing(ctx, doc, *req.Rev)
+	if err != nil {
+		return resolvedJSON{}, err
+	}
+	gi := seenAt.res.Find(group)
+	if gi < 0 {
+		return resolvedJSON{}, Errorf(ErrNotFound, "draft %s has no group %s at revision %d", doc, group, *req.Rev)
+	}
+	seen := seenAt.res.Groups[gi]
+	var decision storage.Decision
+	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		cur, err := resultAt(st)
+		if err != nil {
+			return Built{}, err
+		}
+		g := cur.Find(group)
+		if g < 0 {
+			return Built{}, Errorf(ErrNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", group, doc, *req.Rev)
+		}
+		if !seen.Same(cur.Groups[g]) {
+			o, _ := bracketsOf(st)
+			gj := groupJSON(&cur, g, o.opener, nil)
+			return Built{}, &conflictError{
+				err:   Errorf(ErrConflict, "group %s changed since revision %d; here is how it stands at revision %d", group, *req.Rev, st.Rev()),
+				group: &gj,
+			}
+		}
+		ch, err := cur.Resolve(g, res)
+		if err != nil {
+			return Built{}, bracketError(err, "resolve "+group)
+		}
+		alts := make([]string, len(cur.Groups[g].Alternatives))
+		for i, a := range cur.Groups[g].Alternatives {
+			alts[i] = a.Text
+		}
+		d := storage.Decision{Group: group, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
+		if req.Choice == brackets.ChoiceChoose {
+			d.Index = res.Index
+		}
+		decision = d
+		return Built{Op: ch.Op, Kind: storage.KindResolve, Group: group, Decisions: []storage.Decision{d}}, nil
+	})
+	if err != nil {
+		var ce *conflictError
+		if errors.As(err, &ce) {
+			// Show the group with its proposers, as a listing would.
+			if l, lerr := s.bracketListing(ctx, doc, -1); lerr == nil {
+				if cg := l.group(group); cg != nil {
+					ce.group = cg
+				}
+			}
+		}
+		return resolvedJSON{}, notFoundDraft(err, doc)
+	}
+	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
+	return resolvedJSON{Doc: doc, Rev: op.Rev, Decision: decisionJSON(decision)}, nil
+}
+
+// group returns the listed group with that id, decoded from the listing's
+// JSON (so it carries the same attribution), or nil.
+func (l *listing) group(id string) *GroupJSON {
+	gi := l.res.Find(id)
+	if gi < 0 {
+		return nil
+	}
+	var all struct {
+		Groups []GroupJSON `json:"groups"`
+	}
+	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil || gi >= len(all.Groups) {
+		return nil
+	}
+	return &all.Groups[gi]
+}
+
+// bracketStats returns the curve of open groups.
+func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error) {
+	var out statsJSON
+	err := s.Do(ctx, doc, func(st *DraftState) error {
+		o, err := bracketsOf(st)
+		if err != nil {
+			return err
+		}
+		// points is append-only and its elements never change: the slice
+		// may be read after the owner goroutine moves on.
+		out = statsJSON{Doc: doc, Rev: st.Rev(), Open: o.open, Diagnostics: o.diags, Clean: o.open == 0 && o.diags == 0,
+			Points: o.points[:len(o.points):len(o.points)]}
+		return nil
+	})
+	return out, notFoundDraft(err, doc)
+}
+
+// listingFrame is the WebSocket "brackets" message of a listing.
+func listingFrame(doc string, l *listing, ref json.RawMessage) []byte {
+	b := make([]byte, 0, len(l.body)+len(doc)+len(ref)+64)
+	b = append(b, `{"type":"brackets","doc":`...)
+	b = strconv.AppendQuote(b, doc) // a valid draft id: plain ASCII
+	b = append(b, `,"rev":`...)
+	b = strconv.AppendInt(b, int64(l.rev), 10)
+	b = append(b, ',')
+	b = append(b, l.body...)
+	if len(ref) > 0 {
+		b = append(b, `,"ref":`...)
+		b = append(b, ref...)
+	}
+	return append(b, '}')
+}
+
+// checkDocWS checks a message's draft id and the session's access to it.
+func checkDocWS(c *Session, doc string) error {
+	if err := ValidDraftID(doc); err != nil {
+		return err
+	}
+	if !c.ident.CanAccess(doc) {
+		return Errorf(ErrForbidden, "your credential does not give access to draft %s", doc)
+	}
+	return nil
+}
+
+func decodeBracketRequest(raw []byte) (bracketRequest, error) {
+	var req bracketRequest
+	if err := json.Unmarshal(raw, &req); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return req, Errorf(ErrBadRequest, "field %s has the wrong type", te.Field)
+		}
+		return req, Errorf(ErrBadRequest, "message is not the expected JSON object")
+	}
+	return req, nil
+}
+
+func handleBracketsMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	rev := -1
+	if m.Rev != nil {
+		if rev = *m.Rev; rev < 0 {
+			return Errorf(ErrBadRequest, "rev must not be negative")
+		}
+	}
+	l, err := c.s.bracketListing(ctx, m.Doc, rev)
+	if err != nil {
+		return err
+	}
+	c.Send(listingFrame(m.Doc, l, m.Ref))
+	return nil
+}
+
+func handleProposeMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	req, err := decodeBracketRequest(m.Raw)
+	if err != nil {
+		return err
+	}
+	out, err := c.s.propose(ctx, c.ident, m.Doc, req)
+	if err != nil {
+		return err
+	}
+	out.Type, out.Ref = "proposed", m.Ref
+	c.Send(encode(out))
+	return nil
+}
+
+// conflictMsg is the WebSocket error of a stale resolution.
+type conflictMsg struct {
+	Type    string          `json:"type"`
+	Code    string          `json:"code"`
+	Message string          `json:"message"`
+	Doc     string          `json:"doc"`
+	Group   *GroupJSON      `json:"group"`
+	Ref     json.RawMessage `json:"ref,omitempty"`
+}
+
+func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	req, err := decodeBracketRequest(m.Raw)
+	if err != nil {
+		return err
+	}
+	out, err := c.s.resolve(ctx, c.ident, m.Doc, req.Group, req)
+	var ce *conflictError
+	if errors.As(err, &ce) {
+		c.Send(encode(conflictMsg{Type: "error", Code: CodeConflict, Message: ce.Error(), Doc: m.Doc, Group: ce.group, Ref: m.Ref}))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	out.Type, out.Ref = "resolved", m.Ref
+	c.Send(encode(out))
+	return nil
+}
+
+func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	rev := -1
+	if r.URL.Query().Get("rev") != "" {
+		if rev, err = revParam(r, "rev", 0); err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+	}
+	l, err := s.bracketListing(r.Context(), doc, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	b := make([]byte, 0, len(l.body)+len(doc)+48)
+	b = append(b, `{"doc":`...)
+	b = strconv.AppendQuote(b, doc)
+	b = append(b, `,"rev":`...)
+	b = strconv.AppendInt(b, int64(l.rev), 10)
+	b = append(b, ',')
+	b = append(b, l.body...)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
+}
+
+func (s *Server) getBracketStats(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	out, err := s.bracketStats(r.Context(), doc)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) postPropose(w http.ResponseWriter, r *http.Request) {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	var req bracketRequest
+	if err := s.ReadJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	out, err := s.propose(r.Context(), who, doc, req)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	var req bracketRequest
+	if err := s.ReadJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	out, err := s.resolve(r.Context(), who, doc, r.PathValue("group"), req)
+	var ce *conflictError
+	if errors.As(err, &ce) {
+		type body struct {
+			Code    string     `json:"code"`
+			Message string     `json:"message"`
+			Group   *GroupJSON `json:"group"`
+		}
+		WriteJSON(w, http.StatusConflict, map[string]body{"error": {CodeConflict, ce.Error(), ce.group}})
+		return
+	}
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// recordsFor checks that draft doc exists and returns the record store.
+func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		return "", nil, err
+	}
+	if _, err := s.store.Draft(r.Context(), doc); err != nil {
+		return "", nil, notFoundDraft(err, doc)
+	}
+	rs, err := s.records()
+	return doc, rs, err
+}
+
+func (s *Server) getProposals(w http.ResponseWriter, r *http.Request) {
+	doc, rs, err := s.recordsFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	list, err := rs.Proposals(r.Context(), doc)
+	if err != nil {
+		s.WriteError(w, r, fmt.Errorf("proposals %s: %w", doc, err))
+		return
+	}
+	if list == nil {
+		list = []storage.Proposal{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"proposals": list})
+}
+
+func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) {
+	doc, rs, err := s.recordsFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	list, err := rs.Decisions(r.Context(), doc)
+	if err != nil {
+		s.WriteError(w, r, fmt.Errorf("decisions %s: %w", doc, err))
+		return
+	}
+	out := make([]DecisionJSON, len(list))
+	for i, d := range list {
+		out[i] = decisionJSON(d)
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"decisions": out})
+}
