@@ -28,7 +28,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const revBadge = h('span.rev', { title: 'Revision' }, 'rev —');
   const pendingBadge = h('span.pending', { hidden: true, title: 'Edits not yet confirmed by the server; they are kept on this device.' });
   const screenLink = h('a.button.ghost', { href: screen ? '#/d/' + id : '#/d/' + id + '/screen', title: screen ? 'Back to the editor' : 'Projector view: large type, follows the facilitator' }, screen ? 'Exit screen view' : 'Screen view');
-  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge], [screenLink]);
+  const strip = h('span.present', { 'aria-label': 'Also in this draft' });
+  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge], [strip, screenLink]);
   cleanups.push(() => bar.dispose && bar.dispose());
 
   const editorHost = h('div.editor-host');
@@ -272,7 +273,10 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       }
       peopleList.appendChild(li);
     }
-    if (screenPeople) { clear(screenPeople); screenPeople.appendChild(peopleList.cloneNode(true)); }
+    clear(strip);
+    const others = [...people.values()].filter((p) => p.by);
+    for (const p of others.slice(0, 6)) strip.appendChild(h('span.badge', { style: { background: colourOf(p.by.delegation) }, title: `${p.by.name} (${p.by.delegation})` }, p.by.delegation));
+    if (others.length > 6) strip.appendChild(h('span.more', `+${others.length - 6}`));
   }
 
   function followCursor() {
@@ -333,7 +337,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     window.addEventListener('keydown', keys);
     cleanups.push(() => window.removeEventListener('keydown', keys));
   } else {
-    screenPeople = h('div.screen-people', { 'aria-label': 'People in this draft' });
+    screenPeople = h('div.screen-people', { 'aria-label': 'People in this draft' }, peopleList);
     editorPane.appendChild(screenPeople);
     const keys = (ev) => {
       if (ev.key === 'Escape') location.hash = '#/d/' + id;
