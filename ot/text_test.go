@@ -261,3 +261,50 @@ func ExampleText_Apply() {
 	// helabc world <nil>
 	// hello world
 }
+
+// TestTextLargeRandomOps exercises splits and merges on several levels:
+// large inserts and deletes on a draft of tens of thousands of code points.
+func TestTextLargeRandomOps(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	doc := randText(r, 30000)
+	text := NewText(doc)
+	for i := 0; i < 150; i++ {
+		n := utf8.RuneCountInString(doc)
+		pos := r.IntN(n + 1)
+		var op Op
+		if pos > 0 {
+			op = append(op, Skip(pos))
+		}
+		if k := r.IntN(3); k == 0 || pos == n {
+			op = append(op, Insert(randText(r, r.IntN(20000)+1)))
+		} else {
+			op = append(op, Delete(1+r.IntN(min(n-pos, 25000))))
+			if k == 1 {
+				op = append(op, Insert(randText(r, 1+r.IntN(50))))
+			}
+		}
+		want, err := Apply(doc, op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, err := text.Apply(op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkTree(t, text)
+		if text.Len() != utf8.RuneCountInString(want) || text.String() != want {
+			t.Fatalf("step %d: text differs from Apply", i)
+		}
+		if i%10 == 0 {
+			// Undo and redo: the inverse restores the draft exactly.
+			if _, err := text.Apply(inv); err != nil || text.String() != doc {
+				t.Fatalf("step %d: inverse does not restore: %v", i, err)
+			}
+			checkTree(t, text)
+			if _, err := text.Apply(op); err != nil {
+				t.Fatal(err)
+			}
+		}
+		doc = want
+	}
+}
