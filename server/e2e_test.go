@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -236,4 +237,85 @@ func firstDiff(a, b string) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// BenchmarkEndToEnd measures committed ops per second through WebSockets
+// and the real client: 20 writers, each editing as soon as its previous
+// edit is acked, and 20 readers, on one draft with the durable Bolt store.
+func BenchmarkEndToEnd(b *testing.B) {
+	store, err := storage.OpenBolt(b.TempDir()+"/bench.db", storage.BoltOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	srv := server.New(server.Config{Open: true}, store, nil)
+	hs := httptest.NewServer(srv.Handler())
+	defer func() {
+		hs.Close()
+		srv.Shutdown(context.Background())
+	}()
+	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "bench"}, "Article 1."); err != nil {
+		b.Fatal(err)
+	}
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	ctx := context.Background()
+	const writers, readers = 20, 20
+	type writer struct {
+		doc  *client.Doc
+		acks chan time.Duration
+	}
+	ws := make([]writer, writers)
+	for i := range writers + readers {
+		acks := make(chan time.Duration, 1)
+		c, err := client.Dial(ctx, url, client.Options{Delegation: "B", Name: fmt.Sprint(i), Role: "drafter",
+			OnEvent: func(e client.Event) {
+				if e.Type == client.EventAck {
+					acks <- time.Since(e.Sent)
+				}
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		doc, err := c.Open(ctx, "bench")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if i < writers {
+			ws[i] = writer{doc, acks}
+		}
+	}
+	lat := make([][]time.Duration, writers)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, w := range ws {
+		n := b.N / writers
+		if i < b.N%writers {
+			n++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range n {
+				if err := w.doc.Insert(0, "x"); err != nil {
+					panic(err)
+				}
+				lat[i] = append(lat[i], <-w.acks)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "ack-p50-ms")
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds())/1000, "ack-p99-ms")
+	}
 }
