@@ -113,4 +113,3 @@ func reportPercentiles(b *testing.B, d []time.Duration, what string) {
 	b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, what+"-p50-ms")
 	b.ReportMetric(float64(d[len(d)*99/100].Microseconds())/1000, what+"-p99-ms")
 }
-
