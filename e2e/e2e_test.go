@@ -660,3 +660,37 @@ func TestTokenSignIn(t *testing.T) {
 		}
 	}
 }
+
+// TestScreenViewFollowsCursor: the projector view is read-only, in large
+// type, and scrolls to keep the facilitator's cursor in sight.
+func TestScreenViewFollowsCursor(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	for i := 1; i <= 60; i++ {
+		fmt.Fprintf(&b, "%d. The Parties [shall/should] consider paragraph %d.\n\n", i, i)
+	}
+	b.WriteString("Final paragraph: the end.")
+	e.createDraft("art-6", "Article 6", b.String())
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	screen := e.newPage("ROOM", "Projector", "reviewer")
+	chair.open("art-6")
+	screen.eval(`(() => { location.hash = '#/d/art-6/screen'; return true; })()`, nil)
+	screen.waitJS("screen loaded", `(() => { const v = window.__draftroom.view; return !!(v && v.client && v.client.online); })()`, 10*time.Second)
+	var editable string
+	screen.eval(`document.querySelector('.cm-content').getAttribute('contenteditable')`, &editable)
+	if editable != "false" {
+		t.Errorf("screen view contenteditable=%q, want false", editable)
+	}
+	var size float64
+	screen.eval(`parseFloat(getComputedStyle(document.querySelector('.cm-content')).fontSize)`, &size)
+	if size < 28 {
+		t.Errorf("screen view font size %vpx, want large type (>= 28px)", size)
+	}
+	chair.cursorAt(-1)
+	screen.waitJS("scrolled to the facilitator's cursor", `(() => {
+		const s = document.querySelector('.cm-scroller'), c = document.querySelector('.cm-rcaret');
+		if (!c || s.scrollTop < 500) return false;
+		const r = c.getBoundingClientRect(), v = s.getBoundingClientRect();
+		return r.top >= v.top && r.bottom <= v.bottom;
+	})()`, 10*time.Second)
+}
