@@ -899,3 +899,157 @@ func TestRedisCluster(t *testing.T) {
 		}
 	})
 }
+
+// blackhole is a TCP proxy that can stop forwarding without closing
+// anything: what a network partition looks like to a client (no RST, no
+// EOF, just silence).
+type blackhole struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	paused bool
+	resume chan struct{}
+}
+
+func newBlackhole(t *testing.T, target string) *blackhole {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &blackhole{ln: ln, target: target, resume: make(chan struct{})}
+	var conns sync.WaitGroup
+	var open []net.Conn
+	var openMu sync.Mutex
+	t.Cleanup(func() {
+		ln.Close()
+		b.unpause()
+		openMu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		openMu.Unlock()
+		conns.Wait()
+	})
+	go func() {
+		for {
+			in, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			openMu.Lock()
+			open = append(open, in, out)
+			openMu.Unlock()
+			conns.Add(2)
+			go func() { defer conns.Done(); b.pipe(out, in) }()
+			go func() { defer conns.Done(); b.pipe(in, out) }()
+		}
+	}()
+	return b
+}
+
+func (b *blackhole) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			b.mu.Lock()
+			paused, resume := b.paused, b.resume
+			b.mu.Unlock()
+			if paused {
+				<-resume
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (b *blackhole) pause() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.paused = true
+}
+
+func (b *blackhole) unpause() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.paused {
+		b.paused = false
+		close(b.resume)
+		b.resume = make(chan struct{})
+	}
+}
+
+// TestRedisPartition cuts the network between a store and Redis without
+// closing anything: calls fail with ErrUnavailable after the read timeout
+// instead of hanging, the silent pub/sub connection is detected by its
+// pings and replaced, and an EventResync tells the receiver to catch up on
+// what it missed.
+func TestRedisPartition(t *testing.T) {
+	rs := startRedisServer(t)
+	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.port))
+	url := "redis://" + hole.ln.Addr().String() + "/0?read_timeout=300ms&write_timeout=300ms&dial_timeout=300ms"
+	ctx := context.Background()
+	s := openRedis(t, url, storage.RedisOptions{NodeID: "cut", PingInterval: 200 * time.Millisecond})
+	direct := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "direct"})
+	create(t, direct, "d")
+	if err := s.Watch(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if err := direct.Commit(ctx, "d", 0, storage.Commit{Ops: testOps(0, 1, "c")}); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != 1 {
+		t.Fatalf("before the cut: %+v", e)
+	}
+
+	hole.pause()
+	start := time.Now()
+	_, err := s.Draft(ctx, "d")
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("Draft across a partition: got %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Draft across a partition took %v, want < 3s", d)
+	}
+	// Committed while this node hears nothing.
+	if err := direct.Commit(ctx, "d", 1, storage.Commit{Ops: testOps(1, 1, "c")}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // > 2 ping intervals: the subscription is stale
+	hole.unpause()
+
+	for {
+		e := nextEvent(t, s.Events(), storage.EventOps, storage.EventResync)
+		if e.Kind == storage.EventResync {
+			break
+		}
+		// The op published during the cut may still come through the old
+		// connection before it is dropped; that is fine, the resync must
+		// come all the same.
+		if e.Ops[0].Rev != 2 {
+			t.Fatalf("unexpected event %+v", e)
+		}
+	}
+	ops, err := s.Ops(ctx, "d", 2, 100)
+	if err != nil || len(ops) != 1 {
+		t.Fatalf("catching up after the resync: %d ops, %v", len(ops), err)
+	}
+	if err := direct.Commit(ctx, "d", 2, storage.Commit{Ops: testOps(2, 1, "c")}); err != nil {
+		t.Fatal(err)
+	}
+	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != 3 {
+		t.Errorf("after the partition: %+v, want rev 3", e)
+	}
+}
