@@ -63,6 +63,7 @@ func DiffWithin(a, b string, timeout time.Duration) []Segment {
 	}
 	pieces := d.lines()
 	pieces = cleanupSemantic(pieces)
+	pieces = d.alignEdits(pieces)
 	return d.segments(pieces)
 }
 
@@ -105,7 +106,12 @@ func (d *differ) lines() []piece {
 	}
 	var out []piece
 	out = appendPiece(out, OpEqual, pre)
-	mid := d.tokens(pre, na-suf, pre, nb-suf, splitLines)
+	// Blank lines and lines like "}" match all over a text, so the line
+	// diff can pair a changed paragraph with the wrong one; folding such
+	// short equalities between changed lines (the semantic cleanup, on
+	// lines) hands the whole region to the word diff, which anchors on
+	// the paragraphs' own words.
+	mid := cleanupSemantic(d.tokens(pre, na-suf, pre, nb-suf, splitLines))
 	// Compare each replaced block of lines word by word.
 	ia, ib := pre, pre
 	for i := 0; i < len(mid); {
@@ -520,6 +526,83 @@ func cleanupSemantic(ps []piece) []piece {
 		ps = normalize(ps)
 	}
 	return ps
+}
+
+// alignEdits slides every lone insert or delete between two equalities to
+// where its ends fall best for a reader (line breaks, then sentence ends,
+// then spaces, then punctuation), as diff-match-patch's lossless semantic
+// cleanup does: "\cite{Shapiro:[+2011un,Shapiro:+]2011wy}" becomes
+// "\cite{[+Shapiro:2011un,+]Shapiro:2011wy}". Sliding keeps the diff exact:
+// an edit moves one code point at a time only past a code point equal to
+// the one it gives up at its other end.
+func (d *differ) alignEdits(ps []piece) []piece {
+	ia, ib := 0, 0
+	for i := range ps {
+		p := ps[i]
+		lone := p.op != OpEqual && i > 0 && i < len(ps)-1 && ps[i-1].op == OpEqual && ps[i+1].op == OpEqual
+		if lone && ps[i-1].n > 0 && ps[i+1].n > 0 {
+			text, start := d.a, ia
+			if p.op == OpInsert {
+				text, start = d.b, ib
+			}
+			lo, hi := start-ps[i-1].n, start+p.n+ps[i+1].n
+			// Slide fully left, then try every position rightwards.
+			pos := start
+			for pos > lo && text[pos-1] == text[pos-1+p.n] {
+				pos--
+			}
+			best, bestScore := pos, -1
+			for ; ; pos++ {
+				if score := boundaryScore(text, pos, lo, hi) + boundaryScore(text, pos+p.n, lo, hi); score >= bestScore {
+					best, bestScore = pos, score // >=: trailing spaces go with the edit
+				}
+				if pos+p.n >= hi || text[pos] != text[pos+p.n] {
+					break
+				}
+			}
+			delta := best - start
+			ps[i-1].n += delta
+			ps[i+1].n -= delta
+			ia += delta
+			ib += delta
+		}
+		switch p.op {
+		case OpEqual:
+			ia += ps[i].n
+			ib += ps[i].n
+		case OpDelete:
+			ia += p.n
+		case OpInsert:
+			ib += p.n
+		}
+	}
+	return normalize(ps) // drops equalities slid to nothing
+}
+
+// boundaryScore rates the boundary before text[p] inside text[lo:hi]: 6 at
+// either end, 5 next to a blank line, 4 at a line break, 3 after the end
+// of a sentence, 2 at a space, 1 next to punctuation, 0 inside a word.
+func boundaryScore(text []rune, p, lo, hi int) int {
+	if p <= lo || p >= hi {
+		return 6
+	}
+	c1, c2 := text[p-1], text[p]
+	alnum := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	space1, space2 := unicode.IsSpace(c1), unicode.IsSpace(c2)
+	break1, break2 := c1 == '\n' || c1 == '\r', c2 == '\n' || c2 == '\r'
+	switch {
+	case break1 && p-2 >= lo && text[p-2] == '\n', break2 && p+1 < hi && text[p+1] == '\n':
+		return 5
+	case break1 || break2:
+		return 4
+	case !alnum(c1) && !space1 && space2:
+		return 3
+	case space1 || space2:
+		return 2
+	case !alnum(c1) || !alnum(c2):
+		return 1
+	}
+	return 0
 }
 
 // segments turns pieces into Segments with their texts and offsets.

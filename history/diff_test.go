@@ -79,6 +79,9 @@ func TestDiffReadsLikeAnEdit(t *testing.T) {
 		// " of " is shorter than the changes on both sides: folded.
 		{"stranded equality folded", "the delegation of Canada agrees", "we of all Parties agree",
 			[]seg{{OpDelete, "the delegation of Canada agrees"}, {OpInsert, "we of all Parties agree"}}},
+		// The edit ends where sentences end, not inside the run of spaces.
+		{"sentence inserted", "It is. Then", "It is. More. Then",
+			[]seg{{OpEqual, "It is."}, {OpInsert, " More."}, {OpEqual, " Then"}}},
 		{"other lines kept", "line one\nline two\nline three\n", "line one\nline 2\nline three\n",
 			[]seg{{OpEqual, "line one\nline "}, {OpDelete, "two"}, {OpInsert, "2"}, {OpEqual, "\nline three\n"}}},
 	}
@@ -95,6 +98,25 @@ func TestDiffReadsLikeAnEdit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAlignEdits: an insert found in the middle of a word slides to the
+// word boundaries, and the pieces still rebuild both texts.
+func TestAlignEdits(t *testing.T) {
+	a, b := "The cat came.", "The cat cat came."
+	d := differ{a: []rune(a), b: []rune(b)}
+	// "The c" + [+"at c"+] + "at came.": exact, but cut inside words.
+	got := d.alignEdits([]piece{{OpEqual, 5}, {OpInsert, 4}, {OpEqual, 8}})
+	want := []piece{{OpEqual, 8}, {OpInsert, 4}, {OpEqual, 5}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("alignEdits = %v, want %v", got, want)
+	}
+	checkDiff(t, a, b, d.segments(got))
+	// Sliding all the way to an end drops the emptied equality.
+	a, b = "ab", "abab"
+	d = differ{a: []rune(a), b: []rune(b)}
+	got = d.alignEdits([]piece{{OpEqual, 1}, {OpInsert, 2}, {OpEqual, 1}})
+	checkDiff(t, a, b, d.segments(got))
 }
 
 // TestDiffCodePointOffsets: offsets count code points, whatever UTF-8 and
