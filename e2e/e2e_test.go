@@ -531,7 +531,7 @@ func TestOfflineEditsSurviveReload(t *testing.T) {
 // leaves its panel, while the other group stays.
 func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 	e := newEnv(t)
-	e.createDraft("art-4", "Article 4", "The Parties [shall/should] cooperate [fully].")
+	e.createDraft("art-4", "Article 4", "The Parties [shall/should] cooperate [fully] in good faith.")
 	var list struct {
 		Groups []struct {
 			ID           string `json:"id"`
@@ -562,12 +562,25 @@ func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 		p.waitJS("two groups in the panel", `document.querySelectorAll('.groups li.group[data-group]').length === 2`, 10*time.Second)
 	}
 	chair.run("choose shall", chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-key="%s:choose:0"]`, group))))
-	can.waitJS("resolved text", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully].'`, 10*time.Second)
+	can.waitJS("resolved text", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully] in good faith.'`, 10*time.Second)
 	can.waitJS("group left the panel", fmt.Sprintf(`!document.querySelector('.groups li.group[data-group="%s"]') && document.querySelectorAll('.groups li.group[data-group]').length === 1`, group), 10*time.Second)
 	d := e.settle("art-4", chair, can)
-	if d.Text != "The Parties shall cooperate [fully]." {
+	if d.Text != "The Parties shall cooperate [fully] in good faith." {
 		t.Errorf("server text %q", d.Text)
 	}
+
+	// The drafter proposes an alternative to unbracketed words (selected),
+	// then one more inside an existing group (cursor in it); the chair's
+	// panel shows who proposed them.
+	from := strings.Index(d.Text, "good faith")
+	can.eval(fmt.Sprintf(`(() => { const v = window.__draftroom.view.view; v.dispatch({ selection: { anchor: %d, head: %d } }); return true; })()`, from, from+len("good faith")), nil)
+	can.run("propose earnest", chromedp.SendKeys(chromedp.ID("propose-text"), "earnest\r"))
+	can.waitJS("wrapped", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully] in [good faith/earnest].'`, 10*time.Second)
+	can.cursorAt(strings.Index(d.Text, "[fully") + 2)
+	can.run("propose completely", chromedp.SendKeys(chromedp.ID("propose-text"), "completely\r"))
+	can.waitJS("alternative added", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully/completely] in [good faith/earnest].'`, 10*time.Second)
+	chair.waitJS("proposer shown", `[...document.querySelectorAll('.groups .alt')].some(a => a.textContent.includes('completely') && a.textContent.includes('CAN'))`, 10*time.Second)
+	e.settle("art-4", chair, can)
 }
 
 // tokenAuth is a stand-in for the token store (issue 8): fixed tokens.
