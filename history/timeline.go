@@ -56,6 +56,7 @@ type entryBuilder struct {
 	Entry
 	typed     []rune // Preview under construction
 	cursor    int    // where the last insert ended; -1 none
+	here      int    // code points at the end of typed that were typed at cursor
 	truncated bool
 }
 
@@ -142,8 +143,11 @@ func (e *entryBuilder) add(op *storage.Op) {
 const previewCap = 4 * previewLen
 
 func (e *entryBuilder) typeText(pos int, s string) {
-	if e.cursor != pos && len(e.typed) > 0 {
-		e.typed = append(e.typed, []rune(" … ")...)
+	if e.cursor != pos {
+		if len(e.typed) > 0 {
+			e.typed = append(e.typed, []rune(" … ")...)
+		}
+		e.here = 0
 	}
 	for _, r := range s {
 		if len(e.typed) >= previewCap {
@@ -151,25 +155,34 @@ func (e *entryBuilder) typeText(pos int, s string) {
 			break
 		}
 		e.typed = append(e.typed, r)
+		e.here++
 	}
 	e.cursor = pos + utf8.RuneCountInString(s)
 }
 
-// erase undoes typed text when the delete is a backspace over it; any other
-// delete moves the typing elsewhere.
+// erase undoes typed text when the delete is a backspace over what was
+// typed at the cursor (and over text before it: the typing goes on from
+// there); a delete before the cursor moves it, one across it loses it.
 func (e *entryBuilder) erase(pos, n int) {
-	if e.cursor >= 0 && pos+n == e.cursor && n <= len(e.typed) && !e.truncated {
-		e.typed = e.typed[:len(e.typed)-n]
+	switch {
+	case e.cursor < 0 || pos >= e.cursor:
+	case pos+n == e.cursor:
+		if !e.truncated {
+			k := min(n, e.here)
+			e.typed = e.typed[:len(e.typed)-k]
+			e.here -= k
+		}
 		e.cursor = pos
-		return
-	}
-	if e.cursor > pos {
-		e.cursor = -1 // the text before the cursor changed under it
+	case pos+n <= e.cursor:
+		e.cursor -= n
+	default:
+		e.cursor = -1
 	}
 }
 
 // finish returns the entry with its Preview and Summary.
 func (e *entryBuilder) finish() Entry {
+	e.typed = trimSeparator(e.typed)
 	if len(e.typed) > previewLen || (e.truncated && len(e.typed) > 0) {
 		e.Preview = string(e.typed[:min(len(e.typed), previewLen)]) + "…"
 	} else {
@@ -195,6 +208,16 @@ func (e *entryBuilder) finish() Entry {
 		}
 	}
 	return e.Entry
+}
+
+// trimSeparator drops a " … " left at the end of typed when the typing
+// after it was all erased.
+func trimSeparator(typed []rune) []rune {
+	sep := []rune(" … ")
+	if len(typed) >= len(sep) && string(typed[len(typed)-len(sep):]) == string(sep) {
+		return typed[:len(typed)-len(sep)]
+	}
+	return typed
 }
 
 func orUnknown(group string) string {

@@ -125,6 +125,28 @@ func TestTimelineEntryContents(t *testing.T) {
 	if want := long[:previewLen] + "…"; e.Preview != want {
 		t.Fatalf("preview of a long paste = %q, want %q", e.Preview, want)
 	}
+	// A backspace over "two" and further erases "two" only; typing goes on
+	// from there; a delete before the cursor moves it.
+	e = Timeline(buildOps([]opSpec{
+		{ana, "a", 0, "", insertAt(5, "one")},
+		{ana, "a", 10, "", insertAt(40, "two")},
+		{ana, "a", 10, "", ot.Op{{Skip: 38}, {Delete: 5}}}, // "two" and 2 before it
+		{ana, "a", 10, "", insertAt(38, "X")},
+		{ana, "a", 10, "", ot.Op{{Skip: 2}, {Delete: 3}}},
+		{ana, "a", 10, "", insertAt(36, "Y")},
+	}), 0)[0]
+	if e.Preview != "one … XY" {
+		t.Fatalf("preview = %q", e.Preview)
+	}
+	// Erasing all that was typed in the second place leaves the first.
+	e = Timeline(buildOps([]opSpec{
+		{ana, "a", 0, "", insertAt(5, "one")},
+		{ana, "a", 10, "", insertAt(40, "two")},
+		{ana, "a", 10, "", ot.Op{{Skip: 40}, {Delete: 3}}},
+	}), 0)[0]
+	if e.Preview != "one" || e.Inserted != 6 || e.Deleted != 3 {
+		t.Fatalf("entry = %+v", e)
+	}
 	// Typing in two places joins them.
 	e = Timeline(buildOps([]opSpec{{ana, "a", 0, "", insertAt(5, "one")}, {ana, "a", 10, "", insertAt(40, "two")}}), 0)[0]
 	if e.Preview != "one … two" {
