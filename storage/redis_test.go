@@ -471,10 +471,11 @@ func TestRedisEventsOverflow(t *testing.T) {
 // redisServer is a redis-server of the test's own, so that it can be
 // stopped and started again on the same port and directory.
 type redisServer struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
+	t     *testing.T
+	port  int
+	dir   string
+	extra []string // more redis-server arguments
+	cmd   *exec.Cmd
 }
 
 func startRedisServer(t *testing.T) *redisServer {
@@ -501,6 +502,7 @@ func (rs *redisServer) start() {
 	rs.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(rs.port),
 		"--dir", rs.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
 		"--logfile", filepath.Join(rs.dir, "redis.log"))
+	rs.cmd.Args = append(rs.cmd.Args, rs.extra...)
 	if err := rs.cmd.Start(); err != nil {
 		rs.t.Fatal(err)
 	}
@@ -1051,5 +1053,134 @@ func TestRedisPartition(t *testing.T) {
 	}
 	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != 3 {
 		t.Errorf("after the partition: %+v, want rev 3", e)
+	}
+}
+
+// startSentinel runs a Redis primary, one replica and a Sentinel watching
+// them as "draftroom" (quorum 1, 1 s down-after), all of the test's own.
+// It returns the sentinel address and the primary's server.
+func startSentinel(t *testing.T) (sentinel string, primary *redisServer) {
+	t.Helper()
+	primary = startRedisServer(t)
+	replica := &redisServer{t: t, port: freePort(t), dir: t.TempDir()}
+	replica.extra = []string{"--replicaof", "127.0.0.1", strconv.Itoa(primary.port)}
+	replica.start()
+	t.Cleanup(replica.stop)
+
+	port := freePort(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "sentinel.conf")
+	cfg := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\n"+
+		"sentinel monitor draftroom 127.0.0.1 %d 1\n"+
+		"sentinel down-after-milliseconds draftroom 1000\n"+
+		"sentinel failover-timeout draftroom 5000\n", port, dir, primary.port)
+	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("redis-server", conf, "--sentinel", "--logfile", filepath.Join(dir, "sentinel.log"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	sentinel = fmt.Sprintf("127.0.0.1:%d", port)
+	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinel})
+	defer sc.Close()
+	for i := 0; ; i++ {
+		// Ready when the sentinel knows the primary and has found the replica.
+		reps, err := sc.Replicas(context.Background(), "draftroom").Result()
+		if err == nil && len(reps) == 1 {
+			break
+		}
+		if i > 100 {
+			t.Fatalf("sentinel not ready: %v %v", reps, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return sentinel, primary
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestRedisSentinel runs the store through a Sentinel failover client:
+// the contract suite, then a failover (the primary is killed, the replica
+// promoted): the store finds the new primary by itself, the commits the
+// replica had are there, and the fan-out signals a resync.
+func TestRedisSentinel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a primary, a replica and a Sentinel")
+	}
+	sentinel, primary := startSentinel(t)
+	open := func(t testing.TB, prefix, node string) *storage.Redis {
+		c := redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: "draftroom", SentinelAddrs: []string{sentinel},
+			DialTimeout: 300 * time.Millisecond, ReadTimeout: 500 * time.Millisecond, WriteTimeout: 500 * time.Millisecond,
+		})
+		s := storage.NewRedis(c, storage.RedisOptions{Prefix: prefix, NodeID: node, PingInterval: 200 * time.Millisecond})
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	var n int
+	storagetest.Run(t, func(t *testing.T) storagetest.Store {
+		n++
+		return open(t, fmt.Sprintf("s%d:", n), "n")
+	})
+
+	ctx := context.Background()
+	s := open(t, "failover:", "n1")
+	create(t, s, "d")
+	if err := s.Watch(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(ctx, "d", 0, storage.Commit{Ops: testOps(0, 5, "c")}); err != nil {
+		t.Fatal(err)
+	}
+	// Replication is asynchronous: wait until the replica has it, as
+	// docs/REDIS.md explains (a failover loses what it has not).
+	pc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", primary.port)})
+	for i := 0; ; i++ { // the replica may still be doing its first sync
+		n, err := pc.Wait(ctx, 1, time.Second).Result()
+		if err == nil && n == 1 {
+			break
+		}
+		if i > 10 {
+			t.Fatalf("WAIT 1: %d, %v", n, err)
+		}
+	}
+	pc.Close()
+	primary.kill()
+
+	// Until Sentinel promotes the replica (about down-after + a second),
+	// calls fail; then they work again, on the new primary.
+	deadline := time.Now().Add(20 * time.Second)
+	var err error
+	for time.Now().Before(deadline) {
+		if err = s.Commit(ctx, "d", 5, storage.Commit{Ops: testOps(5, 1, "c")}); err == nil {
+			break
+		}
+		if !errors.Is(err, storage.ErrUnavailable) {
+			t.Fatalf("Commit during failover: got %v, want ErrUnavailable", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("no commit went through within 20s of the primary dying: %v", err)
+	}
+	ops, err := s.Ops(ctx, "d", 1, 100)
+	if err != nil || len(ops) != 6 {
+		t.Fatalf("after failover: %d ops, %v; want 6", len(ops), err)
+	}
+	for {
+		e := nextEvent(t, s.Events(), storage.EventOps, storage.EventResync)
+		if e.Kind == storage.EventResync {
+			break
+		}
 	}
 }
