@@ -10,7 +10,7 @@ import (
 // FromDiff returns a normal op that turns old into new, computed with
 // go-diff (Myers' algorithm, with a line-level pass first on long texts and
 // go-diff's default one-second budget, after which the diff is still
-// correct but may be less than minimal). Deletes are invertible {"d":"s"}.
+// correct but may be less than minimal), then go-diff's semantic cleanup. Deletes are invertible {"d":"s"}.
 // Counts are code points. Invalid UTF-8 in either text is first replaced by
 // U+FFFD, so the op applies to strings.ToValidUTF8(old, "\uFFFD").
 func FromDiff(old, new string) Op {
@@ -20,7 +20,10 @@ func FromDiff(old, new string) Op {
 		return Op{}
 	}
 	dmp := diffmatchpatch.New()
-	diffs := dmp.DiffMain(old, new, true)
+	// Semantic cleanup trades a minimal diff for one a person reads as the
+	// edit made ("shall" -> "may", not "sh"->"m", "ll"->"y"): authorship
+	// and history show these ops.
+	diffs := dmp.DiffCleanupSemantic(dmp.DiffMain(old, new, true))
 	out := appender{op: make(Op, 0, len(diffs))}
 	for _, d := range diffs {
 		if d.Text == "" {

@@ -2,6 +2,7 @@ package ot
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -45,4 +46,30 @@ func TestFromDiff(t *testing.T) {
 	if op := FromDiff("😭😭😭😭😭", "😭😭😭😭"); op.BaseLen() != 5 || op.TargetLen() != 4 {
 		t.Errorf("FromDiff counts %d/%d, want 5/4 code points: %v", op.BaseLen(), op.TargetLen(), op)
 	}
+}
+
+// FuzzFromDiff: for any two texts the op is valid, normal, invertible and
+// turns the first into the second.
+func FuzzFromDiff(f *testing.F) {
+	f.Add("The Parties shall 😭", "The Parties may 😭")
+	f.Add("👩‍💻 e\u0301", "👩‍🔬 é")
+	f.Add("", "مرحبا")
+	f.Add("中文文本\n第二行", "中文的文本\n第三行")
+	f.Fuzz(func(t *testing.T, old, new string) {
+		old = strings.ToValidUTF8(old, "?")
+		new = strings.ToValidUTF8(new, "?")
+		op := FromDiff(old, new)
+		if err := op.Check(); err != nil {
+			t.Fatalf("FromDiff(%q, %q) = %v: %v", old, new, op, err)
+		}
+		if len(op) > 0 && !isNormal(op) {
+			t.Fatalf("FromDiff(%q, %q) = %v is not normal", old, new, op)
+		}
+		if got, err := Apply(old, op); err != nil || got != new {
+			t.Fatalf("FromDiff(%q, %q) = %v gives %q, %v", old, new, op, got, err)
+		}
+		if _, err := Invert(op); err != nil {
+			t.Fatalf("FromDiff(%q, %q) = %v: %v", old, new, op, err)
+		}
+	})
 }
