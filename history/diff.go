@@ -53,9 +53,11 @@ func Diff(a, b string) []Segment { return DiffWithin(a, b, DefaultDiffTimeout) }
 // lines are compared word by word (a word changed in part is replaced as a
 // whole), and short equalities stranded between larger changes are folded
 // into them (the semantic cleanup of diff-match-patch). go-diff does the
-// sequence comparison on tokens mapped to runes; everything else is done
-// here on code points, because go-diff's own line mode and semantic
-// cleanup mix byte and rune offsets on non-ASCII text.
+// sequence comparison (Myers) on tokens mapped to runes; the rest is done
+// here on code points: go-diff's line mode re-diffs whole blocks character
+// by character (slow on large texts, and not word-shaped), and its
+// DiffCleanupSemanticLossless slices strings at a rune count taken as a
+// byte offset (DiffCommonSuffix), which can cut a multi-byte character.
 func DiffWithin(a, b string, timeout time.Duration) []Segment {
 	d := differ{a: []rune(a), b: []rune(b)}
 	if timeout > 0 {
