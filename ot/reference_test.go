@@ -1,10 +1,14 @@
 package ot
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 )
@@ -14,6 +18,7 @@ import (
 // gen.js). Ops are in their JSON form and decode with Op.UnmarshalJSON.
 type reference struct {
 	Generator string `json:"generator"`
+	Seed      int    `json:"seed"`
 	Apply     []struct {
 		Doc        string   `json:"doc"`
 		Op         Op       `json:"op"`
@@ -77,6 +82,36 @@ func loadReference(t *testing.T) *reference {
 		t.Fatalf("load the reference cases: %v", refErr)
 	}
 	return refData
+}
+
+// TestReferenceIsFresh regenerates the cases with the pinned npm package
+// and checks that the committed file is what gen.js writes now.
+func TestReferenceIsFresh(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node is not installed; the committed reference cases are used as they are")
+	}
+	if _, err := os.Stat("testdata/gen/node_modules/ot-text-unicode/package.json"); err != nil {
+		t.Skip("ot-text-unicode is not installed (cd ot/testdata/gen && npm ci); the committed reference cases are used as they are")
+	}
+	ref := loadReference(t)
+	out := filepath.Join(t.TempDir(), "reference.json")
+	cmd := exec.Command(node, "gen.js", strconv.Itoa(ref.Seed), out)
+	cmd.Dir = "testdata/gen"
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("node gen.js: %v\n%s", err, msg)
+	}
+	fresh, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile("testdata/reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fresh, committed) {
+		t.Fatalf("testdata/reference.json differs from what gen.js writes now (%d vs %d bytes): regenerate it", len(committed), len(fresh))
+	}
 }
 
 func sameOp(a, b Op) bool {

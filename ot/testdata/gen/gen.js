@@ -4,7 +4,7 @@
 // and transformPosition. reference_test.go checks the Go package against
 // every case. Deterministic: the same seed gives the same file.
 //
-//   cd ot/testdata/gen && npm ci && node gen.js [seed]
+//   cd ot/testdata/gen && npm ci && node gen.js [seed [output file]]
 'use strict'
 
 const fs = require('fs')
@@ -197,6 +197,6 @@ for (let i = 0; i < 1000; i++) {
   out.normalize.push({ doc, op, result, applied: type.apply(doc, clone(result)) })
 }
 
-const file = path.join(__dirname, '..', 'reference.json')
+const file = process.argv[3] || path.join(__dirname, '..', 'reference.json')
 fs.writeFileSync(file, JSON.stringify(out) + '\n')
 console.log(`wrote ${file}: ${out.apply.length} apply, ${out.transform.length} transform, ${out.compose.length} compose, ${out.normalize.length} normalize cases (seed ${SEED})`)
