@@ -281,7 +281,7 @@ func ExportMarkdown(title, draft string, groups []ExportGroup) string {
 	b.Grow(len(draft) + len(draft)/8 + 256)
 	if title != "" {
 		b.WriteString("# ")
-		b.WriteString(escapeMarkdownInline(title))
+		b.WriteString(escapeMarkdownInline(strings.Join(strings.Fields(title), " ")))
 		b.WriteString("\n\n")
 	}
 	md := mdWriter{b: &b, lineStart: true}
@@ -320,9 +320,10 @@ func ExportMarkdown(title, draft string, groups []ExportGroup) string {
 }
 
 // mdInlineSpecial are the characters escaped anywhere in Markdown output:
-// those that start emphasis, code, links, raw HTML, entities, tables and
-// strikethrough.
-const mdInlineSpecial = "\\`*_[]<>&|~"
+// those that start emphasis, code, links and images, raw HTML, entities,
+// tables and strikethrough ('!' because a footnote reference follows a
+// group's closing bracket: "![^1]" would start an image).
+const mdInlineSpecial = "\\`*_[]<>&|~!"
 
 func escapeMarkdownInline(s string) string {
 	var b strings.Builder

@@ -88,7 +88,7 @@ func TestExportHTMLBadGroups(t *testing.T) {
 }
 
 func TestExportMarkdown(t *testing.T) {
-	out := ExportMarkdown("Art. 17 <i>", treaty, treatyGroups())
+	out := ExportMarkdown("Art. 17\n<i>", treaty, treatyGroups())
 	want := "# Art. 17 \\<i\\>\n\n" +
 		"1\\. \\[States Parties \\[shall/may\\][^2] adopt/Each Party adopts\\][^1] rules and/or \\<script\\>alert(1)\\</script\\> measures.\n" +
 		"\n" +
@@ -108,6 +108,7 @@ func TestExportMarkdownLines(t *testing.T) {
 		{"    indented *x* _y_ `z` a|b ~c~ &amp;", "&#32;   indented \\*x\\* \\_y\\_ \\`z\\` a\\|b \\~c\\~ \\&amp;\n"},
 		{"***", "\\*\\*\\*\n"},
 		{"===\n", "\\===\n"},
+		{"Stop!", "Stop\\!\n"},
 	}
 	for _, tt := range tests {
 		if got := ExportMarkdown("", tt.draft, nil); got != tt.want {
