@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -63,6 +64,7 @@ type config struct {
 	Open            bool
 	OpenPublic      bool
 	NoSync          bool
+	Pprof           string // address of the net/http/pprof listener; "" = none
 	ShutdownTimeout time.Duration
 	Server          server.Config
 }
@@ -120,6 +122,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Var(&open, "open", "open mode: no tokens, anyone names their delegation and role; default true on loopback addresses only (env DRAFTROOM_OPEN)")
 	fs.BoolVar(&cfg.OpenPublic, "open-public-i-know", false, "allow open mode on a non-loopback address (anyone who can reach it can edit)")
 	fs.BoolVar(&cfg.NoSync, "unsafe-nosync", false, "do not fsync commits (benchmarks only: a crash loses acknowledged ops)")
+	fs.StringVar(&cfg.Pprof, "pprof", "", "serve net/http/pprof on this loopback address (host:port), separately from -addr; off by default")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections and commits")
 	fs.Int64Var(&sc.MaxFrameBytes, "max-frame", sc.MaxFrameBytes, "largest WebSocket frame in bytes (too_large beyond)")
 	fs.Int64Var(&sc.MaxBodyBytes, "max-body", sc.MaxBodyBytes, "largest HTTP request body in bytes")
@@ -148,6 +151,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.Open && !loopback && !cfg.OpenPublic {
 		return cfg, fmt.Errorf("refusing open mode on %s, which is not a loopback address: anyone who reaches it could edit as any delegation; use tokens, or add -open-public-i-know", cfg.Addr)
+	}
+	if cfg.Pprof != "" && !isLoopback(cfg.Pprof) {
+		return cfg, fmt.Errorf("-pprof %s: profiles expose memory contents; give a loopback address", cfg.Pprof)
 	}
 	sc.Open = cfg.Open
 	cfg.Server = sc
@@ -245,6 +251,13 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	if cfg.Open && !isLoopback(cfg.Addr) {
 		logger.Warn("open mode on a non-loopback address: anyone who can reach it can edit")
 	}
+	if cfg.Pprof != "" {
+		stopPprof, err := servePprof(cfg.Pprof, logger)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
@@ -263,4 +276,23 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 		return fmt.Errorf("close store: %w", err)
 	}
 	return errors.Join(herr, serr)
+}
+
+// servePprof serves net/http/pprof on its own listener, so profiles never
+// share the public address; the returned func stops it.
+func servePprof(addr string, logger *slog.Logger) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("pprof listening", "addr", ln.Addr().String())
+	go hs.Serve(ln)
+	return func() { hs.Close() }, nil
 }
