@@ -33,6 +33,11 @@ import (
 // chromiumPath is where Debian's chromium package puts the browser.
 const chromiumPath = "/usr/bin/chromium"
 
+// patience multiplies every wait: CI runs these tests under -race on two
+// cores shared with the other packages' tests, and a wait only lasts long
+// when something is already wrong.
+const patience = 3
+
 var screenshotPath = flag.String("screenshot", "", "also write the editor screenshot to this file (e.g. ../docs/screenshot.png)")
 
 var (
@@ -163,7 +168,7 @@ func (e *env) newPage(delegation, name, role string) *page {
 
 func (p *page) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	p.e.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, patience*20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		p.e.t.Fatalf("%s: %s: %v", p.name, what, err)
@@ -183,7 +188,7 @@ func (p *page) open(id string) {
 // eval evaluates a JS expression in the page and decodes its value into out.
 func (p *page) eval(expr string, out any) {
 	p.e.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, patience*20*time.Second)
 	defer cancel()
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](expr))
 	if err != nil {
@@ -199,7 +204,7 @@ func (p *page) eval(expr string, out any) {
 // waitJS polls a boolean JS expression until it is true.
 func (p *page) waitJS(what, expr string, timeout time.Duration) {
 	p.e.t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience * timeout)
 	for {
 		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr))
@@ -311,7 +316,7 @@ func (e *env) draft(id string) draftJSON {
 // server's text at the server's revision.
 func (e *env) settle(id string, pages ...*page) draftJSON {
 	e.t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(patience * 15 * time.Second)
 	for {
 		d := e.draft(id)
 		same := true
