@@ -320,3 +320,34 @@ func TestDiffLopsided(t *testing.T) {
 		t.Fatalf("a one-word change in a long line: %+v", segs)
 	}
 }
+
+// TestTokenRunes: token numbers map to distinct valid runes, past the
+// surrogate range, and a diff with more distinct lines than there are
+// runes below the surrogates is exact.
+func TestTokenRunes(t *testing.T) {
+	seen := map[rune]int{}
+	for _, i := range []int{0, 1, 0xD7FF, 0xD800, 0xD801, 0xDFFF, 0xE000, maxTokens - 1} {
+		r := tokenRune(i)
+		if !utf8.ValidRune(r) || []rune(string(r))[0] != r {
+			t.Fatalf("tokenRune(%#x) = %#x does not survive a string", i, r)
+		}
+		if j, dup := seen[r]; dup {
+			t.Fatalf("tokenRune(%#x) == tokenRune(%#x)", i, j)
+		}
+		seen[r] = i
+	}
+	if testing.Short() {
+		t.Skip("60,000-line diff skipped in -short")
+	}
+	var lines strings.Builder
+	for i := 0; i < 60000; i++ {
+		fmt.Fprintf(&lines, "line %d\n", i)
+	}
+	a := "first A\n" + lines.String() + "last Z"
+	b := "first B\n" + strings.Replace(lines.String(), "line 57000\n", "line 57000 changed\n", 1) + "last Y"
+	segs := Diff(a, b)
+	checkDiff(t, a, b, segs)
+	if len(segs) > 12 {
+		t.Fatalf("%d segments for three changed lines", len(segs))
+	}
+}

@@ -119,6 +119,9 @@ func TestTimelineEntryContents(t *testing.T) {
 	if p := entries[2]; p.Kind != storage.KindPropose || p.Group != "b12.3" || !strings.Contains(p.Summary, "b12.3") {
 		t.Fatalf("proposal entry = %+v", p)
 	}
+	if s := entries[2].String(); s != "9..9 CHN/Chi [propose] proposed an alternative in bracket group b12.3" {
+		t.Fatalf("String() = %q", s)
+	}
 	// A long paste is cut to the preview length.
 	long := strings.Repeat("ab", 300)
 	e := Timeline(buildOps([]opSpec{{ana, "a", 0, "", ot.Op{{Insert: long}}}}), 0)[0]
