@@ -29,7 +29,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const pendingBadge = h('span.pending', { hidden: true, title: 'Edits not yet confirmed by the server; they are kept on this device.' });
   const screenLink = h('a.button.ghost', { href: screen ? '#/d/' + id : '#/d/' + id + '/screen', title: screen ? 'Back to the editor' : 'Projector view: large type, follows the facilitator' }, screen ? 'Exit screen view' : 'Screen view');
   const strip = h('span.present', { 'aria-label': 'Also in this draft' });
-  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge], [strip, screenLink]);
+  const readOnly = !canEdit ? h('span.tag', { title: screen ? 'The screen view only shows the text' : 'Reviewers read, compare and replay; they do not edit' }, 'read-only') : null;
+  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge, readOnly], [strip, screenLink]);
   cleanups.push(() => bar.dispose && bar.dispose());
 
   const editorHost = h('div.editor-host');
