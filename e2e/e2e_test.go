@@ -560,6 +560,22 @@ func TestOfflineEditsSurviveReload(t *testing.T) {
 	if kept {
 		t.Error("acknowledged edits are still kept in localStorage")
 	}
+
+	// A dropped connection without a reload: the page reconnects by itself,
+	// resumes from its revision, and what was typed meanwhile arrives.
+	can.eval(`(() => { window.__draftroom.conn.drop(); return true; })()`, nil)
+	can.cursorAt(-1)
+	if err := typeText(can.ctx, " Again."); err != nil {
+		t.Fatal(err)
+	}
+	egy.cursorAt(0)
+	if err := typeText(egy.ctx, "So: "); err != nil {
+		t.Fatal(err)
+	}
+	d = e.settle("art-3", can, egy)
+	if want := "So: Meanwhile: Parties shall report. Offline 😭 text. Again."; d.Text != want {
+		t.Errorf("text after a reconnect %q, want %q", d.Text, want)
+	}
 }
 
 // TestFacilitatorResolvesBracketGroup: a facilitator chooses an alternative
