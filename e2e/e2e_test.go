@@ -433,6 +433,14 @@ func TestHistorySliderShowsAnEarlierRevision(t *testing.T) {
 	if at.Text == head.Text {
 		t.Fatalf("text at rev %d equals the head text: the check would not tell revisions apart", mid)
 	}
+	// Replay from revision 0 at the fast pace ends on the head's text.
+	p.run("slider home again", chromedp.Focus(chromedp.ID("rev-slider")), chromedp.KeyEvent(kb.Home))
+	p.waitJS("revision 0 again", `[...document.querySelectorAll('.history-host .cm-line')].map(l => l.textContent).join('\n') === 'Version zero.'`, 10*time.Second)
+	p.eval(`(() => { document.querySelector('#replay-speed').value = '20'; return true; })()`, nil)
+	p.run("replay", chromedp.Click(chromedp.CSS(".history-panel .inline.tight button:nth-child(2)")))
+	headJSON, _ := json.Marshal(head.Text)
+	p.waitJS("replay reached the head", fmt.Sprintf(`document.querySelector('.history-banner strong').textContent === 'Revision %d' && [...document.querySelectorAll('.history-host .cm-line')].map(l => l.textContent).join('\n') === %s`, head.Rev, headJSON), 20*time.Second)
+
 	// Escape returns to the live draft, which is unchanged.
 	p.run("escape", chromedp.KeyEvent(kb.Escape))
 	p.waitJS("live again", `document.querySelector('.history-host').hidden`, 5*time.Second)

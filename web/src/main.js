@@ -212,8 +212,9 @@ async function showList() {
     if (!bracketsAvailable) { open.textContent = '—'; continue; }
     ctx.api.get(ctx.api.docPath(d.id, '/brackets')).then((b) => {
       const groups = (b && b.groups) || [];
-      open.textContent = String(groups.filter((g) => g.parent === undefined || g.parent === null || g.parent < 0).length);
-      open.title = `${groups.length} groups, nested ones included`;
+      const top = groups.filter((g) => g.parent === undefined || g.parent === null || g.parent < 0).length;
+      open.textContent = String(groups.length);
+      open.title = `${groups.length} open groups (${top} at top level)`;
     }).catch((e) => {
       if (e instanceof ApiError && e.missing) bracketsAvailable = false;
       open.textContent = '—';
