@@ -121,8 +121,10 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 
 // OpenRedisURL connects to the Redis at url (redis://, rediss:// or
 // unix://, as redis.ParseURL reads them) and returns a store on it. Dial,
-// read and write timeouts default to 2s unless the URL sets them, so that
-// calls fail with ErrUnavailable quickly when Redis is down. The
+// read and write timeouts default to 2s unless the URL sets them, and a
+// dial is tried twice, so that calls fail with ErrUnavailable within about
+// a second when Redis is down (go-redis still retries a failed command 3
+// times: max_retries in the URL; a retried Commit is safe, see Commit). The
 // connection is checked with a PING; a failure wraps ErrUnavailable.
 func OpenRedisURL(url string, opts RedisOptions) (*Redis, error) {
 	o, err := redis.ParseURL(url)
@@ -137,6 +139,12 @@ func OpenRedisURL(url string, opts RedisOptions) (*Redis, error) {
 	}
 	if o.WriteTimeout == 0 {
 		o.WriteTimeout = 2 * time.Second
+	}
+	if o.DialerRetries == 0 {
+		// go-redis dials 5 times per attempt and retries a command 3 times:
+		// about 2s before a call to a dead Redis fails. 2 dials per attempt
+		// still ride out a blip, and bound that to about 1s.
+		o.DialerRetries = 2
 	}
 	r := NewRedis(redis.NewClient(o), opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

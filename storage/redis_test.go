@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -565,9 +566,11 @@ func TestRedisFault(t *testing.T) {
 		if !errors.Is(err, storage.ErrUnavailable) {
 			t.Errorf("%s with Redis down: got %v, want ErrUnavailable", name, err)
 		}
-		if d := time.Since(start); d > 3*time.Second {
+		d := time.Since(start)
+		if d > 3*time.Second {
 			t.Errorf("%s with Redis down took %v, want < 3s", name, d)
 		}
+		t.Logf("%s with Redis down: %v after %v", name, err, d)
 	}
 	// The fan-out notices too: Watch fails at once instead of hanging.
 	deadline := time.Now().Add(5 * time.Second)
@@ -1181,6 +1184,131 @@ func TestRedisSentinel(t *testing.T) {
 		e := nextEvent(t, s.Events(), storage.EventOps, storage.EventResync)
 		if e.Kind == storage.EventResync {
 			break
+		}
+	}
+}
+
+// TestRedisCrashProperty: writers commit on one draft the way draft owners
+// do (retry on conflict, resend after an unknown outcome, take
+// ErrDuplicate as "already committed") while redis-server is killed
+// (SIGKILL) and restarted several times. In the end every acknowledged
+// submission is in the log at the revision it was acknowledged with, and
+// every submission is there exactly once.
+func TestRedisCrashProperty(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills and restarts redis-server")
+	}
+	rs := startRedisServer(t)
+	ctx := context.Background()
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0?read_timeout=500ms&dial_timeout=300ms", rs.port)
+	s := openRedis(t, url, storage.RedisOptions{})
+	create(t, s, "d")
+
+	const writers, each = 3, 40
+	acked := make([]map[uint64]int, writers) // seq -> acknowledged rev
+	var outages atomic.Int64                 // calls that met a dead Redis
+	var killsDone atomic.Bool
+	var wg sync.WaitGroup
+	for w := range writers {
+		acked[w] = map[uint64]int{}
+		wg.Go(func() {
+			client := fmt.Sprintf("w%d", w)
+			// Keep writing until the last restart, so that every outage
+			// meets commits in flight.
+			for seq := uint64(1); seq <= each || !killsDone.Load(); seq++ {
+				for attempt := 0; ; attempt++ {
+					if attempt > 2000 {
+						t.Errorf("%s seq %d: no progress", client, seq)
+						return
+					}
+					d, err := s.Draft(ctx, "d")
+					if err != nil {
+						if !errors.Is(err, storage.ErrUnavailable) {
+							t.Errorf("Draft: %v", err)
+							return
+						}
+						outages.Add(1)
+						time.Sleep(20 * time.Millisecond)
+						continue
+					}
+					op := testOp(d.Rev+1, client, seq, client)
+					err = s.Commit(ctx, "d", d.Rev, storage.Commit{Ops: []storage.Op{op}})
+					switch {
+					case err == nil:
+						acked[w][seq] = d.Rev + 1
+					case errors.Is(err, storage.ErrDuplicate):
+						// An earlier attempt whose reply was lost went through.
+						rev, err := s.SeqRev(ctx, "d", op.Principal, client, seq)
+						if err != nil {
+							time.Sleep(20 * time.Millisecond)
+							continue
+						}
+						acked[w][seq] = rev
+					case errors.Is(err, storage.ErrConflict):
+						continue
+					case errors.Is(err, storage.ErrUnavailable):
+						outages.Add(1)
+						time.Sleep(20 * time.Millisecond)
+						continue
+					default:
+						t.Errorf("Commit: %v", err)
+						return
+					}
+					break
+				}
+			}
+		})
+	}
+	for range 3 {
+		time.Sleep(150 * time.Millisecond)
+		rs.kill()
+		// Longer than go-redis's own retries (3, backoff up to 512ms), so
+		// that calls do fail.
+		time.Sleep(time.Second)
+		rs.start()
+	}
+	killsDone.Store(true)
+	wg.Wait()
+	if outages.Load() == 0 {
+		t.Fatal("no call met a dead Redis: the kills tested nothing")
+	}
+	submissions := 0
+	for w := range writers {
+		submissions += len(acked[w])
+	}
+	t.Logf("%d submissions, %d calls met a dead Redis", submissions, outages.Load())
+
+	var ops []storage.Op
+	var err error
+	for range 50 {
+		if ops, err = s.Ops(ctx, "d", 1, 1<<30); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != submissions {
+		t.Errorf("log has %d ops, want %d (one per submission)", len(ops), submissions)
+	}
+	at := map[string]int{}
+	for i, op := range ops {
+		key := fmt.Sprintf("%s/%d", op.Client, op.Seq)
+		if prev, dup := at[key]; dup {
+			t.Errorf("submission %s committed twice: revs %d and %d", key, prev, i+1)
+		}
+		at[key] = op.Rev
+		if op.Rev != i+1 {
+			t.Errorf("log position %d holds rev %d", i+1, op.Rev)
+		}
+	}
+	for w := range writers {
+		for seq, rev := range acked[w] {
+			key := fmt.Sprintf("w%d/%d", w, seq)
+			if at[key] != rev {
+				t.Errorf("acknowledged %s at rev %d, the log has it at %d (0 = lost)", key, rev, at[key])
+			}
 		}
 	}
 }
