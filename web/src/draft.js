@@ -50,6 +50,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   let follow = null; // screen view: client id to follow (null: latest facilitator move)
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
+  let pendingTimer = null;
   let screenPeople = null;
 
   const view = createEditor({
@@ -74,9 +75,21 @@ export function openDraftView(root, ctx, id, mode, { header }) {
 
   function updateBadges() {
     revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
-    const n = otc ? (otc.inflight ? 1 : 0) + (otc.buffer ? 1 : 0) : 0;
-    pendingBadge.hidden = n === 0;
-    pendingBadge.textContent = conn.status === 'online' ? 'saving…' : 'kept on this device';
+    const pending = !!(otc && otc.pending);
+    if (!pending) {
+      clearTimeout(pendingTimer);
+      pendingTimer = null;
+      pendingBadge.hidden = true;
+    } else if (conn.status !== 'online') {
+      pendingBadge.textContent = 'unsent edits kept on this device';
+      pendingBadge.hidden = false;
+    } else if (pendingBadge.hidden && !pendingTimer) {
+      // Only a slow acknowledgement is worth a word; typing is not.
+      pendingTimer = setTimeout(() => {
+        pendingTimer = null;
+        if (otc && otc.pending) { pendingBadge.textContent = 'saving…'; pendingBadge.hidden = false; }
+      }, 1000);
+    }
     panels.history && panels.history.setHead(otc ? otc.rev : 0);
   }
 
