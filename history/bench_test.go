@@ -181,3 +181,21 @@ func BenchmarkTimelineAll(b *testing.B) {
 	}
 	b.ReportMetric(float64(n), "entries")
 }
+
+// BenchmarkAttributeDeletes attributes the deletions of the diff between
+// revisions 150,000 and 200,000 of automerge-paper to the 50,000 ops that
+// made them.
+func BenchmarkAttributeDeletes(b *testing.B) {
+	tr := loadTrace(b, "automerge-paper.json.gz")
+	texts := textsAt(tr, 150000, 200000)
+	segs := Diff(texts[150000], texts[200000])
+	ops := traceOps(tr)[150000:200000]
+	lenA := len([]rune(texts[150000]))
+	cpu := startCPU()
+	for b.Loop() {
+		if _, err := AttributeDeletes(segs, lenA, ops); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b)
+}

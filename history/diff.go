@@ -663,10 +663,11 @@ func writeByAttr(sb *strings.Builder, s Segment) {
 }
 
 // Attribute splits the insert segments of a diff from a to b where the
-// authorship of b changes, and sets their Rev, Delegation and Name from
-// spansB (Authorship.Spans of b). Equal and delete segments are returned
-// unchanged: the authorship of b says who wrote text, not who deleted it.
-// spansB must tile b.
+// author of the text changes, and sets their Delegation and Name from
+// spansB (Authorship.Spans of b) and Rev to the last revision that wrote
+// part of the segment (a word typed key by key is one segment). Equal and
+// delete segments are returned unchanged (AttributeDeletes does the
+// deletes). spansB must tile b.
 func Attribute(segs []Segment, spansB []Span) []Segment {
 	out := make([]Segment, 0, len(segs))
 	for _, s := range segs {
@@ -677,14 +678,20 @@ func Attribute(segs []Segment, spansB []Span) []Segment {
 		runes := []rune(s.Text)
 		// The first span that ends after s.From.
 		k := sort.Search(len(spansB), func(i int) bool { return spansB[i].End > s.From })
+		first := len(out)
 		for pos := s.From; pos < s.To && k < len(spansB); k++ {
 			sp := spansB[k]
 			end := min(sp.End, s.To)
-			out = append(out, Segment{
-				Op: OpInsert, Text: string(runes[pos-s.From : end-s.From]), From: pos, To: end,
-				Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name,
-			})
+			if last := len(out) - 1; last >= first && out[last].Delegation == sp.Delegation && out[last].Name == sp.Name {
+				out[last].To = end
+				out[last].Rev = max(out[last].Rev, sp.Rev)
+			} else {
+				out = append(out, Segment{Op: OpInsert, From: pos, To: end, Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name})
+			}
 			pos = end
+		}
+		for i := first; i < len(out); i++ {
+			out[i].Text = string(runes[out[i].From-s.From : out[i].To-s.From])
 		}
 	}
 	return out

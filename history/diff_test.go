@@ -239,10 +239,11 @@ func TestDiffHTMLEscapes(t *testing.T) {
 }
 
 func TestAttribute(t *testing.T) {
-	// b = "ab" (initial) + "CD" (Ana, rev 1) + "E" (Ben, rev 2) + "f".
+	// b = "ab" (initial) + "C" "D" (Ana, revs 1 and 3) + "E" (Ben, rev 2) + "f".
 	spans := []Span{
 		{Start: 0, End: 2, Rev: 0},
-		{Start: 2, End: 4, Rev: 1, Delegation: "CAN", Name: "Ana"},
+		{Start: 2, End: 3, Rev: 1, Delegation: "CAN", Name: "Ana"},
+		{Start: 3, End: 4, Rev: 3, Delegation: "CAN", Name: "Ana"},
 		{Start: 4, End: 5, Rev: 2, Delegation: "USA", Name: "Ben"},
 		{Start: 5, End: 6, Rev: 0},
 	}
@@ -254,7 +255,7 @@ func TestAttribute(t *testing.T) {
 	got := Attribute(segs, spans)
 	want := []Segment{
 		{Op: OpEqual, Text: "ab", From: 0, To: 2},
-		{Op: OpInsert, Text: "CD", From: 2, To: 4, Rev: 1, Delegation: "CAN", Name: "Ana"},
+		{Op: OpInsert, Text: "CD", From: 2, To: 4, Rev: 3, Delegation: "CAN", Name: "Ana"},
 		{Op: OpInsert, Text: "E", From: 4, To: 5, Rev: 2, Delegation: "USA", Name: "Ben"},
 		{Op: OpEqual, Text: "f", From: 2, To: 3},
 	}

@@ -17,8 +17,10 @@
 //     replays short and the store small).
 //   - authors?rev=N: Snapshot(N) → FromSnapshot (if ok is false, an older
 //     snapshot) → ApplyOps(Ops(snap.Rev+1, N)) → Spans().
-//   - diff?from=a&to=b: Diff(textA, textB), DiffHTML for format=html, and
-//     Attribute(segs, spans of b) for who wrote each insertion.
+//   - diff?from=a&to=b: Diff(textA, textB), DiffHTML for format=html;
+//     with by=1, Attribute(segs, spans of b) for who wrote each insertion
+//     and AttributeDeletes(segs, len(a), Ops(a+1, b)) for who removed each
+//     deletion.
 //   - history?before=&limit=: Page(ctx, loader over Ops, head, before,
 //     limit, DefaultWindow).
 //   - export: ExportText, ExportMarkdown, ExportHTML with the open groups
