@@ -225,6 +225,11 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       return;
     }
     if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }
+    if (m.code === 'forbidden' && !opened) {
+      setNotice(m.message || 'Your credential does not give access to this draft.', 'error');
+      view.setReadOnly(true);
+      return;
+    }
     if (m.code === 'forbidden') { toast(m.message || 'Not allowed.', 'error'); return; }
     if (m.code === 'rate_limited') { toast('Slow down: the server is rate-limiting this page.', 'warn'); return; }
     if (m.message) toast(m.message, 'error');
