@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -18,9 +20,22 @@ func init() { subcommands["load"] = loadCommand }
 // prints the report as one JSON line on stdout (progress goes to stderr
 // with -v).
 func loadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseLoadConfig(args, stderr)
+	cfg, profile, err := parseLoadConfig(args, stderr)
 	if err != nil {
 		return err
+	}
+	if profile != "" {
+		// The tool shares the machine with the server: its own profile
+		// tells how much of the box the measurement itself takes.
+		f, err := os.Create(profile)
+		if err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("load: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := loadtest.Run(ctx, cfg)
 	if err != nil {
@@ -34,11 +49,11 @@ func loadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return err
 }
 
-// parseLoadConfig turns the load flags into a loadtest.Config.
-func parseLoadConfig(args []string, stderr io.Writer) (loadtest.Config, error) {
+// parseLoadConfig turns the load flags into a loadtest.Config, and the
+// file for the tool's own CPU profile ("" for none).
+func parseLoadConfig(args []string, stderr io.Writer) (cfg loadtest.Config, cpuProfile string, err error) {
 	fs := flag.NewFlagSet("draftroom load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var cfg loadtest.Config
 	urls := fs.String("url", "http://127.0.0.1:8080", "server base URLs, comma-separated; clients are spread over them round-robin")
 	fs.StringVar(&cfg.Token, "token", "", "credential for every client and for creating drafts (a facilitator token); empty: open mode")
 	fs.StringVar(&cfg.Mode, "mode", loadtest.ModeRate, "rate (edits/s per writer), saturate (next edit on ack) or idle (readers connect and hold)")
@@ -55,15 +70,16 @@ func parseLoadConfig(args []string, stderr io.Writer) (loadtest.Config, error) {
 	seed := fs.Uint64("seed", 1, "seed of the edits")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to report its CPU and memory from /proc")
 	verbose := fs.Bool("v", false, "progress on stderr")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write the load tool's own CPU profile to this file")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: draftroom load [flags]\n\nPrints one JSON line: ops/s, ack and fan-out latency, errors, CPU, convergence.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, err
+		return cfg, "", err
 	}
 	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("load: unexpected argument %q (see -h)", fs.Arg(0))
+		return cfg, "", fmt.Errorf("load: unexpected argument %q (see -h)", fs.Arg(0))
 	}
 	for u := range strings.SplitSeq(*urls, ",") {
 		if u = strings.TrimSpace(u); u != "" {
@@ -80,5 +96,5 @@ func parseLoadConfig(args []string, stderr io.Writer) (loadtest.Config, error) {
 			fmt.Fprintf(stderr, "load: "+format+"\n", args...)
 		}
 	}
-	return cfg, nil
+	return cfg, cpuProfile, nil
 }
