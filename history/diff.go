@@ -629,7 +629,8 @@ func (d *differ) segments(ps []piece) []Segment {
 }
 
 // DiffHTML renders segments as HTML: equal text as is, inserted text in
-// <ins>, deleted text in <del>, all of it HTML-escaped. Line breaks are
+// <ins>, deleted text in <del> (with a title naming the delegation and
+// person when the segment is attributed), all of it HTML-escaped. Line breaks are
 // kept as "\n"; show it in an element with white-space: pre-wrap.
 func DiffHTML(segs []Segment) string {
 	var sb strings.Builder
@@ -642,7 +643,9 @@ func DiffHTML(segs []Segment) string {
 			sb.WriteString(html.EscapeString(s.Text))
 			sb.WriteString("</ins>")
 		case OpDelete:
-			sb.WriteString("<del>")
+			sb.WriteString("<del")
+			writeByAttr(&sb, s)
+			sb.WriteString(">")
 			sb.WriteString(html.EscapeString(s.Text))
 			sb.WriteString("</del>")
 		default:
@@ -652,7 +655,8 @@ func DiffHTML(segs []Segment) string {
 	return sb.String()
 }
 
-// writeByAttr adds a title naming who wrote an attributed insert.
+// writeByAttr adds a title naming who wrote an attributed insert or
+// removed an attributed delete.
 func writeByAttr(sb *strings.Builder, s Segment) {
 	if s.Delegation == "" && s.Name == "" {
 		return

@@ -265,6 +265,10 @@ func TestAttribute(t *testing.T) {
 	if h := DiffHTML(got); !strings.Contains(h, `<ins title="CAN Ana">CD</ins>`) {
 		t.Fatalf("DiffHTML of attributed segments = %s", h)
 	}
+	h := DiffHTML([]Segment{{Op: OpDelete, Text: "x", Delegation: `"><script>`, Name: "Ben"}})
+	if h != `<del title="&#34;&gt;&lt;script&gt; Ben">x</del>` {
+		t.Fatalf("DiffHTML of an attributed delete = %s", h)
+	}
 }
 
 // TestDiffTraceRevisions diffs revisions of the automerge-paper trace
