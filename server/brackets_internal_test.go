@@ -1,0 +1,279 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// FuzzStructural checks the stats filter: an op that structural says
+// cannot change the bracket structure leaves the number of groups and of
+// unbalanced brackets as they were. (The converse need not hold: the filter
+// may ask for a re-parse that changes nothing.)
+func FuzzStructural(f *testing.F) {
+	seeds := []struct {
+		text      string
+		pos, del  int
+		ins       string
+		gap, del2 int
+		ins2      string
+	}{
+		{"[a]x[b]", 3, 1, "", 0, 0, ""},
+		{"[a][b]", 3, 0, "x", 0, 0, ""},
+		{"[a]  [b]", 4, 0, "o", 0, 0, ""},
+		{"[a] o [b]", 5, 0, "r", 0, 0, ""},
+		{"[a] or [b]", 4, 1, "", 0, 0, ""},
+		{"[a] Or [b]", 4, 1, "o", 0, 0, ""},
+		{"\\x[a]", 1, 1, "", 0, 0, ""},
+		{"\\\\x\\[a]", 2, 1, "", 0, 0, ""},
+		{"[a]\n[b]", 3, 1, " ", 0, 0, ""},
+		{"[a] b] [c", 2, 0, "zz", 1, 1, "q"},
+		{"States [shall/may] act", 10, 2, "ould", 3, 0, " or"},
+		{"[a]" + strings.Repeat(" ", 100) + "x[b]", 103, 1, "", 0, 0, ""},
+		{"😀 [👍/👎] x [🤝] 😀", 9, 1, " or ", 0, 0, ""},
+		{"[a] \u00a0 [b]", 4, 0, "or", 0, 0, ""},
+	}
+	for _, s := range seeds {
+		f.Add(s.text, s.pos, s.del, s.ins, s.gap, s.del2, s.ins2)
+	}
+	f.Fuzz(func(t *testing.T, text string, pos, del int, ins string, gap, del2 int, ins2 string) {
+		if !utf8.ValidString(text) || !utf8.ValidString(ins) || !utf8.ValidString(ins2) {
+			return
+		}
+		n := utf8.RuneCountInString(text)
+		pos = clampInt(pos, 0, n)
+		del = clampInt(del, 0, n-pos)
+		rest := n - pos - del
+		gap = clampInt(gap, 0, rest)
+		del2 = clampInt(del2, 0, rest-gap)
+		var op ot.Op
+		for _, c := range []ot.Component{ot.Skip(pos), ot.Insert(ins), ot.Delete(del), ot.Skip(gap), ot.Insert(ins2), ot.Delete(del2)} {
+			if c.Skip > 0 || c.Insert != "" || c.Delete > 0 {
+				op = append(op, c)
+			}
+		}
+		op = ot.Normalize(op)
+		if err := op.Check(); err != nil {
+			return
+		}
+		tx := ot.NewText(text)
+		inv, err := tx.Apply(op)
+		if err != nil {
+			t.Fatalf("apply %v to %q: %v", op, text, err)
+		}
+		if structural(op, inv, tx) {
+			return
+		}
+		before, after := brackets.Parse(text), brackets.Parse(tx.String())
+		if len(before.Groups) != len(after.Groups) || len(before.Diagnostics) != len(after.Diagnostics) {
+			t.Fatalf("op %v on %q → %q changed %d groups/%d diagnostics to %d/%d, but structural said no",
+				op, text, tx.String(), len(before.Groups), len(before.Diagnostics), len(after.Groups), len(after.Diagnostics))
+		}
+	})
+}
+
+func clampInt(v, lo, hi int) int {
+	if hi < lo {
+		return lo
+	}
+	return min(max(v, lo), hi)
+}
+
+func TestTransformSpan(t *testing.T) {
+	cases := []struct {
+		a, b   int
+		op     ot.Op
+		wa, wb int
+	}{
+		{2, 5, ot.Op{ot.Skip(2), ot.Insert("xx")}, 4, 7},              // insert at the start stays outside
+		{2, 5, ot.Op{ot.Skip(5), ot.Insert("xx")}, 2, 5},              // insert at the end stays outside
+		{2, 5, ot.Op{ot.Skip(3), ot.Insert("xx")}, 2, 7},              // inside grows
+		{2, 5, ot.Op{ot.Insert("x")}, 3, 6},                           // before moves
+		{2, 5, ot.Op{ot.Skip(1), ot.Delete(2)}, 1, 3},                 // a delete over the start
+		{2, 5, ot.Op{ot.Skip(4), ot.Delete(3)}, 2, 4},                 // a delete over the end
+		{2, 5, ot.Op{ot.Skip(1), ot.Delete(6)}, 1, 1},                 // all deleted
+		{3, 3, ot.Op{ot.Skip(3), ot.Insert("x")}, 3, 3},               // an empty span is a cursor
+		{2, 5, ot.Op{ot.Skip(2), ot.Delete(1), ot.Insert("y")}, 3, 5}, // replaced first character
+	}
+	for _, c := range cases {
+		a, b := transformSpan(c.a, c.b, ot.Normalize(c.op))
+		if a != c.wa || b != c.wb {
+			t.Errorf("[%d,%d) through %v: got [%d,%d), want [%d,%d)", c.a, c.b, c.op, a, b, c.wa, c.wb)
+		}
+	}
+}
+
+// benchBrackets returns a draft of about 200,000 code points with 2,000
+// bracket groups of every form (optional, alternatives, adjacent with "or",
+// nested), some of it Arabic and Chinese.
+func benchBrackets() string {
+	forms := []string{
+		"States Parties [shall/should/may] take [all] appropriate measures ",
+		"[to ensure] or [to promote] the protection of 中国的海洋环境 ",
+		"[States Parties [shall/may] adopt/Each Party adopts] legislation ",
+		"تعتمد الدول [الأطراف/الأعضاء] التدابير and\\/or [effective] [relevant] ",
+	}
+	var b strings.Builder
+	for i := 0; i < 2000*4/7; i++ {
+		b.WriteString(forms[i%len(forms)])
+		b.WriteString("The Conference of the Parties shall keep under review the implementation. ")
+		b.WriteString("Lorem ipsum dolor sit amet, consectetur. ")
+	}
+	return b.String()
+}
+
+func benchServer(b *testing.B) (*Server, string) {
+	text := benchBrackets()
+	res := brackets.Parse(text)
+	if n := utf8.RuneCountInString(text); n < 190_000 || len(res.Groups) < 1900 {
+		b.Fatalf("bench draft: %d code points, %d groups", n, len(res.Groups))
+	}
+	store := storage.NewMemory()
+	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "bench", Title: "bench"}, text); err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Open: true}, store, nil)
+	b.Cleanup(func() { s.Shutdown(context.Background()) })
+	return s, text
+}
+
+// BenchmarkBracketListing: GET /api/docs/{id}/brackets of a
+// 200,000-code-point draft with 2,000 groups. "cached": the listing of
+// the current revision was built before; "new-rev": one op was committed
+// since (typing), so the listing is built (parse, ids, proposers, JSON).
+func BenchmarkBracketListing(b *testing.B) {
+	s, _ := benchServer(b)
+	h := s.Handler()
+	get := func(b *testing.B) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/docs/bench/brackets", nil))
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		return rec.Body.Len()
+	}
+	b.Run("cached", func(b *testing.B) {
+		size := get(b)
+		b.SetBytes(int64(size))
+		b.ReportAllocs()
+		c0 := cpuTime()
+		for b.Loop() {
+			get(b)
+		}
+		b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+	})
+	b.Run("new-rev", func(b *testing.B) {
+		ctx := context.Background()
+		by := Identity{Author: storage.Author{Delegation: "CAN", Name: "Ana"}, Role: storage.RoleDrafter}
+		b.ReportAllocs()
+		i := 0
+		var cpu time.Duration
+		for b.Loop() {
+			b.StopTimer()
+			i++
+			_, err := s.SubmitBuilt(ctx, "bench", by, func(st *DraftState) (Built, error) {
+				return Built{Op: ot.Op{ot.Skip((i * 7919) % st.Text().Len()), ot.Insert("a")}}, nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			c0 := cpuTime()
+			get(b)
+			cpu += cpuTime() - c0
+		}
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+	})
+}
+
+// cpuTime is the process's CPU time: on a shared machine it says more
+// than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func TestBenchBracketsShape(t *testing.T) {
+	res := brackets.Parse(benchBrackets())
+	if len(res.Groups) < 1900 || len(res.Groups) > 2100 || len(res.Diagnostics) != 0 {
+		t.Fatalf("%d groups, %d diagnostics", len(res.Groups), len(res.Diagnostics))
+	}
+}
+
+// FuzzJSONString: the hand-written listing encoder writes strings exactly
+// as encoding/json does with HTML escaping off.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{"", "plain", `q"uo\te`, "tab\tnl\ncr\r\b\f\x00\x1f", "ls\u2028ps\u2029", "😀 عربي 中文", "bad\xffutf8\xc3", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		enc.Encode(s)
+		got := appendJSONString(nil, s)
+		if string(got) != strings.TrimSuffix(want.String(), "\n") {
+			t.Fatalf("%q: got %s, want %s", s, got, want.String())
+		}
+	})
+}
+
+// TestListingJSON: the listing's bytes are the JSON encoding of its
+// GroupJSON values and diagnostics.
+func TestListingJSON(t *testing.T) {
+	text := "A \"quoted\" [shall/may] or [\tmust\u2028] [x [y/z] \\/ w] [😀/عربي] \\[ ] [unclosed"
+	tr := brackets.NewTracker(text)
+	res, err := brackets.List(text, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opener := func(rev int) storage.Author { return storage.Author{Delegation: "C\"A", Name: "Ana\\"} }
+	props := []storage.Proposal{
+		{Group: res.Groups[0].ID, Alternative: 1, Text: "may", By: storage.Author{Delegation: "USA", Name: "Bob"}, Rev: 0},
+		{Group: res.Groups[0].ID, Alternative: 2, Text: "\tmust\u2028", By: storage.Author{Delegation: "FRA", Name: "Zoé"}, Rev: 1},
+	}
+	got := encodeListing(&res, opener, props, 0)
+	pm := map[string][]storage.Proposal{res.Groups[0].ID: props[:1]}
+	groups := make([]GroupJSON, len(res.Groups))
+	for i := range res.Groups {
+		groups[i] = groupJSON(&res, i, opener, pm)
+	}
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	enc.Encode(map[string]any{"diagnostics": res.Diagnostics, "groups": groups})
+	// encoding/json sorts map keys: diagnostics first. Rebuild in our order.
+	var parts map[string]json.RawMessage
+	if err := json.Unmarshal(want.Bytes(), &parts); err != nil {
+		t.Fatal(err)
+	}
+	wantBody := `"groups":` + compact(t, parts["groups"]) + `,"diagnostics":` + compact(t, parts["diagnostics"])
+	if string(got) != wantBody {
+		t.Fatalf("listing JSON\n got %s\nwant %s", got, wantBody)
+	}
+	if g := groups[0].Alternatives; g[1].Source != SourceProposal || g[1].By.Delegation != "USA" || g[2].Source != SourceBracket {
+		t.Fatalf("attribution %+v (a proposal after the listed revision must not count)", g)
+	}
+}
+
+func compact(t *testing.T, raw json.RawMessage) string {
+	var out bytes.Buffer
+	if err := json.Compact(&out, raw); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
