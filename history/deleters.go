@@ -69,11 +69,11 @@ func AttributeDeletes(segs []Segment, lenA int, ops []storage.Op) ([]Segment, er
 	sort.Slice(dels, func(i, j int) bool { return dels[i].pos < dels[j].pos })
 	out := make([]Segment, 0, len(segs))
 	for _, s := range segs {
-		if s.Op != OpDelete || s.From == s.To {
-			out = append(out, s)
+		runes := []rune(s.Text)
+		if s.Op != OpDelete || s.From == s.To || len(runes) != s.To-s.From {
+			out = append(out, s) // nothing to split, or not a segment of Diff
 			continue
 		}
-		runes := []rune(s.Text)
 		who := make([]*storage.Op, len(runes)) // the deleter of each code point
 		for k := sort.Search(len(dels), func(i int) bool { return dels[i].pos >= s.From }); k < len(dels) && dels[k].pos < s.To; k++ {
 			who[dels[k].pos-s.From] = dels[k].op

@@ -121,8 +121,17 @@ func TestAttributeDeletesErrors(t *testing.T) {
 	if _, err := AttributeDeletes(segs, 3, []storage.Op{{Rev: 1, Op: ot.Op{{Skip: -1}}}}); !errors.Is(err, ErrBadOp) {
 		t.Fatalf("malformed op: %v", err)
 	}
+	// Segments that are not Diff's (text and offsets disagree) pass as is.
+	odd := []Segment{{Op: OpDelete, Text: "a", From: 0, To: 3}, {Op: OpDelete, Text: "abcdef", From: 0, To: 1}}
+	got, err := AttributeDeletes(odd, 3, []storage.Op{{Rev: 1, Op: ot.Op{{Delete: 3}}, By: ana}})
+	if err != nil || !reflect.DeepEqual(got, odd) {
+		t.Fatalf("odd segments: %+v, %v", got, err)
+	}
+	if got := Attribute([]Segment{{Op: OpInsert, Text: "a", From: 0, To: 3}}, []Span{{Start: 0, End: 3}}); len(got) != 1 || got[0].Text != "a" {
+		t.Fatalf("Attribute of an odd segment = %+v", got)
+	}
 	// No ops: nothing was deleted by anyone.
-	got, err := AttributeDeletes(segs, 3, nil)
+	got, err = AttributeDeletes(segs, 3, nil)
 	if err != nil || !reflect.DeepEqual(got, segs) {
 		t.Fatalf("no ops: %+v, %v", got, err)
 	}

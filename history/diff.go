@@ -675,11 +675,11 @@ func writeByAttr(sb *strings.Builder, s Segment) {
 func Attribute(segs []Segment, spansB []Span) []Segment {
 	out := make([]Segment, 0, len(segs))
 	for _, s := range segs {
-		if s.Op != OpInsert || s.From == s.To {
-			out = append(out, s)
+		runes := []rune(s.Text)
+		if s.Op != OpInsert || s.From == s.To || len(runes) != s.To-s.From {
+			out = append(out, s) // nothing to split, or not a segment of Diff
 			continue
 		}
-		runes := []rune(s.Text)
 		// The first span that ends after s.From.
 		k := sort.Search(len(spansB), func(i int) bool { return spansB[i].End > s.From })
 		first := len(out)
