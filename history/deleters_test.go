@@ -130,6 +130,16 @@ func TestAttributeDeletesErrors(t *testing.T) {
 	if got := Attribute([]Segment{{Op: OpInsert, Text: "a", From: 0, To: 3}}, []Span{{Start: 0, End: 3}}); len(got) != 1 || got[0].Text != "a" {
 		t.Fatalf("Attribute of an odd segment = %+v", got)
 	}
+	// Spans that leave gaps or end early lose no text.
+	ins := []Segment{{Op: OpInsert, Text: "abcdef", From: 0, To: 6}}
+	got = Attribute(ins, []Span{{Start: 1, End: 2, Delegation: "X"}, {Start: 3, End: 4, Delegation: "X"}})
+	var text string
+	for _, s := range got {
+		text += s.Text
+	}
+	if text != "abcdef" || len(got) != 5 || got[1].Delegation != "X" || got[2].Delegation != "" {
+		t.Fatalf("Attribute with gappy spans = %+v", got)
+	}
 	// No ops: nothing was deleted by anyone.
 	got, err = AttributeDeletes(segs, 3, nil)
 	if err != nil || !reflect.DeepEqual(got, segs) {

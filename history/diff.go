@@ -683,8 +683,13 @@ func Attribute(segs []Segment, spansB []Span) []Segment {
 		// The first span that ends after s.From.
 		k := sort.Search(len(spansB), func(i int) bool { return spansB[i].End > s.From })
 		first := len(out)
-		for pos := s.From; pos < s.To && k < len(spansB); k++ {
+		pos := s.From
+		for ; pos < s.To && k < len(spansB); k++ {
 			sp := spansB[k]
+			if sp.Start > pos { // spans that do not tile b: leave the gap unattributed
+				sp = Span{Start: pos, End: sp.Start}
+				k--
+			}
 			end := min(sp.End, s.To)
 			if last := len(out) - 1; last >= first && out[last].Delegation == sp.Delegation && out[last].Name == sp.Name {
 				out[last].To = end
@@ -693,6 +698,9 @@ func Attribute(segs []Segment, spansB []Span) []Segment {
 				out = append(out, Segment{Op: OpInsert, From: pos, To: end, Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name})
 			}
 			pos = end
+		}
+		if pos < s.To {
+			out = append(out, Segment{Op: OpInsert, From: pos, To: s.To})
 		}
 		for i := first; i < len(out); i++ {
 			out[i].Text = string(runes[out[i].From-s.From : out[i].To-s.From])
