@@ -70,13 +70,6 @@ func CheckClean(text string) error {
 	return fmt.Errorf("%d brackets left, the first at code point %d: %w", len(pos), pos[0], ErrNotClean)
 }
 
-// unescapeDraft is the reading form of draft text: a '\' before '[', ']',
-// '/' or '\' is dropped.
-func unescapeDraft(s string) string {
-	var u unescaper
-	return u.feed(s) + u.flush()
-}
-
 // unescaper computes the reading form of a text fed in pieces: a piece may
 // end between a '\' and the character it escapes (parsed groups never
 // split an escape, but spans from elsewhere might).

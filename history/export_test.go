@@ -158,6 +158,13 @@ func TestCleanCheck(t *testing.T) {
 	}
 }
 
+// unescapeDraft is the reading form of a whole draft text: a '\' before '[', ']',
+// '/' or '\' is dropped.
+func unescapeDraft(s string) string {
+	var u unescaper
+	return u.feed(s) + u.flush()
+}
+
 // FuzzExportHTML: whatever the draft and the group spans, the export
 // renders the draft's text exactly, and only our own tags are markup.
 func FuzzExportHTML(f *testing.F) {
