@@ -53,6 +53,26 @@ type Config struct {
 	// MaxDraftsPerConn is how many drafts one connection may have open.
 	// Default 64.
 	MaxDraftsPerConn int
+	// TokenOpsPerSecond/TokenOpsBurst and TokenMsgsPerSecond/TokenMsgsBurst
+	// are token buckets shared by all connections of one token (limits.go),
+	// so opening more connections does not multiply a flood. Defaults
+	// 2000/4000 and 4000/8000. Open-mode identities have none.
+	TokenOpsPerSecond  float64
+	TokenOpsBurst      int
+	TokenMsgsPerSecond float64
+	TokenMsgsBurst     int
+	// MaxConnsPerToken is how many WebSockets one token may have open on
+	// this server; the next hello gets rate_limited. Default 16.
+	MaxConnsPerToken int
+	// TokenRecheck is how often the tokens of open connections are read
+	// again from the store, so that a revocation made through another node
+	// and an expiry close them. Default 30s (revocation through this
+	// server closes them at once).
+	TokenRecheck time.Duration
+	// AllowOrigins lists browser origins (scheme://host[:port]) besides the
+	// server's own that may open WebSockets; "*" allows any (development
+	// only). Default none (origin.go).
+	AllowOrigins []string
 	// SendQueue is the number of frames queued per connection; a
 	// subscriber whose queue is full is disconnected (it resumes from its
 	// revision). Default 256.
@@ -100,6 +120,12 @@ func (cfg Config) Defaults() Config {
 	setDefault(&cfg.MsgsPerSecond, 2000)
 	setDefault(&cfg.MsgsBurst, 4000)
 	setDefault(&cfg.MaxDraftsPerConn, 64)
+	setDefault(&cfg.TokenOpsPerSecond, 2000)
+	setDefault(&cfg.TokenOpsBurst, 4000)
+	setDefault(&cfg.TokenMsgsPerSecond, 4000)
+	setDefault(&cfg.TokenMsgsBurst, 8000)
+	setDefault(&cfg.MaxConnsPerToken, 16)
+	setDefault(&cfg.TokenRecheck, 30*time.Second)
 	setDefault(&cfg.SendQueue, 256)
 	setDefault(&cfg.SnapshotEvery, 256)
 	setDefault(&cfg.RecentOps, 1024)
