@@ -41,6 +41,8 @@ type Server struct {
 	sessions map[*Session]struct{}
 	closing  bool
 
+	sec security // limits.go: sessions by token, per-token limits, revocation
+
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
 	upgrader   websocket.Upgrader
@@ -73,6 +75,7 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 			WriteBufferPool: &sync.Pool{},
 		},
 	}
+	s.upgrader.CheckOrigin = s.checkOrigin // origin.go
 	s.handler = s.routes()
 	return s
 }
