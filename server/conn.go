@@ -52,6 +52,7 @@ type Session struct {
 	drafts  map[string]*draft
 	opsRate bucket
 	msgRate bucket
+	limits  *tokenLimits // limits.go: shared by the token's connections; nil in open mode
 }
 
 func newSession(s *Server, ws *websocket.Conn) *Session {
@@ -260,6 +261,7 @@ func (c *Session) cleanup() {
 	c.s.mu.Lock()
 	delete(c.s.sessions, c)
 	c.s.mu.Unlock()
+	c.s.forget(c)
 }
 
 // fail answers a message with an error. Before hello every error is
@@ -281,7 +283,7 @@ func (c *Session) fail(err error, doc string, seq *uint64, ref json.RawMessage) 
 
 func (c *Session) handle(mt int, data []byte) {
 	now := time.Now()
-	if !c.msgRate.allow(now) {
+	if !c.msgRate.allow(now) || !c.limits.allowMsg(now) {
 		c.fail(Errorf(ErrRateLimited, "too many messages; slow down"), "", nil, nil)
 		return
 	}
@@ -356,6 +358,9 @@ func (c *Session) sayHello(m *Inbound) error {
 	}
 	id, err := c.s.auth.Hello(c.s.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role})
 	if err != nil {
+		return err
+	}
+	if err := c.s.admit(c, id, m.Client); err != nil {
 		return err
 	}
 	c.hello, c.ident, c.client = true, id, m.Client
@@ -456,7 +461,7 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 	if err := json.Unmarshal(m.Op, &req.op); err != nil {
 		return Errorf(ErrBadOp, "%s", opDecodeMessage(err))
 	}
-	if !c.opsRate.allow(time.Now()) {
+	if now := time.Now(); !c.opsRate.allow(now) || !c.limits.allowOp(now) {
 		return Errorf(ErrRateLimited, "more than %g ops per second; resend later", c.s.cfg.OpsPerSecond)
 	}
 	return d.send(ctx, req)
