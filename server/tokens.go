@@ -1,0 +1,341 @@
+package server
+
+// Token authentication (hello "token", HTTP "Authorization: Bearer") and the
+// account endpoints of docs/PROTOCOL.md section 2.4: /api/me, /api/tokens.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// TokenAuth authenticates the secrets issued by package auth against a
+// store's tokens. Identity (author, role, draft patterns, principal) comes
+// from the stored token only. It implements Authenticator.
+type TokenAuth struct {
+	store auth.Store
+	now   func() time.Time
+}
+
+// NewTokenAuth returns token authentication over st. now is the clock
+// (nil: time.Now).
+func NewTokenAuth(st auth.Store, now func() time.Time) *TokenAuth {
+	if now == nil {
+		now = time.Now
+	}
+	return &TokenAuth{store: st, now: now}
+}
+
+// Hello authenticates a hello's token; the hello's delegation, name and
+// role are ignored.
+func (a *TokenAuth) Hello(ctx context.Context, h Hello) (Identity, error) {
+	return a.verify(ctx, h.Token)
+}
+
+// Request authenticates "Authorization: Bearer <token>".
+func (a *TokenAuth) Request(r *http.Request) (Identity, error) {
+	h := r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
+	}
+	return a.verify(r.Context(), strings.TrimSpace(secret))
+}
+
+func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error) {
+	tok, err := auth.Verify(ctx, a.store, secret, a.now())
+	switch {
+	case err == nil:
+		return IdentityOf(tok), nil
+	case errors.Is(err, auth.ErrInvalid):
+		return Identity{}, Errorf(ErrUnauthorized, "this token is not valid on this server")
+	case errors.Is(err, auth.ErrRevoked):
+		return Identity{}, Errorf(ErrUnauthorized, "this token was revoked")
+	case errors.Is(err, auth.ErrExpired):
+		return Identity{}, Errorf(ErrUnauthorized, "this token expired; ask a facilitator for a new one")
+	}
+	return Identity{}, fmt.Errorf("verify token: %w", err)
+}
+
+// IdentityOf is the identity a token gives.
+func IdentityOf(tok storage.Token) Identity {
+	return Identity{
+		Principal: auth.Principal(tok),
+		Author:    storage.Author{Delegation: tok.Delegation, Name: tok.Name},
+		Role:      tok.Role,
+		Drafts:    append([]string(nil), tok.Drafts...),
+		TokenID:   tok.ID,
+	}
+}
+
+// Audit actions recorded by the server (storage.AuditEntry.Action).
+const (
+	ActionLogin          = "login"
+	ActionTokenIssue     = "token.issue"
+	ActionTokenRevoke    = "token.revoke"
+	ActionDraftCreate    = "draft.create"
+	ActionBracketResolve = "bracket.resolve"
+	ActionLabel          = "label"
+	ActionImport         = "import"
+)
+
+func init() {
+	route := func(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
+		HandleRoute(pattern, func(s *Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+		})
+	}
+	route("GET /api/me", (*Server).getMe)
+	route("GET /api/tokens", (*Server).listTokens)
+	route("POST /api/tokens", (*Server).issueToken)
+	route("DELETE /api/tokens/{id}", (*Server).revokeToken)
+	route("GET /api/audit", (*Server).getAudit)
+}
+
+// meJSON answers GET /api/me.
+type meJSON struct {
+	Delegation string     `json:"delegation"`
+	Name       string     `json:"name"`
+	Role       string     `json:"role"`
+	Drafts     []string   `json:"drafts"`
+	Open       bool       `json:"open"`
+	Token      *tokenJSON `json:"token,omitempty"`
+}
+
+// tokenJSON is a token as the API shows it: never its hash.
+type tokenJSON struct {
+	ID         string   `json:"id"`
+	Delegation string   `json:"delegation"`
+	Name       string   `json:"name"`
+	Role       string   `json:"role"`
+	Drafts     []string `json:"drafts"`
+	Created    int64    `json:"created"`
+	Expires    int64    `json:"expires,omitempty"`
+	Revoked    int64    `json:"revoked,omitempty"`
+	IssuedBy   string   `json:"issued_by,omitempty"`
+}
+
+func newTokenJSON(t storage.Token) tokenJSON {
+	drafts := t.Drafts
+	if drafts == nil {
+		drafts = []string{}
+	}
+	return tokenJSON{t.ID, t.Delegation, t.Name, t.Role, drafts, t.Created, t.Expires, t.Revoked, t.IssuedBy}
+}
+
+// tokenStore is the store's token methods, or an error when the store has
+// none.
+func (s *Server) tokenStore() (auth.Store, error) {
+	ts, ok := s.store.(auth.Store)
+	if !ok {
+		return nil, fmt.Errorf("server: store %T keeps no tokens", s.store)
+	}
+	return ts, nil
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
+	id, err := s.Identify(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	out := meJSON{Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role, Drafts: id.Drafts, Open: id.TokenID == ""}
+	if out.Drafts == nil {
+		out.Drafts = []string{}
+	}
+	if id.TokenID != "" {
+		if ts, err := s.tokenStore(); err == nil {
+			if tok, err := ts.Token(r.Context(), id.TokenID); err == nil {
+				tj := newTokenJSON(tok)
+				out.Token = &tj
+			}
+		}
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// tokenManager authenticates a request that manages tokens: a facilitator
+// signed in with a token (open-mode identities are self-declared, so they
+// never manage credentials).
+func (s *Server) tokenManager(r *http.Request) (Identity, auth.Store, error) {
+	id, err := s.Identify(r)
+	if err != nil {
+		return Identity{}, nil, err
+	}
+	if !id.IsFacilitator() {
+		return Identity{}, nil, Errorf(ErrForbidden, "only a facilitator manages tokens")
+	}
+	if id.TokenID == "" {
+		return Identity{}, nil, Errorf(ErrForbidden, "tokens are managed with a facilitator token, not in open mode")
+	}
+	ts, err := s.tokenStore()
+	if err != nil {
+		return Identity{}, nil, err
+	}
+	return id, ts, nil
+}
+
+// withinScope reports whether a token with draft patterns drafts is within
+// what the identity may hand out or take back: anything for an identity
+// limited to no drafts; otherwise a token limited to some of the
+// identity's own patterns (compared as strings: a pattern that is a subset
+// of another is not recognised, which only errs on the side of refusing).
+func withinScope(id Identity, drafts []string) bool {
+	if len(id.Drafts) == 0 {
+		return true
+	}
+	if len(drafts) == 0 {
+		return false
+	}
+	for _, p := range drafts {
+		found := false
+		for _, own := range id.Drafts {
+			if p == own {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
+	id, ts, err := s.tokenManager(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	toks, err := ts.Tokens(r.Context())
+	if err != nil {
+		s.WriteError(w, r, fmt.Errorf("list tokens: %w", err))
+		return
+	}
+	sort.Slice(toks, func(i, j int) bool {
+		if toks[i].Created != toks[j].Created {
+			return toks[i].Created < toks[j].Created
+		}
+		return toks[i].ID < toks[j].ID
+	})
+	out := make([]tokenJSON, 0, len(toks))
+	for _, t := range toks {
+		if withinScope(id, t.Drafts) {
+			out = append(out, newTokenJSON(t))
+		}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"tokens": out})
+}
+
+// issueRequest is the body of POST /api/tokens.
+type issueRequest struct {
+	Delegation string   `json:"delegation"`
+	Name       string   `json:"name"`
+	Role       string   `json:"role"`
+	Drafts     []string `json:"drafts"`
+	// ExpiresIn is a Go duration ("720h"); empty: never expires.
+	ExpiresIn string `json:"expires_in"`
+}
+
+// issuedJSON answers POST /api/tokens: the secret, shown this once.
+type issuedJSON struct {
+	Token string `json:"token"`
+	tokenJSON
+}
+
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+	id, ts, err := s.tokenManager(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	var req issueRequest
+	if err := s.ReadJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if req.Role == storage.RoleFacilitator {
+		s.WriteError(w, r, Errorf(ErrForbidden, "facilitator tokens are issued on the server with `draftroom token issue`; over HTTP a facilitator issues drafter and reviewer tokens"))
+		return
+	}
+	if len(req.Drafts) == 0 {
+		req.Drafts = id.Drafts // a limited facilitator hands out at most its own drafts
+	}
+	if !withinScope(id, req.Drafts) {
+		s.WriteError(w, r, Errorf(ErrForbidden, "you may issue tokens only for your own draft patterns %v", id.Drafts))
+		return
+	}
+	var ttl time.Duration
+	if req.ExpiresIn != "" {
+		if ttl, err = time.ParseDuration(req.ExpiresIn); err != nil || ttl <= 0 {
+			s.WriteError(w, r, Errorf(ErrBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", clip(req.ExpiresIn)))
+			return
+		}
+	}
+	secret, tok, err := auth.Issue(r.Context(), ts, auth.Request{
+		Delegation: req.Delegation, Name: req.Name, Role: req.Role, Drafts: req.Drafts, TTL: ttl, IssuedBy: id.TokenID,
+	}, s.cfg.Now())
+	if errors.Is(err, auth.ErrBadRequest) {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "%s", strings.TrimPrefix(err.Error(), auth.ErrBadRequest.Error()+": ")))
+		return
+	}
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	s.Audit(r.Context(), id, ActionTokenIssue, "", describeToken(tok))
+	WriteJSON(w, http.StatusCreated, issuedJSON{Token: secret, tokenJSON: newTokenJSON(tok)})
+}
+
+// describeToken is a token's audit detail.
+func describeToken(t storage.Token) string {
+	d := fmt.Sprintf("id=%s role=%s delegation=%s name=%q", t.ID, t.Role, t.Delegation, t.Name)
+	if len(t.Drafts) > 0 {
+		d += " drafts=" + strings.Join(t.Drafts, ",")
+	}
+	if t.Expires != 0 {
+		d += " expires=" + time.UnixMilli(t.Expires).UTC().Format(time.RFC3339)
+	}
+	return d
+}
+
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+	id, ts, err := s.tokenManager(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	tokID := r.PathValue("id")
+	tok, err := ts.Token(r.Context(), tokID)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.WriteError(w, r, Errorf(ErrNotFound, "no token %s", clip(tokID)))
+		return
+	}
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if !withinScope(id, tok.Drafts) {
+		s.WriteError(w, r, Errorf(ErrForbidden, "token %s reaches beyond your draft patterns %v", tok.ID, id.Drafts))
+		return
+	}
+	at := s.cfg.Now().UnixMilli()
+	if err := ts.RevokeToken(r.Context(), tok.ID, at); err != nil {
+		s.WriteError(w, r, fmt.Errorf("revoke token %s: %w", tok.ID, err))
+		return
+	}
+	closed := s.closeToken(tok.ID, "your token was revoked")
+	if tok.Revoked == 0 {
+		tok.Revoked = at
+		s.Audit(r.Context(), id, ActionTokenRevoke, "", fmt.Sprintf("%s connections_closed=%d", describeToken(tok), closed))
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"id": tok.ID, "revoked": tok.Revoked, "closed": closed})
+}
