@@ -218,6 +218,7 @@ func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
+	s.Audit(r.Context(), id, ActionDraftCreate, req.ID, fmt.Sprintf("title=%q chars=%d", req.Title, utf8.RuneCountInString(req.Text)))
 	WriteJSON(w, http.StatusCreated, map[string]any{"id": req.ID, "rev": 0})
 }
 
