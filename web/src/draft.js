@@ -139,6 +139,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
         setNotice('Edits from an earlier visit could not be restored: ' + e.message);
       }
     }
+    starting = false;
     if (conn.status === 'online') openOnServer();
   }
 
@@ -164,7 +165,13 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     openOnServer();
   }
 
-  cleanups.push(conn.on('ready', () => { for (const c of [...people.keys()]) dropPerson(c); openOnServer(); }));
+  // A reconnect while start() restores unsent edits must not open the draft
+  // fresh: start() opens it (from the restored revision) when it is done.
+  let starting = true;
+  cleanups.push(conn.on('ready', () => {
+    for (const c of [...people.keys()]) dropPerson(c);
+    if (!starting) openOnServer();
+  }));
   cleanups.push(conn.on('down', () => { if (otc) otc.disconnected(); opened = false; updateBadges(); }));
   cleanups.push(conn.onStatus(() => updateBadges()));
 
