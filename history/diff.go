@@ -2,6 +2,7 @@ package history
 
 import (
 	"html"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -78,8 +79,69 @@ type piece struct {
 
 type differ struct {
 	a, b     []rune
-	deadline time.Time // zero: none
+	deadline time.Time    // zero: none
+	counts   []tokenCount // scratch for uniqueCommon, indexed by token; all zero between calls
 }
+
+// tokenizer numbers distinct tokens. Tokens are hashed from their code
+// points, not converted to strings: a diff of two long texts has tens of
+// thousands of tokens, and a string per token was a third of its time.
+type tokenizer struct {
+	heads map[uint64]int32 // hash -> the latest token with that hash
+	refs  []tokenRef       // token number -> where it first occurred
+	hash  func([]rune) uint64
+}
+
+// fnv1a hashes code points (FNV-1a, 64 bits, one step per code point).
+func fnv1a(tok []rune) uint64 {
+	h := uint64(14695981039346656037)
+	for _, r := range tok {
+		h = (h ^ uint64(r)) * 1099511628211
+	}
+	return h
+}
+
+type tokenRef struct {
+	text []rune
+	next int32 // the previous token with the same hash, -1 none
+}
+
+func (tk *tokenizer) encode(text []rune, lens []int) []int32 {
+	if tk.heads == nil {
+		tk.heads = make(map[uint64]int32, len(lens))
+	}
+	if tk.hash == nil {
+		tk.hash = fnv1a
+	}
+	out := make([]int32, len(lens))
+	pos := 0
+	for i, n := range lens {
+		tok := text[pos : pos+n]
+		pos += n
+		h := tk.hash(tok)
+		id, ok := tk.heads[h]
+		if !ok {
+			id = -1
+		}
+		for id >= 0 && !slices.Equal(tk.refs[id].text, tok) {
+			id = tk.refs[id].next // a hash collision: keep looking
+		}
+		if id < 0 {
+			next := int32(-1)
+			if ok {
+				next = tk.heads[h]
+			}
+			id = int32(len(tk.refs))
+			tk.refs = append(tk.refs, tokenRef{text: tok, next: next})
+			tk.heads[h] = id
+		}
+		out[i] = id
+	}
+	return out
+}
+
+// tokenCount is uniqueCommon's tally of one token.
+type tokenCount struct{ na, nb, i, j int32 }
 
 // lines diffs a and b line by line, then word by word inside each changed
 // block of lines.
@@ -153,26 +215,12 @@ func (d *differ) tokens(as, ae, bs, be int, split func([]rune) []int) []piece {
 	}
 	ta, tb := d.a[as:ae], d.b[bs:be]
 	lensA, lensB := split(ta), split(tb)
-	ids := make(map[string]int32)
-	encode := func(text []rune, lens []int) []int32 {
-		out := make([]int32, len(lens))
-		pos := 0
-		for i, n := range lens {
-			key := string(text[pos : pos+n])
-			id, ok := ids[key]
-			if !ok {
-				id = int32(len(ids))
-				ids[key] = id
-			}
-			out[i] = id
-			pos += n
-		}
-		return out
-	}
-	ia, ib := encode(ta, lensA), encode(tb, lensB)
-	if len(ids) > maxTokens {
+	var tk tokenizer
+	ia, ib := tk.encode(ta, lensA), tk.encode(tb, lensB)
+	if len(tk.refs) > maxTokens {
 		return []piece{{OpDelete, ae - as}, {OpInsert, be - bs}}
 	}
+	d.counts = make([]tokenCount, len(tk.refs))
 	var out []piece
 	ka, kb := 0, 0 // next token of each side
 	for _, p := range d.sequence(ia, ib, 0) {
@@ -230,7 +278,7 @@ func (d *differ) sequence(a, b []int32, depth int) []piece {
 		out = appendPiece(out, OpDelete, len(a))
 		out = appendPiece(out, OpInsert, len(b))
 	default:
-		anchors := uniqueCommon(a, b)
+		anchors := uniqueCommon(a, b, d.counts)
 		if len(anchors) == 0 || depth >= maxAnchorDepth {
 			out = appendPieces(out, d.myers(a, b))
 			break
@@ -248,33 +296,32 @@ func (d *differ) sequence(a, b []int32, depth int) []piece {
 
 // uniqueCommon returns the pairs (i, j) with a[i] == b[j] where that token
 // occurs once in a and once in b, reduced to a longest chain increasing in
-// both i and j.
-func uniqueCommon(a, b []int32) [][2]int {
-	type seen struct{ na, nb, i, j int }
-	count := make(map[int32]*seen, len(a))
+// both i and j. counts is scratch indexed by token, all zero on entry; it
+// is left all zero, so that one allocation serves every call of a diff.
+func uniqueCommon(a, b []int32, counts []tokenCount) [][2]int {
 	for i, t := range a {
-		s := count[t]
-		if s == nil {
-			s = &seen{}
-			count[t] = s
-		}
-		s.na++
-		s.i = i
+		counts[t].na++
+		counts[t].i = int32(i)
 	}
 	for j, t := range b {
-		if s := count[t]; s != nil {
-			s.nb++
-			s.j = j
-		}
+		counts[t].nb++
+		counts[t].j = int32(j)
 	}
 	// Candidates in order of i; b positions must then increase (LIS).
 	var js []int
 	var is []int
 	for i, t := range a {
-		if s := count[t]; s.na == 1 && s.nb == 1 {
+		if c := counts[t]; c.na == 1 && c.nb == 1 {
 			is = append(is, i)
-			js = append(js, s.j)
+			js = append(js, int(c.j))
 		}
+	}
+	// Leave the scratch all zero for the next call.
+	for _, t := range a {
+		counts[t] = tokenCount{}
+	}
+	for _, t := range b {
+		counts[t] = tokenCount{}
 	}
 	if len(js) == 0 {
 		return nil

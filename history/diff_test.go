@@ -356,3 +356,18 @@ func TestTokenRunes(t *testing.T) {
 		t.Fatalf("%d segments for three changed lines", len(segs))
 	}
 }
+
+// TestTokenizerCollisions: tokens whose hashes collide still get their own
+// numbers, and equal tokens the same one.
+func TestTokenizerCollisions(t *testing.T) {
+	text := []rune("ab|cd|ab|😭|cd|")
+	lens := []int{2, 1, 2, 1, 2, 1, 1, 1, 2, 1}
+	for _, hash := range []func([]rune) uint64{fnv1a, func([]rune) uint64 { return 7 }} {
+		tk := tokenizer{hash: hash}
+		got := tk.encode(text, lens)
+		want := []int32{0, 1, 2, 1, 0, 1, 3, 1, 2, 1}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("encode = %v, want %v", got, want)
+		}
+	}
+}
