@@ -336,6 +336,11 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 		return resolvedJSON{}, notFoundDraft(err, doc)
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
+	detail := fmt.Sprintf("%s %s", group, decision.Choice)
+	if decision.Choice == storage.ChoiceChoose {
+		detail += fmt.Sprintf(" %d", decision.Index)
+	}
+	s.Audit(ctx, who, ActionBracketResolve, doc, fmt.Sprintf("%s at rev %d", detail, op.Rev))
 	return resolvedJSON{Doc: doc, Rev: op.Rev, Decision: decisionJSON(decision)}, nil
 }
 

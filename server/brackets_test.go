@@ -570,6 +570,21 @@ func TestBracketProposeAndResolve(t *testing.T) {
 	if lv := ls.listing("art-3", -1); len(lv.Groups) != 0 {
 		t.Fatalf("groups left: %+v", lv.Groups)
 	}
+	// Each resolution is in the audit log.
+	var audit struct{ Entries []storage.AuditEntry }
+	if code := ls.call(chair, "GET", "/api/audit", nil, &audit); code != http.StatusOK {
+		t.Fatalf("GET audit: %d", code)
+	}
+	var resolved []string
+	for _, e := range audit.Entries {
+		if e.Action == server.ActionBracketResolve && e.Draft == "art-3" && e.Actor.Delegation == "CHAIR" {
+			resolved = append(resolved, e.Detail)
+		}
+	}
+	wantAudit := []string{"b0.12 choose 2 at rev 4", "b0.32 drop at rev 5", "b2.0 compromise at rev 6", "b3.0 choose 0 at rev 7"}
+	if !reflect.DeepEqual(resolved, wantAudit) {
+		t.Fatalf("audit entries %q, want %q", resolved, wantAudit)
+	}
 }
 
 // TestBracketRefusals: every refused request changes nothing.
