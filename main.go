@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -65,6 +66,9 @@ type config struct {
 	OpenPublic      bool
 	NoSync          bool
 	Pprof           string // address of the net/http/pprof listener; "" = none
+	TLSCert         string // PEM certificate (chain) file; with TLSKey serves HTTPS/WSS
+	TLSKey          string
+	HTTP            httpTimeouts
 	ShutdownTimeout time.Duration
 	Server          server.Config
 }
@@ -134,6 +138,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&sc.MaxDraftsPerConn, "max-drafts-per-conn", sc.MaxDraftsPerConn, "drafts open per connection")
 	fs.IntVar(&sc.SendQueue, "send-queue", sc.SendQueue, "frames queued per connection before a slow one is disconnected")
 	fs.IntVar(&sc.SnapshotEvery, "snapshot-every", sc.SnapshotEvery, "revisions between snapshots")
+	addSecurityFlags(fs, &cfg, &sc, getenv)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: draftroom [serve] [flags]\n       draftroom <subcommand> ...  (subcommands: %s)\n\nflags:\n", strings.Join(subcommandNames(), ", "))
 		fs.PrintDefaults()
@@ -154,6 +159,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.Pprof != "" && !isLoopback(cfg.Pprof) {
 		return cfg, fmt.Errorf("-pprof %s: profiles expose memory contents; give a loopback address", cfg.Pprof)
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return cfg, fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	sc.Open = cfg.Open
 	cfg.Server = sc
@@ -185,6 +193,7 @@ func isLoopback(addr string) bool {
 // store is what serve needs from a backend: the server's methods and Close.
 type store interface {
 	server.Store
+	auth.Store // tokens (server.NewTokenAuth, the token subcommand)
 	Close() error
 }
 
@@ -237,17 +246,23 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	}
 	defer st.Close()
 	cfg.Server.Web = webFS()
+	cfg.Server.Auth = server.NewTokenAuth(st, nil)
 	srv := server.New(cfg.Server, st, logger)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	cfg.HTTP.apply(hs)
 	mode := "tokens"
 	if cfg.Open {
 		mode = "OPEN MODE: anyone may edit as any delegation"
 	}
-	fmt.Fprintf(stdout, "draftroom listening on http://%s/ (store: %s; %s)\n", ln.Addr(), where, mode)
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "draftroom listening on %s://%s/ (store: %s; %s)\n", scheme, ln.Addr(), where, mode)
 	if cfg.Open && !isLoopback(cfg.Addr) {
 		logger.Warn("open mode on a non-loopback address: anyone who can reach it can edit")
 	}
@@ -259,7 +274,13 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 		defer stopPprof()
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
