@@ -246,7 +246,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const sendPresenceSoon = debounce(() => {
     if (!otc || !opened || screen) return;
     const doc = view.state.doc;
-    const sel = view.state.selection.ranges.map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
+    // The server takes at most 64 ranges (docs/PROTOCOL.md 2.1).
+    const sel = view.state.selection.ranges.slice(0, 64).map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
     conn.send({ type: 'presence', doc: id, rev: otc.rev, sel });
   }, 60);
 
