@@ -138,7 +138,7 @@ func (a *Authorship) UnmarshalJSON(data []byte) error {
 	if int64(len(raw)) > limit {
 		return fmt.Errorf("runs longer than a state of %d code points: %w", w.Len, ErrCorrupt)
 	}
-	var runs []run
+	runs := make([]run, 0, len(raw)/3) // a run takes at least 3 bytes
 	total, rev := 0, 0
 	for len(raw) > 0 {
 		n, k1 := binary.Uvarint(raw)
