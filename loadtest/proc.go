@@ -92,6 +92,25 @@ func procMem(pid int) (rss, peak int64, err error) {
 	return rss, peak, nil
 }
 
+// procDiskWrites is the bytes process pid caused to be written to storage
+// (write_bytes of /proc/PID/io): fsync'd pages, the cost of durability.
+func procDiskWrites(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %w", ErrServerProc, err)
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "write_bytes:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				break
+			}
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: no write_bytes in /proc/%d/io", ErrServerProc, pid)
+}
+
 // loadAverage is the 1-minute load average from /proc/loadavg (0 if
 // unreadable): the benchmarks share the machine, and a figure means little
 // without it.

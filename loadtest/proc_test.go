@@ -24,6 +24,12 @@ func TestProcSelf(t *testing.T) {
 	if err != nil || rss < 1<<20 || peak < rss {
 		t.Fatalf("procMem(self) = %d, %d, %v", rss, peak, err)
 	}
+	if n, err := procDiskWrites(os.Getpid()); err != nil || n < 0 {
+		t.Errorf("procDiskWrites(self) = %d, %v", n, err)
+	}
+	if _, err := procDiskWrites(1 << 30); !errors.Is(err, ErrServerProc) {
+		t.Errorf("procDiskWrites of no process: %v, want ErrServerProc", err)
+	}
 	if _, err := procCPU(1 << 30); !errors.Is(err, ErrServerProc) {
 		t.Errorf("procCPU of no process: %v, want ErrServerProc", err)
 	}

@@ -49,6 +49,7 @@ type Report struct {
 	ServerRSSMB     float64 `json:"server_rss_mb,omitempty"`
 	ServerPeakMB    float64 `json:"server_rss_peak_mb,omitempty"`
 	ServerKBPerConn float64 `json:"server_kb_per_conn,omitempty"` // RSS / connections (idle mode)
+	ServerDiskMB    float64 `json:"server_disk_mb,omitempty"`     // written to storage over the window
 	// ServerUSPerDelivery is server CPU microseconds per op delivered to
 	// one subscriber (server CPU over the window / Deliveries): the fan-out
 	// cost per op per subscriber, commit cost included.

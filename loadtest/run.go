@@ -140,6 +140,8 @@ type sample struct {
 	srvErr    error
 	rss, peak int64
 	srvMemErr error
+	disk      int64
+	diskErr   error
 	hasServer bool
 }
 
@@ -149,6 +151,7 @@ func (r *run) sample() sample {
 		s.hasServer = true
 		s.srv, s.srvErr = procCPU(pid)
 		s.rss, s.peak, s.srvMemErr = procMem(pid)
+		s.disk, s.diskErr = procDiskWrites(pid)
 	}
 	return s
 }
@@ -170,6 +173,9 @@ func (r *run) fill(rep *Report, s [2]sample) {
 		cpu := s[1].srv - s[0].srv
 		rep.ServerCPU = round3(cpu.Seconds())
 		rep.ServerCPUPct = round3(100 * cpu.Seconds() / secs)
+	}
+	if s[0].diskErr == nil && s[1].diskErr == nil {
+		rep.ServerDiskMB = round3(float64(s[1].disk-s[0].disk) / (1 << 20))
 	}
 	if s[1].srvMemErr == nil {
 		rep.ServerRSSMB = round3(float64(s[1].rss) / (1 << 20))
