@@ -1,7 +1,10 @@
 package main
 
-import "io/fs"
+import (
+	"io/fs"
 
-// webFS is the web UI served at /. The web/ package does not embed a
-// bundle yet, so the server shows its placeholder page.
-func webFS() fs.FS { return nil }
+	"github.com/draftroom/draftroom/web"
+)
+
+// webFS is the web UI served at /: the bundle embedded by package web.
+func webFS() fs.FS { return web.FS }
