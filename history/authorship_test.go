@@ -162,6 +162,16 @@ func TestAuthorshipTypingMergesRuns(t *testing.T) {
 	if s := spans[2]; s.Start != 2 || s.End != 5 || s.Rev != 6 || s.Name != "Ben" {
 		t.Fatalf("span 2 = %+v, want Ben's rev 6 at [2,5)", s)
 	}
+	// By author: "he" (Ana, last rev 2), "XYZ" (Ben), "llo" (Ana, rev 5).
+	byAuthor := a.AuthorSpans()
+	want := []Span{
+		{Start: 0, End: 2, Rev: 2, Delegation: "CAN", Name: "Ana"},
+		{Start: 2, End: 5, Rev: 6, Delegation: "USA", Name: "Ben"},
+		{Start: 5, End: 8, Rev: 5, Delegation: "CAN", Name: "Ana"},
+	}
+	if !reflect.DeepEqual(byAuthor, want) {
+		t.Fatalf("AuthorSpans = %+v, want %+v", byAuthor, want)
+	}
 	// The same revision inserting twice next to itself stays one span.
 	b := New(0)
 	if err := b.Apply(ot.Op{{Insert: "ab"}, {Insert: "cd"}}, 1, ana); err != nil {

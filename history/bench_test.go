@@ -51,6 +51,20 @@ func BenchmarkAuthorshipSpans(b *testing.B) {
 	b.ReportMetric(float64(n), "spans")
 }
 
+// BenchmarkAuthorshipAuthorSpans lists the final text's authorship merged
+// by author.
+func BenchmarkAuthorshipAuthorSpans(b *testing.B) {
+	tr := loadTrace(b, "automerge-paper.json.gz")
+	a := replayAuthorship(b, tr)
+	var n int
+	cpu := startCPU()
+	for b.Loop() {
+		n = len(a.AuthorSpans())
+	}
+	cpu.report(b)
+	b.ReportMetric(float64(n), "spans")
+}
+
 // BenchmarkAuthorshipMarshal encodes the final state (as the server does
 // when it writes a snapshot's Meta section).
 func BenchmarkAuthorshipMarshal(b *testing.B) {

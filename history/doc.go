@@ -16,7 +16,9 @@
 //     keystroke by keystroke; writing it with every 16th snapshot keeps
 //     replays short and the store small).
 //   - authors?rev=N: Snapshot(N) → FromSnapshot (if ok is false, an older
-//     snapshot) → ApplyOps(Ops(snap.Rev+1, N)) → Spans().
+//     snapshot) → ApplyOps(Ops(snap.Rev+1, N)) → Spans() (one span per
+//     revision and author) or AuthorSpans() (one per change of author,
+//     far fewer for text typed key by key).
 //   - diff?from=a&to=b: Diff(textA, textB), DiffHTML for format=html;
 //     with by=1, Attribute(segs, spans of b) for who wrote each insertion
 //     and AttributeDeletes(segs, len(a), Ops(a+1, b)) for who removed each
