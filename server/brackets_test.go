@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -994,4 +997,94 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 		t.Fatalf("%d proposals accepted, %d recorded", totalProposed, len(ls.proposals("art-7")))
 	}
 	t.Logf("%d revisions, %d proposals, resolved after %d conflicts", final.Rev, totalProposed, conflicts)
+}
+
+// redisForTest returns $REDIS_URL, or starts a redis-server of the test's
+// own; it skips the test when there is neither.
+func redisForTest(t *testing.T) string {
+	t.Helper()
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		return u
+	}
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("REDIS_URL is not set and redis-server is not installed: no Redis to test against")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if s, err := storage.OpenRedisURL(url, storage.RedisOptions{}); err == nil {
+			s.Close()
+			return url
+		} else if time.Now().After(deadline) {
+			t.Fatalf("redis-server on %d: %v", port, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestBracketsOnRedisNodes: server nodes sharing a Redis store compute the
+// same group ids and attributions, keep the records, and a node that missed
+// another's commits catches up before it builds a proposal.
+func TestBracketsOnRedisNodes(t *testing.T) {
+	url := redisForTest(t)
+	prefix := fmt.Sprintf("drtest-brackets-%d:", time.Now().UnixNano())
+	node := func() *liveServer {
+		st, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return startServer(t, st, server.Config{SnapshotEvery: 3})
+	}
+	a := node()
+	const initial = "The Parties [shall/should] take [all] effective measures."
+	a.create("art-8", initial)
+	if code := a.call(canada, "POST", "/api/docs/art-8/brackets/propose", map[string]any{"group": "b0.12", "text": "must"}, nil); code != 200 {
+		t.Fatalf("propose on A: %d", code)
+	}
+	if code := a.call(usa, "POST", "/api/docs/art-8/brackets/propose", map[string]any{"rev": 0, "span": []int{48, 56}, "text": "steps"}, nil); code != 200 {
+		t.Fatalf("span proposal on A: %d", code)
+	}
+	if code := a.call(chair, "POST", "/api/docs/art-8/brackets/b0.32/resolve", map[string]any{"rev": 2, "choice": "drop"}, nil); code != 200 {
+		t.Fatalf("resolve on A: %d", code)
+	}
+	b := node()
+	la, lb := a.listing("art-8", -1), b.listing("art-8", -1)
+	if !reflect.DeepEqual(la, lb) || len(lb.Groups) != 2 || lb.group("b2.0") == nil {
+		t.Fatalf("node B lists %+v, node A %+v", lb, la)
+	}
+	if g := lb.group("b0.12"); g.Alternatives[2].By.Delegation != "CAN" || g.Alternatives[2].Source != server.SourceProposal {
+		t.Fatalf("attribution on B: %+v", g)
+	}
+	if !reflect.DeepEqual(a.decisions("art-8"), b.decisions("art-8")) || len(b.proposals("art-8")) != 2 {
+		t.Fatalf("records differ between nodes")
+	}
+	// B proposes; A has not seen it, proposes too, and must catch up first.
+	if code := b.call(usa, "POST", "/api/docs/art-8/brackets/propose", map[string]any{"group": "b0.12", "text": "may"}, nil); code != 200 {
+		t.Fatalf("propose on B: %d", code)
+	}
+	var p struct{ Rev, Alternative int }
+	if code := a.call(canada, "POST", "/api/docs/art-8/brackets/propose", map[string]any{"group": "b2.0", "text": "action"}, &p); code != 200 || p.Rev != 5 {
+		t.Fatalf("propose on A after B: %d %+v", code, p)
+	}
+	c := node()
+	lc := c.listing("art-8", -1)
+	sameListing(t, "node C", lc, refListing(t, initial, c.ops("art-8"), 5))
+	if g := lc.group("b0.12"); len(g.Alternatives) != 4 || g.Alternatives[3].Text != "may" || g.Alternatives[3].By.Delegation != "USA" {
+		t.Fatalf("node C: %+v", g)
+	}
+	if got := c.get("art-8").Text; got != "The Parties [shall/should/must/may] take effective [measures/steps/action]." {
+		t.Fatalf("text on node C: %q", got)
+	}
 }
