@@ -70,6 +70,21 @@ func insertAt(pos int, s string) ot.Op {
 	return ot.Op{{Skip: pos}, {Insert: s}}
 }
 
+// authorSpans merges the model's code points by author alone.
+func (m *naiveAuthorship) authorSpans() []Span {
+	spans := []Span{}
+	for i, rev := range m.revs {
+		by := m.authors[i]
+		if k := len(spans) - 1; k >= 0 && spans[k].Delegation == by.Delegation && spans[k].Name == by.Name {
+			spans[k].End++
+			spans[k].Rev = max(spans[k].Rev, rev)
+			continue
+		}
+		spans = append(spans, Span{Start: i, End: i + 1, Rev: rev, Delegation: by.Delegation, Name: by.Name})
+	}
+	return spans
+}
+
 // checkTiling fails unless spans tile [0, n) with no two equal neighbours.
 func checkTiling(t testing.TB, spans []Span, n int) {
 	t.Helper()
@@ -283,6 +298,9 @@ func TestAuthorshipMatchesModel(t *testing.T) {
 					checkTiling(t, got, a.Len())
 					if !reflect.DeepEqual(got, want) {
 						t.Fatalf("rev %d: spans differ from the model:\n got %d spans\nwant %d spans", rev, len(got), len(want))
+					}
+					if got, want := a.AuthorSpans(), m.authorSpans(); !reflect.DeepEqual(got, want) {
+						t.Fatalf("rev %d: author spans differ from the model:\n got %d spans\nwant %d spans", rev, len(got), len(want))
 					}
 					roundTrip(t, a)
 				}
