@@ -29,15 +29,18 @@ import (
 	"github.com/draftroom/draftroom/storage/storagetest"
 )
 
-// redisURL returns $REDIS_URL or skips the test: these tests need a real
-// redis-server (.ci/redis.sh starts one).
+// redisURL returns $REDIS_URL (.ci/redis.sh starts a server and sets it)
+// or, when it is unset, the URL of a redis-server of the test's own; it
+// skips the test when there is neither.
 func redisURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv("REDIS_URL")
-	if u == "" {
-		t.Skip("REDIS_URL is not set: no redis-server to test against (eval \"$(bash .ci/redis.sh start)\" starts one)")
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		return u
 	}
-	return u
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("REDIS_URL is not set and redis-server is not installed: no Redis to test against (eval \"$(bash .ci/redis.sh start)\" installs and starts one)")
+	}
+	return startRedisServer(t).url()
 }
 
 // uniquePrefix returns a key prefix no other test uses, and deletes its
@@ -472,14 +475,14 @@ func TestRedisEventsOverflow(t *testing.T) {
 // redisServer is a redis-server of the test's own, so that it can be
 // stopped and started again on the same port and directory.
 type redisServer struct {
-	t     *testing.T
+	t     testing.TB
 	port  int
 	dir   string
 	extra []string // more redis-server arguments
 	cmd   *exec.Cmd
 }
 
-func startRedisServer(t *testing.T) *redisServer {
+func startRedisServer(t testing.TB) *redisServer {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
@@ -844,17 +847,20 @@ func startRedisCluster(t *testing.T) []string {
 	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer c.Close()
-	for i := 0; ; i++ {
-		info, err := c.ClusterInfo(context.Background()).Result()
-		if err == nil && strings.Contains(info, "cluster_state:ok") {
-			break
+	// Every node must see the cluster as ok, not just one.
+	for _, addr := range addrs {
+		c := redis.NewClient(&redis.Options{Addr: addr})
+		for i := 0; ; i++ {
+			info, err := c.ClusterInfo(context.Background()).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if i > 100 {
+				t.Fatalf("cluster node %s not ok: %v %s", addr, err, info)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
-		if i > 100 {
-			t.Fatalf("cluster not ok: %v %s", err, info)
-		}
-		time.Sleep(100 * time.Millisecond)
+		c.Close()
 	}
 	return addrs
 }
@@ -1102,7 +1108,7 @@ func startSentinel(t *testing.T) (sentinel string, primary *redisServer) {
 	return sentinel, primary
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
