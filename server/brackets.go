@@ -225,6 +225,9 @@ func structural(op, inv ot.Op, text *ot.Text) bool {
 	return false
 }
 
+// touchesSeparator reports whether the edit [p, q) of text (n code points)
+// may lie in a separator: a ']' before it and a '[' after it with only
+// separator characters between, or a '\' right before it.
 func touchesSeparator(text *ot.Text, p, q, n int) bool {
 	before := text.Slice(max(0, p-maxSeparatorScan), p)
 	if strings.HasSuffix(before, `\`) {
@@ -548,6 +551,7 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// cached returns the cached listing of rev, or nil.
 func (o *bracketObserver) cached(rev int) *listing {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -559,6 +563,7 @@ func (o *bracketObserver) cached(rev int) *listing {
 	return l
 }
 
+// keep caches l, evicting the least recently used listing when full.
 func (o *bracketObserver) keep(l *listing) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -616,9 +621,11 @@ func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) 
 	return list, nil
 }
 
-// Listing returns the bracket listing of draft doc at revision rev (rev < 0:
-// the current one), from the cache when it was listed before. Errors:
-// not_found (no such draft), rev_ahead.
+// bracketListing returns the bracket listing of draft doc at revision rev
+// (rev < 0: the current one), from the cache when it was listed before.
+// The parse and the encoding run in the caller's goroutine, not the
+// draft's owner (which only hands over a copy of the text and tracker).
+// Errors: not_found (no such draft), rev_ahead.
 func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*listing, error) {
 	var (
 		o    *bracketObserver
