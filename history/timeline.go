@@ -252,9 +252,9 @@ const pageChunk = 1024
 // history concatenate to Timeline of the whole history, and a page does
 // not change when ops are appended. A before that is not a boundary cuts
 // the entry it falls in. Page loads ops backwards from before in chunks,
-// only as far as it needs to close the oldest entry it returns: the first
-// page of a long history reads a few thousand ops at most. Errors from
-// load are returned wrapped.
+// only as far as it needs to close the oldest entry it returns (the first
+// page of 50 entries over automerge-paper's 259,778 ops reads 3,072), and
+// never modifies what load returns. Errors from load are returned wrapped.
 func Page(ctx context.Context, load Loader, head, before, limit int, window time.Duration) (entries []Entry, next int, err error) {
 	if before <= 0 || before > head+1 {
 		before = head + 1
@@ -274,7 +274,9 @@ func Page(ctx context.Context, load Loader, head, before, limit int, window time
 		if len(older) != lo-from {
 			return nil, 0, fmt.Errorf("history page before %d: load ops %d..%d returned %d: %w", before, from, lo-1, len(older), storage.ErrNotFound)
 		}
-		ops = append(older, ops...)
+		// A new slice: appending to older could write into the loader's
+		// own storage.
+		ops = append(append(make([]storage.Op, 0, len(older)+len(ops)), older...), ops...)
 		lo = from
 		all := Timeline(ops, window)
 		complete := all

@@ -184,7 +184,9 @@ func randomHistory(rng *rand.Rand, n int) []storage.Op {
 	return buildOps(specs)
 }
 
-// sliceLoader serves ops like storage.Ops and counts what it loaded.
+// sliceLoader serves ops like storage.Ops and counts what it loaded. It
+// hands out views of its own slice, as an in-memory store might, so a Page
+// that wrote into them would corrupt ops (TestPageStable would see it).
 func sliceLoader(ops []storage.Op, loaded *int) Loader {
 	return func(_ context.Context, from, to int) ([]storage.Op, error) {
 		to = min(to, len(ops))
@@ -192,7 +194,7 @@ func sliceLoader(ops []storage.Op, loaded *int) Loader {
 			return nil, nil
 		}
 		*loaded += to - from + 1
-		return slices.Clone(ops[from-1 : to]), nil
+		return ops[from-1 : to], nil
 	}
 }
 
@@ -276,5 +278,33 @@ func TestPageEdges(t *testing.T) {
 	_, _, err = Page(context.Background(), func(context.Context, int, int) ([]storage.Op, error) { return ops[:3], nil }, 50, 0, 10, 0)
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("short load = %v, want ErrNotFound", err)
+	}
+}
+
+// TestPageLeavesLoadedSlices: Page never writes into what the loader
+// returned, even past its length (a store may hand out views of its own
+// buffers).
+func TestPageLeavesLoadedSlices(t *testing.T) {
+	ops := randomHistory(rand.New(rand.NewPCG(5, 5)), 3000)
+	var bufs [][]storage.Op
+	load := func(_ context.Context, from, to int) ([]storage.Op, error) {
+		to = min(to, len(ops))
+		buf := make([]storage.Op, 0, (to-from+1)*3)
+		buf = append(buf, ops[from-1:to]...)
+		bufs = append(bufs, buf)
+		return buf, nil
+	}
+	if _, _, err := Page(context.Background(), load, len(ops), 0, 200, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(bufs) < 2 {
+		t.Fatalf("only %d loads: the test needs Page to load more than once", len(bufs))
+	}
+	for _, buf := range bufs {
+		for _, op := range buf[len(buf):cap(buf)] {
+			if op.Rev != 0 {
+				t.Fatalf("Page wrote op %d past the end of a loaded slice", op.Rev)
+			}
+		}
 	}
 }
