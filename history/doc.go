@@ -25,6 +25,8 @@
 //     deletion.
 //   - history?before=&limit=: Page(ctx, loader over Ops, head, before,
 //     limit, DefaultWindow).
+//   - text?at=<time>: RevAt(ctx, loader, head, unix ms), then the text at
+//     that revision as for ?rev=.
 //   - export: ExportText, ExportMarkdown, ExportHTML with the open groups
 //     of brackets.Parse converted to ExportGroup; CheckClean for "clean".
 package history

@@ -307,3 +307,29 @@ func (e Entry) String() string {
 	fmt.Fprintf(&sb, " %s", e.Summary)
 	return sb.String()
 }
+
+// RevAt returns the last revision committed at or before at (Unix ms): the
+// revision a reader means by "the text as it stood then"; 0 when at is
+// before the first op. It binary-searches the op log through load, one op
+// per step (about 18 loads over 259,778 ops), relying on commit times
+// that do not decrease with the revision, as the draft's owner assigns
+// them. Errors from load are returned wrapped.
+func RevAt(ctx context.Context, load Loader, head int, at int64) (int, error) {
+	lo, hi := 0, head // invariant: ts(lo) <= at (rev 0 counts as -inf), ts(hi+1) > at
+	for lo < hi {
+		mid := lo + (hi-lo+1)/2
+		ops, err := load(ctx, mid, mid)
+		if err != nil {
+			return 0, fmt.Errorf("history: revision at %d: load op %d: %w", at, mid, err)
+		}
+		if len(ops) != 1 || ops[0].Rev != mid {
+			return 0, fmt.Errorf("history: revision at %d: load op %d returned %d ops: %w", at, mid, len(ops), storage.ErrNotFound)
+		}
+		if ops[0].TS <= at {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo, nil
+}

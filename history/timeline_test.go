@@ -308,3 +308,47 @@ func TestPageLeavesLoadedSlices(t *testing.T) {
 		}
 	}
 }
+
+func TestRevAt(t *testing.T) {
+	ops := randomHistory(rand.New(rand.NewPCG(8, 9)), 500)
+	ops[100].TS = ops[99].TS // two ops in one millisecond
+	loaded := 0
+	load := sliceLoader(ops, &loaded)
+	ctx := context.Background()
+	naive := func(at int64) int {
+		rev := 0
+		for _, op := range ops {
+			if op.TS <= at {
+				rev = op.Rev
+			}
+		}
+		return rev
+	}
+	probes := []int64{ops[0].TS - 1, ops[0].TS, ops[99].TS, ops[99].TS + 1, ops[499].TS, ops[499].TS + 1e9}
+	for i := 0; i < 200; i++ {
+		probes = append(probes, ops[0].TS+int64(i)*(ops[499].TS-ops[0].TS)/200)
+	}
+	for _, at := range probes {
+		loaded = 0
+		got, err := RevAt(ctx, load, len(ops), at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := naive(at); got != want {
+			t.Fatalf("RevAt(%d) = %d, want %d", at, got, want)
+		}
+		if loaded > 10 {
+			t.Fatalf("RevAt loaded %d ops for 500", loaded)
+		}
+	}
+	if rev, err := RevAt(ctx, load, 0, 12345); rev != 0 || err != nil {
+		t.Fatalf("empty history: %d, %v", rev, err)
+	}
+	boom := errors.New("boom")
+	if _, err := RevAt(ctx, func(context.Context, int, int) ([]storage.Op, error) { return nil, boom }, 10, 0); !errors.Is(err, boom) {
+		t.Fatalf("loader error: %v", err)
+	}
+	if _, err := RevAt(ctx, func(context.Context, int, int) ([]storage.Op, error) { return nil, nil }, 10, 0); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("missing op: %v", err)
+	}
+}
