@@ -141,7 +141,8 @@ func (tk *tokenizer) encode(text []rune, lens []int) []int32 {
 }
 
 // tokenCount is uniqueCommon's tally of one token.
-type tokenCount struct{ na, nb, i, j int32 }
+// j is where the token last occurred in b.
+type tokenCount struct{ na, nb, j int32 }
 
 // lines diffs a and b line by line, then word by word inside each changed
 // block of lines.
@@ -299,9 +300,8 @@ func (d *differ) sequence(a, b []int32, depth int) []piece {
 // both i and j. counts is scratch indexed by token, all zero on entry; it
 // is left all zero, so that one allocation serves every call of a diff.
 func uniqueCommon(a, b []int32, counts []tokenCount) [][2]int {
-	for i, t := range a {
+	for _, t := range a {
 		counts[t].na++
-		counts[t].i = int32(i)
 	}
 	for j, t := range b {
 		counts[t].nb++
