@@ -120,11 +120,13 @@ func (r *Redis) Watch(ctx context.Context, id string) error {
 	if ps := f.ps; ps != nil {
 		// A failed write breaks the session; the next one subscribes to
 		// every watched draft and releases the waiters then.
+		wctx, cancel := context.WithTimeout(context.Background(), pubsubWriteTimeout)
 		if f.watched[id] == 1 {
-			_ = ps.Subscribe(context.Background(), r.channel(id))
+			_ = ps.Subscribe(wctx, r.channel(id))
 		}
 		// Redis answers in order: the pong means the subscribe is done.
-		_ = ps.Ping(context.Background(), "w"+strconv.FormatUint(n, 10))
+		_ = ps.Ping(wctx, "w"+strconv.FormatUint(n, 10))
+		cancel()
 	}
 	f.mu.Unlock()
 	select {
@@ -157,7 +159,9 @@ func (r *Redis) Unwatch(id string) {
 	}
 	delete(f.watched, id)
 	if ps := f.ps; ps != nil {
-		_ = ps.Unsubscribe(context.Background(), r.channel(id))
+		wctx, cancel := context.WithTimeout(context.Background(), pubsubWriteTimeout)
+		_ = ps.Unsubscribe(wctx, r.channel(id))
+		cancel()
 	}
 }
 
@@ -187,6 +191,7 @@ type fanout struct {
 	opsPrefix      string // `{"node":"<id>","ops":[` ; the script closes it
 	presencePrefix string // `{"node":"<id>","presence":`
 	interval       time.Duration
+	dialBudget     time.Duration // for connecting a session
 	events         chan Event
 
 	start  sync.Once
@@ -212,6 +217,7 @@ func newFanout(r *Redis, opts RedisOptions) *fanout {
 		opsPrefix:      `{"node":` + string(node) + `,"ops":[`,
 		presencePrefix: `{"node":` + string(node) + `,"presence":`,
 		interval:       opts.PingInterval,
+		dialBudget:     max(opts.PingInterval, 2*time.Second),
 		events:         make(chan Event, opts.EventBuffer),
 		done:           make(chan struct{}),
 		exited:         make(chan struct{}),
@@ -219,6 +225,11 @@ func newFanout(r *Redis, opts RedisOptions) *fanout {
 		waiters:        make(map[uint64]chan error),
 	}
 }
+
+// pubsubWriteTimeout bounds a write on the pub/sub connection made while
+// holding fanout.mu: go-redis redials a broken connection inside such a
+// write, and a dial into a partition must not hold the lock for long.
+const pubsubWriteTimeout = time.Second
 
 func (f *fanout) startLoop() {
 	f.start.Do(func() { go f.run() })
@@ -300,6 +311,14 @@ func (f *fanout) session(first bool) (up bool) {
 		f.mu.Unlock()
 	}()
 
+	// Connect (dial) before taking the lock: Watch must not wait on a dial.
+	cctx, cancel := context.WithTimeout(ctx, f.dialBudget)
+	err := ps.Ping(cctx, "connect")
+	cancel()
+	if err != nil {
+		return false
+	}
+
 	f.mu.Lock()
 	if f.isDone() {
 		f.mu.Unlock()
@@ -316,13 +335,14 @@ func (f *fanout) session(first bool) (up bool) {
 		f.upWaiters = append(f.upWaiters, ch)
 		delete(f.waiters, n)
 	}
-	var err error
+	wctx, cancel := context.WithTimeout(ctx, pubsubWriteTimeout)
 	if len(chans) > 0 {
-		err = ps.Subscribe(ctx, chans...)
+		err = ps.Subscribe(wctx, chans...)
 	}
 	if err == nil {
-		err = ps.Ping(ctx, "up")
+		err = ps.Ping(wctx, "up")
 	}
+	cancel()
 	f.mu.Unlock()
 	if err != nil {
 		return false
