@@ -43,7 +43,7 @@ func BenchmarkSubmit(b *testing.B) {
 			subs := make([]sub, submitters)
 			for i := range subs {
 				ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: fmt.Sprintf("D%d", i), Name: "B", Role: storage.RoleDrafter})
-				c := &Session{s: s, send: make(chan []byte, 1<<16), ctl: make(chan []byte, 4), done: make(chan struct{}), hello: true, ident: ident, client: fmt.Sprintf("b%d", i), drafts: map[string]*draft{}}
+				c := newFakeSession(s, ident, fmt.Sprintf("b%d", i))
 				d, _ := s.acquire("d")
 				defer s.release(d)
 				reply := make(chan error, 1)
@@ -51,7 +51,7 @@ func BenchmarkSubmit(b *testing.B) {
 				if err := <-reply; err != nil {
 					b.Fatal(err)
 				}
-				<-c.send // snapshot
+				c.nextFrame(time.Second) // snapshot
 				subs[i] = sub{c, d, ident}
 			}
 			latencies := make([][]time.Duration, submitters)
@@ -73,7 +73,7 @@ func BenchmarkSubmit(b *testing.B) {
 						t0 := time.Now()
 						sb.d.send(context.Background(), &submitReq{sess: sb.c, ident: sb.ident, client: sb.c.client, rev: rev, seq: seq, op: op})
 						for {
-							frame := <-sb.c.send
+							frame, _ := sb.c.nextFrame(time.Minute)
 							var m struct {
 								Type string
 								Rev  int

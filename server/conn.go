@@ -36,7 +36,7 @@ type Session struct {
 	s    *Server
 	ws   *websocket.Conn
 	nc   net.Conn
-	send chan []byte // data frames (encoded JSON messages)
+	send sendQueue   // data frames (encoded JSON messages)
 	ctl  chan []byte // encoded control frames from the read side
 	done chan struct{}
 
@@ -61,7 +61,7 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 		s:       s,
 		ws:      ws,
 		nc:      ws.NetConn(),
-		send:    make(chan []byte, s.cfg.SendQueue),
+		send:    newSendQueue(s.cfg.SendQueue),
 		ctl:     make(chan []byte, 4),
 		done:    make(chan struct{}),
 		drafts:  make(map[string]*draft),
@@ -87,14 +87,52 @@ func (c *Session) queue(frame []byte) bool {
 		return false
 	default:
 	}
-	select {
-	case c.send <- frame:
-		return true
-	default:
-		c.s.log.Info("disconnect slow subscriber", "client", c.client, "queued", len(c.send))
+	if !c.send.push(frame) {
+		c.s.log.Info("disconnect slow subscriber", "client", c.client, "queued", c.s.cfg.SendQueue)
 		c.kill(websocket.CloseTryAgainLater, "too slow: resume from your revision", false)
 		return false
 	}
+	return true
+}
+
+// sendQueue is a session's bounded queue of frames. It is a slice grown on
+// demand rather than a buffered channel, so that an idle connection holds
+// no queue memory (10,000 idle connections must fit in a few hundred MB),
+// and so that the write pump takes everything queued at once.
+type sendQueue struct {
+	mu     sync.Mutex
+	frames [][]byte
+	max    int
+	wake   chan struct{} // cap 1: frames were pushed
+}
+
+func newSendQueue(max int) sendQueue {
+	return sendQueue{max: max, wake: make(chan struct{}, 1)}
+}
+
+// push appends a frame; false when the queue is full.
+func (q *sendQueue) push(frame []byte) bool {
+	q.mu.Lock()
+	if len(q.frames) >= q.max {
+		q.mu.Unlock()
+		return false
+	}
+	q.frames = append(q.frames, frame)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// take removes and returns every queued frame.
+func (q *sendQueue) take() [][]byte {
+	q.mu.Lock()
+	frames := q.frames
+	q.frames = nil
+	q.mu.Unlock()
+	return frames
 }
 
 // kill ends the session: the write pump writes a close frame (after the
@@ -130,26 +168,31 @@ func (c *Session) writePump() {
 		}
 		return true
 	}
+	// flushFrames writes frames, several per system call.
+	flushFrames := func(frames [][]byte) bool {
+		bp := writeBufs.Get().(*[]byte)
+		buf := (*bp)[:0]
+		ok := true
+		for i, f := range frames {
+			buf = appendFrame(buf, websocket.TextMessage, f)
+			frames[i] = nil
+			if len(buf) >= writeBatch || i == len(frames)-1 {
+				if ok = write(buf); !ok {
+					break
+				}
+				buf = buf[:0]
+			}
+		}
+		if cap(buf) <= 4*writeBatch {
+			*bp = buf[:0]
+			writeBufs.Put(bp)
+		}
+		return ok
+	}
 	for {
 		select {
-		case frame := <-c.send:
-			bp := writeBufs.Get().(*[]byte)
-			buf := appendFrame((*bp)[:0], websocket.TextMessage, frame)
-		more:
-			for len(buf) < writeBatch {
-				select {
-				case frame = <-c.send:
-					buf = appendFrame(buf, websocket.TextMessage, frame)
-				default:
-					break more
-				}
-			}
-			ok := write(buf)
-			if cap(buf) <= 4*writeBatch {
-				*bp = buf[:0]
-				writeBufs.Put(bp)
-			}
-			if !ok {
+		case <-c.send.wake:
+			if !flushFrames(c.send.take()) {
 				return
 			}
 		case f := <-c.ctl:
@@ -161,23 +204,13 @@ func (c *Session) writePump() {
 				return
 			}
 		case <-c.done:
-			var buf []byte
 			if c.flush {
-			drain:
-				for len(buf) < 4*writeBatch {
-					select {
-					case frame := <-c.send:
-						buf = appendFrame(buf, websocket.TextMessage, frame)
-					default:
-						break drain
-					}
+				if !flushFrames(c.send.take()) {
+					return
 				}
 			}
 			if c.closeCode != 0 {
-				buf = appendFrame(buf, websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText))
-			}
-			if len(buf) > 0 {
-				write(buf)
+				write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText)))
 			}
 			return
 		}

@@ -49,6 +49,33 @@ func createDraft(t *testing.T, store Store, id, text string) {
 	}
 }
 
+// newFakeSession is a session that said hello, without a socket: frames
+// stay in its queue (nextFrame).
+func newFakeSession(s *Server, ident Identity, client string) *Session {
+	return &Session{s: s, send: newSendQueue(1 << 16), ctl: make(chan []byte, 4), done: make(chan struct{}),
+		hello: true, ident: ident, client: client, drafts: map[string]*draft{}}
+}
+
+// nextFrame pops the session's next queued frame, waiting up to timeout.
+func (c *Session) nextFrame(timeout time.Duration) ([]byte, bool) {
+	deadline := time.After(timeout)
+	for {
+		c.send.mu.Lock()
+		if len(c.send.frames) > 0 {
+			f := c.send.frames[0]
+			c.send.frames = c.send.frames[1:]
+			c.send.mu.Unlock()
+			return f, true
+		}
+		c.send.mu.Unlock()
+		select {
+		case <-c.send.wake:
+		case <-deadline:
+			return nil, false
+		}
+	}
+}
+
 // fakeSession is a Session without a socket: frames stay in its queue.
 type fakeSession struct {
 	*Session
@@ -63,8 +90,7 @@ func (ts *testServer) session(client, delegation string) *fakeSession {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	c := &Session{s: ts.Server, send: make(chan []byte, 10000), ctl: make(chan []byte, 4), done: make(chan struct{}),
-		hello: true, ident: ident, client: client, drafts: map[string]*draft{}}
+	c := newFakeSession(ts.Server, ident, client)
 	return &fakeSession{Session: c, t: ts.t, ident: ident, client: client}
 }
 
@@ -97,25 +123,21 @@ func (f *fakeSession) submit(rev int, seq uint64, op ot.Op) {
 // next returns the next frame queued for the session, decoded.
 func (f *fakeSession) next() map[string]any {
 	f.t.Helper()
-	select {
-	case frame := <-f.send:
-		var m map[string]any
-		if err := json.Unmarshal(frame, &m); err != nil {
-			f.t.Fatalf("frame %s: %v", frame, err)
-		}
-		return m
-	case <-time.After(5 * time.Second):
+	frame, ok := f.nextFrame(5 * time.Second)
+	if !ok {
 		f.t.Fatalf("%s: no frame", f.client)
-		return nil
 	}
+	var m map[string]any
+	if err := json.Unmarshal(frame, &m); err != nil {
+		f.t.Fatalf("frame %s: %v", frame, err)
+	}
+	return m
 }
 
 func (f *fakeSession) expectNone() {
 	f.t.Helper()
-	select {
-	case frame := <-f.send:
+	if frame, ok := f.nextFrame(20 * time.Millisecond); ok {
 		f.t.Fatalf("%s: unexpected frame %s", f.client, frame)
-	case <-time.After(20 * time.Millisecond):
 	}
 }
 

@@ -47,8 +47,7 @@ func FuzzHandle(f *testing.F) {
 		if c != nil {
 			c.cleanup()
 		}
-		c = &Session{s: s, send: make(chan []byte, 1<<16), ctl: make(chan []byte, 4), done: make(chan struct{}),
-			hello: true, ident: ident, client: "fuzz", drafts: map[string]*draft{}}
+		c = newFakeSession(s, ident, "fuzz")
 		s.mu.Lock()
 		s.sessions[c] = struct{}{}
 		s.mu.Unlock()
@@ -72,9 +71,7 @@ func FuzzHandle(f *testing.F) {
 			reset()
 		default:
 		}
-		for len(c.send) > 0 {
-			<-c.send
-		}
+		c.send.take()
 		text, rev := state()
 		c.handle(websocket.TextMessage, frame)
 		text2, rev2 := state() // the owner has answered everything queued before
@@ -92,8 +89,7 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("frame %q changed the draft but is not an op", frame)
 		}
 		acked := false
-		for len(c.send) > 0 {
-			out := <-c.send
+		for _, out := range c.send.take() {
 			if bytes.HasPrefix(out, []byte(`{"type":"ack"`)) {
 				acked = true
 			}

@@ -234,9 +234,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.sessions[c] = struct{}{}
 	s.sessionsWG.Add(1)
 	s.mu.Unlock()
-	defer s.sessionsWG.Done()
 	go c.writePump()
-	c.readPump() // in the handler's goroutine: one goroutine fewer per connection
+	// The read pump gets its own goroutine so that this handler returns and
+	// net/http frees its per-connection state (buffers, response writer):
+	// it would otherwise stay alive for as long as the WebSocket.
+	go func() {
+		defer s.sessionsWG.Done()
+		c.readPump()
+	}()
 }
 
 // errIs reports whether err is one of targets.
