@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -345,3 +346,93 @@ func TestBracketBuildAfterStagedOps(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// FuzzBracketRequests posts arbitrary bodies to the propose and resolve
+// endpoints, as each role. Nothing may panic or fail as internal; the
+// draft changes exactly when the answer is 200, by one op of the right
+// kind, and still lists.
+func FuzzBracketRequests(f *testing.F) {
+	for _, s := range []struct {
+		path byte
+		role byte
+		body string
+	}{
+		{0, 1, `{"rev":0,"group":"b0.4","text":"c"}`},
+		{0, 1, `{"rev":0,"span":[0,3],"text":"A"}`},
+		{0, 1, `{"rev":0,"span":[0,0],"text":""}`},
+		{0, 0, `{"rev":0,"span":[38,39],"text":"/[]\\"}`},
+		{0, 1, `{"group":"b0.22","text":"x/y"}`},
+		{1, 0, `{"rev":0,"choice":"choose","index":1,"note":"n"}`},
+		{1, 0, `{"rev":0,"choice":"drop"}`},
+		{2, 0, `{"rev":0,"choice":"drop"}`},
+		{3, 0, `{"rev":0,"choice":"compromise","text":"z]/["}`},
+		{4, 0, `{"rev":0,"choice":"choose","index":0}`},
+		{1, 2, `{"rev":0,"choice":"choose","index":0}`},
+		{1, 0, `{"rev":9,"choice":"choose","index":-3}`},
+		{0, 1, `{"rev":0,"span":[5,2],"text":1}`},
+		{1, 0, `[]`}, {0, 1, `null`}, {1, 0, `{`}, {0, 1, "\xff"},
+	} {
+		f.Add(s.path, s.role, []byte(s.body))
+	}
+	const initial = "The [a/b] and [c] or [d [e/f]] \\[x\\] then [g/] [h"
+	store := storage.NewMemory()
+	s := New(Config{Open: true, MaxDraftLen: 2000}, store, nil)
+	f.Cleanup(func() { s.Shutdown(context.Background()) })
+	h := s.Handler()
+	roles := []string{storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer}
+	paths := []string{"propose", "b0.4/resolve", "b0.14/resolve", "b0.24/resolve", "b0.43/resolve", "b1.0/resolve", "x/resolve"}
+	n := 0
+	ctx := context.Background()
+	state := func(t *testing.T, doc string) (string, int) {
+		var text string
+		var rev int
+		if err := s.Do(ctx, doc, func(st *DraftState) error {
+			text, rev = st.Text().String(), st.Rev()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return text, rev
+	}
+	f.Fuzz(func(t *testing.T, path, role byte, body []byte) {
+		// A fresh draft now and then, so the draft stays small and
+		// resolvable.
+		doc := fmt.Sprintf("f%d", n/20)
+		if n%20 == 0 {
+			if err := store.CreateDraft(ctx, storage.Draft{ID: doc}, initial); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n++
+		text, rev := state(t, doc)
+		req := httptest.NewRequest("POST", "/api/docs/"+doc+"/brackets/"+paths[int(path)%len(paths)], bytes.NewReader(body))
+		req.Header.Set(HeaderDelegation, "CAN")
+		req.Header.Set(HeaderName, "Fuzz")
+		req.Header.Set(HeaderRole, roles[int(role)%len(roles)])
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusInternalServerError {
+			t.Fatalf("%s: internal error %s", body, rec.Body)
+		}
+		text2, rev2 := state(t, doc)
+		if rec.Code != http.StatusOK {
+			if text2 != text || rev2 != rev {
+				t.Fatalf("%s refused (%d %s) but the draft changed", body, rec.Code, rec.Body)
+			}
+			return
+		}
+		if rev2 != rev+1 {
+			t.Fatalf("%s: accepted, draft moved from %d to %d", body, rev, rev2)
+		}
+		ops, err := store.Ops(ctx, doc, rev2, rev2)
+		if err != nil || len(ops) != 1 || (ops[0].Kind != storage.KindPropose && ops[0].Kind != storage.KindResolve) {
+			t.Fatalf("%s: committed %+v (%v)", body, ops, err)
+		}
+		if got, err := ot.Apply(text, ops[0].Op); err != nil || got != text2 {
+			t.Fatalf("%s: op %v does not take %q to %q", body, ops[0].Op, text, text2)
+		}
+		if _, err := s.bracketListing(ctx, doc, -1); err != nil {
+			t.Fatalf("%s: listing after: %v", body, err)
+		}
+	})
+}
