@@ -49,6 +49,9 @@ type draft struct {
 	snapDone  chan int  // rev of a finished background snapshot, or -1
 	tentative int       // while a batch is staged: revs staged beyond rev
 	staging   []*staged // while a BuildFunc runs: the ops staged before it
+	watching  bool      // subscribed to the store's fan-out (fanout.go)
+
+	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 }
 
 type ringOp struct {
@@ -143,6 +146,7 @@ func newDraft(s *Server, id string) *draft {
 		dedupe:   make(map[dedupeKey]seqRev),
 		subs:     make(map[*Session]*subscriber),
 		snapDone: make(chan int, 1),
+		remote:   remoteInbox{signal: make(chan struct{}, 1)},
 	}
 }
 
@@ -169,7 +173,10 @@ func (d *draft) storeCtx() (context.Context, context.CancelFunc) {
 func (d *draft) run() {
 	defer d.s.draftsWG.Done()
 	defer close(d.done)
-	d.loadErr = d.load()
+	defer d.unwatch()
+	if d.loadErr = d.watch(); d.loadErr == nil {
+		d.loadErr = d.load()
+	}
 	if d.loadErr != nil {
 		// Forget a draft that failed to load, so the next open tries again
 		// (storage may be back); answer the requests already holding it.
@@ -204,6 +211,9 @@ func (d *draft) run() {
 				if d.tryExit() {
 					return
 				}
+				continue
+			case <-d.remote.signal:
+				d.applyRemote()
 				continue
 			case rev := <-d.snapDone:
 				d.snapBusy = false
@@ -783,6 +793,7 @@ func (d *draft) unsubscribe(sess *Session, tell bool) {
 	for _, other := range d.subs {
 		d.push(other, frame)
 	}
+	d.publishPresence(frame)
 }
 
 // presence records and relays a subscriber's selections, brought up to the
@@ -825,6 +836,7 @@ func (d *draft) presence(r *presenceReq) {
 			d.push(other, sub.presence)
 		}
 	}
+	d.publishPresence(sub.presence)
 }
 
 // presenceEntry is a subscriber's presence for "present" lists.

@@ -43,6 +43,9 @@ type Server struct {
 
 	sec security // limits.go: sessions by token, per-token limits, revocation
 
+	fan         Fanout           // the store's fan-out between nodes, or nil
+	presenceOut chan presenceOut // to presenceLoop
+
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
 	upgrader   websocket.Upgrader
@@ -76,6 +79,12 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 		},
 	}
 	s.upgrader.CheckOrigin = s.checkOrigin // origin.go
+	if f, ok := store.(Fanout); ok {
+		s.fan = f
+		s.presenceOut = make(chan presenceOut, 1024)
+		go s.fanLoop()
+		go s.presenceLoop()
+	}
 	s.handler = s.routes()
 	return s
 }

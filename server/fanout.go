@@ -1,0 +1,190 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Fanout is implemented by a store shared by several server nodes
+// (storage.Redis): it carries the ops committed by every node, and
+// presence, to the nodes whose clients have the draft open. When the
+// server's store implements it, each loaded draft is watched (before it is
+// loaded, so no op falls between), ops committed by other nodes are applied
+// and broadcast by the draft's owner in revision order (a gap, or a resync
+// event, makes the owner read the missing ops from the store), and presence
+// is published to and relayed from the other nodes.
+type Fanout interface {
+	Events() <-chan storage.Event
+	Watch(ctx context.Context, id string) error
+	Unwatch(id string)
+	PublishPresence(ctx context.Context, id string, payload []byte) error
+}
+
+// remoteInbox is what the fan-out loop hands a draft's owner: ops and
+// presence from other nodes, and whether events may have been lost. The
+// loop never blocks on a draft: it appends under mu and signals.
+type remoteInbox struct {
+	mu       sync.Mutex
+	ops      []storage.Op
+	presence [][]byte
+	resync   bool
+	signal   chan struct{} // cap 1
+}
+
+func (in *remoteInbox) add(ops []storage.Op, presence []byte, resync bool) {
+	in.mu.Lock()
+	in.ops = append(in.ops, ops...)
+	if presence != nil {
+		in.presence = append(in.presence, presence)
+	}
+	in.resync = in.resync || resync
+	in.mu.Unlock()
+	select {
+	case in.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (in *remoteInbox) take() (ops []storage.Op, presence [][]byte, resync bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	ops, presence, resync = in.ops, in.presence, in.resync
+	in.ops, in.presence, in.resync = nil, nil, false
+	return ops, presence, resync
+}
+
+// fanLoop delivers fan-out events to the loaded drafts until the events
+// channel closes or the server shuts down.
+func (s *Server) fanLoop() {
+	events := s.fan.Events()
+	for {
+		var ev storage.Event
+		var ok bool
+		select {
+		case ev, ok = <-events:
+			if !ok {
+				return
+			}
+		case <-s.ctx.Done():
+			return
+		}
+		if ev.Own && ev.Kind != storage.EventResync {
+			continue // this node broadcast it already
+		}
+		s.mu.Lock()
+		switch ev.Kind {
+		case storage.EventResync:
+			for _, d := range s.drafts {
+				d.remote.add(nil, nil, true)
+			}
+		case storage.EventOps:
+			if d := s.drafts[ev.Draft]; d != nil {
+				d.remote.add(ev.Ops, nil, false)
+			}
+		case storage.EventPresence:
+			if d := s.drafts[ev.Draft]; d != nil && len(ev.Presence) > 0 {
+				d.remote.add(nil, ev.Presence, false)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// watch subscribes the node to a draft's events before it loads.
+func (d *draft) watch() error {
+	if d.s.fan == nil {
+		return nil
+	}
+	ctx, cancel := d.storeCtx()
+	defer cancel()
+	if err := d.s.fan.Watch(ctx, d.id); err != nil {
+		return err
+	}
+	d.watching = true
+	return nil
+}
+
+func (d *draft) unwatch() {
+	if d.watching {
+		d.s.fan.Unwatch(d.id)
+		d.watching = false
+	}
+}
+
+// applyRemote applies what other nodes sent: their ops in revision order
+// (reading any gap from the store), and their presence.
+func (d *draft) applyRemote() {
+	ops, presence, resync := d.remote.take()
+	if d.loadErr != nil {
+		return
+	}
+	for _, op := range ops {
+		if op.Rev <= d.rev {
+			continue // already here (loaded, or caught up after a conflict)
+		}
+		if op.Rev > d.rev+1 {
+			resync = true // a gap: the store has the missing ops
+			break
+		}
+		if _, err := d.text.Apply(op.Op); err != nil {
+			d.s.log.Error("remote op does not apply; reloading", "draft", d.id, "rev", op.Rev, "err", err)
+			resync = true
+			break
+		}
+		d.rev = op.Rev
+		d.info.Rev = d.rev
+		d.remember(op)
+		frame := d.ring[len(d.ring)-1].frame
+		for _, sub := range d.subs {
+			d.push(sub, frame)
+		}
+		d.afterCommit([]storage.Op{op})
+	}
+	if resync {
+		if err := d.catchUp(); err != nil {
+			d.s.log.Error("catch up", "draft", d.id, "err", err)
+		}
+	}
+	for _, frame := range presence {
+		for _, sub := range d.subs {
+			d.push(sub, frame)
+		}
+	}
+}
+
+// publishPresence sends a presence frame to the other nodes, off the
+// owner goroutine; presence is best effort, so a full queue drops it.
+func (d *draft) publishPresence(frame []byte) {
+	if d.s.fan == nil {
+		return
+	}
+	select {
+	case d.s.presenceOut <- presenceOut{d.id, frame}:
+	default:
+	}
+}
+
+type presenceOut struct {
+	draft string
+	frame []byte
+}
+
+// presenceLoop publishes presence to the other nodes.
+func (s *Server) presenceLoop() {
+	for {
+		select {
+		case p := <-s.presenceOut:
+			ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
+			if err := s.fan.PublishPresence(ctx, p.draft, json.RawMessage(p.frame)); err != nil {
+				s.log.Debug("publish presence", "draft", p.draft, "err", err)
+			}
+			cancel()
+		case <-s.ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// bus is a fake of a shared store with fan-out (what storage.Redis is):
+// several nodes share one Memory store, and each commit is published to
+// every node. It drops an event now and then and sends a resync, as Redis
+// pub/sub may.
+type bus struct {
+	mu    sync.Mutex
+	nodes []*busNode
+	rng   *rand.Rand
+}
+
+type busNode struct {
+	*storage.Memory
+	b      *bus
+	name   string
+	events chan storage.Event
+}
+
+var _ server.Fanout = (*busNode)(nil)
+
+func (b *bus) node(m *storage.Memory, name string) *busNode {
+	n := &busNode{Memory: m, b: b, name: name, events: make(chan storage.Event, 10000)}
+	b.mu.Lock()
+	b.nodes = append(b.nodes, n)
+	b.mu.Unlock()
+	return n
+}
+
+func (b *bus) publish(from string, ev storage.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, n := range b.nodes {
+		e := ev
+		e.Node, e.Own = from, n.name == from
+		if !e.Own && b.rng.IntN(50) == 0 {
+			// Lost, then the receiver is told to resync.
+			n.events <- storage.Event{Kind: storage.EventResync}
+			continue
+		}
+		n.events <- e
+	}
+}
+
+func (n *busNode) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+	// The commit and its publication are atomic, as in Redis's script.
+	n.b.mu.Lock()
+	err := n.Memory.Commit(ctx, id, base, c)
+	n.b.mu.Unlock()
+	if err == nil {
+		n.b.publish(n.name, storage.Event{Kind: storage.EventOps, Draft: id, Ops: c.Ops})
+	}
+	return err
+}
+
+func (n *busNode) Events() <-chan storage.Event               { return n.events }
+func (n *busNode) Watch(ctx context.Context, id string) error { return nil }
+func (n *busNode) Unwatch(id string)                          {}
+func (n *busNode) PublishPresence(ctx context.Context, id string, payload []byte) error {
+	n.b.publish(n.name, storage.Event{Kind: storage.EventPresence, Draft: id, Presence: json.RawMessage(payload)})
+	return nil
+}
+
+// TestMultiNode runs three server nodes on one shared store: clients spread
+// over them (and resuming on another node after a drop) converge, the log
+// has no gap or duplicate, and presence crosses nodes.
+func TestMultiNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: a few seconds")
+	}
+	mem := storage.NewMemory()
+	b := &bus{rng: rand.New(rand.NewPCG(3, 4))}
+	var nodes []*liveServer
+	for i := range 3 {
+		nodes = append(nodes, startServer(t, b.node(mem, fmt.Sprint("n", i)), server.Config{RecentOps: 32}))
+	}
+	const initial = "Article 9. [Les Parties/Chaque Partie] prend des mesures."
+	nodes[0].create("art-9", initial)
+
+	const clients = 6
+	ctx := context.Background()
+	docs := make([]*client.Doc, clients)
+	var wg sync.WaitGroup
+	for i := range clients {
+		c, err := client.Dial(ctx, nodes[i%3].wsURL(), client.Options{ClientID: fmt.Sprint("m", i), Delegation: fmt.Sprint("D", i), Name: "N", Role: "drafter",
+			MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if docs[i], err = c.Open(ctx, "art-9"); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 9))
+			end := time.Now().Add(2 * time.Second)
+			for time.Now().Before(end) {
+				if rng.IntN(100) < 2 {
+					c.DropConnection()
+				} else {
+					randomEdit(rng, docs[i])
+				}
+				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+			}
+		}()
+	}
+	wg.Wait()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	for i, d := range docs {
+		if err := d.WaitSynced(wctx); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+	}
+	final := nodes[0].get("art-9")
+	for n, ls := range nodes {
+		if v := ls.get("art-9"); v.Rev != final.Rev || v.Text != final.Text {
+			t.Fatalf("node %d has rev %d, node 0 rev %d", n, v.Rev, final.Rev)
+		}
+	}
+	for i, d := range docs {
+		if err := d.WaitRev(wctx, final.Rev); err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if d.Text() != final.Text || d.Rev() != final.Rev {
+			t.Fatalf("client %d at rev %d differs from the server at %d", i, d.Rev(), final.Rev)
+		}
+	}
+	checkLog(t, nodes[0].ops("art-9"), initial, final.Text, final.Rev)
+
+	// Presence crosses nodes.
+	docs[0].SetPresence([][2]int{{3, 5}})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if p, ok := docs[1].Presence()["m0"]; ok && len(p.Sel) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("presence of m0 (node 0) never reached m1 (node 1): %v", docs[1].Presence())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("%d revisions over 3 nodes", final.Rev)
+}
