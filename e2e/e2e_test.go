@@ -767,3 +767,48 @@ func TestScreenViewFollowsCursor(t *testing.T) {
 		return r.top >= v.top && r.bottom <= v.bottom;
 	})()`, 10*time.Second)
 }
+
+// TestHistoryAuthorsAndDiff: authorship colouring names each delegation's
+// text, and the diff view shows what was added between two revisions.
+// Skips while the history endpoints (docs/PROTOCOL.md 2.3) are missing.
+func TestHistoryAuthorsAndDiff(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-7", "Article 7", "Base text.")
+	if code := e.api("GET", "/api/docs/art-7/authors?rev=0", nil, nil); code == http.StatusNotFound {
+		t.Skip("the history endpoints (docs/PROTOCOL.md 2.3) are not on this server yet")
+	}
+	can := e.newPage("CAN", "Ana", "drafter")
+	egy := e.newPage("EGY", "Omar", "drafter")
+	can.open("art-7")
+	egy.open("art-7")
+	can.cursorAt(-1)
+	if err := typeText(can.ctx, " Canada wrote this."); err != nil {
+		t.Fatal(err)
+	}
+	e.settle("art-7", can, egy)
+	egy.cursorAt(0)
+	if err := typeText(egy.ctx, "مصر كتبت "); err != nil {
+		t.Fatal(err)
+	}
+	head := e.settle("art-7", can, egy)
+
+	can.run("history tab", chromedp.Click(chromedp.ID("tab-history")), chromedp.Click(chromedp.ID("authors-toggle")))
+	can.waitJS("authorship marks", `(() => {
+		const titles = [...document.querySelectorAll('.history-host .cm-author')].map(m => m.title);
+		return titles.some(t => t.startsWith('CAN')) && titles.some(t => t.startsWith('EGY'));
+	})()`, 10*time.Second)
+	var canText string
+	can.eval(`[...document.querySelectorAll('.history-host .cm-author')].filter(m => m.title.startsWith('CAN')).map(m => m.textContent).join('')`, &canText)
+	if !strings.Contains(canText, "Canada wrote this.") {
+		t.Errorf("text marked as CAN's: %q, want it to hold what CAN typed", canText)
+	}
+
+	if code := e.api("GET", fmt.Sprintf("/api/docs/art-7/diff?from=0&to=%d", head.Rev), nil, nil); code == http.StatusNotFound {
+		t.Skip("GET /api/docs/{id}/diff is not on this server yet")
+	}
+	can.eval(fmt.Sprintf(`(() => { document.querySelector('.diff-box').open = true; document.querySelector('#diff-from').value = '0'; document.querySelector('#diff-to').value = '%d'; [...document.querySelectorAll('.diff-box button')].pop().click(); return true; })()`, head.Rev), nil)
+	can.waitJS("diff shown", `(() => {
+		const ins = [...document.querySelectorAll('.diff-view ins')].map(n => n.textContent).join('|');
+		return ins.includes('Canada wrote this.') && ins.includes('مصر كتبت');
+	})()`, 10*time.Second)
+}
