@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -31,7 +32,11 @@ type busNode struct {
 	events chan storage.Event
 }
 
-var _ server.Fanout = (*busNode)(nil)
+var (
+	_ server.Fanout = (*busNode)(nil)
+	_ server.Fanout = (*storage.Redis)(nil)
+	_ server.Store  = (*storage.Redis)(nil)
+)
 
 func (b *bus) node(m *storage.Memory, name string) *busNode {
 	n := &busNode{Memory: m, b: b, name: name, events: make(chan storage.Event, 10000)}
@@ -84,9 +89,39 @@ func TestMultiNode(t *testing.T) {
 	}
 	mem := storage.NewMemory()
 	b := &bus{rng: rand.New(rand.NewPCG(3, 4))}
-	var nodes []*liveServer
+	var stores []server.Store
 	for i := range 3 {
-		nodes = append(nodes, startServer(t, b.node(mem, fmt.Sprint("n", i)), server.Config{RecentOps: 32}))
+		stores = append(stores, b.node(mem, fmt.Sprint("n", i)))
+	}
+	runMultiNode(t, stores)
+}
+
+// TestMultiNodeRedis is TestMultiNode on a real Redis (REDIS_URL).
+func TestMultiNodeRedis(t *testing.T) {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		t.Skip("REDIS_URL is not set: no Redis to run the nodes on")
+	}
+	if testing.Short() {
+		t.Skip("end-to-end: a few seconds")
+	}
+	prefix := fmt.Sprintf("draftroom-test-%d:", time.Now().UnixNano())
+	var stores []server.Store
+	for i := range 3 {
+		r, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix, NodeID: fmt.Sprint("n", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		stores = append(stores, r)
+	}
+	runMultiNode(t, stores)
+}
+
+func runMultiNode(t *testing.T, stores []server.Store) {
+	var nodes []*liveServer
+	for _, st := range stores {
+		nodes = append(nodes, startServer(t, st, server.Config{RecentOps: 32}))
 	}
 	const initial = "Article 9. [Les Parties/Chaque Partie] prend des mesures."
 	nodes[0].create("art-9", initial)
@@ -96,7 +131,7 @@ func TestMultiNode(t *testing.T) {
 	docs := make([]*client.Doc, clients)
 	var wg sync.WaitGroup
 	for i := range clients {
-		c, err := client.Dial(ctx, nodes[i%3].wsURL(), client.Options{ClientID: fmt.Sprint("m", i), Delegation: fmt.Sprint("D", i), Name: "N", Role: "drafter",
+		c, err := client.Dial(ctx, nodes[i%len(nodes)].wsURL(), client.Options{ClientID: fmt.Sprint("m", i), Delegation: fmt.Sprint("D", i), Name: "N", Role: "drafter",
 			MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
