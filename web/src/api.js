@@ -49,6 +49,22 @@ export class Api {
     return data;
   }
 
+  /** blob fetches a non-JSON resource (an export) with the credential. */
+  async blob(path) {
+    let res;
+    try {
+      res = await fetch(path, { headers: this.headers({ Accept: '*/*' }), cache: 'no-store' });
+    } catch {
+      throw new ApiError(0, 'unavailable', 'The server cannot be reached.');
+    }
+    if (!res.ok) {
+      let err = null;
+      try { err = (await res.json()).error; } catch { /* not JSON */ }
+      throw new ApiError(res.status, err && err.code, (err && err.message) || `${res.status} ${res.statusText}`);
+    }
+    return res.blob();
+  }
+
   get(path) { return this.request('GET', path); }
   post(path, body) { return this.request('POST', path, body); }
   put(path, body) { return this.request('PUT', path, body); }

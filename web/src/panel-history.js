@@ -62,6 +62,25 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     }
   } } }, labelName, h('button.small', { type: 'submit' }, 'Name this revision')) : null;
 
+  // Exports go through fetch so the token stays in a header, then download.
+  async function download(format) {
+    const rev = viewing ?? head;
+    try {
+      const blob = await api.blob(api.docPath(id, `/export?rev=${rev}&format=${format}`));
+      const a = h('a', { href: URL.createObjectURL(blob), download: `${id}-rev${rev}.${format}` });
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    } catch (e) {
+      toast(e instanceof ApiError && e.missing ? 'Export is not available on this server.' : e.message, 'warn');
+    }
+  }
+  const exportRow = h('div.inline.tight', { role: 'group', 'aria-label': 'Download this revision' },
+    h('span.muted.small', 'Download:'),
+    h('button.small', { type: 'button', on: { click: () => download('txt') } }, 'Text'),
+    h('button.small', { type: 'button', on: { click: () => download('md') } }, 'Markdown'),
+    h('button.small', { type: 'button', on: { click: () => download('html') } }, 'HTML'));
+
   const labelsRow = h('div.labels-row', h('label', { for: 'labels' }, 'Named versions'), labelSelect);
   const node = h('div.panel.history-panel',
     h('h2.panel-title', 'History'),
@@ -73,6 +92,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     h('details.diff-box', h('summary', 'Compare two revisions'),
       h('div.inline.tight', h('label', { for: 'diff-from' }, 'from'), diffFrom, h('label', { for: 'diff-to' }, 'to'), diffTo,
         h('button.small', { type: 'button', on: { click: () => showDiff(+diffFrom.value, +diffTo.value) } }, 'Show changes'))),
+    exportRow,
     h('h3.sub', 'Timeline'), tlStatus, timeline);
 
   slider.addEventListener('input', () => {
