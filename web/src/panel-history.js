@@ -81,6 +81,23 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     h('button.small', { type: 'button', on: { click: () => download('md') } }, 'Markdown'),
     h('button.small', { type: 'button', on: { click: () => download('html') } }, 'HTML'));
 
+  // A facilitator circulates a revised text: the server turns it into one
+  // op (a diff), so people typing at that moment keep their work.
+  const importText = h('textarea#import-text', { rows: 5, placeholder: 'Paste the revised text' });
+  const importBox = me.role === 'facilitator' ? h('details.diff-box', h('summary', 'Import a revised text'),
+    h('label', { for: 'import-text' }, 'Whole new text of the draft'), importText,
+    h('div.inline.tight', h('button.small', { type: 'button', on: { click: async () => {
+      const otc = getClient();
+      if (!otc || !importText.value) return;
+      try {
+        await api.put(api.docPath(id, '/text'), { text: importText.value, rev: otc.rev });
+        importText.value = '';
+        toast('The revised text was imported as one change.');
+      } catch (e) {
+        toast(e instanceof ApiError && e.missing ? 'Import is not available on this server.' : e.message, 'error');
+      }
+    } } }, 'Import as one change'))) : null;
+
   const labelsRow = h('div.labels-row', h('label', { for: 'labels' }, 'Named versions'), labelSelect);
   const node = h('div.panel.history-panel',
     h('h2.panel-title', 'History'),
@@ -93,6 +110,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       h('div.inline.tight', h('label', { for: 'diff-from' }, 'from'), diffFrom, h('label', { for: 'diff-to' }, 'to'), diffTo,
         h('button.small', { type: 'button', on: { click: () => showDiff(+diffFrom.value, +diffTo.value) } }, 'Show changes'))),
     exportRow,
+    importBox,
     h('h3.sub', 'Timeline'), tlStatus, timeline);
 
   slider.addEventListener('input', () => {
