@@ -47,7 +47,7 @@ import (
 // digits, so the field is unambiguous whatever the principal contains.
 //
 // Errors: redis.Nil becomes ErrNotFound; a Redis that cannot be reached
-// (refused, reset, timed out, LOADING, MASTERDOWN, CLUSTERDOWN, ...) gives
+// (refused, reset, timed out, LOADING, MASTERDOWN, CLUSTERDOWN, OOM, ...) gives
 // an error wrapping ErrUnavailable; a done context is passed through
 // (wrapped, errors.Is works). An ErrUnavailable from Commit means the
 // outcome is unknown (the reply may have been lost after the script ran):
@@ -221,7 +221,8 @@ func unavailable(err error) bool {
 	return redis.IsLoadingError(err) || redis.IsClusterDownError(err) ||
 		redis.IsTryAgainError(err) || redis.IsMasterDownError(err) ||
 		redis.IsReadOnlyError(err) || redis.IsMaxClientsError(err) ||
-		redis.HasErrorPrefix(err, "BUSY") || redis.IsNoReplicasError(err)
+		redis.HasErrorPrefix(err, "BUSY") || redis.IsNoReplicasError(err) ||
+		redis.IsOOMError(err) // full under maxmemory-policy noeviction: nothing written
 }
 
 func (r *Redis) check(what string) error {

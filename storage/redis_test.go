@@ -216,6 +216,7 @@ func TestRedisErrorMapping(t *testing.T) {
 		{"loading", redisError("LOADING Redis is loading the dataset in memory"), storage.ErrUnavailable, nil},
 		{"masterdown", redisError("MASTERDOWN Link with MASTER is down"), storage.ErrUnavailable, nil},
 		{"clusterdown", redisError("CLUSTERDOWN The cluster is down"), storage.ErrUnavailable, nil},
+		{"out of memory", redisError("OOM command not allowed when used memory > 'maxmemory'."), storage.ErrUnavailable, nil},
 		{"script error", redisError("ERR user_script:1: oops"), nil, storage.ErrUnavailable},
 		{"canceled", context.Canceled, context.Canceled, storage.ErrUnavailable},
 	}
