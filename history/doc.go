@@ -11,7 +11,8 @@
 //
 //   - Live authorship: the draft's owner keeps an Authorship (New(len) at
 //     revision 0, or FromSnapshot) and calls Apply(op, rev, by) after each
-//     op is committed. With a snapshot it stores Marshal() under
+//     op is committed; Observer wraps this in the server's observer
+//     contract. With a snapshot it stores Marshal() under
 //     Meta[MetaSection] (about 40 kB for a 100,000 code point draft typed
 //     keystroke by keystroke; writing it with every 16th snapshot keeps
 //     replays short and the store small).
