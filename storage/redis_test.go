@@ -1390,3 +1390,46 @@ func BenchmarkRedisOwner(b *testing.B) {
 		}
 	}
 }
+
+// TestRedisFull fills a Redis that has a memory limit and noeviction (the
+// setting docs/REDIS.md asks for): commits then fail with ErrUnavailable,
+// and what was acknowledged before is all there, nothing half-written.
+func TestRedisFull(t *testing.T) {
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
+	}
+	rs := &redisServer{t: t, port: freePort(t), dir: t.TempDir(),
+		extra: []string{"--maxmemory", "4mb", "--maxmemory-policy", "noeviction"}}
+	rs.start()
+	t.Cleanup(rs.stop)
+	ctx := context.Background()
+	s := openRedis(t, rs.url(), storage.RedisOptions{})
+	create(t, s, "d")
+	big := strings.Repeat("article 17 — ", 2000)
+	head := 0
+	var err error
+	for head < 10000 {
+		ops := testOps(head, 4, "c")
+		for i := range ops {
+			ops[i].Op = ot.Op{{Insert: big}}
+		}
+		if err = s.Commit(ctx, "d", head, storage.Commit{Ops: ops}); err != nil {
+			break
+		}
+		head += len(ops)
+	}
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("Commit into a full Redis after %d ops: got %v, want ErrUnavailable", head, err)
+	}
+	d, err := s.Draft(ctx, "d")
+	if err != nil || d.Rev != head {
+		t.Fatalf("Draft of a full Redis: rev %d, %v; want %d", d.Rev, err, head)
+	}
+	ops, err := s.Ops(ctx, "d", 1, 1<<30)
+	if err != nil || len(ops) != head {
+		t.Fatalf("Ops of a full Redis: %d, %v; want %d", len(ops), err, head)
+	}
+	if _, err := s.SeqRev(ctx, "d", "tok:c", "c", uint64(head+1)); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the refused commit left a dedupe entry: %v", err)
+	}
+}
