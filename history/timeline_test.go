@@ -352,3 +352,40 @@ func TestRevAt(t *testing.T) {
 		t.Fatalf("missing op: %v", err)
 	}
 }
+
+// FuzzPage: for any history, window and page size, the pages concatenate
+// to the whole Timeline, newest first.
+func FuzzPage(f *testing.F) {
+	f.Add(uint64(1), uint16(100), uint8(3), uint16(3000))
+	f.Add(uint64(2), uint16(2500), uint8(40), uint16(50))
+	f.Add(uint64(3), uint16(1), uint8(1), uint16(0))
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16, limit uint8, windowMs uint16) {
+		ops := randomHistory(rand.New(rand.NewPCG(seed, 1)), int(n%4000))
+		window := time.Duration(windowMs) * time.Millisecond
+		all := Timeline(ops, window)
+		slices.Reverse(all)
+		var got []Entry
+		before := 0
+		loaded := 0
+		for pages := 0; pages <= len(ops)+1; pages++ {
+			page, next, err := Page(context.Background(), sliceLoader(ops, &loaded), len(ops), before, int(limit), window)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, page...)
+			if next == 0 || limit == 0 {
+				break
+			}
+			before = next
+		}
+		if limit == 0 {
+			if len(got) != 0 {
+				t.Fatalf("limit 0 gave %d entries", len(got))
+			}
+			return
+		}
+		if !reflect.DeepEqual(got, all) {
+			t.Fatalf("pages give %d entries, Timeline %d; first difference at %d", len(got), len(all), firstDiff(got, all))
+		}
+	})
+}
