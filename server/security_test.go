@@ -22,13 +22,13 @@ import (
 // secServer is a server in token mode (open mode off) on a loopback
 // listener, over a Memory store.
 type secServer struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *server.Server
 	http  *httptest.Server
 	store *storage.Memory
 }
 
-func startSecure(t *testing.T, cfg server.Config) *secServer {
+func startSecure(t testing.TB, cfg server.Config) *secServer {
 	t.Helper()
 	store := storage.NewMemory()
 	cfg.Auth = server.NewTokenAuth(store, nil)
@@ -111,7 +111,7 @@ func (ss *secServer) httpDo(token, method, path string, body any, hdr ...string)
 
 // secConn is a raw WebSocket.
 type secConn struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 
