@@ -62,8 +62,9 @@ type Event struct {
 	Kind  EventKind
 	Draft string // "" for EventResync
 	// Node is the NodeID of the publisher; Own is true when that is this
-	// store's node, whose events the server usually skips (it broadcast
-	// them locally already).
+	// store's node. Own presence is skipped; own ops are skipped by
+	// revision (at or below the head), not by Own: a Commit that returned
+	// ErrUnavailable may still have landed, and its event is then news.
 	Node     string
 	Own      bool
 	Ops      []Op            // EventOps

@@ -32,9 +32,11 @@ func ExampleRedis_Events() {
 	for e := range s.Events() {
 		switch e.Kind {
 		case storage.EventOps:
-			if e.Own || e.Draft != "art-17" {
-				continue // this node broadcast its own commits already
+			if e.Draft != "art-17" {
+				continue
 			}
+			// Not "if e.Own": an own Commit that returned ErrUnavailable
+			// may have landed; revisions tell what is news.
 			if first := e.Ops[0].Rev; first > head+1 {
 				// A gap: pub/sub lost something; read it from the log.
 				missed, err := s.Ops(ctx, e.Draft, head+1, first-1)
