@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -435,4 +436,65 @@ func FuzzBracketRequests(f *testing.F) {
 			t.Fatalf("%s: listing after: %v", body, err)
 		}
 	})
+}
+
+// TestStructuralProperty is FuzzStructural on bracket-heavy texts and ops
+// built from pieces of the grammar, many times.
+func TestStructuralProperty(t *testing.T) {
+	pieces := []string{"[", "]", "/", "\\", " ", "or", " or ", "o", "r", "\n", "a", "[x]", "[y/z]", "\u00a0", "\t", ",", "😀"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	gen := func(k int) string {
+		var b strings.Builder
+		for range k {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	iters := 20000
+	if testing.Short() {
+		iters = 2000
+	}
+	skipped := 0
+	for range iters {
+		text := gen(1 + rng.IntN(20))
+		n := utf8.RuneCountInString(text)
+		var op ot.Op
+		pos := 0
+		for e := 0; e < 1+rng.IntN(3) && pos <= n; e++ {
+			skip := rng.IntN(n - pos + 1)
+			if skip > 0 {
+				op = append(op, ot.Skip(skip))
+			}
+			pos += skip
+			if rng.IntN(2) == 0 {
+				op = append(op, ot.Insert(gen(1+rng.IntN(2))))
+			}
+			if del := rng.IntN(min(3, n-pos) + 1); del > 0 {
+				op = append(op, ot.Delete(del))
+				pos += del
+			}
+		}
+		op = ot.Normalize(op)
+		if len(op) == 0 {
+			continue
+		}
+		tx := ot.NewText(text)
+		inv, err := tx.Apply(op)
+		if err != nil {
+			t.Fatalf("apply %v to %q: %v", op, text, err)
+		}
+		if structural(op, inv, tx) {
+			continue
+		}
+		skipped++
+		before, after := brackets.Parse(text), brackets.Parse(tx.String())
+		if len(before.Groups) != len(after.Groups) || len(before.Diagnostics) != len(after.Diagnostics) {
+			t.Fatalf("op %v on %q → %q changed %d groups/%d diagnostics to %d/%d, but structural said no",
+				op, text, tx.String(), len(before.Groups), len(before.Diagnostics), len(after.Groups), len(after.Diagnostics))
+		}
+	}
+	if skipped < iters/20 {
+		t.Fatalf("the filter let only %d of %d ops skip the re-parse: the property was hardly tested", skipped, iters)
+	}
+	t.Logf("%d of %d ops skipped the re-parse", skipped, iters)
 }
