@@ -48,7 +48,9 @@ const DefaultDiffTimeout = 250 * time.Millisecond
 func Diff(a, b string) []Segment { return DiffWithin(a, b, DefaultDiffTimeout) }
 
 // DiffWithin returns the diff from a to b, spending at most about timeout
-// on it (see DefaultDiffTimeout); timeout <= 0 means no limit.
+// on it (see DefaultDiffTimeout); timeout <= 0 means no limit. a and b are
+// valid UTF-8, as drafts always are (an invalid byte would come back as
+// U+FFFD).
 //
 // The diff reads like a human edit: it is computed line by line, changed
 // lines are compared word by word (a word changed in part is replaced as a
