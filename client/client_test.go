@@ -1,0 +1,142 @@
+package client_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+)
+
+func startServer(t *testing.T, cfg server.Config, id, text string) string {
+	t.Helper()
+	store := storage.NewMemory()
+	if err := store.CreateDraft(context.Background(), storage.Draft{ID: id}, text); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Open = true
+	srv := server.New(cfg, store, nil)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		srv.Shutdown(context.Background())
+	})
+	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+}
+
+// A rate-limited op is resent with the same seq until it is committed;
+// edits made meanwhile are composed behind it.
+func TestRateLimitedOpsAreResent(t *testing.T) {
+	url := startServer(t, server.Config{OpsPerSecond: 20, OpsBurst: 1}, "d", "")
+	var limited, acks atomic.Int32
+	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter", RetryAfter: 20 * time.Millisecond,
+		OnEvent: func(e client.Event) {
+			switch {
+			case e.Type == client.EventError && e.Code == "rate_limited":
+				limited.Add(1)
+			case e.Type == client.EventAck:
+				acks.Add(1)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	doc, err := c.Open(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 30 {
+		if err := doc.Insert(doc.Len(), string(rune('a'+i%26))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := doc.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Text(); got != "abcdefghijklmnopqrstuvwxyzabcd" {
+		t.Fatalf("text %q", got)
+	}
+	if limited.Load() == 0 {
+		t.Fatalf("no op was rate limited: the test did not test the resend")
+	}
+	if int(acks.Load()) != doc.Rev() {
+		t.Fatalf("%d acks for rev %d", acks.Load(), doc.Rev())
+	}
+}
+
+// An op the server refuses for good (a reviewer's) is dropped and the
+// draft reloaded: the local text goes back to the server's.
+func TestRefusedOpResyncs(t *testing.T) {
+	url := startServer(t, server.Config{}, "d", "agreed text")
+	resynced := make(chan string, 1)
+	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "UN", Name: "Rev", Role: "reviewer",
+		OnEvent: func(e client.Event) {
+			if e.Type == client.EventResync {
+				resynced <- e.Message
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	doc, err := c.Open(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Insert(0, "not "); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Text() != "not agreed text" {
+		t.Fatalf("local edit not applied at once: %q", doc.Text())
+	}
+	select {
+	case msg := <-resynced:
+		if !strings.Contains(msg, "forbidden") {
+			t.Fatalf("resync because %q, want forbidden", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no resync")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := doc.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Text() != "agreed text" || doc.Rev() != 0 {
+		t.Fatalf("after resync: rev %d %q", doc.Rev(), doc.Text())
+	}
+}
+
+// Open of a missing draft fails with the server's error.
+func TestOpenMissingDraft(t *testing.T) {
+	url := startServer(t, server.Config{}, "d", "")
+	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_, err = c.Open(context.Background(), "nope")
+	var se *client.ServerError
+	if !asServerError(err, &se) || se.Code != "not_found" {
+		t.Fatalf("err %v, want a not_found ServerError", err)
+	}
+	// A bad hello is refused at Dial.
+	_, err = client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "king"})
+	if !asServerError(err, &se) || se.Code != "unauthorized" {
+		t.Fatalf("err %v, want unauthorized", err)
+	}
+}
+
+func asServerError(err error, target **client.ServerError) bool {
+	return errors.As(err, target)
+}
