@@ -916,11 +916,12 @@ func TestRedisCluster(t *testing.T) {
 // anything: what a network partition looks like to a client (no RST, no
 // EOF, just silence).
 type blackhole struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	paused bool
-	resume chan struct{}
+	ln          net.Listener
+	target      string
+	mu          sync.Mutex
+	paused      bool // both ways
+	repliesOnly bool // with paused: requests still reach Redis
+	resume      chan struct{}
 }
 
 func newBlackhole(t *testing.T, target string) *blackhole {
@@ -958,21 +959,21 @@ func newBlackhole(t *testing.T, target string) *blackhole {
 			open = append(open, in, out)
 			openMu.Unlock()
 			conns.Add(2)
-			go func() { defer conns.Done(); b.pipe(out, in) }()
-			go func() { defer conns.Done(); b.pipe(in, out) }()
+			go func() { defer conns.Done(); b.pipe(out, in, false) }()
+			go func() { defer conns.Done(); b.pipe(in, out, true) }()
 		}
 	}()
 	return b
 }
 
-func (b *blackhole) pipe(dst, src net.Conn) {
+func (b *blackhole) pipe(dst, src net.Conn, replies bool) {
 	defer dst.Close()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
 			b.mu.Lock()
-			paused, resume := b.paused, b.resume
+			paused, resume := b.paused && (replies || !b.repliesOnly), b.resume
 			b.mu.Unlock()
 			if paused {
 				<-resume
@@ -993,11 +994,19 @@ func (b *blackhole) pause() {
 	b.paused = true
 }
 
+// pauseReplies lets requests through but holds Redis's answers: a
+// command runs, and its reply is lost to a client that times out.
+func (b *blackhole) pauseReplies() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.paused, b.repliesOnly = true, true
+}
+
 func (b *blackhole) unpause() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.paused {
-		b.paused = false
+		b.paused, b.repliesOnly = false, false
 		close(b.resume)
 		b.resume = make(chan struct{})
 	}
@@ -1431,5 +1440,61 @@ func TestRedisFull(t *testing.T) {
 	}
 	if _, err := s.SeqRev(ctx, "d", "tok:c", "c", uint64(head+1)); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the refused commit left a dedupe entry: %v", err)
+	}
+}
+
+// TestRedisLostReply loses the replies of commits that Redis did run. With
+// no retries, Commit reports ErrUnavailable (outcome unknown) and the op is
+// in the log, published to the other nodes. With go-redis's retries, the
+// retry finds the call's own nonce and Commit reports success, not a
+// conflict, with the op in the log once.
+func TestRedisLostReply(t *testing.T) {
+	rs := startRedisServer(t)
+	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.port))
+	ctx := context.Background()
+	direct := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "direct"})
+	create(t, direct, "d")
+	if err := direct.Watch(ctx, "d"); err != nil {
+		t.Fatal(err)
+	}
+	// Redis's script cache is per server: this commit loads the script, so
+	// that the EVALSHAs below run instead of answering NOSCRIPT.
+	if err := direct.Commit(ctx, "d", 0, storage.Commit{Ops: testOps(0, 1, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, direct.Events(), storage.EventOps)
+	base := "redis://" + hole.ln.Addr().String() + "/0?read_timeout=1s&dial_timeout=1s"
+
+	noRetry := openRedis(t, base+"&max_retries=-1", storage.RedisOptions{NodeID: "cut"})
+	hole.pauseReplies()
+	err := noRetry.Commit(ctx, "d", 1, storage.Commit{Ops: testOps(1, 1, "a")})
+	hole.unpause()
+	if !errors.Is(err, storage.ErrUnavailable) {
+		t.Fatalf("Commit whose reply is lost: got %v, want ErrUnavailable", err)
+	}
+	if ops, err := direct.Ops(ctx, "d", 2, 10); err != nil || len(ops) != 1 || ops[0].Client != "a" {
+		t.Fatalf("the commit with the lost reply: log %+v, %v; want it there", ops, err)
+	}
+	if e := nextEvent(t, direct.Events(), storage.EventOps); e.Node != "cut" || e.Ops[0].Rev != 2 {
+		t.Errorf("event of the commit with the lost reply: %+v", e)
+	}
+
+	retry := openRedis(t, base, storage.RedisOptions{NodeID: "cut"})
+	if _, err := retry.Draft(ctx, "d"); err != nil { // a pooled connection, the script loaded
+		t.Fatal(err)
+	}
+	hole.pauseReplies()
+	done := make(chan error, 1)
+	go func() { done <- retry.Commit(ctx, "d", 2, storage.Commit{Ops: testOps(2, 1, "b")}) }()
+	// The first attempt times out after 1s; let its retry reach Redis,
+	// then let the retry's reply through.
+	time.Sleep(1500 * time.Millisecond)
+	hole.unpause()
+	if err := <-done; err != nil {
+		t.Fatalf("Commit retried by go-redis after a lost reply: got %v, want nil", err)
+	}
+	ops, err := direct.Ops(ctx, "d", 1, 10)
+	if err != nil || len(ops) != 3 || ops[1].Client != "a" || ops[2].Client != "b" {
+		t.Fatalf("after the retried commit: log %+v, %v; want x, a, b, once each", ops, err)
 	}
 }
