@@ -22,6 +22,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const screen = mode === 'screen';
   const canEdit = !screen && me.role !== 'reviewer';
   const cleanups = [];
+  const whoKey = `${me.delegation}/${me.name}`;
   clear(root);
 
   const title = h('span.doc-title', id);
@@ -111,7 +112,9 @@ export function openDraftView(root, ctx, id, mode, { header }) {
         }
         applyRemote(view, specs);
       },
-      persist: (state) => savePending(clientId, id, state),
+      // Stamped with who typed them: dedupe is per credential, so edits
+      // must never be resent under someone else's name.
+      persist: (state) => savePending(clientId, id, state && { ...state, who: whoKey }),
     });
     otc.onChange = () => { updateBadges(); bracketsSoon(); };
     view.setReadOnly(!canEdit);
@@ -121,7 +124,9 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   // ---- opening, resuming ------------------------------------------------------
   async function start() {
     const saved = canEdit ? loadPending(clientId, id) : null;
-    if (saved && saved.inflight) {
+    if (saved && saved.inflight && saved.who !== whoKey) {
+      setNotice(`Unsent edits from another sign-in (${saved.who || 'unknown'}) are kept on this device but not sent as you.`);
+    } else if (saved && saved.inflight) {
       // Edits typed before a reload that the server never acknowledged: rebuild
       // the page's text as text(rev) + inflight + buffer, then resume from rev so
       // the server either recognises the op (same client and seq) or commits it.
