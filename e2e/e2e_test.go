@@ -640,6 +640,7 @@ func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 	can.run("propose completely", chromedp.SendKeys(chromedp.ID("propose-text"), "completely\r"))
 	can.waitJS("alternative added", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully/completely] in [good faith/earnest].'`, 10*time.Second)
 	chair.waitJS("proposer shown", `[...document.querySelectorAll('.groups .alt')].some(a => a.textContent.includes('completely') && a.textContent.includes('CAN'))`, 10*time.Second)
+	chair.waitJS("proposer on hover", `[...document.querySelectorAll('.cm-br-alt')].some(a => a.textContent === 'completely' && a.title.includes('proposed by Ana (CAN)'))`, 10*time.Second)
 	e.settle("art-4", chair, can)
 }
 
