@@ -407,8 +407,10 @@ func (c *Client) read(conn *websocket.Conn) error {
 			return err
 		}
 		var m inMsg
-		if err := json.Unmarshal(data, &m); err != nil {
-			return fmt.Errorf("client: bad message from server: %w", err)
+		if !decodeFast(data, &m) {
+			if err := json.Unmarshal(data, &m); err != nil {
+				return fmt.Errorf("client: bad message from server: %w", err)
+			}
 		}
 		c.mu.Lock()
 		d := c.docs[m.Doc]
