@@ -365,6 +365,13 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       const n = parseInt(ev.key, 10);
       if (n >= 1 && n <= tabs.length) { ev.preventDefault(); select(tabs[n - 1].key); buttons[tabs[n - 1].key].focus(); }
       if (ev.key === 'e' || ev.key === 'E') { ev.preventDefault(); view.focus(); }
+      if ((ev.key === 'p' || ev.key === 'P') && canEdit) {
+        // Propose an alternative to the selection without leaving the keyboard.
+        ev.preventDefault();
+        select('brackets');
+        const input = document.getElementById('propose-text');
+        if (input && !input.closest('[hidden]')) input.focus();
+      }
     };
     window.addEventListener('keydown', keys);
     cleanups.push(() => window.removeEventListener('keydown', keys));

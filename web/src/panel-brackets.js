@@ -29,7 +29,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   const list = h('ol.groups', { 'aria-label': 'Open bracket groups' });
   const proposeText = h('input#propose-text', { type: 'text', placeholder: 'Alternative wording', autocomplete: 'off' });
   const proposeBtn = h('button', { type: 'submit' }, 'Propose');
-  const proposeHint = h('p.hint', 'Select words in the draft (or put the cursor inside a bracket), type your wording, press Enter.');
+  const proposeHint = h('p.hint', 'Select words in the draft (or put the cursor inside a bracket), press Alt+P, type your wording, press Enter.');
   const proposeForm = h('form.propose', { on: { submit: (ev) => { ev.preventDefault(); propose(); } } },
     h('label', { for: 'propose-text' }, 'Propose an alternative'),
     h('div.inline', proposeText, proposeBtn), proposeHint);
