@@ -157,6 +157,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
       await conn.request(msg);
       proposeText.value = '';
       toast('Alternative proposed.');
+      view.focus();
     } catch (e) {
       toast(e.message || 'Could not propose.', 'error');
     }
