@@ -29,6 +29,14 @@ import (
 	"github.com/draftroom/draftroom/storage/storagetest"
 )
 
+// The fault tests kill Redis on purpose; go-redis would log every failed
+// dial to stderr, which reads like a failure in a passing run.
+func init() { redis.SetLogger(quietRedisLog{}) }
+
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
+
 // redisURL returns $REDIS_URL (.ci/redis.sh starts a server and sets it)
 // or, when it is unset, the URL of a redis-server of the test's own; it
 // skips the test when there is neither.
