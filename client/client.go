@@ -332,6 +332,16 @@ func (c *Client) run(conn *websocket.Conn) {
 			return
 		}
 		c.conn.Store(conn)
+		// Close may have run while reconnect was dialing: it saw no
+		// connection to close, so this one must not be read (forever).
+		select {
+		case <-c.done:
+			c.conn.Store(nil)
+			conn.Close()
+			c.closeDocs()
+			return
+		default:
+		}
 		c.emit([]Event{{Type: EventReconnect}})
 		for _, d := range c.docList() {
 			d.resume()
