@@ -1,0 +1,564 @@
+package server
+
+// Revision history in the live server (docs/PROTOCOL.md section 2.3): the
+// per-draft authorship observer, naming a revision (a number, a label or a
+// time), the text and the authorship of a draft at any revision, diffs,
+// the timeline, exports and imports. The HTTP endpoints and the WebSocket
+// replay are in history_api.go; the pure building blocks in package
+// history.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// maxLabelLen bounds a label's name, in code points.
+const maxLabelLen = 100
+
+func init() {
+	RegisterObserver(history.MetaSection, func(_ storage.Draft, snap storage.Snapshot) (Observer, error) {
+		o, err := history.NewObserver(snap)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return o, nil
+	})
+}
+
+// labelStore is the part of the store that keeps named versions; every
+// storage backend has it.
+type labelStore interface {
+	PutLabel(ctx context.Context, l storage.Label) error
+	Labels(ctx context.Context, id string) ([]storage.Label, error)
+}
+
+func (s *Server) labels() (labelStore, error) {
+	ls, ok := s.store.(labelStore)
+	if !ok {
+		return nil, fmt.Errorf("store %T keeps no labels", s.store)
+	}
+	return ls, nil
+}
+
+// draftInfo reads a draft's metadata (its head revision) from the store.
+func (s *Server) draftInfo(ctx context.Context, doc string) (storage.Draft, error) {
+	info, err := s.store.Draft(ctx, doc)
+	if err != nil {
+		return storage.Draft{}, notFoundDraft(err, doc)
+	}
+	return info, nil
+}
+
+// resolveRev turns what a request names a revision by into a revision of
+// draft info: a non-negative integer is a revision, anything else the name
+// of one of the draft's labels. Errors: not_found (no such label),
+// rev_ahead (beyond the head), bad_request.
+func (s *Server) resolveRev(ctx context.Context, info storage.Draft, param, v string) (int, error) {
+	if v == "" {
+		return 0, Errorf(ErrBadRequest, "%s is empty: give a revision number or a label", param)
+	}
+	if isDigits(v) {
+		rev, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, Errorf(ErrBadRequest, "%s %q is not a revision", param, clip(v))
+		}
+		if rev > info.Rev {
+			return 0, Errorf(ErrRevAhead, "%s %d is ahead of draft %s (at %d)", param, rev, info.ID, info.Rev)
+		}
+		return rev, nil
+	}
+	if strings.HasPrefix(v, "-") && isDigits(v[1:]) {
+		return 0, Errorf(ErrBadRequest, "%s must not be negative", param)
+	}
+	ls, err := s.labels()
+	if err != nil {
+		return 0, err
+	}
+	list, err := ls.Labels(ctx, info.ID)
+	if err != nil {
+		return 0, fmt.Errorf("labels %s: %w", info.ID, err)
+	}
+	for _, l := range list {
+		if l.Name == v {
+			return l.Rev, nil
+		}
+	}
+	return 0, Errorf(ErrNotFound, "draft %s has no revision or label %q", info.ID, clip(v))
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseAt reads a point in time: Unix milliseconds, or RFC 3339.
+func parseAt(v string) (int64, error) {
+	if isDigits(v) {
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err == nil {
+			return ms, nil
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return 0, Errorf(ErrBadRequest, "at must be Unix milliseconds or an RFC 3339 time such as 2026-11-23T14:00:00Z, got %q", clip(v))
+	}
+	return t.UnixMilli(), nil
+}
+
+// revAt is the last revision of a draft committed at or before at (Unix
+// ms); 0 before its first op.
+func (s *Server) revAt(ctx context.Context, info storage.Draft, at int64) (int, error) {
+	rev, err := history.RevAt(ctx, s.opLoader(info.ID), info.Rev, at)
+	if err != nil {
+		return 0, fmt.Errorf("rev at %d of %s: %w", at, info.ID, err)
+	}
+	return rev, nil
+}
+
+// opLoader is the store's Ops bound to one draft.
+func (s *Server) opLoader(doc string) history.Loader {
+	return func(ctx context.Context, from, to int) ([]storage.Op, error) {
+		return s.store.Ops(ctx, doc, from, to)
+	}
+}
+
+// textAt returns the text of draft info at rev (0 <= rev <= info.Rev):
+// the nearest snapshot at or before rev plus the ops after it (at most
+// about SnapshotEvery of them, as the owner writes a snapshot that often).
+func (s *Server) textAt(ctx context.Context, info storage.Draft, rev int) (string, error) {
+	snap, err := s.store.Snapshot(ctx, info.ID, rev)
+	if err != nil {
+		return "", fmt.Errorf("text %s@%d: %w", info.ID, rev, err)
+	}
+	if snap.Rev == rev {
+		return snap.Text, nil
+	}
+	ops, err := s.store.Ops(ctx, info.ID, snap.Rev+1, rev)
+	if err != nil {
+		return "", fmt.Errorf("text %s@%d: %w", info.ID, rev, err)
+	}
+	if len(ops) != rev-snap.Rev {
+		return "", fmt.Errorf("text %s@%d: the store has %d ops after snapshot %d", info.ID, rev, len(ops), snap.Rev)
+	}
+	text := ot.NewText(snap.Text)
+	for _, op := range ops {
+		if _, err := text.Apply(op.Op); err != nil {
+			return "", fmt.Errorf("text %s@%d: op %d: %w", info.ID, rev, op.Rev, err)
+		}
+	}
+	return text.String(), nil
+}
+
+// withAuthorship calls fn with the authorship of draft info's text at rev.
+// At the live draft's current revision fn runs in the draft's owner
+// goroutine on the live Authorship (it must be quick and must not keep
+// it); at an older one, on an Authorship rebuilt from the nearest snapshot
+// with an authorship section plus the ops after it.
+func (s *Server) withAuthorship(ctx context.Context, info storage.Draft, rev int, fn func(a *history.Authorship) error) error {
+	if rev == info.Rev {
+		live := false
+		err := s.Do(ctx, info.ID, func(st *DraftState) error {
+			if st.Rev() != rev {
+				return nil // moved on since info was read: rebuild below
+			}
+			o, ok := st.Observer(history.MetaSection).(*history.Observer)
+			if !ok {
+				return fmt.Errorf("draft %s has no authorship observer", info.ID)
+			}
+			a, err := o.Authorship()
+			if err != nil {
+				return err
+			}
+			live = true
+			return fn(a)
+		})
+		if err != nil || live {
+			return notFoundDraft(err, info.ID)
+		}
+	}
+	a, err := s.authorshipAt(ctx, info.ID, rev)
+	if err != nil {
+		return err
+	}
+	return fn(a)
+}
+
+// authorshipAt rebuilds the authorship of a draft at rev from the store.
+func (s *Server) authorshipAt(ctx context.Context, doc string, rev int) (*history.Authorship, error) {
+	snap, err := s.store.Snapshot(ctx, doc, rev)
+	var a *history.Authorship
+	for err == nil {
+		var ok bool
+		if a, ok, err = history.FromSnapshot(snap); err != nil || ok {
+			break
+		}
+		// Sections may go with only some snapshots: an older one.
+		snap, err = s.store.Snapshot(ctx, doc, snap.Rev-1)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
+	}
+	if snap.Rev < rev {
+		ops, err := s.store.Ops(ctx, doc, snap.Rev+1, rev)
+		if err != nil {
+			return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
+		}
+		if err := a.ApplyOps(ops); err != nil {
+			return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
+		}
+	}
+	if a.Rev() != rev {
+		return nil, fmt.Errorf("authorship of %s@%d: the op log ends at %d", doc, rev, a.Rev())
+	}
+	return a, nil
+}
+
+// SpanJSON is a run of the text written by one author (PROTOCOL.md 2.3).
+// Initial marks the draft's initial text (revision 0), attributed to the
+// draft's creator.
+type SpanJSON struct {
+	Start      int    `json:"start"`
+	End        int    `json:"end"`
+	Rev        int    `json:"rev"`
+	Delegation string `json:"delegation"`
+	Name       string `json:"name"`
+	Initial    bool   `json:"initial,omitempty"`
+}
+
+// spansJSON converts spans, giving revision 0 (and any text whose author
+// is unknown) to the draft's creator, marked initial.
+func spansJSON(spans []history.Span, creator storage.Author) []SpanJSON {
+	out := make([]SpanJSON, len(spans))
+	for i, sp := range spans {
+		out[i] = SpanJSON{Start: sp.Start, End: sp.End, Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name}
+		if sp.Rev == 0 || (sp.Delegation == "" && sp.Name == "") {
+			out[i].Delegation, out[i].Name, out[i].Initial = creator.Delegation, creator.Name, true
+		}
+	}
+	// Neighbours that became the same author (the creator typing next to
+	// the initial text) stay separate: Initial tells them apart.
+	return out
+}
+
+// authors returns the authorship spans of draft doc at rev (rev < 0: the
+// head). byRev gives one span per revision and author (history.Spans)
+// instead of one per change of author.
+func (s *Server) authors(ctx context.Context, info storage.Draft, rev int, byRev bool) ([]SpanJSON, error) {
+	var spans []history.Span
+	err := s.withAuthorship(ctx, info, rev, func(a *history.Authorship) error {
+		if byRev {
+			spans = a.Spans()
+		} else {
+			spans = a.AuthorSpans()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return spansJSON(spans, info.By), nil
+}
+
+// diff returns the diff of draft info from revision a to revision b. by
+// attributes each insertion to who wrote it and, when a <= b, each
+// deletion to who deleted it.
+func (s *Server) diff(ctx context.Context, info storage.Draft, a, b int, by bool) ([]history.Segment, error) {
+	ta, err := s.textAt(ctx, info, a)
+	if err != nil {
+		return nil, err
+	}
+	tb := ta
+	if b != a {
+		if tb, err = s.textAt(ctx, info, b); err != nil {
+			return nil, err
+		}
+	}
+	segs := history.Diff(ta, tb)
+	if !by {
+		return segs, nil
+	}
+	err = s.withAuthorship(ctx, info, b, func(au *history.Authorship) error {
+		segs = history.Attribute(segs, au.Spans())
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i := range segs {
+		if segs[i].Op == history.OpInsert && segs[i].Rev == 0 && segs[i].Delegation == "" {
+			segs[i].Delegation, segs[i].Name = info.By.Delegation, info.By.Name
+		}
+	}
+	if a < b {
+		ops, err := s.store.Ops(ctx, info.ID, a+1, b)
+		if err != nil {
+			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
+		}
+		if segs, err = history.AttributeDeletes(segs, utf8.RuneCountInString(ta), ops); err != nil {
+			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
+		}
+	}
+	return segs, nil
+}
+
+// Paging of the timeline.
+const (
+	defaultHistoryPage = 50
+	maxHistoryPage     = 500
+)
+
+// EntryJSON is a timeline entry (history.Entry) with what was recorded
+// with it: the proposal or decision of a propose or resolve entry, and the
+// labels of the revisions it covers.
+type EntryJSON struct {
+	history.Entry
+	Proposal *storage.Proposal `json:"proposal,omitempty"`
+	Decision *DecisionJSON     `json:"decision,omitempty"`
+	Labels   []storage.Label   `json:"labels,omitempty"`
+}
+
+// timeline returns a page of draft info's timeline, newest first, and the
+// cursor of the next page (0: none).
+func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit int) ([]EntryJSON, int, error) {
+	entries, next, err := history.Page(ctx, s.opLoader(info.ID), info.Rev, before, limit, history.DefaultWindow)
+	if err != nil {
+		return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
+	}
+	out := make([]EntryJSON, len(entries))
+	hasRecords := false
+	for i, e := range entries {
+		out[i].Entry = e
+		hasRecords = hasRecords || e.Kind == storage.KindPropose || e.Kind == storage.KindResolve
+	}
+	if hasRecords {
+		rs, err := s.records()
+		if err != nil {
+			return nil, 0, err
+		}
+		props, err := rs.Proposals(ctx, info.ID)
+		if err != nil {
+			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
+		}
+		decs, err := rs.Decisions(ctx, info.ID)
+		if err != nil {
+			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
+		}
+		for i := range out {
+			e := &out[i]
+			switch e.Kind {
+			case storage.KindPropose:
+				for k := range props {
+					if props[k].Rev == e.From {
+						e.Proposal = &props[k]
+						break
+					}
+				}
+			case storage.KindResolve:
+				for _, d := range decs {
+					if d.Rev == e.From {
+						dj := decisionJSON(d)
+						e.Decision = &dj
+						break
+					}
+				}
+			}
+		}
+	}
+	if len(out) > 0 {
+		if ls, err := s.labels(); err == nil {
+			list, err := ls.Labels(ctx, info.ID)
+			if err != nil {
+				return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
+			}
+			for _, l := range list {
+				for i := range out {
+					if l.Rev >= out[i].From && l.Rev <= out[i].To {
+						out[i].Labels = append(out[i].Labels, l)
+						break
+					}
+				}
+			}
+		}
+	}
+	return out, next, nil
+}
+
+// validLabelName checks a label's name: 1 to maxLabelLen printable code
+// points, not only digits (which would read as a revision number), no
+// leading or trailing blanks.
+func validLabelName(name string) error {
+	n := utf8.RuneCountInString(name)
+	switch {
+	case n == 0:
+		return Errorf(ErrBadRequest, "a label needs a name")
+	case n > maxLabelLen:
+		return Errorf(ErrBadRequest, "a label's name is at most %d characters", maxLabelLen)
+	case isDigits(name) || (name[0] == '-' && isDigits(name[1:])):
+		return Errorf(ErrBadRequest, "a label's name must not be a number (it would read as a revision)")
+	case strings.TrimSpace(name) != name:
+		return Errorf(ErrBadRequest, "a label's name must not begin or end with blanks")
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) && r != ' ' {
+			return Errorf(ErrBadRequest, "a label's name must be printable text")
+		}
+	}
+	return nil
+}
+
+// putLabel names revision rev (< 0: the head) of draft doc.
+func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, rev *int) (storage.Label, error) {
+	if !who.IsFacilitator() {
+		return storage.Label{}, Errorf(ErrForbidden, "only a facilitator names versions")
+	}
+	if err := validLabelName(name); err != nil {
+		return storage.Label{}, err
+	}
+	info, err := s.draftInfo(ctx, doc)
+	if err != nil {
+		return storage.Label{}, err
+	}
+	r := info.Rev
+	if rev != nil {
+		if r = *rev; r < 0 {
+			return storage.Label{}, Errorf(ErrBadRequest, "rev must not be negative")
+		}
+		if r > info.Rev {
+			return storage.Label{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
+		}
+	}
+	ls, err := s.labels()
+	if err != nil {
+		return storage.Label{}, err
+	}
+	l := storage.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
+	if err := ls.PutLabel(ctx, l); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			return storage.Label{}, Errorf(ErrExists, "draft %s already has a version named %q", doc, name)
+		}
+		return storage.Label{}, fmt.Errorf("label %s: %w", doc, err)
+	}
+	s.Audit(ctx, who, ActionLabel, doc, fmt.Sprintf("%q = rev %d", name, r))
+	return l, nil
+}
+
+// importText commits text, the whole new text of draft doc as its author
+// wrote it on revision base, as one op (kind import): the diff from the
+// text at base, transformed over whatever was committed since, so that
+// what delegations typed meanwhile is kept.
+func (s *Server) importText(ctx context.Context, who Identity, doc, text string, base int) (storage.Op, ot.Op, error) {
+	if !who.IsFacilitator() {
+		return storage.Op{}, nil, Errorf(ErrForbidden, "only a facilitator imports a revised text")
+	}
+	if base < 0 {
+		return storage.Op{}, nil, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
+		return storage.Op{}, nil, Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+	}
+	info, err := s.draftInfo(ctx, doc)
+	if err != nil {
+		return storage.Op{}, nil, err
+	}
+	if base > info.Rev {
+		return storage.Op{}, nil, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, info.Rev)
+	}
+	old, err := s.textAt(ctx, info, base)
+	if err != nil {
+		return storage.Op{}, nil, err
+	}
+	// The diff is computed here, off the draft's owner goroutine; only
+	// the transform over the ops since base runs in it.
+	diff := ot.FromDiff(old, text)
+	committed, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		since, err := st.Ops(base+1, st.Info().Rev)
+		if err != nil {
+			return Built{}, err
+		}
+		since = append(since, st.Staged()...)
+		op := diff
+		for _, c := range since {
+			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
+				return Built{}, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
+			}
+		}
+		return Built{Op: op, Kind: storage.KindImport}, nil
+	})
+	if err != nil {
+		return storage.Op{}, nil, notFoundDraft(err, doc)
+	}
+	ins, del := 0, 0
+	for _, c := range committed.Op {
+		ins += utf8.RuneCountInString(c.Insert)
+		del += c.Delete
+	}
+	s.Audit(ctx, who, ActionImport, doc, fmt.Sprintf("text of rev %d committed as rev %d: %d inserted, %d deleted", base, committed.Rev, ins, del))
+	return committed, diff, nil
+}
+
+// exportGroups returns the open bracket groups of draft doc at rev as an
+// export shows them: span, alternatives in their reading form, and who
+// proposed each (as the bracket listing attributes them).
+func (s *Server) exportGroups(ctx context.Context, doc string, rev int) ([]history.ExportGroup, error) {
+	l, err := s.bracketListing(ctx, doc, rev)
+	if err != nil {
+		return nil, err
+	}
+	var all struct {
+		Groups []GroupJSON `json:"groups"`
+	}
+	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil {
+		return nil, fmt.Errorf("export %s@%d: listing: %w", doc, rev, err)
+	}
+	var props []storage.Proposal
+	if rs, err := s.records(); err == nil {
+		if props, err = rs.Proposals(ctx, doc); err != nil {
+			return nil, fmt.Errorf("export %s@%d: %w", doc, rev, err)
+		}
+	}
+	out := make([]history.ExportGroup, len(all.Groups))
+	for i, g := range all.Groups {
+		eg := history.ExportGroup{ID: g.ID, Start: g.Span[0], End: g.Span[1], Alternatives: make([]history.ExportAlternative, len(g.Alternatives))}
+		var opened int
+		if id, err := brackets.ParseID(g.ID); err == nil {
+			opened = id.Rev
+		}
+		var gp []storage.Proposal
+		for _, p := range props {
+			if p.Group == g.ID && p.Rev <= rev {
+				gp = append(gp, p)
+			}
+		}
+		for k, a := range g.Alternatives {
+			alt := history.ExportAlternative{Text: brackets.Unescape(a.Text), By: a.By, Rev: opened}
+			if a.Source == SourceProposal {
+				if p := proposalFor(gp, k, a.Text); p != nil {
+					alt.Rev = p.Rev
+				}
+			}
+			eg.Alternatives[k] = alt
+		}
+		out[i] = eg
+	}
+	return out, nil
+}

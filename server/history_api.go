@@ -1,0 +1,668 @@
+package server
+
+// The history endpoints of docs/PROTOCOL.md section 2.3: text at any
+// revision or time, diffs, authorship, the timeline, named versions,
+// exports, imports of a revised text, and the WebSocket replay.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Replay pacing.
+const (
+	// defaultReplayInterval is the pause between two replayed ops when the
+	// request names none.
+	defaultReplayInterval = 100
+	// maxReplayInterval bounds interval_ms (one minute per op is already
+	// no animation).
+	maxReplayInterval = 60_000
+	// replayChunk is how many ops a replay reads from the store at once.
+	replayChunk = 256
+	// replayDrain is how long a replay waits for the connection's queue to
+	// drain below half before it queues more (interval 0 goes as fast as
+	// the connection takes frames, never filling its queue).
+	replayDrain = 2 * time.Millisecond
+)
+
+func init() {
+	route := func(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
+		HandleRoute(pattern, func(s *Server) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+		})
+	}
+	// Takes over the core's GET .../text, which knows revision numbers
+	// only, to add labels and ?at=.
+	route("GET /api/docs/{id}/text", (*Server).getHistoryText)
+	route("PUT /api/docs/{id}/text", (*Server).putText)
+	route("GET /api/docs/{id}/diff", (*Server).getDiff)
+	route("GET /api/docs/{id}/authors", (*Server).getAuthors)
+	route("GET /api/docs/{id}/history", (*Server).getHistory)
+	route("GET /api/docs/{id}/labels", (*Server).getLabels)
+	route("POST /api/docs/{id}/labels", (*Server).postLabel)
+	route("GET /api/docs/{id}/export", (*Server).getExport)
+	HandleMessage("replay", handleReplayMsg)
+	HandleMessage("replay_stop", handleReplayStopMsg)
+}
+
+// historyRequest authenticates a request about draft {id} and reads the
+// draft's metadata.
+func (s *Server) historyRequest(r *http.Request) (Identity, storage.Draft, error) {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		return Identity{}, storage.Draft{}, err
+	}
+	info, err := s.draftInfo(r.Context(), doc)
+	return who, info, err
+}
+
+// queryRev reads the revision query parameter name (a number or a label)
+// of r, def when it is absent or empty.
+func (s *Server) queryRev(r *http.Request, info storage.Draft, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	return s.resolveRev(r.Context(), info, name, v)
+}
+
+// RevParam resolves the revision query parameter name of a request about
+// draft doc: a revision number or a label's name; def when absent. Other
+// features (the bracket listing) call it so that labels work wherever a
+// revision does. Errors: not_found, rev_ahead, bad_request.
+func (s *Server) RevParam(r *http.Request, doc, name string, def int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	info, err := s.draftInfo(r.Context(), doc)
+	if err != nil {
+		return 0, err
+	}
+	return s.resolveRev(r.Context(), info, name, v)
+}
+
+func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	rev := info.Rev
+	switch at := q.Get("at"); {
+	case at != "" && q.Get("rev") != "":
+		err = Errorf(ErrBadRequest, "give rev or at, not both")
+	case at != "":
+		var ms int64
+		if ms, err = parseAt(at); err == nil {
+			rev, err = s.revAt(r.Context(), info, ms)
+		}
+	default:
+		rev, err = s.queryRev(r, info, "rev", info.Rev)
+	}
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	text, err := s.textAt(r.Context(), info, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	// Written by hand: encoding/json's reflection and escaping doubled the
+	// cost of answering with a 100,000 code point text.
+	b := make([]byte, 0, len(text)+len(text)/16+40)
+	b = append(b, `{"rev":`...)
+	b = strconv.AppendInt(b, int64(rev), 10)
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, text)
+	b = append(b, "}\n"...)
+	writeRaw(w, "application/json; charset=utf-8", b)
+}
+
+// writeRaw writes a 200 response body as is.
+func writeRaw(w http.ResponseWriter, contentType string, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// boolParam reads an optional flag: "1" or "true" is true, "", "0" or
+// "false" false.
+func boolParam(r *http.Request, name string) (bool, error) {
+	switch v := r.URL.Query().Get(name); v {
+	case "1", "true":
+		return true, nil
+	case "", "0", "false":
+		return false, nil
+	default:
+		return false, Errorf(ErrBadRequest, "%s must be 1 or 0, got %q", name, clip(v))
+	}
+}
+
+// diffJSON is the JSON answer of GET .../diff.
+type diffJSON struct {
+	Doc      string            `json:"doc"`
+	From     int               `json:"from"`
+	To       int               `json:"to"`
+	Segments []history.Segment `json:"segments"`
+}
+
+func (s *Server) getDiff(w http.ResponseWriter, r *http.Request) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	from, err := s.queryRev(r, info, "from", 0)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	to, err := s.queryRev(r, info, "to", info.Rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	by, err := boolParam(r, "by")
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "html" {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be json or html, got %q", clip(format)))
+		return
+	}
+	segs, err := s.diff(r.Context(), info, from, to, by)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if format == "html" {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		writeRaw(w, "text/html; charset=utf-8", []byte(history.DiffHTML(segs)))
+		return
+	}
+	if segs == nil {
+		segs = []history.Segment{}
+	}
+	WriteJSON(w, http.StatusOK, diffJSON{Doc: info.ID, From: from, To: to, Segments: segs})
+}
+
+func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	rev, err := s.queryRev(r, info, "rev", info.Rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	byRev := false
+	switch v := r.URL.Query().Get("detail"); v {
+	case "", "author":
+	case "rev":
+		byRev = true
+	default:
+		s.WriteError(w, r, Errorf(ErrBadRequest, "detail must be author or rev, got %q", clip(v)))
+		return
+	}
+	spans, err := s.authors(r.Context(), info, rev, byRev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": rev, "spans": spans})
+}
+
+func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	before, err := revParam(r, "before", 0)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	limit, err := revParam(r, "limit", defaultHistoryPage)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if limit == 0 {
+		limit = defaultHistoryPage
+	}
+	limit = min(limit, maxHistoryPage)
+	entries, next, err := s.timeline(r.Context(), info, before, limit)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": info.Rev, "entries": entries, "next": next})
+}
+
+func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	ls, err := s.labels()
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	list, err := ls.Labels(r.Context(), info.ID)
+	if err != nil {
+		s.WriteError(w, r, fmt.Errorf("labels %s: %w", info.ID, err))
+		return
+	}
+	if list == nil {
+		list = []storage.Label{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{"labels": list})
+}
+
+func (s *Server) postLabel(w http.ResponseWriter, r *http.Request) {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	var req struct {
+		Name string `json:"name"`
+		Rev  *int   `json:"rev"`
+	}
+	if err := s.ReadJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	l, err := s.putLabel(r.Context(), who, doc, req.Name, req.Rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusCreated, l)
+}
+
+// Export formats and their media types and file extensions.
+var exportFormats = map[string]struct{ mediaType, ext string }{
+	"txt":  {"text/plain; charset=utf-8", "txt"},
+	"md":   {"text/markdown; charset=utf-8", "md"},
+	"html": {"text/html; charset=utf-8", "html"},
+}
+
+// CodeNotClean is the error code of an export with clean=1 of a text that
+// still has brackets (HTTP 422).
+const CodeNotClean = "not_clean"
+
+func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	rev, err := s.queryRev(r, info, "rev", info.Rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "txt"
+	}
+	f, ok := exportFormats[format]
+	if !ok {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format)))
+		return
+	}
+	clean, err := boolParam(r, "clean")
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	text, err := s.textAt(r.Context(), info, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if clean {
+		if pos := history.Unclean(text); len(pos) > 0 {
+			type body struct {
+				Code      string `json:"code"`
+				Message   string `json:"message"`
+				Rev       int    `json:"rev"`
+				Positions []int  `json:"positions"`
+			}
+			WriteJSON(w, http.StatusUnprocessableEntity, map[string]body{"error": {CodeNotClean,
+				fmt.Sprintf("revision %d still has %d square brackets (the first at %d); resolve them before exporting a clean text", rev, len(pos), pos[0]),
+				rev, pos}})
+			return
+		}
+	}
+	var out string
+	switch format {
+	case "txt":
+		out = history.ExportText(text)
+	default:
+		groups, err := s.exportGroups(r.Context(), info.ID, rev)
+		if err != nil {
+			s.WriteError(w, r, err)
+			return
+		}
+		if format == "md" {
+			out = history.ExportMarkdown(info.Title, text, groups)
+		} else {
+			out = history.ExportHTML(info.Title, text, groups)
+		}
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-rev%d.%s"`, info.ID, rev, f.ext))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if format == "html" {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
+	writeRaw(w, f.mediaType, []byte(out))
+}
+
+// importedJSON answers an import.
+type importedJSON struct {
+	Doc  string `json:"doc"`
+	Rev  int    `json:"rev"`  // the revision the import committed as
+	Base int    `json:"base"` // the revision the text was revised from
+	Op   ot.Op  `json:"op"`   // as committed (transformed over the ops since base)
+}
+
+func (s *Server) putText(w http.ResponseWriter, r *http.Request) {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if !who.IsFacilitator() {
+		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator imports a revised text"))
+		return
+	}
+	var req struct {
+		Text *string `json:"text"`
+		Rev  *int    `json:"rev"`
+	}
+	if err := s.ReadJSON(w, r, &req); err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	if req.Text == nil || req.Rev == nil {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "an import needs text, the whole revised text, and rev, the revision it was revised from"))
+		return
+	}
+	op, _, err := s.importText(r.Context(), who, doc, *req.Text, *req.Rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, importedJSON{Doc: doc, Rev: op.Rev, Base: *req.Rev, Op: op.Op})
+}
+
+// Replay over WebSocket.
+
+// replayRequest is the body of a replay message.
+type replayRequest struct {
+	From       *int `json:"from"`
+	To         *int `json:"to"`
+	IntervalMS *int `json:"interval_ms"`
+}
+
+// replayTextMsg starts a replay: the text before its first op.
+type replayTextMsg struct {
+	Type string          `json:"type"`
+	Doc  string          `json:"doc"`
+	Rev  int             `json:"rev"`
+	Text string          `json:"text"`
+	From int             `json:"from"`
+	To   int             `json:"to"`
+	Ref  json.RawMessage `json:"ref,omitempty"`
+}
+
+// replayOpMsg is one replayed op, as an "op" message would carry it.
+type replayOpMsg struct {
+	Type   string         `json:"type"`
+	Doc    string         `json:"doc"`
+	Rev    int            `json:"rev"`
+	Op     ot.Op          `json:"op"`
+	Client string         `json:"client"`
+	Seq    uint64         `json:"seq"`
+	By     storage.Author `json:"by"`
+	TS     int64          `json:"ts"`
+	Kind   string         `json:"kind,omitempty"`
+	Group  string         `json:"group,omitempty"`
+}
+
+// replayedMsg ends a replay: Rev is the last revision sent (From-1 when
+// none was), Stopped whether it was cut short by replay_stop or a new
+// replay.
+type replayedMsg struct {
+	Type    string          `json:"type"`
+	Doc     string          `json:"doc"`
+	From    int             `json:"from"`
+	To      int             `json:"to"`
+	Rev     int             `json:"rev"`
+	Stopped bool            `json:"stopped"`
+	Ref     json.RawMessage `json:"ref,omitempty"`
+}
+
+// replayKey names the replay of one draft on one connection: a
+// connection replays each draft at most once at a time.
+type replayKey struct {
+	sess *Session
+	doc  string
+}
+
+// replayRun is a running replay.
+type replayRun struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when its goroutine has returned
+}
+
+var (
+	replayMu sync.Mutex
+	replays  = map[replayKey]*replayRun{}
+)
+
+// stopReplay cancels the replay of doc on c, if one runs, and waits for
+// it to end (it sends its "replayed" first).
+func stopReplay(c *Session, doc string) {
+	replayMu.Lock()
+	run := replays[replayKey{c, doc}]
+	replayMu.Unlock()
+	if run != nil {
+		run.cancel()
+		<-run.done
+	}
+}
+
+func handleReplayStopMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	stopReplay(c, m.Doc)
+	return nil
+}
+
+func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	var req replayRequest
+	if err := json.Unmarshal(m.Raw, &req); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return Errorf(ErrBadRequest, "field %s must be a non-negative integer", te.Field)
+		}
+		return Errorf(ErrBadRequest, "message is not the expected JSON object")
+	}
+	info, err := c.s.draftInfo(ctx, m.Doc)
+	if err != nil {
+		return err
+	}
+	from, to, interval := 1, info.Rev, defaultReplayInterval
+	if req.From != nil {
+		from = *req.From
+	}
+	if req.To != nil {
+		to = *req.To
+	}
+	if req.IntervalMS != nil {
+		interval = *req.IntervalMS
+	}
+	switch {
+	case from < 1:
+		return Errorf(ErrBadRequest, "from must be at least 1 (op 1 takes the draft from revision 0 to 1)")
+	case to > info.Rev:
+		return Errorf(ErrRevAhead, "to %d is ahead of draft %s (at %d)", to, m.Doc, info.Rev)
+	case from > to:
+		return Errorf(ErrBadRequest, "nothing to replay: from %d is after to %d", from, to)
+	case interval < 0 || interval > maxReplayInterval:
+		return Errorf(ErrBadRequest, "interval_ms must be between 0 and %d", maxReplayInterval)
+	}
+	stopReplay(c, m.Doc) // a new replay replaces the previous one
+	rctx, cancel := context.WithCancel(c.s.ctx)
+	run := &replayRun{cancel: cancel, done: make(chan struct{})}
+	key := replayKey{c, m.Doc}
+	replayMu.Lock()
+	replays[key] = run
+	replayMu.Unlock()
+	ref := m.Ref
+	go func() {
+		defer close(run.done)
+		defer func() {
+			replayMu.Lock()
+			if replays[key] == run {
+				delete(replays, key)
+			}
+			replayMu.Unlock()
+			cancel()
+		}()
+		c.s.replay(rctx, c, info, from, to, time.Duration(interval)*time.Millisecond, ref)
+	}()
+	return nil
+}
+
+// replay sends the text at from-1, then ops from..to one by one, interval
+// apart, then "replayed". It returns early, without "replayed", when the
+// connection ends, and with "replayed" (stopped) when ctx is cancelled.
+// It never fills the connection's queue: it waits for it to drain below
+// half first, so a replay at full speed cannot get the connection dropped
+// as a slow subscriber.
+func (s *Server) replay(ctx context.Context, c *Session, info storage.Draft, from, to int, interval time.Duration, ref json.RawMessage) {
+	last := from - 1
+	finish := func(stopped bool) {
+		select {
+		case <-c.done:
+			return
+		default:
+		}
+		c.Send(encode(replayedMsg{Type: "replayed", Doc: info.ID, From: from, To: to, Rev: last, Stopped: stopped, Ref: ref}))
+	}
+	// wait pauses for d (and for the queue to drain); false when the
+	// replay must end: stopped, or the connection is gone.
+	wait := func(d time.Duration) (alive, stopped bool) {
+		for {
+			if d <= 0 && c.queued() < s.cfg.SendQueue/2 {
+				return true, false
+			}
+			pause := d
+			if pause <= 0 {
+				pause = replayDrain
+			}
+			timer := time.NewTimer(pause)
+			select {
+			case <-c.done:
+				timer.Stop()
+				return false, false
+			case <-ctx.Done():
+				timer.Stop()
+				return false, true
+			case <-timer.C:
+			}
+			d = 0
+		}
+	}
+	fail := func(err error) {
+		code, msg, internal := ErrorCode(err)
+		if internal {
+			s.log.Error("replay", "draft", info.ID, "err", err)
+		}
+		c.Send(encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: info.ID, Ref: ref}))
+	}
+	text, err := s.textAt(ctx, info, from-1)
+	if err != nil {
+		if ctx.Err() != nil {
+			finish(true)
+			return
+		}
+		fail(err)
+		return
+	}
+	if !c.Send(encode(replayTextMsg{Type: "replay", Doc: info.ID, Rev: from - 1, Text: text, From: from, To: to, Ref: ref})) {
+		return
+	}
+	for next := from; next <= to; {
+		ops, err := s.store.Ops(ctx, info.ID, next, min(to, next+replayChunk-1))
+		if err == nil && len(ops) == 0 {
+			err = fmt.Errorf("replay %s: the store has no op %d", info.ID, next)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				finish(true)
+				return
+			}
+			fail(err)
+			return
+		}
+		for _, op := range ops {
+			d := interval
+			if op.Rev == from {
+				d = 0 // the first op follows the text at once
+			}
+			if alive, stopped := wait(d); !alive {
+				if stopped {
+					finish(true)
+				}
+				return
+			}
+			frame := encode(replayOpMsg{Type: "replay", Doc: info.ID, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq,
+				By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})
+			if !c.Send(frame) {
+				return
+			}
+			last = op.Rev
+		}
+		next = last + 1
+	}
+	finish(false)
+}
+
+// queued is the number of frames waiting in the session's send queue.
+func (c *Session) queued() int {
+	c.send.mu.Lock()
+	defer c.send.mu.Unlock()
+	return len(c.send.frames)
+}
