@@ -1,8 +1,12 @@
 package server_test
 
 import (
+	"context"
+	"errors"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -45,5 +49,32 @@ func TestSilentPeerIsDropped(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("closed after %v, want about the hello wait", d)
+	}
+}
+
+// TestShutdownClosesSockets: Shutdown sends what was queued, then a close
+// frame 1001 (going away), and later opens are refused.
+func TestShutdownClosesSockets(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("d", "text")
+	rc := ls.dialRaw()
+	rc.hello("drafter")
+	rc.send(`{"type":"open","doc":"d"}`)
+	rc.expect("snapshot")
+	rc.send(`{"type":"op","doc":"d","rev":0,"seq":1,"op":["x"]}`)
+	rc.expect("ack")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := ls.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rc.ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err := rc.ws.ReadMessage()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseGoingAway {
+		t.Fatalf("read after shutdown: %v, want close 1001", err)
+	}
+	if ops, _ := ls.store.Ops(ctx, "d", 1, 10); len(ops) != 1 {
+		t.Fatalf("%d ops stored, want the acked one", len(ops))
 	}
 }
