@@ -489,12 +489,11 @@ func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	rev := -1
-	if r.URL.Query().Get("rev") != "" {
-		if rev, err = revParam(r, "rev", 0); err != nil {
-			s.WriteError(w, r, err)
-			return
-		}
+	// A revision number or a label's name (history_api.go).
+	rev, err := s.RevParam(r, doc, "rev", -1)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
 	}
 	l, err := s.bracketListing(r.Context(), doc, rev)
 	if err != nil {
