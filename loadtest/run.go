@@ -24,7 +24,7 @@ import (
 const (
 	dialTimeout = 30 * time.Second
 	httpTimeout = 30 * time.Second
-	closeWait   = 10 * time.Second
+	closeWait   = 30 * time.Second
 )
 
 // run is the state of one Run.
@@ -323,6 +323,10 @@ func (r *run) connect(ctx context.Context) error {
 	for i := range r.cfg.Readers {
 		r.readers = append(r.readers, &reader{r: r, doc: r.drafts[i%len(r.drafts)], id: fmt.Sprintf("lr%d-%s", i, r.tag)})
 	}
+	// The first failure cancels the others: with thousands of clients,
+	// waiting out every dial's timeout would take hours.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	jobs := make(chan func() error)
 	var failed atomic.Int64
 	var firstErr error
@@ -331,9 +335,12 @@ func (r *run) connect(ctx context.Context) error {
 	for range r.cfg.DialConcurrency {
 		wg.Go(func() {
 			for job := range jobs {
+				if ctx.Err() != nil {
+					continue
+				}
 				if err := job(); err != nil {
 					failed.Add(1)
-					once.Do(func() { firstErr = err })
+					once.Do(func() { firstErr = err; cancel() })
 				}
 			}
 		})
@@ -354,7 +361,7 @@ func (r *run) connect(ctx context.Context) error {
 	close(jobs)
 	wg.Wait()
 	if n := failed.Load(); n > 0 {
-		return fmt.Errorf("%w: %d of %d clients could not connect; first: %w", ErrSetup, n, len(r.writers)+len(r.readers), firstErr)
+		return fmt.Errorf("%w: %d of %d clients could not connect (the rest were not tried); first: %w", ErrSetup, n, len(r.writers)+len(r.readers), firstErr)
 	}
 	return ctx.Err()
 }
@@ -377,7 +384,9 @@ func (r *run) dial(ctx context.Context, url, doc string, opts client.Options) (*
 	return c, d, nil
 }
 
-// closeAll closes every connected client, DialConcurrency at a time.
+// closeAll closes every connected client, DialConcurrency at a time, and
+// gives up waiting after closeWait (a client that does not close must not
+// keep the tool from reporting).
 func (r *run) closeAll() {
 	var cs []*client.Client
 	for _, w := range r.writers {
@@ -399,11 +408,25 @@ func (r *run) closeAll() {
 			}
 		})
 	}
-	for _, c := range cs {
-		jobs <- c
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer wg.Wait()
+		defer close(jobs)
+		deadline := time.After(closeWait)
+		for _, c := range cs {
+			select {
+			case jobs <- c:
+			case <-deadline:
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait + time.Second):
+		r.cfg.Progress("some clients did not close within %s", closeWait)
 	}
-	close(jobs)
-	wg.Wait()
 }
 
 // converge waits for the writers' edits to be acked and for every client
