@@ -15,7 +15,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -251,14 +250,4 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		defer s.sessionsWG.Done()
 		c.readPump()
 	}()
-}
-
-// errIs reports whether err is one of targets.
-func errIs(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
 }
