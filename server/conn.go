@@ -402,7 +402,7 @@ func (c *Session) sayHello(m *Inbound) error {
 	return nil
 }
 
-// Draft returns the draft open on this session under id, or an error for
+// openDraft returns the draft open on this session under doc, or an error for
 // the client.
 func (c *Session) openDraft(doc string) (*draft, error) {
 	if err := ValidDraftID(doc); err != nil {
