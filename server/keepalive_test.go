@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +77,49 @@ func TestShutdownClosesSockets(t *testing.T) {
 	}
 	if ops, _ := ls.store.Ops(ctx, "d", 1, 10); len(ops) != 1 {
 		t.Fatalf("%d ops stored, want the acked one", len(ops))
+	}
+}
+
+// TestSlowSubscriberIsDropped: a subscriber that does not read is
+// disconnected when its queue fills; it never stalls the draft.
+func TestSlowSubscriberIsDropped(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{SendQueue: 4, MaxDraftLen: 50_000_000})
+	ls.create("d", "")
+	slow := ls.dialRaw()
+	slow.send(`{"type":"hello","client":"slow","delegation":"FRA","name":"Luc","role":"reviewer"}`)
+	slow.expect("welcome")
+	slow.send(`{"type":"open","doc":"d"}`)
+	slow.expect("snapshot")
+	// slow reads nothing from now on.
+
+	w := ls.dialRaw()
+	w.hello("drafter")
+	w.send(`{"type":"open","doc":"d"}`)
+	w.expect("snapshot")
+	chunk := strings.Repeat("😭", 16<<10) // 64 KiB a frame
+	left := false
+	start := time.Now()
+	for seq := 1; seq <= 300 && !left; seq++ {
+		w.send(`{"type":"op","doc":"d","rev":` + itoa(seq-1) + `,"seq":` + itoa(seq) + `,"op":["` + chunk + `"]}`)
+		for {
+			m, closed := w.next()
+			if closed {
+				t.Fatal("writer disconnected")
+			}
+			if m["type"] == "presence" && m["client"] == "slow" && m["left"] == true {
+				left = true
+				continue
+			}
+			if m["type"] == "ack" {
+				break
+			}
+			t.Fatalf("writer got %v", m)
+		}
+	}
+	if !left {
+		t.Fatalf("the subscriber that reads nothing was never dropped")
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("the writer took %v: the draft was stalled", d)
 	}
 }
