@@ -123,3 +123,39 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 		t.Fatalf("the writer took %v: the draft was stalled", d)
 	}
 }
+
+// TestResumeAfterLostAck: a client whose op was committed but whose ack was
+// lost with the connection resumes from its revision, finds its own op
+// among the resent ones (client and seq), and a resend is acked again with
+// the same revision without being applied twice.
+func TestResumeAfterLostAck(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("d", "abc")
+	hello := `{"type":"hello","client":"c-lost","delegation":"CAN","name":"Ana","role":"drafter"}`
+	a := ls.dialRaw()
+	a.send(hello)
+	a.expect("welcome")
+	a.send(`{"type":"open","doc":"d"}`)
+	a.expect("snapshot")
+	a.send(`{"type":"op","doc":"d","rev":0,"seq":7,"op":[3,"!"]}`)
+	time.Sleep(100 * time.Millisecond) // committed; the ack is never read
+	a.ws.Close()
+
+	b := ls.dialRaw()
+	b.send(hello)
+	b.expect("welcome")
+	b.send(`{"type":"open","doc":"d","rev":0}`)
+	if m := b.expect("op"); m["client"] != "c-lost" || m["seq"] != 7.0 || m["rev"] != 1.0 {
+		t.Fatalf("resumed op %v, want own op seq 7 as rev 1", m)
+	}
+	if m := b.expect("opened"); m["rev"] != 1.0 {
+		t.Fatalf("got %v, want opened at 1", m)
+	}
+	b.send(`{"type":"op","doc":"d","rev":0,"seq":7,"op":[3,"!"]}`)
+	if m := b.expect("ack"); m["rev"] != 1.0 || m["seq"] != 7.0 {
+		t.Fatalf("resend got %v, want ack rev 1", m)
+	}
+	if v := ls.get("d"); v.Text != "abc!" || v.Rev != 1 {
+		t.Fatalf("draft rev %d %q, want abc! at 1", v.Rev, v.Text)
+	}
+}
