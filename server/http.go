@@ -101,7 +101,7 @@ func (s *Server) ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return Errorf(ErrBadRequest, "could not read the request body")
 	}
-	if !utf8.Valid(body) {
+	if !utf8.Valid(body) || hasLoneSurrogate(body) {
 		return Errorf(ErrBadRequest, "request body is not valid UTF-8")
 	}
 	if err := json.Unmarshal(body, v); err != nil {
@@ -376,4 +376,58 @@ func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"rev": rev, "text": text})
+}
+
+// hasLoneSurrogate reports whether JSON text escapes a UTF-16 surrogate
+// that is not part of a pair ("\ud800"): encoding/json would silently turn
+// it into U+FFFD, but the protocol rejects text that is not valid UTF-8.
+func hasLoneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
+		}
+		if b[i+1] != 'u' {
+			i++ // a two-character escape such as \\ or \"
+			continue
+		}
+		r, ok := hex4(b, i+2)
+		if !ok {
+			return false // not JSON; the decoder says so
+		}
+		i += 5
+		switch {
+		case r >= 0xD800 && r < 0xDC00:
+			lo, ok := rune(0), false
+			if i+6 < len(b) && b[i+1] == '\\' && b[i+2] == 'u' {
+				lo, ok = hex4(b, i+3)
+			}
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 6
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true
+		}
+	}
+	return false
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
