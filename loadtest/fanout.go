@@ -18,11 +18,13 @@ type opKey struct {
 
 // flight is one op on its way to the subscribers of its draft.
 type flight struct {
-	sent  time.Duration // since the run's epoch; 0 until the writer reports it
-	want  int           // arrivals expected: the draft's other subscribers
-	got   int
-	last  time.Duration // latest arrival
-	early []time.Duration
+	sent   time.Duration // since the run's epoch; 0 until the writer reports it
+	sentMs int64         // the send's wall clock, Unix ms
+	ts     int64         // the commit time the server stamped on the op, Unix ms
+	want   int           // arrivals expected: the draft's other subscribers
+	got    int
+	last   time.Duration // latest arrival
+	early  []time.Duration
 }
 
 // tracker measures fan-out: for each op, the time from its send to its
@@ -35,6 +37,7 @@ type tracker struct {
 	epoch     time.Time
 	from, to  atomic.Int64 // the measured window (offsets from epoch), for send times
 	all, last *Histogram
+	commit    *Histogram // send → the server's commit time stamp ("ts")
 	shards    [64]trackerShard
 
 	deliveries atomic.Int64 // arrivals of ops sent in the window
@@ -47,8 +50,8 @@ type trackerShard struct {
 }
 
 // newTracker returns a tracker whose window is empty until setWindow.
-func newTracker(epoch time.Time, all, last *Histogram) *tracker {
-	t := &tracker{epoch: epoch, all: all, last: last}
+func newTracker(epoch time.Time, all, last, commit *Histogram) *tracker {
+	t := &tracker{epoch: epoch, all: all, last: last, commit: commit}
 	t.setWindow(math.MaxInt64, math.MaxInt64)
 	for i := range t.shards {
 		t.shards[i].flights = make(map[opKey]*flight)
@@ -83,13 +86,13 @@ func (t *tracker) sent(k opKey, at time.Time, want int) {
 	defer s.mu.Unlock()
 	f := s.flights[k]
 	if f == nil {
-		s.flights[k] = &flight{sent: sent, want: want}
+		s.flights[k] = &flight{sent: sent, sentMs: at.UnixMilli(), want: want}
 		return
 	}
 	if f.sent != 0 {
 		return
 	}
-	f.sent, f.want = sent, want
+	f.sent, f.sentMs, f.want = sent, at.UnixMilli(), want
 	for _, a := range f.early {
 		t.record(f, a)
 	}
@@ -100,8 +103,9 @@ func (t *tracker) sent(k opKey, at time.Time, want int) {
 	}
 }
 
-// arrived records that op k reached one subscriber at time at.
-func (t *tracker) arrived(k opKey, at time.Time) {
+// arrived records that op k, committed at ts (Unix ms, the server's
+// stamp), reached one subscriber at time at.
+func (t *tracker) arrived(k opKey, ts int64, at time.Time) {
 	a := at.Sub(t.epoch)
 	s := t.shard(k)
 	s.mu.Lock()
@@ -113,6 +117,7 @@ func (t *tracker) arrived(k opKey, at time.Time) {
 	}
 	f.got++
 	f.last = max(f.last, a)
+	f.ts = ts
 	if f.sent == 0 {
 		f.early = append(f.early, a)
 		return
@@ -134,6 +139,11 @@ func (t *tracker) record(f *flight, arrival time.Duration) {
 func (t *tracker) finish(f *flight) {
 	if t.inWindow(f.sent) {
 		t.last.Record(f.last - f.sent)
+		if f.ts > 0 {
+			// Both clocks are this machine's wall clock; the stamp has
+			// millisecond resolution.
+			t.commit.Record(time.Duration(f.ts-f.sentMs) * time.Millisecond)
+		}
 	}
 }
 

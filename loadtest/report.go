@@ -31,8 +31,12 @@ type Report struct {
 	AckWire Summary `json:"ack_wire_ms"`
 	// Fanout is send → arrival at each other subscriber of the draft;
 	// FanoutLast is send → arrival at the last of them, per op.
-	Fanout           Summary `json:"fanout_ms"`
-	FanoutLast       Summary `json:"fanout_last_ms"`
+	Fanout     Summary `json:"fanout_ms"`
+	FanoutLast Summary `json:"fanout_last_ms"`
+	// Commit is send → the commit time the server stamps on the op ("ts",
+	// Unix ms, read from the same machine's clock): the server's share of
+	// the latency, at millisecond resolution, before delivery.
+	Commit           Summary `json:"commit_ms"`
 	Deliveries       int64   `json:"deliveries"`        // op arrivals measured
 	FanoutIncomplete int     `json:"fanout_incomplete"` // measured ops some subscriber never got
 

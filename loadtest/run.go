@@ -41,8 +41,8 @@ type run struct {
 	readers []*reader
 	byID    map[string]uint32 // writer client id → index; read-only once built
 
-	ack, ackWire, fanout, fanoutLast Histogram
-	track                            *tracker
+	ack, ackWire, fanout, fanoutLast, commit Histogram
+	track                                    *tracker
 
 	edits, ops, disconnects, resyncs atomic.Int64
 
@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	for i := range cfg.Drafts {
 		r.drafts = append(r.drafts, fmt.Sprintf("%s%d", cfg.Prefix, i))
 	}
-	r.track = newTracker(r.epoch, &r.fanout, &r.fanoutLast)
+	r.track = newTracker(r.epoch, &r.fanout, &r.fanoutLast, &r.commit)
 	defer r.closeAll()
 
 	rep := Report{Mode: cfg.Mode, Drafts: cfg.Drafts, Writers: cfg.Writers, Readers: cfg.Readers,
@@ -197,6 +197,7 @@ func (r *run) counts(rep *Report) {
 	}
 	rep.Ack, rep.AckWire = r.ack.Summary(), r.ackWire.Summary()
 	rep.Fanout, rep.FanoutLast = r.fanout.Summary(), r.fanoutLast.Summary()
+	rep.Commit = r.commit.Summary()
 	rep.Deliveries = r.track.deliveries.Load()
 	rep.FanoutIncomplete = r.track.incomplete()
 	// Deliveries of the ops sent in the window against the server's CPU
@@ -233,7 +234,7 @@ func (r *run) commonEvent(e client.Event) {
 	switch e.Type {
 	case client.EventOp:
 		if w, ok := r.byID[e.Client]; ok {
-			r.track.arrived(opKey{writer: w, seq: e.Seq}, time.Now())
+			r.track.arrived(opKey{writer: w, seq: e.Seq}, e.TS, time.Now())
 		}
 	case client.EventError:
 		r.countError(e.Code)

@@ -61,6 +61,11 @@ func checkSane(t *testing.T, rep Report, subsPerDraft int) {
 	if rep.FanoutLast.P50 < rep.Fanout.P50 || rep.FanoutLast.Max != rep.Fanout.Max {
 		t.Errorf("fan-out to the last subscriber %+v below fan-out to each %+v", rep.FanoutLast, rep.Fanout)
 	}
+	// The commit stamp falls between the send and the last arrival (give
+	// or take its millisecond resolution).
+	if rep.Commit.N != rep.FanoutLast.N || rep.Commit.Max > rep.FanoutLast.Max+1 {
+		t.Errorf("send → commit %+v against send → last arrival %+v", rep.Commit, rep.FanoutLast)
+	}
 	if rep.ToolCPU <= 0 {
 		t.Errorf("tool CPU %v", rep.ToolCPU)
 	}
