@@ -809,7 +809,7 @@ func TestHistoryAuthorsAndDiff(t *testing.T) {
 	}
 	can.eval(fmt.Sprintf(`(() => { document.querySelector('.diff-box').open = true; document.querySelector('#diff-from').value = '0'; document.querySelector('#diff-to').value = '%d'; [...document.querySelectorAll('.diff-box button')].pop().click(); return true; })()`, head.Rev), nil)
 	can.waitJS("diff shown", `(() => {
-		const ins = [...document.querySelectorAll('.diff-view ins')].map(n => n.textContent).join('|');
-		return ins.includes('Canada wrote this.') && ins.includes('مصر كتبت');
+		const ins = [...document.querySelectorAll('.diff-view ins')].map(n => n.textContent).join('');
+		return ins.includes('Canada wrote this') && ins.includes('مصر كتبت') && document.querySelector('.diff-view').textContent.replace(/\s+/g, ' ').includes('Canada wrote this.');
 	})()`, 10*time.Second)
 }
