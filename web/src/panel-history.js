@@ -25,7 +25,8 @@ export function cpOffsetsToUtf16(s, offsets) {
 }
 
 export function historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient, toast }) {
-  const { api, me } = ctx;
+  const { api, me, conn } = ctx;
+  let wsReplay = null; // whether the server knows the replay message (null: not tried)
   let head = 0;
   let viewing = null; // revision shown, or null for live
   let hview = null; // read-only editor for past revisions
@@ -248,46 +249,78 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     box.focus();
   }
 
+  // replayStep shows one replayed op in the read-only view.
+  function replayStep(hv, rev, o) {
+    applyRemote(hv, opToChanges(o.op, hv.state.doc));
+    viewing = rev;
+    slider.value = String(rev);
+    sliderLabel.textContent = String(rev);
+    banner(rev, o.by ? `${o.by.delegation} · ${fmtTime(o.ts)}` : 'replay');
+  }
+
+  function endReplay(run) {
+    if (run.off) run.off();
+    if (replaying === run) { replaying = null; replayBtn.textContent = 'Replay'; }
+  }
+
+  // replay animates revisions from the slider's position to the head: over
+  // the WebSocket (the server paces the ops, docs/PROTOCOL.md 2.3) or, on a
+  // server without the replay message, from GET .../ops paced here.
   async function replay() {
     const from = viewing ?? Math.max(0, head - 50);
     const to = head;
     if (from >= to) { toast('Move the slider back first: there is nothing to replay.', 'warn'); return; }
-    let text;
-    try { text = await textAt(from); } catch (e) { toast(e.message, 'error'); return; }
     const hv = ensureHistoryView();
     hv.dispatch({ effects: setAuthors.of([]) });
-    replaceAll(hv, text);
     viewing = from;
     enterHistory();
-    replaying = { stop: false };
-    const me2 = replaying;
+    const run = { stop: false, ws: false, off: null };
+    replaying = run;
     replayBtn.textContent = 'Stop';
-    let rev = from;
+    if (wsReplay !== false) {
+      const offFrame = conn.on('replay', (m) => {
+        if (m.doc !== id || replaying !== run) return;
+        if (m.op === undefined) { replaceAll(hv, m.text); banner(m.rev, 'replay'); } else replayStep(hv, m.rev, m);
+      });
+      const offEnd = conn.on('replayed', (m) => { if (m.doc === id) endReplay(run); });
+      run.off = () => { offFrame(); offEnd(); };
+      try {
+        await conn.request({ type: 'replay', doc: id, from: from + 1, to, interval_ms: +speed.value });
+        wsReplay = true;
+        run.ws = true;
+        return; // the frames drive it from here
+      } catch (e) {
+        run.off();
+        run.off = null;
+        if (e.code !== 'bad_request') { toast('Replay failed: ' + e.message, 'error'); endReplay(run); return; }
+        wsReplay = false; // an older server: replay from the op log
+      }
+    }
     try {
-      while (!me2.stop && rev < to) {
+      replaceAll(hv, await textAt(from));
+      let rev = from;
+      while (!run.stop && rev < to) {
         const r = await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`));
         if (!r.ops || r.ops.length === 0) break;
         for (const o of r.ops) {
-          if (me2.stop) break;
-          applyRemote(hv, opToChanges(o.op, hv.state.doc));
+          if (run.stop) break;
+          replayStep(hv, o.rev, o);
           rev = o.rev;
-          viewing = rev;
-          slider.value = String(rev);
-          sliderLabel.textContent = String(rev);
-          banner(rev, o.by ? `${o.by.delegation} · ${fmtTime(o.ts)}` : 'replay');
           await new Promise((res) => setTimeout(res, +speed.value));
         }
       }
     } catch (e) {
       toast('Replay stopped: ' + e.message, 'error');
     }
-    if (replaying === me2) { replaying = null; replayBtn.textContent = 'Replay'; }
+    endReplay(run);
   }
 
   function stopReplay() {
-    if (replaying) replaying.stop = true;
-    replaying = null;
-    replayBtn.textContent = 'Replay';
+    const run = replaying;
+    if (!run) return;
+    run.stop = true;
+    if (run.ws) conn.send({ type: 'replay_stop', doc: id });
+    endReplay(run);
   }
 
   async function loadLabels() {
