@@ -168,6 +168,37 @@ func (s *Server) opLoader(doc string) history.Loader {
 	}
 }
 
+// opsChunk is how many ops loadOps asks the store for at once: a store
+// sizes its answer for about this many (storage.Bolt starts at 1,024), so
+// longer ranges are read in chunks into one slice rather than grown
+// inside the store, which was three quarters of the cost of reading 50,000
+// ops.
+const opsChunk = 1024
+
+// loadOps reads ops from..to (all of them: a shorter answer is an error)
+// into one slice, in chunks.
+func (s *Server) loadOps(ctx context.Context, doc string, from, to int) ([]storage.Op, error) {
+	if from > to {
+		return nil, nil
+	}
+	out := make([]storage.Op, 0, to-from+1)
+	for next := from; next <= to; {
+		chunk, err := s.store.Ops(ctx, doc, next, min(to, next+opsChunk-1))
+		if err != nil {
+			return nil, err
+		}
+		if len(chunk) == 0 {
+			break
+		}
+		out = append(out, chunk...)
+		next = chunk[len(chunk)-1].Rev + 1
+	}
+	if len(out) != to-from+1 {
+		return nil, fmt.Errorf("ops %s %d..%d: the store returned %d", doc, from, to, len(out))
+	}
+	return out, nil
+}
+
 // textAt returns the text of draft info at rev (0 <= rev <= info.Rev):
 // the nearest snapshot at or before rev plus the ops after it (at most
 // about SnapshotEvery of them, as the owner writes a snapshot that often).
@@ -336,7 +367,7 @@ func (s *Server) diff(ctx context.Context, info storage.Draft, a, b int, by bool
 		}
 	}
 	if a < b {
-		ops, err := s.store.Ops(ctx, info.ID, a+1, b)
+		ops, err := s.loadOps(ctx, info.ID, a+1, b)
 		if err != nil {
 			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
 		}
