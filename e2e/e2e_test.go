@@ -812,4 +812,10 @@ func TestHistoryAuthorsAndDiff(t *testing.T) {
 		const ins = [...document.querySelectorAll('.diff-view ins')].map(n => n.textContent).join('');
 		return ins.includes('Canada wrote this') && ins.includes('مصر كتبت') && document.querySelector('.diff-view').textContent.replace(/\s+/g, ' ').includes('Canada wrote this.');
 	})()`, 10*time.Second)
+
+	// The timeline lists both delegations' typing, newest first.
+	can.waitJS("timeline", `(() => {
+		const who = [...document.querySelectorAll('.timeline .tl-item .badge')].map(b => b.textContent);
+		return who.length >= 2 && who[0] === 'EGY' && who.includes('CAN');
+	})()`, 10*time.Second)
 }
