@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -94,6 +95,13 @@ func start(t *testing.T, bin, data string) *process {
 	addr := freePort(t)
 	p := &process{t: t, cmd: exec.Command(bin, "-addr", addr, "-data", data, "-open"), base: "http://" + addr, out: &bytes.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	// The embedded store on DIR, whatever the environment says (CI sets
+	// REDIS_URL for the Redis tests).
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "REDIS_URL=") && !strings.HasPrefix(kv, "DRAFTROOM_") {
+			p.cmd.Env = append(p.cmd.Env, kv)
+		}
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
