@@ -170,7 +170,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     const label = labels.find((l) => l.rev === rev);
     clear(historyBanner);
     historyBanner.append(
-      h('span', h('strong', `Revision ${rev}`), label ? ` · “${label.name}”` : '', extra ? ' · ' + extra : '', ' · read-only'),
+      h('span', h('strong', `Revision ${rev}`), label ? ` · “${label.name}”` : '', extra ? [' · ', extra] : '', ' · read-only'),
       h('button.small', { type: 'button', on: { click: () => goLive() } }, 'Back to live (Esc)'));
   }
 
@@ -217,9 +217,10 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     }
   }
 
+  // legend names the delegations in their colours, as the text shows them.
   function legend(marks) {
-    const seen = [...new Set(marks.map((m) => m.delegation))];
-    return seen.slice(0, 8).join(', ') + (seen.length > 8 ? '…' : '');
+    const seen = [...new Set(marks.map((m) => m.delegation || '?'))];
+    return h('span.legend', seen.slice(0, 10).map((d) => h('span.badge', { style: { background: colourOf(d) } }, d)), seen.length > 10 ? ' …' : null);
   }
 
   async function showDiff(from, to) {
@@ -377,7 +378,9 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     else if (kind === 'proposal') what = `proposed an alternative${e.group ? ' in ' + e.group : ''}`;
     else if (kind === 'import') what = 'imported a new version';
     else what = 'edited';
-    return [h('span.tl-who', who), ' ', what, e.preview ? h('span.tl-preview', ` “${e.preview}”`) : null, h('span.tl-range', ` · ${range}`)];
+    // The server's summary usually quotes the preview already.
+    const preview = e.preview && !(e.summary || '').includes(e.preview) ? h('span.tl-preview', ` “${e.preview}”`) : null;
+    return [h('span.tl-who', who), ' ', what, preview, h('span.tl-range', ` · ${range}`)];
   }
 
   return {
