@@ -396,6 +396,12 @@ func TestTwoDelegationsTypeAtOnce(t *testing.T) {
 	if strings.HasSuffix(d.Text, canTyped) {
 		t.Errorf("after CAN's undo the text %q still ends with all of CAN's typing", d.Text)
 	}
+	// Redo (Ctrl+Shift+Z) brings back what the undo removed.
+	can.run("redo", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)))
+	d = e.settle("art-1", can, egy)
+	if !strings.HasPrefix(d.Text, egyTyped) || !strings.HasSuffix(d.Text, canTyped) {
+		t.Errorf("after CAN's redo the text is %q, want EGY's text first and CAN's last again", d.Text)
+	}
 }
 
 func TestHistorySliderShowsAnEarlierRevision(t *testing.T) {
