@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/draftroom/draftroom/ot"
@@ -34,6 +35,7 @@ type draft struct {
 	idle chan struct{} // cap 1: refs fell to 0
 	done chan struct{} // closed when run returns
 	refs int           // guarded by s.mu: holders that may send to in
+	head atomic.Int64  // rev, for other goroutines: limits.go charges an op by how far behind the head it is
 
 	// owned by run
 	info      storage.Draft
@@ -314,6 +316,7 @@ func (d *draft) load() error {
 		d.remember(op)
 	}
 	d.info.Rev = d.rev
+	d.head.Store(int64(d.rev))
 	return d.loadObservers(ctx, snap, ops)
 }
 
@@ -613,6 +616,7 @@ func (d *draft) catchUp() error {
 		}
 		d.rev = op.Rev
 		d.remember(op)
+		d.head.Store(int64(d.rev))
 		frame := d.ring[len(d.ring)-1].frame
 		for _, sub := range d.subs {
 			d.push(sub, frame)
@@ -668,6 +672,7 @@ func (d *draft) answer(items []*staged, committed bool) {
 		}
 	}
 	d.info.Rev = d.rev
+	d.head.Store(int64(d.rev))
 }
 
 // afterCommit updates derived state (observers, presence) and writes a
