@@ -61,6 +61,10 @@ type Config struct {
 	TokenOpsBurst      int
 	TokenMsgsPerSecond float64
 	TokenMsgsBurst     int
+	// MaxRefusedPerSecond: a connection that has this many messages
+	// refused as rate_limited within one second is not slowing down; it is
+	// closed (1008) instead of being answered further. Default 200.
+	MaxRefusedPerSecond int
 	// MaxConnsPerToken is how many WebSockets one token may have open on
 	// this server; the next hello gets rate_limited. Default 16.
 	MaxConnsPerToken int
@@ -125,6 +129,7 @@ func (cfg Config) Defaults() Config {
 	setDefault(&cfg.TokenMsgsPerSecond, 4000)
 	setDefault(&cfg.TokenMsgsBurst, 8000)
 	setDefault(&cfg.MaxConnsPerToken, 16)
+	setDefault(&cfg.MaxRefusedPerSecond, 200)
 	setDefault(&cfg.TokenRecheck, 30*time.Second)
 	setDefault(&cfg.SendQueue, 256)
 	setDefault(&cfg.SnapshotEvery, 256)
