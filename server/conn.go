@@ -53,6 +53,7 @@ type Session struct {
 	opsRate bucket
 	msgRate bucket
 	limits  *tokenLimits // limits.go: shared by the token's connections; nil in open mode
+	flood   floodState   // limits.go: refusals in the current second
 }
 
 func newSession(s *Server, ws *websocket.Conn) *Session {
@@ -318,6 +319,7 @@ func (c *Session) handle(mt int, data []byte) {
 	now := time.Now()
 	if !c.msgRate.allow(now) || !c.limits.allowMsg(now) {
 		c.fail(Errorf(ErrRateLimited, "too many messages; slow down"), "", nil, nil)
+		c.refused(now)
 		return
 	}
 	if mt != websocket.TextMessage {
@@ -494,7 +496,8 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 	if err := json.Unmarshal(m.Op, &req.op); err != nil {
 		return Errorf(ErrBadOp, "%s", opDecodeMessage(err))
 	}
-	if now := time.Now(); !c.opsRate.allow(now) || !c.limits.allowOp(now) {
+	if !c.allowOp(d, *m.Rev) {
+		c.refused(time.Now())
 		return Errorf(ErrRateLimited, "more than %g ops per second; resend later", c.s.cfg.OpsPerSecond)
 	}
 	return d.send(ctx, req)
