@@ -29,15 +29,55 @@ type tokenLimits struct {
 	sessions map[*Session]struct{}
 }
 
-// allowOp takes one op from the token's op bucket. A nil receiver (open
+// allowOps takes n ops from the token's op bucket. A nil receiver (open
 // mode) allows everything.
-func (l *tokenLimits) allowOp(now time.Time) bool {
+func (l *tokenLimits) allowOps(now time.Time, n float64) bool {
 	if l == nil {
 		return true
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.ops.allow(now)
+	return l.ops.allowN(now, n)
+}
+
+// opLagUnit: an op made lagUnit revisions behind the draft's head costs
+// one more op of the rate limit. The server transforms a submitted op
+// against every op since its base revision, so an op at an old revision
+// costs CPU in proportion to how far behind it is; counted as one op, a
+// client sending ops at revision 0 of a long draft could keep the draft's
+// owner busy at a rate far below the limit (BenchmarkFlood). A client that
+// reconnects after 5,000 ops pays 79, well within the burst.
+const opLagUnit = 64
+
+// opCost is what an op on d at base revision rev costs in the op buckets.
+func opCost(d *draft, rev int) float64 {
+	lag := d.head.Load() - int64(rev)
+	return 1 + float64(max(lag, 0))/opLagUnit
+}
+
+// allowOp charges an op on d at base rev to the connection's and the
+// token's op buckets (opCost); false means rate_limited and nothing is
+// taken from the token's bucket.
+func (c *Session) allowOp(d *draft, rev int) bool {
+	now, cost := time.Now(), opCost(d, rev)
+	return c.opsRate.allowN(now, cost) && c.limits.allowOps(now, cost)
+}
+
+// allowN is allow for a cost of n tokens (n >= 1). A cost above the burst
+// is let through when the bucket is full, so that a legitimate but costly
+// op (a long-offline client's resend) is slowed, never refused forever.
+func (b *bucket) allowN(now time.Time, n float64) bool {
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+	if b.tokens >= b.burst && n > b.burst {
+		b.tokens = 0
+		return true
+	}
+	if b.tokens < n {
+		return false
+	}
+	b.tokens -= n
+	return true
 }
 
 // allowMsg takes one message from the token's message bucket. A nil
@@ -191,5 +231,27 @@ func (s *Server) recheckTokens() {
 				}
 			}
 		}
+	}
+}
+
+// floodState counts a connection's rate_limited refusals in the current
+// one-second window (read goroutine only).
+type floodState struct {
+	since time.Time
+	n     int
+}
+
+// refused records a rate_limited refusal. Each refusal is an answer the
+// server encodes and writes, so a client that ignores them and keeps
+// sending would cost the server more than it is allowed; past
+// MaxRefusedPerSecond in one second the connection is closed.
+func (c *Session) refused(now time.Time) {
+	if now.Sub(c.flood.since) > time.Second {
+		c.flood = floodState{since: now}
+	}
+	c.flood.n++
+	if c.flood.n == c.s.cfg.MaxRefusedPerSecond {
+		c.s.log.Info("closing a flooding connection", "client", c.client, "delegation", c.ident.Author.Delegation, "token", c.ident.TokenID)
+		c.kill(websocket.ClosePolicyViolation, "too many messages refused in one second: slow down before reconnecting", true)
 	}
 }
