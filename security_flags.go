@@ -84,6 +84,7 @@ func addSecurityFlags(fs *flag.FlagSet, cfg *config, sc *server.Config, getenv f
 	fs.Float64Var(&sc.TokenMsgsPerSecond, "token-msgs-per-sec", sc.TokenMsgsPerSecond, "messages per second per token, all its connections together")
 	fs.IntVar(&sc.TokenMsgsBurst, "token-msgs-burst", sc.TokenMsgsBurst, "burst of messages per token")
 	fs.IntVar(&sc.MaxConnsPerToken, "max-conns-per-token", sc.MaxConnsPerToken, "WebSocket connections one token may have open")
+	fs.IntVar(&sc.MaxRefusedPerSecond, "max-refused-per-sec", sc.MaxRefusedPerSecond, "rate_limited answers in one second after which a connection is closed")
 	fs.DurationVar(&sc.TokenRecheck, "token-recheck", sc.TokenRecheck, "how often open connections' tokens are re-read (revocation on another node, expiry)")
 	fs.DurationVar(&sc.HelloWait, "hello-wait", sc.HelloWait, "how long a new WebSocket may stay silent before its hello")
 	fs.Var(pongWait{sc}, "pong-wait", "read deadline of a WebSocket: a peer silent (no message, no pong) this long is dropped; pings go every 9/10 of it")

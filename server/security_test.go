@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -807,5 +808,59 @@ func TestAuditLog(t *testing.T) {
 	code, page := ss.httpDo(chair, "GET", "/api/audit?after=1&limit=2", nil)
 	if entries := page["entries"].([]any); code != 200 || len(entries) != 2 || entries[0].(map[string]any)["seq"] != float64(2) || page["next"] != float64(3) {
 		t.Fatalf("page after 1: %d %v", code, page)
+	}
+}
+
+// TestStaleOpsCostMore: an op made far behind the head costs one more op
+// of the rate limit per 64 revisions of lag (the server transforms it
+// against each of them).
+func TestStaleOpsCostMore(t *testing.T) {
+	ss := startSecure(t, server.Config{OpsPerSecond: 0.001, OpsBurst: 20})
+	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	ss.create("d", "")
+	var c storage.Commit
+	for rev := 1; rev <= 640; rev++ {
+		c.Ops = append(c.Ops, storage.Op{Rev: rev, Op: ot.Op{ot.Insert("x")}, Client: "old", Seq: uint64(rev), Principal: "tok:old", TS: 1})
+	}
+	if err := ss.store.Commit(context.Background(), "d", 0, c); err != nil {
+		t.Fatal(err)
+	}
+	conn, _ := ss.connect(ana, "a", "")
+	conn.send(`{"type":"open","doc":"d"}`)
+	conn.reply("snapshot")
+	var got []string
+	for i, rev := range []int{0, 0, 641, 641} { // costs 11, 11 (9 left: refused), 1, 1
+		conn.send(fmt.Sprintf(`{"type":"op","doc":"d","rev":%d,"seq":%d,"op":["y"]}`, rev, i+1))
+		got = append(got, outcome(conn.reply("ack")))
+	}
+	if want := "[ok rate_limited ok ok]"; fmt.Sprint(got) != want {
+		t.Fatalf("stale, stale, fresh, fresh: %v, want %s", got, want)
+	}
+}
+
+// TestFloodingConnectionIsClosed: a client that keeps sending after
+// rate_limited is disconnected rather than answered forever.
+func TestFloodingConnectionIsClosed(t *testing.T) {
+	ss := startSecure(t, server.Config{MsgsPerSecond: 0.001, MsgsBurst: 5, MaxRefusedPerSecond: 10})
+	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	c, _ := ss.connect(ana, "a", "") // the hello is the first of the 5
+	limited := 0
+	for i := 0; i < 30; i++ {
+		c.ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"nope"}`))
+	}
+	for {
+		m, err := c.next()
+		if err != nil {
+			if !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+				t.Fatalf("closed with %v, want 1008", err)
+			}
+			break
+		}
+		if m["code"] == "rate_limited" {
+			limited++
+		}
+	}
+	if limited != 10 {
+		t.Fatalf("%d rate_limited answers before the close, want 10", limited)
 	}
 }
