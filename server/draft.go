@@ -544,13 +544,23 @@ func (d *draft) transform(op ot.Op, rev int, staged []*staged) (ot.Op, error) {
 	if err := op.Check(); err != nil {
 		return nil, err
 	}
-	since, err := d.opsRange(rev+1, d.rev)
-	if err != nil {
-		return nil, err
-	}
-	for _, c := range since {
-		if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
+	var err error
+	if len(d.ring) > 0 && rev+1 >= d.ring[0].op.Rev {
+		// The usual case: recent ops, transformed in place in the ring.
+		for _, r := range d.ring[rev+1-d.ring[0].op.Rev:] {
+			if op, err = ot.Transform(op, r.op.Op, ot.Left); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		since, err := d.opsRange(rev+1, d.rev)
+		if err != nil {
 			return nil, err
+		}
+		for _, c := range since {
+			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
+				return nil, err
+			}
 		}
 	}
 	for _, s := range staged {

@@ -137,6 +137,7 @@ func (d *draft) applyRemote() {
 		}
 		d.rev = op.Rev
 		d.info.Rev = d.rev
+		d.head.Store(int64(d.rev))
 		d.remember(op)
 		frame := d.ring[len(d.ring)-1].frame
 		for _, sub := range d.subs {
