@@ -54,7 +54,7 @@ func loadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func parseLoadConfig(args []string, stderr io.Writer) (cfg loadtest.Config, cpuProfile string, err error) {
 	fs := flag.NewFlagSet("draftroom load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	urls := fs.String("url", "http://127.0.0.1:8080", "server base URLs, comma-separated; clients are spread over them round-robin")
+	urls := fs.String("url", "http://127.0.0.1:8080", "server base URLs on loopback, comma-separated; clients are spread over them round-robin")
 	fs.StringVar(&cfg.Token, "token", "", "credential for every client and for creating drafts (a facilitator token); empty: open mode")
 	fs.StringVar(&cfg.Mode, "mode", loadtest.ModeRate, "rate (edits/s per writer), saturate (next edit on ack) or idle (readers connect and hold)")
 	fs.IntVar(&cfg.Writers, "writers", 0, "writers in all, spread over the drafts")

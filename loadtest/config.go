@@ -16,6 +16,7 @@ package loadtest
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"time"
@@ -48,7 +49,8 @@ const (
 type Config struct {
 	// URLs are the servers' base URLs (http://127.0.0.1:8080); clients are
 	// spread over them round-robin. ws:// URLs (with or without /ws) are
-	// accepted too. Default http://127.0.0.1:8080.
+	// accepted too. Only loopback hosts: the tool floods its target.
+	// Default http://127.0.0.1:8080.
 	URLs []string
 	// Token is the credential of every client and of draft creation (a
 	// facilitator token). Empty: open mode (writers are drafters of
@@ -165,6 +167,10 @@ func endpoints(raw string) (httpBase, wsURL string, err error) {
 	if err != nil || u.Host == "" {
 		return "", "", fmt.Errorf("%w: server URL %q (want http://host:port)", ErrConfig, raw)
 	}
+	if !loopback(u.Hostname()) {
+		// A load test floods its target: never someone else's server.
+		return "", "", fmt.Errorf("%w: server URL %q is not on a loopback address", ErrConfig, raw)
+	}
 	path := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/ws")
 	switch u.Scheme {
 	case "http", "ws":
@@ -173,4 +179,13 @@ func endpoints(raw string) (httpBase, wsURL string, err error) {
 		return "https://" + u.Host + path, "wss://" + u.Host + path + "/ws", nil
 	}
 	return "", "", fmt.Errorf("%w: server URL %q: scheme must be http, https, ws or wss", ErrConfig, raw)
+}
+
+// loopback reports whether host is localhost or a loopback IP address.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -126,6 +126,8 @@ func TestRunErrors(t *testing.T) {
 		{Mode: ModeIdle, Writers: 1, Readers: 1},
 		{Writers: 1, URLs: []string{"ftp://x"}},
 		{Writers: 1, URLs: []string{"127.0.0.1:80"}},
+		{Writers: 1, URLs: []string{"http://example.org:8080"}},
+		{Writers: 1, URLs: []string{"http://10.0.0.1:8080"}},
 	} {
 		if _, err := Run(ctx, cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("Run(%+v) = %v, want ErrConfig", cfg, err)
@@ -152,7 +154,7 @@ func TestEndpoints(t *testing.T) {
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "ws://127.0.0.1:8080/ws"},
 		{"http://127.0.0.1:8080/", "http://127.0.0.1:8080", "ws://127.0.0.1:8080/ws"},
 		{"ws://[::1]:9/ws", "http://[::1]:9", "ws://[::1]:9/ws"},
-		{"https://h/draftroom/", "https://h/draftroom", "wss://h/draftroom/ws"},
+		{"https://localhost/draftroom/", "https://localhost/draftroom", "wss://localhost/draftroom/ws"},
 	} {
 		h, w, err := endpoints(c.in)
 		if err != nil || h != c.http || w != c.ws {
