@@ -140,3 +140,85 @@ func TestOpenMissingDraft(t *testing.T) {
 func asServerError(err error, target **client.ServerError) bool {
 	return errors.As(err, target)
 }
+
+// slowStore delays commits, so that a connection can drop while an op is
+// being committed.
+type slowStore struct {
+	*storage.Memory
+	delay time.Duration
+}
+
+func (s slowStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+	time.Sleep(s.delay)
+	return s.Memory.Commit(ctx, id, base, c)
+}
+
+// The op in flight when the connection drops is committed exactly once:
+// the client resumes, recognises it among the resent ops or resends it
+// with the same seq.
+func TestInflightOpSurvivesReconnect(t *testing.T) {
+	mem := storage.NewMemory()
+	if err := mem.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "abc"); err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Open: true}, slowStore{mem, 150 * time.Millisecond}, nil)
+	hs := httptest.NewServer(srv.Handler())
+	defer func() {
+		hs.Close()
+		srv.Shutdown(context.Background())
+	}()
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	var sent atomic.Int32
+	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter", MinBackoff: time.Millisecond,
+		OnEvent: func(e client.Event) {
+			if e.Type == client.EventSent {
+				sent.Add(1)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	doc, err := c.Open(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, drop := range []time.Duration{0, 50 * time.Millisecond, 300 * time.Millisecond} {
+		before := sent.Load()
+		if err := doc.Insert(doc.Len(), string(rune('x'+i))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(drop)
+		c.DropConnection()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := doc.WaitSynced(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		t.Logf("drop after %v: sent %d times", drop, sent.Load()-before)
+	}
+	// An edit made while the connection is down is sent after the resume.
+	c.DropConnection()
+	if err := doc.Insert(0, "<"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := doc.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Text(); got != "<abcxyz" || doc.Rev() != 4 {
+		t.Fatalf("rev %d %q, want <abcxyz at 4", doc.Rev(), got)
+	}
+	ops, _ := mem.Ops(context.Background(), "d", 1, 10)
+	seqs := map[uint64]bool{}
+	for _, op := range ops {
+		if seqs[op.Seq] {
+			t.Fatalf("seq %d committed twice", op.Seq)
+		}
+		seqs[op.Seq] = true
+	}
+	if len(ops) != 4 {
+		t.Fatalf("%d ops stored, want 4", len(ops))
+	}
+}
