@@ -544,16 +544,30 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 	if err != nil {
 		return storage.Op{}, nil, err
 	}
-	// The diff is computed here, off the draft's owner goroutine; only
-	// the transform over the ops since base runs in it.
+	// The diff, and its transform over the ops committed since base as
+	// far as info.Rev, are computed here, off the draft's owner
+	// goroutine, which only transforms it over the few ops committed
+	// since info was read.
 	diff := ot.FromDiff(old, text)
+	pre := diff
+	if base < info.Rev {
+		since, err := s.loadOps(ctx, doc, base+1, info.Rev)
+		if err != nil {
+			return storage.Op{}, nil, err
+		}
+		for _, c := range since {
+			if pre, err = ot.Transform(pre, c.Op, ot.Left); err != nil {
+				return storage.Op{}, nil, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
+			}
+		}
+	}
 	committed, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		since, err := st.Ops(base+1, st.Info().Rev)
+		since, err := st.Ops(info.Rev+1, st.Info().Rev)
 		if err != nil {
 			return Built{}, err
 		}
 		since = append(since, st.Staged()...)
-		op := diff
+		op := pre
 		for _, c := range since {
 			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
 				return Built{}, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
