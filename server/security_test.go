@@ -76,7 +76,8 @@ func (ss *secServer) state(id string) string {
 	ops, _ := ss.store.Ops(ctx, id, 1, d.Rev)
 	props, _ := ss.store.Proposals(ctx, id)
 	decs, _ := ss.store.Decisions(ctx, id)
-	b, _ := json.Marshal([]any{d.Rev, snap.Text, ops, props, decs})
+	labels, _ := ss.store.Labels(ctx, id)
+	b, _ := json.Marshal([]any{d.Rev, snap.Text, ops, props, decs, labels})
 	return string(b)
 }
 
@@ -235,6 +236,15 @@ func TestRoleMatrix(t *testing.T) {
 		{name: "proposals", roles: all, method: "GET", path: "/api/docs/%s/proposals"},
 		{name: "decisions", roles: all, method: "GET", path: "/api/docs/%s/decisions"},
 		{name: "create", roles: chair, method: "POST", path: "/api/docs", changes: true},
+		{name: "replay", roles: all, ws: `{"type":"replay","doc":%q,"from":1,"to":1,"interval_ms":0}`, reply: "replayed"},
+		{name: "text at rev", roles: all, method: "GET", path: "/api/docs/%s/text?rev=1"},
+		{name: "diff", roles: all, method: "GET", path: "/api/docs/%s/diff?from=0&to=1"},
+		{name: "authors", roles: all, method: "GET", path: "/api/docs/%s/authors"},
+		{name: "history", roles: all, method: "GET", path: "/api/docs/%s/history"},
+		{name: "labels", roles: all, method: "GET", path: "/api/docs/%s/labels"},
+		{name: "export", roles: all, method: "GET", path: "/api/docs/%s/export?format=txt"},
+		{name: "label", roles: chair, method: "POST", path: "/api/docs/%s/labels", body: map[string]any{"name": "Chair's text", "rev": 1}, changes: true},
+		{name: "import", roles: chair, method: "PUT", path: "/api/docs/%s/text", body: map[string]any{"text": "The Parties shall act!", "rev": 1}, changes: true},
 	}
 	n := 0
 	for _, a := range actions {
@@ -264,6 +274,11 @@ func TestRoleMatrix(t *testing.T) {
 							body = map[string]string{"id": doc, "title": "new", "text": "x"}
 						} else {
 							ss.create(doc, bracketed)
+							// One op, so that there is history to replay.
+							c := storage.Commit{Ops: []storage.Op{{Rev: 1, Op: ot.Op{ot.Skip(31), ot.Insert("!")}, Client: "setup", Seq: 1, Principal: "tok:setup", TS: 1}}}
+							if err := ss.store.Commit(context.Background(), doc, 0, c); err != nil {
+								t.Fatal(err)
+							}
 						}
 						before := ss.state(doc)
 						var got string
@@ -272,7 +287,7 @@ func TestRoleMatrix(t *testing.T) {
 							if w["type"] != "welcome" {
 								t.Fatalf("hello: %v", w)
 							}
-							if a.name != "open" && a.name != "brackets" && a.name != "propose" && a.name != "resolve" {
+							if a.name == "op" || a.name == "presence" {
 								c.send(fmt.Sprintf(`{"type":"open","doc":%q}`, doc))
 								if m := c.reply("snapshot"); outcome(m) != "ok" && own {
 									t.Fatalf("open: %v", m)
