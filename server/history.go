@@ -244,7 +244,10 @@ func (s *Server) withAuthorship(ctx context.Context, info storage.Draft, rev int
 			}
 			a, err := o.Authorship()
 			if err != nil {
-				return err
+				// Never show a broken attribution: rebuild from the
+				// store instead (and say so, it is a bug).
+				s.log.Error("live authorship broken; rebuilding from the store", "draft", info.ID, "err", err)
+				return nil
 			}
 			live = true
 			return fn(a)
@@ -276,7 +279,7 @@ func (s *Server) authorshipAt(ctx context.Context, doc string, rev int) (*histor
 		return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
 	}
 	if snap.Rev < rev {
-		ops, err := s.store.Ops(ctx, doc, snap.Rev+1, rev)
+		ops, err := s.loadOps(ctx, doc, snap.Rev+1, rev)
 		if err != nil {
 			return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
 		}

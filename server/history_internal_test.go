@@ -213,3 +213,49 @@ func FuzzHistoryRequests(f *testing.F) {
 		}
 	})
 }
+
+// TestAuthorsWhenObserverBroken: a live authorship that an op did not fit
+// (a bug) is never shown; the answer is rebuilt from the store.
+func TestAuthorsWhenObserverBroken(t *testing.T) {
+	store := storage.NewMemory()
+	s := New(Config{Open: true}, store, nil)
+	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	ctx := context.Background()
+	if err := store.CreateDraft(ctx, storage.Draft{ID: "br", By: storage.Author{Delegation: "CHAIR", Name: "Maria"}}, "Hello"); err != nil {
+		t.Fatal(err)
+	}
+	can := storage.Author{Delegation: "CAN", Name: "Ana"}
+	if err := store.Commit(ctx, "br", 0, storage.Commit{Ops: []storage.Op{{Rev: 1, Op: ot.Op{ot.Skip(5), ot.Insert(" world")}, Client: "c", Seq: 1, Principal: "p", By: can}}}); err != nil {
+		t.Fatal(err)
+	}
+	get := func() []SpanJSON {
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/docs/br/authors", nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("authors: %d %s", rec.Code, rec.Body)
+		}
+		var v struct{ Spans []SpanJSON }
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+			t.Fatal(err)
+		}
+		return v.Spans
+	}
+	want := []SpanJSON{{Start: 0, End: 5, Rev: 0, Delegation: "CHAIR", Name: "Maria", Initial: true}, {Start: 5, End: 11, Rev: 1, Delegation: "CAN", Name: "Ana"}}
+	if got := get(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("live spans %+v, want %+v", got, want)
+	}
+	err := s.Do(ctx, "br", func(st *DraftState) error {
+		o := st.Observer(history.MetaSection).(*authorsObserver)
+		o.Apply(ot.Op{ot.Skip(999), ot.Insert("x")}, 2, can) // does not fit: breaks it
+		if o.Err() == nil {
+			t.Error("the observer took an op that does not fit")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("spans with a broken observer %+v, want %+v (from the store)", got, want)
+	}
+}
