@@ -31,7 +31,7 @@ var benchPeople = []storage.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation
 // between keystrokes and a pause of 4 s every 37, and every 5000th
 // revision a bracket proposal (a server-built op with its record). It
 // skips when the shared traces are not on this machine.
-func loadTraceOps(tb testing.TB, name string) (start string, ops []storage.Op) {
+func loadTraceOps(tb testing.TB, name string) (start, end string, ops []storage.Op) {
 	tb.Helper()
 	path := filepath.Join(benchTraceDir, name)
 	f, err := os.Open(path)
@@ -48,6 +48,7 @@ func loadTraceOps(tb testing.TB, name string) (start string, ops []storage.Op) {
 	}
 	var raw struct {
 		StartContent string `json:"startContent"`
+		EndContent   string `json:"endContent"`
 		Txns         []struct {
 			Patches [][3]json.RawMessage `json:"patches"`
 		} `json:"txns"`
@@ -87,7 +88,7 @@ func loadTraceOps(tb testing.TB, name string) (start string, ops []storage.Op) {
 			ops = append(ops, o)
 		}
 	}
-	return raw.StartContent, ops
+	return raw.StartContent, raw.EndContent, ops
 }
 
 // buildTraceStore writes a trace into a Bolt store as draft "paper", the
@@ -163,7 +164,7 @@ func serveBench(b *testing.B, h http.Handler, path string) []byte {
 // first page < 20 ms), and the snapshot section the draft's owner
 // marshals on its commit path.
 func BenchmarkHistoryTrace(b *testing.B) {
-	start, ops := loadTraceOps(b, "automerge-paper.json.gz")
+	start, end, ops := loadTraceOps(b, "automerge-paper.json.gz")
 	const every = 256 // the default SnapshotEvery
 	t0 := time.Now()
 	st := buildTraceStore(b, filepath.Join(b.TempDir(), "paper.db"), start, ops, every)
@@ -173,6 +174,20 @@ func BenchmarkHistoryTrace(b *testing.B) {
 	b.Cleanup(func() { s.Shutdown(context.Background()) })
 	h := s.Handler()
 	head := len(ops)
+	// The loaded history is what the trace says, through the endpoints.
+	var final struct {
+		Rev  int    `json:"rev"`
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(serveBench(b, h, "/api/docs/paper/text"), &final); err != nil || final.Rev != head || final.Text != end {
+		b.Fatalf("text at the head: rev %d, %d bytes (%v); want rev %d, the trace's end", final.Rev, len(final.Text), err, head)
+	}
+	var authors struct{ Spans []SpanJSON }
+	if err := json.Unmarshal(serveBench(b, h, "/api/docs/paper/authors"), &authors); err != nil || len(authors.Spans) == 0 ||
+		authors.Spans[len(authors.Spans)-1].End != len([]rune(end)) {
+		b.Fatalf("authors at the head: %d spans (%v)", len(authors.Spans), err)
+	}
+	b.Logf("%d revisions, %d code points, %d author spans at the head", head, len([]rune(end)), len(authors.Spans))
 	rng := rand.New(rand.NewPCG(1, 2))
 	run := func(name string, path func() string) {
 		b.Run(name, func(b *testing.B) {
