@@ -87,7 +87,15 @@ func notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // Identify authenticates an HTTP request (a bearer token, or open mode).
-func (s *Server) Identify(r *http.Request) (Identity, error) { return s.auth.Request(r) }
+// Requests with a token are charged to the token's HTTP bucket
+// (limits.go); beyond it: rate_limited.
+func (s *Server) Identify(r *http.Request) (Identity, error) {
+	id, err := s.auth.Request(r)
+	if err == nil && !s.allowRequest(id) {
+		return Identity{}, Errorf(ErrRateLimited, "too many requests with this token; slow down")
+	}
+	return id, err
+}
 
 // ReadJSON decodes a request body of at most MaxBodyBytes into v. Bodies
 // that are not valid UTF-8 or not JSON are bad_request; too long is
