@@ -95,6 +95,7 @@ func (l *tokenLimits) allowMsg(now time.Time) bool {
 // ready to use.
 type security struct {
 	mu      sync.Mutex
+	http    map[string]*bucket      // by token id: HTTP requests (TokenMsgsPerSecond/Burst)
 	tokens  map[string]*tokenLimits // by token id; entries with no session are dropped
 	revoked map[string]bool         // token ids revoked through this server
 	sweep   sync.Once
@@ -254,4 +255,39 @@ func (c *Session) refused(now time.Time) {
 		c.s.log.Info("closing a flooding connection", "client", c.client, "delegation", c.ident.Author.Delegation, "token", c.ident.TokenID)
 		c.kill(websocket.ClosePolicyViolation, "too many messages refused in one second: slow down before reconnecting", true)
 	}
+}
+
+// maxHTTPBuckets bounds the HTTP bucket map; past it, buckets that have
+// refilled completely (idle tokens) are dropped, which loses nothing.
+const maxHTTPBuckets = 4096
+
+// allowRequest charges an HTTP request to its token's bucket, separate
+// from the token's WebSocket messages, with the same rate and burst
+// (TokenMsgsPerSecond, TokenMsgsBurst). Open-mode identities are not
+// limited.
+func (s *Server) allowRequest(id Identity) bool {
+	if id.TokenID == "" {
+		return true
+	}
+	now := time.Now()
+	sec := &s.sec
+	sec.mu.Lock()
+	defer sec.mu.Unlock()
+	if sec.http == nil {
+		sec.http = make(map[string]*bucket)
+	}
+	b := sec.http[id.TokenID]
+	if b == nil {
+		if len(sec.http) >= maxHTTPBuckets {
+			for k, old := range sec.http {
+				if old.tokens+now.Sub(old.last).Seconds()*old.rate >= old.burst {
+					delete(sec.http, k)
+				}
+			}
+		}
+		nb := newBucket(s.cfg.TokenMsgsPerSecond, s.cfg.TokenMsgsBurst, now)
+		b = &nb
+		sec.http[id.TokenID] = b
+	}
+	return b.allow(now)
 }

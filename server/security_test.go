@@ -874,3 +874,22 @@ func TestFloodingConnectionIsClosed(t *testing.T) {
 		t.Fatalf("%d rate_limited answers before the close, want 10", limited)
 	}
 }
+
+// TestHTTPRequestsPerToken: requests with a token share the token's HTTP
+// bucket; another token is not affected.
+func TestHTTPRequestsPerToken(t *testing.T) {
+	ss := startSecure(t, server.Config{TokenMsgsPerSecond: 0.001, TokenMsgsBurst: 3})
+	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	bob, _ := ss.issue("USA", "Bob", storage.RoleDrafter)
+	var got []int
+	for i := 0; i < 5; i++ {
+		code, _ := ss.httpDo(ana, "GET", "/api/me", nil)
+		got = append(got, code)
+	}
+	if want := "[200 200 200 429 429]"; fmt.Sprint(got) != want {
+		t.Fatalf("statuses %v, want %s", got, want)
+	}
+	if code, _ := ss.httpDo(bob, "GET", "/api/me", nil); code != 200 {
+		t.Fatalf("another token: %d", code)
+	}
+}
