@@ -1002,3 +1002,106 @@ func TestHistoryRoles(t *testing.T) {
 		t.Fatalf("refused imports changed the draft")
 	}
 }
+
+// TestHistoryOnRedisNodes: two server nodes sharing a Redis store, a
+// delegation typing on each and an import through one of them: both nodes
+// give the same text at every revision and the same authorship at the
+// head (each from its own live observer, fed by the other node's ops),
+// and labels made on one resolve on the other.
+func TestHistoryOnRedisNodes(t *testing.T) {
+	redisURL := redisForTest(t)
+	prefix := fmt.Sprintf("drtest-history-%d:", time.Now().UnixNano())
+	node := func() *liveServer {
+		st, err := storage.OpenRedisURL(redisURL, storage.RedisOptions{Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return startServer(t, st, server.Config{SnapshotEvery: 3})
+	}
+	a, b := node(), node()
+	const initial = "Article 8. The Parties shall cooperate.\n"
+	a.create("art-8", initial)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var docs []*client.Doc
+	var wg sync.WaitGroup
+	for i, n := range []*liveServer{a, b} {
+		p := []who{canada, usa}[i]
+		c, err := client.Dial(ctx, n.wsURL(), client.Options{ClientID: "r-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		d, err := c.Open(ctx, "art-8")
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, d)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 11))
+			for range 25 {
+				if err := randomEdit(rng, d); err != nil {
+					t.Errorf("edit: %v", err)
+					return
+				}
+				if err := d.WaitSynced(ctx); err != nil {
+					t.Errorf("sync: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	time.Sleep(20 * time.Millisecond)
+	cur := b.get("art-8")
+	if code := b.call(chair, "PUT", "/api/docs/art-8/text", map[string]any{"text": "Preamble.\n" + cur.Text, "rev": cur.Rev}, nil); code != http.StatusOK {
+		t.Fatalf("import on B: %d", code)
+	}
+	wg.Wait()
+	if code := a.call(chair, "POST", "/api/docs/art-8/labels", map[string]any{"name": "typed on two nodes", "rev": 7}, nil); code != http.StatusCreated {
+		t.Fatalf("label on A: %d", code)
+	}
+	head := a.get("art-8")
+	for _, d := range docs {
+		if err := d.WaitRev(ctx, head.Rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Both nodes' drafts have caught up with the head before asking for
+	// the live authorship.
+	for deadline := time.Now().Add(5 * time.Second); b.get("art-8").Rev != head.Rev || a.get("art-8").Rev != head.Rev; {
+		if time.Now().After(deadline) {
+			t.Fatalf("nodes did not reach revision %d", head.Rev)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	log := a.fullLog("art-8")
+	m := buildModel(t, initial, openAuthor, log)
+	if m.texts[head.Rev] != head.Text {
+		t.Fatalf("head %q, the log replays to %q", head.Text, m.texts[head.Rev])
+	}
+	imports := 0
+	for _, op := range log {
+		if op.Kind == storage.KindImport {
+			imports++
+		}
+	}
+	if imports != 1 {
+		t.Fatalf("%d imports in the log, want 1", imports)
+	}
+	for _, n := range []*liveServer{a, b} {
+		for rev := 0; rev <= head.Rev; rev++ {
+			if v, code := n.textAt(observer, "art-8", fmt.Sprintf("rev=%d", rev)); code != http.StatusOK || v.Text != m.texts[rev] {
+				t.Fatalf("text at %d: %d %q, want %q", rev, code, v.Text, m.texts[rev])
+			}
+		}
+		var v authorsView
+		n.call(observer, "GET", "/api/docs/art-8/authors", nil, &v)
+		checkSpans(t, "authors at the head", v.Spans, m, head.Rev)
+		if tv, code := n.textAt(observer, "art-8", "rev="+url.QueryEscape("typed on two nodes")); code != http.StatusOK || tv.Rev != 7 || tv.Text != m.texts[7] {
+			t.Fatalf("label on a node: %d %+v", code, tv)
+		}
+	}
+}
