@@ -385,8 +385,11 @@ func (d *draft) commitBatch(batch []any) {
 		}
 		return
 	}
+	// Submissions found in the store after it reported a duplicate: acked
+	// at their stored revision, never applied again.
+	var known map[*submitReq]int
 	for attempt := 0; ; attempt++ {
-		items := d.stage(batch)
+		items := d.stage(batch, known)
 		var c storage.Commit
 		for _, it := range items {
 			if it.applied {
@@ -410,6 +413,16 @@ func (d *draft) commitBatch(batch []any) {
 					err = cerr
 				}
 			}
+			if errors.Is(err, storage.ErrDuplicate) && attempt < maxConflictRetries {
+				if known == nil {
+					known = make(map[*submitReq]int)
+				}
+				if derr := d.findDuplicates(items, known); derr == nil {
+					continue
+				} else {
+					err = fmt.Errorf("%w (after %w)", derr, err)
+				}
+			}
 			d.s.log.Error("commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
 			for _, it := range items {
 				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
@@ -425,9 +438,43 @@ func (d *draft) commitBatch(batch []any) {
 	}
 }
 
+// findDuplicates handles storage.ErrDuplicate from Commit: some submission
+// of the batch was committed already (an earlier commit whose outcome was
+// unknown, or another node). It catches up with the log, then looks each
+// submission up in the store and records the found ones in known, so that
+// the batch is staged again without them and they are acked at their
+// stored revision. It fails when the store knows none of them.
+func (d *draft) findDuplicates(items []*staged, known map[*submitReq]int) error {
+	if err := d.catchUp(); err != nil {
+		return err
+	}
+	found := 0
+	for _, it := range items {
+		if !it.applied || it.sub == nil {
+			continue
+		}
+		r := it.sub
+		ctx, cancel := d.storeCtx()
+		rev, err := d.s.store.SeqRev(ctx, d.id, r.ident.Principal, r.client, r.seq)
+		cancel()
+		switch {
+		case err == nil:
+			known[r] = rev
+			found++
+		case !errors.Is(err, storage.ErrNotFound):
+			return fmt.Errorf("dedupe %s: %w", d.id, err)
+		}
+	}
+	if found == 0 {
+		return fmt.Errorf("dedupe %s: the store reports a duplicate it does not hold", d.id)
+	}
+	return nil
+}
+
 // stage applies the batch's submissions to the text in order, without
-// committing them.
-func (d *draft) stage(batch []any) []*staged {
+// committing them. A submission in known is a resend of an op committed at
+// that revision.
+func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 	items := make([]*staged, 0, len(batch))
 	pending := make(map[dedupeKey]*staged)
 	var applied []*staged
@@ -439,6 +486,10 @@ func (d *draft) stage(batch []any) []*staged {
 		switch r := x.(type) {
 		case *submitReq:
 			it.sub = r
+			if rev := known[r]; rev > 0 {
+				it.ackRev = rev
+				continue
+			}
 			key := dedupeKey{r.ident.Principal, r.client}
 			if p := pending[key]; p != nil && r.seq <= p.sub.seq {
 				if r.seq == p.sub.seq {
