@@ -626,7 +626,7 @@ func TestRevocationClosesConnections(t *testing.T) {
 func TestRevocationElsewhereAndExpiry(t *testing.T) {
 	ss := startSecure(t, server.Config{TokenRecheck: 50 * time.Millisecond})
 	ana, tok := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	shortSecret, _, err := auth.Issue(context.Background(), ss.store, auth.Request{Delegation: "CAN", Name: "Short", Role: "drafter", TTL: 300 * time.Millisecond}, time.Now())
+	shortSecret, _, err := auth.Issue(context.Background(), ss.store, auth.Request{Delegation: "CAN", Name: "Short", Role: "drafter", TTL: 1500 * time.Millisecond}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
