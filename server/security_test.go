@@ -26,12 +26,24 @@ type secServer struct {
 	t     testing.TB
 	srv   *server.Server
 	http  *httptest.Server
-	store *storage.Memory
+	store secStore
+}
+
+// secStore is what the security tests use of a store (every backend).
+type secStore interface {
+	server.Store
+	auth.Store
+	Proposals(ctx context.Context, id string) ([]storage.Proposal, error)
+	Decisions(ctx context.Context, id string) ([]storage.Decision, error)
+	Labels(ctx context.Context, id string) ([]storage.Label, error)
 }
 
 func startSecure(t testing.TB, cfg server.Config) *secServer {
+	return startSecureOn(t, cfg, storage.NewMemory())
+}
+
+func startSecureOn(t testing.TB, cfg server.Config, store secStore) *secServer {
 	t.Helper()
-	store := storage.NewMemory()
 	cfg.Auth = server.NewTokenAuth(store, nil)
 	srv := server.New(cfg, store, nil)
 	hs := httptest.NewServer(srv.Handler())
@@ -892,4 +904,48 @@ func TestHTTPRequestsPerToken(t *testing.T) {
 	if code, _ := ss.httpDo(bob, "GET", "/api/me", nil); code != 200 {
 		t.Fatalf("another token: %d", code)
 	}
+}
+
+// TestRevocationAcrossNodes: two servers share a Redis store. A token
+// revoked through one node closes its connections there at once, and on
+// the other node at its next recheck; HTTP refuses it on both at once.
+func TestRevocationAcrossNodes(t *testing.T) {
+	url := redisForTest(t)
+	prefix := fmt.Sprintf("drtest-security-%d:", time.Now().UnixNano())
+	node := func() *secServer {
+		st, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond}, st)
+	}
+	a, b := node(), node()
+	chair, _ := a.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	ana, tok := a.issue("CAN", "Ana", storage.RoleDrafter)
+	onA, w := a.connect(ana, "ana-a", "")
+	if w["type"] != "welcome" {
+		t.Fatal(w)
+	}
+	onB, w := b.connect(ana, "ana-b", "")
+	if w["type"] != "welcome" {
+		t.Fatalf("the token issued through node a is not known on node b: %v", w)
+	}
+	start := time.Now()
+	if code, m := a.httpDo(chair, "DELETE", "/api/tokens/"+tok.ID, nil); code != 200 || m["closed"] != float64(1) {
+		t.Fatalf("revoke on a: %d %v", code, m)
+	}
+	if code, _ := b.httpDo(ana, "GET", "/api/me", nil); code != 401 {
+		t.Fatalf("node b still accepts the revoked token over HTTP: %d", code)
+	}
+	for name, c := range map[string]*secConn{"node a": onA, "node b": onB} {
+		m, err := c.next()
+		if err != nil || m["code"] != "unauthorized" {
+			t.Fatalf("%s: got %v %v, want unauthorized", name, m, err)
+		}
+		if _, err := c.next(); !websocket.IsCloseError(err, websocket.ClosePolicyViolation) {
+			t.Fatalf("%s: not closed: %v", name, err)
+		}
+	}
+	t.Logf("both nodes closed the connections within %v", time.Since(start))
 }
