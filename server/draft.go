@@ -52,6 +52,7 @@ type draft struct {
 	tentative int       // while a batch is staged: revs staged beyond rev
 	staging   []*staged // while a BuildFunc runs: the ops staged before it
 	watching  bool      // subscribed to the store's fan-out (fanout.go)
+	stale     bool      // a commit's outcome is unknown: the log may hold ops not applied here
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 }
@@ -385,6 +386,17 @@ func (d *draft) commitBatch(batch []any) {
 		}
 		return
 	}
+	if err := d.resync(); err != nil {
+		for _, x := range batch {
+			switch r := x.(type) {
+			case *submitReq:
+				d.sendError(r.sess, err, r.seq, r.ref)
+			case *builtReq:
+				r.reply <- builtResult{err: err}
+			}
+		}
+		return
+	}
 	// Submissions found in the store after it reported a duplicate: acked
 	// at their stored revision, never applied again.
 	var known map[*submitReq]int
@@ -406,6 +418,11 @@ func (d *draft) commitBatch(batch []any) {
 		}
 		if err != nil {
 			d.rollback(items)
+			if unknownOutcome(err) {
+				// The ops may be in the log (only the reply was lost):
+				// read it before building on the text again.
+				d.stale = true
+			}
 			if errors.Is(err, storage.ErrConflict) && attempt < maxConflictRetries {
 				if cerr := d.catchUp(); cerr == nil {
 					continue
@@ -436,6 +453,25 @@ func (d *draft) commitBatch(batch []any) {
 		d.afterCommit(c.Ops)
 		return
 	}
+}
+
+// unknownOutcome reports whether a failed Commit may have landed anyway:
+// the store was unreachable or the call timed out, perhaps after the write.
+func unknownOutcome(err error) bool {
+	return errors.Is(err, storage.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// resync reads the ops committed after rev when a commit's outcome was
+// unknown, so that nothing is built on a text that may lack them.
+func (d *draft) resync() error {
+	if !d.stale {
+		return nil
+	}
+	if err := d.catchUp(); err != nil {
+		return err
+	}
+	d.stale = false
+	return nil
 }
 
 // findDuplicates handles storage.ErrDuplicate from Commit: some submission
@@ -805,6 +841,9 @@ func (d *draft) open(r *openReq) error {
 	if d.loadErr != nil {
 		return d.loadErr
 	}
+	if err := d.resync(); err != nil {
+		d.s.log.Debug("resync", "draft", d.id, "err", err)
+	}
 	if r.rev != nil {
 		if *r.rev > d.rev {
 			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *r.rev, d.id, d.rev)
@@ -916,6 +955,10 @@ func (d *draft) presenceEntry(sub *subscriber) json.RawMessage {
 func (d *draft) do(fn func(*DraftState) error) error {
 	if d.loadErr != nil {
 		return d.loadErr
+	}
+	if err := d.resync(); err != nil {
+		// Serve what is known; the store is unreachable anyway.
+		d.s.log.Debug("resync", "draft", d.id, "err", err)
 	}
 	return fn(&DraftState{d: d})
 }

@@ -72,9 +72,13 @@ func (s *Server) fanLoop() {
 		case <-s.ctx.Done():
 			return
 		}
-		if ev.Own && ev.Kind != storage.EventResync {
-			continue // this node broadcast it already
+		if ev.Own && ev.Kind == storage.EventPresence {
+			continue // this node relayed it already
 		}
+		// Own ops are not skipped here: the owner skips ops by revision.
+		// Those at or below its head it broadcast already, but a commit
+		// whose reply was lost (ErrUnavailable) may have landed, and then
+		// its own event is the node's only news of it.
 		s.mu.Lock()
 		switch ev.Kind {
 		case storage.EventResync:
@@ -145,9 +149,11 @@ func (d *draft) applyRemote() {
 		}
 		d.afterCommit([]storage.Op{op})
 	}
-	if resync {
+	if resync || d.stale {
 		if err := d.catchUp(); err != nil {
 			d.s.log.Error("catch up", "draft", d.id, "err", err)
+		} else {
+			d.stale = false
 		}
 	}
 	for _, frame := range presence {

@@ -1,0 +1,123 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// lostReplyStore is a shared store with fan-out whose Commit, while lose
+// is set, commits and publishes but then reports ErrUnavailable, as when
+// the connection to Redis dies after the script ran. With quiet set the
+// publication is lost too.
+type lostReplyStore struct {
+	*storage.Memory
+	mu     sync.Mutex
+	lose   bool
+	quiet  bool
+	events chan storage.Event
+}
+
+func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.Memory.Commit(ctx, id, base, c); err != nil {
+		return err
+	}
+	if !s.quiet {
+		s.events <- storage.Event{Kind: storage.EventOps, Draft: id, Node: "me", Own: true, Ops: c.Ops}
+	}
+	if s.lose {
+		s.lose = false
+		return fmt.Errorf("test: connection reset: %w", storage.ErrUnavailable)
+	}
+	return nil
+}
+
+func (s *lostReplyStore) Events() <-chan storage.Event               { return s.events }
+func (s *lostReplyStore) Watch(ctx context.Context, id string) error { return nil }
+func (s *lostReplyStore) Unwatch(id string)                          {}
+func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload []byte) error {
+	s.events <- storage.Event{Kind: storage.EventPresence, Draft: id, Node: "me", Own: true, Presence: json.RawMessage(payload)}
+	return nil
+}
+
+// TestDraftOwnEventAfterLostReply: a commit whose reply was lost answers
+// the submitter with an error, and the node's own event of it is then
+// applied and broadcast (it is beyond the head), so the op reaches every
+// client and a resend is acked at its revision. Own presence is not relayed
+// back.
+func TestDraftOwnEventAfterLostReply(t *testing.T) {
+	mem := storage.NewMemory()
+	createDraft(t, mem, "d", "abc")
+	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100)}
+	ts := newTestServer(t, store, Config{})
+	a, b := ts.session("a", "CAN"), ts.session("b", "FRA")
+	a.open("d", nil)
+	b.open("d", nil)
+
+	a.submit(0, 1, ot.Op{ot.Insert("1")})
+	a.next()
+	b.next()
+
+	store.mu.Lock()
+	store.lose = true
+	store.mu.Unlock()
+	a.submit(1, 2, ot.Op{ot.Skip(4), ot.Insert("2")})
+	if m := a.next(); m["type"] != "error" || m["code"] != CodeUnavailable {
+		t.Fatalf("a got %v, want unavailable", m)
+	}
+	// No further submission: the own event alone brings rev 2 to b.
+	if m := b.next(); m["type"] != "op" || num(m, "rev") != 2 {
+		t.Fatalf("b got %v, want the op of rev 2", m)
+	}
+	if m := a.next(); m["type"] != "op" || num(m, "rev") != 2 {
+		t.Fatalf("a got %v, want the op of rev 2", m)
+	}
+	a.submit(1, 2, ot.Op{ot.Skip(4), ot.Insert("2")})
+	if m := a.next(); m["type"] != "ack" || num(m, "rev") != 2 {
+		t.Fatalf("resend: got %v, want ack at rev 2", m)
+	}
+	if text, rev := ts.text("d"); text != "1abc2" || rev != 2 {
+		t.Fatalf("text %q at rev %d, want 1abc2 at 2", text, rev)
+	}
+
+	// Own presence is not relayed back to this node's clients.
+	if err := a.d.send(context.Background(), &presenceReq{sess: a.Session, rev: 2, sel: [][2]int{{1, 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	if m := b.next(); m["type"] != "presence" {
+		t.Fatalf("b got %v, want a's presence", m)
+	}
+	time.Sleep(100 * time.Millisecond) // the presence loop publishes it meanwhile
+	a.expectNone()
+	b.expectNone()
+}
+
+// TestDraftResyncAfterLostReply: when a commit's reply and its event are
+// both lost, the owner reads the log before it serves the draft again, so
+// what it shows includes the op that did land.
+func TestDraftResyncAfterLostReply(t *testing.T) {
+	mem := storage.NewMemory()
+	createDraft(t, mem, "d", "abc")
+	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100), lose: true, quiet: true}
+	ts := newTestServer(t, store, Config{})
+	a := ts.session("a", "CAN")
+	a.open("d", nil)
+	a.submit(0, 1, ot.Op{ot.Insert("1")})
+	if m := a.next(); m["type"] != "error" || m["code"] != CodeUnavailable {
+		t.Fatalf("a got %v, want unavailable", m)
+	}
+	if text, rev := ts.text("d"); text != "1abc" || rev != 1 {
+		t.Fatalf("after a lost reply: text %q at rev %d, want 1abc at 1 (the op landed)", text, rev)
+	}
+	if m := a.next(); m["type"] != "op" || num(m, "rev") != 1 {
+		t.Fatalf("a got %v, want the op of rev 1", m)
+	}
+}
