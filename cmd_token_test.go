@@ -10,8 +10,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -19,7 +21,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +214,70 @@ func TestServeTLS(t *testing.T) {
 	pw.Close()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTokenCommandOnRedis: the same commands on a Redis store, next to a
+// running server that sees the tokens at once. It starts its own
+// redis-server (the CLI uses the default key prefix, so a shared
+// $REDIS_URL is not touched).
+func TestTokenCommandOnRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server is not installed: no Redis to test the token command against")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	var st *storage.Redis
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if st, err = storage.OpenRedisURL(url, storage.RedisOptions{}); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	defer st.Close()
+	srv := server.New(server.Config{Auth: server.NewTokenAuth(st, nil)}, st, nil)
+	hs := httptest.NewServer(srv.Handler())
+	defer func() { hs.Close(); srv.Shutdown(context.Background()) }()
+
+	out, _, err := runToken(t, "issue", "-redis", url, "-delegation", "EU", "-name", "Jan", "-role", "reviewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.TrimSpace(out)
+	me := func() int {
+		req, _ := http.NewRequest("GET", hs.URL+"/api/me", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := me(); code != 200 {
+		t.Fatalf("the running server refuses a token issued on its Redis: %d", code)
+	}
+	list, _, err := runToken(t, "list", "-redis", url, "-json")
+	var toks []storage.Token
+	if err != nil || json.Unmarshal([]byte(list), &toks) != nil || len(toks) != 1 || toks[0].Hash != "" {
+		t.Fatalf("list -json: %v %s", err, list)
+	}
+	if _, note, err := runToken(t, "revoke", "-redis", url, toks[0].ID); err != nil || !strings.Contains(note, "token-recheck") {
+		t.Fatalf("revoke: %v %q", err, note)
+	}
+	if code := me(); code != 401 {
+		t.Fatalf("revoked on Redis, still accepted: %d", code)
 	}
 }
