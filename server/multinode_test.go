@@ -5,14 +5,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
+	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/draftroom/draftroom/client"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
+	"github.com/gorilla/websocket"
 )
 
 // bus is a fake of a shared store with fan-out (what storage.Redis is):
@@ -96,15 +98,13 @@ func TestMultiNode(t *testing.T) {
 	runMultiNode(t, stores)
 }
 
-// TestMultiNodeRedis is TestMultiNode on a real Redis (REDIS_URL).
+// TestMultiNodeRedis is TestMultiNode on a real Redis: $REDIS_URL, or a
+// redis-server of the test's own.
 func TestMultiNodeRedis(t *testing.T) {
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		t.Skip("REDIS_URL is not set: no Redis to run the nodes on")
-	}
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}
+	url := redisForTest(t)
 	prefix := fmt.Sprintf("draftroom-test-%d:", time.Now().UnixNano())
 	var stores []server.Store
 	for i := range 3 {
@@ -130,9 +130,29 @@ func runMultiNode(t *testing.T, stores []server.Store) {
 	ctx := context.Background()
 	docs := make([]*client.Doc, clients)
 	var wg sync.WaitGroup
+	// Each (re)connection of a client goes to the next node, as behind a
+	// round-robin load balancer: a dropped client resumes on another node.
+	var moves atomic.Int64
+	addrs := make([]string, len(nodes))
+	for i, ls := range nodes {
+		addrs[i] = ls.http.Listener.Addr().String()
+	}
 	for i := range clients {
+		next, dials := i, 0
+		dialer := &websocket.Dialer{HandshakeTimeout: 5 * time.Second,
+			NetDialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				// Called from one goroutine at a time: the first dial, then
+				// the client's reconnect loop.
+				addr := addrs[next%len(addrs)]
+				next++
+				if dials++; dials > 1 {
+					moves.Add(1)
+				}
+				var d net.Dialer
+				return d.DialContext(ctx, network, addr)
+			}}
 		c, err := client.Dial(ctx, nodes[i%len(nodes)].wsURL(), client.Options{ClientID: fmt.Sprint("m", i), Delegation: fmt.Sprint("D", i), Name: "N", Role: "drafter",
-			MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+			MinBackoff: 5 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Dialer: dialer})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,5 +223,8 @@ func runMultiNode(t *testing.T, stores []server.Store) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	t.Logf("%d revisions over 3 nodes", final.Rev)
+	if moves.Load() == 0 {
+		t.Fatal("no client resumed on another node")
+	}
+	t.Logf("%d revisions over 3 nodes, %d resumes on another node", final.Rev, moves.Load())
 }
