@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync/atomic"
 	"time"
@@ -20,8 +21,12 @@ const (
 )
 
 // maxConflictRetries bounds how often a batch is re-run after
-// storage.ErrConflict (another node committed first).
-const maxConflictRetries = 8
+// storage.ErrConflict (another node committed first). Two nodes saturating
+// one draft through Redis lose a few batches in a row now and then (the
+// winner needs one round trip per batch, the loser two: read the ops it
+// missed, then commit), so the bound is generous; a batch that still loses
+// is refused as unavailable, and the clients resend it.
+const maxConflictRetries = 32
 
 // draft is the owner of one loaded draft. Its run goroutine is the only one
 // that touches the fields below "owned by run"; everything else reaches it
@@ -52,7 +57,7 @@ type draft struct {
 	tentative int       // while a batch is staged: revs staged beyond rev
 	staging   []*staged // while a BuildFunc runs: the ops staged before it
 	watching  bool      // subscribed to the store's fan-out (fanout.go)
-	stale     bool      // a commit's outcome is unknown: the log may hold ops not applied here
+	stale     bool      // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 }
@@ -429,6 +434,11 @@ func (d *draft) commitBatch(batch []any) {
 				} else {
 					err = cerr
 				}
+			} else if errors.Is(err, storage.ErrConflict) {
+				// Not a fault: other nodes kept committing first. Retryable;
+				// and the log holds ops not applied here yet.
+				d.stale = true
+				err = fmt.Errorf("%w: draft %s is busy on other nodes (%d attempts): %w", ErrUnavailable, d.id, attempt+1, err)
 			}
 			if errors.Is(err, storage.ErrDuplicate) && attempt < maxConflictRetries {
 				if known == nil {
@@ -440,7 +450,11 @@ func (d *draft) commitBatch(batch []any) {
 					err = fmt.Errorf("%w (after %w)", derr, err)
 				}
 			}
-			d.s.log.Error("commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
+			level := slog.LevelError
+			if errors.Is(err, ErrUnavailable) || errors.Is(err, storage.ErrUnavailable) {
+				level = slog.LevelWarn // the clients resend; nothing is broken
+			}
+			d.s.log.Log(context.Background(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
 			for _, it := range items {
 				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
 					it.err = err

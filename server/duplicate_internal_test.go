@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -95,5 +96,70 @@ func TestDraftDuplicateFromStore(t *testing.T) {
 	}
 	if m["type"] != "ack" || num(m, "rev") != 1 {
 		t.Fatalf("resend: got %v, want ack at rev 1", m)
+	}
+}
+
+// raceStore is a shared store on which, while armed, another node commits
+// an op just before each of this node's commits, so that every one of them
+// meets storage.ErrConflict.
+type raceStore struct {
+	*storage.Memory
+	mu      sync.Mutex
+	armed   bool
+	seq     uint64
+	commits int
+}
+
+func (s *raceStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commits++
+	if s.armed {
+		s.seq++
+		other := storage.Op{Rev: base + 1, Op: ot.Op{ot.Insert("o")}, Client: "other", Seq: s.seq, Principal: "other-node", TS: 1}
+		if err := s.Memory.Commit(ctx, id, base, storage.Commit{Ops: []storage.Op{other}}); err != nil {
+			return err
+		}
+	}
+	return s.Memory.Commit(ctx, id, base, c)
+}
+
+// TestDraftConflictsExhausted: a batch that keeps losing the race to other
+// nodes is retried maxConflictRetries times, then refused as unavailable
+// (the client resends it), not as an internal error; the other nodes' ops
+// are all applied, and the resend commits once the race ends.
+func TestDraftConflictsExhausted(t *testing.T) {
+	mem := storage.NewMemory()
+	createDraft(t, mem, "d", "abc")
+	store := &raceStore{Memory: mem}
+	ts := newTestServer(t, store, Config{})
+	a := ts.session("a", "CAN")
+	a.open("d", nil)
+
+	store.mu.Lock()
+	store.armed = true
+	store.mu.Unlock()
+	a.submit(0, 1, ot.Op{ot.Skip(3), ot.Insert("!")})
+	var m map[string]any
+	for m = a.next(); m["type"] == "op"; m = a.next() {
+	}
+	if m["type"] != "error" || m["code"] != CodeUnavailable || num(m, "seq") != 1 {
+		t.Fatalf("a got %v, want unavailable for seq 1", m)
+	}
+	store.mu.Lock()
+	store.armed = false
+	commits, others := store.commits, int(store.seq)
+	store.mu.Unlock()
+	if commits != maxConflictRetries+1 {
+		t.Fatalf("%d commit attempts, want %d", commits, maxConflictRetries+1)
+	}
+	if text, rev := ts.text("d"); rev != others || text != strings.Repeat("o", others)+"abc" {
+		t.Fatalf("text %q at rev %d, want the %d ops of the other node", text, rev, others)
+	}
+	a.submit(0, 1, ot.Op{ot.Skip(3), ot.Insert("!")})
+	for m = a.next(); m["type"] == "op"; m = a.next() {
+	}
+	if m["type"] != "ack" || num(m, "rev") != others+1 {
+		t.Fatalf("resend: got %v, want ack at rev %d", m, others+1)
 	}
 }
