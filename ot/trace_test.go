@@ -1,21 +1,16 @@
 package ot
 
 import (
-	"compress/gzip"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/draftroom/draftroom/internal/traces"
 )
 
-// traceDir is where CI and the team keep the editing traces: /work/shared
-// beside the checkout, seen from this package's directory.
-const traceDir = "../../shared/traces"
-
-// sequentialTraces are the traces in traceDir whose patches apply in order
-// (friendsforever-concurrent is concurrent and has another format).
+// sequentialTraces are the shared traces (internal/traces) whose patches
+// apply in order (friendsforever-concurrent is concurrent and has another
+// format).
 var sequentialTraces = []string{
 	"sveltecomponent.json.gz",
 	"friendsforever_flat.json.gz",
@@ -32,49 +27,20 @@ type trace struct {
 // into an op; it skips the test when the traces are not there.
 func loadTrace(tb testing.TB, name string) trace {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(traceDir, name))
-	if os.IsNotExist(err) {
-		tb.Skipf("trace %s not found in %s (the editing traces live in shared/traces beside the checkout)", name, traceDir)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var raw struct {
-		StartContent string `json:"startContent"`
-		EndContent   string `json:"endContent"`
-		Txns         []struct {
-			Patches [][3]any `json:"patches"`
-		} `json:"txns"`
-	}
-	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
-		tb.Fatalf("decode %s: %v", name, err)
-	}
-	tr := trace{start: raw.StartContent, end: raw.EndContent}
-	for _, txn := range raw.Txns {
-		for _, p := range txn.Patches {
-			pos, ok1 := p[0].(float64)
-			del, ok2 := p[1].(float64)
-			ins, ok3 := p[2].(string)
-			if !ok1 || !ok2 || !ok3 {
-				tb.Fatalf("%s: bad patch %v", name, p)
-			}
-			op := make(Op, 0, 3)
-			if pos > 0 {
-				op = append(op, Skip(int(pos)))
-			}
-			if del > 0 {
-				op = append(op, Delete(int(del)))
-			}
-			if ins != "" {
-				op = append(op, Insert(ins))
-			}
-			tr.ops = append(tr.ops, op)
+	raw := traces.Load(tb, name)
+	tr := trace{start: raw.Start, end: raw.End, ops: make([]Op, 0, len(raw.Patches))}
+	for _, p := range raw.Patches {
+		op := make(Op, 0, 3)
+		if p.Pos > 0 {
+			op = append(op, Skip(p.Pos))
 		}
+		if p.Del > 0 {
+			op = append(op, Delete(p.Del))
+		}
+		if p.Ins != "" {
+			op = append(op, Insert(p.Ins))
+		}
+		tr.ops = append(tr.ops, op)
 	}
 	return tr
 }

@@ -1,27 +1,22 @@
 package server
 
 import (
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/internal/traces"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
-
-// benchTraceDir is where the shared editing traces live, relative to this
-// package's directory (/work/shared/traces/README.md).
-const benchTraceDir = "../../shared/traces"
 
 // benchPeople take turns typing the trace, 1000 edits each.
 var benchPeople = []storage.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "USA", Name: "Bob"}, {Delegation: "EGY", Name: "Omar"}}
@@ -33,62 +28,33 @@ var benchPeople = []storage.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation
 // skips when the shared traces are not on this machine.
 func loadTraceOps(tb testing.TB, name string) (start, end string, ops []storage.Op) {
 	tb.Helper()
-	path := filepath.Join(benchTraceDir, name)
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		tb.Skipf("trace %s not found (the shared editing traces live in %s); skipping", name, benchTraceDir)
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var raw struct {
-		StartContent string `json:"startContent"`
-		EndContent   string `json:"endContent"`
-		Txns         []struct {
-			Patches [][3]json.RawMessage `json:"patches"`
-		} `json:"txns"`
-	}
-	if err := json.NewDecoder(zr).Decode(&raw); err != nil {
-		tb.Fatalf("decode %s: %v", path, err)
-	}
+	raw := traces.Load(tb, name)
 	ts := int64(1795000000000)
-	for _, txn := range raw.Txns {
-		for _, p := range txn.Patches {
-			var pos, del int
-			var ins string
-			if json.Unmarshal(p[0], &pos) != nil || json.Unmarshal(p[1], &del) != nil || json.Unmarshal(p[2], &ins) != nil {
-				tb.Fatalf("%s: bad patch %s", path, p)
-			}
-			var op ot.Op
-			if pos > 0 {
-				op = append(op, ot.Skip(pos))
-			}
-			if ins != "" {
-				op = append(op, ot.Insert(ins))
-			}
-			if del > 0 {
-				op = append(op, ot.Delete(del))
-			}
-			i := len(ops)
-			by := benchPeople[(i/1000)%len(benchPeople)]
-			ts += 150
-			if i%37 == 0 {
-				ts += 4000
-			}
-			o := storage.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
-				Principal: OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
-			if (i+1)%5000 == 0 {
-				o.Kind, o.Client, o.Principal, o.Seq = storage.KindPropose, SystemClient, SystemPrincipal, uint64(i+1)
-			}
-			ops = append(ops, o)
+	for _, p := range raw.Patches {
+		var op ot.Op
+		if p.Pos > 0 {
+			op = append(op, ot.Skip(p.Pos))
 		}
+		if p.Ins != "" {
+			op = append(op, ot.Insert(p.Ins))
+		}
+		if p.Del > 0 {
+			op = append(op, ot.Delete(p.Del))
+		}
+		i := len(ops)
+		by := benchPeople[(i/1000)%len(benchPeople)]
+		ts += 150
+		if i%37 == 0 {
+			ts += 4000
+		}
+		o := storage.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
+			Principal: OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
+		if (i+1)%5000 == 0 {
+			o.Kind, o.Client, o.Principal, o.Seq = storage.KindPropose, SystemClient, SystemPrincipal, uint64(i+1)
+		}
+		ops = append(ops, o)
 	}
-	return raw.StartContent, raw.EndContent, ops
+	return raw.Start, raw.End, ops
 }
 
 // buildTraceStore writes a trace into a Bolt store as draft "paper", the
