@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/internal/jsonx"
 )
 
 // MarshalJSON encodes op in the ot-text-unicode wire form: a JSON array of
@@ -31,11 +33,11 @@ func (op Op) MarshalJSON() ([]byte, error) {
 		case kindSkip:
 			buf = strconv.AppendInt(buf, int64(c.Skip), 10)
 		case kindInsert:
-			buf = appendJSONString(buf, c.Insert)
+			buf = jsonx.AppendString(buf, c.Insert)
 		case kindDelete:
 			buf = append(buf, `{"d":`...)
 			if c.Deleted != "" {
-				buf = appendJSONString(buf, c.Deleted)
+				buf = jsonx.AppendString(buf, c.Deleted)
 			} else {
 				buf = strconv.AppendInt(buf, int64(c.Delete), 10)
 			}
@@ -43,50 +45,6 @@ func (op Op) MarshalJSON() ([]byte, error) {
 		}
 	}
 	return append(buf, ']'), nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s (valid UTF-8) as a JSON string. Besides what
-// JSON requires it escapes U+2028 and U+2029, which older JavaScript
-// parsers reject in string literals.
-func appendJSONString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				buf = append(buf, '\\', b)
-			case '\n':
-				buf = append(buf, '\\', 'n')
-			case '\r':
-				buf = append(buf, '\\', 'r')
-			case '\t':
-				buf = append(buf, '\\', 't')
-			default:
-				buf = append(buf, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, w := utf8.DecodeRuneInString(s[i:])
-		if r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
-			start = i + w
-		}
-		i += w
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }
 
 // UnmarshalJSON decodes the ot-text-unicode wire form strictly. Anything

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -441,9 +442,9 @@ func encodeListing(res *brackets.Result, opener func(rev int) storage.Author, pr
 		b = append(b, `{"pos":`...)
 		b = strconv.AppendInt(b, int64(d.Pos), 10)
 		b = append(b, `,"code":`...)
-		b = appendJSONString(b, d.Code)
+		b = jsonx.AppendString(b, d.Code)
 		b = append(b, `,"message":`...)
-		b = appendJSONString(b, d.Message)
+		b = jsonx.AppendString(b, d.Message)
 		b = append(b, '}')
 	}
 	return append(b, ']')
@@ -453,15 +454,15 @@ func encodeListing(res *brackets.Result, opener func(rev int) storage.Author, pr
 // of GroupJSON and AlternativeJSON).
 func appendGroupJSON(b []byte, g *GroupJSON) []byte {
 	b = append(b, `{"id":`...)
-	b = appendJSONString(b, g.ID)
+	b = jsonx.AppendString(b, g.ID)
 	b = appendSpanJSON(append(b, `,"span":`...), g.Span)
 	b = append(b, `,"kind":`...)
-	b = appendJSONString(b, string(g.Kind))
+	b = jsonx.AppendString(b, string(g.Kind))
 	b = append(b, `,"parent":`...)
 	if g.Parent == nil {
 		b = append(b, "null"...)
 	} else {
-		b = appendJSONString(b, *g.Parent)
+		b = jsonx.AppendString(b, *g.Parent)
 	}
 	b = append(b, `,"parent_alternative":`...)
 	b = strconv.AppendInt(b, int64(g.ParentAlternative), 10)
@@ -474,14 +475,14 @@ func appendGroupJSON(b []byte, g *GroupJSON) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"text":`...)
-		b = appendJSONString(b, a.Text)
+		b = jsonx.AppendString(b, a.Text)
 		b = appendSpanJSON(append(b, `,"span":`...), a.Span)
 		b = append(b, `,"by":{"delegation":`...)
-		b = appendJSONString(b, a.By.Delegation)
+		b = jsonx.AppendString(b, a.By.Delegation)
 		b = append(b, `,"name":`...)
-		b = appendJSONString(b, a.By.Name)
+		b = jsonx.AppendString(b, a.By.Name)
 		b = append(b, `},"source":`...)
-		b = appendJSONString(b, a.Source)
+		b = jsonx.AppendString(b, a.Source)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
@@ -493,62 +494,6 @@ func appendSpanJSON(b []byte, sp [2]int) []byte {
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(sp[1]), 10)
 	return append(b, ']')
-}
-
-// appendJSONString appends s as a JSON string the way encoding/json does
-// without HTML escaping: '"', '\\' and control characters escaped, U+2028
-// and U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // cached returns the cached listing of rev, or nil.

@@ -216,24 +216,6 @@ func TestBenchBracketsShape(t *testing.T) {
 	}
 }
 
-// FuzzJSONString: the hand-written listing encoder writes strings exactly
-// as encoding/json does with HTML escaping off.
-func FuzzJSONString(f *testing.F) {
-	for _, s := range []string{"", "plain", `q"uo\te`, "tab\tnl\ncr\r\b\f\x00\x1f", "ls\u2028ps\u2029", "😀 عربي 中文", "bad\xffutf8\xc3", "<&>"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		var want bytes.Buffer
-		enc := json.NewEncoder(&want)
-		enc.SetEscapeHTML(false)
-		enc.Encode(s)
-		got := appendJSONString(nil, s)
-		if string(got) != strings.TrimSuffix(want.String(), "\n") {
-			t.Fatalf("%q: got %s, want %s", s, got, want.String())
-		}
-	})
-}
-
 // TestListingJSON: the listing's bytes are the JSON encoding of its
 // GroupJSON values and diagnostics.
 func TestListingJSON(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -126,7 +127,7 @@ func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) {
 	b = append(b, `{"rev":`...)
 	b = strconv.AppendInt(b, int64(rev), 10)
 	b = append(b, `,"text":`...)
-	b = appendJSONString(b, text)
+	b = jsonx.AppendString(b, text)
 	b = append(b, "}\n"...)
 	writeRaw(w, "application/json; charset=utf-8", b)
 }
