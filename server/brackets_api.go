@@ -598,14 +598,7 @@ func (s *Server) getProposals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := rs.Proposals(r.Context(), doc)
-	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("proposals %s: %w", doc, err))
-		return
-	}
-	if list == nil {
-		list = []storage.Proposal{}
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"proposals": list})
+	writeList(s, w, r, "proposals", doc, list, err)
 }
 
 func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) {

@@ -67,6 +67,17 @@ func (s *Server) historyRequest(r *http.Request) (Identity, storage.Draft, error
 	return who, info, err
 }
 
+// historyRevRequest is historyRequest for a request about one revision:
+// its "rev" query parameter (a number or a label), the head when absent.
+func (s *Server) historyRevRequest(r *http.Request) (storage.Draft, int, error) {
+	_, info, err := s.historyRequest(r)
+	if err != nil {
+		return storage.Draft{}, 0, err
+	}
+	rev, err := s.queryRev(r, info, "rev", info.Rev)
+	return info, rev, err
+}
+
 // queryRev reads the revision query parameter name (a number or a label)
 // of r, def when it is absent or empty.
 func (s *Server) queryRev(r *http.Request, info storage.Draft, name string, def int) (int, error) {
@@ -206,12 +217,7 @@ func (s *Server) getDiff(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) {
-	_, info, err := s.historyRequest(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	rev, err := s.queryRev(r, info, "rev", info.Rev)
+	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -273,14 +279,7 @@ func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	list, err := ls.Labels(r.Context(), info.ID)
-	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("labels %s: %w", info.ID, err))
-		return
-	}
-	if list == nil {
-		list = []storage.Label{}
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"labels": list})
+	writeList(s, w, r, "labels", info.ID, list, err)
 }
 
 func (s *Server) postLabel(w http.ResponseWriter, r *http.Request) {
@@ -317,12 +316,7 @@ var exportFormats = map[string]struct{ mediaType, ext string }{
 const CodeNotClean = "not_clean"
 
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
-	_, info, err := s.historyRequest(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	rev, err := s.queryRev(r, info, "rev", info.Rev)
+	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
 		s.WriteError(w, r, err)
 		return
@@ -440,20 +434,6 @@ type replayTextMsg struct {
 	From int             `json:"from"`
 	To   int             `json:"to"`
 	Ref  json.RawMessage `json:"ref,omitempty"`
-}
-
-// replayOpMsg is one replayed op, as an "op" message would carry it.
-type replayOpMsg struct {
-	Type   string         `json:"type"`
-	Doc    string         `json:"doc"`
-	Rev    int            `json:"rev"`
-	Op     ot.Op          `json:"op"`
-	Client string         `json:"client"`
-	Seq    uint64         `json:"seq"`
-	By     storage.Author `json:"by"`
-	TS     int64          `json:"ts"`
-	Kind   string         `json:"kind,omitempty"`
-	Group  string         `json:"group,omitempty"`
 }
 
 // replayedMsg ends a replay: Rev is the last revision sent (From-1 when
@@ -649,7 +629,8 @@ func (s *Server) replay(ctx context.Context, c *Session, info storage.Draft, fro
 				}
 				return
 			}
-			frame := encode(replayOpMsg{Type: "replay", Doc: info.ID, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq,
+			// A replayed op is an "op" message of type "replay".
+			frame := encode(opMsg{Type: "replay", Doc: info.ID, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq,
 				By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})
 			if !c.Send(frame) {
 				return

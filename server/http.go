@@ -67,6 +67,20 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// writeList answers a request for one of a draft's lists (proposals,
+// labels): 200 with {key: list}, [] rather than null when there are none;
+// or err, the error of reading the list, wrapped with key and doc.
+func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, key, doc string, list []T, err error) {
+	if err != nil {
+		s.WriteError(w, r, fmt.Errorf("%s %s: %w", key, doc, err))
+		return
+	}
+	if list == nil {
+		list = []T{}
+	}
+	WriteJSON(w, http.StatusOK, map[string]any{key: list})
+}
+
 // WriteError writes err as {"error":{"code","message"}} with the status of
 // its code; internal errors are logged, not shown.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
