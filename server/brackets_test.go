@@ -801,16 +801,7 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 	defer cancel()
 
 	dial := func(w who, id string) (*client.Client, *client.Doc) {
-		c, err := client.Dial(ctx, ls.wsURL(), client.Options{ClientID: id, Delegation: w.delegation, Name: w.name, Role: w.role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		doc, err := c.Open(ctx, "art-7")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c, doc
+		return dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: id, Delegation: w.delegation, Name: w.name, Role: w.role}, "art-7")
 	}
 	_, chairDoc := dial(chair, "chair")
 	const drafters = 5
@@ -1040,12 +1031,7 @@ func TestBracketsOnRedisNodes(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-brackets-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
-		st, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return startServer(t, st, server.Config{SnapshotEvery: 3})
+		return startServer(t, redisStore(t, url, prefix), server.Config{SnapshotEvery: 3})
 	}
 	a := node()
 	const initial = "The Parties [shall/should] take [all] effective measures."

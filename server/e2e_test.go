@@ -33,15 +33,7 @@ func startServer(t *testing.T, store server.Store, cfg server.Config) *liveServe
 	t.Helper()
 	cfg.Open = true
 	srv := server.New(cfg, store, nil)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Close()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	hs := serveHTTP(t, srv)
 	return &liveServer{t: t, srv: srv, http: hs, store: store}
 }
 
@@ -163,18 +155,10 @@ func TestEndToEndConvergence(t *testing.T) {
 	var resends, drops, edits [clients]int
 	for i := range clients {
 		ctx := context.Background()
-		c, err := client.Dial(ctx, ls.wsURL(), client.Options{
+		c, doc := dialOpen(t, ctx, ls.wsURL(), client.Options{
 			ClientID: fmt.Sprintf("e2e-%d", i), Delegation: fmt.Sprintf("D%d", i), Name: "Drafter", Role: "drafter",
 			MinBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		doc, err := c.Open(ctx, "art-17")
-		if err != nil {
-			t.Fatal(err)
-		}
+		}, "art-17")
 		docs[i] = doc
 		wg.Add(1)
 		go func() {

@@ -251,15 +251,7 @@ func TestHistoryMatchesReplay(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i, p := range people {
-		c, err := client.Dial(ctx, ls.wsURL(), client.Options{ClientID: "h-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		doc, err := c.Open(ctx, "art-5")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, doc := dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: "h-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role}, "art-5")
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -406,15 +398,7 @@ func TestHistoryAuthorsOfKnownClients(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	open := func(p who) *client.Doc {
-		c, err := client.Dial(ctx, ls.wsURL(), client.Options{ClientID: "k-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		d, err := c.Open(ctx, "art-9")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, d := dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: "k-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role}, "art-9")
 		return d
 	}
 	can, egy := open(canada), open(who{"EGY", "Omar", "drafter"})
@@ -523,15 +507,7 @@ func TestHistoryImportConcurrentClient(t *testing.T) {
 	ls.create("imp-live", "Alpha beta gamma.")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.Dial(ctx, ls.wsURL(), client.Options{ClientID: "typist", Delegation: "CAN", Name: "Ana", Role: "drafter"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	doc, err := c.Open(ctx, "imp-live")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: "typist", Delegation: "CAN", Name: "Ana", Role: "drafter"}, "imp-live")
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -1012,12 +988,7 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 	redisURL := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-history-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
-		st, err := storage.OpenRedisURL(redisURL, storage.RedisOptions{Prefix: prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return startServer(t, st, server.Config{SnapshotEvery: 3})
+		return startServer(t, redisStore(t, redisURL, prefix), server.Config{SnapshotEvery: 3})
 	}
 	a, b := node(), node()
 	const initial = "Article 8. The Parties shall cooperate.\n"
@@ -1028,15 +999,7 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, n := range []*liveServer{a, b} {
 		p := []who{canada, usa}[i]
-		c, err := client.Dial(ctx, n.wsURL(), client.Options{ClientID: "r-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		d, err := c.Open(ctx, "art-8")
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, d := dialOpen(t, ctx, n.wsURL(), client.Options{ClientID: "r-" + p.delegation, Delegation: p.delegation, Name: p.name, Role: p.role}, "art-8")
 		docs = append(docs, d)
 		wg.Add(1)
 		go func() {

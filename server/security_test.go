@@ -46,15 +46,7 @@ func startSecureOn(t testing.TB, cfg server.Config, store secStore) *secServer {
 	t.Helper()
 	cfg.Auth = server.NewTokenAuth(store, nil)
 	srv := server.New(cfg, store, nil)
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Close()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
+	hs := serveHTTP(t, srv)
 	return &secServer{t: t, srv: srv, http: hs, store: store}
 }
 
@@ -913,12 +905,7 @@ func TestRevocationAcrossNodes(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-security-%d:", time.Now().UnixNano())
 	node := func() *secServer {
-		st, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond}, st)
+		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond}, redisStore(t, url, prefix))
 	}
 	a, b := node(), node()
 	chair, _ := a.issue("CHAIR", "Maria", storage.RoleFacilitator)
