@@ -24,17 +24,12 @@ func init() {
 	HandleMessage("brackets", handleBracketsMsg)
 	HandleMessage("propose", handleProposeMsg)
 	HandleMessage("resolve", handleResolveMsg)
-	route := func(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
-		HandleRoute(pattern, func(s *Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
-		})
-	}
-	route("GET /api/docs/{id}/brackets", (*Server).getBrackets)
-	route("GET /api/docs/{id}/brackets/stats", (*Server).getBracketStats)
-	route("POST /api/docs/{id}/brackets/propose", (*Server).postPropose)
-	route("POST /api/docs/{id}/brackets/{group}/resolve", (*Server).postResolve)
-	route("GET /api/docs/{id}/proposals", (*Server).getProposals)
-	route("GET /api/docs/{id}/decisions", (*Server).getDecisions)
+	handleMethod("GET /api/docs/{id}/brackets", (*Server).getBrackets)
+	handleMethod("GET /api/docs/{id}/brackets/stats", (*Server).getBracketStats)
+	handleMethod("POST /api/docs/{id}/brackets/propose", (*Server).postPropose)
+	handleMethod("POST /api/docs/{id}/brackets/{group}/resolve", (*Server).postResolve)
+	handleMethod("GET /api/docs/{id}/proposals", (*Server).getProposals)
+	handleMethod("GET /api/docs/{id}/decisions", (*Server).getDecisions)
 }
 
 // bracketRequest is the body of propose and resolve, over WebSocket or

@@ -37,21 +37,16 @@ const (
 )
 
 func init() {
-	route := func(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
-		HandleRoute(pattern, func(s *Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
-		})
-	}
 	// Takes over the core's GET .../text, which knows revision numbers
 	// only, to add labels and ?at=.
-	route("GET /api/docs/{id}/text", (*Server).getHistoryText)
-	route("PUT /api/docs/{id}/text", (*Server).putText)
-	route("GET /api/docs/{id}/diff", (*Server).getDiff)
-	route("GET /api/docs/{id}/authors", (*Server).getAuthors)
-	route("GET /api/docs/{id}/history", (*Server).getHistory)
-	route("GET /api/docs/{id}/labels", (*Server).getLabels)
-	route("POST /api/docs/{id}/labels", (*Server).postLabel)
-	route("GET /api/docs/{id}/export", (*Server).getExport)
+	handleMethod("GET /api/docs/{id}/text", (*Server).getHistoryText)
+	handleMethod("PUT /api/docs/{id}/text", (*Server).putText)
+	handleMethod("GET /api/docs/{id}/diff", (*Server).getDiff)
+	handleMethod("GET /api/docs/{id}/authors", (*Server).getAuthors)
+	handleMethod("GET /api/docs/{id}/history", (*Server).getHistory)
+	handleMethod("GET /api/docs/{id}/labels", (*Server).getLabels)
+	handleMethod("POST /api/docs/{id}/labels", (*Server).postLabel)
+	handleMethod("GET /api/docs/{id}/export", (*Server).getExport)
 	HandleMessage("replay", handleReplayMsg)
 	HandleMessage("replay_stop", handleReplayStopMsg)
 }

@@ -33,6 +33,14 @@ func HandleRoute(pattern string, f RouteFactory) {
 	routeFactories[pattern] = f
 }
 
+// handleMethod is HandleRoute for a route served by a method of Server,
+// as the feature files' routes are: h(s, w, r) for each request.
+func handleMethod(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
+	HandleRoute(pattern, func(s *Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+	})
+}
+
 func (s *Server) routes() http.Handler {
 	base := map[string]http.Handler{
 		"GET /ws":                 http.HandlerFunc(s.serveWS),

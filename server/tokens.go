@@ -87,16 +87,11 @@ const (
 )
 
 func init() {
-	route := func(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
-		HandleRoute(pattern, func(s *Server) http.Handler {
-			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
-		})
-	}
-	route("GET /api/me", (*Server).getMe)
-	route("GET /api/tokens", (*Server).listTokens)
-	route("POST /api/tokens", (*Server).issueToken)
-	route("DELETE /api/tokens/{id}", (*Server).revokeToken)
-	route("GET /api/audit", (*Server).getAudit)
+	handleMethod("GET /api/me", (*Server).getMe)
+	handleMethod("GET /api/tokens", (*Server).listTokens)
+	handleMethod("POST /api/tokens", (*Server).issueToken)
+	handleMethod("DELETE /api/tokens/{id}", (*Server).revokeToken)
+	handleMethod("GET /api/audit", (*Server).getAudit)
 }
 
 // meJSON answers GET /api/me.
