@@ -1,11 +1,9 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -40,27 +38,9 @@ var (
 // (when not nil); it returns the status code.
 func (ls *liveServer) call(w who, method, path string, body, out any) int {
 	ls.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, ls.http.URL+path, r)
-	req.Header.Set(server.HeaderDelegation, w.delegation)
-	req.Header.Set(server.HeaderName, w.name)
-	req.Header.Set(server.HeaderRole, w.role)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ls.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	if out != nil {
-		if err := json.Unmarshal(data, out); err != nil {
-			ls.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
-		}
-	}
-	return resp.StatusCode
+	code, data, _ := ls.roundTrip(&w, method, path, body)
+	ls.decode(method, path, data, out)
+	return code
 }
 
 type altView struct {

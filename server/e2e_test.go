@@ -1,11 +1,8 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -42,23 +39,9 @@ func (ls *liveServer) wsURL() string { return "ws" + strings.TrimPrefix(ls.http.
 // do makes an HTTP request and decodes the JSON answer into out.
 func (ls *liveServer) do(method, path string, body any, out any) int {
 	ls.t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, ls.http.URL+path, r)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ls.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if out != nil {
-		if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-			ls.t.Fatalf("%s %s: decode: %v", method, path, err)
-		}
-	}
-	return resp.StatusCode
+	code, data, _ := ls.roundTrip(nil, method, path, body)
+	ls.decode(method, path, data, out)
+	return code
 }
 
 func (ls *liveServer) create(id, text string) {

@@ -1,7 +1,11 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -55,4 +59,44 @@ func redisStore(t testing.TB, url, prefix string) *storage.Redis {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// roundTrip makes an HTTP request to ls, as w (the open-mode identity
+// headers) when w is not nil, with body encoded as JSON when not nil, and
+// returns the status, the whole answer and its content type.
+func (ls *liveServer) roundTrip(w *who, method, path string, body any) (int, []byte, string) {
+	ls.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, ls.http.URL+path, r)
+	if w != nil {
+		req.Header.Set(server.HeaderDelegation, w.delegation)
+		req.Header.Set(server.HeaderName, w.name)
+		req.Header.Set(server.HeaderRole, w.role)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		ls.t.Fatalf("%s %s: read the answer: %v", method, path, err)
+	}
+	return resp.StatusCode, data, resp.Header.Get("Content-Type")
+}
+
+// decode decodes the JSON answer data of method path into out, when out
+// is not nil, failing the test when it is not JSON.
+func (ls *liveServer) decode(method, path string, data []byte, out any) {
+	ls.t.Helper()
+	if out == nil {
+		return
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		ls.t.Fatalf("%s %s: decode %q: %v", method, path, data, err)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -51,17 +50,7 @@ func tickingClock() func() time.Time {
 // content type.
 func (ls *liveServer) getRaw(w who, path string) (int, []byte, string) {
 	ls.t.Helper()
-	req, _ := http.NewRequest("GET", ls.http.URL+path, nil)
-	req.Header.Set(server.HeaderDelegation, w.delegation)
-	req.Header.Set(server.HeaderName, w.name)
-	req.Header.Set(server.HeaderRole, w.role)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		ls.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, data, resp.Header.Get("Content-Type")
+	return ls.roundTrip(&w, "GET", path, nil)
 }
 
 type textView struct {
