@@ -441,6 +441,18 @@ func TestTwoDelegationsTypeAtOnce(t *testing.T) {
 	if d.Text != typed {
 		t.Errorf("after CAN's redo the text is %q, want %q again", d.Text, typed)
 	}
+	// With Caps Lock on, Shift+Z reports key "z": still a redo, not a
+	// second undo.
+	can.run("undo again", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	d = e.settleChanged("art-1", typed, can, egy)
+	if d.Text != undone {
+		t.Errorf("after CAN's second undo the text is %q, want %q", d.Text, undone)
+	}
+	can.run("redo with Caps Lock", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl, chromedp.ModifierShift)))
+	d = e.settleChanged("art-1", undone, can, egy)
+	if d.Text != typed {
+		t.Errorf("after CAN's redo with Caps Lock the text is %q, want %q again", d.Text, typed)
+	}
 }
 
 func TestHistorySliderShowsAnEarlierRevision(t *testing.T) {

@@ -1,7 +1,7 @@
 // CodeMirror 6 set-up: the live editor, remote cursors, bracket highlighting
 // and authorship colouring.
 
-import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction } from '@codemirror/state';
+import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec } from '@codemirror/state';
 import { EditorView, Decoration, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/commands';
 import { parseBrackets } from './brackets.js';
@@ -156,6 +156,21 @@ const theme = EditorView.theme({
   '.cm-line': { padding: '0 32px' },
 });
 
+// redoKey makes Mod-Shift-Z redo whatever case its key reports. With Caps
+// Lock on, Shift+Z reports key "z", which CodeMirror's keymap matches to
+// Mod-z (undo) before it tries Mod-Shift-z: the "redo" would undo one more
+// step. Runs before the keymap.
+const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || '');
+const redoKey = Prec.highest(EditorView.domEventHandlers({
+  keydown(e, view) {
+    const mod = isMac ? e.metaKey && !e.ctrlKey : e.ctrlKey && !e.metaKey;
+    if (!mod || !e.shiftKey || e.altKey || e.key.toLowerCase() !== 'z') return false;
+    e.preventDefault();
+    redo(view);
+    return true;
+  },
+}));
+
 /**
  * createEditor builds the live editor. onLocal receives every transaction
  * that is not remote and changes the document; onSelection fires when the
@@ -171,6 +186,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         EditorState.lineSeparator.of('\n'),
         highlightSpecialChars(),
         history(),
+        redoKey,
         drawSelection(),
         EditorView.lineWrapping,
         keymap.of([
