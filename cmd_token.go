@@ -90,6 +90,9 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := explicitStore(fs, &o.redis); err != nil {
+		return fmt.Errorf("token: %w", err)
+	}
 	switch {
 	case verb == "revoke" && len(pos) != 1:
 		return errors.New("token revoke: give the id of one token (see draftroom token list)")

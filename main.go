@@ -149,6 +149,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
+	if err := explicitStore(fs, &cfg.Redis); err != nil {
+		return cfg, err
+	}
 	loopback := isLoopback(cfg.Addr)
 	cfg.Open = loopback
 	if open.set {
@@ -166,6 +169,23 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	sc.Open = cfg.Open
 	cfg.Server = sc
 	return cfg, nil
+}
+
+// explicitStore settles which store a command line names when REDIS_URL is
+// in the environment: -data given on the command line wins over the
+// environment (a script that passes a fresh -data must get that directory,
+// not a Redis it did not ask for), and -data with -redis is refused as
+// ambiguous. redis is cleared when the embedded store is chosen.
+func explicitStore(fs *flag.FlagSet, redis *string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case set["data"] && set["redis"]:
+		return errors.New("give -data (the embedded store) or -redis, not both")
+	case set["data"]:
+		*redis = ""
+	}
+	return nil
 }
 
 func subcommandNames() []string {

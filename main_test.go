@@ -22,6 +22,40 @@ import (
 	"github.com/draftroom/draftroom/ot"
 )
 
+// TestStoreChoice: REDIS_URL in the environment selects Redis, but a -data
+// given on the command line wins (scripts and tests pass a fresh -data and
+// must get it), and -data with -redis is refused.
+func TestStoreChoice(t *testing.T) {
+	env := func(k string) string {
+		if k == "REDIS_URL" {
+			return "redis://127.0.0.1:1/0"
+		}
+		return ""
+	}
+	tests := []struct {
+		args      []string
+		wantRedis string
+		wantErr   bool
+	}{
+		{nil, "redis://127.0.0.1:1/0", false},
+		{[]string{"-data", "d"}, "", false},
+		{[]string{"-redis", "redis://h:2/0"}, "redis://h:2/0", false},
+		{[]string{"-data", "d", "-redis", "redis://h:2/0"}, "", true},
+	}
+	for _, tt := range tests {
+		cfg, err := parseConfig(tt.args, env, io.Discard)
+		if tt.wantErr {
+			if err == nil {
+				t.Errorf("%v: no error, want one for -data with -redis", tt.args)
+			}
+			continue
+		}
+		if err != nil || cfg.Redis != tt.wantRedis {
+			t.Errorf("%v: Redis %q, err %v; want %q", tt.args, cfg.Redis, err, tt.wantRedis)
+		}
+	}
+}
+
 func TestParseConfig(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	tests := []struct {
