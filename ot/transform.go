@@ -174,6 +174,27 @@ func (t *taker) take(n int, whole kind) (kind, Component) {
 	return k, c
 }
 
+// checkMerged checks both ops and returns them with adjacent components of
+// one kind merged (normalised only when they need it, so the usual normal
+// ops are not copied): the common first step of Transform and Compose.
+func checkMerged(a, b Op) (Op, Op, error) {
+	adjA, err := a.check()
+	if err != nil {
+		return nil, nil, err
+	}
+	adjB, err := b.check()
+	if err != nil {
+		return nil, nil, err
+	}
+	if adjA {
+		a = Normalize(a)
+	}
+	if adjB {
+		b = Normalize(b)
+	}
+	return a, b, nil
+}
+
 // Transform returns op transformed to apply after other, where both were
 // made on the same draft, with ot-text-unicode's rules: where both insert
 // at the same position, op's insert goes first if side is Left and after
@@ -193,19 +214,9 @@ func Transform(op, other Op, side Side) (Op, error) {
 	if side != Left && side != Right {
 		return nil, fmt.Errorf("transform side %v: %w", side, ErrMalformed)
 	}
-	adjOp, err := op.check()
+	op, other, err := checkMerged(op, other)
 	if err != nil {
 		return nil, err
-	}
-	adjOther, err := other.check()
-	if err != nil {
-		return nil, err
-	}
-	if adjOp {
-		op = Normalize(op)
-	}
-	if adjOther {
-		other = Normalize(other)
 	}
 	out := appender{op: make(Op, 0, len(op)+1)}
 	t := newTaker(op)
@@ -258,19 +269,9 @@ func Transform(op, other Op, side Side) (Op, error) {
 // in a and b first. Both ops must pass Check; their lengths are not
 // compared.
 func Compose(a, b Op) (Op, error) {
-	adjA, err := a.check()
+	a, b, err := checkMerged(a, b)
 	if err != nil {
 		return nil, err
-	}
-	adjB, err := b.check()
-	if err != nil {
-		return nil, err
-	}
-	if adjA {
-		a = Normalize(a)
-	}
-	if adjB {
-		b = Normalize(b)
 	}
 	out := appender{op: make(Op, 0, len(a)+len(b))}
 	t := newTaker(a)
