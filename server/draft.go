@@ -669,7 +669,13 @@ func (d *draft) transform(op ot.Op, rev int, staged []*staged) (ot.Op, error) {
 			return nil, err
 		}
 	}
-	return ot.Normalize(op), nil
+	if rev == d.rev && len(staged) == 0 {
+		// Nothing to transform over: the op is stored as sent, so normalise
+		// it here. ot.Transform already returns normal form, so a
+		// transformed op needs no second pass (one allocation per op).
+		return ot.Normalize(op), nil
+	}
+	return op, nil
 }
 
 // applyStaged applies op to the text, keeping the inverse for rollback.
