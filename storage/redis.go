@@ -242,6 +242,28 @@ const (
 	luaAhead     = 5
 )
 
+// scriptErr turns a script's reply code into the store's error: nil for
+// luaOK, else the sentinel the code stands for, wrapped with what and, where
+// it says something, n (the head revision, or the revision a duplicate
+// submission was committed as).
+func scriptErr(what string, code, n int64) error {
+	switch code {
+	case luaOK:
+		return nil
+	case luaNotFound:
+		return fmt.Errorf("storage: %s: %w", what, ErrNotFound)
+	case luaConflict:
+		return fmt.Errorf("storage: %s: head is %d: %w", what, n, ErrConflict)
+	case luaExists:
+		return fmt.Errorf("storage: %s: %w", what, ErrExists)
+	case luaDuplicate:
+		return fmt.Errorf("storage: %s: a submission is already committed as rev %d: %w", what, n, ErrDuplicate)
+	case luaAhead:
+		return fmt.Errorf("storage: %s: head is %d: %w", what, n, ErrInvalid)
+	}
+	return fmt.Errorf("storage: redis %s: script replied %d", what, code)
+}
+
 // runScript runs s and decodes its {code, n} reply.
 func (r *Redis) runScript(ctx context.Context, what string, s *redis.Script, keys []string, args ...any) (code, n int64, err error) {
 	v, err := s.Run(ctx, r.client, keys, args...).Int64Slice()
@@ -461,17 +483,7 @@ func (r *Redis) Commit(ctx context.Context, id string, base int, c Commit) error
 	if err != nil {
 		return err
 	}
-	switch code {
-	case luaOK:
-		return nil
-	case luaNotFound:
-		return fmt.Errorf("storage: %s: %w", what, ErrNotFound)
-	case luaConflict:
-		return fmt.Errorf("storage: %s: head is %d: %w", what, head, ErrConflict)
-	case luaDuplicate:
-		return fmt.Errorf("storage: %s: a submission is already committed as rev %d: %w", what, head, ErrDuplicate)
-	}
-	return fmt.Errorf("storage: redis %s: script replied %d", what, code)
+	return scriptErr(what, code, head)
 }
 
 // commitArgs checks c and builds commitLua's keys and arguments.
@@ -631,15 +643,7 @@ func (r *Redis) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 	if err != nil {
 		return err
 	}
-	switch code {
-	case luaOK:
-		return nil
-	case luaNotFound:
-		return fmt.Errorf("storage: %s: %w", what, ErrNotFound)
-	case luaAhead:
-		return fmt.Errorf("storage: %s: head is %d: %w", what, head, ErrInvalid)
-	}
-	return fmt.Errorf("storage: redis %s: script replied %d", what, code)
+	return scriptErr(what, code, head)
 }
 
 // SeqRev returns the revision at which (principal, client, seq) was
@@ -713,17 +717,7 @@ func (r *Redis) PutLabel(ctx context.Context, l Label) error {
 	if err != nil {
 		return err
 	}
-	switch code {
-	case luaOK:
-		return nil
-	case luaNotFound:
-		return fmt.Errorf("storage: %s: %w", what, ErrNotFound)
-	case luaExists:
-		return fmt.Errorf("storage: %s: %w", what, ErrExists)
-	case luaAhead:
-		return fmt.Errorf("storage: %s: head is %d: %w", what, head, ErrInvalid)
-	}
-	return fmt.Errorf("storage: redis %s: script replied %d", what, code)
+	return scriptErr(what, code, head)
 }
 
 // Labels returns the draft's labels in rev order, those on one revision
@@ -764,15 +758,12 @@ func (r *Redis) PutToken(ctx context.Context, t Token) error {
 	if err != nil {
 		return fmt.Errorf("storage: %s: %w", what, err)
 	}
-	code, _, err := r.runScript(ctx, what, r.tokenScript,
+	code, n, err := r.runScript(ctx, what, r.tokenScript,
 		[]string{r.globalKey("tokens"), r.globalKey("tokenhash")}, t.ID, t.Hash, b)
 	if err != nil {
 		return err
 	}
-	if code == luaExists {
-		return fmt.Errorf("storage: %s: %w", what, ErrExists)
-	}
-	return nil
+	return scriptErr(what, code, n)
 }
 
 // Token returns the token with that id; ErrNotFound.
