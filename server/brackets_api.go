@@ -518,41 +518,21 @@ func (s *Server) getBracketStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.bracketStats(r.Context(), doc)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, out)
+	s.writeResult(w, r, http.StatusOK, out, err)
 }
 
 func (s *Server) postPropose(w http.ResponseWriter, r *http.Request) {
-	who, doc, err := s.draftFor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	var req bracketRequest
-	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
+	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
+	if !ok {
 		return
 	}
 	out, err := s.propose(r.Context(), who, doc, req)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, out)
+	s.writeResult(w, r, http.StatusOK, out, err)
 }
 
 func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) {
-	who, doc, err := s.draftFor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	var req bracketRequest
-	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
+	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
+	if !ok {
 		return
 	}
 	out, err := s.resolve(r.Context(), who, doc, r.PathValue("group"), req)
@@ -566,11 +546,7 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusConflict, map[string]body{"error": {CodeConflict, ce.Error(), ce.group}})
 		return
 	}
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, out)
+	s.writeResult(w, r, http.StatusOK, out, err)
 }
 
 // recordsFor checks that draft doc exists and returns the record store.

@@ -227,11 +227,7 @@ func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	spans, err := s.authors(r.Context(), info, rev, byRev)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": rev, "spans": spans})
+	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": info.ID, "rev": rev, "spans": spans}, err)
 }
 
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
@@ -255,11 +251,7 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	limit = min(limit, maxHistoryPage)
 	entries, next, err := s.timeline(r.Context(), info, before, limit)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": info.Rev, "entries": entries, "next": next})
+	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": info.ID, "rev": info.Rev, "entries": entries, "next": next}, err)
 }
 
 func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) {
@@ -277,26 +269,19 @@ func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) {
 	writeList(s, w, r, "labels", info.ID, list, err)
 }
 
+// labelRequest is the body of POST .../labels.
+type labelRequest struct {
+	Name string `json:"name"`
+	Rev  *int   `json:"rev"`
+}
+
 func (s *Server) postLabel(w http.ResponseWriter, r *http.Request) {
-	who, doc, err := s.draftFor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	var req struct {
-		Name string `json:"name"`
-		Rev  *int   `json:"rev"`
-	}
-	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
+	who, doc, req, ok := draftRequest[labelRequest](s, w, r)
+	if !ok {
 		return
 	}
 	l, err := s.putLabel(r.Context(), who, doc, req.Name, req.Rev)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, l)
+	s.writeResult(w, r, http.StatusCreated, l, err)
 }
 
 // Export formats and their media types and file extensions.

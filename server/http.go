@@ -89,6 +89,31 @@ func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, key, do
 	WriteJSON(w, http.StatusOK, map[string]any{key: list})
 }
 
+// writeResult answers with v as JSON and status, or with err when it is not
+// nil: the last step of most handlers.
+func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, status, v)
+}
+
+// draftRequest checks that the caller may use the draft named in the path
+// (draftFor) and decodes the JSON body into a T. When ok is false it has
+// already answered with the error.
+func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who Identity, doc string, req T, ok bool) {
+	who, doc, err := s.draftFor(r)
+	if err == nil {
+		err = s.ReadJSON(w, r, &req)
+	}
+	if err != nil {
+		s.WriteError(w, r, err)
+		return who, doc, req, false
+	}
+	return who, doc, req, true
+}
+
 // WriteError writes err as {"error":{"code","message"}} with the status of
 // its code; internal errors are logged, not shown.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
