@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -19,6 +16,7 @@ import (
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -972,37 +970,7 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 
 // redisForTest returns $REDIS_URL, or starts a redis-server of the test's
 // own; it skips the test when there is neither.
-func redisForTest(t *testing.T) string {
-	t.Helper()
-	if u := os.Getenv("REDIS_URL"); u != "" {
-		return u
-	}
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("REDIS_URL is not set and redis-server is not installed: no Redis to test against")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0", port)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		if s, err := storage.OpenRedisURL(url, storage.RedisOptions{}); err == nil {
-			s.Close()
-			return url
-		} else if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %d: %v", port, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+func redisForTest(t *testing.T) string { return redistest.URL(t) }
 
 // TestBracketsOnRedisNodes: server nodes sharing a Redis store compute the
 // same group ids and attributions, keep the records, and a node that missed

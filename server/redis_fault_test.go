@@ -4,16 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/redis/go-redis/v9"
@@ -26,62 +23,10 @@ type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
-// ownRedis is a redis-server of the test's own, with the durability a
-// deployment needs (appendonly, fsync always), so that it can be killed and
-// started again on the same port and directory.
-type ownRedis struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startOwnRedis(t *testing.T) *ownRedis {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server): no Redis to stop and restart")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	r := &ownRedis{t: t, port: port, dir: t.TempDir()}
-	r.start()
-	t.Cleanup(r.kill)
-	return r
-}
-
-func (r *ownRedis) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", r.port) }
-
-func (r *ownRedis) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port),
-		"--dir", r.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--logfile", filepath.Join(r.dir, "redis.log"))
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	for range 200 {
-		if c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", r.port), 100*time.Millisecond); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	r.t.Fatalf("redis-server did not start on port %d", r.port)
-}
-
-// kill stops redis-server with SIGKILL: with fsync always, nothing it
-// acknowledged may be lost.
-func (r *ownRedis) kill() {
-	if r.cmd != nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
-}
+// startOwnRedis starts a redis-server of the test's own, with the durability
+// a deployment needs (appendonly, fsync always), so that it can be killed
+// and started again on the same port and directory.
+func startOwnRedis(t *testing.T) *redistest.Server { return redistest.Start(t) }
 
 // faultClient is one editing client of the fault test and what it saw.
 type faultClient struct {
@@ -134,7 +79,7 @@ func TestRedisFault(t *testing.T) {
 		t.Skip("fault test: several seconds")
 	}
 	rs := startOwnRedis(t)
-	st, err := storage.OpenRedisURL(rs.url(), storage.RedisOptions{PingInterval: 200 * time.Millisecond})
+	st, err := storage.OpenRedisURL(rs.URL(), storage.RedisOptions{PingInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +130,7 @@ func TestRedisFault(t *testing.T) {
 	if before == 0 {
 		t.Fatal("nothing committed before the fault")
 	}
-	rs.kill()
+	rs.Kill()
 	killed := time.Now()
 	time.Sleep(3 * time.Second)
 	// The server stays up: it answers HTTP (from memory or with 503).
@@ -194,7 +139,7 @@ func TestRedisFault(t *testing.T) {
 		t.Fatalf("GET with Redis down: status %d", code)
 	}
 	restarted := time.Now()
-	rs.start()
+	rs.Start()
 	time.Sleep(2 * time.Second)
 	close(stop)
 	wg.Wait()

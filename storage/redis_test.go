@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/storage/storagetest"
@@ -48,7 +49,7 @@ func redisURL(t testing.TB) string {
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Skip("REDIS_URL is not set and redis-server is not installed: no Redis to test against (eval \"$(bash .ci/redis.sh start)\" installs and starts one)")
 	}
-	return startRedisServer(t).url()
+	return startRedisServer(t).URL()
 }
 
 // uniquePrefix returns a key prefix no other test uses, and deletes its
@@ -481,65 +482,11 @@ func TestRedisEventsOverflow(t *testing.T) {
 	}
 }
 
-// redisServer is a redis-server of the test's own, so that it can be
-// stopped and started again on the same port and directory.
-type redisServer struct {
-	t     testing.TB
-	port  int
-	dir   string
-	extra []string // more redis-server arguments
-	cmd   *exec.Cmd
-}
+// redisServer is a redis-server of the test's own (internal/redistest), so
+// that it can be killed and started again on the same port and directory.
+type redisServer = redistest.Server
 
-func startRedisServer(t testing.TB) *redisServer {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	rs := &redisServer{t: t, port: port, dir: t.TempDir()}
-	rs.start()
-	t.Cleanup(rs.stop)
-	return rs
-}
-
-func (rs *redisServer) url() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", rs.port) }
-
-func (rs *redisServer) start() {
-	rs.t.Helper()
-	rs.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(rs.port),
-		"--dir", rs.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-		"--logfile", filepath.Join(rs.dir, "redis.log"))
-	rs.cmd.Args = append(rs.cmd.Args, rs.extra...)
-	if err := rs.cmd.Start(); err != nil {
-		rs.t.Fatal(err)
-	}
-	for range 100 {
-		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", rs.port), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	rs.t.Fatalf("redis-server did not start on port %d", rs.port)
-}
-
-// kill stops redis-server the hard way: nothing acked may be lost anyway.
-func (rs *redisServer) kill() {
-	if rs.cmd != nil {
-		_ = rs.cmd.Process.Kill()
-		_ = rs.cmd.Wait()
-		rs.cmd = nil
-	}
-}
-
-func (rs *redisServer) stop() { rs.kill() }
+func startRedisServer(t testing.TB) *redisServer { return redistest.Start(t) }
 
 // TestRedisFault stops redis-server (SIGKILL) under a store: calls fail
 // quickly with ErrUnavailable; after a restart the store works again with
@@ -547,8 +494,8 @@ func (rs *redisServer) stop() { rs.kill() }
 func TestRedisFault(t *testing.T) {
 	rs := startRedisServer(t)
 	ctx := context.Background()
-	s := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "n1", PingInterval: 200 * time.Millisecond})
-	other := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "n2"})
+	s := openRedis(t, rs.URL(), storage.RedisOptions{NodeID: "n1", PingInterval: 200 * time.Millisecond})
+	other := openRedis(t, rs.URL(), storage.RedisOptions{NodeID: "n2"})
 	create(t, s, "d")
 	if err := s.Watch(ctx, "d"); err != nil {
 		t.Fatal(err)
@@ -560,7 +507,7 @@ func TestRedisFault(t *testing.T) {
 		}
 		head += 3
 	}
-	rs.kill()
+	rs.Kill()
 
 	// Calls fail fast, and with ErrUnavailable.
 	for name, call := range map[string]func() error{
@@ -606,7 +553,7 @@ func TestRedisFault(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	rs.start()
+	rs.Start()
 	// The store recovers by itself; nothing acknowledged is lost.
 	var d storage.Draft
 	var err error
@@ -1027,11 +974,11 @@ func (b *blackhole) unpause() {
 // what it missed.
 func TestRedisPartition(t *testing.T) {
 	rs := startRedisServer(t)
-	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.port))
+	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.Port))
 	url := "redis://" + hole.ln.Addr().String() + "/0?read_timeout=300ms&write_timeout=300ms&dial_timeout=300ms"
 	ctx := context.Background()
 	s := openRedis(t, url, storage.RedisOptions{NodeID: "cut", PingInterval: 200 * time.Millisecond})
-	direct := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "direct"})
+	direct := openRedis(t, rs.URL(), storage.RedisOptions{NodeID: "direct"})
 	create(t, direct, "d")
 	if err := s.Watch(ctx, "d"); err != nil {
 		t.Fatal(err)
@@ -1089,10 +1036,7 @@ func TestRedisPartition(t *testing.T) {
 func startSentinel(t *testing.T) (sentinel string, primary *redisServer) {
 	t.Helper()
 	primary = startRedisServer(t)
-	replica := &redisServer{t: t, port: freePort(t), dir: t.TempDir()}
-	replica.extra = []string{"--replicaof", "127.0.0.1", strconv.Itoa(primary.port)}
-	replica.start()
-	t.Cleanup(replica.stop)
+	redistest.Start(t, "--replicaof", "127.0.0.1", strconv.Itoa(primary.Port))
 
 	port := freePort(t)
 	dir := t.TempDir()
@@ -1100,7 +1044,7 @@ func startSentinel(t *testing.T) (sentinel string, primary *redisServer) {
 	cfg := fmt.Sprintf("bind 127.0.0.1\nport %d\ndir %s\n"+
 		"sentinel monitor draftroom 127.0.0.1 %d 1\n"+
 		"sentinel down-after-milliseconds draftroom 1000\n"+
-		"sentinel failover-timeout draftroom 5000\n", port, dir, primary.port)
+		"sentinel failover-timeout draftroom 5000\n", port, dir, primary.Port)
 	if err := os.WriteFile(conf, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -1126,15 +1070,7 @@ func startSentinel(t *testing.T) (sentinel string, primary *redisServer) {
 	return sentinel, primary
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t testing.TB) int { return redistest.FreePort(t) }
 
 // TestRedisSentinel runs the store through a Sentinel failover client:
 // the contract suite, then a failover (the primary is killed, the replica
@@ -1171,7 +1107,7 @@ func TestRedisSentinel(t *testing.T) {
 	}
 	// Replication is asynchronous: wait until the replica has it, as
 	// docs/REDIS.md explains (a failover loses what it has not).
-	pc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", primary.port)})
+	pc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", primary.Port)})
 	for i := 0; ; i++ { // the replica may still be doing its first sync
 		n, err := pc.Wait(ctx, 1, time.Second).Result()
 		if err == nil && n == 1 {
@@ -1182,7 +1118,7 @@ func TestRedisSentinel(t *testing.T) {
 		}
 	}
 	pc.Close()
-	primary.kill()
+	primary.Kill()
 
 	// Until Sentinel promotes the replica (about down-after + a second),
 	// calls fail; then they work again, on the new primary.
@@ -1224,7 +1160,7 @@ func TestRedisCrashProperty(t *testing.T) {
 	}
 	rs := startRedisServer(t)
 	ctx := context.Background()
-	url := fmt.Sprintf("redis://127.0.0.1:%d/0?read_timeout=500ms&dial_timeout=300ms", rs.port)
+	url := fmt.Sprintf("redis://127.0.0.1:%d/0?read_timeout=500ms&dial_timeout=300ms", rs.Port)
 	s := openRedis(t, url, storage.RedisOptions{})
 	create(t, s, "d")
 
@@ -1285,11 +1221,11 @@ func TestRedisCrashProperty(t *testing.T) {
 	}
 	for range 3 {
 		time.Sleep(150 * time.Millisecond)
-		rs.kill()
+		rs.Kill()
 		// Longer than go-redis's own retries (3, backoff up to 512ms), so
 		// that calls do fail.
 		time.Sleep(time.Second)
-		rs.start()
+		rs.Start()
 	}
 	killsDone.Store(true)
 	wg.Wait()
@@ -1412,15 +1348,9 @@ func BenchmarkRedisOwner(b *testing.B) {
 // setting docs/REDIS.md asks for): commits then fail with ErrUnavailable,
 // and what was acknowledged before is all there, nothing half-written.
 func TestRedisFull(t *testing.T) {
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server)")
-	}
-	rs := &redisServer{t: t, port: freePort(t), dir: t.TempDir(),
-		extra: []string{"--maxmemory", "4mb", "--maxmemory-policy", "noeviction"}}
-	rs.start()
-	t.Cleanup(rs.stop)
+	rs := redistest.Start(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
 	ctx := context.Background()
-	s := openRedis(t, rs.url(), storage.RedisOptions{})
+	s := openRedis(t, rs.URL(), storage.RedisOptions{})
 	create(t, s, "d")
 	big := strings.Repeat("article 17 — ", 2000)
 	head := 0
@@ -1458,9 +1388,9 @@ func TestRedisFull(t *testing.T) {
 // conflict, with the op in the log once.
 func TestRedisLostReply(t *testing.T) {
 	rs := startRedisServer(t)
-	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.port))
+	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.Port))
 	ctx := context.Background()
-	direct := openRedis(t, rs.url(), storage.RedisOptions{NodeID: "direct"})
+	direct := openRedis(t, rs.URL(), storage.RedisOptions{NodeID: "direct"})
 	create(t, direct, "d")
 	if err := direct.Watch(ctx, "d"); err != nil {
 		t.Fatal(err)
