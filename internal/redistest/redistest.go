@@ -7,12 +7,14 @@
 package redistest
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -66,7 +68,9 @@ func URL(t testing.TB) string {
 func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.Port) }
 
 // Start starts (or starts again) the server on its port and directory and
-// waits until it accepts connections.
+// waits until it answers PING with PONG: a restarted server accepts
+// connections while it is still loading its append-only file, and answers
+// every command with -LOADING until it has.
 func (s *Server) Start() {
 	s.t.Helper()
 	s.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(s.Port),
@@ -76,14 +80,36 @@ func (s *Server) Start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	for range 200 {
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)), 100*time.Millisecond); err == nil {
-			c.Close()
+	last := "no answer"
+	for range 400 {
+		reply, err := s.ping()
+		if err == nil && reply == "+PONG" {
 			return
+		}
+		if err != nil {
+			last = err.Error()
+		} else {
+			last = reply
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	s.t.Fatalf("redis-server did not start on port %d (log: %s)", s.Port, filepath.Join(s.Dir, "redis.log"))
+	s.t.Fatalf("redis-server on port %d is not ready after 10s (last answer: %s; log: %s)",
+		s.Port, last, filepath.Join(s.Dir, "redis.log"))
+}
+
+// ping sends one PING and returns the first line of the reply.
+func (s *Server) ping() (string, error) {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)), 100*time.Millisecond)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return "", err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
 }
 
 // Kill stops the server with SIGKILL: with appendfsync always, nothing it
