@@ -47,7 +47,10 @@ import (
 //	    "meta"                   Draft as JSON (Rev, Updated follow commits)
 //	    ops/      rev → op record (compact binary, see records.go)
 //	    snaps/    rev → snapshot record (text and Meta as they are, records.go)
+//	    recent/   len(principal) principal len(client) client → the
+//	              client's last submissions, (seq, rev) pairs (dedupe)
 //	    seqs/     len(principal) principal len(client) client seq → rev
+//	              (files written before "recent": read, never written)
 //	    props/    rev idx → Proposal as JSON (idx: place in its Commit)
 //	    decs/     rev idx → Decision as JSON
 //	    labels/   name → Label as JSON
@@ -57,9 +60,21 @@ import (
 //
 // rev and seq are 8-byte big-endian so that byte order is numeric order:
 // Ops is a cursor walk from Seek(from), and Snapshot(rev) is Seek(rev) then
-// one step back. idx is 4-byte big-endian. Lengths in seqs keys are
-// uvarints: with them, no principal or client id (whatever bytes it holds)
-// can make two submissions share a key.
+// one step back. idx is 4-byte big-endian. Lengths in recent and seqs keys
+// are uvarints: with them, no principal or client id (whatever bytes it
+// holds) can make two clients share a key.
+//
+// # Dedupe
+//
+// recent keeps, per client and draft, its last recentWindow submissions:
+// one small record per client, rewritten in place. A key per submission
+// (as seqs had) put each transaction's ops from N clients into N leaf
+// pages far apart in an ever-growing bucket, every one of them rewritten
+// and synced: with 20 writers, about 100 KB written to the device per op.
+// The window is all dedupe needs: a client keeps at most one op per draft
+// in flight and numbers its ops in increasing order, so the only
+// submission it can resend is its latest. A resend older than the window
+// is not recognised (the server refuses a seq that goes backwards).
 type Bolt struct {
 	db       *bolt.DB
 	path     string
@@ -104,13 +119,14 @@ var (
 	bucketTokenHash = []byte("tokenhash")
 	bucketAudit     = []byte("audit")
 
-	keyMeta     = []byte("meta")
-	bucketOps   = []byte("ops")
-	bucketSnaps = []byte("snaps")
-	bucketSeqs  = []byte("seqs")
-	bucketProps = []byte("props")
-	bucketDecs  = []byte("decs")
-	bucketLabel = []byte("labels")
+	keyMeta      = []byte("meta")
+	bucketOps    = []byte("ops")
+	bucketSnaps  = []byte("snaps")
+	bucketSeqs   = []byte("seqs")
+	bucketRecent = []byte("recent")
+	bucketProps  = []byte("props")
+	bucketDecs   = []byte("decs")
+	bucketLabel  = []byte("labels")
 )
 
 // OpenBolt opens (creating if needed) the bbolt file at path, creating its
@@ -316,11 +332,57 @@ func recordKey(rev, idx int) []byte {
 	return binary.BigEndian.AppendUint32(k, uint32(idx))
 }
 
-func seqKeyBytes(principal, client string, seq uint64) []byte {
-	k := make([]byte, 0, len(principal)+len(client)+12)
+func clientKey(principal, client string) []byte {
+	k := make([]byte, 0, len(principal)+len(client)+4)
 	k = appendString(k, principal)
-	k = appendString(k, client)
-	return binary.BigEndian.AppendUint64(k, seq)
+	return appendString(k, client)
+}
+
+// oldSeqRev looks a submission up in the seqs bucket of files written
+// before recent existed.
+func oldSeqRev(db *bolt.Bucket, clientKey []byte, seq uint64) (int, bool) {
+	seqs := db.Bucket(bucketSeqs)
+	if seqs == nil {
+		return 0, false
+	}
+	v := seqs.Get(binary.BigEndian.AppendUint64(append(make([]byte, 0, len(clientKey)+8), clientKey...), seq))
+	if len(v) != 8 {
+		return 0, false
+	}
+	return int(binary.BigEndian.Uint64(v)), true
+}
+
+// recentWindow is a recent record: up to recentWindow (seq, rev) pairs,
+// 8-byte big-endian each, oldest first.
+type recentWindow []byte
+
+// recentSize is how many submissions per client and draft dedupe
+// remembers.
+const recentSize = 32
+
+// find returns the rev submission seq was committed as, if remembered.
+func (w recentWindow) find(seq uint64) (int, bool) {
+	for i := len(w) - 16; i >= 0; i -= 16 {
+		if binary.BigEndian.Uint64(w[i:]) == seq {
+			return int(binary.BigEndian.Uint64(w[i+8:])), true
+		}
+	}
+	return 0, false
+}
+
+// add returns a new window with (seq, rev) appended and the oldest
+// dropped beyond recentSize; w is not modified (it may be bbolt's memory).
+func (w recentWindow) add(seq uint64, rev int) recentWindow {
+	if len(w)%16 != 0 {
+		w = nil // not a record this code wrote: start afresh
+	}
+	if len(w) >= recentSize*16 {
+		w = w[len(w)-(recentSize-1)*16:]
+	}
+	out := make(recentWindow, 0, len(w)+16)
+	out = append(out, w...)
+	out = binary.BigEndian.AppendUint64(out, seq)
+	return binary.BigEndian.AppendUint64(out, uint64(rev))
 }
 
 // draftBucket returns the bucket of draft id, or ErrNotFound.
@@ -378,7 +440,7 @@ func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
 		if err := db.Put(keyMeta, meta); err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketOps, bucketSnaps, bucketSeqs, bucketProps, bucketDecs, bucketLabel} {
+		for _, name := range [][]byte{bucketOps, bucketSnaps, bucketRecent, bucketProps, bucketDecs, bucketLabel} {
 			if _, err := db.CreateBucket(name); err != nil {
 				return err
 			}
@@ -419,7 +481,8 @@ func (b *Bolt) Drafts(ctx context.Context) ([]Draft, error) {
 // writer only checks and puts.
 type encodedCommit struct {
 	ops       [][]byte // record of op base+1+i
-	seqs      [][]byte // seqs key of op base+1+i
+	clients   [][]byte // recent key of op base+1+i
+	seqs      []uint64 // seq of op base+1+i
 	snaps     map[int][]byte
 	proposals [][2][]byte // key, value
 	decisions [][2][]byte
@@ -446,14 +509,16 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c Commit) 
 		return nil, err
 	}
 	enc := &encodedCommit{
-		ops:   make([][]byte, len(c.Ops)),
-		seqs:  make([][]byte, len(c.Ops)),
-		snaps: make(map[int][]byte, len(c.Snapshots)),
-		last:  c.Ops[len(c.Ops)-1],
+		ops:     make([][]byte, len(c.Ops)),
+		clients: make([][]byte, len(c.Ops)),
+		seqs:    make([]uint64, len(c.Ops)),
+		snaps:   make(map[int][]byte, len(c.Snapshots)),
+		last:    c.Ops[len(c.Ops)-1],
 	}
 	for i, op := range c.Ops {
 		enc.ops[i] = appendOpRecord(nil, op)
-		enc.seqs[i] = seqKeyBytes(op.Principal, op.Client, op.Seq)
+		enc.clients[i] = clientKey(op.Principal, op.Client)
+		enc.seqs[i] = op.Seq
 	}
 	for _, s := range c.Snapshots {
 		enc.snaps[s.Rev] = appendSnapshotRecord(nil, s)
@@ -491,11 +556,22 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 	if meta.Rev != base {
 		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, meta.Rev, ErrConflict)
 	}
-	seqs := db.Bucket(bucketSeqs)
-	for i, k := range enc.seqs {
-		if v := seqs.Get(k); v != nil {
-			return fmt.Errorf("storage: commit %s@%d: op %d resubmits rev %d: %w", id, base, base+1+i, binary.BigEndian.Uint64(v), ErrDuplicate)
+	recent := db.Bucket(bucketRecent)
+	windows := make(map[string]recentWindow, len(enc.clients))
+	for i, k := range enc.clients {
+		w, ok := windows[string(k)]
+		if !ok && recent != nil {
+			w = recentWindow(recent.Get(k))
 		}
+		seq := enc.seqs[i]
+		rev, dup := w.find(seq)
+		if !dup {
+			rev, dup = oldSeqRev(db, k, seq)
+		}
+		if dup {
+			return fmt.Errorf("storage: commit %s@%d: op %d resubmits rev %d: %w", id, base, base+1+i, rev, ErrDuplicate)
+		}
+		windows[string(k)] = w.add(seq, base+1+i)
 	}
 
 	// Checked; now write. The logs only ever grow at the end, so pages
@@ -507,7 +583,15 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 		if err := ops.Put(revKey(rev), rec); err != nil {
 			return err
 		}
-		if err := seqs.Put(enc.seqs[i], revKey(rev)); err != nil {
+	}
+	if recent == nil {
+		// A draft from a file written before recent existed.
+		if recent, err = db.CreateBucket(bucketRecent); err != nil {
+			return err
+		}
+	}
+	for k, w := range windows {
+		if err := recent.Put([]byte(k), w); err != nil {
 			return err
 		}
 	}
@@ -631,11 +715,17 @@ func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uin
 		if err != nil {
 			return err
 		}
-		v := db.Bucket(bucketSeqs).Get(seqKeyBytes(principal, client, seq))
-		if len(v) != 8 {
+		k := clientKey(principal, client)
+		var ok bool
+		if recent := db.Bucket(bucketRecent); recent != nil {
+			rev, ok = recentWindow(recent.Get(k)).find(seq)
+		}
+		if !ok {
+			rev, ok = oldSeqRev(db, k, seq)
+		}
+		if !ok {
 			return fmt.Errorf("storage: seq %s %s/%s/%d: %w", id, principal, client, seq, ErrNotFound)
 		}
-		rev = int(binary.BigEndian.Uint64(v))
 		return nil
 	})
 	return rev, err

@@ -18,6 +18,8 @@ import (
 // cost.
 func reportCommits(b *testing.B, s *Bolt, elapsed time.Duration, txsBefore int64) {
 	txs := float64(s.txs.Load() - txsBefore)
+	st := s.db.Stats().TxStats
+	b.ReportMetric(float64(st.GetWrite())/float64(b.N), "pagewrites/op")
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(txs/float64(b.N), "txs/op")
 	b.ReportMetric(2*txs/float64(b.N), "fsyncs/op")

@@ -3,6 +3,7 @@ package storage
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -422,4 +423,85 @@ func TestBoltKill9Child(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestBoltDedupeWindow: a client's last recentSize submissions are
+// recognised; older ones are forgotten (a client only ever resends its
+// latest), and the record stays one small value per client.
+func TestBoltDedupeWindow(t *testing.T) {
+	ctx := context.Background()
+	b := openTestBolt(t, "")
+	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	const n = recentSize + 8
+	for rev := 1; rev <= n; rev++ {
+		if err := b.Commit(ctx, "d", rev-1, Commit{Ops: []Op{testOp(rev, "c", uint64(100+rev))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for rev := 1; rev <= n; rev++ {
+		got, err := b.SeqRev(ctx, "d", "tok:c", "c", uint64(100+rev))
+		if remembered := rev > n-recentSize; remembered && (err != nil || got != rev) {
+			t.Errorf("SeqRev(seq %d) = %d, %v; want %d", 100+rev, got, err, rev)
+		} else if !remembered && !errors.Is(err, ErrNotFound) {
+			t.Errorf("SeqRev(seq %d) = %d, %v; want ErrNotFound (beyond the window)", 100+rev, got, err)
+		}
+	}
+	err := b.Commit(ctx, "d", n, Commit{Ops: []Op{testOp(n+1, "c", uint64(100+n))}})
+	if !errors.Is(err, ErrDuplicate) {
+		t.Errorf("resending the latest: %v, want ErrDuplicate", err)
+	}
+	err = b.view(ctx, "test", func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketDrafts).Bucket([]byte("d")).Bucket(bucketRecent).Get(clientKey("tok:c", "c"))
+		if len(v) != recentSize*16 {
+			t.Errorf("recent record is %d bytes, want %d", len(v), recentSize*16)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBoltOldSeqs: a file written before the recent bucket existed (one
+// seqs key per submission, no recent bucket) still dedupes what it holds,
+// and takes new commits.
+func TestBoltOldSeqs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "draftroom.db")
+	b := openTestBolt(t, path)
+	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, "d", 0, Commit{Ops: []Op{testOp(1, "c", 7)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the draft the old way: seqs holds (principal, client, seq).
+	err := b.write(ctx, "test", func(tx *bolt.Tx) error {
+		db := tx.Bucket(bucketDrafts).Bucket([]byte("d"))
+		if err := db.DeleteBucket(bucketRecent); err != nil {
+			return err
+		}
+		seqs, err := db.CreateBucketIfNotExists(bucketSeqs)
+		if err != nil {
+			return err
+		}
+		return seqs.Put(binary.BigEndian.AppendUint64(clientKey("tok:c", "c"), 7), revKey(1))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 7); err != nil || rev != 1 {
+		t.Errorf("SeqRev from the old bucket = %d, %v; want 1", rev, err)
+	}
+	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 7)}}); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("resend of an old-layout submission: %v, want ErrDuplicate", err)
+	}
+	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 8)}}); err != nil {
+		t.Fatalf("new commit on an old-layout draft: %v", err)
+	}
+	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 8); err != nil || rev != 2 {
+		t.Errorf("SeqRev of the new commit = %d, %v; want 2", rev, err)
+	}
 }
