@@ -136,6 +136,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&sc.MsgsPerSecond, "msgs-per-sec", sc.MsgsPerSecond, "messages per second per connection")
 	fs.IntVar(&sc.MsgsBurst, "msgs-burst", sc.MsgsBurst, "burst of messages per connection")
 	fs.IntVar(&sc.MaxDraftsPerConn, "max-drafts-per-conn", sc.MaxDraftsPerConn, "drafts open per connection")
+	fs.DurationVar(&sc.WriteCoalesce, "write-coalesce", sc.WriteCoalesce, "under load, how long a connection's writes of others' ops may wait to share one system call (negative: off)")
 	fs.IntVar(&sc.SendQueue, "send-queue", sc.SendQueue, "frames queued per connection before a slow one is disconnected")
 	fs.IntVar(&sc.SnapshotEvery, "snapshot-every", sc.SnapshotEvery, "revisions between snapshots")
 	addSecurityFlags(fs, &cfg, &sc, getenv)

@@ -77,6 +77,14 @@ type Config struct {
 	// server's own that may open WebSockets; "*" allows any (development
 	// only). Default none (origin.go).
 	AllowOrigins []string
+	// WriteCoalesce: a connection's write pump that wrote less than this
+	// long ago waits out the rest before writing other clients' ops and
+	// presence, so that under load the frames of several commits share
+	// one write (one system call, one wake-up of the reader) instead of
+	// one each. Replies to the connection's own requests (acks, errors)
+	// never wait, and an idle connection writes at once. Default 1ms;
+	// negative disables it.
+	WriteCoalesce time.Duration
 	// SendQueue is the number of frames queued per connection; a
 	// subscriber whose queue is full is disconnected (it resumes from its
 	// revision). Default 256.
@@ -131,6 +139,9 @@ func (cfg Config) Defaults() Config {
 	setDefault(&cfg.MaxConnsPerToken, 16)
 	setDefault(&cfg.MaxRefusedPerSecond, 200)
 	setDefault(&cfg.TokenRecheck, 30*time.Second)
+	if cfg.WriteCoalesce == 0 {
+		cfg.WriteCoalesce = time.Millisecond
+	}
 	setDefault(&cfg.SendQueue, 256)
 	setDefault(&cfg.SnapshotEvery, 256)
 	setDefault(&cfg.RecentOps, 1024)

@@ -83,12 +83,27 @@ func (c *Session) Send(frame []byte) bool { return c.queue(frame) }
 
 // queue hands a frame to the write pump without blocking.
 func (c *Session) queue(frame []byte) bool {
+	if !c.queueQuiet(frame, true) {
+		return false
+	}
+	c.send.signal()
+	return true
+}
+
+// queueQuiet queues a frame like queue but does not wake the write pump:
+// the caller calls send.signal once it has queued everything it has for
+// this session, so that the pump writes it all in one system call instead
+// of waking (and writing) once per frame. An urgent frame (a reply to the
+// session's own request: ack, error, snapshot) is written as soon as the
+// pump wakes; others (ops and presence of other clients) may wait up to
+// Config.WriteCoalesce to share a write with the next ones.
+func (c *Session) queueQuiet(frame []byte, urgent bool) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
-	if !c.send.push(frame) {
+	if !c.send.push(frame, urgent) {
 		c.s.log.Info("disconnect slow subscriber", "client", c.client, "queued", c.s.cfg.SendQueue)
 		c.kill(websocket.CloseTryAgainLater, "too slow: resume from your revision", false)
 		return false
@@ -103,6 +118,7 @@ func (c *Session) queue(frame []byte) bool {
 type sendQueue struct {
 	mu     sync.Mutex
 	frames [][]byte
+	urgent bool // an urgent frame is queued
 	max    int
 	wake   chan struct{} // cap 1: frames were pushed
 }
@@ -111,27 +127,39 @@ func newSendQueue(max int) sendQueue {
 	return sendQueue{max: max, wake: make(chan struct{}, 1)}
 }
 
-// push appends a frame; false when the queue is full.
-func (q *sendQueue) push(frame []byte) bool {
+// push appends a frame without waking the write pump (see signal); false
+// when the queue is full.
+func (q *sendQueue) push(frame []byte, urgent bool) bool {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if len(q.frames) >= q.max {
-		q.mu.Unlock()
 		return false
 	}
 	q.frames = append(q.frames, frame)
-	q.mu.Unlock()
+	q.urgent = q.urgent || urgent
+	return true
+}
+
+// hasUrgent reports whether an urgent frame is queued.
+func (q *sendQueue) hasUrgent() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.urgent
+}
+
+// signal wakes the write pump to take what was pushed.
+func (q *sendQueue) signal() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return true
 }
 
 // take removes and returns every queued frame.
 func (q *sendQueue) take() [][]byte {
 	q.mu.Lock()
 	frames := q.frames
-	q.frames = nil
+	q.frames, q.urgent = nil, false
 	q.mu.Unlock()
 	return frames
 }
@@ -161,8 +189,10 @@ func (c *Session) writePump() {
 		ping.Stop()
 		c.nc.Close()
 	}()
+	var last time.Time // of the last write
 	write := func(buf []byte) bool {
-		c.nc.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+		last = time.Now()
+		c.nc.SetWriteDeadline(last.Add(cfg.WriteWait))
 		if _, err := c.nc.Write(buf); err != nil {
 			c.kill(websocket.CloseGoingAway, "", false)
 			return false
@@ -193,6 +223,14 @@ func (c *Session) writePump() {
 	for {
 		select {
 		case <-c.send.wake:
+			// Coalesce: a pump that wrote less than WriteCoalesce ago lets
+			// the frames of the next commits join these in one write (one
+			// system call here, one wake-up and read at the peer), unless
+			// the peer is waiting for a reply. An idle connection writes
+			// at once.
+			if wait := cfg.WriteCoalesce - time.Since(last); wait > 0 && !c.send.hasUrgent() {
+				time.Sleep(wait)
+			}
 			if !flushFrames(c.send.take()) {
 				return
 			}

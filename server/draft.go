@@ -49,6 +49,8 @@ type draft struct {
 	ring      []ringOp // recent committed ops, consecutive revs ending at rev
 	dedupe    map[dedupeKey]seqRev
 	subs      map[*Session]*subscriber
+	corking   bool                  // see cork
+	corked    map[*Session]struct{} // sessions sent frames while corking
 	observers []namedObserver
 	loadErr   error
 	lastSnap  int
@@ -221,7 +223,9 @@ func (d *draft) run() {
 				}
 				continue
 			case <-d.remote.signal:
+				d.cork()
 				d.applyRemote()
+				d.uncork()
 				continue
 			case rev := <-d.snapDone:
 				d.snapBusy = false
@@ -252,7 +256,9 @@ func (d *draft) run() {
 					break drain
 				}
 			}
+			d.cork()
 			d.commitBatch(batch)
+			d.uncork()
 		case *openReq:
 			r.reply <- d.open(r)
 		case *closeReq:
@@ -984,21 +990,54 @@ func (d *draft) do(fn func(*DraftState) error) error {
 }
 
 // push queues a frame for a subscriber; a full queue disconnects it.
+// Frames of other clients (ops, presence) are not urgent: see
+// Session.queueQuiet.
 func (d *draft) push(sub *subscriber, frame []byte) {
-	if !sub.sess.queue(frame) {
-		d.unsubscribe(sub.sess, true)
-	}
+	d.queueFrame(sub.sess, frame, false)
 }
 
-// sendTo queues a frame for a session (which may have no subscription);
+// sendTo queues a reply for a session (which may have no subscription);
 // a full queue disconnects it.
 func (d *draft) sendTo(sess *Session, frame []byte) {
+	d.queueFrame(sess, frame, true)
+}
+
+// queueFrame queues a frame. While the draft is corked, the session's
+// write pump is woken only at uncork.
+func (d *draft) queueFrame(sess *Session, frame []byte, urgent bool) {
 	if sess == nil {
 		return
 	}
-	if !sess.queue(frame) {
+	if !sess.queueQuiet(frame, urgent) {
 		d.unsubscribe(sess, true)
+		return
 	}
+	if d.corking {
+		d.corked[sess] = struct{}{}
+	} else {
+		sess.send.signal()
+	}
+}
+
+// cork holds back the write pumps' wake-ups until uncork, so that every
+// frame a batch of commits produces for one session (its acks and the
+// others' ops) goes out in one write instead of one write per frame: with
+// many subscribers, fan-out cost is mostly system calls.
+func (d *draft) cork() {
+	if d.corked == nil {
+		d.corked = make(map[*Session]struct{})
+	}
+	d.corking = true
+}
+
+// uncork wakes the write pump of every session that was sent frames while
+// corked.
+func (d *draft) uncork() {
+	for sess := range d.corked {
+		sess.send.signal()
+	}
+	clear(d.corked)
+	d.corking = false
 }
 
 func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMessage) {
