@@ -416,21 +416,30 @@ func (c *Client) read(conn *websocket.Conn) error {
 		if err != nil {
 			return err
 		}
-		var m inMsg
-		if !decodeFast(data, &m) {
-			if err := json.Unmarshal(data, &m); err != nil {
-				return fmt.Errorf("client: bad message from server: %w", err)
-			}
+		if err := c.dispatch(data); err != nil {
+			return err
 		}
-		c.mu.Lock()
-		d := c.docs[m.Doc]
-		c.mu.Unlock()
-		if d == nil {
-			if m.Type == "error" {
-				c.emit([]Event{{Type: EventError, Doc: m.Doc, Code: m.Code, Message: m.Message, Seq: m.Seq}})
-			}
-			continue
-		}
-		d.handle(&m)
 	}
+}
+
+// dispatch decodes one message from the server and hands it to its draft.
+// An error (a message that is not JSON) ends the connection.
+func (c *Client) dispatch(data []byte) error {
+	var m inMsg
+	if !decodeFast(data, &m) {
+		if err := json.Unmarshal(data, &m); err != nil {
+			return fmt.Errorf("client: bad message from server: %w", err)
+		}
+	}
+	c.mu.Lock()
+	d := c.docs[m.Doc]
+	c.mu.Unlock()
+	if d == nil {
+		if m.Type == "error" {
+			c.emit([]Event{{Type: EventError, Doc: m.Doc, Code: m.Code, Message: m.Message, Seq: m.Seq}})
+		}
+		return nil
+	}
+	d.handle(&m)
+	return nil
 }

@@ -1,0 +1,184 @@
+package client
+
+import (
+	"context"
+	"math/rand/v2"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// benchPhrases are what the recorded edits insert: treaty language in
+// several scripts, astral emoji and brackets, as the load tool types.
+var benchPhrases = []string{
+	"shall ", "may ", "the Parties ", "[shall][should] ", "les États parties ",
+	"développement durable ", "los países en desarrollo ", "niños y niñas ",
+	"الدول الأطراف ", "التنمية المستدامة ", "договаривающиеся стороны ",
+	"締約国は", "可持续发展", "Ελλάδα ", "🌍", "😭", "🇨🇦", "✅ ", "\n", ", ", "[", "]",
+}
+
+// recording is what a reader of a busy draft received from a real server:
+// the snapshot frame and the op frames after it, byte for byte.
+type recording struct {
+	snapshot []byte
+	ops      [][]byte
+}
+
+var (
+	recordOnce sync.Once
+	recorded   recording
+	recordErr  error
+)
+
+// record runs a real server (memory store) with a ~2,000-code-point
+// multilingual draft, makes n edits through two writer clients (short
+// inserts and deletes of 1–8 code points at random places, as
+// loadtest.Editor does) and records the frames a raw WebSocket reader gets.
+func record(n int) (recording, error) {
+	const doc = "art-17"
+	rng := rand.New(rand.NewPCG(1, 2))
+	var start strings.Builder
+	for count := 0; count < 2000; {
+		s := benchPhrases[rng.IntN(len(benchPhrases))]
+		start.WriteString(s)
+		count += len([]rune(s))
+	}
+	store := storage.NewMemory()
+	ctx := context.Background()
+	if err := store.CreateDraft(ctx, storage.Draft{ID: doc}, start.String()); err != nil {
+		return recording{}, err
+	}
+	srv := server.New(server.Config{Open: true}, store, nil)
+	hs := httptest.NewServer(srv.Handler())
+	defer func() {
+		hs.Close()
+		srv.Shutdown(ctx)
+	}()
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+
+	raw, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		return recording{}, err
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(time.Minute))
+	raw.WriteJSON(map[string]string{"type": "hello", "client": "r-1", "delegation": "OBS", "name": "r1", "role": "reviewer"})
+	raw.WriteJSON(map[string]string{"type": "open", "doc": doc})
+	var rec recording
+	for rec.snapshot == nil {
+		_, data, err := raw.ReadMessage()
+		if err != nil {
+			return recording{}, err
+		}
+		if strings.HasPrefix(string(data), `{"type":"snapshot"`) {
+			rec.snapshot = data
+		}
+	}
+
+	var docs []*Doc
+	for i, who := range [][2]string{{"CAN", "Ana Silva"}, {"FRA", "Luc Élysée"}} {
+		c, err := Dial(ctx, url, Options{ClientID: "w-" + string(rune('a'+i)), Delegation: who[0], Name: who[1], Role: "drafter", NoReconnect: true})
+		if err != nil {
+			return recording{}, err
+		}
+		defer c.Close()
+		d, err := c.Open(ctx, doc)
+		if err != nil {
+			return recording{}, err
+		}
+		docs = append(docs, d)
+	}
+	for i := range n {
+		d := docs[i%len(docs)]
+		if err := d.Edit(benchEdit(rng, d.Len(), 2000)); err != nil {
+			return recording{}, err
+		}
+		if err := d.WaitSynced(ctx); err != nil {
+			return recording{}, err
+		}
+	}
+	for len(rec.ops) < n {
+		_, data, err := raw.ReadMessage()
+		if err != nil {
+			return recording{}, err
+		}
+		if strings.HasPrefix(string(data), `{"type":"op"`) {
+			rec.ops = append(rec.ops, data)
+		}
+	}
+	return rec, nil
+}
+
+// benchEdit is an edit of a text of n code points kept near target.
+func benchEdit(rng *rand.Rand, n, target int) ot.Op {
+	pDelete := 0.3
+	if n > target {
+		pDelete = 0.7
+	}
+	if n > 0 && rng.Float64() < pDelete {
+		del := 1 + rng.IntN(min(8, n))
+		return ot.Normalize(ot.Op{ot.Skip(rng.IntN(n - del + 1)), ot.Delete(del)})
+	}
+	s := benchPhrases[rng.IntN(len(benchPhrases))]
+	if rng.IntN(3) == 0 {
+		r := []rune(s)
+		s = string(r[:1+rng.IntN(len(r))])
+	}
+	return ot.Normalize(ot.Op{ot.Skip(rng.IntN(n + 1)), ot.Insert(s)})
+}
+
+// BenchmarkReceiveOp: the CPU a reader spends on one op frame from the
+// server, through the path a received frame takes after the WebSocket read
+// (Client.dispatch: decode, find the draft, transform, apply to the text,
+// event). The frames were recorded from a real server; every len(ops)
+// frames the draft is reloaded from the snapshot frame (timer stopped).
+func BenchmarkReceiveOp(b *testing.B) {
+	recordOnce.Do(func() { recorded, recordErr = record(2000) })
+	if recordErr != nil {
+		b.Fatal(recordErr)
+	}
+	rec := recorded
+	var events int
+	c := &Client{id: "r-1", docs: map[string]*Doc{}, done: make(chan struct{}),
+		opts: Options{OnEvent: func(e Event) {
+			if e.Type == EventOp {
+				events++
+			}
+		}}}
+	reload := func() {
+		d := &Doc{c: c, id: "art-17", openWait: make(chan error, 1), presence: map[string]Presence{}, changed: make(chan struct{})}
+		c.docs = map[string]*Doc{"art-17": d}
+		if err := c.dispatch(rec.snapshot); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reload()
+	b.SetBytes(int64(len(rec.ops[0])))
+	b.ReportAllocs()
+	b.ResetTimer()
+	i := 0
+	for b.Loop() {
+		if i == len(rec.ops) {
+			b.StopTimer()
+			reload()
+			i = 0
+			b.StartTimer()
+		}
+		if err := c.dispatch(rec.ops[i]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.StopTimer()
+	if events != b.N {
+		b.Fatalf("%d op events for %d frames: the draft resynced", events, b.N)
+	}
+}
