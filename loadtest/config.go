@@ -8,7 +8,8 @@
 // one clock: each op is keyed by (writer, seq), the pair every subscriber
 // sees in the committed op, with its send time taken at the writer and its
 // arrival time at each reader. After the run the tool waits for quiet and
-// checks that every client's text equals the server's (GET /api/docs/{id}).
+// checks that every client's text equals that of the server it is connected
+// to (GET /api/docs/{id}), and that all servers agree.
 //
 // Loops are bounded by the run's deadline: Run stops by itself.
 package loadtest
@@ -28,6 +29,10 @@ var (
 	ErrConfig = errors.New("loadtest: bad configuration")
 	// ErrSetup: drafts could not be created or clients could not connect.
 	ErrSetup = errors.New("loadtest: setup failed")
+	// ErrDiverged: after the run, some client's text differs from its
+	// server's, or the server URLs differ from each other (Run still
+	// returns the whole report).
+	ErrDiverged = errors.New("loadtest: did not converge")
 	// ErrServerProc: the server's /proc entries could not be read.
 	ErrServerProc = errors.New("loadtest: cannot read the server process")
 )

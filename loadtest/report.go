@@ -60,11 +60,40 @@ type Report struct {
 	ServerUSPerDelivery float64 `json:"server_us_per_delivery,omitempty"`
 	ServerErr           string  `json:"server_err,omitempty"`
 
-	// Converged: every client's text equals the server's at the server's
-	// revision after quiescing.
+	// Converged: every client's text equals, at its revision, the text
+	// that the server URL it is connected to returns (GET /api/docs/{id})
+	// after quiescing, and every URL returns the same revision and text
+	// for every draft (NodesAgree). Run fails with ErrDiverged otherwise.
 	Converged bool     `json:"converged"`
 	Checked   int      `json:"clients_checked"`
 	Diverged  []string `json:"diverged,omitempty"` // the first few problems
+	// NodesAgree: every server URL answered GET /api/docs/{id} with the
+	// same revision and text for every draft (with one URL: it answered).
+	// Nodes on a shared store learn of each other's commits by pub/sub a
+	// moment after the writer's ack, so the tool asks again until they
+	// agree, at most until the quiesce time is up; NodesAgreeMS is how
+	// long that took.
+	NodesAgree   bool        `json:"nodes_agree"`
+	NodesAgreeMS float64     `json:"nodes_agree_ms"`
+	Nodes        []NodeCheck `json:"nodes,omitempty"` // per server URL, in -url order
+}
+
+// NodeCheck is the convergence check of one server URL.
+type NodeCheck struct {
+	URL string `json:"url"`
+	// Agree: this URL answered every draft with the revision and text of
+	// the first URL (the first URL itself: it answered every draft).
+	Agree bool `json:"agree"`
+	// Clients connected through this URL, each compared with this URL's
+	// answer; Diverged of them did not converge.
+	Clients  int `json:"clients"`
+	Diverged int `json:"clients_diverged"`
+}
+
+// DraftAt names a draft as one server URL serves it.
+type DraftAt struct {
+	URL string // HTTP base URL
+	Doc string
 }
 
 // ServerText is a draft as the server has it (GET /api/docs/{id}).
@@ -76,6 +105,7 @@ type ServerText struct {
 // ClientText is one client's view of one draft after quiescing.
 type ClientText struct {
 	Client  string
+	URL     string // the HTTP base URL of the server it is connected to
 	Doc     string
 	Rev     int
 	Text    string
@@ -86,40 +116,95 @@ type ClientText struct {
 // maxDiverged caps the problems listed in a report.
 const maxDiverged = 10
 
-// Converge compares every client's text with the server's text of its
-// draft and returns whether all match, and the first few mismatches. A
-// client still behind or ahead of the server's revision, with unacked
-// edits, with a stopped draft, or on a draft the server did not return,
-// has not converged.
-func Converge(server map[string]ServerText, clients []ClientText) (bool, []string) {
-	var problems []string
-	bad := 0
-	note := func(format string, args ...any) {
-		bad++
-		if len(problems) < maxDiverged {
-			problems = append(problems, fmt.Sprintf(format, args...))
-		}
+// problems collects the first maxDiverged problems and counts the rest.
+type problems struct {
+	list []string
+	n    int
+}
+
+func (p *problems) add(format string, args ...any) {
+	p.n++
+	if len(p.list) < maxDiverged {
+		p.list = append(p.list, fmt.Sprintf(format, args...))
 	}
+}
+
+// sorted returns the problems listed, sorted, with "... N more" after them
+// when some were left out.
+func (p *problems) sorted() []string {
+	out := append([]string(nil), p.list...)
+	sort.Strings(out)
+	if p.n > len(out) {
+		out = append(out, fmt.Sprintf("... %d more", p.n-len(out)))
+	}
+	return out
+}
+
+// Converge compares every client's text with the text of its draft that
+// the server URL it is connected to returned, and returns whether all
+// match and the first few mismatches. A client still behind or ahead of
+// that revision, with unacked edits, with a stopped draft, or on a draft
+// its URL did not return, has not converged.
+func Converge(server map[DraftAt]ServerText, clients []ClientText) (bool, []string) {
+	var p problems
 	for _, c := range clients {
-		s, ok := server[c.Doc]
-		switch {
-		case !ok:
-			note("%s on %s: the server's text is unknown", c.Client, c.Doc)
-		case c.Err != "":
-			note("%s on %s: draft stopped: %s", c.Client, c.Doc, c.Err)
-		case c.Pending:
-			note("%s on %s: edits still unacked", c.Client, c.Doc)
-		case c.Rev != s.Rev:
-			note("%s on %s: at rev %d, server at %d", c.Client, c.Doc, c.Rev, s.Rev)
-		case c.Text != s.Text:
-			note("%s on %s: text differs from the server's at rev %d (%s)", c.Client, c.Doc, s.Rev, firstDifference(c.Text, s.Text))
+		if why := mismatch(server, c); why != "" {
+			p.add("%s", why)
 		}
 	}
-	if bad > len(problems) {
-		problems = append(problems, fmt.Sprintf("... %d more", bad-len(problems)))
+	return p.n == 0, p.sorted()
+}
+
+// mismatch says how client c differs from its server's text, or "" when
+// it does not.
+func mismatch(server map[DraftAt]ServerText, c ClientText) string {
+	s, ok := server[DraftAt{URL: c.URL, Doc: c.Doc}]
+	switch {
+	case !ok:
+		return fmt.Sprintf("%s on %s via %s: the server's text is unknown", c.Client, c.Doc, c.URL)
+	case c.Err != "":
+		return fmt.Sprintf("%s on %s via %s: draft stopped: %s", c.Client, c.Doc, c.URL, c.Err)
+	case c.Pending:
+		return fmt.Sprintf("%s on %s via %s: edits still unacked", c.Client, c.Doc, c.URL)
+	case c.Rev != s.Rev:
+		return fmt.Sprintf("%s on %s via %s: at rev %d, server at %d", c.Client, c.Doc, c.URL, c.Rev, s.Rev)
+	case c.Text != s.Text:
+		return fmt.Sprintf("%s on %s via %s: text differs from the server's at rev %d (%s)", c.Client, c.Doc, c.URL, s.Rev, firstDifference(c.Text, s.Text))
 	}
-	sort.Strings(problems[:min(len(problems), maxDiverged)])
-	return bad == 0, problems
+	return ""
+}
+
+// Agree compares, draft by draft, what every server URL returned with
+// what the first URL returned. It returns the URLs that differ from the
+// first on some draft or did not return it (the first URL itself when it
+// did not return a draft), and the first few differences. With no
+// disagreement, disagree is empty.
+func Agree(urls, drafts []string, server map[DraftAt]ServerText) (disagree map[string]bool, list []string) {
+	disagree = map[string]bool{}
+	var p problems
+	for _, doc := range drafts {
+		first, ok := server[DraftAt{URL: urls[0], Doc: doc}]
+		if !ok {
+			disagree[urls[0]] = true
+			p.add("%s: %s did not return it", doc, urls[0])
+			continue
+		}
+		for _, u := range urls[1:] {
+			s, ok := server[DraftAt{URL: u, Doc: doc}]
+			switch {
+			case !ok:
+				p.add("%s: %s did not return it", doc, u)
+			case s.Rev != first.Rev:
+				p.add("%s: %s at rev %d, %s at rev %d", doc, u, s.Rev, urls[0], first.Rev)
+			case s.Text != first.Text:
+				p.add("%s: %s and %s differ at rev %d (%s)", doc, u, urls[0], s.Rev, firstDifference(s.Text, first.Text))
+			default:
+				continue
+			}
+			disagree[u] = true
+		}
+	}
+	return disagree, p.sorted()
 }
 
 // firstDifference describes where two texts first differ, in code points.

@@ -53,8 +53,10 @@ type run struct {
 // Run runs a load test against cfg.URLs and returns its report. It creates
 // missing drafts, connects every client (an error if any cannot), runs
 // the warm-up and the measured window, stops the writers, waits (at most
-// cfg.Quiesce) for every client to catch up, and checks convergence. It
-// returns when done or when ctx ends (then with ctx's error).
+// cfg.Quiesce) for every client to catch up, and checks convergence: the
+// report and an error wrapping ErrDiverged when some client or server URL
+// did not converge. It returns when done or when ctx ends (then with
+// ctx's error).
 func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.validate(); err != nil {
@@ -125,10 +127,17 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	cfg.Progress("quiescing (at most %s)", cfg.Quiesce)
 	qctx, qcancel := context.WithTimeout(ctx, cfg.Quiesce)
 	defer qcancel()
-	rep.Converged, rep.Diverged, rep.Checked = r.converge(qctx)
+	r.converge(qctx, &rep)
 	r.counts(&rep)
 	if err := ctx.Err(); err != nil {
 		return rep, err
+	}
+	if !rep.Converged {
+		first := ""
+		if len(rep.Diverged) > 0 {
+			first = rep.Diverged[0]
+		}
+		return rep, fmt.Errorf("%w: %s", ErrDiverged, first)
 	}
 	return rep, nil
 }
@@ -348,13 +357,15 @@ func (r *run) connect(ctx context.Context) error {
 	}
 	n := 0
 	for i, w := range r.writers {
-		url := r.wsURL[n%len(r.wsURL)]
+		w.node = n % len(r.wsURL)
+		url := r.wsURL[w.node]
 		n++
 		opts := client.Options{ClientID: w.id, Delegation: fmt.Sprintf("D%03d", i%190+1), Name: fmt.Sprintf("w%d", i), Role: "drafter", OnEvent: w.event}
 		jobs <- func() (err error) { w.c, w.d, err = r.dial(ctx, url, w.doc, opts); return err }
 	}
 	for i, rd := range r.readers {
-		url := r.wsURL[n%len(r.wsURL)]
+		rd.node = n % len(r.wsURL)
+		url := r.wsURL[rd.node]
 		n++
 		opts := client.Options{ClientID: rd.id, Delegation: "OBS", Name: fmt.Sprintf("r%d", i), Role: "reviewer", OnEvent: r.commonEvent}
 		jobs <- func() (err error) { rd.c, rd.d, err = r.dial(ctx, url, rd.doc, opts); return err }
@@ -430,55 +441,113 @@ func (r *run) closeAll() {
 	}
 }
 
-// converge waits for the writers' edits to be acked and for every client
-// to reach the server's revision, then compares texts. It returns whether
-// all converged, the first problems, and how many clients it checked.
-func (r *run) converge(ctx context.Context) (bool, []string, int) {
+// converge waits for the writers' edits to be acked, asks every server
+// URL for every draft until the URLs agree (see heads), waits for every
+// client to reach the revision of its URL, and compares texts. It fills
+// the convergence fields of rep.
+func (r *run) converge(ctx context.Context, rep *Report) {
 	for _, w := range r.writers {
 		w.d.WaitSynced(ctx) // a timeout shows as Pending below
 	}
-	server := map[string]ServerText{}
-	var problems []string
-	for _, id := range r.drafts {
-		var v struct {
-			Rev  int    `json:"rev"`
-			Text string `json:"text"`
-		}
-		status, msg, err := r.request(ctx, http.MethodGet, r.httpURL[0]+"/api/docs/"+url.PathEscape(id), nil, &v)
-		if err != nil || status != http.StatusOK {
-			problems = append(problems, fmt.Sprintf("GET %s: HTTP %d %s %v", id, status, msg, err))
-			continue
-		}
-		server[id] = ServerText{Rev: v.Rev, Text: v.Text}
+	start := time.Now()
+	server, fetchProblems := r.heads(ctx)
+	rep.NodesAgreeMS = round3(float64(time.Since(start).Microseconds()) / 1000)
+	disagree, agreeProblems := Agree(r.httpURL, r.drafts, server)
+
+	rep.Nodes = make([]NodeCheck, len(r.httpURL))
+	for i, u := range r.httpURL {
+		rep.Nodes[i] = NodeCheck{URL: u, Agree: !disagree[u]}
 	}
 	var views []ClientText
-	view := func(id, doc string, d *client.Doc) {
-		if s, ok := server[doc]; ok {
+	view := func(id, doc string, node int, d *client.Doc) {
+		u := r.httpURL[node]
+		if s, ok := server[DraftAt{URL: u, Doc: doc}]; ok {
 			d.WaitRev(ctx, s.Rev) // a timeout shows as a revision mismatch
 		}
-		v := ClientText{Client: id, Doc: doc, Rev: d.Rev(), Text: d.Text(), Pending: d.Pending()}
+		v := ClientText{Client: id, URL: u, Doc: doc, Rev: d.Rev(), Text: d.Text(), Pending: d.Pending()}
 		if err := d.Err(); err != nil {
 			v.Err = err.Error()
 		}
 		views = append(views, v)
+		rep.Nodes[node].Clients++
+		if mismatch(server, v) != "" {
+			rep.Nodes[node].Diverged++
+		}
 	}
 	for _, w := range r.writers {
-		view(w.id, w.doc, w.d)
+		view(w.id, w.doc, w.node, w.d)
 	}
 	for _, rd := range r.readers {
-		view(rd.id, rd.doc, rd.d)
+		view(rd.id, rd.doc, rd.node, rd.d)
 	}
 	ok, diverged := Converge(server, views)
-	return ok && len(problems) == 0, append(problems, diverged...), len(views)
+	rep.Checked = len(views)
+	rep.NodesAgree = len(disagree) == 0 && len(fetchProblems) == 0
+	rep.Converged = ok && rep.NodesAgree
+	rep.Diverged = append(append(fetchProblems, agreeProblems...), diverged...)
+}
+
+// Backoff of heads between asking the server URLs again.
+const (
+	headsFirstWait = 5 * time.Millisecond
+	headsMaxWait   = 200 * time.Millisecond
+)
+
+// heads asks every server URL for every draft (GET /api/docs/{id}) and
+// returns the answers, and the requests that failed in the last round.
+// Nodes sharing a store learn of another node's commit by pub/sub, a
+// moment after its writer got the ack, so with several URLs it asks again
+// for the drafts whose answers differ (or failed) until all agree or ctx
+// ends. Writers have stopped by then: answers that agree are final.
+func (r *run) heads(ctx context.Context) (map[DraftAt]ServerText, []string) {
+	server := map[DraftAt]ServerText{}
+	todo := r.drafts
+	wait := headsFirstWait
+	for {
+		var p problems
+		var again []string
+		for _, doc := range todo {
+			failed := false
+			for _, u := range r.httpURL {
+				var v struct {
+					Rev  int    `json:"rev"`
+					Text string `json:"text"`
+				}
+				at := DraftAt{URL: u, Doc: doc}
+				status, msg, err := r.request(ctx, http.MethodGet, u+"/api/docs/"+url.PathEscape(doc), nil, &v)
+				if err != nil || status != http.StatusOK {
+					p.add("GET %s from %s: HTTP %d %s %v", doc, u, status, msg, err)
+					delete(server, at)
+					failed = true
+					continue
+				}
+				server[at] = ServerText{Rev: v.Rev, Text: v.Text}
+			}
+			if disagree, _ := Agree(r.httpURL, []string{doc}, server); failed || len(disagree) > 0 {
+				again = append(again, doc)
+			}
+		}
+		if len(again) == 0 || len(r.httpURL) == 1 || ctx.Err() != nil {
+			return server, p.sorted()
+		}
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return server, p.sorted()
+		}
+		wait = min(2*wait, headsMaxWait)
+		todo = again
+	}
 }
 
 // reader is an observer: it only receives.
 type reader struct {
-	r   *run
-	id  string
-	doc string
-	c   *client.Client
-	d   *client.Doc
+	r    *run
+	id   string
+	doc  string
+	node int // index of its server URL
+	c    *client.Client
+	d    *client.Doc
 }
 
 // writer is a simulated drafter.
@@ -487,6 +556,7 @@ type writer struct {
 	idx   uint32
 	id    string
 	doc   string
+	node  int // index of its server URL
 	want  int // the draft's other subscribers: arrivals expected per op
 	ed    *Editor
 	c     *client.Client
