@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,7 +19,8 @@ func init() { subcommands["load"] = loadCommand }
 
 // loadCommand is `draftroom load`: it runs loadtest.Run with the flags and
 // prints the report as one JSON line on stdout (progress goes to stderr
-// with -v).
+// with -v). When the clients or the server URLs did not converge it prints
+// the report and returns loadtest.ErrDiverged (draftroom exits 1).
 func loadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, profile, err := parseLoadConfig(args, stderr)
 	if err != nil {
@@ -37,16 +39,24 @@ func loadCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rep, err := loadtest.Run(ctx, cfg)
-	if err != nil {
-		return fmt.Errorf("load: %w", err)
+	rep, runErr := loadtest.Run(ctx, cfg)
+	if runErr != nil && !errors.Is(runErr, loadtest.ErrDiverged) {
+		return fmt.Errorf("load: %w", runErr)
 	}
+	// A run that did not converge still prints its report (which says
+	// where), then fails: a benchmark of a server that loses edits must
+	// not pass for a result.
 	b, err := json.Marshal(rep)
 	if err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	_, err = fmt.Fprintf(stdout, "%s\n", b)
-	return err
+	if _, err := fmt.Fprintf(stdout, "%s\n", b); err != nil {
+		return err
+	}
+	if runErr != nil {
+		return fmt.Errorf("load: %w", runErr)
+	}
+	return nil
 }
 
 // parseLoadConfig turns the load flags into a loadtest.Config, and the
@@ -65,14 +75,14 @@ func parseLoadConfig(args []string, stderr io.Writer) (cfg loadtest.Config, cpuP
 	fs.Float64Var(&cfg.Rate, "rate", 2, "edits per second per writer (rate mode)")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "measured time")
 	warmup := fs.Duration("warmup", 2*time.Second, "time before measuring")
-	fs.DurationVar(&cfg.Quiesce, "quiesce", 30*time.Second, "longest wait, after the run, for every client to catch up")
+	fs.DurationVar(&cfg.Quiesce, "quiesce", 30*time.Second, "longest wait, after the run, for every client to catch up and every -url to agree on each draft")
 	fs.IntVar(&cfg.DialConcurrency, "dial-concurrency", 64, "clients connecting at once")
 	seed := fs.Uint64("seed", 1, "seed of the edits")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "the server's process id, to report its CPU and memory from /proc")
 	verbose := fs.Bool("v", false, "progress on stderr")
 	fs.StringVar(&cpuProfile, "cpuprofile", "", "write the load tool's own CPU profile to this file")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: draftroom load [flags]\n\nPrints one JSON line: ops/s, ack and fan-out latency, errors, CPU, convergence.\n\nflags:\n")
+		fmt.Fprintf(stderr, "usage: draftroom load [flags]\n\nPrints one JSON line: ops/s, ack and fan-out latency, errors, CPU, convergence.\nExits 1 (after printing it) when a client's text differs from its server's\nor the -url servers differ from each other.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
