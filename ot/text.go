@@ -1,7 +1,9 @@
 package ot
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 )
@@ -133,16 +135,36 @@ func (t *Text) Slice(from, to int) string {
 	if from >= to {
 		return ""
 	}
+	// Go down to the lowest node holding the whole range: a short slice
+	// (the text of a small delete) lies in one leaf and is copied once, at
+	// its exact size.
+	nd := t.root
+	for !nd.leaf() {
+		i, before := 0, 0
+		for from-before >= nd.children[i].n {
+			before += nd.children[i].n
+			i++
+		}
+		if to-before > nd.children[i].n {
+			break
+		}
+		nd, from, to = nd.children[i], from-before, to-before
+	}
+	if nd.leaf() {
+		i, j := byteRange(nd, from, to)
+		return string(nd.text[i:j])
+	}
 	var b strings.Builder
 	b.Grow(to - from)
-	t.root.appendTo(&b, from, to)
+	nd.appendTo(&b, from, to)
 	return b.String()
 }
 
 // appendTo writes code points [from, to) of nd (relative to nd) to b.
 func (nd *node) appendTo(b *strings.Builder, from, to int) {
 	if nd.leaf() {
-		b.Write(nd.text[byteOffset(nd, from):byteOffset(nd, to)])
+		i, j := byteRange(nd, from, to)
+		b.Write(nd.text[i:j])
 		return
 	}
 	for _, c := range nd.children {
@@ -201,20 +223,54 @@ func byteOffset(nd *node, k int) int {
 	if k >= nd.n {
 		return len(nd.text)
 	}
-	text := nd.text
-	i := 0
-	for ; k > 0; i++ {
-		if text[i] < utf8.RuneSelf {
-			k--
-			continue
-		}
-		// Skip to the next code point's first byte.
-		for i+1 < len(text) && !utf8.RuneStart(text[i+1]) {
-			i++
-		}
-		k--
+	return skipRunes(nd.text, 0, k)
+}
+
+// byteRange returns the byte offsets of code points from and to (from <= to)
+// in leaf nd; the second scan starts where the first ended.
+func byteRange(nd *node, from, to int) (int, int) {
+	if len(nd.text) == nd.n {
+		return from, to // all ASCII
 	}
-	return i
+	i := byteOffset(nd, from)
+	if to >= nd.n {
+		return i, len(nd.text)
+	}
+	return i, skipRunes(nd.text, i, to-from)
+}
+
+// Continuation bytes (10xxxxxx) are the only bytes of valid UTF-8 that do
+// not start a code point; contMask picks bit 7 of each byte of a word.
+const contMask = 0x8080808080808080
+
+// skipRunes returns the byte offset of the k-th code point after byte offset
+// i (a code point start) in text, or len(text) if there are not that many.
+// It counts code point starts eight bytes at a time: the leaf scan was the
+// largest single cost of applying an op to multilingual text.
+func skipRunes(text []byte, i, k int) int {
+	for i+8 <= len(text) {
+		w := binary.LittleEndian.Uint64(text[i:])
+		// Bit 7 of a byte set and bit 6 clear: a continuation byte. The
+		// shift moves each byte's bit 6 to its bit 7; the bit shifted out
+		// of a byte's top lands in the next byte's bit 0, outside the mask.
+		starts := 8 - bits.OnesCount64(w&^(w<<1)&contMask)
+		if starts > k {
+			break
+		}
+		k -= starts
+		i += 8
+	}
+	// Fewer than eight bytes to go to the code point (or to the end); i may
+	// be inside a code point whose start was counted.
+	for ; i < len(text); i++ {
+		if utf8.RuneStart(text[i]) {
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return len(text)
 }
 
 // insert puts s (sn code points) at code point pos of t.
@@ -292,7 +348,7 @@ func (t *Text) delete(pos, count int) {
 // children that fell below their bound with a neighbour.
 func (nd *node) delete(pos, count int) {
 	if nd.leaf() {
-		from, to := byteOffset(nd, pos), byteOffset(nd, pos+count)
+		from, to := byteRange(nd, pos, pos+count)
 		nd.text = append(nd.text[:from], nd.text[to:]...)
 		nd.n -= count
 		return

@@ -308,3 +308,54 @@ func TestTextLargeRandomOps(t *testing.T) {
 		doc = want
 	}
 }
+
+// TestLeafOffsets checks byteOffset and byteRange, which count code points
+// eight bytes at a time, against a plain rune-by-rune count, for every
+// code point of leaves of mixed widths (and all-ASCII ones), from every
+// start.
+func TestLeafOffsets(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for round := 0; round < 200; round++ {
+		s := randText(r, r.IntN(120))
+		if round%5 == 0 {
+			s = strings.Repeat("x", r.IntN(40))
+		}
+		nd := newLeaf(s)
+		var starts []int // byte offset of each code point, then len(s)
+		for i := range s {
+			starts = append(starts, i)
+		}
+		starts = append(starts, len(s))
+		for k := 0; k < len(starts); k++ { // callers keep k within the leaf
+			want := starts[k]
+			if got := byteOffset(nd, k); got != want {
+				t.Fatalf("%q: byteOffset(%d) = %d, want %d", s, k, got, want)
+			}
+			for from := 0; from <= k; from++ {
+				i, j := byteRange(nd, from, k)
+				if wi := starts[from]; i != wi || j != want {
+					t.Fatalf("%q: byteRange(%d, %d) = %d, %d, want %d, %d", s, from, k, i, j, wi, want)
+				}
+			}
+		}
+	}
+}
+
+// TestTextSliceEveryRange compares Slice with slicing the runes for every
+// range of a multilingual text spread over several leaves.
+func TestTextSliceEveryRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	doc := randText(r, 900)
+	text := NewText(doc)
+	if text.root.leaf() {
+		t.Fatal("the text fits one leaf; the test needs several")
+	}
+	runes := []rune(doc)
+	for from := 0; from <= len(runes); from += 1 + r.IntN(7) {
+		for to := from; to <= len(runes); to += 1 + r.IntN(13) {
+			if got, want := text.Slice(from, to), string(runes[from:to]); got != want {
+				t.Fatalf("Slice(%d, %d) = %q, want %q", from, to, got, want)
+			}
+		}
+	}
+}
