@@ -1,11 +1,14 @@
 package storage
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sync"
@@ -88,8 +91,24 @@ type Bolt struct {
 	reqs   chan *writeReq
 	done   chan struct{} // closed when the writer has drained reqs
 
-	// txs counts committed write transactions, for tests and benchmarks.
-	txs atomic.Int64
+	// txs counts committed write transactions and appends synced appends
+	// to the write-ahead log, for tests and benchmarks.
+	txs     atomic.Int64
+	appends atomic.Int64
+
+	// The write-ahead log and what it holds that bbolt does not yet; all
+	// owned by the writer goroutine, except unsettled, which readers read.
+	wal        *walFile // nil with BoltOptions.NoWAL
+	walErr     error    // a failed sync: the log is unusable (errWALSync)
+	ckErr      error    // the last checkpoint's failure, until one succeeds
+	pending    []*walCommit
+	pendingOps int                                // ops in pending
+	pendingAt  time.Time                          // when pending became non-empty
+	heads      map[string]int                     // draft → head, pending included
+	windows    map[string]map[string]recentWindow // draft → client key → window
+	unsettled  atomic.Int64                       // len(pending)
+	ckEvery    time.Duration
+	ckMax      int
 }
 
 // BoltOptions tunes a Bolt store. The zero value is right for production.
@@ -103,14 +122,27 @@ type BoltOptions struct {
 	// MaxBatch caps the write requests applied in one transaction, so one
 	// transaction (and the commits waiting on it) stays bounded. Default 1024.
 	MaxBatch int
+	// NoWAL commits ops straight into the bbolt file, one bbolt transaction
+	// per group commit, instead of through the write-ahead log. Slower
+	// (about ten pages and two fsyncs per group, against one append and
+	// one fsync); kept to measure the difference.
+	NoWAL bool
+	// CheckpointEvery and CheckpointOps bound how long and how many ops
+	// the write-ahead log holds before they are copied into the bbolt
+	// file. Defaults 200ms and 8192.
+	CheckpointEvery time.Duration
+	CheckpointOps   int
 }
 
-// writeReq is one write handed to the writer goroutine. fn runs inside the
-// batch's transaction and must return a refusal (rejected reports true)
-// only before it has written anything.
+// writeReq is one request to the writer goroutine: a commit (logged in
+// the write-ahead log), a settle (copy the log into bbolt, for a reader),
+// or fn, run inside a batch's bbolt transaction, which must return a
+// refusal (rejected reports true) only before it has written anything.
 type writeReq struct {
-	fn  func(tx *bolt.Tx) error
-	err chan error // buffered: the writer never waits for the caller
+	fn     func(tx *bolt.Tx) error
+	commit *walCommit
+	settle bool
+	err    chan error // buffered: the writer never waits for the caller
 }
 
 var (
@@ -170,9 +202,71 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		maxBatch: opts.MaxBatch,
 		reqs:     make(chan *writeReq, opts.MaxBatch),
 		done:     make(chan struct{}),
+		heads:    map[string]int{},
+		windows:  map[string]map[string]recentWindow{},
+		ckEvery:  opts.CheckpointEvery,
+		ckMax:    opts.CheckpointOps,
+	}
+	if b.ckEvery <= 0 {
+		b.ckEvery = 200 * time.Millisecond
+	}
+	if b.ckMax <= 0 {
+		b.ckMax = 8192
+	}
+	if !opts.NoWAL {
+		if err := b.openWAL(opts.NoSync); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	go b.writer()
 	return b, nil
+}
+
+// openWAL opens the write-ahead log beside the bbolt file and copies the
+// commits it holds into bbolt: those a crash left only in the log. A
+// commit already in bbolt (the log is emptied after each checkpoint, but
+// that is not synced) is skipped.
+func (b *Bolt) openWAL(noSync bool) error {
+	w, recs, err := openWAL(b.path+".wal", noSync)
+	if err != nil {
+		return err
+	}
+	if len(recs) > 0 {
+		err = b.db.Update(func(tx *bolt.Tx) error {
+			for i, rec := range recs {
+				c, err := decodeWALRecord(rec)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", i, err)
+				}
+				db, err := draftBucket(tx, "replay", c.id)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", i, err)
+				}
+				meta, err := readMeta(db, c.id)
+				if err != nil {
+					return fmt.Errorf("record %d: %w", i, err)
+				}
+				if meta.Rev >= c.enc.lastRev {
+					continue // checkpointed before the crash
+				}
+				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+					return fmt.Errorf("record %d: %w", i, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			w.close()
+			return fmt.Errorf("storage: replay log %s into %s: %w", w.path, b.path, err)
+		}
+	}
+	if err := w.reset(); err != nil {
+		w.close()
+		return err
+	}
+	b.wal = w
+	return nil
 }
 
 // Close waits for every write already handed over to be committed and
@@ -188,8 +282,15 @@ func (b *Bolt) Close() error {
 	close(b.reqs)
 	b.mu.Unlock()
 	<-b.done
+	var walErr error
+	if b.wal != nil {
+		walErr = b.wal.close()
+	}
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("storage: close %s: %w", b.path, err)
+	}
+	if walErr != nil {
+		return fmt.Errorf("storage: close %s: %w", b.wal.path, walErr)
 	}
 	return nil
 }
@@ -212,17 +313,53 @@ func (b *Bolt) submit(ctx context.Context, what string, fn func(tx *bolt.Tx) err
 		return nil, fmt.Errorf("storage: %s: %w", what, err)
 	}
 	req := &writeReq{fn: fn, err: make(chan error, 1)}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return nil, fmt.Errorf("storage: %s: %w", what, ErrClosed)
+	if err := b.send(ctx, what, req); err != nil {
+		return nil, err
 	}
-	b.reqs <- req
 	return req.err, nil
 }
 
-// view runs fn in a read-only transaction.
+// send hands req to the writer.
+func (b *Bolt) send(ctx context.Context, what string, req *writeReq) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: %s: %w", what, err)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
+	}
+	b.reqs <- req
+	return nil
+}
+
+// view runs fn in a read-only transaction, after the write-ahead log's
+// commits are copied into bbolt (see settle).
 func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	if err := b.settle(ctx, what); err != nil {
+		return err
+	}
+	return b.viewNow(ctx, what, fn)
+}
+
+// settle has the writer copy the commits that are only in the write-ahead
+// log into bbolt, so that a read sees every acknowledged commit. Reads
+// that find the log empty (the common case for all but a hot draft) cost
+// nothing more; others wait for one checkpoint.
+func (b *Bolt) settle(ctx context.Context, what string) error {
+	if b.unsettled.Load() == 0 {
+		return nil
+	}
+	req := &writeReq{settle: true, err: make(chan error, 1)}
+	if err := b.send(ctx, what, req); err != nil {
+		return err
+	}
+	return <-req.err
+}
+
+// viewNow runs fn in a read-only transaction of what bbolt holds: reads of
+// what the log never holds (tokens, audit) need not settle.
+func (b *Bolt) viewNow(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: %s: %w", what, err)
 	}
@@ -234,11 +371,34 @@ func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error
 	return b.db.View(fn)
 }
 
-// writer is the only goroutine that writes to the file.
+// writer is the only goroutine that writes to the files. Commits it
+// gathers go to the write-ahead log; at most ckEvery after the first of
+// them, or once ckMax ops wait, or before anything else is written or a
+// reader needs them, they are copied into bbolt (checkpoint).
 func (b *Bolt) writer() {
 	defer close(b.done)
 	batch := make([]*writeReq, 0, b.maxBatch)
-	for req := range b.reqs {
+	ck := time.NewTimer(time.Hour)
+	ck.Stop()
+	for {
+		var req *writeReq
+		ok := true
+		if len(b.pending) > 0 {
+			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
+			select {
+			case req, ok = <-b.reqs:
+			case <-ck.C:
+				b.checkpoint()
+				continue
+			}
+			ck.Stop()
+		} else {
+			req, ok = <-b.reqs
+		}
+		if !ok {
+			b.checkpoint()
+			return
+		}
 		batch = append(batch[:0], req)
 	gather:
 		for len(batch) < b.maxBatch {
@@ -252,8 +412,193 @@ func (b *Bolt) writer() {
 				break gather
 			}
 		}
-		b.apply(batch)
+		b.run(batch)
+		if len(b.pending) > 0 && (b.pendingOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
+			b.checkpoint()
+		}
 	}
+}
+
+// run handles a batch in order: runs of commits are logged together, and
+// anything else first checkpoints the log, so that it sees every commit.
+func (b *Bolt) run(batch []*writeReq) {
+	for len(batch) > 0 {
+		n := 1
+		switch {
+		case batch[0].commit != nil && b.wal != nil:
+			for n < len(batch) && batch[n].commit != nil {
+				n++
+			}
+			b.logCommits(batch[:n])
+		case batch[0].settle:
+			for n < len(batch) && batch[n].settle {
+				n++
+			}
+			err := b.checkpoint()
+			for _, r := range batch[:n] {
+				r.err <- err
+			}
+		default:
+			for n < len(batch) && !batch[n].settle && (batch[n].commit == nil || b.wal == nil) {
+				n++
+			}
+			if err := b.checkpoint(); err != nil {
+				for _, r := range batch[:n] {
+					r.err <- err
+				}
+			} else {
+				b.apply(batch[:n])
+			}
+		}
+		batch = batch[n:]
+	}
+}
+
+// logCommits checks each commit against bbolt and the commits logged
+// before it, appends those that pass to the log in one write, syncs it
+// and answers them all.
+func (b *Bolt) logCommits(reqs []*writeReq) {
+	if err := cmp.Or(b.walErr, b.ckErr); err != nil {
+		for _, r := range reqs {
+			r.err <- fmt.Errorf("storage: commit: %w", err)
+		}
+		return
+	}
+	results := make([]error, len(reqs))
+	heads := map[string]int{}
+	windows := map[string]map[string]recentWindow{}
+	var frames, payload []byte
+	var logged []*walCommit
+	err := b.db.View(func(tx *bolt.Tx) error {
+		for i, r := range reqs {
+			c := r.commit
+			w, err := b.checkLogged(tx, c, heads, windows)
+			if err != nil {
+				results[i] = err
+				continue
+			}
+			heads[c.id] = c.enc.lastRev
+			if windows[c.id] == nil {
+				windows[c.id] = map[string]recentWindow{}
+			}
+			maps.Copy(windows[c.id], w)
+			payload = appendWALRecord(payload[:0], c)
+			frames = appendWALFrame(frames, payload)
+			logged = append(logged, c)
+		}
+		return nil
+	})
+	if err == nil && len(logged) > 0 {
+		err = b.wal.write(frames)
+		if errors.Is(err, errWALSync) {
+			b.walErr = err
+		}
+		if err == nil {
+			b.appends.Add(1)
+		}
+	}
+	if err != nil {
+		for i, r := range reqs {
+			if results[i] == nil {
+				results[i] = fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
+			}
+			r.err <- results[i]
+		}
+		return
+	}
+	if len(b.pending) == 0 && len(logged) > 0 {
+		b.pendingAt = time.Now()
+	}
+	b.pending = append(b.pending, logged...)
+	for _, c := range logged {
+		b.pendingOps += len(c.enc.ops)
+	}
+	b.unsettled.Store(int64(len(b.pending)))
+	maps.Copy(b.heads, heads)
+	for id, w := range windows {
+		if b.windows[id] == nil {
+			b.windows[id] = w
+		} else {
+			maps.Copy(b.windows[id], w)
+		}
+	}
+	for i, r := range reqs {
+		r.err <- results[i]
+	}
+}
+
+// checkLogged checks c as commitTx would, against bbolt (tx) overlaid with
+// the commits logged but not checkpointed (b.heads, b.windows) and those
+// of this batch so far (heads, windows). It returns the new windows of the
+// clients in c.
+func (b *Bolt) checkLogged(tx *bolt.Tx, c *walCommit, heads map[string]int, windows map[string]map[string]recentWindow) (map[string]recentWindow, error) {
+	db, err := draftBucket(tx, "commit", c.id)
+	if err != nil {
+		return nil, err
+	}
+	head, ok := heads[c.id]
+	if !ok {
+		head, ok = b.heads[c.id]
+	}
+	if !ok {
+		meta, err := readMeta(db, c.id)
+		if err != nil {
+			return nil, err
+		}
+		head = meta.Rev
+	}
+	window := func(k []byte) recentWindow {
+		if w, ok := windows[c.id][string(k)]; ok {
+			return w
+		}
+		if w, ok := b.windows[c.id][string(k)]; ok {
+			return w
+		}
+		return storedWindow(db, k)
+	}
+	return checkCommitTx(db, c.id, c.base, head, c.enc, window)
+}
+
+// storedWindow is the recent record of client key k in bbolt.
+func storedWindow(db *bolt.Bucket, k []byte) recentWindow {
+	if recent := db.Bucket(bucketRecent); recent != nil {
+		return recentWindow(bytes.Clone(recent.Get(k)))
+	}
+	return nil
+}
+
+// checkpoint copies the logged commits into bbolt in one transaction and
+// empties the log. On failure the commits stay logged (they are durable)
+// and new commits are refused until a checkpoint succeeds.
+func (b *Bolt) checkpoint() error {
+	if len(b.pending) == 0 {
+		return nil
+	}
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range b.pending {
+			if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+				return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.ckErr = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
+		return b.ckErr
+	}
+	b.txs.Add(1)
+	b.ckErr = nil
+	clear(b.pending)
+	b.pending, b.pendingOps = b.pending[:0], 0
+	b.unsettled.Store(0)
+	clear(b.heads)
+	clear(b.windows)
+	if err := b.wal.reset(); err != nil {
+		// Harmless: the next open skips commits already in bbolt. Keep
+		// appending after them.
+		return nil
+	}
+	return nil
 }
 
 // rejected reports whether err is a refusal a write function returns
@@ -486,7 +831,8 @@ type encodedCommit struct {
 	snaps     map[int][]byte
 	proposals [][2][]byte // key, value
 	decisions [][2][]byte
-	last      Op
+	lastRev   int   // rev of the last op
+	lastTS    int64 // its commit time, the draft's Updated
 }
 
 // Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
@@ -513,7 +859,8 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c Commit) 
 		clients: make([][]byte, len(c.Ops)),
 		seqs:    make([]uint64, len(c.Ops)),
 		snaps:   make(map[int][]byte, len(c.Snapshots)),
-		last:    c.Ops[len(c.Ops)-1],
+		lastRev: c.Ops[len(c.Ops)-1].Rev,
+		lastTS:  c.Ops[len(c.Ops)-1].TS,
 	}
 	for i, op := range c.Ops {
 		enc.ops[i] = appendOpRecord(nil, op)
@@ -537,9 +884,44 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c Commit) 
 		}
 		enc.decisions = append(enc.decisions, [2][]byte{recordKey(d.Rev, i), data})
 	}
-	return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
-		return commitTx(tx, id, base, enc)
-	})
+	wc := &walCommit{id: id, base: base, enc: enc}
+	if b.wal == nil {
+		return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
+			return commitTx(tx, id, base, enc)
+		})
+	}
+	req := &writeReq{commit: wc, err: make(chan error, 1)}
+	if err := b.send(ctx, "commit", req); err != nil {
+		return nil, err
+	}
+	return req.err, nil
+}
+
+// checkCommitTx checks enc against draft bucket db at head: the head must
+// be base, and no op may resend a submission its client's window (as
+// window returns it) or the old seqs bucket holds. It returns the clients'
+// windows with enc's ops added.
+func checkCommitTx(db *bolt.Bucket, id string, base, head int, enc *encodedCommit, window func(k []byte) recentWindow) (map[string]recentWindow, error) {
+	if head != base {
+		return nil, fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, head, ErrConflict)
+	}
+	windows := make(map[string]recentWindow, len(enc.clients))
+	for i, k := range enc.clients {
+		w, ok := windows[string(k)]
+		if !ok {
+			w = window(k)
+		}
+		seq := enc.seqs[i]
+		rev, dup := w.find(seq)
+		if !dup {
+			rev, dup = oldSeqRev(db, k, seq)
+		}
+		if dup {
+			return nil, fmt.Errorf("storage: commit %s@%d: op %d resubmits rev %d: %w", id, base, base+1+i, rev, ErrDuplicate)
+		}
+		windows[string(k)] = w.add(seq, base+1+i)
+	}
+	return windows, nil
 }
 
 // commitTx checks enc against the stored draft, then writes it. It returns
@@ -553,26 +935,11 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 	if err != nil {
 		return err
 	}
-	if meta.Rev != base {
-		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, meta.Rev, ErrConflict)
+	windows, err := checkCommitTx(db, id, base, meta.Rev, enc, func(k []byte) recentWindow { return storedWindow(db, k) })
+	if err != nil {
+		return err
 	}
 	recent := db.Bucket(bucketRecent)
-	windows := make(map[string]recentWindow, len(enc.clients))
-	for i, k := range enc.clients {
-		w, ok := windows[string(k)]
-		if !ok && recent != nil {
-			w = recentWindow(recent.Get(k))
-		}
-		seq := enc.seqs[i]
-		rev, dup := w.find(seq)
-		if !dup {
-			rev, dup = oldSeqRev(db, k, seq)
-		}
-		if dup {
-			return fmt.Errorf("storage: commit %s@%d: op %d resubmits rev %d: %w", id, base, base+1+i, rev, ErrDuplicate)
-		}
-		windows[string(k)] = w.add(seq, base+1+i)
-	}
 
 	// Checked; now write. The logs only ever grow at the end, so pages
 	// may be filled completely.
@@ -612,7 +979,7 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 			return err
 		}
 	}
-	meta.Rev, meta.Updated = enc.last.Rev, enc.last.TS
+	meta.Rev, meta.Updated = enc.lastRev, enc.lastTS
 	return putJSON(db, keyMeta, meta)
 }
 
@@ -844,7 +1211,7 @@ func getToken(tx *bolt.Tx, id string) (Token, error) {
 // Token returns the token with that id, ErrNotFound if there is none.
 func (b *Bolt) Token(ctx context.Context, id string) (Token, error) {
 	var t Token
-	err := b.view(ctx, "token", func(tx *bolt.Tx) error {
+	err := b.viewNow(ctx, "token", func(tx *bolt.Tx) error {
 		var err error
 		t, err = getToken(tx, id)
 		return err
@@ -856,7 +1223,7 @@ func (b *Bolt) Token(ctx context.Context, id string) (Token, error) {
 // if there is none.
 func (b *Bolt) TokenByHash(ctx context.Context, hash string) (Token, error) {
 	var t Token
-	err := b.view(ctx, "token by hash", func(tx *bolt.Tx) error {
+	err := b.viewNow(ctx, "token by hash", func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketTokenHash).Get([]byte(hash))
 		if id == nil {
 			return fmt.Errorf("storage: token by hash: %w", ErrNotFound)
@@ -871,7 +1238,7 @@ func (b *Bolt) TokenByHash(ctx context.Context, hash string) (Token, error) {
 // Tokens returns every token, sorted by id.
 func (b *Bolt) Tokens(ctx context.Context) ([]Token, error) {
 	out := []Token{}
-	err := b.view(ctx, "tokens", func(tx *bolt.Tx) error {
+	err := b.viewNow(ctx, "tokens", func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
 			var t Token
 			if err := json.Unmarshal(v, &t); err != nil {
@@ -928,7 +1295,7 @@ func (b *Bolt) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error
 // of them if limit <= 0.
 func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error) {
 	out := []AuditEntry{}
-	err := b.view(ctx, "audit", func(tx *bolt.Tx) error {
+	err := b.viewNow(ctx, "audit", func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, v := c.Seek(revKey(int(max(afterSeq, 0) + 1))); k != nil; k, v = c.Next() {
 			if limit > 0 && len(out) == limit {

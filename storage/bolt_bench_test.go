@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,16 +14,16 @@ import (
 	"github.com/draftroom/draftroom/ot"
 )
 
-// reportCommits reports throughput and how many transactions (and so
-// fsyncs: bbolt syncs twice per transaction, pages then meta page) each op
-// cost.
-func reportCommits(b *testing.B, s *Bolt, elapsed time.Duration, txsBefore int64) {
+// reportCommits reports throughput, and how many bbolt transactions and
+// fsyncs each op cost (bbolt syncs twice per transaction, pages then meta
+// page; a log append syncs once).
+func reportCommits(b *testing.B, s *Bolt, elapsed time.Duration, txsBefore, appendsBefore int64) {
 	txs := float64(s.txs.Load() - txsBefore)
-	st := s.db.Stats().TxStats
-	b.ReportMetric(float64(st.GetWrite())/float64(b.N), "pagewrites/op")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(txs/float64(b.N), "txs/op")
-	b.ReportMetric(2*txs/float64(b.N), "fsyncs/op")
+	appends := float64(s.appends.Load() - appendsBefore)
+	n := float64(b.N)
+	b.ReportMetric(n/elapsed.Seconds(), "ops/s")
+	b.ReportMetric(txs/n, "txs/op")
+	b.ReportMetric((2*txs+appends)/n, "fsyncs/op")
 }
 
 // benchOp is a typical edit: a few words typed somewhere in an article.
@@ -34,7 +35,8 @@ func benchOp(rev int, client string, seq uint64) Op {
 	}
 }
 
-// BenchmarkBoltCommit measures single-op commits with fsync on:
+// BenchmarkBoltCommit measures single-op commits with fsync on, through
+// the write-ahead log (wal) and straight into bbolt (nowal):
 //
 //	1writer          one goroutine, one draft, commit after commit
 //	Nwriters/drafts N goroutines (20, 200), each on its own draft
@@ -42,9 +44,19 @@ func benchOp(rev int, client string, seq uint64) Op {
 //	                 the previous one makes (as a server's owner would
 //	                 pipeline them), so none conflicts
 func BenchmarkBoltCommit(b *testing.B) {
+	for _, mode := range []string{"wal", "nowal"} {
+		b.Run(mode, func(b *testing.B) { benchCommit(b, BoltOptions{NoWAL: mode == "nowal"}) })
+	}
+}
+
+func benchCommit(b *testing.B, opts BoltOptions) {
 	ctx := context.Background()
 	open := func(b *testing.B, drafts int) *Bolt {
-		s := openTestBolt(b, "")
+		s, err := OpenBolt(filepath.Join(b.TempDir(), "draftroom.db"), opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
 		for i := range drafts {
 			if err := s.CreateDraft(ctx, Draft{ID: fmt.Sprintf("d%d", i)}, ""); err != nil {
 				b.Fatal(err)
@@ -54,14 +66,14 @@ func BenchmarkBoltCommit(b *testing.B) {
 	}
 	b.Run("1writer", func(b *testing.B) {
 		s := open(b, 1)
-		txs := s.txs.Load()
+		txs, appends := s.txs.Load(), s.appends.Load()
 		start := time.Now()
 		for i := range b.N {
 			if err := s.Commit(ctx, "d0", i, Commit{Ops: []Op{benchOp(i+1, "c", uint64(i+1))}}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		reportCommits(b, s, time.Since(start), txs)
+		reportCommits(b, s, time.Since(start), txs, appends)
 	})
 	for _, writers := range []int{20, 200} {
 		b.Run(fmt.Sprintf("%dwriters/drafts", writers), func(b *testing.B) { benchDrafts(b, open(b, writers), writers) })
@@ -71,7 +83,7 @@ func BenchmarkBoltCommit(b *testing.B) {
 		s := open(b, 1)
 		var mu sync.Mutex // orders rev assignment with submission
 		head := 0
-		txs := s.txs.Load()
+		txs, appends := s.txs.Load(), s.appends.Load()
 		start := time.Now()
 		var wg sync.WaitGroup
 		for w := range writers {
@@ -97,7 +109,7 @@ func BenchmarkBoltCommit(b *testing.B) {
 			})
 		}
 		wg.Wait()
-		reportCommits(b, s, time.Since(start), txs)
+		reportCommits(b, s, time.Since(start), txs, appends)
 	})
 }
 
@@ -106,7 +118,7 @@ func BenchmarkBoltCommit(b *testing.B) {
 func benchDrafts(b *testing.B, s *Bolt, writers int) {
 	ctx := context.Background()
 	var next atomic.Int64
-	txs := s.txs.Load()
+	txs, appends := s.txs.Load(), s.appends.Load()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -121,7 +133,7 @@ func benchDrafts(b *testing.B, s *Bolt, writers int) {
 		})
 	}
 	wg.Wait()
-	reportCommits(b, s, time.Since(start), txs)
+	reportCommits(b, s, time.Since(start), txs, appends)
 }
 
 // fillDraft commits n ops on draft d0 in batches, with a snapshot every

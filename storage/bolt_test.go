@@ -24,6 +24,26 @@ func TestBolt(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Store { return openBolt(t) })
 }
 
+// TestBoltNoWAL runs the contract against commits made straight into the
+// bbolt file (BoltOptions.NoWAL), and against a log checkpointed after
+// every commit batch, the two extremes of the write-ahead log's timing.
+func TestBoltNoWAL(t *testing.T) {
+	for name, opts := range map[string]storage.BoltOptions{
+		"nowal":            {NoWAL: true},
+		"checkpoint-often": {CheckpointOps: 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			storagetest.Run(t, func(t *testing.T) storagetest.Store {
+				b, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), opts)
+				if err != nil {
+					t.Fatalf("OpenBolt: %v", err)
+				}
+				return b
+			})
+		})
+	}
+}
+
 // TestCanceledContext: a write whose context is already done is refused
 // with the context's error and writes nothing, in both local stores.
 func TestCanceledContext(t *testing.T) {
