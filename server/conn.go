@@ -190,6 +190,8 @@ func (c *Session) writePump() {
 		c.nc.Close()
 	}()
 	var last time.Time // of the last write
+	coalesce := time.NewTimer(time.Hour)
+	coalesce.Stop()
 	write := func(buf []byte) bool {
 		last = time.Now()
 		c.nc.SetWriteDeadline(last.Add(cfg.WriteWait))
@@ -229,7 +231,22 @@ func (c *Session) writePump() {
 			// the peer is waiting for a reply. An idle connection writes
 			// at once.
 			if wait := cfg.WriteCoalesce - time.Since(last); wait > 0 && !c.send.hasUrgent() {
-				time.Sleep(wait)
+				coalesce.Reset(wait)
+			waiting:
+				for {
+					select {
+					case <-coalesce.C:
+						break waiting
+					case <-c.send.wake: // more frames: an urgent one ends the wait
+						if c.send.hasUrgent() {
+							coalesce.Stop()
+							break waiting
+						}
+					case <-c.done:
+						coalesce.Stop()
+						break waiting
+					}
+				}
 			}
 			if !flushFrames(c.send.take()) {
 				return
