@@ -121,6 +121,10 @@ type sendQueue struct {
 	urgent bool // an urgent frame is queued
 	max    int
 	wake   chan struct{} // cap 1: frames were pushed
+
+	// presence holds unsent presence frames, beside frames and not
+	// counted in max (presence.go).
+	presence pendingPresence
 }
 
 func newSendQueue(max int) sendQueue {
@@ -155,10 +159,10 @@ func (q *sendQueue) signal() {
 	}
 }
 
-// take removes and returns every queued frame.
+// take removes and returns every queued frame, pending presence included.
 func (q *sendQueue) take() [][]byte {
 	q.mu.Lock()
-	frames := q.frames
+	frames := q.presence.merge(q.frames)
 	q.frames, q.urgent = nil, false
 	q.mu.Unlock()
 	return frames

@@ -61,6 +61,10 @@ type draft struct {
 	watching  bool      // subscribed to the store's fan-out (fanout.go)
 	stale     bool      // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
+	// owned by run, presence.go
+	leaving    []*subscriber // departures not announced yet
+	announcing bool          // "left" is being sent, or held back by closeBatch
+
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 }
 
@@ -262,7 +266,7 @@ func (d *draft) run() {
 		case *openReq:
 			r.reply <- d.open(r)
 		case *closeReq:
-			d.unsubscribe(r.sess, true)
+			next = d.closeBatch(r)
 		case *presenceReq:
 			d.presence(r)
 		case *doReq:
@@ -910,74 +914,6 @@ func (d *draft) open(r *openReq) error {
 	return nil
 }
 
-// unsubscribe removes a session's subscription and tells the others it left.
-func (d *draft) unsubscribe(sess *Session, tell bool) {
-	sub, ok := d.subs[sess]
-	if !ok {
-		return
-	}
-	delete(d.subs, sess)
-	if !tell {
-		return
-	}
-	frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true})
-	for _, other := range d.subs {
-		d.push(other, frame)
-	}
-	d.publishPresence(frame)
-}
-
-// presence records and relays a subscriber's selections, brought up to the
-// current revision.
-func (d *draft) presence(r *presenceReq) {
-	sub, ok := d.subs[r.sess]
-	if !ok {
-		d.sendError(r.sess, Errorf(ErrBadRequest, "draft %s is not open on this connection", d.id), 0, r.ref)
-		return
-	}
-	if r.rev > d.rev {
-		d.sendError(r.sess, Errorf(ErrRevAhead, "rev %d is ahead of the draft (at %d)", r.rev, d.rev), 0, r.ref)
-		return
-	}
-	if r.rev < 0 {
-		d.sendError(r.sess, Errorf(ErrBadRequest, "rev must not be negative"), 0, r.ref)
-		return
-	}
-	sel := r.sel
-	if r.rev < d.rev {
-		ops, err := d.opsRange(r.rev+1, d.rev)
-		if err != nil {
-			d.sendError(r.sess, err, 0, r.ref)
-			return
-		}
-		for _, op := range ops {
-			for i := range sel {
-				sel[i] = ot.TransformSelection(sel[i], op.Op)
-			}
-		}
-	}
-	n := d.text.Len()
-	for i := range sel {
-		sel[i][0], sel[i][1] = min(max(sel[i][0], 0), n), min(max(sel[i][1], 0), n)
-	}
-	sub.sel, sub.hasSel = sel, true
-	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by})
-	for sess, other := range d.subs {
-		if sess != r.sess {
-			d.push(other, sub.presence)
-		}
-	}
-	d.publishPresence(sub.presence)
-}
-
-// presenceEntry is a subscriber's presence for "present" lists.
-func (d *draft) presenceEntry(sub *subscriber) json.RawMessage {
-	if sub.presence == nil {
-		sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sub.sel, Client: sub.client, By: &sub.by})
-	}
-	return sub.presence
-}
-
 func (d *draft) do(fn func(*DraftState) error) error {
 	if d.loadErr != nil {
 		return d.loadErr
@@ -1012,6 +948,11 @@ func (d *draft) queueFrame(sess *Session, frame []byte, urgent bool) {
 		d.unsubscribe(sess, true)
 		return
 	}
+	d.wake(sess)
+}
+
+// wake wakes a session's write pump for what was queued, or at uncork.
+func (d *draft) wake(sess *Session) {
 	if d.corking {
 		d.corked[sess] = struct{}{}
 	} else {

@@ -61,6 +61,7 @@ func (c *Session) nextFrame(timeout time.Duration) ([]byte, bool) {
 	deadline := time.After(timeout)
 	for {
 		c.send.mu.Lock()
+		c.send.frames = c.send.presence.merge(c.send.frames)
 		if len(c.send.frames) > 0 {
 			f := c.send.frames[0]
 			c.send.frames = c.send.frames[1:]

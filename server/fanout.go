@@ -157,9 +157,7 @@ func (d *draft) applyRemote() {
 		}
 	}
 	for _, frame := range presence {
-		for _, sub := range d.subs {
-			d.push(sub, frame)
-		}
+		d.relayRemotePresence(frame)
 	}
 }
 

@@ -1,0 +1,323 @@
+package server
+
+import (
+	"encoding/json"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/draftroom/draftroom/ot"
+)
+
+// Presence frames ("presence" relays and "left" announcements) do not go
+// through a session's bounded frame queue. When many clients leave one
+// draft at once, each departure is one frame for every subscriber that
+// stays: N leavers make N frames per subscriber, and a queue of
+// Config.SendQueue frames would overflow and disconnect subscribers that
+// are keeping up, whose departures then overflow the next ones. Instead a
+// session keeps, beside its queue, the latest unsent presence frame of each
+// (draft, client): a newer presence or "left" of a client replaces its
+// unsent older one, so presence can never overflow the queue, and what is
+// pending is bounded by the clients that share a draft with the session.
+//
+// Order is kept exactly: each pending presence frame remembers how many
+// queued frames were ahead of it, and the write pump writes it at that
+// place. A presence frame, encoded at the draft's revision when it was
+// relayed, therefore still follows the op of that revision and precedes
+// later ops, as if it had been queued; a replaced frame is dropped, and its
+// replacement goes where the replacement was queued. A subscriber never
+// receives a presence of a client after that client's later "left": the
+// "left" replaces it.
+
+// maxPendingPresence bounds the distinct (draft, client) presence frames
+// one session may have unsent, as a guard on memory: a write pump that has
+// not written for so long that this many clients changed presence or left
+// in its drafts meanwhile is stuck, and the session is disconnected as
+// slow (it resumes from its revision). Far above any one draft's
+// subscribers in practice (issue 9 measures up to 5,000 readers).
+const maxPendingPresence = 1 << 14
+
+// presenceScan is how many pending entries are searched linearly for a
+// client's earlier frame before an index map is built: the usual pending
+// set between two writes is a handful, and a map per write would cost an
+// allocation each time.
+const presenceScan = 8
+
+// presenceKey is one client's presence in one draft.
+type presenceKey struct{ doc, client string }
+
+// pendingPresence is a session's unsent presence frames, at most one per
+// presenceKey, in the order they were queued. Guarded by sendQueue.mu. Its
+// zero value is empty and holds no memory, as an idle connection's must.
+type pendingPresence struct {
+	entries []pendingEntry      // queue order (so ascending after)
+	index   map[presenceKey]int // key -> live entry, once entries outgrow presenceScan
+	live    int                 // entries with a frame
+}
+
+type pendingEntry struct {
+	key   presenceKey
+	after int    // frames queued ahead of it
+	frame []byte // nil once replaced
+}
+
+// put queues frame as key's latest presence, to be written after the
+// first after frames of the queue, replacing key's unsent earlier frame.
+// It reports false, queuing nothing, when maxPendingPresence other keys
+// are pending.
+func (p *pendingPresence) put(key presenceKey, after int, frame []byte) bool {
+	i, found := p.find(key)
+	if !found && p.live >= maxPendingPresence {
+		return false
+	}
+	if found {
+		p.entries[i].frame = nil
+		p.live--
+	}
+	p.entries = append(p.entries, pendingEntry{key: key, after: after, frame: frame})
+	p.live++
+	if p.index != nil {
+		p.index[key] = len(p.entries) - 1
+	}
+	// A client that keeps changing its cursors leaves replaced entries
+	// behind; drop them before they outnumber the live ones.
+	if len(p.entries) > 2*p.live+presenceScan {
+		p.compact()
+	}
+	if p.index == nil && len(p.entries) > presenceScan {
+		p.index = make(map[presenceKey]int, len(p.entries))
+		for i, e := range p.entries {
+			if e.frame != nil {
+				p.index[e.key] = i
+			}
+		}
+	}
+	return true
+}
+
+// find returns the index of key's live entry.
+func (p *pendingPresence) find(key presenceKey) (int, bool) {
+	if p.index != nil {
+		i, ok := p.index[key]
+		return i, ok
+	}
+	for i := len(p.entries) - 1; i >= 0; i-- {
+		if e := &p.entries[i]; e.frame != nil && e.key == key {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// compact drops replaced entries, keeping the order.
+func (p *pendingPresence) compact() {
+	live := p.entries[:0]
+	for _, e := range p.entries {
+		if e.frame != nil {
+			if p.index != nil {
+				p.index[e.key] = len(live)
+			}
+			live = append(live, e)
+		}
+	}
+	clear(p.entries[len(live):]) // release the replaced frames
+	p.entries = live
+}
+
+// merge returns frames with the pending presence frames placed where they
+// were queued, and empties p.
+func (p *pendingPresence) merge(frames [][]byte) [][]byte {
+	if p.live == 0 {
+		*p = pendingPresence{}
+		return frames
+	}
+	out := make([][]byte, 0, len(frames)+p.live)
+	next := 0
+	for _, e := range p.entries {
+		if e.frame == nil {
+			continue
+		}
+		out = append(out, frames[next:e.after]...)
+		next = e.after
+		out = append(out, e.frame)
+	}
+	out = append(out, frames[next:]...)
+	*p = pendingPresence{}
+	return out
+}
+
+// pushPresence queues a presence frame of key without waking the write
+// pump (see signal); false when maxPendingPresence keys are pending.
+func (q *sendQueue) pushPresence(key presenceKey, frame []byte) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.presence.put(key, len(q.frames), frame)
+}
+
+// queuePresence queues the presence frame of client in draft doc,
+// replacing the client's unsent earlier one, without waking the write
+// pump. It reports false when the session has ended, or when too many
+// clients' presence is pending and the session was disconnected for it.
+func (c *Session) queuePresence(doc, client string, frame []byte) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	if !c.send.pushPresence(presenceKey{doc, client}, frame) {
+		c.s.log.Info("disconnect slow subscriber", "client", c.client, "presence pending", maxPendingPresence)
+		c.kill(websocket.CloseTryAgainLater, "too slow: resume from your revision", false)
+		return false
+	}
+	return true
+}
+
+// pushPresence queues client's presence frame for a subscriber; a session
+// that has ended (or is hopelessly behind) is unsubscribed.
+func (d *draft) pushPresence(sub *subscriber, client string, frame []byte) {
+	if !sub.sess.queuePresence(d.id, client, frame) {
+		d.unsubscribe(sub.sess, true)
+		return
+	}
+	d.wake(sub.sess)
+}
+
+// closeBatch handles a close request and those queued right behind it
+// together: all of them leave the draft before any "left" is sent, so the
+// clients leaving together (a mass disconnect) are not sent each other's
+// departures, and each staying subscriber's write pump wakes once for
+// all of them. It returns the first request that is not a close, to be
+// handled next (keeping arrival order).
+func (d *draft) closeBatch(first *closeReq) (next any) {
+	d.cork()
+	defer d.uncork()
+	d.announcing = true
+	d.unsubscribe(first.sess, true)
+drain:
+	for range maxCloseBatch {
+		select {
+		case x := <-d.in:
+			if r, ok := x.(*closeReq); ok {
+				d.unsubscribe(r.sess, true)
+				continue
+			}
+			next = x
+			break drain
+		default:
+			break drain
+		}
+	}
+	d.announcing = false
+	d.announceLeft()
+	return next
+}
+
+// maxCloseBatch bounds how many queued close requests one closeBatch
+// takes, so a steady stream of them cannot starve the others.
+const maxCloseBatch = 1024
+
+// unsubscribe removes a session's subscription and, when tell, announces
+// "left" to the others (and other nodes). Announcing can find more ended
+// sessions (whose departures are announced in turn); they are handled in
+// a loop here rather than by recursion.
+func (d *draft) unsubscribe(sess *Session, tell bool) {
+	sub, ok := d.subs[sess]
+	if !ok {
+		return
+	}
+	delete(d.subs, sess)
+	if !tell {
+		return
+	}
+	d.leaving = append(d.leaving, sub)
+	if !d.announcing {
+		d.announceLeft()
+	}
+}
+
+// announceLeft sends "left" for every subscriber in d.leaving to those
+// that stay. Every subscriber that leaves is announced, whether or not it
+// had sent presence (the contract).
+func (d *draft) announceLeft() {
+	d.announcing = true
+	for len(d.leaving) > 0 {
+		sub := d.leaving[0]
+		d.leaving[0] = nil
+		d.leaving = d.leaving[1:]
+		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true})
+		for _, other := range d.subs {
+			d.pushPresence(other, sub.client, frame)
+		}
+		d.publishPresence(frame)
+	}
+	d.leaving = nil
+	d.announcing = false
+}
+
+// presence records and relays a subscriber's selections, brought up to the
+// current revision.
+func (d *draft) presence(r *presenceReq) {
+	sub, ok := d.subs[r.sess]
+	if !ok {
+		d.sendError(r.sess, Errorf(ErrBadRequest, "draft %s is not open on this connection", d.id), 0, r.ref)
+		return
+	}
+	if r.rev > d.rev {
+		d.sendError(r.sess, Errorf(ErrRevAhead, "rev %d is ahead of the draft (at %d)", r.rev, d.rev), 0, r.ref)
+		return
+	}
+	if r.rev < 0 {
+		d.sendError(r.sess, Errorf(ErrBadRequest, "rev must not be negative"), 0, r.ref)
+		return
+	}
+	sel := r.sel
+	if r.rev < d.rev {
+		ops, err := d.opsRange(r.rev+1, d.rev)
+		if err != nil {
+			d.sendError(r.sess, err, 0, r.ref)
+			return
+		}
+		for _, op := range ops {
+			for i := range sel {
+				sel[i] = ot.TransformSelection(sel[i], op.Op)
+			}
+		}
+	}
+	n := d.text.Len()
+	for i := range sel {
+		sel[i][0], sel[i][1] = min(max(sel[i][0], 0), n), min(max(sel[i][1], 0), n)
+	}
+	sub.sel, sub.hasSel = sel, true
+	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by})
+	for sess, other := range d.subs {
+		if sess != r.sess {
+			d.pushPresence(other, sub.client, sub.presence)
+		}
+	}
+	d.publishPresence(sub.presence)
+}
+
+// relayRemotePresence hands a presence frame from another node to this
+// node's subscribers, coalesced per client like local presence. A frame
+// without a client (not one this server makes) is queued as it is.
+func (d *draft) relayRemotePresence(frame []byte) {
+	var m struct {
+		Client string `json:"client"`
+	}
+	if err := json.Unmarshal(frame, &m); err != nil || m.Client == "" {
+		for _, sub := range d.subs {
+			d.push(sub, frame)
+		}
+		return
+	}
+	for _, sub := range d.subs {
+		d.pushPresence(sub, m.Client, frame)
+	}
+}
+
+// presenceEntry is a subscriber's presence for "present" lists.
+func (d *draft) presenceEntry(sub *subscriber) json.RawMessage {
+	if sub.presence == nil {
+		sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sub.sel, Client: sub.client, By: &sub.by})
+	}
+	return sub.presence
+}
