@@ -157,6 +157,7 @@ type Client struct {
 	docs   map[string]*Doc
 	closed bool
 	done   chan struct{} // closed by Close
+	strs   interner      // owned by the reader goroutine (dispatch)
 	exited chan struct{} // closed when the reader goroutine ends
 }
 
@@ -408,6 +409,21 @@ type inMsg struct {
 	Delegation string            `json:"delegation"`
 	Name       string            `json:"name"`
 	Role       string            `json:"role"`
+
+	// op is Op decoded, when decodeFast did it (opDecoded); else remoteOp
+	// decodes Op.
+	op        ot.Op
+	opDecoded bool
+}
+
+// decodeOp returns the op of an "op" message.
+func (m *inMsg) decodeOp() (ot.Op, error) {
+	if m.opDecoded {
+		return m.op, nil
+	}
+	var op ot.Op
+	err := json.Unmarshal(m.Op, &op)
+	return op, err
 }
 
 func (c *Client) read(conn *websocket.Conn) error {
@@ -426,10 +442,8 @@ func (c *Client) read(conn *websocket.Conn) error {
 // An error (a message that is not JSON) ends the connection.
 func (c *Client) dispatch(data []byte) error {
 	var m inMsg
-	if !decodeFast(data, &m) {
-		if err := json.Unmarshal(data, &m); err != nil {
-			return fmt.Errorf("client: bad message from server: %w", err)
-		}
+	if err := decode(data, &m, &c.strs); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	d := c.docs[m.Doc]

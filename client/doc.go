@@ -479,11 +479,10 @@ func (d *Doc) remoteOp(m *inMsg, evs []Event) []Event {
 	if p := d.inflight; p != nil && m.Client == d.c.id && m.Seq == p.seq {
 		return d.ack(m.Seq, m.Rev, evs) // our own op, seen while resuming
 	}
-	var inc ot.Op
-	if err := json.Unmarshal(m.Op, &inc); err != nil {
+	inc, err := m.decodeOp()
+	if err != nil {
 		return d.resync(evs, "undecodable op: "+err.Error())
 	}
-	var err error
 	if p := d.inflight; p != nil {
 		var mine ot.Op
 		if mine, err = ot.Transform(p.op, inc, ot.Left); err == nil {
