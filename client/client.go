@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -426,14 +427,45 @@ func (m *inMsg) decodeOp() (ot.Op, error) {
 	return op, err
 }
 
+// maxKeptBuffer bounds the read buffer a connection keeps between
+// messages: a snapshot of a long draft is read into a larger one, which is
+// then dropped rather than held for the life of the connection.
+const maxKeptBuffer = 64 << 10
+
+// read reads messages into one buffer, reused from message to message
+// (ReadMessage allocates each one afresh); dispatch keeps nothing of it.
 func (c *Client) read(conn *websocket.Conn) error {
+	var buf []byte
 	for {
-		_, data, err := conn.ReadMessage()
+		_, r, err := conn.NextReader()
 		if err != nil {
 			return err
 		}
-		if err := c.dispatch(data); err != nil {
+		if buf, err = readAll(r, buf[:0]); err != nil {
 			return err
+		}
+		if err := c.dispatch(buf); err != nil {
+			return err
+		}
+		if cap(buf) > maxKeptBuffer {
+			buf = nil
+		}
+	}
+}
+
+// readAll appends what r holds to buf, as io.ReadAll does to a new slice.
+func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // let append pick the growth
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
 		}
 	}
 }

@@ -28,7 +28,7 @@ type Doc struct {
 	presence  map[string]Presence
 	lastAck   *pending
 	err       error         // set when the draft is closed or lost
-	changed   chan struct{} // closed and replaced on every change
+	changed   chan struct{} // made by a waiter, closed and cleared by the next change
 }
 
 // pending is an own op not yet acknowledged. op is kept transformed to the
@@ -53,7 +53,7 @@ type Presence struct {
 
 // Open subscribes to draft id and waits for its snapshot.
 func (c *Client) Open(ctx context.Context, id string) (*Doc, error) {
-	d := &Doc{c: c, id: id, openWait: make(chan error, 1), presence: map[string]Presence{}, changed: make(chan struct{})}
+	d := &Doc{c: c, id: id, openWait: make(chan error, 1), presence: map[string]Presence{}}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -268,6 +268,9 @@ func (d *Doc) wait(ctx context.Context, cond func() bool) error {
 			d.mu.Unlock()
 			return nil
 		}
+		if d.changed == nil {
+			d.changed = make(chan struct{})
+		}
 		ch := d.changed
 		d.mu.Unlock()
 		select {
@@ -278,10 +281,14 @@ func (d *Doc) wait(ctx context.Context, cond func() bool) error {
 	}
 }
 
-// notify wakes waiters; d.mu is held.
+// notify wakes waiters; d.mu is held. The channel is made only when
+// someone waits: a reader's draft changes on every op and is rarely waited
+// on.
 func (d *Doc) notify() {
-	close(d.changed)
-	d.changed = make(chan struct{})
+	if d.changed != nil {
+		close(d.changed)
+		d.changed = nil
+	}
 }
 
 type opMsg struct {
@@ -394,7 +401,8 @@ func (d *Doc) inflightOp() ot.Op {
 // handle processes a server message about this draft.
 func (d *Doc) handle(m *inMsg) {
 	d.mu.Lock()
-	var evs []Event
+	var buf [2]Event // most messages make one or two events: no allocation
+	evs := buf[:0]
 	switch m.Type {
 	case "snapshot":
 		d.text = ot.NewText(m.Text)

@@ -17,10 +17,13 @@ func decode(data []byte, m *inMsg, strs *interner) error {
 	if decodeFast(data, m, strs) {
 		return nil
 	}
-	*m = inMsg{}
-	if err := json.Unmarshal(data, m); err != nil {
+	// A variable of its own: handing m to encoding/json would make every
+	// caller's message escape to the heap, fast path included.
+	var slow inMsg
+	if err := json.Unmarshal(data, &slow); err != nil {
 		return fmt.Errorf("client: bad message from server: %w", err)
 	}
+	*m = slow
 	return nil
 }
 
