@@ -3,9 +3,11 @@ package client
 import (
 	"context"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,5 +182,73 @@ func BenchmarkReceiveOp(b *testing.B) {
 	b.StopTimer()
 	if events != b.N {
 		b.Fatalf("%d op events for %d frames: the draft resynced", events, b.N)
+	}
+}
+
+// BenchmarkReceiveOpWS: the same frames sent over loopback by a bare
+// WebSocket server to a real Client, so the read itself (syscalls,
+// framing, the read buffer) is counted too. ns/op is wall time per frame
+// and includes the sender's CPU; allocs/op includes the sender's (none per
+// frame: WriteMessage copies into its buffer).
+func BenchmarkReceiveOpWS(b *testing.B) {
+	recordOnce.Do(func() { recorded, recordErr = record(2000) })
+	if recordErr != nil {
+		b.Fatal(recordErr)
+	}
+	rec := recorded
+	send := make(chan int)
+	upgrader := websocket.Upgrader{}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := upgrader.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		if _, _, err := conn.ReadMessage(); err != nil { // hello
+			return
+		}
+		conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"welcome","client":"r-1","delegation":"OBS","name":"r1","role":"reviewer"}`))
+		if _, _, err := conn.ReadMessage(); err != nil { // open
+			return
+		}
+		conn.WriteMessage(websocket.TextMessage, rec.snapshot)
+		n := <-send
+		for i := range n {
+			if i > 0 && i%len(rec.ops) == 0 {
+				// Back to the start: the ops after it apply again.
+				conn.WriteMessage(websocket.TextMessage, rec.snapshot)
+			}
+			if conn.WriteMessage(websocket.TextMessage, rec.ops[i%len(rec.ops)]) != nil {
+				return
+			}
+		}
+		conn.ReadMessage() // until the client closes
+	}))
+	defer hs.Close()
+
+	var got atomic.Int64
+	done := make(chan struct{})
+	c, err := Dial(context.Background(), "ws"+strings.TrimPrefix(hs.URL, "http"), Options{ClientID: "r-1", NoReconnect: true,
+		OnEvent: func(e Event) {
+			if e.Type == EventOp && got.Add(1) == int64(b.N) {
+				close(done)
+			}
+		}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	d, err := c.Open(context.Background(), "art-17")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(rec.ops[0])))
+	b.ReportAllocs()
+	b.ResetTimer()
+	send <- b.N
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		b.Fatalf("%d of %d ops arrived (draft: %v)", got.Load(), b.N, d.Err())
 	}
 }
