@@ -1,0 +1,278 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// runQueueScript drives a sendQueue with script and checks every take
+// against a model of the queue without coalescing: a take must return
+// exactly the frames pushed since the previous take, in push order, less
+// each presence frame that a later presence frame of the same (draft,
+// client) replaced before the take. Each byte is one step: 0 pushes an
+// op frame, 1 and 2 push a presence or "left" frame of one of 40 clients
+// in one of 2 drafts (the next byte picks which), 3 takes.
+func runQueueScript(t *testing.T, script []byte) {
+	q := newSendQueue(1 << 20)
+	type pushed struct {
+		frame    string
+		key      presenceKey
+		presence bool
+	}
+	var epoch []pushed
+	n := 0
+	check := func() {
+		t.Helper()
+		var want []string
+		for i, p := range epoch {
+			replaced := p.presence && slices.ContainsFunc(epoch[i+1:], func(later pushed) bool { return later.presence && later.key == p.key })
+			if !replaced {
+				want = append(want, p.frame)
+			}
+		}
+		var got []string
+		for _, f := range q.take() {
+			got = append(got, string(f))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("take got %q, want %q", got, want)
+		}
+		epoch = epoch[:0]
+	}
+	for i := 0; i < len(script); i++ {
+		n++
+		step := script[i] % 4
+		switch step {
+		case 0:
+			f := fmt.Sprintf("op%d", n)
+			if !q.push([]byte(f), false) {
+				t.Fatal("push refused")
+			}
+			epoch = append(epoch, pushed{frame: f})
+		case 1, 2:
+			var pick byte
+			if i+1 < len(script) {
+				i++
+				pick = script[i]
+			}
+			key := presenceKey{doc: fmt.Sprint("d", pick%2), client: fmt.Sprint("c", pick/2%40)}
+			kind := "p"
+			if step == 2 {
+				kind = "left"
+			}
+			f := fmt.Sprintf("%s:%s/%s#%d", kind, key.doc, key.client, n)
+			if !q.pushPresence(key, []byte(f)) {
+				t.Fatal("pushPresence refused")
+			}
+			epoch = append(epoch, pushed{frame: f, key: key, presence: true})
+		case 3:
+			check()
+		}
+	}
+	check()
+}
+
+// FuzzPendingPresence: presence coalescing keeps every op frame, in order,
+// and each client's latest presence at the place it was queued.
+func FuzzPendingPresence(f *testing.F) {
+	f.Add([]byte{0, 1, 5, 0, 1, 5, 3})
+	f.Add([]byte{1, 7, 0, 2, 7, 1, 7, 0, 0, 3, 2, 9})
+	many := make([]byte, 0, 600)
+	for i := range 200 {
+		// 80 keys and frequent replacement: the index map and compaction.
+		many = append(many, 1, byte(i*7), 0)
+	}
+	f.Add(append(many, 3, 1, 1, 2, 1, 3))
+	f.Fuzz(func(t *testing.T, script []byte) {
+		runQueueScript(t, script)
+	})
+}
+
+// TestPendingPresenceBound: presence does not count against the frame
+// limit, but one session's distinct pending presence is bounded; past it
+// the session is disconnected as slow.
+func TestPendingPresenceBound(t *testing.T) {
+	q := newSendQueue(1)
+	if !q.push([]byte("op"), false) {
+		t.Fatal("push refused")
+	}
+	for i := range maxPendingPresence {
+		if !q.pushPresence(presenceKey{"d", fmt.Sprint(i)}, []byte("p")) {
+			t.Fatalf("presence %d refused, want room for %d", i, maxPendingPresence)
+		}
+	}
+	if !q.pushPresence(presenceKey{"d", "7"}, []byte("left")) {
+		t.Fatal("a replacement was refused at the bound")
+	}
+	if q.pushPresence(presenceKey{"d", "one more"}, []byte("p")) {
+		t.Fatalf("presence of client %d accepted, want the bound %d", maxPendingPresence+1, maxPendingPresence)
+	}
+	if got := len(q.take()); got != maxPendingPresence+1 {
+		t.Fatalf("took %d frames, want %d", got, maxPendingPresence+1)
+	}
+
+	ts := newTestServer(t, storage.NewMemory(), Config{})
+	c := ts.session("c", "CAN")
+	for i := range maxPendingPresence {
+		c.send.pushPresence(presenceKey{"d", fmt.Sprint(i)}, []byte("p"))
+	}
+	if c.queuePresence("d", "one more", []byte("p")) {
+		t.Fatal("queuePresence past the bound reported success")
+	}
+	select {
+	case <-c.done:
+	default:
+		t.Fatal("the session was not disconnected")
+	}
+}
+
+// nextOfType skips frames until one of type typ.
+func (f *fakeSession) nextOfType(typ string) map[string]any {
+	f.t.Helper()
+	for {
+		if m := f.next(); m["type"] == typ {
+			return m
+		}
+	}
+}
+
+// drain returns every frame queued for the session, decoded, once none
+// has come for wait.
+func (f *fakeSession) drain(wait time.Duration) []map[string]any {
+	f.t.Helper()
+	var out []map[string]any
+	for {
+		frame, ok := f.nextFrame(wait)
+		if !ok {
+			return out
+		}
+		var m map[string]any
+		if err := json.Unmarshal(frame, &m); err != nil {
+			f.t.Fatalf("frame %s: %v", frame, err)
+		}
+		out = append(out, m)
+	}
+}
+
+// TestPresenceKeepsItsPlaceAmongOps: a subscriber that has not read yet
+// gets each client's latest presence only, after the op of the revision it
+// refers to and before the next op; a "left" replaces the leaver's unsent
+// presence.
+func TestPresenceKeepsItsPlaceAmongOps(t *testing.T) {
+	store := storage.NewMemory()
+	createDraft(t, store, "d", "0123456789")
+	ts := newTestServer(t, store, Config{})
+	a, b, c := ts.session("a", "CAN"), ts.session("b", "FRA"), ts.session("c", "GBR")
+	a.open("d", nil)
+	b.open("d", nil)
+	c.open("d", nil)
+	edit := func(rev int) {
+		t.Helper()
+		a.submit(rev, uint64(rev+1), ot.Op{ot.Insert("x")})
+		if m := a.nextOfType("ack"); num(m, "rev") != rev+1 {
+			t.Fatalf("got %v, want ack rev %d", m, rev+1)
+		}
+	}
+	point := func(rev, at int) {
+		t.Helper()
+		if err := b.d.send(context.Background(), &presenceReq{sess: b.Session, rev: rev, sel: [][2]int{{at, at}}}); err != nil {
+			t.Fatal(err)
+		}
+		ts.text("d") // the owner has relayed it
+	}
+	edit(0)
+	point(1, 3)
+	edit(1)
+	point(2, 5)
+	edit(2)
+	var got []string
+	for _, m := range c.drain(50 * time.Millisecond) {
+		got = append(got, fmt.Sprintf("%v@%d%v", m["type"], num(m, "rev"), m["sel"]))
+	}
+	want := []string{"op@1<nil>", "op@2<nil>", "presence@2[[5 5]]", "op@3<nil>"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("c got %q, want %q", got, want)
+	}
+
+	point(3, 1)
+	edit(3)
+	if err := b.d.send(context.Background(), &closeReq{sess: b.Session}); err != nil {
+		t.Fatal(err)
+	}
+	ts.text("d")
+	got = got[:0]
+	for _, m := range c.drain(50 * time.Millisecond) {
+		got = append(got, fmt.Sprintf("%v@%d %v %v", m["type"], num(m, "rev"), m["client"], m["left"]))
+	}
+	want = []string{"op@4 a <nil>", "presence@0 b true"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("c got %q, want %q (b's presence replaced by its left)", got, want)
+	}
+}
+
+// TestMassLeaveIsOneBatch: clients whose close requests are queued
+// together leave together: the one that stays gets one "left" for each,
+// and none of them is sent the others' departures.
+func TestMassLeaveIsOneBatch(t *testing.T) {
+	const leavers = 200 // below the owner's inbox capacity, so all queue up
+	store := storage.NewMemory()
+	createDraft(t, store, "d", "text")
+	ts := newTestServer(t, store, Config{})
+	stay := ts.session("stay", "CAN")
+	stay.open("d", nil)
+	gone := make([]*fakeSession, leavers)
+	for i := range gone {
+		gone[i] = ts.session(fmt.Sprint("leaver-", i), "FRA")
+		gone[i].open("d", nil)
+		gone[i].d.send(context.Background(), &presenceReq{sess: gone[i].Session, rev: 0, sel: [][2]int{{i % 4, i % 4}}})
+	}
+	ts.text("d")
+	if got := len(stay.drain(50 * time.Millisecond)); got != leavers {
+		t.Fatalf("stay got %d frames before the storm, want %d presence", got, leavers)
+	}
+	for _, g := range gone {
+		g.drain(time.Millisecond) // the owner is done with them (ts.text)
+	}
+
+	// Hold the owner while every close queues up behind it.
+	gate := make(chan struct{})
+	held := make(chan error, 1)
+	d := stay.d
+	if err := d.send(context.Background(), &doReq{fn: func(*DraftState) error { <-gate; return nil }, reply: held}); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gone {
+		if err := d.send(context.Background(), &closeReq{sess: g.Session}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(gate)
+	<-held
+	ts.text("d")
+
+	left := map[any]int{}
+	for _, m := range stay.drain(50 * time.Millisecond) {
+		if m["type"] != "presence" || m["left"] != true {
+			t.Fatalf("stay got %v, want only left", m)
+		}
+		left[m["client"]]++
+	}
+	for _, g := range gone {
+		if left[g.client] != 1 {
+			t.Fatalf("stay got %d left for %s, want 1", left[g.client], g.client)
+		}
+		for _, m := range g.drain(time.Millisecond) {
+			t.Fatalf("%s, which left with the others, got %v", g.client, m)
+		}
+	}
+	if len(left) != leavers {
+		t.Fatalf("stay got left for %d clients, want %d", len(left), leavers)
+	}
+}
