@@ -223,6 +223,9 @@ func byteOffset(nd *node, k int) int {
 	if k >= nd.n {
 		return len(nd.text)
 	}
+	if k > nd.n/2 {
+		return lastRunes(nd.text, nd.n-k) // nearer the end: scan half as far
+	}
 	return skipRunes(nd.text, 0, k)
 }
 
@@ -242,6 +245,31 @@ func byteRange(nd *node, from, to int) (int, int) {
 // Continuation bytes (10xxxxxx) are the only bytes of valid UTF-8 that do
 // not start a code point; contMask picks bit 7 of each byte of a word.
 const contMask = 0x8080808080808080
+
+// lastRunes returns the byte offset of the r-th code point from the end of
+// text (r >= 1; 0 if there are fewer), counting eight bytes at a time as
+// skipRunes does.
+func lastRunes(text []byte, r int) int {
+	j := len(text)
+	for j >= 8 {
+		w := binary.LittleEndian.Uint64(text[j-8:])
+		starts := 8 - bits.OnesCount64(w&^(w<<1)&contMask)
+		if starts >= r {
+			break // the code point starts in these eight bytes
+		}
+		r -= starts
+		j -= 8
+	}
+	for j > 0 {
+		j--
+		if utf8.RuneStart(text[j]) {
+			if r--; r == 0 {
+				return j
+			}
+		}
+	}
+	return 0
+}
 
 // skipRunes returns the byte offset of the k-th code point after byte offset
 // i (a code point start) in text, or len(text) if there are not that many.
