@@ -428,9 +428,10 @@ func (m *inMsg) decodeOp() (ot.Op, error) {
 }
 
 // maxKeptBuffer bounds the read buffer a connection keeps between
-// messages: a snapshot of a long draft is read into a larger one, which is
-// then dropped rather than held for the life of the connection.
-const maxKeptBuffer = 64 << 10
+// messages: op frames are a few hundred bytes; a snapshot is read into a
+// larger buffer, which is then dropped rather than held for the life of
+// the connection (the load tool holds thousands of connections).
+const maxKeptBuffer = 4 << 10
 
 // read reads messages into one buffer, reused from message to message
 // (ReadMessage allocates each one afresh); dispatch keeps nothing of it.
@@ -455,6 +456,9 @@ func (c *Client) read(conn *websocket.Conn) error {
 
 // readAll appends what r holds to buf, as io.ReadAll does to a new slice.
 func readAll(r io.Reader, buf []byte) ([]byte, error) {
+	if cap(buf) == 0 {
+		buf = make([]byte, 0, 512) // an op frame, mostly
+	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)] // let append pick the growth
