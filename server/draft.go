@@ -64,6 +64,7 @@ type draft struct {
 	// owned by run, presence.go
 	leaving    []*subscriber // departures not announced yet
 	announcing bool          // "left" is being sent, or held back by closeBatch
+	subsGone   int           // subscriptions removed since subs was last rebuilt
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 }

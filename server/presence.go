@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"maps"
 
 	"github.com/gorilla/websocket"
 
@@ -208,7 +209,22 @@ drain:
 	}
 	d.announcing = false
 	d.announceLeft()
+	d.compactSubs()
 	return next
+}
+
+// compactSubs rebuilds subs once most of its entries were removed: a Go
+// map keeps its size after deletions, and every broadcast iterates it, so
+// after a mass departure a draft would keep paying for the subscribers it
+// had. It runs only from closeBatch, at the top of the owner's loop, never
+// while subs is being iterated.
+func (d *draft) compactSubs() {
+	if d.subsGone < 64 || d.subsGone < 2*len(d.subs) {
+		return
+	}
+	subs := make(map[*Session]*subscriber, len(d.subs))
+	maps.Copy(subs, d.subs)
+	d.subs, d.subsGone = subs, 0
 }
 
 // maxCloseBatch bounds how many queued close requests one closeBatch
@@ -225,6 +241,7 @@ func (d *draft) unsubscribe(sess *Session, tell bool) {
 		return
 	}
 	delete(d.subs, sess)
+	d.subsGone++
 	if !tell {
 		return
 	}

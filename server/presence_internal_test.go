@@ -276,3 +276,79 @@ func TestMassLeaveIsOneBatch(t *testing.T) {
 		t.Fatalf("stay got left for %d clients, want %d", len(left), leavers)
 	}
 }
+
+// BenchmarkMassLeave: 1,000 subscribers of one draft, of whom 990 leave
+// at once, by disconnecting (their sessions end before their close
+// requests reach the owner) or by closing the draft (connections stay).
+// It reports the frames the departures queue for all 1,000 and the time
+// the owner takes to handle them.
+func BenchmarkMassLeave(b *testing.B) {
+	for _, disconnect := range []bool{true, false} {
+		name := map[bool]string{true: "disconnect", false: "close"}[disconnect]
+		b.Run(name, func(b *testing.B) { benchMassLeave(b, disconnect) })
+	}
+}
+
+func benchMassLeave(b *testing.B, disconnect bool) {
+	const subs, stay = 1000, 10
+	store := storage.NewMemory()
+	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "text"); err != nil {
+		b.Fatal(err)
+	}
+	s := New(Config{Open: true}, store, nil)
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	d, err := s.acquire("d")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.release(d)
+	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Ana", Role: storage.RoleDrafter})
+	frames := 0
+	for b.Loop() {
+		b.StopTimer()
+		sessions := make([]*Session, subs)
+		for i := range sessions {
+			sessions[i] = newFakeSession(s, ident, fmt.Sprint("c", i))
+			reply := make(chan error, 1)
+			d.send(context.Background(), &openReq{sess: sessions[i], client: sessions[i].client, by: ident.Author, reply: reply})
+			if err := <-reply; err != nil {
+				b.Fatal(err)
+			}
+			sessions[i].send.take()
+		}
+		gate, held := make(chan struct{}), make(chan error, 1)
+		d.send(context.Background(), &doReq{fn: func(*DraftState) error { <-gate; return nil }, reply: held})
+		if disconnect {
+			for _, c := range sessions[stay:] {
+				c.kill(0, "", false)
+			}
+		}
+		go func() {
+			for _, c := range sessions[stay:] {
+				d.send(context.Background(), &closeReq{sess: c})
+			}
+		}()
+		for len(d.in) < cap(d.in) {
+			time.Sleep(time.Millisecond) // the inbox is full of closes
+		}
+		b.StartTimer()
+		close(gate)
+		<-held
+		for n := subs; n > stay; { // until the sender's last closes are in
+			s.Do(context.Background(), "d", func(st *DraftState) error { n = st.Subscribers(); return nil })
+		}
+		b.StopTimer()
+		for _, c := range sessions {
+			frames += len(c.send.take())
+		}
+		for _, c := range sessions[:stay] {
+			d.send(context.Background(), &closeReq{sess: c})
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(frames)/float64(b.N), "frames/op")
+}
