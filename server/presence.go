@@ -253,7 +253,10 @@ func (d *draft) unsubscribe(sess *Session, tell bool) {
 
 // announceLeft sends "left" for every subscriber in d.leaving to those
 // that stay. Every subscriber that leaves is announced, whether or not it
-// had sent presence (the contract).
+// had sent presence (the contract); except that when the same client id is
+// still subscribed through another connection (a client that reconnected
+// before its old connection was noticed gone), the others get that
+// connection's presence instead, so its cursor does not vanish.
 func (d *draft) announceLeft() {
 	d.announcing = true
 	for len(d.leaving) > 0 {
@@ -261,6 +264,12 @@ func (d *draft) announceLeft() {
 		d.leaving[0] = nil
 		d.leaving = d.leaving[1:]
 		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true})
+		for _, other := range d.subs {
+			if other.client == sub.client && other.by == sub.by && other.hasSel {
+				frame = d.presenceEntry(other)
+				break
+			}
+		}
 		for _, other := range d.subs {
 			d.pushPresence(other, sub.client, frame)
 		}

@@ -352,3 +352,43 @@ func benchMassLeave(b *testing.B, disconnect bool) {
 	}
 	b.ReportMetric(float64(frames)/float64(b.N), "frames/op")
 }
+
+// TestLeftOfAReplacedConnection: a client that reconnected (same client id
+// and author, new connection) before its old connection was noticed gone
+// keeps its cursor: when the old connection leaves, the others get the new
+// connection's presence, not "left". A different author with the same
+// client id does not count.
+func TestLeftOfAReplacedConnection(t *testing.T) {
+	store := storage.NewMemory()
+	createDraft(t, store, "d", "0123456789")
+	ts := newTestServer(t, store, Config{})
+	watch := ts.session("watch", "GBR")
+	watch.open("d", nil)
+	old, renewed := ts.session("c", "CAN"), ts.session("c", "CAN")
+	other := ts.session("c", "FRA") // same client id, another author
+	for _, s := range []*fakeSession{old, renewed, other} {
+		s.open("d", nil)
+	}
+	if err := renewed.d.send(context.Background(), &presenceReq{sess: renewed.Session, rev: 0, sel: [][2]int{{4, 4}}}); err != nil {
+		t.Fatal(err)
+	}
+	ts.text("d")
+	watch.drain(20 * time.Millisecond)
+
+	for _, leave := range []struct {
+		who      *fakeSession
+		wantLeft bool
+	}{{old, false}, {renewed, true}} {
+		if err := leave.who.d.send(context.Background(), &closeReq{sess: leave.who.Session}); err != nil {
+			t.Fatal(err)
+		}
+		ts.text("d")
+		got := watch.drain(50 * time.Millisecond)
+		if len(got) != 1 || got[0]["client"] != "c" {
+			t.Fatalf("watch got %v, want one presence frame of c", got)
+		}
+		if isLeft := got[0]["left"] == true; isLeft != leave.wantLeft {
+			t.Errorf("when %s's connection left, watch got %v (want left=%v)", leave.who.ident.Author.Delegation, got[0], leave.wantLeft)
+		}
+	}
+}
