@@ -90,7 +90,9 @@ type Options struct {
 
 	// OnEvent, if set, receives events. It is called from the client's
 	// reader goroutine (EventSent also from the goroutine calling Edit),
-	// with no lock held; it must not block for long.
+	// with no lock held, after the change it reports is visible (so a
+	// WaitSynced may return before the last ack's event arrives); it must
+	// not block for long.
 	OnEvent func(Event)
 }
 
