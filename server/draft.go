@@ -43,23 +43,24 @@ type draft struct {
 	head atomic.Int64  // rev, for other goroutines: limits.go charges an op by how far behind the head it is
 
 	// owned by run
-	info      storage.Draft
-	text      *ot.Text
-	rev       int
-	ring      []ringOp // recent committed ops, consecutive revs ending at rev
-	dedupe    map[dedupeKey]seqRev
-	subs      map[*Session]*subscriber
-	corking   bool                  // see cork
-	corked    map[*Session]struct{} // sessions sent frames while corking
-	observers []namedObserver
-	loadErr   error
-	lastSnap  int
-	snapBusy  bool
-	snapDone  chan int  // rev of a finished background snapshot, or -1
-	tentative int       // while a batch is staged: revs staged beyond rev
-	staging   []*staged // while a BuildFunc runs: the ops staged before it
-	watching  bool      // subscribed to the store's fan-out (fanout.go)
-	stale     bool      // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
+	info         storage.Draft
+	text         *ot.Text
+	rev          int
+	ring         []ringOp // recent committed ops, consecutive revs ending at rev
+	dedupe       map[dedupeKey]seqRev
+	subs         map[*Session]*subscriber
+	corking      bool                  // see cork
+	corked       map[*Session]struct{} // sessions sent frames while corking
+	corkedUrgent []*Session            // those of them sent a reply
+	observers    []namedObserver
+	loadErr      error
+	lastSnap     int
+	snapBusy     bool
+	snapDone     chan int  // rev of a finished background snapshot, or -1
+	tentative    int       // while a batch is staged: revs staged beyond rev
+	staging      []*staged // while a BuildFunc runs: the ops staged before it
+	watching     bool      // subscribed to the store's fan-out (fanout.go)
+	stale        bool      // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
 	// owned by run, presence.go
 	leaving    []*subscriber // departures not announced yet
@@ -949,6 +950,9 @@ func (d *draft) queueFrame(sess *Session, frame []byte, urgent bool) {
 		d.unsubscribe(sess, true)
 		return
 	}
+	if urgent && d.corking {
+		d.corkedUrgent = append(d.corkedUrgent, sess)
+	}
 	d.wake(sess)
 }
 
@@ -973,8 +977,15 @@ func (d *draft) cork() {
 }
 
 // uncork wakes the write pump of every session that was sent frames while
-// corked.
+// corked: first those with a reply (an ack), whose clients wait for it,
+// then the others, so that an ack does not queue behind a fan-out to
+// hundreds of readers.
 func (d *draft) uncork() {
+	for i, sess := range d.corkedUrgent {
+		sess.send.signal()
+		d.corkedUrgent[i] = nil
+	}
+	d.corkedUrgent = d.corkedUrgent[:0]
 	for sess := range d.corked {
 		sess.send.signal()
 	}
