@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,17 +99,27 @@ type Bolt struct {
 
 	// The write-ahead log and what it holds that bbolt does not yet; all
 	// owned by the writer goroutine, except unsettled, which readers read.
-	wal        *walFile // nil with BoltOptions.NoWAL
-	walErr     error    // a failed sync: the log is unusable (errWALSync)
-	ckErr      error    // the last checkpoint's failure, until one succeeds
-	pending    []*walCommit
-	pendingOps int                                // ops in pending
-	pendingAt  time.Time                          // when pending became non-empty
-	heads      map[string]int                     // draft → head, pending included
-	windows    map[string]map[string]recentWindow // draft → client key → window
-	unsettled  atomic.Int64                       // len(pending)
-	ckEvery    time.Duration
-	ckMax      int
+	// The log is two files used in turn: commits are appended to wals[cur]
+	// while the other one's commits are being copied into bbolt by a
+	// checkpoint goroutine (so a checkpoint, tens of milliseconds with many
+	// drafts, never holds up an ack); once they are, that file is emptied.
+	wals      [2]*walFile // nil with BoltOptions.NoWAL
+	cur       int
+	walErr    error        // a failed sync: the log is unusable (errWALSync)
+	ckErr     error        // a failed checkpoint: commits are refused (see checkpoint)
+	pending   []*walCommit // in wals[cur]
+	pendOps   int          // ops in pending
+	pendingAt time.Time    // when pending became non-empty
+	ckBusy    bool         // a checkpoint goroutine runs
+	ckCount   int          // commits it copies
+	ckDone    chan ckResult
+	gen       uint64                             // checkpoints started
+	heads     map[string]int                     // draft → head, logged commits included
+	windows   map[string]map[string]recentWindow // draft → client key → window
+	lastGen   map[string]uint64                  // draft → gen of its last logged commit
+	unsettled atomic.Int64                       // commits logged, not yet in bbolt
+	ckEvery   time.Duration
+	ckMax     int
 }
 
 // BoltOptions tunes a Bolt store. The zero value is right for production.
@@ -204,6 +215,8 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		done:     make(chan struct{}),
 		heads:    map[string]int{},
 		windows:  map[string]map[string]recentWindow{},
+		lastGen:  map[string]uint64{},
+		ckDone:   make(chan ckResult, 1),
 		ckEvery:  opts.CheckpointEvery,
 		ckMax:    opts.CheckpointOps,
 	}
@@ -223,49 +236,104 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	return b, nil
 }
 
-// openWAL opens the write-ahead log beside the bbolt file and copies the
-// commits it holds into bbolt: those a crash left only in the log. A
-// commit already in bbolt (the log is emptied after each checkpoint, but
-// that is not synced) is skipped.
-func (b *Bolt) openWAL(noSync bool) error {
-	w, recs, err := openWAL(b.path+".wal", noSync)
-	if err != nil {
+// walSuffixes name the two files of the write-ahead log, beside the bbolt
+// file.
+var walSuffixes = [2]string{".wal.0", ".wal.1"}
+
+// openWAL opens the write-ahead log's two files and copies the commits
+// they hold into bbolt: those a crash left only in the log. Each draft's
+// commits are replayed in revision order (the two files' commits
+// interleave); a commit already in bbolt (a file is emptied after its
+// checkpoint, but that is not synced) is skipped.
+func (b *Bolt) openWAL(noSync bool) (err error) {
+	var recs [][]byte
+	for i, suffix := range walSuffixes {
+		w, r, err := openWAL(b.path+suffix, noSync)
+		if err != nil {
+			b.closeWAL()
+			return err
+		}
+		b.wals[i] = w
+		recs = append(recs, r...)
+	}
+	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
+		b.closeWAL()
 		return err
 	}
+	defer func() {
+		if err != nil {
+			b.closeWAL()
+		}
+	}()
 	if len(recs) > 0 {
+		commits := make([]*walCommit, 0, len(recs))
+		for i, rec := range recs {
+			c, err := decodeWALRecord(rec)
+			if err != nil {
+				return fmt.Errorf("storage: replay log of %s: record %d: %w", b.path, i, err)
+			}
+			commits = append(commits, c)
+		}
+		sort.SliceStable(commits, func(i, j int) bool {
+			if commits[i].id != commits[j].id {
+				return commits[i].id < commits[j].id
+			}
+			return commits[i].base < commits[j].base
+		})
 		err = b.db.Update(func(tx *bolt.Tx) error {
-			for i, rec := range recs {
-				c, err := decodeWALRecord(rec)
-				if err != nil {
-					return fmt.Errorf("record %d: %w", i, err)
-				}
+			for _, c := range commits {
 				db, err := draftBucket(tx, "replay", c.id)
 				if err != nil {
-					return fmt.Errorf("record %d: %w", i, err)
+					return err
 				}
 				meta, err := readMeta(db, c.id)
 				if err != nil {
-					return fmt.Errorf("record %d: %w", i, err)
+					return err
 				}
 				if meta.Rev >= c.enc.lastRev {
 					continue // checkpointed before the crash
 				}
 				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
-					return fmt.Errorf("record %d: %w", i, err)
+					return err
 				}
 			}
 			return nil
 		})
 		if err != nil {
-			w.close()
-			return fmt.Errorf("storage: replay log %s into %s: %w", w.path, b.path, err)
+			return fmt.Errorf("storage: replay log into %s: %w", b.path, err)
 		}
 	}
-	if err := w.reset(); err != nil {
-		w.close()
-		return err
+	for _, w := range b.wals {
+		if err := w.reset(); err != nil {
+			return err
+		}
 	}
-	b.wal = w
+	return nil
+}
+
+func (b *Bolt) closeWAL() error {
+	var first error
+	for i, w := range b.wals {
+		if w != nil {
+			if err := w.close(); err != nil && first == nil {
+				first = fmt.Errorf("storage: close %s: %w", w.path, err)
+			}
+			b.wals[i] = nil
+		}
+	}
+	return first
+}
+
+// syncDir makes the creation of files in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("storage: sync %s: %w", dir, err)
+	}
 	return nil
 }
 
@@ -282,17 +350,11 @@ func (b *Bolt) Close() error {
 	close(b.reqs)
 	b.mu.Unlock()
 	<-b.done
-	var walErr error
-	if b.wal != nil {
-		walErr = b.wal.close()
-	}
+	walErr := b.closeWAL()
 	if err := b.db.Close(); err != nil {
 		return fmt.Errorf("storage: close %s: %w", b.path, err)
 	}
-	if walErr != nil {
-		return fmt.Errorf("storage: close %s: %w", b.wal.path, walErr)
-	}
-	return nil
+	return walErr
 }
 
 // write hands fn to the writer and waits for its outcome. Once handed over
@@ -381,20 +443,26 @@ func (b *Bolt) writer() {
 	ck := time.NewTimer(time.Hour)
 	ck.Stop()
 	for {
+		var timer <-chan time.Time
+		var done <-chan ckResult
+		if b.ckBusy {
+			done = b.ckDone
+		} else if len(b.pending) > 0 {
+			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
+			timer = ck.C
+		}
 		var req *writeReq
 		ok := true
-		if len(b.pending) > 0 {
-			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
-			select {
-			case req, ok = <-b.reqs:
-			case <-ck.C:
-				b.checkpoint()
-				continue
-			}
-			ck.Stop()
-		} else {
-			req, ok = <-b.reqs
+		select {
+		case req, ok = <-b.reqs:
+		case <-timer:
+			b.startCheckpoint()
+			continue
+		case res := <-done:
+			b.endCheckpoint(res)
+			continue
 		}
+		ck.Stop()
 		if !ok {
 			b.checkpoint()
 			return
@@ -413,8 +481,8 @@ func (b *Bolt) writer() {
 			}
 		}
 		b.run(batch)
-		if len(b.pending) > 0 && (b.pendingOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
-			b.checkpoint()
+		if !b.ckBusy && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
+			b.startCheckpoint()
 		}
 	}
 }
@@ -425,7 +493,7 @@ func (b *Bolt) run(batch []*writeReq) {
 	for len(batch) > 0 {
 		n := 1
 		switch {
-		case batch[0].commit != nil && b.wal != nil:
+		case batch[0].commit != nil && b.wals[0] != nil:
 			for n < len(batch) && batch[n].commit != nil {
 				n++
 			}
@@ -439,7 +507,7 @@ func (b *Bolt) run(batch []*writeReq) {
 				r.err <- err
 			}
 		default:
-			for n < len(batch) && !batch[n].settle && (batch[n].commit == nil || b.wal == nil) {
+			for n < len(batch) && !batch[n].settle && (batch[n].commit == nil || b.wals[0] == nil) {
 				n++
 			}
 			if err := b.checkpoint(); err != nil {
@@ -489,7 +557,7 @@ func (b *Bolt) logCommits(reqs []*writeReq) {
 		return nil
 	})
 	if err == nil && len(logged) > 0 {
-		err = b.wal.write(frames)
+		err = b.wals[b.cur].write(frames)
 		if errors.Is(err, errWALSync) {
 			b.walErr = err
 		}
@@ -511,9 +579,10 @@ func (b *Bolt) logCommits(reqs []*writeReq) {
 	}
 	b.pending = append(b.pending, logged...)
 	for _, c := range logged {
-		b.pendingOps += len(c.enc.ops)
+		b.pendOps += len(c.enc.ops)
+		b.lastGen[c.id] = b.gen
 	}
-	b.unsettled.Store(int64(len(b.pending)))
+	b.unsettled.Store(int64(len(b.pending) + b.ckCount))
 	maps.Copy(b.heads, heads)
 	for id, w := range windows {
 		if b.windows[id] == nil {
@@ -567,38 +636,81 @@ func storedWindow(db *bolt.Bucket, k []byte) recentWindow {
 	return nil
 }
 
-// checkpoint copies the logged commits into bbolt in one transaction and
-// empties the log. On failure the commits stay logged (they are durable)
-// and new commits are refused until a checkpoint succeeds.
-func (b *Bolt) checkpoint() error {
-	if len(b.pending) == 0 {
-		return nil
+// ckResult is the outcome of a checkpoint goroutine.
+type ckResult struct {
+	gen uint64
+	err error
+}
+
+// startCheckpoint hands the pending commits to a checkpoint goroutine,
+// which copies them into bbolt in one transaction and then empties their
+// log file, and switches appends to the other file (emptied by the
+// previous checkpoint). Only one runs at a time; the writer goes on
+// logging commits meanwhile, checking them against b.heads and b.windows,
+// which still hold the commits being copied.
+func (b *Bolt) startCheckpoint() {
+	if b.ckBusy || len(b.pending) == 0 {
+		return
 	}
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		for _, c := range b.pending {
-			if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
-				return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+	commits, w, gen := b.pending, b.wals[b.cur], b.gen
+	b.pending, b.pendOps = nil, 0
+	b.cur = 1 - b.cur
+	b.gen++
+	b.ckBusy, b.ckCount = true, len(commits)
+	go func() {
+		err := b.db.Update(func(tx *bolt.Tx) error {
+			for _, c := range commits {
+				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+					return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+				}
 			}
+			return nil
+		})
+		if err == nil {
+			// Not synced: if a crash undoes it, replay skips what bbolt has.
+			err = w.reset()
+		} else {
+			err = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
 		}
-		return nil
-	})
-	if err != nil {
-		b.ckErr = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
-		return b.ckErr
+		b.ckDone <- ckResult{gen: gen, err: err}
+	}()
+}
+
+// endCheckpoint takes a checkpoint goroutine's outcome. After a failure
+// the commits it held are in its log file only (durable, replayed on the
+// next open), and that file is not emptied: new commits are refused until
+// a restart, rather than appended to a file that may fill up or be
+// replayed out of step with bbolt.
+func (b *Bolt) endCheckpoint(res ckResult) {
+	b.ckBusy, b.ckCount = false, 0
+	b.unsettled.Store(int64(len(b.pending)))
+	if res.err != nil {
+		b.ckErr = res.err
+		return
 	}
 	b.txs.Add(1)
-	b.ckErr = nil
-	clear(b.pending)
-	b.pending, b.pendingOps = b.pending[:0], 0
-	b.unsettled.Store(0)
-	clear(b.heads)
-	clear(b.windows)
-	if err := b.wal.reset(); err != nil {
-		// Harmless: the next open skips commits already in bbolt. Keep
-		// appending after them.
-		return nil
+	for id, g := range b.lastGen {
+		if g <= res.gen {
+			delete(b.lastGen, id)
+			delete(b.heads, id)
+			delete(b.windows, id)
+		}
 	}
-	return nil
+}
+
+// checkpoint copies every logged commit into bbolt and waits until it is
+// there: before a write that is not a commit, for a reader, and at close.
+func (b *Bolt) checkpoint() error {
+	for b.ckBusy || len(b.pending) > 0 {
+		if b.ckErr != nil {
+			break
+		}
+		if !b.ckBusy {
+			b.startCheckpoint()
+		}
+		b.endCheckpoint(<-b.ckDone)
+	}
+	return b.ckErr
 }
 
 // rejected reports whether err is a refusal a write function returns
@@ -885,7 +997,7 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c Commit) 
 		enc.decisions = append(enc.decisions, [2][]byte{recordKey(d.Rev, i), data})
 	}
 	wc := &walCommit{id: id, base: base, enc: enc}
-	if b.wal == nil {
+	if b.wals[0] == nil {
 		return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
 			return commitTx(tx, id, base, enc)
 		})

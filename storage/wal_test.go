@@ -1,11 +1,14 @@
 package storage
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,7 +39,7 @@ func crashWithLogged(t *testing.T, path string, id string, n int) {
 	if got := b.unsettled.Load(); got != int64(n) {
 		t.Fatalf("%d commits only in the log, want %d", got, n)
 	}
-	for _, suffix := range []string{"", ".wal"} {
+	for _, suffix := range []string{"", walSuffixes[0], walSuffixes[1]} {
 		data, err := os.ReadFile(live + suffix)
 		if err != nil {
 			t.Fatal(err)
@@ -80,7 +83,7 @@ func wantOps(t *testing.T, b *Bolt, id string, n int) {
 func TestWALReplay(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 7)
-	if st, err := os.Stat(path + ".wal"); err != nil || st.Size() == 0 {
+	if st, err := os.Stat(path + walSuffixes[0]); err != nil || st.Size() == 0 {
 		t.Fatalf("the log is empty before the reopen (%v): the test proves nothing", err)
 	}
 	b := reopen(t, path)
@@ -89,8 +92,10 @@ func TestWALReplay(t *testing.T) {
 	if !errors.Is(err, ErrDuplicate) {
 		t.Errorf("resend of a replayed submission: %v, want ErrDuplicate", err)
 	}
-	if st, err := os.Stat(path + ".wal"); err != nil || st.Size() != 0 {
-		t.Errorf("log after replay: %v, %v; want empty", st, err)
+	for _, suffix := range walSuffixes {
+		if st, err := os.Stat(path + suffix); err != nil || st.Size() != 0 {
+			t.Errorf("log %s after replay: %v, %v; want empty", suffix, st, err)
+		}
 	}
 }
 
@@ -99,7 +104,7 @@ func TestWALReplay(t *testing.T) {
 func TestWALReplayTwice(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 5)
-	log, err := os.ReadFile(path + ".wal")
+	log, err := os.ReadFile(path + walSuffixes[0])
 	if err != nil || len(log) == 0 {
 		t.Fatalf("log: %d bytes, %v", len(log), err)
 	}
@@ -110,7 +115,7 @@ func TestWALReplayTwice(t *testing.T) {
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path+".wal", log, 0o600); err != nil {
+	if err := os.WriteFile(path+walSuffixes[0], log, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	wantOps(t, reopen(t, path), "d", 5)
@@ -137,11 +142,11 @@ func TestWALTornTail(t *testing.T) {
 		t.Run(tail.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "draftroom.db")
 			crashWithLogged(t, path, "d", 3)
-			log, err := os.ReadFile(path + ".wal")
+			log, err := os.ReadFile(path + walSuffixes[0])
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := os.WriteFile(path+".wal", tail.cut(log), 0o600); err != nil {
+			if err := os.WriteFile(path+walSuffixes[0], tail.cut(log), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			b := reopen(t, path)
@@ -160,7 +165,7 @@ func TestWALTornTail(t *testing.T) {
 func TestWALCorruptRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 1)
-	f, err := os.OpenFile(path+".wal", os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(path+walSuffixes[0], os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,14 +193,18 @@ func TestWALSyncFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	release := stallWriter(t, b)
-	b.wal.sync = func(*os.File) error { return fmt.Errorf("EIO") }
+	for _, w := range b.wals {
+		w.sync = func(*os.File) error { return fmt.Errorf("EIO") }
+	}
 	release()
 	err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 2)}})
 	if !errors.Is(err, errWALSync) {
 		t.Fatalf("commit with a failing sync: %v, want errWALSync", err)
 	}
 	release = stallWriter(t, b)
-	b.wal.sync = fdatasync
+	for _, w := range b.wals {
+		w.sync = fdatasync
+	}
 	release()
 	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 2)}}); err == nil {
 		t.Fatal("a commit after a failed sync was acknowledged")
@@ -236,5 +245,82 @@ func TestWALReadsSeeLogged(t *testing.T) {
 	})
 	if err != nil {
 		t.Error(err)
+	}
+}
+
+// TestWALReplayInterleaved: after a crash during a checkpoint, both log
+// files hold commits, the older ones possibly in either; each draft's are
+// replayed in revision order whatever the files' order.
+func TestWALReplayInterleaved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "draftroom.db")
+	crashWithLogged(t, path, "d", 6)
+	log, err := os.ReadFile(path + walSuffixes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames [][]byte
+	for off := 0; off < len(log); {
+		n := 8 + int(binary.LittleEndian.Uint32(log[off:]))
+		frames = append(frames, log[off:off+n])
+		off += n
+	}
+	if len(frames) != 6 {
+		t.Fatalf("%d frames in the log, want 6", len(frames))
+	}
+	// Revisions 4..6 in the first file, 1..3 in the second.
+	if err := os.WriteFile(path+walSuffixes[0], bytes.Join(frames[3:], nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+walSuffixes[1], bytes.Join(frames[:3], nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantOps(t, reopen(t, path), "d", 6)
+}
+
+// TestWALCommitsDuringCheckpoint: commits keep being acknowledged while a
+// checkpoint runs, every one of them is in the store afterwards, and a
+// draft's head and dedupe stay right across checkpoints (each commit is
+// checked against the commits still being copied).
+func TestWALCommitsDuringCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "draftroom.db")
+	b, err := OpenBolt(path, BoltOptions{CheckpointOps: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const drafts, revs = 4, 60
+	for i := range drafts {
+		if err := b.CreateDraft(ctx, Draft{ID: fmt.Sprint("d", i)}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for i := range drafts {
+		wg.Go(func() {
+			id := fmt.Sprint("d", i)
+			for rev := 1; rev <= revs; rev++ {
+				if err := b.Commit(ctx, id, rev-1, Commit{Ops: []Op{testOp(rev, "c", uint64(rev))}}); err != nil {
+					t.Errorf("%s commit %d: %v", id, rev, err)
+					return
+				}
+				if rev%7 == 0 { // a resend, across whatever checkpoint runs
+					err := b.Commit(ctx, id, rev, Commit{Ops: []Op{testOp(rev+1, "c", uint64(rev))}})
+					if !errors.Is(err, ErrDuplicate) {
+						t.Errorf("%s resend of %d: %v, want ErrDuplicate", id, rev, err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.txs.Load() < 2 {
+		t.Errorf("%d checkpoints, want several (CheckpointOps 3)", b.txs.Load())
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b = reopen(t, path)
+	for i := range drafts {
+		wantOps(t, b, fmt.Sprint("d", i), revs)
 	}
 }
