@@ -87,7 +87,11 @@ type Config struct {
 	WriteCoalesce time.Duration
 	// SendQueue is the number of frames queued per connection; a
 	// subscriber whose queue is full is disconnected (it resumes from its
-	// revision). Default 256.
+	// revision). Default 4096: an op frame is encoded once per draft and
+	// shared, so a queued frame costs a connection 24 bytes, and at
+	// thousands of ops per second a smaller queue drops readers that
+	// were descheduled for a few tens of milliseconds, or that receive a
+	// burst of ops another node committed.
 	SendQueue int
 	// SnapshotEvery: after a commit, the draft's owner writes a snapshot
 	// when this many revisions have passed since the last. Default 256.
@@ -142,7 +146,7 @@ func (cfg Config) Defaults() Config {
 	if cfg.WriteCoalesce == 0 {
 		cfg.WriteCoalesce = time.Millisecond
 	}
-	setDefault(&cfg.SendQueue, 256)
+	setDefault(&cfg.SendQueue, 4096)
 	setDefault(&cfg.SnapshotEvery, 256)
 	setDefault(&cfg.RecentOps, 1024)
 	setDefault(&cfg.BatchMax, 128)
