@@ -162,13 +162,28 @@ func (d *draft) applyRemote() {
 }
 
 // publishPresence sends a presence frame to the other nodes, off the
-// owner goroutine; presence is best effort, so a full queue drops it.
-func (d *draft) publishPresence(frame []byte) {
+// owner goroutine. Presence is best effort: when the queue is full, a
+// cursor update is dropped (the client's next one supersedes it). A
+// departure is not: the contract promises "left" to every subscriber, on
+// every node, so a left that finds the queue full (a mass departure)
+// waits in leftOverflow, which the publishing loop drains.
+func (d *draft) publishPresence(frame []byte, left bool) {
 	if d.s.fan == nil {
 		return
 	}
 	select {
 	case d.s.presenceOut <- presenceOut{d.id, frame}:
+		return
+	default:
+	}
+	if !left {
+		return
+	}
+	d.s.leftMu.Lock()
+	d.s.leftOverflow = append(d.s.leftOverflow, presenceOut{d.id, frame})
+	d.s.leftMu.Unlock()
+	select {
+	case d.s.leftWake <- struct{}{}:
 	default:
 	}
 }
@@ -180,14 +195,25 @@ type presenceOut struct {
 
 // presenceLoop publishes presence to the other nodes.
 func (s *Server) presenceLoop() {
+	publish := func(p presenceOut) {
+		ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
+		if err := s.fan.PublishPresence(ctx, p.draft, json.RawMessage(p.frame)); err != nil {
+			s.log.Debug("publish presence", "draft", p.draft, "err", err)
+		}
+		cancel()
+	}
 	for {
 		select {
 		case p := <-s.presenceOut:
-			ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
-			if err := s.fan.PublishPresence(ctx, p.draft, json.RawMessage(p.frame)); err != nil {
-				s.log.Debug("publish presence", "draft", p.draft, "err", err)
+			publish(p)
+		case <-s.leftWake:
+			s.leftMu.Lock()
+			lefts := s.leftOverflow
+			s.leftOverflow = nil
+			s.leftMu.Unlock()
+			for _, p := range lefts {
+				publish(p)
 			}
-			cancel()
 		case <-s.ctx.Done():
 			return
 		}

@@ -121,3 +121,79 @@ func TestDraftResyncAfterLostReply(t *testing.T) {
 		t.Fatalf("a got %v, want the op of rev 1", m)
 	}
 }
+
+// slowBus is a store with fan-out whose presence publishing blocks until
+// released, as a slow or briefly unreachable Redis would; it records what
+// was published.
+type slowBus struct {
+	*storage.Memory
+	release chan struct{}
+	mu      sync.Mutex
+	left    map[string]int // client -> left frames published
+	other   int
+}
+
+func (s *slowBus) Events() <-chan storage.Event               { return nil }
+func (s *slowBus) Watch(ctx context.Context, id string) error { return nil }
+func (s *slowBus) Unwatch(id string)                          {}
+func (s *slowBus) PublishPresence(ctx context.Context, id string, payload []byte) error {
+	<-s.release
+	var m struct {
+		Client string `json:"client"`
+		Left   bool   `json:"left"`
+	}
+	if err := json.Unmarshal(payload, &m); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m.Left {
+		s.left[m.Client]++
+	} else {
+		s.other++
+	}
+	return nil
+}
+
+// TestLeftReachesOtherNodesInAStorm: more clients leave one node at once
+// than the queue to the other nodes holds (1,024) while publishing is
+// stalled; every departure is still published once, none dropped.
+func TestLeftReachesOtherNodesInAStorm(t *testing.T) {
+	const leavers = 1500
+	mem := storage.NewMemory()
+	createDraft(t, mem, "d", "text")
+	bus := &slowBus{Memory: mem, release: make(chan struct{}), left: map[string]int{}}
+	ts := newTestServer(t, bus, Config{})
+	gone := make([]*fakeSession, leavers)
+	for i := range gone {
+		gone[i] = ts.session(fmt.Sprint("leaver-", i), "FRA")
+		gone[i].open("d", nil)
+	}
+	for _, g := range gone {
+		if err := g.d.send(context.Background(), &closeReq{sess: g.Session}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts.text("d") // the owner has announced them all
+	close(bus.release)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		bus.mu.Lock()
+		n := len(bus.left)
+		bus.mu.Unlock()
+		if n == leavers || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	bus.mu.Lock()
+	defer bus.mu.Unlock()
+	if len(bus.left) != leavers {
+		t.Fatalf("left published for %d of %d leavers", len(bus.left), leavers)
+	}
+	for client, n := range bus.left {
+		if n != 1 {
+			t.Errorf("left of %s published %d times", client, n)
+		}
+	}
+}

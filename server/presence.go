@@ -263,17 +263,17 @@ func (d *draft) announceLeft() {
 		sub := d.leaving[0]
 		d.leaving[0] = nil
 		d.leaving = d.leaving[1:]
-		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true})
+		frame, left := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true}), true
 		for _, other := range d.subs {
 			if other.client == sub.client && other.by == sub.by && other.hasSel {
-				frame = d.presenceEntry(other)
+				frame, left = d.presenceEntry(other), false
 				break
 			}
 		}
 		for _, other := range d.subs {
 			d.pushPresence(other, sub.client, frame)
 		}
-		d.publishPresence(frame)
+		d.publishPresence(frame, left)
 	}
 	d.leaving = nil
 	d.announcing = false
@@ -319,7 +319,7 @@ func (d *draft) presence(r *presenceReq) {
 			d.pushPresence(other, sub.client, sub.presence)
 		}
 	}
-	d.publishPresence(sub.presence)
+	d.publishPresence(sub.presence, false)
 }
 
 // relayRemotePresence hands a presence frame from another node to this

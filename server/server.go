@@ -45,6 +45,12 @@ type Server struct {
 	fan         Fanout           // the store's fan-out between nodes, or nil
 	presenceOut chan presenceOut // to presenceLoop
 
+	// leftMu guards leftOverflow: departures that found presenceOut full,
+	// published by presenceLoop when leftWake signals (fanout.go).
+	leftMu       sync.Mutex
+	leftOverflow []presenceOut
+	leftWake     chan struct{}
+
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
 	upgrader   websocket.Upgrader
@@ -81,6 +87,7 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 	if f, ok := store.(Fanout); ok {
 		s.fan = f
 		s.presenceOut = make(chan presenceOut, 1024)
+		s.leftWake = make(chan struct{}, 1)
 		go s.fanLoop()
 		go s.presenceLoop()
 	}
