@@ -84,6 +84,21 @@ func BenchmarkAuthorshipMarshal(b *testing.B) {
 	b.ReportMetric(float64(size), "bytes")
 }
 
+// BenchmarkAuthorshipClone copies the final state (as the server's draft
+// owner does at a snapshot, leaving the encoding to another goroutine).
+func BenchmarkAuthorshipClone(b *testing.B) {
+	tr := loadTrace(b, "automerge-paper.json.gz")
+	a := replayAuthorship(b, tr)
+	b.ReportAllocs()
+	cpu := startCPU()
+	for b.Loop() {
+		if a.Clone().Len() != a.Len() {
+			b.Fatal("clone differs")
+		}
+	}
+	cpu.report(b)
+}
+
 // BenchmarkAuthorshipUnmarshal decodes the final state (as the server does
 // to answer authors?rev= from a snapshot).
 func BenchmarkAuthorshipUnmarshal(b *testing.B) {
