@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"sync"
@@ -424,18 +423,14 @@ func (c *Session) handle(mt int, data []byte) {
 }
 
 // decodeInbound decodes a frame into m, with errors a person can act on.
+// The hot "op" message takes decodeOpFast; everything else, and any op it
+// is unsure of, takes encoding/json (decodeInboundJSON), so acceptance,
+// value and errors are those of encoding/json either way.
 func decodeInbound(data []byte, m *Inbound) error {
-	if err := json.Unmarshal(data, m); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			if te.Field == "" {
-				return Errorf(ErrBadRequest, "a message is a JSON object")
-			}
-			return Errorf(ErrBadRequest, "field %s must be %s", te.Field, expectedType(te.Field))
-		}
-		return Errorf(ErrBadRequest, "message is not valid JSON")
+	if decodeOpFast(data, m) {
+		return nil
 	}
-	return nil
+	return decodeInboundJSON(data, m)
 }
 
 func expectedType(field string) string {
