@@ -60,6 +60,12 @@ func (in *remoteInbox) take() (ops []storage.Op, presence [][]byte, resync bool)
 // fanLoop delivers fan-out events to the loaded drafts until the events
 // channel closes or the server shuts down.
 func (s *Server) fanLoop() {
+	// Own ops then arrive undecoded, and OpsAfter below decodes only those
+	// beyond the head: the echo of every commit this node made would
+	// otherwise be decoded just to be skipped.
+	if l, ok := s.fan.(interface{ LazyOwnOps() }); ok {
+		l.LazyOwnOps()
+	}
 	events := s.fan.Events()
 	for {
 		var ev storage.Event
@@ -87,7 +93,14 @@ func (s *Server) fanLoop() {
 			}
 		case storage.EventOps:
 			if d := s.drafts[ev.Draft]; d != nil {
-				d.remote.add(ev.Ops, nil, false)
+				// The head only grows, so ops at or below it now are
+				// skipped by applyRemote too; the add still signals the
+				// owner, which retries a stale draft's catch-up then.
+				ops, err := ev.OpsAfter(int(d.head.Load()))
+				if err != nil {
+					s.log.Debug("fan-out event dropped", "draft", ev.Draft, "err", err)
+				}
+				d.remote.add(ops, nil, false)
 			}
 		case storage.EventPresence:
 			if d := s.drafts[ev.Draft]; d != nil && len(ev.Presence) > 0 {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -65,10 +66,40 @@ type Event struct {
 	// store's node. Own presence is skipped; own ops are skipped by
 	// revision (at or below the head), not by Own: a Commit that returned
 	// ErrUnavailable may still have landed, and its event is then news.
-	Node     string
-	Own      bool
-	Ops      []Op            // EventOps
+	Node string
+	Own  bool
+	// Ops: EventOps. Nil on an own EventOps event once LazyOwnOps was
+	// called: then OpsAfter decodes them, and only when it must.
+	Ops      []Op
 	Presence json.RawMessage // EventPresence: the payload as published
+
+	// rawOps and lastRev are an own EventOps event left undecoded by
+	// LazyOwnOps: the published JSON array of ops and the rev of its last.
+	rawOps  string
+	lastRev int // > 0 iff rawOps is set
+}
+
+// OpsAfter returns the ops of an EventOps event if any has a revision
+// above head, and nil if none has (ops are consecutive, so that is the
+// last one's). An own event left undecoded by LazyOwnOps is decoded only
+// in the first case: a node that applied its own commit skips its echo
+// without decoding it. The error (ErrInvalid) says the undecoded JSON is
+// not ops: drop the event, as Events drops any malformed message.
+func (e Event) OpsAfter(head int) ([]Op, error) {
+	if e.lastRev == 0 {
+		if len(e.Ops) == 0 || e.Ops[len(e.Ops)-1].Rev <= head {
+			return nil, nil
+		}
+		return e.Ops, nil
+	}
+	if e.lastRev <= head {
+		return nil, nil
+	}
+	var ops []Op
+	if err := json.Unmarshal([]byte(e.rawOps), &ops); err != nil || len(ops) == 0 || ops[len(ops)-1].Rev != e.lastRev {
+		return nil, fmt.Errorf("storage: event of draft %s: ops do not decode: %w", e.Draft, ErrInvalid)
+	}
+	return ops, nil
 }
 
 // envelope is the JSON published on a draft channel. Commit's script builds
@@ -88,6 +119,15 @@ type envelope struct {
 func (r *Redis) Events() <-chan Event {
 	r.fan.startLoop()
 	return r.fan.events
+}
+
+// LazyOwnOps makes Events leave this node's own EventOps events undecoded
+// (Ops nil): the receiver, at head h, calls OpsAfter(h), which decodes
+// only an echo that is news (a commit whose reply was lost). Decoding
+// every echo of a node's own commits is wasted work in the common case.
+// Call it before Events; a receiver that reads Ops directly must not.
+func (r *Redis) LazyOwnOps() {
+	r.fan.lazyOwn.Store(true)
 }
 
 // Watch subscribes this node to draft id's events. It returns nil once the
@@ -206,6 +246,8 @@ type fanout struct {
 	nextWaiter uint64
 	upWaiters  []chan error // released when the current session is up
 	down       bool         // the last session failed; none is up yet
+
+	lazyOwn atomic.Bool // LazyOwnOps was called
 
 	lost bool // an event was dropped; an EventResync is owed
 }
@@ -425,6 +467,12 @@ func (f *fanout) message(m *redis.Message) {
 	if !watched {
 		return
 	}
+	if f.lazyOwn.Load() {
+		if raw, last, ok := f.ownOps(m.Payload); ok {
+			f.deliver(Event{Kind: EventOps, Draft: id, Node: f.node, Own: true, rawOps: raw, lastRev: last})
+			return
+		}
+	}
 	var env envelope
 	if err := json.Unmarshal([]byte(m.Payload), &env); err != nil {
 		return
@@ -439,6 +487,52 @@ func (f *fanout) message(m *redis.Message) {
 		return
 	}
 	f.deliver(e)
+}
+
+// ownOps recognises the ops envelope this node's commit script builds,
+// opsPrefix + op JSONs joined by "," + "]}", without decoding it: it
+// returns the JSON array of the ops and the rev of the last one. Each op
+// JSON is a json.Marshal'ed Op, so it starts with `{"rev":`, and that text
+// appears nowhere else (inside a JSON string a quote is escaped, and no
+// other object of an Op has a "rev" key): its last occurrence starts the
+// last op. Anything else is not ok, and goes through the full decode.
+func (f *fanout) ownOps(payload string) (raw string, last int, ok bool) {
+	body, ok := strings.CutPrefix(payload, f.opsPrefix)
+	if !ok {
+		return "", 0, false
+	}
+	body, ok = strings.CutSuffix(body, "]}")
+	if !ok {
+		return "", 0, false
+	}
+	const revKey = `{"rev":`
+	first, ok := leadingRev(body, revKey)
+	if !ok {
+		return "", 0, false
+	}
+	i := strings.LastIndex(body, revKey)
+	last, ok = leadingRev(body[i:], revKey)
+	if !ok || last < first {
+		return "", 0, false
+	}
+	// The array, brackets included, as a slice of the payload: no copy.
+	return payload[len(f.opsPrefix)-1 : len(payload)-1], last, true
+}
+
+// leadingRev parses the positive revision in s = key + digits + "," or "}".
+func leadingRev(s, key string) (int, bool) {
+	s, ok := strings.CutPrefix(s, key)
+	if !ok {
+		return 0, false
+	}
+	n, i := 0, 0
+	for ; i < len(s) && i < 18 && '0' <= s[i] && s[i] <= '9'; i++ {
+		n = 10*n + int(s[i]-'0')
+	}
+	if i == 0 || n == 0 || i == len(s) || (s[i] != ',' && s[i] != '}') {
+		return 0, false
+	}
+	return n, true
 }
 
 // deliver sends e without blocking; if the buffer is full, e is dropped
