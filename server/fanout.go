@@ -29,15 +29,17 @@ type Fanout interface {
 // loop never blocks on a draft: it appends under mu and signals.
 type remoteInbox struct {
 	mu       sync.Mutex
-	ops      []storage.Op
+	ops      []storage.Event // EventOps, in arrival order; own ones may be undecoded
 	presence [][]byte
 	resync   bool
 	signal   chan struct{} // cap 1
 }
 
-func (in *remoteInbox) add(ops []storage.Op, presence []byte, resync bool) {
+func (in *remoteInbox) add(ops *storage.Event, presence []byte, resync bool) {
 	in.mu.Lock()
-	in.ops = append(in.ops, ops...)
+	if ops != nil {
+		in.ops = append(in.ops, *ops)
+	}
 	if presence != nil {
 		in.presence = append(in.presence, presence)
 	}
@@ -49,7 +51,7 @@ func (in *remoteInbox) add(ops []storage.Op, presence []byte, resync bool) {
 	}
 }
 
-func (in *remoteInbox) take() (ops []storage.Op, presence [][]byte, resync bool) {
+func (in *remoteInbox) take() (ops []storage.Event, presence [][]byte, resync bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	ops, presence, resync = in.ops, in.presence, in.resync
@@ -60,9 +62,9 @@ func (in *remoteInbox) take() (ops []storage.Op, presence [][]byte, resync bool)
 // fanLoop delivers fan-out events to the loaded drafts until the events
 // channel closes or the server shuts down.
 func (s *Server) fanLoop() {
-	// Own ops then arrive undecoded, and OpsAfter below decodes only those
-	// beyond the head: the echo of every commit this node made would
-	// otherwise be decoded just to be skipped.
+	// Own ops then arrive undecoded, and the owner (applyRemote) decodes
+	// only those beyond its head: the echo of every commit this node made
+	// would otherwise be decoded just to be skipped.
 	if l, ok := s.fan.(interface{ LazyOwnOps() }); ok {
 		l.LazyOwnOps()
 	}
@@ -93,14 +95,7 @@ func (s *Server) fanLoop() {
 			}
 		case storage.EventOps:
 			if d := s.drafts[ev.Draft]; d != nil {
-				// The head only grows, so ops at or below it now are
-				// skipped by applyRemote too; the add still signals the
-				// owner, which retries a stale draft's catch-up then.
-				ops, err := ev.OpsAfter(int(d.head.Load()))
-				if err != nil {
-					s.log.Debug("fan-out event dropped", "draft", ev.Draft, "err", err)
-				}
-				d.remote.add(ops, nil, false)
+				d.remote.add(&ev, nil, false)
 			}
 		case storage.EventPresence:
 			if d := s.drafts[ev.Draft]; d != nil && len(ev.Presence) > 0 {
@@ -135,9 +130,20 @@ func (d *draft) unwatch() {
 // applyRemote applies what other nodes sent: their ops in revision order
 // (reading any gap from the store), and their presence.
 func (d *draft) applyRemote() {
-	ops, presence, resync := d.remote.take()
+	events, presence, resync := d.remote.take()
 	if d.loadErr != nil {
 		return
+	}
+	var ops []storage.Op
+	for _, ev := range events {
+		// An own echo at or below the head is skipped undecoded: the owner
+		// runs this after its commit, so that is nearly every one.
+		evOps, err := ev.OpsAfter(d.rev)
+		if err != nil {
+			d.s.log.Warn("fan-out event does not decode; reloading", "draft", d.id, "err", err)
+			resync = true
+		}
+		ops = append(ops, evOps...)
 	}
 	for _, op := range ops {
 		if op.Rev <= d.rev {
