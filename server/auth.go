@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"unicode"
@@ -96,11 +97,28 @@ func (OpenAuth) Hello(_ context.Context, h Hello) (Identity, error) {
 // Request uses the X-Draftroom-* headers, or the open-mode facilitator
 // when none is set.
 func (OpenAuth) Request(r *http.Request) (Identity, error) {
-	d, n, role := r.Header.Get(HeaderDelegation), r.Header.Get(HeaderName), r.Header.Get(HeaderRole)
+	d, n, role := r.Header.Get(HeaderDelegation), headerName(r.Header.Get(HeaderName)), r.Header.Get(HeaderRole)
 	if d == "" && n == "" && role == "" {
 		d, n, role = OpenDelegation, OpenName, storage.RoleFacilitator
 	}
 	return openIdentity(d, n, role)
+}
+
+// headerName decodes the X-Draftroom-Name header: HTTP header values are
+// ASCII in practice, so a name outside it ("田中 純") comes
+// percent-encoded (as encodeURIComponent writes it, which is what the web
+// UI does for any name that is not plain ASCII or holds a "%"). A value
+// that does not decode as percent-encoding to valid UTF-8 is taken as it
+// is.
+func headerName(v string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	dec, err := url.PathUnescape(v)
+	if err != nil || !utf8.ValidString(dec) {
+		return v
+	}
+	return dec
 }
 
 func openIdentity(delegation, name, role string) (Identity, error) {
