@@ -86,6 +86,7 @@ type subscriber struct {
 	sess     *Session
 	client   string
 	by       storage.Author
+	role     string // relayed with presence, so that a screen view can follow the facilitator
 	hasSel   bool
 	sel      [][2]int // at rev
 	presence []byte   // encoded relay frame of the current sel (for "present")
@@ -115,6 +116,7 @@ type (
 		sess   *Session
 		client string
 		by     storage.Author
+		role   string
 		rev    *int
 		ref    json.RawMessage
 		reply  chan error // cap 1
@@ -890,7 +892,7 @@ func (d *draft) open(r *openReq) error {
 			present = append(present, d.presenceEntry(sub))
 		}
 	}
-	sub := &subscriber{sess: r.sess, client: r.client, by: r.by}
+	sub := &subscriber{sess: r.sess, client: r.client, by: r.by, role: r.role}
 	if r.rev == nil {
 		d.subs[r.sess] = sub
 		d.sendTo(r.sess, encode(snapshotMsg{Type: "snapshot", Doc: d.id, Rev: d.rev, Text: d.text.String(), Present: present, Ref: r.ref}))

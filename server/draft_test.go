@@ -104,7 +104,7 @@ func (f *fakeSession) open(doc string, rev *int) map[string]any {
 	}
 	f.d = d
 	reply := make(chan error, 1)
-	if err := d.send(context.Background(), &openReq{sess: f.Session, client: f.client, by: f.ident.Author, rev: rev, reply: reply}); err != nil {
+	if err := d.send(context.Background(), &openReq{sess: f.Session, client: f.client, by: f.ident.Author, role: f.ident.Role, rev: rev, reply: reply}); err != nil {
 		f.t.Fatal(err)
 	}
 	if err := <-reply; err != nil {

@@ -110,6 +110,7 @@ type (
 		Sel    [][2]int        `json:"sel"`
 		Client string          `json:"client"`
 		By     *storage.Author `json:"by"`
+		Role   string          `json:"role,omitempty"` // extension: the sender's role
 	}
 	leftMsg struct {
 		Type   string `json:"type"`

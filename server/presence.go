@@ -313,7 +313,7 @@ func (d *draft) presence(r *presenceReq) {
 		sel[i][0], sel[i][1] = min(max(sel[i][0], 0), n), min(max(sel[i][1], 0), n)
 	}
 	sub.sel, sub.hasSel = sel, true
-	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by})
+	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by, Role: sub.role})
 	for sess, other := range d.subs {
 		if sess != r.sess {
 			d.pushPresence(other, sub.client, sub.presence)
@@ -343,7 +343,7 @@ func (d *draft) relayRemotePresence(frame []byte) {
 // presenceEntry is a subscriber's presence for "present" lists.
 func (d *draft) presenceEntry(sub *subscriber) json.RawMessage {
 	if sub.presence == nil {
-		sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sub.sel, Client: sub.client, By: &sub.by})
+		sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sub.sel, Client: sub.client, By: &sub.by, Role: sub.role})
 	}
 	return sub.presence
 }

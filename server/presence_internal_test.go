@@ -392,3 +392,34 @@ func TestLeftOfAReplacedConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestPresenceCarriesRole: relayed presence and the "present" list carry
+// the sender's role (an extension), so that a projector's screen view can
+// follow the facilitator's cursor rather than whoever moved last.
+func TestPresenceCarriesRole(t *testing.T) {
+	store := storage.NewMemory()
+	createDraft(t, store, "d", "0123456789")
+	ts := newTestServer(t, store, Config{})
+	chairID, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: storage.RoleFacilitator})
+	if err != nil {
+		t.Fatal(err)
+	}
+	chair := &fakeSession{Session: newFakeSession(ts.Server, chairID, "chair"), t: t, ident: chairID, client: "chair"}
+	watch := ts.session("watch", "GBR")
+	chair.open("d", nil)
+	watch.open("d", nil)
+	if err := chair.d.send(context.Background(), &presenceReq{sess: chair.Session, rev: 0, sel: [][2]int{{2, 2}}}); err != nil {
+		t.Fatal(err)
+	}
+	ts.text("d")
+	got := watch.drain(50 * time.Millisecond)
+	if len(got) != 1 || got[0]["type"] != "presence" || got[0]["role"] != storage.RoleFacilitator {
+		t.Fatalf("watch got %v, want the chair's presence with role facilitator", got)
+	}
+	late := ts.session("late", "FRA")
+	snap := late.open("d", nil)
+	present, _ := snap["present"].([]any)
+	if len(present) != 1 || present[0].(map[string]any)["role"] != storage.RoleFacilitator {
+		t.Fatalf("present in the snapshot: %v, want the chair with role facilitator", snap["present"])
+	}
+}
