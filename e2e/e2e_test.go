@@ -824,6 +824,22 @@ func TestScreenViewFollowsCursor(t *testing.T) {
 		const r = c.getBoundingClientRect(), v = s.getBoundingClientRect();
 		return r.top >= v.top && r.bottom <= v.bottom;
 	})()`, 10*time.Second)
+
+	// A drafter moving to the top does not take the screen away from the
+	// facilitator: presence carries the sender's role.
+	drafter := e.newPage("FRA", "Jean", "drafter")
+	drafter.open("art-6")
+	drafter.cursorAt(0)
+	screen.waitJS("the drafter's presence reached the screen", `(() => {
+		const l = document.querySelector('.screen-people');
+		return !!l && l.textContent.includes('Jean');
+	})()`, 10*time.Second)
+	time.Sleep(500 * time.Millisecond) // a scroll would happen on the next frames
+	var top float64
+	screen.eval(`document.querySelector('.cm-scroller').scrollTop`, &top)
+	if top < 500 {
+		t.Errorf("the screen view scrolled to the drafter's cursor at the top (scrollTop %v), want it to stay with the facilitator", top)
+	}
 }
 
 // TestHistoryAuthorsAndDiff: authorship colouring names each delegation's
