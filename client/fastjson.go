@@ -3,8 +3,8 @@ package client
 import (
 	"encoding/json"
 	"fmt"
-	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -40,15 +40,15 @@ func decode(data []byte, m *inMsg, strs *interner) error {
 // Strings are taken from strs (which may be nil), so that the few drafts,
 // clients and authors a reader sees are not allocated again per message.
 func decodeFast(data []byte, m *inMsg, strs *interner) bool {
-	p := fastParser{b: data}
-	if !p.lit(`{"type":"`) {
+	p := fastParser{jsonx.Scanner{B: data}}
+	if !p.Lit(`{"type":"`) {
 		return false
 	}
-	typ, ok := p.str()
-	if !ok || !p.lit(`,"doc":"`) {
+	typ, ok := p.StringRest()
+	if !ok || !p.Lit(`,"doc":"`) {
 		return false
 	}
-	doc, ok := p.str()
+	doc, ok := p.StringRest()
 	if !ok {
 		return false
 	}
@@ -56,40 +56,40 @@ func decodeFast(data []byte, m *inMsg, strs *interner) bool {
 	case "ack":
 		seq, ok1 := p.uint(`,"seq":`)
 		rev, ok2 := p.uint(`,"rev":`)
-		if !ok1 || !ok2 || !p.lit("}") || p.i != len(p.b) || rev > maxInt {
+		if !ok1 || !ok2 || !p.Lit("}") || p.I != len(p.B) || rev > maxInt {
 			return false
 		}
 		*m = inMsg{Type: "ack", Doc: strs.get(doc), Seq: seq, Rev: int(rev)}
 		return true
 	case "op":
 		rev, ok := p.uint(`,"rev":`)
-		if !ok || rev > maxInt || !p.lit(`,"op":`) {
+		if !ok || rev > maxInt || !p.Lit(`,"op":`) {
 			return false
 		}
-		raw, ok := p.array()
-		if !ok || !p.lit(`,"client":"`) {
+		raw, ok := p.Array()
+		if !ok || !p.Lit(`,"client":"`) {
 			return false
 		}
-		client, ok := p.str()
+		client, ok := p.StringRest()
 		if !ok {
 			return false
 		}
 		seq, ok := p.uint(`,"seq":`)
-		if !ok || !p.lit(`,"by":{"delegation":"`) {
+		if !ok || !p.Lit(`,"by":{"delegation":"`) {
 			return false
 		}
-		delegation, ok := p.str()
-		if !ok || !p.lit(`,"name":"`) {
+		delegation, ok := p.StringRest()
+		if !ok || !p.Lit(`,"name":"`) {
 			return false
 		}
-		name, ok := p.str()
-		if !ok || !p.lit("}") {
+		name, ok := p.StringRest()
+		if !ok || !p.Lit("}") {
 			return false
 		}
 		ts, ok := p.uint(`,"ts":`)
 		// Optional fields of server-built ops ("kind", "group") are left
 		// to encoding/json.
-		if !ok || ts > maxInt || !p.lit("}") || p.i != len(p.b) {
+		if !ok || ts > maxInt || !p.Lit("}") || p.I != len(p.B) {
 			return false
 		}
 		// Last, as it allocates: ot's decoder takes only valid JSON of the
@@ -137,85 +137,17 @@ func (in *interner) get(b []byte) string {
 
 const maxInt = 1<<53 - 1 // beyond, JSON numbers are not exact anyway
 
+// fastParser is the shared scanner with the one form the client reads
+// besides: a literal key and its number.
 type fastParser struct {
-	b []byte
-	i int
-}
-
-func (p *fastParser) lit(s string) bool {
-	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
-		return false
-	}
-	p.i += len(s)
-	return true
-}
-
-// str reads the rest of a string whose opening quote was read: plain
-// characters only (no escapes, no control characters, valid UTF-8). The
-// result aliases the message.
-func (p *fastParser) str() ([]byte, bool) {
-	ascii := true
-	for j := p.i; j < len(p.b); j++ {
-		switch c := p.b[j]; {
-		case c == '"':
-			s := p.b[p.i:j]
-			if !ascii && !utf8.Valid(s) {
-				return nil, false // encoding/json would replace the bad bytes
-			}
-			p.i = j + 1
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
+	jsonx.Scanner
 }
 
 // uint reads a literal key and a non-negative integer in plain digits
 // (no leading zero, at most 19 digits, so it cannot overflow).
 func (p *fastParser) uint(key string) (uint64, bool) {
-	if !p.lit(key) {
+	if !p.Lit(key) {
 		return 0, false
 	}
-	var n uint64
-	j := p.i
-	for ; j < len(p.b) && p.b[j]-'0' <= 9; j++ {
-		n = n*10 + uint64(p.b[j]-'0')
-	}
-	if j == p.i || j-p.i > 19 || (p.b[p.i] == '0' && j-p.i > 1) {
-		return 0, false
-	}
-	p.i = j
-	return n, true
-}
-
-// array returns the raw bytes of a JSON array (left to ot's own decoder),
-// finding its end by skipping strings.
-func (p *fastParser) array() ([]byte, bool) {
-	if p.i >= len(p.b) || p.b[p.i] != '[' {
-		return nil, false
-	}
-	depth := 0
-	for j := p.i; j < len(p.b); j++ {
-		switch p.b[j] {
-		case '"':
-			for j++; j < len(p.b) && p.b[j] != '"'; j++ {
-				if p.b[j] == '\\' {
-					j++
-				}
-			}
-		case '[', '{':
-			depth++
-		case ']', '}':
-			depth--
-			if depth == 0 {
-				raw := p.b[p.i : j+1]
-				p.i = j + 1
-				return raw, true
-			}
-		}
-	}
-	return nil, false
+	return p.Digits(19)
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -56,9 +56,9 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 		hasOp
 		hasRef
 	)
-	p := inboundParser{b: data}
-	p.space()
-	if !p.eat('{') {
+	p := inboundParser{jsonx.Scanner{B: data}}
+	p.Space()
+	if !p.Eat('{') {
 		return false
 	}
 	var (
@@ -68,33 +68,33 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 		op, ref  []byte
 	)
 	for {
-		p.space()
-		key, ok := p.plainString()
+		p.Space()
+		key, ok := p.String()
 		if !ok {
 			return false
 		}
-		p.space()
-		if !p.eat(':') {
+		p.Space()
+		if !p.Eat(':') {
 			return false
 		}
-		p.space()
+		p.Space()
 		var field uint8
 		switch string(key) {
 		case "type":
-			field, ok = hasType, p.lit(`"op"`)
+			field, ok = hasType, p.Lit(`"op"`)
 		case "doc":
 			field = hasDoc
-			doc, ok = p.plainString()
+			doc, ok = p.String()
 		case "rev":
 			field = hasRev
-			rev, ok = p.digits(18) // below 1e18, so it fits an int64
+			rev, ok = p.Digits(18) // below 1e18, so it fits an int64
 			ok = ok && rev <= math.MaxInt
 		case "seq":
 			field = hasSeq
-			seq, ok = p.digits(19) // below 1e19, so it fits a uint64
+			seq, ok = p.Digits(19) // below 1e19, so it fits a uint64
 		case "op":
 			field = hasOp
-			op, ok = p.array()
+			op, ok = p.Array()
 		case "ref":
 			field = hasRef
 			ref, ok = p.ref()
@@ -107,17 +107,17 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 			return false
 		}
 		seen |= field
-		p.space()
-		if p.eat(',') {
+		p.Space()
+		if p.Eat(',') {
 			continue
 		}
-		if p.eat('}') {
+		if p.Eat('}') {
 			break
 		}
 		return false
 	}
-	p.space()
-	if p.i != len(p.b) || seen&hasType == 0 {
+	p.Space()
+	if p.I != len(p.B) || seen&hasType == 0 {
 		return false
 	}
 	if seen&hasOp != 0 {
@@ -165,127 +165,24 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 	return true
 }
 
-// inboundParser reads the few JSON forms decodeOpFast accepts; each method
-// reports false for anything else, and then the message goes to
-// encoding/json.
+// inboundParser is the shared scanner plus the one form of the op message
+// it alone reads (ref).
 type inboundParser struct {
-	b []byte
-	i int
-}
-
-func (p *inboundParser) space() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
-	}
-}
-
-func (p *inboundParser) eat(c byte) bool {
-	if p.i < len(p.b) && p.b[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-func (p *inboundParser) lit(s string) bool {
-	if len(p.b)-p.i < len(s) || string(p.b[p.i:p.i+len(s)]) != s {
-		return false
-	}
-	p.i += len(s)
-	return true
-}
-
-// plainString reads a string with neither escapes nor control characters,
-// of valid UTF-8 (encoding/json would replace invalid bytes), and returns
-// its contents, aliasing p.b.
-func (p *inboundParser) plainString() ([]byte, bool) {
-	if !p.eat('"') {
-		return nil, false
-	}
-	ascii := true
-	for j := p.i; j < len(p.b); j++ {
-		switch c := p.b[j]; {
-		case c == '"':
-			s := p.b[p.i:j]
-			if !ascii && !utf8.Valid(s) {
-				return nil, false
-			}
-			p.i = j + 1
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
-}
-
-// digits reads a non-negative integer in plain JSON digits (no sign, no
-// leading zero) of at most max digits; a fraction or exponent after it is
-// left unread, so the caller's next token check refuses it.
-func (p *inboundParser) digits(max int) (uint64, bool) {
-	var n uint64
-	j := p.i
-	for ; j < len(p.b) && p.b[j] >= '0' && p.b[j] <= '9'; j++ {
-		n = n*10 + uint64(p.b[j]-'0')
-		if j-p.i >= max {
-			return 0, false
-		}
-	}
-	if j == p.i || (p.b[p.i] == '0' && j-p.i > 1) {
-		return 0, false
-	}
-	p.i = j
-	return n, true
-}
-
-// array returns the bytes of a JSON array, from [ to its ], finding the end
-// by skipping strings; whether they are valid JSON is left to ot's decoder.
-func (p *inboundParser) array() ([]byte, bool) {
-	if p.i >= len(p.b) || p.b[p.i] != '[' {
-		return nil, false
-	}
-	depth := 0
-	for j := p.i; j < len(p.b); j++ {
-		switch p.b[j] {
-		case '[':
-			depth++
-		case ']':
-			depth--
-			if depth == 0 {
-				raw := p.b[p.i : j+1]
-				p.i = j + 1
-				return raw, true
-			}
-		case '"':
-			for j++; j < len(p.b) && p.b[j] != '"'; j++ {
-				if p.b[j] == '\\' {
-					j++ // the escaped byte cannot end the string
-				}
-			}
-		}
-	}
-	return nil, false
+	jsonx.Scanner
 }
 
 // ref returns the bytes of a "ref" value: a plain string (with its quotes)
 // or a non-negative integer in plain digits, the forms clients use.
 func (p *inboundParser) ref() ([]byte, bool) {
-	start := p.i
-	if p.i < len(p.b) && p.b[p.i] == '"' {
-		if _, ok := p.plainString(); !ok {
+	start := p.I
+	if p.I < len(p.B) && p.B[p.I] == '"' {
+		if _, ok := p.String(); !ok {
 			return nil, false
 		}
-		return p.b[start:p.i], true
+		return p.B[start:p.I], true
 	}
-	if _, ok := p.digits(19); !ok {
+	if _, ok := p.Digits(19); !ok {
 		return nil, false
 	}
-	return p.b[start:p.i], true
+	return p.B[start:p.I], true
 }

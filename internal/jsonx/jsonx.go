@@ -1,6 +1,7 @@
-// Package jsonx holds the one hand-written JSON string encoder used by the
-// encoders that skip encoding/json on hot paths (ot's op encoding, the
-// server's bracket listing and history text).
+// Package jsonx holds the hand-written JSON pieces shared by the code that
+// skips encoding/json on hot paths: the one string encoder (ot's op
+// encoding, the server's bracket listing and history text), and the
+// Scanner of the fast message decoders (the Go client's and the server's).
 package jsonx
 
 import "unicode/utf8"
