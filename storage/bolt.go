@@ -19,30 +19,40 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Bolt is the embedded, durable store: one bbolt file. A Commit returns nil
-// only once its transaction is fsync'd, so an acknowledged op survives
-// kill -9 and power loss (bbolt's default sync, never NoSync outside tests).
+// Bolt is the embedded, durable store: a bbolt file and its write-ahead
+// log beside it (wal.go). A Commit returns nil only once it is fsync'd, so
+// an acknowledged op survives kill -9 and power loss (never NoSync outside
+// tests).
 //
 // # Group commit
 //
 // Every write (Commit, CreateDraft, PutSnapshot, PutLabel, PutToken,
-// RevokeToken, AppendAudit) is handed to one writer goroutine. The writer
-// takes every request that is waiting, of any draft, applies them in one
-// bbolt transaction and commits it: one fsync for all of them, and no
-// artificial delay, since the next batch gathers while this one syncs. Each
-// request first checks (draft exists, head == base, no duplicate
-// submission, ...) and only then writes, so a request that is refused
+// RevokeToken, AppendAudit) is handed to one writer goroutine, which takes
+// every request that is waiting, of any draft, with no artificial delay:
+// the next batch gathers while this one syncs.
+//
+// Commits are checked (draft exists, head == base, no duplicate
+// submission) against bbolt and the commits logged before them, and those
+// that pass are appended to the log in one write and one fdatasync. A
+// checkpoint goroutine copies logged commits into bbolt, many per
+// transaction, every CheckpointEvery or CheckpointOps, while the writer
+// logs new commits to the log's other file; before any other write, and
+// when a reader asks for draft data (settle), the writer first waits until
+// everything logged is in bbolt, so reads see every acknowledged commit.
+// With NoWAL, commits are written like the other writes.
+//
+// The other writes run in one bbolt transaction per batch. Each request
+// first checks and only then writes, so a request that is refused
 // (ErrConflict, ErrNotFound, ErrExists, ErrDuplicate, ErrInvalid) writes
 // nothing and does not disturb the others in its transaction. If anything
 // else fails (a bbolt error mid-write, a failed commit), the transaction is
 // rolled back and every request in it is retried in a transaction of its
-// own, so one bad request fails alone. Reads use their own read-only
-// transactions and do not wait for the writer.
+// own, so one bad request fails alone.
 //
 // A write whose context is already done is refused with the context's
 // error. Once handed to the writer it is not abandoned: the call waits for
 // the outcome whatever its context does, so that a caller never has to
-// guess whether its commit is on disk (the wait is one transaction).
+// guess whether its commit is on disk (the wait is one batch).
 //
 // # File layout
 //
