@@ -427,6 +427,7 @@ func (c *Session) handle(mt int, data []byte) {
 // is unsure of, takes encoding/json (decodeInboundJSON), so acceptance,
 // value and errors are those of encoding/json either way.
 func decodeInbound(data []byte, m *Inbound) error {
+	m.op = nil
 	if decodeOpFast(data, m) {
 		return nil
 	}
@@ -547,7 +548,9 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 		return Errorf(ErrBadRequest, "op needs op")
 	}
 	req := &submitReq{sess: c, ident: c.ident, client: c.client, rev: *m.Rev, seq: *m.Seq, ref: m.Ref}
-	if err := json.Unmarshal(m.Op, &req.op); err != nil {
+	if m.op != nil {
+		req.op = m.op // decoded by decodeOpFast
+	} else if err := json.Unmarshal(m.Op, &req.op); err != nil {
 		return Errorf(ErrBadOp, "%s", opDecodeMessage(err))
 	}
 	if !c.allowOp(d, *m.Rev) {

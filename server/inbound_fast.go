@@ -66,6 +66,7 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 		doc      []byte
 		rev, seq uint64
 		op, ref  []byte
+		decoded  ot.Op
 	)
 	for {
 		p.Space()
@@ -123,10 +124,9 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 	if seen&hasOp != 0 {
 		// ot's decoder accepts only valid JSON of the op form, so what it
 		// accepts encoding/json takes as it is into the json.RawMessage.
-		// The decoded op is dropped: Inbound carries the raw bytes, which
-		// the op handler decodes again.
-		var o ot.Op
-		if o.UnmarshalJSON(op) != nil {
+		// The decoded op goes along (m.op), so the op handler does not
+		// decode it again.
+		if decoded.UnmarshalJSON(op) != nil {
 			return false
 		}
 	}
@@ -157,7 +157,7 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 		}
 	}
 	if seen&hasOp != 0 {
-		m.Op = op
+		m.Op, m.op = op, decoded
 	}
 	if seen&hasRef != 0 {
 		m.Ref = ref

@@ -31,6 +31,10 @@ type Inbound struct {
 	Sel json.RawMessage `json:"sel"`
 
 	Raw []byte `json:"-"`
+
+	// op is Op decoded, when the fast path (decodeOpFast) has decoded it
+	// already, so that the op handler does not decode it a second time.
+	op ot.Op
 }
 
 // MessageHandler handles one type of client message on a session that said
