@@ -103,7 +103,7 @@ type EventType int
 const (
 	EventOp         EventType = iota + 1 // a remote op was applied (Op as applied to the local text)
 	EventAck                             // an own op was committed as Rev (Sent: when it was first sent)
-	EventSent                            // an op was sent (Seq, Sent)
+	EventSent                            // an op was sent (Seq, Op, Sent)
 	EventPresence                        // another client's presence (Client, By, Sel)
 	EventLeft                            // another client left the draft
 	EventError                           // the server sent an error (Code, Message, Seq)

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -84,10 +86,14 @@ func TestRateLimitedOpsAreResent(t *testing.T) {
 func TestRefusedOpResyncs(t *testing.T) {
 	url := startServer(t, server.Config{}, "d", "agreed text")
 	resynced := make(chan string, 1)
+	sent := make(chan ot.Op, 1)
 	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "UN", Name: "Rev", Role: "reviewer",
 		OnEvent: func(e client.Event) {
-			if e.Type == client.EventResync {
+			switch e.Type {
+			case client.EventResync:
 				resynced <- e.Message
+			case client.EventSent:
+				sent <- e.Op
 			}
 		}})
 	if err != nil {
@@ -101,8 +107,11 @@ func TestRefusedOpResyncs(t *testing.T) {
 	if err := doc.Insert(0, "not "); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Text() != "not agreed text" {
-		t.Fatalf("local edit not applied at once: %q", doc.Text())
+	// The edit was applied locally and sent (reading doc.Text() here
+	// would race with the server's refusal, which can already have
+	// brought the text back).
+	if op := <-sent; !reflect.DeepEqual(op, ot.Op{{Insert: "not "}}) {
+		t.Fatalf("sent %v, want the local insert of %q", op, "not ")
 	}
 	select {
 	case msg := <-resynced:

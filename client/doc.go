@@ -315,7 +315,7 @@ func (d *Doc) sendInflight(evs []Event) []Event {
 		op = ot.Op{}
 	}
 	d.c.send(opMsg{Type: "op", Doc: d.id, Rev: d.rev, Seq: p.seq, Op: op})
-	return append(evs, Event{Type: EventSent, Doc: d.id, Seq: p.seq, Rev: d.rev, Sent: now})
+	return append(evs, Event{Type: EventSent, Doc: d.id, Seq: p.seq, Rev: d.rev, Op: op, Sent: now})
 }
 
 // disconnected marks the draft as not subscribed.
