@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -16,9 +17,18 @@ import (
 
 // hardFrameFactor: frames up to MaxFrameBytes*hardFrameFactor are read and
 // discarded with a too_large error, keeping the connection; bigger ones are
-// refused by gorilla, which closes the connection with 1009 (message too
-// big) before the frame can be read.
+// refused by gorilla as soon as their header is read: it sends the close
+// frame 1009 (message too big) itself, and the session then closes with a
+// lingering close (lingerClose), so that the peer, still sending the
+// frame, reads why instead of a reset.
 const hardFrameFactor = 8
+
+// lingerWait bounds a lingering close: how long the rest of a refused
+// frame is read and thrown away after the close frame, so that closing
+// the socket with unread data does not reset the connection (which would
+// make the peer lose the close frame). A peer that sends for longer is
+// reset.
+const lingerWait = 2 * time.Second
 
 // Session is one WebSocket connection. Its read goroutine (readPump) decodes
 // messages and runs their handlers; its write goroutine (writePump) is the
@@ -43,6 +53,10 @@ type Session struct {
 	closeCode int
 	closeText string
 	flush     bool // write queued frames before the close frame
+	// linger: the write pump leaves the socket open and closes wrote when
+	// it is done; the read pump then closes it (lingerClose).
+	linger bool
+	wrote  chan struct{}
 
 	// read goroutine only
 	hello   bool
@@ -64,6 +78,7 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 		send:    newSendQueue(s.cfg.SendQueue),
 		ctl:     make(chan []byte, 4),
 		done:    make(chan struct{}),
+		wrote:   make(chan struct{}),
 		drafts:  make(map[string]*draft),
 		opsRate: newBucket(s.cfg.OpsPerSecond, s.cfg.OpsBurst, now),
 		msgRate: newBucket(s.cfg.MsgsPerSecond, s.cfg.MsgsBurst, now),
@@ -176,6 +191,31 @@ func (c *Session) kill(code int, text string, flush bool) {
 	})
 }
 
+// lingerClose ends the session after gorilla refused a frame beyond the
+// hard limit (and sent the close frame 1009 itself): the write pump stops
+// without writing more, the write side is shut (FIN), and what the peer
+// is still sending is read and discarded for up to lingerWait before the
+// socket is closed. Closing a socket with unread data makes the kernel
+// reset the connection, and the peer would then see an abnormal closure
+// (1006) instead of 1009. Called by the read pump only.
+func (c *Session) lingerClose() {
+	won := false
+	c.killOnce.Do(func() {
+		won, c.linger = true, true
+		close(c.done)
+	})
+	if !won {
+		return // ended otherwise meanwhile: the write pump closes the socket
+	}
+	<-c.wrote // the write pump ends within WriteWait
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerWait))
+	io.Copy(io.Discard, c.nc)
+	c.nc.Close()
+}
+
 // Close ends the session with a close frame (used by token revocation).
 func (c *Session) Close(reason string) {
 	c.kill(websocket.ClosePolicyViolation, reason, true)
@@ -190,6 +230,10 @@ func (c *Session) writePump() {
 	ping := time.NewTicker(cfg.PingPeriod)
 	defer func() {
 		ping.Stop()
+		if c.linger { // set by the kill that ended the pump (see lingerClose)
+			close(c.wrote)
+			return
+		}
 		c.nc.Close()
 	}()
 	var last time.Time // of the last write
@@ -317,22 +361,29 @@ func (c *Session) readPump() {
 		return nil
 	})
 	for {
+		// A message beyond the hard limit fails with ErrReadLimit at the
+		// header of the frame that crosses it: the first one, or a
+		// continuation frame of a fragmented message.
 		mt, r, err := c.ws.NextReader()
-		if err != nil {
-			c.kill(websocket.CloseNormalClosure, "", false)
-			return
+		var data []byte
+		if err == nil {
+			data, err = io.ReadAll(io.LimitReader(r, cfg.MaxFrameBytes+1))
 		}
-		data, err := io.ReadAll(io.LimitReader(r, cfg.MaxFrameBytes+1))
-		if err != nil {
-			c.kill(websocket.CloseNormalClosure, "", false)
-			return
-		}
-		if int64(len(data)) > cfg.MaxFrameBytes {
-			if _, err := io.Copy(io.Discard, r); err != nil {
-				return
+		if err == nil && int64(len(data)) > cfg.MaxFrameBytes {
+			_, err = io.Copy(io.Discard, r)
+			if err == nil {
+				c.fail(Errorf(ErrTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
+				continue
 			}
-			c.fail(Errorf(ErrTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
-			continue
+		}
+		if errors.Is(err, websocket.ErrReadLimit) {
+			c.s.log.Info("frame beyond the hard limit; closing", "client", c.client, "limit", cfg.MaxFrameBytes*hardFrameFactor)
+			c.lingerClose()
+			return
+		}
+		if err != nil {
+			c.kill(websocket.CloseNormalClosure, "", false)
+			return
 		}
 		if c.hello {
 			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
