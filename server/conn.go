@@ -445,6 +445,15 @@ func (c *Session) handle(mt int, data []byte) {
 		return
 	}
 	m.Raw = data
+	// encoding/json decodes a lone surrogate escape ("\ud800") as U+FFFD,
+	// silently changing the text; the protocol refuses text that is not
+	// valid Unicode. An op's text is checked by its own decoder (bad_op);
+	// every other message (hello names, propose text, notes) is checked
+	// here, whole.
+	if m.Type != "op" && hasLoneSurrogate(data) {
+		c.fail(errLoneSurrogate, m.Doc, nil, m.Ref)
+		return
+	}
 	if !c.hello {
 		if m.Type != "hello" {
 			c.fail(Errorf(ErrUnauthorized, "the first message must be hello"), "", nil, m.Ref)

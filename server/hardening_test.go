@@ -44,3 +44,62 @@ func TestHugeFrameClosesWith1009(t *testing.T) {
 		})
 	}
 }
+
+// TestLoneSurrogatesRefused: a lone surrogate escape ("\ud800"), which
+// encoding/json would store as U+FFFD, is refused in every text field of
+// every message, and changes nothing. Before hello every refusal is
+// unauthorized and closes the connection (the contract), so a hello name
+// with one is refused that way, with a message that says why.
+func TestLoneSurrogatesRefused(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", "Parties [shall] act.")
+	tests := []struct {
+		name   string
+		hello  bool // send msg as the hello, on a fresh connection
+		msg    string
+		code   string
+		expect string // the message must mention it
+	}{
+		{name: "hello name", hello: true, msg: `{"type":"hello","client":"c-s1","delegation":"CAN","name":"An\ud800a","role":"drafter"}`, code: server.CodeUnauthorized, expect: "surrogate"},
+		{name: "hello low half alone", hello: true, msg: `{"type":"hello","client":"c-s2","delegation":"CAN","name":"\udc00","role":"drafter"}`, code: server.CodeUnauthorized, expect: "surrogate"},
+		{name: "propose text", msg: `{"type":"propose","doc":"art-1","rev":0,"group":"b0.8","text":"may\ud800"}`, code: server.CodeBadRequest, expect: "surrogate"},
+		{name: "resolve text", msg: `{"type":"resolve","doc":"art-1","rev":0,"group":"b0.8","choice":"compromise","text":"x\ud83d"}`, code: server.CodeBadRequest, expect: "surrogate"},
+		{name: "presence", msg: `{"type":"presence","doc":"art-1","rev":0,"sel":[[0,0]],"note":"\udfff"}`, code: server.CodeBadRequest, expect: "surrogate"},
+		{name: "op text", msg: `{"type":"op","doc":"art-1","rev":0,"seq":1,"op":["\ud800"]}`, code: server.CodeBadOp, expect: "not valid UTF-8"},
+		{name: "paired is fine", msg: `{"type":"propose","doc":"art-1","rev":0,"group":"b0.8","text":"\ud83d\ude2d"}`, code: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := ls.get("art-1")
+			beforeProps := len(ls.proposals("art-1"))
+			var rc *rawConn
+			if tt.hello {
+				rc = ls.dialRaw()
+			} else {
+				rc = ls.wsAs(chair, "c-chair")
+				rc.send(`{"type":"open","doc":"art-1"}`)
+				rc.until("snapshot")
+			}
+			rc.send(tt.msg)
+			m, closed := rc.next()
+			for !closed && (m["type"] == "op" || m["type"] == "presence") {
+				m, closed = rc.next()
+			}
+			if tt.code == "" {
+				if closed || m["type"] == "error" {
+					t.Fatalf("got %v (closed %v), want it accepted", m, closed)
+				}
+				return
+			}
+			if closed || m["type"] != "error" || m["code"] != tt.code {
+				t.Fatalf("got %v (closed %v), want error %s", m, closed, tt.code)
+			}
+			if msg, _ := m["message"].(string); !strings.Contains(msg, tt.expect) {
+				t.Fatalf("message %q does not say %q", msg, tt.expect)
+			}
+			if after := ls.get("art-1"); after != before || len(ls.proposals("art-1")) != beforeProps {
+				t.Fatalf("refused but the draft changed: %+v -> %+v", before, after)
+			}
+		})
+	}
+}

@@ -156,8 +156,11 @@ func (s *Server) ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return Errorf(ErrBadRequest, "could not read the request body")
 	}
-	if !utf8.Valid(body) || hasLoneSurrogate(body) {
+	if !utf8.Valid(body) {
 		return Errorf(ErrBadRequest, "request body is not valid UTF-8")
+	}
+	if hasLoneSurrogate(body) {
+		return errLoneSurrogate
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -432,6 +435,10 @@ func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"rev": rev, "text": text})
 }
+
+// errLoneSurrogate refuses JSON text with a lone surrogate escape, over
+// HTTP and WebSocket alike.
+var errLoneSurrogate = Errorf(ErrBadRequest, "text is not valid Unicode: a \\uD800-\\uDFFF escape must be half of a surrogate pair")
 
 // hasLoneSurrogate reports whether JSON text escapes a UTF-16 surrogate
 // that is not part of a pair ("\ud800"): encoding/json would silently turn
