@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -99,6 +101,40 @@ func TestLoneSurrogatesRefused(t *testing.T) {
 			}
 			if after := ls.get("art-1"); after != before || len(ls.proposals("art-1")) != beforeProps {
 				t.Fatalf("refused but the draft changed: %+v -> %+v", before, after)
+			}
+		})
+	}
+}
+
+// TestAppPageSecurityHeaders: the app page (and its assets) carry a
+// Content-Security-Policy that forbids framing, and X-Frame-Options.
+func TestAppPageSecurityHeaders(t *testing.T) {
+	web := fstest.MapFS{
+		"index.html": {Data: []byte("<!doctype html><title>t</title><script type=module src=app.js></script>")},
+		"app.js":     {Data: []byte("console.log(1)")},
+	}
+	for name, cfg := range map[string]server.Config{"web UI": {Web: web}, "placeholder": {}} {
+		t.Run(name, func(t *testing.T) {
+			ls := startServer(t, storage.NewMemory(), cfg)
+			resp, err := http.Get(ls.http.URL + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("GET /: %d", resp.StatusCode)
+			}
+			csp := resp.Header.Get("Content-Security-Policy")
+			for _, want := range []string{"frame-ancestors 'none'", "script-src 'self'", "object-src 'none'", "default-src 'self'"} {
+				if !strings.Contains(csp, want) {
+					t.Errorf("Content-Security-Policy %q lacks %q", csp, want)
+				}
+			}
+			if got := resp.Header.Get("X-Frame-Options"); got != "DENY" {
+				t.Errorf("X-Frame-Options %q, want DENY", got)
+			}
+			if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("X-Content-Type-Options %q, want nosniff", got)
 			}
 		})
 	}
