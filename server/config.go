@@ -77,6 +77,11 @@ type Config struct {
 	// server's own that may open WebSockets; "*" allows any (development
 	// only). Default none (origin.go).
 	AllowOrigins []string
+	// AllowHosts lists host names (without port) that requests may name in
+	// Host in open mode, besides IP addresses and localhost; "*" allows any.
+	// main adds the host name of the listen address. Default none
+	// (origin.go, guardOpen: DNS rebinding).
+	AllowHosts []string
 	// WriteCoalesce: a connection's write pump that wrote less than this
 	// long ago waits out the rest before writing other clients' ops and
 	// presence, so that under load the frames of several commits share

@@ -139,3 +139,147 @@ func TestAppPageSecurityHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenModeCSRF: in open mode, a request that changes state without a
+// token must be JSON; a cross-site page can POST text/plain, a form or
+// multipart without a preflight, and must change nothing.
+func TestOpenModeCSRF(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", "Parties [shall] act.")
+	posts := []struct{ path, body string }{
+		{"/api/docs", `{"id":"evil","title":"x","text":"planted"}`},
+		{"/api/docs/art-1/brackets/b0.8/resolve", `{"rev":0,"choice":"drop"}`},
+		{"/api/docs/art-1/labels", `{"name":"planted","rev":0}`},
+	}
+	for _, ct := range []string{"text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+		for _, p := range posts {
+			t.Run(ct+" "+p.path, func(t *testing.T) {
+				before, labels := ls.get("art-1"), ls.labelCount("art-1")
+				req, _ := http.NewRequest("POST", ls.http.URL+p.path, strings.NewReader(p.body))
+				if ct != "" {
+					req.Header.Set("Content-Type", ct)
+				}
+				req.Header.Set("Origin", "https://evil.example")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusUnsupportedMediaType {
+					t.Errorf("status %d, want 415", resp.StatusCode)
+				}
+				if after := ls.get("art-1"); after != before || ls.labelCount("art-1") != labels {
+					t.Errorf("refused but art-1 changed: %+v -> %+v", before, after)
+				}
+				if code := ls.do("GET", "/api/docs/evil", nil, nil); code != http.StatusNotFound {
+					t.Errorf("draft evil: %d, want 404 (not created)", code)
+				}
+			})
+		}
+	}
+	// The same requests as JSON work (the web UI and the Go tools send it).
+	for _, p := range posts {
+		req, _ := http.NewRequest("POST", ls.http.URL+p.path, strings.NewReader(p.body))
+		req.Header.Set("Content-Type", "application/json; charset=utf-8")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Errorf("JSON POST %s: %d", p.path, resp.StatusCode)
+		}
+	}
+}
+
+func (ls *liveServer) labelCount(doc string) int {
+	ls.t.Helper()
+	var out struct{ Labels []any }
+	ls.do("GET", "/api/docs/"+doc+"/labels", nil, &out)
+	return len(out.Labels)
+}
+
+// TestOpenModeHostCheck: DNS rebinding. A page on a name the attacker
+// controls, rebound to the server's address, reaches it with that name in
+// Host and a matching Origin; in open mode such requests are refused, HTTP
+// and WebSocket alike, unless the name is allowed. Addresses, localhost
+// and -allow-host names pass; token mode does not check Host.
+func TestOpenModeHostCheck(t *testing.T) {
+	open := startServer(t, storage.NewMemory(), server.Config{AllowHosts: []string{"draft.lan"}})
+	open.create("art-1", "text")
+	tokens := startSecure(t, server.Config{})
+	tokens.create("art-1", "text")
+	chair, _ := tokens.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	tests := []struct {
+		name   string
+		base   string
+		token  string
+		host   string
+		wantOK bool
+	}{
+		{"rebound name", open.http.URL, "", "evil.example", false},
+		{"rebound name with port", open.http.URL, "", "evil.example:8080", false},
+		{"allowed name", open.http.URL, "", "draft.lan:8080", true},
+		{"allowed name, any case", open.http.URL, "", "DRAFT.LAN", true},
+		{"IPv4 address", open.http.URL, "", "127.0.0.1:9", true},
+		{"IPv6 address", open.http.URL, "", "[::1]:9", true},
+		{"localhost", open.http.URL, "", "localhost:8080", true},
+		{"token mode, any name", tokens.http.URL, chair, "draft.example.org", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("GET", tt.base+"/api/docs/art-1", nil)
+			req.Host = tt.host
+			if tt.token != "" {
+				req.Header.Set("Authorization", "Bearer "+tt.token)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if ok := resp.StatusCode == 200; ok != tt.wantOK {
+				t.Errorf("HTTP with Host %q: %d, want ok=%v", tt.host, resp.StatusCode, tt.wantOK)
+			}
+			// The WebSocket, with a matching Origin as a rebound page sends.
+			hdr := http.Header{"Host": {tt.host}, "Origin": {"http://" + tt.host}}
+			ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(tt.base, "http")+"/ws", hdr)
+			if err == nil {
+				ws.Close()
+			}
+			if ok := err == nil; ok != tt.wantOK {
+				status := 0
+				if resp != nil {
+					status = resp.StatusCode
+				}
+				t.Errorf("WebSocket with Host %q: %v (status %d), want ok=%v", tt.host, err, status, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestHostAllowed(t *testing.T) {
+	tests := []struct {
+		host  string
+		allow []string
+		want  bool
+	}{
+		{"127.0.0.1:8080", nil, true},
+		{"[::1]:8080", nil, true},
+		{"::1", nil, true},
+		{"localhost", nil, true},
+		{"app.localhost:80", nil, true},
+		{"localhost.evil.example", nil, false},
+		{"evil.example", nil, false},
+		{"evil.example.", []string{"evil.example"}, true},
+		{"Draft.LAN:1", []string{"draft.lan"}, true},
+		{"other.lan", []string{"draft.lan"}, false},
+		{"other.lan", []string{"*"}, true},
+		{"", nil, false},
+	}
+	for _, tt := range tests {
+		if got := server.HostAllowed(tt.host, tt.allow); got != tt.want {
+			t.Errorf("HostAllowed(%q, %v) = %v, want %v", tt.host, tt.allow, got, tt.want)
+		}
+	}
+}

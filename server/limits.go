@@ -100,6 +100,8 @@ type security struct {
 	revoked map[string]bool         // token ids revoked through this server
 	sweep   sync.Once
 	noAudit sync.Once // logs once that the store keeps no audit log
+
+	hostWarn logEvery // origin.go: refused Host headers in open mode
 }
 
 // admit registers a session that has just authenticated as id, before it

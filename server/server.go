@@ -91,7 +91,7 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 		go s.fanLoop()
 		go s.presenceLoop()
 	}
-	s.handler = s.routes()
+	s.handler = s.guardOpen(s.routes()) // origin.go
 	return s
 }
 
