@@ -88,6 +88,14 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 // Identity is who the session authenticated as (valid after hello).
 func (c *Session) Identity() Identity { return c.ident }
 
+// remote is the peer's address, for logs and the audit log.
+func (c *Session) remote() string {
+	if c.nc == nil {
+		return ""
+	}
+	return c.nc.RemoteAddr().String()
+}
+
 // Client is the session's client id (valid after hello).
 func (c *Session) Client() string { return c.client }
 
@@ -460,6 +468,10 @@ func (c *Session) handle(mt int, data []byte) {
 			return
 		}
 		if err := c.sayHello(&m); err != nil {
+			if m.Token != "" || !c.s.cfg.Open {
+				_, msg, _ := ErrorCode(err)
+				c.s.auditRefusal(Identity{}, CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+clip(m.Client), msg)
+			}
 			c.fail(err, "", nil, m.Ref)
 		}
 		return
@@ -474,6 +486,9 @@ func (c *Session) handle(mt int, data []byte) {
 		return
 	}
 	if err := h(c.s.ctx, c, &m); err != nil {
+		if code, msg, _ := ErrorCode(err); code == CodeForbidden || code == CodeUnauthorized {
+			c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+clip(m.Type)+" "+m.Doc, msg)
+		}
 		var seq *uint64
 		if m.Type == "op" {
 			seq = m.Seq

@@ -1,8 +1,11 @@
 package server_test
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"path"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -280,6 +283,125 @@ func TestHostAllowed(t *testing.T) {
 	for _, tt := range tests {
 		if got := server.HostAllowed(tt.host, tt.allow); got != tt.want {
 			t.Errorf("HostAllowed(%q, %v) = %v, want %v", tt.host, tt.allow, got, tt.want)
+		}
+	}
+}
+
+// auditEntries reads the whole audit log as the facilitator token chair.
+func (ss *secServer) auditEntries(chair string) []storage.AuditEntry {
+	ss.t.Helper()
+	var all []storage.AuditEntry
+	for after := 0; ; {
+		code, m := ss.httpDo(chair, "GET", fmt.Sprintf("/api/audit?after=%d&limit=1000", after), nil)
+		if code != 200 {
+			ss.t.Fatalf("audit: %d %v", code, m)
+		}
+		b, _ := json.Marshal(m["entries"])
+		var page []storage.AuditEntry
+		json.Unmarshal(b, &page)
+		if len(page) == 0 {
+			return all
+		}
+		all = append(all, page...)
+		after = int(page[len(page)-1].Seq)
+	}
+}
+
+// TestAuditRecordsRefusalsAndUse: failed sign-ins (WebSocket and HTTP),
+// refused attempts (forbidden, and unauthorized without a credential),
+// proposals and HTTP use of a token are in the audit log, with who and
+// from where.
+func TestAuditRecordsRefusalsAndUse(t *testing.T) {
+	ss := startSecure(t, server.Config{})
+	ss.create("art-1", bracketed)
+	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	reviewer, _ := ss.issue("OBS", "Olga", storage.RoleReviewer)
+
+	if _, w := ss.connect("drt_notatoken", "c1", ""); w["code"] != "unauthorized" {
+		t.Fatalf("bad token hello: %v", w)
+	}
+	if code, _ := ss.httpDo("drt_notatokeneither", "GET", "/api/docs", nil); code != 401 {
+		t.Fatalf("bad token over HTTP: %d", code)
+	}
+	if code, _ := ss.httpDo("", "GET", "/api/docs", nil); code != 401 {
+		t.Fatalf("no token over HTTP: %d", code)
+	}
+	if code, _ := ss.httpDo(drafter, "POST", "/api/docs", map[string]string{"id": "art-2", "text": "x"}); code != 403 {
+		t.Fatalf("drafter creates: %d", code)
+	}
+	rc, w := ss.connect(reviewer, "c-olga", "")
+	if w["type"] != "welcome" {
+		t.Fatal(w)
+	}
+	rc.send(`{"type":"open","doc":"art-1"}`)
+	rc.next()
+	rc.send(`{"type":"op","doc":"art-1","rev":0,"seq":1,"op":["x"]}`)
+	if m, _ := rc.next(); m["code"] != "forbidden" {
+		t.Fatalf("reviewer op: %v", m)
+	}
+	if code, m := ss.httpDo(drafter, "POST", "/api/docs/art-1/brackets/propose", map[string]any{"group": "b0.12", "text": "must"}); code != 200 {
+		t.Fatalf("propose: %d %v", code, m)
+	}
+
+	var got []string
+	for _, e := range ss.auditEntries(chair) {
+		got = append(got, fmt.Sprintf("%s %s/%s %s", e.Action, e.Actor.Delegation, e.Actor.Name, e.Detail))
+	}
+	want := []string{
+		`login.failed / websocket sign-in client=c1 from=127.0.0.1:* code=unauthorized: this token is not valid on this server`,
+		`login.failed / GET /api/docs from=127.0.0.1:* code=unauthorized: this token is not valid on this server`,
+		`refused / GET /api/docs from=127.0.0.1:* code=unauthorized: a token is required*`,
+		`refused CAN/Ana POST /api/docs from=127.0.0.1:* code=forbidden: *`,
+		`refused OBS/Olga websocket op art-1 from=127.0.0.1:* code=forbidden: a reviewer may not edit`,
+		`bracket.propose CAN/Ana group b0.12 alternative * at rev 1`,
+		`token.use CAN/Ana token=* POST /api/docs from=127.0.0.1:*`,
+		`token.use CHAIR/Maria token=* GET /api/audit *`,
+	}
+	for _, pattern := range want {
+		found := false
+		for _, g := range got {
+			if ok, _ := path.Match(pattern, g); ok {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("audit log lacks %q; has\n%s", pattern, strings.Join(got, "\n"))
+		}
+	}
+	// HTTP use of a token is summed up: the drafter's requests above made
+	// one entry, not one each.
+	uses := 0
+	for _, g := range got {
+		if strings.HasPrefix(g, "token.use CAN/Ana") {
+			uses++
+		}
+	}
+	if uses != 1 {
+		t.Errorf("%d token.use entries for the drafter, want 1", uses)
+	}
+}
+
+// TestAuditFloodIsBounded: a flood of failed sign-ins from one address,
+// and of refusals by one token, writes a bounded number of entries.
+func TestAuditFloodIsBounded(t *testing.T) {
+	ss := startSecure(t, server.Config{})
+	ss.create("art-1", bracketed)
+	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	const flood = 300
+	for i := range flood {
+		ss.httpDo(fmt.Sprintf("drt_bad%d", i), "GET", "/api/docs", nil)
+		ss.httpDo(drafter, "POST", "/api/docs", map[string]string{"id": fmt.Sprintf("x%d", i), "text": "x"})
+	}
+	counts := map[string]int{}
+	for _, e := range ss.auditEntries(chair) {
+		counts[e.Action]++
+	}
+	// The burst, plus what refills while the test runs (one every 10s).
+	for _, action := range []string{server.ActionLoginFailed, server.ActionRefused} {
+		if n := counts[action]; n < 10 || n > 25 {
+			t.Errorf("%d %s entries after %d attempts, want the burst of 20 (and a few)", n, action, flood)
 		}
 	}
 }

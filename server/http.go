@@ -121,6 +121,7 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		s.log.Error("http", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	s.auditHTTPRefusal(r, code, msg) // audit.go: forbidden and unauthorized only
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -140,6 +141,9 @@ func (s *Server) Identify(r *http.Request) (Identity, error) {
 	id, err := s.auth.Request(r)
 	if err == nil && !s.allowRequest(id) {
 		return Identity{}, Errorf(ErrRateLimited, "too many requests with this token; slow down")
+	}
+	if err == nil {
+		s.auditTokenUse(r, id) // audit.go: at most one entry per token a minute
 	}
 	return id, err
 }

@@ -142,13 +142,9 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	sec.mu.Unlock()
 	sec.sweep.Do(func() { go s.recheckTokens() })
 
-	from := ""
-	if c.nc != nil {
-		from = c.nc.RemoteAddr().String()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
-	defer cancel()
-	s.Audit(ctx, id, ActionLogin, "", "token="+id.TokenID+" client="+client+" from="+from)
+	// Bounded (audit.go): a client reconnecting in a loop must not fill
+	// the audit log.
+	s.auditBounded(id, id.Principal, ActionLogin, "", "token="+id.TokenID+" client="+client+" from="+c.remote())
 	return nil
 }
 

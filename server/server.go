@@ -42,6 +42,8 @@ type Server struct {
 
 	sec security // limits.go: sessions by token, per-token limits, revocation
 
+	auditLimit auditLimiter // audit.go: bounds the entries anyone can cause
+
 	fan         Fanout           // the store's fan-out between nodes, or nil
 	presenceOut chan presenceOut // to presenceLoop
 
