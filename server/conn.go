@@ -576,7 +576,7 @@ func handleOpen(ctx context.Context, c *Session, m *Inbound) error {
 		}
 	}
 	reply := make(chan error, 1)
-	err := d.send(ctx, &openReq{sess: c, client: c.client, by: c.ident.Author, role: c.ident.Role, rev: m.Rev, ref: m.Ref, reply: reply})
+	err := d.send(ctx, &openReq{sess: c, client: c.client, principal: c.ident.Principal, by: c.ident.Author, role: c.ident.Role, rev: m.Rev, ref: m.Ref, reply: reply})
 	if err == nil {
 		select {
 		case err = <-reply:

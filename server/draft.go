@@ -83,9 +83,10 @@ type seqRev struct {
 }
 
 type subscriber struct {
-	sess     *Session
-	client   string
-	by       storage.Author
+	sess      *Session
+	client    string
+	principal string // with client, whose presence this is (presence.go)
+	by        storage.Author
 	role     string // relayed with presence, so that a screen view can follow the facilitator
 	hasSel   bool
 	sel      [][2]int // at rev
@@ -113,9 +114,10 @@ type (
 		err error
 	}
 	openReq struct {
-		sess   *Session
-		client string
-		by     storage.Author
+		sess      *Session
+		client    string
+		principal string
+		by        storage.Author
 		role   string
 		rev    *int
 		ref    json.RawMessage
@@ -892,7 +894,7 @@ func (d *draft) open(r *openReq) error {
 			present = append(present, d.presenceEntry(sub))
 		}
 	}
-	sub := &subscriber{sess: r.sess, client: r.client, by: r.by, role: r.role}
+	sub := &subscriber{sess: r.sess, client: r.client, principal: r.principal, by: r.by, role: r.role}
 	if r.rev == nil {
 		d.subs[r.sess] = sub
 		d.sendTo(r.sess, encode(snapshotMsg{Type: "snapshot", Doc: d.id, Rev: d.rev, Text: d.text.String(), Present: present, Ref: r.ref}))

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/client"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -402,6 +404,101 @@ func TestAuditFloodIsBounded(t *testing.T) {
 	for _, action := range []string{server.ActionLoginFailed, server.ActionRefused} {
 		if n := counts[action]; n < 10 || n > 25 {
 			t.Errorf("%d %s entries after %d attempts, want the burst of 20 (and a few)", n, action, flood)
+		}
+	}
+}
+
+// TestPresenceClientIDReuse: a second delegation reusing someone's client
+// id cannot take over or remove that client's cursor: its presence and its
+// "left" say who they are from (by), and after it leaves the others get
+// the first client's presence back, so that even a receiver that keys
+// cursors by client id alone ends with the right one. The Go client,
+// which keys by client id, keeps the victim's cursor.
+func TestPresenceClientIDReuse(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", "The Parties shall act.")
+	ana, bob := who{"CAN", "Ana", "drafter"}, who{"USA", "Bob", "drafter"}
+
+	victim := ls.wsAs(ana, "c-ana")
+	victim.send(`{"type":"open","doc":"art-1"}`)
+	victim.until("snapshot")
+	victim.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[4,11]]}`)
+
+	observer := ls.wsAs(who{"OBS", "Olga", "reviewer"}, "c-obs")
+	observer.send(`{"type":"open","doc":"art-1"}`)
+	snap := observer.until("snapshot")
+	if present, _ := snap["present"].([]any); len(present) != 1 {
+		t.Fatalf("present %v, want Ana's cursor", snap["present"])
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events := make(chan client.Event, 256)
+	_, goDoc := dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: "c-go", Delegation: "FRA", Name: "Luc", Role: "reviewer",
+		OnEvent: func(e client.Event) {
+			select {
+			case events <- e:
+			default:
+			}
+		}}, "art-1")
+
+	// Bob takes Ana's client id, shows a cursor and leaves.
+	attacker := ls.wsAs(bob, "c-ana")
+	attacker.send(`{"type":"open","doc":"art-1"}`)
+	attacker.until("snapshot")
+	attacker.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[0,0]]}`)
+	attacker.send(`{"type":"close","doc":"art-1"}`)
+	attacker.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[1,1]]}`) // not open any more: refused
+	if m := attacker.until("error"); m["code"] != server.CodeBadRequest {
+		t.Fatalf("presence after close: %v", m)
+	}
+
+	// What the observer sees, keyed by client id alone (the naive way),
+	// must end with Ana's cursor; every frame must say who it is from.
+	cursor := map[string]map[string]any{}
+	for {
+		m, closed := observer.next()
+		if closed {
+			t.Fatal("observer closed")
+		}
+		if m["type"] != "presence" {
+			continue
+		}
+		by, _ := m["by"].(map[string]any)
+		if by == nil {
+			t.Fatalf("presence frame %v does not say who it is from", m)
+		}
+		if m["left"] == true {
+			if by["delegation"] != "USA" {
+				t.Fatalf("left %v, want Bob's (USA)", m)
+			}
+			delete(cursor, m["client"].(string))
+			continue
+		}
+		cursor[m["client"].(string)] = m
+		if by["delegation"] == "CAN" && fmt.Sprint(m["sel"]) == "[[4 11]]" {
+			break // Ana's cursor, back after Bob's departure
+		}
+	}
+	if c := cursor["c-ana"]; c == nil || c["by"].(map[string]any)["delegation"] != "CAN" {
+		t.Fatalf("observer's cursor for c-ana is %v, want Ana's", c)
+	}
+	// The Go client keeps Ana's cursor.
+	sawLeft := false
+	for {
+		p, ok := goDoc.Presence()["c-ana"]
+		if sawLeft && ok && p.By.Delegation == "CAN" && fmt.Sprint(p.Sel) == "[[4 11]]" {
+			break
+		}
+		select {
+		case e := <-events:
+			if e.Type == client.EventLeft {
+				if e.By.Delegation != "USA" {
+					t.Fatalf("Go client's left event %+v, want Bob's", e)
+				}
+				sawLeft = true
+			}
+		case <-ctx.Done():
+			t.Fatalf("Go client's presence of c-ana: %+v (present %v, left seen %v), want Ana's [[4 11]]", p, ok, sawLeft)
 		}
 	}
 }

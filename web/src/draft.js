@@ -214,7 +214,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       resyncFresh('The draft changed in a way this page could not follow; it was reloaded.');
       return;
     }
-    if (m.by) touchPerson(m.client, m.by);
+    if (m.by) touchPerson(presenceKey(m.client, m.by), m.client, m.by);
   }));
   cleanups.push(conn.on('ack', (m) => {
     if (m.doc !== id || !otc) return;
@@ -261,10 +261,20 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   function labelOf(by) { return by ? `${by.delegation}` : '?'; }
   function titleOf(by) { return by ? `${by.name || ''} (${by.delegation})` : 'someone'; }
 
+  // A client id is chosen by the client, so another delegation may reuse
+  // someone's: cursors are keyed by client id and who sent them ("by"),
+  // so that one cannot replace or remove the other's.
+  function presenceKey(client, by) { return by ? `${client} ${by.delegation}/${by.name}` : client; }
+
   function onPresence(m) {
     if (m.doc !== id || m.client === clientId) return;
-    if (m.left) { dropPerson(m.client); return; }
-    touchPerson(m.client, m.by, m.role);
+    if (m.left) {
+      if (m.by) dropPerson(presenceKey(m.client, m.by));
+      else for (const [key, p] of [...people]) if (p.client === m.client) dropPerson(key); // a server that does not say who left
+      return;
+    }
+    const key = presenceKey(m.client, m.by);
+    touchPerson(key, m.client, m.by, m.role);
     if (!m.sel || !otc) return;
     const doc = view.state.doc;
     const ranges = m.sel.map(([a, hd]) => ({
@@ -272,18 +282,18 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       head: cpToPos(doc, otc.toLocal(hd, m.rev ?? otc.rev)),
     }));
     const colour = colourOf(m.by ? m.by.delegation : m.client);
-    view.dispatch({ effects: setPresence.of({ client: m.client, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
-    lastMover = (m.role === 'facilitator' || isFacilitator(m.client)) ? m.client : (lastMover && isFacilitator(lastMover) ? lastMover : m.client);
+    view.dispatch({ effects: setPresence.of({ client: key, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
+    lastMover = (m.role === 'facilitator' || isFacilitator(key)) ? key : (lastMover && isFacilitator(lastMover) ? lastMover : key);
     if (screen) followCursor();
   }
   cleanups.push(conn.on('presence', onPresence));
 
   function isFacilitator(client) { const p = people.get(client); return p && p.role === 'facilitator'; }
 
-  function touchPerson(client, by, role) {
+  function touchPerson(key, client, by, role) {
     if (!client || client === clientId || client === '_draftroom') return;
-    const p = people.get(client) || {};
-    people.set(client, { by: by || p.by, role: role || p.role, ts: Date.now() });
+    const p = people.get(key) || {};
+    people.set(key, { client, by: by || p.by, role: role || p.role, ts: Date.now() });
     renderPeople();
   }
 
@@ -299,7 +309,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
     for (const [client, p] of people) {
       const by = p.by || {};
-      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || client) } }, by.delegation || '?'), h('span.pname', by.name || client), p.role ? h('span.role', p.role) : null);
+      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || p.client) } }, by.delegation || '?'), h('span.pname', by.name || p.client), p.role ? h('span.role', p.role) : null);
       if (screen) {
         li.appendChild(h('button.ghost.small', { type: 'button', 'aria-pressed': String(follow === client), on: { click: () => { follow = follow === client ? null : client; renderPeople(); followCursor(); } } }, follow === client ? 'Following' : 'Follow'));
       }
