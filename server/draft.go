@@ -87,10 +87,10 @@ type subscriber struct {
 	client    string
 	principal string // with client, whose presence this is (presence.go)
 	by        storage.Author
-	role     string // relayed with presence, so that a screen view can follow the facilitator
-	hasSel   bool
-	sel      [][2]int // at rev
-	presence []byte   // encoded relay frame of the current sel (for "present")
+	role      string // relayed with presence, so that a screen view can follow the facilitator
+	hasSel    bool
+	sel       [][2]int // at rev
+	presence  []byte   // encoded relay frame of the current sel (for "present")
 }
 
 // Requests to a draft's owner.
@@ -118,10 +118,10 @@ type (
 		client    string
 		principal string
 		by        storage.Author
-		role   string
-		rev    *int
-		ref    json.RawMessage
-		reply  chan error // cap 1
+		role      string
+		rev       *int
+		ref       json.RawMessage
+		reply     chan error // cap 1
 	}
 	closeReq struct {
 		sess *Session
