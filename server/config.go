@@ -110,6 +110,11 @@ type Config struct {
 	// IdleGrace: a draft with no subscribers stays loaded this long.
 	// Default 30s.
 	IdleGrace time.Duration
+	// NodeTTL: on a store shared by several nodes (Redis), each node
+	// renews a heartbeat valid this long every NodeTTL/5; a node whose
+	// heartbeat expires is taken for dead, and the others announce "left"
+	// for its clients' presence. Default 5s.
+	NodeTTL time.Duration
 	// CommitTimeout bounds one store call of a draft's owner. It is not
 	// tied to shutdown, so in-flight commits finish. Default 10s.
 	CommitTimeout time.Duration
@@ -157,6 +162,7 @@ func (cfg Config) Defaults() Config {
 	setDefault(&cfg.BatchMax, 128)
 	setDefault(&cfg.IdleGrace, 30*time.Second)
 	setDefault(&cfg.CommitTimeout, 10*time.Second)
+	setDefault(&cfg.NodeTTL, 5*time.Second)
 	setDefault(&cfg.PongWait, DefaultPongWait)
 	setDefault(&cfg.PingPeriod, cfg.PongWait*9/10)
 	setDefault(&cfg.WriteWait, DefaultWriteWait)

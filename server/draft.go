@@ -68,6 +68,9 @@ type draft struct {
 	subsGone   int           // subscriptions removed since subs was last rebuilt
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
+	// remotePresent: by node, the other nodes' clients that have presence
+	// in the draft, to say "left" for them if their node dies (presence.go).
+	remotePresent map[string]map[presenceKey]storage.Author
 }
 
 type ringOp struct {

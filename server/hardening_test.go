@@ -502,3 +502,57 @@ func TestPresenceClientIDReuse(t *testing.T) {
 		}
 	}
 }
+
+var _ server.Liveness = (*storage.Redis)(nil)
+
+// TestDeadNodePresenceLeaves: two server nodes on one Redis. A client of
+// node B shows a cursor to a subscriber of node A; then B dies without a
+// goodbye (its store connection closes: no "left", no heartbeat). A's
+// subscriber must get "left" for B's client within seconds, once B's
+// heartbeat expires.
+func TestDeadNodePresenceLeaves(t *testing.T) {
+	url := redisForTest(t)
+	prefix := fmt.Sprintf("drtest-liveness-%d:", time.Now().UnixNano())
+	cfg := server.Config{NodeTTL: time.Second}
+	a := startServer(t, redisStore(t, url, prefix), cfg)
+	storeB := redisStore(t, url, prefix)
+	b := startServer(t, storeB, cfg)
+	a.create("art-1", "The Parties shall act.")
+
+	observer := a.wsAs(who{"OBS", "Olga", "reviewer"}, "c-obs")
+	observer.send(`{"type":"open","doc":"art-1"}`)
+	observer.until("snapshot")
+
+	// Wait until B's heartbeat is in the set, as in any deployment that
+	// ran for a moment (without heartbeats, as before nodes had them, go
+	// on: the test then fails below, waiting for the "left").
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
+		if live, _, err := storeB.Nodes(context.Background()); err == nil && live[storeB.NodeID()] {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
+	}
+	x := b.wsAs(who{"CAN", "Ana", "drafter"}, "c-ana")
+	x.send(`{"type":"open","doc":"art-1"}`)
+	x.until("snapshot")
+	x.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[4,11]]}`)
+	for {
+		m := observer.until("presence")
+		if m["client"] == "c-ana" && m["left"] != true {
+			break
+		}
+	}
+	// B dies: nothing more leaves it.
+	died := time.Now()
+	storeB.Close()
+	for {
+		m := observer.until("presence")
+		if m["client"] == "c-ana" && m["left"] == true {
+			if by, _ := m["by"].(map[string]any); by["delegation"] != "CAN" {
+				t.Fatalf("left %v, want Ana's", m)
+			}
+			t.Logf("left for the dead node's client after %v (NodeTTL %v)", time.Since(died).Round(time.Millisecond), cfg.NodeTTL)
+			break
+		}
+	}
+}

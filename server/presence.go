@@ -348,13 +348,16 @@ func (d *draft) presence(r *presenceReq) {
 	d.publishPresence(sub.presence, false)
 }
 
-// relayRemotePresence hands a presence frame from another node to this
-// node's subscribers, coalesced per (client, by) like local presence. A
-// frame without a client (not one this server makes) is queued as it is.
-func (d *draft) relayRemotePresence(frame []byte) {
+// relayRemotePresence hands a presence frame from node to this node's
+// subscribers, coalesced per (client, by) like local presence, and
+// remembers which of node's clients have presence here, so that their
+// "left" can be said for them if node dies (dropNode). A frame without a
+// client (not one this server makes) is queued as it is.
+func (d *draft) relayRemotePresence(node string, frame []byte) {
 	var m struct {
 		Client string          `json:"client"`
 		By     *storage.Author `json:"by"`
+		Left   bool            `json:"left"`
 	}
 	if err := json.Unmarshal(frame, &m); err != nil || m.Client == "" {
 		for _, sub := range d.subs {
@@ -366,9 +369,33 @@ func (d *draft) relayRemotePresence(frame []byte) {
 	if m.By != nil {
 		by = *m.By
 	}
+	key := presenceKey{d.id, m.Client, authorKey(by)}
+	if m.Left {
+		delete(d.remotePresent[node], key)
+	} else if node != "" {
+		if d.remotePresent == nil {
+			d.remotePresent = make(map[string]map[presenceKey]storage.Author)
+		}
+		if d.remotePresent[node] == nil {
+			d.remotePresent[node] = make(map[presenceKey]storage.Author)
+		}
+		d.remotePresent[node][key] = by
+	}
 	for _, sub := range d.subs {
 		d.pushPresence(sub, m.Client, by, frame)
 	}
+}
+
+// dropNode announces "left" to this node's subscribers for every client
+// of node, a node found dead, that had presence in the draft.
+func (d *draft) dropNode(node string) {
+	for key, by := range d.remotePresent[node] {
+		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: key.client, Left: true, By: &by})
+		for _, sub := range d.subs {
+			d.pushPresence(sub, key.client, by, frame)
+		}
+	}
+	delete(d.remotePresent, node)
 }
 
 // presenceEntry is a subscriber's presence for "present" lists.

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -92,6 +93,9 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 		s.leftWake = make(chan struct{}, 1)
 		go s.fanLoop()
 		go s.presenceLoop()
+		if lv, ok := store.(Liveness); ok {
+			go s.liveLoop(lv) // fanout.go
+		}
 	}
 	s.handler = s.guardOpen(s.routes()) // origin.go
 	return s
@@ -123,6 +127,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	for _, c := range sessions {
 		c.kill(websocket.CloseGoingAway, "server shutting down", true)
+	}
+	if lv, ok := s.store.(Liveness); ok && s.fan != nil {
+		// The other nodes say "left" for this node's clients at once,
+		// rather than when its heartbeat expires.
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		lv.Depart(dctx)
+		cancel()
 	}
 	s.cancel()
 	done := make(chan struct{})
