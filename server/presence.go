@@ -54,6 +54,11 @@ type presenceKey struct{ doc, client, author string }
 // authorKey is the author part of a presenceKey.
 func authorKey(by storage.Author) string { return by.Delegation + "/" + by.Name }
 
+// presenceKeyOf is a local subscriber's presence key.
+func (d *draft) presenceKeyOf(sub *subscriber) presenceKey {
+	return presenceKey{d.id, sub.client, authorKey(sub.by)}
+}
+
 // pendingPresence is a session's unsent presence frames, at most one per
 // presenceKey, in the order they were queued. Guarded by sendQueue.mu. Its
 // zero value is empty and holds no memory, as an idle connection's must.
@@ -180,11 +185,10 @@ func (c *Session) queuePresence(key presenceKey, frame []byte) bool {
 	return true
 }
 
-// pushPresence queues the presence frame of (client, by) for a
-// subscriber; a session that has ended (or is hopelessly behind) is
-// unsubscribed.
-func (d *draft) pushPresence(sub *subscriber, client string, by storage.Author, frame []byte) {
-	if !sub.sess.queuePresence(presenceKey{d.id, client, authorKey(by)}, frame) {
+// pushPresence queues the presence frame of key for a subscriber; a
+// session that has ended (or is hopelessly behind) is unsubscribed.
+func (d *draft) pushPresence(sub *subscriber, key presenceKey, frame []byte) {
+	if !sub.sess.queuePresence(key, frame) {
 		d.unsubscribe(sub.sess, true)
 		return
 	}
@@ -290,10 +294,15 @@ func (d *draft) announceLeft() {
 			}
 			namesake = other
 		}
+		key := d.presenceKeyOf(sub)
+		var namesakeKey presenceKey
+		if namesake != nil {
+			namesakeKey = d.presenceKeyOf(namesake)
+		}
 		for _, other := range d.subs {
-			d.pushPresence(other, sub.client, sub.by, frame)
+			d.pushPresence(other, key, frame)
 			if namesake != nil && other != namesake {
-				d.pushPresence(other, namesake.client, namesake.by, d.presenceEntry(namesake))
+				d.pushPresence(other, namesakeKey, d.presenceEntry(namesake))
 			}
 		}
 		d.publishPresence(frame, left)
@@ -340,9 +349,10 @@ func (d *draft) presence(r *presenceReq) {
 	}
 	sub.sel, sub.hasSel = sel, true
 	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by, Role: sub.role})
+	key := d.presenceKeyOf(sub)
 	for sess, other := range d.subs {
 		if sess != r.sess {
-			d.pushPresence(other, sub.client, sub.by, sub.presence)
+			d.pushPresence(other, key, sub.presence)
 		}
 	}
 	d.publishPresence(sub.presence, false)
@@ -382,7 +392,7 @@ func (d *draft) relayRemotePresence(node string, frame []byte) {
 		d.remotePresent[node][key] = by
 	}
 	for _, sub := range d.subs {
-		d.pushPresence(sub, m.Client, by, frame)
+		d.pushPresence(sub, key, frame)
 	}
 }
 
@@ -392,7 +402,7 @@ func (d *draft) dropNode(node string) {
 	for key, by := range d.remotePresent[node] {
 		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: key.client, Left: true, By: &by})
 		for _, sub := range d.subs {
-			d.pushPresence(sub, key.client, by, frame)
+			d.pushPresence(sub, key, frame)
 		}
 	}
 	delete(d.remotePresent, node)
