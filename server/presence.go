@@ -46,17 +46,19 @@ const presenceScan = 8
 
 // presenceKey is one client's presence in one draft. A client id is
 // chosen by the client, so another delegation may reuse it: presence is
-// keyed by who sent it too (its author, "delegation/name", which every
-// presence frame carries in "by", from this node or another), so that one
-// cannot replace or remove the other's.
-type presenceKey struct{ doc, client, author string }
+// keyed by who sent it too, so that one cannot replace or remove the
+// other's. sender is the principal of a subscriber of this node, and
+// "by:<delegation>/<name>" (the frame's "by") for presence relayed from
+// another node, whose principal is not sent; the two never meet, since a
+// client's presence and its "left" come from the same node.
+type presenceKey struct{ doc, client, sender string }
 
-// authorKey is the author part of a presenceKey.
-func authorKey(by storage.Author) string { return by.Delegation + "/" + by.Name }
+// remoteSender is the sender part of the key of presence from another node.
+func remoteSender(by storage.Author) string { return "by:" + by.Delegation + "/" + by.Name }
 
 // presenceKeyOf is a local subscriber's presence key.
 func (d *draft) presenceKeyOf(sub *subscriber) presenceKey {
-	return presenceKey{d.id, sub.client, authorKey(sub.by)}
+	return presenceKey{d.id, sub.client, sub.principal}
 }
 
 // pendingPresence is a session's unsent presence frames, at most one per
@@ -280,8 +282,7 @@ func (d *draft) announceLeft() {
 		sub := d.leaving[0]
 		d.leaving[0] = nil
 		d.leaving = d.leaving[1:]
-		by := sub.by
-		frame, left := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true, By: &by}), true
+		frame, left := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true, By: &sub.by}), true
 		var namesake *subscriber // same client id, another principal
 		for _, other := range d.subs {
 			if other.client != sub.client || !other.hasSel {
@@ -379,7 +380,7 @@ func (d *draft) relayRemotePresence(node string, frame []byte) {
 	if m.By != nil {
 		by = *m.By
 	}
-	key := presenceKey{d.id, m.Client, authorKey(by)}
+	key := presenceKey{d.id, m.Client, remoteSender(by)}
 	if m.Left {
 		delete(d.remotePresent[node], key)
 	} else if node != "" {
