@@ -385,7 +385,9 @@ func (c *Session) readPump() {
 			}
 		}
 		if errors.Is(err, websocket.ErrReadLimit) {
-			c.s.log.Info("frame beyond the hard limit; closing", "client", c.client, "limit", cfg.MaxFrameBytes*hardFrameFactor)
+			if c.s.sec.hugeFrameLog.allow(time.Now()) {
+				c.s.log.Info("frame beyond the hard limit; closing (at most one such line a minute)", "client", c.client, "remote", c.remote(), "limit", cfg.MaxFrameBytes*hardFrameFactor)
+			}
 			c.lingerClose()
 			return
 		}

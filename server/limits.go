@@ -101,7 +101,8 @@ type security struct {
 	sweep   sync.Once
 	noAudit sync.Once // logs once that the store keeps no audit log
 
-	hostWarn logEvery // origin.go: refused Host headers in open mode
+	hostWarn     logEvery // origin.go: refused Host headers in open mode
+	hugeFrameLog logEvery // conn.go: connections closed for a frame beyond the hard limit
 }
 
 // admit registers a session that has just authenticated as id, before it
