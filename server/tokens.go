@@ -313,7 +313,7 @@ func mayRevoke(id Identity, tok storage.Token) error {
 		return nil
 	}
 	if tok.Role == storage.RoleFacilitator {
-		return Errorf(ErrForbidden, "token %s is a facilitator's; facilitator tokens are revoked on the server with `draftroom token revoke`", tok.ID)
+		return Errorf(ErrForbidden, "token %s is a facilitator's; facilitator tokens are revoked where they are issued, with `draftroom token revoke -data DIR %s` (or -redis URL) on the machine that holds the store", tok.ID, tok.ID)
 	}
 	if !withinScope(id, tok.Drafts) {
 		return Errorf(ErrForbidden, "token %s reaches beyond your draft patterns %v", tok.ID, id.Drafts)
