@@ -67,7 +67,7 @@ func checkInvariants(t *testing.T, text string, res Result) {
 		if d.Pos < 0 || d.Pos >= len(rs) {
 			t.Fatalf("diagnostic %d at %d outside [0,%d)", i, d.Pos, len(rs))
 		}
-		want := map[string]rune{DiagUnclosed: '[', DiagUnmatched: ']'}[d.Code]
+		want := map[string]rune{DiagUnclosed: '[', DiagUnmatched: ']', DiagTooDeep: '['}[d.Code]
 		if rs[d.Pos] != want {
 			t.Fatalf("diagnostic %+v: character %q", d, rs[d.Pos])
 		}

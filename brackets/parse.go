@@ -13,7 +13,9 @@ package brackets
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -26,10 +28,25 @@ var (
 	// ErrChoice: a resolution that does not fit the group (unknown choice,
 	// alternative out of range, dropping a group that is not optional).
 	ErrChoice = errors.New("brackets: invalid choice for this group")
-	// ErrSpan: a span that cannot be wrapped in a new bracket (out of range,
-	// crossing a group's boundary or an alternative separator, holding an
-	// unmatched bracket, or touching a group it would merge with).
+	// ErrSpan: a span that cannot be wrapped in a new bracket. Wrap returns
+	// one of the more precise errors below, each of which wraps ErrSpan.
 	ErrSpan = errors.New("brackets: span cannot be bracketed")
+	// ErrSpanRange: the span is not inside the text.
+	ErrSpanRange = fmt.Errorf("%w: outside the text", ErrSpan)
+	// ErrSpanCrosses: the span cuts through a bracket: it holds one end of
+	// a group and not the other, or runs across a '/' between alternatives.
+	ErrSpanCrosses = fmt.Errorf("%w: cuts through a bracket", ErrSpan)
+	// ErrSpanUnbalanced: the span holds a '[' or ']' without its partner.
+	ErrSpanUnbalanced = fmt.Errorf("%w: holds an unbalanced bracket", ErrSpan)
+	// ErrSpanEscape: the span starts or ends between a '\' and the
+	// character it escapes.
+	ErrSpanEscape = fmt.Errorf("%w: splits an escape", ErrSpan)
+	// ErrSpanJoins: the new bracket would touch a group ("[a]" right before
+	// it, or "[a] or " before it) and read as one of its alternatives.
+	ErrSpanJoins = fmt.Errorf("%w: would join an adjacent group", ErrSpan)
+	// ErrSpanTooDeep: the new bracket, or a group it would hold, would
+	// nest deeper than MaxDepth.
+	ErrSpanTooDeep = fmt.Errorf("%w: would nest too deep", ErrSpan)
 	// ErrText: a proposal or compromise text that is not valid UTF-8, or an
 	// empty proposal where it would add nothing.
 	ErrText = errors.New("brackets: invalid text")
@@ -116,7 +133,19 @@ const (
 	DiagUnclosed = "unclosed"
 	// DiagUnmatched: a ']' that closes no '['.
 	DiagUnmatched = "unmatched"
+	// DiagTooDeep: a bracket nested deeper than MaxDepth; it and everything
+	// in it are read as text of the enclosing alternative.
+	DiagTooDeep = "too_deep"
 )
+
+// MaxDepth is how deep brackets may nest and still be groups: a group's
+// Depth is at most MaxDepth-1. A bracket opened inside MaxDepth enclosing
+// brackets is read as text, with its contents (its '/' and the brackets in
+// it), and reported once as a DiagTooDeep diagnostic at its '['. Real
+// negotiating texts rarely nest more than four or five deep; the limit
+// keeps a listing's size and the work on it bounded however an op nests
+// its brackets.
+const MaxDepth = 16
 
 // Result is the parse of one text. Groups are in order of their Start (so a
 // parent always comes before its children); Diagnostics in order of Pos.
@@ -292,9 +321,24 @@ func build(res *Result, toks []token) {
 		nBrk     = make([]int, 0, nOpen) // per group: brackets opened so far
 		stack    []openBracket
 		last     = make([]lastClose, 1, 8) // per depth: the last bracket closed there
+		deep     int                       // brackets open beyond MaxDepth
+		tooDeep  []Diagnostic
 	)
 	for _, t := range toks {
+		if deep > 0 {
+			// Inside a bracket nested too deep: all of it is text.
+			if t.matched && t.char == '[' {
+				deep++
+			} else if t.matched && t.char == ']' {
+				deep--
+			}
+			continue
+		}
 		switch {
+		case t.char == '[' && t.matched && len(stack) >= MaxDepth:
+			deep = 1
+			tooDeep = append(tooDeep, Diagnostic{Pos: t.pos, Code: DiagTooDeep,
+				Message: "brackets nest more than " + strconv.Itoa(MaxDepth) + " deep here; this bracket and its contents are read as text"})
 		case t.char == '[' && t.matched:
 			d := len(stack)
 			var g int
@@ -342,6 +386,10 @@ func build(res *Result, toks []token) {
 			top.altStart, top.altStart8 = t.pos+1, t.off+1
 		}
 	}
+	if len(tooDeep) > 0 {
+		res.Diagnostics = append(res.Diagnostics, tooDeep...)
+		slices.SortFunc(res.Diagnostics, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
+	}
 	if len(groups) == 0 {
 		return
 	}
@@ -376,13 +424,14 @@ func build(res *Result, toks []token) {
 }
 
 // isSeparator reports whether s, the text between a ']' and the next '[' at
-// the same depth, makes the two brackets one group: only blanks, or blanks,
-// the word "or", blanks.
+// the same depth, makes the two brackets one group: nothing at all
+// ("[a][b]"), or blanks, the word "or", blanks ("[a] or [b]"). Any other
+// text, blanks alone included ("[a] [b]"), leaves two independent groups.
 func isSeparator(s string) bool {
-	i := skipBlanks(s, 0)
-	if i == len(s) {
+	if s == "" {
 		return true
 	}
+	i := skipBlanks(s, 0)
 	if i == 0 || !strings.HasPrefix(s[i:], "or") {
 		return false
 	}
