@@ -126,6 +126,30 @@ func checkInvariants(t *testing.T, text string, res Result) {
 		if got := runes(text, g.Start, g.End); got != rebuilt.String() {
 			t.Fatalf("group %d: span %q, parts make %q", i, got, rebuilt.String())
 		}
+		// Each outline, its elisions replaced by the children's text, is
+		// the alternative's text.
+		for k, a := range g.Alternatives {
+			var children []string
+			for j := i + 1; j < len(res.Groups); j++ {
+				if h := res.Groups[j]; h.Parent == i && h.ParentAlternative == k {
+					children = append(children, runes(text, h.Start, h.End))
+				}
+			}
+			pieces := strings.Split(res.Outline(i, k), Elided)
+			if len(pieces) != len(children)+1 {
+				t.Fatalf("group %d alternative %d: outline %q for %d nested groups", i, k, res.Outline(i, k), len(children))
+			}
+			var whole strings.Builder
+			for c, p := range pieces {
+				whole.WriteString(p)
+				if c < len(children) {
+					whole.WriteString(children[c])
+				}
+			}
+			if whole.String() != a.Text {
+				t.Fatalf("group %d alternative %d: outline %q does not rebuild %q", i, k, res.Outline(i, k), a.Text)
+			}
+		}
 		// Parent contains child, in the alternative named.
 		if g.Parent == -1 {
 			if g.ParentAlternative != -1 || g.Depth != 0 {

@@ -89,6 +89,8 @@ type Alternative struct {
 	End     int    `json:"end"`
 	Text    string `json:"text"`
 	Bracket int    `json:"bracket"` // index in the group's Brackets
+
+	startByte int // byte offset of Start in Result.Text
 }
 
 // Group is one bracket group: a single bracket, or several adjacent
@@ -372,7 +374,7 @@ func build(res *Result, toks []token) {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
-				Text: s[top.altStart8:t.off], Bracket: top.inGroup}})
+				Text: s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
 			nAlts[top.group]++
 			brackets[top.bracket].span.End = t.pos + 1
 			g := &groups[top.group]
@@ -381,7 +383,7 @@ func build(res *Result, toks []token) {
 		case t.char == '/' && len(stack) > 0:
 			top := &stack[len(stack)-1]
 			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
-				Text: s[top.altStart8:t.off], Bracket: top.inGroup}})
+				Text: s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
 			nAlts[top.group]++
 			top.altStart, top.altStart8 = t.pos+1, t.off+1
 		}
@@ -453,6 +455,44 @@ func skipBlanks(s string, i int) int {
 		}
 	}
 	return i
+}
+
+// Elided stands for a nested group in Outline.
+const Elided = "[…]"
+
+// Outline returns alternative k of group g as written, except that each
+// group nested directly in it is replaced by Elided: "States [shall/may]
+// adopt" reads "States […] adopt". A listing shows outlines so that its
+// size stays linear in the text: a nested group's words are listed once, in
+// that group, not again in every enclosing alternative. An alternative
+// without nested groups is its Text, not copied. It returns "" if g or k is
+// out of range.
+func (r Result) Outline(g, k int) string {
+	if g < 0 || g >= len(r.Groups) || k < 0 || k >= len(r.Groups[g].Alternatives) {
+		return ""
+	}
+	a := &r.Groups[g].Alternatives[k]
+	var b strings.Builder
+	at := a.startByte
+	// Groups are in pre-order: the descendants of g follow it and start
+	// before its end (at most MaxDepth-1 levels of them).
+	for h := g + 1; h < len(r.Groups) && r.Groups[h].Start < a.End; h++ {
+		c := &r.Groups[h]
+		if c.Parent != g || c.ParentAlternative != k {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(a.Text))
+		}
+		b.WriteString(r.Text[at:c.startByte])
+		b.WriteString(Elided)
+		at = c.endByte
+	}
+	if at == a.startByte {
+		return a.Text
+	}
+	b.WriteString(r.Text[at : a.startByte+len(a.Text)])
+	return b.String()
 }
 
 // Escape returns s written so that it reads as plain text inside a bracket:

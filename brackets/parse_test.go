@@ -373,3 +373,43 @@ func TestGroupSame(t *testing.T) {
 		}
 	}
 }
+
+func TestOutline(t *testing.T) {
+	tests := []struct {
+		text string
+		g, k int
+		want string
+	}{
+		{"[shall/may]", 0, 1, "may"},
+		{"[States [shall/may] adopt/Each Party adopts]", 0, 0, "States […] adopt"},
+		{"[States [shall/may] adopt/Each Party adopts]", 0, 1, "Each Party adopts"},
+		{"[a [b [c]] d [e] or [f]/g]", 0, 0, "a […] d […]"},
+		{"[a [b [c]] d]", 1, 0, "b […]"},
+		{"[الدول [الأطراف/الأعضاء] 缔约国[应]]", 0, 0, "الدول […] 缔约国[…]"},
+		{"[a]", 1, 0, ""},
+		{"[a]", 0, 1, ""},
+	}
+	for _, tt := range tests {
+		if got := Parse(tt.text).Outline(tt.g, tt.k); got != tt.want {
+			t.Errorf("Outline(%d, %d) of %q = %q, want %q", tt.g, tt.k, tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestOutlineLinear: the outlines of all the groups of deeply nested
+// brackets add up to about the text's size, not depth times it.
+func TestOutlineLinear(t *testing.T) {
+	for _, n := range []int{MaxDepth, 20_000} {
+		text := strings.Repeat("[a ", n) + strings.Repeat("]", n)
+		res := Parse(text)
+		total := 0
+		for g := range res.Groups {
+			for k := range res.Groups[g].Alternatives {
+				total += len(res.Outline(g, k))
+			}
+		}
+		if total > 2*len(text) {
+			t.Errorf("%d deep: outlines of %d bytes for a text of %d", n, total, len(text))
+		}
+	}
+}

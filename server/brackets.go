@@ -348,7 +348,10 @@ type GroupJSON struct {
 	Alternatives      []AlternativeJSON `json:"alternatives"`
 }
 
-// AlternativeJSON is one alternative of a group. By is who proposed it:
+// AlternativeJSON is one alternative of a group. Text is its outline
+// (brackets.Result.Outline: as written, each nested group replaced by
+// "[…]"); Span is the alternative's whole extent in the draft. By is who
+// proposed it:
 // from the proposal record (Source "proposal"), else whoever committed the
 // op that typed the group's first '[' (Source "bracket"; the draft's
 // creator for the initial text).
@@ -379,7 +382,10 @@ func groupJSON(res *brackets.Result, gi int, opener func(rev int) storage.Author
 	}
 	gp := props[g.ID]
 	for k, a := range g.Alternatives {
-		alt := AlternativeJSON{Text: a.Text, Span: [2]int{a.Start, a.End}, By: by, Source: SourceBracket}
+		// The outline (nested groups elided), so a listing stays linear in
+		// the text however deep the brackets nest; the nested groups are
+		// listed on their own.
+		alt := AlternativeJSON{Text: res.Outline(gi, k), Span: [2]int{a.Start, a.End}, By: by, Source: SourceBracket}
 		if p := proposalFor(gp, k, a.Text); p != nil {
 			alt.By, alt.Source = p.By, SourceProposal
 		}
@@ -420,10 +426,10 @@ func encodeListing(res *brackets.Result, opener func(rev int) storage.Author, pr
 			props[p.Group] = append(props[p.Group], p)
 		}
 	}
-	size := 64
+	// Outlines hold each character of the text at most once.
+	size := 64 + len(res.Text) + len(res.Text)/8
 	for i := range res.Groups {
-		g := &res.Groups[i]
-		size += 160 + 2*(g.End-g.Start) + 110*len(g.Alternatives)
+		size += 160 + 110*len(res.Groups[i].Alternatives)
 	}
 	b := make([]byte, 0, size+100*len(res.Diagnostics))
 	b = append(b, `"groups":[`...)

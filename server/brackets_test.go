@@ -227,7 +227,7 @@ func sameListing(t *testing.T, what string, got listView, want brackets.Result) 
 		}
 		for k, a := range g.Alternatives {
 			wa := w.Alternatives[k]
-			if a.Text != wa.Text || a.Span != [2]int{wa.Start, wa.End} {
+			if a.Text != want.Outline(i, k) || a.Span != [2]int{wa.Start, wa.End} {
 				t.Fatalf("%s: group %s alternative %d is %+v, want %+v", what, g.ID, k, a, wa)
 			}
 		}
