@@ -345,7 +345,7 @@ func FuzzParse(f *testing.F) {
 // TestFuzzSeedsExist keeps the committed corpus honest: the regressions
 // and seeds in testdata/fuzz are read by the ordinary test run.
 func TestFuzzSeedsExist(t *testing.T) {
-	for _, name := range []string{"FuzzParse", "FuzzTracker", "FuzzChange"} {
+	for _, name := range []string{"FuzzParse", "FuzzTracker", "FuzzChange", "FuzzIndex"} {
 		files, err := os.ReadDir(filepath.Join("testdata", "fuzz", name))
 		if err != nil || len(files) == 0 {
 			t.Errorf("testdata/fuzz/%s: no seeds (%v)", name, err)
