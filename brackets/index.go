@@ -140,9 +140,23 @@ func (x *Index) move(op ot.Op) [][2]int {
 	w, j := 0, 0
 	oldAt, newAt := 0, 0
 	keep := func(upTo int) { // tokens before old position upTo move by newAt-oldAt
-		for ; j < len(x.toks) && x.toks[j].pos < upTo; j++ {
+		e, _ := slices.BinarySearchFunc(x.toks[j:], upTo, func(t indexTok, pos int) int { return t.pos - pos })
+		e += j
+		d := newAt - oldAt
+		if w == j {
+			// Nothing dropped yet: shift in place (nothing at all before
+			// the first edit).
+			if d != 0 {
+				for k := j; k < e; k++ {
+					x.toks[k].pos += d
+				}
+			}
+			w, j = e, e
+			return
+		}
+		for ; j < e; j++ {
 			t := x.toks[j]
-			t.pos += newAt - oldAt
+			t.pos += d
 			x.toks[w] = t
 			w++
 		}
