@@ -4,7 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,15 +139,42 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 	s := New(Config{Open: true}, store, nil)
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	by := Identity{Author: storage.Author{Delegation: "CAN", Name: "Ana"}, Role: storage.RoleDrafter}
+	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "other", Title: "other"}, "Another article."); err != nil {
+		t.Fatal(err)
+	}
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	rss0 := rssBytes()
 	if _, err := s.SubmitBuilt(context.Background(), "deep", by, func(st *DraftState) (Built, error) {
 		return Built{Op: ot.Op{ot.Insert(text)}}, nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	h := s.Handler()
+	// Another draft is edited meanwhile: its acks must not wait for the
+	// deep one's listing and exports.
+	stop := make(chan struct{})
+	worst := make(chan time.Duration, 1)
+	go func() {
+		var w time.Duration
+		defer func() { worst <- w }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			if _, err := s.SubmitBuilt(context.Background(), "other", by, func(st *DraftState) (Built, error) {
+				return Built{Op: ot.Op{ot.Insert("a")}}, nil
+			}); err != nil {
+				t.Error(err)
+				return
+			}
+			w = max(w, time.Since(t0))
+		}
+	}()
 	start := time.Now()
 	var peak uint64
 	for _, path := range []string{"/api/docs/deep/brackets", "/api/docs/deep/export?format=txt",
@@ -163,6 +192,15 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 		runtime.ReadMemStats(&m)
 		peak = max(peak, m.HeapInuse)
 	}
+	close(stop)
+	if w := <-worst; w > time.Second {
+		t.Errorf("another draft's op waited %v while the deep draft was listed and exported", w)
+	} else {
+		t.Logf("another draft's slowest op meanwhile: %v", w)
+	}
+	if rss0 > 0 {
+		t.Logf("RSS grew by %.1f MB", float64(rssBytes()-rss0)/(1<<20))
+	}
 	if grew := int64(peak) - int64(before.HeapInuse); grew > 100<<20 {
 		t.Errorf("heap grew by %d MB", grew>>20)
 	} else {
@@ -175,4 +213,18 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 	if len(l.res.Groups) != brackets.MaxDepth || len(l.res.Diagnostics) != 1 || l.res.Diagnostics[0].Code != brackets.DiagTooDeep {
 		t.Errorf("%d groups, diagnostics %v; want %d groups and one too_deep", len(l.res.Groups), l.res.Diagnostics, brackets.MaxDepth)
 	}
+}
+
+// rssBytes is the process's resident set size, from /proc (0 elsewhere).
+func rssBytes() int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
 }
