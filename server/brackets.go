@@ -51,7 +51,7 @@ type bracketObserver struct {
 	stats   bool            // maintain open/diags/points (off for throwaway replays)
 	index   *brackets.Index // counts groups and diagnostics, when stats
 	open    int             // groups at tracker.Rev()
-	diags   int             // unbalanced brackets at tracker.Rev()
+	diags   int             // diagnostics (unbalanced or too deep brackets) at tracker.Rev()
 	points  []statPoint
 	err     error // an op did not apply: the state is not trusted any more
 
