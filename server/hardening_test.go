@@ -222,8 +222,8 @@ func TestOpenModeHostCheck(t *testing.T) {
 		host   string
 		wantOK bool
 	}{
-		{"rebound name", open.http.URL, "", "evil.example", false},
-		{"rebound name with port", open.http.URL, "", "evil.example:8080", false},
+		{"rebound name", open.http.URL, "", "evil.net", false},
+		{"rebound name with port", open.http.URL, "", "evil.net:8080", false},
 		{"allowed name", open.http.URL, "", "draft.lan:8080", true},
 		{"allowed name, any case", open.http.URL, "", "DRAFT.LAN", true},
 		{"IPv4 address", open.http.URL, "", "127.0.0.1:9", true},
@@ -274,9 +274,14 @@ func TestHostAllowed(t *testing.T) {
 		{"::1", nil, true},
 		{"localhost", nil, true},
 		{"app.localhost:80", nil, true},
-		{"localhost.evil.example", nil, false},
-		{"evil.example", nil, false},
-		{"evil.example.", []string{"evil.example"}, true},
+		{"localhost.evil.example.org.attacker.net", nil, false},
+		{"evil.net", nil, false},
+		{"evil.net.", []string{"evil.net"}, true},
+		{"example.com", nil, true},
+		{"www.example.org", nil, true},
+		{"draft.test", nil, true},
+		{"example.com.evil.net", nil, false},
+		{"notexample.com", nil, false},
 		{"Draft.LAN:1", []string{"draft.lan"}, true},
 		{"other.lan", []string{"draft.lan"}, false},
 		{"other.lan", []string{"*"}, true},

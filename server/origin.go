@@ -119,14 +119,18 @@ func hostOnly(hostport string) string {
 // HostAllowed reports whether a request's Host may reach a server in open
 // mode: an IP address (a page reaching it by address is on that origin
 // itself: DNS rebinding needs a name), localhost and *.localhost (which
-// resolve to loopback without DNS), or a host in allow (compared without
-// case and port; "*" allows any). An empty Host (HTTP/1.0) is refused.
+// resolve to loopback without DNS), a name reserved for examples and
+// tests (RFC 2606: example.com/.net/.org and *.example, *.test, *.invalid,
+// which no one can point at this server from the public DNS; Go's
+// httptest requests name example.com), or a host in allow (compared
+// without case and port; "*" allows any). An empty Host (HTTP/1.0) is
+// refused.
 func HostAllowed(hostport string, allow []string) bool {
 	host := strings.ToLower(strings.TrimSuffix(hostOnly(hostport), "."))
 	if host == "" {
 		return false
 	}
-	if net.ParseIP(host) != nil || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if net.ParseIP(host) != nil || reservedHost(host) {
 		return true
 	}
 	for _, a := range allow {
@@ -157,4 +161,21 @@ func (l *logEvery) allow(now time.Time) bool {
 	}
 	l.last = now
 	return true
+}
+
+// reservedHost reports whether host is localhost or a name reserved by
+// RFC 2606 / RFC 6761, which the public DNS cannot point at an attacker's
+// choice of address.
+func reservedHost(host string) bool {
+	for _, name := range []string{"localhost", "example.com", "example.net", "example.org"} {
+		if host == name || strings.HasSuffix(host, "."+name) {
+			return true
+		}
+	}
+	for _, tld := range []string{".localhost", ".example", ".test", ".invalid"} {
+		if strings.HasSuffix(host, tld) {
+			return true
+		}
+	}
+	return false
 }
