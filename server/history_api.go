@@ -305,9 +305,13 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "txt"
 	}
+	if _, ok := documentFormats[format]; ok {
+		s.exportDocument(w, r, info, rev, format) // documents_api.go
+		return
+	}
 	f, ok := exportFormats[format]
 	if !ok {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format)))
+		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md, html, docx or akn, got %q", clip(format)))
 		return
 	}
 	clean, err := boolParam(r, "clean")
