@@ -422,6 +422,9 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) {
 	}
 	lim := docx.DefaultLimits
 	lim.MaxText = s.cfg.MaxDraftLen
+	// Word spends well under 64 bytes of XML per character of text, run
+	// properties and revision marks included.
+	lim.MaxUnpacked = min(lim.MaxUnpacked, int64(s.cfg.MaxDraftLen)*64+1<<20)
 	file, err := docx.Read(body, lim)
 	if err != nil {
 		s.WriteError(w, r, Errorf(ErrBadRequest, "%v", err))
