@@ -354,3 +354,28 @@ func TestAKNExportImport(t *testing.T) {
 		t.Errorf("entities: status %d", code)
 	}
 }
+
+// TestImportDocxFixtures: the copies marked up by other software
+// (docx/testdata/make-fixtures.sh) become one proposal per change.
+func TestImportDocxFixtures(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	for i, file := range []string{"../docx/testdata/libreoffice-tracked.docx", "../docx/testdata/npm-tracked.docx"} {
+		doc := []string{"fx-lo", "fx-npm"}[i]
+		ls.create(doc, "Article 1\n1. The Parties shall cooperate in good faith.\n2. Each Party may report.")
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out importView
+		if code := ls.postBody(canada, "/api/docs/"+doc+"/import?rev=0", mediaDocx, data, &out); code != http.StatusOK {
+			t.Fatalf("%s: status %d", file, code)
+		}
+		if !out.Tracked || len(out.Proposals) != 3 || out.Proposals[0].WordAuthor != "Jean Dupont" {
+			t.Fatalf("%s: %+v", file, out)
+		}
+		want := "Article 1\n1. The Parties [shall/should] cooperate[ in good faith].\n2. Each Party may report[ annually]."
+		if got := ls.get(doc).Text; got != want {
+			t.Errorf("%s: text %q, want %q", file, got, want)
+		}
+	}
+}
