@@ -184,6 +184,17 @@ func (s *Server) revTimes(ctx context.Context, info storage.Draft, from, to int)
 	return times, at, nil
 }
 
+// printHead is the running head of a printed export of draft info at
+// rev: "Title — Revision 12 — 4 December 2026 10:04 UTC" (without the
+// date if the revision's time cannot be read).
+func (s *Server) printHead(ctx context.Context, info storage.Draft, rev int) string {
+	head := fmt.Sprintf("%s — Revision %d", info.Title, rev)
+	if _, at, err := s.revTimes(ctx, info, rev, rev); err == nil {
+		head += " — " + at.Format("2 January 2006 15:04 UTC")
+	}
+	return head
+}
+
 // exportDocument answers an export in one of documentFormats of draft
 // info at rev: ?against=Q (docx only) adds the changes since Q as
 // tracked changes.

@@ -351,7 +351,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		if format == "md" {
 			out = history.ExportMarkdown(info.Title, text, groups)
 		} else {
-			out = history.ExportHTML(info.Title, text, groups)
+			out = history.ExportHTMLWithHead(info.Title, s.printHead(r.Context(), info, rev), text, groups) // documents_api.go
 		}
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-rev%d.%s"`, info.ID, rev, f.ext))
