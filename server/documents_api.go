@@ -22,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/akn"
+	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/docx"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/storage"
@@ -466,10 +467,14 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) {
 }
 
 // importChanges turns the changes of file, marked up against revision
-// base of draft info, into bracket proposals by who, one per change, in
-// text order. A change the bracket grammar cannot place (it crosses a
-// group's boundary, its text was deleted since) is reported in NotPlaced
-// with its code and reason; the others are still made.
+// base of draft info, into bracket proposals by who, one per change, all
+// committed as one revision (one op, one parse of the draft: a document
+// of hundreds of changes costs about one proposal). Each change's span is
+// brought from base to the head through the ops committed since, so
+// concurrent typing is kept. A change the bracket grammar cannot place
+// (it crosses a group's boundary, touches another change, its text was
+// deleted since) is reported in NotPlaced with its code and reason; the
+// others are still made.
 func (s *Server) importChanges(ctx context.Context, who Identity, info storage.Draft, base int, file *docx.File) (importedDocxJSON, error) {
 	baseText, err := s.textAt(ctx, info, base)
 	if err != nil {
@@ -494,36 +499,100 @@ func (s *Server) importChanges(ctx context.Context, who Identity, info storage.D
 			}
 		}
 	}
-	base32 := base
+	changes := docx.Changes(runs)
+	if len(changes) == 0 {
+		return out, nil
+	}
 	baseRunes := []rune(baseText)
-	for _, c := range docx.Changes(runs) {
-		ch := ImportedChangeJSON{Span: [2]int{c.Start, c.End}, Deleted: string(baseRunes[c.Start:c.End]), Inserted: c.Text, WordAuthor: c.Author}
+	all := make([]ImportedChangeJSON, len(changes))
+	notes := make([]string, len(changes))
+	for i, c := range changes {
+		all[i] = ImportedChangeJSON{Span: [2]int{c.Start, c.End}, Deleted: string(baseRunes[c.Start:c.End]), Inserted: c.Text, WordAuthor: c.Author}
 		if !c.Date.IsZero() {
-			ch.WordDate = c.Date.Format(time.RFC3339)
+			all[i].WordDate = c.Date.Format(time.RFC3339)
 		}
-		text, span := c.Text, [2]int{c.Start, c.End}
-		note := ""
 		if c.Author != "" {
-			note = "Word: " + c.Author
-			if ch.WordDate != "" {
-				note += ", " + ch.WordDate
+			notes[i] = "Word: " + c.Author
+			if all[i].WordDate != "" {
+				notes[i] += ", " + all[i].WordDate
 			}
+			notes[i] = clipRunes(notes[i], maxNoteLen)
 		}
-		res, err := s.propose(ctx, who, info.ID, bracketRequest{Rev: &base32, Span: &span, Text: &text, Note: clipRunes(note, maxNoteLen)})
+	}
+	// errs[i] is why change i was not placed; set by the build (which may
+	// run more than once: the last run's outcome is the one committed).
+	var errs []error
+	var groups []string
+	var alts []int
+	op, err := s.SubmitBuilt(ctx, info.ID, who, func(st *DraftState) (Built, error) {
+		head := st.Info().Rev
+		if base > head {
+			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, info.ID, head)
+		}
+		res, err := resultAt(st)
 		if err != nil {
-			code, msg, internal := ErrorCode(err)
+			return Built{}, err
+		}
+		since, err := st.Ops(base+1, head)
+		if err != nil {
+			return Built{}, err
+		}
+		since = append(since, st.Staged()...)
+		errs, groups, alts = make([]error, len(changes)), make([]string, len(changes)), make([]int, len(changes))
+		spans := make([][2]int, 0, len(changes))
+		texts := make([]string, 0, len(changes))
+		index := make([]int, 0, len(changes)) // change of each span
+		for i, c := range changes {
+			a, b := c.Start, c.End
+			for _, op := range since {
+				a, b = transformSpan(a, b, op.Op)
+			}
+			if c.Start < c.End && a == b {
+				errs[i] = Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
+				continue
+			}
+			spans, texts, index = append(spans, [2]int{a, b}), append(texts, c.Text), append(index, i)
+		}
+		wrapOp, _, wrapped := res.WrapMany(spans, texts)
+		rev := st.Rev() + 1
+		var props []storage.Proposal
+		for k, w := range wrapped {
+			i := index[k]
+			if w.Err != nil {
+				errs[i] = bracketError(w.Err, fmt.Sprintf("change at [%d,%d)", changes[i].Start, changes[i].End))
+				continue
+			}
+			groups[i] = brackets.ID{Rev: rev, K: w.Open}.String()
+			alts[i] = w.Alternative
+			props = append(props, storage.Proposal{Group: groups[i], Alternative: w.Alternative, Text: w.Text, By: who.Author, Note: notes[i]})
+		}
+		if len(props) == 0 {
+			return Built{}, errNothingPlaced
+		}
+		return Built{Op: wrapOp, Kind: storage.KindPropose, Group: props[0].Group, Proposals: props}, nil
+	})
+	if err != nil && !errors.Is(err, errNothingPlaced) {
+		return out, notFoundDraft(err, info.ID)
+	}
+	for i, ch := range all {
+		if errs != nil && errs[i] != nil {
+			code, msg, internal := ErrorCode(errs[i])
 			if internal {
-				return out, err
+				return out, errs[i]
 			}
 			ch.Code, ch.Reason = code, msg
 			out.NotPlaced = append(out.NotPlaced, ch)
 			continue
 		}
-		ch.Group, ch.Alternative, ch.Rev = res.Group, res.Alternative, res.Rev
+		ch.Group, ch.Alternative, ch.Rev = groups[i], alts[i], op.Rev
 		out.Proposals = append(out.Proposals, ch)
 	}
 	return out, nil
 }
+
+// errNothingPlaced ends an import's build when no change could be placed:
+// nothing is committed, and the answer lists why for each.
+var errNothingPlaced = errors.New("no change could be placed")
 
 // clipRunes returns s cut to at most n code points.
 func clipRunes(s string, n int) string {
