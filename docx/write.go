@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,11 +28,24 @@ type Document struct {
 	Properties map[string]string
 	// Runs is the text (see Run).
 	Runs []Run
+	// Comments are anchored to ranges of the revised text.
+	Comments []Comment
 	// Levels gives the heading level (1 to 9; 0 for body text) of each
 	// line of the revised text (Accepted(Runs)), by line index; lines
 	// beyond its end are body text. A Word paragraph takes the level of the
 	// revised line it starts in.
 	Levels []int
+}
+
+// Comment is a Word comment on the code points [Start, End) of the
+// revised text (Accepted(Runs)): for example who proposed each
+// alternative of a bracket group. Text may hold '\n' (one comment
+// paragraph per line).
+type Comment struct {
+	Start, End int
+	Author     string
+	Date       time.Time
+	Text       string
 }
 
 // Namespaces and part names.
@@ -48,6 +62,7 @@ const (
 	relHeader         = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/header"
 	relFooter         = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer"
 	relSettings       = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings"
+	relComments       = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
 )
 
 // Write returns d as a .docx file. Tracked runs become w:ins / w:del with
@@ -56,12 +71,12 @@ const (
 // newline, unpaired surrogates, U+FFFE/U+FFFF) are written as U+FFFD.
 func Write(d Document) ([]byte, error) {
 	var body strings.Builder
-	writeBody(&body, d)
+	comments := writeBody(&body, d)
 	parts := []struct{ name, content string }{
-		{"[Content_Types].xml", contentTypes(len(d.Properties) > 0)},
+		{"[Content_Types].xml", contentTypes(len(d.Properties) > 0, comments != "")},
 		{"_rels/.rels", packageRels(len(d.Properties) > 0)},
 		{"docProps/core.xml", coreProps(d.Title)},
-		{"word/_rels/document.xml.rels", documentRels},
+		{"word/_rels/document.xml.rels", documentRels(comments != "")},
 		{"word/document.xml", body.String()},
 		{"word/styles.xml", styles(d.Language)},
 		{"word/settings.xml", settings},
@@ -70,6 +85,9 @@ func Write(d Document) ([]byte, error) {
 	}
 	if len(d.Properties) > 0 {
 		parts = append(parts, struct{ name, content string }{"docProps/custom.xml", customProps(d.Properties)})
+	}
+	if comments != "" {
+		parts = append(parts, struct{ name, content string }{"word/comments.xml", comments})
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -98,13 +116,68 @@ type bodyWriter struct {
 	first  rune            // first strong letter of the open paragraph, 0 if none yet
 	line   int             // revised line the open paragraph starts in
 	nextID int
+	marks  []commentMark // comment range starts and ends, by position
+	next   int           // first mark not yet written
 }
 
-func writeBody(out *strings.Builder, d Document) {
+// commentMark is the start or the end of comment id's range at pos, a
+// code point of the revised text.
+type commentMark struct {
+	pos, id int
+	end     bool
+}
+
+// marksUpTo writes the comment marks at or before pos (the revised
+// text's code point the next character is at).
+func (bw *bodyWriter) marksUpTo(pos int) {
+	for ; bw.next < len(bw.marks) && bw.marks[bw.next].pos <= pos; bw.next++ {
+		m := bw.marks[bw.next]
+		id := strconv.Itoa(m.id)
+		if m.end {
+			bw.para.WriteString(`<w:commentRangeEnd w:id="` + id + `"/><w:r><w:commentReference w:id="` + id + `"/></w:r>`)
+		} else {
+			bw.para.WriteString(`<w:commentRangeStart w:id="` + id + `"/>`)
+		}
+	}
+}
+
+// writeBody writes word/document.xml to out and returns word/comments.xml
+// ("" when there are no comments).
+func writeBody(out *strings.Builder, d Document) string {
 	out.WriteString(xmlHeader)
 	out.WriteString(`<w:document xmlns:w="` + nsW + `" xmlns:r="` + nsR + `"><w:body>`)
 	bw := &bodyWriter{out: out, d: &d, nextID: 1}
-	line := 0 // revised line of the text written so far
+	var comments strings.Builder
+	if len(d.Comments) > 0 {
+		comments.WriteString(xmlHeader + `<w:comments xmlns:w="` + nsW + `">`)
+		for _, c := range d.Comments {
+			id := bw.nextID
+			bw.nextID++
+			bw.marks = append(bw.marks, commentMark{pos: c.Start, id: id}, commentMark{pos: max(c.End, c.Start), id: id, end: true})
+			comments.WriteString(`<w:comment w:id="` + strconv.Itoa(id) + `" w:author="`)
+			escape(&comments, c.Author, true)
+			comments.WriteString(`"`)
+			if !c.Date.IsZero() {
+				comments.WriteString(` w:date="` + c.Date.UTC().Format(time.RFC3339) + `"`)
+			}
+			comments.WriteString(`>`)
+			for line := range strings.SplitSeq(c.Text, "\n") {
+				comments.WriteString(`<w:p><w:r><w:t xml:space="preserve">`)
+				escape(&comments, line, false)
+				comments.WriteString(`</w:t></w:r></w:p>`)
+			}
+			comments.WriteString(`</w:comment>`)
+		}
+		comments.WriteString(`</w:comments>`)
+		sort.SliceStable(bw.marks, func(i, j int) bool {
+			a, b := bw.marks[i], bw.marks[j]
+			if a.pos != b.pos {
+				return a.pos < b.pos
+			}
+			return a.end && !b.end // a range that ends here closes before the next opens
+		})
+	}
+	line, pos := 0, 0 // revised line and code point of the text written so far
 	for _, r := range d.Runs {
 		text := r.Text
 		for {
@@ -113,8 +186,29 @@ func writeBody(out *strings.Builder, d Document) {
 			if i >= 0 {
 				piece = text[:i]
 			}
-			if piece != "" {
-				bw.run(piece, r)
+			if r.Mark == Deleted {
+				if piece != "" {
+					bw.run(piece, r)
+				}
+			} else {
+				// Split the piece where comment ranges start or end.
+				for piece != "" {
+					bw.marksUpTo(pos)
+					n := utf8.RuneCountInString(piece)
+					cut := len(piece)
+					if bw.next < len(bw.marks) && bw.marks[bw.next].pos < pos+n {
+						k := bw.marks[bw.next].pos - pos
+						cut = 0
+						for ; k > 0; k-- {
+							_, size := utf8.DecodeRuneInString(piece[cut:])
+							cut += size
+						}
+					}
+					bw.run(piece[:cut], r)
+					pos += utf8.RuneCountInString(piece[:cut])
+					piece = piece[cut:]
+				}
+				bw.marksUpTo(pos)
 			}
 			if i < 0 {
 				break
@@ -122,15 +216,18 @@ func writeBody(out *strings.Builder, d Document) {
 			bw.endParagraph(r)
 			if r.Mark != Deleted {
 				line++
+				pos++ // the line break
 			}
 			bw.line = line
 			text = text[i+1:]
 		}
 	}
+	bw.marksUpTo(math.MaxInt)
 	bw.endParagraph(Run{})
 	out.WriteString(`<w:sectPr><w:headerReference w:type="default" r:id="rIdHeader"/><w:footerReference w:type="default" r:id="rIdFooter"/>` +
 		`<w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1440" w:right="1440" w:bottom="1440" w:left="1440" w:header="708" w:footer="708" w:gutter="0"/></w:sectPr>`)
 	out.WriteString(`</w:body></w:document>`)
+	return comments.String()
 }
 
 // changeAttrs writes the attributes of a w:ins or w:del.
@@ -283,7 +380,7 @@ func isBadRune(s string) bool {
 
 const xmlHeader = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n"
 
-func contentTypes(custom bool) string {
+func contentTypes(custom, comments bool) string {
 	s := xmlHeader + `<Types xmlns="` + nsCT + `">` +
 		`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>` +
 		`<Default Extension="xml" ContentType="application/xml"/>` +
@@ -295,6 +392,9 @@ func contentTypes(custom bool) string {
 		`<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>`
 	if custom {
 		s += `<Override PartName="/docProps/custom.xml" ContentType="application/vnd.openxmlformats-officedocument.custom-properties+xml"/>`
+	}
+	if comments {
+		s += `<Override PartName="/word/comments.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"/>`
 	}
 	return s + `</Types>`
 }
@@ -309,12 +409,17 @@ func packageRels(custom bool) string {
 	return s + `</Relationships>`
 }
 
-const documentRels = xmlHeader + `<Relationships xmlns="` + nsRel + `">` +
-	`<Relationship Id="rIdStyles" Type="` + relStyles + `" Target="styles.xml"/>` +
-	`<Relationship Id="rIdSettings" Type="` + relSettings + `" Target="settings.xml"/>` +
-	`<Relationship Id="rIdHeader" Type="` + relHeader + `" Target="header1.xml"/>` +
-	`<Relationship Id="rIdFooter" Type="` + relFooter + `" Target="footer1.xml"/>` +
-	`</Relationships>`
+func documentRels(comments bool) string {
+	s := xmlHeader + `<Relationships xmlns="` + nsRel + `">` +
+		`<Relationship Id="rIdStyles" Type="` + relStyles + `" Target="styles.xml"/>` +
+		`<Relationship Id="rIdSettings" Type="` + relSettings + `" Target="settings.xml"/>` +
+		`<Relationship Id="rIdHeader" Type="` + relHeader + `" Target="header1.xml"/>` +
+		`<Relationship Id="rIdFooter" Type="` + relFooter + `" Target="footer1.xml"/>`
+	if comments {
+		s += `<Relationship Id="rIdComments" Type="` + relComments + `" Target="comments.xml"/>`
+	}
+	return s + `</Relationships>`
+}
 
 const settings = xmlHeader + `<w:settings xmlns:w="` + nsW + `"><w:defaultTabStop w:val="720"/><w:compat/></w:settings>`
 

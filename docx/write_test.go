@@ -101,7 +101,9 @@ func TestSofficeReadsExport(t *testing.T) {
 		Accepted(randomRuns(rng, 40, false)),
 	}
 	for _, text := range texts {
-		data, err := Write(Document{Title: "T", Header: "T — Rev. 3", Runs: []Run{{Text: text}}, Levels: []int{0, 0, 1, 2}})
+		n := len([]rune(text))
+		comments := []Comment{{Start: 15, End: 30, Author: "draftroom", Text: "Group b0.15\n\"shall\" (CAN, Ana)"}, {Start: 0, End: n / 2, Author: "X", Text: "long"}, {Start: n / 3, End: n, Author: "Y", Text: "crossing"}}
+		data, err := Write(Document{Title: "T", Header: "T — Rev. 3", Runs: []Run{{Text: text}}, Levels: []int{0, 0, 1, 2}, Comments: comments})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,5 +130,29 @@ func TestSofficeAcceptsAndRejects(t *testing.T) {
 	}
 	if got, want := sofficeChanges(t, data, false), Original(runs); got != want {
 		t.Errorf("reject all in LibreOffice gave\n%q\nwant\n%q", got, want)
+	}
+}
+
+func TestWriteComments(t *testing.T) {
+	data, err := Write(Document{Runs: []Run{{Text: "ab "}, {Text: "old", Mark: Deleted, Author: "A"}, {Text: "[x/y]\nعربي", Mark: Inserted, Author: "B"}},
+		Comments: []Comment{{Start: 3, End: 8, Author: "draftroom", Text: "Group b1.0: \"x\" (CAN, Ana); \"y\" (USA, Bob)"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(mustPart(t, data, "word/document.xml"))
+	for _, want := range []string{
+		`<w:t xml:space="preserve">ab </w:t></w:r><w:commentRangeStart w:id="1"/><w:del w:id="2" w:author="A">`,
+		`[x/y]</w:t></w:r></w:ins><w:commentRangeEnd w:id="1"/><w:r><w:commentReference w:id="1"/></w:r></w:p>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("document.xml lacks\n%s\nin\n%s", want, body)
+		}
+	}
+	if c := string(mustPart(t, data, "word/comments.xml")); !strings.Contains(c, `<w:comment w:id="1" w:author="draftroom">`) || !strings.Contains(c, "(USA, Bob)") {
+		t.Errorf("comments.xml: %s", c)
+	}
+	f, err := Read(data, DefaultLimits)
+	if err != nil || Accepted(f.Runs) != "ab [x/y]\nعربي" {
+		t.Fatalf("read back %v: %q", err, Accepted(f.Runs))
 	}
 }

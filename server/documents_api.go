@@ -284,11 +284,49 @@ func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, agains
 			runs = append(runs, run)
 		}
 	}
-	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: headingLevels(nodes)})
+	// The open bracket groups as comments, in exports without tracked
+	// changes only: LibreOffice 7.4 aborts accepting all changes of a
+	// document whose comments are anchored in tracked text.
+	var comments []docx.Comment
+	if against < 0 {
+		groups, err := s.exportGroups(ctx, info.ID, rev)
+		if err != nil {
+			return nil, err
+		}
+		comments = groupComments(groups, at)
+	}
+	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: headingLevels(nodes), Comments: comments})
 	if err != nil {
 		return nil, fmt.Errorf("export %s@%d as docx: %w", info.ID, rev, err)
 	}
 	return out, nil
+}
+
+// groupComments are the Word comments of the open bracket groups at a
+// revision: on each group, its alternatives and who proposed each.
+func groupComments(groups []history.ExportGroup, at time.Time) []docx.Comment {
+	out := make([]docx.Comment, 0, len(groups))
+	for _, g := range groups {
+		var b strings.Builder
+		b.WriteString("Bracket group")
+		if g.ID != "" {
+			b.WriteString(" " + g.ID)
+		}
+		if len(g.Alternatives) == 1 {
+			b.WriteString(" (optional text)")
+		}
+		for i, a := range g.Alternatives {
+			fmt.Fprintf(&b, "\n%d. “%s”", i+1, a.Text)
+			if a.By.Delegation != "" || a.By.Name != "" {
+				b.WriteString(" proposed by " + wordAuthor(a.By.Delegation, a.By.Name))
+			}
+			if a.Rev > 0 {
+				fmt.Fprintf(&b, " (rev. %d)", a.Rev)
+			}
+		}
+		out = append(out, docx.Comment{Start: g.Start, End: g.End, Author: "draftroom", Date: at, Text: b.String()})
+	}
+	return out
 }
 
 func (s *Server) exportAKN(ctx context.Context, info storage.Draft, rev int, nodes []*akn.Node) ([]byte, error) {

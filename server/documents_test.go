@@ -115,6 +115,9 @@ func TestExportDocx(t *testing.T) {
 			t.Errorf("document.xml lacks %s", want)
 		}
 	}
+	if c := zipPart(t, plain, "word/comments.xml"); !strings.Contains(c, "1. “shall” proposed by USA — Bob") || !strings.Contains(c, "2. “may”") {
+		t.Errorf("comments.xml lacks the bracket group [shall/may] and who proposed it:\n%s", c)
+	}
 	if h := zipPart(t, plain, "word/header1.xml"); !strings.Contains(h, "tr — Rev. 2") {
 		t.Errorf("header %s lacks the title and revision", h)
 	}
