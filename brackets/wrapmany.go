@@ -1,8 +1,8 @@
 package brackets
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/ot"
@@ -43,9 +43,9 @@ func (r Result) WrapMany(spans [][2]int, texts []string) (ot.Op, string, []Wrapp
 		start, end, text := sp[0], sp[1], texts[i]
 		switch {
 		case start < 0 || end < start || end > r.Len:
-			out[i].Err = fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpan)
+			out[i].Err = fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpanRange)
 		case start <= lastEnd:
-			out[i].Err = fmt.Errorf("span [%d,%d) touches the span before it (they would read as one group): %w", start, end, ErrSpan)
+			out[i].Err = fmt.Errorf("span [%d,%d) touches the span before it (they would read as one group): %w", start, end, ErrSpanJoins)
 		case !utf8.ValidString(text) || (start == end && text == ""):
 			out[i].Err = fmt.Errorf("proposal for [%d,%d): %w", start, end, ErrText)
 		default:
@@ -73,17 +73,21 @@ func (r Result) WrapMany(spans [][2]int, texts []string) (ot.Op, string, []Wrapp
 			}
 			g := byStart[p.at]
 			if g == nil || len(g.Brackets) != 1 || len(g.Alternatives) != want {
-				w.Err = fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", p.start, p.end, ErrSpan)
+				w.Err = fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", p.start, p.end, ErrSpanJoins)
+				bad = true
+				continue
+			}
+			if want == 2 && g.Alternatives[1].Text != w.Text {
+				w.Err = fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", p.start, p.end, ErrSpanJoins)
 				bad = true
 				continue
 			}
 			w.Alternative = want - 1
-			w.Text = g.Alternatives[want-1].Text
 		}
 		if !bad && len(after.Groups) != len(r.Groups)+len(placed) {
 			// A new bracket changed how the old ones pair: refuse all.
 			for _, p := range placed {
-				out[p.i].Err = fmt.Errorf("span [%d,%d): the brackets would pair differently: %w", p.start, p.end, ErrSpan)
+				out[p.i].Err = fmt.Errorf("span [%d,%d): the brackets would pair differently: %w", p.start, p.end, ErrSpanJoins)
 			}
 			return nil, r.Text, out
 		}
@@ -94,12 +98,17 @@ func (r Result) WrapMany(spans [][2]int, texts []string) (ot.Op, string, []Wrapp
 }
 
 // crossing returns Wrap's refusals of the span [start, end) other than
-// adjacency: crossing a group, holding an unbalanced bracket, starting or
-// ending inside an escape.
+// adjacency and escapes: cutting through a bracket, holding an unbalanced
+// bracket, nesting too deep.
 func (r Result) crossing(start, end int) error {
+	depth, held := 0, -1
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		if g.End <= start || g.Start >= end || (start <= g.Start && g.End <= end) {
+		if g.End <= start || g.Start >= end {
+			continue
+		}
+		if start <= g.Start && g.End <= end {
+			held = max(held, g.Depth)
 			continue
 		}
 		inside := false
@@ -110,13 +119,20 @@ func (r Result) crossing(start, end int) error {
 			}
 		}
 		if !inside {
-			return fmt.Errorf("span [%d,%d) crosses group [%d,%d): %w", start, end, g.Start, g.End, ErrSpan)
+			return fmt.Errorf("span [%d,%d) and group [%d,%d): %w", start, end, g.Start, g.End, ErrSpanCrosses)
 		}
+		depth = max(depth, g.Depth+1)
 	}
 	for _, d := range r.Diagnostics {
 		if start <= d.Pos && d.Pos < end {
-			return fmt.Errorf("span [%d,%d) holds an unbalanced bracket at %d: %w", start, end, d.Pos, ErrSpan)
+			if d.Code == DiagTooDeep {
+				return fmt.Errorf("span [%d,%d) holds brackets nested too deep at %d: %w", start, end, d.Pos, ErrSpanTooDeep)
+			}
+			return fmt.Errorf("span [%d,%d) holds an unbalanced bracket at %d: %w", start, end, d.Pos, ErrSpanUnbalanced)
 		}
+	}
+	if depth >= MaxDepth || held+1 >= MaxDepth {
+		return fmt.Errorf("span [%d,%d): new group at depth %d: %w", start, end, depth, ErrSpanTooDeep)
 	}
 	return nil
 }
@@ -124,8 +140,6 @@ func (r Result) crossing(start, end int) error {
 // placedSpan is a span buildMany put in the op: at is its '[' in the new
 // text.
 type placedSpan struct{ i, start, end, at int }
-
-var errEscape = errors.New("starts or ends inside an escape")
 
 // buildMany writes the op of every span of out without an error, in one
 // pass over the text, setting each one's Open.
@@ -143,7 +157,7 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 		startByte := byteOffset(s, cp, off, start)
 		endByte := byteOffset(s, start, startByte, end)
 		if oddBackslashes(s[:startByte]) || oddBackslashes(s[:endByte]) {
-			out[i].Err = fmt.Errorf("span [%d,%d) %v: %w", start, end, errEscape, ErrSpan)
+			out[i].Err = fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpanEscape)
 			continue
 		}
 		cp, off = end, endByte
@@ -152,6 +166,8 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 		b.skipTo(start, startByte)
 		b.insert("[")
 		inserted++
+		var raw strings.Builder // the span as it reads in the group
+		from := startByte
 		depth, c := 0, start
 		for j := startByte; j < endByte; {
 			ch := s[j]
@@ -167,6 +183,9 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 				b.skipTo(c, j)
 				b.insert(`\`)
 				inserted++
+				raw.WriteString(s[from:j])
+				raw.WriteByte('\\')
+				from = j
 			}
 			if ch < utf8.RuneSelf {
 				j++
@@ -177,7 +196,12 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 			c++
 		}
 		b.skipTo(end, endByte)
+		raw.WriteString(s[from:endByte])
 		alt := Escape(texts[i])
+		out[i].Text = alt
+		if texts[i] == "" {
+			out[i].Text = raw.String()
+		}
 		var closing string
 		switch {
 		case start == end:

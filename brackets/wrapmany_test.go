@@ -1,6 +1,7 @@
 package brackets
 
 import (
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -13,7 +14,7 @@ import (
 // new group for every span placed, each where its Open says.
 func TestWrapManyMatchesWrap(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	pieces := []string{"a", "b", " ", "[x/y]", "[z]", "/", "\\[", "é", "[open", "close]", " or ", "\n"}
+	pieces := []string{"a", "b", " ", "[x/y]", "[z]", "/", "\\[", "é", "[open", "close]", " or ", "\n", "[[[[[[[[[[[[[[[[d]]]]]]]]]]]]]]]]"}
 	for i := range 2000 {
 		var text string
 		for range rng.IntN(12) {
@@ -29,7 +30,12 @@ func TestWrapManyMatchesWrap(t *testing.T) {
 		if (err != nil) != (w[0].Err != nil) {
 			t.Fatalf("case %d %q [%d,%d) %q: Wrap %v, WrapMany %v", i, text, a, b, alt, err, w[0].Err)
 		}
-		if err == nil && (!reflect.DeepEqual(op, ch.Op) || out != ch.NewText || w[0].Open != ch.Open || w[0].Alternative != ch.Alternative) {
+		for _, reason := range []error{ErrSpanRange, ErrSpanCrosses, ErrSpanUnbalanced, ErrSpanEscape, ErrSpanJoins, ErrSpanTooDeep, ErrText} {
+			if errors.Is(err, reason) && !errors.Is(w[0].Err, reason) {
+				t.Fatalf("case %d %q [%d,%d) %q: Wrap %v, WrapMany %v", i, text, a, b, alt, err, w[0].Err)
+			}
+		}
+		if err == nil && (!reflect.DeepEqual(op, ch.Op) || out != ch.NewText || w[0].Open != ch.Open || w[0].Alternative != ch.Alternative || w[0].Text != wrappedAlt(ch, alt)) {
 			t.Fatalf("case %d %q [%d,%d) %q: WrapMany %v %q %+v, Wrap %v %q", i, text, a, b, alt, op, out, w[0], ch.Op, ch.NewText)
 		}
 
@@ -58,4 +64,19 @@ func TestWrapManyMatchesWrap(t *testing.T) {
 			t.Fatalf("case %d %q spans %v: %d groups after, want %d + %d", i, text, spans, len(after.Groups), len(res.Groups), placed)
 		}
 	}
+}
+
+// wrappedAlt is the proposed alternative of a Wrap as it reads in the new
+// group: the escaped text, or for an empty text the span with its '/'
+// escaped.
+func wrappedAlt(ch Change, text string) string {
+	if text != "" {
+		return ch.Text
+	}
+	runes := []rune(ch.NewText)
+	inserted := 0
+	for _, c := range ch.Op {
+		inserted += len([]rune(c.Insert))
+	}
+	return string(runes[ch.Start+1 : ch.End+inserted-1])
 }
