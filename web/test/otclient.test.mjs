@@ -147,7 +147,8 @@ test('persisted state restores a client that resends the same op', () => {
   const c = new OTClient({ doc: 'd', clientId: 'me', rev: 2, nextSeq: () => 7, send: () => {}, apply: () => {}, persist: (s) => saved.push(s) });
   c.local(['hi']);
   const state = JSON.parse(JSON.stringify(saved[saved.length - 1]));
-  assert.deepEqual(state, { rev: 2, inflight: { op: ['hi'], seq: 7 }, buffer: null });
+  assert.equal(typeof state.since, 'number');
+  assert.deepEqual(state, { rev: 2, inflight: { op: ['hi'], seq: 7 }, buffer: null, since: state.since });
   const sent = [];
   const d = new OTClient({ doc: 'd', clientId: 'me', rev: state.rev, inflight: state.inflight, buffer: state.buffer, nextSeq: () => 8, send: (m) => sent.push(m), apply: () => {} });
   d.connected();
