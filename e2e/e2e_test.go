@@ -351,12 +351,20 @@ func (e *env) settleWhen(id, what string, ok func(draftJSON) bool, pages ...*pag
 		}
 		if time.Now().After(deadline) {
 			for i, p := range pages {
-				e.t.Logf("%s: rev %d pending %v text %q", p.name, states[i].Rev, states[i].Pending, states[i].Text)
+				e.t.Logf("%s: rev %d pending %v text %q", p.name, states[i].Rev, states[i].Pending, short(states[i].Text))
 			}
-			e.t.Fatalf("pages did not converge on the server's rev %d text %q", d.Rev, d.Text)
+			e.t.Fatalf("pages did not converge on the server's rev %d text %q", d.Rev, short(d.Text))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// short cuts a long text for a failure message: its start, its length and its end.
+func short(s string) string {
+	if len(s) <= 400 {
+		return s
+	}
+	return fmt.Sprintf("%s … (%d bytes) … %s", s[:200], len(s), s[len(s)-200:])
 }
 
 func TestTwoDelegationsTypeAtOnce(t *testing.T) {

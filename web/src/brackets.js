@@ -5,77 +5,208 @@
 //
 //   [text]                 optional text
 //   [a/b/c]                alternatives, split by "/" at the bracket's top level
-//   [a] [b], [a]or… [a] or [b]   adjacent brackets (blanks, or blanks "or" blanks) form one group
+//   [a][b], [a] or [b]     touching, or the word "or" between blanks: one group
+//   [a] [b], [a], [b]      anything else between: two independent groups
 //   nesting                [States [shall/may] adopt]
 //   \[ \] \/ \\            escapes: a literal bracket, slash or backslash
 //
 // Unbalanced brackets are plain text and become diagnostics.
+//
+// Cost in proportion to the change: BracketIndex keeps the positions of the
+// special characters (unescaped "[", "]" and "/") and, on an edit, re-reads
+// only the changed stretch of text (widened over backslashes, whose escapes
+// can reach one character further); the pairing then walks those positions,
+// not the text, with an explicit stack (no recursion: any depth is fine).
 
-const SEPARATOR = /^(?:[ \t\u00a0\u202f]*|[ \t\u00a0\u202f]+or[ \t\u00a0\u202f]+)$/;
+// OR_SEPARATOR, tried where a bracket ends: the word "or" between blanks.
+const OR_SEPARATOR = /[ \t\u00a0\u202f]+or[ \t\u00a0\u202f]+/y;
+const OPEN = 91; // [
+const CLOSE = 93; // ]
+const SLASH = 47; // /
+const BACKSLASH = 92; // \
+
+// A text is a JS string or a CodeMirror Text (both have length); slice
+// reads a stretch of either without building the whole string.
+function slice(doc, from, to) { return typeof doc === 'string' ? doc.slice(from, to) : doc.sliceString(from, to); }
+
+function charAt(doc, i) { return slice(doc, i, i + 1).charCodeAt(0); }
+
+/**
+ * scan appends to pos/kind the unescaped special characters of doc in
+ * [from, to), doc[from - 1] not being a backslash (so the escape state at
+ * from is known). A backslash at to - 1 escapes doc[to], which is skipped.
+ */
+function scan(doc, from, to, pos, kind) {
+  const s = slice(doc, from, Math.min(to + 1, doc.length));
+  const end = to - from;
+  const special = /[[\]/\\]/g;
+  for (let m = special.exec(s); m !== null && m.index < end; m = special.exec(s)) {
+    const i = m.index;
+    const c = s.charCodeAt(i);
+    if (c === BACKSLASH) {
+      const n = s.charCodeAt(i + 1);
+      if (n === OPEN || n === CLOSE || n === SLASH || n === BACKSLASH) special.lastIndex = i + 2;
+      continue;
+    }
+    pos.push(from + i);
+    kind.push(c);
+  }
+}
+
+/**
+ * BracketIndex keeps the special characters of a text (a string or a
+ * CodeMirror Text) up to date through edits.
+ */
+export class BracketIndex {
+  constructor(doc) {
+    this.pos = []; // positions of the unescaped "[", "]", "/", in order
+    this.kind = []; // their character codes
+    scan(doc, 0, doc.length, this.pos, this.kind);
+    this.result = null;
+  }
+
+  /** updated returns a copy of the index after an edit (see update): CodeMirror states are immutable. */
+  updated(doc, fromA, toA, fromB, toB) {
+    const next = Object.create(BracketIndex.prototype);
+    next.pos = this.pos.slice();
+    next.kind = this.kind.slice();
+    next.result = null;
+    next.update(doc, fromA, toA, fromB, toB);
+    return next;
+  }
+
+  /**
+   * update applies an edit: the text [fromA, toA) of the old text became
+   * [fromB, toB) of doc, the new text (several changes: pass the span from
+   * the first one's start to the last one's end). Only that stretch of doc
+   * is read again.
+   */
+  update(doc, fromA, toA, fromB, toB) {
+    // Widen to where the escape state is known: back over backslashes
+    // before the change, forward over backslashes after it plus the
+    // character they may escape.
+    let start = fromB;
+    while (start > 0 && charAt(doc, start - 1) === BACKSLASH) start--;
+    let end = toB;
+    while (end < doc.length && charAt(doc, end) === BACKSLASH) end++;
+    end = Math.min(end + 1, doc.length);
+    const delta = (toB - fromB) - (toA - fromA);
+    const startA = fromA - (fromB - start);
+    const endA = end - delta;
+    const lo = lowerBound(this.pos, startA);
+    const hi = lowerBound(this.pos, endA);
+    const pos = [];
+    const kind = [];
+    scan(doc, start, end, pos, kind);
+    if (delta !== 0) for (let i = hi; i < this.pos.length; i++) this.pos[i] += delta;
+    if (pos.length + hi - lo < 1000) {
+      this.pos.splice(lo, hi - lo, ...pos);
+      this.kind.splice(lo, hi - lo, ...kind);
+    } else { // a spread of many arguments would overflow the stack
+      this.pos = this.pos.slice(0, lo).concat(pos, this.pos.slice(hi));
+      this.kind = this.kind.slice(0, lo).concat(kind, this.kind.slice(hi));
+    }
+    this.result = null;
+  }
+
+  /**
+   * read pairs the brackets of doc (the text of the last update):
+   * {brackets, groups, diagnostics} as parseBrackets returns them. Cached
+   * until the next update. It walks the special characters, not the text,
+   * with an explicit stack.
+   */
+  read(doc) {
+    if (this.result) return this.result;
+    const { pos, kind } = this;
+    const closed = [];
+    const diagnostics = [];
+    const stack = []; // open "[": {from, slashes}
+    for (let k = 0; k < pos.length; k++) {
+      const i = pos[k];
+      const c = kind[k];
+      if (c === OPEN) {
+        stack.push({ from: i, slashes: [] });
+      } else if (c === CLOSE) {
+        const b = stack.pop();
+        if (!b) { diagnostics.push({ from: i, to: i + 1, message: 'unmatched: a closing bracket with nothing to close' }); continue; }
+        b.to = i + 1;
+        const cuts = [b.from, ...b.slashes, i];
+        b.alts = [];
+        for (let j = 0; j + 1 < cuts.length; j++) b.alts.push({ from: cuts[j] + 1, to: cuts[j + 1] });
+        delete b.slashes;
+        closed.push(b);
+      } else if (stack.length > 0) {
+        stack[stack.length - 1].slashes.push(i);
+      }
+    }
+    // A "[" never closed is plain text; it never encloses a closed pair's
+    // ends (pairing is by nearest), so depths come from closed pairs alone.
+    for (const b of stack) diagnostics.push({ from: b.from, to: b.from + 1, message: 'unclosed: an opening bracket that is never closed' });
+    closed.sort((a, b) => a.from - b.from);
+    const open = [];
+    for (const b of closed) {
+      while (open.length && open[open.length - 1].to <= b.from) open.pop();
+      b.depth = open.length;
+      b.parent = open.length ? open[open.length - 1] : null;
+      open.push(b);
+    }
+    // Adjacent brackets: a separator between them holds no bracket or
+    // slash, so both are in the same alternative of the same parent.
+    const groups = [];
+    const lastAtDepth = []; // by depth: the last bracket seen
+    for (const b of closed) {
+      const prev = lastAtDepth[b.depth];
+      if (prev && prev.parent === b.parent && prev.to <= b.from && separated(doc, prev.to, b.from)) {
+        b.group = prev.group;
+        const g = groups[b.group];
+        b.altBase = g.alts;
+        g.alts += b.alts.length;
+        g.brackets.push(b);
+        g.to = b.to;
+      } else {
+        b.group = groups.length;
+        b.altBase = 0;
+        groups.push({ from: b.from, to: b.to, depth: b.depth, brackets: [b], alts: b.alts.length });
+      }
+      lastAtDepth[b.depth] = b;
+    }
+    diagnostics.sort((a, b) => a.from - b.from);
+    this.result = { brackets: closed, groups, diagnostics };
+    return this.result;
+  }
+}
+
+// separated reports whether doc[from, to) joins two brackets into one
+// group: nothing, or blanks, "or", blanks. For the highlighting, more than
+// MAX_SEPARATOR characters between two brackets never join them (the
+// server's reading, which the panel shows, has no such bound).
+const MAX_SEPARATOR = 256;
+function separated(doc, from, to) {
+  if (from === to) return true;
+  if (to - from > MAX_SEPARATOR) return false;
+  const s = slice(doc, from, to);
+  OR_SEPARATOR.lastIndex = 0;
+  return OR_SEPARATOR.test(s) && OR_SEPARATOR.lastIndex === s.length;
+}
+
+function lowerBound(a, x) {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
 
 /**
  * parseBrackets returns {brackets, groups, diagnostics}. Each bracket has
- * from/to (to is after "]"), depth (0 = outermost), the alternatives' spans
- * (inside the bracket, without the "/") and its group index. Groups list
- * their brackets in text order.
+ * from/to (to is after "]"), depth (0 = outermost), parent (the enclosing
+ * bracket or null), the alternatives' spans (inside the bracket, without
+ * the "/"), its group index and altBase (the index in its group of its
+ * first alternative). Groups list their brackets in text order.
  */
-export function parseBrackets(s) {
-  const closed = [];
-  const diagnostics = [];
-  const stack = []; // open "[": {from, slashes}
-  // Jump from special character to special character: the regex engine
-  // scans the plain text far faster than a loop over every code unit.
-  const special = /[[\]/\\]/g;
-  for (let m = special.exec(s); m !== null; m = special.exec(s)) {
-    const i = m.index;
-    const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) {
-      if (i + 1 < s.length && '[]/\\'.includes(s[i + 1])) special.lastIndex = i + 2;
-      continue;
-    }
-    if (c === 91 /* [ */) {
-      stack.push({ from: i, slashes: [] });
-    } else if (c === 93 /* ] */) {
-      const b = stack.pop();
-      if (!b) { diagnostics.push({ from: i, to: i + 1, message: 'unmatched: a closing bracket with nothing to close' }); continue; }
-      b.to = i + 1;
-      const cuts = [b.from, ...b.slashes, i];
-      b.alts = [];
-      for (let k = 0; k + 1 < cuts.length; k++) b.alts.push({ from: cuts[k] + 1, to: cuts[k + 1] });
-      closed.push(b);
-    } else if (c === 47 /* / */ && stack.length > 0) {
-      stack[stack.length - 1].slashes.push(i);
-    }
-  }
-  // A "[" never closed is plain text; it never encloses a closed pair's
-  // ends (pairing is by nearest), so depths come from closed pairs alone.
-  for (const b of stack) diagnostics.push({ from: b.from, to: b.from + 1, message: 'unclosed: an opening bracket that is never closed' });
-  closed.sort((a, b) => a.from - b.from);
-  const open = [];
-  for (const b of closed) {
-    while (open.length && open[open.length - 1].to <= b.from) open.pop();
-    b.depth = open.length;
-    open.push(b);
-  }
-  // Adjacent brackets: only a separator between them, which can hold no
-  // bracket or slash, so both are at the same level of the same alternative.
-  const groups = [];
-  const lastAtDepth = new Map();
-  for (const b of closed) {
-    const prev = lastAtDepth.get(b.depth);
-    if (prev && prev.to <= b.from && SEPARATOR.test(s.slice(prev.to, b.from))) {
-      b.group = prev.group;
-      groups[b.group].brackets.push(b);
-      groups[b.group].to = b.to;
-    } else {
-      b.group = groups.length;
-      groups.push({ from: b.from, to: b.to, depth: b.depth, brackets: [b] });
-    }
-    lastAtDepth.set(b.depth, b);
-  }
-  diagnostics.sort((a, b) => a.from - b.from);
-  return { brackets: closed, groups, diagnostics };
-}
+export function parseBrackets(s) { return new BracketIndex(s).read(s); }
 
 /** unescape gives the reading form of an alternative's text. */
 export function unescape(s) { return s.replace(/\\([[\]/\\])/g, '$1'); }

@@ -7,6 +7,7 @@ export class Connection {
     this.clientId = clientId;
     this.ws = null;
     this.status = 'connecting'; // connecting | online | offline | denied
+    this.waitingSince = null; // see setWaiting
     this.identity = null; // the welcome message
     this.handlers = new Map();
     this.statusListeners = new Set();
@@ -36,6 +37,18 @@ export class Connection {
     if (this.status === s) return;
     this.status = s;
     for (const fn of this.statusListeners) fn(s);
+  }
+
+  /**
+   * setWaiting tells the status indicator that edits have been waiting for
+   * the server since the time ms (null: none waiting), so that it never says
+   * "Live" while edits are not getting through (a blocked network leaves
+   * the socket open and silent).
+   */
+  setWaiting(ms) {
+    if (this.waitingSince === ms) return;
+    this.waitingSince = ms;
+    for (const fn of this.statusListeners) fn(this.status);
   }
 
   /** hello resolves with the welcome, or rejects with the server's error. */
@@ -164,4 +177,14 @@ export class Connection {
     window.removeEventListener('online', this.onlineEvent);
     if (this.ws) this.ws.close();
   }
+}
+
+/** statusText is what the status indicator says: the connection's state, or since when edits wait. */
+export function statusText(status, waitingSince) {
+  if (waitingSince) {
+    const t = new Date(waitingSince);
+    const at = t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return `Edits waiting since ${at} · kept on this device`;
+  }
+  return { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[status] || status;
 }

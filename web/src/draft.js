@@ -7,7 +7,8 @@ import { EditorView } from '@codemirror/view';
 import { OTClient, Gap } from './otclient.js';
 import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf } from './editor.js';
 import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
-import { loadPending, savePending } from './store.js';
+import { loadPending, savePending, loadRefused, saveRefused } from './store.js';
+import { DEFAULT_MAX_OP_BYTES } from './split.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
 import { historyPanel } from './panel-history.js';
@@ -38,7 +39,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const historyHost = h('div.editor-host.history-host', { hidden: true });
   const historyBanner = h('div.history-banner', { hidden: true, role: 'status' });
   const notice = h('div.notice', { hidden: true, role: 'alert' });
-  const editorPane = h('section.editor-pane', { 'aria-label': 'Draft' }, notice, historyBanner, editorHost, historyHost);
+  const refusedHost = h('div.refused-list');
+  const editorPane = h('section.editor-pane', { 'aria-label': 'Draft' }, refusedHost, notice, historyBanner, editorHost, historyHost);
   const sidebar = h('aside.sidebar', { 'aria-label': 'Draft tools' });
   const layout = h('main.draft-page' + (screen ? '.screen' : ''), { id: 'main' }, editorPane, screen ? null : sidebar);
   root.append(bar, layout);
@@ -51,7 +53,6 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   let follow = null; // screen view: client id to follow (null: latest facilitator move)
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
-  let pendingTimer = null;
   let screenPeople = null;
 
   const view = createEditor({
@@ -76,22 +77,70 @@ export function openDraftView(root, ctx, id, mode, { header }) {
 
   function updateBadges() {
     revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
-    const pending = !!(otc && otc.pending);
-    if (!pending) {
-      clearTimeout(pendingTimer);
-      pendingTimer = null;
-      pendingBadge.hidden = true;
-    } else if (conn.status !== 'online') {
-      pendingBadge.textContent = 'unsent edits kept on this device';
-      pendingBadge.hidden = false;
-    } else if (pendingBadge.hidden && !pendingTimer) {
-      // Only a slow acknowledgement is worth a word; typing is not.
-      pendingTimer = setTimeout(() => {
-        pendingTimer = null;
-        if (otc && otc.pending) { pendingBadge.textContent = 'saving…'; pendingBadge.hidden = false; }
-      }, 1000);
-    }
+    checkWaiting();
     panels.history && panels.history.setHead(otc ? otc.rev : 0);
+  }
+
+  // checkWaiting keeps the status indicator honest: edits not acknowledged
+  // within WAIT_MS (or made while offline) are waiting, and the indicator
+  // says since when instead of "Live". A blocked network keeps the socket
+  // open and silent, so the time since the oldest unacknowledged edit is
+  // what tells, checked every 250 ms.
+  const WAIT_MS = 1000;
+  function checkWaiting() {
+    const since = otc && otc.pending ? otc.since : null;
+    const waiting = since !== null && (conn.status !== 'online' || !opened || Date.now() - since >= WAIT_MS);
+    conn.setWaiting(waiting ? since : null);
+    pendingBadge.hidden = true;
+  }
+  const waitTimer = setInterval(checkWaiting, 250);
+  cleanups.push(() => { clearInterval(waitTimer); conn.setWaiting(null); });
+
+  // ---- edits the server refused ---------------------------------------------
+  // An edit refused for good is dropped from the pending queue and the
+  // draft reloaded from the server; its text stays here, with a copy button,
+  // until the user dismisses it (kept on this device across reloads).
+  let refusedList = loadRefused(id);
+  const REFUSED_WORDS = {
+    too_large: 'The edit was too large for this draft',
+    bad_op: 'The edit did not fit the draft as the server has it',
+    forbidden: 'You may not make this edit',
+    locked: 'This part of the text is agreed and locked',
+    diverged: 'This page lost step with the draft',
+  };
+  function renderRefused() {
+    clear(refusedHost);
+    refusedList.forEach((r, i) => {
+      const copy = h('button.small', { type: 'button', on: { click: async () => {
+        try { await navigator.clipboard.writeText(r.text); toast('Copied. Paste it where it belongs.'); } catch {
+          const sel = window.getSelection(); const range = document.createRange(); range.selectNodeContents(pre); sel.removeAllRanges(); sel.addRange(range);
+          toast('Press Ctrl+C to copy the selected text.', 'warn');
+        }
+      } } }, 'Copy the text');
+      const dismiss = h('button.ghost.small', { type: 'button', on: { click: () => { refusedList.splice(i, 1); saveRefused(id, refusedList); renderRefused(); } } }, 'Dismiss');
+      const when = new Date(r.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      const words = `${REFUSED_WORDS[r.code] || 'The server refused an edit'} (${when}): it was not saved and the draft was reloaded.` +
+        (r.text ? ' Your text is kept below.' : '');
+      const pre = h('pre.refused-text', r.text || '');
+      const box = h('div.refused', { role: 'alert', 'data-code': r.code }, h('span.refused-msg', { title: r.message || '' }, words), r.text ? copy : null, dismiss, r.text ? pre : null);
+      refusedHost.appendChild(box);
+    });
+  }
+  renderRefused();
+
+  function refused(m) {
+    const dropped = otc ? otc.dropPending() : null;
+    refusedList.push({ at: Date.now(), code: m.code, message: m.message || '', text: dropped ? dropped.text : '' });
+    saveRefused(id, refusedList);
+    renderRefused();
+    resyncFresh('');
+  }
+
+  // opBudget is the largest op message: a quarter of the server's default
+  // frame limit, or half of the limit its welcome announces if lower.
+  function opBudget() {
+    const f = conn.identity && conn.identity.max_frame;
+    return f ? Math.min(DEFAULT_MAX_OP_BYTES, Math.floor(f / 2)) : DEFAULT_MAX_OP_BYTES;
   }
 
   function makeClient(rev, restored) {
@@ -102,6 +151,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       nextSeq: ctx.nextSeq,
       inflight: restored ? restored.inflight : null,
       buffer: restored ? restored.buffer : null,
+      since: restored ? restored.since : undefined,
+      maxOpBytes: opBudget(),
       send: (m) => conn.send(m),
       apply: (op) => {
         let specs;
@@ -161,11 +212,15 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   function resyncFresh(reason) {
     // Our text and the server's disagree: start again from a snapshot. Unsent
     // edits cannot be placed any more; keep them visible in a notice.
-    const lost = otc && otc.pending;
-    if (otc) otc.dropPending();
+    const lost = otc && otc.pending ? otc.dropPending() : null;
+    if (lost) {
+      refusedList.push({ at: Date.now(), code: 'diverged', message: reason, text: lost.text });
+      saveRefused(id, refusedList);
+      renderRefused();
+    }
     otc = null;
     view.setReadOnly(true);
-    setNotice(reason + (lost ? ' Your last unsent edit could not be applied and was dropped.' : ''));
+    setNotice(reason);
     conn.send({ type: 'close', doc: id });
     openOnServer();
   }
@@ -232,8 +287,14 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       view.setReadOnly(true);
       return;
     }
-    if (m.code === 'bad_op' && otc && otc.inflight && m.seq === otc.inflight.seq) {
-      resyncFresh('The server refused an edit: ' + (m.message || 'it did not fit the draft') + '.');
+    if (REFUSED_WORDS[m.code] && m.code !== 'diverged' && otc && otc.inflight && m.seq === otc.inflight.seq && m.doc === id) {
+      refused(m);
+      return;
+    }
+    if (m.code === 'too_large' && m.doc === undefined && m.seq === undefined && otc && otc.inflight && otc.sent) {
+      // A frame over the server's limit is refused before it is read, so
+      // the error names no draft or seq: it can only be the op in flight.
+      refused(m);
       return;
     }
     if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }

@@ -2,9 +2,9 @@
 // and authorship colouring.
 
 import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec } from '@codemirror/state';
-import { EditorView, Decoration, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
+import { EditorView, Decoration, WidgetType, ViewPlugin, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/commands';
-import { parseBrackets } from './brackets.js';
+import { BracketIndex } from './brackets.js';
 import { colourOf } from './util.js';
 
 /** remote marks transactions that carry other people's edits. */
@@ -88,40 +88,71 @@ const proposersField = StateField.define({
   },
 });
 
-function bracketDecorations(state) {
-  const text = state.doc.toString();
-  const { brackets, groups, diagnostics } = parseBrackets(text);
-  const proposers = state.field(proposersField, false) || new Map();
-  const marks = [];
-  for (const b of brackets) {
-    const depth = Math.min(b.depth, 3);
-    marks.push(Decoration.mark({ class: `cm-br cm-br-d${depth}`, attributes: { 'data-group': String(b.group) } }).range(b.from, b.to));
-    const g = groups[b.group];
-    let altIndex = 0;
-    for (const x of g.brackets) { if (x === b) break; altIndex += x.alts.length; }
-    b.alts.forEach((a, k) => {
-      if (a.to <= a.from) return;
-      const altText = text.slice(a.from, a.to);
-      const who = proposers.get(altText.trim());
-      const attrs = { title: who ? `Alternative ${altIndex + k + 1} · proposed by ${who}` : `Alternative ${altIndex + k + 1}` };
-      marks.push(Decoration.mark({ class: `cm-br-alt cm-br-alt${(altIndex + k) % 2}`, attributes: attrs }).range(a.from, a.to));
+// The highlighter reads brackets through a BracketIndex kept in the state
+// and updated per edit (only the changed stretch is re-read), and draws
+// only what is in the viewport. Brackets nested deeper than MARK_DEPTH get
+// their punctuation coloured but no mark around their text: CodeMirror
+// nests a DOM element per mark, and thousands of nested brackets must not
+// make thousands of nested elements.
+const MARK_DEPTH = 4;
+
+const bracketIndexField = StateField.define({
+  create: (state) => new BracketIndex(state.doc),
+  update(idx, tr) {
+    if (!tr.docChanged) return idx;
+    let fromA = Infinity;
+    let toA = -1;
+    let fromB = Infinity;
+    let toB = -1;
+    tr.changes.iterChangedRanges((fa, ta, fb, tb) => {
+      fromA = Math.min(fromA, fa); toA = Math.max(toA, ta);
+      fromB = Math.min(fromB, fb); toB = Math.max(toB, tb);
     });
-    marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.from, b.from + 1));
-    for (let k = 1; k < b.alts.length; k++) marks.push(Decoration.mark({ class: 'cm-br-punct cm-br-slash' }).range(b.alts[k].from - 1, b.alts[k].from));
-    marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.to - 1, b.to));
+    return idx.updated(tr.newDoc, fromA, toA, fromB, toB);
+  },
+});
+
+/** bracketsOf returns the editor's current reading of the brackets ({brackets, groups, diagnostics}, UTF-16). */
+export function bracketsOf(state) { return state.field(bracketIndexField).read(state.doc); }
+
+function bracketDecorations(view) {
+  const { state } = view;
+  const { brackets, diagnostics } = bracketsOf(state);
+  const proposers = state.field(proposersField, false) || new Map();
+  const { from: vpFrom, to: vpTo } = view.viewport;
+  const marks = [];
+  const punct = (at, cls) => { if (at >= vpFrom && at < vpTo) marks.push(Decoration.mark({ class: cls }).range(at, at + 1)); };
+  for (const b of brackets) {
+    if (b.from >= vpTo) break;
+    if (b.to <= vpFrom) continue;
+    if (b.depth < MARK_DEPTH) {
+      marks.push(Decoration.mark({ class: `cm-br cm-br-d${b.depth}`, attributes: { 'data-group': String(b.group) } }).range(b.from, b.to));
+      b.alts.forEach((a, k) => {
+        if (a.to <= a.from) return;
+        const n = b.altBase + k;
+        const who = proposers.size ? proposers.get(state.doc.sliceString(a.from, a.to).trim()) : undefined;
+        const attrs = { title: who ? `Alternative ${n + 1} · proposed by ${who}` : `Alternative ${n + 1}` };
+        marks.push(Decoration.mark({ class: `cm-br-alt cm-br-alt${n % 2}`, attributes: attrs }).range(a.from, a.to));
+      });
+    }
+    punct(b.from, 'cm-br-punct');
+    for (let k = 1; k < b.alts.length; k++) punct(b.alts[k].from - 1, 'cm-br-punct cm-br-slash');
+    punct(b.to - 1, 'cm-br-punct');
   }
-  for (const d of diagnostics) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
+  for (const d of diagnostics) {
+    if (d.to > vpFrom && d.from < vpTo) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
+  }
   return Decoration.set(marks, true);
 }
 
-const bracketField = StateField.define({
-  create: (state) => bracketDecorations(state),
-  update(v, tr) {
-    if (tr.docChanged || tr.effects.some((e) => e.is(setProposers))) return bracketDecorations(tr.state);
-    return v;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
+const bracketHighlighter = ViewPlugin.fromClass(class {
+  constructor(view) { this.decorations = bracketDecorations(view); }
+  update(u) {
+    if (u.docChanged || u.viewportChanged || u.transactions.some((tr) => tr.effects.some((e) => e.is(setProposers)))) {
+      this.decorations = bracketDecorations(u.view);
+    }
+  }
+}, { decorations: (v) => v.decorations });
 
 // ---- authorship (history view) -----------------------------------------
 
@@ -202,7 +233,8 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         editable.of([EditorState.readOnly.of(!!readOnly), EditorView.editable.of(!readOnly)]),
         presenceField,
         proposersField,
-        bracketField,
+        bracketIndexField,
+        bracketHighlighter,
         authorsField,
         EditorView.contentAttributes.of({ 'aria-label': 'Draft text', 'aria-multiline': 'true', spellcheck: 'true', lang: 'und' }),
         EditorView.updateListener.of((u) => {

@@ -93,6 +93,20 @@ export function savePending(id, doc, state) {
   });
 }
 
+/** loadRefused returns the edits the server refused in draft doc and the user has not dismissed: [{at, code, message, text}]. */
+export function loadRefused(doc) {
+  return safe(() => JSON.parse(localStorage.getItem(P + 'refused.' + doc) || '[]'), []);
+}
+
+/** saveRefused keeps refused edits on this device until dismissed (an empty list removes them). */
+export function saveRefused(doc, list) {
+  safe(() => {
+    const key = P + 'refused.' + doc;
+    if (list.length) localStorage.setItem(key, JSON.stringify(list.slice(-20)));
+    else localStorage.removeItem(key);
+  });
+}
+
 export function loadPref(name, fallback) {
   return safe(() => { const v = localStorage.getItem(P + 'pref.' + name); return v === null ? fallback : JSON.parse(v); }, fallback);
 }
