@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 
 // browser starts one headless Chromium for the whole package run (each
 // test opens its own tabs in it), or skips the test when there is none.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
@@ -98,7 +98,7 @@ func browser(t *testing.T) context.Context {
 
 // env is one test's server and browser tabs.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string // sent as a bearer token by env.api, if set
 	// as is the open-mode identity of env.api's requests (delegation, name,
@@ -107,14 +107,14 @@ type env struct {
 }
 
 // newEnv starts a server in open mode.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, server.Config{Open: true}, nil)
 }
 
 // newEnvWith starts a server with cfg (the web UI added); wrap, if not nil,
 // wraps its handler (to observe requests).
-func newEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
+func newEnvWith(t testing.TB, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	browser(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -118,38 +118,49 @@ export class BracketIndex {
   read(doc) {
     if (this.result) return this.result;
     const { pos, kind } = this;
-    const closed = [];
+    const opened = []; // every "[" in text order: {from, to, alts, up, ...}
     const diagnostics = [];
-    const stack = []; // open "[": {from, slashes}
+    const stack = []; // open "[" records, with their slashes
     for (let k = 0; k < pos.length; k++) {
       const i = pos[k];
       const c = kind[k];
       if (c === OPEN) {
-        stack.push({ from: i, slashes: [] });
+        const b = { from: i, to: -1, alts: null, slashes: null, up: stack.length ? stack[stack.length - 1] : null, depth: 0, parent: null, group: 0, altBase: 0 };
+        opened.push(b);
+        stack.push(b);
       } else if (c === CLOSE) {
         const b = stack.pop();
         if (!b) { diagnostics.push({ from: i, to: i + 1, message: 'unmatched: a closing bracket with nothing to close' }); continue; }
         b.to = i + 1;
-        const cuts = [b.from, ...b.slashes, i];
-        b.alts = [];
-        for (let j = 0; j + 1 < cuts.length; j++) b.alts.push({ from: cuts[j] + 1, to: cuts[j + 1] });
-        delete b.slashes;
-        closed.push(b);
+        if (b.slashes === null) {
+          b.alts = [{ from: b.from + 1, to: i }];
+        } else {
+          b.alts = [];
+          let at = b.from;
+          for (const sl of b.slashes) { b.alts.push({ from: at + 1, to: sl }); at = sl; }
+          b.alts.push({ from: at + 1, to: i });
+          b.slashes = null;
+        }
       } else if (stack.length > 0) {
-        stack[stack.length - 1].slashes.push(i);
+        const top = stack[stack.length - 1];
+        (top.slashes || (top.slashes = [])).push(i);
       }
     }
-    // A "[" never closed is plain text; it never encloses a closed pair's
-    // ends (pairing is by nearest), so depths come from closed pairs alone.
+    // A "[" never closed is plain text: a diagnostic, and no parent. The
+    // parent of a bracket is the nearest closed bracket open where it
+    // starts (pairing is by nearest, so it encloses it).
     for (const b of stack) diagnostics.push({ from: b.from, to: b.from + 1, message: 'unclosed: an opening bracket that is never closed' });
-    closed.sort((a, b) => a.from - b.from);
-    const open = [];
-    for (const b of closed) {
-      while (open.length && open[open.length - 1].to <= b.from) open.pop();
-      b.depth = open.length;
-      b.parent = open.length ? open[open.length - 1] : null;
-      open.push(b);
+    const closed = [];
+    for (const b of opened) {
+      if (b.to < 0) continue;
+      let p = b.up;
+      while (p !== null && p.to < 0) p = p.up;
+      b.up = p; // shortens the walk for the brackets inside
+      b.parent = p;
+      b.depth = p === null ? 0 : p.depth + 1;
+      closed.push(b);
     }
+    for (const b of closed) b.up = undefined;
     // Adjacent brackets: a separator between them holds no bracket or
     // slash, so both are in the same alternative of the same parent.
     const groups = [];
@@ -180,7 +191,7 @@ export class BracketIndex {
 // group: nothing, or blanks, "or", blanks. For the highlighting, more than
 // MAX_SEPARATOR characters between two brackets never join them (the
 // server's reading, which the panel shows, has no such bound).
-const MAX_SEPARATOR = 256;
+const MAX_SEPARATOR = 64;
 function separated(doc, from, to) {
   if (from === to) return true;
   if (to - from > MAX_SEPARATOR) return false;

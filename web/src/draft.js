@@ -75,9 +75,15 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     notice.textContent = text || '';
   }
 
+  let shownRev = null;
   function updateBadges() {
-    revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
     checkWaiting();
+    // Typing does not change the revision: leave the badge and the history
+    // slider alone then (a keystroke must not restyle the page).
+    const rev = otc ? otc.rev : null;
+    if (rev === shownRev) return;
+    shownRev = rev;
+    revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
     panels.history && panels.history.setHead(otc ? otc.rev : 0);
   }
 

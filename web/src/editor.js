@@ -5,6 +5,7 @@ import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Ann
 import { EditorView, Decoration, WidgetType, ViewPlugin, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/commands';
 import { BracketIndex } from './brackets.js';
+import { astralIndex, trackAstral } from './unicode.js';
 import { colourOf } from './util.js';
 
 /** remote marks transactions that carry other people's edits. */
@@ -154,6 +155,13 @@ const bracketHighlighter = ViewPlugin.fromClass(class {
   }
 }, { decorations: (v) => v.decorations });
 
+// The surrogate pairs of the text, kept per edit so that code-point
+// conversions (every op, every cursor) cost a binary search (unicode.js).
+const astralField = StateField.define({
+  create: (state) => astralIndex(state.doc),
+  update: (v, tr) => (tr.docChanged ? trackAstral(tr.startState.doc, tr.newDoc, tr.changes) : v),
+});
+
 // ---- authorship (history view) -----------------------------------------
 
 /** setAuthors colours spans [{from, to, delegation, name, rev}] (UTF-16), or clears with []. */
@@ -235,6 +243,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         proposersField,
         bracketIndexField,
         bracketHighlighter,
+        astralField,
         authorsField,
         EditorView.contentAttributes.of({ 'aria-label': 'Draft text', 'aria-multiline': 'true', spellcheck: 'true', lang: 'und' }),
         EditorView.updateListener.of((u) => {

@@ -194,3 +194,26 @@ test('random CodeMirror edits round-trip through ops', () => {
     s = want;
   }
 });
+
+test('code-point conversions through the astral index match a walk, edit after edit', async () => {
+  const { posToCp, cpToPos, trackAstral, astralIndex } = await import('../src/unicode.js');
+  const r = rng(5);
+  let s = 'a😭b';
+  let doc = textOf(s);
+  astralIndex(doc);
+  for (let i = 0; i < 300; i++) {
+    const op = randomEdit(r, s);
+    const cs = ChangeSet.of(opToChanges(type.normalize(op), doc), doc.length);
+    const next = cs.apply(doc);
+    trackAstral(doc, next, cs);
+    doc = next;
+    s = doc.toString();
+    for (let pos = 0; pos <= s.length; pos++) {
+      const isLow = pos > 0 && pos < s.length && s.charCodeAt(pos) >= 0xdc00 && s.charCodeAt(pos) <= 0xdfff && s.charCodeAt(pos - 1) >= 0xd800 && s.charCodeAt(pos - 1) <= 0xdbff;
+      if (isLow) continue; // the middle of a pair is no code-point boundary
+      const cp = cpLen(s.slice(0, pos));
+      assert.equal(posToCp(doc, pos), cp, `step ${i} pos ${pos}`);
+      assert.equal(cpToPos(doc, cp), pos, `step ${i} cp ${cp}`);
+    }
+  }
+});
