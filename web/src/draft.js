@@ -310,6 +310,12 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       return;
     }
     if (m.code === 'forbidden') { toast(m.message || 'Not allowed.', 'error'); return; }
+    if ((m.code === 'rate_limited' || m.code === 'internal' || m.code === 'unavailable') && otc && m.doc === id && otc.retry(m.seq)) {
+      // Not committed: the same op goes again shortly (the status turns to
+      // "waiting" if it takes long).
+      if (m.code === 'rate_limited') toast('Slow down: the server is rate-limiting this page.', 'warn');
+      return;
+    }
     if (m.code === 'rate_limited') { toast('Slow down: the server is rate-limiting this page.', 'warn'); return; }
     if (m.message) toast(m.message, 'error');
   }));

@@ -94,6 +94,20 @@ export class OTClient {
     this.send({ type: 'op', doc: this.doc, rev: this.rev, seq: this.inflight.seq, op: this.inflight.op });
   }
 
+  /**
+   * retry handles an error with a retry code (rate_limited, internal,
+   * unavailable) for the op in flight with seq: nothing was committed (or a
+   * resend is recognised), so the same op goes again with the same seq
+   * after delayMs. Returns whether it was about the op in flight.
+   */
+  retry(seq, delayMs = 500) {
+    if (this.inflight === null || this.inflight.seq !== seq) return false;
+    this.sent = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.flush(); }, delayMs);
+    return true;
+  }
+
   /** remoteOp handles an `op` message. Throws Gap when revisions were skipped. */
   remoteOp(msg) {
     if (msg.rev <= this.rev) return; // already have it (duplicate after a resume)

@@ -168,3 +168,20 @@ test('since is the time of the oldest edit not yet acknowledged', () => {
     Date.now = realNow;
   }
 });
+
+test('an op refused with a retry code is sent again with the same seq', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const sent = [];
+  let seq = 0;
+  const c = new OTClient({ doc: 'd', clientId: 'me', rev: 0, nextSeq: () => ++seq, send: (m) => sent.push(m), apply: () => {} });
+  c.connected();
+  c.local(['x']);
+  assert.equal(c.retry(99, 1), false, 'another seq is not ours');
+  assert.equal(c.retry(1, 500), true);
+  t.mock.timers.tick(499);
+  assert.deepEqual(sent.map((m) => m.seq), [1], 'not before the delay');
+  t.mock.timers.tick(1);
+  assert.deepEqual(sent.map((m) => m.seq), [1, 1]);
+  c.ack({ seq: 1, rev: 1 });
+  assert.equal(c.pending, false);
+});
