@@ -44,6 +44,9 @@ var (
 	// ErrResyncing: the draft is being reloaded after the server refused
 	// an edit (EventResync); edit again once it is open (WaitSynced).
 	ErrResyncing = errors.New("client: draft reloading after a refused edit")
+	// ErrTooLong: the edit would make the draft longer than the server's
+	// maximum draft length (its welcome's max_draft_len); nothing changed.
+	ErrTooLong = errors.New("client: the draft would exceed the server's maximum length")
 )
 
 // ServerError is an "error" message from the server. It wraps ErrRefused.
@@ -163,8 +166,10 @@ type Client struct {
 	opts Options
 	id   string
 	seq  atomic.Uint64
-	// maxFrame is the server's frame limit from its welcome (0: not said).
-	maxFrame atomic.Int64
+	// maxFrame and maxDraftLen are the server's limits from its welcome
+	// (0: not said).
+	maxFrame    atomic.Int64
+	maxDraftLen atomic.Int64
 
 	conn    atomic.Pointer[websocket.Conn] // nil while disconnected
 	wmu     sync.Mutex                     // serialises writes; taken after Doc.mu
@@ -269,6 +274,7 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
 	case "welcome":
 		c.welcome = Welcome{Client: m.Client, Delegation: m.Delegation, Name: m.Name, Role: m.Role}
 		c.maxFrame.Store(m.MaxFrame)
+		c.maxDraftLen.Store(m.MaxDraftLen)
 		return conn, nil
 	case "error":
 		conn.Close()
@@ -423,24 +429,25 @@ func (c *Client) closeDocs() {
 
 // inMsg is any server message.
 type inMsg struct {
-	Type       string            `json:"type"`
-	Doc        string            `json:"doc"`
-	Rev        int               `json:"rev"`
-	Seq        uint64            `json:"seq"`
-	Op         json.RawMessage   `json:"op"`
-	Client     string            `json:"client"`
-	By         Author            `json:"by"`
-	TS         int64             `json:"ts"`
-	Text       string            `json:"text"`
-	Sel        [][2]int          `json:"sel"`
-	Left       bool              `json:"left"`
-	Present    []json.RawMessage `json:"present"`
-	Code       string            `json:"code"`
-	Message    string            `json:"message"`
-	Delegation string            `json:"delegation"`
-	Name       string            `json:"name"`
-	Role       string            `json:"role"`
-	MaxFrame   int64             `json:"max_frame"`
+	Type        string            `json:"type"`
+	Doc         string            `json:"doc"`
+	Rev         int               `json:"rev"`
+	Seq         uint64            `json:"seq"`
+	Op          json.RawMessage   `json:"op"`
+	Client      string            `json:"client"`
+	By          Author            `json:"by"`
+	TS          int64             `json:"ts"`
+	Text        string            `json:"text"`
+	Sel         [][2]int          `json:"sel"`
+	Left        bool              `json:"left"`
+	Present     []json.RawMessage `json:"present"`
+	Code        string            `json:"code"`
+	Message     string            `json:"message"`
+	Delegation  string            `json:"delegation"`
+	Name        string            `json:"name"`
+	Role        string            `json:"role"`
+	MaxFrame    int64             `json:"max_frame"`
+	MaxDraftLen int64             `json:"max_draft_len"`
 
 	// op is Op decoded, when decodeFast did it (opDecoded); else remoteOp
 	// decodes Op.

@@ -198,6 +198,11 @@ func (d *Doc) Edit(op ot.Op) error {
 		d.mu.Unlock()
 		return fmt.Errorf("edit %s: %w", d.id, err)
 	}
+	if limit := d.c.maxDraftLen.Load(); limit > 0 && int64(d.text.Len()+op.TargetLen()-op.BaseLen()) > limit {
+		// The server would refuse it (too_large): say so now, change nothing.
+		d.mu.Unlock()
+		return fmt.Errorf("edit %s: %d code points: %w", d.id, d.text.Len()+op.TargetLen()-op.BaseLen(), ErrTooLong)
+	}
 	if _, err := d.text.Apply(op); err != nil {
 		d.mu.Unlock()
 		return fmt.Errorf("edit %s: %w", d.id, err)

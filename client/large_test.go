@@ -3,12 +3,17 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/client"
 	"github.com/draftroom/draftroom/ot"
@@ -99,10 +104,26 @@ func TestLargeEditsGoThrough(t *testing.T) {
 
 // An op the server refuses for good is dropped, its text kept in the
 // EventResync and in Doc.Refused, and edits afterwards reach the server.
+// The refusal is forced: the client edits while cut off (its dialer held),
+// another client fills the draft meanwhile, and the resumed op would take
+// the draft past its maximum length, which the client could not know.
 func TestRefusedPasteIsKept(t *testing.T) {
 	url := startServer(t, server.Config{MaxDraftLen: 1000}, "d", "start")
 	resync := make(chan client.Event, 1)
-	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter",
+	var held atomic.Bool
+	release := make(chan struct{})
+	dialer := &websocket.Dialer{NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if held.Load() {
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr)
+	}}
+	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter", Dialer: dialer,
 		OnEvent: func(e client.Event) {
 			if e.Type == client.EventResync {
 				resync <- e
@@ -116,10 +137,30 @@ func TestRefusedPasteIsKept(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	paste := strings.Repeat("too long ", 200)
+	held.Store(true)
+	c.DropConnection()
+	paste := strings.Repeat("long ", 100) // 505 code points with "start": fits, as far as this client knows
 	if err := doc.Insert(5, paste); err != nil {
 		t.Fatal(err)
 	}
+	other, err := client.Dial(context.Background(), url, client.Options{Delegation: "EGY", Name: "Omar", Role: "drafter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	od, err := other.Open(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := od.Insert(0, strings.Repeat("x", 600)); err != nil {
+		t.Fatal(err)
+	}
+	ctx0, cancel0 := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel0()
+	if err := od.WaitSynced(ctx0); err != nil {
+		t.Fatal(err)
+	}
+	close(release) // reconnect: the pending paste goes, transformed, and is refused
 	var e client.Event
 	select {
 	case e = <-resync:
@@ -138,17 +179,41 @@ func TestRefusedPasteIsKept(t *testing.T) {
 	if r == nil || r.Text != paste || r.Code != "too_large" {
 		t.Fatalf("Refused() = %+v", r)
 	}
-	if err := doc.Insert(5, " and more"); err != nil {
+	if err := doc.Insert(doc.Len(), " and more"); err != nil {
 		t.Fatal(err)
 	}
 	if err := doc.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := serverText(t, url, "d"); got != "start and more" {
+	if got := serverText(t, url, "d"); got != strings.Repeat("x", 600)+"start and more" {
 		t.Fatalf("server text %q after the refusal", got)
 	}
 	doc.DismissRefused()
 	if doc.Refused() != nil {
 		t.Fatal("refusal not dismissed")
+	}
+}
+
+// An edit that would take the draft past the maximum length the server
+// announced is refused at once, and nothing changes.
+func TestEditPastMaxLengthRefusedLocally(t *testing.T) {
+	url := startServer(t, server.Config{MaxDraftLen: 100}, "d", "start")
+	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	doc, err := c.Open(context.Background(), "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Insert(5, strings.Repeat("y", 96)); !errors.Is(err, client.ErrTooLong) {
+		t.Fatalf("err %v, want ErrTooLong", err)
+	}
+	if doc.Text() != "start" || doc.Pending() {
+		t.Fatalf("text %q pending %v after a refused edit", doc.Text(), doc.Pending())
+	}
+	if err := doc.Insert(5, strings.Repeat("y", 95)); err != nil {
+		t.Fatalf("an edit to exactly the maximum: %v", err)
 	}
 }
