@@ -107,3 +107,38 @@ func TestSplitOpSizes(t *testing.T) {
 		t.Fatalf("1 MB paste in %d pieces of 256 KiB, want 4-6", len(pieces))
 	}
 }
+
+// FuzzSplitOp: any replace of a stretch of any text, split under any
+// budget, gives the same text through its pieces, each within the budget.
+func FuzzSplitOp(f *testing.F) {
+	f.Add("States Parties [shall] act", 7, 3, "<must> & \"should\" 😭", 1100)
+	f.Add(strings.Repeat("ab", 600), 0, 1200, strings.Repeat("\x01<", 700), 1024)
+	f.Fuzz(func(t *testing.T, doc string, pos, del int, ins string, maxBytes int) {
+		if !utf8.ValidString(doc) || !utf8.ValidString(ins) {
+			return
+		}
+		n := utf8.RuneCountInString(doc)
+		pos = min(max(pos, 0), n)
+		del = min(max(del, 0), n-pos)
+		maxBytes = minOpBytes + (max(maxBytes, 0) % 8192)
+		runes := []rune(doc)
+		op := ot.Normalize(ot.Op{ot.Skip(pos), ot.DeleteText(string(runes[pos : pos+del])), ot.Insert(ins)})
+		want, err := ot.Apply(doc, op)
+		if err != nil {
+			t.Skip()
+		}
+		got := doc
+		for _, p := range splitOp(op, maxBytes) {
+			msg, _ := json.Marshal(opMsg{Type: "op", Doc: strings.Repeat("d", 128), Rev: 1 << 62, Seq: 1 << 63, Op: p})
+			if len(msg) > maxBytes {
+				t.Fatalf("message of %d bytes, budget %d", len(msg), maxBytes)
+			}
+			if got, err = ot.Apply(got, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got != want {
+			t.Fatalf("pieces give %q, want %q", got, want)
+		}
+	})
+}

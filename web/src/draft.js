@@ -245,7 +245,10 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     if (m.doc !== id) return;
     if (otc && !loadingFresh) return;
     loadingFresh = false;
+    // A reload after a refused edit keeps the cursor where it was (clamped).
+    const keep = view.state.selection.main.head;
     replaceAll(view, m.text);
+    if (keep > 0) view.dispatch({ selection: { anchor: Math.min(keep, view.state.doc.length) }, scrollIntoView: true });
     makeClient(m.rev, null);
     afterOpen(m);
   }));
