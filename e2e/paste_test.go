@@ -53,44 +53,53 @@ func TestLargePasteReachesServer(t *testing.T) {
 	}
 }
 
-// TestRefusedEditShowsNotice: an edit the server refuses for good (here
-// too_large: the draft would pass its maximum length) shows a notice with
-// the refused text and a copy button until dismissed; the page reloads the
-// draft and later edits reach the server.
+// TestRefusedEditShowsNotice: an edit that would take the draft past its
+// maximum length shows a notice with the refused text and a copy button
+// until dismissed, and later edits reach the server. Refused by the page
+// (which knows the limit from the welcome, so no part of the paste is
+// committed) and, with the page's knowledge of the limit removed, by the
+// server (too_large for the op's seq: the page drops it and reloads).
 func TestRefusedEditShowsNotice(t *testing.T) {
-	e := newEnvWith(t, server.Config{Open: true, MaxDraftLen: 200}, nil)
-	e.createDraft("small", "Small", "Agreed start.")
-	can := e.newPage("CAN", "Ana", "drafter")
-	can.open("small")
-	can.cursorAt(-1)
-	refusedText := strings.Repeat("too long ", 40)
-	can.paste(fmt.Sprintf("%q", refusedText))
-	can.waitJS("the refusal notice", `!!document.querySelector('.refused[data-code=too_large] pre.refused-text')`, 10*time.Second)
-	var shown string
-	can.eval(`document.querySelector('.refused pre.refused-text').textContent`, &shown)
-	if shown != refusedText {
-		t.Fatalf("notice keeps %q, want the pasted text", shown)
+	for _, by := range []string{"page", "server"} {
+		t.Run(by, func(t *testing.T) {
+			e := newEnvWith(t, server.Config{Open: true, MaxDraftLen: 200}, nil)
+			e.createDraft("small", "Small", "Agreed start.")
+			can := e.newPage("CAN", "Ana", "drafter")
+			can.open("small")
+			if by == "server" {
+				can.eval(`(() => { window.__draftroom.conn.identity.max_draft_len = 0; return true; })()`, nil)
+			}
+			can.cursorAt(-1)
+			refusedText := strings.Repeat("too long ", 40)
+			can.paste(fmt.Sprintf("%q", refusedText))
+			can.waitJS("the refusal notice", `!!document.querySelector('.refused[data-code=too_large] pre.refused-text')`, 10*time.Second)
+			var shown string
+			can.eval(`document.querySelector('.refused pre.refused-text').textContent`, &shown)
+			if shown != refusedText {
+				t.Fatalf("notice keeps %q, want the pasted text", shown)
+			}
+			var hasCopy bool
+			can.eval(`[...document.querySelectorAll('.refused button')].some(b => b.textContent.includes('Copy'))`, &hasCopy)
+			if !hasCopy {
+				t.Error("no copy button in the notice")
+			}
+			// The page goes on: typing reaches the server.
+			can.waitJS("draft back", `(() => { const v = window.__draftroom.view; return !!(v.client && v.client.online && !v.client.pending) && v.view.state.doc.toString() === 'Agreed start.'; })()`, 10*time.Second)
+			can.cursorAt(-1)
+			if err := typeText(can.ctx, " ok"); err != nil {
+				t.Fatal(err)
+			}
+			e.settleWhen("small", "typing after the refusal", func(d draftJSON) bool { return d.Text == "Agreed start. ok" }, can)
+			// The notice persists until dismissed.
+			var still bool
+			can.eval(`!!document.querySelector('.refused')`, &still)
+			if !still {
+				t.Fatal("the notice went away by itself")
+			}
+			can.eval(`(() => { [...document.querySelectorAll('.refused button')].find(b => b.textContent === 'Dismiss').click(); return true; })()`, nil)
+			can.waitJS("notice dismissed", `!document.querySelector('.refused')`, 5*time.Second)
+		})
 	}
-	var hasCopy bool
-	can.eval(`[...document.querySelectorAll('.refused button')].some(b => b.textContent.includes('Copy'))`, &hasCopy)
-	if !hasCopy {
-		t.Error("no copy button in the notice")
-	}
-	// The page goes on: the draft is reloaded and typing reaches the server.
-	can.waitJS("draft reloaded", `(() => { const v = window.__draftroom.view; return !!(v.client && v.client.online && !v.client.pending); })()`, 10*time.Second)
-	can.cursorAt(-1)
-	if err := typeText(can.ctx, " ok"); err != nil {
-		t.Fatal(err)
-	}
-	e.settleWhen("small", "typing after the refusal", func(d draftJSON) bool { return d.Text == "Agreed start. ok" }, can)
-	// The notice persists until dismissed.
-	var still bool
-	can.eval(`!!document.querySelector('.refused')`, &still)
-	if !still {
-		t.Fatal("the notice went away by itself")
-	}
-	can.eval(`(() => { [...document.querySelectorAll('.refused button')].find(b => b.textContent === 'Dismiss').click(); return true; })()`, nil)
-	can.waitJS("notice dismissed", `!document.querySelector('.refused')`, 5*time.Second)
 }
 
 // TestDeepBracketsLateJoiner: pasting 3,000 nested brackets neither crashes

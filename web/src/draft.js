@@ -6,7 +6,7 @@ import { type } from 'ot-text-unicode';
 import { EditorView } from '@codemirror/view';
 import { OTClient, Gap } from './otclient.js';
 import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf } from './editor.js';
-import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
+import { changesToOp, opToChanges, posToCp, cpToPos, cpLength } from './unicode.js';
 import { loadPending, savePending, loadRefused, saveRefused } from './store.js';
 import { DEFAULT_MAX_OP_BYTES } from './split.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
@@ -62,6 +62,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     large: screen,
     onLocal: (tr) => {
       if (!otc) return;
+      if (tooLong(tr)) return;
       otc.local(changesToOp(tr.changes, tr.startState.doc));
       updateBadges();
     },
@@ -125,7 +126,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       } } }, 'Copy the text');
       const dismiss = h('button.ghost.small', { type: 'button', on: { click: () => { refusedList.splice(i, 1); saveRefused(id, refusedList); renderRefused(); } } }, 'Dismiss');
       const when = new Date(r.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-      const words = `${REFUSED_WORDS[r.code] || 'The server refused an edit'} (${when}): it was not saved and the draft was reloaded.` +
+      const words = `${REFUSED_WORDS[r.code] || 'The server refused an edit'} (${when}): it was not saved${r.local ? '' : ' and the draft was reloaded'}.` +
         (r.text ? ' Your text is kept below.' : '');
       const pre = h('pre.refused-text', r.text || '');
       const box = h('div.refused', { role: 'alert', 'data-code': r.code }, h('span.refused-msg', { title: r.message || '' }, words), r.text ? copy : null, dismiss, r.text ? pre : null);
@@ -140,6 +141,36 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     saveRefused(id, refusedList);
     renderRefused();
     resyncFresh('');
+  }
+
+  // tooLong refuses, on this page, an edit that would make the draft longer
+  // than the maximum the server announced (its welcome's max_draft_len):
+  // sent in pieces, part of it would be committed before the server
+  // refused the rest. The edit is taken back out of the editor (and every
+  // edit of the same update after it, made on top of it), and its text
+  // goes to the notice with the copy button. Nothing is sent.
+  let reverting = null; // {doc, changes}: edits of this update to take back
+  function tooLong(tr) {
+    if (reverting) {
+      reverting.changes = reverting.changes.compose(tr.changes);
+      return true;
+    }
+    const limit = conn.identity && conn.identity.max_draft_len;
+    if (!limit) return false;
+    const after = cpLength(tr.newDoc);
+    if (after <= limit || after <= cpLength(tr.startState.doc)) return false;
+    reverting = { doc: tr.startState.doc, changes: tr.changes };
+    queueMicrotask(() => {
+      const { doc, changes } = reverting;
+      reverting = null;
+      const inserted = [];
+      changes.iterChanges((_fa, _ta, _fb, _tb, ins) => { if (ins.length) inserted.push(ins.toString()); });
+      applyRemote(view, changes.invert(doc));
+      refusedList.push({ at: Date.now(), local: true, code: 'too_large', message: `the draft would be ${after} characters long, more than the ${limit} allowed`, text: inserted.join('\n') });
+      saveRefused(id, refusedList);
+      renderRefused();
+    });
+    return true;
   }
 
   // opBudget is the largest op message: a quarter of the server's default
