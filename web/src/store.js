@@ -86,11 +86,16 @@ export function loadPending(id, doc) {
 }
 
 export function savePending(id, doc, state) {
-  safe(() => {
-    const key = P + 'pending.' + id + '.' + doc;
+  const key = P + 'pending.' + id + '.' + doc;
+  const ok = safe(() => {
     if (state) localStorage.setItem(key, JSON.stringify(state));
     else localStorage.removeItem(key);
-  });
+    return true;
+  }, false);
+  // A state too big for the storage quota (a pasted megabyte or two) is
+  // not kept; an older one must not stay behind it: restored after a
+  // reload, it would resend edits the server already has under new seqs.
+  if (!ok) safe(() => localStorage.removeItem(key));
 }
 
 /** loadRefused returns the edits the server refused in draft doc and the user has not dismissed: [{at, code, message, text}]. */
