@@ -8,6 +8,7 @@ export class Connection {
     this.ws = null;
     this.status = 'connecting'; // connecting | online | offline | denied
     this.waitingSince = null; // see setWaiting
+    this.waitingKept = true;
     this.identity = null; // the welcome message
     this.handlers = new Map();
     this.statusListeners = new Set();
@@ -45,9 +46,10 @@ export class Connection {
    * "Live" while edits are not getting through (a blocked network leaves
    * the socket open and silent).
    */
-  setWaiting(ms) {
-    if (this.waitingSince === ms) return;
+  setWaiting(ms, kept = true) {
+    if (this.waitingSince === ms && this.waitingKept === kept) return;
     this.waitingSince = ms;
+    this.waitingKept = kept;
     for (const fn of this.statusListeners) fn(this.status);
   }
 
@@ -180,11 +182,11 @@ export class Connection {
 }
 
 /** statusText is what the status indicator says: the connection's state, or since when edits wait. */
-export function statusText(status, waitingSince) {
+export function statusText(status, waitingSince, kept = true) {
   if (waitingSince) {
     const t = new Date(waitingSince);
     const at = t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-    return `Edits waiting since ${at} · kept on this device`;
+    return `Edits waiting since ${at} · ` + (kept ? 'kept on this device' : 'too large to keep on this device: keep this page open');
   }
   return { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[status] || status;
 }

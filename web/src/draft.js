@@ -94,10 +94,11 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   // open and silent, so the time since the oldest unacknowledged edit is
   // what tells, checked every 250 ms.
   const WAIT_MS = 1000;
+  let kept = true; // whether the last unacknowledged state fitted in localStorage
   function checkWaiting() {
     const since = otc && otc.pending ? otc.since : null;
     const waiting = since !== null && (conn.status !== 'online' || !opened || Date.now() - since >= WAIT_MS);
-    conn.setWaiting(waiting ? since : null);
+    conn.setWaiting(waiting ? since : null, kept);
     pendingBadge.hidden = true;
   }
   const waitTimer = setInterval(checkWaiting, 250);
@@ -202,7 +203,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       },
       // Stamped with who typed them: dedupe is per credential, so edits
       // must never be resent under someone else's name.
-      persist: (state) => savePending(clientId, id, state && { ...state, who: whoKey }),
+      persist: (state) => { kept = savePending(clientId, id, state && { ...state, who: whoKey }); },
     });
     otc.onChange = () => { updateBadges(); bracketsSoon(); };
     view.setReadOnly(!canEdit);

@@ -84,7 +84,7 @@ export function header(crumbs = [], extra = []) {
   const status = h('span.conn', { role: 'status', 'aria-live': 'polite' }, h('span.dot'), h('span.conn-text', 'Connecting…'));
   const unsub = ctx.conn.onStatus((s) => {
     status.dataset.state = ctx.conn.waitingSince ? 'waiting' : s;
-    status.querySelector('.conn-text').textContent = statusText(s, ctx.conn.waitingSince);
+    status.querySelector('.conn-text').textContent = statusText(s, ctx.conn.waitingSince, ctx.conn.waitingKept);
   });
   const bar = h('header.topbar',
     h('a.brand', { href: '#/', title: 'All drafts' }, h('span.brand-mark', '['), 'draftroom', h('span.brand-mark', ']')),

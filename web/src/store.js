@@ -85,6 +85,7 @@ export function loadPending(id, doc) {
   return safe(() => JSON.parse(localStorage.getItem(P + 'pending.' + id + '.' + doc) || 'null'), null);
 }
 
+/** savePending keeps a draft's unacknowledged edits (null: none); false when the storage refused them. */
 export function savePending(id, doc, state) {
   const key = P + 'pending.' + id + '.' + doc;
   const ok = safe(() => {
@@ -96,6 +97,7 @@ export function savePending(id, doc, state) {
   // not kept; an older one must not stay behind it: restored after a
   // reload, it would resend edits the server already has under new seqs.
   if (!ok) safe(() => localStorage.removeItem(key));
+  return ok;
 }
 
 /** loadRefused returns the edits the server refused in draft doc and the user has not dismissed: [{at, code, message, text}]. */
