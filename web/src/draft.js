@@ -28,11 +28,10 @@ export function openDraftView(root, ctx, id, mode, { header }) {
 
   const title = h('span.doc-title', id);
   const revBadge = h('span.rev', { title: 'Revision' }, 'rev —');
-  const pendingBadge = h('span.pending', { hidden: true, title: 'Edits not yet confirmed by the server; they are kept on this device.' });
   const screenLink = h('a.button.ghost', { href: screen ? '#/d/' + id : '#/d/' + id + '/screen', title: screen ? 'Back to the editor' : 'Projector view: large type, follows the facilitator' }, screen ? 'Exit screen view' : 'Screen view');
   const strip = h('span.present', { 'aria-label': 'Also in this draft' });
   const readOnly = !canEdit ? h('span.tag', { title: screen ? 'The screen view only shows the text' : 'Reviewers read, compare and replay; they do not edit' }, 'read-only') : null;
-  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge, readOnly], [strip, screenLink]);
+  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, readOnly], [strip, screenLink]);
   cleanups.push(() => bar.dispose && bar.dispose());
 
   const editorHost = h('div.editor-host');
@@ -99,7 +98,6 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     const since = otc && otc.pending ? otc.since : null;
     const waiting = since !== null && (conn.status !== 'online' || !opened || Date.now() - since >= WAIT_MS);
     conn.setWaiting(waiting ? since : null, kept);
-    pendingBadge.hidden = true;
   }
   const waitTimer = setInterval(checkWaiting, 250);
   cleanups.push(() => { clearInterval(waitTimer); conn.setWaiting(null); });
