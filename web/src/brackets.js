@@ -10,7 +10,8 @@
 //   nesting                [States [shall/may] adopt]
 //   \[ \] \/ \\            escapes: a literal bracket, slash or backslash
 //
-// Unbalanced brackets are plain text and become diagnostics.
+// Unbalanced brackets are plain text and become diagnostics; so do
+// brackets nested more than MAX_DEPTH deep, with everything in them.
 //
 // Cost in proportion to the change: BracketIndex keeps the positions of the
 // special characters (unescaped "[", "]" and "/") and, on an edit, re-reads
@@ -20,6 +21,8 @@
 
 // OR_SEPARATOR, tried where a bracket ends: the word "or" between blanks.
 const OR_SEPARATOR = /[ \t\u00a0\u202f]+or[ \t\u00a0\u202f]+/y;
+/** MAX_DEPTH is how deep brackets nest (docs/BRACKETS.md rule 7): depths 0 to MAX_DEPTH - 1. */
+export const MAX_DEPTH = 16;
 const OPEN = 91; // [
 const CLOSE = 93; // ]
 const SLASH = 47; // /
@@ -150,6 +153,8 @@ export class BracketIndex {
     // parent of a bracket is the nearest closed bracket open where it
     // starts (pairing is by nearest, so it encloses it).
     for (const b of stack) diagnostics.push({ from: b.from, to: b.from + 1, message: 'unclosed: an opening bracket that is never closed' });
+    // A bracket opened inside MAX_DEPTH others is plain text, with all it
+    // holds; the outermost such one is a too_deep diagnostic.
     const closed = [];
     for (const b of opened) {
       if (b.to < 0) continue;
@@ -158,6 +163,10 @@ export class BracketIndex {
       b.up = p; // shortens the walk for the brackets inside
       b.parent = p;
       b.depth = p === null ? 0 : p.depth + 1;
+      if (b.depth >= MAX_DEPTH) {
+        if (b.depth === MAX_DEPTH) diagnostics.push({ from: b.from, to: b.from + 1, message: `too_deep: brackets nested more than ${MAX_DEPTH} deep are read as plain text` });
+        continue;
+      }
       closed.push(b);
     }
     for (const b of closed) b.up = undefined;

@@ -54,15 +54,19 @@ test('multilingual text around brackets', () => {
   assert.deepEqual(groups('😀 [👍/👎] or [🤝] 😀')[0].alts, ['👍', '👎', '🤝']);
 });
 
-test('3,000-deep brackets are read without recursion', () => {
+test('3,000-deep brackets are read without recursion, 16 deep at most', () => {
   const s = '['.repeat(3000) + 'x' + ']'.repeat(3000);
   const r = parseBrackets(s);
-  assert.equal(r.brackets.length, 3000);
-  assert.equal(Math.max(...r.brackets.map((b) => b.depth)), 2999);
-  assert.equal(r.diagnostics.length, 0);
+  assert.equal(r.brackets.length, 16);
+  assert.equal(Math.max(...r.brackets.map((b) => b.depth)), 15);
+  assert.deepEqual(r.diagnostics.map((d) => [d.from, d.message.split(':')[0]]), [[16, 'too_deep']]);
   const idx = new BracketIndex('');
   idx.update(s, 0, 0, 0, s.length); // pasted at once
-  assert.equal(idx.read(s).brackets.length, 3000);
+  assert.equal(idx.read(s).brackets.length, 16);
+  // A slash inside the too-deep bracket is its own plain text, not an
+  // alternative of the bracket around it.
+  const t = '['.repeat(16) + '[a/b]' + ']'.repeat(16);
+  assert.deepEqual(parseBrackets(t).brackets[15].alts.length, 1);
 });
 
 function rng(seed) {
@@ -73,7 +77,7 @@ function rng(seed) {
 // The incremental index, updated edit by edit, reads what a full parse of
 // the text reads, including edits that make or break escapes.
 test('incremental reading equals a full parse after every edit', () => {
-  const pieces = ['[', ']', '/', '\\', ' ', ' or ', 'a', 'ب', '😭', '\\[', '\n'];
+  const pieces = ['[', ']', '/', '\\', ' ', ' or ', 'a', 'ب', '😭', '\\[', '\n', '[[[[[[[[[[[[[[[[['];
   for (let seed = 1; seed <= 40; seed++) {
     const r = rng(seed);
     let s = '';
@@ -98,5 +102,26 @@ test('incremental reading equals a full parse after every edit', () => {
       assert.equal(shape(got), shape(want), `seed ${seed} step ${step}: ${JSON.stringify(s)}`);
       assert.equal(shape(cm.read(doc)), shape(want), `seed ${seed} step ${step} (CodeMirror Text)`);
     }
+  }
+});
+
+// The server's parser (brackets.Parse) on the same texts, written by
+// web/brackets_fixture_test.go: the browser reads every group, alternative
+// and diagnostic where the server does.
+test('the browser reads brackets as the server does', async () => {
+  const { readFileSync } = await import('node:fs');
+  const cases = JSON.parse(readFileSync(new URL('./testdata/brackets-server.json', import.meta.url), 'utf8'));
+  assert.ok(cases.length > 200);
+  for (const c of cases) {
+    const s = c.text;
+    const cp = (off) => [...s.slice(0, off)].length;
+    const r = parseBrackets(s);
+    const groups = r.groups.map((g) => ({
+      span: [cp(g.from), cp(g.to)],
+      depth: g.depth,
+      alts: g.brackets.flatMap((b) => b.alts.map((a) => [cp(a.from), cp(a.to)])),
+    }));
+    assert.deepEqual(groups, c.groups, JSON.stringify(s));
+    assert.deepEqual(r.diagnostics.map((d) => ({ pos: cp(d.from), code: d.message.split(':')[0] })), c.diags, JSON.stringify(s));
   }
 });
