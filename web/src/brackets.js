@@ -74,7 +74,19 @@ export class BracketIndex {
     next.pos = this.pos.slice();
     next.kind = this.kind.slice();
     next.result = null;
+    next.shift = null;
+    const n = this.pos.length;
     next.update(doc, fromA, toA, fromB, toB);
+    // Typing plain text changes no bracket character: the reading is the
+    // last one with positions after the edit moved, unless the edit is
+    // between a "]" and a "[" (it may join or split a group there).
+    if (this.result && next.pos.length === n) {
+      const at = lowerBound(next.pos, fromB);
+      const same = at === lowerBound(this.pos, fromA) && (at === n || this.pos[at] >= toA) &&
+        (at === 0 || this.pos[at - 1] < fromA) && !(at > 0 && at < n && this.kind[at - 1] === CLOSE && this.kind[at] === OPEN) &&
+        next.kind.every((k, i) => k === this.kind[i]) && next.pos.every((p, i) => p === (this.pos[i] >= toA ? this.pos[i] + (toB - fromB) - (toA - fromA) : this.pos[i]));
+      if (same) next.shift = { base: this.result, toA, delta: (toB - fromB) - (toA - fromA) };
+    }
     return next;
   }
 
@@ -120,6 +132,13 @@ export class BracketIndex {
    */
   read(doc) {
     if (this.result) return this.result;
+    if (this.shift) {
+      this.result = shifted(this.shift.base, this.shift.toA, this.shift.delta);
+      this.shift = null;
+      this.lastRead = 'shift';
+      return this.result;
+    }
+    this.lastRead = 'full';
     const { pos, kind } = this;
     const opened = []; // every "[" in text order: {from, to, alts, up, ...}
     const diagnostics = [];
@@ -194,6 +213,30 @@ export class BracketIndex {
     this.result = { brackets: closed, groups, diagnostics };
     return this.result;
   }
+}
+
+// shifted is a reading with every position at or after toA (of the text
+// it was made on) moved by delta, as after an edit of [.., toA) that
+// changed no bracket character. Brackets, groups and diagnostics wholly
+// before the edit are shared with base (readings are never changed).
+function shifted(base, toA, delta) {
+  const sh = (p) => (p >= toA ? p + delta : p); // a bracket character's position
+  const sh1 = (p) => (p - 1 >= toA ? p + delta : p); // the position after one
+  const copies = new Map();
+  const brackets = base.brackets.map((b) => {
+    const parent = b.parent !== null && copies.has(b.parent) ? copies.get(b.parent) : b.parent;
+    if (b.to - 1 < toA && parent === b.parent) return b;
+    const nb = { ...b, from: sh(b.from), to: sh1(b.to), parent, alts: b.alts.map((a) => ({ from: sh1(a.from), to: sh(a.to) })) };
+    copies.set(b, nb);
+    return nb;
+  });
+  const groups = base.groups.map((g) => {
+    if (!copies.has(g.brackets[g.brackets.length - 1])) return g;
+    const bs = g.brackets.map((b) => copies.get(b) || b);
+    return { ...g, from: bs[0].from, to: bs[bs.length - 1].to, brackets: bs };
+  });
+  const diagnostics = base.diagnostics.map((d) => (d.from < toA ? d : { ...d, from: d.from + delta, to: d.from + delta + 1 }));
+  return { brackets, groups, diagnostics };
 }
 
 // separated reports whether doc[from, to) joins two brackets into one

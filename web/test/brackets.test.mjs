@@ -77,11 +77,12 @@ function rng(seed) {
 // The incremental index, updated edit by edit, reads what a full parse of
 // the text reads, including edits that make or break escapes.
 test('incremental reading equals a full parse after every edit', () => {
-  const pieces = ['[', ']', '/', '\\', ' ', ' or ', 'a', 'ب', '😭', '\\[', '\n', '[[[[[[[[[[[[[[[[['];
+  const pieces = ['[', ']', '/', '\\', ' ', ' or ', 'a', 'ب', '😭', '\\[', '\n', '[[[[[[[[[[[[[[[[[', 'plain', 'text ', 'x'];
+  const reads = { shift: 0, full: 0 };
   for (let seed = 1; seed <= 40; seed++) {
     const r = rng(seed);
     let s = '';
-    const idx = new BracketIndex(s);
+    let idx = new BracketIndex(s);
     const cm = new BracketIndex(Text.of(['']));
     for (let step = 0; step < 200; step++) {
       const from = Math.floor(r() * (s.length + 1));
@@ -89,7 +90,7 @@ test('incremental reading equals a full parse after every edit', () => {
       let ins = '';
       for (let k = Math.floor(r() * 4); k > 0; k--) ins += pieces[Math.floor(r() * pieces.length)];
       const next = s.slice(0, from) + ins + s.slice(to);
-      idx.update(next, from, to, from, from + ins.length);
+      idx = idx.updated(next, from, to, from, from + ins.length); // as the editor does
       const doc = Text.of(next.split('\n'));
       cm.update(doc, from, to, from, from + ins.length);
       s = next;
@@ -101,8 +102,11 @@ test('incremental reading equals a full parse after every edit', () => {
       });
       assert.equal(shape(got), shape(want), `seed ${seed} step ${step}: ${JSON.stringify(s)}`);
       assert.equal(shape(cm.read(doc)), shape(want), `seed ${seed} step ${step} (CodeMirror Text)`);
+      assert.equal(JSON.stringify(got.groups.map((g) => [g.from, g.to, g.depth, g.brackets.map((b) => b.from)])), JSON.stringify(want.groups.map((g) => [g.from, g.to, g.depth, g.brackets.map((b) => b.from)])), `seed ${seed} step ${step}: groups`);
+      reads[idx.lastRead]++;
     }
   }
+  assert.ok(reads.shift > 500 && reads.full > 500, `readings: ${JSON.stringify(reads)}: both ways must be exercised`);
 });
 
 // The server's parser (brackets.Parse) on the same texts, written by
