@@ -2,10 +2,11 @@
 // and authorship colouring.
 
 import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec } from '@codemirror/state';
-import { EditorView, Decoration, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
+import { EditorView, Decoration, ViewPlugin, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/commands';
 import { parseBrackets } from './brackets.js';
-import { colourOf } from './util.js';
+import { colourOf } from './colors.js';
+import { directionOf } from './bidi.js';
 
 /** remote marks transactions that carry other people's edits. */
 export const remote = Annotation.define();
@@ -147,6 +148,37 @@ const authorsField = StateField.define({
   provide: (f) => EditorView.decorations.from(f),
 });
 
+// ---- paragraph direction -------------------------------------------------
+
+// Each line (a paragraph) takes its direction from its first strong
+// character, as dir="auto" would: an Arabic paragraph is right-aligned and
+// its full stop sits at its left end. Only the lines in view are measured,
+// so a very long draft costs nothing extra. perLineTextDirection tells
+// CodeMirror to move the cursor by each line's own direction.
+const lineDir = { rtl: Decoration.line({ attributes: { dir: 'rtl' } }), ltr: Decoration.line({ attributes: { dir: 'ltr' } }) };
+
+function directionDecorations(view) {
+  const b = new RangeSetBuilder();
+  const doc = view.state.doc;
+  for (const { from, to } of view.visibleRanges) {
+    for (let pos = from; pos <= to;) {
+      const line = doc.lineAt(pos);
+      const d = directionOf(line.text);
+      if (d) b.add(line.from, line.from, lineDir[d]);
+      pos = line.to + 1;
+    }
+  }
+  return b.finish();
+}
+
+export const paragraphDirection = [
+  EditorView.perLineTextDirection.of(true),
+  ViewPlugin.fromClass(class {
+    constructor(view) { this.decorations = directionDecorations(view); }
+    update(u) { if (u.docChanged || u.viewportChanged) this.decorations = directionDecorations(u.view); }
+  }, { decorations: (v) => v.decorations }),
+];
+
 // ---- editors -------------------------------------------------------------
 
 const theme = EditorView.theme({
@@ -189,6 +221,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         redoKey,
         drawSelection(),
         EditorView.lineWrapping,
+        paragraphDirection,
         keymap.of([
           { key: 'Mod-z', run: undo, preventDefault: true },
           { key: 'Mod-Shift-z', run: redo, preventDefault: true },

@@ -29,13 +29,8 @@ function append(el, children) {
 
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
 
-/** colourOf gives each delegation a stable, readable colour. */
-export function colourOf(delegation) {
-  let hash = 2166136261;
-  for (let i = 0; i < delegation.length; i++) hash = Math.imul(hash ^ delegation.charCodeAt(i), 16777619);
-  const palette = ['#d1495b', '#00798c', '#edae49', '#30638e', '#6a4c93', '#3c8d2f', '#e07a5f', '#2a9d8f', '#b5179e', '#8d6e63', '#1d70a2', '#c44900'];
-  return palette[(hash >>> 0) % palette.length];
-}
+// colourOf lives in colors.js; re-exported for the modules that import it from here.
+export { colourOf } from './colors.js';
 
 export function debounce(fn, ms) {
   let t = null;
