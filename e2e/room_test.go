@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 )
 
 // arabicDraft has an English paragraph, an Arabic one ending in a full
@@ -102,5 +105,68 @@ func TestArabicParagraphsReadRightToLeft(t *testing.T) {
 	p.eval(`getComputedStyle(document.querySelectorAll('.cm-line')[1]).direction`, &dirs[1])
 	if dirs[1] != "rtl" {
 		t.Errorf("screen view: the Arabic line is %s", dirs[1])
+	}
+}
+
+// TestSearchFindsFarBelowTheFold: Ctrl+F finds a word 500 lines below what
+// is on screen, says how many matches there are, and moves the editor
+// there; a facilitator's "Replace all" is an ordinary edit the server
+// commits.
+func TestSearchFindsFarBelowTheFold(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	for i := 1; i <= 600; i++ {
+		if i == 550 {
+			b.WriteString("550. The Parties shall protect the narwhal habitat.\n")
+			continue
+		}
+		fmt.Fprintf(&b, "%d. The Parties [shall/should] consider paragraph %d.\n", i, i)
+	}
+	e.createDraft("art-9", "Article 9", b.String())
+	p := e.newPage("CAN", "Ana", "facilitator")
+	p.open("art-9")
+	var onScreen bool
+	p.eval(`document.querySelector('.cm-content').textContent.includes('narwhal')`, &onScreen)
+	if onScreen {
+		t.Fatal("the word is already in the page before searching; the test needs it off-screen")
+	}
+	p.cursorAt(0)
+	p.run("Ctrl+F", chromedp.KeyEvent("f", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	p.waitJS("the search field has focus", `document.activeElement && document.activeElement.classList.contains('search-field')`, 5*time.Second)
+	if err := typeText(p.ctx, "Narwhal"); err != nil {
+		t.Fatal(err)
+	}
+	p.waitJS("the editor moved to the match", `(() => {
+		const v = window.__draftroom.view.view, sel = v.state.selection.main;
+		if (v.state.sliceDoc(sel.from, sel.to) !== 'narwhal') return false;
+		const s = v.scrollDOM.getBoundingClientRect();
+		const c = v.coordsAtPos(sel.from);
+		return !!c && c.top >= s.top && c.bottom <= s.bottom;
+	})()`, 5*time.Second)
+	var count string
+	p.eval(`document.querySelector('.search-count').textContent`, &count)
+	if count != "1 of 1" {
+		t.Errorf("match count %q, want \"1 of 1\"", count)
+	}
+	var line int
+	p.eval(`window.__draftroom.view.view.state.doc.lineAt(window.__draftroom.view.view.state.selection.main.from).number`, &line)
+	if line != 550 {
+		t.Errorf("selection on line %d, want 550", line)
+	}
+
+	// Whole words: "shall" matches 600 times in "[shall/should]" and line 550,
+	// "shal" none.
+	p.eval(`(() => { const f = document.querySelector('.search-field'); f.value = 'shal'; f.dispatchEvent(new Event('input')); return true; })()`, nil)
+	p.eval(`(() => { const b = document.querySelector('.search-opt input[aria-label="Whole words"]'); b.click(); return true; })()`, nil)
+	p.waitJS("no whole-word match for shal", `document.querySelector('.search-count').textContent === 'no matches'`, 5*time.Second)
+
+	// Replace all, as the facilitator: one edit, committed by the server.
+	before := e.draft("art-9").Text
+	p.eval(`(() => { const f = document.querySelector('.search-field'); f.value = 'narwhal'; f.dispatchEvent(new Event('input'));
+		const r = document.querySelector('.replace-field'); r.value = 'dugong'; r.dispatchEvent(new Event('input'));
+		[...document.querySelectorAll('.search-panel button')].find((b) => b.textContent === 'Replace all').click(); return true; })()`, nil)
+	d := e.settleChanged("art-9", before, p)
+	if !strings.Contains(d.Text, "the dugong habitat") || strings.Contains(d.Text, "narwhal") {
+		t.Errorf("after Replace all the server has %q", d.Text[strings.Index(d.Text, "550."):strings.Index(d.Text, "551.")])
 	}
 }

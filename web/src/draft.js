@@ -10,6 +10,7 @@ import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
 import { loadPending, savePending } from './store.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
+import { bindFindKey } from './search.js';
 import { historyPanel } from './panel-history.js';
 
 /**
@@ -59,6 +60,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     text: '',
     readOnly: true,
     large: screen,
+    canReplace: canEdit && me.role === 'facilitator',
     onLocal: (tr) => {
       if (!otc) return;
       otc.local(changesToOp(tr.changes, tr.startState.doc));
@@ -67,6 +69,11 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     onSelection: () => { if (!screen) sendPresenceSoon(); },
   });
   cleanups.push(() => view.destroy());
+  // Ctrl+F searches whichever editor is shown: the live one or a past revision.
+  cleanups.push(bindFindKey(() => {
+    const shown = [...editorPane.querySelectorAll('.cm-editor')].find((el) => !el.closest('[hidden]'));
+    return shown ? EditorView.findFromDOM(shown) : null;
+  }));
 
   function setNotice(text, kind = 'warn') {
     notice.hidden = !text;

@@ -7,6 +7,7 @@ import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/c
 import { parseBrackets } from './brackets.js';
 import { colourOf } from './colors.js';
 import { directionOf } from './bidi.js';
+import { searchExtension } from './search.js';
 
 /** remote marks transactions that carry other people's edits. */
 export const remote = Annotation.define();
@@ -206,9 +207,10 @@ const redoKey = Prec.highest(EditorView.domEventHandlers({
 /**
  * createEditor builds the live editor. onLocal receives every transaction
  * that is not remote and changes the document; onSelection fires when the
- * user's selection moves.
+ * user's selection moves. canReplace adds replace to the search panel
+ * (facilitators).
  */
-export function createEditor({ parent, text, readOnly, onLocal, onSelection, large }) {
+export function createEditor({ parent, text, readOnly, onLocal, onSelection, large, canReplace = false }) {
   const editable = new Compartment();
   const view = new EditorView({
     parent,
@@ -222,6 +224,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         drawSelection(),
         EditorView.lineWrapping,
         paragraphDirection,
+        searchExtension({ canReplace }),
         keymap.of([
           { key: 'Mod-z', run: undo, preventDefault: true },
           { key: 'Mod-Shift-z', run: redo, preventDefault: true },
