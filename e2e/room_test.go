@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,5 +169,81 @@ func TestSearchFindsFarBelowTheFold(t *testing.T) {
 	d := e.settleChanged("art-9", before, p)
 	if !strings.Contains(d.Text, "the dugong habitat") || strings.Contains(d.Text, "narwhal") {
 		t.Errorf("after Replace all the server has %q", d.Text[strings.Index(d.Text, "550."):strings.Index(d.Text, "551.")])
+	}
+}
+
+// delegationCodes returns n three-letter delegation codes, the first ones
+// those the issue saw sharing a colour.
+func delegationCodes(n int) []string {
+	codes := []string{"CHN", "EGY", "BRA", "NOR"}
+	for i := 0; len(codes) < n; i++ {
+		codes = append(codes, fmt.Sprintf("%c%c%c", 'A'+i%26, 'K'+(i/26)%16, 'A'+(i*7)%26))
+	}
+	return codes[:n]
+}
+
+// TestFortyDelegationsFortyColours: 40 delegations who wrote parts of a
+// draft get 40 distinct colours in the authorship view, each named in the
+// legend and on hover.
+func TestFortyDelegationsFortyColours(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-40", "Article 40", "Preamble.")
+	text := "Preamble."
+	codes := delegationCodes(40)
+	for i, d := range codes {
+		text += fmt.Sprintf("\n%d. %s proposes these words.", i+1, d)
+		e.as = [3]string{d, "Delegate " + d, "facilitator"}
+		if code := e.api("PUT", "/api/docs/art-40/text", map[string]any{"text": text, "rev": i}, nil); code != http.StatusOK {
+			t.Fatalf("PUT text as %s: HTTP %d", d, code)
+		}
+	}
+	e.as = [3]string{}
+	p := e.newPage("CAN", "Ana", "reviewer")
+	p.open("art-40")
+	p.run("history tab", chromedp.Click(chromedp.ID("tab-history")), chromedp.Click(chromedp.ID("authors-toggle")))
+	// 41 with whoever created the draft.
+	p.waitJS("the legend names the 40 delegations", `document.querySelectorAll('.history-banner .legend .badge').length >= 40`, 10*time.Second)
+	var got struct {
+		Legend map[string]string `json:"legend"`
+		Marks  map[string]string `json:"marks"`
+	}
+	p.eval(`(() => {
+		const legend = {}, marks = {};
+		for (const b of document.querySelectorAll('.history-banner .legend .badge')) legend[b.textContent] = getComputedStyle(b).backgroundColor;
+		for (const m of document.querySelectorAll('.history-host .cm-author')) marks[m.title.split(' · ')[0]] = getComputedStyle(m).borderBottomColor;
+		return { legend, marks };
+	})()`, &got)
+	distinct := map[string][]string{}
+	for d, c := range got.Legend {
+		if !slices.Contains(codes, d) {
+			distinct[c] = append(distinct[c], d)
+		}
+	}
+	for _, d := range codes {
+		c, ok := got.Legend[d]
+		if !ok {
+			t.Errorf("%s is not in the legend", d)
+		}
+		distinct[c] = append(distinct[c], d)
+	}
+	if len(distinct) != len(got.Legend) {
+		for c, ds := range distinct {
+			if len(ds) > 1 {
+				t.Errorf("%v share %s", ds, c)
+			}
+		}
+		t.Fatalf("%d distinct legend colours for %d delegations", len(distinct), len(got.Legend))
+	}
+	// The text's marks use the legend's colours (the lines in view).
+	if len(got.Marks) < 5 {
+		t.Fatalf("only %d delegations' marks in view: %v", len(got.Marks), got.Marks)
+	}
+	for d, c := range got.Marks {
+		if d == "" {
+			continue
+		}
+		if c != got.Legend[d] {
+			t.Errorf("%s's text is underlined %s, its legend badge is %s", d, c, got.Legend[d])
+		}
 	}
 }

@@ -217,10 +217,20 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     }
   }
 
-  // legend names the delegations in their colours, as the text shows them.
+  // legend names every delegation in its colour, as the text shows it, with
+  // how many characters it wrote and who (on hover), largest share first.
   function legend(marks) {
-    const seen = [...new Set(marks.map((m) => m.delegation || '?'))];
-    return h('span.legend', seen.slice(0, 10).map((d) => h('span.badge', { style: { background: colourOf(d) } }, d)), seen.length > 10 ? ' …' : null);
+    const by = new Map();
+    for (const m of marks) {
+      const d = m.delegation || '?';
+      const e = by.get(d) || { n: 0, names: new Set() };
+      e.n += m.to - m.from;
+      if (m.name) e.names.add(m.name);
+      by.set(d, e);
+    }
+    const rows = [...by].sort((a, b) => b[1].n - a[1].n);
+    return h('span.legend', { 'aria-label': `${rows.length} delegations wrote this text` },
+      rows.map(([d, e]) => h('span.badge', { style: { background: colourOf(d) }, title: `${d}: ${e.n} characters${e.names.size ? ' · ' + [...e.names].join(', ') : ''}` }, d)));
   }
 
   async function showDiff(from, to) {
