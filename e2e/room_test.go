@@ -247,3 +247,36 @@ func TestFortyDelegationsFortyColours(t *testing.T) {
 		}
 	}
 }
+
+// TestCursorsShowOnlyAfterMoving: delegations that only opened the draft
+// show no cursor (there used to be a pile of labels at position 0); one
+// that moves shows its cursor where it is.
+func TestCursorsShowOnlyAfterMoving(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-3", "Article 3", "1. The Parties shall cooperate.\n2. Each Party shall report.")
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	chair.open("art-3")
+	var idlers []*page
+	for _, d := range []string{"CHN", "EGY", "BRA"} {
+		p := e.newPage(d, "Delegate "+d, "drafter")
+		p.open("art-3")
+		idlers = append(idlers, p)
+	}
+	chair.waitJS("the three are in the people list", `(() => {
+		const t = document.getElementById('panel-people').textContent;
+		return ['CHN', 'EGY', 'BRA'].every((d) => t.includes('Delegate ' + d));
+	})()`, 10*time.Second)
+	var carets int
+	chair.eval(`document.querySelectorAll('.cm-rcaret').length`, &carets)
+	if carets != 0 {
+		t.Fatalf("%d cursors shown for delegations that only opened the draft, want none", carets)
+	}
+	// EGY moves to the end of paragraph 2: its cursor shows there, alone.
+	idlers[1].cursorAt(-1)
+	chair.waitJS("EGY's cursor at the end", `(() => {
+		const c = [...document.querySelectorAll('.cm-rcaret')];
+		if (c.length !== 1 || c[0].textContent !== 'EGY') return false;
+		const v = window.__draftroom.view.view;
+		return v.posAtDOM(c[0]) === v.state.doc.length;
+	})()`, 10*time.Second)
+}

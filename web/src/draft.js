@@ -5,7 +5,7 @@
 import { type } from 'ot-text-unicode';
 import { EditorView } from '@codemirror/view';
 import { OTClient, Gap } from './otclient.js';
-import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf } from './editor.js';
+import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf, setIdle, remote } from './editor.js';
 import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
 import { loadPending, savePending } from './store.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
@@ -66,7 +66,14 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       otc.local(changesToOp(tr.changes, tr.startState.doc));
       updateBadges();
     },
-    onSelection: () => { if (!screen) sendPresenceSoon(); },
+    onSelection: (u) => {
+      if (screen) return;
+      // Only what the user did moves their cursor for the others: not an
+      // edit that someone else made (the others map cursors over it).
+      if (!u.transactions.some((tr) => !tr.annotation(remote) && (tr.selection || tr.docChanged))) return;
+      moved = true;
+      sendPresenceSoon();
+    },
   });
   cleanups.push(() => view.destroy());
   // Ctrl+F searches whichever editor is shown: the live one or a past revision.
@@ -221,7 +228,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       resyncFresh('The draft changed in a way this page could not follow; it was reloaded.');
       return;
     }
-    if (m.by) touchPerson(m.client, m.by);
+    if (m.by) { touchPerson(m.client, m.by, undefined, 'typed'); active.add(m.client); }
   }));
   cleanups.push(conn.on('ack', (m) => {
     if (m.doc !== id || !otc) return;
@@ -258,12 +265,28 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const sendPresenceSoon = debounce(() => {
     if (!otc || !opened || screen) return;
     const doc = view.state.doc;
-    // The server takes at most 64 ranges (docs/PROTOCOL.md 2.1).
-    const sel = view.state.selection.ranges.slice(0, 64).map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
+    // Until the user moves or types, "here, no cursor": an empty sel keeps
+    // a pile of cursors at the top of the draft from everyone who only
+    // opened it. The server takes at most 64 ranges (docs/PROTOCOL.md 2.1).
+    const sel = !moved ? [] : view.state.selection.ranges.slice(0, 64).map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
     conn.send({ type: 'presence', doc: id, rev: otc.rev, sel });
   }, 60);
 
   const peopleList = h('ul.people', { 'aria-label': 'People in this draft' });
+  let moved = false; // this page's user moved the cursor or typed
+  // Clients whose cursor has been shown: one that only ever reports [0, 0]
+  // (an older page that sends presence on opening) is not drawn until it
+  // moves or types.
+  const active = new Set();
+  // Cursors idle for IDLE_MS fade and lose their label.
+  const IDLE_MS = ctx.idleMs ?? 60000;
+  const idleTimer = setInterval(() => {
+    const now = Date.now();
+    const idle = new Set();
+    for (const [client, p] of people) if (now - (p.activeTs || 0) > IDLE_MS) idle.add(client);
+    view.dispatch({ effects: setIdle.of(idle) });
+  }, Math.min(5000, IDLE_MS / 2));
+  cleanups.push(() => clearInterval(idleTimer));
 
   function labelOf(by) { return by ? `${by.delegation}` : '?'; }
   function titleOf(by) { return by ? `${by.name || ''} (${by.delegation})` : 'someone'; }
@@ -271,8 +294,10 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   function onPresence(m) {
     if (m.doc !== id || m.client === clientId) return;
     if (m.left) { dropPerson(m.client); return; }
-    touchPerson(m.client, m.by, m.role);
+    touchPerson(m.client, m.by, m.role, true);
     if (!m.sel || !otc) return;
+    if (!active.has(m.client) && m.sel.every(([a, hd]) => a === 0 && hd === 0)) return;
+    active.add(m.client);
     const doc = view.state.doc;
     const ranges = m.sel.map(([a, hd]) => ({
       anchor: cpToPos(doc, otc.toLocal(a, m.rev ?? otc.rev)),
@@ -287,15 +312,17 @@ export function openDraftView(root, ctx, id, mode, { header }) {
 
   function isFacilitator(client) { const p = people.get(client); return p && p.role === 'facilitator'; }
 
-  function touchPerson(client, by, role) {
+  function touchPerson(client, by, role, acted) {
     if (!client || client === clientId || client === '_draftroom') return;
     const p = people.get(client) || {};
-    people.set(client, { by: by || p.by, role: role || p.role, ts: Date.now() });
+    const now = Date.now();
+    people.set(client, { by: by || p.by, role: role || p.role, ts: now, activeTs: acted ? now : p.activeTs, typedTs: acted === 'typed' ? now : p.typedTs });
     renderPeople();
   }
 
   function dropPerson(client) {
     people.delete(client);
+    active.delete(client);
     view.dispatch({ effects: removePresence.of(client) });
     if (follow === client) follow = null;
     renderPeople();

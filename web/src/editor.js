@@ -19,20 +19,26 @@ export const setPresence = StateEffect.define();
 /** removePresence removes a client's cursors. */
 export const removePresence = StateEffect.define();
 
+/** setIdle marks which clients' cursors are idle (a Set of client ids): they fade and lose their label. */
+export const setIdle = StateEffect.define();
+
 class CaretWidget extends WidgetType {
-  constructor(label, title, colour) { super(); this.label = label; this.title = title; this.colour = colour; }
-  eq(o) { return o.label === this.label && o.colour === this.colour && o.title === this.title; }
+  constructor(label, title, colour, level, idle) { super(); this.label = label; this.title = title; this.colour = colour; this.level = level; this.idle = idle; }
+  eq(o) { return o.label === this.label && o.colour === this.colour && o.title === this.title && o.level === this.level && o.idle === this.idle; }
   toDOM() {
     const caret = document.createElement('span');
-    caret.className = 'cm-rcaret';
+    caret.className = 'cm-rcaret' + (this.idle ? ' cm-rcaret-idle' : '');
     caret.style.borderColor = this.colour;
     caret.setAttribute('aria-hidden', 'true');
-    const tag = document.createElement('span');
-    tag.className = 'cm-rtag';
-    tag.style.background = this.colour;
-    tag.textContent = this.label;
-    tag.title = this.title;
-    caret.appendChild(tag);
+    if (this.label) {
+      const tag = document.createElement('span');
+      tag.className = 'cm-rtag';
+      tag.style.background = this.colour;
+      tag.style.setProperty('--level', String(this.level));
+      tag.textContent = this.label;
+      tag.title = this.title;
+      caret.appendChild(tag);
+    }
     return caret;
   }
   ignoreEvent() { return true; }
@@ -52,26 +58,77 @@ const presenceField = StateField.define({
       if (e.is(setPresence)) {
         if (next === value) next = new Map(value);
         const len = tr.newDoc.length;
-        next.set(e.value.client, { ...e.value, ranges: e.value.ranges.map((r) => ({ anchor: Math.min(r.anchor, len), head: Math.min(r.head, len) })) });
+        next.set(e.value.client, { ...e.value, idle: false, ranges: e.value.ranges.map((r) => ({ anchor: Math.min(r.anchor, len), head: Math.min(r.head, len) })) });
       } else if (e.is(removePresence)) {
         if (next === value) next = new Map(value);
         next.delete(e.value);
+      } else if (e.is(setIdle)) {
+        for (const [client, p] of next) {
+          const idle = e.value.has(client);
+          if (!!p.idle === idle) continue;
+          if (next === value) next = new Map(value);
+          next.set(client, { ...p, idle });
+        }
       }
     }
     return next;
   },
-  provide: (f) => EditorView.decorations.from(f, (value) => {
-    const ranges = [];
-    for (const p of value.values()) {
-      for (const r of p.ranges) {
-        const from = Math.min(r.anchor, r.head);
-        const to = Math.max(r.anchor, r.head);
-        if (to > from) ranges.push(Decoration.mark({ class: 'cm-rsel', attributes: { style: `background-color: ${p.colour}33`, title: p.title } }).range(from, to));
-        ranges.push(Decoration.widget({ widget: new CaretWidget(p.label, p.title, p.colour), side: 1 }).range(r.head));
-      }
+});
+
+/** LABEL_STACK is how many labels of nearby cursors stack before the rest fold into "+n". */
+export const LABEL_STACK = 3;
+/** NEAR is how close (in UTF-16 units, on one line) two cursors are for their labels to collide. */
+const NEAR = 14;
+
+/**
+ * caretLabels decides, for carets [{head, label, title, idle}] on lines
+ * lineOf(head), each one's label and its stacking level: carets near each
+ * other on a line stack their labels upwards; past LABEL_STACK the last
+ * label reads "+n" and names the rest in its title; idle carets have none.
+ */
+export function caretLabels(carets, lineOf) {
+  const live = carets.filter((c) => !c.idle).sort((a, b) => a.head - b.head);
+  const out = new Map();
+  for (const c of carets) if (c.idle) out.set(c, { label: '', title: c.title, level: 0 });
+  let cluster = [];
+  const flush = () => {
+    cluster.forEach((c, i) => {
+      if (i < LABEL_STACK - 1 || cluster.length === LABEL_STACK) out.set(c, { label: c.label, title: c.title, level: i });
+      else if (i === LABEL_STACK - 1) {
+        const rest = cluster.slice(i);
+        out.set(c, { label: `+${rest.length}`, title: rest.map((x) => x.title).join(', '), level: i });
+      } else out.set(c, { label: '', title: c.title, level: 0 });
+    });
+    cluster = [];
+  };
+  for (const c of live) {
+    const prev = cluster[cluster.length - 1];
+    if (prev && (lineOf(prev.head) !== lineOf(c.head) || c.head - prev.head > NEAR)) flush();
+    cluster.push(c);
+  }
+  flush();
+  return out;
+}
+
+const presenceDecorations = EditorView.decorations.compute([presenceField], (state) => {
+  const value = state.field(presenceField);
+  if (value.size === 0) return Decoration.none;
+  const ranges = [];
+  const carets = [];
+  for (const p of value.values()) {
+    for (const r of p.ranges) {
+      const from = Math.min(r.anchor, r.head);
+      const to = Math.max(r.anchor, r.head);
+      if (to > from && !p.idle) ranges.push(Decoration.mark({ class: 'cm-rsel', attributes: { style: `background-color: ${p.colour}33`, title: p.title } }).range(from, to));
+      carets.push({ head: r.head, label: p.label, title: p.title, colour: p.colour, idle: !!p.idle });
     }
-    return Decoration.set(ranges, true);
-  }),
+  }
+  const labels = caretLabels(carets, (pos) => state.doc.lineAt(pos).number);
+  for (const c of carets) {
+    const l = labels.get(c);
+    ranges.push(Decoration.widget({ widget: new CaretWidget(l.label, l.title, c.colour, l.level, c.idle), side: 1 }).range(c.head));
+  }
+  return Decoration.set(ranges, true);
 });
 
 /** presenceOf returns the remote cursors the view currently shows. */
@@ -237,6 +294,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         large ? EditorView.theme({ '.cm-scroller': { fontSize: '2.1rem', lineHeight: '1.6' } }) : [],
         editable.of([EditorState.readOnly.of(!!readOnly), EditorView.editable.of(!readOnly)]),
         presenceField,
+        presenceDecorations,
         proposersField,
         bracketField,
         authorsField,
