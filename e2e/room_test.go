@@ -280,3 +280,48 @@ func TestCursorsShowOnlyAfterMoving(t *testing.T) {
 		return v.posAtDOM(c[0]) === v.state.doc.length;
 	})()`, 10*time.Second)
 }
+
+// TestScreenViewFillsTheWidth: the projector view uses the whole width of
+// the window, shows no top bar or Sign out, only a discreet exit, and its
+// type size changes with + and −.
+func TestScreenViewFillsTheWidth(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-8", "Article 8", strings.Repeat("The Parties [shall/should] take the measures necessary to protect the marine environment. ", 12))
+	p := e.newPage("ROOM", "Projector", "reviewer")
+	p.eval(`(() => { location.hash = '#/d/art-8/screen'; return true; })()`, nil)
+	p.waitJS("screen loaded", `(() => { const v = window.__draftroom.view; return !!(v && v.client && v.client.online) && !!document.querySelector('.draft-page.screen'); })()`, 10*time.Second)
+	var got struct {
+		Window, Line    float64
+		Topbar, SignOut bool
+		Exit            string
+		Font            float64
+	}
+	measure := func() {
+		p.eval(`(() => {
+			const line = document.querySelector('.cm-line').getBoundingClientRect();
+			const bar = document.querySelector('.topbar');
+			return { window: window.innerWidth, line: line.width,
+				topbar: !!bar && bar.getClientRects().length > 0,
+				signOut: [...document.querySelectorAll('button')].some((b) => b.textContent === 'Sign out' && b.getClientRects().length > 0),
+				exit: (document.querySelector('.screen-exit') || {}).textContent || '',
+				font: parseFloat(getComputedStyle(document.querySelector('.cm-content')).fontSize) };
+		})()`, &got)
+	}
+	measure()
+	if got.Line < 0.9*got.Window {
+		t.Errorf("the text is %v px wide in a %v px window, want at least 90%%", got.Line, got.Window)
+	}
+	if got.Topbar || got.SignOut {
+		t.Errorf("the screen view shows the top bar (%v) or Sign out (%v)", got.Topbar, got.SignOut)
+	}
+	if !strings.Contains(got.Exit, "Exit") {
+		t.Errorf("no exit link (%q)", got.Exit)
+	}
+	before := got.Font
+	p.run("press +", chromedp.KeyEvent("+"), chromedp.KeyEvent("+"))
+	measure()
+	if got.Font != before+8 {
+		t.Errorf("after ++ the type is %v px, want %v", got.Font, before+8)
+	}
+	p.run("press -", chromedp.KeyEvent("-"), chromedp.KeyEvent("-"))
+}

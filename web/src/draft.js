@@ -11,6 +11,7 @@ import { loadPending, savePending } from './store.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
 import { bindFindKey } from './search.js';
+import { setupScreen, smoothFollow } from './screen.js';
 import { historyPanel } from './panel-history.js';
 
 /**
@@ -43,6 +44,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const sidebar = h('aside.sidebar', { 'aria-label': 'Draft tools' });
   const layout = h('main.draft-page' + (screen ? '.screen' : ''), { id: 'main' }, editorPane, screen ? null : sidebar);
   root.append(bar, layout);
+  bar.hidden = screen; // the screen view shows the text and a discreet exit only
 
   // ---- state ---------------------------------------------------------------
   let otc = null; // created once we know the base text
@@ -53,7 +55,6 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
   let pendingTimer = null;
-  let screenPeople = null;
 
   const view = createEditor({
     parent: editorHost,
@@ -350,7 +351,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     if (!target) return;
     const pres = presenceOf(view.state).get(target);
     if (!pres || pres.ranges.length === 0) return;
-    view.dispatch({ effects: EditorView.scrollIntoView(pres.ranges[0].head, { y: 'center' }) });
+    smoothFollow(view, pres.ranges[0].head);
   }
 
   // ---- sidebar -----------------------------------------------------------------
@@ -410,13 +411,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     window.addEventListener('keydown', keys);
     cleanups.push(() => window.removeEventListener('keydown', keys));
   } else {
-    screenPeople = h('div.screen-people', { 'aria-label': 'People in this draft' }, peopleList);
-    editorPane.appendChild(screenPeople);
-    const keys = (ev) => {
-      if (ev.key === 'Escape') location.hash = '#/d/' + id;
-    };
-    window.addEventListener('keydown', keys);
-    cleanups.push(() => window.removeEventListener('keydown', keys));
+    cleanups.push(setupScreen({ pane: editorPane, view, peopleList, exitHref: '#/d/' + id }));
   }
   renderPeople();
 

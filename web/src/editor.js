@@ -291,7 +291,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         ]),
         placeholder('The draft is empty. Start typing…'),
         theme,
-        large ? EditorView.theme({ '.cm-scroller': { fontSize: '2.1rem', lineHeight: '1.6' } }) : [],
+        large ? EditorView.theme({ '.cm-scroller': { fontSize: 'var(--screen-font, 2.1rem)', lineHeight: '1.5' }, '.cm-content': { padding: '3vh 0 40vh' }, '.cm-line': { padding: '0 4vw' } }) : [],
         editable.of([EditorState.readOnly.of(!!readOnly), EditorView.editable.of(!readOnly)]),
         presenceField,
         presenceDecorations,
