@@ -325,3 +325,31 @@ func TestScreenViewFillsTheWidth(t *testing.T) {
 	}
 	p.run("press -", chromedp.KeyEvent("-"), chromedp.KeyEvent("-"))
 }
+
+// TestUndoAfterProposeUndoesTheProposal: Ctrl+Z right after proposing
+// takes the proposal back (an ordinary edit the server commits), not the
+// words typed before it.
+func TestUndoAfterProposeUndoesTheProposal(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-2", "Article 2", "The Parties shall act in good faith.")
+	can := e.newPage("CAN", "Ana", "drafter")
+	can.open("art-2")
+	can.cursorAt(-1)
+	if err := typeText(can.ctx, " Typed."); err != nil {
+		t.Fatal(err)
+	}
+	typed := e.settleChanged("art-2", "The Parties shall act in good faith.", can)
+	from := strings.Index(typed.Text, "good faith")
+	can.eval(fmt.Sprintf(`(() => { const v = window.__draftroom.view.view; v.dispatch({ selection: { anchor: %d, head: %d } }); return true; })()`, from, from+len("good faith")), nil)
+	can.run("propose earnest", chromedp.SendKeys(chromedp.ID("propose-text"), "earnest\r"))
+	proposed := e.settleChanged("art-2", typed.Text, can)
+	if proposed.Text != "The Parties shall act in [good faith/earnest]. Typed." {
+		t.Fatalf("after proposing: %q", proposed.Text)
+	}
+	can.waitJS("the editor has focus again", `document.activeElement && document.activeElement.classList.contains('cm-content')`, 5*time.Second)
+	can.run("Ctrl+Z", chromedp.KeyEvent("z", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
+	undone := e.settleChanged("art-2", proposed.Text, can)
+	if undone.Text != typed.Text {
+		t.Errorf("after Ctrl+Z the server has %q, want the text before the proposal %q", undone.Text, typed.Text)
+	}
+}

@@ -12,6 +12,7 @@ import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
 import { bindFindKey } from './search.js';
 import { setupScreen, smoothFollow } from './screen.js';
+import { errorNode } from './errors.js';
 import { historyPanel } from './panel-history.js';
 
 /**
@@ -125,7 +126,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
         } catch (e) {
           throw Object.assign(e, { diverged: true });
         }
-        applyRemote(view, specs);
+        applyRemote(view, specs, ownProposal);
+        ownProposal = false;
       },
       // Stamped with who typed them: dedupe is per credential, so edits
       // must never be resent under someone else's name.
@@ -219,8 +221,14 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     panels.history && panels.history.setHead(otc.rev);
   }
 
+  // Undo follows what the user did last: the op the server writes for a
+  // proposal this page just made is applied as an undo step of ours.
+  let ownProposal = false;
+  let proposalSentAt = 0;
+  sidebar.addEventListener('submit', (ev) => { if (ev.target.matches('form.propose')) proposalSentAt = Date.now(); }, true);
   cleanups.push(conn.on('op', (m) => {
     if (m.doc !== id || !otc) return;
+    ownProposal = m.kind === 'propose' && !!m.by && m.by.delegation === me.delegation && m.by.name === me.name && Date.now() - proposalSentAt < 30000;
     try {
       otc.remoteOp(m);
     } catch (e) {
@@ -257,9 +265,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       view.setReadOnly(true);
       return;
     }
-    if (m.code === 'forbidden') { toast(m.message || 'Not allowed.', 'error'); return; }
-    if (m.code === 'rate_limited') { toast('Slow down: the server is rate-limiting this page.', 'warn'); return; }
-    if (m.message) toast(m.message, 'error');
+    if (m.code === 'rate_limited') { toast(errorNode(m), 'warn'); return; }
+    if (m.code || m.message) toast(errorNode(m), 'error');
   }));
 
   // ---- presence -------------------------------------------------------------

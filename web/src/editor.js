@@ -3,7 +3,7 @@
 
 import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec } from '@codemirror/state';
 import { EditorView, Decoration, ViewPlugin, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
-import { defaultKeymap, history, historyKeymap, undo, redo } from '@codemirror/commands';
+import { defaultKeymap, history, historyKeymap, undo, redo, isolateHistory } from '@codemirror/commands';
 import { parseBrackets } from './brackets.js';
 import { colourOf } from './colors.js';
 import { directionOf } from './bidi.js';
@@ -311,9 +311,14 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
   return view;
 }
 
-/** applyRemote applies change specs made by others: not undoable by us, and our history maps over them. */
-export function applyRemote(view, changes) {
-  view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(false)] });
+/**
+ * applyRemote applies change specs made by others: not undoable by us, and
+ * our history maps over them. undoable makes them an undo step of our own
+ * (a proposal this page made, which the server wrote into the text): Undo
+ * then reverts it with an ordinary edit.
+ */
+export function applyRemote(view, changes, undoable = false) {
+  view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(undoable), ...(undoable ? [isolateHistory.of('full')] : [])] });
 }
 
 /** replaceAll sets the whole text (a snapshot or a historical revision) without touching undo history. */

@@ -7,6 +7,7 @@ import { Connection } from './conn.js';
 import { loadCredential, saveCredential, clearCredential, claimClientId, seqCounter } from './store.js';
 import { h, clear, fmtTime, toast, colourOf } from './util.js';
 import { openDraftView } from './draft.js';
+import { errorNode } from './errors.js';
 
 const app = document.getElementById('app');
 const ctx = { api: null, conn: null, me: null, clientId: null, nextSeq: null, view: null };
@@ -232,12 +233,18 @@ function createForm() {
     h('form', { on: { submit: async (ev) => {
       ev.preventDefault();
       err.textContent = '';
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(id.value.trim())) {
+        err.textContent = 'A draft id is one word of letters, digits, dots, dashes or underscores (like art-5), at most 128 characters: no spaces or slashes.';
+        id.focus();
+        return;
+      }
       try {
         await ctx.api.post('/api/docs', { id: id.value.trim(), title: title.value.trim() || id.value.trim(), text: text.value });
         toast(`Draft ${id.value.trim()} created.`);
         location.hash = '#/d/' + id.value.trim();
       } catch (e) {
-        err.textContent = e.status === 409 ? 'A draft with that id exists already.' : e.message;
+        clear(err);
+        err.append(e.status === 409 ? 'A draft with that id exists already.' : errorNode(e, 'create the draft'));
       }
     } } },
       h('div.row2', h('div', h('label', { for: 'new-id' }, 'Id'), id), h('div', h('label', { for: 'new-title' }, 'Title'), title)),

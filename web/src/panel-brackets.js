@@ -6,6 +6,7 @@
 
 import { h, clear, fmtTime } from './util.js';
 import { ApiError } from './api.js';
+import { errorNode } from './errors.js';
 import { parseBrackets, unescape } from './brackets.js';
 import { posToCp, cpToPos } from './unicode.js';
 import { EditorSelection } from '@codemirror/state';
@@ -135,7 +136,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
         toast('The group changed since you looked at it; here is how it stands now.', 'warn');
         refresh();
       } else {
-        toast(e.message || 'Could not resolve.', 'error');
+        toast(errorNode(e, `resolve ${g.id}`), 'error');
       }
     }
   }

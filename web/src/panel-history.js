@@ -5,6 +5,7 @@
 
 import { h, clear, colourOf, fmtTime, debounce } from './util.js';
 import { ApiError } from './api.js';
+import { errorNode } from './errors.js';
 import { createEditor, replaceAll, setAuthors, applyRemote } from './editor.js';
 import { opToChanges } from './unicode.js';
 
@@ -59,7 +60,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       labelName.value = '';
       loadLabels();
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Named versions are not available on this server.' : e.message, 'error');
+      toast(e instanceof ApiError && e.missing ? 'Named versions are not available on this server.' : errorNode(e, 'name the revision'), 'error');
     }
   } } }, labelName, h('button.small', { type: 'submit' }, 'Name this revision')) : null;
 
@@ -73,7 +74,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       a.click();
       setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Export is not available on this server.' : e.message, 'warn');
+      toast(e instanceof ApiError && e.missing ? 'Export is not available on this server.' : errorNode(e, 'download the export'), 'warn');
     }
   }
   const exportRow = h('div.inline.tight', { role: 'group', 'aria-label': 'Download this revision' },
@@ -95,7 +96,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
         importText.value = '';
         toast('The revised text was imported as one change.');
       } catch (e) {
-        toast(e instanceof ApiError && e.missing ? 'Import is not available on this server.' : e.message, 'error');
+        toast(e instanceof ApiError && e.missing ? 'Import is not available on this server.' : errorNode(e, 'import the text'), 'error');
       }
     } } }, 'Import as one change'))) : null;
 
@@ -152,7 +153,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     try {
       text = await textAt(rev);
     } catch (e) {
-      toast('Could not load revision ' + rev + ': ' + e.message, 'error');
+      toast(errorNode(e, 'load revision ' + rev), 'error');
       return;
     }
     viewing = rev;
@@ -239,7 +240,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     try {
       r = await api.get(api.docPath(id, `/diff?from=${from}&to=${to}&by=1`));
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Diffs are not available on this server.' : e.message, 'error');
+      toast(e instanceof ApiError && e.missing ? 'Diffs are not available on this server.' : errorNode(e, 'compare the revisions'), 'error');
       return;
     }
     const segs = r.segments || r.diff || [];

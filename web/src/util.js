@@ -55,6 +55,11 @@ export function toast(message, kind = 'info') {
   if (!box) { box = h('div#toasts', { role: 'status', 'aria-live': 'polite' }); document.body.appendChild(box); }
   const t = h('div.toast.' + kind, message);
   box.appendChild(t);
-  setTimeout(() => t.classList.add('out'), 4200);
-  setTimeout(() => t.remove(), 4800);
+  // Errors stay longer, and while the pointer is on them (to read the details).
+  let left = kind === 'error' ? 9000 : 4200;
+  let timer = null;
+  const arm = () => { timer = setTimeout(() => { t.classList.add('out'); setTimeout(() => t.remove(), 600); }, left); };
+  t.addEventListener('mouseenter', () => { clearTimeout(timer); t.classList.remove('out'); });
+  t.addEventListener('mouseleave', () => { left = 2500; arm(); });
+  arm();
 }
