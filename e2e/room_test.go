@@ -353,3 +353,71 @@ func TestUndoAfterProposeUndoesTheProposal(t *testing.T) {
 		t.Errorf("after Ctrl+Z the server has %q, want the text before the proposal %q", undone.Text, typed.Text)
 	}
 }
+
+// TestTopBarAndBracketsPanelLayout: at 1,100 px with a long name the top
+// bar stays on one line; sentence-length alternatives wrap between words,
+// never inside one; Alt+N moves the editor to the next open bracket;
+// clicking "unbalanced brackets" moves it to the unbalanced one; on a
+// tablet the panels sit under the text.
+func TestTopBarAndBracketsPanelLayout(t *testing.T) {
+	e := newEnv(t)
+	text := "1. The Parties [shall take all appropriate measures to conserve biodiversity and ensure its sustainable use/should endeavour to protect biodiversity] in areas within national jurisdiction.\n" +
+		"2. Each Party [shall/should] report.\n3. An [unclosed bracket stays."
+	e.createDraft("art-1", "Article 1: Conservation and sustainable use of marine biological diversity", text)
+	p := e.newPage("GBR", "Alexandra Montgomery-Fairweather", "facilitator")
+	p.run("1,100 px window", chromedp.EmulateViewport(1100, 800))
+	p.open("art-1")
+	p.waitJS("two groups in the panel", `document.querySelectorAll('.groups li.group[data-group]').length === 2`, 10*time.Second)
+	var barHeight float64
+	p.eval(`document.querySelector('.topbar').getBoundingClientRect().height`, &barHeight)
+	if barHeight > 60 {
+		t.Errorf("the top bar is %v px high at 1,100 px: it wraps", barHeight)
+	}
+	var split []string
+	p.eval(`(() => {
+		const out = [];
+		for (const el of document.querySelectorAll('.groups .alt-text')) {
+			const node = el.firstChild; if (!node || node.nodeType !== 3) continue;
+			const re = /\S+/g; let m;
+			while ((m = re.exec(node.textContent))) {
+				const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+				const tops = new Set([...r.getClientRects()].map((x) => Math.round(x.top)));
+				if (tops.size > 1) out.push(m[0]);
+			}
+		}
+		return out;
+	})()`, &split)
+	if len(split) > 0 {
+		t.Errorf("words split across lines in the brackets panel: %q", split)
+	}
+
+	p.cursorAt(0)
+	type sel struct{ From, To int }
+	var s sel
+	readSel := func() {
+		p.eval(`(() => { const m = window.__draftroom.view.view.state.selection.main; return { from: m.from, to: m.to }; })()`, &s)
+	}
+	p.run("Alt+N", chromedp.KeyEvent("n", chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	readSel()
+	if want := strings.Index(text, "[shall take"); s.From != want {
+		t.Errorf("after Alt+N the cursor is at %d, want the first group at %d", s.From, want)
+	}
+	p.run("Alt+N", chromedp.KeyEvent("n", chromedp.KeyModifiers(chromedp.ModifierAlt)))
+	readSel()
+	if want := strings.Index(text, "[shall/should]"); s.From != want {
+		t.Errorf("after a second Alt+N the cursor is at %d, want the second group at %d", s.From, want)
+	}
+	p.run("click the diagnostic", chromedp.Click(chromedp.CSS("button.diag")))
+	readSel()
+	if want := strings.Index(text, "[unclosed"); s.From != want {
+		t.Errorf("after clicking the diagnostic the cursor is at %d, want the unclosed bracket at %d", s.From, want)
+	}
+
+	p.run("tablet", chromedp.EmulateViewport(820, 1180))
+	var tablet struct{ EditorBottom, SidebarTop, Bar float64 }
+	p.waitJS("the layout follows", `document.querySelector('.sidebar').getBoundingClientRect().top > 300`, 5*time.Second)
+	p.eval(`({ editorBottom: document.querySelector('.editor-pane').getBoundingClientRect().bottom, sidebarTop: document.querySelector('.sidebar').getBoundingClientRect().top, bar: document.querySelector('.topbar').getBoundingClientRect().height })`, &tablet)
+	if tablet.SidebarTop < tablet.EditorBottom-1 || tablet.Bar > 60 {
+		t.Errorf("tablet: the panels start at %v, the text ends at %v, the top bar is %v px high", tablet.SidebarTop, tablet.EditorBottom, tablet.Bar)
+	}
+}

@@ -407,6 +407,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       const n = parseInt(ev.key, 10);
       if (n >= 1 && n <= tabs.length) { ev.preventDefault(); select(tabs[n - 1].key); buttons[tabs[n - 1].key].focus(); }
       if (ev.key === 'e' || ev.key === 'E') { ev.preventDefault(); view.focus(); }
+      // Alt+N / Alt+Shift+N: the next / previous open bracket group.
+      if (ev.code === 'KeyN' && panels.brackets) { ev.preventDefault(); panels.brackets.next(ev.shiftKey ? -1 : 1); }
       if ((ev.key === 'p' || ev.key === 'P') && canEdit) {
         // Propose an alternative to the selection without leaving the keyboard.
         ev.preventDefault();

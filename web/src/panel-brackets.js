@@ -25,6 +25,11 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   let statsAvailable = true;
 
   const count = h('span.count', '');
+  // Filters: who proposed an alternative, words in the alternatives.
+  const byFilter = h('select#bracket-by', { 'aria-label': 'Proposed by', on: { change: () => render() } }, h('option', { value: '' }, 'Proposed by anyone'));
+  const textFilter = h('input#bracket-filter', { type: 'search', placeholder: 'Filter by words', 'aria-label': 'Filter groups by words', autocomplete: 'off', on: { input: () => render() } });
+  const filters = h('div.bracket-filters', h('div.inline', textFilter, byFilter), h('p.hint', 'Alt+N: next open bracket in the draft; Alt+Shift+N: previous.'));
+  const diagButton = h('button.linklike.diag', { type: 'button', hidden: true, title: 'Show the next unbalanced bracket in the draft', on: { click: () => nextDiagnostic() } });
   const curve = h('div.curve', { 'aria-label': 'Brackets remaining over the revisions' });
   const status = h('p.muted.small', { role: 'status' });
   const list = h('ol.groups', { 'aria-label': 'Open bracket groups' });
@@ -38,7 +43,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
 
   const node = h('div.panel.brackets-panel',
     h('div.panel-head', h('h2.panel-title', 'Brackets'), count),
-    curve, proposeForm, status, list);
+    curve, proposeForm, filters, status, diagButton, list);
 
   function groupsNow() {
     if (available && last) return last.groups.filter((g) => g.open !== false && g.resolved !== true);
@@ -77,12 +82,18 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   const off = conn.on('brackets', onList);
 
   function render() {
-    const groups = groupsNow() || [];
-    count.textContent = `${groups.length} open`;
-    status.textContent = last && last.diagnostics.length ? `${last.diagnostics.length} unbalanced bracket${last.diagnostics.length > 1 ? 's' : ''} in the text.` : '';
+    const all = groupsNow() || [];
+    fillByFilter(all);
+    const groups = filtered(all);
+    count.textContent = groups.length === all.length ? `${all.length} open` : `${groups.length} of ${all.length} open`;
+    const nd = last ? last.diagnostics.length : 0;
+    diagButton.hidden = nd === 0;
+    diagButton.textContent = nd ? `${nd} unbalanced bracket${nd > 1 ? 's' : ''} in the text: show` : '';
+    status.textContent = '';
     const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     clear(list);
-    if (groups.length === 0) list.appendChild(h('li.empty', 'No open brackets: the text is clean.'));
+    if (all.length === 0) list.appendChild(h('li.empty', 'No open brackets: the text is clean.'));
+    else if (groups.length === 0) list.appendChild(h('li.empty', 'No open group matches the filter.'));
     for (const g of groups) list.appendChild(card(g));
     if (focused) { const el = list.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
   }
@@ -114,6 +125,54 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
       li._note = note;
     }
     return li;
+  }
+
+  function fillByFilter(groups) {
+    const codes = new Set();
+    for (const g of groups) for (const a of altsOf(g)) { const by = byOf(a); if (by && by.delegation) codes.add(by.delegation); }
+    const want = [...codes].sort();
+    const have = [...byFilter.options].slice(1).map((o) => o.value);
+    if (want.join() === have.join()) return;
+    const keep = byFilter.value;
+    while (byFilter.options.length > 1) byFilter.remove(1);
+    for (const c of want) byFilter.appendChild(h('option', { value: c }, `Proposed by ${c}`));
+    byFilter.value = want.includes(keep) ? keep : '';
+  }
+
+  function filtered(groups) {
+    const by = byFilter.value;
+    const words = textFilter.value.trim().toLowerCase();
+    if (!by && !words) return groups;
+    return groups.filter((g) => altsOf(g).some((a) => {
+      const who = byOf(a);
+      return (!by || (who && who.delegation === by)) && (!words || unescape(a.text).toLowerCase().includes(words));
+    }));
+  }
+
+  // next moves the editor to the next (dir 1) or previous (-1) open group
+  // after the cursor, wrapping around; with a filter, among those it shows.
+  function next(dir = 1) {
+    const groups = filtered(groupsNow() || []);
+    if (groups.length === 0) { toast('No open brackets.', 'info'); return; }
+    const at = view.state.selection.main.from;
+    const spans = groups.map((g) => ({ g, from: toLocal(spanOf(g)[0], last.rev) })).sort((a, b) => a.from - b.from);
+    let pick = dir > 0 ? spans.find((s) => s.from > at) : [...spans].reverse().find((s) => s.from < at);
+    if (!pick) pick = dir > 0 ? spans[0] : spans[spans.length - 1];
+    reveal(pick.g);
+    const li = list.querySelector(`[data-group="${CSS.escape(pick.g.id)}"]`);
+    if (li) { li.scrollIntoView({ block: 'nearest' }); li.classList.add('flash'); setTimeout(() => li.classList.remove('flash'), 900); }
+  }
+
+  let diagIndex = -1;
+  function nextDiagnostic() {
+    const ds = last ? last.diagnostics : [];
+    if (ds.length === 0) return;
+    diagIndex = (diagIndex + 1) % ds.length;
+    const d = ds[diagIndex];
+    const pos = toLocal(d.pos ?? spanOf(d)[0] ?? 0, last.rev);
+    view.dispatch({ selection: EditorSelection.range(pos, Math.min(pos + 1, view.state.doc.length)), effects: EditorView.scrollIntoView(pos, { y: 'center' }) });
+    view.focus();
+    toast(d.message || (d.code === 'unmatched' ? 'This ] closes nothing.' : 'This [ is never closed.'), 'warn');
   }
 
   function reveal(g) {
@@ -238,6 +297,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   return {
     node,
     refresh,
+    next,
     shown() { refresh(); loadStats(); },
     destroy() { off(); },
   };
