@@ -421,3 +421,58 @@ func TestTopBarAndBracketsPanelLayout(t *testing.T) {
 		t.Errorf("tablet: the panels start at %v, the text ends at %v, the top bar is %v px high", tablet.SidebarTop, tablet.EditorBottom, tablet.Bar)
 	}
 }
+
+// TestHistoryPeopleCanRead: the timeline names a group by its text and
+// says what a resolution chose and what a proposal proposed; "changes
+// since" marks insertions and deletions in the live editor; a replay with
+// the colour box ticked keeps colouring the text.
+func TestHistoryPeopleCanRead(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-11", "Article 11", "The Parties [shall/should] act in good faith.")
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	chair.open("art-11")
+	chair.cursorAt(-1)
+	if err := typeText(chair.ctx, " More words."); err != nil {
+		t.Fatal(err)
+	}
+	typed := e.settleChanged("art-11", "The Parties [shall/should] act in good faith.", chair)
+	chair.waitJS("the group in the panel", `document.querySelectorAll('.groups li.group[data-group]').length === 1`, 10*time.Second)
+	chair.run("choose shall", chromedp.Click(chromedp.CSS(`.groups li.group button[data-key$=":choose:0"]`)))
+	resolved := e.settleChanged("art-11", typed.Text, chair)
+	from := strings.Index(resolved.Text, "good faith")
+	chair.eval(fmt.Sprintf(`(() => { const v = window.__draftroom.view.view; v.dispatch({ selection: { anchor: %d, head: %d } }); return true; })()`, from, from+len("good faith")), nil)
+	chair.run("propose earnest", chromedp.SendKeys(chromedp.ID("propose-text"), "earnest\r"))
+	e.settleChanged("art-11", resolved.Text, chair)
+
+	chair.run("history tab", chromedp.Click(chromedp.ID("tab-history")))
+	chair.waitJS("a timeline", `document.querySelectorAll('.timeline .tl-what').length >= 3`, 10*time.Second)
+	chair.waitJS("the timeline in words", `(() => {
+		const t = [...document.querySelectorAll('.timeline .tl-what')].map((n) => n.textContent);
+		return t.some((s) => s.includes('resolved [shall/should]: chose “shall”')) &&
+			t.some((s) => s.includes('proposed “earnest” in [good faith/earnest]')) &&
+			t.some((s) => s.includes('edited: +12 −0 characters')) && !t.some((s) => /\bb\d+\.\d+\b/.test(s));
+	})()`, 10*time.Second)
+
+	// Changes in the last hour: everything since the draft was created.
+	chair.eval(`(() => { const s = document.getElementById('since'); s.value = 'ago:3600000'; s.dispatchEvent(new Event('change')); return true; })()`, nil)
+	chair.waitJS("changes marked in the live editor", `(() => {
+		const ins = [...document.querySelectorAll('.editor-host .cm-chg-ins')].map((n) => n.textContent).join('|');
+		const del = [...document.querySelectorAll('.editor-host .cm-chg-del')].map((n) => n.textContent).join('|');
+		return ins.includes('More words') && ins.includes('earnest') && del.includes('should') && !document.querySelector('.changes-bar').hidden;
+	})()`, 10*time.Second)
+
+	// Replay from revision 0 with the colours on: the replayed text is coloured.
+	chair.run("colours on", chromedp.Click(chromedp.ID("authors-toggle")))
+	chair.waitJS("the history view is coloured", `document.querySelectorAll('.history-host .cm-author').length > 0`, 10*time.Second)
+	chair.eval(`(() => { const s = document.getElementById('rev-slider'); s.value = '0'; s.dispatchEvent(new Event('input')); return true; })()`, nil)
+	chair.waitJS("revision 0 shown", `document.querySelector('.history-banner strong').textContent === 'Revision 0'`, 10*time.Second)
+	chair.eval(`(() => { document.getElementById('replay-speed').value = '20'; [...document.querySelectorAll('.history-panel button')].find((b) => b.textContent === 'Replay').click(); return true; })()`, nil)
+	chair.waitJS("the replay ends coloured", `(() => {
+		const replaying = [...document.querySelectorAll('.history-panel button')].some((b) => b.textContent === 'Stop');
+		const text = window.__draftroom.view.view.state.doc.toString();
+		const hv = document.querySelector('.history-host .cm-content');
+		if (replaying || !hv || hv.textContent !== text) return false;
+		const chairs = [...document.querySelectorAll('.history-host .cm-author')].filter((m) => m.title.startsWith('CHAIR')).map((m) => m.textContent).join('');
+		return document.getElementById('authors-toggle').checked && chairs.includes('More words');
+	})()`, 15*time.Second)
+}

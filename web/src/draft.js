@@ -368,7 +368,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     ];
     panels.brackets = bracketPanel({ ctx, id, view, getClient: () => otc, canEdit, toast, toLocal });
     tabs.push({ key: 'brackets', label: 'Brackets', node: panels.brackets.node });
-    panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast });
+    panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast, toLocal });
     tabs.push({ key: 'history', label: 'History', node: panels.history.node });
     const tablist = h('div.side-tabs', { role: 'tablist', 'aria-label': 'Panels' });
     const bodies = h('div.side-bodies');

@@ -1,7 +1,7 @@
 // CodeMirror 6 set-up: the live editor, remote cursors, bracket highlighting
 // and authorship colouring.
 
-import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec } from '@codemirror/state';
+import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec, ChangeSet } from '@codemirror/state';
 import { EditorView, Decoration, ViewPlugin, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, undo, redo, isolateHistory } from '@codemirror/commands';
 import { parseBrackets } from './brackets.js';
@@ -186,6 +186,13 @@ const bracketField = StateField.define({
 
 /** setAuthors colours spans [{from, to, delegation, name, rev}] (UTF-16), or clears with []. */
 export const setAuthors = StateEffect.define();
+/** addAuthors colours more spans (in the new text of its transaction), keeping the others. */
+export const addAuthors = StateEffect.define();
+
+function authorMark(s) {
+  const c = colourOf(s.delegation || '?');
+  return Decoration.mark({ class: 'cm-author', attributes: { style: `background-color: ${c}2e; border-bottom: 2px solid ${c}`, title: `${s.delegation || '?'} · ${s.name || ''} · rev ${s.rev ?? '?'}` } });
+}
 
 const authorsField = StateField.define({
   create: () => Decoration.none,
@@ -195,13 +202,16 @@ const authorsField = StateField.define({
         const b = new RangeSetBuilder();
         for (const s of e.value) {
           if (s.to <= s.from) continue;
-          const c = colourOf(s.delegation || '?');
-          b.add(s.from, s.to, Decoration.mark({ class: 'cm-author', attributes: { style: `background-color: ${c}2e; border-bottom: 2px solid ${c}`, title: `${s.delegation || '?'} · ${s.name || ''} · rev ${s.rev ?? '?'}` } }));
+          b.add(s.from, s.to, authorMark(s));
         }
         return b.finish();
       }
     }
-    return v.map(tr.changes);
+    let next = v.map(tr.changes);
+    for (const e of tr.effects) {
+      if (e.is(addAuthors)) next = next.update({ add: e.value.filter((s) => s.to > s.from).map((s) => authorMark(s).range(s.from, s.to)), sort: true });
+    }
+    return next;
   },
   provide: (f) => EditorView.decorations.from(f),
 });
@@ -298,6 +308,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         proposersField,
         bracketField,
         authorsField,
+        changesField,
         EditorView.contentAttributes.of({ 'aria-label': 'Draft text', 'aria-multiline': 'true', spellcheck: 'true', lang: 'und' }),
         EditorView.updateListener.of((u) => {
           const isRemote = u.transactions.some((t) => t.annotation(remote));
@@ -320,6 +331,60 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
 export function applyRemote(view, changes, undoable = false) {
   view.dispatch({ changes, annotations: [remote.of(true), Transaction.addToHistory.of(undoable), ...(undoable ? [isolateHistory.of('full')] : [])] });
 }
+
+/**
+ * applyRemoteBy applies others' change specs and colours what they insert
+ * as author's ({delegation, name, rev}): a replay keeps the authorship
+ * colouring in step with the text.
+ */
+export function applyRemoteBy(view, changes, author) {
+  const cs = ChangeSet.of(changes, view.state.doc.length);
+  const spans = [];
+  cs.iterChanges((fromA, toA, fromB, toB) => { if (toB > fromB) spans.push({ from: fromB, to: toB, ...author }); });
+  view.dispatch({ changes: cs, effects: addAuthors.of(spans), annotations: [remote.of(true), Transaction.addToHistory.of(false)] });
+}
+
+// ---- changes since a version (the live editor's "changes since" mode) ----
+
+/** setChanges marks [{kind: 'insert'|'delete', from, to?, text?, delegation, name}] (UTF-16 positions in the current text), or clears with []. */
+export const setChanges = StateEffect.define();
+
+class DeletedWidget extends WidgetType {
+  constructor(text, title, colour) { super(); this.text = text; this.title = title; this.colour = colour; }
+  eq(o) { return o.text === this.text && o.title === this.title; }
+  toDOM() {
+    const del = document.createElement('del');
+    del.className = 'cm-chg-del';
+    del.textContent = this.text.length > 400 ? this.text.slice(0, 400) + '…' : this.text;
+    del.title = this.title;
+    if (this.colour) del.style.textDecorationColor = this.colour;
+    return del;
+  }
+  ignoreEvent() { return true; }
+}
+
+const changesField = StateField.define({
+  create: () => Decoration.none,
+  update(v, tr) {
+    for (const e of tr.effects) {
+      if (e.is(setChanges)) {
+        const marks = [];
+        for (const c of e.value) {
+          const who = c.delegation ? `${c.delegation}${c.name ? ' · ' + c.name : ''}` : 'someone';
+          const colour = c.delegation ? colourOf(c.delegation) : null;
+          if (c.kind === 'insert' && c.to > c.from) {
+            marks.push(Decoration.mark({ class: 'cm-chg-ins', attributes: { title: `added by ${who}`, style: colour ? `text-decoration-color: ${colour}; background-color: ${colour}22` : '' } }).range(c.from, c.to));
+          } else if (c.kind === 'delete' && c.text) {
+            marks.push(Decoration.widget({ widget: new DeletedWidget(c.text, `removed by ${who}`, colour), side: -1 }).range(c.from));
+          }
+        }
+        return Decoration.set(marks, true);
+      }
+    }
+    return v.map(tr.changes);
+  },
+  provide: (f) => EditorView.decorations.from(f),
+});
 
 /** replaceAll sets the whole text (a snapshot or a historical revision) without touching undo history. */
 export function replaceAll(view, text) {
