@@ -26,7 +26,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
 
   const count = h('span.count', '');
   // Filters: who proposed an alternative, words in the alternatives.
-  const byFilter = h('select#bracket-by', { 'aria-label': 'Proposed by', on: { change: () => render() } }, h('option', { value: '' }, 'Proposed by anyone'));
+  const byFilter = h('select#bracket-by', { 'aria-label': 'Proposed by', on: { change: () => render() } }, h('option', { value: '' }, 'By anyone'));
   const textFilter = h('input#bracket-filter', { type: 'search', placeholder: 'Filter by words', 'aria-label': 'Filter groups by words', autocomplete: 'off', on: { input: () => render() } });
   const filters = h('div.bracket-filters', h('div.inline', textFilter, byFilter), h('p.hint', 'Alt+N: next open bracket in the draft; Alt+Shift+N: previous.'));
   const diagButton = h('button.linklike.diag', { type: 'button', hidden: true, title: 'Show the next unbalanced bracket in the draft', on: { click: () => nextDiagnostic() } });
@@ -81,7 +81,23 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   }
   const off = conn.on('brackets', onList);
 
+  // paragraphOf numbers the paragraph (non-empty line) a group starts in;
+  // the numbering is computed once per render.
+  let paraIndex = null;
+  function paragraphOf(g) {
+    if (!last) return 0;
+    if (!paraIndex) {
+      paraIndex = new Map();
+      const doc = view.state.doc;
+      let n = 0;
+      for (let i = 1; i <= doc.lines; i++) { if (doc.line(i).length > 0) n++; paraIndex.set(i, n); }
+    }
+    const pos = toLocal(spanOf(g)[0], last.rev);
+    return paraIndex.get(view.state.doc.lineAt(Math.min(pos, view.state.doc.length)).number) || 0;
+  }
+
   function render() {
+    paraIndex = null;
     const all = groupsNow() || [];
     fillByFilter(all);
     const groups = filtered(all);
@@ -103,9 +119,11 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
     const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
     const nested = isNested(g) ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
+    const para = paragraphOf(g);
     const li = h('li.group', { 'data-group': g.id },
       h('div.group-head',
-        h('button.linklike', { type: 'button', title: 'Show in the draft', on: { click: () => reveal(g) } }, g.id),
+        h('button.linklike', { type: 'button', title: `Show in the draft (group ${g.id})`, on: { click: () => reveal(g) } }, para ? `Paragraph ${para}` : 'Show in the draft'),
+        h('span.group-id', g.id),
         nested,
         alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
       h('ol.alts', alts.map((a, k) => {
@@ -135,7 +153,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     if (want.join() === have.join()) return;
     const keep = byFilter.value;
     while (byFilter.options.length > 1) byFilter.remove(1);
-    for (const c of want) byFilter.appendChild(h('option', { value: c }, `Proposed by ${c}`));
+    for (const c of want) byFilter.appendChild(h('option', { value: c }, `By ${c}`));
     byFilter.value = want.includes(keep) ? keep : '';
   }
 
