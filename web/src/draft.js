@@ -13,6 +13,7 @@ import { bracketPanel } from './panel-brackets.js';
 import { bindFindKey } from './search.js';
 import { setupScreen, smoothFollow } from './screen.js';
 import { errorNode } from './errors.js';
+import { peoplePanel } from './panel-people.js';
 import { historyPanel } from './panel-history.js';
 
 /**
@@ -293,6 +294,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     const idle = new Set();
     for (const [client, p] of people) if (now - (p.activeTs || 0) > IDLE_MS) idle.add(client);
     view.dispatch({ effects: setIdle.of(idle) });
+    if (panels.people) panels.people.update(); // "typing now" expires
   }, Math.min(5000, IDLE_MS / 2));
   cleanups.push(() => clearInterval(idleTimer));
 
@@ -337,6 +339,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   }
 
   function renderPeople() {
+    if (panels.people) panels.people.update();
+    if (!screen) { renderStrip(); return; }
     clear(peopleList);
     peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
     for (const [client, p] of people) {
@@ -347,6 +351,9 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       }
       peopleList.appendChild(li);
     }
+  }
+
+  function renderStrip() {
     clear(strip);
     const others = [...people.values()].filter((p) => p.by);
     for (const p of others.slice(0, 6)) strip.appendChild(h('span.badge', { style: { background: colourOf(p.by.delegation) }, title: `${p.by.name} (${p.by.delegation})` }, p.by.delegation));
@@ -364,8 +371,17 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   // ---- sidebar -----------------------------------------------------------------
   if (!screen) {
     const tabs = [
-      { key: 'people', label: 'People', node: h('div.panel', h('h2.panel-title', 'In this draft'), peopleList) },
     ];
+    panels.people = peoplePanel({
+      me,
+      getPeople: () => [...people].map(([client, p]) => ({ client, ...p })),
+      onGo: (client) => {
+        const pres = presenceOf(view.state).get(client);
+        if (!pres || pres.ranges.length === 0) { toast('They have not moved their cursor yet.'); return; }
+        view.dispatch({ effects: EditorView.scrollIntoView(pres.ranges[0].head, { y: 'center' }) });
+      },
+    });
+    tabs.push({ key: 'people', label: 'People', node: panels.people.node });
     panels.brackets = bracketPanel({ ctx, id, view, getClient: () => otc, canEdit, toast, toLocal });
     tabs.push({ key: 'brackets', label: 'Brackets', node: panels.brackets.node });
     panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast, toLocal });
