@@ -1,16 +1,26 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/web"
 )
 
 // arabicDraft has an English paragraph, an Arabic one ending in a full
@@ -475,4 +485,133 @@ func TestHistoryPeopleCanRead(t *testing.T) {
 		const chairs = [...document.querySelectorAll('.history-host .cm-author')].filter((m) => m.title.startsWith('CHAIR')).map((m) => m.textContent).join('');
 		return document.getElementById('authors-toggle').checked && chairs.includes('More words');
 	})()`, 15*time.Second)
+}
+
+// TestDraftListOneRequest: the drafts list comes in one request with each
+// draft's open brackets, and can be searched and sorted by activity.
+func TestDraftListOneRequest(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	e := newEnvWith(t, server.Config{Open: true}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				mu.Lock()
+				paths = append(paths, r.Method+" "+r.URL.RequestURI())
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	for i := 1; i <= 12; i++ {
+		e.createDraft(fmt.Sprintf("art-%02d", i), fmt.Sprintf("Article %d", i), strings.Repeat("[shall/should] act. ", i))
+	}
+	// art-03 changes last: it comes first. Its change must be stamped
+	// after the creations: wait for the clock's next milliseconds.
+	for created := time.Now().UnixMilli(); time.Now().UnixMilli() <= created+1; {
+		runtime.Gosched()
+	}
+	e.as = [3]string{"CHAIR", "Maria", "facilitator"}
+	if code := e.api("PUT", "/api/docs/art-03/text", map[string]any{"text": "Agreed text.", "rev": 0}, nil); code != http.StatusOK {
+		t.Fatalf("PUT: HTTP %d", code)
+	}
+	e.as = [3]string{}
+	p := e.newPage("CHAIR", "Maria", "facilitator")
+	p.waitJS("the list", `document.querySelectorAll('table.drafts tbody tr').length === 12`, 10*time.Second)
+	var rows []string
+	p.eval(`[...document.querySelectorAll('table.drafts tbody tr')].map((r) => r.dataset.draft + ':' + r.cells[3].textContent)`, &rows)
+	if rows[0] != "art-03:0" || !slices.Contains(rows, "art-12:12") {
+		t.Errorf("rows %v: want art-03 (latest, 0 open) first and art-12 with 12 open", rows)
+	}
+	mu.Lock()
+	var listCalls []string
+	for _, p := range paths {
+		if strings.HasPrefix(p, "GET /api/docs") && !strings.HasPrefix(p, "GET /api/docs/art") {
+			listCalls = append(listCalls, p)
+		}
+		if strings.Contains(p, "/brackets") {
+			t.Errorf("the list asked per draft: %s", p)
+		}
+	}
+	mu.Unlock()
+	if len(listCalls) != 1 {
+		t.Errorf("list requests %v, want one", listCalls)
+	}
+	p.eval(`(() => { const s = document.getElementById('drafts-search'); s.value = 'article 1'; s.dispatchEvent(new Event('input')); return true; })()`, nil)
+	p.eval(`[...document.querySelectorAll('table.drafts tbody tr')].map((r) => r.dataset.draft)`, &rows)
+	if slices.Sort(rows); strings.Join(rows, ",") != "art-01,art-10,art-11,art-12" {
+		t.Errorf("search 'article 1' shows %v", rows)
+	}
+}
+
+// TestTokenScreen: a facilitator issues a drafter token for a delegation,
+// sees its secret once with a copy button, finds it in the list and
+// revokes it; the secret works until then.
+func TestTokenScreen(t *testing.T) {
+	browser(t)
+	store := storage.NewMemory()
+	chairSecret, _, err := auth.Issue(context.Background(), store, auth.Request{Delegation: "CHAIR", Name: "Maria", Role: "facilitator", IssuedBy: "cli"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.New(server.Config{Auth: server.NewTokenAuth(store, nil), Web: web.FS}, store, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	e := &env{t: t, url: ts.URL}
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := &page{e: e, name: "CHAIR", ctx: ctx}
+	p.run("sign in with the token",
+		chromedp.Navigate(e.url+"/#/"),
+		chromedp.WaitVisible(chromedp.ID("delegation")),
+		chromedp.Click(chromedp.CSS(".tabs .tab:nth-child(2)")),
+		chromedp.SendKeys(chromedp.ID("token"), chairSecret),
+		chromedp.Click(chromedp.CSS("form.signin button.primary")),
+		chromedp.WaitVisible(chromedp.CSS(".topbar .me")),
+	)
+	p.run("tokens screen", chromedp.Click(chromedp.CSS(`a[href="#/tokens"]`)), chromedp.WaitVisible(chromedp.ID("tok-delegation")))
+	p.run("issue",
+		chromedp.SendKeys(chromedp.ID("tok-delegation"), "can"),
+		chromedp.SendKeys(chromedp.ID("tok-name"), "Ana Silva"),
+		chromedp.SetValue(chromedp.ID("tok-drafts"), "art-*"),
+		chromedp.Click(chromedp.CSS("form.create button.primary")),
+	)
+	p.waitJS("the secret shown", `!!document.querySelector('.secret-box code.secret') && !document.querySelector('.secret-box').hidden`, 10*time.Second)
+	var secret string
+	p.eval(`document.querySelector('.secret-box code.secret').textContent`, &secret)
+	if !strings.HasPrefix(secret, "drt_") {
+		t.Fatalf("secret %q", secret)
+	}
+	var hasCopy bool
+	p.eval(`[...document.querySelectorAll('.secret-box button')].some((b) => b.textContent === 'Copy')`, &hasCopy)
+	if !hasCopy {
+		t.Error("no Copy button beside the secret")
+	}
+	p.waitJS("listed", `[...document.querySelectorAll('table.tokens tbody tr')].some((r) => r.textContent.includes('Ana Silva') && r.textContent.includes('art-*') && r.textContent.includes('drafter'))`, 10*time.Second)
+	me := func() int {
+		req, _ := http.NewRequest("GET", e.url+"/api/me", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := me(); code != http.StatusOK {
+		t.Fatalf("the issued token: HTTP %d", code)
+	}
+	p.run("revoke", chromedp.Evaluate[chromedp.Void](`window.confirm = () => true; [...document.querySelectorAll('table.tokens tbody tr')].find((r) => r.textContent.includes('Ana Silva')).querySelector('button.danger').click()`))
+	p.waitJS("gone from the active list", `![...document.querySelectorAll('table.tokens tbody tr')].some((r) => r.textContent.includes('Ana Silva'))`, 10*time.Second)
+	if code := me(); code != http.StatusUnauthorized {
+		t.Errorf("the revoked token: HTTP %d, want 401", code)
+	}
 }
