@@ -615,3 +615,37 @@ func TestTokenScreen(t *testing.T) {
 		t.Errorf("the revoked token: HTTP %d, want 401", code)
 	}
 }
+
+// TestNotificationsAboutMyProposal: when the chair chooses a drafter's
+// proposal, the drafter is told in the app, with a link to the paragraph,
+// which is also reported as having no brackets left.
+func TestNotificationsAboutMyProposal(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-12", "Article 12", "Preamble.\n\nThe Parties shall act in good faith.")
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	can := e.newPage("CAN", "Ana", "drafter")
+	chair.open("art-12")
+	can.open("art-12")
+	text := e.draft("art-12").Text
+	from := strings.Index(text, "good faith")
+	can.eval(fmt.Sprintf(`(() => { const v = window.__draftroom.view.view; v.dispatch({ selection: { anchor: %d, head: %d } }); return true; })()`, from, from+len("good faith")), nil)
+	can.run("propose earnest", chromedp.SendKeys(chromedp.ID("propose-text"), "earnest\r"))
+	chair.waitJS("the group in the chair's panel", `[...document.querySelectorAll('.groups li.group .alt-text')].some((a) => a.textContent === 'earnest')`, 10*time.Second)
+	chair.eval(`(() => { [...document.querySelectorAll('.groups li.group button')].find((b) => (b.getAttribute('aria-label') || '').includes('earnest')).click(); return true; })()`, nil)
+	can.waitJS("the bell counts", `(() => { const c = document.querySelector('.bell-count'); return !!c && !c.hidden && +c.textContent >= 2; })()`, 10*time.Second)
+	can.run("open the bell", chromedp.Click(chromedp.CSS(".bell")))
+	var items []string
+	can.eval(`[...document.querySelectorAll('.bell-list li a')].map((a) => a.textContent + ' -> ' + a.getAttribute('href'))`, &items)
+	want := []string{
+		"Your proposal “earnest” in Article 12 was chosen. -> #/d/art-12/p2",
+		"Paragraph 2 of Article 12 has no brackets left. -> #/d/art-12/p2",
+	}
+	for _, w := range want {
+		if !slices.Contains(items, w) {
+			t.Errorf("notifications %q lack %q", items, w)
+		}
+	}
+	// The link opens the draft at that paragraph.
+	can.eval(`(() => { window.__draftroom.view.view.dispatch({ selection: { anchor: 0 } }); document.querySelector('.bell-list li a').click(); return true; })()`, nil)
+	can.waitJS("the editor at paragraph 2", `(() => { const v = window.__draftroom.view && window.__draftroom.view.view; return !!v && v.state.doc.lineAt(v.state.selection.main.head).text.startsWith('The Parties'); })()`, 10*time.Second)
+}

@@ -14,6 +14,7 @@ import { bindFindKey } from './search.js';
 import { setupScreen, smoothFollow } from './screen.js';
 import { errorNode } from './errors.js';
 import { peoplePanel } from './panel-people.js';
+import { notify, explainResolution } from './notify.js';
 import { historyPanel } from './panel-history.js';
 
 /**
@@ -21,7 +22,7 @@ import { historyPanel } from './panel-history.js';
  * "edit" (the working page) or "screen" (read-only, large type, follows a
  * facilitator's cursor).
  */
-export function openDraftView(root, ctx, id, mode, { header }) {
+export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   const { api, conn, me, clientId } = ctx;
   const screen = mode === 'screen';
   const canEdit = !screen && me.role !== 'reviewer';
@@ -211,7 +212,36 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     afterOpen(m);
   }));
 
+  // Notifications about a resolution: my proposal in it, and a paragraph
+  // left without brackets (notify.js).
+  async function resolutionNotices(m) {
+    const name = title.textContent || id;
+    const skip = Array.isArray(m.op) && typeof m.op[0] === 'number' ? m.op[0] : 0;
+    const line = view.state.doc.lineAt(Math.min(toLocal(skip, m.rev), view.state.doc.length));
+    let n = 0;
+    for (let i = 1; i <= line.number; i++) if (view.state.doc.line(i).length > 0) n++;
+    const href = `#/d/${id}/p${n}`;
+    if (!/[[\]]/.test(line.text) && line.length > 0) notify(`Paragraph ${n} of ${name} has no brackets left.`, href);
+    try {
+      const [d, p] = await Promise.all([api.get(api.docPath(id, '/decisions')), api.get(api.docPath(id, '/proposals'))]);
+      const text = explainResolution({ m, me, title: name, decisions: d.decisions || [], proposals: p.proposals || [] });
+      if (text) notify(text, href);
+    } catch { /* the lists are optional */ }
+  }
+
+  // goParagraph puts the editor at the start of paragraph n (non-empty lines).
+  function goParagraph(n) {
+    const doc = view.state.doc;
+    for (let i = 1, k = 0; i <= doc.lines; i++) {
+      if (doc.line(i).length > 0 && ++k === n) {
+        view.dispatch({ selection: { anchor: doc.line(i).from }, effects: EditorView.scrollIntoView(doc.line(i).from, { y: 'center' }) });
+        return;
+      }
+    }
+  }
+
   function afterOpen(m) {
+    if (paragraph) { const n = paragraph; paragraph = 0; setTimeout(() => goParagraph(n), 0); }
     opened = true;
     setNotice('');
     for (const p of m.present || []) onPresence({ ...p, doc: id });
@@ -239,6 +269,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       return;
     }
     if (m.by) { touchPerson(m.client, m.by, undefined, 'typed'); active.add(m.client); }
+    if (m.kind === 'resolve') resolutionNotices(m);
   }));
   cleanups.push(conn.on('ack', (m) => {
     if (m.doc !== id || !otc) return;

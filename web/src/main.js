@@ -9,6 +9,7 @@ import { h, clear, fmtTime, toast, colourOf } from './util.js';
 import { openDraftView } from './draft.js';
 import { errorNode } from './errors.js';
 import { showTokens } from './page-tokens.js';
+import { bell } from './notify.js';
 
 const app = document.getElementById('app');
 const ctx = { api: null, conn: null, me: null, clientId: null, nextSeq: null, view: null };
@@ -59,9 +60,10 @@ window.addEventListener('hashchange', () => { if (ctx.conn && ctx.me) route(); }
 function route() {
   if (ctx.view && ctx.view.destroy) ctx.view.destroy();
   ctx.view = null;
-  const m = location.hash.match(/^#\/d\/([A-Za-z0-9_.-]{1,128})(\/screen)?$/);
+  // #/d/<id>, #/d/<id>/screen, #/d/<id>/p<n> (the editor at paragraph n).
+  const m = location.hash.match(/^#\/d\/([A-Za-z0-9_.-]{1,128})(\/screen|\/p(\d{1,7}))?$/);
   if (m) {
-    ctx.view = openDraftView(app, ctx, m[1], m[2] ? 'screen' : 'edit', { header, signOut });
+    ctx.view = openDraftView(app, ctx, m[1], m[2] === '/screen' ? 'screen' : 'edit', { header, signOut, paragraph: m[3] ? +m[3] : 0 });
     return;
   }
   if (location.hash === '#/tokens' && ctx.me.role === 'facilitator') {
@@ -96,18 +98,20 @@ export function header(crumbs = [], extra = []) {
     status.dataset.state = s;
     status.querySelector('.conn-text').textContent = { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[s] || s;
   });
+  const notifications = bell();
   const bar = h('header.topbar',
     h('a.brand', { href: '#/', title: 'All drafts' }, h('span.brand-mark', '['), 'draftroom', h('span.brand-mark', ']')),
     h('nav.crumbs', { 'aria-label': 'Breadcrumb' }, crumbs),
     h('div.spacer'),
     extra,
+    notifications,
     status,
     h('span.me', { title: `${me.name} (${me.delegation}), ${me.role}` },
       h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation),
       h('span.me-name', me.name), h('span.role', me.role)),
     h('button.ghost', { type: 'button', on: { click: signOut } }, 'Sign out'),
   );
-  bar.dispose = unsub;
+  bar.dispose = () => { unsub(); notifications.dispose(); };
   return bar;
 }
 
