@@ -22,11 +22,29 @@ export function notify(text, href) {
   for (const fn of listeners) fn();
 }
 
+// bellIcon draws the bell (an emoji would need an emoji font).
+function bellIcon() {
+  const NS = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  const path = document.createElementNS(NS, 'path');
+  path.setAttribute('d', 'M12 3a6 6 0 0 0-6 6v3.5L4.5 16h15L18 12.5V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0');
+  path.setAttribute('fill', 'none');
+  path.setAttribute('stroke', 'currentColor');
+  path.setAttribute('stroke-width', '1.8');
+  path.setAttribute('stroke-linejoin', 'round');
+  svg.appendChild(path);
+  return svg;
+}
+
 /** bell is the top bar's notification button and its list. */
 export function bell() {
   const count = h('span.bell-count', { hidden: true });
   const list = h('ol.bell-list', { hidden: true, role: 'list' });
-  const button = h('button.ghost.bell', { type: 'button', 'aria-label': 'Notifications', 'aria-expanded': 'false', on: { click: () => toggle() } }, '🔔', count);
+  const button = h('button.ghost.bell', { type: 'button', 'aria-label': 'Notifications', 'aria-expanded': 'false', on: { click: () => toggle() } }, bellIcon(), count);
   const wrap = h('div.bell-wrap', button, list);
   function render() {
     const items = load();

@@ -110,7 +110,10 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
       let n = 0;
       for (let i = 1, it = doc.iterLines(); ; i++) { const r = it.next(); if (r.done) break; if (r.value.length > 0) n++; paraIndex[i] = n; }
     }
-    return paraIndex[doc.lineAt(Math.min(starts.get(g), doc.length)).number] || 0;
+    const line = doc.lineAt(Math.min(starts.get(g), doc.length));
+    // A numbered paragraph ("3. The Parties…", "(b) …") goes by its own number.
+    const own = /^\s*\(?([0-9]{1,4}[a-z]?)[.)]\s|^\s*\(([a-z]{1,4})\)\s/.exec(line.text);
+    return own ? own[1] || own[2] : paraIndex[line.number] || 0;
   }
 
   function render() {
