@@ -191,7 +191,7 @@ func FuzzExportHTML(f *testing.F) {
 		}
 		groups := []ExportGroup{{ID: "g<1>", Start: s1, End: e1, Alternatives: []ExportAlternative{{Text: draft}}}, {ID: "g2", Start: s2, End: e2}}
 		out := ExportHTML(draft, draft, groups)
-		body := regexp.MustCompile(`(?s)<div class="draft">(.*)</div>\n`).FindStringSubmatch(out)
+		body := regexp.MustCompile(`(?s)<div class="draft" dir="auto">(.*)</div>\n`).FindStringSubmatch(out)
 		if body == nil {
 			t.Fatalf("no draft body in %q", out)
 		}
