@@ -649,3 +649,21 @@ func TestNotificationsAboutMyProposal(t *testing.T) {
 	can.eval(`(() => { window.__draftroom.view.view.dispatch({ selection: { anchor: 0 } }); document.querySelector('.bell-list li a').click(); return true; })()`, nil)
 	can.waitJS("the editor at paragraph 2", `(() => { const v = window.__draftroom.view && window.__draftroom.view.view; return !!v && v.state.doc.lineAt(v.state.selection.main.head).text.startsWith('The Parties'); })()`, 10*time.Second)
 }
+
+// TestIdleCursorsFade: a cursor whose owner does nothing for the idle time
+// fades and loses its label; moving again brings it back. The page's idle
+// time is shortened for the test (ctx.idleMs, read when a draft opens).
+func TestIdleCursorsFade(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-13", "Article 13", "1. The Parties shall cooperate.\n2. Each Party shall report.")
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	chair.eval(`(() => { window.__draftroom.idleMs = 1500; return true; })()`, nil)
+	chair.open("art-13")
+	can := e.newPage("CAN", "Ana", "drafter")
+	can.open("art-13")
+	can.cursorAt(-1)
+	chair.waitJS("CAN's cursor, labelled", `(() => { const c = document.querySelector('.cm-rcaret'); return !!c && !c.classList.contains('cm-rcaret-idle') && c.textContent === 'CAN'; })()`, 10*time.Second)
+	chair.waitJS("CAN's cursor fades", `(() => { const c = document.querySelector('.cm-rcaret'); return !!c && c.classList.contains('cm-rcaret-idle') && c.textContent === ''; })()`, 10*time.Second)
+	can.cursorAt(3)
+	chair.waitJS("CAN's cursor back", `(() => { const c = document.querySelector('.cm-rcaret'); return !!c && !c.classList.contains('cm-rcaret-idle') && c.textContent === 'CAN'; })()`, 10*time.Second)
+}
