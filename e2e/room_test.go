@@ -65,8 +65,17 @@ func TestArabicParagraphsReadRightToLeft(t *testing.T) {
 		t.Errorf("editor: the Arabic full stop is at x=%v, the first letter at x=%v (line %v..%v): want the stop at the left end", pos.StopLeft, pos.StartLeft, pos.LineLeft, pos.LineRight)
 	}
 
-	// Typing into the Arabic paragraph keeps it right to left.
+	// The cursor at the start of the Arabic paragraph stands at its right
+	// end, where the first letter is (and where typing goes).
 	p.cursorAt(len([]rune("Article 5\n")))
+	var caret struct{ Caret, LineLeft, LineRight float64 }
+	p.waitJS("the cursor is drawn", `(() => { const c = document.querySelector('.cm-cursor-primary'); return !!c && c.getBoundingClientRect().left > 0; })()`, 5*time.Second)
+	p.eval(`(() => { const c = document.querySelector('.cm-cursor-primary').getBoundingClientRect(), l = document.querySelectorAll('.cm-line')[1].getBoundingClientRect(); return { caret: c.left, lineLeft: l.left, lineRight: l.right }; })()`, &caret)
+	if caret.Caret < caret.LineLeft+(caret.LineRight-caret.LineLeft)/2 {
+		t.Errorf("the cursor at the start of the Arabic paragraph is at x=%v, in the left half of the line %v..%v", caret.Caret, caret.LineLeft, caret.LineRight)
+	}
+
+	// Typing into the Arabic paragraph keeps it right to left.
 	if err := typeText(p.ctx, "و"); err != nil {
 		t.Fatal(err)
 	}
