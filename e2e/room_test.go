@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -605,6 +607,15 @@ func TestTokenScreen(t *testing.T) {
 		t.Error("no Copy button beside the secret")
 	}
 	p.waitJS("listed", `[...document.querySelectorAll('table.tokens tbody tr')].some((r) => r.textContent.includes('Ana Silva') && r.textContent.includes('art-*') && r.textContent.includes('drafter'))`, 10*time.Second)
+	if *shotsDir != "" {
+		png, err := chromedp.Run(p.ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(*shotsDir, "tokens.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	me := func() int {
 		req, _ := http.NewRequest("GET", e.url+"/api/me", nil)
 		req.Header.Set("Authorization", "Bearer "+secret)
