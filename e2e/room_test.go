@@ -20,6 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/web"
@@ -686,4 +688,55 @@ func TestIdleCursorsFade(t *testing.T) {
 	chair.waitJS("CAN's cursor fades", `(() => { const c = document.querySelector('.cm-rcaret'); return !!c && c.classList.contains('cm-rcaret-idle') && c.textContent === ''; })()`, 10*time.Second)
 	can.cursorAt(3)
 	chair.waitJS("CAN's cursor back", `(() => { const c = document.querySelector('.cm-rcaret'); return !!c && !c.classList.contains('cm-rcaret-idle') && c.textContent === 'CAN'; })()`, 10*time.Second)
+}
+
+// TestPeopleTabForARoom: 190 delegations in one draft (Go clients, some
+// with two people): the People tab groups them by delegation, finds them
+// by code or name, and puts who is typing first.
+func TestPeopleTabForARoom(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-14", "Article 14", "The Parties shall cooperate.")
+	ctx, cancel := context.WithTimeout(context.Background(), patience*60*time.Second)
+	defer cancel()
+	wsURL := "ws" + strings.TrimPrefix(e.url, "http") + "/ws"
+	var typer *client.Doc
+	for i := 0; i < 190; i++ {
+		d := fmt.Sprintf("D%03d", i)
+		people := 1
+		if i%19 == 0 {
+			people = 2
+		}
+		for k := 0; k < people; k++ {
+			c, err := client.Dial(ctx, wsURL, client.Options{Delegation: d, Name: fmt.Sprintf("Delegate %d-%d", i, k), Role: "drafter", NoReconnect: true})
+			if err != nil {
+				t.Fatalf("dial %s: %v", d, err)
+			}
+			t.Cleanup(func() { c.Close() })
+			doc, err := c.Open(ctx, "art-14")
+			if err != nil {
+				t.Fatalf("open as %s: %v", d, err)
+			}
+			doc.SetPresence([][2]int{})
+			if i == 150 && k == 0 {
+				typer = doc
+			}
+		}
+	}
+	p := e.newPage("CAN", "Ana", "reviewer")
+	p.open("art-14")
+	p.run("people tab", chromedp.Click(chromedp.ID("tab-people")))
+	p.waitJS("190 delegations and me", `document.querySelectorAll('.people-groups > li.people-group').length === 191`, 20*time.Second)
+	var count string
+	p.eval(`document.querySelector('.people-panel .count').textContent`, &count)
+	if count != "201 people · 191 delegations" {
+		t.Errorf("count %q", count)
+	}
+	if err := typer.Edit(ot.Op{ot.Insert("Now ")}); err != nil {
+		t.Fatal(err)
+	}
+	p.waitJS("D150 typing, first", `(() => { const g = document.querySelectorAll('.people-groups > li.people-group')[1]; return !!g && g.dataset.delegation === 'D150' && !!g.querySelector('.typing-dot') && document.querySelector('.typing-now').textContent.includes('D150 · Delegate 150-0'); })()`, 10*time.Second)
+	p.eval(`(() => { const s = document.getElementById('people-search'); s.value = 'd01'; s.dispatchEvent(new Event('input')); return true; })()`, nil)
+	p.waitJS("search by code", `document.querySelectorAll('.people-groups > li.people-group[data-delegation]').length === 10`, 5*time.Second)
+	p.eval(`(() => { const s = document.getElementById('people-search'); s.value = 'delegate 19-1'; s.dispatchEvent(new Event('input')); return true; })()`, nil)
+	p.waitJS("search by name", `(() => { const g = [...document.querySelectorAll('.people-groups > li.people-group[data-delegation]')]; return g.length === 1 && g[0].dataset.delegation === 'D019'; })()`, 5*time.Second)
 }
