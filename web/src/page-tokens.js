@@ -30,6 +30,8 @@ export function showTokens(main, api) {
   const tbody = h('tbody');
   const note = h('p.muted');
   let tokens = [];
+  let myTokenId = null; // the facilitator's own token: revoking it signs them out
+  api.get('/api/me').then((m) => { myTokenId = m && m.token ? m.token.id : null; render(); }).catch(() => {});
 
   const form = h('form.create', { on: { submit: async (ev) => {
     ev.preventDefault();
@@ -74,7 +76,8 @@ export function showTokens(main, api) {
   }
 
   async function revoke(t) {
-    if (!confirm(`Revoke the token of ${t.delegation} · ${t.name}? It stops working at once and its connections are closed.`)) return;
+    const own = t.id === myTokenId ? ' This is the token you are signed in with: you will be signed out.' : '';
+    if (!confirm(`Revoke the token of ${t.delegation} · ${t.name}? It stops working at once and its connections are closed.${own}`)) return;
     try {
       const r = await api.del('/api/tokens/' + encodeURIComponent(t.id));
       toast(`Revoked; ${r.closed || 0} connection${r.closed === 1 ? '' : 's'} closed.`);
@@ -91,7 +94,7 @@ export function showTokens(main, api) {
     for (const t of shown) {
       const st = tokenState(t);
       tbody.appendChild(h('tr', { 'data-token': t.id },
-        h('td', h('span.badge', { style: { background: colourOf(t.delegation) } }, t.delegation), ' ', t.name),
+        h('td', h('span.badge', { style: { background: colourOf(t.delegation) } }, t.delegation), ' ', t.name, t.id === myTokenId ? h('span.muted', ' (you)') : null),
         h('td', t.role),
         h('td', (t.drafts && t.drafts.length) ? t.drafts.join(', ') : h('span.muted', 'every draft')),
         h('td', { title: new Date(t.created).toLocaleString() }, fmtTime(t.created)),
