@@ -75,17 +75,13 @@ export class BracketIndex {
     next.kind = this.kind.slice();
     next.result = null;
     next.shift = null;
-    const n = this.pos.length;
-    next.update(doc, fromA, toA, fromB, toB);
-    // Typing plain text changes no bracket character: the reading is the
-    // last one with positions after the edit moved, unless the edit is
-    // between a "]" and a "[" (it may join or split a group there).
-    if (this.result && next.pos.length === n) {
-      const at = lowerBound(next.pos, fromB);
-      const same = at === lowerBound(this.pos, fromA) && (at === n || this.pos[at] >= toA) &&
-        (at === 0 || this.pos[at - 1] < fromA) && !(at > 0 && at < n && this.kind[at - 1] === CLOSE && this.kind[at] === OPEN) &&
-        next.kind.every((k, i) => k === this.kind[i]) && next.pos.every((p, i) => p === (this.pos[i] >= toA ? this.pos[i] + (toB - fromB) - (toA - fromA) : this.pos[i]));
-      if (same) next.shift = { base: this.result, toA, delta: (toB - fromB) - (toA - fromA) };
+    const at = next.update(doc, fromA, toA, fromB, toB);
+    // Typing plain text changes no bracket character (update re-read none
+    // and dropped none): the reading is the last one with the positions
+    // after the edit moved, unless the edit is between a "]" and a "[" (it
+    // may join or split a group there).
+    if (this.result && at >= 0 && !(at > 0 && at < this.kind.length && this.kind[at - 1] === CLOSE && this.kind[at] === OPEN)) {
+      next.shift = { base: this.result, toA, delta: (toB - fromB) - (toA - fromA) };
     }
     return next;
   }
@@ -122,6 +118,9 @@ export class BracketIndex {
       this.kind = this.kind.slice(0, lo).concat(kind, this.kind.slice(hi));
     }
     this.result = null;
+    // For updated: where in the list the edit is, when it added and
+    // removed no bracket character; -1 otherwise.
+    return hi === lo && pos.length === 0 ? lo : -1;
   }
 
   /**
@@ -226,7 +225,9 @@ function shifted(base, toA, delta) {
   const brackets = base.brackets.map((b) => {
     const parent = b.parent !== null && copies.has(b.parent) ? copies.get(b.parent) : b.parent;
     if (b.to - 1 < toA && parent === b.parent) return b;
-    const nb = { ...b, from: sh(b.from), to: sh1(b.to), parent, alts: b.alts.map((a) => ({ from: sh1(a.from), to: sh(a.to) })) };
+    const alts = new Array(b.alts.length);
+    for (let k = 0; k < alts.length; k++) alts[k] = { from: sh1(b.alts[k].from), to: sh(b.alts[k].to) };
+    const nb = { from: sh(b.from), to: sh1(b.to), alts, depth: b.depth, parent, group: b.group, altBase: b.altBase };
     copies.set(b, nb);
     return nb;
   });
