@@ -94,6 +94,9 @@ type Tracker struct {
 	length int
 	lines  []line // by start
 	marks  []mark // by pos
+	// changed: the last Apply changed the lines or the identities (not
+	// only moved them), so the listing may differ in more than positions.
+	changed bool
 }
 
 // NewTracker returns the tracker of a draft's initial text (revision 0):
@@ -194,6 +197,7 @@ func (t *Tracker) apply(op ot.Op, rev int, text Text, renumber bool) error {
 	if renumber {
 		oldIDs = t.lineIDs()
 	}
+	t.changed = false
 	oldFirst := t.firstHeading()
 	if oldFirst >= 0 {
 		oldFirst = newPosition(op, t.lines[oldFirst].start)
@@ -219,7 +223,9 @@ func (t *Tracker) apply(op ot.Op, rev int, text Text, renumber bool) error {
 	first := t.firstHeading()
 	if first >= 0 {
 		cut := t.lines[first].start
+		n := len(t.lines)
 		t.lines = slices.DeleteFunc(t.lines, func(l line) bool { return l.cls == clsPlain && l.start > cut })
+		t.changed = t.changed || len(t.lines) != n
 	}
 	if oldFirst >= 0 {
 		// The first heading moved down or went: the plain lines between
@@ -314,6 +320,7 @@ func (t *Tracker) remap(op ot.Op) {
 			marks = append(marks, mark{p, m.id})
 		}
 	}
+	t.changed = t.changed || len(marks) != len(t.marks)
 	t.marks = marks
 	starts, markers := posMap{op: op}, posMap{op: op}
 	lines := t.lines[:0]
@@ -325,6 +332,7 @@ func (t *Tracker) remap(op ot.Op) {
 			lines = append(lines, l)
 		}
 	}
+	t.changed = t.changed || len(lines) != len(t.lines)
 	t.lines = lines
 }
 
@@ -335,7 +343,10 @@ func (t *Tracker) rescan(x, y int, rd reader, edits []edit, inserted, rev int) {
 	i := sortSearch(len(t.lines), func(i int) bool { return t.lines[i].start >= x })
 	j := sortSearch(len(t.lines), func(j int) bool { return t.lines[j].start > y })
 	fresh, _ := scanText(rd.text.Slice(x, y), x, false)
-	t.lines = slices.Replace(t.lines, i, j, fresh...)
+	if !slices.Equal(t.lines[i:j], fresh) {
+		t.changed = true
+		t.lines = slices.Replace(t.lines, i, j, fresh...)
+	}
 	for _, l := range fresh {
 		if _, ok := t.findMark(l.mark); ok {
 			continue
@@ -348,6 +359,7 @@ func (t *Tracker) rescan(x, y int, rd reader, edits []edit, inserted, rev int) {
 			}
 		}
 		t.setMark(l.mark, id)
+		t.changed = true
 	}
 }
 
