@@ -15,13 +15,15 @@ import (
 // (not Closed). Blank lines after it are not locked, so a delegate can
 // type a new provision there.
 type Lock struct {
-	ID     string
-	Span   [2]int
-	Closed bool // the span ends with a line break
+	ID     string `json:"id"`
+	Name   string `json:"name"` // "paragraph 2 of article 5", for messages
+	Span   [2]int `json:"span"`
+	Closed bool   `json:"closed"` // the span ends with a line break
 }
 
-// LockOf returns the lock of provision p of text.
-func LockOf(text Text, p Provision) Lock {
+// LockOf returns the lock of provision i of list, a listing of text.
+func LockOf(text Text, list []Listed, i int) Lock {
+	p := list[i].Provision
 	s := text.Slice(p.Span[0], p.Span[1])
 	body := strings.TrimRight(s, " \t\n\r\u00a0\u3000")
 	end := p.Span[0] + utf8.RuneCountInString(body)
@@ -32,17 +34,42 @@ func LockOf(text Text, p Provision) Lock {
 		end += utf8.RuneCountInString(rest[:strings.IndexByte(rest, '\n')]) + 1
 		closed = true
 	}
-	return Lock{ID: p.ID, Span: [2]int{p.Span[0], end}, Closed: closed}
+	return Lock{ID: p.ID, Name: Name(list, i), Span: [2]int{p.Span[0], end}, Closed: closed}
+}
+
+// Name names provision i of list for people: "article 5", "paragraph 2 of
+// article 5", "subparagraph (b) of paragraph 2 of article 5".
+func Name(list []Listed, i int) string {
+	var b strings.Builder
+	for ; i >= 0; i = list[i].Parent {
+		p := list[i]
+		if b.Len() > 0 {
+			b.WriteString(" of ")
+		}
+		b.WriteString(string(p.Kind))
+		switch {
+		case p.Num == "":
+		case p.Kind == Subparagraph || p.Kind == Item:
+			b.WriteString(" (" + p.Num + ")")
+		default:
+			b.WriteString(" " + p.Num)
+		}
+		if p.Kind.heading() {
+			break // "of chapter II" adds nothing a delegate needs
+		}
+	}
+	return b.String()
 }
 
 // LockedError is the refusal of an op that would change locked text.
 type LockedError struct {
 	ID   string // the agreed provision
+	Name string // its name, "paragraph 2 of article 5"
 	Span [2]int // its locked span
 }
 
 func (e *LockedError) Error() string {
-	return fmt.Sprintf("provision %s is agreed: its text [%d,%d) is locked", e.ID, e.Span[0], e.Span[1])
+	return fmt.Sprintf("%s (%s) is agreed: its text [%d,%d) is locked", e.Name, e.ID, e.Span[0], e.Span[1])
 }
 
 func (e *LockedError) Unwrap() error { return ErrLocked }
@@ -74,7 +101,7 @@ func (ls Locks) Check(op ot.Op) error {
 				if (pos > s && pos < e) ||
 					(pos == s && !strings.HasSuffix(c.Insert, "\n")) ||
 					(pos == e && !l.Closed && !strings.HasPrefix(c.Insert, "\n")) {
-					return &LockedError{ID: l.ID, Span: l.Span}
+					return &LockedError{ID: l.ID, Name: l.Name, Span: l.Span}
 				}
 			}
 		case c.Delete > 0:
@@ -83,7 +110,7 @@ func (ls Locks) Check(op ot.Op) error {
 				// The locked text and the line break before it.
 				from := max(l.Span[0]-1, 0)
 				if a < l.Span[1] && b > from {
-					return &LockedError{ID: l.ID, Span: l.Span}
+					return &LockedError{ID: l.ID, Name: l.Name, Span: l.Span}
 				}
 			}
 			pos = b
@@ -107,7 +134,7 @@ func (ls Locks) Transform(op ot.Op) Locks {
 			last, _ := m.at(l.Span[1] - 1)
 			e = last + 1
 		}
-		out[i] = Lock{ID: l.ID, Span: [2]int{s, e}, Closed: l.Closed}
+		out[i] = Lock{ID: l.ID, Name: l.Name, Span: [2]int{s, e}, Closed: l.Closed}
 	}
 	return out
 }

@@ -190,7 +190,7 @@ func (r *Register) Apply(op storage.Op, text Text) error {
 		locks := Locks{}
 		for _, l := range r.locks {
 			if i := find(list, l.ID); i >= 0 {
-				locks = locks.With(LockOf(text, list[i].Provision))
+				locks = locks.With(LockOf(text, list, i))
 			}
 		}
 		r.locks = locks
@@ -204,7 +204,7 @@ func (r *Register) Apply(op storage.Op, text Text) error {
 			if st == Agreed {
 				list = r.List()
 				if i := find(list, op.Group); i >= 0 {
-					r.locks = r.locks.With(LockOf(text, list[i].Provision))
+					r.locks = r.locks.With(LockOf(text, list, i))
 				}
 			}
 		}
@@ -364,3 +364,42 @@ func Summaries(list []Listed) []Summary {
 
 // compile-time check that ot.Text is a Text.
 var _ Text = (*ot.Text)(nil)
+
+// ListAfter lists the provisions of text, the register's text after the
+// ops staged (applied in memory, not committed yet), with the statuses and
+// the locks given: a provision keeps its id when the ops kept its marker's
+// first character; one the ops made has no id yet. It parses the whole
+// text; use List when nothing is staged.
+func (r *Register) ListAfter(staged []ot.Op, text string, locks Locks) []Listed {
+	marks := r.tracker.marks
+	for _, op := range staged {
+		m := posMap{op: op}
+		next := make([]mark, 0, len(marks))
+		for _, mk := range marks {
+			if p, ok := m.at(mk.pos); ok {
+				next = append(next, mark{p, mk.id})
+			}
+		}
+		marks = next
+	}
+	ps := Parse(text)
+	out := make([]Listed, len(ps))
+	j := 0
+	for i, p := range ps {
+		for j < len(marks) && marks[j].pos < p.Mark {
+			j++
+		}
+		out[i] = Listed{Provision: p, Status: Open}
+		if j < len(marks) && marks[j].pos == p.Mark {
+			out[i].ID = marks[j].id.String()
+			if rec, ok := r.status[marks[j].id]; ok {
+				out[i].Status, out[i].Record = rec.Status, &rec
+			}
+		}
+		if p.Parent >= 0 && out[p.Parent].Status == Agreed {
+			out[i].Status, out[i].Record = Agreed, out[p.Parent].Record
+		}
+		out[i].Locked = locks.Holds(p.Mark)
+	}
+	return out
+}
