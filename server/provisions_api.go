@@ -1,0 +1,310 @@
+package server
+
+// The provision messages and endpoints of docs/PROTOCOL.md section 2.5
+// (docs/PROVISIONS.md): listing, status changes with their decision
+// records, the progress curve.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/provisions"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// ActionProvisionStatus is the audit action of a status change.
+const ActionProvisionStatus = "provision.status"
+
+func init() {
+	HandleMessage("provisions", handleProvisionsMsg)
+	HandleMessage("provision_status", handleProvisionStatusMsg)
+	HandleMessage("provision_stats", handleProvisionStatsMsg)
+	handleMethod("GET /api/docs/{id}/provisions", (*Server).getProvisions)
+	handleMethod("GET /api/docs/{id}/provisions/stats", (*Server).getProvisionStats)
+	handleMethod("POST /api/docs/{id}/provisions/{pid}/status", (*Server).postProvisionStatus)
+}
+
+// ProvisionJSON is a provision as the API shows it.
+type ProvisionJSON struct {
+	ID        string            `json:"id"`
+	Kind      provisions.Kind   `json:"kind"`
+	Num       string            `json:"num"`
+	Title     string            `json:"title"`
+	Span      [2]int            `json:"span"`
+	Parent    *string           `json:"parent"`
+	Status    provisions.Status `json:"status"`
+	Locked    bool              `json:"locked"`
+	StatusBy  *storage.Author   `json:"status_by"`
+	StatusRev *int              `json:"status_rev"`
+	Packages  []string          `json:"packages"`
+}
+
+type provisionsJSON struct {
+	Type       string          `json:"type,omitempty"`
+	Doc        string          `json:"doc"`
+	Rev        int             `json:"rev"`
+	Provisions []ProvisionJSON `json:"provisions"`
+	Ref        json.RawMessage `json:"ref,omitempty"`
+}
+
+func provisionJSONs(list []provisions.Listed) []ProvisionJSON {
+	out := make([]ProvisionJSON, len(list))
+	for i, l := range list {
+		p := ProvisionJSON{ID: l.ID, Kind: l.Kind, Num: l.Num, Title: l.Title, Span: l.Span,
+			Status: l.Status, Locked: l.Locked, Packages: []string{}}
+		if l.Parent >= 0 {
+			p.Parent = &list[l.Parent].ID
+		}
+		if l.Record != nil {
+			by, rev := l.Record.By, l.Record.Rev
+			p.StatusBy, p.StatusRev = &by, &rev
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// provisionStatsJSON is the progress: counts by status at each revision
+// where they changed, and each article's paragraphs agreed.
+type provisionStatsJSON struct {
+	Type     string                 `json:"type,omitempty"`
+	Doc      string                 `json:"doc"`
+	Rev      int                    `json:"rev"`
+	Counts   provisions.Counts      `json:"counts"`
+	Points   []provisions.StatPoint `json:"points"`
+	Articles []provisions.Summary   `json:"articles"`
+	Ref      json.RawMessage        `json:"ref,omitempty"`
+}
+
+// statusRequest is the body of a status change, over WebSocket or HTTP.
+type statusRequest struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Note   string `json:"note"`
+	Rev    *int   `json:"rev"`
+}
+
+// StatusDecisionJSON is the decision record of a status change: who gave
+// provision Provision (named Name) status Status at revision Rev, with
+// Note, and its text as it stood.
+type StatusDecisionJSON struct {
+	Draft     string         `json:"draft"`
+	Provision string         `json:"provision"`
+	Name      string         `json:"name"`
+	Status    string         `json:"status"`
+	Note      string         `json:"note"`
+	Text      string         `json:"text"`
+	By        storage.Author `json:"by"`
+	Rev       int            `json:"rev"`
+	TS        int64          `json:"ts"`
+}
+
+type statusChangedJSON struct {
+	Type     string             `json:"type,omitempty"`
+	Doc      string             `json:"doc"`
+	Rev      int                `json:"rev"`
+	Decision StatusDecisionJSON `json:"decision"`
+	Ref      json.RawMessage    `json:"ref,omitempty"`
+}
+
+// statusDecisionJSON reads a status change's decision record
+// (storage.Decision with the provision id as Group and the status as
+// Choice; see setStatus).
+func statusDecisionJSON(d storage.Decision, name string) StatusDecisionJSON {
+	return StatusDecisionJSON{Draft: d.Draft, Provision: d.Group, Name: name, Status: d.Choice, Note: d.Note,
+		Text: d.Result, By: d.By, Rev: d.Rev, TS: d.TS}
+}
+
+// setStatus gives provision pid of draft doc a status, as a facilitator
+// asked: an op that changes no text, of kind status.<status>, committed
+// with its decision record through the draft's owner.
+func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, req statusRequest) (statusChangedJSON, error) {
+	if !who.IsFacilitator() {
+		return statusChangedJSON{}, Errorf(ErrForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
+	}
+	to, err := provisions.ParseStatus(req.Status)
+	if err != nil {
+		return statusChangedJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+	}
+	if _, err := provisions.ParseID(pid); err != nil {
+		return statusChangedJSON{}, Errorf(ErrBadRequest, "%q is not a provision id (p<rev>.<k>)", clip(pid))
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return statusChangedJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+	}
+	if req.Rev != nil && *req.Rev < 0 {
+		return statusChangedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	var (
+		decision storage.Decision
+		name     string
+	)
+	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		if req.Rev != nil && *req.Rev > st.Info().Rev {
+			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
+		}
+		o, err := provisionsOf(st)
+		if err != nil {
+			return Built{}, err
+		}
+		list := o.listAt(st)
+		i, err := provisions.Change(list, pid, to)
+		switch {
+		case errors.Is(err, provisions.ErrNoProvision):
+			return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, pid)
+		case err != nil:
+			return Built{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		}
+		name = provisions.Name(list, i)
+		span := list[i].Span
+		if to == provisions.Agreed {
+			if err := noOpenBracket(st, name, span); err != nil {
+				return Built{}, err
+			}
+			lk := provisions.LockOf(st.Text(), list, i)
+			o.pending[st.Rev()+1] = &lk
+		} else {
+			delete(o.pending, st.Rev()+1)
+		}
+		decision = storage.Decision{Group: pid, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
+			Note: req.Note, By: who.Author}
+		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: pid, Decisions: []storage.Decision{decision}}, nil
+	})
+	if err != nil {
+		return statusChangedJSON{}, notFoundDraft(err, doc)
+	}
+	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
+	s.Audit(ctx, who, ActionProvisionStatus, doc, fmt.Sprintf("%s %s at rev %d", pid, to, op.Rev))
+	return statusChangedJSON{Doc: doc, Rev: op.Rev, Decision: statusDecisionJSON(decision, name)}, nil
+}
+
+// noOpenBracket refuses to agree text that holds a bracket group (or is
+// crossed by one): agreed text has no open brackets.
+func noOpenBracket(st *DraftState, name string, span [2]int) error {
+	res, err := resultAt(st)
+	if err != nil {
+		return err
+	}
+	for _, g := range res.Groups {
+		if g.Start < span[1] && g.End > span[0] {
+			return Errorf(ErrBadRequest, "%s holds the open bracket group %s at [%d,%d); resolve it before agreeing the text",
+				name, g.ID, g.Start, g.End)
+		}
+	}
+	return nil
+}
+
+// publicText is err's message without the sentinel's suffix.
+func publicText(err, sentinel error) string {
+	msg, suffix := err.Error(), ": "+sentinel.Error()
+	if len(msg) > len(suffix) && msg[len(msg)-len(suffix):] == suffix {
+		return msg[:len(msg)-len(suffix)]
+	}
+	return msg
+}
+
+func (s *Server) provisionStats(ctx context.Context, doc string) (provisionStatsJSON, error) {
+	st, err := s.provisionsAt(ctx, doc, -1)
+	if err != nil {
+		return provisionStatsJSON{}, err
+	}
+	arts := provisions.Summaries(st.list)
+	if arts == nil {
+		arts = []provisions.Summary{}
+	}
+	return provisionStatsJSON{Doc: doc, Rev: st.rev, Counts: st.counts, Points: st.points, Articles: arts}, nil
+}
+
+func handleProvisionsMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	rev := -1
+	if m.Rev != nil {
+		if rev = *m.Rev; rev < 0 {
+			return Errorf(ErrBadRequest, "rev must not be negative")
+		}
+	}
+	st, err := c.s.provisionsAt(ctx, m.Doc, rev)
+	if err != nil {
+		return err
+	}
+	c.Send(encode(provisionsJSON{Type: "provisions", Doc: m.Doc, Rev: st.rev, Provisions: provisionJSONs(st.list), Ref: m.Ref}))
+	return nil
+}
+
+func handleProvisionStatusMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	var req statusRequest
+	if err := json.Unmarshal(m.Raw, &req); err != nil {
+		return Errorf(ErrBadRequest, "provision_status is {\"doc\",\"id\",\"status\",\"note\",\"rev\"}")
+	}
+	if req.ID == "" {
+		return Errorf(ErrBadRequest, "provision_status needs id, the provision's id")
+	}
+	out, err := c.s.setStatus(ctx, c.ident, m.Doc, req.ID, req)
+	if err != nil {
+		return err
+	}
+	out.Type, out.Ref = "provision_status", m.Ref
+	c.Send(encode(out))
+	return nil
+}
+
+func handleProvisionStatsMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	out, err := c.s.provisionStats(ctx, m.Doc)
+	if err != nil {
+		return err
+	}
+	out.Type, out.Ref = "provision_stats", m.Ref
+	c.Send(encode(out))
+	return nil
+}
+
+func (s *Server) getProvisions(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	rev, err := s.RevParam(r, doc, "rev", -1)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	st, err := s.provisionsAt(r.Context(), doc, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, provisionsJSON{Doc: doc, Rev: st.rev, Provisions: provisionJSONs(st.list)})
+}
+
+func (s *Server) getProvisionStats(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	out, err := s.provisionStats(r.Context(), doc)
+	s.writeResult(w, r, http.StatusOK, out, err)
+}
+
+func (s *Server) postProvisionStatus(w http.ResponseWriter, r *http.Request) {
+	who, doc, req, ok := draftRequest[statusRequest](s, w, r)
+	if !ok {
+		return
+	}
+	out, err := s.setStatus(r.Context(), who, doc, r.PathValue("pid"), req)
+	s.writeResult(w, r, http.StatusOK, out, err)
+}

@@ -1,0 +1,344 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/provisions"
+	"github.com/draftroom/draftroom/server"
+	"github.com/draftroom/draftroom/storage"
+)
+
+type provisionView struct {
+	ID        string          `json:"id"`
+	Kind      string          `json:"kind"`
+	Num       string          `json:"num"`
+	Title     string          `json:"title"`
+	Span      [2]int          `json:"span"`
+	Parent    *string         `json:"parent"`
+	Status    string          `json:"status"`
+	Locked    bool            `json:"locked"`
+	StatusBy  *storage.Author `json:"status_by"`
+	StatusRev *int            `json:"status_rev"`
+	Packages  []string        `json:"packages"`
+}
+
+type provisionsView struct {
+	Type       string          `json:"type"`
+	Doc        string          `json:"doc"`
+	Rev        int             `json:"rev"`
+	Provisions []provisionView `json:"provisions"`
+}
+
+// find returns the provision "kind num" (the first one).
+func (pv provisionsView) find(t *testing.T, kind, num string) provisionView {
+	t.Helper()
+	for _, p := range pv.Provisions {
+		if p.Kind == kind && p.Num == num {
+			return p
+		}
+	}
+	t.Fatalf("no %s %s in %+v", kind, num, pv.Provisions)
+	return provisionView{}
+}
+
+type statusView struct {
+	Doc      string `json:"doc"`
+	Rev      int    `json:"rev"`
+	Decision struct {
+		Draft, Provision, Name, Status, Note, Text string
+		By                                         storage.Author
+		Rev                                        int
+		TS                                         int64
+	} `json:"decision"`
+}
+
+func (ls *liveServer) provisions(id string, rev int) provisionsView {
+	ls.t.Helper()
+	path := "/api/docs/" + id + "/provisions"
+	if rev >= 0 {
+		path += fmt.Sprintf("?rev=%d", rev)
+	}
+	var pv provisionsView
+	if code := ls.call(observer, "GET", path, nil, &pv); code != http.StatusOK {
+		ls.t.Fatalf("GET %s: status %d", path, code)
+	}
+	return pv
+}
+
+// setStatus posts a status change as w and returns the HTTP status and the
+// error code, if any.
+func (ls *liveServer) setStatus(w who, doc, pid, status, note string, out *statusView) (int, string) {
+	ls.t.Helper()
+	code, data, _ := ls.roundTrip(&w, "POST", "/api/docs/"+doc+"/provisions/"+pid+"/status",
+		map[string]any{"status": status, "note": note})
+	if code == http.StatusOK && out != nil {
+		ls.decode("POST", "status", data, out)
+	}
+	var ev errView
+	if code != http.StatusOK {
+		ls.decode("POST", "status", data, &ev)
+	}
+	return code, ev.Error.Code
+}
+
+const treaty = "The States Parties,\nRecalling X,\nArticle 1 Scope\n1. Each State Party shall act.\n2. Each State Party may [adopt/consider] measures.\n3. Nothing in this article.\nArticle 2\n1. Other text.\n"
+
+func TestProvisionsListingAndStatus(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", treaty)
+	pv := ls.provisions("art-1", -1)
+	want := provisions.Parse(treaty)
+	if len(pv.Provisions) != len(want) || pv.Rev != 0 {
+		t.Fatalf("listing at %d has %d provisions, want %d: %+v", pv.Rev, len(pv.Provisions), len(want), pv.Provisions)
+	}
+	for i, p := range pv.Provisions {
+		w := want[i]
+		if p.Kind != string(w.Kind) || p.Num != w.Num || p.Span != w.Span || p.ID != fmt.Sprintf("p0.%d", w.Mark) || p.Status != "open" || p.Locked {
+			t.Fatalf("provision %d is %+v, want %+v", i, p, w)
+		}
+	}
+	art1, p1, p2 := pv.find(t, "article", "1"), pv.find(t, "paragraph", "1"), pv.find(t, "paragraph", "2")
+	if p1.Parent == nil || *p1.Parent != art1.ID || art1.Title != "Scope" {
+		t.Fatalf("paragraph 1's parent %v, article 1 %+v", p1.Parent, art1)
+	}
+
+	// Roles, ids and statuses are checked before anything is committed.
+	for _, tc := range []struct {
+		w           who
+		pid, status string
+		http        int
+		code        string
+	}{
+		{canada, p1.ID, "agreed", http.StatusForbidden, server.CodeForbidden},
+		{observer, p1.ID, "agreed", http.StatusForbidden, server.CodeForbidden},
+		{chair, "p9.9", "agreed", http.StatusNotFound, server.CodeNotFound},
+		{chair, "nope", "agreed", http.StatusBadRequest, server.CodeBadRequest},
+		{chair, p1.ID, "done", http.StatusBadRequest, server.CodeBadRequest},
+		{chair, p1.ID, "open", http.StatusBadRequest, server.CodeBadRequest},   // open already
+		{chair, p2.ID, "agreed", http.StatusBadRequest, server.CodeBadRequest}, // holds [adopt/consider]
+	} {
+		if code, ec := ls.setStatus(tc.w, "art-1", tc.pid, tc.status, "", nil); code != tc.http || ec != tc.code {
+			t.Errorf("%s sets %s to %s: %d %s, want %d %s", tc.w.role, tc.pid, tc.status, code, ec, tc.http, tc.code)
+		}
+	}
+	if got := ls.get("art-1"); got.Rev != 0 {
+		t.Fatalf("refused changes committed: rev %d", got.Rev)
+	}
+
+	var sv statusView
+	if code, ec := ls.setStatus(chair, "art-1", p1.ID, "agreed", "ad ref, pending the French text", &sv); code != http.StatusOK {
+		t.Fatalf("agree paragraph 1: %d %s", code, ec)
+	}
+	d := sv.Decision
+	if sv.Rev != 1 || d.Rev != 1 || d.Provision != p1.ID || d.Status != "agreed" || d.Name != "paragraph 1 of article 1" ||
+		d.Text != "1. Each State Party shall act.\n" || d.Note != "ad ref, pending the French text" || d.By.Delegation != "CHAIR" {
+		t.Fatalf("decision %+v", sv)
+	}
+	pv = ls.provisions("art-1", -1)
+	if p := pv.find(t, "paragraph", "1"); p.Status != "agreed" || !p.Locked || p.StatusRev == nil || *p.StatusRev != 1 || p.StatusBy.Delegation != "CHAIR" {
+		t.Fatalf("agreed paragraph listed as %+v", p)
+	}
+	if got := ls.get("art-1"); got.Text != treaty {
+		t.Fatalf("a status change changed the text: %q", got.Text)
+	}
+	// The decision record is durable and in the timeline.
+	decs := ls.decisions("art-1")
+	if len(decs) != 1 || decs[0].Group != p1.ID || decs[0].Choice != "agreed" || decs[0].Rev != 1 {
+		t.Fatalf("decisions %+v", decs)
+	}
+	var tl struct {
+		Entries []struct {
+			Kind     string        `json:"kind"`
+			Group    string        `json:"group"`
+			Decision *decisionView `json:"decision"`
+		} `json:"entries"`
+	}
+	ls.call(observer, "GET", "/api/docs/art-1/history", nil, &tl)
+	if len(tl.Entries) == 0 || tl.Entries[0].Kind != "status.agreed" || tl.Entries[0].Group != p1.ID || tl.Entries[0].Decision == nil {
+		t.Fatalf("timeline %+v", tl.Entries)
+	}
+	// Stats: counts at each revision where they changed.
+	var st struct {
+		Rev      int
+		Counts   provisions.Counts
+		Points   []provisions.StatPoint
+		Articles []provisions.Summary
+	}
+	ls.call(observer, "GET", "/api/docs/art-1/provisions/stats", nil, &st)
+	n := len(want)
+	if st.Counts.Agreed != 1 || st.Counts.Open != n-1 || len(st.Points) != 2 || st.Points[1].Rev != 1 ||
+		len(st.Articles) != 2 || st.Articles[0].Paragraphs != 3 || st.Articles[0].Agreed != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Reopen, recorded; the listing at revision 1 still shows it agreed.
+	if code, ec := ls.setStatus(chair, "art-1", p1.ID, "open", "reopened at the request of X", nil); code != http.StatusOK {
+		t.Fatalf("reopen: %d %s", code, ec)
+	}
+	if p := ls.provisions("art-1", -1).find(t, "paragraph", "1"); p.Status != "open" || p.Locked {
+		t.Fatalf("reopened paragraph: %+v", p)
+	}
+	if p := ls.provisions("art-1", 1).find(t, "paragraph", "1"); p.Status != "agreed" || !p.Locked {
+		t.Fatalf("paragraph at revision 1: %+v", p)
+	}
+	if decs := ls.decisions("art-1"); len(decs) != 2 || decs[1].Choice != "open" {
+		t.Fatalf("decisions after reopen %+v", decs)
+	}
+}
+
+func TestLockedOpsRefused(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", treaty)
+	p3 := ls.provisions("art-1", -1).find(t, "paragraph", "3")
+	if code, ec := ls.setStatus(chair, "art-1", p3.ID, "agreed", "", nil); code != http.StatusOK {
+		t.Fatalf("agree: %d %s", code, ec)
+	}
+	rc := ls.wsAs(canada, "c-1")
+	rc.send(`{"type":"open","doc":"art-1"}`)
+	rc.until("snapshot")
+	start := p3.Span[0]
+	refused := []ot.Op{
+		{ot.Skip(start + 5), ot.Insert("x")}, // inside
+		{ot.Skip(start), ot.Insert("x")},     // before its marker, on its line
+		{ot.Skip(start - 1), ot.Delete(1)},   // the line break before it
+	}
+	for i, op := range refused {
+		b, _ := op.MarshalJSON()
+		rc.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":1,"seq":%d,"op":%s}`, i+1, b))
+		m := rc.until("error")
+		if m["code"] != server.CodeLocked || m["seq"] != float64(i+1) || !strings.Contains(m["message"].(string), "paragraph 3 of article 1") {
+			t.Fatalf("op %v: %v, want locked with seq %d naming the paragraph", op, m, i+1)
+		}
+	}
+	if got := ls.get("art-1"); got.Rev != 1 || got.Text != treaty {
+		t.Fatalf("refused ops committed: rev %d", got.Rev)
+	}
+	// Right next to it: a new paragraph on its own line before it, and
+	// typing at the end of paragraph 2.
+	p2end := start - 1
+	if rev := rc.edit("art-1", 1, 10, ot.Op{ot.Skip(start), ot.Insert("2 bis. New.\n")}); rev != 2 {
+		t.Fatalf("new line before: rev %d", rev)
+	}
+	if rev := rc.edit("art-1", 2, 11, ot.Op{ot.Skip(p2end), ot.Insert(" Also.")}); rev != 3 {
+		t.Fatalf("typing at the end of paragraph 2: rev %d", rev)
+	}
+	after := ls.provisions("art-1", -1).find(t, "paragraph", "3")
+	if after.ID != p3.ID || !after.Locked || after.Status != "agreed" {
+		t.Fatalf("paragraph 3 after typing around it: %+v", after)
+	}
+	// A facilitator reopens first, then edits.
+	if code, _ := ls.setStatus(chair, "art-1", p3.ID, "open", "", nil); code != http.StatusOK {
+		t.Fatal("reopen failed")
+	}
+	if rev := rc.edit("art-1", 4, 12, ot.Op{ot.Skip(after.Span[0] + 5), ot.Insert("x")}); rev != 5 {
+		t.Fatalf("typing in the reopened paragraph: rev %d", rev)
+	}
+}
+
+// TestAgreeWhileDrafting: a facilitator agrees paragraph 2 while five
+// drafters type in paragraphs 1 to 3. Everyone converges, nothing inside
+// paragraph 2 is committed after the agreement's revision, and the ops
+// refused are answered locked.
+func TestAgreeWhileDrafting(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	const text = "Article 1\n1. Alpha one.\n2. Bravo two.\n3. Charlie three.\n"
+	ls.create("art-1", text)
+	p2 := ls.provisions("art-1", -1).find(t, "paragraph", "2")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	var locked atomic.Int64
+	agreed := make(chan struct{})
+	docs := make([]*client.Doc, 5)
+	for i := range docs {
+		opts := client.Options{Delegation: fmt.Sprintf("D%d", i), Name: "N", Role: "drafter",
+			OnEvent: func(e client.Event) {
+				if e.Type == client.EventError && e.Code == server.CodeLocked {
+					locked.Add(1)
+				}
+			}}
+		_, docs[i] = dialOpen(t, ctx, ls.wsURL(), opts, "art-1")
+	}
+	var wg sync.WaitGroup
+	for i, d := range docs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 9))
+			for k := range 60 {
+				if k == 20 {
+					<-agreed
+				}
+				// A position inside the body of a random paragraph.
+				cur := d.Text()
+				marker := fmt.Sprintf("\n%d. ", 1+rng.IntN(3))
+				at := strings.Index(cur, marker)
+				if at < 0 {
+					continue
+				}
+				body := at + len(marker)
+				end := body + strings.IndexByte(cur[body:], '\n')
+				pos := utf8.RuneCountInString(cur[:body]) + rng.IntN(utf8.RuneCountInString(cur[body:end])+1)
+				d.Insert(pos, "x") // an error means the text moved: try elsewhere
+				if k%5 == 0 {
+					d.WaitSynced(ctx)
+				}
+			}
+		}()
+	}
+	// Agree once the drafters have typed a little.
+	for ls.get("art-1").Rev < 15 {
+		if err := docs[0].WaitRev(ctx, docs[0].Rev()+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var sv statusView
+	if code, ec := ls.setStatus(chair, "art-1", p2.ID, "agreed", "", &sv); code != http.StatusOK {
+		t.Fatalf("agree: %d %s", code, ec)
+	}
+	close(agreed)
+	wg.Wait()
+	for _, d := range docs {
+		if err := d.WaitSynced(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := ls.get("art-1")
+	for i, d := range docs {
+		if err := d.WaitRev(ctx, final.Rev); err != nil {
+			t.Fatal(err)
+		}
+		if d.Text() != final.Text {
+			t.Fatalf("drafter %d has %q, server %q", i, d.Text(), final.Text)
+		}
+	}
+	line := func(s string) string {
+		at := strings.Index(s, "\n2. ")
+		return s[at : at+strings.IndexByte(s[at+1:], '\n')+1]
+	}
+	var atAgree struct{ Text string }
+	ls.call(observer, "GET", fmt.Sprintf("/api/docs/art-1/text?rev=%d", sv.Rev), nil, &atAgree)
+	if got, want := line(final.Text), line(atAgree.Text); got != want {
+		t.Fatalf("paragraph 2 changed after it was agreed at %d: %q, then %q", sv.Rev, want, got)
+	}
+	if sv.Decision.Text != line(atAgree.Text)[1:]+"\n" {
+		t.Errorf("decision text %q, paragraph at agreement %q", sv.Decision.Text, line(atAgree.Text))
+	}
+	if locked.Load() == 0 {
+		t.Fatal("no op was refused as locked: the drafters did not type in paragraph 2 after the agreement")
+	}
+	if final.Rev < sv.Rev+20 {
+		t.Fatalf("only %d revisions after the agreement: typing elsewhere was held up", final.Rev-sv.Rev)
+	}
+	t.Logf("agreed at %d, final %d, %d ops refused as locked", sv.Rev, final.Rev, locked.Load())
+}
