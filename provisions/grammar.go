@@ -80,6 +80,9 @@ type line struct {
 	// For clsSub: whether the label (without its suffix) reads as a letter
 	// and as a lowercase roman numeral; (i), (v), (x) are both.
 	letter, roman bool
+	// numFrom, numTo: the number as written, [mark+numFrom, mark+numTo)
+	// in code points (byte offsets in the trimmed line while it is read).
+	numFrom, numTo int
 }
 
 // headingWords maps the word that opens a heading to its kind. Each word is
@@ -166,6 +169,9 @@ func scanLine(s string, start int) (line, bool) {
 	case readSub(trimmed, &l):
 	case readPP(trimmed, &l):
 	}
+	if l.cls != clsPlain {
+		l.numFrom, l.numTo = utf8.RuneCountInString(trimmed[:l.numFrom]), utf8.RuneCountInString(trimmed[:l.numTo])
+	}
 	return l, true
 }
 
@@ -178,7 +184,8 @@ func readHeading(s string, l *line) bool {
 			if !ok {
 				return false
 			}
-			*l = line{start: l.start, mark: l.mark, cls: clsHeading, kind: Article, num: "premier", title: title}
+			*l = line{start: l.start, mark: l.mark, cls: clsHeading, kind: Article, num: "premier", title: title,
+				numFrom: len(w) - len("premier"), numTo: len(w)}
 			return true
 		}
 	}
@@ -194,16 +201,18 @@ func readHeading(s string, l *line) bool {
 		}
 	}
 	rest := strings.TrimLeft(s[sp:], " \t\u00a0")
+	from := len(s) - len(rest)
 	num, rest, ok := readNumber(rest, kind)
 	if !ok {
 		return false
 	}
 	num, rest = readSuffix(num, rest)
+	to := len(s) - len(rest)
 	title, ok := readTitle(rest)
 	if !ok {
 		return false
 	}
-	*l = line{start: l.start, mark: l.mark, cls: clsHeading, kind: kind, num: num, title: title}
+	*l = line{start: l.start, mark: l.mark, cls: clsHeading, kind: kind, num: num, title: title, numFrom: from, numTo: to}
 	return true
 }
 
@@ -298,7 +307,8 @@ func readChinese(s string, l *line) bool {
 	for _, u := range chineseUnits {
 		if t, ok := strings.CutPrefix(after, u.unit); ok {
 			title := strings.TrimSpace(strings.TrimLeft(t, " \t\u00a0\u3000"))
-			*l = line{start: l.start, mark: l.mark, cls: clsHeading, kind: u.kind, num: num, title: title}
+			*l = line{start: l.start, mark: l.mark, cls: clsHeading, kind: u.kind, num: num, title: title,
+				numFrom: len("第"), numTo: len("第") + i}
 			return true
 		}
 	}
@@ -320,7 +330,7 @@ func readParagraph(s string, l *line) bool {
 	if !ok || (after != "" && !isBlank(firstRune(after))) {
 		return false
 	}
-	l.cls, l.kind, l.num = clsPara, Paragraph, num
+	l.cls, l.kind, l.num, l.numFrom, l.numTo = clsPara, Paragraph, num, 0, len(s)-len(rest)
 	return true
 }
 
@@ -352,7 +362,12 @@ func readSub(s string, l *line) bool {
 	if !open && !letter {
 		return false // "iv)" alone is too likely to be text
 	}
+	from := 0
+	if open {
+		from = 1
+	}
 	l.cls, l.kind, l.num, l.letter, l.roman = clsSub, Subparagraph, label, letter, roman
+	l.numFrom, l.numTo = from, from+close
 	return true
 }
 
@@ -363,6 +378,7 @@ func readPP(s string, l *line) bool {
 		return false
 	}
 	rest = strings.TrimLeft(rest, " ")
+	from := len(s) - len(rest)
 	i := 0
 	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 		i++
@@ -371,6 +387,7 @@ func readPP(s string, l *line) bool {
 		return false
 	}
 	num, after := readSuffix(rest[:i], rest[i:])
+	l.numFrom, l.numTo = from, len(s)-len(after)
 	after = strings.TrimPrefix(after, ".")
 	if after != "" && !isBlank(firstRune(after)) {
 		return false

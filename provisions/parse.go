@@ -47,6 +47,8 @@ type Provision struct {
 	// Parent is the index in the list of the enclosing provision, -1 for
 	// none.
 	Parent int `json:"-"`
+	// NumSpan is where Num is written, [start, end) in code points.
+	NumSpan [2]int `json:"-"`
 }
 
 // Parse reads the provisions of text, in text order (a provision before its
@@ -134,7 +136,8 @@ func structure(lines []line, n int) []Provision {
 		if len(stack) > 0 {
 			parent = stack[len(stack)-1]
 		}
-		out = append(out, Provision{Kind: kind, Num: l.num, Title: l.title, Span: [2]int{l.start, n}, Mark: l.mark, Parent: parent})
+		out = append(out, Provision{Kind: kind, Num: l.num, Title: l.title, Span: [2]int{l.start, n}, Mark: l.mark, Parent: parent,
+			NumSpan: [2]int{l.mark + l.numFrom, l.mark + l.numTo}})
 		stack = append(stack, len(out)-1)
 	}
 	return out
