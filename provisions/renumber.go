@@ -36,11 +36,20 @@ type Unresolved struct {
 	Reason string `json:"reason"`
 }
 
-// Renumbering is what Renumber would do to a text: one op, the new text,
-// the numbers and references it changes, and the references it could not
-// resolve.
+// Edit is one replacement a renumbering makes: the old text's code points
+// Span, Old, become New.
+type Edit struct {
+	Span [2]int `json:"span"`
+	Old  string `json:"old"`
+	New  string `json:"new"`
+}
+
+// Renumbering is what Renumber would do to a text: one op (its Edits), the
+// new text, the numbers and references it changes, and the references it
+// could not resolve.
 type Renumbering struct {
 	Op         ot.Op
+	Edits      []Edit
 	Text       string
 	Numbers    []NumberChange
 	References []Reference
@@ -231,6 +240,7 @@ func Renumber(text string) Renumbering {
 			out.Op = append(out.Op, ot.Skip(e.from-pos))
 			b.WriteString(string(runes[pos:e.from]))
 		}
+		out.Edits = append(out.Edits, Edit{Span: [2]int{e.from, e.to}, Old: string(runes[e.from:e.to]), New: e.with})
 		if e.to > e.from {
 			out.Op = append(out.Op, ot.DeleteText(string(runes[e.from:e.to])))
 		}

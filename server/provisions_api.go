@@ -27,6 +27,8 @@ func init() {
 	handleMethod("GET /api/docs/{id}/provisions", (*Server).getProvisions)
 	handleMethod("GET /api/docs/{id}/provisions/stats", (*Server).getProvisionStats)
 	handleMethod("POST /api/docs/{id}/provisions/{pid}/status", (*Server).postProvisionStatus)
+	HandleMessage("renumber", handleRenumberMsg)
+	handleMethod("POST /api/docs/{id}/renumber", (*Server).postRenumber)
 }
 
 // ProvisionJSON is a provision as the API shows it.
@@ -306,5 +308,184 @@ func (s *Server) postProvisionStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := s.setStatus(r.Context(), who, doc, r.PathValue("pid"), req)
+	s.writeResult(w, r, http.StatusOK, out, err)
+}
+
+// ActionRenumber is the audit action of a renumbering.
+const ActionRenumber = "renumber"
+
+// renumberRequest is the body of a renumbering.
+type renumberRequest struct {
+	Rev     *int `json:"rev"`
+	Preview bool `json:"preview"`
+}
+
+// NumberJSON is a provision whose number a renumbering changes.
+type NumberJSON struct {
+	ID   string          `json:"id"`
+	Kind provisions.Kind `json:"kind"`
+	From string          `json:"from"`
+	To   string          `json:"to"`
+	Span [2]int          `json:"span"`
+}
+
+// renumberJSON is a renumbering's preview, or its result once committed
+// (Committed, Rev the revision of its op).
+type renumberJSON struct {
+	Type       string                  `json:"type,omitempty"`
+	Doc        string                  `json:"doc"`
+	Rev        int                     `json:"rev"`
+	Preview    bool                    `json:"preview"`
+	Committed  bool                    `json:"committed"`
+	Diff       []provisions.Edit       `json:"diff"`
+	Numbers    []NumberJSON            `json:"numbers"`
+	References []provisions.Reference  `json:"references"`
+	Unresolved []provisions.Unresolved `json:"unresolved"`
+	Ref        json.RawMessage         `json:"ref,omitempty"`
+}
+
+// renumberView turns a renumbering of the text listed as list into its
+// JSON.
+func renumberView(doc string, rev int, r provisions.Renumbering, list []provisions.Listed) renumberJSON {
+	out := renumberJSON{Doc: doc, Rev: rev, Diff: r.Edits, References: r.References, Unresolved: r.Unresolved,
+		Numbers: make([]NumberJSON, len(r.Numbers))}
+	for i, n := range r.Numbers {
+		out.Numbers[i] = NumberJSON{Kind: n.Kind, From: n.From, To: n.To, Span: n.Span}
+		if n.Index < len(list) {
+			out.Numbers[i].ID = list[n.Index].ID
+		}
+	}
+	if out.Diff == nil {
+		out.Diff = []provisions.Edit{}
+	}
+	if out.References == nil {
+		out.References = []provisions.Reference{}
+	}
+	if out.Unresolved == nil {
+		out.Unresolved = []provisions.Unresolved{}
+	}
+	return out
+}
+
+// sameRenumbering reports whether two renumberings change the same numbers
+// and references the same way (positions aside).
+func sameRenumbering(a, b provisions.Renumbering) bool {
+	if len(a.Numbers) != len(b.Numbers) || len(a.References) != len(b.References) {
+		return false
+	}
+	for i := range a.Numbers {
+		x, y := a.Numbers[i], b.Numbers[i]
+		if x.Kind != y.Kind || x.From != y.From || x.To != y.To {
+			return false
+		}
+	}
+	for i := range a.References {
+		x, y := a.References[i], b.References[i]
+		if x.Text != y.Text || x.From != y.From || x.To != y.To {
+			return false
+		}
+	}
+	return true
+}
+
+// renumber previews the renumbering of draft doc at req.Rev, or commits it
+// as one op (kind renumber, which may change numbers inside agreed text)
+// if the renumbering at the head changes the same numbers and references
+// as the one at req.Rev (else conflict: preview again).
+func (s *Server) renumber(ctx context.Context, who Identity, doc string, req renumberRequest) (renumberJSON, error) {
+	if !who.IsFacilitator() {
+		return renumberJSON{}, Errorf(ErrForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
+	}
+	if req.Rev == nil {
+		return renumberJSON{}, Errorf(ErrBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
+	}
+	if *req.Rev < 0 {
+		return renumberJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	info, err := s.store.Draft(ctx, doc)
+	if err != nil {
+		return renumberJSON{}, notFoundDraft(err, doc)
+	}
+	if *req.Rev > info.Rev {
+		// The store may be behind the owner by a commit: ask the owner.
+		if st, err := s.provisionsAt(ctx, doc, -1); err == nil {
+			info.Rev = st.rev
+		}
+		if *req.Rev > info.Rev {
+			return renumberJSON{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, info.Rev)
+		}
+	}
+	text, err := s.textAt(ctx, info, *req.Rev)
+	if err != nil {
+		return renumberJSON{}, err
+	}
+	seen := provisions.Renumber(text)
+	if req.Preview {
+		st, err := s.provisionsAt(ctx, doc, *req.Rev)
+		if err != nil {
+			return renumberJSON{}, err
+		}
+		out := renumberView(doc, *req.Rev, seen, st.list)
+		out.Preview = true
+		return out, nil
+	}
+	var (
+		out   renumberJSON
+		empty bool
+	)
+	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		o, err := provisionsOf(st)
+		if err != nil {
+			return Built{}, err
+		}
+		now := provisions.Renumber(st.Text().String())
+		if !sameRenumbering(seen, now) {
+			return Built{}, Errorf(ErrConflict, "the numbering changed since revision %d; preview it again", *req.Rev)
+		}
+		out = renumberView(doc, st.Rev(), now, o.listAt(st))
+		if len(now.Op) == 0 {
+			empty = true
+			return Built{}, errNothingToRenumber
+		}
+		return Built{Op: now.Op, Kind: provisions.KindRenumber, Unguarded: true}, nil
+	})
+	if empty {
+		return out, nil
+	}
+	if err != nil {
+		return renumberJSON{}, notFoundDraft(err, doc)
+	}
+	out.Rev, out.Committed = op.Rev, true
+	s.Audit(ctx, who, ActionRenumber, doc, fmt.Sprintf("%d numbers, %d references at rev %d", len(out.Numbers), len(out.References), op.Rev))
+	return out, nil
+}
+
+// errNothingToRenumber ends a renumbering that changes nothing: nothing is
+// committed and the answer says so (committed false).
+var errNothingToRenumber = errors.New("server: nothing to renumber")
+
+func handleRenumberMsg(ctx context.Context, c *Session, m *Inbound) error {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return err
+	}
+	var req renumberRequest
+	if err := json.Unmarshal(m.Raw, &req); err != nil {
+		return Errorf(ErrBadRequest, "renumber is {\"doc\",\"rev\",\"preview\"}")
+	}
+	out, err := c.s.renumber(ctx, c.ident, m.Doc, req)
+	if err != nil {
+		return err
+	}
+	out.Type, out.Ref = "renumber", m.Ref
+	c.Send(encode(out))
+	return nil
+}
+
+func (s *Server) postRenumber(w http.ResponseWriter, r *http.Request) {
+	who, doc, req, ok := draftRequest[renumberRequest](s, w, r)
+	if !ok {
+		return
+	}
+	out, err := s.renumber(r.Context(), who, doc, req)
 	s.writeResult(w, r, http.StatusOK, out, err)
 }

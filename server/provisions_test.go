@@ -342,3 +342,71 @@ func TestAgreeWhileDrafting(t *testing.T) {
 	}
 	t.Logf("agreed at %d, final %d, %d ops refused as locked", sv.Rev, final.Rev, locked.Load())
 }
+
+type renumberView struct {
+	Rev        int                     `json:"rev"`
+	Preview    bool                    `json:"preview"`
+	Committed  bool                    `json:"committed"`
+	Diff       []provisions.Edit       `json:"diff"`
+	Numbers    []server.NumberJSON     `json:"numbers"`
+	References []provisions.Reference  `json:"references"`
+	Unresolved []provisions.Unresolved `json:"unresolved"`
+}
+
+func TestRenumber(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	const text = "Article 1\n1. See paragraph 1 bis and article 1 bis.\n1 bis. Inserted.\n2. Last, see article 2.\nArticle 1 bis\nArticle 2\n"
+	ls.create("art-1", text)
+	before := ls.provisions("art-1", -1)
+	last := before.find(t, "paragraph", "2")
+	if code, ec := ls.setStatus(chair, "art-1", last.ID, "agreed", "", nil); code != http.StatusOK {
+		t.Fatalf("agree: %d %s", code, ec)
+	}
+	var rv renumberView
+	if code := ls.call(canada, "POST", "/api/docs/art-1/renumber", map[string]any{"rev": 1, "preview": true}, nil); code != http.StatusForbidden {
+		t.Fatalf("drafter renumbers: %d", code)
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/renumber", map[string]any{"rev": 1, "preview": true}, &rv); code != http.StatusOK {
+		t.Fatalf("preview: %d", code)
+	}
+	if !rv.Preview || rv.Committed || len(rv.Numbers) != 4 || len(rv.References) != 3 || len(rv.Diff) != 7 || ls.get("art-1").Rev != 1 {
+		t.Fatalf("preview %+v", rv)
+	}
+	if rv.Numbers[0].ID != before.find(t, "paragraph", "1 bis").ID || rv.Numbers[0].To != "2" {
+		t.Fatalf("first number change %+v", rv.Numbers[0])
+	}
+	// A preview taken before a new "bis" is stale.
+	rc := ls.wsAs(canada, "c-1")
+	rc.send(`{"type":"open","doc":"art-1"}`)
+	rc.until("snapshot")
+	rc.edit("art-1", 1, 1, ot.Op{ot.Skip(utf8.RuneCountInString(text)), ot.Insert("Article 2 bis\n")})
+	var ev errView
+	if code := ls.call(chair, "POST", "/api/docs/art-1/renumber", map[string]any{"rev": 1}, &ev); code != http.StatusConflict {
+		t.Fatalf("stale renumber: %d %+v", code, ev)
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/renumber", map[string]any{"rev": 2}, &rv); code != http.StatusOK || !rv.Committed || rv.Rev != 3 {
+		t.Fatalf("renumber: %d %+v", code, rv)
+	}
+	got := ls.get("art-1").Text
+	const want = "Article 1\n1. See paragraph 2 and article 2.\n2. Inserted.\n3. Last, see article 3.\nArticle 2\nArticle 3\nArticle 4\n"
+	if got != want {
+		t.Fatalf("renumbered text %q, want %q", got, want)
+	}
+	// Ids survive, and the agreed paragraph stays agreed and locked.
+	after := ls.provisions("art-1", -1)
+	for i, p := range before.Provisions {
+		if after.Provisions[i].ID != p.ID {
+			t.Errorf("provision %d: id %s became %s", i, p.ID, after.Provisions[i].ID)
+		}
+	}
+	if p := after.find(t, "paragraph", "3"); p.ID != last.ID || !p.Locked || p.Status != "agreed" {
+		t.Fatalf("agreed paragraph after renumbering: %+v", p)
+	}
+	// Twice changes nothing.
+	if code := ls.call(chair, "POST", "/api/docs/art-1/renumber", map[string]any{"rev": 3}, &rv); code != http.StatusOK || rv.Committed || len(rv.Diff) != 0 {
+		t.Fatalf("second renumber: %d %+v", code, rv)
+	}
+	if r := ls.get("art-1").Rev; r != 3 {
+		t.Fatalf("second renumber committed: rev %d", r)
+	}
+}
