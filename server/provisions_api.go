@@ -29,6 +29,7 @@ func init() {
 	handleMethod("POST /api/docs/{id}/provisions/{pid}/status", (*Server).postProvisionStatus)
 	HandleMessage("renumber", handleRenumberMsg)
 	handleMethod("POST /api/docs/{id}/renumber", (*Server).postRenumber)
+	handleMethod("GET /api/docs/{id}/provisions/export", (*Server).getProvisionsExport)
 }
 
 // ProvisionJSON is a provision as the API shows it.
@@ -488,4 +489,53 @@ func (s *Server) postRenumber(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.renumber(r.Context(), who, doc, req)
 	s.writeResult(w, r, http.StatusOK, out, err)
+}
+
+// getProvisionsExport exports the text at a revision with each provision's
+// status, or (agreed=1) only its agreed provisions.
+func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) {
+	info, rev, err := s.historyRevRequest(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = provisions.FormatText
+	}
+	f, ok := exportFormats[format]
+	if !ok {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format)))
+		return
+	}
+	agreed, err := boolParam(r, "agreed")
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	text, err := s.textAt(r.Context(), info, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	st, err := s.provisionsAt(r.Context(), info.ID, rev)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	out, err := provisions.Export(format, info.Title, text, st.list, agreed)
+	if err != nil {
+		s.WriteError(w, r, Errorf(ErrBadRequest, "%s", err.Error()))
+		return
+	}
+	name := "status"
+	if agreed {
+		name = "agreed"
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-rev%d-%s.%s"`, info.ID, rev, name, f.ext))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if format == provisions.FormatHTML {
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	}
+	writeRaw(w, f.mediaType, []byte(out))
 }

@@ -410,3 +410,23 @@ func TestRenumber(t *testing.T) {
 		t.Fatalf("second renumber committed: rev %d", r)
 	}
 }
+
+func TestProvisionsExport(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", "Article 1\n1. One.\n2. Two.\n")
+	p2 := ls.provisions("art-1", -1).find(t, "paragraph", "2")
+	ls.setStatus(chair, "art-1", p2.ID, "agreed", "", nil)
+	for _, tc := range []struct{ query, want string }{
+		{"", "Article 1  {open}\n1. One.  {open}\n2. Two.  {agreed}\n"},
+		{"?agreed=1", "Article 1\n2. Two.\n"},
+		{"?agreed=1&rev=0", ""},
+	} {
+		code, body, _ := ls.roundTrip(&observer, "GET", "/api/docs/art-1/provisions/export"+tc.query, nil)
+		if code != http.StatusOK || string(body) != tc.want {
+			t.Errorf("export%s: %d %q, want %q", tc.query, code, body, tc.want)
+		}
+	}
+	if code, _, _ := ls.roundTrip(&observer, "GET", "/api/docs/art-1/provisions/export?format=docx", nil); code != http.StatusBadRequest {
+		t.Errorf("unknown format: %d", code)
+	}
+}
