@@ -104,6 +104,9 @@ type Listed struct {
 	Status Status
 	Record *Record // nil: never given a status
 	Locked bool
+	// LockSpan is the locked text of a provision agreed itself (not only
+	// through a provision holding it): see LockOf.
+	LockSpan *[2]int
 }
 
 // Register is a draft's provisions with their statuses and locks, kept up
@@ -146,8 +149,12 @@ func (r *Register) Tracker() *Tracker { return r.tracker }
 func (r *Register) List() []Listed {
 	ps := r.tracker.List()
 	out := make([]Listed, len(ps))
+	locks := make(map[string]*[2]int, len(r.locks))
+	for _, l := range r.locks {
+		locks[l.ID] = &l.Span
+	}
 	for i, p := range ps {
-		out[i] = Listed{Provision: p, Status: Open}
+		out[i] = Listed{Provision: p, Status: Open, LockSpan: locks[p.ID]}
 		if id, err := ParseID(p.ID); err == nil {
 			if rec, ok := r.status[id]; ok {
 				out[i].Status, out[i].Record = rec.Status, &rec

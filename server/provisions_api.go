@@ -42,6 +42,7 @@ type ProvisionJSON struct {
 	Parent    *string           `json:"parent"`
 	Status    provisions.Status `json:"status"`
 	Locked    bool              `json:"locked"`
+	LockSpan  *[2]int           `json:"locked_span,omitempty"`
 	StatusBy  *storage.Author   `json:"status_by"`
 	StatusRev *int              `json:"status_rev"`
 	Packages  []string          `json:"packages"`
@@ -59,7 +60,7 @@ func provisionJSONs(list []provisions.Listed) []ProvisionJSON {
 	out := make([]ProvisionJSON, len(list))
 	for i, l := range list {
 		p := ProvisionJSON{ID: l.ID, Kind: l.Kind, Num: l.Num, Title: l.Title, Span: l.Span,
-			Status: l.Status, Locked: l.Locked, Packages: []string{}}
+			Status: l.Status, Locked: l.Locked, LockSpan: l.LockSpan, Packages: []string{}}
 		if l.Parent >= 0 {
 			p.Parent = &list[l.Parent].ID
 		}
