@@ -11,6 +11,7 @@ import { loadPending, savePending } from './store.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
 import { historyPanel } from './panel-history.js';
+import { provisionPanel, provisionLocks } from './panel-provisions.js';
 
 /**
  * openDraftView renders draft id into root and returns {destroy}. mode is
@@ -116,7 +117,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       // must never be resent under someone else's name.
       persist: (state) => savePending(clientId, id, state && { ...state, who: whoKey }),
     });
-    otc.onChange = () => { updateBadges(); bracketsSoon(); };
+    otc.onChange = () => { updateBadges(); bracketsSoon(); provisionsSoon(); };
     view.setReadOnly(!canEdit);
     updateBadges();
   }
@@ -201,6 +202,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     updateBadges();
     sendPresenceSoon();
     bracketsSoon();
+    provisionsSoon();
     panels.history && panels.history.setHead(otc.rev);
   }
 
@@ -237,6 +239,12 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       return;
     }
     if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }
+    if (m.code === 'locked' && otc && otc.inflight && m.seq === otc.inflight.seq) {
+      // Agreed text (docs/PROVISIONS.md): the edit is undone, and why is said.
+      resyncFresh(m.message || 'That text is agreed and locked.');
+      toast(m.message || 'That text is agreed and locked.', 'warn');
+      return;
+    }
     if (m.code === 'forbidden' && !opened) {
       setNotice(m.message || 'Your credential does not give access to this draft.', 'error');
       view.setReadOnly(true);
@@ -328,6 +336,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     tabs.push({ key: 'brackets', label: 'Brackets', node: panels.brackets.node });
     panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast });
     tabs.push({ key: 'history', label: 'History', node: panels.history.node });
+    panels.provisions = provisionPanel({ ctx, id, view, getClient: () => otc, toast, toLocal });
+    tabs.push({ key: 'provisions', label: 'Provisions', node: panels.provisions.node });
     const tablist = h('div.side-tabs', { role: 'tablist', 'aria-label': 'Panels' });
     const bodies = h('div.side-bodies');
     let current = 'brackets';
@@ -395,6 +405,12 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const bracketsSoon = debounce(() => {
     if (panels.brackets) panels.brackets.refresh();
   }, 350);
+
+  // Agreed text is tinted and locked in the editor (and tinted on the
+  // screen view); the listing that feeds it is asked for after edits.
+  const locks = provisionLocks({ conn, id, view, getClient: () => otc, toLocal, toast, editable: canEdit });
+  cleanups.push(() => locks.destroy());
+  const provisionsSoon = debounce(() => locks.refresh(), 400);
 
   // The highlighter uses the server's proposers for hover titles.
   cleanups.push(conn.on('brackets', (m) => {
