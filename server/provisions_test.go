@@ -430,3 +430,71 @@ func TestProvisionsExport(t *testing.T) {
 		t.Errorf("unknown format: %d", code)
 	}
 }
+
+// TestProvisionsSurviveRestart: statuses, locks and ids come back from the
+// snapshot section and the op log when a new server loads the draft.
+func TestProvisionsSurviveRestart(t *testing.T) {
+	store := storage.NewMemory()
+	cfg := server.Config{SnapshotEvery: 4}
+	ls := startServer(t, store, cfg)
+	ls.create("art-1", treaty)
+	p1 := ls.provisions("art-1", -1).find(t, "paragraph", "1")
+	if code, ec := ls.setStatus(chair, "art-1", p1.ID, "agreed", "", nil); code != http.StatusOK {
+		t.Fatalf("agree: %d %s", code, ec)
+	}
+	rc := ls.wsAs(canada, "c-1")
+	rc.send(`{"type":"open","doc":"art-1"}`)
+	rc.until("snapshot")
+	rev := 1
+	for i := range 9 { // past two snapshots, then a few more ops
+		rev = rc.edit("art-1", rev, i+1, ot.Op{ot.Insert("x")})
+	}
+	before := ls.provisions("art-1", -1)
+	// Snapshots are written off the ack path: wait for one past rev 0.
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		snap, err := store.Snapshot(context.Background(), "art-1", rev)
+		if err == nil && snap.Rev > 0 {
+			if snap.Meta[server.ProvisionsSection] == nil {
+				t.Fatalf("snapshot %d has no provisions section", snap.Rev)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no snapshot after revision 0 (%v)", err)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+
+	ls2 := startServer(t, store, cfg)
+	after := ls2.provisions("art-1", -1)
+	if after.Rev != before.Rev || len(after.Provisions) != len(before.Provisions) {
+		t.Fatalf("after restart: rev %d, %d provisions; before %d, %d", after.Rev, len(after.Provisions), before.Rev, len(before.Provisions))
+	}
+	for i := range before.Provisions {
+		b, a := before.Provisions[i], after.Provisions[i]
+		if a.ID != b.ID || a.Status != b.Status || a.Locked != b.Locked || a.Span != b.Span {
+			t.Fatalf("provision %d: %+v after restart, %+v before", i, a, b)
+		}
+	}
+	rc2 := ls2.wsAs(canada, "c-2")
+	rc2.send(`{"type":"open","doc":"art-1"}`)
+	rc2.until("snapshot")
+	p := after.find(t, "paragraph", "1")
+	rc2.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":%d,"seq":1,"op":[%d,"x"]}`, rev, p.Span[0]+4))
+	if m := rc2.until("error"); m["code"] != server.CodeLocked {
+		t.Fatalf("typing in agreed text after a restart: %v", m)
+	}
+	// The provisions messages over WebSocket, with a ref.
+	rc2.send(`{"type":"provisions","doc":"art-1","ref":7}`)
+	if m := rc2.until("provisions"); m["ref"] != float64(7) || len(m["provisions"].([]any)) != len(before.Provisions) {
+		t.Fatalf("provisions message: %v", m)
+	}
+	rc2.send(fmt.Sprintf(`{"type":"provision_status","doc":"art-1","id":%q,"status":"informal"}`, p.ID))
+	if m := rc2.until("error"); m["code"] != server.CodeForbidden {
+		t.Fatalf("a drafter's status change: %v", m)
+	}
+	rc2.send(`{"type":"provision_stats","doc":"art-1"}`)
+	if m := rc2.until("provision_stats"); m["counts"].(map[string]any)["agreed"] != float64(1) {
+		t.Fatalf("stats: %v", m)
+	}
+}
