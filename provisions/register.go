@@ -107,17 +107,20 @@ type Listed struct {
 	// LockSpan is the locked text of a provision agreed itself (not only
 	// through a provision holding it): see LockOf.
 	LockSpan *[2]int
+	// Packages are the ids of the packages that hold it.
+	Packages []string
 }
 
 // Register is a draft's provisions with their statuses and locks, kept up
 // to date with the committed ops by the draft's owner (Apply), and the
 // curve of counts by status. It is not safe for concurrent use.
 type Register struct {
-	tracker *Tracker
-	status  map[ID]Record
-	locks   Locks
-	counts  Counts
-	points  []StatPoint
+	tracker  *Tracker
+	status   map[ID]Record
+	locks    Locks
+	counts   Counts
+	points   []StatPoint
+	packages []Package
 }
 
 // NewRegister returns the register of a draft's initial text, created at
@@ -155,6 +158,9 @@ func (r *Register) List() []Listed {
 	}
 	for i, p := range ps {
 		out[i] = Listed{Provision: p, Status: Open, LockSpan: locks[p.ID]}
+		if len(r.packages) > 0 {
+			out[i].Packages = r.PackagesOf(p.ID)
+		}
 		if id, err := ParseID(p.ID); err == nil {
 			if rec, ok := r.status[id]; ok {
 				out[i].Status, out[i].Record = rec.Status, &rec
@@ -205,15 +211,26 @@ func (r *Register) Apply(op storage.Op, text Text) error {
 		r.locks = r.locks.Transform(op.Op)
 	}
 	if isStatus {
-		if id, err := ParseID(op.Group); err == nil {
-			r.status[id] = Record{Status: st, By: op.By, Rev: op.Rev, TS: op.TS}
-			r.locks = r.locks.Without(op.Group)
-			if st == Agreed {
-				list = r.List()
-				if i := find(list, op.Group); i >= 0 {
+		// One provision, or the provisions of a package agreed together.
+		for _, g := range strings.Split(op.Group, ",") {
+			if id, err := ParseID(g); err == nil {
+				r.status[id] = Record{Status: st, By: op.By, Rev: op.Rev, TS: op.TS}
+				r.locks = r.locks.Without(g)
+			}
+		}
+		if st == Agreed {
+			list = r.List()
+			for _, g := range strings.Split(op.Group, ",") {
+				if i := find(list, g); i >= 0 {
 					r.locks = r.locks.With(LockOf(text, list, i))
 				}
 			}
+		}
+	}
+	if op.Kind == KindPackage {
+		if p, ok := ParsePackageGroup(op.Group); ok {
+			p.Rev = op.Rev
+			r.packages = append(r.packages, p)
 		}
 	}
 	if isStatus || renumber || r.tracker.changed {
@@ -277,11 +294,12 @@ func (r *Register) StagedLocks(staged []storage.Op) Locks {
 // registerJSON is the persisted form of a Register (a snapshot Meta
 // section): the tracker, the status records, the locks and the curve.
 type registerJSON struct {
-	V       int             `json:"v"`
-	Tracker json.RawMessage `json:"tracker"`
-	Status  []statusJSON    `json:"status"`
-	Locks   []Lock          `json:"locks"`
-	Points  []StatPoint     `json:"points"`
+	V        int             `json:"v"`
+	Tracker  json.RawMessage `json:"tracker"`
+	Status   []statusJSON    `json:"status"`
+	Locks    []Lock          `json:"locks"`
+	Points   []StatPoint     `json:"points"`
+	Packages []Package       `json:"packages,omitempty"`
 }
 
 type statusJSON struct {
@@ -295,7 +313,7 @@ func (r *Register) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	j := registerJSON{V: 1, Tracker: tr, Locks: r.locks, Points: r.points}
+	j := registerJSON{V: 1, Tracker: tr, Locks: r.locks, Points: r.points, Packages: r.packages}
 	for id, rec := range r.status {
 		j.Status = append(j.Status, statusJSON{ID: id.String(), Record: rec})
 	}
@@ -316,7 +334,7 @@ func RestoreRegister(data []byte, text string) (*Register, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Register{tracker: tr, status: make(map[ID]Record, len(j.Status)), locks: j.Locks, points: j.Points}
+	r := &Register{tracker: tr, status: make(map[ID]Record, len(j.Status)), locks: j.Locks, points: j.Points, packages: j.Packages}
 	for _, s := range j.Status {
 		id, err := ParseID(s.ID)
 		if err != nil {

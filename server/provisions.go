@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
@@ -40,7 +41,7 @@ type provisionsObserver struct {
 	// pending holds the lock of each status change built for a revision
 	// not committed yet (nil: the change unlocks), so that the ops staged
 	// after it in the same batch are checked against it.
-	pending map[int]*provisions.Lock
+	pending map[int][]provisions.Lock
 	// The locks as staged so far in the current batch: valid while the
 	// batch's first staged ops are the stagedN ones ending with last.
 	staged  provisions.Locks
@@ -53,7 +54,7 @@ type provisionsObserver struct {
 }
 
 func restoreProvisions(d storage.Draft, snap storage.Snapshot) (*provisionsObserver, error) {
-	o := &provisionsObserver{text: ot.NewText(snap.Text), pending: make(map[int]*provisions.Lock), listRev: -1}
+	o := &provisionsObserver{text: ot.NewText(snap.Text), pending: make(map[int][]provisions.Lock), listRev: -1}
 	data, ok := snap.Meta[ProvisionsSection]
 	if !ok {
 		if snap.Rev != 0 {
@@ -134,9 +135,13 @@ func (o *provisionsObserver) locksAfter(staged []storage.Op) provisions.Locks {
 		op := staged[o.stagedN]
 		o.staged = o.staged.Transform(op.Op)
 		if st, ok := provisions.StatusOfKind(op.Kind); ok {
-			o.staged = o.staged.Without(op.Group)
-			if l := o.pending[op.Rev]; st == provisions.Agreed && l != nil {
-				o.staged = o.staged.With(*l)
+			for _, id := range strings.Split(op.Group, ",") {
+				o.staged = o.staged.Without(id)
+			}
+			if st == provisions.Agreed {
+				for _, l := range o.pending[op.Rev] {
+					o.staged = o.staged.With(l)
+				}
 			}
 		}
 		o.last = op

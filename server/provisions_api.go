@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/ot"
@@ -60,7 +61,10 @@ func provisionJSONs(list []provisions.Listed) []ProvisionJSON {
 	out := make([]ProvisionJSON, len(list))
 	for i, l := range list {
 		p := ProvisionJSON{ID: l.ID, Kind: l.Kind, Num: l.Num, Title: l.Title, Span: l.Span,
-			Status: l.Status, Locked: l.Locked, LockSpan: l.LockSpan, Packages: []string{}}
+			Status: l.Status, Locked: l.Locked, LockSpan: l.LockSpan, Packages: l.Packages}
+		if p.Packages == nil {
+			p.Packages = []string{}
+		}
 		if l.Parent >= 0 {
 			p.Parent = &list[l.Parent].ID
 		}
@@ -113,6 +117,8 @@ type statusChangedJSON struct {
 	Doc      string             `json:"doc"`
 	Rev      int                `json:"rev"`
 	Decision StatusDecisionJSON `json:"decision"`
+	// Together lists the other provisions of its packages agreed with it.
+	Together []string `json:"together,omitempty"`
 	Ref      json.RawMessage    `json:"ref,omitempty"`
 }
 
@@ -147,6 +153,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 	var (
 		decision storage.Decision
 		name     string
+		together []string
 	)
 	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		if req.Rev != nil && *req.Rev > st.Info().Rev {
@@ -165,26 +172,51 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 			return Built{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
 		}
 		name = provisions.Name(list, i)
-		span := list[i].Span
+		// Provisions in a package are agreed together: the others of its
+		// packages that are not agreed yet go with it, each checked.
+		targets := []int{i}
 		if to == provisions.Agreed {
-			if err := noOpenBracket(st, name, span); err != nil {
-				return Built{}, err
+			for _, pid2 := range o.reg.Partners(pid) {
+				if j := indexOf(list, pid2); j >= 0 && j != i && list[j].Status != provisions.Agreed {
+					if _, err := provisions.Change(list, pid2, to); err != nil {
+						return Built{}, Errorf(ErrBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
+							name, provisions.Name(list, j), publicText(err, provisions.ErrStatus))
+					}
+					targets = append(targets, j)
+				}
 			}
-			lk := provisions.LockOf(st.Text(), list, i)
-			o.pending[st.Rev()+1] = &lk
+		}
+		var (
+			ids   []string
+			decs  []storage.Decision
+			locks []provisions.Lock
+		)
+		for _, j := range targets {
+			span := list[j].Span
+			if to == provisions.Agreed {
+				if err := noOpenBracket(st, provisions.Name(list, j), span); err != nil {
+					return Built{}, err
+				}
+				locks = append(locks, provisions.LockOf(st.Text(), list, j))
+			}
+			ids = append(ids, list[j].ID)
+			decs = append(decs, storage.Decision{Group: list[j].ID, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
+				Note: req.Note, By: who.Author})
+		}
+		if len(locks) > 0 {
+			o.pending[st.Rev()+1] = locks
 		} else {
 			delete(o.pending, st.Rev()+1)
 		}
-		decision = storage.Decision{Group: pid, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
-			Note: req.Note, By: who.Author}
-		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: pid, Decisions: []storage.Decision{decision}}, nil
+		decision, together = decs[0], ids[1:]
+		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: strings.Join(ids, ","), Decisions: decs}, nil
 	})
 	if err != nil {
 		return statusChangedJSON{}, notFoundDraft(err, doc)
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
 	s.Audit(ctx, who, ActionProvisionStatus, doc, fmt.Sprintf("%s %s at rev %d", pid, to, op.Rev))
-	return statusChangedJSON{Doc: doc, Rev: op.Rev, Decision: statusDecisionJSON(decision, name)}, nil
+	return statusChangedJSON{Doc: doc, Rev: op.Rev, Decision: statusDecisionJSON(decision, name), Together: together}, nil
 }
 
 // noOpenBracket refuses to agree text that holds a bracket group (or is
@@ -539,4 +571,13 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	}
 	writeRaw(w, f.mediaType, []byte(out))
+}
+
+func indexOf(list []provisions.Listed, id string) int {
+	for i := range list {
+		if list[i].ID == id {
+			return i
+		}
+	}
+	return -1
 }

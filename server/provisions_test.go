@@ -498,3 +498,76 @@ func TestProvisionsSurviveRestart(t *testing.T) {
 		t.Fatalf("stats: %v", m)
 	}
 }
+
+func TestPackages(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	const text = "Article 1\n1. States [shall/may] act.\nArticle 2\n1. States [shall/may] report.\n2. Plain.\nArticle 3\n1. Also plain.\n"
+	ls.create("art-1", text)
+	groups := ls.listing("art-1", -1).Groups
+	pv := ls.provisions("art-1", -1)
+	a2p2, a3p1 := pv.Provisions[4], pv.Provisions[6]
+	if len(groups) != 2 || a2p2.Num != "2" || a3p1.Kind != "paragraph" {
+		t.Fatalf("groups %+v, provisions %+v", groups, pv.Provisions)
+	}
+	var pkg struct {
+		Rev     int
+		Package provisions.Package
+	}
+	if code := ls.call(canada, "POST", "/api/docs/art-1/packages", map[string]any{"members": []string{groups[0].ID, groups[1].ID}}, nil); code != http.StatusForbidden {
+		t.Fatalf("drafter makes a package: %d", code)
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/packages", map[string]any{"members": []string{groups[0].ID}}, nil); code != http.StatusBadRequest {
+		t.Fatalf("one-member package: %d", code)
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/packages", map[string]any{"members": []string{groups[0].ID, "b9.9"}}, nil); code != http.StatusNotFound {
+		t.Fatalf("package with an unknown group: %d", code)
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/packages", map[string]any{"members": []string{groups[0].ID, groups[1].ID}, "note": "same term"}, &pkg); code != http.StatusCreated || pkg.Package.ID != "k1" {
+		t.Fatalf("make package: %d %+v", code, pkg)
+	}
+	// A stale request conflicts: a group changed after revision 1.
+	if code := ls.call(canada, "POST", "/api/docs/art-1/brackets/propose", map[string]any{"group": groups[1].ID, "text": "must"}, nil); code != http.StatusOK {
+		t.Fatalf("propose: %d", code)
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/packages/k1/resolve", map[string]any{"rev": 1, "choice": "choose", "index": 0}, nil); code != http.StatusConflict {
+		t.Fatalf("stale package resolve: %d", code)
+	}
+	var resolved struct {
+		Rev       int
+		Decisions []decisionView
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/packages/k1/resolve", map[string]any{"rev": 2, "choice": "choose", "index": 0, "note": "shall throughout"}, &resolved); code != http.StatusOK {
+		t.Fatalf("resolve package: %d", code)
+	}
+	if got := ls.get("art-1"); got.Rev != 3 || !strings.Contains(got.Text, "States shall act.") || !strings.Contains(got.Text, "States shall report.") {
+		t.Fatalf("after the package: rev %d %q", got.Rev, got.Text)
+	}
+	if len(resolved.Decisions) != 2 || resolved.Decisions[0].Rev != 3 || resolved.Decisions[1].Rev != 3 {
+		t.Fatalf("decisions %+v", resolved.Decisions)
+	}
+	// Provisions in a package are agreed together.
+	if code := ls.call(chair, "POST", "/api/docs/art-1/packages", map[string]any{"members": []string{a2p2.ID, a3p1.ID}}, &pkg); code != http.StatusCreated {
+		t.Fatalf("package of provisions: %d", code)
+	}
+	var sv struct {
+		Rev      int
+		Together []string
+	}
+	if code := ls.call(chair, "POST", "/api/docs/art-1/provisions/"+a2p2.ID+"/status", map[string]any{"status": "agreed"}, &sv); code != http.StatusOK {
+		t.Fatalf("agree: %d", code)
+	}
+	pv = ls.provisions("art-1", -1)
+	for _, p := range []provisionView{pv.Provisions[4], pv.Provisions[6]} {
+		if p.Status != "agreed" || !p.Locked || *p.StatusRev != sv.Rev || len(p.Packages) != 1 || p.Packages[0] != pkg.Package.ID {
+			t.Fatalf("provision in the package: %+v", p)
+		}
+	}
+	if len(sv.Together) != 1 || sv.Together[0] != a3p1.ID {
+		t.Fatalf("agreed together: %+v", sv)
+	}
+	var list struct{ Packages []provisions.Package }
+	ls.call(observer, "GET", "/api/docs/art-1/packages", nil, &list)
+	if len(list.Packages) != 2 {
+		t.Fatalf("packages %+v", list)
+	}
+}
