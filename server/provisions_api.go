@@ -118,8 +118,8 @@ type statusChangedJSON struct {
 	Rev      int                `json:"rev"`
 	Decision StatusDecisionJSON `json:"decision"`
 	// Together lists the other provisions of its packages agreed with it.
-	Together []string `json:"together,omitempty"`
-	Ref      json.RawMessage    `json:"ref,omitempty"`
+	Together []string        `json:"together,omitempty"`
+	Ref      json.RawMessage `json:"ref,omitempty"`
 }
 
 // statusDecisionJSON reads a status change's decision record
