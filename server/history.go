@@ -410,7 +410,7 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 	for i, e := range entries {
 		out[i].Entry = e
 		_, status := provisions.StatusOfKind(e.Kind)
-		hasRecords = hasRecords || e.Kind == storage.KindPropose || e.Kind == storage.KindResolve || status
+		hasRecords = hasRecords || e.Kind == storage.KindPropose || e.Kind == storage.KindResolve || status || e.Kind == provisions.KindPackage
 	}
 	if hasRecords {
 		rs, err := s.records()
@@ -436,9 +436,9 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 					}
 				}
 			default:
-				// A resolution's decision, or a status change's
-				// (provisions_api.go: group is the provision).
-				if _, status := provisions.StatusOfKind(e.Kind); e.Kind != storage.KindResolve && !status {
+				// A resolution's decision, a status change's or a
+				// package's (provisions_api.go, packages_api.go).
+				if _, status := provisions.StatusOfKind(e.Kind); e.Kind != storage.KindResolve && e.Kind != provisions.KindPackage && !status {
 					break
 				}
 				for _, d := range decs {

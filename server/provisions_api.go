@@ -150,6 +150,16 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 	if req.Rev != nil && *req.Rev < 0 {
 		return statusChangedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
 	}
+	// The provision's text as the facilitator saw it at rev: agreeing it
+	// after it changed is a conflict (they agree what they read).
+	seenText, seen := "", false
+	if req.Rev != nil && to == provisions.Agreed {
+		if t, ok, err := s.provisionTextAt(ctx, doc, pid, *req.Rev); err != nil {
+			return statusChangedJSON{}, err
+		} else if ok {
+			seenText, seen = t, true
+		}
+	}
 	var (
 		decision storage.Decision
 		name     string
@@ -172,6 +182,9 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 			return Built{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
 		}
 		name = provisions.Name(list, i)
+		if sp := list[i].Span; seen && st.Text().Slice(sp[0], sp[1]) != seenText {
+			return Built{}, Errorf(ErrConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
+		}
 		// Provisions in a package are agreed together: the others of its
 		// packages that are not agreed yet go with it, each checked.
 		targets := []int{i}
@@ -580,4 +593,28 @@ func indexOf(list []provisions.Listed, id string) int {
 		}
 	}
 	return -1
+}
+
+// provisionTextAt returns the text of provision pid of draft doc at rev,
+// and false if it was not there then.
+func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) (string, bool, error) {
+	st, err := s.provisionsAt(ctx, doc, rev)
+	if err != nil {
+		return "", false, err
+	}
+	i := indexOf(st.list, pid)
+	if i < 0 {
+		return "", false, nil
+	}
+	info, err := s.store.Draft(ctx, doc)
+	if err != nil {
+		return "", false, notFoundDraft(err, doc)
+	}
+	info.Rev = max(info.Rev, rev)
+	text, err := s.textAt(ctx, info, rev)
+	if err != nil {
+		return "", false, err
+	}
+	sp := st.list[i].Span
+	return string([]rune(text)[sp[0]:sp[1]]), true, nil
 }

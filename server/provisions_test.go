@@ -571,3 +571,27 @@ func TestPackages(t *testing.T) {
 		t.Fatalf("packages %+v", list)
 	}
 }
+
+// TestAgreeWhatWasSeen: agreeing with the rev at which the facilitator
+// read the provision is a conflict if its text changed since.
+func TestAgreeWhatWasSeen(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("art-1", "Article 1\n1. One.\n2. Two.\n")
+	p1 := ls.provisions("art-1", -1).find(t, "paragraph", "1")
+	rc := ls.wsAs(canada, "c-1")
+	rc.send(`{"type":"open","doc":"art-1"}`)
+	rc.until("snapshot")
+	rc.edit("art-1", 0, 1, ot.Op{ot.Skip(p1.Span[0] + 3), ot.Insert("Only ")})
+	var ev errView
+	code, data, _ := ls.roundTrip(&chair, "POST", "/api/docs/art-1/provisions/"+p1.ID+"/status", map[string]any{"status": "agreed", "rev": 0})
+	ls.decode("POST", "status", data, &ev)
+	if code != http.StatusConflict || !strings.Contains(ev.Error.Message, "paragraph 1 of article 1 changed since revision 0") {
+		t.Fatalf("agreeing stale text: %d %+v", code, ev)
+	}
+	// Typing elsewhere does not stop it.
+	rc.edit("art-1", 1, 2, ot.Op{ot.Skip(utf8.RuneCountInString("Article 1\n1. Only One.\n2. Two")), ot.Insert("!")})
+	code, _, _ = ls.roundTrip(&chair, "POST", "/api/docs/art-1/provisions/"+p1.ID+"/status", map[string]any{"status": "agreed", "rev": 1})
+	if code != http.StatusOK {
+		t.Fatalf("agreeing what was seen at 1: %d", code)
+	}
+}
