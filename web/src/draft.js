@@ -410,7 +410,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   // screen view); the listing that feeds it is asked for after edits.
   const locks = provisionLocks({ conn, id, view, getClient: () => otc, toLocal, toast, editable: canEdit });
   cleanups.push(() => locks.destroy());
-  const provisionsSoon = debounce(() => locks.refresh(), 400);
+  const provisionsSoon = debounce(() => locks.refresh(), 1500);
 
   // The highlighter uses the server's proposers for hover titles.
   cleanups.push(conn.on('brackets', (m) => {
