@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/ot"
 )
@@ -185,4 +186,32 @@ func suffix(rng *rand.Rand) string {
 		return " " + Suffixes[rng.IntN(2)]
 	}
 	return ""
+}
+
+// FuzzRenumber: on any text, the renumbering's op gives its text, keeps
+// the provisions' kinds, and a second renumbering changes nothing.
+func FuzzRenumber(f *testing.F) {
+	f.Add("Article 1\n1. See article 1 bis.\n1 bis. X\nArticle 1 bis\n(a bis) y\n")
+	f.Add("Chapter I bis\nArticle 2 ter\n2. paragraph 2 of article 2 ter, subparagraph (b)\n(b) z\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) || len(text) > 4000 {
+			return
+		}
+		r := Renumber(text)
+		if got, err := ot.Apply(text, r.Op); err != nil || got != r.Text {
+			t.Fatalf("op does not give the text: %v", err)
+		}
+		before, after := Parse(text), Parse(r.Text)
+		if len(before) != len(after) {
+			t.Fatalf("%d provisions became %d", len(before), len(after))
+		}
+		for i := range before {
+			if before[i].Kind != after[i].Kind && !(before[i].Kind == Item || after[i].Kind == Item) {
+				t.Fatalf("provision %d: %s became %s", i, before[i].Kind, after[i].Kind)
+			}
+		}
+		if again := Renumber(r.Text); len(again.Op) != 0 {
+			t.Fatalf("second renumbering of %q changes %v", r.Text, again.Edits)
+		}
+	})
 }
