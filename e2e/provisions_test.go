@@ -43,6 +43,7 @@ func TestAgreedTextLockedInTheEditor(t *testing.T) {
 		li.querySelector('select').value = 'agreed'; li.querySelector('input').value = 'ad referendum'; li.querySelector('button[data-key$=":set"]').click(); return true; })()`, p2), nil)
 	chair.waitJS("agreed badge", fmt.Sprintf(`document.querySelector('li.prov[data-prov="%s"] .status-agreed') !== null`, p2), 10*time.Second)
 	can.waitJS("tinted", `[...document.querySelectorAll('.cm-agreed')].map(e => e.textContent).join('').includes('may also establish')`, 10*time.Second)
+	can.waitJS("status in the margin", `[...document.querySelectorAll('.cm-prov-mark.s-agreed')].some(m => m.title.startsWith('paragraph 2 of article 5: agreed'))`, 10*time.Second)
 
 	// Typing inside is stopped in the page, with the reason.
 	before := can.state().Text

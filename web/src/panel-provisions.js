@@ -9,8 +9,8 @@
 // status_rev}]} and the stats {counts, points, articles}; anything else is
 // an error shown in the panel.
 
-import { StateEffect, StateField, EditorState, RangeSetBuilder } from '@codemirror/state';
-import { EditorView, Decoration } from '@codemirror/view';
+import { StateEffect, StateField, EditorState, RangeSetBuilder, RangeSet } from '@codemirror/state';
+import { EditorView, Decoration, GutterMarker, gutter } from '@codemirror/view';
 import { EditorSelection } from '@codemirror/state';
 import { h, clear, toast as defaultToast } from './util.js';
 import { remote } from './editor.js';
@@ -67,6 +67,32 @@ function build(ranges) {
   return { ranges, deco: b.finish() };
 }
 
+// The margin shows each provision's status (not open) beside its first
+// line, in the editor and on the screen view.
+const setMarks = StateEffect.define();
+
+class StatusMarker extends GutterMarker {
+  constructor(status, title) { super(); this.status = status; this.title = title; }
+  eq(o) { return o.status === this.status && o.title === this.title; }
+  toDOM() {
+    const el = document.createElement('span');
+    el.className = 'cm-prov-mark s-' + this.status;
+    el.textContent = { agreed: 'A', informal: 'I', set_aside: 'S' }[this.status] || '';
+    el.title = this.title;
+    return el;
+  }
+}
+
+const marksField = StateField.define({
+  create: () => RangeSet.empty,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setMarks)) return e.value;
+    return tr.docChanged ? v.map(tr.changes) : v;
+  },
+});
+
+const statusGutter = gutter({ class: 'cm-prov-gutter', markers: (view) => view.state.field(marksField), initialSpacer: () => new StatusMarker('spacer', '') });
+
 // lockFilter refuses local edits that would change agreed text, with the
 // server's rules (PROTOCOL.md 2.5), so the delegate is told at once.
 function lockFilter(onRefused) {
@@ -99,7 +125,7 @@ function lockFilter(onRefused) {
  * server's listing. Returns {refresh, destroy}.
  */
 export function provisionLocks({ conn, id, view, getClient, toLocal, toast = defaultToast, editable }) {
-  const exts = [locksField];
+  const exts = [locksField, marksField, statusGutter];
   if (editable) exts.push(lockFilter((r) => toast(`${r.name} is agreed ad referendum: its text is locked. A facilitator can reopen it; to add a provision, start a new line before or after it.`, 'warn')));
   view.dispatch({ effects: StateEffect.appendConfig.of(exts) });
   let lastRev = -1;
@@ -115,7 +141,17 @@ export function provisionLocks({ conn, id, view, getClient, toLocal, toast = def
       if (!p.locked_span) continue;
       ranges.push({ from: toLocal(p.locked_span[0], listing.rev), to: toLocal(p.locked_span[1], listing.rev), name: nameOf(p, byId) });
     }
-    view.dispatch({ effects: setLocks.of(ranges) });
+    const b = new RangeSetBuilder();
+    let prevLine = -1;
+    for (const p of listing.provisions) {
+      if (p.status === 'open') continue;
+      const line = view.state.doc.lineAt(toLocal(p.span[0], listing.rev));
+      if (line.from === prevLine) continue;
+      prevLine = line.from;
+      const by = p.status_by ? ` (${p.status_by.name}, ${p.status_by.delegation}, rev ${p.status_rev})` : '';
+      b.add(line.from, line.from, new StatusMarker(p.status, `${nameOf(p, byId)}: ${LABEL[p.status]}${by}`));
+    }
+    view.dispatch({ effects: [setLocks.of(ranges), setMarks.of(b.finish())] });
   }
   const off = conn.on('provisions', onList);
   return {
