@@ -114,3 +114,25 @@ func BenchmarkParse(b *testing.B) {
 		Parse(text)
 	}
 }
+
+// BenchmarkTrackTitleOp is typing in an article's title: the line is read
+// again, but the provisions' shape (and so the counts) does not change.
+func BenchmarkTrackTitleOp(b *testing.B) {
+	text := bigTreaty(1_200_000, 300, 2000)
+	reg := NewRegister(text, 0)
+	tx := ot.NewText(text)
+	var at int
+	for _, p := range reg.List() {
+		if p.Kind == Article && p.Num == "150" {
+			at = p.Span[0] + utf8.RuneCountInString("Article 150 Title")
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		op := ot.Op{ot.Skip(at), ot.Insert("x")}
+		tx.Apply(op)
+		if err := reg.Apply(storage.Op{Rev: reg.Rev() + 1, Op: op}, tx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -94,8 +94,9 @@ type Tracker struct {
 	length int
 	lines  []line // by start
 	marks  []mark // by pos
-	// changed: the last Apply changed the lines or the identities (not
-	// only moved them), so the listing may differ in more than positions.
+	// changed: the last Apply changed which lines are provisions, their
+	// classes or kinds, or the identities (not only moved them, nor only
+	// edited a title or a number), so the counts by status may differ.
 	changed bool
 }
 
@@ -344,7 +345,7 @@ func (t *Tracker) rescan(x, y int, rd reader, edits []edit, inserted, rev int) {
 	j := sortSearch(len(t.lines), func(j int) bool { return t.lines[j].start > y })
 	fresh, _ := scanText(rd.text.Slice(x, y), x, false)
 	if !slices.Equal(t.lines[i:j], fresh) {
-		t.changed = true
+		t.changed = t.changed || !sameShape(t.lines[i:j], fresh)
 		t.lines = slices.Replace(t.lines, i, j, fresh...)
 	}
 	for _, l := range fresh {
@@ -361,6 +362,21 @@ func (t *Tracker) rescan(x, y int, rd reader, edits []edit, inserted, rev int) {
 		t.setMark(l.mark, id)
 		t.changed = true
 	}
+}
+
+// sameShape reports whether two runs of lines are the same provisions but
+// for their titles and numbers.
+func sameShape(a, b []line) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].start != b[i].start || a[i].mark != b[i].mark || a[i].cls != b[i].cls || a[i].kind != b[i].kind ||
+			a[i].letter != b[i].letter || a[i].roman != b[i].roman {
+			return false
+		}
+	}
+	return true
 }
 
 func (t *Tracker) findMark(pos int) (int, bool) {
