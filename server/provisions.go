@@ -43,10 +43,9 @@ type provisionsObserver struct {
 	// after it in the same batch are checked against it.
 	pending map[int][]provisions.Lock
 	// The locks as staged so far in the current batch: valid while the
-	// batch's first staged ops are the stagedN ones ending with last.
+	// register is at baseRev and the batch's first staged ops are seen.
 	staged  provisions.Locks
-	stagedN int
-	last    storage.Op
+	seen    []storage.Op
 	baseRev int
 
 	listRev int // rev of list; -1 none
@@ -126,13 +125,14 @@ func (o *provisionsObserver) Check(op ot.Op, staged []storage.Op) error {
 // locksAfter returns the locks after the staged ops, carrying the work
 // over from the previous call of the same batch.
 func (o *provisionsObserver) locksAfter(staged []storage.Op) provisions.Locks {
-	same := o.baseRev == o.reg.Rev() && o.stagedN <= len(staged) &&
-		(o.stagedN == 0 || sameOp(staged[o.stagedN-1], o.last))
-	if !same {
-		o.staged, o.stagedN, o.baseRev = o.reg.Locks(), 0, o.reg.Rev()
+	same := o.baseRev == o.reg.Rev() && len(o.seen) <= len(staged)
+	for i := 0; same && i < len(o.seen); i++ {
+		same = sameOp(staged[i], o.seen[i])
 	}
-	for ; o.stagedN < len(staged); o.stagedN++ {
-		op := staged[o.stagedN]
+	if !same {
+		o.staged, o.seen, o.baseRev = o.reg.Locks(), o.seen[:0], o.reg.Rev()
+	}
+	for _, op := range staged[len(o.seen):] {
 		o.staged = o.staged.Transform(op.Op)
 		if st, ok := provisions.StatusOfKind(op.Kind); ok {
 			for _, id := range strings.Split(op.Group, ",") {
@@ -144,11 +144,14 @@ func (o *provisionsObserver) locksAfter(staged []storage.Op) provisions.Locks {
 				}
 			}
 		}
-		o.last = op
+		o.seen = append(o.seen, op)
 	}
 	return o.staged
 }
 
+// sameOp reports whether a and b are the same staged op (same revision,
+// submission and kind: a batch staged again after a failed commit may
+// differ).
 func sameOp(a, b storage.Op) bool {
 	return a.Rev == b.Rev && a.Client == b.Client && a.Seq == b.Seq && a.Principal == b.Principal &&
 		a.Kind == b.Kind && a.Group == b.Group && len(a.Op) == len(b.Op)
