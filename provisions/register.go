@@ -145,9 +145,6 @@ func (r *Register) Counts() Counts { return r.counts }
 // valid).
 func (r *Register) Points() []StatPoint { return r.points[:len(r.points):len(r.points)] }
 
-// Tracker returns the identity tracker (read only).
-func (r *Register) Tracker() *Tracker { return r.tracker }
-
 // List returns the provisions with their statuses.
 func (r *Register) List() []Listed {
 	ps := r.tracker.List()
@@ -279,17 +276,6 @@ func Change(list []Listed, id string, to Status) (int, error) {
 
 // ErrNoProvision: no provision with that id.
 var ErrNoProvision = fmt.Errorf("provisions: no such provision")
-
-// StagedLocks returns the locks after the ops staged, committed after the
-// register's revision (each op Check allowed, status changes included, in
-// order): how the text is locked for the next op of a batch.
-func (r *Register) StagedLocks(staged []storage.Op) Locks {
-	ls := r.locks
-	for _, op := range staged {
-		ls = ls.Transform(op.Op)
-	}
-	return ls
-}
 
 // registerJSON is the persisted form of a Register (a snapshot Meta
 // section): the tracker, the status records, the locks and the curve.
