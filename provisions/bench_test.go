@@ -136,3 +136,12 @@ func BenchmarkTrackTitleOp(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCopy is the owner's share of a listing at a new revision: the
+// copy of the register that the listing is then made from, elsewhere.
+func BenchmarkCopy(b *testing.B) {
+	reg := NewRegister(bigTreaty(1_200_000, 300, 2000), 0)
+	for b.Loop() {
+		reg.Copy()
+	}
+}

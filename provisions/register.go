@@ -414,3 +414,19 @@ func (r *Register) ListAfter(staged []ot.Op, text string, locks Locks) []Listed 
 	}
 	return out
 }
+
+// Copy returns a copy of the register that another goroutine may list
+// while the owner goes on applying ops: the tracker's lines and
+// identities and the statuses are copied; locks, packages and the curve
+// are shared (they are replaced or appended to, never modified in place).
+func (r *Register) Copy() *Register {
+	c := *r
+	c.tracker = r.tracker.Clone()
+	c.status = make(map[ID]Record, len(r.status))
+	for id, rec := range r.status {
+		c.status[id] = rec
+	}
+	c.points = r.points[:len(r.points):len(r.points)]
+	c.packages = r.packages[:len(r.packages):len(r.packages)]
+	return &c
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
@@ -28,9 +29,10 @@ func init() {
 	})
 }
 
-// provisionsObserver is a draft's provisions, kept by its owner goroutine
-// (every field: ApplyOp, Check, Meta and functions passed to Server.Do or
-// SubmitBuilt). It keeps its own copy of the text: the tracker re-reads
+// provisionsObserver is a draft's provisions, kept by its owner goroutine:
+// the fields above mu belong to it (ApplyOp, Check, Meta and functions
+// passed to Server.Do or SubmitBuilt); mu guards the cached listing, which
+// request goroutines fill and read. It keeps its own copy of the text: the tracker re-reads
 // the lines an op touched in the text as that op left it, and the owner's
 // text is past the whole batch by the time observers run.
 type provisionsObserver struct {
@@ -48,7 +50,10 @@ type provisionsObserver struct {
 	seen    []storage.Op
 	baseRev int
 
-	listRev int // rev of list; -1 none
+	// The listing at listRev, computed off the owner goroutine from a copy
+	// of the register and kept for the next request at that revision.
+	mu      sync.Mutex
+	listRev int // -1 none
 	list    []provisions.Listed
 }
 
@@ -172,12 +177,33 @@ func (o *provisionsObserver) listAt(st *DraftState) []provisions.Listed {
 	return o.reg.ListAfter(ops, st.Text().String(), o.locksAfter(staged))
 }
 
-// current returns the listing at the register's revision, cached.
+// current returns the listing at the register's revision (in the owner
+// goroutine: for a BuildFunc), cached.
 func (o *provisionsObserver) current() []provisions.Listed {
-	if o.listRev != o.reg.Rev() {
-		o.list, o.listRev = o.reg.List(), o.reg.Rev()
+	if l := o.cached(o.reg.Rev()); l != nil {
+		return l
 	}
-	return o.list
+	l := o.reg.List()
+	o.keep(o.reg.Rev(), l)
+	return l
+}
+
+func (o *provisionsObserver) cached(rev int) []provisions.Listed {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.listRev == rev {
+		return o.list
+	}
+	return nil
+}
+
+// keep caches the listing of rev unless a later one is cached.
+func (o *provisionsObserver) keep(rev int, l []provisions.Listed) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if rev >= o.listRev {
+		o.listRev, o.list = rev, l
+	}
 }
 
 // provisionsOf returns the draft's provisions observer.
@@ -208,6 +234,8 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 		out    provisionsState
 		info   storage.Draft
 		atHead bool
+		copied *provisions.Register
+		obs    *provisionsObserver
 	)
 	err := s.Do(ctx, doc, func(st *DraftState) error {
 		o, err := provisionsOf(st)
@@ -223,14 +251,23 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 		}
 		info = st.Info()
 		if atHead = rev == cur; atHead {
-			// The cached list is replaced, never modified: safe to read
-			// after the owner moves on.
-			out = provisionsState{rev: cur, list: o.current(), points: o.reg.Points(), counts: o.reg.Counts()}
+			// A cached listing is replaced, never modified: safe to read
+			// after the owner moves on. Else the listing is made from a
+			// copy, off the owner goroutine (a 2,000-paragraph treaty
+			// takes a millisecond or two; the copy a tenth of that).
+			out = provisionsState{rev: cur, list: o.cached(cur), points: o.reg.Points(), counts: o.reg.Counts()}
+			if out.list == nil {
+				copied, obs = o.reg.Copy(), o
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return provisionsState{}, notFoundDraft(err, doc)
+	}
+	if copied != nil {
+		out.list = copied.List()
+		obs.keep(out.rev, out.list)
 	}
 	if atHead {
 		return out, nil
