@@ -161,11 +161,13 @@ func TestProvisionsListingAndStatus(t *testing.T) {
 		Entries []struct {
 			Kind     string        `json:"kind"`
 			Group    string        `json:"group"`
+			Summary  string        `json:"summary"`
 			Decision *decisionView `json:"decision"`
 		} `json:"entries"`
 	}
 	ls.call(observer, "GET", "/api/docs/art-1/history", nil, &tl)
-	if len(tl.Entries) == 0 || tl.Entries[0].Kind != "status.agreed" || tl.Entries[0].Group != p1.ID || tl.Entries[0].Decision == nil {
+	if len(tl.Entries) == 0 || tl.Entries[0].Kind != "status.agreed" || tl.Entries[0].Group != p1.ID || tl.Entries[0].Decision == nil ||
+		tl.Entries[0].Summary != "set "+p1.ID+" to agreed" {
 		t.Fatalf("timeline %+v", tl.Entries)
 	}
 	// Stats: counts at each revision where they changed.
