@@ -218,7 +218,8 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
       h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: () => reveal(p) } }, label),
       p.title ? h('span.prov-title', p.title) : null,
-      h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')));
+      h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
+      (p.packages || []).map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
     if (isFacilitator && !(p.locked && !p.locked_span)) {
       const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
         STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
