@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -56,6 +57,8 @@ type Hello struct {
 	Delegation string
 	Name       string
 	Role       string
+
+	proxied bool // the WebSocket came through a reverse proxy (openMode.allows)
 }
 
 // Authenticator turns a credential into an Identity. Token authentication
@@ -206,7 +209,7 @@ func clip(s string) string {
 // authenticator combines open mode and token auth: a credential with a
 // token goes to tokens; without one, open mode decides.
 type authenticator struct {
-	open   bool
+	open   *openMode
 	tokens Authenticator
 }
 
@@ -217,21 +220,24 @@ func (a authenticator) Hello(ctx context.Context, h Hello) (Identity, error) {
 		}
 		return a.tokens.Hello(ctx, h)
 	}
-	if !a.open {
-		return Identity{}, Errorf(ErrUnauthorized, "a token is required")
+	if err := a.open.allows(h.proxied); err != nil {
+		return Identity{}, err
 	}
 	return OpenAuth{}.Hello(ctx, h)
 }
 
 func (a authenticator) Request(r *http.Request) (Identity, error) {
-	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") || !a.open {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		if a.tokens == nil {
-			if !a.open {
-				return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
-			}
 			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
 		}
 		return a.tokens.Request(r)
+	}
+	if err := a.open.allows(proxied(r.Header)); err != nil {
+		if errors.Is(err, errNeedToken) {
+			return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
+		}
+		return Identity{}, err
 	}
 	return OpenAuth{}.Request(r)
 }

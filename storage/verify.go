@@ -40,16 +40,20 @@ type VerifyReport struct {
 	Problems   []Problem
 }
 
-// ErrDamaged: VerifyBolt found problems (listed in its report).
-var ErrDamaged = errors.New("storage: data directory damaged")
+var (
+	// ErrDamaged: VerifyBolt found problems (listed in its report).
+	ErrDamaged = errors.New("storage: data directory damaged")
+	// ErrInUse: another process (a running server) has the file open.
+	ErrInUse = errors.New("storage: file in use by another process")
+)
 
 // maxVerifyProblems bounds the problems listed per draft, so that a
 // draft whose every op is damaged does not print a million lines.
 const maxVerifyProblems = 20
 
 // VerifyBolt checks the bbolt file at path, opened read-only (a running
-// server holds its lock: VerifyBolt then fails after BoltOptions' default
-// timeout), without changing it: bbolt's own page checks; then for every
+// server holds its lock: VerifyBolt then fails with ErrInUse after a
+// second), without changing it: bbolt's own page checks; then for every
 // draft, that its metadata decodes, its ops are exactly revisions 1..head
 // and decode, replaying them from the text of revision 0 succeeds and
 // reaches every stored snapshot's text, and its proposals, decisions,
@@ -61,7 +65,10 @@ func VerifyBolt(path string) (VerifyReport, error) {
 	if _, err := os.Stat(path); err != nil {
 		return rep, fmt.Errorf("storage: verify: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return rep, fmt.Errorf("storage: verify %s: %w", path, ErrInUse)
+	}
 	if err != nil {
 		return rep, fmt.Errorf("storage: verify %s: %w", path, err)
 	}
