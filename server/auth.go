@@ -206,6 +206,10 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s[:40], "?") + "…"
 }
 
+// tokenEndsOpenMode is /healthz's mode_reason once a token ended open mode
+// chosen by default (a token was put in the store while the server ran).
+const tokenEndsOpenMode = "a token from the store was used, which ends open mode chosen by default (restart with -open to keep it)"
+
 // authenticator combines open mode and token auth: a credential with a
 // token goes to tokens; without one, open mode decides.
 type authenticator struct {
@@ -218,7 +222,11 @@ func (a authenticator) Hello(ctx context.Context, h Hello) (Identity, error) {
 		if a.tokens == nil {
 			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
 		}
-		return a.tokens.Hello(ctx, h)
+		id, err := a.tokens.Hello(ctx, h)
+		if err == nil {
+			a.open.end(tokenEndsOpenMode)
+		}
+		return id, err
 	}
 	if err := a.open.allows(h.proxied); err != nil {
 		return Identity{}, err
@@ -231,7 +239,11 @@ func (a authenticator) Request(r *http.Request) (Identity, error) {
 		if a.tokens == nil {
 			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
 		}
-		return a.tokens.Request(r)
+		id, err := a.tokens.Request(r)
+		if err == nil {
+			a.open.end(tokenEndsOpenMode)
+		}
+		return id, err
 	}
 	if err := a.open.allows(proxied(r.Header)); err != nil {
 		if errors.Is(err, errNeedToken) {

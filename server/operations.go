@@ -251,9 +251,10 @@ func (m *openMode) allows(proxied bool) error {
 	return nil
 }
 
-// end turns open mode off, when it was only on by default.
+// end turns open mode off, when it was only on by default. It costs a
+// field read otherwise: it runs on every token authentication.
 func (m *openMode) end(why string) {
-	if m.byDefault && m.on.CompareAndSwap(true, false) {
+	if m.byDefault && m.on.Load() && m.on.CompareAndSwap(true, false) {
 		m.endedBy.Store(&why)
 	}
 }

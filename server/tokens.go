@@ -287,7 +287,6 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Audit(r.Context(), id, ActionTokenIssue, "", describeToken(tok))
-	s.open.end("a token was issued through this server, which ends open mode chosen by default")
 	WriteJSON(w, http.StatusCreated, issuedJSON{Token: secret, tokenJSON: newTokenJSON(tok)})
 }
 
