@@ -64,7 +64,7 @@ func (b *Bolt) BackupFile(ctx context.Context, path string) (n int64, err error)
 			os.Remove(tmp)
 		}
 	}()
-	if n, err = b.Backup(ctx, f); err != nil {
+	if n, err = b.Backup(ctx, backupWriter(f)); err != nil {
 		return n, err
 	}
 	if err = f.Sync(); err != nil {
@@ -81,6 +81,10 @@ func (b *Bolt) BackupFile(ctx context.Context, path string) (n int64, err error)
 	}
 	return n, nil
 }
+
+// backupWriter is what BackupFile writes the copy through: the file
+// itself. The kill -9 test replaces it to stop the child mid-write.
+var backupWriter = func(f *os.File) io.Writer { return f }
 
 // BackupName is the file name of a periodic backup taken at t:
 // draftroom-20260102T150405Z.db (UTC, so names sort by time).

@@ -1,12 +1,15 @@
 package storage
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -299,4 +302,104 @@ func TestVerifyBolt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The interrupted-backup test runs a child process (this test binary
+// again) that takes a periodic backup (BackupSchedule.Once) and stops
+// writing it halfway, saying so; the parent kills it with SIGKILL there
+// and checks that no file has a backup's final name, and that the
+// leftover temporary file is pruned later.
+const backupKillEnv = "DRAFTROOM_BACKUP_KILL_DIR"
+
+func TestBackupKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a child process; skipped with -short")
+	}
+	dir := t.TempDir()
+	backups := filepath.Join(dir, "backups")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBackupKill9Child$", "-test.v")
+	cmd.Env = append(os.Environ(), backupKillEnv+"="+dir)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	midWrite := false
+	for !midWrite && lines.Scan() {
+		midWrite = lines.Text() == "mid-write"
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if !midWrite {
+		t.Fatalf("the child never reached the middle of its backup: %v", lines.Err())
+	}
+	ents, err := os.ReadDir(backups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var partial []string
+	for _, e := range ents {
+		if !strings.Contains(e.Name(), BackupTemp) {
+			t.Errorf("%s is under a final name after kill -9 mid-write", e.Name())
+			continue
+		}
+		info, _ := e.Info()
+		if info.Size() == 0 {
+			t.Errorf("temporary file %s is empty: the child was not mid-write", e.Name())
+		}
+		partial = append(partial, e.Name())
+	}
+	if len(partial) != 1 {
+		t.Fatalf("temporary files %v, want the one interrupted", partial)
+	}
+	removed, err := PruneBackups(backups, 48, time.Now().Add(2*time.Hour))
+	if err != nil || len(removed) != 1 || removed[0] != partial[0] {
+		t.Errorf("pruning later removed %v (%v), want %v", removed, err, partial)
+	}
+}
+
+// TestBackupKill9Child is the child of TestBackupKill9; it does nothing in
+// an ordinary run.
+func TestBackupKill9Child(t *testing.T) {
+	dir := os.Getenv(backupKillEnv)
+	if dir == "" {
+		t.Skip("only runs as the child of TestBackupKill9")
+	}
+	ctx := context.Background()
+	b, err := OpenBolt(filepath.Join(dir, "draftroom.db"), BoltOptions{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.CreateDraft(ctx, Draft{ID: "d"}, strings.Repeat("treaty text ", 100_000)); err != nil {
+		t.Fatal(err)
+	}
+	backupWriter = func(f *os.File) io.Writer { return &stallingWriter{f: f, after: 256 << 10} }
+	s := &BackupSchedule{Store: b, Dir: filepath.Join(dir, "backups"), Every: time.Hour, Keep: 48}
+	os.MkdirAll(s.Dir, 0o700)
+	s.Once(ctx) // never returns: the parent kills the process mid-write
+	t.Fatal("the backup finished")
+}
+
+// stallingWriter writes through to f until after bytes were written, then
+// says "mid-write" on stdout and blocks forever.
+type stallingWriter struct {
+	f     *os.File
+	after int
+	n     int
+}
+
+func (w *stallingWriter) Write(p []byte) (int, error) {
+	if w.n >= w.after {
+		fmt.Println("mid-write")
+		select {}
+	}
+	n, err := w.f.Write(p)
+	w.n += n
+	return n, err
 }
