@@ -174,11 +174,11 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return cfg, fmt.Errorf("-tls-cert and -tls-key go together")
 	}
+	sc.Open = cfg.Open
+	cfg.Server = sc
 	if err := checkOpsFlags(fs, &cfg, loopback); err != nil {
 		return cfg, err
 	}
-	sc.Open = cfg.Open
-	cfg.Server = sc
 	return cfg, nil
 }
 
