@@ -30,3 +30,10 @@ func TestHistogramNoAllocs(t *testing.T) {
 		t.Errorf("Observe allocates %v times", n)
 	}
 }
+
+func BenchmarkHistogramObserve(b *testing.B) {
+	var h Histogram
+	for i := 0; b.Loop(); i++ {
+		h.Observe(time.Duration(i&1023) * time.Microsecond)
+	}
+}
