@@ -403,3 +403,59 @@ func (w *stallingWriter) Write(p []byte) (int, error) {
 	w.n += n
 	return n, err
 }
+
+// TestBackupSchedule: Run takes a backup every tick and keeps the newest
+// Keep; a failure is recorded in the status, and the next success clears
+// it.
+func TestBackupSchedule(t *testing.T) {
+	b := openTestBolt(t, "")
+	if err := b.CreateDraft(context.Background(), Draft{ID: "d"}, "x"); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	var mu sync.Mutex
+	clock := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	now := func() time.Time { // an hour passes at each call: distinct names
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Hour)
+		return clock
+	}
+	s := &BackupSchedule{Store: b, Dir: filepath.Join(dir, "missing"), Every: 5 * time.Millisecond, Keep: 2, Now: now}
+	if _, err := s.Once(context.Background()); err == nil {
+		t.Fatal("a backup into a missing directory succeeded")
+	}
+	if st := s.BackupStatus(); st.LastError == "" || st.Failures != 1 || !st.LastOK.IsZero() {
+		t.Fatalf("status after a failure: %+v", st)
+	}
+	s.Dir = dir
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	seen := map[string]bool{}
+	for len(seen) < 4 {
+		if f := s.BackupStatus().LastFile; f != "" {
+			seen[f] = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d backups in 10s", len(seen))
+		}
+		time.Sleep(time.Millisecond) // polling a condition with a deadline
+	}
+	cancel()
+	<-done
+	st := s.BackupStatus()
+	if st.LastError != "" || st.Failures != 0 || st.LastBytes == 0 {
+		t.Errorf("status after successes: %+v", st)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("%d files kept, want 2 (-backup-keep)", len(ents))
+	}
+	for _, e := range ents {
+		if rep, err := VerifyBolt(filepath.Join(dir, e.Name())); err != nil || rep.Drafts != 1 {
+			t.Errorf("%s: %+v %v", e.Name(), rep, err)
+		}
+	}
+}

@@ -62,7 +62,8 @@ func (s *BackupSchedule) Run(ctx context.Context) {
 }
 
 // Once takes one backup now and prunes the old ones; it returns the
-// backup's path or the error (also logged and recorded in the status).
+// backup's path or the error (also logged and recorded in the status,
+// unless ctx ended: a backup cut short by shutdown is not a failure).
 func (s *BackupSchedule) Once(ctx context.Context) (string, error) {
 	now := time.Now
 	if s.Now != nil {
@@ -75,6 +76,9 @@ func (s *BackupSchedule) Once(ctx context.Context) (string, error) {
 	at := now()
 	path := filepath.Join(s.Dir, BackupName(at))
 	n, err := s.Store.BackupFile(ctx, path)
+	if err != nil && ctx.Err() != nil {
+		return "", err // shutting down: not a failure to report
+	}
 	s.mu.Lock()
 	if err != nil {
 		s.status.LastError, s.status.LastErrorAt = err.Error(), at
