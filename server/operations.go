@@ -81,10 +81,11 @@ type BackupReporter interface {
 	BackupStatus() storage.BackupStatus
 }
 
-// healthChecker is a store that can say whether it is healthy (a failed
-// write-ahead log, an unreachable Redis) beyond answering a read.
-type healthChecker interface {
-	Health(ctx context.Context) error
+// writeHealth is a store that can be up but refuse writes (storage.Bolt
+// after its write-ahead log or checkpoints failed): Health says why, or
+// nil.
+type writeHealth interface {
+	Health() error
 }
 
 // healthJSON is /healthz's answer (docs/OPERATIONS.md).
@@ -114,11 +115,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	} else if s.open.endedBy.Load() != nil {
 		h.ModeReason = *s.open.endedBy.Load()
 	}
-	var err error
-	if hc, ok := s.store.(healthChecker); ok {
-		err = hc.Health(ctx)
-	} else {
-		_, err = s.store.Drafts(ctx)
+	_, err := s.store.Drafts(ctx)
+	if wh, ok := s.store.(writeHealth); ok && err == nil {
+		if herr := wh.Health(); herr != nil {
+			err = fmt.Errorf("the store refuses writes: %w", herr)
+		}
 	}
 	if err != nil {
 		s.log.Warn("healthz: store", "err", err)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -377,5 +378,27 @@ func TestBackupEndpoint(t *testing.T) {
 	mem := startServer(t, storage.NewMemory(), server.Config{})
 	if code, data, _ := mem.roundTrip(nil, "GET", "/api/admin/backup", nil); code != http.StatusBadRequest || !strings.Contains(string(data), "RDB") {
 		t.Errorf("backup of a store that cannot: %d %s", code, data)
+	}
+}
+
+// sickStore is a store that is up but refuses writes (as Bolt after a
+// failed fsync).
+type sickStore struct{ *storage.Memory }
+
+func (sickStore) Health() error { return errors.New("write-ahead log sync failed") }
+
+// TestHealthzStoreUnhealthy: a store that refuses writes makes /healthz
+// answer 503 "unhealthy", saying why.
+func TestHealthzStoreUnhealthy(t *testing.T) {
+	ls := startServer(t, sickStore{storage.NewMemory()}, server.Config{})
+	var h struct {
+		Status string
+		Store  struct {
+			OK    bool
+			Error string
+		}
+	}
+	if code := ls.do("GET", "/healthz", nil, &h); code != http.StatusServiceUnavailable || h.Status != "unhealthy" || h.Store.OK || !strings.Contains(h.Store.Error, "sync failed") {
+		t.Fatalf("healthz %d %+v", code, h)
 	}
 }
