@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -284,5 +285,51 @@ func TestCheckCommand(t *testing.T) {
 	err = checkCmd(ctx, []string{"-data", dir}, &out, &out)
 	if err == nil || !strings.Contains(out.String(), "PROBLEM: draft art-1: ops 3..3 are missing") {
 		t.Fatalf("damaged directory: %v\n%s", err, out.String())
+	}
+}
+
+// TestDrainOnSIGTERM: after SIGTERM the binary answers /healthz with 503
+// for -drain-wait while still serving the API, then exits cleanly.
+func TestDrainOnSIGTERM(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := buildBinary(t)
+	p := start(t, bin, t.TempDir(), "-drain-wait", "3s")
+	get := func(path string) int {
+		resp, err := http.Get(p.base + path)
+		if err != nil {
+			t.Fatalf("GET %s while draining: %v\n%s", path, err, p.out)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("healthz before SIGTERM: %d", code)
+	}
+	sent := time.Now()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	deadline := sent.Add(2 * time.Second)
+	for get("/healthz") != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz still 200 %v after SIGTERM", time.Since(sent))
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
+	}
+	if code := get("/api/docs"); code != http.StatusOK {
+		t.Errorf("/api/docs while draining: %d", code)
+	}
+	select {
+	case <-p.done:
+		if p.err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", p.err, p.out)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("no exit 15s after SIGTERM\n%s", p.out)
+	}
+	if waited := time.Since(sent); waited < 3*time.Second {
+		t.Errorf("exited %v after SIGTERM, before -drain-wait 3s", waited)
 	}
 }
