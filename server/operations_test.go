@@ -3,10 +3,12 @@ package server_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -400,5 +402,42 @@ func TestHealthzStoreUnhealthy(t *testing.T) {
 	}
 	if code := ls.do("GET", "/healthz", nil, &h); code != http.StatusServiceUnavailable || h.Status != "unhealthy" || h.Store.OK || !strings.Contains(h.Store.Error, "sync failed") {
 		t.Fatalf("healthz %d %+v", code, h)
+	}
+}
+
+// conflictOnce is a store whose first Commit loses to "another node"
+// (ErrConflict, nothing written), as a Redis commit race would.
+type conflictOnce struct {
+	*storage.Memory
+	lost atomic.Bool
+}
+
+func (s *conflictOnce) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+	if s.lost.CompareAndSwap(false, true) {
+		return fmt.Errorf("forced: %w", storage.ErrConflict)
+	}
+	return s.Memory.Commit(ctx, id, base, c)
+}
+
+// TestMetricsConflicts: a commit another node won is counted as a
+// conflict and its retry as a retry; the op is still committed once.
+func TestMetricsConflicts(t *testing.T) {
+	st := &conflictOnce{Memory: storage.NewMemory()}
+	ls := startServer(t, st, server.Config{})
+	ls.srv.SetMetrics(metrics.Handler(ls.srv, st))
+	ls.create("d", "abc")
+	w := ls.dialRaw()
+	w.hello("drafter")
+	w.send(`{"type":"open","doc":"d"}`)
+	w.expect("snapshot")
+	w.send(`{"type":"op","doc":"d","rev":0,"seq":1,"op":[3,"!"]}`)
+	if m := w.expect("ack"); m["rev"] != 1.0 {
+		t.Fatalf("ack %v", m)
+	}
+	fams := ls.scrape(nil)
+	for name, want := range map[string]float64{"draftroom_commit_conflicts_total": 1, "draftroom_commit_retries_total": 1, "draftroom_ops_committed_total": 1, "draftroom_store_errors_total": 0} {
+		if got := value(t, fams, name); got != want {
+			t.Errorf("%s %v, want %v", name, got, want)
+		}
 	}
 }
