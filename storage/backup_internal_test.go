@@ -459,3 +459,27 @@ func TestBackupSchedule(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupDueAtStart: a schedule starting on a directory whose newest
+// backup is older than Every (or that has none) takes one at once.
+func TestBackupDueAtStart(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	s := &BackupSchedule{Dir: dir, Every: time.Hour, Now: func() time.Time { return now }}
+	if !s.due() {
+		t.Error("no backup yet: not due")
+	}
+	for _, name := range []string{BackupName(now.Add(-3 * time.Hour)), BackupName(now.Add(-90*time.Minute)) + BackupTemp + "1", "draftroom-garbage.db"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o600)
+	}
+	if !s.due() {
+		t.Error("newest backup 3h old, every 1h: not due")
+	}
+	os.WriteFile(filepath.Join(dir, BackupName(now.Add(-20*time.Minute))), nil, 0o600)
+	if s.due() {
+		t.Error("newest backup 20m old, every 1h: due")
+	}
+	if last, ok := LatestBackup(dir); !ok || !last.Equal(now.Add(-20*time.Minute)) {
+		t.Errorf("LatestBackup %v %v", last, ok)
+	}
+}

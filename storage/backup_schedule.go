@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,6 +40,38 @@ type BackupSchedule struct {
 	status BackupStatus
 }
 
+// due reports whether the newest backup in Dir is Every old, or missing.
+func (s *BackupSchedule) due() bool {
+	last, ok := LatestBackup(s.Dir)
+	return !ok || s.now().Sub(last) >= s.Every
+}
+
+func (s *BackupSchedule) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// LatestBackup returns the time of the newest backup in dir (by its
+// BackupName), false when there is none.
+func LatestBackup(dir string) (time.Time, bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var latest time.Time
+	for _, e := range entries {
+		stamp, ok := strings.CutPrefix(e.Name(), "draftroom-")
+		if stamp, ok2 := strings.CutSuffix(stamp, ".db"); ok && ok2 {
+			if t, err := time.Parse("20060102T150405Z", stamp); err == nil && t.After(latest) {
+				latest = t
+			}
+		}
+	}
+	return latest, !latest.IsZero()
+}
+
 // BackupStatus returns the schedule's status.
 func (s *BackupSchedule) BackupStatus() BackupStatus {
 	s.mu.Lock()
@@ -47,8 +81,13 @@ func (s *BackupSchedule) BackupStatus() BackupStatus {
 	return st
 }
 
-// Run takes backups until ctx ends.
+// Run takes backups until ctx ends: at once when the newest backup in Dir
+// is older than Every (or there is none), so that a server restarted more
+// often than Every still takes them, then every Every.
 func (s *BackupSchedule) Run(ctx context.Context) {
+	if s.due() {
+		s.Once(ctx)
+	}
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
 	for {
@@ -65,10 +104,7 @@ func (s *BackupSchedule) Run(ctx context.Context) {
 // backup's path or the error (also logged and recorded in the status,
 // unless ctx ended: a backup cut short by shutdown is not a failure).
 func (s *BackupSchedule) Once(ctx context.Context) (string, error) {
-	now := time.Now
-	if s.Now != nil {
-		now = s.Now
-	}
+	now := s.now
 	log := s.Logger
 	if log == nil {
 		log = slog.Default()
