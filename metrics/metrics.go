@@ -41,20 +41,22 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 var (
-	descOpsCommitted  = desc("ops_committed_total", "Ops committed and acknowledged (typed and server-built).")
-	descOpsRefused    = desc("ops_refused_total", "Ops refused, by protocol error code.", "code")
-	descAckLatency    = desc("ack_latency_seconds", "From reading an op to queueing its ack (includes the commit).")
-	descCommitLatency = desc("commit_latency_seconds", "One store commit: the write-ahead log's fsync, or the Redis round trip.")
-	descConnections   = desc("connections", "Open WebSocket connections.")
-	descDrafts        = desc("drafts_loaded", "Drafts loaded in memory.")
-	descFanout        = desc("fanout_frames_total", "Op frames queued to subscribers other than the op's author.")
-	descSlow          = desc("slow_disconnects_total", "Connections dropped because their send queue was full.")
-	descRateLimited   = desc("rate_limited_total", "Messages, ops and HTTP requests refused as rate_limited.")
-	descStoreErrors   = desc("store_errors_total", "Failed store calls (commits, health checks, backups), refusals excluded.")
-	descConflicts     = desc("commit_conflicts_total", "Commits another node won (Redis: the revision moved); each is caught up and retried.")
-	descRetries       = desc("commit_retries_total", "Commits retried after catching up with another node's ops.")
-	descWALBytes      = desc("wal_bytes", "Size of the embedded store's write-ahead log files.")
-	descCheckpoint    = desc("checkpoint_duration_seconds", "Copying the write-ahead log into the bbolt file.")
+	descOpsCommitted   = desc("ops_committed_total", "Ops committed and acknowledged (typed and server-built).")
+	descOpsRefused     = desc("ops_refused_total", "Ops refused, by protocol error code.", "code")
+	descAckLatency     = desc("ack_latency_seconds", "From reading an op to queueing its ack (includes the commit).")
+	descCommitLatency  = desc("commit_latency_seconds", "One store commit: the write-ahead log's fsync, or the Redis round trip.")
+	descConnections    = desc("connections", "Open WebSocket connections.")
+	descDrafts         = desc("drafts_loaded", "Drafts loaded in memory.")
+	descFanout         = desc("fanout_frames_total", "Op frames queued to subscribers other than the op's author.")
+	descSlow           = desc("slow_disconnects_total", "Connections dropped because their send queue was full.")
+	descRateLimited    = desc("rate_limited_total", "Messages, ops and HTTP requests refused as rate_limited.")
+	descStoreErrors    = desc("store_errors_total", "Failed store calls (commits, health checks, backups), refusals excluded.")
+	descConflicts      = desc("commit_conflicts_total", "Commits another node won (Redis: the revision moved); each is caught up and retried.")
+	descRetries        = desc("commit_retries_total", "Commits retried after catching up with another node's ops.")
+	descWALBytes       = desc("wal_bytes", "Size of the embedded store's write-ahead log files.")
+	descCheckpoint     = desc("checkpoint_duration_seconds", "Copying the write-ahead log into the bbolt file.")
+	descBackupOK       = desc("backup_last_success_timestamp_seconds", "When the last periodic backup succeeded (Unix time; 0: none yet).")
+	descBackupFailures = desc("backup_failures", "Periodic backups failed in a row since the last success.")
 )
 
 type collector struct {
@@ -69,6 +71,10 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	if c.bolt != nil {
 		ch <- descWALBytes
 		ch <- descCheckpoint
+	}
+	if c.srv.Config().Backups != nil {
+		ch <- descBackupOK
+		ch <- descBackupFailures
 	}
 }
 
@@ -96,6 +102,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		bs := c.bolt.Stats()
 		ch <- prometheus.MustNewConstMetric(descWALBytes, prometheus.GaugeValue, float64(bs.WALBytes))
 		histogram(ch, descCheckpoint, bs.Checkpoint)
+	}
+	if br := c.srv.Config().Backups; br != nil {
+		st := br.BackupStatus()
+		var last float64
+		if !st.LastOK.IsZero() {
+			last = float64(st.LastOK.UnixMilli()) / 1000
+		}
+		ch <- prometheus.MustNewConstMetric(descBackupOK, prometheus.GaugeValue, last)
+		ch <- prometheus.MustNewConstMetric(descBackupFailures, prometheus.GaugeValue, float64(st.Failures))
 	}
 }
 

@@ -441,3 +441,35 @@ func TestMetricsConflicts(t *testing.T) {
 		}
 	}
 }
+
+// fixedBackups reports a fixed backup status.
+type fixedBackups storage.BackupStatus
+
+func (f fixedBackups) BackupStatus() storage.BackupStatus { return storage.BackupStatus(f) }
+
+// TestBackupStatusShown: the periodic backups' status is in /healthz and
+// in /metrics.
+func TestBackupStatusShown(t *testing.T) {
+	last := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
+	ls := startServer(t, storage.NewMemory(), server.Config{Backups: fixedBackups{Dir: "/b", LastOK: last, LastError: "disk full", Failures: 2}})
+	ls.srv.SetMetrics(metrics.Handler(ls.srv, nil))
+	var h struct {
+		Backup struct {
+			Dir       string
+			LastOK    time.Time `json:"last_ok"`
+			LastError string    `json:"last_error"`
+			Failures  int
+		}
+	}
+	ls.do("GET", "/healthz", nil, &h)
+	if h.Backup.Dir != "/b" || !h.Backup.LastOK.Equal(last) || h.Backup.LastError != "disk full" || h.Backup.Failures != 2 {
+		t.Errorf("healthz backup %+v", h.Backup)
+	}
+	fams := ls.scrape(nil)
+	if got := value(t, fams, "draftroom_backup_last_success_timestamp_seconds"); got != float64(last.Unix()) {
+		t.Errorf("last success %v, want %v", got, last.Unix())
+	}
+	if got := value(t, fams, "draftroom_backup_failures"); got != 2 {
+		t.Errorf("failures %v, want 2", got)
+	}
+}
