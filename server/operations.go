@@ -115,16 +115,19 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	} else if s.open.endedBy.Load() != nil {
 		h.ModeReason = *s.open.endedBy.Load()
 	}
+	// The answer says which way the store fails; the detail (paths,
+	// addresses) goes to the log, as /healthz needs no credential.
 	_, err := s.store.Drafts(ctx)
+	why := "the store does not answer reads"
 	if wh, ok := s.store.(writeHealth); ok && err == nil {
-		if herr := wh.Health(); herr != nil {
-			err = fmt.Errorf("the store refuses writes: %w", herr)
+		if err = wh.Health(); err != nil {
+			why = "the store refuses writes"
 		}
 	}
 	if err != nil {
-		s.log.Warn("healthz: store", "err", err)
+		s.log.Warn("healthz: "+why, "err", err)
 		s.stats.StoreErrors.Add(1)
-		h.Status, h.Store = "unhealthy", storeHealthJSON{Error: err.Error()}
+		h.Status, h.Store = "unhealthy", storeHealthJSON{Error: why + " (see the server log)"}
 	}
 	if s.cfg.Backups != nil {
 		b := s.cfg.Backups.BackupStatus()

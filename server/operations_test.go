@@ -400,7 +400,7 @@ func TestHealthzStoreUnhealthy(t *testing.T) {
 			Error string
 		}
 	}
-	if code := ls.do("GET", "/healthz", nil, &h); code != http.StatusServiceUnavailable || h.Status != "unhealthy" || h.Store.OK || !strings.Contains(h.Store.Error, "sync failed") {
+	if code := ls.do("GET", "/healthz", nil, &h); code != http.StatusServiceUnavailable || h.Status != "unhealthy" || h.Store.OK || h.Store.Error != "the store refuses writes (see the server log)" {
 		t.Fatalf("healthz %d %+v", code, h)
 	}
 }
