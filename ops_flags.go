@@ -95,7 +95,7 @@ func decideMode(ctx context.Context, cfg *config, st store) error {
 			return fmt.Errorf("read tokens: %w", err)
 		}
 		if len(toks) > 0 {
-			cfg.Open, sc.ModeReason = false, fmt.Sprintf("the store holds %d tokens; -open turns open mode on", len(toks))
+			cfg.Open, sc.ModeReason = false, "the store holds tokens; -open turns open mode on"
 		} else {
 			cfg.Open, sc.OpenByDefault = true, true
 			sc.ModeReason = "loopback address and no token in the store; requests through a proxy (Forwarded, X-Forwarded-For) still need a token"

@@ -40,7 +40,7 @@ func TestDecideMode(t *testing.T) {
 		reason          string
 	}{
 		{"loopback, no token", []string{"-addr", "127.0.0.1:0"}, storage.NewMemory(), true, true, "no token in the store"},
-		{"loopback, a token", []string{"-addr", "127.0.0.1:0"}, withToken, false, false, "holds 1 tokens"},
+		{"loopback, a token", []string{"-addr", "127.0.0.1:0"}, withToken, false, false, "the store holds tokens"},
 		{"loopback, a token, -open", []string{"-addr", "127.0.0.1:0", "-open"}, withToken, true, false, "-open given"},
 		{"loopback, -open=false", []string{"-addr", "127.0.0.1:0", "-open=false"}, storage.NewMemory(), false, false, "-open=false given"},
 		{"public address", []string{"-addr", "0.0.0.0:0"}, storage.NewMemory(), false, false, "not a loopback address"},
