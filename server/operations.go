@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -130,7 +131,16 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		h.Status, h.Store = "unhealthy", storeHealthJSON{Error: why + " (see the server log)"}
 	}
 	if s.cfg.Backups != nil {
+		// Without paths or error text (the log has them): /healthz
+		// needs no credential.
 		b := s.cfg.Backups.BackupStatus()
+		b.Dir, b.LastFile = "", filepath.Base(b.LastFile)
+		if b.LastFile == "." {
+			b.LastFile = ""
+		}
+		if b.LastError != "" {
+			b.LastError = "the last backup failed (see the server log)"
+		}
 		h.Backup = &b
 	}
 	status := http.StatusOK

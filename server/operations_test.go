@@ -451,18 +451,19 @@ func (f fixedBackups) BackupStatus() storage.BackupStatus { return storage.Backu
 // in /metrics.
 func TestBackupStatusShown(t *testing.T) {
 	last := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
-	ls := startServer(t, storage.NewMemory(), server.Config{Backups: fixedBackups{Dir: "/b", LastOK: last, LastError: "disk full", Failures: 2}})
+	ls := startServer(t, storage.NewMemory(), server.Config{Backups: fixedBackups{Dir: "/b", LastFile: "/b/draftroom-x.db", LastOK: last, LastError: "open /b/x: disk full", Failures: 2}})
 	ls.srv.SetMetrics(metrics.Handler(ls.srv, nil))
 	var h struct {
 		Backup struct {
 			Dir       string
+			LastFile  string `json:"last_file"`
 			LastOK    time.Time `json:"last_ok"`
 			LastError string    `json:"last_error"`
 			Failures  int
 		}
 	}
 	ls.do("GET", "/healthz", nil, &h)
-	if h.Backup.Dir != "/b" || !h.Backup.LastOK.Equal(last) || h.Backup.LastError != "disk full" || h.Backup.Failures != 2 {
+	if h.Backup.Dir != "" || h.Backup.LastFile != "draftroom-x.db" || !h.Backup.LastOK.Equal(last) || h.Backup.LastError != "the last backup failed (see the server log)" || h.Backup.Failures != 2 {
 		t.Errorf("healthz backup %+v", h.Backup)
 	}
 	fams := ls.scrape(nil)

@@ -13,7 +13,7 @@ import (
 // BackupStatus is how the periodic backups are going, as /healthz shows
 // it: the last good one, and the last failure if it came after it.
 type BackupStatus struct {
-	Dir         string    `json:"dir"`
+	Dir         string    `json:"dir,omitempty"`
 	Every       string    `json:"every"`
 	Keep        int       `json:"keep"`
 	LastOK      time.Time `json:"last_ok,omitzero"`
