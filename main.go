@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -325,11 +326,15 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 		}
 		defer stopPprof()
 	}
+	// stopBackups ends the periodic backups (a backup under way is cut
+	// short and its temporary file removed) before the store closes.
+	stopBackups := func() {}
 	if schedule != nil {
-		bctx, stopBackups := context.WithCancel(context.Background())
+		bctx, cancel := context.WithCancel(context.Background())
 		backupsDone := make(chan struct{})
 		go func() { defer close(backupsDone); schedule.Run(bctx) }()
-		defer func() { stopBackups(); <-backupsDone }()
+		stopBackups = sync.OnceFunc(func() { cancel(); <-backupsDone })
+		defer stopBackups()
 	}
 	errc := make(chan error, 1)
 	go func() {
@@ -363,6 +368,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	defer cancel()
 	herr := hs.Shutdown(sctx)
 	serr := srv.Shutdown(sctx)
+	stopBackups()
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
