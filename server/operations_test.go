@@ -456,7 +456,7 @@ func TestBackupStatusShown(t *testing.T) {
 	var h struct {
 		Backup struct {
 			Dir       string
-			LastFile  string `json:"last_file"`
+			LastFile  string    `json:"last_file"`
 			LastOK    time.Time `json:"last_ok"`
 			LastError string    `json:"last_error"`
 			Failures  int

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
+	"runtime/debug"
 	"time"
 	"unicode/utf8"
 
@@ -53,12 +54,13 @@ const maxVerifyProblems = 20
 
 // VerifyBolt checks the bbolt file at path, opened read-only (a running
 // server holds its lock: VerifyBolt then fails with ErrInUse after a
-// second), without changing it: bbolt's own page checks; then for every
-// draft, that its metadata decodes, its ops are exactly revisions 1..head
+// second), without changing it. For every draft, it checks that its metadata decodes, its ops are exactly revisions 1..head
 // and decode, replaying them from the text of revision 0 succeeds and
 // reaches every stored snapshot's text, and its proposals, decisions,
-// labels and dedupe records point at revisions that exist. It also reads
-// the write-ahead log beside the file. The error wraps ErrDamaged when
+// labels and dedupe records point at revisions that exist; a page so
+// damaged that reading it panics or faults is reported, not fatal. When
+// all that is sound, it runs bbolt's own page checks. It also reads the
+// write-ahead log beside the file. The error wraps ErrDamaged when
 // any problem was found.
 func VerifyBolt(path string) (VerifyReport, error) {
 	var rep VerifyReport
@@ -73,31 +75,44 @@ func VerifyBolt(path string) (VerifyReport, error) {
 		return rep, fmt.Errorf("storage: verify %s: %w", path, err)
 	}
 	defer db.Close()
-	err = db.View(func(tx *bolt.Tx) error {
-		for cerr := range tx.Check() {
-			rep.Problems = append(rep.Problems, Problem{What: "bbolt: " + cerr.Error()})
-		}
-		drafts := tx.Bucket(bucketDrafts)
-		if drafts == nil {
-			rep.Problems = append(rep.Problems, Problem{What: `no "drafts" bucket: not a draftroom file`})
-			return nil
-		}
-		return drafts.ForEach(func(k, v []byte) error {
-			id := string(k)
-			db := drafts.Bucket(k)
-			if db == nil {
-				rep.Problems = append(rep.Problems, Problem{id, "a plain key where a draft bucket belongs"})
+	err = readDamaged(&rep, func() error {
+		return db.View(func(tx *bolt.Tx) error {
+			drafts := tx.Bucket(bucketDrafts)
+			if drafts == nil {
+				rep.Problems = append(rep.Problems, Problem{What: `no "drafts" bucket: not a draftroom file`})
 				return nil
 			}
-			rep.Drafts++
-			ops, probs := verifyDraft(id, db)
-			rep.Ops += ops
-			rep.Problems = append(rep.Problems, probs...)
-			return nil
+			return drafts.ForEach(func(k, v []byte) error {
+				id := string(k)
+				db := drafts.Bucket(k)
+				if db == nil {
+					rep.Problems = append(rep.Problems, Problem{id, "a plain key where a draft bucket belongs"})
+					return nil
+				}
+				rep.Drafts++
+				ops, probs := verifyDraft(id, db)
+				rep.Ops += ops
+				rep.Problems = append(rep.Problems, probs...)
+				return nil
+			})
 		})
 	})
 	if err != nil {
 		return rep, fmt.Errorf("storage: verify %s: %w", path, err)
+	}
+	if len(rep.Problems) == 0 {
+		// bbolt's own page checks (free list, page overlaps), once every
+		// reachable page read well: they run in a goroutine of bbolt's,
+		// where a page corrupt enough to panic would end the process.
+		err = db.View(func(tx *bolt.Tx) error {
+			for cerr := range tx.Check() {
+				rep.Problems = append(rep.Problems, Problem{What: "bbolt: " + cerr.Error()})
+			}
+			return nil
+		})
+		if err != nil {
+			return rep, fmt.Errorf("storage: verify %s: %w", path, err)
+		}
 	}
 	for _, suffix := range walSuffixes {
 		n, prob := verifyLog(path + suffix)
@@ -110,6 +125,21 @@ func VerifyBolt(path string) (VerifyReport, error) {
 		return rep, fmt.Errorf("%w: %d problems in %s", ErrDamaged, len(rep.Problems), path)
 	}
 	return rep, nil
+}
+
+// readDamaged runs read, which walks a file that may be damaged: bbolt
+// trusts its pages, and a corrupt one can make it panic or read outside
+// the memory map (a fault, fatal unless turned into a panic). Either is
+// recorded as a problem in rep instead of crashing the check.
+func readDamaged(rep *VerifyReport, read func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			rep.Problems = append(rep.Problems, Problem{What: fmt.Sprintf("the file is damaged beyond reading its pages (bbolt: %v); restore a backup", r)})
+			err = nil
+		}
+	}()
+	return read()
 }
 
 // verifyLog reads a write-ahead log file without changing it: the
