@@ -378,7 +378,7 @@ func TestCheckSurvivesDamage(t *testing.T) {
 	damaged := func(run int) []byte {
 		data := bytes.Clone(sound)
 		if run == 0 {
-			const pageSize = 4096 // bbolt's default on this platform
+			pageSize := os.Getpagesize() // bbolt's page size by default
 			for off := 2 * pageSize; off+pageSize <= len(data); off += pageSize {
 				if flags := binary.LittleEndian.Uint16(data[off+8:]); flags == 0x01 && binary.LittleEndian.Uint16(data[off+10:]) > 0 {
 					binary.LittleEndian.PutUint64(data[off+16+8:], 1<<48) // first branch element's pgid
