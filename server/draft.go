@@ -102,6 +102,7 @@ type (
 		seq    uint64
 		op     ot.Op
 		ref    json.RawMessage
+		at     time.Time // when it was read (Stats.AckLatency); zero: not measured
 	}
 	builtReq struct {
 		by    Identity
@@ -446,7 +447,9 @@ func (d *draft) commitBatch(batch []any) {
 		var err error
 		if len(c.Ops) > 0 {
 			ctx, cancel := d.storeCtx()
+			start := time.Now()
 			err = d.s.store.Commit(ctx, d.id, d.rev, c)
+			d.s.stats.CommitLatency.Observe(time.Since(start))
 			cancel()
 		}
 		if err != nil {
@@ -456,8 +459,12 @@ func (d *draft) commitBatch(batch []any) {
 				// read it before building on the text again.
 				d.stale = true
 			}
+			if errors.Is(err, storage.ErrConflict) {
+				d.s.stats.CommitConflicts.Add(1)
+			}
 			if errors.Is(err, storage.ErrConflict) && attempt < maxConflictRetries {
 				if cerr := d.catchUp(); cerr == nil {
+					d.s.stats.CommitRetries.Add(1)
 					continue
 				} else {
 					err = cerr
@@ -478,6 +485,7 @@ func (d *draft) commitBatch(batch []any) {
 					err = fmt.Errorf("%w (after %w)", derr, err)
 				}
 			}
+			d.s.stats.StoreErrors.Add(1)
 			level := slog.LevelError
 			if errors.Is(err, ErrUnavailable) || errors.Is(err, storage.ErrUnavailable) {
 				level = slog.LevelWarn // the clients resend; nothing is broken
@@ -797,12 +805,16 @@ func (d *draft) catchUp() error {
 // answer sends acks, errors and broadcasts for a batch, in order, and
 // records committed ops.
 func (d *draft) answer(items []*staged, committed bool) {
+	var now time.Time // read once, at the first ack
+	var ops, frames uint64
 	for _, it := range items {
 		switch {
 		case it.sub != nil:
 			r := it.sub
 			switch {
 			case it.err != nil:
+				code, _, _ := ErrorCode(it.err)
+				d.s.stats.refuse(code)
 				d.sendError(r.sess, it.err, r.seq, r.ref)
 			case it.dupOf != nil:
 				if it.dupOf.err != nil {
@@ -816,10 +828,18 @@ func (d *draft) answer(items []*staged, committed bool) {
 				d.rev = it.op.Rev
 				d.remember(it.op)
 				d.sendTo(r.sess, encodeAck(d.id, r.seq, it.op.Rev, r.ref))
+				if !r.at.IsZero() {
+					if now.IsZero() {
+						now = time.Now()
+					}
+					d.s.stats.AckLatency.Observe(now.Sub(r.at))
+				}
+				ops++
 				frame := d.ring[len(d.ring)-1].frame
 				for sess, sub := range d.subs {
 					if sess != r.sess {
 						d.push(sub, frame)
+						frames++
 					}
 				}
 			}
@@ -831,9 +851,11 @@ func (d *draft) answer(items []*staged, committed bool) {
 			if committed && it.applied {
 				d.rev = it.op.Rev
 				d.remember(it.op)
+				ops++
 				frame := d.ring[len(d.ring)-1].frame
 				for _, sub := range d.subs {
 					d.push(sub, frame)
+					frames++
 				}
 				it.built.reply <- builtResult{op: it.op}
 			}
@@ -841,6 +863,12 @@ func (d *draft) answer(items []*staged, committed bool) {
 	}
 	d.info.Rev = d.rev
 	d.head.Store(int64(d.rev))
+	if ops > 0 {
+		d.s.stats.OpsCommitted.Add(ops)
+	}
+	if frames > 0 {
+		d.s.stats.FanoutFrames.Add(frames)
+	}
 }
 
 // afterCommit updates derived state (observers, presence) and writes a
