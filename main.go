@@ -19,10 +19,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/metrics"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -70,6 +72,10 @@ type config struct {
 	TLSKey          string
 	HTTP            httpTimeouts
 	ShutdownTimeout time.Duration
+	DrainWait       time.Duration // /healthz answers 503 this long before shutdown starts
+	OpenSet         bool          // -open (or DRAFTROOM_OPEN) was given
+	Backup          backupConfig  // cmd_backup.go
+	Metrics         metricsConfig // ops_flags.go
 	Server          server.Config
 }
 
@@ -128,6 +134,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&cfg.NoSync, "unsafe-nosync", false, "do not fsync commits (benchmarks only: a crash loses acknowledged ops)")
 	fs.StringVar(&cfg.Pprof, "pprof", "", "serve net/http/pprof on this loopback address (host:port), separately from -addr; off by default")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections and commits")
+	fs.DurationVar(&cfg.DrainWait, "drain-wait", 5*time.Second, "after SIGTERM, how long /healthz answers 503 (so a load balancer stops sending connections) before shutdown starts; everything else is still served meanwhile")
+	addOpsFlags(fs, &cfg, getenv)
 	fs.Int64Var(&sc.MaxFrameBytes, "max-frame", sc.MaxFrameBytes, "largest WebSocket frame in bytes (too_large beyond)")
 	fs.Int64Var(&sc.MaxBodyBytes, "max-body", sc.MaxBodyBytes, "largest HTTP request body in bytes")
 	fs.IntVar(&sc.MaxDraftLen, "max-draft-len", sc.MaxDraftLen, "longest draft in code points")
@@ -156,7 +164,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	loopback := isLoopback(cfg.Addr)
 	cfg.Open = loopback
 	if open.set {
-		cfg.Open = open.value
+		cfg.Open, cfg.OpenSet = open.value, true
 	}
 	if cfg.Open && !loopback && !cfg.OpenPublic {
 		return cfg, fmt.Errorf("refusing open mode on %s, which is not a loopback address: anyone who reaches it could edit as any delegation; use tokens, or add -open-public-i-know", cfg.Addr)
@@ -169,6 +177,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	sc.Open = cfg.Open
 	cfg.Server = sc
+	if err := checkOpsFlags(fs, &cfg, loopback); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -266,18 +277,39 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 		return err
 	}
 	defer st.Close()
+	if err := decideMode(ctx, &cfg, st); err != nil {
+		return err
+	}
 	cfg.Server.Web = webFS()
 	cfg.Server.Auth = server.NewTokenAuth(st, nil)
+	if cfg.Redis == "" {
+		cfg.Server.BackupScratch = cfg.Data
+	}
+	var schedule *storage.BackupSchedule
+	if cfg.Backup.Dir != "" {
+		b, ok := st.(*storage.Bolt)
+		if !ok {
+			return errors.New("-backup-dir backs up the embedded store; with Redis, back up its RDB or AOF files (docs/OPERATIONS.md)")
+		}
+		if err := os.MkdirAll(cfg.Backup.Dir, 0o750); err != nil {
+			return fmt.Errorf("-backup-dir: %w", err)
+		}
+		schedule = &storage.BackupSchedule{Store: b, Dir: cfg.Backup.Dir, Every: cfg.Backup.Every, Keep: cfg.Backup.Keep, Logger: logger}
+		cfg.Server.Backups = schedule
+	}
 	srv := server.New(cfg.Server, st, logger)
+	if cfg.Metrics.On {
+		srv.SetMetrics(metrics.Handler(srv, st))
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	cfg.HTTP.apply(hs)
-	mode := "tokens"
+	mode := "tokens (" + cfg.Server.ModeReason + ")"
 	if cfg.Open {
-		mode = "OPEN MODE: anyone may edit as any delegation"
+		mode = "OPEN MODE: anyone may edit as any delegation (" + cfg.Server.ModeReason + ")"
 	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
@@ -294,6 +326,16 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 		}
 		defer stopPprof()
 	}
+	// stopBackups ends the periodic backups (a backup under way is cut
+	// short and its temporary file removed) before the store closes.
+	stopBackups := func() {}
+	if schedule != nil {
+		bctx, cancel := context.WithCancel(context.Background())
+		backupsDone := make(chan struct{})
+		go func() { defer close(backupsDone); schedule.Run(bctx) }()
+		stopBackups = sync.OnceFunc(func() { cancel(); <-backupsDone })
+		defer stopBackups()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -309,11 +351,24 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 			return err
 		}
 	case <-ctx.Done():
+		if cfg.DrainWait > 0 {
+			srv.Drain()
+			logger.Info("draining: /healthz answers 503", "for", cfg.DrainWait)
+			select {
+			case <-time.After(cfg.DrainWait):
+			case err := <-errc:
+				if !errors.Is(err, http.ErrServerClosed) {
+					srv.Shutdown(context.Background())
+					return err
+				}
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	herr := hs.Shutdown(sctx)
 	serr := srv.Shutdown(sctx)
+	stopBackups()
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

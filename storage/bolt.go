@@ -17,6 +17,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/draftroom/draftroom/internal/stats"
 )
 
 // Bolt is the embedded, durable store: a bbolt file and its write-ahead
@@ -106,6 +108,7 @@ type Bolt struct {
 	// to the write-ahead log, for tests and benchmarks.
 	txs     atomic.Int64
 	appends atomic.Int64
+	ckTime  stats.Histogram // checkpoint durations (stats.go)
 
 	// The write-ahead log and what it holds that bbolt does not yet; all
 	// owned by the writer goroutine, except unsettled, which readers read.
@@ -668,6 +671,8 @@ func (b *Bolt) startCheckpoint() {
 	b.gen++
 	b.ckBusy, b.ckCount = true, len(commits)
 	go func() {
+		start := time.Now()
+		defer func() { b.ckTime.Observe(time.Since(start)) }()
 		err := b.db.Update(func(tx *bolt.Tx) error {
 			for _, c := range commits {
 				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
