@@ -383,6 +383,8 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       view.setReadOnly(true);
       return;
     }
+    // Refused for good (locked: agreed text, docs/PROVISIONS.md): the edit
+    // is dropped, the draft reloaded, its text kept in the notice.
     if (REFUSED_WORDS[m.code] && m.code !== 'diverged' && otc && otc.inflight && m.seq === otc.inflight.seq && m.doc === id) {
       refused(m);
       return;
@@ -394,12 +396,6 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       return;
     }
     if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }
-    if (m.code === 'locked' && otc && otc.inflight && m.seq === otc.inflight.seq) {
-      // Agreed text (docs/PROVISIONS.md): the edit is undone, and why is said.
-      resyncFresh(m.message || 'That text is agreed and locked.');
-      toast(m.message || 'That text is agreed and locked.', 'warn');
-      return;
-    }
     if (m.code === 'forbidden' && !opened) {
       setNotice(m.message || 'Your credential does not give access to this draft.', 'error');
       view.setReadOnly(true);
