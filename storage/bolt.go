@@ -1196,8 +1196,12 @@ func (b *Bolt) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 }
 
 // SeqRev returns the revision the submission (principal, client, seq) was
-// committed as; ErrNotFound if it was not, or the draft is unknown.
-func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error) {
+// committed as; ErrNotFound if it was not, or the draft is unknown. after
+// is the revision the submission was made on: its committed copy, if any,
+// lies in after+1..head. The client's recent window answers most lookups;
+// when it misses, those ops are searched (a resend however old is found,
+// at no cost in storage: a resent op is transformed over the same ops).
+func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error) {
 	var rev int
 	err := b.view(ctx, "seq", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "seq", id)
@@ -1213,11 +1217,26 @@ func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uin
 			rev, ok = oldSeqRev(db, k, seq)
 		}
 		if !ok {
+			rev, ok = searchOps(db, max(after, 0)+1, principal, client, seq)
+		}
+		if !ok {
 			return fmt.Errorf("storage: seq %s %s/%s/%d: %w", id, principal, client, seq, ErrNotFound)
 		}
 		return nil
 	})
 	return rev, err
+}
+
+// searchOps looks for the submission (principal, client, seq) among the
+// ops of draft bucket db from revision from on.
+func searchOps(db *bolt.Bucket, from int, principal, client string, seq uint64) (int, bool) {
+	c := db.Bucket(bucketOps).Cursor()
+	for k, v := c.Seek(revKey(from)); k != nil; k, v = c.Next() {
+		if isSubmission(v, principal, client, seq) {
+			return int(binary.BigEndian.Uint64(k)), true
+		}
+	}
+	return 0, false
 }
 
 // records decodes every JSON record in bucket name of draft id, in key

@@ -648,7 +648,10 @@ func (r *Redis) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 
 // SeqRev returns the revision at which (principal, client, seq) was
 // committed on draft id; ErrNotFound if it was not (or no such draft).
-func (r *Redis) SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error) {
+// The seqs hash holds every submission (it is what makes Commit's
+// duplicate check exact between nodes), so after (see Bolt.SeqRev) is not
+// needed.
+func (r *Redis) SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error) {
 	if err := r.check("seq rev"); err != nil {
 		return 0, err
 	}
