@@ -468,7 +468,7 @@ func (d *draft) commitBatch(batch []any) {
 			if errors.Is(err, ErrUnavailable) || errors.Is(err, storage.ErrUnavailable) {
 				level = slog.LevelWarn // the clients resend; nothing is broken
 			}
-			d.s.log.Log(context.Background(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
+			d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
 			for _, it := range items {
 				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
 					it.err = err

@@ -51,6 +51,8 @@ type Server struct {
 	leftOverflow []presenceOut
 	leftWake     chan struct{}
 
+	storeErrs logLimiter // commit failures (storehealth.go)
+
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
 	upgrader   websocket.Upgrader

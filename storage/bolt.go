@@ -11,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -116,7 +117,10 @@ type Bolt struct {
 	wals      [2]*walFile // nil with BoltOptions.NoWAL
 	cur       int
 	walErr    error        // a failed sync: the log is unusable (errWALSync)
-	ckErr     error        // a failed checkpoint: commits are refused (see checkpoint)
+	ckErr     error        // the last checkpoint failed: commits are refused until a retry succeeds
+	ckFails   int          // checkpoints failed in a row
+	ckRetryAt time.Time    // when the next retry starts
+	stuck     []*walCommit // with ckErr: the failed checkpoint's commits, in the log only
 	pending   []*walCommit // in wals[cur]
 	pendOps   int          // ops in pending
 	pendingAt time.Time    // when pending became non-empty
@@ -130,6 +134,13 @@ type Bolt struct {
 	unsettled atomic.Int64                       // commits logged, not yet in bbolt
 	ckEvery   time.Duration
 	ckMax     int
+	ckBackoff [2]time.Duration // first and longest wait before a checkpoint retry
+
+	// health is why the store refuses writes (Health), nil when it
+	// takes them; written by the writer.
+	health atomic.Pointer[error]
+	// ckFault, when set, makes checkpoints fail with it (tests).
+	ckFault atomic.Pointer[error]
 }
 
 // BoltOptions tunes a Bolt store. The zero value is right for production.
@@ -153,6 +164,10 @@ type BoltOptions struct {
 	// file. Defaults 200ms and 8192.
 	CheckpointEvery time.Duration
 	CheckpointOps   int
+	// CheckpointRetry is the first wait before a failed checkpoint is
+	// retried; it doubles up to CheckpointRetryMax. Defaults 100ms and 5s.
+	CheckpointRetry    time.Duration
+	CheckpointRetryMax time.Duration
 }
 
 // writeReq is one request to the writer goroutine: a commit (logged in
@@ -163,7 +178,11 @@ type writeReq struct {
 	fn     func(tx *bolt.Tx) error
 	commit *walCommit
 	settle bool
-	err    chan error // buffered: the writer never waits for the caller
+	// overlay answers a settle while checkpoints fail: the commits that
+	// are only in the log, for the reader to lay over bbolt (viewOverlay).
+	// Set before err is sent.
+	overlay []*walCommit
+	err     chan error // buffered: the writer never waits for the caller
 }
 
 var (
@@ -236,6 +255,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if b.ckMax <= 0 {
 		b.ckMax = 8192
 	}
+	b.ckBackoff = [2]time.Duration{cmp.Or(opts.CheckpointRetry, 100*time.Millisecond), cmp.Or(opts.CheckpointRetryMax, 5*time.Second)}
 	if !opts.NoWAL {
 		if err := b.openWAL(opts.NoSync); err != nil {
 			db.Close()
@@ -406,10 +426,16 @@ func (b *Bolt) send(ctx context.Context, what string, req *writeReq) error {
 }
 
 // view runs fn in a read-only transaction, after the write-ahead log's
-// commits are copied into bbolt (see settle).
+// commits are copied into bbolt (see settle). While checkpoints fail, fn
+// sees bbolt with the logged commits laid over it instead (viewOverlay):
+// reads see every acknowledged commit either way.
 func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
-	if err := b.settle(ctx, what); err != nil {
+	overlay, err := b.settle(ctx, what)
+	if err != nil {
 		return err
+	}
+	if overlay != nil {
+		return b.viewOverlay(ctx, what, overlay, fn)
 	}
 	return b.viewNow(ctx, what, fn)
 }
@@ -417,16 +443,52 @@ func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error
 // settle has the writer copy the commits that are only in the write-ahead
 // log into bbolt, so that a read sees every acknowledged commit. Reads
 // that find the log empty (the common case for all but a hot draft) cost
-// nothing more; others wait for one checkpoint.
-func (b *Bolt) settle(ctx context.Context, what string) error {
+// nothing more; others wait for one checkpoint. If checkpoints fail, it
+// returns the commits bbolt lacks instead.
+func (b *Bolt) settle(ctx context.Context, what string) ([]*walCommit, error) {
 	if b.unsettled.Load() == 0 {
-		return nil
+		return nil, nil
 	}
 	req := &writeReq{settle: true, err: make(chan error, 1)}
 	if err := b.send(ctx, what, req); err != nil {
-		return err
+		return nil, err
 	}
-	return <-req.err
+	err := <-req.err
+	return req.overlay, err
+}
+
+// errOverlay rolls back viewOverlay's transaction.
+var errOverlay = errors.New("storage: overlay read done")
+
+// viewOverlay runs fn in a write transaction in which overlay (commits
+// that are in the log but could not be checkpointed) is applied first, and
+// which is then rolled back: nothing reaches the disk. Only used while
+// checkpoints fail; it costs a rollback, which with NoFreelistSync
+// rescans the file's free pages.
+func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommit, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: %s: %w", what, err)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
+	}
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range overlay {
+			if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+				return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
+			}
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errOverlay
+	})
+	if errors.Is(err, errOverlay) {
+		return nil
+	}
+	return err
 }
 
 // viewNow runs fn in a read-only transaction of what bbolt holds: reads of
@@ -457,6 +519,9 @@ func (b *Bolt) writer() {
 		var done <-chan ckResult
 		if b.ckBusy {
 			done = b.ckDone
+		} else if b.ckErr != nil {
+			ck.Reset(time.Until(b.ckRetryAt))
+			timer = ck.C
 		} else if len(b.pending) > 0 {
 			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
 			timer = ck.C
@@ -474,7 +539,11 @@ func (b *Bolt) writer() {
 		}
 		ck.Stop()
 		if !ok {
-			b.checkpoint()
+			if b.checkpoint() != nil && !b.ckBusy {
+				// One last try; what fails stays in the log for the next open.
+				b.startCheckpoint()
+				b.endCheckpoint(<-b.ckDone)
+			}
 			return
 		}
 		batch = append(batch[:0], req)
@@ -491,7 +560,7 @@ func (b *Bolt) writer() {
 			}
 		}
 		b.run(batch)
-		if !b.ckBusy && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
+		if !b.ckBusy && b.ckErr == nil && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
 			b.startCheckpoint()
 		}
 	}
@@ -513,7 +582,16 @@ func (b *Bolt) run(batch []*writeReq) {
 				n++
 			}
 			err := b.checkpoint()
+			var overlay []*walCommit
+			if err != nil {
+				// Checkpoints fail, but the log holds the commits
+				// durably (only synced ones are pending): serve them
+				// from it.
+				overlay = slices.Concat(b.stuck, b.pending)
+				err = nil
+			}
 			for _, r := range batch[:n] {
+				r.overlay = overlay
 				r.err <- err
 			}
 		default:
@@ -522,7 +600,7 @@ func (b *Bolt) run(batch []*writeReq) {
 			}
 			if err := b.checkpoint(); err != nil {
 				for _, r := range batch[:n] {
-					r.err <- err
+					r.err <- fmt.Errorf("storage: write to %s: %w", b.path, err)
 				}
 			} else {
 				b.apply(batch[:n])
@@ -536,9 +614,9 @@ func (b *Bolt) run(batch []*writeReq) {
 // before it, appends those that pass to the log in one write, syncs it
 // and answers them all.
 func (b *Bolt) logCommits(reqs []*writeReq) {
-	if err := cmp.Or(b.walErr, b.ckErr); err != nil {
+	if err := b.refusing(); err != nil {
 		for _, r := range reqs {
-			r.err <- fmt.Errorf("storage: commit: %w", err)
+			r.err <- fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
 		}
 		return
 	}
@@ -570,6 +648,7 @@ func (b *Bolt) logCommits(reqs []*writeReq) {
 		err = b.wals[b.cur].write(frames)
 		if errors.Is(err, errWALSync) {
 			b.walErr = err
+			b.setHealth()
 		}
 		if err == nil {
 			b.appends.Add(1)
@@ -648,8 +727,9 @@ func storedWindow(db *bolt.Bucket, k []byte) recentWindow {
 
 // ckResult is the outcome of a checkpoint goroutine.
 type ckResult struct {
-	gen uint64
-	err error
+	gen     uint64
+	commits []*walCommit
+	err     error
 }
 
 // startCheckpoint hands the pending commits to a checkpoint goroutine,
@@ -658,46 +738,76 @@ type ckResult struct {
 // previous checkpoint). Only one runs at a time; the writer goes on
 // logging commits meanwhile, checking them against b.heads and b.windows,
 // which still hold the commits being copied.
+//
+// After a failure (ckErr) it is a retry instead: every commit still only
+// in the log (stuck, then pending, in log order) is copied in one
+// transaction and both files are emptied; no commit is logged meanwhile,
+// since commits are refused until a retry succeeds.
 func (b *Bolt) startCheckpoint() {
-	if b.ckBusy || len(b.pending) == 0 {
+	if b.ckBusy {
 		return
 	}
-	commits, w, gen := b.pending, b.wals[b.cur], b.gen
+	commits, files := b.pending, []*walFile{b.wals[b.cur]}
+	if b.ckErr != nil {
+		commits, files = slices.Concat(b.stuck, b.pending), b.wals[:]
+	} else {
+		b.cur = 1 - b.cur
+	}
+	if len(commits) == 0 {
+		return
+	}
+	gen := b.gen
 	b.pending, b.pendOps = nil, 0
-	b.cur = 1 - b.cur
 	b.gen++
 	b.ckBusy, b.ckCount = true, len(commits)
 	go func() {
-		err := b.db.Update(func(tx *bolt.Tx) error {
-			for _, c := range commits {
-				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
-					return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+		var err error
+		if fault := b.ckFault.Load(); fault != nil {
+			err = *fault
+		} else {
+			err = b.db.Update(func(tx *bolt.Tx) error {
+				for _, c := range commits {
+					if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+						return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+					}
 				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
 		if err == nil {
 			// Not synced: if a crash undoes it, replay skips what bbolt has.
-			err = w.reset()
+			for _, w := range files {
+				if err = w.reset(); err != nil {
+					break
+				}
+			}
 		} else {
 			err = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
 		}
-		b.ckDone <- ckResult{gen: gen, err: err}
+		b.ckDone <- ckResult{gen: gen, commits: commits, err: err}
 	}()
 }
 
 // endCheckpoint takes a checkpoint goroutine's outcome. After a failure
-// the commits it held are in its log file only (durable, replayed on the
-// next open), and that file is not emptied: new commits are refused until
-// a restart, rather than appended to a file that may fill up or be
-// replayed out of step with bbolt.
+// the commits it held are in the log only (durable, replayed on the next
+// open, and laid over bbolt for readers), and no log file is emptied:
+// new commits are refused, as unavailable, rather than appended to a log
+// that may fill up or be replayed out of step with bbolt, and the
+// checkpoint is retried with backoff (CheckpointRetry) until it succeeds.
 func (b *Bolt) endCheckpoint(res ckResult) {
 	b.ckBusy, b.ckCount = false, 0
-	b.unsettled.Store(int64(len(b.pending)))
 	if res.err != nil {
-		b.ckErr = res.err
+		b.ckErr, b.stuck = res.err, res.commits
+		b.ckFails++
+		wait := b.ckBackoff[0] << min(b.ckFails-1, 16)
+		b.ckRetryAt = time.Now().Add(min(wait, b.ckBackoff[1]))
+		b.unsettled.Store(int64(len(b.stuck) + len(b.pending)))
+		b.setHealth()
 		return
 	}
+	b.ckErr, b.stuck, b.ckFails = nil, nil, 0
+	b.unsettled.Store(int64(len(b.pending)))
+	b.setHealth()
 	b.txs.Add(1)
 	for id, g := range b.lastGen {
 		if g <= res.gen {
@@ -710,17 +820,54 @@ func (b *Bolt) endCheckpoint(res ckResult) {
 
 // checkpoint copies every logged commit into bbolt and waits until it is
 // there: before a write that is not a commit, for a reader, and at close.
+// While checkpoints fail it returns the failure at once (the retries run
+// on their own schedule).
 func (b *Bolt) checkpoint() error {
-	for b.ckBusy || len(b.pending) > 0 {
-		if b.ckErr != nil {
-			break
-		}
-		if !b.ckBusy {
+	for {
+		switch {
+		case b.ckBusy:
+			b.endCheckpoint(<-b.ckDone)
+		case b.ckErr != nil:
+			return b.refusing()
+		case len(b.pending) == 0:
+			return nil
+		default:
 			b.startCheckpoint()
 		}
-		b.endCheckpoint(<-b.ckDone)
 	}
-	return b.ckErr
+}
+
+// refusing returns why writes are refused, wrapping ErrUnavailable, or
+// nil. Writer only.
+func (b *Bolt) refusing() error {
+	switch {
+	case b.walErr != nil:
+		return fmt.Errorf("%w; restart the server (the log is replayed)", b.walErr)
+	case b.ckErr != nil:
+		return fmt.Errorf("%w: the write-ahead log cannot be copied into the file (%d attempts, retrying): %w", ErrUnavailable, b.ckFails, b.ckErr)
+	}
+	return nil
+}
+
+// setHealth publishes refusing for Health.
+func (b *Bolt) setHealth() {
+	if err := b.refusing(); err != nil {
+		b.health.Store(&err)
+	} else {
+		b.health.Store(nil)
+	}
+}
+
+// Health returns nil while the store takes writes, else why it refuses
+// them (wrapping ErrUnavailable): a failed checkpoint (retried with
+// backoff; the store recovers on its own once the disk takes writes
+// again) or a failed sync of the write-ahead log (until a restart). Reads
+// are served either way.
+func (b *Bolt) Health() error {
+	if err := b.health.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // rejected reports whether err is a refusal a write function returns
@@ -773,7 +920,9 @@ func (b *Bolt) apply(batch []*writeReq) {
 		b.txs.Add(1)
 	case errors.Is(err, errNothingWritten):
 	case len(batch) == 1:
-		results[0] = fmt.Errorf("storage: write to %s: %w", b.path, err)
+		// A failed write (a full disk, an I/O error): nothing was written
+		// and the request may succeed later.
+		results[0] = fmt.Errorf("storage: write to %s: %w: %w", b.path, ErrUnavailable, err)
 	default:
 		// Something failed that may have written half a request, or the
 		// commit itself failed: roll everything back and give each request

@@ -25,6 +25,8 @@ type walFile struct {
 	size   int64 // bytes of whole frames
 	noSync bool
 	sync   func(*os.File) error // fdatasync; tests make it fail
+	// writeAt is f.WriteAt; tests make it fail (a full disk).
+	writeAt func(b []byte, off int64) (int, error)
 }
 
 var (
@@ -45,7 +47,7 @@ func openWAL(path string, noSync bool) (*walFile, [][]byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("storage: open log %s: %w", path, err)
 	}
-	w := &walFile{f: f, path: path, noSync: noSync, sync: fdatasync}
+	w := &walFile{f: f, path: path, noSync: noSync, sync: fdatasync, writeAt: f.WriteAt}
 	data, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
@@ -88,15 +90,15 @@ func appendWALFrame(dst, payload []byte) []byte {
 // append does not follow half a frame. An error from the sync leaves the
 // log's state on disk unknown: the caller must stop using it (errWALSync).
 func (w *walFile) write(frames []byte) error {
-	if _, err := w.f.WriteAt(frames, w.size); err != nil {
+	if _, err := w.writeAt(frames, w.size); err != nil {
 		if terr := w.f.Truncate(w.size); terr != nil {
-			return fmt.Errorf("%w: append to log %s: %w (and cutting it back: %v)", errWALSync, w.path, err, terr)
+			return fmt.Errorf("%w: append to log %s: %w (and cutting it back: %v) (%w)", errWALSync, w.path, err, terr, ErrUnavailable)
 		}
-		return fmt.Errorf("storage: append to log %s: %w", w.path, err)
+		return fmt.Errorf("storage: append to log %s: %w: %w", w.path, ErrUnavailable, err)
 	}
 	if !w.noSync {
 		if err := w.sync(w.f); err != nil {
-			return fmt.Errorf("%w: sync log %s: %w", errWALSync, w.path, err)
+			return fmt.Errorf("%w: sync log %s: %w (%w)", errWALSync, w.path, err, ErrUnavailable)
 		}
 	}
 	w.size += int64(len(frames))
