@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -94,6 +95,7 @@ type Bolt struct {
 	db       *bolt.DB
 	path     string
 	maxBatch int
+	log      *slog.Logger
 
 	// mu guards closed and sending on reqs: senders hold it shared, Close
 	// exclusively, so no one sends on the closed channel. Reads also hold
@@ -168,6 +170,9 @@ type BoltOptions struct {
 	// retried; it doubles up to CheckpointRetryMax. Defaults 100ms and 5s.
 	CheckpointRetry    time.Duration
 	CheckpointRetryMax time.Duration
+	// Logger gets what the store has to tell (a torn log tail cut at
+	// open). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // writeReq is one request to the writer goroutine: a commit (logged in
@@ -224,14 +229,26 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	// Create the top buckets of a new file. An existing one is not
+	// written to before its log is checked (openWAL): a store that
+	// refuses to open leaves every file as it found it.
+	created := true
+	db.View(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketDrafts, bucketTokens, bucketTokenHash, bucketAudit} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
+			created = created && tx.Bucket(name) != nil
 		}
 		return nil
 	})
+	if !created {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, name := range [][]byte{bucketDrafts, bucketTokens, bucketTokenHash, bucketAudit} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
@@ -240,6 +257,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		db:       db,
 		path:     path,
 		maxBatch: opts.MaxBatch,
+		log:      opts.Logger,
 		reqs:     make(chan *writeReq, opts.MaxBatch),
 		done:     make(chan struct{}),
 		heads:    map[string]int{},
@@ -254,6 +272,9 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	}
 	if b.ckMax <= 0 {
 		b.ckMax = 8192
+	}
+	if b.log == nil {
+		b.log = slog.Default()
 	}
 	b.ckBackoff = [2]time.Duration{cmp.Or(opts.CheckpointRetry, 100*time.Millisecond), cmp.Or(opts.CheckpointRetryMax, 5*time.Second)}
 	if !opts.NoWAL {
@@ -275,35 +296,67 @@ var walSuffixes = [2]string{".wal.0", ".wal.1"}
 // commits are replayed in revision order (the two files' commits
 // interleave); a commit already in bbolt (a file is emptied after its
 // checkpoint, but that is not synced) is skipped.
+//
+// A torn tail (damage running to the end of a file: an append cut short
+// by a crash, never synced, so never acknowledged) is cut off, and a log
+// line says where, how many bytes and what it seemed to hold. Any other
+// damage (a bad frame followed by intact ones, or an intact frame that
+// does not decode) is corruption of acknowledged commits: openWAL then
+// changes nothing and returns a *WALCorruptError (ErrCorrupt) naming the
+// file, the offset and the revisions at stake; `draftroom recover` is the
+// way out (RecoverBolt).
 func (b *Bolt) openWAL(noSync bool) (err error) {
-	var recs [][]byte
+	var scans [2]*walScan
 	for i, suffix := range walSuffixes {
-		w, r, err := openWAL(b.path+suffix, noSync)
+		w, scan, err := openWAL(b.path+suffix, noSync)
 		if err != nil {
 			b.closeWAL()
 			return err
 		}
-		b.wals[i] = w
-		recs = append(recs, r...)
-	}
-	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
-		b.closeWAL()
-		return err
+		b.wals[i], scans[i] = w, scan
 	}
 	defer func() {
 		if err != nil {
 			b.closeWAL()
 		}
 	}()
-	if len(recs) > 0 {
-		commits := make([]*walCommit, 0, len(recs))
-		for i, rec := range recs {
-			c, err := decodeWALRecord(rec)
+	heads, err := b.fileHeads()
+	if err != nil {
+		return err
+	}
+	var commits []*walCommit
+	for _, scan := range scans {
+		if scan.corrupt() {
+			return newWALCorruptError(scan, scan.damage[0], nil, heads)
+		}
+		for _, f := range scan.frames {
+			c, err := decodeWALRecord(f.payload)
 			if err != nil {
-				return fmt.Errorf("storage: replay log of %s: record %d: %w", b.path, i, err)
+				return newWALCorruptError(scan, walDamage{off: f.off, end: f.off + 8 + int64(len(f.payload))}, err, heads)
 			}
 			commits = append(commits, c)
 		}
+	}
+	for i, scan := range scans {
+		d, torn := scan.tornTail()
+		if !torn {
+			continue
+		}
+		held := "nothing readable"
+		if g := d.guess; g != nil {
+			held = fmt.Sprintf("%s (the file's head of %s is %d)", g, g.Draft, heads[g.Draft])
+		}
+		b.log.Warn("storage: cutting the torn tail of the write-ahead log: an append cut short by a crash, never synced, so never acknowledged",
+			"file", scan.path, "offset", d.off, "bytes", d.end-d.off, "held", held)
+		if err := b.wals[i].f.Truncate(d.off); err != nil {
+			return fmt.Errorf("storage: cut the torn tail of log %s: %w", scan.path, err)
+		}
+		b.wals[i].size = d.off
+	}
+	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
+		return err
+	}
+	if len(commits) > 0 {
 		sort.SliceStable(commits, func(i, j int) bool {
 			if commits[i].id != commits[j].id {
 				return commits[i].id < commits[j].id
@@ -339,6 +392,23 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 		}
 	}
 	return nil
+}
+
+// fileHeads returns every draft's head as the bbolt file has it.
+func (b *Bolt) fileHeads() (map[string]int, error) {
+	heads := map[string]int{}
+	err := b.db.View(func(tx *bolt.Tx) error {
+		drafts := tx.Bucket(bucketDrafts)
+		return drafts.ForEachBucket(func(k []byte) error {
+			d, err := readMeta(drafts.Bucket(k), string(k))
+			heads[string(k)] = d.Rev
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", b.path, err)
+	}
+	return heads, nil
 }
 
 func (b *Bolt) closeWAL() error {
