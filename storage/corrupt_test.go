@@ -194,3 +194,57 @@ func TestRecoverBolt(t *testing.T) {
 		t.Errorf("recover of an open store: %v, want a refusal", err)
 	}
 }
+
+// FuzzScanWAL: whatever the bytes, the scan covers the file exactly, in
+// order, with intact frames and damaged stretches; every frame it keeps
+// passes its checksum; and a valid log followed by anything keeps all of
+// the valid log's frames (damage after them never costs one of them).
+func FuzzScanWAL(f *testing.F) {
+	var valid []byte
+	for i := range 4 {
+		enc := &encodedCommit{ops: [][]byte{appendOpRecord(nil, testOp(i+1, "c", uint64(i+1)))}, clients: [][]byte{clientKey("tok:c", "c")}, seqs: []uint64{uint64(i + 1)}, lastRev: i + 1}
+		valid = appendWALFrame(valid, appendWALRecord(nil, &walCommit{id: "d", base: i, enc: enc}))
+	}
+	f.Add(valid, []byte{})
+	f.Add(valid[:len(valid)/2], valid[len(valid)/2+3:])
+	f.Add([]byte{}, make([]byte, 64))
+	f.Add(valid[:40], []byte{0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, log, tail []byte) {
+		data := append(append([]byte{}, log...), tail...)
+		s := scanWAL("fuzz", data)
+		pos := int64(0)
+		fi, di := 0, 0
+		for pos < int64(len(data)) {
+			switch {
+			case fi < len(s.frames) && s.frames[fi].off == pos:
+				n, ok := frameAt(data, int(pos))
+				if !ok || n != len(s.frames[fi].payload) {
+					t.Fatalf("frame at %d is not intact", pos)
+				}
+				pos += 8 + int64(n)
+				fi++
+			case di < len(s.damage) && s.damage[di].off == pos:
+				if s.damage[di].end <= pos {
+					t.Fatalf("empty damage at %d", pos)
+				}
+				pos = s.damage[di].end
+				di++
+			default:
+				t.Fatalf("nothing covers byte %d", pos)
+			}
+		}
+		if pos != int64(len(data)) || fi != len(s.frames) || di != len(s.damage) {
+			t.Fatalf("the scan does not cover the file exactly")
+		}
+		// The frames of the longest valid prefix of log survive.
+		prefix := scanWAL("prefix", log)
+		for i, fr := range prefix.frames {
+			if len(prefix.damage) > 0 && fr.off > prefix.damage[0].off {
+				break
+			}
+			if i >= len(s.frames) || s.frames[i].off != fr.off {
+				t.Fatalf("frame %d of the log (at %d) is lost once bytes follow it", i, fr.off)
+			}
+		}
+	})
+}
