@@ -365,18 +365,7 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 		})
 		err = b.db.Update(func(tx *bolt.Tx) error {
 			for _, c := range commits {
-				db, err := draftBucket(tx, "replay", c.id)
-				if err != nil {
-					return err
-				}
-				meta, err := readMeta(db, c.id)
-				if err != nil {
-					return err
-				}
-				if meta.Rev >= c.enc.lastRev {
-					continue // checkpointed before the crash
-				}
-				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+				if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
 					return err
 				}
 			}
@@ -392,6 +381,23 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 		}
 	}
 	return nil
+}
+
+// replayTx is commitTx for a commit of the log that bbolt may already
+// hold (checkpointed, but the log was not emptied): that one is skipped.
+func replayTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
+	db, err := draftBucket(tx, "replay", id)
+	if err != nil {
+		return err
+	}
+	meta, err := readMeta(db, id)
+	if err != nil {
+		return err
+	}
+	if meta.Rev >= enc.lastRev {
+		return nil
+	}
+	return commitTx(tx, id, base, enc)
 }
 
 // fileHeads returns every draft's head as the bbolt file has it.
@@ -546,7 +552,7 @@ func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommi
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		for _, c := range overlay {
-			if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+			if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
 				return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
 			}
 		}
@@ -609,10 +615,11 @@ func (b *Bolt) writer() {
 		}
 		ck.Stop()
 		if !ok {
-			if b.checkpoint() != nil && !b.ckBusy {
+			if b.checkpoint() != nil {
 				// One last try; what fails stays in the log for the next open.
-				b.startCheckpoint()
-				b.endCheckpoint(<-b.ckDone)
+				if b.startCheckpoint(); b.ckBusy {
+					b.endCheckpoint(<-b.ckDone)
+				}
 			}
 			return
 		}
@@ -817,14 +824,16 @@ func (b *Bolt) startCheckpoint() {
 	if b.ckBusy {
 		return
 	}
+	retry := b.ckErr != nil
 	commits, files := b.pending, []*walFile{b.wals[b.cur]}
-	if b.ckErr != nil {
+	if retry {
 		commits, files = slices.Concat(b.stuck, b.pending), b.wals[:]
-	} else {
-		b.cur = 1 - b.cur
 	}
 	if len(commits) == 0 {
 		return
+	}
+	if !retry {
+		b.cur = 1 - b.cur
 	}
 	gen := b.gen
 	b.pending, b.pendOps = nil, 0
@@ -837,7 +846,13 @@ func (b *Bolt) startCheckpoint() {
 		} else {
 			err = b.db.Update(func(tx *bolt.Tx) error {
 				for _, c := range commits {
-					if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+					apply := commitTx
+					if retry {
+						// The failure may have come after the
+						// transaction (emptying a file).
+						apply = replayTx
+					}
+					if err := apply(tx, c.id, c.base, c.enc); err != nil {
 						return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
 					}
 				}
