@@ -471,7 +471,7 @@ func (d *draft) commitBatch(batch []any) {
 			d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
 			for _, it := range items {
 				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
-					it.err = err
+					it.err = alreadyLogged{err}
 				}
 			}
 			d.answer(items, false)
@@ -1013,7 +1013,7 @@ func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMess
 		return
 	}
 	code, msg, internal := ErrorCode(err)
-	if internal {
+	if internal && !errors.As(err, new(alreadyLogged)) {
 		d.s.log.Error("draft", "draft", d.id, "err", err)
 	}
 	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: d.id, Ref: ref}

@@ -22,6 +22,13 @@ func (s *Server) storeHealth() error {
 	return nil
 }
 
+// alreadyLogged marks an error that was logged where it happened (a
+// failed commit, logged once for its batch through Server.storeErrs), so
+// that answering each submitter with it does not log it again.
+type alreadyLogged struct{ error }
+
+func (e alreadyLogged) Unwrap() error { return e.error }
+
 // storeErrLogEvery is how often a store error that repeats is logged: a
 // full disk refuses every op, and one line per op would fill what little
 // space is left (and bury the first line, the one that says why).

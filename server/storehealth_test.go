@@ -21,10 +21,14 @@ import (
 // the disk is full, and which reports itself unhealthy meanwhile.
 type fullDisk struct {
 	*storage.Memory
-	full atomic.Bool
+	full   atomic.Bool
+	broken atomic.Bool // commits fail with an error of no known kind
 }
 
 func (f *fullDisk) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+	if f.broken.Load() {
+		return fmt.Errorf("storage: commit %s@%d: a bug", id, base)
+	}
 	if f.full.Load() {
 		return fmt.Errorf("storage: commit %s@%d: storage: append to log /data/draftroom.db.wal.0: %w: %w", id, base, storage.ErrUnavailable, syscall.ENOSPC)
 	}
@@ -109,5 +113,29 @@ func TestFullDisk(t *testing.T) {
 	}
 	if code, _, _ := ls.roundTrip(nil, "GET", "/healthz", nil); code != http.StatusOK {
 		t.Errorf("healthz after: %d, want 200", code)
+	}
+}
+
+// TestStoreErrorLoggedOnce: a commit failing with an error of no known
+// kind answers internal, and is logged once for the failures in a row,
+// not once per batch plus once per submitter.
+func TestStoreErrorLoggedOnce(t *testing.T) {
+	st := &fullDisk{Memory: storage.NewMemory()}
+	st.broken.Store(true)
+	var logs syncBuffer
+	ls := startServer(t, st, server.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	ls.create("art-1", "")
+	rc := ls.dialRaw()
+	rc.hello("drafter")
+	rc.send(`{"type":"open","doc":"art-1"}`)
+	rc.expect("snapshot")
+	for seq := 1; seq <= 50; seq++ {
+		rc.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":0,"seq":%d,"op":["x"]}`, seq))
+		if m := rc.expect("error"); m["code"] != server.CodeInternal {
+			t.Fatalf("op %d: %v, want internal", seq, m)
+		}
+	}
+	if lines := strings.Count(logs.String(), "\n"); lines != 1 {
+		t.Errorf("50 failed commits logged %d lines, want 1:\n%s", lines, logs.String())
 	}
 }
