@@ -142,9 +142,9 @@ func (r Result) group(g int) (*Group, error) {
 //     nested group, are escaped).
 //
 // Escaped slashes of a kept alternative are unescaped when the group is at
-// top level, where '/' is plain text. When the result is empty, one space
-// next to the group goes too, so "adopt [all] measures" becomes "adopt
-// measures" (see docs/BRACKETS.md). Errors: ErrNoGroup, ErrChoice, ErrText.
+// top level, where '/' is plain text. The op changes the group's span
+// [Start, End) and nothing outside it. Errors: ErrNoGroup, ErrChoice,
+// ErrText.
 func (r Result) Resolve(g int, res Resolution) (Change, error) {
 	grp, err := r.group(g)
 	if err != nil {
@@ -173,21 +173,11 @@ func (r Result) Resolve(g int, res Resolution) (Change, error) {
 	default:
 		return Change{}, fmt.Errorf("choice %q: %w", res.Choice, ErrChoice)
 	}
+	// Only the group's span changes, never a character around it: a
+	// resolution must not touch words nobody decided on (a space left
+	// double by a drop is for the drafters to tidy).
 	s := r.Text
 	start, startByte, end, endByte := grp.Start, grp.startByte, grp.End, grp.endByte
-	if text == "" {
-		before, nb := utf8.DecodeLastRuneInString(s[:startByte])
-		after, na := utf8.DecodeRuneInString(s[endByte:])
-		switch {
-		case before == ' ' && (na == 0 || strings.ContainsRune(" .,;:!?)]/", after)) &&
-			!strings.HasSuffix(s[:startByte-nb], `\`):
-			// "adopt [all] measures", "adopt [all]." : the space before goes.
-			start, startByte = start-1, startByte-nb
-		case after == ' ' && (nb == 0 || strings.ContainsRune("([/\n", before)):
-			// "[All] measures", "([all] measures": the space after goes.
-			end, endByte = end+1, endByte+na
-		}
-	}
 	b := newBuilder(s)
 	b.skipTo(start, startByte)
 	if res.Choice == ChoiceChoose {
@@ -313,15 +303,21 @@ func (r Result) Propose(g int, text string) (Change, error) {
 // would merge with. Errors: ErrSpan, ErrText.
 func (r Result) Wrap(start, end int, text string) (Change, error) {
 	if start < 0 || end < start || end > r.Len {
-		return Change{}, fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpan)
+		return Change{}, fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpanRange)
 	}
 	if !utf8.ValidString(text) || (start == end && text == "") {
 		return Change{}, fmt.Errorf("proposal for [%d,%d): %w", start, end, ErrText)
 	}
+	depth := 0 // depth of the new group
+	held := -1 // depth of the deepest group the span holds whole
 	for i := range r.Groups {
 		g := &r.Groups[i]
-		if g.End <= start || g.Start >= end || (start <= g.Start && g.End <= end) {
-			continue // disjoint, or held whole
+		if g.End <= start || g.Start >= end {
+			continue // disjoint
+		}
+		if start <= g.Start && g.End <= end {
+			held = max(held, g.Depth)
+			continue // held whole
 		}
 		inside := false
 		for _, a := range g.Alternatives {
@@ -331,19 +327,26 @@ func (r Result) Wrap(start, end int, text string) (Change, error) {
 			}
 		}
 		if !inside {
-			return Change{}, fmt.Errorf("span [%d,%d) crosses group [%d,%d): %w", start, end, g.Start, g.End, ErrSpan)
+			return Change{}, fmt.Errorf("span [%d,%d) and group [%d,%d): %w", start, end, g.Start, g.End, ErrSpanCrosses)
 		}
+		depth = max(depth, g.Depth+1)
 	}
 	for _, d := range r.Diagnostics {
 		if start <= d.Pos && d.Pos < end {
-			return Change{}, fmt.Errorf("span [%d,%d) holds an unbalanced bracket at %d: %w", start, end, d.Pos, ErrSpan)
+			if d.Code == DiagTooDeep {
+				return Change{}, fmt.Errorf("span [%d,%d) holds brackets nested too deep at %d: %w", start, end, d.Pos, ErrSpanTooDeep)
+			}
+			return Change{}, fmt.Errorf("span [%d,%d) holds an unbalanced bracket at %d: %w", start, end, d.Pos, ErrSpanUnbalanced)
 		}
+	}
+	if depth >= MaxDepth || held+1 >= MaxDepth {
+		return Change{}, fmt.Errorf("span [%d,%d): new group at depth %d: %w", start, end, depth, ErrSpanTooDeep)
 	}
 	s := r.Text
 	startByte := byteOffset(s, 0, 0, start)
 	endByte := byteOffset(s, start, startByte, end)
 	if oddBackslashes(s[:startByte]) || oddBackslashes(s[:endByte]) {
-		return Change{}, fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpan)
+		return Change{}, fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpanEscape)
 	}
 	alt := Escape(text)
 	b := newBuilder(s)
@@ -389,9 +392,9 @@ func (r Result) Wrap(start, end int, text string) (Change, error) {
 	if start == end || text == "" {
 		ch.Alternative, wantAlts = 0, 1
 	}
-	// The checks above cannot see adjacency: "[a] x" wrapped at x would
-	// read as one group "[a] [x/y]". Parse the outcome to be sure it is
-	// exactly one new group of the expected shape.
+	// The checks above cannot see adjacency: "[a]x" wrapped at x would
+	// read as one group "[a][x/y]", as would "[a] or x". Parse the outcome
+	// to be sure it is exactly one new group of the expected shape.
 	after := Parse(out)
 	ok := false
 	if len(after.Groups) == len(r.Groups)+1 {
@@ -407,7 +410,7 @@ func (r Result) Wrap(start, end int, text string) (Change, error) {
 		}
 	}
 	if !ok {
-		return Change{}, fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", start, end, ErrSpan)
+		return Change{}, fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", start, end, ErrSpanJoins)
 	}
 	return ch, nil
 }

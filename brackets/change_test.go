@@ -2,7 +2,9 @@ package brackets
 
 import (
 	"errors"
+	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -59,14 +61,14 @@ func TestResolve(t *testing.T) {
 		{"choose last", "States [shall/may] act", 0, Resolution{Choice: ChoiceChoose, Index: 1}, "States may act", "may"},
 		{"choose in adjacent", "States [shall] or [may] act", 0, Resolution{Choice: ChoiceChoose, Index: 1}, "States may act", "may"},
 		{"keep optional", "adopt [all] measures", 0, Resolution{Choice: ChoiceChoose}, "adopt all measures", "all"},
-		{"drop optional", "adopt [all] measures", 0, Resolution{Choice: ChoiceDrop}, "adopt measures", ""},
-		{"drop before period", "adopt measures [forthwith].", 0, Resolution{Choice: ChoiceDrop}, "adopt measures.", ""},
-		{"drop at end", "adopt measures [forthwith]", 0, Resolution{Choice: ChoiceDrop}, "adopt measures", ""},
-		{"drop at start", "[All] measures", 0, Resolution{Choice: ChoiceDrop}, "measures", ""},
-		{"drop after parenthesis", "([all] measures)", 0, Resolution{Choice: ChoiceDrop}, "(measures)", ""},
+		{"drop optional", "adopt [all] measures", 0, Resolution{Choice: ChoiceDrop}, "adopt  measures", ""},
+		{"drop before period", "adopt measures [forthwith].", 0, Resolution{Choice: ChoiceDrop}, "adopt measures .", ""},
+		{"drop at end", "adopt measures [forthwith]", 0, Resolution{Choice: ChoiceDrop}, "adopt measures ", ""},
+		{"drop at start", "[All] measures", 0, Resolution{Choice: ChoiceDrop}, " measures", ""},
+		{"drop after parenthesis", "([all] measures)", 0, Resolution{Choice: ChoiceDrop}, "( measures)", ""},
 		{"drop keeps a lone backslash", `a\ [b]]`, 0, Resolution{Choice: ChoiceDrop}, `a\ ]`, ""},
 		{"drop with no spaces", "a[b]c", 0, Resolution{Choice: ChoiceDrop}, "ac", ""},
-		{"choose empty alternative", "adopt [the/] measures", 0, Resolution{Choice: ChoiceChoose, Index: 1}, "adopt measures", ""},
+		{"choose empty alternative", "adopt [the/] measures", 0, Resolution{Choice: ChoiceChoose, Index: 1}, "adopt  measures", ""},
 		{"compromise", "States [shall/may] act", 0, Resolution{Choice: ChoiceCompromise, Text: "should, where appropriate,"},
 			"States should, where appropriate, act", "should, where appropriate,"},
 		{"compromise is escaped", "X [a/b] Y", 0, Resolution{Choice: ChoiceCompromise, Text: "[sic] and/or"},
@@ -77,7 +79,7 @@ func TestResolve(t *testing.T) {
 			"States Parties [shall/may] adopt", "States Parties [shall/may] adopt"},
 		{"choose nested", "[States Parties [shall/may] adopt]", 1, Resolution{Choice: ChoiceChoose, Index: 1},
 			"[States Parties may adopt]", "may"},
-		{"drop nested before close", "[x [y]]", 1, Resolution{Choice: ChoiceDrop}, "[x]", ""},
+		{"drop nested before close", "[x [y]]", 1, Resolution{Choice: ChoiceDrop}, "[x ]", ""},
 		{"top level unescapes slashes", `a [and\/or [x\/y]/or] b`, 0, Resolution{Choice: ChoiceChoose},
 			`a and/or [x\/y] b`, `and/or [x\/y]`},
 		{"nested keeps escaped slashes", `[a [and\/or/or] b/c]`, 1, Resolution{Choice: ChoiceChoose},
@@ -161,7 +163,8 @@ func TestPropose(t *testing.T) {
 		{"alternatives", "States [shall/may] act", 0, "must", "States [shall/may/must] act", 2},
 		{"optional becomes alternatives", "adopt [all] measures", 0, "the", "adopt [all/the] measures", 1},
 		{"adjacent with or", "[shall] or [may]", 0, "must", "[shall] or [may] or [must]", 2},
-		{"adjacent with a space", "[shall] [may/might] x", 0, "must", "[shall] [may/might] [must] x", 3},
+		{"touching", "[shall][may/might] x", 0, "must", "[shall][may/might][must] x", 3},
+		{"next to an independent group", "[shall] [may/might] x", 1, "must", "[shall] [may/might/must] x", 2},
 		{"escaped", "[a]", 0, "and/or [sic]", `[a/and\/or \[sic\]]`, 1},
 		{"empty alternative", "[a/b]", 0, "", "[a/b/]", 2},
 		{"nested", "[x [a/b] y]", 1, "c", "[x [a/b/c] y]", 2},
@@ -214,6 +217,11 @@ func TestWrap(t *testing.T) {
 		{"nested slashes stay", "x [a/b] y and/or", 0, 16, "z", `[x [a/b] y and\/or/z]`, 1},
 		{"Arabic", "تعتمد الدول التدابير", 6, 11, "الأطراف", "تعتمد [الدول/الأطراف] التدابير", 1},
 		{"after an escaped backslash", `a\\b`, 3, 4, "c", `a\\[b/c]`, 1},
+		{"next to a group", "States [shall] take measures", 15, 28, "adopt steps", "States [shall] [take measures/adopt steps]", 1},
+		{"before a group", "take measures [now]", 0, 13, "act", "[take measures/act] [now]", 1},
+		{"between two groups", "[a] x [b]", 4, 5, "", "[a] [x] [b]", 0},
+		{"next to an or that is not a separator", "[a] or, b", 8, 9, "c", "[a] or, [b/c]", 1},
+		{"nested next to a group", "[x [a] y z]", 7, 8, "w", "[x [a] [y/w] z]", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,7 +267,8 @@ func TestWrapErrors(t *testing.T) {
 		{"holds an unclosed bracket", "a [ b", 0, 5, "x", ErrSpan},
 		{"after a lone backslash", `a\b`, 2, 3, "x", ErrSpan},
 		{"ends in a lone backslash", `ab\`, 0, 3, "x", ErrSpan},
-		{"joins the group before", "[a] b", 4, 5, "x", ErrSpan},
+		{"would touch the group before", "[a]b", 3, 4, "x", ErrSpan},
+		{"would join the group before with or", "[a] or b", 7, 8, "x", ErrSpan},
 		{"joins the group after", "a or [b]", 0, 1, "x", ErrSpan},
 		{"empty everything", "abc", 1, 1, "", ErrText},
 		{"invalid UTF-8", "abc", 1, 2, "\xff", ErrText},
@@ -319,8 +328,11 @@ func FuzzChange(f *testing.F) {
 					}
 					continue
 				}
-				checkChange(t, text, ch)
+				checkLocal(t, text, res.Groups[g], ch)
 				after := Parse(ch.NewText)
+				if hasTooDeep(res) || hasTooDeep(after) {
+					continue // brackets too deep come up as groups, or go down as text
+				}
 				// The group and its descendants go; the chosen alternative's
 				// groups stay; nothing else changes.
 				lost := 0
@@ -414,6 +426,9 @@ func FuzzChange(f *testing.F) {
 		}
 		checkChange(t, text, ch)
 		after := Parse(ch.NewText)
+		if hasTooDeep(res) || hasTooDeep(after) {
+			return
+		}
 		if len(after.Groups) != len(res.Groups)+1 || len(after.Diagnostics) != len(res.Diagnostics) {
 			t.Fatalf("%q wrapped [%d,%d) with %q: %q", text, start, end, proposal, ch.NewText)
 		}
@@ -446,4 +461,73 @@ func FuzzChange(f *testing.F) {
 			t.Fatalf("wrapping [%d,%d) of %q: no group b1.%d in %v", start, end, text, ch.Open, ids)
 		}
 	})
+}
+
+// randomText builds a text from pieces that exercise every form of the
+// grammar: touching brackets, "or", blanks, nesting, escapes, other scripts.
+func randomText(rng *rand.Rand) string {
+	pieces := []string{"[", "]", "/", " ", " or ", "or", "a", "中文", "الدول", "😀", `\`, `\[`, `\/`,
+		"[x]", "[a/b]", "[a] or [b]", "[a][b]", "[a] [b]", "[p [q/r] s]", "\t", "\u00a0", ".", "\n"}
+	var b strings.Builder
+	for n := rng.IntN(30); n >= 0; n-- {
+		b.WriteString(pieces[rng.IntN(len(pieces))])
+	}
+	return b.String()
+}
+
+// TestResolveLocality: resolving a group, whichever way, changes the text
+// between its outermost brackets and nothing else: the bytes before its
+// first '[' and after its last ']' are identical. Checked for every group
+// of every random text.
+func TestResolveLocality(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 2026))
+	groups := 0
+	for range 3000 {
+		text := randomText(rng)
+		res := Parse(text)
+		for g, grp := range res.Groups {
+			groups++
+			choices := []Resolution{{Choice: ChoiceDrop}, {Choice: ChoiceCompromise, Text: "x/[y] z"}}
+			for k := range grp.Alternatives {
+				choices = append(choices, Resolution{Choice: ChoiceChoose, Index: k})
+			}
+			for _, c := range choices {
+				ch, err := res.Resolve(g, c)
+				if err != nil {
+					if errors.Is(err, ErrChoice) {
+						continue
+					}
+					t.Fatalf("%q: Resolve(%d, %+v): %v", text, g, c, err)
+				}
+				checkLocal(t, text, grp, ch)
+			}
+		}
+	}
+	if groups < 3000 {
+		t.Fatalf("only %d groups in the random texts: the test checks too little", groups)
+	}
+}
+
+// checkLocal asserts that ch, a resolution of grp in text, keeps the text
+// before and after the group's span byte for byte.
+func checkLocal(t *testing.T, text string, grp Group, ch Change) {
+	t.Helper()
+	checkChange(t, text, ch)
+	before, after := runes(text, 0, grp.Start), runes(text, grp.End, utf8.RuneCountInString(text))
+	if !strings.HasPrefix(ch.NewText, before) || !strings.HasSuffix(ch.NewText, after) ||
+		len(ch.NewText) < len(before)+len(after) {
+		t.Fatalf("%q: resolving group [%d,%d) gave %q: the text around the group changed", text, grp.Start, grp.End, ch.NewText)
+	}
+	if ch.Start != grp.Start || ch.End != grp.End {
+		t.Fatalf("%q: change concerns [%d,%d), group is [%d,%d)", text, ch.Start, ch.End, grp.Start, grp.End)
+	}
+}
+
+func hasTooDeep(res Result) bool {
+	for _, d := range res.Diagnostics {
+		if d.Code == DiagTooDeep {
+			return true
+		}
+	}
+	return false
 }

@@ -67,7 +67,7 @@ func checkInvariants(t *testing.T, text string, res Result) {
 		if d.Pos < 0 || d.Pos >= len(rs) {
 			t.Fatalf("diagnostic %d at %d outside [0,%d)", i, d.Pos, len(rs))
 		}
-		want := map[string]rune{DiagUnclosed: '[', DiagUnmatched: ']'}[d.Code]
+		want := map[string]rune{DiagUnclosed: '[', DiagUnmatched: ']', DiagTooDeep: '['}[d.Code]
 		if rs[d.Pos] != want {
 			t.Fatalf("diagnostic %+v: character %q", d, rs[d.Pos])
 		}
@@ -125,6 +125,30 @@ func checkInvariants(t *testing.T, text string, res Result) {
 		}
 		if got := runes(text, g.Start, g.End); got != rebuilt.String() {
 			t.Fatalf("group %d: span %q, parts make %q", i, got, rebuilt.String())
+		}
+		// Each outline, its elisions replaced by the children's text, is
+		// the alternative's text.
+		for k, a := range g.Alternatives {
+			var children []string
+			for j := i + 1; j < len(res.Groups); j++ {
+				if h := res.Groups[j]; h.Parent == i && h.ParentAlternative == k {
+					children = append(children, runes(text, h.Start, h.End))
+				}
+			}
+			pieces := strings.Split(res.Outline(i, k), Elided)
+			if len(pieces) != len(children)+1 {
+				t.Fatalf("group %d alternative %d: outline %q for %d nested groups", i, k, res.Outline(i, k), len(children))
+			}
+			var whole strings.Builder
+			for c, p := range pieces {
+				whole.WriteString(p)
+				if c < len(children) {
+					whole.WriteString(children[c])
+				}
+			}
+			if whole.String() != a.Text {
+				t.Fatalf("group %d alternative %d: outline %q does not rebuild %q", i, k, res.Outline(i, k), a.Text)
+			}
 		}
 		// Parent contains child, in the alternative named.
 		if g.Parent == -1 {

@@ -13,7 +13,9 @@ package brackets
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -26,10 +28,25 @@ var (
 	// ErrChoice: a resolution that does not fit the group (unknown choice,
 	// alternative out of range, dropping a group that is not optional).
 	ErrChoice = errors.New("brackets: invalid choice for this group")
-	// ErrSpan: a span that cannot be wrapped in a new bracket (out of range,
-	// crossing a group's boundary or an alternative separator, holding an
-	// unmatched bracket, or touching a group it would merge with).
+	// ErrSpan: a span that cannot be wrapped in a new bracket. Wrap returns
+	// one of the more precise errors below, each of which wraps ErrSpan.
 	ErrSpan = errors.New("brackets: span cannot be bracketed")
+	// ErrSpanRange: the span is not inside the text.
+	ErrSpanRange = fmt.Errorf("%w: outside the text", ErrSpan)
+	// ErrSpanCrosses: the span cuts through a bracket: it holds one end of
+	// a group and not the other, or runs across a '/' between alternatives.
+	ErrSpanCrosses = fmt.Errorf("%w: cuts through a bracket", ErrSpan)
+	// ErrSpanUnbalanced: the span holds a '[' or ']' without its partner.
+	ErrSpanUnbalanced = fmt.Errorf("%w: holds an unbalanced bracket", ErrSpan)
+	// ErrSpanEscape: the span starts or ends between a '\' and the
+	// character it escapes.
+	ErrSpanEscape = fmt.Errorf("%w: splits an escape", ErrSpan)
+	// ErrSpanJoins: the new bracket would touch a group ("[a]" right before
+	// it, or "[a] or " before it) and read as one of its alternatives.
+	ErrSpanJoins = fmt.Errorf("%w: would join an adjacent group", ErrSpan)
+	// ErrSpanTooDeep: the new bracket, or a group it would hold, would
+	// nest deeper than MaxDepth.
+	ErrSpanTooDeep = fmt.Errorf("%w: would nest too deep", ErrSpan)
 	// ErrText: a proposal or compromise text that is not valid UTF-8, or an
 	// empty proposal where it would add nothing.
 	ErrText = errors.New("brackets: invalid text")
@@ -72,6 +89,8 @@ type Alternative struct {
 	End     int    `json:"end"`
 	Text    string `json:"text"`
 	Bracket int    `json:"bracket"` // index in the group's Brackets
+
+	startByte int // byte offset of Start in Result.Text
 }
 
 // Group is one bracket group: a single bracket, or several adjacent
@@ -116,7 +135,19 @@ const (
 	DiagUnclosed = "unclosed"
 	// DiagUnmatched: a ']' that closes no '['.
 	DiagUnmatched = "unmatched"
+	// DiagTooDeep: a bracket nested deeper than MaxDepth; it and everything
+	// in it are read as text of the enclosing alternative.
+	DiagTooDeep = "too_deep"
 )
+
+// MaxDepth is how deep brackets may nest and still be groups: a group's
+// Depth is at most MaxDepth-1. A bracket opened inside MaxDepth enclosing
+// brackets is read as text, with its contents (its '/' and the brackets in
+// it), and reported once as a DiagTooDeep diagnostic at its '['. Real
+// negotiating texts rarely nest more than four or five deep; the limit
+// keeps a listing's size and the work on it bounded however an op nests
+// its brackets.
+const MaxDepth = 16
 
 // Result is the parse of one text. Groups are in order of their Start (so a
 // parent always comes before its children); Diagnostics in order of Pos.
@@ -292,9 +323,24 @@ func build(res *Result, toks []token) {
 		nBrk     = make([]int, 0, nOpen) // per group: brackets opened so far
 		stack    []openBracket
 		last     = make([]lastClose, 1, 8) // per depth: the last bracket closed there
+		deep     int                       // brackets open beyond MaxDepth
+		tooDeep  []Diagnostic
 	)
 	for _, t := range toks {
+		if deep > 0 {
+			// Inside a bracket nested too deep: all of it is text.
+			if t.matched && t.char == '[' {
+				deep++
+			} else if t.matched && t.char == ']' {
+				deep--
+			}
+			continue
+		}
 		switch {
+		case t.char == '[' && t.matched && len(stack) >= MaxDepth:
+			deep = 1
+			tooDeep = append(tooDeep, Diagnostic{Pos: t.pos, Code: DiagTooDeep,
+				Message: "brackets nest more than " + strconv.Itoa(MaxDepth) + " deep here; this bracket and its contents are read as text"})
 		case t.char == '[' && t.matched:
 			d := len(stack)
 			var g int
@@ -328,7 +374,7 @@ func build(res *Result, toks []token) {
 			top := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
 			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
-				Text: s[top.altStart8:t.off], Bracket: top.inGroup}})
+				Text: s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
 			nAlts[top.group]++
 			brackets[top.bracket].span.End = t.pos + 1
 			g := &groups[top.group]
@@ -337,10 +383,14 @@ func build(res *Result, toks []token) {
 		case t.char == '/' && len(stack) > 0:
 			top := &stack[len(stack)-1]
 			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
-				Text: s[top.altStart8:t.off], Bracket: top.inGroup}})
+				Text: s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
 			nAlts[top.group]++
 			top.altStart, top.altStart8 = t.pos+1, t.off+1
 		}
+	}
+	if len(tooDeep) > 0 {
+		res.Diagnostics = append(res.Diagnostics, tooDeep...)
+		slices.SortFunc(res.Diagnostics, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
 	}
 	if len(groups) == 0 {
 		return
@@ -376,13 +426,14 @@ func build(res *Result, toks []token) {
 }
 
 // isSeparator reports whether s, the text between a ']' and the next '[' at
-// the same depth, makes the two brackets one group: only blanks, or blanks,
-// the word "or", blanks.
+// the same depth, makes the two brackets one group: nothing at all
+// ("[a][b]"), or blanks, the word "or", blanks ("[a] or [b]"). Any other
+// text, blanks alone included ("[a] [b]"), leaves two independent groups.
 func isSeparator(s string) bool {
-	i := skipBlanks(s, 0)
-	if i == len(s) {
+	if s == "" {
 		return true
 	}
+	i := skipBlanks(s, 0)
 	if i == 0 || !strings.HasPrefix(s[i:], "or") {
 		return false
 	}
@@ -404,6 +455,44 @@ func skipBlanks(s string, i int) int {
 		}
 	}
 	return i
+}
+
+// Elided stands for a nested group in Outline.
+const Elided = "[…]"
+
+// Outline returns alternative k of group g as written, except that each
+// group nested directly in it is replaced by Elided: "States [shall/may]
+// adopt" reads "States […] adopt". A listing shows outlines so that its
+// size stays linear in the text: a nested group's words are listed once, in
+// that group, not again in every enclosing alternative. An alternative
+// without nested groups is its Text, not copied. It returns "" if g or k is
+// out of range.
+func (r Result) Outline(g, k int) string {
+	if g < 0 || g >= len(r.Groups) || k < 0 || k >= len(r.Groups[g].Alternatives) {
+		return ""
+	}
+	a := &r.Groups[g].Alternatives[k]
+	var b strings.Builder
+	at := a.startByte
+	// Groups are in pre-order: the descendants of g follow it and start
+	// before its end (at most MaxDepth-1 levels of them).
+	for h := g + 1; h < len(r.Groups) && r.Groups[h].Start < a.End; h++ {
+		c := &r.Groups[h]
+		if c.Parent != g || c.ParentAlternative != k {
+			continue
+		}
+		if b.Len() == 0 {
+			b.Grow(len(a.Text))
+		}
+		b.WriteString(r.Text[at:c.startByte])
+		b.WriteString(Elided)
+		at = c.endByte
+	}
+	if at == a.startByte {
+		return a.Text
+	}
+	b.WriteString(r.Text[at : a.startByte+len(a.Text)])
+	return b.String()
 }
 
 // Escape returns s written so that it reads as plain text inside a bracket:

@@ -33,18 +33,30 @@ func TestParseForms(t *testing.T) {
 		{"alternatives", "[shall/should/may]", []string{
 			`0-18 alternatives ^-1.-1 1-6:"shall" 7-13:"should" 14-17:"may"`}, nil},
 		{"empty alternative", "[the/]", []string{`0-6 alternatives ^-1.-1 1-4:"the" 5-5:""`}, nil},
-		{"adjacent with a space", "[shall] [may]", []string{
-			`0-13 alternatives ^-1.-1 1-6:"shall" 9-12:"may"`}, nil},
-		{"adjacent with no space", "[shall][may]", []string{
+		{"blank between: two groups", "[shall] [may]", []string{
+			`0-7 optional ^-1.-1 1-6:"shall"`, `8-13 optional ^-1.-1 9-12:"may"`}, nil},
+		{"touching: alternatives", "[shall][may]", []string{
 			`0-12 alternatives ^-1.-1 1-6:"shall" 8-11:"may"`}, nil},
-		{"adjacent with spaces, tab and no-break space", "[shall] \t\u00a0[may]", []string{
-			`0-15 alternatives ^-1.-1 1-6:"shall" 11-14:"may"`}, nil},
+		{"blanks, tab and no-break space between: two groups", "[shall] \t\u00a0[may]", []string{
+			`0-7 optional ^-1.-1 1-6:"shall"`, `10-15 optional ^-1.-1 11-14:"may"`}, nil},
 		{"adjacent with or", "[shall] or [may] or [must/will]", []string{
 			`0-31 alternatives ^-1.-1 1-6:"shall" 12-15:"may" 21-25:"must" 26-30:"will"`}, nil},
+		{"or with a tab and no-break spaces", "[a]\tor\u00a0[b]", []string{
+			`0-10 alternatives ^-1.-1 1-2:"a" 8-9:"b"`}, nil},
 		{"or needs blanks", "[shall]or [may] [a] orb [b]", []string{
 			`0-7 optional ^-1.-1 1-6:"shall"`,
-			`10-19 alternatives ^-1.-1 11-14:"may" 17-18:"a"`,
+			`10-15 optional ^-1.-1 11-14:"may"`,
+			`16-19 optional ^-1.-1 17-18:"a"`,
 			`24-27 optional ^-1.-1 25-26:"b"`}, nil},
+		{"the compilation sentence", "States Parties [shall/should] [, in accordance with their national circumstances,] provide [new and additional] [financial] resources.", []string{
+			`15-29 alternatives ^-1.-1 16-21:"shall" 22-28:"should"`,
+			`30-82 optional ^-1.-1 31-81:", in accordance with their national circumstances,"`,
+			`91-111 optional ^-1.-1 92-110:"new and additional"`,
+			`112-123 optional ^-1.-1 113-122:"financial"`}, nil},
+		{"mixed: slash, touching and or in one group", "[a/b][c] or [d]", []string{
+			`0-15 alternatives ^-1.-1 1-2:"a" 3-4:"b" 6-7:"c" 13-14:"d"`}, nil},
+		{"a word between: two groups", "[a] and [b]", []string{
+			`0-3 optional ^-1.-1 1-2:"a"`, `8-11 optional ^-1.-1 9-10:"b"`}, nil},
 		{"Or is not or", "[a] Or [b]", []string{`0-3 optional ^-1.-1 1-2:"a"`, `7-10 optional ^-1.-1 8-9:"b"`}, nil},
 		{"newline separates", "[a]\n[b]", []string{`0-3 optional ^-1.-1 1-2:"a"`, `4-7 optional ^-1.-1 5-6:"b"`}, nil},
 		{"comma separates", "[a], [b]", []string{`0-3 optional ^-1.-1 1-2:"a"`, `5-8 optional ^-1.-1 6-7:"b"`}, nil},
@@ -62,14 +74,18 @@ func TestParseForms(t *testing.T) {
 		{"nested adjacent", "[x [a] or [b] y]", []string{
 			`0-16 optional ^-1.-1 1-15:"x [a] or [b] y"`,
 			`3-13 alternatives ^0.0 4-5:"a" 11-12:"b"`}, nil},
-		{"adjacent outer brackets with children", "[[a] x] [y [b]]", []string{
-			`0-15 alternatives ^-1.-1 1-6:"[a] x" 9-14:"y [b]"`,
+		{"touching outer brackets with children", "[[a] x][y [b]]", []string{
+			`0-14 alternatives ^-1.-1 1-6:"[a] x" 8-13:"y [b]"`,
 			`1-4 optional ^0.0 2-3:"a"`,
-			`11-14 optional ^0.1 12-13:"b"`}, nil},
-		{"children of different parents never join", "[x [a]] [[b] y]", []string{
-			`0-15 alternatives ^-1.-1 1-6:"x [a]" 9-14:"[b] y"`,
+			`10-13 optional ^0.1 11-12:"b"`}, nil},
+		{"children of different parents never join", "[x [a]] or [[b] y]", []string{
+			`0-18 alternatives ^-1.-1 1-6:"x [a]" 12-17:"[b] y"`,
 			`3-6 optional ^0.0 4-5:"a"`,
-			`9-12 optional ^0.1 10-11:"b"`}, nil},
+			`12-15 optional ^0.1 13-14:"b"`}, nil},
+		{"nested independent groups", "[x [a] [b] y]", []string{
+			`0-13 optional ^-1.-1 1-12:"x [a] [b] y"`,
+			`3-6 optional ^0.0 4-5:"a"`,
+			`7-10 optional ^0.0 8-9:"b"`}, nil},
 		{"slash outside brackets is text", "and/or [x]", []string{`7-10 optional ^-1.-1 8-9:"x"`}, nil},
 		{"escaped slash", `[and\/or/or]`, []string{`0-12 alternatives ^-1.-1 1-8:"and\\/or" 9-11:"or"`}, nil},
 		{"escaped brackets", `\[sic\] [a\]b]`, []string{`8-14 optional ^-1.-1 9-13:"a\\]b"`}, nil},
@@ -85,8 +101,14 @@ func TestParseForms(t *testing.T) {
 		{"slash in unclosed bracket is text", "[a/b", nil, []string{"0 unclosed"}},
 		{"Arabic", "تعتمد الدول [الأطراف/الأعضاء] التدابير", []string{
 			`12-29 alternatives ^-1.-1 13-20:"الأطراف" 21-28:"الأعضاء"`}, nil},
+		{"Arabic, two groups", "تعتمد الدول [الأطراف] [المعنية] التدابير", []string{
+			`12-21 optional ^-1.-1 13-20:"الأطراف"`, `22-31 optional ^-1.-1 23-30:"المعنية"`}, nil},
+		{"Arabic or is not or", "[أ] أو [ب]", []string{`0-3 optional ^-1.-1 1-2:"أ"`, `7-10 optional ^-1.-1 8-9:"ب"`}, nil},
 		{"Chinese", "缔约国[应/可]采取措施", []string{`3-8 alternatives ^-1.-1 4-5:"应" 6-7:"可"`}, nil},
+		{"Chinese touching", "缔约国[应][可]采取措施", []string{`3-9 alternatives ^-1.-1 4-5:"应" 7-8:"可"`}, nil},
+		{"Chinese 或 is not or", "缔约国[应]或[可]", []string{`3-6 optional ^-1.-1 4-5:"应"`, `7-10 optional ^-1.-1 8-9:"可"`}, nil},
 		{"Chinese full-width brackets are text", "缔约国［应］", nil, nil},
+		{"too deep", strings.Repeat("[", MaxDepth+2) + "x/y" + strings.Repeat("]", MaxDepth+2), deepWant(MaxDepth + 2), []string{fmt.Sprintf("%d too_deep", MaxDepth)}},
 		{"emoji", "😀 [👍/👎] or [🤝] 😀", []string{`2-14 alternatives ^-1.-1 3-4:"👍" 5-6:"👎" 12-13:"🤝"`}, nil},
 		{"combining marks", "[e\u0301/é]", []string{"0-6 alternatives ^-1.-1 1-3:\"e\u0301\" 4-5:\"é\""}, nil},
 	}
@@ -109,6 +131,21 @@ func TestParseForms(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepWant describes the groups of n brackets nested around "x/y" when n >
+// MaxDepth: MaxDepth optional groups, the innermost holding the rest as text.
+func deepWant(n int) []string {
+	var out []string
+	for d := 0; d < MaxDepth; d++ {
+		parent, alt := d-1, 0
+		if d == 0 {
+			alt = -1
+		}
+		inner := strings.Repeat("[", n-d-1) + "x/y" + strings.Repeat("]", n-d-1)
+		out = append(out, fmt.Sprintf("%d-%d optional ^%d.%d %d-%d:%q", d, 2*n+3-d, parent, alt, d+1, 2*n+3-d-1, inner))
+	}
+	return out
 }
 
 func TestParseBrackets(t *testing.T) {
@@ -190,8 +227,11 @@ func reference(text string) []string {
 	var out []string
 	// level reads the groups in rs[from:to), which hold no separator of an
 	// enclosing bracket; parent/alt name the enclosing alternative.
-	var level func(from, to, parent, alt int)
-	level = func(from, to, parent, alt int) {
+	var level func(from, to, parent, alt, depth int)
+	level = func(from, to, parent, alt, depth int) {
+		if depth >= MaxDepth {
+			return // brackets this deep are text
+		}
 		for i := from; i < to; i++ {
 			if !isOpen(i) {
 				continue
@@ -225,7 +265,7 @@ func reference(text string) []string {
 				for k < to && !isOpen(k) {
 					k++
 				}
-				if k < to && isSeparator(string(rs[end:k])) {
+				if k < to && refSeparator(string(rs[end:k])) {
 					i = k
 					continue
 				}
@@ -235,17 +275,36 @@ func reference(text string) []string {
 				}
 				out[idx] = fmt.Sprintf("%d-%d %s ^%d.%d %s", start, end, kind, parent, alt, strings.Join(alts, " "))
 				for _, c := range children {
-					level(c.from, c.to, idx, c.alt)
+					level(c.from, c.to, idx, c.alt, depth+1)
 				}
 				i = end - 1
 				break
 			}
 		}
 	}
-	level(0, len(rs), -1, -1)
+	level(0, len(rs), -1, -1, 0)
 	// Each group's slot is taken before its children are read, and its
 	// children before its next sibling: pre-order, the order of Parse.
 	return out
+}
+
+// refSeparator is the reference's reading of rule 4: nothing, or the word
+// "or" with at least one blank on each side and nothing else.
+func refSeparator(s string) bool {
+	if s == "" {
+		return true
+	}
+	blank := func(r rune) bool { return r == ' ' || r == '\t' || r == '\u00a0' || r == '\u202f' }
+	before, after, ok := strings.Cut(s, "or")
+	if !ok || before == "" || after == "" {
+		return false
+	}
+	for _, r := range before + after {
+		if !blank(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestReferenceAgreesOnTable(t *testing.T) {
@@ -286,7 +345,7 @@ func FuzzParse(f *testing.F) {
 // TestFuzzSeedsExist keeps the committed corpus honest: the regressions
 // and seeds in testdata/fuzz are read by the ordinary test run.
 func TestFuzzSeedsExist(t *testing.T) {
-	for _, name := range []string{"FuzzParse", "FuzzTracker", "FuzzChange"} {
+	for _, name := range []string{"FuzzParse", "FuzzTracker", "FuzzChange", "FuzzIndex"} {
 		files, err := os.ReadDir(filepath.Join("testdata", "fuzz", name))
 		if err != nil || len(files) == 0 {
 			t.Errorf("testdata/fuzz/%s: no seeds (%v)", name, err)
@@ -311,6 +370,46 @@ func TestGroupSame(t *testing.T) {
 		res := Parse(tt.text)
 		if got := first.Same(res.Groups[0]); got != tt.want {
 			t.Errorf("Same(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestOutline(t *testing.T) {
+	tests := []struct {
+		text string
+		g, k int
+		want string
+	}{
+		{"[shall/may]", 0, 1, "may"},
+		{"[States [shall/may] adopt/Each Party adopts]", 0, 0, "States […] adopt"},
+		{"[States [shall/may] adopt/Each Party adopts]", 0, 1, "Each Party adopts"},
+		{"[a [b [c]] d [e] or [f]/g]", 0, 0, "a […] d […]"},
+		{"[a [b [c]] d]", 1, 0, "b […]"},
+		{"[الدول [الأطراف/الأعضاء] 缔约国[应]]", 0, 0, "الدول […] 缔约国[…]"},
+		{"[a]", 1, 0, ""},
+		{"[a]", 0, 1, ""},
+	}
+	for _, tt := range tests {
+		if got := Parse(tt.text).Outline(tt.g, tt.k); got != tt.want {
+			t.Errorf("Outline(%d, %d) of %q = %q, want %q", tt.g, tt.k, tt.text, got, tt.want)
+		}
+	}
+}
+
+// TestOutlineLinear: the outlines of all the groups of deeply nested
+// brackets add up to about the text's size, not depth times it.
+func TestOutlineLinear(t *testing.T) {
+	for _, n := range []int{MaxDepth, 20_000} {
+		text := strings.Repeat("[a ", n) + strings.Repeat("]", n)
+		res := Parse(text)
+		total := 0
+		for g := range res.Groups {
+			for k := range res.Groups[g].Alternatives {
+				total += len(res.Outline(g, k))
+			}
+		}
+		if total > 2*len(text) {
+			t.Errorf("%d deep: outlines of %d bytes for a text of %d", n, total, len(text))
 		}
 	}
 }

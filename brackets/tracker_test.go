@@ -53,8 +53,8 @@ func TestTrackerInitial(t *testing.T) {
 	for _, g := range res.Groups {
 		got = append(got, g.ID)
 	}
-	if !slices.Equal(got, []string{"b0.2"}) {
-		t.Errorf("group ids %q, want [b0.2]", got)
+	if !slices.Equal(got, []string{"b0.2", "b0.6"}) {
+		t.Errorf("group ids %q, want [b0.2 b0.6]", got)
 	}
 }
 

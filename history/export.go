@@ -28,7 +28,11 @@ type ExportGroup struct {
 
 // ExportAlternative is one alternative of a group.
 type ExportAlternative struct {
-	Text string         // as a reader sees it (brackets.Unescape)
+	// Text is the alternative as a reader sees it (brackets.Unescape of its
+	// outline: each group nested in it reads "[…]" and has a footnote of
+	// its own), so that footnotes stay linear in the text however deep
+	// brackets nest.
+	Text string
 	By   storage.Author // who proposed it; zero if unknown
 	Rev  int            // the revision that proposed it; 0 if unknown
 }

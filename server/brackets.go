@@ -29,11 +29,6 @@ const BracketsSection = "brackets"
 // a few older revisions a history view is looking at).
 const maxCachedListings = 8
 
-// maxSeparatorScan bounds how far the stats filter looks for the brackets
-// around an edit; an edit with a longer run of separator characters beside
-// it is treated as a structural change (a re-parse: correct, only slower).
-const maxSeparatorScan = 64
-
 func init() {
 	RegisterObserver(BracketsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
 		return restoreBrackets(d, snap, true)
@@ -53,9 +48,10 @@ type bracketObserver struct {
 	creator storage.Author // author of revision 0
 	text    *ot.Text       // at tracker.Rev()
 	tracker *brackets.Tracker
-	stats   bool // maintain open/diags/points (off for throwaway replays)
-	open    int  // groups at tracker.Rev()
-	diags   int  // unbalanced brackets at tracker.Rev()
+	stats   bool            // maintain open/diags/points (off for throwaway replays)
+	index   *brackets.Index // counts groups and diagnostics, when stats
+	open    int             // groups at tracker.Rev()
+	diags   int             // diagnostics (unbalanced or too deep brackets) at tracker.Rev()
 	points  []statPoint
 	err     error // an op did not apply: the state is not trusted any more
 
@@ -113,8 +109,11 @@ func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*brack
 			return nil, fmt.Errorf("brackets: snapshot %d has no %q section: %w", snap.Rev, BracketsSection, brackets.ErrCorrupt)
 		}
 		o.tracker = brackets.NewTracker(snap.Text)
-		res := brackets.Parse(snap.Text)
-		o.open, o.diags = len(res.Groups), len(res.Diagnostics)
+		idx := brackets.NewIndex(snap.Text)
+		o.open, o.diags = idx.Groups(), idx.Diagnostics()
+		if stats {
+			o.index = idx
+		}
 		o.points = []statPoint{{Rev: 0, Open: o.open, TS: d.Created}}
 		return o, nil
 	}
@@ -140,6 +139,24 @@ func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*brack
 	for i, p := range m.Points {
 		o.points[i] = statPoint{Rev: int(p[0]), Open: int(p[1]), TS: p[2]}
 	}
+	if stats {
+		// The counts are read from the text: a snapshot written under the
+		// grammar before issue 13 counted "[a] [b]" as one group.
+		o.index = brackets.NewIndex(snap.Text)
+		o.diags = o.index.Diagnostics()
+		if n := o.index.Groups(); n != o.open {
+			o.open = n
+			if k := len(o.points); k > 0 && o.points[k-1].Rev == snap.Rev {
+				o.points[k-1].Open = n
+			} else {
+				ts := d.Created
+				if k > 0 {
+					ts = o.points[k-1].TS
+				}
+				o.points = append(o.points, statPoint{Rev: snap.Rev, Open: n, TS: ts})
+			}
+		}
+	}
 	return o, nil
 }
 
@@ -148,18 +165,16 @@ func (o *bracketObserver) Apply(op ot.Op, rev int, by storage.Author) {
 	o.ApplyOp(storage.Op{Op: op, Rev: rev, By: by})
 }
 
-// ApplyOp follows a committed op: text, identities, openers and, when the
-// op may have changed the bracket structure, the open-groups count. Only
-// ops that add or remove '[', ']' or '\', or edit next to a '\' or between
-// a ']' and a '[' with nothing but blanks and "or" around, can change the
-// number of groups, so only those pay for a re-parse (~1 ms for 200,000
-// code points); typing inside an alternative costs a few microseconds.
+// ApplyOp follows a committed op: text, identities, openers and the
+// open-groups count. The count comes from a brackets.Index, which reads
+// only the text around the op's edits and recounts from the brackets alone
+// when one changed: the owner's time per op is in proportion to the edit
+// and the number of brackets, never to the text (BENCHMARKS.md).
 func (o *bracketObserver) ApplyOp(op storage.Op) {
 	if o.err != nil {
 		return
 	}
-	inv, err := o.text.Apply(op.Op)
-	if err != nil {
+	if _, err := o.text.Apply(op.Op); err != nil {
 		o.err = fmt.Errorf("brackets: op %d does not apply to the observer's text: %w", op.Rev, err)
 		return
 	}
@@ -180,98 +195,22 @@ func (o *bracketObserver) ApplyOp(op storage.Op) {
 			break
 		}
 	}
-	if !o.stats || !structural(op.Op, inv, o.text) {
+	if !o.stats {
 		return
 	}
-	res := brackets.Parse(o.text.String())
-	o.diags = len(res.Diagnostics)
-	if n := len(res.Groups); n != o.open {
+	changed, err := o.index.Apply(op.Op, o.text)
+	if err != nil {
+		o.err = fmt.Errorf("brackets: op %d: %w", op.Rev, err)
+		return
+	}
+	if !changed {
+		return
+	}
+	o.diags = o.index.Diagnostics()
+	if n := o.index.Groups(); n != o.open {
 		o.open = n
 		o.points = append(o.points, statPoint{Rev: op.Rev, Open: n, TS: op.TS})
 	}
-}
-
-// structural reports whether op (already applied to text, inv its inverse)
-// may have changed which brackets pair and which are adjacent. It errs on
-// the side of true.
-func structural(op, inv ot.Op, text *ot.Text) bool {
-	for _, x := range [2]ot.Op{op, inv} {
-		for _, c := range x {
-			if strings.ContainsAny(c.Insert, `[]\`) {
-				return true
-			}
-		}
-	}
-	// Every other edit leaves the bracket characters and their escapes as
-	// they were, so only a separator can have changed: an edit [p, q) of
-	// the new text (inserted text, or the point of a delete) with a ']'
-	// before it and a '[' after it, with only blanks and the letters of
-	// "or" in between.
-	pos, n := 0, text.Len()
-	for i := 0; i < len(op); {
-		c := op[i]
-		if c.Skip > 0 {
-			pos += c.Skip
-			i++
-			continue
-		}
-		p := pos
-		for ; i < len(op) && op[i].Skip == 0; i++ {
-			pos += utf8.RuneCountInString(op[i].Insert)
-		}
-		if touchesSeparator(text, p, pos, n) {
-			return true
-		}
-	}
-	return false
-}
-
-// touchesSeparator reports whether the edit [p, q) of text (n code points)
-// may lie in a separator: a ']' before it and a '[' after it with only
-// separator characters between, or a '\' right before it.
-func touchesSeparator(text *ot.Text, p, q, n int) bool {
-	before := text.Slice(max(0, p-maxSeparatorScan), p)
-	if strings.HasSuffix(before, `\`) {
-		return true // the edit is right after a '\': an escape may have changed
-	}
-	left := false
-	for i := len(before); i > 0; {
-		r, size := utf8.DecodeLastRuneInString(before[:i])
-		i -= size
-		if r == ']' {
-			left = true
-			break
-		}
-		if !separatorRune(r) {
-			break
-		}
-		if i == 0 && p-maxSeparatorScan > 0 {
-			left = true // ran out of look-behind: assume the worst
-		}
-	}
-	if !left {
-		return false
-	}
-	after := text.Slice(q, min(n, q+maxSeparatorScan))
-	for _, r := range after {
-		if r == '[' {
-			return true
-		}
-		if !separatorRune(r) {
-			return false
-		}
-	}
-	return q+maxSeparatorScan < n
-}
-
-// separatorRune: the characters a separator between adjacent brackets is
-// made of (docs/BRACKETS.md rule 4).
-func separatorRune(r rune) bool {
-	switch r {
-	case ' ', '\t', '\u00a0', '\u202f', 'o', 'r':
-		return true
-	}
-	return false
 }
 
 // Meta implements Observer: the tracker, the openers of the brackets it
@@ -348,7 +287,10 @@ type GroupJSON struct {
 	Alternatives      []AlternativeJSON `json:"alternatives"`
 }
 
-// AlternativeJSON is one alternative of a group. By is who proposed it:
+// AlternativeJSON is one alternative of a group. Text is its outline
+// (brackets.Result.Outline: as written, each nested group replaced by
+// "[…]"); Span is the alternative's whole extent in the draft. By is who
+// proposed it:
 // from the proposal record (Source "proposal"), else whoever committed the
 // op that typed the group's first '[' (Source "bracket"; the draft's
 // creator for the initial text).
@@ -379,7 +321,10 @@ func groupJSON(res *brackets.Result, gi int, opener func(rev int) storage.Author
 	}
 	gp := props[g.ID]
 	for k, a := range g.Alternatives {
-		alt := AlternativeJSON{Text: a.Text, Span: [2]int{a.Start, a.End}, By: by, Source: SourceBracket}
+		// The outline (nested groups elided), so a listing stays linear in
+		// the text however deep the brackets nest; the nested groups are
+		// listed on their own.
+		alt := AlternativeJSON{Text: res.Outline(gi, k), Span: [2]int{a.Start, a.End}, By: by, Source: SourceBracket}
 		if p := proposalFor(gp, k, a.Text); p != nil {
 			alt.By, alt.Source = p.By, SourceProposal
 		}
@@ -420,10 +365,10 @@ func encodeListing(res *brackets.Result, opener func(rev int) storage.Author, pr
 			props[p.Group] = append(props[p.Group], p)
 		}
 	}
-	size := 64
+	// Outlines hold each character of the text at most once.
+	size := 64 + len(res.Text) + len(res.Text)/8
 	for i := range res.Groups {
-		g := &res.Groups[i]
-		size += 160 + 2*(g.End-g.Start) + 110*len(g.Alternatives)
+		size += 160 + 110*len(res.Groups[i].Alternatives)
 	}
 	b := make([]byte, 0, size+100*len(res.Diagnostics))
 	b = append(b, `"groups":[`...)
@@ -707,13 +652,33 @@ func bracketError(err error, what string) error {
 	case errors.Is(err, brackets.ErrChoice):
 		return Errorf(ErrBadRequest, "%s: the choice does not fit the group (choose needs an index of one of its alternatives; drop is only for optional text)", what)
 	case errors.Is(err, brackets.ErrSpan):
-		return Errorf(ErrBadRequest, "%s: the span cannot be bracketed (it crosses a group or a separator, holds an unbalanced bracket, cuts an escape, or would join an adjacent group)", what)
+		return Errorf(ErrBadRequest, "%s: %s", what, spanRefusal(err))
 	case errors.Is(err, brackets.ErrText):
 		return Errorf(ErrBadRequest, "%s: the text is not valid (an empty span needs a text)", what)
 	case errors.Is(err, brackets.ErrBadID):
 		return Errorf(ErrBadRequest, "%s: a group id is b<rev>.<k>, e.g. b12.3", what)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// spanRefusal says, in words a delegate acts on, why a selection cannot
+// be bracketed (an error wrapping brackets.ErrSpan).
+func spanRefusal(err error) string {
+	switch {
+	case errors.Is(err, brackets.ErrSpanRange):
+		return "the selection is no longer in the text; select the words again"
+	case errors.Is(err, brackets.ErrSpanCrosses):
+		return "the selection cuts through a bracket; select words inside one alternative, or whole bracketed text with the words around it"
+	case errors.Is(err, brackets.ErrSpanUnbalanced):
+		return "the selection holds a '[' or ']' that has no partner; fix that bracket first, or select around it"
+	case errors.Is(err, brackets.ErrSpanEscape):
+		return "the selection starts or ends in the middle of an escaped character (a '\\' and what follows it); select one character more or less"
+	case errors.Is(err, brackets.ErrSpanJoins):
+		return "the selection touches a bracket (nothing, or only the word \"or\", between them), so the new bracket would become one of its alternatives; propose on that bracket instead, or select words that have other text between them and the bracket"
+	case errors.Is(err, brackets.ErrSpanTooDeep):
+		return fmt.Sprintf("brackets would nest more than %d deep there; resolve some of the brackets around the selection first", brackets.MaxDepth)
+	}
+	return "the selection cannot be bracketed"
 }
 
 // transformSpan moves the span [a, b) through op. Text inserted at either

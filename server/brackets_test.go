@@ -227,7 +227,7 @@ func sameListing(t *testing.T, what string, got listView, want brackets.Result) 
 		}
 		for k, a := range g.Alternatives {
 			wa := w.Alternatives[k]
-			if a.Text != wa.Text || a.Span != [2]int{wa.Start, wa.End} {
+			if a.Text != want.Outline(i, k) || a.Span != [2]int{wa.Start, wa.End} {
 				t.Fatalf("%s: group %s alternative %d is %+v, want %+v", what, g.ID, k, a, wa)
 			}
 		}
@@ -510,8 +510,10 @@ func TestBracketProposeAndResolve(t *testing.T) {
 	if d4.Result != "two " || *d4.Index != 0 {
 		t.Fatalf("choose 0: %+v", d4)
 	}
+	// The dropped group leaves both spaces around it: a resolution never
+	// touches text outside the group (docs/BRACKETS.md).
 	final := ls.get("art-3")
-	if final.Text != `The two Parties must take effective steps \[sic\].` || final.Rev != 7 {
+	if final.Text != `The two Parties must take  effective steps \[sic\].` || final.Rev != 7 {
 		t.Fatalf("final text %q at %d", final.Text, final.Rev)
 	}
 	ds := ls.decisions("art-3")
@@ -689,7 +691,7 @@ func TestBracketStaleResolve(t *testing.T) {
 	if code := ls.call(chair, "POST", "/api/docs/art-5/brackets/b0.12/resolve", map[string]any{"rev": 4, "choice": "choose", "index": 1}, &out); code != http.StatusOK {
 		t.Fatalf("resolve after the conflict: %d", code)
 	}
-	if got := ls.get("art-5").Text; got != "Now: The Parties should not take measures later." {
+	if got := ls.get("art-5").Text; got != "Now: The Parties should not take  measures later." {
 		t.Fatalf("final text %q", got)
 	}
 	// Resolved: gone.
@@ -1018,7 +1020,66 @@ func TestBracketsOnRedisNodes(t *testing.T) {
 	if g := lc.group("b0.12"); len(g.Alternatives) != 4 || g.Alternatives[3].Text != "may" || g.Alternatives[3].By.Delegation != "USA" {
 		t.Fatalf("node C: %+v", g)
 	}
-	if got := c.get("art-8").Text; got != "The Parties [shall/should/must/may] take effective [measures/steps/action]." {
+	if got := c.get("art-8").Text; got != "The Parties [shall/should/must/may] take  effective [measures/steps/action]." {
 		t.Fatalf("text on node C: %q", got)
+	}
+}
+
+// TestBracketSpanRefusalsInWords: a selection that cannot be bracketed is
+// refused with a bad_request that says why and what to do, over HTTP and
+// WebSocket alike; the draft stays as it was, the connection stays usable,
+// and a selection right next to a bracket is a new group (issue 13).
+func TestBracketSpanRefusalsInWords(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	const initial = `The Parties [shall/should] take [all]measures [now/later] or soon; a ] b \[sic\].`
+	ls.create("art-13", initial)
+	cases := []struct {
+		name string
+		span [2]int
+		text string
+		says string
+	}{
+		{"cuts through a bracket", [2]int{4, 15}, "x", "cuts through a bracket"},
+		{"spans two alternatives", [2]int{14, 20}, "x", "cuts through a bracket"},
+		{"touches a bracket", [2]int{37, 45}, "steps", "touches a bracket"},
+		{"after an or", [2]int{61, 65}, "later", "touches a bracket"},
+		{"holds an unbalanced bracket", [2]int{67, 72}, "x", "has no partner"},
+		{"splits an escape", [2]int{74, 77}, "x", "escaped character"},
+		{"past the end", [2]int{70, 200}, "x", "no longer in the text"},
+	}
+	for _, c := range cases {
+		var ev errView
+		code := ls.call(canada, "POST", "/api/docs/art-13/brackets/propose", map[string]any{"rev": 0, "span": c.span, "text": c.text}, &ev)
+		if code != 400 || ev.Error.Code != server.CodeBadRequest || !strings.Contains(ev.Error.Message, c.says) {
+			t.Errorf("HTTP %s: %d %+v, want 400 bad_request saying %q", c.name, code, ev.Error, c.says)
+		}
+	}
+	dc := ls.wsAs(canada, "can-13")
+	for i, c := range cases {
+		dc.send(fmt.Sprintf(`{"type":"propose","doc":"art-13","rev":0,"span":[%d,%d],"text":%q,"ref":%d}`, c.span[0], c.span[1], c.text, i+1))
+		m := dc.expect("error")
+		if m["code"] != server.CodeBadRequest || m["ref"] != float64(i+1) || !strings.Contains(fmt.Sprint(m["message"]), c.says) {
+			t.Errorf("WebSocket %s: %v, want bad_request saying %q", c.name, m, c.says)
+		}
+	}
+	if d := ls.get("art-13"); d.Text != initial || d.Rev != 0 {
+		t.Fatalf("refusals changed the draft: %q at %d", d.Text, d.Rev)
+	}
+	if p := ls.proposals("art-13"); len(p) != 0 {
+		t.Fatalf("refusals left proposals: %v", p)
+	}
+	// The same connection proposes next to a bracket: a new group.
+	dc.send(`{"type":"propose","doc":"art-13","rev":0,"span":[27,31],"text":"adopt","ref":99}`)
+	m := dc.until("proposed")
+	if m["group"] != "b1.0" || m["ref"] != 99.0 {
+		t.Fatalf("propose next to a bracket: %v", m)
+	}
+	want := `The Parties [shall/should] [take/adopt] [all]measures [now/later] or soon; a ] b \[sic\].`
+	if d := ls.get("art-13"); d.Text != want || d.Rev != 1 {
+		t.Fatalf("after proposing next to a bracket: %q at %d, want %q", d.Text, d.Rev, want)
+	}
+	l := ls.listing("art-13", -1)
+	if len(l.Groups) != 4 {
+		t.Fatalf("listing after the proposal: %+v", l.Groups)
 	}
 }

@@ -16,6 +16,28 @@ function spanOf(x) { return x.span || (x.start !== undefined ? [x.start, x.end] 
 function isNested(g) { return typeof g.parent === 'number' ? g.parent >= 0 : !!g.parent; }
 function byOf(a) { return a.by || a.proposer || a.proposed_by || null; }
 
+// refusalReason turns the server's refusal of a proposal into a sentence
+// a delegate can act on (the server's own words for bad_request, without
+// the technical prefix naming the request and span).
+export function refusalReason(e) {
+  switch (e && e.code) {
+    case 'forbidden': return 'your role may not propose alternatives on this draft.';
+    case 'not_found': return 'that bracket is no longer in the draft (it may have been resolved). Select the words again.';
+    case 'conflict': return 'the words you selected were changed or deleted meanwhile. Select them again.';
+    case 'rev_ahead': return 'the draft was still being loaded. Try again in a moment.';
+    case 'rate_limited': return 'too many requests at once. Try again in a moment.';
+    case 'bad_request': {
+      let m = String(e.message || '');
+      const i = m.indexOf(': ');
+      if (m.startsWith('propose') && i >= 0) m = m.slice(i + 2);
+      m = m.trim();
+      if (!m) return 'the server could not read the proposal.';
+      return m + (/[.!?]$/.test(m) ? '' : '.');
+    }
+    default: return 'the connection to the server failed. Check that you are online and try again.';
+  }
+}
+
 export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal }) {
   const { conn, api, me } = ctx;
   const isFacilitator = me.role === 'facilitator';
@@ -30,9 +52,14 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   const proposeText = h('input#propose-text', { type: 'text', placeholder: 'Alternative wording', autocomplete: 'off' });
   const proposeBtn = h('button', { type: 'submit' }, 'Propose');
   const proposeHint = h('p.hint', 'Select words in the draft (or put the cursor inside a bracket), press Alt+P, type your wording, press Enter.');
+  // A refused proposal says why here until the next attempt (role=alert:
+  // read out by screen readers).
+  const proposeRefusal = h('p.form-error.refusal', { role: 'alert', id: 'propose-refusal' });
+  proposeRefusal.hidden = true;
   const proposeForm = h('form.propose', { on: { submit: (ev) => { ev.preventDefault(); propose(); } } },
     h('label', { for: 'propose-text' }, 'Propose an alternative'),
-    h('div.inline', proposeText, proposeBtn), proposeHint);
+    h('div.inline', proposeText, proposeBtn), proposeRefusal, proposeHint);
+  proposeText.addEventListener('input', () => { proposeRefusal.hidden = true; });
   proposeForm.hidden = !canEdit;
 
   const node = h('div.panel.brackets-panel',
@@ -153,13 +180,19 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     else if (!sel.empty) msg.span = [otc.toServer(posToCp(doc, sel.from)), otc.toServer(posToCp(doc, sel.to))];
     else { toast('Select the words your alternative replaces, or put the cursor inside a bracket.', 'warn'); return; }
     if (available === false) { toast('Proposals are not available on this server.', 'warn'); return; }
+    proposeRefusal.hidden = true;
     try {
       await conn.request(msg);
       proposeText.value = '';
       toast('Alternative proposed.');
       view.focus();
     } catch (e) {
-      toast(e.message || 'Could not propose.', 'error');
+      // The input is cleared (the wording is repeated in the message, to
+      // copy back) and the reason stays on screen until the next attempt.
+      proposeText.value = '';
+      proposeRefusal.textContent = `Your alternative “${text}” was not proposed: ${refusalReason(e)}`;
+      proposeRefusal.hidden = false;
+      toast('The alternative was not proposed.', 'error');
     }
   }
 
