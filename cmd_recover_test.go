@@ -78,7 +78,7 @@ func TestRecoverCommand(t *testing.T) {
 	if !errors.Is(err, storage.ErrCorrupt) {
 		t.Fatalf("open: %v, want ErrCorrupt", err)
 	}
-	for _, want := range []string{wal, "draftroom recover", "draft d revisions 4..5"} {
+	for _, want := range []string{wal, "draftroom recover -data " + data, "draft d revisions 4..5"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the refusal does not say %q:\n%v", want, err)
 		}

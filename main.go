@@ -235,6 +235,9 @@ func openStore(cfg config, logger *slog.Logger) (store, string, error) {
 	}
 	path := filepath.Join(cfg.Data, "draftroom.db")
 	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync, Logger: logger})
+	if errors.Is(err, storage.ErrCorrupt) {
+		return nil, "", fmt.Errorf("open %s: %w\nstop, copy %s somewhere safe, then run: draftroom recover -data %s", path, err, cfg.Data, cfg.Data)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("open %s: %w", path, err)
 	}
