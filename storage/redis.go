@@ -192,7 +192,7 @@ func (r *Redis) waitReady(wait time.Duration, log *slog.Logger) error {
 			return err
 		}
 		pause := min(backoff, left)
-		log.Warn("redis is not ready (unreachable, or loading its data); waiting", "attempt", attempt, "retry_in", pause, "gives_up_in", left.Round(time.Second), "err", err)
+		log.Warn("redis is not ready (unreachable, or loading its data); waiting", "attempt", attempt, "retry_in", pause, "gives_up_in", left.Round(100*time.Millisecond), "err", err)
 		time.Sleep(pause)
 		backoff = min(2*backoff, 2*time.Second)
 	}
