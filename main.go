@@ -224,6 +224,7 @@ type store interface {
 // for it), else the embedded bbolt store in the data directory.
 func openStore(cfg config, logger *slog.Logger) (store, string, error) {
 	if cfg.Redis != "" {
+		storage.RouteRedisLogs(logger, 10*time.Second)
 		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{StartupWait: cfg.RedisWait, Logger: logger})
 		if err != nil {
 			return nil, "", fmt.Errorf("redis: %w", err)
