@@ -502,10 +502,25 @@ func (b *Bolt) send(ctx context.Context, what string, req *writeReq) error {
 }
 
 // view runs fn in a read-only transaction, after the write-ahead log's
-// commits are copied into bbolt (see settle). While checkpoints fail, fn
-// sees bbolt with the logged commits laid over it instead (viewOverlay):
-// reads see every acknowledged commit either way.
+// commits are copied into bbolt (see settle): fn sees every acknowledged
+// commit in the file itself (a backup may copy it). While checkpoints
+// fail, it returns why instead (ErrUnavailable).
 func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	overlay, err := b.settle(ctx, what)
+	if err != nil {
+		return err
+	}
+	if overlay != nil {
+		return fmt.Errorf("storage: %s: %w", what, cmp.Or(b.Health(), error(ErrUnavailable)))
+	}
+	return b.viewNow(ctx, what, fn)
+}
+
+// viewAcked is view for the store's reads of draft data: while
+// checkpoints fail, fn sees bbolt with the logged commits laid over it
+// (viewOverlay), so that reads see every acknowledged commit either way.
+// fn must only read through tx.
+func (b *Bolt) viewAcked(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
 	overlay, err := b.settle(ctx, what)
 	if err != nil {
 		return err
@@ -1153,7 +1168,7 @@ func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
 // Draft returns a draft's metadata, ErrNotFound if there is none.
 func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
 	var d Draft
-	err := b.view(ctx, "draft", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "draft", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "draft", id)
 		if err != nil {
 			return err
@@ -1167,7 +1182,7 @@ func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
 // Drafts returns every draft's metadata, sorted by id.
 func (b *Bolt) Drafts(ctx context.Context) ([]Draft, error) {
 	out := []Draft{}
-	err := b.view(ctx, "drafts", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "drafts", func(tx *bolt.Tx) error {
 		drafts := tx.Bucket(bucketDrafts)
 		return drafts.ForEachBucket(func(k []byte) error {
 			d, err := readMeta(drafts.Bucket(k), string(k))
@@ -1348,7 +1363,7 @@ func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
 	// Ranges are usually short and inside the log; a cap keeps an open
 	// range (to = 1<<30) from allocating for ops that do not exist.
 	out := make([]Op, 0, min(max(to-from+1, 0), 1024))
-	err := b.view(ctx, "ops", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "ops", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "ops", id)
 		if err != nil {
 			return err
@@ -1380,7 +1395,7 @@ func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
 // draft is unknown or rev < 0.
 func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, error) {
 	var s Snapshot
-	err := b.view(ctx, "snapshot", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "snapshot", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "snapshot", id)
 		if err != nil {
 			return err
@@ -1437,7 +1452,7 @@ func (b *Bolt) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 // at no cost in storage: a resent op is transformed over the same ops).
 func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error) {
 	var rev int
-	err := b.view(ctx, "seq", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "seq", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "seq", id)
 		if err != nil {
 			return err
@@ -1477,7 +1492,7 @@ func searchOps(db *bolt.Bucket, from int, principal, client string, seq uint64) 
 // order.
 func records[T any](ctx context.Context, b *Bolt, what, id string, name []byte) ([]T, error) {
 	out := []T{}
-	err := b.view(ctx, what, func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, what, func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, what, id)
 		if err != nil {
 			return err

@@ -398,6 +398,11 @@ func TestCheckpointFailureRecovers(t *testing.T) {
 	if inFile != 1 {
 		t.Fatalf("bbolt holds rev %d, want 1: the overlay reads were not tested", inFile)
 	}
+	// A reader that needs the file itself to hold every commit (a backup
+	// copying it) is refused rather than handed the overlay.
+	if err := b.view(ctx, "backup", func(*bolt.Tx) error { return nil }); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("view while checkpoints fail: %v, want ErrUnavailable", err)
+	}
 
 	// The disk takes writes again: the next retry succeeds.
 	b.ckFault.Store(nil)
