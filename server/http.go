@@ -193,9 +193,8 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, fmt.Errorf("healthz: %w", err))
 		return
 	}
-	if err := s.storeHealth(); err != nil {
-		// Up and serving reads, but refusing writes: not healthy.
-		s.WriteError(w, r, Errorf(ErrUnavailable, "storage refuses writes: %v", err))
+	if err := s.storeRefusesWrites(); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})

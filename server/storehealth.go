@@ -14,12 +14,21 @@ type healthReporter interface {
 	Health() error
 }
 
-// storeHealth returns why the store refuses writes, or nil.
-func (s *Server) storeHealth() error {
-	if h, ok := s.store.(healthReporter); ok {
-		return h.Health()
+// storeRefusesWrites returns, for /healthz, an unavailable error saying
+// why the store refuses writes (up and serving reads, but not healthy),
+// or nil. The store's reason names no file; it is logged too, at most
+// once per storeErrLogEvery.
+func (s *Server) storeRefusesWrites() error {
+	h, ok := s.store.(healthReporter)
+	if !ok {
+		return nil
 	}
-	return nil
+	err := h.Health()
+	if err == nil {
+		return nil
+	}
+	s.storeErrs.log(s.log, time.Now(), slog.LevelWarn, "healthz: the store refuses writes", "err", err)
+	return Errorf(ErrUnavailable, "the store refuses writes: %v", err)
 }
 
 // alreadyLogged marks an error that was logged where it happened (a

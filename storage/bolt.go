@@ -949,20 +949,41 @@ func (b *Bolt) refusing() error {
 	return nil
 }
 
-// setHealth publishes refusing for Health.
+// setHealth publishes for Health why writes are refused, without file
+// names (it is shown on /healthz, which needs no credential; the commit
+// errors, which are logged, have them).
 func (b *Bolt) setHealth() {
-	if err := b.refusing(); err != nil {
+	var err error
+	switch {
+	case b.walErr != nil:
+		err = fmt.Errorf("%w: the write-ahead log failed to sync (%v); restart the server", ErrUnavailable, rootCause(b.walErr))
+	case b.ckErr != nil:
+		err = fmt.Errorf("%w: checkpoints into the store file are failing (%d attempts, retrying; reads are served): %v", ErrUnavailable, b.ckFails, rootCause(b.ckErr))
+	}
+	if err != nil {
 		b.health.Store(&err)
 	} else {
 		b.health.Store(nil)
 	}
 }
 
+// rootCause is the innermost error err wraps (for a failed write, the
+// errno: "no space left on device").
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
 // Health returns nil while the store takes writes, else why it refuses
-// them (wrapping ErrUnavailable): a failed checkpoint (retried with
-// backoff; the store recovers on its own once the disk takes writes
-// again) or a failed sync of the write-ahead log (until a restart). Reads
-// are served either way.
+// them (wrapping ErrUnavailable, naming no file): a failed checkpoint
+// (retried with backoff; the store recovers on its own once the disk
+// takes writes again) or a failed sync of the write-ahead log (until a
+// restart). Reads are served either way.
 func (b *Bolt) Health() error {
 	if err := b.health.Load(); err != nil {
 		return *err
