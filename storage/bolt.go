@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -961,11 +962,21 @@ func (b *Bolt) setHealth() {
 		err = fmt.Errorf("%w: checkpoints into the store file are failing (%d attempts, retrying; reads are served): %v", ErrUnavailable, b.ckFails, rootCause(b.ckErr))
 	}
 	if err != nil {
+		// Some causes carry the path in their text (bbolt formats its
+		// resize error with %s): keep only the file's name.
+		err = &healthError{msg: strings.ReplaceAll(err.Error(), b.path, filepath.Base(b.path))}
 		b.health.Store(&err)
 	} else {
 		b.health.Store(nil)
 	}
 }
+
+// healthError is Health's error: a message without directories, which
+// wraps ErrUnavailable.
+type healthError struct{ msg string }
+
+func (e *healthError) Error() string { return e.msg }
+func (e *healthError) Unwrap() error { return ErrUnavailable }
 
 // rootCause is the innermost error err wraps (for a failed write, the
 // errno: "no space left on device").
