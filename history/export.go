@@ -193,15 +193,18 @@ func walkGroups(draft string, groups []ExportGroup, text func(string), open, clo
 // reference, and after the text one footnote per group listing its
 // alternatives and who proposed each. Everything that comes from the draft
 // or the groups is HTML-escaped; escapes of the bracket grammar are shown
-// in their reading form.
+// in their reading form. Each paragraph takes its direction from its own
+// text (an Arabic paragraph reads right to left): the text is dir="auto"
+// and `unicode-bidi: plaintext` applies that per line of the pre-wrapped
+// text, which keeps a group that spans paragraphs in one <mark>.
 func ExportHTML(title, draft string, groups []ExportGroup) string {
 	var b strings.Builder
 	b.Grow(len(draft) + len(draft)/8 + 1024)
 	b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>")
 	b.WriteString(html.EscapeString(title))
-	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; }\nmark.bracket { background: #fff3b0; }\n</style>\n</head>\n<body>\n<h1>")
+	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; unicode-bidi: plaintext; }\nmark.bracket { background: #fff3b0; }\n</style>\n</head>\n<body>\n<h1>")
 	b.WriteString(html.EscapeString(title))
-	b.WriteString("</h1>\n<div class=\"draft\">")
+	b.WriteString("</h1>\n<div class=\"draft\" dir=\"auto\">")
 	var u unescaper
 	marked := walkGroups(draft, groups,
 		func(s string) { b.WriteString(html.EscapeString(u.feed(s))) },

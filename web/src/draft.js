@@ -5,11 +5,16 @@
 import { type } from 'ot-text-unicode';
 import { EditorView } from '@codemirror/view';
 import { OTClient, Gap } from './otclient.js';
-import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf } from './editor.js';
+import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf, setIdle, remote } from './editor.js';
 import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
 import { loadPending, savePending } from './store.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
+import { bindFindKey } from './search.js';
+import { setupScreen, smoothFollow } from './screen.js';
+import { errorNode } from './errors.js';
+import { peoplePanel } from './panel-people.js';
+import { notify, explainResolution } from './notify.js';
 import { historyPanel } from './panel-history.js';
 
 /**
@@ -17,7 +22,7 @@ import { historyPanel } from './panel-history.js';
  * "edit" (the working page) or "screen" (read-only, large type, follows a
  * facilitator's cursor).
  */
-export function openDraftView(root, ctx, id, mode, { header }) {
+export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   const { api, conn, me, clientId } = ctx;
   const screen = mode === 'screen';
   const canEdit = !screen && me.role !== 'reviewer';
@@ -42,6 +47,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   const sidebar = h('aside.sidebar', { 'aria-label': 'Draft tools' });
   const layout = h('main.draft-page' + (screen ? '.screen' : ''), { id: 'main' }, editorPane, screen ? null : sidebar);
   root.append(bar, layout);
+  bar.hidden = screen; // the screen view shows the text and a discreet exit only
 
   // ---- state ---------------------------------------------------------------
   let otc = null; // created once we know the base text
@@ -52,21 +58,33 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
   let pendingTimer = null;
-  let screenPeople = null;
 
   const view = createEditor({
     parent: editorHost,
     text: '',
     readOnly: true,
     large: screen,
+    canReplace: canEdit && me.role === 'facilitator',
     onLocal: (tr) => {
       if (!otc) return;
       otc.local(changesToOp(tr.changes, tr.startState.doc));
       updateBadges();
     },
-    onSelection: () => { if (!screen) sendPresenceSoon(); },
+    onSelection: (u) => {
+      if (screen) return;
+      // Only what the user did moves their cursor for the others: not an
+      // edit that someone else made (the others map cursors over it).
+      if (!u.transactions.some((tr) => !tr.annotation(remote) && (tr.selection || tr.docChanged))) return;
+      moved = true;
+      sendPresenceSoon();
+    },
   });
   cleanups.push(() => view.destroy());
+  // Ctrl+F searches whichever editor is shown: the live one or a past revision.
+  cleanups.push(bindFindKey(() => {
+    const shown = [...editorPane.querySelectorAll('.cm-editor')].find((el) => !el.closest('[hidden]'));
+    return shown ? EditorView.findFromDOM(shown) : null;
+  }));
 
   function setNotice(text, kind = 'warn') {
     notice.hidden = !text;
@@ -110,7 +128,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
         } catch (e) {
           throw Object.assign(e, { diverged: true });
         }
-        applyRemote(view, specs);
+        applyRemote(view, specs, ownProposal);
+        ownProposal = false;
       },
       // Stamped with who typed them: dedupe is per credential, so edits
       // must never be resent under someone else's name.
@@ -193,7 +212,36 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     afterOpen(m);
   }));
 
+  // Notifications about a resolution: my proposal in it, and a paragraph
+  // left without brackets (notify.js).
+  async function resolutionNotices(m) {
+    const name = title.textContent || id;
+    const skip = Array.isArray(m.op) && typeof m.op[0] === 'number' ? m.op[0] : 0;
+    const line = view.state.doc.lineAt(Math.min(toLocal(skip, m.rev), view.state.doc.length));
+    let n = 0;
+    for (let i = 1; i <= line.number; i++) if (view.state.doc.line(i).length > 0) n++;
+    const href = `#/d/${id}/p${n}`;
+    if (!/[[\]]/.test(line.text) && line.length > 0) notify(`Paragraph ${n} of ${name} has no brackets left.`, href);
+    try {
+      const [d, p] = await Promise.all([api.get(api.docPath(id, '/decisions')), api.get(api.docPath(id, '/proposals'))]);
+      const text = explainResolution({ m, me, title: name, decisions: d.decisions || [], proposals: p.proposals || [] });
+      if (text) notify(text, href);
+    } catch { /* the lists are optional */ }
+  }
+
+  // goParagraph puts the editor at the start of paragraph n (non-empty lines).
+  function goParagraph(n) {
+    const doc = view.state.doc;
+    for (let i = 1, k = 0; i <= doc.lines; i++) {
+      if (doc.line(i).length > 0 && ++k === n) {
+        view.dispatch({ selection: { anchor: doc.line(i).from }, effects: EditorView.scrollIntoView(doc.line(i).from, { y: 'center' }) });
+        return;
+      }
+    }
+  }
+
   function afterOpen(m) {
+    if (paragraph) { const n = paragraph; paragraph = 0; setTimeout(() => goParagraph(n), 0); }
     opened = true;
     setNotice('');
     for (const p of m.present || []) onPresence({ ...p, doc: id });
@@ -204,8 +252,14 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     panels.history && panels.history.setHead(otc.rev);
   }
 
+  // Undo follows what the user did last: the op the server writes for a
+  // proposal this page just made is applied as an undo step of ours.
+  let ownProposal = false;
+  let proposalSentAt = 0;
+  sidebar.addEventListener('submit', (ev) => { if (ev.target.matches('form.propose')) proposalSentAt = Date.now(); }, true);
   cleanups.push(conn.on('op', (m) => {
     if (m.doc !== id || !otc) return;
+    ownProposal = m.kind === 'propose' && !!m.by && m.by.delegation === me.delegation && m.by.name === me.name && Date.now() - proposalSentAt < 30000;
     try {
       otc.remoteOp(m);
     } catch (e) {
@@ -214,7 +268,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       resyncFresh('The draft changed in a way this page could not follow; it was reloaded.');
       return;
     }
-    if (m.by) touchPerson(m.client, m.by);
+    if (m.by) { touchPerson(m.client, m.by, undefined, 'typed'); active.add(m.client); }
+    if (m.kind === 'resolve') resolutionNotices(m);
   }));
   cleanups.push(conn.on('ack', (m) => {
     if (m.doc !== id || !otc) return;
@@ -242,21 +297,37 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       view.setReadOnly(true);
       return;
     }
-    if (m.code === 'forbidden') { toast(m.message || 'Not allowed.', 'error'); return; }
-    if (m.code === 'rate_limited') { toast('Slow down: the server is rate-limiting this page.', 'warn'); return; }
-    if (m.message) toast(m.message, 'error');
+    if (m.code === 'rate_limited') { toast(errorNode(m), 'warn'); return; }
+    if (m.code || m.message) toast(errorNode(m), 'error');
   }));
 
   // ---- presence -------------------------------------------------------------
   const sendPresenceSoon = debounce(() => {
     if (!otc || !opened || screen) return;
     const doc = view.state.doc;
-    // The server takes at most 64 ranges (docs/PROTOCOL.md 2.1).
-    const sel = view.state.selection.ranges.slice(0, 64).map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
+    // Until the user moves or types, "here, no cursor": an empty sel keeps
+    // a pile of cursors at the top of the draft from everyone who only
+    // opened it. The server takes at most 64 ranges (docs/PROTOCOL.md 2.1).
+    const sel = !moved ? [] : view.state.selection.ranges.slice(0, 64).map((r) => [otc.toServer(posToCp(doc, r.anchor)), otc.toServer(posToCp(doc, r.head))]);
     conn.send({ type: 'presence', doc: id, rev: otc.rev, sel });
   }, 60);
 
   const peopleList = h('ul.people', { 'aria-label': 'People in this draft' });
+  let moved = false; // this page's user moved the cursor or typed
+  // Clients whose cursor has been shown: one that only ever reports [0, 0]
+  // (an older page that sends presence on opening) is not drawn until it
+  // moves or types.
+  const active = new Set();
+  // Cursors idle for IDLE_MS fade and lose their label.
+  const IDLE_MS = ctx.idleMs ?? 60000;
+  const idleTimer = setInterval(() => {
+    const now = Date.now();
+    const idle = new Set();
+    for (const [client, p] of people) if (now - (p.activeTs || 0) > IDLE_MS) idle.add(client);
+    view.dispatch({ effects: setIdle.of(idle) });
+    if (panels.people) panels.people.update(); // "typing now" expires
+  }, Math.min(5000, IDLE_MS / 2));
+  cleanups.push(() => clearInterval(idleTimer));
 
   function labelOf(by) { return by ? `${by.delegation}` : '?'; }
   function titleOf(by) { return by ? `${by.name || ''} (${by.delegation})` : 'someone'; }
@@ -264,8 +335,10 @@ export function openDraftView(root, ctx, id, mode, { header }) {
   function onPresence(m) {
     if (m.doc !== id || m.client === clientId) return;
     if (m.left) { dropPerson(m.client); return; }
-    touchPerson(m.client, m.by, m.role);
+    touchPerson(m.client, m.by, m.role, true);
     if (!m.sel || !otc) return;
+    if (!active.has(m.client) && m.sel.every(([a, hd]) => a === 0 && hd === 0)) return;
+    active.add(m.client);
     const doc = view.state.doc;
     const ranges = m.sel.map(([a, hd]) => ({
       anchor: cpToPos(doc, otc.toLocal(a, m.rev ?? otc.rev)),
@@ -280,21 +353,25 @@ export function openDraftView(root, ctx, id, mode, { header }) {
 
   function isFacilitator(client) { const p = people.get(client); return p && p.role === 'facilitator'; }
 
-  function touchPerson(client, by, role) {
+  function touchPerson(client, by, role, acted) {
     if (!client || client === clientId || client === '_draftroom') return;
     const p = people.get(client) || {};
-    people.set(client, { by: by || p.by, role: role || p.role, ts: Date.now() });
+    const now = Date.now();
+    people.set(client, { by: by || p.by, role: role || p.role, ts: now, activeTs: acted ? now : p.activeTs, typedTs: acted === 'typed' ? now : p.typedTs });
     renderPeople();
   }
 
   function dropPerson(client) {
     people.delete(client);
+    active.delete(client);
     view.dispatch({ effects: removePresence.of(client) });
     if (follow === client) follow = null;
     renderPeople();
   }
 
   function renderPeople() {
+    if (panels.people) panels.people.update();
+    if (!screen) { renderStrip(); return; }
     clear(peopleList);
     peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
     for (const [client, p] of people) {
@@ -305,6 +382,9 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       }
       peopleList.appendChild(li);
     }
+  }
+
+  function renderStrip() {
     clear(strip);
     const others = [...people.values()].filter((p) => p.by);
     for (const p of others.slice(0, 6)) strip.appendChild(h('span.badge', { style: { background: colourOf(p.by.delegation) }, title: `${p.by.name} (${p.by.delegation})` }, p.by.delegation));
@@ -316,17 +396,26 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     if (!target) return;
     const pres = presenceOf(view.state).get(target);
     if (!pres || pres.ranges.length === 0) return;
-    view.dispatch({ effects: EditorView.scrollIntoView(pres.ranges[0].head, { y: 'center' }) });
+    smoothFollow(view, pres.ranges[0].head);
   }
 
   // ---- sidebar -----------------------------------------------------------------
   if (!screen) {
     const tabs = [
-      { key: 'people', label: 'People', node: h('div.panel', h('h2.panel-title', 'In this draft'), peopleList) },
     ];
+    panels.people = peoplePanel({
+      me,
+      getPeople: () => [...people].map(([client, p]) => ({ client, ...p })),
+      onGo: (client) => {
+        const pres = presenceOf(view.state).get(client);
+        if (!pres || pres.ranges.length === 0) { toast('They have not moved their cursor yet.'); return; }
+        view.dispatch({ effects: EditorView.scrollIntoView(pres.ranges[0].head, { y: 'center' }) });
+      },
+    });
+    tabs.push({ key: 'people', label: 'People', node: panels.people.node });
     panels.brackets = bracketPanel({ ctx, id, view, getClient: () => otc, canEdit, toast, toLocal });
     tabs.push({ key: 'brackets', label: 'Brackets', node: panels.brackets.node });
-    panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast });
+    panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast, toLocal });
     tabs.push({ key: 'history', label: 'History', node: panels.history.node });
     const tablist = h('div.side-tabs', { role: 'tablist', 'aria-label': 'Panels' });
     const bodies = h('div.side-bodies');
@@ -365,6 +454,8 @@ export function openDraftView(root, ctx, id, mode, { header }) {
       const n = parseInt(ev.key, 10);
       if (n >= 1 && n <= tabs.length) { ev.preventDefault(); select(tabs[n - 1].key); buttons[tabs[n - 1].key].focus(); }
       if (ev.key === 'e' || ev.key === 'E') { ev.preventDefault(); view.focus(); }
+      // Alt+N / Alt+Shift+N: the next / previous open bracket group.
+      if (ev.code === 'KeyN' && panels.brackets) { ev.preventDefault(); panels.brackets.next(ev.shiftKey ? -1 : 1); }
       if ((ev.key === 'p' || ev.key === 'P') && canEdit) {
         // Propose an alternative to the selection without leaving the keyboard.
         ev.preventDefault();
@@ -376,13 +467,7 @@ export function openDraftView(root, ctx, id, mode, { header }) {
     window.addEventListener('keydown', keys);
     cleanups.push(() => window.removeEventListener('keydown', keys));
   } else {
-    screenPeople = h('div.screen-people', { 'aria-label': 'People in this draft' }, peopleList);
-    editorPane.appendChild(screenPeople);
-    const keys = (ev) => {
-      if (ev.key === 'Escape') location.hash = '#/d/' + id;
-    };
-    window.addEventListener('keydown', keys);
-    cleanups.push(() => window.removeEventListener('keydown', keys));
+    cleanups.push(setupScreen({ pane: editorPane, view, peopleList, exitHref: '#/d/' + id }));
   }
   renderPeople();
 
