@@ -142,10 +142,24 @@ type (
 // proposals and decisions.
 type Built struct {
 	Op        ot.Op
-	Kind      string // storage.KindPropose, KindResolve, KindImport
+	Kind      string // storage.KindPropose, KindResolve, KindImport, provisions.StatusKind(...), provisions.KindRenumber
 	Group     string
 	Proposals []storage.Proposal
 	Decisions []storage.Decision
+	// Unguarded: the op skips the Guards (a renumbering, which may change
+	// the numbers inside agreed text: numbering is not substance).
+	Unguarded bool
+}
+
+// Guard is an Observer that may refuse an op before it is staged (the
+// locks on agreed provisions). Check runs in the owner goroutine with each
+// op of a batch, transformed to the text as staged so far; staged are the
+// ops of the batch staged before it (committed as Info().Rev+1, ...), and
+// an error refuses the op (it is answered with that error and changes
+// nothing). It must be quick.
+type Guard interface {
+	Observer
+	Check(op ot.Op, staged []storage.Op) error
 }
 
 // BuildFunc builds a server-side op inside the draft's owner goroutine. It
@@ -542,6 +556,7 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 	items := make([]*staged, 0, len(batch))
 	pending := make(map[dedupeKey]*staged)
 	var applied []*staged
+	var appliedOps []storage.Op // the ops of applied, for the guards
 	d.tentative = 0
 	now := d.s.cfg.Now().UnixMilli()
 	for _, x := range batch {
@@ -569,6 +584,9 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				}
 			}
 			op, err := d.transform(r.op, r.rev, applied)
+			if err == nil {
+				err = d.guard(op, appliedOps)
+			}
 			if err != nil {
 				it.err = err
 				continue
@@ -597,6 +615,12 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				it.err = fmt.Errorf("built op: %w", err)
 				continue
 			}
+			if !b.Unguarded {
+				if err := d.guard(op, appliedOps); err != nil {
+					it.err = err
+					continue
+				}
+			}
 			if err := d.applyStaged(it, op); err != nil {
 				it.err = err
 				continue
@@ -616,10 +640,23 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 			it.extras = b
 		}
 		applied = append(applied, it)
+		appliedOps = append(appliedOps, it.op)
 		d.tentative = len(applied)
 	}
 	d.tentative = 0
 	return items
+}
+
+// guard asks the draft's Guards whether op may be staged after staged.
+func (d *draft) guard(op ot.Op, staged []storage.Op) error {
+	for _, o := range d.observers {
+		if g, ok := o.obs.(Guard); ok {
+			if err := g.Check(op, staged); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // committedSeq answers whether submission (key, seq), made on revision

@@ -16,6 +16,7 @@ import { errorNode } from './errors.js';
 import { peoplePanel } from './panel-people.js';
 import { notify, explainResolution } from './notify.js';
 import { historyPanel } from './panel-history.js';
+import { provisionPanel, provisionLocks } from './panel-provisions.js';
 
 /**
  * openDraftView renders draft id into root and returns {destroy}. mode is
@@ -135,7 +136,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       // must never be resent under someone else's name.
       persist: (state) => savePending(clientId, id, state && { ...state, who: whoKey }),
     });
-    otc.onChange = () => { updateBadges(); bracketsSoon(); };
+    otc.onChange = () => { updateBadges(); bracketsSoon(); provisionsSoon(); };
     view.setReadOnly(!canEdit);
     updateBadges();
   }
@@ -249,6 +250,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     updateBadges();
     sendPresenceSoon();
     bracketsSoon();
+    provisionsSoon();
     panels.history && panels.history.setHead(otc.rev);
   }
 
@@ -292,6 +294,12 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       return;
     }
     if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }
+    if (m.code === 'locked' && otc && otc.inflight && m.seq === otc.inflight.seq) {
+      // Agreed text (docs/PROVISIONS.md): the edit is undone, and why is said.
+      resyncFresh(m.message || 'That text is agreed and locked.');
+      toast(m.message || 'That text is agreed and locked.', 'warn');
+      return;
+    }
     if (m.code === 'forbidden' && !opened) {
       setNotice(m.message || 'Your credential does not give access to this draft.', 'error');
       view.setReadOnly(true);
@@ -417,6 +425,8 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     tabs.push({ key: 'brackets', label: 'Brackets', node: panels.brackets.node });
     panels.history = historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient: () => otc, toast, toLocal });
     tabs.push({ key: 'history', label: 'History', node: panels.history.node });
+    panels.provisions = provisionPanel({ ctx, id, view, getClient: () => otc, toast, toLocal });
+    tabs.push({ key: 'provisions', label: 'Provisions', node: panels.provisions.node });
     const tablist = h('div.side-tabs', { role: 'tablist', 'aria-label': 'Panels' });
     const bodies = h('div.side-bodies');
     let current = 'brackets';
@@ -480,6 +490,12 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   const bracketsSoon = debounce(() => {
     if (panels.brackets) panels.brackets.refresh();
   }, 350);
+
+  // Agreed text is tinted and locked in the editor (and tinted on the
+  // screen view); the listing that feeds it is asked for after edits.
+  const locks = provisionLocks({ conn, id, view, getClient: () => otc, toLocal, toast, editable: canEdit });
+  cleanups.push(() => locks.destroy());
+  const provisionsSoon = debounce(() => locks.refresh(), 1500);
 
   // The highlighter uses the server's proposers for hover titles.
   cleanups.push(conn.on('brackets', (m) => {
