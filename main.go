@@ -64,6 +64,7 @@ type config struct {
 	Addr            string
 	Data            string
 	Redis           string
+	RedisWait       time.Duration // how long startup waits for Redis
 	Open            bool
 	OpenPublic      bool
 	NoSync          bool
@@ -129,6 +130,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.Addr, "addr", envOr("DRAFTROOM_ADDR", defaultAddr), "listen address host:port (env DRAFTROOM_ADDR)")
 	fs.StringVar(&cfg.Data, "data", envOr("DRAFTROOM_DATA", defaultData), "data directory of the embedded store (env DRAFTROOM_DATA)")
 	fs.StringVar(&cfg.Redis, "redis", getenv("REDIS_URL"), "Redis URL (redis://host:port/db); uses Redis instead of the embedded store (env REDIS_URL)")
+	fs.DurationVar(&cfg.RedisWait, "redis-wait", 60*time.Second, "at startup, how long to wait for a Redis that is unreachable or still loading its data (0: try once)")
 	fs.Var(&open, "open", "open mode: no tokens, anyone names their delegation and role; default true on loopback addresses only (env DRAFTROOM_OPEN)")
 	fs.BoolVar(&cfg.OpenPublic, "open-public-i-know", false, "allow open mode on a non-loopback address (anyone who can reach it can edit)")
 	fs.BoolVar(&cfg.NoSync, "unsafe-nosync", false, "do not fsync commits (benchmarks only: a crash loses acknowledged ops)")
@@ -229,11 +231,12 @@ type store interface {
 	Close() error
 }
 
-// openStore opens Redis when a URL is given, else the embedded bbolt store
-// in the data directory.
-func openStore(cfg config) (store, string, error) {
+// openStore opens Redis when a URL is given (waiting up to cfg.RedisWait
+// for it), else the embedded bbolt store in the data directory.
+func openStore(cfg config, logger *slog.Logger) (store, string, error) {
 	if cfg.Redis != "" {
-		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{})
+		storage.RouteRedisLogs(logger, 10*time.Second)
+		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{StartupWait: cfg.RedisWait, Logger: logger})
 		if err != nil {
 			return nil, "", fmt.Errorf("redis: %w", err)
 		}
@@ -243,7 +246,10 @@ func openStore(cfg config) (store, string, error) {
 		return nil, "", fmt.Errorf("data directory: %w", err)
 	}
 	path := filepath.Join(cfg.Data, "draftroom.db")
-	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync})
+	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync, Logger: logger})
+	if errors.Is(err, storage.ErrCorrupt) {
+		return nil, "", fmt.Errorf("open %s: %w\nstop, copy %s somewhere safe, then run: draftroom recover -data %s", path, err, cfg.Data, cfg.Data)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("open %s: %w", path, err)
 	}
@@ -272,7 +278,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // finish HTTP requests, close WebSockets, let the drafts finish their
 // commits, close the store.
 func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger) error {
-	st, where, err := openStore(cfg)
+	st, where, err := openStore(cfg, logger)
 	if err != nil {
 		return err
 	}

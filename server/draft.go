@@ -490,10 +490,10 @@ func (d *draft) commitBatch(batch []any) {
 			if errors.Is(err, ErrUnavailable) || errors.Is(err, storage.ErrUnavailable) {
 				level = slog.LevelWarn // the clients resend; nothing is broken
 			}
-			d.s.log.Log(context.Background(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
+			d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
 			for _, it := range items {
 				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
-					it.err = err
+					it.err = alreadyLogged{err}
 				}
 			}
 			d.answer(items, false)
@@ -541,7 +541,7 @@ func (d *draft) findDuplicates(items []*staged, known map[*submitReq]int) error 
 		}
 		r := it.sub
 		ctx, cancel := d.storeCtx()
-		rev, err := d.s.store.SeqRev(ctx, d.id, r.ident.Principal, r.client, r.seq)
+		rev, err := d.s.store.SeqRev(ctx, d.id, r.ident.Principal, r.client, r.seq, r.rev)
 		cancel()
 		switch {
 		case err == nil:
@@ -582,12 +582,12 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				if r.seq == p.sub.seq {
 					it.dupOf = p
 				} else {
-					it.ackRev, it.err = d.committedSeq(key, r.seq)
+					it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
 				}
 				continue
 			}
 			if pending[key] == nil {
-				if it.ackRev, it.err = d.committedSeq(key, r.seq); it.ackRev > 0 || it.err != nil {
+				if it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev); it.ackRev > 0 || it.err != nil {
 					continue
 				}
 			}
@@ -667,9 +667,13 @@ func (d *draft) guard(op ot.Op, staged []storage.Op) error {
 	return nil
 }
 
-// committedSeq answers whether (key, seq) was committed: its rev, or 0 for
-// a new submission, or an error for a seq that went backwards.
-func (d *draft) committedSeq(key dedupeKey, seq uint64) (int, error) {
+// committedSeq answers whether submission (key, seq), made on revision
+// rev, was committed: its rev, or 0 for a new submission, or an error for
+// a seq that went backwards. Exact however old the submission: its
+// committed copy lies in rev+1..d.rev (the ops it is transformed over),
+// searched in the ring when it holds them, else by the store (SeqRev's
+// after), so that dedupe costs no storage beyond the ops themselves.
+func (d *draft) committedSeq(key dedupeKey, seq uint64, rev int) (int, error) {
 	last, cached := d.dedupe[key]
 	if cached && seq == last.seq {
 		return last.rev, nil
@@ -677,16 +681,25 @@ func (d *draft) committedSeq(key dedupeKey, seq uint64) (int, error) {
 	if cached && seq > last.seq {
 		return 0, nil
 	}
+	after := min(max(rev, 0), d.rev)
+	if len(d.ring) > 0 && after+1 >= d.ring[0].op.Rev {
+		for _, r := range d.ring[after+1-d.ring[0].op.Rev:] {
+			if r.op.Seq == seq && r.op.Client == key.client && r.op.Principal == key.principal {
+				return r.op.Rev, nil
+			}
+		}
+		after = d.rev // searched: the store need only look in its index
+	}
 	ctx, cancel := d.storeCtx()
 	defer cancel()
-	rev, err := d.s.store.SeqRev(ctx, d.id, key.principal, key.client, seq)
+	found, err := d.s.store.SeqRev(ctx, d.id, key.principal, key.client, seq, after)
 	switch {
 	case err == nil:
-		return rev, nil
+		return found, nil
 	case errors.Is(err, storage.ErrNotFound) && !cached:
 		return 0, nil
 	case errors.Is(err, storage.ErrNotFound):
-		return 0, Errorf(ErrBadRequest, "seq %d is not greater than %d, the last committed seq of client %s", seq, last.seq, key.client)
+		return 0, Errorf(ErrBadRequest, "seq %d is not greater than %d, the last committed seq of client %s, and was not committed after revision %d", seq, last.seq, key.client, rev)
 	}
 	return 0, fmt.Errorf("dedupe %s: %w", d.id, err)
 }
@@ -1065,7 +1078,7 @@ func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMess
 		return
 	}
 	code, msg, internal := ErrorCode(err)
-	if internal {
+	if internal && !errors.As(err, new(alreadyLogged)) {
 		d.s.log.Error("draft", "draft", d.id, "err", err)
 	}
 	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: d.id, Ref: ref}

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -126,7 +127,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if err != nil {
-		s.log.Warn("healthz: "+why, "err", err)
+		s.storeErrs.log(s.log, time.Now(), slog.LevelWarn, "healthz: "+why, "err", err)
 		s.stats.StoreErrors.Add(1)
 		h.Status, h.Store = "unhealthy", storeHealthJSON{Error: why + " (see the server log)"}
 	}

@@ -57,6 +57,8 @@ type Server struct {
 	leftOverflow []presenceOut
 	leftWake     chan struct{}
 
+	storeErrs logLimiter // commit failures (storehealth.go)
+
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
 	upgrader   websocket.Upgrader
