@@ -193,7 +193,10 @@ func walkGroups(draft string, groups []ExportGroup, text func(string), open, clo
 // reference, and after the text one footnote per group listing its
 // alternatives and who proposed each. Everything that comes from the draft
 // or the groups is HTML-escaped; escapes of the bracket grammar are shown
-// in their reading form.
+// in their reading form. Each paragraph takes its direction from its own
+// text (an Arabic paragraph reads right to left): the text is dir="auto"
+// and `unicode-bidi: plaintext` applies that per line of the pre-wrapped
+// text, which keeps a group that spans paragraphs in one <mark>.
 func ExportHTML(title, draft string, groups []ExportGroup) string {
 	return ExportHTMLWithHead(title, "", draft, groups)
 }
@@ -224,7 +227,7 @@ func ExportHTMLWithHead(title, head, draft string, groups []ExportGroup) string 
 	if head != "" {
 		b.WriteString("<p class=\"head\">" + html.EscapeString(head) + "</p>\n")
 	}
-	b.WriteString("<div class=\"draft\">")
+	b.WriteString("<div class=\"draft\" dir=\"auto\">")
 	var u unescaper
 	marked := walkGroups(draft, groups,
 		func(s string) { b.WriteString(html.EscapeString(u.feed(s))) },

@@ -1,6 +1,6 @@
 package server
 
-// Documents in and out (docs/DOCUMENTS.md, PROTOCOL.md section 2.5): the
+// Documents in and out (docs/DOCUMENTS.md, PROTOCOL.md section 2.7): the
 // .docx and Akoma Ntoso exports of GET /api/docs/{id}/export (dispatched
 // here from getExport), the import of a marked-up .docx as bracket
 // proposals, and the import of an Akoma Ntoso document as a new draft.
