@@ -19,10 +19,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/metrics"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -62,6 +64,7 @@ type config struct {
 	Addr            string
 	Data            string
 	Redis           string
+	RedisWait       time.Duration // how long startup waits for Redis
 	Open            bool
 	OpenPublic      bool
 	NoSync          bool
@@ -70,6 +73,10 @@ type config struct {
 	TLSKey          string
 	HTTP            httpTimeouts
 	ShutdownTimeout time.Duration
+	DrainWait       time.Duration // /healthz answers 503 this long before shutdown starts
+	OpenSet         bool          // -open (or DRAFTROOM_OPEN) was given
+	Backup          backupConfig  // cmd_backup.go
+	Metrics         metricsConfig // ops_flags.go
 	Server          server.Config
 }
 
@@ -123,11 +130,14 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.Addr, "addr", envOr("DRAFTROOM_ADDR", defaultAddr), "listen address host:port (env DRAFTROOM_ADDR)")
 	fs.StringVar(&cfg.Data, "data", envOr("DRAFTROOM_DATA", defaultData), "data directory of the embedded store (env DRAFTROOM_DATA)")
 	fs.StringVar(&cfg.Redis, "redis", getenv("REDIS_URL"), "Redis URL (redis://host:port/db); uses Redis instead of the embedded store (env REDIS_URL)")
+	fs.DurationVar(&cfg.RedisWait, "redis-wait", 60*time.Second, "at startup, how long to wait for a Redis that is unreachable or still loading its data (0: try once)")
 	fs.Var(&open, "open", "open mode: no tokens, anyone names their delegation and role; default true on loopback addresses only (env DRAFTROOM_OPEN)")
 	fs.BoolVar(&cfg.OpenPublic, "open-public-i-know", false, "allow open mode on a non-loopback address (anyone who can reach it can edit)")
 	fs.BoolVar(&cfg.NoSync, "unsafe-nosync", false, "do not fsync commits (benchmarks only: a crash loses acknowledged ops)")
 	fs.StringVar(&cfg.Pprof, "pprof", "", "serve net/http/pprof on this loopback address (host:port), separately from -addr; off by default")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections and commits")
+	fs.DurationVar(&cfg.DrainWait, "drain-wait", 5*time.Second, "after SIGTERM, how long /healthz answers 503 (so a load balancer stops sending connections) before shutdown starts; everything else is still served meanwhile")
+	addOpsFlags(fs, &cfg, getenv)
 	fs.Int64Var(&sc.MaxFrameBytes, "max-frame", sc.MaxFrameBytes, "largest WebSocket frame in bytes (too_large beyond)")
 	fs.Int64Var(&sc.MaxBodyBytes, "max-body", sc.MaxBodyBytes, "largest HTTP request body in bytes")
 	fs.IntVar(&sc.MaxDraftLen, "max-draft-len", sc.MaxDraftLen, "longest draft in code points")
@@ -156,7 +166,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	loopback := isLoopback(cfg.Addr)
 	cfg.Open = loopback
 	if open.set {
-		cfg.Open = open.value
+		cfg.Open, cfg.OpenSet = open.value, true
 	}
 	if cfg.Open && !loopback && !cfg.OpenPublic {
 		return cfg, fmt.Errorf("refusing open mode on %s, which is not a loopback address: anyone who reaches it could edit as any delegation; use tokens, or add -open-public-i-know", cfg.Addr)
@@ -170,6 +180,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	sc.Open = cfg.Open
 	sc.AllowHosts = append(sc.AllowHosts, listenHostName(cfg.Addr)...)
 	cfg.Server = sc
+	if err := checkOpsFlags(fs, &cfg, loopback); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
 }
 
@@ -219,11 +232,12 @@ type store interface {
 	Close() error
 }
 
-// openStore opens Redis when a URL is given, else the embedded bbolt store
-// in the data directory.
-func openStore(cfg config) (store, string, error) {
+// openStore opens Redis when a URL is given (waiting up to cfg.RedisWait
+// for it), else the embedded bbolt store in the data directory.
+func openStore(cfg config, logger *slog.Logger) (store, string, error) {
 	if cfg.Redis != "" {
-		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{})
+		storage.RouteRedisLogs(logger, 10*time.Second)
+		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{StartupWait: cfg.RedisWait, Logger: logger})
 		if err != nil {
 			return nil, "", fmt.Errorf("redis: %w", err)
 		}
@@ -233,7 +247,10 @@ func openStore(cfg config) (store, string, error) {
 		return nil, "", fmt.Errorf("data directory: %w", err)
 	}
 	path := filepath.Join(cfg.Data, "draftroom.db")
-	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync})
+	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync, Logger: logger})
+	if errors.Is(err, storage.ErrCorrupt) {
+		return nil, "", fmt.Errorf("open %s: %w\nstop, copy %s somewhere safe, then run: draftroom recover -data %s", path, err, cfg.Data, cfg.Data)
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("open %s: %w", path, err)
 	}
@@ -262,23 +279,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // finish HTTP requests, close WebSockets, let the drafts finish their
 // commits, close the store.
 func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger) error {
-	st, where, err := openStore(cfg)
+	st, where, err := openStore(cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if err := decideMode(ctx, &cfg, st); err != nil {
+		return err
+	}
 	cfg.Server.Web = webFS()
 	cfg.Server.Auth = server.NewTokenAuth(st, nil)
+	if cfg.Redis == "" {
+		cfg.Server.BackupScratch = cfg.Data
+	}
+	var schedule *storage.BackupSchedule
+	if cfg.Backup.Dir != "" {
+		b, ok := st.(*storage.Bolt)
+		if !ok {
+			return errors.New("-backup-dir backs up the embedded store; with Redis, back up its RDB or AOF files (docs/OPERATIONS.md)")
+		}
+		if err := os.MkdirAll(cfg.Backup.Dir, 0o750); err != nil {
+			return fmt.Errorf("-backup-dir: %w", err)
+		}
+		schedule = &storage.BackupSchedule{Store: b, Dir: cfg.Backup.Dir, Every: cfg.Backup.Every, Keep: cfg.Backup.Keep, Logger: logger}
+		cfg.Server.Backups = schedule
+	}
 	srv := server.New(cfg.Server, st, logger)
+	if cfg.Metrics.On {
+		srv.SetMetrics(metrics.Handler(srv, st))
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	cfg.HTTP.apply(hs)
-	mode := "tokens"
+	mode := "tokens (" + cfg.Server.ModeReason + ")"
 	if cfg.Open {
-		mode = "OPEN MODE: anyone may edit as any delegation"
+		mode = "OPEN MODE: anyone may edit as any delegation (" + cfg.Server.ModeReason + ")"
 	}
 	scheme := "http"
 	if cfg.TLSCert != "" {
@@ -295,6 +333,16 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 		}
 		defer stopPprof()
 	}
+	// stopBackups ends the periodic backups (a backup under way is cut
+	// short and its temporary file removed) before the store closes.
+	stopBackups := func() {}
+	if schedule != nil {
+		bctx, cancel := context.WithCancel(context.Background())
+		backupsDone := make(chan struct{})
+		go func() { defer close(backupsDone); schedule.Run(bctx) }()
+		stopBackups = sync.OnceFunc(func() { cancel(); <-backupsDone })
+		defer stopBackups()
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -310,11 +358,24 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 			return err
 		}
 	case <-ctx.Done():
+		if cfg.DrainWait > 0 {
+			srv.Drain()
+			logger.Info("draining: /healthz answers 503", "for", cfg.DrainWait)
+			select {
+			case <-time.After(cfg.DrainWait):
+			case err := <-errc:
+				if !errors.Is(err, http.ErrServerClosed) {
+					srv.Shutdown(context.Background())
+					return err
+				}
+			}
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	herr := hs.Shutdown(sctx)
 	serr := srv.Shutdown(sctx)
+	stopBackups()
 	if err := st.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

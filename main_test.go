@@ -124,10 +124,12 @@ func freePort(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func start(t *testing.T, bin, data string) *process {
+// start runs the binary on data in open mode, with extra flags, and waits
+// until it answers.
+func start(t *testing.T, bin, data string, extra ...string) *process {
 	t.Helper()
 	addr := freePort(t)
-	p := &process{t: t, cmd: exec.Command(bin, "-addr", addr, "-data", data, "-open"), base: "http://" + addr, out: &bytes.Buffer{}, done: make(chan struct{})}
+	p := &process{t: t, cmd: exec.Command(bin, append([]string{"-addr", addr, "-data", data, "-open"}, extra...)...), base: "http://" + addr, out: &bytes.Buffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	// The embedded store on DIR, whatever the environment says (CI sets
 	// REDIS_URL for the Redis tests).

@@ -47,7 +47,7 @@ func TestExportHTML(t *testing.T) {
 	}
 	// The outer group is note 1 (it starts first), the inner one note 2,
 	// nested inside it; the escape shows in its reading form.
-	body := regexp.MustCompile(`(?s)<div class="draft">(.*)</div>`).FindStringSubmatch(out)[1]
+	body := regexp.MustCompile(`(?s)<div class="draft" dir="auto">(.*)</div>`).FindStringSubmatch(out)[1]
 	want := `1. <mark class="bracket" id="group-b0.3">[States Parties ` +
 		`<mark class="bracket" id="group-b3.7">[shall/may]</mark><sup class="note"><a href="#note-2" id="ref-2">2</a></sup>` +
 		` adopt/Each Party adopts]</mark><sup class="note"><a href="#note-1" id="ref-1">1</a></sup>` +
@@ -69,6 +69,19 @@ func TestExportHTML(t *testing.T) {
 	}
 }
 
+// TestExportHTMLDirection: each paragraph of the export takes its direction
+// from its own text (an Arabic paragraph right to left, an English one left
+// to right): the text is dir="auto" and bidi-isolated per paragraph. The
+// browser check is in e2e (TestArabicParagraphsReadRightToLeft).
+func TestExportHTMLDirection(t *testing.T) {
+	out := ExportHTML("Art. 5", "Article 5\nتتخذ الدول [الأطراف] التدابير.", nil)
+	for _, want := range []string{`<div class="draft" dir="auto">`, "unicode-bidi: plaintext"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("ExportHTML has no %q:\n%s", want, out)
+		}
+	}
+}
+
 func TestExportHTMLBadGroups(t *testing.T) {
 	draft := "ab[cd]ef[gh]😭"
 	groups := []ExportGroup{
@@ -79,7 +92,7 @@ func TestExportHTMLBadGroups(t *testing.T) {
 		{ID: "neg", Start: -4, End: -1}, // outside the text
 	}
 	out := ExportHTML("t", draft, groups)
-	body := regexp.MustCompile(`(?s)<div class="draft">(.*)</div>`).FindStringSubmatch(out)[1]
+	body := regexp.MustCompile(`(?s)<div class="draft" dir="auto">(.*)</div>`).FindStringSubmatch(out)[1]
 	want := `ab<mark class="bracket" id="group-in">[cd]</mark><sup class="note"><a href="#note-1" id="ref-1">1</a></sup>ef` +
 		`<mark class="bracket" id="group-clip">[gh]😭</mark><sup class="note"><a href="#note-2" id="ref-2">2</a></sup>`
 	if body != want {
@@ -178,7 +191,7 @@ func FuzzExportHTML(f *testing.F) {
 		}
 		groups := []ExportGroup{{ID: "g<1>", Start: s1, End: e1, Alternatives: []ExportAlternative{{Text: draft}}}, {ID: "g2", Start: s2, End: e2}}
 		out := ExportHTML(draft, draft, groups)
-		body := regexp.MustCompile(`(?s)<div class="draft">(.*)</div>\n`).FindStringSubmatch(out)
+		body := regexp.MustCompile(`(?s)<div class="draft" dir="auto">(.*)</div>\n`).FindStringSubmatch(out)
 		if body == nil {
 			t.Fatalf("no draft body in %q", out)
 		}

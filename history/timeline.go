@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -195,7 +196,16 @@ func (e *entryBuilder) finish() Entry {
 		e.Summary = fmt.Sprintf("resolved %s", orUnknown(e.Group))
 	case storage.KindImport:
 		e.Summary = fmt.Sprintf("imported a new version (%d added, %d removed)", e.Inserted, e.Deleted)
+	case provisions.KindRenumber:
+		e.Summary = "renumbered the provisions and their cross-references"
+	case provisions.KindPackage:
+		pkg, _, _ := strings.Cut(e.Group, "=")
+		e.Summary = fmt.Sprintf("made package %s", pkg)
 	default:
+		if st, ok := provisions.StatusOfKind(e.Kind); ok {
+			e.Summary = fmt.Sprintf("set %s to %s", strings.ReplaceAll(e.Group, ",", ", "), strings.ReplaceAll(string(st), "_", " "))
+			break
+		}
 		switch {
 		case e.Inserted > 0 && e.Deleted > 0 && e.Preview != "":
 			e.Summary = fmt.Sprintf("deleted %s, typed %q", characters(e.Deleted), e.Preview)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"path"
@@ -56,6 +57,8 @@ type Hello struct {
 	Delegation string
 	Name       string
 	Role       string
+
+	proxied bool // the WebSocket came through a reverse proxy (openMode.allows)
 }
 
 // Authenticator turns a credential into an Identity. Token authentication
@@ -203,10 +206,14 @@ func clip(s string) string {
 	return strings.ToValidUTF8(s[:40], "?") + "…"
 }
 
+// tokenEndsOpenMode is /healthz's mode_reason once a token ended open mode
+// chosen by default (a token was put in the store while the server ran).
+const tokenEndsOpenMode = "a token from the store was used, which ends open mode chosen by default (restart with -open to keep it)"
+
 // authenticator combines open mode and token auth: a credential with a
 // token goes to tokens; without one, open mode decides.
 type authenticator struct {
-	open   bool
+	open   *openMode
 	tokens Authenticator
 }
 
@@ -215,23 +222,34 @@ func (a authenticator) Hello(ctx context.Context, h Hello) (Identity, error) {
 		if a.tokens == nil {
 			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
 		}
-		return a.tokens.Hello(ctx, h)
+		id, err := a.tokens.Hello(ctx, h)
+		if err == nil {
+			a.open.end(tokenEndsOpenMode)
+		}
+		return id, err
 	}
-	if !a.open {
-		return Identity{}, Errorf(ErrUnauthorized, "a token is required")
+	if err := a.open.allows(h.proxied); err != nil {
+		return Identity{}, err
 	}
 	return OpenAuth{}.Hello(ctx, h)
 }
 
 func (a authenticator) Request(r *http.Request) (Identity, error) {
-	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") || !a.open {
+	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		if a.tokens == nil {
-			if !a.open {
-				return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
-			}
 			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
 		}
-		return a.tokens.Request(r)
+		id, err := a.tokens.Request(r)
+		if err == nil {
+			a.open.end(tokenEndsOpenMode)
+		}
+		return id, err
+	}
+	if err := a.open.allows(proxied(r.Header)); err != nil {
+		if errors.Is(err, errNeedToken) {
+			return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
+		}
+		return Identity{}, err
 	}
 	return OpenAuth{}.Request(r)
 }

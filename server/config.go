@@ -27,6 +27,29 @@ type Config struct {
 	// open-mode facilitator (see OpenAuth). Never the default beyond
 	// loopback; main enforces that.
 	Open bool
+	// OpenByDefault: open mode was not asked for (-open) but chosen
+	// because the store held no token on a loopback address. Then a
+	// request or hello that carries proxy headers (Forwarded,
+	// X-Forwarded-For: it came through a reverse proxy, perhaps from
+	// anywhere) is not served as open mode (unauthorized without a
+	// token), and open mode ends once a token is issued through this
+	// server (openmode.go).
+	OpenByDefault bool
+	// ModeReason says why the server is in open mode or not, for /healthz.
+	ModeReason string
+	// Backups reports the periodic backups for /healthz; nil: none.
+	Backups BackupReporter
+	// BackupScratch is the directory GET /api/admin/backup writes its copy
+	// to before sending it (the store's read transaction lasts only as
+	// long as the local write). Default os.TempDir(); main uses the data
+	// directory.
+	BackupScratch string
+	// MetricsToken, when set, is the bearer token a scrape of /metrics
+	// (Server.SetMetrics) must carry; MetricsByDefault: metrics were not
+	// asked for but are on (loopback), so a request with proxy headers is
+	// refused like open mode's.
+	MetricsToken     string
+	MetricsByDefault bool
 	// Auth authenticates tokens (hello "token" and HTTP "Authorization:
 	// Bearer"). Nil: no tokens are accepted (only open mode, if enabled).
 	Auth Authenticator

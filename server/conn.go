@@ -60,6 +60,8 @@ type Session struct {
 
 	// read goroutine only
 	hello   bool
+	proxied bool      // the upgrade request carried proxy headers
+	readAt  time.Time // when the message being handled was read (ack latency)
 	ident   Identity
 	client  string
 	drafts  map[string]*draft
@@ -126,6 +128,7 @@ func (c *Session) queueQuiet(frame []byte, urgent bool) bool {
 	default:
 	}
 	if !c.send.push(frame, urgent) {
+		c.s.stats.SlowDisconnects.Add(1)
 		c.s.log.Info("disconnect slow subscriber", "client", c.client, "queued", c.s.cfg.SendQueue)
 		c.kill(websocket.CloseTryAgainLater, "too slow: resume from your revision", false)
 		return false
@@ -436,7 +439,9 @@ func (c *Session) fail(err error, doc string, seq *uint64, ref json.RawMessage) 
 
 func (c *Session) handle(mt int, data []byte) {
 	now := time.Now()
+	c.readAt = now
 	if !c.msgRate.allow(now) || !c.limits.allowMsg(now) {
+		c.s.stats.RateLimited.Add(1)
 		c.fail(Errorf(ErrRateLimited, "too many messages; slow down"), "", nil, nil)
 		c.refused(now)
 		return
@@ -494,6 +499,8 @@ func (c *Session) handle(mt int, data []byte) {
 		var seq *uint64
 		if m.Type == "op" {
 			seq = m.Seq
+			code, _, _ := ErrorCode(err)
+			c.s.stats.refuse(code)
 		}
 		c.fail(err, m.Doc, seq, m.Ref)
 	}
@@ -523,7 +530,7 @@ func (c *Session) sayHello(m *Inbound) error {
 	if err := ValidClientID(m.Client); err != nil {
 		return err
 	}
-	id, err := c.s.auth.Hello(c.s.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role})
+	id, err := c.s.auth.Hello(c.s.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role, proxied: c.proxied})
 	if err != nil {
 		return err
 	}
@@ -532,7 +539,8 @@ func (c *Session) sayHello(m *Inbound) error {
 	}
 	c.hello, c.ident, c.client = true, id, m.Client
 	c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
-	c.queue(encode(welcomeMsg{Type: "welcome", Client: m.Client, Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role}))
+	c.queue(encode(welcomeMsg{Type: "welcome", Client: m.Client, Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role,
+		MaxFrame: c.s.cfg.MaxFrameBytes, MaxDraftLen: c.s.cfg.MaxDraftLen}))
 	return nil
 }
 
@@ -624,7 +632,7 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 	if len(m.Op) == 0 {
 		return Errorf(ErrBadRequest, "op needs op")
 	}
-	req := &submitReq{sess: c, ident: c.ident, client: c.client, rev: *m.Rev, seq: *m.Seq, ref: m.Ref}
+	req := &submitReq{sess: c, ident: c.ident, client: c.client, rev: *m.Rev, seq: *m.Seq, ref: m.Ref, at: c.readAt}
 	if m.op != nil {
 		req.op = m.op // decoded by decodeOpFast
 	} else if err := json.Unmarshal(m.Op, &req.op); err != nil {

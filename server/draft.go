@@ -106,6 +106,7 @@ type (
 		seq    uint64
 		op     ot.Op
 		ref    json.RawMessage
+		at     time.Time // when it was read (Stats.AckLatency); zero: not measured
 	}
 	builtReq struct {
 		by    Identity
@@ -147,10 +148,24 @@ type (
 // proposals and decisions.
 type Built struct {
 	Op        ot.Op
-	Kind      string // storage.KindPropose, KindResolve, KindImport
+	Kind      string // storage.KindPropose, KindResolve, KindImport, provisions.StatusKind(...), provisions.KindRenumber
 	Group     string
 	Proposals []storage.Proposal
 	Decisions []storage.Decision
+	// Unguarded: the op skips the Guards (a renumbering, which may change
+	// the numbers inside agreed text: numbering is not substance).
+	Unguarded bool
+}
+
+// Guard is an Observer that may refuse an op before it is staged (the
+// locks on agreed provisions). Check runs in the owner goroutine with each
+// op of a batch, transformed to the text as staged so far; staged are the
+// ops of the batch staged before it (committed as Info().Rev+1, ...), and
+// an error refuses the op (it is answered with that error and changes
+// nothing). It must be quick.
+type Guard interface {
+	Observer
+	Check(op ot.Op, staged []storage.Op) error
 }
 
 // BuildFunc builds a server-side op inside the draft's owner goroutine. It
@@ -437,7 +452,9 @@ func (d *draft) commitBatch(batch []any) {
 		var err error
 		if len(c.Ops) > 0 {
 			ctx, cancel := d.storeCtx()
+			start := time.Now()
 			err = d.s.store.Commit(ctx, d.id, d.rev, c)
+			d.s.stats.CommitLatency.Observe(time.Since(start))
 			cancel()
 		}
 		if err != nil {
@@ -447,8 +464,12 @@ func (d *draft) commitBatch(batch []any) {
 				// read it before building on the text again.
 				d.stale = true
 			}
+			if errors.Is(err, storage.ErrConflict) {
+				d.s.stats.CommitConflicts.Add(1)
+			}
 			if errors.Is(err, storage.ErrConflict) && attempt < maxConflictRetries {
 				if cerr := d.catchUp(); cerr == nil {
+					d.s.stats.CommitRetries.Add(1)
 					continue
 				} else {
 					err = cerr
@@ -469,14 +490,15 @@ func (d *draft) commitBatch(batch []any) {
 					err = fmt.Errorf("%w (after %w)", derr, err)
 				}
 			}
+			d.s.stats.StoreErrors.Add(1)
 			level := slog.LevelError
 			if errors.Is(err, ErrUnavailable) || errors.Is(err, storage.ErrUnavailable) {
 				level = slog.LevelWarn // the clients resend; nothing is broken
 			}
-			d.s.log.Log(context.Background(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
+			d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
 			for _, it := range items {
 				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
-					it.err = err
+					it.err = alreadyLogged{err}
 				}
 			}
 			d.answer(items, false)
@@ -524,7 +546,7 @@ func (d *draft) findDuplicates(items []*staged, known map[*submitReq]int) error 
 		}
 		r := it.sub
 		ctx, cancel := d.storeCtx()
-		rev, err := d.s.store.SeqRev(ctx, d.id, r.ident.Principal, r.client, r.seq)
+		rev, err := d.s.store.SeqRev(ctx, d.id, r.ident.Principal, r.client, r.seq, r.rev)
 		cancel()
 		switch {
 		case err == nil:
@@ -547,6 +569,7 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 	items := make([]*staged, 0, len(batch))
 	pending := make(map[dedupeKey]*staged)
 	var applied []*staged
+	var appliedOps []storage.Op // the ops of applied, for the guards
 	d.tentative = 0
 	now := d.s.cfg.Now().UnixMilli()
 	for _, x := range batch {
@@ -564,16 +587,19 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				if r.seq == p.sub.seq {
 					it.dupOf = p
 				} else {
-					it.ackRev, it.err = d.committedSeq(key, r.seq)
+					it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
 				}
 				continue
 			}
 			if pending[key] == nil {
-				if it.ackRev, it.err = d.committedSeq(key, r.seq); it.ackRev > 0 || it.err != nil {
+				if it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev); it.ackRev > 0 || it.err != nil {
 					continue
 				}
 			}
 			op, err := d.transform(r.op, r.rev, applied)
+			if err == nil {
+				err = d.guard(op, appliedOps)
+			}
 			if err != nil {
 				it.err = err
 				continue
@@ -602,6 +628,12 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				it.err = fmt.Errorf("built op: %w", err)
 				continue
 			}
+			if !b.Unguarded {
+				if err := d.guard(op, appliedOps); err != nil {
+					it.err = err
+					continue
+				}
+			}
 			if err := d.applyStaged(it, op); err != nil {
 				it.err = err
 				continue
@@ -621,15 +653,32 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 			it.extras = b
 		}
 		applied = append(applied, it)
+		appliedOps = append(appliedOps, it.op)
 		d.tentative = len(applied)
 	}
 	d.tentative = 0
 	return items
 }
 
-// committedSeq answers whether (key, seq) was committed: its rev, or 0 for
-// a new submission, or an error for a seq that went backwards.
-func (d *draft) committedSeq(key dedupeKey, seq uint64) (int, error) {
+// guard asks the draft's Guards whether op may be staged after staged.
+func (d *draft) guard(op ot.Op, staged []storage.Op) error {
+	for _, o := range d.observers {
+		if g, ok := o.obs.(Guard); ok {
+			if err := g.Check(op, staged); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// committedSeq answers whether submission (key, seq), made on revision
+// rev, was committed: its rev, or 0 for a new submission, or an error for
+// a seq that went backwards. Exact however old the submission: its
+// committed copy lies in rev+1..d.rev (the ops it is transformed over),
+// searched in the ring when it holds them, else by the store (SeqRev's
+// after), so that dedupe costs no storage beyond the ops themselves.
+func (d *draft) committedSeq(key dedupeKey, seq uint64, rev int) (int, error) {
 	last, cached := d.dedupe[key]
 	if cached && seq == last.seq {
 		return last.rev, nil
@@ -637,16 +686,25 @@ func (d *draft) committedSeq(key dedupeKey, seq uint64) (int, error) {
 	if cached && seq > last.seq {
 		return 0, nil
 	}
+	after := min(max(rev, 0), d.rev)
+	if len(d.ring) > 0 && after+1 >= d.ring[0].op.Rev {
+		for _, r := range d.ring[after+1-d.ring[0].op.Rev:] {
+			if r.op.Seq == seq && r.op.Client == key.client && r.op.Principal == key.principal {
+				return r.op.Rev, nil
+			}
+		}
+		after = d.rev // searched: the store need only look in its index
+	}
 	ctx, cancel := d.storeCtx()
 	defer cancel()
-	rev, err := d.s.store.SeqRev(ctx, d.id, key.principal, key.client, seq)
+	found, err := d.s.store.SeqRev(ctx, d.id, key.principal, key.client, seq, after)
 	switch {
 	case err == nil:
-		return rev, nil
+		return found, nil
 	case errors.Is(err, storage.ErrNotFound) && !cached:
 		return 0, nil
 	case errors.Is(err, storage.ErrNotFound):
-		return 0, Errorf(ErrBadRequest, "seq %d is not greater than %d, the last committed seq of client %s", seq, last.seq, key.client)
+		return 0, Errorf(ErrBadRequest, "seq %d is not greater than %d, the last committed seq of client %s, and was not committed after revision %d", seq, last.seq, key.client, rev)
 	}
 	return 0, fmt.Errorf("dedupe %s: %w", d.id, err)
 }
@@ -765,12 +823,16 @@ func (d *draft) catchUp() error {
 // answer sends acks, errors and broadcasts for a batch, in order, and
 // records committed ops.
 func (d *draft) answer(items []*staged, committed bool) {
+	var now time.Time // read once, at the first ack
+	var ops, frames uint64
 	for _, it := range items {
 		switch {
 		case it.sub != nil:
 			r := it.sub
 			switch {
 			case it.err != nil:
+				code, _, _ := ErrorCode(it.err)
+				d.s.stats.refuse(code)
 				d.sendError(r.sess, it.err, r.seq, r.ref)
 			case it.dupOf != nil:
 				if it.dupOf.err != nil {
@@ -784,10 +846,18 @@ func (d *draft) answer(items []*staged, committed bool) {
 				d.rev = it.op.Rev
 				d.remember(it.op)
 				d.sendTo(r.sess, encodeAck(d.id, r.seq, it.op.Rev, r.ref))
+				if !r.at.IsZero() {
+					if now.IsZero() {
+						now = time.Now()
+					}
+					d.s.stats.AckLatency.Observe(now.Sub(r.at))
+				}
+				ops++
 				frame := d.ring[len(d.ring)-1].frame
 				for sess, sub := range d.subs {
 					if sess != r.sess {
 						d.push(sub, frame)
+						frames++
 					}
 				}
 			}
@@ -799,9 +869,11 @@ func (d *draft) answer(items []*staged, committed bool) {
 			if committed && it.applied {
 				d.rev = it.op.Rev
 				d.remember(it.op)
+				ops++
 				frame := d.ring[len(d.ring)-1].frame
 				for _, sub := range d.subs {
 					d.push(sub, frame)
+					frames++
 				}
 				it.built.reply <- builtResult{op: it.op}
 			}
@@ -809,6 +881,12 @@ func (d *draft) answer(items []*staged, committed bool) {
 	}
 	d.info.Rev = d.rev
 	d.head.Store(int64(d.rev))
+	if ops > 0 {
+		d.s.stats.OpsCommitted.Add(ops)
+	}
+	if frames > 0 {
+		d.s.stats.FanoutFrames.Add(frames)
+	}
 }
 
 // afterCommit updates derived state (observers, presence) and writes a
@@ -1005,7 +1083,7 @@ func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMess
 		return
 	}
 	code, msg, internal := ErrorCode(err)
-	if internal {
+	if internal && !errors.As(err, new(alreadyLogged)) {
 		d.s.log.Error("draft", "draft", d.id, "err", err)
 	}
 	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: d.id, Ref: ref}

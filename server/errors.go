@@ -12,7 +12,7 @@ import (
 )
 
 // Protocol error codes (PROTOCOL.md "error"), plus the extensions exists,
-// conflict and unavailable.
+// conflict, unavailable and locked.
 const (
 	CodeBadRequest   = "bad_request"
 	CodeUnauthorized = "unauthorized"
@@ -26,6 +26,7 @@ const (
 	CodeExists       = "exists"
 	CodeConflict     = "conflict"
 	CodeUnavailable  = "unavailable"
+	CodeLocked       = "locked" // the op would change an agreed provision's text
 )
 
 // Sentinel errors of the server. Handlers return them wrapped with a
@@ -44,6 +45,7 @@ var (
 	ErrConflict     = errors.New("server: conflict")
 	ErrUnavailable  = errors.New("server: unavailable")
 	ErrClosed       = errors.New("server: shutting down")
+	ErrLocked       = errors.New("server: agreed text is locked")
 )
 
 // publicError is an error whose message is meant for the person at the
@@ -81,6 +83,7 @@ var codeOf = []struct {
 	{storage.ErrExists, CodeExists},
 	{ErrConflict, CodeConflict},
 	{ErrUnavailable, CodeUnavailable},
+	{ErrLocked, CodeLocked},
 	{storage.ErrUnavailable, CodeUnavailable},
 	{ErrClosed, CodeUnavailable},
 	{storage.ErrClosed, CodeUnavailable},
@@ -161,6 +164,8 @@ func httpStatus(code string) int {
 		return http.StatusTooManyRequests
 	case CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case CodeLocked:
+		return http.StatusLocked
 	}
 	return http.StatusInternalServerError
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -408,7 +409,8 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 	hasRecords := false
 	for i, e := range entries {
 		out[i].Entry = e
-		hasRecords = hasRecords || e.Kind == storage.KindPropose || e.Kind == storage.KindResolve
+		_, status := provisions.StatusOfKind(e.Kind)
+		hasRecords = hasRecords || e.Kind == storage.KindPropose || e.Kind == storage.KindResolve || status || e.Kind == provisions.KindPackage
 	}
 	if hasRecords {
 		rs, err := s.records()
@@ -433,7 +435,12 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 						break
 					}
 				}
-			case storage.KindResolve:
+			default:
+				// A resolution's decision, a status change's or a
+				// package's (provisions_api.go, packages_api.go).
+				if _, status := provisions.StatusOfKind(e.Kind); e.Kind != storage.KindResolve && e.Kind != provisions.KindPackage && !status {
+					break
+				}
 				for _, d := range decs {
 					if d.Rev == e.From {
 						dj := decisionJSON(d)

@@ -50,6 +50,8 @@ func (s *Server) routes() http.Handler {
 		"GET /api/docs/{id}":      http.HandlerFunc(s.getDraft),
 		"GET /api/docs/{id}/ops":  http.HandlerFunc(s.getOps),
 		"GET /api/docs/{id}/text": http.HandlerFunc(s.getText),
+		"GET /api/admin/backup":   http.HandlerFunc(s.getBackup),
+		"GET /metrics":            http.HandlerFunc(s.serveMetrics),
 		"/api/":                   http.HandlerFunc(notFound),
 		"/":                       s.webHandler(),
 	}
@@ -118,6 +120,9 @@ func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who
 // its code; internal errors are logged, not shown.
 func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg, internal := ErrorCode(err)
+	if code == CodeRateLimited {
+		s.stats.RateLimited.Add(1)
+	}
 	if internal {
 		s.log.Error("http", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -191,16 +196,6 @@ func (s *Server) draftFor(r *http.Request) (Identity, string, error) {
 		return Identity{}, "", Errorf(ErrForbidden, "your credential does not give access to draft %s", doc)
 	}
 	return id, doc, nil
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
-	defer cancel()
-	if _, err := s.store.Drafts(ctx); err != nil {
-		s.WriteError(w, r, fmt.Errorf("healthz: %w", err))
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 type draftJSON struct {

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -41,6 +42,11 @@ type Server struct {
 	sessions map[*Session]struct{}
 	closing  bool
 
+	stats    Stats       // operations.go, read by /metrics
+	draining atomic.Bool // /healthz answers 503
+	open     *openMode   // operations.go
+	metrics  atomic.Pointer[http.Handler]
+
 	sec security // limits.go: sessions by token, per-token limits, revocation
 
 	auditLimit auditLimiter // audit.go: bounds the entries anyone can cause
@@ -53,6 +59,8 @@ type Server struct {
 	leftMu       sync.Mutex
 	leftOverflow []presenceOut
 	leftWake     chan struct{}
+
+	storeErrs logLimiter // commit failures (storehealth.go)
 
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
@@ -72,7 +80,7 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 		cfg:      cfg,
 		store:    store,
 		log:      cfg.Logger,
-		auth:     authenticator{open: cfg.Open, tokens: cfg.Auth},
+		open:     &openMode{byDefault: cfg.OpenByDefault},
 		ctx:      ctx,
 		cancel:   cancel,
 		drafts:   make(map[string]*draft),
@@ -86,6 +94,8 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 			WriteBufferPool: &sync.Pool{},
 		},
 	}
+	s.open.on.Store(cfg.Open)
+	s.auth = authenticator{open: s.open, tokens: cfg.Auth}
 	s.upgrader.CheckOrigin = s.checkOrigin // origin.go
 	if f, ok := store.(Fanout); ok {
 		s.fan = f
@@ -118,6 +128,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // It does not close the store. Call it after http.Server.Shutdown, which
 // does not see hijacked (WebSocket) connections.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.Drain()
 	s.mu.Lock()
 	s.closing = true
 	sessions := make([]*Session, 0, len(s.sessions))
@@ -253,6 +264,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := newSession(s, ws)
+	c.proxied = proxied(r.Header)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()

@@ -17,5 +17,5 @@ type Store interface {
 	Ops(ctx context.Context, id string, from, to int) ([]storage.Op, error)
 	Snapshot(ctx context.Context, id string, rev int) (storage.Snapshot, error)
 	PutSnapshot(ctx context.Context, id string, s storage.Snapshot) error
-	SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error)
+	SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error)
 }

@@ -8,15 +8,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/draftroom/draftroom/internal/stats"
 )
 
 // Bolt is the embedded, durable store: a bbolt file and its write-ahead
@@ -93,6 +98,7 @@ type Bolt struct {
 	db       *bolt.DB
 	path     string
 	maxBatch int
+	log      *slog.Logger
 
 	// mu guards closed and sending on reqs: senders hold it shared, Close
 	// exclusively, so no one sends on the closed channel. Reads also hold
@@ -106,6 +112,7 @@ type Bolt struct {
 	// to the write-ahead log, for tests and benchmarks.
 	txs     atomic.Int64
 	appends atomic.Int64
+	ckTime  stats.Histogram // checkpoint durations (stats.go)
 
 	// The write-ahead log and what it holds that bbolt does not yet; all
 	// owned by the writer goroutine, except unsettled, which readers read.
@@ -116,7 +123,10 @@ type Bolt struct {
 	wals      [2]*walFile // nil with BoltOptions.NoWAL
 	cur       int
 	walErr    error        // a failed sync: the log is unusable (errWALSync)
-	ckErr     error        // a failed checkpoint: commits are refused (see checkpoint)
+	ckErr     error        // the last checkpoint failed: commits are refused until a retry succeeds
+	ckFails   int          // checkpoints failed in a row
+	ckRetryAt time.Time    // when the next retry starts
+	stuck     []*walCommit // with ckErr: the failed checkpoint's commits, in the log only
 	pending   []*walCommit // in wals[cur]
 	pendOps   int          // ops in pending
 	pendingAt time.Time    // when pending became non-empty
@@ -130,6 +140,13 @@ type Bolt struct {
 	unsettled atomic.Int64                       // commits logged, not yet in bbolt
 	ckEvery   time.Duration
 	ckMax     int
+	ckBackoff [2]time.Duration // first and longest wait before a checkpoint retry
+
+	// health is why the store refuses writes (Health), nil when it
+	// takes them; written by the writer.
+	health atomic.Pointer[error]
+	// ckFault, when set, makes checkpoints fail with it (tests).
+	ckFault atomic.Pointer[error]
 }
 
 // BoltOptions tunes a Bolt store. The zero value is right for production.
@@ -153,6 +170,13 @@ type BoltOptions struct {
 	// file. Defaults 200ms and 8192.
 	CheckpointEvery time.Duration
 	CheckpointOps   int
+	// CheckpointRetry is the first wait before a failed checkpoint is
+	// retried; it doubles up to CheckpointRetryMax. Defaults 100ms and 5s.
+	CheckpointRetry    time.Duration
+	CheckpointRetryMax time.Duration
+	// Logger gets what the store has to tell (a torn log tail cut at
+	// open). Default slog.Default().
+	Logger *slog.Logger
 }
 
 // writeReq is one request to the writer goroutine: a commit (logged in
@@ -163,7 +187,11 @@ type writeReq struct {
 	fn     func(tx *bolt.Tx) error
 	commit *walCommit
 	settle bool
-	err    chan error // buffered: the writer never waits for the caller
+	// overlay answers a settle while checkpoints fail: the commits that
+	// are only in the log, for the reader to lay over bbolt (viewOverlay).
+	// Set before err is sent.
+	overlay []*walCommit
+	err     chan error // buffered: the writer never waits for the caller
 }
 
 var (
@@ -205,14 +233,26 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
+	// Create the top buckets of a new file. An existing one is not
+	// written to before its log is checked (openWAL): a store that
+	// refuses to open leaves every file as it found it.
+	created := true
+	db.View(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketDrafts, bucketTokens, bucketTokenHash, bucketAudit} {
-			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
-				return err
-			}
+			created = created && tx.Bucket(name) != nil
 		}
 		return nil
 	})
+	if !created {
+		err = db.Update(func(tx *bolt.Tx) error {
+			for _, name := range [][]byte{bucketDrafts, bucketTokens, bucketTokenHash, bucketAudit} {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
@@ -221,6 +261,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		db:       db,
 		path:     path,
 		maxBatch: opts.MaxBatch,
+		log:      opts.Logger,
 		reqs:     make(chan *writeReq, opts.MaxBatch),
 		done:     make(chan struct{}),
 		heads:    map[string]int{},
@@ -236,6 +277,10 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if b.ckMax <= 0 {
 		b.ckMax = 8192
 	}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	b.ckBackoff = [2]time.Duration{cmp.Or(opts.CheckpointRetry, 100*time.Millisecond), cmp.Or(opts.CheckpointRetryMax, 5*time.Second)}
 	if !opts.NoWAL {
 		if err := b.openWAL(opts.NoSync); err != nil {
 			db.Close()
@@ -255,35 +300,67 @@ var walSuffixes = [2]string{".wal.0", ".wal.1"}
 // commits are replayed in revision order (the two files' commits
 // interleave); a commit already in bbolt (a file is emptied after its
 // checkpoint, but that is not synced) is skipped.
+//
+// A torn tail (damage running to the end of a file: an append cut short
+// by a crash, never synced, so never acknowledged) is cut off, and a log
+// line says where, how many bytes and what it seemed to hold. Any other
+// damage (a bad frame followed by intact ones, or an intact frame that
+// does not decode) is corruption of acknowledged commits: openWAL then
+// changes nothing and returns a *WALCorruptError (ErrCorrupt) naming the
+// file, the offset and the revisions at stake; `draftroom recover` is the
+// way out (RecoverBolt).
 func (b *Bolt) openWAL(noSync bool) (err error) {
-	var recs [][]byte
+	var scans [2]*walScan
 	for i, suffix := range walSuffixes {
-		w, r, err := openWAL(b.path+suffix, noSync)
+		w, scan, err := openWAL(b.path+suffix, noSync)
 		if err != nil {
 			b.closeWAL()
 			return err
 		}
-		b.wals[i] = w
-		recs = append(recs, r...)
-	}
-	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
-		b.closeWAL()
-		return err
+		b.wals[i], scans[i] = w, scan
 	}
 	defer func() {
 		if err != nil {
 			b.closeWAL()
 		}
 	}()
-	if len(recs) > 0 {
-		commits := make([]*walCommit, 0, len(recs))
-		for i, rec := range recs {
-			c, err := decodeWALRecord(rec)
+	heads, err := b.fileHeads()
+	if err != nil {
+		return err
+	}
+	var commits []*walCommit
+	for _, scan := range scans {
+		if scan.corrupt() {
+			return newWALCorruptError(scan, scan.damage[0], nil, heads)
+		}
+		for _, f := range scan.frames {
+			c, err := decodeWALRecord(f.payload)
 			if err != nil {
-				return fmt.Errorf("storage: replay log of %s: record %d: %w", b.path, i, err)
+				return newWALCorruptError(scan, walDamage{off: f.off, end: f.off + 8 + int64(len(f.payload))}, err, heads)
 			}
 			commits = append(commits, c)
 		}
+	}
+	for i, scan := range scans {
+		d, torn := scan.tornTail()
+		if !torn {
+			continue
+		}
+		held := "nothing readable"
+		if g := d.guess; g != nil {
+			held = fmt.Sprintf("%s (the file's head of %s is %d)", g, g.Draft, heads[g.Draft])
+		}
+		b.log.Warn("storage: cutting the torn tail of the write-ahead log: an append cut short by a crash, never synced, so never acknowledged",
+			"file", scan.path, "offset", d.off, "bytes", d.end-d.off, "held", held)
+		if err := b.wals[i].f.Truncate(d.off); err != nil {
+			return fmt.Errorf("storage: cut the torn tail of log %s: %w", scan.path, err)
+		}
+		b.wals[i].size = d.off
+	}
+	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
+		return err
+	}
+	if len(commits) > 0 {
 		sort.SliceStable(commits, func(i, j int) bool {
 			if commits[i].id != commits[j].id {
 				return commits[i].id < commits[j].id
@@ -292,18 +369,7 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 		})
 		err = b.db.Update(func(tx *bolt.Tx) error {
 			for _, c := range commits {
-				db, err := draftBucket(tx, "replay", c.id)
-				if err != nil {
-					return err
-				}
-				meta, err := readMeta(db, c.id)
-				if err != nil {
-					return err
-				}
-				if meta.Rev >= c.enc.lastRev {
-					continue // checkpointed before the crash
-				}
-				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
+				if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
 					return err
 				}
 			}
@@ -319,6 +385,40 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 		}
 	}
 	return nil
+}
+
+// replayTx is commitTx for a commit of the log that bbolt may already
+// hold (checkpointed, but the log was not emptied): that one is skipped.
+func replayTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
+	db, err := draftBucket(tx, "replay", id)
+	if err != nil {
+		return err
+	}
+	meta, err := readMeta(db, id)
+	if err != nil {
+		return err
+	}
+	if meta.Rev >= enc.lastRev {
+		return nil
+	}
+	return commitTx(tx, id, base, enc)
+}
+
+// fileHeads returns every draft's head as the bbolt file has it.
+func (b *Bolt) fileHeads() (map[string]int, error) {
+	heads := map[string]int{}
+	err := b.db.View(func(tx *bolt.Tx) error {
+		drafts := tx.Bucket(bucketDrafts)
+		return drafts.ForEachBucket(func(k []byte) error {
+			d, err := readMeta(drafts.Bucket(k), string(k))
+			heads[string(k)] = d.Rev
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", b.path, err)
+	}
+	return heads, nil
 }
 
 func (b *Bolt) closeWAL() error {
@@ -406,10 +506,31 @@ func (b *Bolt) send(ctx context.Context, what string, req *writeReq) error {
 }
 
 // view runs fn in a read-only transaction, after the write-ahead log's
-// commits are copied into bbolt (see settle).
+// commits are copied into bbolt (see settle): fn sees every acknowledged
+// commit in the file itself (a backup may copy it). While checkpoints
+// fail, it returns why instead (ErrUnavailable).
 func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
-	if err := b.settle(ctx, what); err != nil {
+	overlay, err := b.settle(ctx, what)
+	if err != nil {
 		return err
+	}
+	if overlay != nil {
+		return fmt.Errorf("storage: %s: %w", what, cmp.Or(b.Health(), error(ErrUnavailable)))
+	}
+	return b.viewNow(ctx, what, fn)
+}
+
+// viewAcked is view for the store's reads of draft data: while
+// checkpoints fail, fn sees bbolt with the logged commits laid over it
+// (viewOverlay), so that reads see every acknowledged commit either way.
+// fn must only read through tx.
+func (b *Bolt) viewAcked(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	overlay, err := b.settle(ctx, what)
+	if err != nil {
+		return err
+	}
+	if overlay != nil {
+		return b.viewOverlay(ctx, what, overlay, fn)
 	}
 	return b.viewNow(ctx, what, fn)
 }
@@ -417,16 +538,52 @@ func (b *Bolt) view(ctx context.Context, what string, fn func(tx *bolt.Tx) error
 // settle has the writer copy the commits that are only in the write-ahead
 // log into bbolt, so that a read sees every acknowledged commit. Reads
 // that find the log empty (the common case for all but a hot draft) cost
-// nothing more; others wait for one checkpoint.
-func (b *Bolt) settle(ctx context.Context, what string) error {
+// nothing more; others wait for one checkpoint. If checkpoints fail, it
+// returns the commits bbolt lacks instead.
+func (b *Bolt) settle(ctx context.Context, what string) ([]*walCommit, error) {
 	if b.unsettled.Load() == 0 {
-		return nil
+		return nil, nil
 	}
 	req := &writeReq{settle: true, err: make(chan error, 1)}
 	if err := b.send(ctx, what, req); err != nil {
-		return err
+		return nil, err
 	}
-	return <-req.err
+	err := <-req.err
+	return req.overlay, err
+}
+
+// errOverlay rolls back viewOverlay's transaction.
+var errOverlay = errors.New("storage: overlay read done")
+
+// viewOverlay runs fn in a write transaction in which overlay (commits
+// that are in the log but could not be checkpointed) is applied first, and
+// which is then rolled back: nothing reaches the disk. Only used while
+// checkpoints fail; it costs a rollback, which with NoFreelistSync
+// rescans the file's free pages.
+func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommit, fn func(tx *bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("storage: %s: %w", what, err)
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
+	}
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range overlay {
+			if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
+				return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
+			}
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return errOverlay
+	})
+	if errors.Is(err, errOverlay) {
+		return nil
+	}
+	return err
 }
 
 // viewNow runs fn in a read-only transaction of what bbolt holds: reads of
@@ -457,6 +614,9 @@ func (b *Bolt) writer() {
 		var done <-chan ckResult
 		if b.ckBusy {
 			done = b.ckDone
+		} else if b.ckErr != nil {
+			ck.Reset(time.Until(b.ckRetryAt))
+			timer = ck.C
 		} else if len(b.pending) > 0 {
 			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
 			timer = ck.C
@@ -474,7 +634,12 @@ func (b *Bolt) writer() {
 		}
 		ck.Stop()
 		if !ok {
-			b.checkpoint()
+			if b.checkpoint() != nil {
+				// One last try; what fails stays in the log for the next open.
+				if b.startCheckpoint(); b.ckBusy {
+					b.endCheckpoint(<-b.ckDone)
+				}
+			}
 			return
 		}
 		batch = append(batch[:0], req)
@@ -491,7 +656,7 @@ func (b *Bolt) writer() {
 			}
 		}
 		b.run(batch)
-		if !b.ckBusy && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
+		if !b.ckBusy && b.ckErr == nil && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
 			b.startCheckpoint()
 		}
 	}
@@ -513,7 +678,16 @@ func (b *Bolt) run(batch []*writeReq) {
 				n++
 			}
 			err := b.checkpoint()
+			var overlay []*walCommit
+			if err != nil {
+				// Checkpoints fail, but the log holds the commits
+				// durably (only synced ones are pending): serve them
+				// from it.
+				overlay = slices.Concat(b.stuck, b.pending)
+				err = nil
+			}
 			for _, r := range batch[:n] {
+				r.overlay = overlay
 				r.err <- err
 			}
 		default:
@@ -522,7 +696,7 @@ func (b *Bolt) run(batch []*writeReq) {
 			}
 			if err := b.checkpoint(); err != nil {
 				for _, r := range batch[:n] {
-					r.err <- err
+					r.err <- fmt.Errorf("storage: write to %s: %w", b.path, err)
 				}
 			} else {
 				b.apply(batch[:n])
@@ -536,9 +710,9 @@ func (b *Bolt) run(batch []*writeReq) {
 // before it, appends those that pass to the log in one write, syncs it
 // and answers them all.
 func (b *Bolt) logCommits(reqs []*writeReq) {
-	if err := cmp.Or(b.walErr, b.ckErr); err != nil {
+	if err := b.refusing(); err != nil {
 		for _, r := range reqs {
-			r.err <- fmt.Errorf("storage: commit: %w", err)
+			r.err <- fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
 		}
 		return
 	}
@@ -570,6 +744,7 @@ func (b *Bolt) logCommits(reqs []*writeReq) {
 		err = b.wals[b.cur].write(frames)
 		if errors.Is(err, errWALSync) {
 			b.walErr = err
+			b.setHealth()
 		}
 		if err == nil {
 			b.appends.Add(1)
@@ -648,8 +823,9 @@ func storedWindow(db *bolt.Bucket, k []byte) recentWindow {
 
 // ckResult is the outcome of a checkpoint goroutine.
 type ckResult struct {
-	gen uint64
-	err error
+	gen     uint64
+	commits []*walCommit
+	err     error
 }
 
 // startCheckpoint hands the pending commits to a checkpoint goroutine,
@@ -658,46 +834,86 @@ type ckResult struct {
 // previous checkpoint). Only one runs at a time; the writer goes on
 // logging commits meanwhile, checking them against b.heads and b.windows,
 // which still hold the commits being copied.
+//
+// After a failure (ckErr) it is a retry instead: every commit still only
+// in the log (stuck, then pending, in log order) is copied in one
+// transaction and both files are emptied; no commit is logged meanwhile,
+// since commits are refused until a retry succeeds.
 func (b *Bolt) startCheckpoint() {
-	if b.ckBusy || len(b.pending) == 0 {
+	if b.ckBusy {
 		return
 	}
-	commits, w, gen := b.pending, b.wals[b.cur], b.gen
+	retry := b.ckErr != nil
+	commits, files := b.pending, []*walFile{b.wals[b.cur]}
+	if retry {
+		commits, files = slices.Concat(b.stuck, b.pending), b.wals[:]
+	}
+	if len(commits) == 0 {
+		return
+	}
+	if !retry {
+		b.cur = 1 - b.cur
+	}
+	gen := b.gen
 	b.pending, b.pendOps = nil, 0
-	b.cur = 1 - b.cur
 	b.gen++
 	b.ckBusy, b.ckCount = true, len(commits)
 	go func() {
-		err := b.db.Update(func(tx *bolt.Tx) error {
-			for _, c := range commits {
-				if err := commitTx(tx, c.id, c.base, c.enc); err != nil {
-					return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+		start := time.Now()
+		defer func() { b.ckTime.Observe(time.Since(start)) }()
+		var err error
+		if fault := b.ckFault.Load(); fault != nil {
+			err = *fault
+		} else {
+			err = b.db.Update(func(tx *bolt.Tx) error {
+				for _, c := range commits {
+					apply := commitTx
+					if retry {
+						// The failure may have come after the
+						// transaction (emptying a file).
+						apply = replayTx
+					}
+					if err := apply(tx, c.id, c.base, c.enc); err != nil {
+						return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+					}
 				}
-			}
-			return nil
-		})
+				return nil
+			})
+		}
 		if err == nil {
 			// Not synced: if a crash undoes it, replay skips what bbolt has.
-			err = w.reset()
+			for _, w := range files {
+				if err = w.reset(); err != nil {
+					break
+				}
+			}
 		} else {
 			err = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
 		}
-		b.ckDone <- ckResult{gen: gen, err: err}
+		b.ckDone <- ckResult{gen: gen, commits: commits, err: err}
 	}()
 }
 
 // endCheckpoint takes a checkpoint goroutine's outcome. After a failure
-// the commits it held are in its log file only (durable, replayed on the
-// next open), and that file is not emptied: new commits are refused until
-// a restart, rather than appended to a file that may fill up or be
-// replayed out of step with bbolt.
+// the commits it held are in the log only (durable, replayed on the next
+// open, and laid over bbolt for readers), and no log file is emptied:
+// new commits are refused, as unavailable, rather than appended to a log
+// that may fill up or be replayed out of step with bbolt, and the
+// checkpoint is retried with backoff (CheckpointRetry) until it succeeds.
 func (b *Bolt) endCheckpoint(res ckResult) {
 	b.ckBusy, b.ckCount = false, 0
-	b.unsettled.Store(int64(len(b.pending)))
 	if res.err != nil {
-		b.ckErr = res.err
+		b.ckErr, b.stuck = res.err, res.commits
+		b.ckFails++
+		wait := b.ckBackoff[0] << min(b.ckFails-1, 16)
+		b.ckRetryAt = time.Now().Add(min(wait, b.ckBackoff[1]))
+		b.unsettled.Store(int64(len(b.stuck) + len(b.pending)))
+		b.setHealth()
 		return
 	}
+	b.ckErr, b.stuck, b.ckFails = nil, nil, 0
+	b.unsettled.Store(int64(len(b.pending)))
+	b.setHealth()
 	b.txs.Add(1)
 	for id, g := range b.lastGen {
 		if g <= res.gen {
@@ -710,17 +926,85 @@ func (b *Bolt) endCheckpoint(res ckResult) {
 
 // checkpoint copies every logged commit into bbolt and waits until it is
 // there: before a write that is not a commit, for a reader, and at close.
+// While checkpoints fail it returns the failure at once (the retries run
+// on their own schedule).
 func (b *Bolt) checkpoint() error {
-	for b.ckBusy || len(b.pending) > 0 {
-		if b.ckErr != nil {
-			break
-		}
-		if !b.ckBusy {
+	for {
+		switch {
+		case b.ckBusy:
+			b.endCheckpoint(<-b.ckDone)
+		case b.ckErr != nil:
+			return b.refusing()
+		case len(b.pending) == 0:
+			return nil
+		default:
 			b.startCheckpoint()
 		}
-		b.endCheckpoint(<-b.ckDone)
 	}
-	return b.ckErr
+}
+
+// refusing returns why writes are refused, wrapping ErrUnavailable, or
+// nil. Writer only.
+func (b *Bolt) refusing() error {
+	switch {
+	case b.walErr != nil:
+		return fmt.Errorf("%w; restart the server (the log is replayed)", b.walErr)
+	case b.ckErr != nil:
+		return fmt.Errorf("%w: the write-ahead log cannot be copied into the file (%d attempts, retrying): %w", ErrUnavailable, b.ckFails, b.ckErr)
+	}
+	return nil
+}
+
+// setHealth publishes for Health why writes are refused, without file
+// names (it is shown on /healthz, which needs no credential; the commit
+// errors, which are logged, have them).
+func (b *Bolt) setHealth() {
+	var err error
+	switch {
+	case b.walErr != nil:
+		err = fmt.Errorf("%w: the write-ahead log failed to sync (%v); restart the server", ErrUnavailable, rootCause(b.walErr))
+	case b.ckErr != nil:
+		err = fmt.Errorf("%w: checkpoints into the store file are failing (%d attempts, retrying; reads are served): %v", ErrUnavailable, b.ckFails, rootCause(b.ckErr))
+	}
+	if err != nil {
+		// Some causes carry the path in their text (bbolt formats its
+		// resize error with %s): keep only the file's name.
+		err = &healthError{msg: strings.ReplaceAll(err.Error(), b.path, filepath.Base(b.path))}
+		b.health.Store(&err)
+	} else {
+		b.health.Store(nil)
+	}
+}
+
+// healthError is Health's error: a message without directories, which
+// wraps ErrUnavailable.
+type healthError struct{ msg string }
+
+func (e *healthError) Error() string { return e.msg }
+func (e *healthError) Unwrap() error { return ErrUnavailable }
+
+// rootCause is the innermost error err wraps (for a failed write, the
+// errno: "no space left on device").
+func rootCause(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
+}
+
+// Health returns nil while the store takes writes, else why it refuses
+// them (wrapping ErrUnavailable, naming no file): a failed checkpoint
+// (retried with backoff; the store recovers on its own once the disk
+// takes writes again) or a failed sync of the write-ahead log (until a
+// restart). Reads are served either way.
+func (b *Bolt) Health() error {
+	if err := b.health.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // rejected reports whether err is a refusal a write function returns
@@ -773,7 +1057,9 @@ func (b *Bolt) apply(batch []*writeReq) {
 		b.txs.Add(1)
 	case errors.Is(err, errNothingWritten):
 	case len(batch) == 1:
-		results[0] = fmt.Errorf("storage: write to %s: %w", b.path, err)
+		// A failed write (a full disk, an I/O error): nothing was written
+		// and the request may succeed later.
+		results[0] = fmt.Errorf("storage: write to %s: %w: %w", b.path, ErrUnavailable, err)
 	default:
 		// Something failed that may have written half a request, or the
 		// commit itself failed: roll everything back and give each request
@@ -919,7 +1205,7 @@ func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
 // Draft returns a draft's metadata, ErrNotFound if there is none.
 func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
 	var d Draft
-	err := b.view(ctx, "draft", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "draft", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "draft", id)
 		if err != nil {
 			return err
@@ -933,7 +1219,7 @@ func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
 // Drafts returns every draft's metadata, sorted by id.
 func (b *Bolt) Drafts(ctx context.Context) ([]Draft, error) {
 	out := []Draft{}
-	err := b.view(ctx, "drafts", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "drafts", func(tx *bolt.Tx) error {
 		drafts := tx.Bucket(bucketDrafts)
 		return drafts.ForEachBucket(func(k []byte) error {
 			d, err := readMeta(drafts.Bucket(k), string(k))
@@ -1114,7 +1400,7 @@ func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
 	// Ranges are usually short and inside the log; a cap keeps an open
 	// range (to = 1<<30) from allocating for ops that do not exist.
 	out := make([]Op, 0, min(max(to-from+1, 0), 1024))
-	err := b.view(ctx, "ops", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "ops", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "ops", id)
 		if err != nil {
 			return err
@@ -1146,7 +1432,7 @@ func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
 // draft is unknown or rev < 0.
 func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, error) {
 	var s Snapshot
-	err := b.view(ctx, "snapshot", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "snapshot", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "snapshot", id)
 		if err != nil {
 			return err
@@ -1196,10 +1482,14 @@ func (b *Bolt) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 }
 
 // SeqRev returns the revision the submission (principal, client, seq) was
-// committed as; ErrNotFound if it was not, or the draft is unknown.
-func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error) {
+// committed as; ErrNotFound if it was not, or the draft is unknown. after
+// is the revision the submission was made on: its committed copy, if any,
+// lies in after+1..head. The client's recent window answers most lookups;
+// when it misses, those ops are searched (a resend however old is found,
+// at no cost in storage: a resent op is transformed over the same ops).
+func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error) {
 	var rev int
-	err := b.view(ctx, "seq", func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, "seq", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "seq", id)
 		if err != nil {
 			return err
@@ -1213,6 +1503,9 @@ func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uin
 			rev, ok = oldSeqRev(db, k, seq)
 		}
 		if !ok {
+			rev, ok = searchOps(db, max(after, 0)+1, principal, client, seq)
+		}
+		if !ok {
 			return fmt.Errorf("storage: seq %s %s/%s/%d: %w", id, principal, client, seq, ErrNotFound)
 		}
 		return nil
@@ -1220,11 +1513,23 @@ func (b *Bolt) SeqRev(ctx context.Context, id, principal, client string, seq uin
 	return rev, err
 }
 
+// searchOps looks for the submission (principal, client, seq) among the
+// ops of draft bucket db from revision from on.
+func searchOps(db *bolt.Bucket, from int, principal, client string, seq uint64) (int, bool) {
+	c := db.Bucket(bucketOps).Cursor()
+	for k, v := c.Seek(revKey(from)); k != nil; k, v = c.Next() {
+		if isSubmission(v, principal, client, seq) {
+			return int(binary.BigEndian.Uint64(k)), true
+		}
+	}
+	return 0, false
+}
+
 // records decodes every JSON record in bucket name of draft id, in key
 // order.
 func records[T any](ctx context.Context, b *Bolt, what, id string, name []byte) ([]T, error) {
 	out := []T{}
-	err := b.view(ctx, what, func(tx *bolt.Tx) error {
+	err := b.viewAcked(ctx, what, func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, what, id)
 		if err != nil {
 			return err

@@ -284,7 +284,7 @@ func TestBoltReopen(t *testing.T) {
 	if s, err := b.Snapshot(ctx, "art-17", 5); err != nil || s.Text != "three" {
 		t.Errorf("Snapshot after reopen: %+v, %v", s, err)
 	}
-	if rev, err := b.SeqRev(ctx, "art-17", "tok:d", "d", 1); err != nil || rev != 3 {
+	if rev, err := b.SeqRev(ctx, "art-17", "tok:d", "d", 1, 0); err != nil || rev != 3 {
 		t.Errorf("SeqRev after reopen: %d, %v", rev, err)
 	}
 	if ps, err := b.Proposals(ctx, "art-17"); err != nil || len(ps) != 1 {
@@ -426,8 +426,9 @@ func TestBoltKill9Child(t *testing.T) {
 }
 
 // TestBoltDedupeWindow: a client's last recentSize submissions are
-// recognised; older ones are forgotten (a client only ever resends its
-// latest), and the record stays one small value per client.
+// recognised from its window, and the record stays one small value per
+// client; older ones are found by searching the ops after the revision
+// they were made on (SeqRev's after), and only there.
 func TestBoltDedupeWindow(t *testing.T) {
 	ctx := context.Background()
 	b := openTestBolt(t, "")
@@ -441,11 +442,22 @@ func TestBoltDedupeWindow(t *testing.T) {
 		}
 	}
 	for rev := 1; rev <= n; rev++ {
-		got, err := b.SeqRev(ctx, "d", "tok:c", "c", uint64(100+rev))
+		seq := uint64(100 + rev)
+		// after = n: nothing to search, the window alone answers.
+		got, err := b.SeqRev(ctx, "d", "tok:c", "c", seq, n)
 		if remembered := rev > n-recentSize; remembered && (err != nil || got != rev) {
-			t.Errorf("SeqRev(seq %d) = %d, %v; want %d", 100+rev, got, err, rev)
+			t.Errorf("SeqRev(seq %d) = %d, %v; want %d", seq, got, err, rev)
 		} else if !remembered && !errors.Is(err, ErrNotFound) {
-			t.Errorf("SeqRev(seq %d) = %d, %v; want ErrNotFound (beyond the window)", 100+rev, got, err)
+			t.Errorf("SeqRev(seq %d) = %d, %v; want ErrNotFound (beyond the window)", seq, got, err)
+		}
+		// after = the revision it was made on: the search finds it.
+		if got, err := b.SeqRev(ctx, "d", "tok:c", "c", seq, rev-1); err != nil || got != rev {
+			t.Errorf("SeqRev(seq %d, after %d) = %d, %v; want %d", seq, rev-1, got, err, rev)
+		}
+		// The search starts after after: a copy at or before it is not
+		// the one a resend made on after can have.
+		if _, err := b.SeqRev(ctx, "d", "tok:c", "c", seq, rev); !errors.Is(err, ErrNotFound) && rev <= n-recentSize {
+			t.Errorf("SeqRev(seq %d, after %d): %v, want ErrNotFound", seq, rev, err)
 		}
 	}
 	err := b.Commit(ctx, "d", n, Commit{Ops: []Op{testOp(n+1, "c", uint64(100+n))}})
@@ -492,7 +504,7 @@ func TestBoltOldSeqs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 7); err != nil || rev != 1 {
+	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 7, 0); err != nil || rev != 1 {
 		t.Errorf("SeqRev from the old bucket = %d, %v; want 1", rev, err)
 	}
 	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 7)}}); !errors.Is(err, ErrDuplicate) {
@@ -501,7 +513,7 @@ func TestBoltOldSeqs(t *testing.T) {
 	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 8)}}); err != nil {
 		t.Fatalf("new commit on an old-layout draft: %v", err)
 	}
-	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 8); err != nil || rev != 2 {
+	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 8, 0); err != nil || rev != 2 {
 		t.Errorf("SeqRev of the new commit = %d, %v; want 2", rev, err)
 	}
 }

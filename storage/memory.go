@@ -277,8 +277,9 @@ func (m *Memory) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 }
 
 // SeqRev returns the revision the submission (principal, client, seq) was
-// committed as; ErrNotFound if it was not, or the draft is unknown.
-func (m *Memory) SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error) {
+// committed as; ErrNotFound if it was not, or the draft is unknown. Memory
+// remembers every submission, so after (see Bolt.SeqRev) is not needed.
+func (m *Memory) SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error) {
 	unlock, err := m.read(ctx, "seq")
 	if err != nil {
 		return 0, err

@@ -185,6 +185,33 @@ func (r *recordReader) end() error {
 	return r.err
 }
 
+// isSubmission reports whether op record b is the submission (principal,
+// client, seq), reading only its head: the dedupe search walks many
+// records and decodes none of them in full.
+func isSubmission(b []byte, principal, client string, seq uint64) bool {
+	if len(b) == 0 || b[0] != opRecordV1 {
+		return false
+	}
+	b = b[1:]
+	s, n := binary.Uvarint(b)
+	if n <= 0 || s != seq {
+		return false
+	}
+	b = b[n:]
+	if _, n = binary.Varint(b); n <= 0 { // ts
+		return false
+	}
+	b = b[n:]
+	for _, want := range [...]string{client, principal} {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l != uint64(len(want)) || uint64(len(b)-n) < l || string(b[n:n+int(l)]) != want {
+			return false
+		}
+		b = b[n+int(l):]
+	}
+	return true
+}
+
 // decodeOpRecord decodes the record of op rev. Errors wrap errBadRecord;
 // the strings in the result do not share memory with b.
 func decodeOpRecord(rev int, b []byte) (Op, error) {

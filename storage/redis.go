@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"slices"
 	"sort"
@@ -83,6 +85,13 @@ type RedisOptions struct {
 	// a connection that does not answer within two intervals is replaced.
 	// Default 2s.
 	PingInterval time.Duration
+	// StartupWait is how long OpenRedisURL waits for a Redis that cannot
+	// serve yet (unreachable, or LOADING its data after a restart) before
+	// it gives up; 0 tries once. A refusal that waiting cannot cure (a
+	// wrong password) fails at once.
+	StartupWait time.Duration
+	// Logger gets a line for each wait; default slog.Default().
+	Logger *slog.Logger
 }
 
 // NewRedis returns a Redis store on client, which may be a single server,
@@ -147,13 +156,46 @@ func OpenRedisURL(url string, opts RedisOptions) (*Redis, error) {
 		o.DialerRetries = 2
 	}
 	r := NewRedis(redis.NewClient(o), opts)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := r.client.Ping(ctx).Err(); err != nil {
+	if err := r.waitReady(opts.StartupWait, cmp.Or(opts.Logger, slog.Default())); err != nil {
 		_ = r.client.Close()
-		return nil, r.fail(ctx, "ping", err)
+		return nil, err
 	}
 	return r, nil
+}
+
+// waitReady pings Redis until it answers, for up to wait: a node started
+// together with its Redis finds it unreachable for a moment, then
+// answering LOADING while it reads its append-only file. It waits with
+// backoff (100ms doubling to 2s) and logs each wait; errors other than
+// unavailability end it at once.
+func (r *Redis) waitReady(wait time.Duration, log *slog.Logger) error {
+	start := time.Now()
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := r.fail(ctx, "ping", r.client.Ping(ctx).Err())
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				log.Info("redis is ready", "after", time.Since(start).Round(time.Millisecond), "attempts", attempt)
+			}
+			return nil
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			return err
+		}
+		left := wait - time.Since(start)
+		if left <= 0 {
+			if wait > 0 {
+				return fmt.Errorf("storage: redis is not ready after waiting %s (%d attempts; raise -redis-wait to wait longer): %w", wait, attempt, err)
+			}
+			return err
+		}
+		pause := min(backoff, left)
+		log.Warn("redis is not ready (unreachable, or loading its data); waiting", "attempt", attempt, "retry_in", pause, "gives_up_in", left.Round(100*time.Millisecond), "err", err)
+		time.Sleep(pause)
+		backoff = min(2*backoff, 2*time.Second)
+	}
 }
 
 // NodeID returns the id this store puts in the events it publishes.
@@ -648,7 +690,10 @@ func (r *Redis) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
 
 // SeqRev returns the revision at which (principal, client, seq) was
 // committed on draft id; ErrNotFound if it was not (or no such draft).
-func (r *Redis) SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error) {
+// The seqs hash holds every submission (it is what makes Commit's
+// duplicate check exact between nodes), so after (see Bolt.SeqRev) is not
+// needed.
+func (r *Redis) SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error) {
 	if err := r.check("seq rev"); err != nil {
 		return 0, err
 	}

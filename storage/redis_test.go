@@ -1198,7 +1198,7 @@ func TestRedisCrashProperty(t *testing.T) {
 						acked[w][seq] = d.Rev + 1
 					case errors.Is(err, storage.ErrDuplicate):
 						// An earlier attempt whose reply was lost went through.
-						rev, err := s.SeqRev(ctx, "d", op.Principal, client, seq)
+						rev, err := s.SeqRev(ctx, "d", op.Principal, client, seq, 0)
 						if err != nil {
 							time.Sleep(20 * time.Millisecond)
 							continue
@@ -1376,7 +1376,7 @@ func TestRedisFull(t *testing.T) {
 	if err != nil || len(ops) != head {
 		t.Fatalf("Ops of a full Redis: %d, %v; want %d", len(ops), err, head)
 	}
-	if _, err := s.SeqRev(ctx, "d", "tok:c", "c", uint64(head+1)); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := s.SeqRev(ctx, "d", "tok:c", "c", uint64(head+1), 0); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("the refused commit left a dedupe entry: %v", err)
 	}
 }

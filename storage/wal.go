@@ -25,6 +25,8 @@ type walFile struct {
 	size   int64 // bytes of whole frames
 	noSync bool
 	sync   func(*os.File) error // fdatasync; tests make it fail
+	// writeAt is f.WriteAt; tests make it fail (a full disk).
+	writeAt func(b []byte, off int64) (int, error)
 }
 
 var (
@@ -37,43 +39,137 @@ var (
 // cannot make the reader allocate gigabytes.
 const maxWALFrame = 1 << 30
 
-// openWAL opens (creating) the log at path and returns the payloads of its
-// whole, intact frames. A torn or corrupt tail is cut off: the first bad
-// frame and everything after it.
-func openWAL(path string, noSync bool) (*walFile, [][]byte, error) {
+// openWAL opens (creating) the log at path and scans it (scanWAL). It
+// changes nothing: the caller decides what to do with damage (Bolt.openWAL
+// cuts a torn tail and refuses to start on anything else).
+func openWAL(path string, noSync bool) (*walFile, *walScan, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("storage: open log %s: %w", path, err)
 	}
-	w := &walFile{f: f, path: path, noSync: noSync, sync: fdatasync}
+	w := &walFile{f: f, path: path, noSync: noSync, sync: fdatasync, writeAt: f.WriteAt}
 	data, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("storage: read log %s: %w", path, err)
 	}
-	var recs [][]byte
+	scan := scanWAL(path, data)
+	w.size = int64(len(data))
+	return w, scan, nil
+}
+
+// walScan is what a log file holds: intact frames, and damaged stretches
+// between or after them.
+type walScan struct {
+	path   string
+	size   int64
+	frames []walFrame
+	damage []walDamage
+}
+
+// walFrame is an intact frame: its checksum holds and it is not empty.
+type walFrame struct {
+	off     int64
+	payload []byte
+}
+
+// walDamage is a stretch [off, end) of a log file that is not intact
+// frames; end is where the next intact frame starts, or the file's end.
+// guess is the commit the stretch's first frame seems to hold (its
+// header may be damaged too), nil if nothing can be read.
+type walDamage struct {
+	off, end int64
+	guess    *RevRange
+}
+
+// tornTail reports whether the only damage is a stretch that runs to the
+// end of the file: an append cut short by a crash (never synced, so never
+// acknowledged), which may be cut off. Damage followed by an intact frame
+// is not a torn write: it is corruption of synced, acknowledged data.
+func (s *walScan) tornTail() (walDamage, bool) {
+	if len(s.damage) == 1 && s.damage[0].end == s.size {
+		return s.damage[0], true
+	}
+	return walDamage{}, false
+}
+
+// corrupt reports whether the file holds damage followed by intact frames.
+func (s *walScan) corrupt() bool {
+	_, torn := s.tornTail()
+	return len(s.damage) > 0 && !torn
+}
+
+// scanWAL splits data into frames. After a bad frame (a checksum that
+// fails, a length past the end, an empty payload) it looks for the next
+// offset where an intact frame holding a decodable commit starts, so
+// that damage in the middle of a file is told apart from a torn tail,
+// and the frames after it are found.
+func scanWAL(path string, data []byte) *walScan {
+	s := &walScan{path: path, size: int64(len(data))}
 	off := 0
-	for len(data)-off >= 8 {
-		n := int(binary.LittleEndian.Uint32(data[off:]))
-		sum := binary.LittleEndian.Uint32(data[off+4:])
-		if n > maxWALFrame || n > len(data)-off-8 {
-			break
+	for off < len(data) {
+		if n, ok := frameAt(data, off); ok {
+			s.frames = append(s.frames, walFrame{off: int64(off), payload: data[off+8 : off+8+n]})
+			off += 8 + n
+			continue
 		}
-		payload := data[off+8 : off+8+n]
-		if crc32.Checksum(payload, crcTable) != sum {
-			break
+		next := len(data)
+		for p := off + 1; p+8 < len(data); p++ {
+			if n, ok := frameAt(data, p); ok {
+				if _, err := decodeWALRecord(data[p+8 : p+8+n]); err == nil {
+					next = p
+					break
+				}
+			}
 		}
-		recs = append(recs, payload)
-		off += 8 + n
+		s.damage = append(s.damage, walDamage{off: int64(off), end: int64(next), guess: guessWALRecord(data[off:next])})
+		off = next
 	}
-	w.size = int64(off)
-	if off != len(data) {
-		if err := f.Truncate(w.size); err != nil {
-			f.Close()
-			return nil, nil, fmt.Errorf("storage: cut the torn tail of log %s: %w", path, err)
+	return s
+}
+
+// frameAt returns the payload length of the intact frame at off, if one
+// is there.
+func frameAt(data []byte, off int) (int, bool) {
+	if len(data)-off < 8 {
+		return 0, false
+	}
+	n := binary.LittleEndian.Uint32(data[off:])
+	if n == 0 || n > maxWALFrame || int64(n) > int64(len(data)-off-8) {
+		return 0, false
+	}
+	payload := data[off+8 : off+8+int(n)]
+	return int(n), crc32.Checksum(payload, crcTable) == binary.LittleEndian.Uint32(data[off+4:])
+}
+
+// guessWALRecord reads what it can of the commit a damaged frame starts
+// with, or nil.
+func guessWALRecord(b []byte) *RevRange {
+	if len(b) <= 8 {
+		return nil
+	}
+	r := newRecordReader(b[8:])
+	id := r.string("draft id")
+	base := r.int("base")
+	last := r.int("last rev")
+	if r.err != nil || !plausibleDraftID(id) || base < 0 || last <= base {
+		return nil
+	}
+	return &RevRange{Draft: id, From: base + 1, To: last, Probable: true}
+}
+
+// plausibleDraftID reports whether id has the protocol's form of a draft
+// id (1-128 of A-Z a-z 0-9 _ . -).
+func plausibleDraftID(id string) bool {
+	if len(id) == 0 || len(id) > 128 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
 		}
 	}
-	return w, recs, nil
+	return true
 }
 
 // appendFrame appends one frame holding payload to dst.
@@ -88,15 +184,15 @@ func appendWALFrame(dst, payload []byte) []byte {
 // append does not follow half a frame. An error from the sync leaves the
 // log's state on disk unknown: the caller must stop using it (errWALSync).
 func (w *walFile) write(frames []byte) error {
-	if _, err := w.f.WriteAt(frames, w.size); err != nil {
+	if _, err := w.writeAt(frames, w.size); err != nil {
 		if terr := w.f.Truncate(w.size); terr != nil {
-			return fmt.Errorf("%w: append to log %s: %w (and cutting it back: %v)", errWALSync, w.path, err, terr)
+			return fmt.Errorf("%w: append to log %s: %w (and cutting it back: %v) (%w)", errWALSync, w.path, err, terr, ErrUnavailable)
 		}
-		return fmt.Errorf("storage: append to log %s: %w", w.path, err)
+		return fmt.Errorf("storage: append to log %s: %w: %w", w.path, ErrUnavailable, err)
 	}
 	if !w.noSync {
 		if err := w.sync(w.f); err != nil {
-			return fmt.Errorf("%w: sync log %s: %w", errWALSync, w.path, err)
+			return fmt.Errorf("%w: sync log %s: %w (%w)", errWALSync, w.path, err, ErrUnavailable)
 		}
 	}
 	w.size += int64(len(frames))

@@ -9,15 +9,29 @@ import (
 
 // TestNodeUnitTests runs the browser code's unit and property tests
 // (web/test, node --test): the OT client state machine converging with a
-// contract-following server, and the UTF-16/code-point conversions. They
-// need Node and web/node_modules (`npm ci` in web/; check-bundle.sh does it).
+// contract-following server, the UTF-16/code-point conversions, search,
+// colours, paragraph direction, the timeline. They need Node and
+// web/node_modules: when node_modules is missing (a fresh checkout) the
+// test runs `npm ci` itself, which needs npm and the npm registry; it
+// skips only when Node or npm is not installed.
 func TestNodeUnitTests(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed: cannot run web/test (install Node 20 to run them)")
+		t.Skip("node not installed: cannot run web/test (install Node 20 and npm to run them)")
 	}
-	if _, err := os.Stat(filepath.Join("node_modules", "ot-text-unicode")); err != nil {
-		t.Skip("web/node_modules missing: run `npm ci` in web/ to run web/test")
+	if !haveModules() {
+		npm, err := exec.LookPath("npm")
+		if err != nil {
+			t.Skip("web/node_modules missing and npm not installed: install npm (or run `npm ci` in web/) to run web/test")
+		}
+		// package-lock.json pins every package: the same tree as CI's.
+		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("web/node_modules missing and `npm ci` failed (it needs the npm registry): %v\n%s", err, lastLines(string(out), 15))
+		}
+		if !haveModules() {
+			t.Fatal("`npm ci` ran but web/node_modules/ot-text-unicode is still missing")
+		}
 	}
 	cmd := exec.Command(node, "--test", "test/")
 	out, err := cmd.CombinedOutput()
@@ -25,6 +39,11 @@ func TestNodeUnitTests(t *testing.T) {
 		t.Fatalf("node --test test/: %v\n%s", err, out)
 	}
 	t.Logf("%s", lastLines(string(out), 9))
+}
+
+func haveModules() bool {
+	_, err := os.Stat(filepath.Join("node_modules", "ot-text-unicode"))
+	return err == nil
 }
 
 func lastLines(s string, n int) string {

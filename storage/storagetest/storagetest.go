@@ -17,6 +17,11 @@
 //     ErrInvalid, and an op whose (Principal, Client, Seq) is already
 //     committed on the draft, or repeated in the commit, with ErrDuplicate;
 //     the caller then acks the SeqRev of it. Any refusal writes nothing.
+//   - SeqRev(..., seq, after) finds a submission committed after revision
+//     after however many submissions followed it (a resend 1,000
+//     submissions later): after is the revision the submission was made
+//     on, so its committed copy lies in after+1..head, and a store may
+//     search there instead of remembering every submission (Bolt does).
 //   - Draft.Updated is the TS of the head op.
 //   - Ops with from < 1 is ErrInvalid; to < from or from past the head gives
 //     no ops. Snapshot of rev < 0 is ErrNotFound. PutSnapshot past the head
@@ -61,7 +66,7 @@ type Store interface {
 	Ops(ctx context.Context, id string, from, to int) ([]storage.Op, error)
 	Snapshot(ctx context.Context, id string, rev int) (storage.Snapshot, error)
 	PutSnapshot(ctx context.Context, id string, s storage.Snapshot) error
-	SeqRev(ctx context.Context, id, principal, client string, seq uint64) (int, error)
+	SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error)
 	Proposals(ctx context.Context, id string) ([]storage.Proposal, error)
 	Decisions(ctx context.Context, id string) ([]storage.Decision, error)
 	PutLabel(ctx context.Context, l storage.Label) error
@@ -94,6 +99,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Snapshot", testSnapshot},
 		{"PutSnapshot", testPutSnapshot},
 		{"SeqRev", testSeqRev},
+		{"ResendLater", testResendLater},
 		{"RoundTrip", testRoundTrip},
 		{"ProposalsDecisions", testProposalsDecisions},
 		{"Labels", testLabels},
@@ -291,7 +297,7 @@ func capture(t *testing.T, s Store, id string, probe ...storage.Op) state {
 		t.Fatalf("Decisions(%s): %v", id, err)
 	}
 	for _, op := range probe {
-		rev, err := s.SeqRev(ctx, id, op.Principal, op.Client, op.Seq)
+		rev, err := s.SeqRev(ctx, id, op.Principal, op.Client, op.Seq, 0)
 		switch {
 		case errors.Is(err, storage.ErrNotFound):
 			rev = -1
@@ -364,7 +370,7 @@ func testNotFound(t *testing.T, s Store) {
 	_, err = s.Snapshot(ctx, id, 0)
 	wantErr(t, "Snapshot", err, nf)
 	wantErr(t, "PutSnapshot", s.PutSnapshot(ctx, id, storage.Snapshot{Rev: 0, Text: "x"}), nf)
-	_, err = s.SeqRev(ctx, id, "tok:c", "c", 1)
+	_, err = s.SeqRev(ctx, id, "tok:c", "c", 1, 0)
 	wantErr(t, "SeqRev", err, nf)
 	_, err = s.Proposals(ctx, id)
 	wantErr(t, "Proposals", err, nf)
@@ -661,7 +667,7 @@ func testSeqRev(t *testing.T, s Store) {
 	mustCommit(t, s, "d", 0, storage.Commit{Ops: ops[:2]})
 	mustCommit(t, s, "d", 2, storage.Commit{Ops: ops[2:]})
 	for _, op := range ops {
-		rev, err := s.SeqRev(ctx, "d", op.Principal, op.Client, op.Seq)
+		rev, err := s.SeqRev(ctx, "d", op.Principal, op.Client, op.Seq, 0)
 		if err != nil || rev != op.Rev {
 			t.Errorf("SeqRev(%s, %s, %d): got %d, %v; want %d", op.Principal, op.Client, op.Seq, rev, err, op.Rev)
 		}
@@ -678,9 +684,57 @@ func testSeqRev(t *testing.T, s Store) {
 		{"", "", 0},
 	}
 	for _, m := range misses {
-		_, err := s.SeqRev(ctx, "d", m.principal, m.client, m.seq)
+		_, err := s.SeqRev(ctx, "d", m.principal, m.client, m.seq, 0)
 		wantErr(t, fmt.Sprintf("SeqRev(%q, %q, %d)", m.principal, m.client, m.seq), err, storage.ErrNotFound)
 	}
+}
+
+// testResendLater: a submission is recognised however long ago it was
+// committed: after 1,000 more submissions of the same client and of
+// others, SeqRev with the revision it was made on finds it, and a lookup
+// of a seq never committed still misses.
+func testResendLater(t *testing.T, s Store) {
+	ctx := context.Background()
+	mustCreate(t, s, "d", "")
+	// c's seq 1 was made on rev 0 and committed as rev 3 (two others
+	// came first).
+	first := []storage.Op{
+		edit(1, "other", 1, ins(0, "a")),
+		edit(2, "other", 2, ins(0, "b")),
+		edit(3, "c", 1, ins(0, "c")),
+	}
+	mustCommit(t, s, "d", 0, storage.Commit{Ops: first})
+	const later = 1000
+	base := len(first)
+	for done := 0; done < later; {
+		var c storage.Commit
+		for ; len(c.Ops) < 100 && done < later; done++ {
+			rev := base + len(c.Ops) + 1
+			client, seq := "c", uint64(2+done/2)
+			if done%2 == 1 {
+				client, seq = "other", uint64(3+done/2)
+			}
+			c.Ops = append(c.Ops, edit(rev, client, seq, ins(0, "x")))
+		}
+		mustCommit(t, s, "d", base, c)
+		base += len(c.Ops)
+	}
+	if d := mustDraft(t, s, "d"); d.Rev != len(first)+later {
+		t.Fatalf("head %d, want %d", d.Rev, len(first)+later)
+	}
+	for _, after := range []int{0, 1, 2} {
+		rev, err := s.SeqRev(ctx, "d", "tok:c", "c", 1, after)
+		if err != nil || rev != 3 {
+			t.Errorf("SeqRev of c's seq 1 made on rev %d, %d submissions later: got %d, %v; want 3", after, later, rev, err)
+		}
+	}
+	if rev, err := s.SeqRev(ctx, "d", "tok:other", "other", 1, 0); err != nil || rev != 1 {
+		t.Errorf("SeqRev of other's seq 1: got %d, %v; want 1", rev, err)
+	}
+	_, err := s.SeqRev(ctx, "d", "tok:c", "c", later+5, 0)
+	wantErr(t, "SeqRev of a seq never committed", err, storage.ErrNotFound)
+	_, err = s.SeqRev(ctx, "d", "tok:other", "c", 1, 0)
+	wantErr(t, "SeqRev of c's seq 1 under another principal", err, storage.ErrNotFound)
 }
 
 func testRoundTrip(t *testing.T, s Store) {
@@ -1096,7 +1150,7 @@ func testConcurrentRetry(t *testing.T, s Store) {
 			t.Fatalf("op %d: rev %d, submission %s (seen before: %v)", i+1, op.Rev, key, seen[key])
 		}
 		seen[key] = true
-		if rev, err := s.SeqRev(ctx, "d", op.Principal, op.Client, op.Seq); err != nil || rev != op.Rev {
+		if rev, err := s.SeqRev(ctx, "d", op.Principal, op.Client, op.Seq, 0); err != nil || rev != op.Rev {
 			t.Errorf("SeqRev(%s): got %d, %v; want %d", key, rev, err, op.Rev)
 		}
 	}
@@ -1240,7 +1294,7 @@ func testModel(t *testing.T, s Store) {
 			}
 		case k < 9: // dedupe lookup
 			op := edit(0, clients[rng.IntN(len(clients))], uint64(rng.IntN(40)), nil)
-			rev, err := s.SeqRev(ctx, id, op.Principal, op.Client, op.Seq)
+			rev, err := s.SeqRev(ctx, id, op.Principal, op.Client, op.Seq, 0)
 			if want, ok := md.seqs[key(op)]; ok {
 				if err != nil || rev != want {
 					t.Fatalf("step %d: SeqRev: got %d, %v; want %d", step, rev, err, want)

@@ -3,10 +3,13 @@
 // only has to serve index.html; credentials never appear in a URL.
 
 import { Api, ApiError } from './api.js';
-import { Connection } from './conn.js';
+import { Connection, statusText } from './conn.js';
 import { loadCredential, saveCredential, clearCredential, claimClientId, seqCounter } from './store.js';
 import { h, clear, fmtTime, toast, colourOf } from './util.js';
 import { openDraftView } from './draft.js';
+import { errorNode } from './errors.js';
+import { showTokens } from './page-tokens.js';
+import { bell } from './notify.js';
 
 const app = document.getElementById('app');
 const ctx = { api: null, conn: null, me: null, clientId: null, nextSeq: null, view: null };
@@ -57,9 +60,18 @@ window.addEventListener('hashchange', () => { if (ctx.conn && ctx.me) route(); }
 function route() {
   if (ctx.view && ctx.view.destroy) ctx.view.destroy();
   ctx.view = null;
-  const m = location.hash.match(/^#\/d\/([A-Za-z0-9_.-]{1,128})(\/screen)?$/);
+  // #/d/<id>, #/d/<id>/screen, #/d/<id>/p<n> (the editor at paragraph n).
+  const m = location.hash.match(/^#\/d\/([A-Za-z0-9_.-]{1,128})(\/screen|\/p(\d{1,7}))?$/);
   if (m) {
-    ctx.view = openDraftView(app, ctx, m[1], m[2] ? 'screen' : 'edit', { header, signOut });
+    ctx.view = openDraftView(app, ctx, m[1], m[2] === '/screen' ? 'screen' : 'edit', { header, signOut, paragraph: m[3] ? +m[3] : 0 });
+    return;
+  }
+  if (location.hash === '#/tokens' && ctx.me.role === 'facilitator') {
+    clear(app);
+    const page = h('main.list-page', { id: 'main' });
+    app.append(header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), h('span', 'Tokens')]), page);
+    showTokens(page, ctx.api);
+    document.title = 'Tokens · draftroom';
     return;
   }
   showList();
@@ -83,21 +95,23 @@ export function header(crumbs = [], extra = []) {
   const me = ctx.me;
   const status = h('span.conn', { role: 'status', 'aria-live': 'polite' }, h('span.dot'), h('span.conn-text', 'Connecting…'));
   const unsub = ctx.conn.onStatus((s) => {
-    status.dataset.state = s;
-    status.querySelector('.conn-text').textContent = { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[s] || s;
+    status.dataset.state = ctx.conn.waitingSince ? 'waiting' : s;
+    status.querySelector('.conn-text').textContent = statusText(s, ctx.conn.waitingSince, ctx.conn.waitingKept);
   });
+  const notifications = bell();
   const bar = h('header.topbar',
     h('a.brand', { href: '#/', title: 'All drafts' }, h('span.brand-mark', '['), 'draftroom', h('span.brand-mark', ']')),
     h('nav.crumbs', { 'aria-label': 'Breadcrumb' }, crumbs),
     h('div.spacer'),
     extra,
+    notifications,
     status,
     h('span.me', { title: `${me.name} (${me.delegation}), ${me.role}` },
       h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation),
       h('span.me-name', me.name), h('span.role', me.role)),
     h('button.ghost', { type: 'button', on: { click: signOut } }, 'Sign out'),
   );
-  bar.dispose = unsub;
+  bar.dispose = () => { unsub(); notifications.dispose(); };
   return bar;
 }
 
@@ -173,6 +187,9 @@ async function showList() {
   clear(app);
   const me = ctx.me;
   const tbody = h('tbody');
+  const sortBy = h('select#drafts-sort', { 'aria-label': 'Sort drafts', on: { change: () => render() } },
+    h('option', { value: 'activity' }, 'Latest activity first'), h('option', { value: 'open' }, 'Most open brackets first'), h('option', { value: 'title' }, 'By title'));
+  const search = h('input#drafts-search', { type: 'search', placeholder: 'Find a draft by title or id', 'aria-label': 'Find a draft', autocomplete: 'off', on: { input: () => render() } });
   const table = h('table.drafts', h('caption.sr-only', 'Drafts'),
     h('thead', h('tr', h('th', { scope: 'col' }, 'Draft'), h('th', { scope: 'col' }, 'Revision'), h('th', { scope: 'col' }, 'Last change'), h('th', { scope: 'col' }, 'Open brackets'))),
     tbody);
@@ -182,17 +199,21 @@ async function showList() {
     openId, h('button', { type: 'submit' }, 'Open'));
   const page = h('main.list-page', { id: 'main' },
     h('div.list-head', h('h1', 'Drafts'), openForm),
+    h('div.list-tools', search, sortBy, me.role === 'facilitator' ? h('a.button.ghost', { href: '#/tokens', title: 'Issue, list and revoke access tokens' }, 'Tokens') : null),
     note, table);
   const bar = header([h('span', 'All drafts')]);
   app.append(bar, page);
   if (me.role === 'facilitator') page.appendChild(createForm());
 
+  // One request: the list with each draft's bracket counts
+  // (docs/PROTOCOL.md, listing drafts with their brackets).
   let docs;
   try {
-    docs = (await ctx.api.get('/api/docs')).docs || [];
+    docs = (await ctx.api.get('/api/docs?brackets=1')).docs || [];
   } catch (e) {
     table.hidden = true;
-    note.textContent = e instanceof ApiError && e.missing ? 'This server does not list drafts. Open one by its id.' : `Could not load the drafts: ${e.message}`;
+    clear(note);
+    note.append(e instanceof ApiError && e.missing ? 'This server does not list drafts. Open one by its id.' : errorNode(e, 'load the drafts'));
     return;
   }
   if (docs.length === 0) {
@@ -200,27 +221,29 @@ async function showList() {
     note.textContent = me.role === 'facilitator' ? 'No drafts yet. Create the first one below.' : 'No drafts yet. A facilitator creates them.';
     return;
   }
-  let bracketsAvailable = true;
-  let asked = 0; // bracket counts for the first 50 drafts only: one request each
-  for (const d of docs) {
-    const open = h('td.num', '…');
-    const row = h('tr',
-      h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), h('div.muted.small', d.id)),
-      h('td.num', String(d.rev ?? '')),
-      h('td', { title: d.updated ? new Date(d.updated).toLocaleString() : '' }, fmtTime(d.updated || d.created)),
-      open);
-    tbody.appendChild(row);
-    if (!bracketsAvailable || asked++ >= 50) { open.textContent = '—'; continue; }
-    ctx.api.get(ctx.api.docPath(d.id, '/brackets')).then((b) => {
-      const groups = (b && b.groups) || [];
-      const top = groups.filter((g) => g.parent === undefined || g.parent === null || g.parent < 0).length;
-      open.textContent = String(groups.length);
-      open.title = `${groups.length} open groups (${top} at top level)`;
-    }).catch((e) => {
-      if (e instanceof ApiError && e.missing) bracketsAvailable = false;
-      open.textContent = '—';
-    });
+
+  function render() {
+    const q = search.value.trim().toLowerCase();
+    const shown = docs.filter((d) => !q || d.id.toLowerCase().includes(q) || (d.title || '').toLowerCase().includes(q));
+    const act = (d) => Math.max(d.updated || 0, d.created || 0);
+    const cmp = {
+      activity: (a, b) => act(b) - act(a),
+      open: (a, b) => (b.open ?? -1) - (a.open ?? -1) || act(b) - act(a),
+      title: (a, b) => (a.title || a.id).localeCompare(b.title || b.id),
+    }[sortBy.value];
+    shown.sort(cmp);
+    clear(tbody);
+    for (const d of shown) {
+      const open = d.open === undefined ? '—' : String(d.open);
+      tbody.appendChild(h('tr', { 'data-draft': d.id },
+        h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), h('div.muted.small', d.id)),
+        h('td.num', String(d.rev ?? '')),
+        h('td', { title: d.updated ? new Date(d.updated).toLocaleString() : '' }, fmtTime(d.updated || d.created), d.by && d.by.delegation ? h('div.muted.small', `by ${d.by.delegation}`) : null),
+        h('td.num', { title: d.diagnostics ? `${d.diagnostics} unbalanced` : '' }, open, d.diagnostics ? h('span.bad-count', ` · ${d.diagnostics} unbalanced`) : null)));
+    }
+    note.textContent = shown.length ? `${shown.length} of ${docs.length} drafts` : 'No draft matches.';
   }
+  render();
 }
 
 function createForm() {
@@ -232,12 +255,18 @@ function createForm() {
     h('form', { on: { submit: async (ev) => {
       ev.preventDefault();
       err.textContent = '';
+      if (!/^[A-Za-z0-9_.-]{1,128}$/.test(id.value.trim())) {
+        err.textContent = 'A draft id is one word of letters, digits, dots, dashes or underscores (like art-5), at most 128 characters: no spaces or slashes.';
+        id.focus();
+        return;
+      }
       try {
         await ctx.api.post('/api/docs', { id: id.value.trim(), title: title.value.trim() || id.value.trim(), text: text.value });
         toast(`Draft ${id.value.trim()} created.`);
         location.hash = '#/d/' + id.value.trim();
       } catch (e) {
-        err.textContent = e.status === 409 ? 'A draft with that id exists already.' : e.message;
+        clear(err);
+        err.append(e.status === 409 ? 'A draft with that id exists already.' : errorNode(e, 'create the draft'));
       }
     } } },
       h('div.row2', h('div', h('label', { for: 'new-id' }, 'Id'), id), h('div', h('label', { for: 'new-title' }, 'Title'), title)),

@@ -6,8 +6,13 @@
 
 import { h, clear, fmtTime } from './util.js';
 import { ApiError } from './api.js';
+import { errorNode } from './errors.js';
 import { parseBrackets, unescape } from './brackets.js';
 import { posToCp, cpToPos } from './unicode.js';
+import { cpOffsetsToUtf16 } from './panel-history.js';
+
+/** CARDS_MAX bounds the groups drawn at once (a long draft has thousands): the filter and Alt+N reach the rest. */
+export const CARDS_MAX = 100;
 import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 
@@ -46,6 +51,11 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   let statsAvailable = true;
 
   const count = h('span.count', '');
+  // Filters: who proposed an alternative, words in the alternatives.
+  const byFilter = h('select#bracket-by', { 'aria-label': 'Proposed by', on: { change: () => render() } }, h('option', { value: '' }, 'By anyone'));
+  const textFilter = h('input#bracket-filter', { type: 'search', placeholder: 'Filter by words', 'aria-label': 'Filter groups by words', autocomplete: 'off', on: { input: () => render() } });
+  const filters = h('div.bracket-filters', h('div.inline', textFilter, byFilter), h('p.hint', 'Alt+N: next open bracket in the draft; Alt+Shift+N: previous.'));
+  const diagButton = h('button.linklike.diag', { type: 'button', hidden: true, title: 'Show the next unbalanced bracket in the draft', on: { click: () => nextDiagnostic() } });
   const curve = h('div.curve', { 'aria-label': 'Brackets remaining over the revisions' });
   const status = h('p.muted.small', { role: 'status' });
   const list = h('ol.groups', { 'aria-label': 'Open bracket groups' });
@@ -64,7 +74,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
 
   const node = h('div.panel.brackets-panel',
     h('div.panel-head', h('h2.panel-title', 'Brackets'), count),
-    curve, proposeForm, status, list);
+    curve, proposeForm, filters, status, diagButton, list);
 
   function groupsNow() {
     if (available && last) return last.groups.filter((g) => g.open !== false && g.resolved !== true);
@@ -102,14 +112,55 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   }
   const off = conn.on('brackets', onList);
 
+  // localStarts maps groups to where they start in the editor (UTF-16),
+  // in one pass over the text: converting each alone would read the text
+  // from its start once per group.
+  function localStarts(groups) {
+    const otc = getClient();
+    const cps = groups.map((g) => { const cp = spanOf(g)[0]; return otc ? otc.toLocal(cp, last.rev) : cp; });
+    const order = cps.map((_, i) => i).sort((a, b) => cps[a] - cps[b]);
+    const pos = cpOffsetsToUtf16(view.state.doc.toString(), order.map((i) => cps[i]));
+    const out = new Map();
+    order.forEach((i, k) => out.set(groups[i], pos[k]));
+    return out;
+  }
+
+  // paragraphOf numbers the paragraph (non-empty line) a group starts in;
+  // starts and the numbering are computed once per render.
+  let paraIndex = null;
+  let starts = new Map();
+  function paragraphOf(g) {
+    if (!last || !starts.has(g)) return 0;
+    const doc = view.state.doc;
+    if (!paraIndex) {
+      paraIndex = new Int32Array(doc.lines + 1);
+      let n = 0;
+      for (let i = 1, it = doc.iterLines(); ; i++) { const r = it.next(); if (r.done) break; if (r.value.length > 0) n++; paraIndex[i] = n; }
+    }
+    const line = doc.lineAt(Math.min(starts.get(g), doc.length));
+    // A numbered paragraph ("3. The Parties…", "(b) …") goes by its own number.
+    const own = /^\s*\(?([0-9]{1,4}[a-z]?)[.)]\s|^\s*\(([a-z]{1,4})\)\s/.exec(line.text);
+    return own ? own[1] || own[2] : paraIndex[line.number] || 0;
+  }
+
   function render() {
-    const groups = groupsNow() || [];
-    count.textContent = `${groups.length} open`;
-    status.textContent = last && last.diagnostics.length ? `${last.diagnostics.length} unbalanced bracket${last.diagnostics.length > 1 ? 's' : ''} in the text.` : '';
+    paraIndex = null;
+    const all = groupsNow() || [];
+    fillByFilter(all);
+    const groups = filtered(all);
+    const drawn = groups.slice(0, CARDS_MAX);
+    starts = localStarts(drawn);
+    count.textContent = groups.length === all.length ? `${all.length} open` : `${groups.length} of ${all.length} open`;
+    const nd = last ? last.diagnostics.length : 0;
+    diagButton.hidden = nd === 0;
+    diagButton.textContent = nd ? `${nd} unbalanced bracket${nd > 1 ? 's' : ''} in the text: show` : '';
+    status.textContent = '';
     const focused = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.key : null;
     clear(list);
-    if (groups.length === 0) list.appendChild(h('li.empty', 'No open brackets: the text is clean.'));
-    for (const g of groups) list.appendChild(card(g));
+    if (all.length === 0) list.appendChild(h('li.empty', 'No open brackets: the text is clean.'));
+    else if (groups.length === 0) list.appendChild(h('li.empty', 'No open group matches the filter.'));
+    for (const g of drawn) list.appendChild(card(g));
+    if (groups.length > drawn.length) list.appendChild(h('li.empty', `${groups.length - drawn.length} more open groups: narrow them with the filter, or go through them with Alt+N.`));
     if (focused) { const el = list.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
   }
 
@@ -118,9 +169,11 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
     const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
     const nested = isNested(g) ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
+    const para = paragraphOf(g);
     const li = h('li.group', { 'data-group': g.id },
       h('div.group-head',
-        h('button.linklike', { type: 'button', title: 'Show in the draft', on: { click: () => reveal(g) } }, g.id),
+        h('button.linklike', { type: 'button', title: `Show in the draft (group ${g.id})`, on: { click: () => reveal(g) } }, para ? `Paragraph ${para}` : 'Show in the draft'),
+        h('span.group-id', g.id),
         nested,
         alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
       h('ol.alts', alts.map((a, k) => {
@@ -140,6 +193,55 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
       li._note = note;
     }
     return li;
+  }
+
+  function fillByFilter(groups) {
+    const codes = new Set();
+    for (const g of groups) for (const a of altsOf(g)) { const by = byOf(a); if (by && by.delegation) codes.add(by.delegation); }
+    const want = [...codes].sort();
+    const have = [...byFilter.options].slice(1).map((o) => o.value);
+    if (want.join() === have.join()) return;
+    const keep = byFilter.value;
+    while (byFilter.options.length > 1) byFilter.remove(1);
+    for (const c of want) byFilter.appendChild(h('option', { value: c }, `By ${c}`));
+    byFilter.value = want.includes(keep) ? keep : '';
+  }
+
+  function filtered(groups) {
+    const by = byFilter.value;
+    const words = textFilter.value.trim().toLowerCase();
+    if (!by && !words) return groups;
+    return groups.filter((g) => altsOf(g).some((a) => {
+      const who = byOf(a);
+      return (!by || (who && who.delegation === by)) && (!words || unescape(a.text).toLowerCase().includes(words));
+    }));
+  }
+
+  // next moves the editor to the next (dir 1) or previous (-1) open group
+  // after the cursor, wrapping around; with a filter, among those it shows.
+  function next(dir = 1) {
+    const groups = filtered(groupsNow() || []);
+    if (groups.length === 0) { toast('No open brackets.', 'info'); return; }
+    const at = view.state.selection.main.from;
+    const at0 = localStarts(groups);
+    const spans = groups.map((g) => ({ g, from: at0.get(g) })).sort((a, b) => a.from - b.from);
+    let pick = dir > 0 ? spans.find((s) => s.from > at) : [...spans].reverse().find((s) => s.from < at);
+    if (!pick) pick = dir > 0 ? spans[0] : spans[spans.length - 1];
+    reveal(pick.g);
+    const li = list.querySelector(`[data-group="${CSS.escape(pick.g.id)}"]`);
+    if (li) { li.scrollIntoView({ block: 'nearest' }); li.classList.add('flash'); setTimeout(() => li.classList.remove('flash'), 900); }
+  }
+
+  let diagIndex = -1;
+  function nextDiagnostic() {
+    const ds = last ? last.diagnostics : [];
+    if (ds.length === 0) return;
+    diagIndex = (diagIndex + 1) % ds.length;
+    const d = ds[diagIndex];
+    const pos = toLocal(d.pos ?? spanOf(d)[0] ?? 0, last.rev);
+    view.dispatch({ selection: EditorSelection.range(pos, Math.min(pos + 1, view.state.doc.length)), effects: EditorView.scrollIntoView(pos, { y: 'center' }) });
+    view.focus();
+    toast(d.message || (d.code === 'unmatched' ? 'This ] closes nothing.' : 'This [ is never closed.'), 'warn');
   }
 
   function reveal(g) {
@@ -162,7 +264,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
         toast('The group changed since you looked at it; here is how it stands now.', 'warn');
         refresh();
       } else {
-        toast(e.message || 'Could not resolve.', 'error');
+        toast(errorNode(e, `resolve ${g.id}`), 'error');
       }
     }
   }
@@ -270,6 +372,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   return {
     node,
     refresh,
+    next,
     shown() { refresh(); loadStats(); },
     destroy() { off(); },
   };

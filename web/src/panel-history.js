@@ -5,7 +5,9 @@
 
 import { h, clear, colourOf, fmtTime, debounce } from './util.js';
 import { ApiError } from './api.js';
-import { createEditor, replaceAll, setAuthors, applyRemote } from './editor.js';
+import { errorNode } from './errors.js';
+import { createEditor, replaceAll, setAuthors, applyRemoteBy, setChanges } from './editor.js';
+import { groupRuns, describeRun } from './timeline.js';
 import { opToChanges } from './unicode.js';
 
 /** cpOffsetsToUtf16 converts sorted code-point offsets in s to UTF-16 offsets in one pass. */
@@ -24,7 +26,7 @@ export function cpOffsetsToUtf16(s, offsets) {
   return out;
 }
 
-export function historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient, toast }) {
+export function historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient, toast, toLocal }) {
   const { api, me, conn } = ctx;
   let wsReplay = null; // whether the server knows the replay message (null: not tried)
   let head = 0;
@@ -59,7 +61,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       labelName.value = '';
       loadLabels();
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Named versions are not available on this server.' : e.message, 'error');
+      toast(e instanceof ApiError && e.missing ? 'Named versions are not available on this server.' : errorNode(e, 'name the revision'), 'error');
     }
   } } }, labelName, h('button.small', { type: 'submit' }, 'Name this revision')) : null;
 
@@ -73,7 +75,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       a.click();
       setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Export is not available on this server.' : e.message, 'warn');
+      toast(e instanceof ApiError && e.missing ? 'Export is not available on this server.' : errorNode(e, 'download the export'), 'warn');
     }
   }
   const exportRow = h('div.inline.tight', { role: 'group', 'aria-label': 'Download this revision' },
@@ -95,9 +97,68 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
         importText.value = '';
         toast('The revised text was imported as one change.');
       } catch (e) {
-        toast(e instanceof ApiError && e.missing ? 'Import is not available on this server.' : e.message, 'error');
+        toast(e instanceof ApiError && e.missing ? 'Import is not available on this server.' : errorNode(e, 'import the text'), 'error');
       }
     } } }, 'Import as one change'))) : null;
+
+  // ---- changes since a version, shown in the live editor ----------------
+  const sinceSelect = h('select#since', { 'aria-label': 'Show changes since', on: { change: () => changesSince(sinceSelect.value) } });
+  const sinceBar = h('div.changes-bar', { hidden: true, role: 'status' });
+  historyBanner.after(sinceBar);
+  function fillSince() {
+    const keep = sinceSelect.value;
+    clear(sinceSelect);
+    sinceSelect.append(h('option', { value: '' }, 'off'));
+    for (const l of labels) sinceSelect.append(h('option', { value: 'rev:' + l.rev }, `“${l.name}” (rev ${l.rev})`));
+    sinceSelect.append(h('option', { value: 'ago:3600000' }, 'the last hour'), h('option', { value: 'today' }, 'the start of today'), h('option', { value: 'ago:86400000' }, 'the last 24 hours'));
+    sinceSelect.value = [...sinceSelect.options].some((o) => o.value === keep) ? keep : '';
+  }
+  fillSince();
+  let since = null; // {rev, what}
+  async function changesSince(value, quiet) {
+    if (!value) { since = null; view.dispatch({ effects: setChanges.of([]) }); sinceBar.hidden = true; return; }
+    let rev;
+    let what;
+    try {
+      if (value.startsWith('rev:')) {
+        rev = +value.slice(4);
+        const l = labels.find((x) => x.rev === rev);
+        what = l ? `“${l.name}”` : `revision ${rev}`;
+      } else {
+        const at = value === 'today' ? new Date().setHours(0, 0, 0, 0) : Date.now() - +value.slice(4);
+        rev = (await api.get(api.docPath(id, '/text?at=' + at))).rev;
+        what = value === 'today' ? 'the start of today' : `${fmtTime(at)}`;
+      }
+      const otc = getClient();
+      if (!otc) return;
+      const to = otc.rev;
+      const r = await api.get(api.docPath(id, `/diff?from=${rev}&to=${to}&by=1`));
+      const segs = r.segments || [];
+      // Positions in the text at `to` (code points), brought to this page.
+      const marks = [];
+      let pos = 0;
+      let inserted = 0;
+      let deleted = 0;
+      for (const s of segs) {
+        const n = [...s.text].length;
+        const who = s.by ? s.by.delegation : s.delegation;
+        const name = s.by ? s.by.name : s.name;
+        if (s.op === 'insert') { marks.push({ kind: 'insert', from: toLocal(pos, to), to: toLocal(pos + n, to), delegation: who, name }); pos += n; inserted += n; }
+        else if (s.op === 'delete') { marks.push({ kind: 'delete', from: toLocal(pos, to), text: s.text, delegation: who, name }); deleted += n; }
+        else pos += n;
+      }
+      since = { value, rev, what };
+      view.dispatch({ effects: setChanges.of(marks) });
+      clear(sinceBar);
+      sinceBar.append(h('span', h('strong', 'Changes since ' + what), ` (rev ${rev} → ${to}): +${inserted} −${deleted} characters, coloured by delegation`),
+        h('button.small', { type: 'button', on: { click: () => { sinceSelect.value = ''; changesSince(''); } } }, 'Hide'));
+      sinceBar.hidden = false;
+    } catch (e) {
+      if (!quiet) toast(e instanceof ApiError && e.missing ? 'Comparing is not available on this server.' : errorNode(e, 'show the changes'), 'error');
+    }
+  }
+  // Keep the marks current while people type: recompute a moment after.
+  const sinceSoon = debounce(() => { if (since) changesSince(since.value, true); }, 1500);
 
   const labelsRow = h('div.labels-row', h('label', { for: 'labels' }, 'Named versions'), labelSelect);
   const node = h('div.panel.history-panel',
@@ -107,6 +168,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     h('div.inline.tight', liveBtn, replayBtn, speed),
     h('label.check', authorsBox, ' Colour the text by delegation'),
     labelsRow, labelForm,
+    h('div.labels-row', h('label', { for: 'since' }, 'In the live text, mark the changes since'), sinceSelect),
     h('details.diff-box', h('summary', 'Compare two revisions'),
       h('div.inline.tight', h('label', { for: 'diff-from' }, 'from'), diffFrom, h('label', { for: 'diff-to' }, 'to'), diffTo,
         h('button.small', { type: 'button', on: { click: () => showDiff(+diffFrom.value, +diffTo.value) } }, 'Show changes'))),
@@ -129,6 +191,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     diffTo.max = String(r);
     if (+diffTo.value === 0 || wasLive) diffTo.value = String(r);
     drawTicks();
+    sinceSoon();
   }
 
   function ensureHistoryView() {
@@ -152,7 +215,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     try {
       text = await textAt(rev);
     } catch (e) {
-      toast('Could not load revision ' + rev + ': ' + e.message, 'error');
+      toast(errorNode(e, 'load revision ' + rev), 'error');
       return;
     }
     viewing = rev;
@@ -166,11 +229,27 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     if (authorsBox.checked) paintAuthors();
   }
 
+  // whoAt says who made revision rev and when ("CAN · Ana, 14:02"), cached.
+  const whoCache = new Map();
+  function whoAt(rev, node) {
+    if (rev <= 0) return;
+    const fill = (o) => { if (o && o.by) node.textContent = ` · by ${o.by.delegation}${o.by.name ? ' · ' + o.by.name : ''}, ${fmtTime(o.ts)}`; };
+    if (whoCache.has(rev)) { fill(whoCache.get(rev)); return; }
+    api.get(api.docPath(id, `/ops?from=${rev}&to=${rev}`)).then((r) => {
+      const o = r && r.ops && r.ops[0];
+      whoCache.set(rev, o ? { by: o.by, ts: o.ts } : null);
+      if (whoCache.size > 200) whoCache.delete(whoCache.keys().next().value);
+      fill(o);
+    }).catch(() => {});
+  }
+
   function banner(rev, extra) {
     const label = labels.find((l) => l.rev === rev);
+    const who = h('span.banner-who');
+    if (!extra) whoAt(rev, who);
     clear(historyBanner);
     historyBanner.append(
-      h('span', h('strong', `Revision ${rev}`), label ? ` · “${label.name}”` : '', extra ? [' · ', extra] : '', ' · read-only'),
+      h('span', h('strong', `Revision ${rev}`), label ? ` · “${label.name}”` : '', who, extra ? [' · ', extra] : '', ' · read-only'),
       h('button.small', { type: 'button', on: { click: () => goLive() } }, 'Back to live (Esc)'));
   }
 
@@ -217,10 +296,20 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     }
   }
 
-  // legend names the delegations in their colours, as the text shows them.
+  // legend names every delegation in its colour, as the text shows it, with
+  // how many characters it wrote and who (on hover), largest share first.
   function legend(marks) {
-    const seen = [...new Set(marks.map((m) => m.delegation || '?'))];
-    return h('span.legend', seen.slice(0, 10).map((d) => h('span.badge', { style: { background: colourOf(d) } }, d)), seen.length > 10 ? ' …' : null);
+    const by = new Map();
+    for (const m of marks) {
+      const d = m.delegation || '?';
+      const e = by.get(d) || { n: 0, names: new Set() };
+      e.n += m.to - m.from;
+      if (m.name) e.names.add(m.name);
+      by.set(d, e);
+    }
+    const rows = [...by].sort((a, b) => b[1].n - a[1].n);
+    return h('span.legend', { 'aria-label': `${rows.length} delegations wrote this text` },
+      rows.map(([d, e]) => h('span.badge', { style: { background: colourOf(d) }, title: `${d}: ${e.n} characters${e.names.size ? ' · ' + [...e.names].join(', ') : ''}` }, d)));
   }
 
   async function showDiff(from, to) {
@@ -229,7 +318,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     try {
       r = await api.get(api.docPath(id, `/diff?from=${from}&to=${to}&by=1`));
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Diffs are not available on this server.' : e.message, 'error');
+      toast(e instanceof ApiError && e.missing ? 'Diffs are not available on this server.' : errorNode(e, 'compare the revisions'), 'error');
       return;
     }
     const segs = r.segments || r.diff || [];
@@ -252,7 +341,8 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
 
   // replayStep shows one replayed op in the read-only view.
   function replayStep(hv, rev, o) {
-    applyRemote(hv, opToChanges(o.op, hv.state.doc));
+    const by = o.by || {};
+    applyRemoteBy(hv, opToChanges(o.op, hv.state.doc), { delegation: by.delegation, name: by.name, rev });
     viewing = rev;
     slider.value = String(rev);
     sliderLabel.textContent = String(rev);
@@ -275,13 +365,22 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     hv.dispatch({ effects: setAuthors.of([]) });
     viewing = from;
     enterHistory();
+    // Start from the text at `from`, coloured if the box is ticked: each
+    // step then colours what it inserts, so the colours stay in step.
+    try {
+      replaceAll(hv, await textAt(from));
+      if (authorsBox.checked) await paintAuthors();
+    } catch (e) {
+      toast(errorNode(e, 'start the replay'), 'error');
+      return;
+    }
     const run = { stop: false, ws: false, off: null };
     replaying = run;
     replayBtn.textContent = 'Stop';
     if (wsReplay !== false) {
       const offFrame = conn.on('replay', (m) => {
         if (m.doc !== id || replaying !== run) return;
-        if (m.op === undefined) { replaceAll(hv, m.text); banner(m.rev, 'replay'); } else replayStep(hv, m.rev, m);
+        if (m.op === undefined) { if (m.text !== hv.state.doc.toString()) replaceAll(hv, m.text); banner(m.rev, 'replay'); } else replayStep(hv, m.rev, m);
       });
       const offEnd = conn.on('replayed', (m) => { if (m.doc === id) endReplay(run); });
       run.off = () => { offFrame(); offEnd(); };
@@ -298,7 +397,6 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       }
     }
     try {
-      replaceAll(hv, await textAt(from));
       let rev = from;
       while (!run.stop && rev < to) {
         const r = await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`));
@@ -337,6 +435,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     labelSelect.appendChild(h('option', { value: '' }, labels.length ? 'Go to a named version…' : 'none yet'));
     for (const l of labels) labelSelect.appendChild(h('option', { value: String(l.rev) }, `${l.name} (rev ${l.rev})`));
     labelsRow.hidden = missing.has('labels');
+    fillSince();
     if (labelForm) labelForm.hidden = missing.has('labels');
     drawTicks();
   }
@@ -349,39 +448,49 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
 
   async function loadTimeline() {
     if (missing.has('history')) return;
-    clear(timeline);
+    let r;
     try {
-      const r = await api.get(api.docPath(id, '/history?limit=50'));
-      const entries = r.entries || r.history || r.items || r.timeline || [];
-      tlStatus.textContent = entries.length ? '' : 'Nothing yet.';
-      for (const e of entries) {
-        const by = e.by || {};
-        const rev = e.to ?? e.rev ?? e.from;
-        const kind = ({ propose: 'proposal', resolve: 'decision' })[e.kind] || e.kind || e.type || 'edit';
-        timeline.appendChild(h('li.tl-item.' + kind,
-          h('button.linklike', { type: 'button', on: { click: () => show(rev) } },
-            h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
-            h('span.tl-what', describe(e, kind)),
-            h('span.tl-when', fmtTime(e.ts || e.end || e.start)))));
-      }
+      r = await api.get(api.docPath(id, '/history?limit=200'));
     } catch (e) {
+      clear(timeline);
       if (e instanceof ApiError && e.missing) { missing.add('history'); tlStatus.textContent = 'The timeline is not available on this server.'; } else tlStatus.textContent = e.message;
+      return;
+    }
+    const entries = r.entries || r.history || r.items || r.timeline || [];
+    const runs = groupRuns(entries).slice(0, 60);
+    const names = await loadNames(runs);
+    clear(timeline);
+    tlStatus.textContent = runs.length ? '' : 'Nothing yet.';
+    for (const run of runs) {
+      const by = run.by || {};
+      const kind = ({ propose: 'proposal', resolve: 'decision' })[run.kind] || run.kind || 'edit';
+      const d = describeRun(run, names);
+      const range = run.from !== run.to ? `revs ${run.from}–${run.to}` : `rev ${run.to}`;
+      timeline.appendChild(h('li.tl-item.' + kind,
+        h('button.linklike', { type: 'button', title: `Show the text after ${range}`, on: { click: () => show(run.to) } },
+          h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
+          h('span.tl-what', h('span.tl-who', by.name || ''), ' ', d.what, d.preview ? h('span.tl-preview', ` “${d.preview}”`) : null),
+          h('span.tl-when', `${d.when} · ${range}`))));
     }
   }
 
-  function describe(e, kind) {
-    const range = e.from !== undefined && e.to !== undefined && e.from !== e.to ? `revs ${e.from}–${e.to}` : `rev ${e.to ?? e.rev ?? e.from}`;
-    const who = e.by && e.by.name ? e.by.name : '';
-    let what;
-    if (e.summary) what = e.summary;
-    else if (kind === 'decision') what = `resolved ${e.group || 'a group'}`;
-    else if (kind === 'proposal') what = `proposed an alternative${e.group ? ' in ' + e.group : ''}`;
-    else if (kind === 'import') what = 'imported a new version';
-    else what = 'edited';
-    // The server's summary usually quotes the preview already.
-    const preview = e.preview && !(e.summary || '').includes(e.preview) ? h('span.tl-preview', ` “${e.preview}”`) : null;
-    return [h('span.tl-who', who), ' ', what, preview, h('span.tl-range', ` · ${range}`)];
+  // loadNames fetches what the timeline needs to name groups by their text
+  // and say what resolutions chose (each endpoint optional).
+  async function loadNames(runs) {
+    const names = { groups: new Map(), proposals: new Map(), decisions: new Map() };
+    const want = (k) => runs.some((r) => r.kind === k);
+    const get = (path) => api.get(api.docPath(id, path)).catch(() => null);
+    const [br, props, decs] = await Promise.all([
+      want('propose') || want('resolve') ? get('/brackets') : null,
+      want('propose') ? get('/proposals') : null,
+      want('resolve') ? get('/decisions') : null,
+    ]);
+    for (const g of (br && br.groups) || []) names.groups.set(g.id, (g.alternatives || g.alts || []).map((a) => a.text));
+    for (const p of (props && props.proposals) || []) names.proposals.set(p.rev, p);
+    for (const d of (decs && decs.decisions) || []) names.decisions.set(d.group, d);
+    return names;
   }
+
 
   return {
     node,

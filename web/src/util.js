@@ -29,13 +29,8 @@ function append(el, children) {
 
 export function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
 
-/** colourOf gives each delegation a stable, readable colour. */
-export function colourOf(delegation) {
-  let hash = 2166136261;
-  for (let i = 0; i < delegation.length; i++) hash = Math.imul(hash ^ delegation.charCodeAt(i), 16777619);
-  const palette = ['#d1495b', '#00798c', '#edae49', '#30638e', '#6a4c93', '#3c8d2f', '#e07a5f', '#2a9d8f', '#b5179e', '#8d6e63', '#1d70a2', '#c44900'];
-  return palette[(hash >>> 0) % palette.length];
-}
+// colourOf lives in colors.js; re-exported for the modules that import it from here.
+export { colourOf } from './colors.js';
 
 export function debounce(fn, ms) {
   let t = null;
@@ -60,6 +55,11 @@ export function toast(message, kind = 'info') {
   if (!box) { box = h('div#toasts', { role: 'status', 'aria-live': 'polite' }); document.body.appendChild(box); }
   const t = h('div.toast.' + kind, message);
   box.appendChild(t);
-  setTimeout(() => t.classList.add('out'), 4200);
-  setTimeout(() => t.remove(), 4800);
+  // Errors stay longer, and while the pointer is on them (to read the details).
+  let left = kind === 'error' ? 9000 : 4200;
+  let timer = null;
+  const arm = () => { timer = setTimeout(() => { t.classList.add('out'); setTimeout(() => t.remove(), 600); }, left); };
+  t.addEventListener('mouseenter', () => { clearTimeout(timer); t.classList.remove('out'); });
+  t.addEventListener('mouseleave', () => { left = 2500; arm(); });
+  arm();
 }

@@ -1,0 +1,267 @@
+package server
+
+// Package deals (docs/PROVISIONS.md "Packages", PROTOCOL.md 2.5): a
+// facilitator links bracket groups and provisions that stand or fall
+// together; resolving a package applies one choice to all its groups in one
+// commit, and its provisions are agreed together (provisions_api.go).
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/provisions"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Audit actions of packages.
+const (
+	ActionPackage        = "package"
+	ActionPackageResolve = "package.resolve"
+)
+
+func init() {
+	handleMethod("POST /api/docs/{id}/packages", (*Server).postPackage)
+	handleMethod("GET /api/docs/{id}/packages", (*Server).getPackages)
+	handleMethod("POST /api/docs/{id}/packages/{pkg}/resolve", (*Server).postPackageResolve)
+}
+
+type packageRequest struct {
+	Members []string `json:"members"`
+	Note    string   `json:"note"`
+}
+
+type packageJSON struct {
+	Doc     string             `json:"doc"`
+	Rev     int                `json:"rev"`
+	Package provisions.Package `json:"package"`
+}
+
+// makePackage links members (bracket groups and provisions of draft doc as
+// it stands) into a package, committed as an op that changes no text.
+func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req packageRequest) (packageJSON, error) {
+	if !who.IsFacilitator() {
+		return packageJSON{}, Errorf(ErrForbidden, "only a facilitator makes a package; a %s may not", who.Role)
+	}
+	if err := provisions.CheckMembers(req.Members); err != nil {
+		return packageJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrPackage))
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+	}
+	var pkg provisions.Package
+	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		o, err := provisionsOf(st)
+		if err != nil {
+			return Built{}, err
+		}
+		list := o.listAt(st)
+		res, err := resultAt(st)
+		if err != nil {
+			return Built{}, err
+		}
+		for _, m := range req.Members {
+			if strings.HasPrefix(m, "b") && res.Find(m) < 0 {
+				return Built{}, Errorf(ErrNotFound, "draft %s has no open bracket group %s", doc, m)
+			}
+			if strings.HasPrefix(m, "p") && indexOf(list, m) < 0 {
+				return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, m)
+			}
+		}
+		pkg = provisions.Package{ID: provisions.PackageID(st.Rev() + 1), Members: req.Members, Rev: st.Rev() + 1}
+		return Built{Op: ot.Op{}, Kind: provisions.KindPackage, Group: provisions.PackageGroup(pkg.ID, pkg.Members),
+			Decisions: []storage.Decision{{Group: pkg.ID, Choice: provisions.KindPackage, Alternatives: pkg.Members, Note: req.Note, By: who.Author}}}, nil
+	})
+	if err != nil {
+		return packageJSON{}, notFoundDraft(err, doc)
+	}
+	s.Audit(ctx, who, ActionPackage, doc, fmt.Sprintf("%s: %s at rev %d", pkg.ID, strings.Join(pkg.Members, ","), op.Rev))
+	return packageJSON{Doc: doc, Rev: op.Rev, Package: pkg}, nil
+}
+
+// packagesOf returns the packages of draft doc at the head.
+func (s *Server) packagesOf(ctx context.Context, doc string) (int, []provisions.Package, error) {
+	var (
+		rev  int
+		pkgs []provisions.Package
+	)
+	err := s.Do(ctx, doc, func(st *DraftState) error {
+		o, err := provisionsOf(st)
+		if err != nil {
+			return err
+		}
+		rev, pkgs = st.Rev(), o.reg.Packages()
+		return nil
+	})
+	return rev, pkgs, notFoundDraft(err, doc)
+}
+
+type packageResolvedJSON struct {
+	Doc       string         `json:"doc"`
+	Rev       int            `json:"rev"`
+	Package   string         `json:"package"`
+	Decisions []DecisionJSON `json:"decisions"`
+}
+
+// resolvePackage applies one resolution to every bracket group of package
+// pkg in one op, with a decision record per group: conflict if any of them
+// changed since req.Rev (or is gone).
+func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID string, req bracketRequest) (packageResolvedJSON, error) {
+	if !who.IsFacilitator() {
+		return packageResolvedJSON{}, Errorf(ErrForbidden, "only a facilitator resolves a package; a %s may not", who.Role)
+	}
+	if req.Rev == nil || *req.Rev < 0 {
+		return packageResolvedJSON{}, Errorf(ErrBadRequest, "resolve needs rev, the revision at which you saw the package's groups")
+	}
+	res := brackets.Resolution{Choice: req.Choice}
+	switch req.Choice {
+	case brackets.ChoiceChoose:
+		if req.Index == nil {
+			return packageResolvedJSON{}, Errorf(ErrBadRequest, "choose needs index, the alternative to keep in every group (0 for the first)")
+		}
+		res.Index = *req.Index
+	case brackets.ChoiceDrop:
+	case brackets.ChoiceCompromise:
+		if req.Text == nil {
+			return packageResolvedJSON{}, Errorf(ErrBadRequest, "compromise needs text, the text that replaces every group")
+		}
+		res.Text = *req.Text
+	default:
+		return packageResolvedJSON{}, Errorf(ErrBadRequest, "choice must be choose, drop or compromise, got %q", clip(req.Choice))
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return packageResolvedJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+	}
+	_, pkgs, err := s.packagesOf(ctx, doc)
+	if err != nil {
+		return packageResolvedJSON{}, err
+	}
+	var groups []string
+	found := false
+	for _, p := range pkgs {
+		if p.ID == pkgID {
+			found = true
+			for _, m := range p.Members {
+				if strings.HasPrefix(m, "b") {
+					groups = append(groups, m)
+				}
+			}
+		}
+	}
+	if !found {
+		return packageResolvedJSON{}, Errorf(ErrNotFound, "draft %s has no package %s", doc, clip(pkgID))
+	}
+	if len(groups) == 0 {
+		return packageResolvedJSON{}, Errorf(ErrBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
+	}
+	seenAt, err := s.bracketListing(ctx, doc, *req.Rev)
+	if err != nil {
+		return packageResolvedJSON{}, err
+	}
+	seen := make(map[string]brackets.Group)
+	for _, g := range groups {
+		gi := seenAt.res.Find(g)
+		if gi < 0 {
+			return packageResolvedJSON{}, Errorf(ErrConflict, "group %s of package %s was not open at revision %d", g, pkgID, *req.Rev)
+		}
+		seen[g] = seenAt.res.Groups[gi]
+	}
+	var decisions []storage.Decision
+	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+		cur, err := resultAt(st)
+		if err != nil {
+			return Built{}, err
+		}
+		idx := make([]int, 0, len(groups))
+		for _, g := range groups {
+			gi := cur.Find(g)
+			if gi < 0 || !seen[g].Same(cur.Groups[gi]) {
+				return Built{}, Errorf(ErrConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g, pkgID, *req.Rev)
+			}
+			idx = append(idx, gi)
+		}
+		// From the last group to the first, so that each change leaves the
+		// positions of the earlier groups as they were.
+		sort.Slice(idx, func(a, b int) bool { return cur.Groups[idx[a]].Start > cur.Groups[idx[b]].Start })
+		var all ot.Op
+		decisions = decisions[:0]
+		end := -1
+		for _, gi := range idx {
+			g := cur.Groups[gi]
+			if end >= 0 && g.End > end {
+				return Built{}, Errorf(ErrBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
+			}
+			end = g.Start
+			ch, err := cur.Resolve(gi, res)
+			if err != nil {
+				return Built{}, bracketError(err, "resolve "+g.ID+" of package "+pkgID)
+			}
+			if all == nil {
+				all = ch.Op
+			} else if all, err = ot.Compose(all, ch.Op); err != nil {
+				return Built{}, fmt.Errorf("package %s: compose: %w", pkgID, err)
+			}
+			alts := make([]string, len(g.Alternatives))
+			for k, a := range g.Alternatives {
+				alts[k] = a.Text
+			}
+			d := storage.Decision{Group: g.ID, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
+			if req.Choice == brackets.ChoiceChoose {
+				d.Index = res.Index
+			}
+			decisions = append(decisions, d)
+		}
+		return Built{Op: all, Kind: storage.KindResolve, Group: pkgID, Decisions: decisions}, nil
+	})
+	if err != nil {
+		return packageResolvedJSON{}, notFoundDraft(err, doc)
+	}
+	out := packageResolvedJSON{Doc: doc, Rev: op.Rev, Package: pkgID}
+	for _, d := range decisions {
+		d.Draft, d.Rev, d.TS = doc, op.Rev, op.TS
+		out.Decisions = append(out.Decisions, decisionJSON(d))
+	}
+	s.Audit(ctx, who, ActionPackageResolve, doc, fmt.Sprintf("%s %s (%d groups) at rev %d", pkgID, req.Choice, len(decisions), op.Rev))
+	return out, nil
+}
+
+func (s *Server) postPackage(w http.ResponseWriter, r *http.Request) {
+	who, doc, req, ok := draftRequest[packageRequest](s, w, r)
+	if !ok {
+		return
+	}
+	out, err := s.makePackage(r.Context(), who, doc, req)
+	s.writeResult(w, r, http.StatusCreated, out, err)
+}
+
+func (s *Server) getPackages(w http.ResponseWriter, r *http.Request) {
+	_, doc, err := s.draftFor(r)
+	if err != nil {
+		s.WriteError(w, r, err)
+		return
+	}
+	rev, pkgs, err := s.packagesOf(r.Context(), doc)
+	if pkgs == nil {
+		pkgs = []provisions.Package{}
+	}
+	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": doc, "rev": rev, "packages": pkgs}, err)
+}
+
+func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) {
+	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
+	if !ok {
+		return
+	}
+	out, err := s.resolvePackage(r.Context(), who, doc, r.PathValue("pkg"), req)
+	var ce *conflictError
+	if errors.As(err, &ce) {
+		err = ce.err
+	}
+	s.writeResult(w, r, http.StatusOK, out, err)
+}

@@ -1,0 +1,46 @@
+// Server errors in words a delegate understands. The server's message is
+// precise but technical ("draft ids are 1-128 of A-Z…, got …"); the page
+// shows a sentence for the code and keeps the server's words one click
+// away (the Details of the notice).
+
+import { h } from './util.js';
+
+const SENTENCES = {
+  bad_request: 'The server could not accept this request as it was made.',
+  unauthorized: 'Your sign-in was not accepted (the token may have expired). Sign in again.',
+  forbidden: 'Your role does not allow this. A facilitator can do it, or give you access.',
+  not_found: 'That does not exist (any more): check the draft id or the revision.',
+  bad_op: 'The edit did not fit the draft as it now stands; the page has reloaded the text.',
+  rev_ahead: 'This page was ahead of the server, which has lost recent changes; the text was reloaded.',
+  too_large: 'That is too large for the server (the draft or the paste is over its size limit).',
+  rate_limited: 'Too many changes at once: the server is slowing this page down. Wait a moment.',
+  internal: 'Something went wrong on the server. Try again; if it keeps happening, tell the secretariat.',
+  exists: 'That exists already: choose another id or name.',
+  conflict: 'Someone changed this at the same moment. Look at it again, then retry.',
+  unavailable: 'The server cannot save right now. Your edits are kept on this device and sent again.',
+  not_clean: 'The draft still has open brackets or unbalanced ones.',
+};
+
+/** sentence returns the plain-language sentence for an error {code, message}, with what the user tried to do first if given. */
+export function sentence(err, doing) {
+  const code = err && err.code;
+  let s = SENTENCES[code];
+  if (!s) s = err && err.status === 0 ? 'The server cannot be reached. Check the network; edits are kept on this device.' : 'That did not work.';
+  return doing ? `Could not ${doing}. ${s}` : s;
+}
+
+/** detailOf is the server's own words and code, for the Details. */
+export function detailOf(err) {
+  if (!err) return '';
+  const parts = [];
+  if (err.message && err.message !== err.code) parts.push(err.message);
+  if (err.code) parts.push(`(code ${err.code}${err.status ? ', HTTP ' + err.status : ''})`);
+  return parts.join(' ');
+}
+
+/** errorNode is the sentence with the detail under a Details disclosure. */
+export function errorNode(err, doing) {
+  const detail = detailOf(err);
+  return h('span.err', h('span.err-sentence', sentence(err, doing)),
+    detail ? h('details.err-detail', h('summary', 'Details'), h('span', detail)) : null);
+}

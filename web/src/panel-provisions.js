@@ -1,0 +1,318 @@
+// The provisions panel (docs/PROVISIONS.md, PROTOCOL.md 2.5): the outline of
+// parts, chapters, articles and paragraphs with status badges and counts,
+// an "open only" filter, the facilitators' status controls, and the
+// progress curve. provisionLocks tints agreed text in the editor (the
+// screen view too) and stops typing there, saying why.
+//
+// It reads exactly the documented shapes: {"type":"provisions","provisions":
+// [{id,kind,num,title,span,parent,status,locked,locked_span,status_by,
+// status_rev}]} and the stats {counts, points, articles}; anything else is
+// an error shown in the panel.
+
+import { StateEffect, StateField, EditorState, RangeSetBuilder, RangeSet } from '@codemirror/state';
+import { EditorView, Decoration, GutterMarker, gutter } from '@codemirror/view';
+import { EditorSelection } from '@codemirror/state';
+import { h, clear, toast as defaultToast } from './util.js';
+import { remote } from './editor.js';
+
+const STATUSES = ['open', 'informal', 'agreed', 'set_aside'];
+const LABEL = { open: 'open', informal: 'informal', agreed: 'agreed', set_aside: 'set aside' };
+
+function checkListing(m) {
+  if (!Array.isArray(m.provisions) || typeof m.rev !== 'number') throw new Error('unexpected provisions listing from the server');
+  for (const p of m.provisions) {
+    if (typeof p.id !== 'string' || !Array.isArray(p.span) || !STATUSES.includes(p.status)) throw new Error('unexpected provision in the listing: ' + JSON.stringify(p).slice(0, 80));
+  }
+  return m;
+}
+
+function nameOf(p, byId) {
+  const parts = [];
+  for (let q = p; q; q = q.parent ? byId.get(q.parent) : null) {
+    const n = q.kind === 'subparagraph' || q.kind === 'item' ? `(${q.num})` : q.num;
+    parts.push(n ? `${q.kind} ${n}` : q.kind);
+    if (['article', 'chapter', 'part', 'section'].includes(q.kind)) break;
+  }
+  return parts.join(' of ');
+}
+
+// ---- the lock in the editor -------------------------------------------------
+
+const setLocks = StateEffect.define();
+
+// locksField holds the locked ranges (editor positions) with the name of
+// each agreed provision; decorations tint them.
+const locksField = StateField.define({
+  create: () => ({ ranges: [], deco: Decoration.none }),
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setLocks)) return build(e.value);
+    if (!tr.docChanged || v.ranges.length === 0) return v;
+    // Text typed at a range's start goes before it, at its end after it.
+    return build(v.ranges.map((r) => ({ ...r, from: tr.changes.mapPos(r.from, 1), to: tr.changes.mapPos(r.to, -1) })));
+  },
+  provide: (f) => EditorView.decorations.from(f, (v) => v.deco),
+});
+
+const agreedMark = Decoration.mark({ class: 'cm-agreed', attributes: { title: 'Agreed ad referendum: locked' } });
+
+function build(ranges) {
+  ranges = ranges.filter((r) => r.to > r.from).sort((a, b) => a.from - b.from);
+  const b = new RangeSetBuilder();
+  let end = -1;
+  for (const r of ranges) {
+    const from = Math.max(r.from, end);
+    if (r.to > from) b.add(from, r.to, agreedMark);
+    end = Math.max(end, r.to);
+  }
+  return { ranges, deco: b.finish() };
+}
+
+// The margin shows each provision's status (not open) beside its first
+// line, in the editor and on the screen view.
+const setMarks = StateEffect.define();
+
+class StatusMarker extends GutterMarker {
+  constructor(status, title) { super(); this.status = status; this.title = title; }
+  eq(o) { return o.status === this.status && o.title === this.title; }
+  toDOM() {
+    const el = document.createElement('span');
+    el.className = 'cm-prov-mark s-' + this.status;
+    el.textContent = { agreed: 'A', informal: 'I', set_aside: 'S' }[this.status] || '';
+    el.title = this.title;
+    return el;
+  }
+}
+
+const marksField = StateField.define({
+  create: () => RangeSet.empty,
+  update(v, tr) {
+    for (const e of tr.effects) if (e.is(setMarks)) return e.value;
+    return tr.docChanged ? v.map(tr.changes) : v;
+  },
+});
+
+const statusGutter = gutter({ class: 'cm-prov-gutter', markers: (view) => view.state.field(marksField), initialSpacer: () => new StatusMarker('spacer', '') });
+
+// lockFilter refuses local edits that would change agreed text, with the
+// server's rules (PROTOCOL.md 2.5), so the delegate is told at once.
+function lockFilter(onRefused) {
+  return EditorState.transactionFilter.of((tr) => {
+    if (!tr.docChanged || tr.annotation(remote)) return tr;
+    const { ranges } = tr.startState.field(locksField, false) || { ranges: [] };
+    if (ranges.length === 0) return tr;
+    let hit = null;
+    const doc = tr.startState.doc;
+    tr.changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => {
+      if (hit) return;
+      const text = inserted.toString();
+      for (const r of ranges) {
+        const before = r.from > 0 ? r.from - 1 : r.from; // the line break before it
+        const deletes = toA > fromA && fromA < r.to && toA > before;
+        const inside = fromA > r.from && fromA < r.to;
+        const atStart = fromA === r.from && toA === fromA && text !== '' && !text.endsWith('\n');
+        const atOpenEnd = fromA === r.to && toA === fromA && text !== '' && doc.sliceString(r.to - 1, r.to) !== '\n' && !text.startsWith('\n');
+        if (deletes || (inside && text !== '') || atStart || atOpenEnd) { hit = r; return; }
+      }
+    });
+    if (!hit) return tr;
+    onRefused(hit);
+    return [];
+  });
+}
+
+/**
+ * provisionLocks installs the lock in view and keeps it in step with the
+ * server's listing. Returns {refresh, destroy}.
+ */
+export function provisionLocks({ conn, id, view, getClient, toLocal, toast = defaultToast, editable }) {
+  const exts = [locksField, marksField, statusGutter];
+  if (editable) exts.push(lockFilter((r) => toast(`${r.name} is agreed ad referendum: its text is locked. A facilitator can reopen it; to add a provision, start a new line before or after it.`, 'warn')));
+  view.dispatch({ effects: StateEffect.appendConfig.of(exts) });
+  let lastRev = -1;
+  function onList(m) {
+    if (m.doc !== id || !getClient()) return;
+    let listing;
+    try { listing = checkListing(m); } catch (e) { console.error(e); return; }
+    if (listing.rev < lastRev) return;
+    lastRev = listing.rev;
+    const byId = new Map(listing.provisions.map((p) => [p.id, p]));
+    const ranges = [];
+    for (const p of listing.provisions) {
+      if (!p.locked_span) continue;
+      ranges.push({ from: toLocal(p.locked_span[0], listing.rev), to: toLocal(p.locked_span[1], listing.rev), name: nameOf(p, byId) });
+    }
+    const b = new RangeSetBuilder();
+    let prevLine = -1;
+    for (const p of listing.provisions) {
+      if (p.status === 'open') continue;
+      const line = view.state.doc.lineAt(toLocal(p.span[0], listing.rev));
+      if (line.from === prevLine) continue;
+      prevLine = line.from;
+      const by = p.status_by ? ` (${p.status_by.name}, ${p.status_by.delegation}, rev ${p.status_rev})` : '';
+      b.add(line.from, line.from, new StatusMarker(p.status, `${nameOf(p, byId)}: ${LABEL[p.status]}${by}`));
+    }
+    view.dispatch({ effects: [setLocks.of(ranges), setMarks.of(b.finish())] });
+  }
+  const off = conn.on('provisions', onList);
+  return {
+    refresh() { conn.request({ type: 'provisions', doc: id }).catch(() => {}); },
+    destroy() { off(); },
+  };
+}
+
+// ---- the panel ------------------------------------------------------------------
+
+export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast, toLocal }) {
+  const { conn, me } = ctx;
+  const isFacilitator = me.role === 'facilitator';
+  let last = null;
+  let openOnly = false;
+
+  const counts = h('span.count', '');
+  const curve = h('div.curve', { 'aria-label': 'Provisions agreed over the revisions' });
+  const error = h('p.notice.error', { hidden: true, role: 'alert' });
+  const filter = h('input#prov-open-only', { type: 'checkbox', on: { change: () => { openOnly = filter.checked; render(); } } });
+  const outline = h('ol.outline', { 'aria-label': 'Outline of the provisions' });
+  const tools = isFacilitator ? h('div.inline.prov-tools',
+    h('button.small', { type: 'button', title: 'Number the provisions sequentially and update cross-references (with a preview)', on: { click: renumber } }, 'Renumber…')) : null;
+  const node = h('div.panel.provisions-panel',
+    h('div.panel-head', h('h2.panel-title', 'Provisions'), counts),
+    curve, error,
+    h('label.small', filter, ' Open only'), tools, outline);
+
+  function onList(m) {
+    if (m.doc !== id) return;
+    const before = last ? last.provisions.length : -1;
+    try {
+      last = checkListing(m);
+      error.hidden = true;
+    } catch (e) {
+      error.hidden = false;
+      error.textContent = e.message;
+      return;
+    }
+    render();
+    if (before !== last.provisions.length && !node.hidden) loadStats();
+  }
+  const offList = conn.on('provisions', onList);
+
+  function render() {
+    if (!last) return;
+    const byId = new Map(last.provisions.map((p) => [p.id, p]));
+    const n = { open: 0, informal: 0, agreed: 0, set_aside: 0 };
+    for (const p of last.provisions) n[p.status]++;
+    counts.textContent = `${n.agreed} agreed of ${last.provisions.length}`;
+    const focused = document.activeElement && outline.contains(document.activeElement) ? document.activeElement.dataset.key : null;
+    clear(outline);
+    const shown = last.provisions.filter((p) => !openOnly || p.status === 'open');
+    if (shown.length === 0) outline.appendChild(h('li.empty', last.provisions.length ? 'No open provisions.' : 'No articles or numbered paragraphs in the text.'));
+    for (const p of shown) outline.appendChild(row(p, byId));
+    if (focused) { const el = outline.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
+  }
+
+  function depthOf(p, byId) { let d = 0; for (let q = p; q.parent; q = byId.get(q.parent)) d++; return d; }
+
+  function row(p, byId) {
+    const label = p.kind === 'subparagraph' || p.kind === 'item' ? `(${p.num})` : (p.kind === 'paragraph' || p.kind === 'preamble' ? (p.num ? p.num + '.' : 'PP') : `${p.kind[0].toUpperCase()}${p.kind.slice(1)} ${p.num}`);
+    const by = p.status_by ? ` by ${p.status_by.name} (${p.status_by.delegation}) at rev ${p.status_rev}` : '';
+    const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
+      h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: () => reveal(p) } }, label),
+      p.title ? h('span.prov-title', p.title) : null,
+      h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
+      (p.packages || []).map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
+    if (isFacilitator && !(p.locked && !p.locked_span)) {
+      const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
+        STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
+      const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
+      li.appendChild(h('details.prov-status', h('summary', 'Status…'),
+        h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => setStatus(p, select.value, note.value, byId) } }, 'Set'))));
+    }
+    return li;
+  }
+
+  function reveal(p) {
+    const from = toLocal(p.span[0], last.rev);
+    view.dispatch({ selection: EditorSelection.cursor(from), effects: EditorView.scrollIntoView(from, { y: 'start' }) });
+    view.focus();
+  }
+
+  async function setStatus(p, status, note, byId) {
+    if (status === p.status) { toast(`It is ${LABEL[status]} already.`, 'warn'); return; }
+    try {
+      await conn.request({ type: 'provision_status', doc: id, id: p.id, status, note: note || undefined, rev: last.rev });
+      toast(`${nameOf(p, byId)}: ${LABEL[status]}.`);
+      refresh();
+      loadStats();
+    } catch (e) {
+      toast(e.message || 'Could not set the status.', 'error');
+    }
+  }
+
+  async function renumber() {
+    const otc = getClient();
+    if (!otc) return;
+    try {
+      const pre = await conn.request({ type: 'renumber', doc: id, rev: otc.rev, preview: true });
+      if (!Array.isArray(pre.diff)) throw new Error('unexpected renumbering preview from the server');
+      if (pre.diff.length === 0) { toast('The provisions are numbered already.'); return; }
+      const lines = [
+        `${pre.numbers.length} numbers and ${pre.references.length} references change:`,
+        ...pre.numbers.slice(0, 12).map((x) => `  ${x.kind} ${x.from} → ${x.to}`),
+        ...pre.references.slice(0, 8).map((x) => `  “${x.text}”: ${x.from} → ${x.to}`),
+        pre.unresolved.length ? `${pre.unresolved.length} references left as they are: ${pre.unresolved.slice(0, 4).map((u) => `“${u.text}” (${u.reason})`).join('; ')}` : '',
+        '', 'Commit the renumbering?',
+      ];
+      if (!window.confirm(lines.filter((l) => l !== null).join('\n'))) return;
+      const done = await conn.request({ type: 'renumber', doc: id, rev: pre.rev });
+      toast(done.committed ? `Renumbered at revision ${done.rev}.` : 'Nothing to renumber.');
+    } catch (e) {
+      toast(e.message || 'Could not renumber.', 'error');
+    }
+  }
+
+  function refresh() { conn.request({ type: 'provisions', doc: id }).catch(() => {}); }
+
+  async function loadStats() {
+    try {
+      const s = await conn.request({ type: 'provision_stats', doc: id });
+      if (!Array.isArray(s.points) || !s.counts) throw new Error('unexpected provision stats from the server');
+      drawCurve(s);
+    } catch (e) {
+      if (e.code !== 'timeout' && e.code !== 'unavailable') { error.hidden = false; error.textContent = e.message; }
+    }
+  }
+
+  function drawCurve(s) {
+    clear(curve);
+    const pts = s.points.map((p) => ({ rev: p.rev, n: p.agreed, total: p.total }));
+    if (pts.length === 0) { curve.hidden = true; return; }
+    curve.hidden = false;
+    const W = 280; const H = 56; const pad = 4;
+    const maxRev = Math.max(1, s.rev);
+    const maxN = Math.max(1, ...pts.map((p) => p.total));
+    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
+    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
+    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
+    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
+    d += ` H${x(maxRev)}`;
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}`);
+    const line = document.createElementNS(NS, 'path');
+    line.setAttribute('d', d);
+    line.setAttribute('class', 'curve-line');
+    svg.append(line);
+    const arts = (s.articles || []).filter((a) => a.paragraphs > 0);
+    curve.append(h('div.curve-label', h('span', 'Agreed'), h('strong', `${s.counts.agreed}/${s.counts.total}`)), svg,
+      arts.length ? h('p.small.muted', arts.slice(0, 40).map((a) => `Art. ${a.num}: ${a.agreed}/${a.paragraphs}`).join(' · ')) : null);
+  }
+
+  return {
+    node,
+    refresh,
+    shown() { refresh(); loadStats(); },
+    destroy() { offList(); },
+  };
+}

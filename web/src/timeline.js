@@ -1,0 +1,86 @@
+// The history timeline as people read it: the server's entries (one per
+// burst of typing, docs/PROTOCOL.md 2.3) grouped into runs of one person's
+// editing, bracket groups named by their text, and what a resolution chose.
+
+/** RUN_GAP_MS: one person's edits less than this apart are one run. */
+export const RUN_GAP_MS = 5 * 60 * 1000;
+
+const isEdit = (e) => !e.kind || e.kind === 'edit';
+const whoKey = (e) => `${(e.by && e.by.delegation) || ''}\u0000${(e.by && e.by.name) || ''}`;
+
+/**
+ * groupRuns merges the server's entries (newest first) into runs: a run
+ * is consecutive typing by one person with pauses under gapMs; proposals,
+ * resolutions and imports stay alone. Each run has from, to, by, kind,
+ * group, start, end, inserted, deleted, entries and preview (the newest
+ * typed text).
+ */
+export function groupRuns(entries, gapMs = RUN_GAP_MS) {
+  const runs = [];
+  for (const e of entries) {
+    const start = e.start ?? e.ts ?? 0;
+    const end = e.end ?? e.ts ?? start;
+    const prev = runs[runs.length - 1];
+    if (prev && isEdit(e) && isEdit(prev) && whoKey(prev) === whoKey(e) && prev.start - end < gapMs && e.to < prev.from + 1) {
+      prev.from = e.from ?? e.rev;
+      prev.start = start;
+      prev.inserted += e.inserted || 0;
+      prev.deleted += e.deleted || 0;
+      prev.entries++;
+      if (!prev.preview && e.preview) prev.preview = e.preview;
+      continue;
+    }
+    runs.push({
+      from: e.from ?? e.rev, to: e.to ?? e.rev, by: e.by || {}, kind: e.kind || '', group: e.group || '',
+      start, end, inserted: e.inserted || 0, deleted: e.deleted || 0, entries: 1, preview: e.preview || '', summary: e.summary || '',
+    });
+  }
+  return runs;
+}
+
+/** groupName names a bracket group by its alternatives: "[shall/should]", shortened. */
+export function groupName(alternatives, max = 60) {
+  if (!alternatives || alternatives.length === 0) return '';
+  let s = '[' + alternatives.join('/') + ']';
+  if ([...s].length > max) s = [...s].slice(0, max - 2).join('') + '…]';
+  return s;
+}
+
+function quote(t, max = 60) {
+  const cps = [...(t || '')];
+  return '“' + (cps.length > max ? cps.slice(0, max).join('') + '…' : cps.join('')) + '”';
+}
+
+function clock(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * describeRun says in words what a run did. names has: groups (group id ->
+ * alternatives texts), proposals (rev -> {text, group}), decisions (group
+ * -> {choice, index, result, alternatives}).
+ */
+export function describeRun(run, names = {}) {
+  const groups = names.groups || new Map();
+  const decisions = names.decisions || new Map();
+  const proposals = names.proposals || new Map();
+  const decision = decisions.get(run.group);
+  const gname = groupName(groups.get(run.group) || (decision && decision.alternatives)) || (run.group ? 'a bracket group' : '');
+  let what;
+  if (run.kind === 'propose') {
+    const p = proposals.get(run.to);
+    what = p && p.text !== undefined ? `proposed ${quote(p.text)}${gname ? ' in ' + gname : ''}` : `proposed an alternative${gname ? ' in ' + gname : ''}`;
+  } else if (run.kind === 'resolve') {
+    if (!decision) what = `resolved ${gname}`;
+    else if (decision.choice === 'choose') what = `resolved ${gname}: chose ${quote(decision.result ?? (decision.alternatives || [])[decision.index])}`;
+    else if (decision.choice === 'drop') what = `resolved ${gname}: dropped it`;
+    else if (decision.choice === 'compromise') what = `resolved ${gname}: agreed ${quote(decision.result)}`;
+    else what = `resolved ${gname}`;
+  } else if (run.kind === 'import') {
+    what = `imported a revised text: +${run.inserted} −${run.deleted} characters`;
+  } else {
+    what = `edited: +${run.inserted} −${run.deleted} character${run.inserted + run.deleted === 1 ? '' : 's'}`;
+  }
+  const when = run.end - run.start >= 60000 ? `${clock(run.start)}–${clock(run.end)}` : clock(run.end || run.start);
+  return { what, when, preview: run.kind ? '' : (run.preview || '').trim() };
+}

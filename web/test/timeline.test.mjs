@@ -1,0 +1,59 @@
+// The timeline people read (web/src/timeline.js).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { groupRuns, describeRun, groupName } from '../src/timeline.js';
+
+const ana = { delegation: 'CAN', name: 'Ana Silva' };
+const omar = { delegation: 'EGY', name: 'Omar' };
+const T = Date.UTC(2026, 10, 23, 14, 2);
+
+test('consecutive typing by one person is one run; others and proposals break it', () => {
+  // newest first, as the server sends them
+  const entries = [
+    { from: 9, to: 9, by: ana, kind: 'propose', group: 'b0.3', start: T + 400000, end: T + 400000 },
+    { from: 7, to: 8, by: ana, start: T + 170000, end: T + 180000, inserted: 10, deleted: 1, preview: 'more' },
+    { from: 4, to: 6, by: ana, start: T + 60000, end: T + 70000, inserted: 30, deleted: 4, preview: 'earlier' },
+    { from: 2, to: 3, by: ana, start: T, end: T + 1000, inserted: 2, deleted: 0, preview: ' ' },
+    { from: 1, to: 1, by: omar, start: T - 1000, end: T - 1000, inserted: 5, deleted: 0 },
+  ];
+  const runs = groupRuns(entries);
+  assert.equal(runs.length, 3);
+  assert.deepEqual([runs[0].kind, runs[0].from, runs[0].to], ['propose', 9, 9]);
+  assert.deepEqual([runs[1].from, runs[1].to, runs[1].inserted, runs[1].deleted, runs[1].entries, runs[1].preview], [2, 8, 42, 5, 3, 'more']);
+  assert.equal(runs[2].by, omar);
+  const d = describeRun(runs[1]);
+  assert.equal(d.what, 'edited: +42 −5 characters');
+  assert.match(d.when, /–/); // a span of minutes shows both ends
+});
+
+test('a long pause starts a new run', () => {
+  const runs = groupRuns([
+    { from: 3, to: 3, by: ana, start: T + 3600000, end: T + 3600000, inserted: 1 },
+    { from: 2, to: 2, by: ana, start: T, end: T, inserted: 1 },
+  ]);
+  assert.equal(runs.length, 2);
+});
+
+test('groups are named by their text, resolutions say what they chose', () => {
+  const names = {
+    groups: new Map([['b0.3', ['good faith', 'earnest']]]),
+    proposals: new Map([[9, { text: 'earnest', group: 'b0.3' }]]),
+    decisions: new Map([
+      ['b0.1', { choice: 'choose', index: 0, result: 'shall', alternatives: ['shall', 'should'] }],
+      ['b0.2', { choice: 'drop', alternatives: ['fully'] }],
+      ['b0.4', { choice: 'compromise', result: 'should endeavour to', alternatives: ['shall', 'may'] }],
+    ]),
+  };
+  assert.equal(describeRun({ kind: 'propose', group: 'b0.3', to: 9, start: T, end: T }, names).what, 'proposed “earnest” in [good faith/earnest]');
+  assert.equal(describeRun({ kind: 'resolve', group: 'b0.1', start: T, end: T }, names).what, 'resolved [shall/should]: chose “shall”');
+  assert.equal(describeRun({ kind: 'resolve', group: 'b0.2', start: T, end: T }, names).what, 'resolved [fully]: dropped it');
+  assert.equal(describeRun({ kind: 'resolve', group: 'b0.4', start: T, end: T }, names).what, 'resolved [shall/may]: agreed “should endeavour to”');
+  assert.equal(describeRun({ kind: 'resolve', group: 'b9.9', start: T, end: T }, names).what, 'resolved a bracket group');
+  assert.ok(!describeRun({ kind: 'resolve', group: 'b9.9', start: T, end: T }, names).what.includes('b9.9'));
+});
+
+test('long group names are shortened', () => {
+  const n = groupName(['a'.repeat(100), 'b']);
+  assert.ok([...n].length <= 60, n);
+  assert.ok(n.startsWith('[aaa') && n.endsWith('…]'));
+});
