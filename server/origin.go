@@ -61,20 +61,26 @@ func OriginAllowed(origin, host string, allow []string) bool {
 //     localhost, or a host of Config.AllowHosts (main adds the name of the
 //     listen address); others get 403 forbidden.
 //   - Cross-site request forgery: a page may POST to any address without a
-//     preflight if the body is text/plain, a form or multipart. A request
-//     that changes state (any method but GET, HEAD and OPTIONS) and carries
-//     no bearer token must say Content-Type: application/json, which no
-//     page can send to another origin without a CORS preflight, which this
-//     server never grants; others get 415 bad_request and change nothing.
+//     preflight if the body is text/plain, a form or multipart (or has no
+//     type) and no header of its own is set. A request that changes state
+//     (any method but GET, HEAD and OPTIONS) and carries no bearer token
+//     must be one a page can only send after a CORS preflight, which this
+//     server never grants: a Content-Type other than those
+//     (application/json, a .docx upload's) or an X-Draftroom-* header.
+//     Others get 415 bad_request and change nothing.
 //
 // With a token neither applies: a page cannot make a browser send a token
-// (it travels in Authorization, never in a cookie). Outside open mode h
-// is returned as it is.
+// (it travels in Authorization, never in a cookie). Outside open mode
+// (never on, or ended: operations.go) requests pass as they are.
 func (s *Server) guardOpen(h http.Handler) http.Handler {
 	if !s.cfg.Open {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.open.on.Load() {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if !HostAllowed(r.Host, s.cfg.AllowHosts) {
 			if s.sec.hostWarn.allow(time.Now()) {
 				s.log.Warn("open mode: request for a host this server does not answer to (at most one such line a minute)", "host", clip(r.Host), "remote", r.RemoteAddr)
@@ -82,10 +88,10 @@ func (s *Server) guardOpen(h http.Handler) http.Handler {
 			s.WriteError(w, r, Errorf(ErrForbidden, "this server (open mode) does not answer to the host %q; start it with -allow-host %s if that is its name", clip(r.Host), clip(hostOnly(r.Host))))
 			return
 		}
-		if changesState(r.Method) && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && !isJSON(r.Header.Get("Content-Type")) {
+		if changesState(r.Method) && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && !preflighted(r) {
 			WriteJSON(w, http.StatusUnsupportedMediaType, map[string]any{"error": map[string]string{
 				"code":    CodeBadRequest,
-				"message": "a request that changes something must be sent with Content-Type: application/json",
+				"message": "a request that changes something must be sent with Content-Type: application/json (or the media type of the file it uploads); text/plain, forms and multipart are refused, as any web page can send them",
 			}})
 			return
 		}
@@ -101,11 +107,26 @@ func changesState(method string) bool {
 	return true
 }
 
-// isJSON reports whether a Content-Type is application/json (parameters
-// such as charset allowed).
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
+// preflighted reports whether a browser could send r to another origin
+// only after a CORS preflight: it has a Content-Type that is not one of
+// the three a page may send freely (text/plain, forms, multipart), or a
+// header of draftroom's own (X-Draftroom-*: the web UI's open-mode
+// identity).
+func preflighted(r *http.Request) bool {
+	for name := range r.Header {
+		if strings.HasPrefix(name, "X-Draftroom-") {
+			return true
+		}
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
+		return false
+	}
+	return true
 }
 
 // hostOnly is the host of a Host header, without port or IPv6 brackets.
