@@ -784,8 +784,10 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 		return dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: id, Delegation: w.delegation, Name: w.name, Role: w.role}, "art-7")
 	}
 	_, chairDoc := dial(chair, "chair")
+	// forcer types only when the test says, to make a resolve stale.
+	_, forcer := dial(who{"D9", "Forcer", "drafter"}, "forcer")
 	const drafters = 5
-	docs := []*client.Doc{chairDoc}
+	docs := []*client.Doc{chairDoc, forcer}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var proposed [drafters]int
@@ -848,8 +850,8 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 	}
 
 	// The facilitator resolves the first group, retrying on conflicts,
-	// while the drafters type.
-	time.Sleep(300 * time.Millisecond)
+	// while the drafters type (once they have begun).
+	waitUntil(t, "the drafters to type", func() bool { return ls.get("art-7").Rev >= 10 })
 	var decision decisionView
 	conflicts := 0
 	target := ""
@@ -866,10 +868,20 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 			Decision decisionView
 			errView
 		}
-		if attempt < 3 {
-			// Give the drafters time to type into the group: the first
-			// attempts are meant to be stale.
-			time.Sleep(20 * time.Millisecond)
+		if attempt == 0 {
+			// The first attempt is stale, for sure: a drafter types into
+			// the group (strictly inside its first alternative, which
+			// only grows) after the facilitator looked at it.
+			res := brackets.Parse(forcer.Text())
+			if len(res.Groups) == 0 {
+				t.Fatalf("no group in %q", forcer.Text())
+			}
+			if err := forcer.Insert(res.Groups[0].Alternatives[0].Start+1, "q"); err != nil {
+				t.Fatal(err)
+			}
+			if err := forcer.WaitSynced(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
 		body := map[string]any{"rev": lv.Rev, "choice": "choose", "index": 0, "note": "chair's text"}
 		code := ls.call(chair, "POST", "/api/docs/art-7/brackets/"+target+"/resolve", body, &out)
@@ -882,7 +894,8 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 		}
 		conflicts++
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The drafters go on typing around the decision for a while.
+	waitUntil(t, "typing after the resolution", func() bool { return ls.get("art-7").Rev >= decision.Rev+10 })
 	close(stop)
 	wg.Wait()
 	settle := func() int {
@@ -961,8 +974,8 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 	for _, n := range proposed {
 		totalProposed += n
 	}
-	if conflicts == 0 && totalProposed == 0 {
-		t.Logf("note: the resolution met no conflict and no proposal")
+	if conflicts == 0 {
+		t.Fatalf("the forced stale resolve was not a conflict")
 	}
 	if totalProposed != len(ls.proposals("art-7")) {
 		t.Fatalf("%d proposals accepted, %d recorded", totalProposed, len(ls.proposals("art-7")))
