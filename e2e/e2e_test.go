@@ -657,9 +657,7 @@ func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 			} `json:"alternatives"`
 		} `json:"groups"`
 	}
-	if code := e.api("GET", "/api/docs/art-4/brackets", nil, &list); code == http.StatusNotFound {
-		t.Skip("the bracket endpoints (docs/PROTOCOL.md 2.2) are not on this server yet")
-	} else if code != http.StatusOK {
+	if code := e.api("GET", "/api/docs/art-4/brackets", nil, &list); code != http.StatusOK {
 		t.Fatalf("GET brackets: HTTP %d", code)
 	}
 	group := ""
@@ -844,12 +842,11 @@ func TestScreenViewFollowsCursor(t *testing.T) {
 
 // TestHistoryAuthorsAndDiff: authorship colouring names each delegation's
 // text, and the diff view shows what was added between two revisions.
-// Skips while the history endpoints (docs/PROTOCOL.md 2.3) are missing.
 func TestHistoryAuthorsAndDiff(t *testing.T) {
 	e := newEnv(t)
 	e.createDraft("art-7", "Article 7", "Base text.")
-	if code := e.api("GET", "/api/docs/art-7/authors?rev=0", nil, nil); code == http.StatusNotFound {
-		t.Skip("the history endpoints (docs/PROTOCOL.md 2.3) are not on this server yet")
+	if code := e.api("GET", "/api/docs/art-7/authors?rev=0", nil, nil); code != http.StatusOK {
+		t.Fatalf("GET authors: HTTP %d", code)
 	}
 	can := e.newPage("CAN", "Ana", "drafter")
 	egy := e.newPage("EGY", "Omar", "drafter")
@@ -875,8 +872,8 @@ func TestHistoryAuthorsAndDiff(t *testing.T) {
 		return canText.includes('Canada wrote this.') && marks.some(m => m.title.startsWith('EGY'));
 	})()`, 10*time.Second)
 
-	if code := e.api("GET", fmt.Sprintf("/api/docs/art-7/diff?from=0&to=%d", head.Rev), nil, nil); code == http.StatusNotFound {
-		t.Skip("GET /api/docs/{id}/diff is not on this server yet")
+	if code := e.api("GET", fmt.Sprintf("/api/docs/art-7/diff?from=0&to=%d", head.Rev), nil, nil); code != http.StatusOK {
+		t.Fatalf("GET diff: HTTP %d", code)
 	}
 	can.eval(fmt.Sprintf(`(() => { document.querySelector('.diff-box').open = true; document.querySelector('#diff-from').value = '0'; document.querySelector('#diff-to').value = '%d'; [...document.querySelectorAll('.diff-box button')].pop().click(); return true; })()`, head.Rev), nil)
 	can.waitJS("diff shown", `(() => {

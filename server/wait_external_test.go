@@ -6,12 +6,12 @@ import (
 )
 
 // waitUntil polls cond until it holds, failing the test with what after
-// ten seconds: a wait for a condition, not for a duration.
+// thirty seconds: a wait for a condition, not for a duration.
 func waitUntil(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
-	deadline := time.After(10 * time.Second)
+	deadline := time.After(30 * time.Second)
 	for !cond() {
 		select {
 		case <-tick.C:
