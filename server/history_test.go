@@ -1006,7 +1006,8 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	// The import lands while both clients type.
+	waitUntil(t, "typing on both nodes", func() bool { return b.get("art-8").Rev >= 3 })
 	cur := b.get("art-8")
 	if code := b.call(chair, "PUT", "/api/docs/art-8/text", map[string]any{"text": "Preamble.\n" + cur.Text, "rev": cur.Rev}, nil); code != http.StatusOK {
 		t.Fatalf("import on B: %d", code)
@@ -1023,12 +1024,9 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 	}
 	// Both nodes' drafts have caught up with the head before asking for
 	// the live authorship.
-	for deadline := time.Now().Add(5 * time.Second); b.get("art-8").Rev != head.Rev || a.get("art-8").Rev != head.Rev; {
-		if time.Now().After(deadline) {
-			t.Fatalf("nodes did not reach revision %d", head.Rev)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, fmt.Sprintf("both nodes at revision %d", head.Rev), func() bool {
+		return b.get("art-8").Rev == head.Rev && a.get("art-8").Rev == head.Rev
+	})
 	log := a.fullLog("art-8")
 	m := buildModel(t, initial, openAuthor, log)
 	if m.texts[head.Rev] != head.Text {
