@@ -242,6 +242,7 @@ func sameListing(t *testing.T, what string, got listView, want brackets.Result) 
 }
 
 func TestBracketListingHTTPAndWebSocket(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "Les États [doivent/peuvent] adopter [toutes] les mesures [en [bonne/mauvaise] foi] or [x]\n[y], \\[sic\\] 😀 [👍/👎] or [🤝] [unclosed"
 	ls.create("art-1", initial)
@@ -332,6 +333,7 @@ func TestBracketListingHTTPAndWebSocket(t *testing.T) {
 // a replay of the whole op log, before and after a restart (snapshots every
 // 5 revisions carry the bracket section).
 func TestBracketListingMatchesReplay(t *testing.T) {
+	t.Parallel()
 	store := storage.NewMemory()
 	cfg := server.Config{SnapshotEvery: 5, RecentOps: 8}
 	ls := startServer(t, store, cfg)
@@ -397,6 +399,7 @@ func TestBracketListingMatchesReplay(t *testing.T) {
 }
 
 func TestBracketProposeAndResolve(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "The Parties [shall/should] take [all] effective measures."
 	ls.create("art-3", initial)
@@ -572,6 +575,7 @@ func TestBracketProposeAndResolve(t *testing.T) {
 
 // TestBracketRefusals: every refused request changes nothing.
 func TestBracketRefusals(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "The Parties [shall/should] take [all] measures [now/later]."
 	ls.create("art-4", initial)
@@ -652,6 +656,7 @@ func TestBracketRefusals(t *testing.T) {
 // TestBracketStaleResolve: a resolution made on a group that changed since
 // is a conflict carrying the group as it stands; edits elsewhere are not.
 func TestBracketStaleResolve(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "The Parties [shall/should] take [all] measures [now/later]."
 	ls.create("art-5", initial)
@@ -704,6 +709,7 @@ func TestBracketStaleResolve(t *testing.T) {
 // TestBracketRecordsDurable: proposals, decisions, ids and the curve survive
 // a restart on the Bolt store.
 func TestBracketRecordsDurable(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	cfg := server.Config{SnapshotEvery: 2}
 	open := func() *storage.Bolt {
@@ -771,6 +777,7 @@ func TestBracketRecordsDurable(t *testing.T) {
 // converges, the decision matches the committed text, and a stale resolve
 // is a conflict.
 func TestBracketsConcurrentEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}
@@ -991,6 +998,7 @@ func redisForTest(t *testing.T) string { return redistest.URL(t) }
 // same group ids and attributions, keep the records, and a node that missed
 // another's commits catches up before it builds a proposal.
 func TestBracketsOnRedisNodes(t *testing.T) {
+	t.Parallel()
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-brackets-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
@@ -1043,6 +1051,7 @@ func TestBracketsOnRedisNodes(t *testing.T) {
 // WebSocket alike; the draft stays as it was, the connection stays usable,
 // and a selection right next to a bracket is a new group (issue 13).
 func TestBracketSpanRefusalsInWords(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = `The Parties [shall/should] take [all]measures [now/later] or soon; a ] b \[sic\].`
 	ls.create("art-13", initial)

@@ -86,6 +86,7 @@ func (n *busNode) PublishPresence(ctx context.Context, id string, payload []byte
 // over them (and resuming on another node after a drop) converge, the log
 // has no gap or duplicate, and presence crosses nodes.
 func TestMultiNode(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}
@@ -101,6 +102,7 @@ func TestMultiNode(t *testing.T) {
 // TestMultiNodeRedis is TestMultiNode on a real Redis: $REDIS_URL, or a
 // redis-server of the test's own.
 func TestMultiNodeRedis(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}

@@ -86,6 +86,7 @@ func (fc *faultClient) between(times *[]time.Time, from, to time.Time) int {
 // editing resumes by itself, everyone converges to GET, and every acked op
 // is in the log at its acked revision, once.
 func TestRedisFault(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("fault test: several seconds")
 	}
