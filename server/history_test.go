@@ -512,7 +512,7 @@ func TestHistoryImportConcurrentClient(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	time.Sleep(5 * time.Millisecond)
+	waitUntil(t, "the typing to begin", func() bool { return ls.get("imp-live").Rev >= 3 })
 	cur := ls.get("imp-live")
 	idx := strings.Index(cur.Text, "Alpha")
 	revised := cur.Text[:idx] + "Alpha BETA gamma delta."
