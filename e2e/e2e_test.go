@@ -684,7 +684,17 @@ func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 	for _, p := range []*page{chair, can} {
 		p.waitJS("two groups in the panel", `document.querySelectorAll('.groups li.group[data-group]').length === 2`, 10*time.Second)
 	}
-	chair.run("choose shall", chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[data-key="%s:choose:0"]`, group))))
+	// The panel redraws its cards from scratch for every listing, and
+	// another listing can follow the one that drew two groups (seen: one
+	// more redraw within 1.5 s). A mouse click resolves the button first
+	// and clicks it after, so under load it could land on a card just
+	// replaced; here the button is found and clicked in one step.
+	chair.waitJS("choose shall clicked", fmt.Sprintf(`(() => {
+		const b = document.querySelector('button[data-key="%s:choose:0"]');
+		if (!b || b.offsetParent === null || b.disabled) return false;
+		b.click();
+		return true;
+	})()`, group), 10*time.Second)
 	can.waitJS("resolved text", `window.__draftroom.view.view.state.doc.toString() === 'The Parties shall cooperate [fully] in good faith.'`, 10*time.Second)
 	can.waitJS("group left the panel", fmt.Sprintf(`!document.querySelector('.groups li.group[data-group="%s"]') && document.querySelectorAll('.groups li.group[data-group]').length === 1`, group), 10*time.Second)
 	d := e.settle("art-4", chair, can)
