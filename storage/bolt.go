@@ -1741,3 +1741,33 @@ func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEnt
 	}
 	return out, nil
 }
+
+// PatchDraft changes a draft's title or archived flag in its metadata
+// record and returns the draft as it now is: ErrInvalid if
+// DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
+// still in the write-ahead log keep the change: their checkpoint rewrites
+// only the record's revision and update time.
+func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error) {
+	if err := p.Check(id); err != nil {
+		return Draft{}, err
+	}
+	var out Draft
+	err := b.write(ctx, "patch draft", func(tx *bolt.Tx) error {
+		db, err := draftBucket(tx, "patch draft", id)
+		if err != nil {
+			return err
+		}
+		meta, err := readMeta(db, id)
+		if err != nil {
+			return err
+		}
+		out = p.apply(meta)
+		return putJSON(db, keyMeta, out)
+	})
+	if err != nil {
+		return Draft{}, err
+	}
+	// The record's Rev and Updated may lag commits still in the log: read
+	// the draft back as every reader sees it.
+	return b.Draft(ctx, id)
+}

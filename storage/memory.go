@@ -526,3 +526,23 @@ func copyToken(t Token) Token {
 	t.Drafts = slices.Clone(t.Drafts)
 	return t
 }
+
+// PatchDraft changes a draft's title or archived flag and returns the
+// draft as it now is: ErrInvalid if DraftPatch.Check refuses p,
+// ErrNotFound for an unknown draft.
+func (m *Memory) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error) {
+	if err := p.Check(id); err != nil {
+		return Draft{}, err
+	}
+	unlock, err := m.write(ctx, "patch draft")
+	if err != nil {
+		return Draft{}, err
+	}
+	defer unlock()
+	d, err := m.draft("patch draft", id)
+	if err != nil {
+		return Draft{}, err
+	}
+	d.meta = p.apply(d.meta)
+	return d.meta, nil
+}

@@ -66,6 +66,7 @@ type Redis struct {
 
 	commitScript, snapshotScript, putSnapshotScript,
 	createScript, labelScript, tokenScript, revokeScript *redis.Script
+	patchScript *redis.Script
 
 	fan *fanout
 }
@@ -123,6 +124,7 @@ func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
 		labelScript:       redis.NewScript(labelLua),
 		tokenScript:       redis.NewScript(tokenLua),
 		revokeScript:      redis.NewScript(revokeLua),
+		patchScript:       redis.NewScript(patchDraftLua),
 	}
 	r.fan = newFanout(r, opts)
 	return r
@@ -371,8 +373,11 @@ type draftRecord struct {
 	By      Author `json:"by"`
 }
 
+// decodeDraft reads the meta hash fields metaFields asks for. The title
+// and archived fields are written by PatchDraft only: without them the
+// title is the one the draft was created with, and it is not archived.
 func decodeDraft(id string, v []any) (Draft, error) {
-	if len(v) != 3 || v[0] == nil {
+	if len(v) != len(metaFields) || v[0] == nil {
 		return Draft{}, fmt.Errorf("storage: draft %s: %w", id, ErrNotFound)
 	}
 	var rec draftRecord
@@ -387,15 +392,23 @@ func decodeDraft(id string, v []any) (Draft, error) {
 	if err := errors.Join(err1, err2); err != nil {
 		return Draft{}, fmt.Errorf("storage: draft %s: decode: %w", id, err)
 	}
-	return Draft{ID: rec.ID, Title: rec.Title, Created: rec.Created, Updated: upd, Rev: rev, By: rec.By}, nil
+	d := Draft{ID: rec.ID, Title: rec.Title, Created: rec.Created, Updated: upd, Rev: rev, By: rec.By}
+	if t, ok := v[3].(string); ok {
+		d.Title = t
+	}
+	d.Archived = v[4] == "1"
+	return d, nil
 }
+
+// metaFields are the fields of a draft's meta hash that make its Draft.
+var metaFields = []string{"draft", "rev", "updated", "title", "archived"}
 
 // Draft returns the draft's metadata at its head; ErrNotFound.
 func (r *Redis) Draft(ctx context.Context, id string) (Draft, error) {
 	if err := r.check("draft"); err != nil {
 		return Draft{}, err
 	}
-	v, err := r.client.HMGet(ctx, r.draftKey(id, "meta"), "draft", "rev", "updated").Result()
+	v, err := r.client.HMGet(ctx, r.draftKey(id, "meta"), metaFields...).Result()
 	if err != nil {
 		return Draft{}, r.fail(ctx, "draft "+id, err)
 	}
@@ -416,7 +429,7 @@ func (r *Redis) Drafts(ctx context.Context) ([]Draft, error) {
 	cmds := make([]*redis.SliceCmd, len(ids))
 	_, err = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = p.HMGet(ctx, r.draftKey(id, "meta"), "draft", "rev", "updated")
+			cmds[i] = p.HMGet(ctx, r.draftKey(id, "meta"), metaFields...)
 		}
 		return nil
 	})
@@ -967,4 +980,46 @@ func (r *Redis) Close() error {
 		return fmt.Errorf("storage: close redis: %w", err)
 	}
 	return nil
+}
+
+// patchDraftLua sets a draft's title and archived fields, if it exists.
+// KEYS: 1 meta. ARGV: 1 "1" to set the title, 2 title, 3 "1" to set
+// archived, 4 "1" archived or "0" not.
+const patchDraftLua = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {1, 0} end
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'title', ARGV[2]) end
+if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'archived', ARGV[4]) end
+return {0, 0}
+`
+
+// PatchDraft changes a draft's title or archived flag (fields of its meta
+// hash beside the creation record, so one script sets them without
+// rewriting it) and returns the draft as it now is: ErrInvalid if
+// DraftPatch.Check refuses p, ErrNotFound for an unknown draft.
+func (r *Redis) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error) {
+	if err := r.check("patch draft"); err != nil {
+		return Draft{}, err
+	}
+	if err := p.Check(id); err != nil {
+		return Draft{}, err
+	}
+	setTitle, title, setArchived, archived := "0", "", "0", "0"
+	if p.Title != nil {
+		setTitle, title = "1", *p.Title
+	}
+	if p.Archived != nil {
+		setArchived = "1"
+		if *p.Archived {
+			archived = "1"
+		}
+	}
+	what := "patch draft " + id
+	code, n, err := r.runScript(ctx, what, r.patchScript, []string{r.draftKey(id, "meta")}, setTitle, title, setArchived, archived)
+	if err != nil {
+		return Draft{}, err
+	}
+	if err := scriptErr(what, code, n); err != nil {
+		return Draft{}, err
+	}
+	return r.Draft(ctx, id)
 }

@@ -63,6 +63,10 @@ type Draft struct {
 	Updated int64  `json:"updated"`
 	Rev     int    `json:"rev"`
 	By      Author `json:"by"` // who created it
+	// Archived drafts are hidden from the default draft list and read-only
+	// for drafters (docs/PROTOCOL.md "Renaming and archiving a draft").
+	// A record written before the field existed reads as not archived.
+	Archived bool `json:"archived,omitempty"`
 }
 
 // Op kinds: why an op was committed. Ordinary edits leave Kind empty.

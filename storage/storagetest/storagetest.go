@@ -23,6 +23,11 @@
 //     on, so its committed copy lies in after+1..head, and a store may
 //     search there instead of remembering every submission (Bolt does).
 //   - Draft.Updated is the TS of the head op.
+//   - PatchDraft changes only Title and Archived, whichever the patch sets,
+//     and returns the draft as Draft would; later commits keep them. An
+//     empty or blank title, one over storage.MaxTitleLen bytes, or a patch
+//     that sets nothing is ErrInvalid; an unknown draft ErrNotFound. Either
+//     changes nothing.
 //   - Ops with from < 1 is ErrInvalid; to < from or from past the head gives
 //     no ops. Snapshot of rev < 0 is ErrNotFound. PutSnapshot past the head
 //     or at rev < 0 is ErrInvalid.
@@ -62,6 +67,7 @@ type Store interface {
 	CreateDraft(ctx context.Context, d storage.Draft, text string) error
 	Draft(ctx context.Context, id string) (storage.Draft, error)
 	Drafts(ctx context.Context) ([]storage.Draft, error)
+	PatchDraft(ctx context.Context, id string, p storage.DraftPatch) (storage.Draft, error)
 	Commit(ctx context.Context, id string, base int, c storage.Commit) error
 	Ops(ctx context.Context, id string, from, to int) ([]storage.Op, error)
 	Snapshot(ctx context.Context, id string, rev int) (storage.Snapshot, error)
@@ -91,6 +97,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"CreateDraft", testCreateDraft},
 		{"NotFound", testNotFound},
 		{"Drafts", testDrafts},
+		{"PatchDraft", testPatchDraft},
 		{"Commit", testCommit},
 		{"CommitConflict", testCommitConflict},
 		{"CommitInvalid", testCommitInvalid},
@@ -1326,6 +1333,9 @@ func testClose(t *testing.T, s Store) {
 	wantErr(t, "Draft after Close", err, closed)
 	_, err = s.Drafts(ctx)
 	wantErr(t, "Drafts after Close", err, closed)
+	title := "t"
+	_, err = s.PatchDraft(ctx, "d", storage.DraftPatch{Title: &title})
+	wantErr(t, "PatchDraft after Close", err, closed)
 	wantErr(t, "CreateDraft after Close", s.CreateDraft(ctx, newDraft("e"), ""), closed)
 	wantErr(t, "Commit after Close", s.Commit(ctx, "d", 0, storage.Commit{Ops: run(0, 1, "c")}), closed)
 	_, err = s.Ops(ctx, "d", 1, 1)
