@@ -596,6 +596,10 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 					continue
 				}
 			}
+			if err := d.archivedFor(r.ident); err != nil {
+				it.err = err
+				continue
+			}
 			op, err := d.transform(r.op, r.rev, applied)
 			if err == nil {
 				err = d.guard(op, appliedOps)
@@ -615,6 +619,10 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 			pending[key] = it
 		case *builtReq:
 			it.built = r
+			if err := d.archivedFor(r.by); err != nil {
+				it.err = err
+				continue
+			}
 			st := &DraftState{d: d}
 			d.staging = applied
 			b, err := r.build(st)

@@ -62,7 +62,7 @@ func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) 
 	sort.Slice(visible, func(i, j int) bool { return visible[i].ID < visible[j].ID })
 	out := make([]draftSummaryJSON, len(visible))
 	for i, d := range visible {
-		out[i].draftJSON = draftJSON{d.ID, d.Title, d.Rev, d.Created, d.Updated, d.By}
+		out[i].draftJSON = draftOut(d)
 	}
 	s.countBrackets(r.Context(), out)
 	WriteJSON(w, http.StatusOK, map[string]any{"docs": out})

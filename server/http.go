@@ -205,6 +205,8 @@ type draftJSON struct {
 	Created int64          `json:"created"`
 	Updated int64          `json:"updated"`
 	By      storage.Author `json:"by"`
+	// Archived is set on archived drafts (server/drafts_meta.go).
+	Archived bool `json:"archived,omitempty"`
 }
 
 func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) {
@@ -222,7 +224,7 @@ func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) {
 	out := make([]draftJSON, 0, len(drafts))
 	for _, d := range drafts {
 		if id.CanAccess(d.ID) {
-			out = append(out, draftJSON{d.ID, d.Title, d.Rev, d.Created, d.Updated, d.By})
+			out = append(out, draftOut(d))
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"docs": out})

@@ -13,6 +13,7 @@ type Store interface {
 	CreateDraft(ctx context.Context, d storage.Draft, text string) error
 	Draft(ctx context.Context, id string) (storage.Draft, error)
 	Drafts(ctx context.Context) ([]storage.Draft, error)
+	PatchDraft(ctx context.Context, id string, p storage.DraftPatch) (storage.Draft, error)
 	Commit(ctx context.Context, id string, base int, c storage.Commit) error
 	Ops(ctx context.Context, id string, from, to int) ([]storage.Op, error)
 	Snapshot(ctx context.Context, id string, rev int) (storage.Snapshot, error)

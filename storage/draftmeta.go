@@ -14,7 +14,7 @@ type DraftPatch struct {
 }
 
 // MaxTitleLen is the longest title, in bytes, a patch may set.
-const MaxTitleLen = 300
+const MaxTitleLen = 1024
 
 // Check refuses a patch that would leave a draft without a title or with
 // one longer than MaxTitleLen (ErrInvalid), or that changes nothing.
