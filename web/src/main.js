@@ -189,9 +189,12 @@ async function showList() {
   const tbody = h('tbody');
   const sortBy = h('select#drafts-sort', { 'aria-label': 'Sort drafts', on: { change: () => render() } },
     h('option', { value: 'activity' }, 'Latest activity first'), h('option', { value: 'open' }, 'Most open brackets first'), h('option', { value: 'title' }, 'By title'));
+  const filter = h('select#drafts-filter', { 'aria-label': 'Which drafts', on: { change: () => render() } },
+    h('option', { value: 'current' }, 'Current drafts'), h('option', { value: 'archived' }, 'Archived'), h('option', { value: 'all' }, 'All drafts'));
+  const facilitator = me.role === 'facilitator';
   const search = h('input#drafts-search', { type: 'search', placeholder: 'Find a draft by title or id', 'aria-label': 'Find a draft', autocomplete: 'off', on: { input: () => render() } });
   const table = h('table.drafts', h('caption.sr-only', 'Drafts'),
-    h('thead', h('tr', h('th', { scope: 'col' }, 'Draft'), h('th', { scope: 'col' }, 'Revision'), h('th', { scope: 'col' }, 'Last change'), h('th', { scope: 'col' }, 'Open brackets'))),
+    h('thead', h('tr', h('th', { scope: 'col' }, 'Draft'), h('th', { scope: 'col' }, 'Revision'), h('th', { scope: 'col' }, 'Last change'), h('th', { scope: 'col' }, 'Open brackets'), facilitator ? h('th', { scope: 'col' }, h('span.sr-only', 'Actions')) : null)),
     tbody);
   const note = h('p.muted');
   const openId = h('input', { type: 'text', placeholder: 'draft id, e.g. art-17', 'aria-label': 'Draft id', pattern: '[A-Za-z0-9_.-]{1,128}' });
@@ -199,7 +202,7 @@ async function showList() {
     openId, h('button', { type: 'submit' }, 'Open'));
   const page = h('main.list-page', { id: 'main' },
     h('div.list-head', h('h1', 'Drafts'), openForm),
-    h('div.list-tools', search, sortBy, me.role === 'facilitator' ? h('a.button.ghost', { href: '#/tokens', title: 'Issue, list and revoke access tokens' }, 'Tokens') : null),
+    h('div.list-tools', search, filter, sortBy, me.role === 'facilitator' ? h('a.button.ghost', { href: '#/tokens', title: 'Issue, list and revoke access tokens' }, 'Tokens') : null),
     note, table);
   const bar = header([h('span', 'All drafts')]);
   app.append(bar, page);
@@ -222,9 +225,47 @@ async function showList() {
     return;
   }
 
+  // Rename and archive (facilitators; docs/PROTOCOL.md "Renaming and
+  // archiving a draft"): the server answers the draft as it now is.
+  async function patch(d, body, done) {
+    try {
+      const got = await ctx.api.patch(ctx.api.docPath(d.id), body);
+      Object.assign(d, { title: got.title, archived: !!got.archived });
+      toast(done(d));
+    } catch (e) {
+      toast(errorNode(e, 'change the draft'), 'error');
+    }
+    render();
+  }
+  function renameRow(tr, d) {
+    const input = h('input.rename-title', { type: 'text', value: d.title || d.id, maxlength: 200, 'aria-label': `New title of ${d.id}`, required: true });
+    const form = h('form.inline.rename-form', { on: { submit: (ev) => {
+      ev.preventDefault();
+      const title = input.value.trim();
+      if (!title || title === d.title) { render(); return; }
+      patch(d, { title }, (x) => `Draft ${x.id} renamed “${x.title}”.`);
+    } } }, input, h('button.primary', { type: 'submit' }, 'Save'),
+    h('button.ghost', { type: 'button', on: { click: () => render() } }, 'Cancel'));
+    const cell = tr.firstChild;
+    clear(cell);
+    cell.append(form, h('div.muted.small', d.id));
+    input.focus();
+    input.select();
+  }
+  function actions(d) {
+    const tr = () => [...tbody.rows].find((r) => r.dataset.draft === d.id);
+    return h('td.actions',
+      h('button.ghost.small.rename', { type: 'button', title: 'Change the title (the id stays)', on: { click: () => renameRow(tr(), d) } }, 'Rename'),
+      d.archived
+        ? h('button.ghost.small.unarchive', { type: 'button', title: 'Back to the current drafts, editable again', on: { click: () => patch(d, { archived: false }, (x) => `Draft ${x.id} is current again.`) } }, 'Unarchive')
+        : h('button.ghost.small.archive', { type: 'button', title: 'Hide from the list; stays readable, and only facilitators can edit it', on: { click: () => patch(d, { archived: true }, (x) => `Draft ${x.id} archived: read-only for drafters.`) } }, 'Archive'));
+  }
+
   function render() {
     const q = search.value.trim().toLowerCase();
-    const shown = docs.filter((d) => !q || d.id.toLowerCase().includes(q) || (d.title || '').toLowerCase().includes(q));
+    const which = filter.value;
+    const inFilter = (d) => which === 'all' || (which === 'archived') === !!d.archived;
+    const shown = docs.filter((d) => inFilter(d) && (!q || d.id.toLowerCase().includes(q) || (d.title || '').toLowerCase().includes(q)));
     const act = (d) => Math.max(d.updated || 0, d.created || 0);
     const cmp = {
       activity: (a, b) => act(b) - act(a),
@@ -236,12 +277,16 @@ async function showList() {
     for (const d of shown) {
       const open = d.open === undefined ? '—' : String(d.open);
       tbody.appendChild(h('tr', { 'data-draft': d.id },
-        h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), h('div.muted.small', d.id)),
+        h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), d.archived ? h('span.badge.archived-badge', { title: 'Read-only for drafters' }, 'Archived') : null, h('div.muted.small', d.id)),
         h('td.num', String(d.rev ?? '')),
         h('td', { title: d.updated ? new Date(d.updated).toLocaleString() : '' }, fmtTime(d.updated || d.created), d.by && d.by.delegation ? h('div.muted.small', `by ${d.by.delegation}`) : null),
-        h('td.num', { title: d.diagnostics ? `${d.diagnostics} unbalanced` : '' }, open, d.diagnostics ? h('span.bad-count', ` · ${d.diagnostics} unbalanced`) : null)));
+        h('td.num', { title: d.diagnostics ? `${d.diagnostics} unbalanced` : '' }, open, d.diagnostics ? h('span.bad-count', ` · ${d.diagnostics} unbalanced`) : null),
+        facilitator ? actions(d) : null));
     }
-    note.textContent = shown.length ? `${shown.length} of ${docs.length} drafts` : 'No draft matches.';
+    const archived = docs.filter((d) => d.archived).length;
+    const of = which === 'current' ? docs.length - archived : which === 'archived' ? archived : docs.length;
+    const kind = which === 'archived' ? 'archived drafts' : 'drafts';
+    note.textContent = shown.length ? `${shown.length} of ${of} ${kind}` + (which === 'current' && archived ? ` (${archived} archived)` : '') : (which === 'archived' && !archived ? 'No archived drafts.' : 'No draft matches.');
   }
   render();
 }
