@@ -77,7 +77,9 @@ func TestPatchDraft(t *testing.T) {
 		{"wrong type", chair, "/api/docs/art-5", map[string]any{"archived": "yes"}, http.StatusBadRequest},
 		{"unknown draft", chair, "/api/docs/nope", map[string]any{"archived": true}, http.StatusNotFound},
 	} {
-		var e struct{ Error struct{ Code, Message string } }
+		var e struct {
+			Error struct{ Code, Message string }
+		}
 		if code := ls.call(tc.as, "PATCH", tc.path, tc.body, &e); code != tc.want || e.Error.Code == "" {
 			t.Errorf("%s: status %d %+v, want %d with a code", tc.what, code, e, tc.want)
 		}
