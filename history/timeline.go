@@ -40,6 +40,10 @@ type Entry struct {
 	Start  int64          `json:"start"`           // commit time of From, Unix ms
 	End    int64          `json:"end"`             // commit time of To, Unix ms
 	Ops    int            `json:"ops"`
+	// At is where the entry's first change is: the code point offset of
+	// the first op's first insert or delete, in the text of revision
+	// From-1 (where it was made; later edits may have moved it since).
+	At int `json:"at"`
 	// Inserted and Deleted count code points over all the entry's ops
 	// (typing "helo", a backspace and "lo" is 6 inserted, 1 deleted).
 	Inserted int `json:"inserted"`
@@ -121,6 +125,9 @@ func Timeline(ops []storage.Op, window time.Duration) []Entry {
 func (e *entryBuilder) add(op *storage.Op) {
 	e.To = op.Rev
 	e.End = op.TS
+	if e.Ops == 0 && len(op.Op) > 0 {
+		e.At = op.Op[0].Skip // ops are normalised: a skip comes first, if any
+	}
 	e.Ops++
 	pos := 0
 	for _, c := range op.Op {

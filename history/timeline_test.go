@@ -389,3 +389,22 @@ func FuzzPage(f *testing.F) {
 		}
 	})
 }
+
+// TestTimelineEntryAt: an entry says where its first change was, in the
+// text before its first op, whatever its later ops did.
+func TestTimelineEntryAt(t *testing.T) {
+	entries := Timeline(buildOps([]opSpec{
+		{ana, "a", 0, "", insertAt(42, "one")},
+		{ana, "a", 10, "", insertAt(3, "two")},
+		{ben, "b", 10, "", ot.Op{{Skip: 7}, {Delete: 2}}},
+		{ben, "b", 10000 * 60, "", ot.Op{{Delete: 1}}},
+		{chi, "c", 10, "", ot.Op{{Insert: "x"}, {Skip: 9}, {Delete: 1}}},
+	}), 0)
+	var got []int
+	for _, e := range entries {
+		got = append(got, e.At)
+	}
+	if want := []int{42, 7, 0, 0}; !slices.Equal(got, want) {
+		t.Fatalf("entry positions %v, want %v (entries %v)", got, want, entries)
+	}
+}

@@ -160,3 +160,29 @@ func TestArchivedReadOnlyForDrafters(t *testing.T) {
 		t.Errorf("text: got %q, want %q", v.Text, "YText. Chair.")
 	}
 }
+
+// TestHistoryEntryAt: GET /api/docs/{id}/history entries carry "at", the
+// code point where the entry's first change was made.
+func TestHistoryEntryAt(t *testing.T) {
+	t.Parallel()
+	ls := startServer(t, storage.NewMemory(), server.Config{})
+	ls.create("at", "Article 5\n1. Ünïcode 😭 text.\n2. More.")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, doc := dialOpen(t, ctx, ls.wsURL(), client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter"}, "at")
+	if err := doc.Insert(24, "new "); err != nil { // after the emoji, in code points
+		t.Fatal(err)
+	}
+	if err := doc.WaitSynced(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var raw struct {
+		Entries []map[string]any `json:"entries"`
+	}
+	if code := ls.call(observer, "GET", "/api/docs/at/history?limit=5", nil, &raw); code != http.StatusOK || len(raw.Entries) != 1 {
+		t.Fatalf("history: %d %+v", code, raw)
+	}
+	if at, ok := raw.Entries[0]["at"].(float64); !ok || at != 24 {
+		t.Errorf("entry %v: at = %v, want 24", raw.Entries[0], raw.Entries[0]["at"])
+	}
+}

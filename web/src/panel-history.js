@@ -477,14 +477,16 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   // loadNames fetches what the timeline needs to name groups by their text
   // and say what resolutions chose (each endpoint optional).
   async function loadNames(runs) {
-    const names = { groups: new Map(), proposals: new Map(), decisions: new Map() };
+    const names = { groups: new Map(), proposals: new Map(), decisions: new Map(), provisions: null };
     const want = (k) => runs.some((r) => r.kind === k);
     const get = (path) => api.get(api.docPath(id, path)).catch(() => null);
-    const [br, props, decs] = await Promise.all([
+    const [br, props, decs, provs] = await Promise.all([
       want('propose') || want('resolve') ? get('/brackets') : null,
       want('propose') ? get('/proposals') : null,
       want('resolve') ? get('/decisions') : null,
+      runs.some((r) => !r.kind && typeof r.at === 'number') ? get('/provisions') : null,
     ]);
+    names.provisions = provs;
     for (const g of (br && br.groups) || []) names.groups.set(g.id, (g.alternatives || g.alts || []).map((a) => a.text));
     for (const p of (props && props.proposals) || []) names.proposals.set(p.rev, p);
     for (const d of (decs && decs.decisions) || []) names.decisions.set(d.group, d);

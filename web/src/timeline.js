@@ -27,12 +27,14 @@ export function groupRuns(entries, gapMs = RUN_GAP_MS) {
       prev.inserted += e.inserted || 0;
       prev.deleted += e.deleted || 0;
       prev.entries++;
+      if (typeof e.at === 'number') prev.at = e.at; // e is older: the run's first change
       if (!prev.preview && e.preview) prev.preview = e.preview;
       continue;
     }
     runs.push({
       from: e.from ?? e.rev, to: e.to ?? e.rev, by: e.by || {}, kind: e.kind || '', group: e.group || '',
       start, end, inserted: e.inserted || 0, deleted: e.deleted || 0, entries: 1, preview: e.preview || '', summary: e.summary || '',
+      at: typeof e.at === 'number' ? e.at : undefined,
     });
   }
   return runs;
@@ -44,6 +46,34 @@ export function groupName(alternatives, max = 60) {
   let s = '[' + alternatives.join('/') + ']';
   if ([...s].length > max) s = [...s].slice(0, max - 2).join('') + '…]';
   return s;
+}
+
+/**
+ * provisionAt names the innermost provision of a provisions listing
+ * ({provisions: [{id, kind, num, span, parent}]}, spans in code points)
+ * that holds code point at: "paragraph 3 of article 5", up to the
+ * enclosing article (or chapter, part, section). '' when none holds it.
+ * A position at a provision's end counts as in it (typing at its end).
+ */
+export function provisionAt(listing, at) {
+  const list = (listing && listing.provisions) || [];
+  if (typeof at !== 'number' || at < 0) return '';
+  let best = null;
+  for (const p of list) {
+    if (!Array.isArray(p.span) || at < p.span[0] || at > p.span[1]) continue;
+    if (!best || p.span[1] - p.span[0] < best.span[1] - best.span[0]) best = p;
+  }
+  if (!best) return '';
+  const byId = new Map(list.map((p) => [p.id, p]));
+  const parts = [];
+  const seen = new Set();
+  for (let q = best; q && !seen.has(q.id); q = q.parent ? byId.get(q.parent) : null) {
+    seen.add(q.id);
+    const n = q.kind === 'subparagraph' || q.kind === 'item' ? `(${q.num})` : q.num;
+    parts.push(n ? `${q.kind} ${n}` : q.kind);
+    if (['article', 'chapter', 'part', 'section'].includes(q.kind)) break;
+  }
+  return parts.join(' of ');
 }
 
 function quote(t, max = 60) {
@@ -58,7 +88,11 @@ function clock(ms) {
 /**
  * describeRun says in words what a run did. names has: groups (group id ->
  * alternatives texts), proposals (rev -> {text, group}), decisions (group
- * -> {choice, index, result, alternatives}).
+ * -> {choice, index, result, alternatives}), and provisions (the head's
+ * provisions listing) to say where an edit was: run.at, the server's
+ * entry position, named with provisionAt ("edited paragraph 3 of article
+ * 5"). It is where the edit was made; later edits above it may have moved
+ * the text since, so the name is the provision now at that place.
  */
 export function describeRun(run, names = {}) {
   const groups = names.groups || new Map();
@@ -79,7 +113,8 @@ export function describeRun(run, names = {}) {
   } else if (run.kind === 'import') {
     what = `imported a revised text: +${run.inserted} −${run.deleted} characters`;
   } else {
-    what = `edited: +${run.inserted} −${run.deleted} character${run.inserted + run.deleted === 1 ? '' : 's'}`;
+    const where = names.provisions ? provisionAt(names.provisions, run.at) : '';
+    what = `edited${where ? ' ' + where : ''}: +${run.inserted} −${run.deleted} character${run.inserted + run.deleted === 1 ? '' : 's'}`;
   }
   const when = run.end - run.start >= 60000 ? `${clock(run.start)}–${clock(run.end)}` : clock(run.end || run.start);
   return { what, when, preview: run.kind ? '' : (run.preview || '').trim() };

@@ -1,7 +1,7 @@
 // The timeline people read (web/src/timeline.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { groupRuns, describeRun, groupName } from '../src/timeline.js';
+import { groupRuns, describeRun, groupName, provisionAt } from '../src/timeline.js';
 
 const ana = { delegation: 'CAN', name: 'Ana Silva' };
 const omar = { delegation: 'EGY', name: 'Omar' };
@@ -56,4 +56,36 @@ test('long group names are shortened', () => {
   const n = groupName(['a'.repeat(100), 'b']);
   assert.ok([...n].length <= 60, n);
   assert.ok(n.startsWith('[aaa') && n.endsWith('…]'));
+});
+
+test('a run says where it edited: the provision holding its first change', () => {
+  // "Article 5. Finance\n1. The Parties shall.\n2. Each Party (a) may; (b) shall."
+  const listing = {
+    rev: 12,
+    provisions: [
+      { id: 'p0.0', kind: 'article', num: '5', span: [0, 70], parent: null },
+      { id: 'p0.19', kind: 'paragraph', num: '1', span: [19, 40], parent: 'p0.0' },
+      { id: 'p0.41', kind: 'paragraph', num: '3', span: [41, 70], parent: 'p0.0' },
+      { id: 'p3.55', kind: 'subparagraph', num: 'a', span: [55, 62], parent: 'p0.41' },
+    ],
+  };
+  assert.equal(provisionAt(listing, 25), 'paragraph 1 of article 5');
+  assert.equal(provisionAt(listing, 57), 'subparagraph (a) of paragraph 3 of article 5');
+  assert.equal(provisionAt(listing, 10), 'article 5');
+  assert.equal(provisionAt(listing, 40), 'paragraph 1 of article 5'); // typing at its end
+  assert.equal(provisionAt(listing, 90), '');
+  assert.equal(provisionAt(listing, undefined), '');
+  assert.equal(provisionAt(null, 3), '');
+
+  // newest first: the run's first change is the oldest entry's position
+  const runs = groupRuns([
+    { from: 7, to: 8, by: ana, start: T + 170000, end: T + 180000, inserted: 10, deleted: 1, at: 30 },
+    { from: 4, to: 6, by: ana, start: T + 60000, end: T + 70000, inserted: 32, deleted: 4, at: 45 },
+  ]);
+  assert.equal(runs.length, 1);
+  assert.equal(runs[0].at, 45);
+  assert.equal(describeRun(runs[0], { provisions: listing }).what, 'edited paragraph 3 of article 5: +42 −5 characters');
+  // without a listing (or a position) it says what it said before
+  assert.equal(describeRun(runs[0]).what, 'edited: +42 −5 characters');
+  assert.equal(describeRun({ ...runs[0], at: undefined }, { provisions: listing }).what, 'edited: +42 −5 characters');
 });
