@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,4 +71,21 @@ func TestRenameAndArchiveFromList(t *testing.T) {
 	if buttons != 0 {
 		t.Errorf("a drafter's list has %d rename/archive buttons", buttons)
 	}
+}
+
+// TestTimelineSaysWhere: typing in a numbered paragraph shows in the
+// history timeline as "edited paragraph 2 of article 5".
+func TestTimelineSaysWhere(t *testing.T) {
+	e := newEnv(t)
+	text := "Article 5\n\n1. The Parties shall act.\n\n2. Each Party shall report."
+	e.createDraft("art-5", "Article 5", text)
+	can := e.newPage("CAN", "Ana Silva", "drafter")
+	can.open("art-5")
+	can.cursorAt(strings.Index(text, " report"))
+	if err := typeText(can.ctx, " regularly"); err != nil {
+		t.Fatal(err)
+	}
+	e.settleChanged("art-5", text, can)
+	can.run("history tab", chromedp.Click(chromedp.ID("tab-history")))
+	can.waitJS("the timeline says where", `[...document.querySelectorAll('.timeline .tl-what')].some((n) => n.textContent.includes('edited paragraph 2 of article 5: +10 −0 characters'))`, 10*time.Second)
 }
