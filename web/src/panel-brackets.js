@@ -369,6 +369,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const NS = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(NS, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
     svg.setAttribute('role', 'img');
     const now = pts[pts.length - 1];
     svg.setAttribute('aria-label', `Brackets remaining: ${now.n} now, at most ${maxN}`);

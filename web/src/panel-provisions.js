@@ -237,7 +237,7 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     const at = toLocal(p.span[0], last.rev);
     if (at < 0 || at > doc.length) return null;
     const text = doc.lineAt(at).text.replace(/^\s*(?:PP\s?\d+\.?|\d+(?:\s?[a-z]+)?\.|\([^)\s]{1,12}(?:\s[a-z]+)?\)|[a-zа-я]\))\s*/u, '').trim();
-    return text ? h('span.prov-title.excerpt', { title: text.length > 200 ? text.slice(0, 199) + '…' : text }, text.slice(0, 120)) : null;
+    return text ? h('span.prov-title.excerpt', { dir: 'auto', title: text.length > 200 ? text.slice(0, 199) + '…' : text }, text.slice(0, 120)) : null;
   }
 
   function reveal(p) {
@@ -309,6 +309,7 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     const NS = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(NS, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}`);
     const line = document.createElementNS(NS, 'path');
