@@ -320,12 +320,12 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     // "Article 2, paragraph 1" when the text says so; a line under a
     // heading the title already names ("Chapter III" in "Chapter III — …")
     // goes by its number among the paragraphs.
-    let place = placeOf((i) => view.state.doc.line(i).text, line.number);
-    if (!place || (!place.includes(',') && name.startsWith(place))) place = `Paragraph ${n}`;
-    if (!/[[\]]/.test(line.text) && line.length > 0) notify(`${place} of ${name} has no brackets left.`, href);
+    const named = placeOf((i) => view.state.doc.line(i).text, line.number);
+    const known = named && (named.includes(',') || !name.startsWith(named)) ? named : '';
+    if (!/[[\]]/.test(line.text) && line.length > 0) notify(`${known || `Paragraph ${n}`} of ${name} has no brackets left.`, href);
     try {
       const [d, p] = await Promise.all([api.get(api.docPath(id, '/decisions')), api.get(api.docPath(id, '/proposals'))]);
-      const text = explainResolution({ m, me, title: name, decisions: d.decisions || [], proposals: p.proposals || [] });
+      const text = explainResolution({ m, me, title: known ? `${known} of ${name}` : name, decisions: d.decisions || [], proposals: p.proposals || [] });
       if (text) notify(text, href);
     } catch { /* the lists are optional */ }
   }
