@@ -224,7 +224,7 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
       const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
         STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
       const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
-      li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status' }, 'Set…'),
+      li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status, with a note for the record' }, 'Change'),
         h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => setStatus(p, select.value, note.value, byId) } }, 'Set'))));
     }
     return li;
