@@ -193,7 +193,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
       h('ol.alts', alts.map((a, k) => {
         const by = byOf(a);
         return h('li.alt',
-          h('span.alt-text', a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
+          h('span.alt-text', { dir: 'auto' }, a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
           by ? h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${by.delegation}${by.name ? ' · ' + by.name : ''}`) : null,
           isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, 'aria-label': `Choose “${unescape(a.text)}”`, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
       })));
