@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,5 +44,29 @@ func TestSidebarAtLaptopWidths(t *testing.T) {
 	want := []string{"Article 1, paragraph 1", "Article 2, paragraph 1", "Article 2, paragraph 2 bis", "Article 2, paragraph 3 (b)"}
 	if fmt.Sprint(labels) != fmt.Sprint(want) {
 		t.Errorf("card labels %q, want %q", labels, want)
+	}
+}
+
+// TestAgreeingBracketedTextSaysWhere: the chair tries to agree a paragraph
+// that still holds a bracket; the refusal says so in words (not "the open
+// bracket group b0.52 at [52,75)") and selects the bracket in the draft.
+func TestAgreeingBracketedTextSaysWhere(t *testing.T) {
+	e := newEnv(t)
+	e.createDraft("art-2", "Article 2", "Article 2 Finance\n1. Text.\n2 bis. Resources shall be [predictable/adequate].\n")
+	chair := e.newPage("CHAIR", "Maria", "facilitator")
+	chair.open("art-2")
+	chair.run("provisions tab", chromedp.Click(chromedp.ID("tab-provisions")))
+	chair.waitJS("outline", `document.querySelectorAll('.outline li.prov').length === 3`, 10*time.Second)
+	chair.eval(`(() => { const li = [...document.querySelectorAll('li.prov')].find((l) => l.querySelector('button.linklike').textContent === '2 bis.');
+		li.querySelector('details').open = true; li.querySelector('select').value = 'agreed'; li.querySelector('button[data-key$=":set"]').click(); return true; })()`, nil)
+	chair.waitJS("the refusal", `[...document.querySelectorAll('.toast')].some((t) => t.textContent.includes('holds an open bracket'))`, 10*time.Second)
+	var got struct{ Toasts, Selected string }
+	chair.eval(`(() => { const v = window.__draftroom.view.view; const r = v.state.selection.main;
+		return { Toasts: [...document.querySelectorAll('.toast')].map((t) => t.textContent).join(' | '), Selected: v.state.sliceDoc(r.from, r.to) }; })()`, &got)
+	if want := "Paragraph 2 bis of article 2 holds an open bracket (selected in the draft); resolve it before agreeing the text"; !strings.Contains(got.Toasts, want) {
+		t.Errorf("toasts %q, want %q", got.Toasts, want)
+	}
+	if got.Selected != "[predictable/adequate]" {
+		t.Errorf("selected %q, want the bracket", got.Selected)
 	}
 }

@@ -26,6 +26,23 @@ function checkListing(m) {
   return m;
 }
 
+/**
+ * statusRefusal turns the server's refusal to agree text holding a bracket
+ * ("paragraph 1 of article 2 holds the open bracket group b0.98 at
+ * [98,117); resolve it before agreeing the text") into words for the room,
+ * with the bracket's span (code points) to select it in the draft.
+ */
+export function statusRefusal(message) {
+  let text = String(message || '').trim() || 'Could not set the status.';
+  let span = null;
+  const m = / the open bracket group \S+ at \[(\d+),(\d+)\)/.exec(text);
+  if (m) {
+    span = [Number(m[1]), Number(m[2])];
+    text = text.replace(m[0], ' an open bracket (selected in the draft)');
+  }
+  return { text: text[0].toUpperCase() + text.slice(1), span };
+}
+
 function nameOf(p, byId) {
   const parts = [];
   for (let q = p; q; q = q.parent ? byId.get(q.parent) : null) {
@@ -255,7 +272,13 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
       refresh();
       loadStats();
     } catch (e) {
-      toast(e.message || 'Could not set the status.', 'error');
+      const r = statusRefusal(e.message);
+      if (r.span && last) {
+        const from = toLocal(r.span[0], last.rev);
+        const to = toLocal(r.span[1], last.rev);
+        view.dispatch({ selection: EditorSelection.range(from, to), effects: EditorView.scrollIntoView(from, { y: 'center' }) });
+      }
+      toast(r.text, 'error');
     }
   }
 

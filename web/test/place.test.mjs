@@ -72,3 +72,11 @@ test('a resolution told in words, not by the group id', async () => {
   assert.equal(resolvedNotice('Paragraph 3', alts, { choice: 'compromise', text: 'x'.repeat(80) }), `Paragraph 3: replaced by “${'x'.repeat(59)}…”, brackets removed.`);
   assert.equal(resolvedNotice('Article 1', [{ text: '' }, { text: 'a' }], { choice: 'choose', index: 0 }), 'Article 1: the empty alternative kept, brackets removed.');
 });
+
+test('agreeing text with a bracket: the refusal in words, and the bracket to select', async () => {
+  const { statusRefusal } = await import('../src/panel-provisions.js');
+  assert.deepEqual(statusRefusal('paragraph 2 bis of article 2 holds the open bracket group b0.98 at [98,117); resolve it before agreeing the text'),
+    { text: 'Paragraph 2 bis of article 2 holds an open bracket (selected in the draft); resolve it before agreeing the text', span: [98, 117] });
+  assert.deepEqual(statusRefusal('only a facilitator sets a provision\'s status; a drafter may not'), { text: 'Only a facilitator sets a provision\'s status; a drafter may not', span: null });
+  assert.deepEqual(statusRefusal(''), { text: 'Could not set the status.', span: null });
+});
