@@ -198,13 +198,36 @@ func walkGroups(draft string, groups []ExportGroup, text func(string), open, clo
 // and `unicode-bidi: plaintext` applies that per line of the pre-wrapped
 // text, which keeps a group that spans paragraphs in one <mark>.
 func ExportHTML(title, draft string, groups []ExportGroup) string {
+	return ExportHTMLWithHead(title, "", draft, groups)
+}
+
+// ExportHTMLWithHead is ExportHTML with a running head: head (for example
+// "Title — Revision 12 — 4 December 2026") is shown under the title and,
+// when printed, at the top of every page, with the page numbers at the
+// foot. The print stylesheet shows brackets by a line under them (dashed
+// when nested) rather than by colour, legible in black and white.
+func ExportHTMLWithHead(title, head, draft string, groups []ExportGroup) string {
 	var b strings.Builder
-	b.Grow(len(draft) + len(draft)/8 + 1024)
+	b.Grow(len(draft) + len(draft)/8 + 2048)
 	b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>")
 	b.WriteString(html.EscapeString(title))
-	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; unicode-bidi: plaintext; }\nmark.bracket { background: #fff3b0; }\n</style>\n</head>\n<body>\n<h1>")
+	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; unicode-bidi: plaintext; }\nmark.bracket { background: #fff3b0; }\n.head { color: #555; }\n")
+	b.WriteString("@media print {\n  @page { size: A4; margin: 22mm 18mm 20mm;")
+	running := head
+	if running == "" {
+		running = title
+	}
+	b.WriteString(" @top-center { content: \"" + cssString(running) + "\"; font: 9pt serif; }")
+	b.WriteString(" @bottom-center { content: \"Page \" counter(page) \" of \" counter(pages); font: 9pt serif; } }\n")
+	b.WriteString("  body { font: 11.5pt/1.5 serif; color: #000; }\n  mark.bracket { background: none; color: #000; text-decoration: underline 1px solid #000; text-underline-offset: 3px; }\n")
+	b.WriteString("  mark.bracket mark.bracket { text-decoration-style: dashed; text-underline-offset: 5px; }\n  a { color: #000; }\n}\n")
+	b.WriteString("</style>\n</head>\n<body>\n<h1>")
 	b.WriteString(html.EscapeString(title))
-	b.WriteString("</h1>\n<div class=\"draft\" dir=\"auto\">")
+	b.WriteString("</h1>\n")
+	if head != "" {
+		b.WriteString("<p class=\"head\">" + html.EscapeString(head) + "</p>\n")
+	}
+	b.WriteString("<div class=\"draft\" dir=\"auto\">")
 	var u unescaper
 	marked := walkGroups(draft, groups,
 		func(s string) { b.WriteString(html.EscapeString(u.feed(s))) },
@@ -327,13 +350,71 @@ const mdInlineSpecial = "\\`*_[]<>&|~!"
 
 func escapeMarkdownInline(s string) string {
 	var b strings.Builder
+	var links linkBreaker
 	for _, r := range s {
-		if r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
+		if links.escape(r) || r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// linkBreaker finds the characters that would let plain text become a
+// live link in common renderers even with mdInlineSpecial escaped
+// ('[', ']', '<' and '>' already stop link and autolink syntax): the
+// extended autolinks of GFM and linkify ("https://evil.example",
+// "www.evil.example", "a@evil.example") and bare scheme URLs
+// ("javascript:alert(1)", "data:..."). Escaping one character of each
+// ("https\:\/\/", "www\.", "\@") leaves the text as it reads and makes
+// it inert: renderers match those patterns on the source or on unescaped
+// text runs, and a backslash escape interrupts both. Feed it every rune of
+// a run of text, in order.
+type linkBreaker struct {
+	prev rune
+	word [12]byte // the ASCII letters just before, lowercased
+	n    int      // length of word; -1 when the run is longer than word
+}
+
+// wrote tells l that s was written as Markdown syntax (not fed).
+func (l *linkBreaker) wrote(s string) {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	*l = linkBreaker{prev: r}
+}
+
+// mdSchemes are URL schemes whose colon is escaped after them.
+var mdSchemes = []string{"http", "https", "ftp", "mailto", "javascript", "vbscript", "data", "file"}
+
+// escape reports whether r must be escaped, given the runes fed before.
+func (l *linkBreaker) escape(r rune) bool {
+	esc := false
+	switch r {
+	case ':':
+		// A scheme's colon; or, after a footnote reference "[^1]" (the
+		// only unescaped ']'), the colon of a footnote definition.
+		esc = l.n > 0 && slices.Contains(mdSchemes, string(l.word[:l.n])) || l.prev == ']'
+	case '(':
+		esc = l.prev == ']' // "[^1](url)" would be a link
+	case '/':
+		esc = l.prev == ':' || l.prev == '/'
+	case '.':
+		esc = l.n == 3 && string(l.word[:3]) == "www"
+	case '@':
+		esc = true
+	}
+	switch {
+	case 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
+		if l.n >= 0 && l.n < len(l.word) {
+			l.word[l.n] = byte(r) | 0x20
+			l.n++
+		} else {
+			l.n = -1
+		}
+	default:
+		l.n = 0
+	}
+	l.prev = r
+	return esc
 }
 
 // mdWriter escapes draft text into Markdown, knowing where lines start
@@ -342,6 +423,7 @@ type mdWriter struct {
 	b         *strings.Builder
 	lineStart bool // at the start of a line
 	breaks    int  // line breaks read and not yet written
+	links     linkBreaker
 }
 
 // raw writes Markdown syntax (a footnote reference) as is.
@@ -349,6 +431,7 @@ func (w *mdWriter) raw(s string) {
 	w.flushBreaks()
 	w.b.WriteString(s)
 	w.lineStart = false
+	w.links.wrote(s)
 }
 
 // flushBreaks writes pending line breaks: one alone is a hard break ("\"
@@ -376,10 +459,11 @@ func (w *mdWriter) write(s string) {
 		w.flushBreaks()
 		if w.lineStart {
 			w.lineStart = false
+			w.links = linkBreaker{}
 			i += w.lineOpening(s[i:])
 			continue
 		}
-		if r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
+		if w.links.escape(r) || r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
 			w.b.WriteByte('\\')
 		}
 		w.b.WriteString(s[i : i+size])
@@ -422,4 +506,24 @@ func (w *mdWriter) lineOpening(s string) int {
 		}
 	}
 	return n
+}
+
+// cssString escapes s for a double-quoted CSS string inside an HTML
+// <style> element: backslash, quote, line breaks and '<' as CSS escapes.
+func cssString(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == '"':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '<' || r == '>' || r == '&':
+			fmt.Fprintf(&b, "\\%x ", r)
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

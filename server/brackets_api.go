@@ -128,6 +128,9 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 	if req.Rev != nil && *req.Rev < 0 {
 		return proposedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
 	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return proposedJSON{}, Errorf(ErrBadRequest, "notes are at most %d characters", maxNoteLen)
+	}
 	if req.Group != "" {
 		if _, err := brackets.ParseID(req.Group); err != nil {
 			return proposedJSON{}, bracketError(err, "propose")
@@ -182,13 +185,14 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		}
 		out.Group, out.Alternative = group, ch.Alternative
 		return Built{Op: ch.Op, Kind: storage.KindPropose, Group: group, Proposals: []storage.Proposal{{
-			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author,
+			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author, Note: req.Note,
 		}}}, nil
 	})
 	if err != nil {
 		return proposedJSON{}, notFoundDraft(err, doc)
 	}
 	out.Rev = op.Rev
+	s.auditBounded(who, who.Principal, ActionPropose, doc, fmt.Sprintf("group %s alternative %d at rev %d", out.Group, out.Alternative, out.Rev))
 	return out, nil
 }
 

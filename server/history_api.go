@@ -305,9 +305,13 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 	if format == "" {
 		format = "txt"
 	}
+	if _, ok := documentFormats[format]; ok {
+		s.exportDocument(w, r, info, rev, format) // documents_api.go
+		return
+	}
 	f, ok := exportFormats[format]
 	if !ok {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format)))
+		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md, html, docx or akn, got %q", clip(format)))
 		return
 	}
 	clean, err := boolParam(r, "clean")
@@ -347,7 +351,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		if format == "md" {
 			out = history.ExportMarkdown(info.Title, text, groups)
 		} else {
-			out = history.ExportHTML(info.Title, text, groups)
+			out = history.ExportHTMLWithHead(info.Title, s.printHead(r.Context(), info, rev), text, groups) // documents_api.go
 		}
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-rev%d.%s"`, info.ID, rev, f.ext))

@@ -56,7 +56,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   let otc = null; // created once we know the base text
   let loadingFresh = false; // an `open` without rev is outstanding
   let opened = false;
-  const people = new Map(); // client -> {by, role?, ts}
+  const people = new Map(); // presenceKey(client, by) -> {cid, by, role?, ts, activeTs, typedTs}
   let follow = null; // screen view: client id to follow (null: latest facilitator move)
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
@@ -95,6 +95,35 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     notice.textContent = text || '';
   }
 
+  // Printing (app.css @media print): the running head of every page names
+  // the draft, its revision and the date, through an @page rule kept up to
+  // date here (a page margin box can only show a string the CSS holds).
+  const printHead = h('style', { 'data-print-head': '' });
+  document.head.appendChild(printHead);
+  cleanups.push(() => printHead.remove());
+  function updatePrintHead() {
+    const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+    const head = `${title.textContent} — Revision ${otc ? otc.rev : '—'} — ${when}`;
+    const css = head.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/[\n\r]/g, ' ');
+    printHead.textContent = `@media print { @page { @top-center { content: "${css}"; } } }`;
+  }
+  // The editor lays out only the lines on screen, so the print shows a
+  // plain copy of the whole text instead, made when printing starts.
+  const printText = h('div.print-text', { 'aria-hidden': 'true' });
+  function preparePrint(e) {
+    if (e && e.type === 'change' && !e.matches) return;
+    updatePrintHead();
+    printText.replaceChildren(...printNodes(view.state.doc.toString()));
+  }
+  const printQuery = window.matchMedia ? window.matchMedia('print') : null;
+  window.addEventListener('beforeprint', preparePrint);
+  if (printQuery) printQuery.addEventListener('change', preparePrint);
+  editorPane.append(printText);
+  cleanups.push(() => {
+    window.removeEventListener('beforeprint', preparePrint);
+    if (printQuery) printQuery.removeEventListener('change', preparePrint);
+  });
+
   let shownRev = null;
   function updateBadges() {
     checkWaiting();
@@ -103,6 +132,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     const rev = otc ? otc.rev : null;
     if (rev === shownRev) return;
     shownRev = rev;
+    updatePrintHead();
     revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
     panels.history && panels.history.setHead(otc ? otc.rev : 0);
   }
@@ -370,7 +400,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       resyncFresh('The draft changed in a way this page could not follow; it was reloaded.');
       return;
     }
-    if (m.by) { touchPerson(m.client, m.by, undefined, 'typed'); active.add(m.client); }
+    if (m.by) { const key = presenceKey(m.client, m.by); touchPerson(key, m.client, m.by, undefined, 'typed'); active.add(key); }
     if (m.kind === 'resolve') resolutionNotices(m);
   }));
   cleanups.push(conn.on('ack', (m) => {
@@ -448,32 +478,43 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   function labelOf(by) { return by ? `${by.delegation}` : '?'; }
   function titleOf(by) { return by ? `${by.name || ''} (${by.delegation})` : 'someone'; }
 
+  // A client id is chosen by the client, so another delegation may reuse
+  // someone's: cursors are keyed by client id and who sent them ("by"),
+  // so that one cannot replace or remove the other's.
+  function presenceKey(client, by) { return by ? `${client} ${by.delegation}/${by.name}` : client; }
+
   function onPresence(m) {
     if (m.doc !== id || m.client === clientId) return;
-    if (m.left) { dropPerson(m.client); return; }
-    touchPerson(m.client, m.by, m.role, true);
+    if (m.left) {
+      if (m.by) dropPerson(presenceKey(m.client, m.by));
+      else for (const [key, p] of [...people]) if (p.cid === m.client) dropPerson(key); // a server that does not say who left
+      return;
+    }
+    const key = presenceKey(m.client, m.by);
+    touchPerson(key, m.client, m.by, m.role, true);
     if (!m.sel || !otc) return;
-    if (!active.has(m.client) && m.sel.every(([a, hd]) => a === 0 && hd === 0)) return;
-    active.add(m.client);
+    if (!active.has(key) && m.sel.every(([a, hd]) => a === 0 && hd === 0)) return;
+    active.add(key);
     const doc = view.state.doc;
     const ranges = m.sel.map(([a, hd]) => ({
       anchor: cpToPos(doc, otc.toLocal(a, m.rev ?? otc.rev)),
       head: cpToPos(doc, otc.toLocal(hd, m.rev ?? otc.rev)),
     }));
     const colour = colourOf(m.by ? m.by.delegation : m.client);
-    view.dispatch({ effects: setPresence.of({ client: m.client, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
-    lastMover = (m.role === 'facilitator' || isFacilitator(m.client)) ? m.client : (lastMover && isFacilitator(lastMover) ? lastMover : m.client);
+    view.dispatch({ effects: setPresence.of({ client: key, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
+    lastMover = (m.role === 'facilitator' || isFacilitator(key)) ? key : (lastMover && isFacilitator(lastMover) ? lastMover : key);
     if (screen) followCursor();
   }
   cleanups.push(conn.on('presence', onPresence));
 
   function isFacilitator(client) { const p = people.get(client); return p && p.role === 'facilitator'; }
 
-  function touchPerson(client, by, role, acted) {
-    if (!client || client === clientId || client === '_draftroom') return;
-    const p = people.get(client) || {};
+  // people is keyed by presenceKey; cid is the client id itself.
+  function touchPerson(key, cid, by, role, acted) {
+    if (!cid || cid === clientId || cid === '_draftroom') return;
+    const p = people.get(key) || {};
     const now = Date.now();
-    people.set(client, { by: by || p.by, role: role || p.role, ts: now, activeTs: acted ? now : p.activeTs, typedTs: acted === 'typed' ? now : p.typedTs });
+    people.set(key, { cid, by: by || p.by, role: role || p.role, ts: now, activeTs: acted ? now : p.activeTs, typedTs: acted === 'typed' ? now : p.typedTs });
     renderPeople();
   }
 
@@ -492,7 +533,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
     for (const [client, p] of people) {
       const by = p.by || {};
-      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || client) } }, by.delegation || '?'), h('span.pname', by.name || client), p.role ? h('span.role', p.role) : null);
+      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || p.cid) } }, by.delegation || '?'), h('span.pname', by.name || p.cid), p.role ? h('span.role', p.role) : null);
       if (screen) {
         li.appendChild(h('button.ghost.small', { type: 'button', 'aria-pressed': String(follow === client), on: { click: () => { follow = follow === client ? null : client; renderPeople(); followCursor(); } } }, follow === client ? 'Following' : 'Follow'));
       }
@@ -622,7 +663,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   // whole text just for it).
   api.get('/api/docs').then((r) => {
     const d = (r.docs || []).find((x) => x.id === id);
-    if (d && d.title) { title.textContent = d.title; title.title = id; }
+    if (d && d.title) { title.textContent = d.title; title.title = id; updatePrintHead(); }
     document.title = `${d && d.title ? d.title : id} · draftroom`;
   }).catch(() => { document.title = `${id} · draftroom`; });
   cleanups.push(() => { document.title = 'draftroom'; });
@@ -639,4 +680,41 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       for (const p of Object.values(panels)) if (p && p.destroy) p.destroy();
     },
   };
+}
+
+/**
+ * printNodes returns text as nodes for print: bracket groups in spans
+ * whose class gives their depth (pb-d0..pb-d3, drawn as different lines
+ * under the text, legible in black and white) and their '[', '/' and ']'
+ * in bold (pb-p). A backslash escapes the character after it, as in the
+ * bracket grammar (docs/BRACKETS.md).
+ */
+function printNodes(text) {
+  const root = document.createElement('span');
+  const stack = [root];
+  let run = '';
+  const flush = () => { if (run) { stack[stack.length - 1].append(run); run = ''; } };
+  const punct = (c) => { flush(); const b = document.createElement('b'); b.className = 'pb-p'; b.textContent = c; stack[stack.length - 1].append(b); };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length && '[]/\\'.includes(text[i + 1])) {
+      run += c + text[++i];
+    } else if (c === '[') {
+      flush();
+      const g = document.createElement('span');
+      g.className = 'pb pb-d' + Math.min(stack.length - 1, 3);
+      stack[stack.length - 1].append(g);
+      stack.push(g);
+      punct(c);
+    } else if (c === ']' && stack.length > 1) {
+      punct(c);
+      stack.pop();
+    } else if (c === '/' && stack.length > 1) {
+      punct(c);
+    } else {
+      run += c;
+    }
+  }
+  flush();
+  return [root];
 }
