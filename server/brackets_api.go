@@ -20,18 +20,6 @@ import (
 // maxNoteLen bounds a resolution's note, in code points.
 const maxNoteLen = 2000
 
-func init() {
-	HandleMessage("brackets", handleBracketsMsg)
-	HandleMessage("propose", handleProposeMsg)
-	HandleMessage("resolve", handleResolveMsg)
-	handleMethod("GET /api/docs/{id}/brackets", (*Server).getBrackets)
-	handleMethod("GET /api/docs/{id}/brackets/stats", (*Server).getBracketStats)
-	handleMethod("POST /api/docs/{id}/brackets/propose", (*Server).postPropose)
-	handleMethod("POST /api/docs/{id}/brackets/{group}/resolve", (*Server).postResolve)
-	handleMethod("GET /api/docs/{id}/proposals", (*Server).getProposals)
-	handleMethod("GET /api/docs/{id}/decisions", (*Server).getDecisions)
-}
-
 // bracketRequest is the body of propose and resolve, over WebSocket or
 // HTTP.
 type bracketRequest struct {
@@ -113,7 +101,7 @@ func (e *conflictError) Error() string { return e.err.Error() }
 func (e *conflictError) Unwrap() error { return e.err }
 
 // propose adds an alternative to a group, or brackets a span as a new
-// group, through the draft's owner (Server.SubmitBuilt), with its Proposal
+// group, through the draft's owner (Server.submitBuilt), with its Proposal
 // record.
 func (s *Server) propose(ctx context.Context, who Identity, doc string, req bracketRequest) (proposedJSON, error) {
 	if !who.CanEdit() {
@@ -141,7 +129,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		}
 	}
 	out := proposedJSON{Doc: doc}
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		head := st.Info().Rev
 		if req.Rev != nil && *req.Rev > head {
 			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, head)
@@ -286,7 +274,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 	}
 	seen := seenAt.res.Groups[gi]
 	var decision storage.Decision
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		cur, err := resultAt(st)
 		if err != nil {
 			return Built{}, err

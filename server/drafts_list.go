@@ -30,16 +30,14 @@ type draftSummaryJSON struct {
 	Diagnostics *int `json:"diagnostics,omitempty"`
 }
 
-func init() {
-	HandleRoute("GET /api/docs", func(s *Server) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Query().Get("brackets") != "1" {
-				s.listDrafts(w, r)
-				return
-			}
-			s.listDraftsWithBrackets(w, r)
-		})
-	})
+// serveDraftList serves GET /api/docs: the server's own list, or with
+// ?brackets=1 the list with bracket counts.
+func (s *Server) serveDraftList(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("brackets") != "1" {
+		s.listDrafts(w, r)
+		return
+	}
+	s.listDraftsWithBrackets(w, r)
 }
 
 func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) {

@@ -36,21 +36,6 @@ const (
 	replayDrain = 2 * time.Millisecond
 )
 
-func init() {
-	// Takes over the core's GET .../text, which knows revision numbers
-	// only, to add labels and ?at=.
-	handleMethod("GET /api/docs/{id}/text", (*Server).getHistoryText)
-	handleMethod("PUT /api/docs/{id}/text", (*Server).putText)
-	handleMethod("GET /api/docs/{id}/diff", (*Server).getDiff)
-	handleMethod("GET /api/docs/{id}/authors", (*Server).getAuthors)
-	handleMethod("GET /api/docs/{id}/history", (*Server).getHistory)
-	handleMethod("GET /api/docs/{id}/labels", (*Server).getLabels)
-	handleMethod("POST /api/docs/{id}/labels", (*Server).postLabel)
-	handleMethod("GET /api/docs/{id}/export", (*Server).getExport)
-	HandleMessage("replay", handleReplayMsg)
-	HandleMessage("replay_stop", handleReplayStopMsg)
-}
-
 // historyRequest authenticates a request about draft {id} and reads the
 // draft's metadata.
 func (s *Server) historyRequest(r *http.Request) (Identity, storage.Draft, error) {

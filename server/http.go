@@ -15,58 +15,6 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// RouteFactory builds the handler of an HTTP route for a server.
-type RouteFactory func(s *Server) http.Handler
-
-var routeFactories = map[string]RouteFactory{}
-
-// HandleRoute registers an HTTP route (a Go 1.22 ServeMux pattern such as
-// "GET /api/docs/{id}/brackets"). Feature files call it from init. A feature
-// may take over one of the server's own patterns (it replaces it); the
-// same pattern registered twice by features panics.
-func HandleRoute(pattern string, f RouteFactory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := routeFactories[pattern]; dup {
-		panic("server: route " + pattern + " registered twice")
-	}
-	routeFactories[pattern] = f
-}
-
-// handleMethod is HandleRoute for a route served by a method of Server,
-// as the feature files' routes are: h(s, w, r) for each request.
-func handleMethod(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
-	HandleRoute(pattern, func(s *Server) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
-	})
-}
-
-func (s *Server) routes() http.Handler {
-	base := map[string]http.Handler{
-		"GET /ws":                 http.HandlerFunc(s.serveWS),
-		"GET /healthz":            http.HandlerFunc(s.healthz),
-		"GET /api/docs":           http.HandlerFunc(s.listDrafts),
-		"POST /api/docs":          http.HandlerFunc(s.createDraft),
-		"GET /api/docs/{id}":      http.HandlerFunc(s.getDraft),
-		"GET /api/docs/{id}/ops":  http.HandlerFunc(s.getOps),
-		"GET /api/docs/{id}/text": http.HandlerFunc(s.getText),
-		"GET /api/admin/backup":   http.HandlerFunc(s.getBackup),
-		"GET /metrics":            http.HandlerFunc(s.serveMetrics),
-		"/api/":                   http.HandlerFunc(notFound),
-		"/":                       s.webHandler(),
-	}
-	registryMu.Lock()
-	for p, f := range routeFactories {
-		base[p] = f(s)
-	}
-	registryMu.Unlock()
-	mux := http.NewServeMux()
-	for p, h := range base {
-		mux.Handle(p, h)
-	}
-	return mux
-}
-
 // WriteJSON writes v as a JSON response.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -397,35 +345,6 @@ func (s *Server) TextAt(ctx context.Context, id string, rev int) (string, error)
 		}
 	}
 	return text.String(), nil
-}
-
-func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
-	_, doc, err := s.draftFor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	rev := -1
-	if r.URL.Query().Get("rev") != "" {
-		if rev, err = revParam(r, "rev", 0); err != nil {
-			s.WriteError(w, r, err)
-			return
-		}
-	}
-	if rev < 0 {
-		info, err := s.store.Draft(r.Context(), doc)
-		if err != nil {
-			s.WriteError(w, r, notFoundDraft(err, doc))
-			return
-		}
-		rev = info.Rev
-	}
-	text, err := s.TextAt(r.Context(), doc, rev)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"rev": rev, "text": text})
 }
 
 // hasLoneSurrogate reports whether JSON text escapes a UTF-16 surrogate

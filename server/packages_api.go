@@ -26,12 +26,6 @@ const (
 	ActionPackageResolve = "package.resolve"
 )
 
-func init() {
-	handleMethod("POST /api/docs/{id}/packages", (*Server).postPackage)
-	handleMethod("GET /api/docs/{id}/packages", (*Server).getPackages)
-	handleMethod("POST /api/docs/{id}/packages/{pkg}/resolve", (*Server).postPackageResolve)
-}
-
 type packageRequest struct {
 	Members []string `json:"members"`
 	Note    string   `json:"note"`
@@ -56,7 +50,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	var pkg provisions.Package
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		o, err := provisionsOf(st)
 		if err != nil {
 			return Built{}, err
@@ -173,7 +167,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		seen[g] = seenAt.res.Groups[gi]
 	}
 	var decisions []storage.Decision
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		cur, err := resultAt(st)
 		if err != nil {
 			return Built{}, err

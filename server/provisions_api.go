@@ -21,18 +21,6 @@ import (
 // ActionProvisionStatus is the audit action of a status change.
 const ActionProvisionStatus = "provision.status"
 
-func init() {
-	HandleMessage("provisions", handleProvisionsMsg)
-	HandleMessage("provision_status", handleProvisionStatusMsg)
-	HandleMessage("provision_stats", handleProvisionStatsMsg)
-	handleMethod("GET /api/docs/{id}/provisions", (*Server).getProvisions)
-	handleMethod("GET /api/docs/{id}/provisions/stats", (*Server).getProvisionStats)
-	handleMethod("POST /api/docs/{id}/provisions/{pid}/status", (*Server).postProvisionStatus)
-	HandleMessage("renumber", handleRenumberMsg)
-	handleMethod("POST /api/docs/{id}/renumber", (*Server).postRenumber)
-	handleMethod("GET /api/docs/{id}/provisions/export", (*Server).getProvisionsExport)
-}
-
 // ProvisionJSON is a provision as the API shows it.
 type ProvisionJSON struct {
 	ID        string            `json:"id"`
@@ -165,7 +153,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		name     string
 		together []string
 	)
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		if req.Rev != nil && *req.Rev > st.Info().Rev {
 			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
 		}
@@ -480,7 +468,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 		out   renumberJSON
 		empty bool
 	)
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		o, err := provisionsOf(st)
 		if err != nil {
 			return Built{}, err

@@ -86,14 +86,6 @@ const (
 	ActionImport         = "import"
 )
 
-func init() {
-	handleMethod("GET /api/me", (*Server).getMe)
-	handleMethod("GET /api/tokens", (*Server).listTokens)
-	handleMethod("POST /api/tokens", (*Server).issueToken)
-	handleMethod("DELETE /api/tokens/{id}", (*Server).revokeToken)
-	handleMethod("GET /api/audit", (*Server).getAudit)
-}
-
 // meJSON answers GET /api/me.
 type meJSON struct {
 	Delegation string     `json:"delegation"`
