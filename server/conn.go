@@ -558,7 +558,7 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 }
 
 func opDecodeMessage(err error) string {
-	if msg, ok := opErrorMessage(err); ok {
+	if code, msg, _ := ErrorCode(err); code == CodeBadOp {
 		return msg
 	}
 	return "malformed op: " + err.Error()

@@ -32,24 +32,21 @@ type draftSummaryJSON struct {
 
 // serveDraftList serves GET /api/docs: the server's own list, or with
 // ?brackets=1 the list with bracket counts.
-func (s *Server) serveDraftList(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveDraftList(w http.ResponseWriter, r *http.Request) error {
 	if r.URL.Query().Get("brackets") != "1" {
-		s.listDrafts(w, r)
-		return
+		return s.listDrafts(w, r)
 	}
-	s.listDraftsWithBrackets(w, r)
+	return s.listDraftsWithBrackets(w, r)
 }
 
-func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	drafts, err := s.store.Drafts(r.Context())
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("list drafts: %w", err))
-		return
+		return fmt.Errorf("list drafts: %w", err)
 	}
 	var visible []storage.Draft
 	for _, d := range drafts {
@@ -64,6 +61,7 @@ func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) 
 	}
 	s.countBrackets(r.Context(), out)
 	WriteJSON(w, http.StatusOK, map[string]any{"docs": out})
+	return nil
 }
 
 // countBrackets fills Open and Diagnostics of the listBracketsMax most

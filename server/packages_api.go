@@ -225,37 +225,36 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 	return out, nil
 }
 
-func (s *Server) postPackage(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[packageRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postPackage(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[packageRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.makePackage(r.Context(), who, doc, req)
-	s.writeResult(w, r, http.StatusCreated, out, err)
+	return writeResult(w, http.StatusCreated, out, err)
 }
 
-func (s *Server) getPackages(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getPackages(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	rev, pkgs, err := s.packagesOf(r.Context(), doc)
 	if pkgs == nil {
 		pkgs = []provisions.Package{}
 	}
-	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": doc, "rev": rev, "packages": pkgs}, err)
+	return writeResult(w, http.StatusOK, map[string]any{"doc": doc, "rev": rev, "packages": pkgs}, err)
 }
 
-func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[bracketRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.resolvePackage(r.Context(), who, doc, r.PathValue("pkg"), req)
 	var ce *conflictError
 	if errors.As(err, &ce) {
 		err = ce.err
 	}
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }

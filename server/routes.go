@@ -21,52 +21,52 @@ func (s *Server) routes() http.Handler {
 
 	// Service: WebSocket endpoint, health, metrics, backup.
 	mux.HandleFunc("GET /ws", s.serveWS)
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /metrics", s.serveMetrics)
-	mux.HandleFunc("GET /api/admin/backup", s.getBackup)
+	mux.Handle("GET /healthz", s.handle(s.healthz))
+	mux.Handle("GET /metrics", s.handle(s.serveMetrics))
+	mux.Handle("GET /api/admin/backup", s.handle(s.getBackup))
 
 	// Identity, tokens and the audit log (tokens.go, audit.go).
-	mux.HandleFunc("GET /api/me", s.getMe)
-	mux.HandleFunc("GET /api/tokens", s.listTokens)
-	mux.HandleFunc("POST /api/tokens", s.issueToken)
-	mux.HandleFunc("DELETE /api/tokens/{id}", s.revokeToken)
-	mux.HandleFunc("GET /api/audit", s.getAudit)
+	mux.Handle("GET /api/me", s.handle(s.getMe))
+	mux.Handle("GET /api/tokens", s.handle(s.listTokens))
+	mux.Handle("POST /api/tokens", s.handle(s.issueToken))
+	mux.Handle("DELETE /api/tokens/{id}", s.handle(s.revokeToken))
+	mux.Handle("GET /api/audit", s.handle(s.getAudit))
 
 	// Drafts (http.go, drafts_list.go).
-	mux.HandleFunc("GET /api/docs", s.serveDraftList)
-	mux.HandleFunc("POST /api/docs", s.createDraft)
-	mux.HandleFunc("GET /api/docs/{id}", s.getDraft)
-	mux.HandleFunc("GET /api/docs/{id}/ops", s.getOps)
+	mux.Handle("GET /api/docs", s.handle(s.serveDraftList))
+	mux.Handle("POST /api/docs", s.handle(s.createDraft))
+	mux.Handle("GET /api/docs/{id}", s.handle(s.getDraft))
+	mux.Handle("GET /api/docs/{id}/ops", s.handle(s.getOps))
 
 	// Text and history (history_api.go).
-	mux.HandleFunc("GET /api/docs/{id}/text", s.getHistoryText)
-	mux.HandleFunc("PUT /api/docs/{id}/text", s.putText)
-	mux.HandleFunc("GET /api/docs/{id}/diff", s.getDiff)
-	mux.HandleFunc("GET /api/docs/{id}/authors", s.getAuthors)
-	mux.HandleFunc("GET /api/docs/{id}/history", s.getHistory)
-	mux.HandleFunc("GET /api/docs/{id}/labels", s.getLabels)
-	mux.HandleFunc("POST /api/docs/{id}/labels", s.postLabel)
-	mux.HandleFunc("GET /api/docs/{id}/export", s.getExport)
+	mux.Handle("GET /api/docs/{id}/text", s.handle(s.getHistoryText))
+	mux.Handle("PUT /api/docs/{id}/text", s.handle(s.putText))
+	mux.Handle("GET /api/docs/{id}/diff", s.handle(s.getDiff))
+	mux.Handle("GET /api/docs/{id}/authors", s.handle(s.getAuthors))
+	mux.Handle("GET /api/docs/{id}/history", s.handle(s.getHistory))
+	mux.Handle("GET /api/docs/{id}/labels", s.handle(s.getLabels))
+	mux.Handle("POST /api/docs/{id}/labels", s.handle(s.postLabel))
+	mux.Handle("GET /api/docs/{id}/export", s.handle(s.getExport))
 
 	// Brackets, proposals and decisions (brackets_api.go).
-	mux.HandleFunc("GET /api/docs/{id}/brackets", s.getBrackets)
-	mux.HandleFunc("GET /api/docs/{id}/brackets/stats", s.getBracketStats)
-	mux.HandleFunc("POST /api/docs/{id}/brackets/propose", s.postPropose)
-	mux.HandleFunc("POST /api/docs/{id}/brackets/{group}/resolve", s.postResolve)
-	mux.HandleFunc("GET /api/docs/{id}/proposals", s.getProposals)
-	mux.HandleFunc("GET /api/docs/{id}/decisions", s.getDecisions)
+	mux.Handle("GET /api/docs/{id}/brackets", s.handle(s.getBrackets))
+	mux.Handle("GET /api/docs/{id}/brackets/stats", s.handle(s.getBracketStats))
+	mux.Handle("POST /api/docs/{id}/brackets/propose", s.handle(s.postPropose))
+	mux.Handle("POST /api/docs/{id}/brackets/{group}/resolve", s.handle(s.postResolve))
+	mux.Handle("GET /api/docs/{id}/proposals", s.handle(s.getProposals))
+	mux.Handle("GET /api/docs/{id}/decisions", s.handle(s.getDecisions))
 
 	// Packages of bracket groups (packages_api.go).
-	mux.HandleFunc("POST /api/docs/{id}/packages", s.postPackage)
-	mux.HandleFunc("GET /api/docs/{id}/packages", s.getPackages)
-	mux.HandleFunc("POST /api/docs/{id}/packages/{pkg}/resolve", s.postPackageResolve)
+	mux.Handle("POST /api/docs/{id}/packages", s.handle(s.postPackage))
+	mux.Handle("GET /api/docs/{id}/packages", s.handle(s.getPackages))
+	mux.Handle("POST /api/docs/{id}/packages/{pkg}/resolve", s.handle(s.postPackageResolve))
 
 	// Provisions: status, numbering, export (provisions_api.go).
-	mux.HandleFunc("GET /api/docs/{id}/provisions", s.getProvisions)
-	mux.HandleFunc("GET /api/docs/{id}/provisions/stats", s.getProvisionStats)
-	mux.HandleFunc("POST /api/docs/{id}/provisions/{pid}/status", s.postProvisionStatus)
-	mux.HandleFunc("POST /api/docs/{id}/renumber", s.postRenumber)
-	mux.HandleFunc("GET /api/docs/{id}/provisions/export", s.getProvisionsExport)
+	mux.Handle("GET /api/docs/{id}/provisions", s.handle(s.getProvisions))
+	mux.Handle("GET /api/docs/{id}/provisions/stats", s.handle(s.getProvisionStats))
+	mux.Handle("POST /api/docs/{id}/provisions/{pid}/status", s.handle(s.postProvisionStatus))
+	mux.Handle("POST /api/docs/{id}/renumber", s.handle(s.postRenumber))
+	mux.Handle("GET /api/docs/{id}/provisions/export", s.handle(s.getProvisionsExport))
 
 	// Anything else under /api/ is a JSON 404; the rest is the web UI.
 	mux.HandleFunc("/api/", notFound)
