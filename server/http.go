@@ -255,8 +255,8 @@ type OpJSON struct {
 	Group  string         `json:"group,omitempty"`
 }
 
-// NewOpJSON converts a stored op for the HTTP API.
-func NewOpJSON(op storage.Op) OpJSON {
+// newOpJSON converts a stored op for the HTTP API.
+func newOpJSON(op storage.Op) OpJSON {
 	return OpJSON{op.Rev, op.Op, op.Client, op.Seq, op.By, op.TS, op.Kind, op.Group}
 }
 
@@ -299,7 +299,7 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) error {
 		}
 		out = make([]OpJSON, len(ops))
 		for i, op := range ops {
-			out[i] = NewOpJSON(op)
+			out[i] = newOpJSON(op)
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"ops": out})

@@ -53,7 +53,7 @@ func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error)
 	tok, err := auth.Verify(ctx, a.store, secret, a.now())
 	switch {
 	case err == nil:
-		return IdentityOf(tok), nil
+		return identityOf(tok), nil
 	case errors.Is(err, auth.ErrInvalid):
 		return Identity{}, Errorf(ErrUnauthorized, "this token is not valid on this server")
 	case errors.Is(err, auth.ErrRevoked):
@@ -64,8 +64,8 @@ func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error)
 	return Identity{}, fmt.Errorf("verify token: %w", err)
 }
 
-// IdentityOf is the identity a token gives.
-func IdentityOf(tok storage.Token) Identity {
+// identityOf is the identity a token gives.
+func identityOf(tok storage.Token) Identity {
 	return Identity{
 		Principal: auth.Principal(tok),
 		Author:    storage.Author{Delegation: tok.Delegation, Name: tok.Name},
