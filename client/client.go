@@ -41,6 +41,12 @@ var (
 	ErrAlreadyOpen = errors.New("client: draft already open")
 	// ErrProtocol: the server sent something the client cannot follow.
 	ErrProtocol = errors.New("client: protocol error")
+	// ErrResyncing: the draft is being reloaded after the server refused
+	// an edit (EventResync); edit again once it is open (WaitSynced).
+	ErrResyncing = errors.New("client: draft reloading after a refused edit")
+	// ErrTooLong: the edit would make the draft longer than the server's
+	// maximum draft length (its welcome's max_draft_len); nothing changed.
+	ErrTooLong = errors.New("client: the draft would exceed the server's maximum length")
 )
 
 // ServerError is an "error" message from the server. It wraps ErrRefused.
@@ -84,6 +90,13 @@ type Options struct {
 	MinBackoff, MaxBackoff time.Duration
 	// WriteTimeout bounds one write. Default 10s.
 	WriteTimeout time.Duration
+	// MaxOpBytes bounds one op message: a bigger edit (a paste, an
+	// import) is sent as several ops, each acked before the next (see
+	// docs/PROTOCOL.md "Large edits"). Default: DefaultMaxOpBytes, or less
+	// when the server's welcome says its frame limit (max_frame) is lower
+	// than twice that.
+	MaxOpBytes int
+
 	// RetryAfter is the wait before resending an op the server refused
 	// with rate_limited, internal or unavailable. Default 200ms.
 	RetryAfter time.Duration
@@ -110,7 +123,7 @@ const (
 	EventDisconnect                      // the connection dropped (Err)
 	EventReconnect                       // reconnected; drafts are being resumed
 	EventOpened                          // a draft was (re)opened at Rev
-	EventResync                          // local pending edits were dropped and the draft reloaded (after a refused op)
+	EventResync                          // local pending edits were dropped and the draft reloaded (after a refused op: Code, Message, Op and Text, the dropped edits and the text they inserted; see Doc.Refused)
 )
 
 // Author is who made an op ("by").
@@ -134,6 +147,8 @@ type Event struct {
 	Message string
 	Sent    time.Time
 	Err     error
+	// Text, in an EventResync, is the text the dropped edits inserted.
+	Text string
 }
 
 // Welcome is the server's answer to hello.
@@ -151,6 +166,10 @@ type Client struct {
 	opts Options
 	id   string
 	seq  atomic.Uint64
+	// maxFrame and maxDraftLen are the server's limits from its welcome
+	// (0: not said).
+	maxFrame    atomic.Int64
+	maxDraftLen atomic.Int64
 
 	conn    atomic.Pointer[websocket.Conn] // nil while disconnected
 	wmu     sync.Mutex                     // serialises writes; taken after Doc.mu
@@ -210,6 +229,19 @@ func (c *Client) Welcome() Welcome { return c.welcome }
 
 func (c *Client) nextSeq() uint64 { return c.seq.Add(1) }
 
+// maxOpBytes is the budget of one op message: the option, within half the
+// frame limit the server announced.
+func (c *Client) maxOpBytes() int {
+	n := c.opts.MaxOpBytes
+	if n <= 0 {
+		n = DefaultMaxOpBytes
+	}
+	if f := c.maxFrame.Load(); f > 0 && int64(n) > f/2 {
+		n = int(f / 2)
+	}
+	return n
+}
+
 // connect dials and says hello.
 func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
 	conn, _, err := c.opts.Dialer.DialContext(ctx, c.url, c.opts.Header)
@@ -241,6 +273,8 @@ func (c *Client) connect(ctx context.Context) (*websocket.Conn, error) {
 	switch m.Type {
 	case "welcome":
 		c.welcome = Welcome{Client: m.Client, Delegation: m.Delegation, Name: m.Name, Role: m.Role}
+		c.maxFrame.Store(m.MaxFrame)
+		c.maxDraftLen.Store(m.MaxDraftLen)
 		return conn, nil
 	case "error":
 		conn.Close()
@@ -395,23 +429,25 @@ func (c *Client) closeDocs() {
 
 // inMsg is any server message.
 type inMsg struct {
-	Type       string            `json:"type"`
-	Doc        string            `json:"doc"`
-	Rev        int               `json:"rev"`
-	Seq        uint64            `json:"seq"`
-	Op         json.RawMessage   `json:"op"`
-	Client     string            `json:"client"`
-	By         Author            `json:"by"`
-	TS         int64             `json:"ts"`
-	Text       string            `json:"text"`
-	Sel        [][2]int          `json:"sel"`
-	Left       bool              `json:"left"`
-	Present    []json.RawMessage `json:"present"`
-	Code       string            `json:"code"`
-	Message    string            `json:"message"`
-	Delegation string            `json:"delegation"`
-	Name       string            `json:"name"`
-	Role       string            `json:"role"`
+	Type        string            `json:"type"`
+	Doc         string            `json:"doc"`
+	Rev         int               `json:"rev"`
+	Seq         uint64            `json:"seq"`
+	Op          json.RawMessage   `json:"op"`
+	Client      string            `json:"client"`
+	By          Author            `json:"by"`
+	TS          int64             `json:"ts"`
+	Text        string            `json:"text"`
+	Sel         [][2]int          `json:"sel"`
+	Left        bool              `json:"left"`
+	Present     []json.RawMessage `json:"present"`
+	Code        string            `json:"code"`
+	Message     string            `json:"message"`
+	Delegation  string            `json:"delegation"`
+	Name        string            `json:"name"`
+	Role        string            `json:"role"`
+	MaxFrame    int64             `json:"max_frame"`
+	MaxDraftLen int64             `json:"max_draft_len"`
 
 	// op is Op decoded, when decodeFast did it (opDecoded); else remoteOp
 	// decodes Op.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,7 @@ type Doc struct {
 	openWait  chan error
 	presence  map[string]Presence
 	lastAck   *pending
+	refused   *Refusal      // the last edit the server refused for good, until dismissed
 	err       error         // set when the draft is closed or lost
 	changed   chan struct{} // made by a waiter, closed and cleared by the next change
 }
@@ -41,6 +43,19 @@ type pending struct {
 	sentOp  ot.Op
 	sentRev int
 	ackRev  int
+}
+
+// Refusal is an edit the server refused for good (bad_op, too_large,
+// forbidden, locked): the client dropped it, with every edit made after
+// it, and reloaded the draft. Text holds what those edits inserted, so
+// that nothing typed is lost without a trace.
+type Refusal struct {
+	Code    string
+	Message string
+	Rev     int    // the revision the dropped edits were made on
+	Op      ot.Op  // the dropped edits, composed, on the text at Rev
+	Text    string // the text they inserted, pieces joined by "\n"
+	At      time.Time
 }
 
 // Presence is another client's cursors and selections, transformed to the
@@ -133,6 +148,25 @@ func (d *Doc) Err() error {
 	return d.err
 }
 
+// Refused returns the last edit the server refused for good, until
+// DismissRefused, or nil.
+func (d *Doc) Refused() *Refusal {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.refused == nil {
+		return nil
+	}
+	r := *d.refused
+	return &r
+}
+
+// DismissRefused forgets the refusal Refused reports.
+func (d *Doc) DismissRefused() {
+	d.mu.Lock()
+	d.refused = nil
+	d.mu.Unlock()
+}
+
 // Presence returns the other clients' presence, by client id.
 func (d *Doc) Presence() map[string]Presence {
 	d.mu.Lock()
@@ -154,9 +188,20 @@ func (d *Doc) Edit(op ot.Op) error {
 		d.mu.Unlock()
 		return d.err
 	}
+	if d.resyncing {
+		// The local text still holds the dropped edits until the fresh
+		// snapshot arrives: an op on it would be lost with them.
+		d.mu.Unlock()
+		return fmt.Errorf("edit %s: %w", d.id, ErrResyncing)
+	}
 	if err := op.Check(); err != nil {
 		d.mu.Unlock()
 		return fmt.Errorf("edit %s: %w", d.id, err)
+	}
+	if limit := d.c.maxDraftLen.Load(); limit > 0 && int64(d.text.Len()+op.TargetLen()-op.BaseLen()) > limit {
+		// The server would refuse it (too_large): say so now, change nothing.
+		d.mu.Unlock()
+		return fmt.Errorf("edit %s: %d code points: %w", d.id, d.text.Len()+op.TargetLen()-op.BaseLen(), ErrTooLong)
 	}
 	if _, err := d.text.Apply(op); err != nil {
 		d.mu.Unlock()
@@ -170,7 +215,7 @@ func (d *Doc) Edit(op ot.Op) error {
 	}
 	var evs []Event
 	if d.inflight == nil {
-		d.inflight = &pending{op: op, seq: d.c.nextSeq()}
+		d.promote(op)
 		evs = d.sendInflight(evs)
 	} else if d.buffer == nil {
 		d.buffer = op
@@ -361,10 +406,45 @@ func (d *Doc) fail(err error) {
 
 // resync drops pending edits and reloads the draft; d.mu is held.
 func (d *Doc) resync(evs []Event, why string) []Event {
+	return d.resyncRefused(evs, "", why)
+}
+
+// resyncRefused drops pending edits and reloads the draft, reporting what
+// was dropped in the EventResync (Op, Text); code is the server's refusal
+// code ("" when the client lost track by itself). d.mu is held.
+func (d *Doc) resyncRefused(evs []Event, code, why string) []Event {
+	dropped := d.inflightOp()
+	if d.buffer != nil {
+		if dropped == nil {
+			dropped = d.buffer
+		} else if op, err := ot.Compose(dropped, d.buffer); err == nil {
+			dropped = op
+		} else {
+			dropped = append(append(ot.Op(nil), dropped...), d.buffer...) // only its inserts are read
+		}
+	}
+	text := insertedText(dropped)
+	if code != "" {
+		d.refused = &Refusal{Code: code, Message: why, Rev: d.rev, Op: dropped, Text: text, At: time.Now()}
+	}
 	d.inflight, d.buffer, d.live, d.resyncing = nil, nil, false, true
 	d.c.send(map[string]any{"type": "close", "doc": d.id})
 	d.c.send(map[string]any{"type": "open", "doc": d.id})
-	return append(evs, Event{Type: EventResync, Doc: d.id, Message: why})
+	return append(evs, Event{Type: EventResync, Doc: d.id, Rev: d.rev, Code: code, Message: why, Op: dropped, Text: text})
+}
+
+// insertedText is the text op inserts, one line per insert.
+func insertedText(op ot.Op) string {
+	var b strings.Builder
+	for _, c := range op {
+		if c.Insert != "" {
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(c.Insert)
+		}
+	}
+	return b.String()
 }
 
 func (d *Doc) setPresent(present []json.RawMessage) {
@@ -466,11 +546,35 @@ func (d *Doc) ack(seq uint64, rev int, evs []Event) []Event {
 	d.inflight = nil
 	evs = append(evs, Event{Type: EventAck, Doc: d.id, Seq: seq, Rev: rev, Sent: p.first})
 	if d.buffer != nil {
-		d.inflight = &pending{op: d.buffer, seq: d.c.nextSeq()}
+		op := d.buffer
 		d.buffer = nil
+		d.promote(op)
 		evs = d.sendInflight(evs)
 	}
 	return evs
+}
+
+// promote makes op the op in flight, with a new seq; d.mu is held and
+// nothing is in flight or buffered. An op too big for one message is
+// split (splitOp): its first piece goes in flight and the others, composed,
+// wait in the buffer, where the next promotion splits them again. Each
+// piece is acked before the next is sent, in order.
+func (d *Doc) promote(op ot.Op) {
+	pieces := splitOp(op, d.c.maxOpBytes())
+	rest := ot.Op(nil)
+	for _, p := range pieces[1:] {
+		var err error
+		if rest == nil {
+			rest = p
+		} else if rest, err = ot.Compose(rest, p); err != nil {
+			// Cannot happen: each piece applies after the one before.
+			// Send op whole rather than lose anything.
+			pieces, rest = []ot.Op{op}, nil
+			break
+		}
+	}
+	d.inflight = &pending{op: pieces[0], seq: d.c.nextSeq()}
+	d.buffer = rest
 }
 
 // remoteOp applies another client's op: pending ops are transformed on side
@@ -558,7 +662,11 @@ func (d *Doc) serverError(m *inMsg, evs []Event) []Event {
 		})
 		return evs
 	}
-	// The server refused the op for good (bad_op, forbidden, too_large):
-	// the local text has edits the server will never have.
-	return d.resync(evs, "op refused: "+m.Code)
+	// The server refused the op for good (bad_op, forbidden, too_large,
+	// locked): the local text has edits the server will never have.
+	why := "op refused: " + m.Code
+	if m.Message != "" {
+		why += ": " + m.Message
+	}
+	return d.resyncRefused(evs, m.Code, why)
 }

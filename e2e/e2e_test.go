@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 
 // browser starts one headless Chromium for the whole package run (each
 // test opens its own tabs in it), or skips the test when there is none.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		t.Skipf("chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
@@ -98,7 +98,7 @@ func browser(t *testing.T) context.Context {
 
 // env is one test's server and browser tabs.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string // sent as a bearer token by env.api, if set
 	// as is the open-mode identity of env.api's requests (delegation, name,
@@ -107,14 +107,14 @@ type env struct {
 }
 
 // newEnv starts a server in open mode.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	return newEnvWith(t, server.Config{Open: true}, nil)
 }
 
 // newEnvWith starts a server with cfg (the web UI added); wrap, if not nil,
 // wraps its handler (to observe requests).
-func newEnvWith(t *testing.T, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
+func newEnvWith(t testing.TB, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	browser(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -351,12 +351,20 @@ func (e *env) settleWhen(id, what string, ok func(draftJSON) bool, pages ...*pag
 		}
 		if time.Now().After(deadline) {
 			for i, p := range pages {
-				e.t.Logf("%s: rev %d pending %v text %q", p.name, states[i].Rev, states[i].Pending, states[i].Text)
+				e.t.Logf("%s: rev %d pending %v text %q", p.name, states[i].Rev, states[i].Pending, short(states[i].Text))
 			}
-			e.t.Fatalf("pages did not converge on the server's rev %d text %q", d.Rev, d.Text)
+			e.t.Fatalf("pages did not converge on the server's rev %d text %q", d.Rev, short(d.Text))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// short cuts a long text for a failure message: its start, its length and its end.
+func short(s string) string {
+	if len(s) <= 400 {
+		return s
+	}
+	return fmt.Sprintf("%s … (%d bytes) … %s", s[:200], len(s), s[len(s)-200:])
 }
 
 func TestTwoDelegationsTypeAtOnce(t *testing.T) {

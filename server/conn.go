@@ -462,7 +462,8 @@ func (c *Session) sayHello(m *Inbound) error {
 	}
 	c.hello, c.ident, c.client = true, id, m.Client
 	c.ws.SetReadDeadline(time.Now().Add(c.s.cfg.PongWait))
-	c.queue(encode(welcomeMsg{Type: "welcome", Client: m.Client, Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role}))
+	c.queue(encode(welcomeMsg{Type: "welcome", Client: m.Client, Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role,
+		MaxFrame: c.s.cfg.MaxFrameBytes, MaxDraftLen: c.s.cfg.MaxDraftLen}))
 	return nil
 }
 

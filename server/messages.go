@@ -53,6 +53,10 @@ type (
 		Delegation string `json:"delegation"`
 		Name       string `json:"name"`
 		Role       string `json:"role"`
+		// MaxFrame and MaxDraftLen tell clients the limits an op must
+		// keep within (docs/PROTOCOL.md "Large edits").
+		MaxFrame    int64 `json:"max_frame"`
+		MaxDraftLen int   `json:"max_draft_len"`
 	}
 	snapshotMsg struct {
 		Type    string            `json:"type"`

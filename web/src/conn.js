@@ -7,6 +7,8 @@ export class Connection {
     this.clientId = clientId;
     this.ws = null;
     this.status = 'connecting'; // connecting | online | offline | denied
+    this.waitingSince = null; // see setWaiting
+    this.waitingKept = true;
     this.identity = null; // the welcome message
     this.handlers = new Map();
     this.statusListeners = new Set();
@@ -36,6 +38,19 @@ export class Connection {
     if (this.status === s) return;
     this.status = s;
     for (const fn of this.statusListeners) fn(s);
+  }
+
+  /**
+   * setWaiting tells the status indicator that edits have been waiting for
+   * the server since the time ms (null: none waiting), so that it never says
+   * "Live" while edits are not getting through (a blocked network leaves
+   * the socket open and silent).
+   */
+  setWaiting(ms, kept = true) {
+    if (this.waitingSince === ms && this.waitingKept === kept) return;
+    this.waitingSince = ms;
+    this.waitingKept = kept;
+    for (const fn of this.statusListeners) fn(this.status);
   }
 
   /** hello resolves with the welcome, or rejects with the server's error. */
@@ -164,4 +179,14 @@ export class Connection {
     window.removeEventListener('online', this.onlineEvent);
     if (this.ws) this.ws.close();
   }
+}
+
+/** statusText is what the status indicator says: the connection's state, or since when edits wait. */
+export function statusText(status, waitingSince, kept = true) {
+  if (waitingSince) {
+    const t = new Date(waitingSince);
+    const at = t.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    return `Edits waiting since ${at} · ` + (kept ? 'kept on this device' : 'too large to keep on this device: keep this page open');
+  }
+  return { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[status] || status;
 }

@@ -6,8 +6,9 @@ import { type } from 'ot-text-unicode';
 import { EditorView } from '@codemirror/view';
 import { OTClient, Gap } from './otclient.js';
 import { createEditor, applyRemote, replaceAll, setPresence, removePresence, setProposers, presenceOf, setIdle, remote } from './editor.js';
-import { changesToOp, opToChanges, posToCp, cpToPos } from './unicode.js';
-import { loadPending, savePending } from './store.js';
+import { changesToOp, opToChanges, posToCp, cpToPos, cpLength } from './unicode.js';
+import { loadPending, savePending, loadRefused, saveRefused } from './store.js';
+import { DEFAULT_MAX_OP_BYTES } from './split.js';
 import { h, clear, colourOf, debounce, toast } from './util.js';
 import { bracketPanel } from './panel-brackets.js';
 import { bindFindKey } from './search.js';
@@ -33,18 +34,18 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
 
   const title = h('span.doc-title', id);
   const revBadge = h('span.rev', { title: 'Revision' }, 'rev —');
-  const pendingBadge = h('span.pending', { hidden: true, title: 'Edits not yet confirmed by the server; they are kept on this device.' });
   const screenLink = h('a.button.ghost', { href: screen ? '#/d/' + id : '#/d/' + id + '/screen', title: screen ? 'Back to the editor' : 'Projector view: large type, follows the facilitator' }, screen ? 'Exit screen view' : 'Screen view');
   const strip = h('span.present', { 'aria-label': 'Also in this draft' });
   const readOnly = !canEdit ? h('span.tag', { title: screen ? 'The screen view only shows the text' : 'Reviewers read, compare and replay; they do not edit' }, 'read-only') : null;
-  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, pendingBadge, readOnly], [strip, screenLink]);
+  const bar = header([h('a', { href: '#/' }, 'Drafts'), h('span.sep', '/'), title, revBadge, readOnly], [strip, screenLink]);
   cleanups.push(() => bar.dispose && bar.dispose());
 
   const editorHost = h('div.editor-host');
   const historyHost = h('div.editor-host.history-host', { hidden: true });
   const historyBanner = h('div.history-banner', { hidden: true, role: 'status' });
   const notice = h('div.notice', { hidden: true, role: 'alert' });
-  const editorPane = h('section.editor-pane', { 'aria-label': 'Draft' }, notice, historyBanner, editorHost, historyHost);
+  const refusedHost = h('div.refused-list');
+  const editorPane = h('section.editor-pane', { 'aria-label': 'Draft' }, refusedHost, notice, historyBanner, editorHost, historyHost);
   const sidebar = h('aside.sidebar', { 'aria-label': 'Draft tools' });
   const layout = h('main.draft-page' + (screen ? '.screen' : ''), { id: 'main' }, editorPane, screen ? null : sidebar);
   root.append(bar, layout);
@@ -58,7 +59,6 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   let follow = null; // screen view: client id to follow (null: latest facilitator move)
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
-  let pendingTimer = null;
 
   const view = createEditor({
     parent: editorHost,
@@ -68,6 +68,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     canReplace: canEdit && me.role === 'facilitator',
     onLocal: (tr) => {
       if (!otc) return;
+      if (tooLong(tr)) return;
       otc.local(changesToOp(tr.changes, tr.startState.doc));
       updateBadges();
     },
@@ -93,24 +94,108 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     notice.textContent = text || '';
   }
 
+  let shownRev = null;
   function updateBadges() {
+    checkWaiting();
+    // Typing does not change the revision: leave the badge and the history
+    // slider alone then (a keystroke must not restyle the page).
+    const rev = otc ? otc.rev : null;
+    if (rev === shownRev) return;
+    shownRev = rev;
     revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
-    const pending = !!(otc && otc.pending);
-    if (!pending) {
-      clearTimeout(pendingTimer);
-      pendingTimer = null;
-      pendingBadge.hidden = true;
-    } else if (conn.status !== 'online') {
-      pendingBadge.textContent = 'unsent edits kept on this device';
-      pendingBadge.hidden = false;
-    } else if (pendingBadge.hidden && !pendingTimer) {
-      // Only a slow acknowledgement is worth a word; typing is not.
-      pendingTimer = setTimeout(() => {
-        pendingTimer = null;
-        if (otc && otc.pending) { pendingBadge.textContent = 'saving…'; pendingBadge.hidden = false; }
-      }, 1000);
-    }
     panels.history && panels.history.setHead(otc ? otc.rev : 0);
+  }
+
+  // checkWaiting keeps the status indicator honest: edits not acknowledged
+  // within WAIT_MS (or made while offline) are waiting, and the indicator
+  // says since when instead of "Live". A blocked network keeps the socket
+  // open and silent, so the time since the oldest unacknowledged edit is
+  // what tells, checked every 250 ms.
+  const WAIT_MS = 1000;
+  let kept = true; // whether the last unacknowledged state fitted in localStorage
+  function checkWaiting() {
+    const since = otc && otc.pending ? otc.since : null;
+    const waiting = since !== null && (conn.status !== 'online' || !opened || Date.now() - since >= WAIT_MS);
+    conn.setWaiting(waiting ? since : null, kept);
+  }
+  const waitTimer = setInterval(checkWaiting, 250);
+  cleanups.push(() => { clearInterval(waitTimer); conn.setWaiting(null); });
+
+  // ---- edits the server refused ---------------------------------------------
+  // An edit refused for good is dropped from the pending queue and the
+  // draft reloaded from the server; its text stays here, with a copy button,
+  // until the user dismisses it (kept on this device across reloads).
+  let refusedList = loadRefused(id);
+  const REFUSED_WORDS = {
+    too_large: 'The edit was too large for this draft',
+    bad_op: 'The edit did not fit the draft as the server has it',
+    forbidden: 'You may not make this edit',
+    locked: 'This part of the text is agreed and locked',
+    diverged: 'This page lost step with the draft',
+  };
+  function renderRefused() {
+    clear(refusedHost);
+    refusedList.forEach((r, i) => {
+      const copy = h('button.small', { type: 'button', on: { click: async () => {
+        try { await navigator.clipboard.writeText(r.text); toast('Copied. Paste it where it belongs.'); } catch {
+          const sel = window.getSelection(); const range = document.createRange(); range.selectNodeContents(pre); sel.removeAllRanges(); sel.addRange(range);
+          toast('Press Ctrl+C to copy the selected text.', 'warn');
+        }
+      } } }, 'Copy the text');
+      const dismiss = h('button.ghost.small', { type: 'button', on: { click: () => { refusedList.splice(i, 1); saveRefused(id, refusedList); renderRefused(); } } }, 'Dismiss');
+      const when = new Date(r.at).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+      const words = `${REFUSED_WORDS[r.code] || 'The server refused an edit'} (${when}): it was not saved${r.local ? '' : ' and the draft was reloaded'}.` +
+        (r.text ? ' Your text is kept below.' : '');
+      const pre = h('pre.refused-text', r.text || '');
+      const box = h('div.refused', { role: 'alert', 'data-code': r.code }, h('span.refused-msg', { title: r.message || '' }, words), r.text ? copy : null, dismiss, r.text ? pre : null);
+      refusedHost.appendChild(box);
+    });
+  }
+  renderRefused();
+
+  function refused(m) {
+    const dropped = otc ? otc.dropPending() : null;
+    refusedList.push({ at: Date.now(), code: m.code, message: m.message || '', text: dropped ? dropped.text : '' });
+    saveRefused(id, refusedList);
+    renderRefused();
+    resyncFresh('');
+  }
+
+  // tooLong refuses, on this page, an edit that would make the draft longer
+  // than the maximum the server announced (its welcome's max_draft_len):
+  // sent in pieces, part of it would be committed before the server
+  // refused the rest. The edit is taken back out of the editor (and every
+  // edit of the same update after it, made on top of it), and its text
+  // goes to the notice with the copy button. Nothing is sent.
+  let reverting = null; // {doc, changes}: edits of this update to take back
+  function tooLong(tr) {
+    if (reverting) {
+      reverting.changes = reverting.changes.compose(tr.changes);
+      return true;
+    }
+    const limit = conn.identity && conn.identity.max_draft_len;
+    if (!limit) return false;
+    const after = cpLength(tr.newDoc);
+    if (after <= limit || after <= cpLength(tr.startState.doc)) return false;
+    reverting = { doc: tr.startState.doc, changes: tr.changes };
+    queueMicrotask(() => {
+      const { doc, changes } = reverting;
+      reverting = null;
+      const inserted = [];
+      changes.iterChanges((_fa, _ta, _fb, _tb, ins) => { if (ins.length) inserted.push(ins.toString()); });
+      applyRemote(view, changes.invert(doc));
+      refusedList.push({ at: Date.now(), local: true, code: 'too_large', message: `the draft would be ${after} characters long, more than the ${limit} allowed`, text: inserted.join('\n') });
+      saveRefused(id, refusedList);
+      renderRefused();
+    });
+    return true;
+  }
+
+  // opBudget is the largest op message: a quarter of the server's default
+  // frame limit, or half of the limit its welcome announces if lower.
+  function opBudget() {
+    const f = conn.identity && conn.identity.max_frame;
+    return f ? Math.min(DEFAULT_MAX_OP_BYTES, Math.floor(f / 2)) : DEFAULT_MAX_OP_BYTES;
   }
 
   function makeClient(rev, restored) {
@@ -121,6 +206,8 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       nextSeq: ctx.nextSeq,
       inflight: restored ? restored.inflight : null,
       buffer: restored ? restored.buffer : null,
+      since: restored ? restored.since : undefined,
+      maxOpBytes: opBudget(),
       send: (m) => conn.send(m),
       apply: (op) => {
         let specs;
@@ -134,7 +221,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       },
       // Stamped with who typed them: dedupe is per credential, so edits
       // must never be resent under someone else's name.
-      persist: (state) => savePending(clientId, id, state && { ...state, who: whoKey }),
+      persist: (state) => { kept = savePending(clientId, id, state && { ...state, who: whoKey }); },
     });
     otc.onChange = () => { updateBadges(); bracketsSoon(); provisionsSoon(); };
     view.setReadOnly(!canEdit);
@@ -181,11 +268,15 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   function resyncFresh(reason) {
     // Our text and the server's disagree: start again from a snapshot. Unsent
     // edits cannot be placed any more; keep them visible in a notice.
-    const lost = otc && otc.pending;
-    if (otc) otc.dropPending();
+    const lost = otc && otc.pending ? otc.dropPending() : null;
+    if (lost) {
+      refusedList.push({ at: Date.now(), code: 'diverged', message: reason, text: lost.text });
+      saveRefused(id, refusedList);
+      renderRefused();
+    }
     otc = null;
     view.setReadOnly(true);
-    setNotice(reason + (lost ? ' Your last unsent edit could not be applied and was dropped.' : ''));
+    setNotice(reason);
     conn.send({ type: 'close', doc: id });
     openOnServer();
   }
@@ -204,7 +295,10 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     if (m.doc !== id) return;
     if (otc && !loadingFresh) return;
     loadingFresh = false;
+    // A reload after a refused edit keeps the cursor where it was (clamped).
+    const keep = view.state.selection.main.head;
     replaceAll(view, m.text);
+    if (keep > 0) view.dispatch({ selection: { anchor: Math.min(keep, view.state.doc.length) }, scrollIntoView: true });
     makeClient(m.rev, null);
     afterOpen(m);
   }));
@@ -289,20 +383,28 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       view.setReadOnly(true);
       return;
     }
-    if (m.code === 'bad_op' && otc && otc.inflight && m.seq === otc.inflight.seq) {
-      resyncFresh('The server refused an edit: ' + (m.message || 'it did not fit the draft') + '.');
+    // Refused for good (locked: agreed text, docs/PROVISIONS.md): the edit
+    // is dropped, the draft reloaded, its text kept in the notice.
+    if (REFUSED_WORDS[m.code] && m.code !== 'diverged' && otc && otc.inflight && m.seq === otc.inflight.seq && m.doc === id) {
+      refused(m);
+      return;
+    }
+    if (m.code === 'too_large' && m.doc === undefined && m.seq === undefined && otc && otc.inflight && otc.sent) {
+      // A frame over the server's limit is refused before it is read, so
+      // the error names no draft or seq: it can only be the op in flight.
+      refused(m);
       return;
     }
     if (m.code === 'rev_ahead') { resyncFresh('The server lost revisions this page had.'); return; }
-    if (m.code === 'locked' && otc && otc.inflight && m.seq === otc.inflight.seq) {
-      // Agreed text (docs/PROVISIONS.md): the edit is undone, and why is said.
-      resyncFresh(m.message || 'That text is agreed and locked.');
-      toast(m.message || 'That text is agreed and locked.', 'warn');
-      return;
-    }
     if (m.code === 'forbidden' && !opened) {
       setNotice(m.message || 'Your credential does not give access to this draft.', 'error');
       view.setReadOnly(true);
+      return;
+    }
+    if ((m.code === 'rate_limited' || m.code === 'internal' || m.code === 'unavailable') && otc && m.doc === id && otc.retry(m.seq)) {
+      // Not committed: the same op goes again shortly (the status turns to
+      // "waiting" if it takes long).
+      if (m.code === 'rate_limited') toast(errorNode(m), 'warn');
       return;
     }
     if (m.code === 'rate_limited') { toast(errorNode(m), 'warn'); return; }

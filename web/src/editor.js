@@ -4,7 +4,8 @@
 import { EditorState, StateField, StateEffect, Compartment, RangeSetBuilder, Annotation, Transaction, Prec, ChangeSet } from '@codemirror/state';
 import { EditorView, Decoration, ViewPlugin, WidgetType, keymap, drawSelection, placeholder, highlightSpecialChars } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, undo, redo, isolateHistory } from '@codemirror/commands';
-import { parseBrackets } from './brackets.js';
+import { BracketIndex } from './brackets.js';
+import { astralIndex, trackAstral } from './unicode.js';
 import { colourOf } from './colors.js';
 import { directionOf } from './bidi.js';
 import { searchExtension } from './search.js';
@@ -147,76 +148,78 @@ const proposersField = StateField.define({
   },
 });
 
-// Bracket highlighting reads the whole text (nesting, groups), but draws
-// only the brackets in view. Up to BRACKETS_SYNC_MAX characters the text is
-// read again on every change; beyond (a long draft, where reading takes
-// tens of milliseconds), typing maps the marks along and the text is read
-// once typing pauses, so a keystroke costs the same in any draft.
-export const BRACKETS_SYNC_MAX = 200000;
-const BRACKETS_PAUSE_MS = 150;
-const reparseBrackets = StateEffect.define();
+// The highlighter reads brackets through a BracketIndex kept in the state
+// and updated per edit (only the changed stretch is re-read), and draws
+// only what is in the viewport. Brackets nested deeper than MARK_DEPTH get
+// their punctuation coloured but no mark around their text: CodeMirror
+// nests a DOM element per mark, and thousands of nested brackets must not
+// make thousands of nested elements.
+const MARK_DEPTH = 4;
 
-function readBrackets(state) {
-  const text = state.doc.toString();
-  return { text, ...parseBrackets(text) };
-}
-
-function bracketDecorations(view, parsed) {
-  const { text, brackets, groups, diagnostics } = parsed;
-  const proposers = view.state.field(proposersField, false) || new Map();
-  const ranges = view.visibleRanges;
-  const inView = (from, to) => ranges.some((r) => from <= r.to && to >= r.from);
-  const marks = [];
-  for (const b of brackets) {
-    if (!inView(b.from, b.to)) continue;
-    const depth = Math.min(b.depth, 3);
-    marks.push(Decoration.mark({ class: `cm-br cm-br-d${depth}`, attributes: { 'data-group': String(b.group) } }).range(b.from, b.to));
-    const g = groups[b.group];
-    let altIndex = 0;
-    for (const x of g.brackets) { if (x === b) break; altIndex += x.alts.length; }
-    b.alts.forEach((a, k) => {
-      if (a.to <= a.from || !inView(a.from, a.to)) return;
-      const altText = text.slice(a.from, a.to);
-      const who = proposers.get(altText.trim());
-      const attrs = { title: who ? `Alternative ${altIndex + k + 1} · proposed by ${who}` : `Alternative ${altIndex + k + 1}` };
-      marks.push(Decoration.mark({ class: `cm-br-alt cm-br-alt${(altIndex + k) % 2}`, attributes: attrs }).range(a.from, a.to));
+const bracketIndexField = StateField.define({
+  create: (state) => new BracketIndex(state.doc),
+  update(idx, tr) {
+    if (!tr.docChanged) return idx;
+    let fromA = Infinity;
+    let toA = -1;
+    let fromB = Infinity;
+    let toB = -1;
+    tr.changes.iterChangedRanges((fa, ta, fb, tb) => {
+      fromA = Math.min(fromA, fa); toA = Math.max(toA, ta);
+      fromB = Math.min(fromB, fb); toB = Math.max(toB, tb);
     });
-    marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.from, b.from + 1));
-    for (let k = 1; k < b.alts.length; k++) marks.push(Decoration.mark({ class: 'cm-br-punct cm-br-slash' }).range(b.alts[k].from - 1, b.alts[k].from));
-    marks.push(Decoration.mark({ class: 'cm-br-punct' }).range(b.to - 1, b.to));
+    return idx.updated(tr.newDoc, fromA, toA, fromB, toB);
+  },
+});
+
+/** bracketsOf returns the editor's current reading of the brackets ({brackets, groups, diagnostics}, UTF-16). */
+export function bracketsOf(state) { return state.field(bracketIndexField).read(state.doc); }
+
+function bracketDecorations(view) {
+  const { state } = view;
+  const { brackets, diagnostics } = bracketsOf(state);
+  const proposers = state.field(proposersField, false) || new Map();
+  const { from: vpFrom, to: vpTo } = view.viewport;
+  const marks = [];
+  const punct = (at, cls) => { if (at >= vpFrom && at < vpTo) marks.push(Decoration.mark({ class: cls }).range(at, at + 1)); };
+  for (const b of brackets) {
+    if (b.from >= vpTo) break;
+    if (b.to <= vpFrom) continue;
+    if (b.depth < MARK_DEPTH) {
+      marks.push(Decoration.mark({ class: `cm-br cm-br-d${b.depth}`, attributes: { 'data-group': String(b.group) } }).range(b.from, b.to));
+      b.alts.forEach((a, k) => {
+        if (a.to <= a.from) return;
+        const n = b.altBase + k;
+        const who = proposers.size ? proposers.get(state.doc.sliceString(a.from, a.to).trim()) : undefined;
+        const attrs = { title: who ? `Alternative ${n + 1} · proposed by ${who}` : `Alternative ${n + 1}` };
+        marks.push(Decoration.mark({ class: `cm-br-alt cm-br-alt${n % 2}`, attributes: attrs }).range(a.from, a.to));
+      });
+    }
+    punct(b.from, 'cm-br-punct');
+    for (let k = 1; k < b.alts.length; k++) punct(b.alts[k].from - 1, 'cm-br-punct cm-br-slash');
+    punct(b.to - 1, 'cm-br-punct');
   }
-  for (const d of diagnostics) if (inView(d.from, d.to)) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
+  for (const d of diagnostics) {
+    if (d.to > vpFrom && d.from < vpTo) marks.push(Decoration.mark({ class: 'cm-br-bad', attributes: { title: d.message } }).range(d.from, d.to));
+  }
   return Decoration.set(marks, true);
 }
 
 const bracketHighlighter = ViewPlugin.fromClass(class {
-  constructor(view) {
-    this.view = view;
-    this.timer = null;
-    this.parsed = readBrackets(view.state);
-    this.decorations = bracketDecorations(view, this.parsed);
-  }
-
+  constructor(view) { this.decorations = bracketDecorations(view); }
   update(u) {
-    const has = (effect) => u.transactions.some((tr) => tr.effects.some((e) => e.is(effect)));
-    if (u.docChanged) {
-      if (u.state.doc.length <= BRACKETS_SYNC_MAX) {
-        this.parsed = readBrackets(u.state);
-        this.decorations = bracketDecorations(u.view, this.parsed);
-      } else {
-        this.parsed = null;
-        this.decorations = this.decorations.map(u.changes);
-        clearTimeout(this.timer);
-        this.timer = setTimeout(() => this.view.dispatch({ effects: reparseBrackets.of(null) }), BRACKETS_PAUSE_MS);
-      }
-      return;
+    if (u.docChanged || u.viewportChanged || u.transactions.some((tr) => tr.effects.some((e) => e.is(setProposers)))) {
+      this.decorations = bracketDecorations(u.view);
     }
-    if (has(reparseBrackets)) this.parsed = readBrackets(u.state);
-    if (this.parsed && (has(reparseBrackets) || u.viewportChanged || has(setProposers))) this.decorations = bracketDecorations(u.view, this.parsed);
   }
-
-  destroy() { clearTimeout(this.timer); }
 }, { decorations: (v) => v.decorations });
+
+// The surrogate pairs of the text, kept per edit so that code-point
+// conversions (every op, every cursor) cost a binary search (unicode.js).
+const astralField = StateField.define({
+  create: (state) => astralIndex(state.doc),
+  update: (v, tr) => (tr.docChanged ? trackAstral(tr.startState.doc, tr.newDoc, tr.changes) : v),
+});
 
 // ---- authorship (history view) -----------------------------------------
 
@@ -342,7 +345,9 @@ export function createEditor({ parent, text, readOnly, onLocal, onSelection, lar
         presenceField,
         presenceDecorations,
         proposersField,
+        bracketIndexField,
         bracketHighlighter,
+        astralField,
         authorsField,
         changesField,
         EditorView.contentAttributes.of({ 'aria-label': 'Draft text', 'aria-multiline': 'true', spellcheck: 'true', lang: 'und' }),

@@ -3,7 +3,7 @@
 // only has to serve index.html; credentials never appear in a URL.
 
 import { Api, ApiError } from './api.js';
-import { Connection } from './conn.js';
+import { Connection, statusText } from './conn.js';
 import { loadCredential, saveCredential, clearCredential, claimClientId, seqCounter } from './store.js';
 import { h, clear, fmtTime, toast, colourOf } from './util.js';
 import { openDraftView } from './draft.js';
@@ -95,8 +95,8 @@ export function header(crumbs = [], extra = []) {
   const me = ctx.me;
   const status = h('span.conn', { role: 'status', 'aria-live': 'polite' }, h('span.dot'), h('span.conn-text', 'Connecting…'));
   const unsub = ctx.conn.onStatus((s) => {
-    status.dataset.state = s;
-    status.querySelector('.conn-text').textContent = { online: 'Live', connecting: 'Connecting…', offline: 'Offline', denied: 'Signed out' }[s] || s;
+    status.dataset.state = ctx.conn.waitingSince ? 'waiting' : s;
+    status.querySelector('.conn-text').textContent = statusText(s, ctx.conn.waitingSince, ctx.conn.waitingKept);
   });
   const notifications = bell();
   const bar = h('header.topbar',

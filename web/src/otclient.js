@@ -9,6 +9,7 @@
 // network: the owner passes callbacks, so the machine is unit-tested in Node.
 
 import { type } from 'ot-text-unicode';
+import { splitOp, DEFAULT_MAX_OP_BYTES } from './split.js';
 
 /** Gap is thrown when a message skips revisions: the caller resumes from rev. */
 export class Gap extends Error {
@@ -32,6 +33,8 @@ export class OTClient {
    * @param {(state: object|null) => void} [o.persist] stores unacknowledged edits (null: none)
    * @param {{op: any[], seq: number}|null} [o.inflight] restored from a previous page
    * @param {any[]|null} [o.buffer] restored from a previous page
+   * @param {number} [o.since] restored: when the oldest unacknowledged edit was made (ms)
+   * @param {number} [o.maxOpBytes] largest op message (UTF-8 bytes); bigger edits go as several ops
    */
   constructor(o) {
     this.doc = o.doc;
@@ -44,6 +47,11 @@ export class OTClient {
     this.onChange = () => {};
     this.inflight = o.inflight || null;
     this.buffer = o.buffer || null;
+    this.maxOpBytes = o.maxOpBytes || DEFAULT_MAX_OP_BYTES;
+    // since: when the oldest edit not yet acknowledged was made (null:
+    // none). The page says "waiting since" from it.
+    this.since = this.pending ? (o.since || Date.now()) : null;
+    this.bufferSince = this.buffer !== null ? this.since : null; // when the oldest edit in buffer was made
     this.online = false;
     this.sent = false; // whether inflight went out on the current connection
     this.recent = []; // [{rev, op}] of the last committed ops, to map presence that lags behind
@@ -56,9 +64,10 @@ export class OTClient {
     op = type.normalize(op);
     if (op.length === 0) return;
     if (this.inflight === null) {
-      this.inflight = { op, seq: this.nextSeq() };
-      this.sent = false;
+      this.since = Date.now();
+      this.promote(op);
     } else {
+      if (this.buffer === null) this.bufferSince = Date.now();
       this.buffer = this.buffer === null ? op : type.compose(this.buffer, op);
     }
     this.save();
@@ -83,6 +92,20 @@ export class OTClient {
     // Resent after a reconnect with the same seq: the server recognises it if
     // it was committed already and answers with the same ack.
     this.send({ type: 'op', doc: this.doc, rev: this.rev, seq: this.inflight.seq, op: this.inflight.op });
+  }
+
+  /**
+   * retry handles an error with a retry code (rate_limited, internal,
+   * unavailable) for the op in flight with seq: nothing was committed (or a
+   * resend is recognised), so the same op goes again with the same seq
+   * after delayMs. Returns whether it was about the op in flight.
+   */
+  retry(seq, delayMs = 500) {
+    if (this.inflight === null || this.inflight.seq !== seq) return false;
+    this.sent = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; this.flush(); }, delayMs);
+    return true;
   }
 
   /** remoteOp handles an `op` message. Throws Gap when revisions were skipped. */
@@ -124,21 +147,57 @@ export class OTClient {
     this.inflight = null;
     this.sent = false;
     if (this.buffer !== null) {
-      this.inflight = { op: this.buffer, seq: this.nextSeq() };
+      const op = this.buffer;
       this.buffer = null;
+      this.since = this.bufferSince || Date.now();
+      this.promote(op);
+    } else {
+      this.since = null;
     }
+    this.bufferSince = this.buffer !== null ? this.since : null;
     this.save();
     this.flush();
     this.onChange();
   }
 
-  /** dropPending forgets unacknowledged edits (after the server refused them). */
+  /**
+   * promote puts op in flight with a new seq (nothing is in flight or
+   * buffered). An op too big for one message is split: its first piece
+   * goes in flight, the others wait composed in the buffer, where the next
+   * promotion splits them again; each piece is acked before the next goes.
+   */
+  promote(op) {
+    const pieces = splitOp(op, this.maxOpBytes);
+    let rest = null;
+    for (const p of pieces.slice(1)) rest = rest === null ? p : type.compose(rest, p);
+    this.inflight = { op: pieces[0], seq: this.nextSeq() };
+    this.buffer = rest;
+    if (rest !== null) this.bufferSince = this.since; // the rest of the same edit
+    this.sent = false;
+  }
+
+  /**
+   * dropPending forgets unacknowledged edits (after the server refused
+   * them) and returns them: {rev, op} (composed, on the text at rev) and
+   * text, what they inserted (one line per insert), or null if none.
+   */
   dropPending() {
+    let dropped = null;
+    if (this.inflight !== null) {
+      let op = this.inflight.op;
+      if (this.buffer !== null) {
+        try { op = type.compose(op, this.buffer); } catch { op = op.concat(this.buffer); }
+      }
+      dropped = { rev: this.rev, op, text: op.filter((c) => typeof c === 'string').join('\n') };
+    }
     this.inflight = null;
     this.buffer = null;
     this.sent = false;
+    this.since = null;
+    this.bufferSince = null;
     this.save();
     this.onChange();
+    return dropped;
   }
 
   remember(rev, op) {
@@ -178,6 +237,6 @@ export class OTClient {
   }
 
   save() {
-    this.persist(this.pending ? { rev: this.rev, inflight: this.inflight, buffer: this.buffer } : null);
+    this.persist(this.pending ? { rev: this.rev, inflight: this.inflight, buffer: this.buffer, since: this.since } : null);
   }
 }

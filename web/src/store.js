@@ -85,10 +85,31 @@ export function loadPending(id, doc) {
   return safe(() => JSON.parse(localStorage.getItem(P + 'pending.' + id + '.' + doc) || 'null'), null);
 }
 
+/** savePending keeps a draft's unacknowledged edits (null: none); false when the storage refused them. */
 export function savePending(id, doc, state) {
-  safe(() => {
-    const key = P + 'pending.' + id + '.' + doc;
+  const key = P + 'pending.' + id + '.' + doc;
+  const ok = safe(() => {
     if (state) localStorage.setItem(key, JSON.stringify(state));
+    else localStorage.removeItem(key);
+    return true;
+  }, false);
+  // A state too big for the storage quota (a pasted megabyte or two) is
+  // not kept; an older one must not stay behind it: restored after a
+  // reload, it would resend edits the server already has under new seqs.
+  if (!ok) safe(() => localStorage.removeItem(key));
+  return ok;
+}
+
+/** loadRefused returns the edits the server refused in draft doc and the user has not dismissed: [{at, code, message, text}]. */
+export function loadRefused(doc) {
+  return safe(() => JSON.parse(localStorage.getItem(P + 'refused.' + doc) || '[]'), []);
+}
+
+/** saveRefused keeps refused edits on this device until dismissed (an empty list removes them). */
+export function saveRefused(doc, list) {
+  safe(() => {
+    const key = P + 'refused.' + doc;
+    if (list.length) localStorage.setItem(key, JSON.stringify(list.slice(-20)));
     else localStorage.removeItem(key);
   });
 }

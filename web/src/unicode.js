@@ -53,13 +53,106 @@ export function advance(doc, from, n) {
   throw new RangeError(`draftroom: op walks ${n} code points past the end of the draft`);
 }
 
+// ---- the astral characters of a document ------------------------------
+//
+// Converting between code points and UTF-16 offsets needs the surrogate
+// pairs before the offset. An AstralIndex lists where they are (sorted
+// UTF-16 offsets of their first unit), so a conversion is a binary search
+// instead of a walk over the text from its start, and an edit updates the
+// list by re-reading only the changed stretch. Indexes are kept per
+// CodeMirror Text (immutable) in a WeakMap; the editor updates them
+// through trackAstral as transactions happen.
+
+const astralByDoc = new WeakMap();
+
+function lowerBound(a, x) {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+function scanPairs(doc, from, to, out) {
+  const s = doc.sliceString(from, to);
+  PAIR.lastIndex = 0;
+  for (let m = PAIR.exec(s); m !== null; m = PAIR.exec(s)) out.push(from + m.index);
+  return out;
+}
+
+/** astralIndex returns the sorted UTF-16 offsets of the surrogate pairs of doc (cached per doc). */
+export function astralIndex(doc) {
+  let idx = astralByDoc.get(doc);
+  if (!idx) {
+    idx = [];
+    let at = 0;
+    for (const it = doc.iter(); !it.next().done;) {
+      const chunk = it.value;
+      PAIR.lastIndex = 0;
+      for (let m = PAIR.exec(chunk); m !== null; m = PAIR.exec(chunk)) idx.push(at + m.index);
+      at += chunk.length;
+    }
+    astralByDoc.set(doc, idx);
+  }
+  return idx;
+}
+
+/**
+ * trackAstral gives newDoc (oldDoc after changes) its index, from oldDoc's
+ * when there is one, re-reading only the changed stretch.
+ */
+export function trackAstral(oldDoc, newDoc, changes) {
+  if (astralByDoc.has(newDoc)) return astralByDoc.get(newDoc);
+  const old = astralByDoc.get(oldDoc);
+  if (!old) return astralIndex(newDoc);
+  let fromA = Infinity; let toA = -1; let fromB = Infinity; let toB = -1;
+  changes.iterChangedRanges((fa, ta, fb, tb) => {
+    fromA = Math.min(fromA, fa); toA = Math.max(toA, ta);
+    fromB = Math.min(fromB, fb); toB = Math.max(toB, tb);
+  });
+  if (toA < 0) { astralByDoc.set(newDoc, old); return old; }
+  const delta = (toB - fromB) - (toA - fromA);
+  const lo = lowerBound(old, Math.max(0, fromA - 1));
+  const hi = lowerBound(old, toA);
+  const mid = scanPairs(newDoc, Math.max(0, fromB - 1), Math.min(newDoc.length, toB + 1), []);
+  const idx = old.slice(0, lo).concat(mid);
+  for (let i = hi; i < old.length; i++) if (old[i] + delta >= toB) idx.push(old[i] + delta);
+  astralByDoc.set(newDoc, idx);
+  return idx;
+}
+
 /** posToCp converts a UTF-16 offset in doc to a code-point offset. */
-export function posToCp(doc, pos) { return cpCount(doc, 0, Math.min(pos, doc.length)); }
+export function posToCp(doc, pos) {
+  pos = Math.max(0, Math.min(pos, doc.length));
+  return pos - lowerBound(astralIndex(doc), pos);
+}
+
+/** cpLength is the number of code points in doc. */
+export function cpLength(doc) { return doc.length - astralIndex(doc).length; }
 
 /** cpToPos converts a code-point offset to a UTF-16 offset in doc, clamped to the doc. */
 export function cpToPos(doc, cp) {
   if (cp <= 0) return 0;
-  try { return advance(doc, 0, cp); } catch { return doc.length; }
+  if (cp >= cpLength(doc)) return doc.length;
+  // The k-th pair is at code point idx[k] - k; count the pairs before cp.
+  const idx = astralIndex(doc);
+  let lo = 0;
+  let hi = idx.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (idx[mid] - mid < cp) lo = mid + 1; else hi = mid;
+  }
+  return cp + lo;
+}
+
+/** step is advance through the index: it throws RangeError past the end. */
+function step(doc, from, n) {
+  if (n === 0) return from;
+  const cp = posToCp(doc, from) + n;
+  if (cp > cpLength(doc)) throw new RangeError(`draftroom: op walks ${cp - cpLength(doc)} code points past the end of the draft`);
+  return cpToPos(doc, cp);
 }
 
 /**
@@ -72,7 +165,7 @@ export function changesToOp(changes, oldDoc) {
   const op = [];
   let pos = 0;
   changes.iterChanges((fromA, toA, _fromB, _toB, inserted) => {
-    if (fromA > pos) pushSkip(op, cpCount(oldDoc, pos, fromA));
+    if (fromA > pos) pushSkip(op, posToCp(oldDoc, fromA) - posToCp(oldDoc, pos));
     if (toA > fromA) op.push({ d: oldDoc.sliceString(fromA, toA) });
     const ins = inserted.toString();
     if (ins.length > 0) op.push(ins);
@@ -99,11 +192,11 @@ export function opToChanges(op, doc) {
   let pos = 0;
   for (const c of op) {
     if (typeof c === 'number') {
-      pos = advance(doc, pos, c);
+      pos = step(doc, pos, c);
     } else if (typeof c === 'string') {
       specs.push({ from: pos, insert: c });
     } else {
-      const end = advance(doc, pos, dlen(c.d));
+      const end = step(doc, pos, dlen(c.d));
       if (typeof c.d === 'string' && doc.sliceString(pos, end) !== c.d) {
         throw new RangeError('draftroom: op deletes text that differs from the draft');
       }

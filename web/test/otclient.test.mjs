@@ -147,7 +147,8 @@ test('persisted state restores a client that resends the same op', () => {
   const c = new OTClient({ doc: 'd', clientId: 'me', rev: 2, nextSeq: () => 7, send: () => {}, apply: () => {}, persist: (s) => saved.push(s) });
   c.local(['hi']);
   const state = JSON.parse(JSON.stringify(saved[saved.length - 1]));
-  assert.deepEqual(state, { rev: 2, inflight: { op: ['hi'], seq: 7 }, buffer: null });
+  assert.equal(typeof state.since, 'number');
+  assert.deepEqual(state, { rev: 2, inflight: { op: ['hi'], seq: 7 }, buffer: null, since: state.since });
   const sent = [];
   const d = new OTClient({ doc: 'd', clientId: 'me', rev: state.rev, inflight: state.inflight, buffer: state.buffer, nextSeq: () => 8, send: (m) => sent.push(m), apply: () => {} });
   d.connected();
@@ -191,5 +192,28 @@ test('random CodeMirror edits round-trip through ops', () => {
     assert.equal(cs.apply(doc).toString(), want);
     assert.equal(type.apply(s, changesToOp(cs, doc)), want);
     s = want;
+  }
+});
+
+test('code-point conversions through the astral index match a walk, edit after edit', async () => {
+  const { posToCp, cpToPos, trackAstral, astralIndex } = await import('../src/unicode.js');
+  const r = rng(5);
+  let s = 'a😭b';
+  let doc = textOf(s);
+  astralIndex(doc);
+  for (let i = 0; i < 300; i++) {
+    const op = randomEdit(r, s);
+    const cs = ChangeSet.of(opToChanges(type.normalize(op), doc), doc.length);
+    const next = cs.apply(doc);
+    trackAstral(doc, next, cs);
+    doc = next;
+    s = doc.toString();
+    for (let pos = 0; pos <= s.length; pos++) {
+      const isLow = pos > 0 && pos < s.length && s.charCodeAt(pos) >= 0xdc00 && s.charCodeAt(pos) <= 0xdfff && s.charCodeAt(pos - 1) >= 0xd800 && s.charCodeAt(pos - 1) <= 0xdbff;
+      if (isLow) continue; // the middle of a pair is no code-point boundary
+      const cp = cpLen(s.slice(0, pos));
+      assert.equal(posToCp(doc, pos), cp, `step ${i} pos ${pos}`);
+      assert.equal(cpToPos(doc, cp), pos, `step ${i} cp ${cp}`);
+    }
   }
 });
