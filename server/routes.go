@@ -13,64 +13,78 @@ import (
 // by resource. New calls each function once; the tables are read-only
 // afterwards, so no lock guards them.
 
-// routes returns the HTTP handler: each route is a Go 1.22 ServeMux pattern
-// and the handler that serves it. Handlers that return an error are wrapped
-// by s.handle, which writes the error at one edge (s.writeError).
+// route is a Go 1.22 ServeMux pattern and the handler that serves it.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable lists every HTTP route, grouped by resource. Handlers that
+// return an error are wrapped by s.handle, which writes the error at one
+// edge (s.writeError).
+func (s *Server) routeTable() []route {
+	return []route{
+		// Service: WebSocket endpoint, health, metrics, backup.
+		{"GET /ws", http.HandlerFunc(s.serveWS)},
+		{"GET /healthz", s.handle(s.healthz)},
+		{"GET /metrics", s.handle(s.serveMetrics)},
+		{"GET /api/admin/backup", s.handle(s.getBackup)},
+
+		// Identity, tokens and the audit log (tokens.go, audit.go).
+		{"GET /api/me", s.handle(s.getMe)},
+		{"GET /api/tokens", s.handle(s.listTokens)},
+		{"POST /api/tokens", s.handle(s.issueToken)},
+		{"DELETE /api/tokens/{id}", s.handle(s.revokeToken)},
+		{"GET /api/audit", s.handle(s.getAudit)},
+
+		// Drafts (http.go, drafts_list.go).
+		{"GET /api/docs", s.handle(s.serveDraftList)},
+		{"POST /api/docs", s.handle(s.createDraft)},
+		{"GET /api/docs/{id}", s.handle(s.getDraft)},
+		{"GET /api/docs/{id}/ops", s.handle(s.getOps)},
+
+		// Text and history (history_api.go).
+		{"GET /api/docs/{id}/text", s.handle(s.getHistoryText)},
+		{"PUT /api/docs/{id}/text", s.handle(s.putText)},
+		{"GET /api/docs/{id}/diff", s.handle(s.getDiff)},
+		{"GET /api/docs/{id}/authors", s.handle(s.getAuthors)},
+		{"GET /api/docs/{id}/history", s.handle(s.getHistory)},
+		{"GET /api/docs/{id}/labels", s.handle(s.getLabels)},
+		{"POST /api/docs/{id}/labels", s.handle(s.postLabel)},
+		{"GET /api/docs/{id}/export", s.handle(s.getExport)},
+
+		// Brackets, proposals and decisions (brackets_api.go).
+		{"GET /api/docs/{id}/brackets", s.handle(s.getBrackets)},
+		{"GET /api/docs/{id}/brackets/stats", s.handle(s.getBracketStats)},
+		{"POST /api/docs/{id}/brackets/propose", s.handle(s.postPropose)},
+		{"POST /api/docs/{id}/brackets/{group}/resolve", s.handle(s.postResolve)},
+		{"GET /api/docs/{id}/proposals", s.handle(s.getProposals)},
+		{"GET /api/docs/{id}/decisions", s.handle(s.getDecisions)},
+
+		// Packages of bracket groups (packages_api.go).
+		{"POST /api/docs/{id}/packages", s.handle(s.postPackage)},
+		{"GET /api/docs/{id}/packages", s.handle(s.getPackages)},
+		{"POST /api/docs/{id}/packages/{pkg}/resolve", s.handle(s.postPackageResolve)},
+
+		// Provisions: status, numbering, export (provisions_api.go).
+		{"GET /api/docs/{id}/provisions", s.handle(s.getProvisions)},
+		{"GET /api/docs/{id}/provisions/stats", s.handle(s.getProvisionStats)},
+		{"POST /api/docs/{id}/provisions/{pid}/status", s.handle(s.postProvisionStatus)},
+		{"POST /api/docs/{id}/renumber", s.handle(s.postRenumber)},
+		{"GET /api/docs/{id}/provisions/export", s.handle(s.getProvisionsExport)},
+
+		// Anything else under /api/ is a JSON 404; the rest is the web UI.
+		{"/api/", http.HandlerFunc(notFound)},
+		{"/", s.webHandler()},
+	}
+}
+
+// routes returns the HTTP handler serving routeTable.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-
-	// Service: WebSocket endpoint, health, metrics, backup.
-	mux.HandleFunc("GET /ws", s.serveWS)
-	mux.Handle("GET /healthz", s.handle(s.healthz))
-	mux.Handle("GET /metrics", s.handle(s.serveMetrics))
-	mux.Handle("GET /api/admin/backup", s.handle(s.getBackup))
-
-	// Identity, tokens and the audit log (tokens.go, audit.go).
-	mux.Handle("GET /api/me", s.handle(s.getMe))
-	mux.Handle("GET /api/tokens", s.handle(s.listTokens))
-	mux.Handle("POST /api/tokens", s.handle(s.issueToken))
-	mux.Handle("DELETE /api/tokens/{id}", s.handle(s.revokeToken))
-	mux.Handle("GET /api/audit", s.handle(s.getAudit))
-
-	// Drafts (http.go, drafts_list.go).
-	mux.Handle("GET /api/docs", s.handle(s.serveDraftList))
-	mux.Handle("POST /api/docs", s.handle(s.createDraft))
-	mux.Handle("GET /api/docs/{id}", s.handle(s.getDraft))
-	mux.Handle("GET /api/docs/{id}/ops", s.handle(s.getOps))
-
-	// Text and history (history_api.go).
-	mux.Handle("GET /api/docs/{id}/text", s.handle(s.getHistoryText))
-	mux.Handle("PUT /api/docs/{id}/text", s.handle(s.putText))
-	mux.Handle("GET /api/docs/{id}/diff", s.handle(s.getDiff))
-	mux.Handle("GET /api/docs/{id}/authors", s.handle(s.getAuthors))
-	mux.Handle("GET /api/docs/{id}/history", s.handle(s.getHistory))
-	mux.Handle("GET /api/docs/{id}/labels", s.handle(s.getLabels))
-	mux.Handle("POST /api/docs/{id}/labels", s.handle(s.postLabel))
-	mux.Handle("GET /api/docs/{id}/export", s.handle(s.getExport))
-
-	// Brackets, proposals and decisions (brackets_api.go).
-	mux.Handle("GET /api/docs/{id}/brackets", s.handle(s.getBrackets))
-	mux.Handle("GET /api/docs/{id}/brackets/stats", s.handle(s.getBracketStats))
-	mux.Handle("POST /api/docs/{id}/brackets/propose", s.handle(s.postPropose))
-	mux.Handle("POST /api/docs/{id}/brackets/{group}/resolve", s.handle(s.postResolve))
-	mux.Handle("GET /api/docs/{id}/proposals", s.handle(s.getProposals))
-	mux.Handle("GET /api/docs/{id}/decisions", s.handle(s.getDecisions))
-
-	// Packages of bracket groups (packages_api.go).
-	mux.Handle("POST /api/docs/{id}/packages", s.handle(s.postPackage))
-	mux.Handle("GET /api/docs/{id}/packages", s.handle(s.getPackages))
-	mux.Handle("POST /api/docs/{id}/packages/{pkg}/resolve", s.handle(s.postPackageResolve))
-
-	// Provisions: status, numbering, export (provisions_api.go).
-	mux.Handle("GET /api/docs/{id}/provisions", s.handle(s.getProvisions))
-	mux.Handle("GET /api/docs/{id}/provisions/stats", s.handle(s.getProvisionStats))
-	mux.Handle("POST /api/docs/{id}/provisions/{pid}/status", s.handle(s.postProvisionStatus))
-	mux.Handle("POST /api/docs/{id}/renumber", s.handle(s.postRenumber))
-	mux.Handle("GET /api/docs/{id}/provisions/export", s.handle(s.getProvisionsExport))
-
-	// Anything else under /api/ is a JSON 404; the rest is the web UI.
-	mux.HandleFunc("/api/", notFound)
-	mux.Handle("/", s.webHandler())
+	for _, rt := range s.routeTable() {
+		mux.Handle(rt.pattern, rt.handler)
+	}
 	return mux
 }
 
