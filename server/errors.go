@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -69,37 +70,42 @@ func Errorf(kind error, format string, args ...any) error {
 // errorCodes is the one mapping from errors to protocol codes, checked in
 // order with errors.Is. message is what the client reads when the error
 // was not made by Errorf (which carries its own message): words for a
-// well-known cause, or "" for the code itself.
+// well-known cause, or "" for the code itself; or, when words is set, the
+// words of the error itself, for causes whose package already says what
+// is wrong in terms a client acts on.
 var errorCodes = []struct {
 	err     error
 	code    string
 	message string
+	words   func(error) string
 }{
 	// An op that does not fit the draft, explained in words.
-	{ot.ErrSkipPastEnd, CodeBadOp, "skip runs past the end of the draft"},
-	{ot.ErrDeletePastEnd, CodeBadOp, "delete runs past the end of the draft"},
-	{ot.ErrDeleteMismatch, CodeBadOp, "deleted text differs from the draft's text at that position"},
-	{ot.ErrInvalidUTF8, CodeBadOp, "op contains text that is not valid UTF-8"},
-	{ot.ErrMalformed, CodeBadOp, ""}, // the decoder's own words: malformedOp
+	{ot.ErrSkipPastEnd, CodeBadOp, "skip runs past the end of the draft", nil},
+	{ot.ErrDeletePastEnd, CodeBadOp, "delete runs past the end of the draft", nil},
+	{ot.ErrDeleteMismatch, CodeBadOp, "deleted text differs from the draft's text at that position", nil},
+	{ot.ErrInvalidUTF8, CodeBadOp, "op contains text that is not valid UTF-8", nil},
+	{ot.ErrMalformed, CodeBadOp, "", malformedOp},
+	// A token request that is incomplete or out of range (auth.Check).
+	{auth.ErrBadRequest, CodeBadRequest, "", badTokenRequest},
 
-	{ErrBadRequest, CodeBadRequest, ""},
-	{ErrUnauthorized, CodeUnauthorized, ""},
-	{ErrForbidden, CodeForbidden, ""},
-	{ErrNotFound, CodeNotFound, "no such draft"},
-	{storage.ErrNotFound, CodeNotFound, "no such draft"},
-	{ErrBadOp, CodeBadOp, ""},
-	{ErrRevAhead, CodeRevAhead, ""},
-	{ErrTooLarge, CodeTooLarge, ""},
-	{ErrRateLimited, CodeRateLimited, ""},
-	{ErrExists, CodeExists, "it already exists"},
-	{storage.ErrExists, CodeExists, "it already exists"},
-	{ErrConflict, CodeConflict, "it changed since you saw it"},
-	{ErrUnavailable, CodeUnavailable, unavailableMessage},
-	{ErrLocked, CodeLocked, ""},
-	{storage.ErrUnavailable, CodeUnavailable, unavailableMessage},
-	{ErrClosed, CodeUnavailable, unavailableMessage},
-	{storage.ErrClosed, CodeUnavailable, unavailableMessage},
-	{context.DeadlineExceeded, CodeUnavailable, unavailableMessage},
+	{ErrBadRequest, CodeBadRequest, "", nil},
+	{ErrUnauthorized, CodeUnauthorized, "", nil},
+	{ErrForbidden, CodeForbidden, "", nil},
+	{ErrNotFound, CodeNotFound, "no such draft", nil},
+	{storage.ErrNotFound, CodeNotFound, "no such draft", nil},
+	{ErrBadOp, CodeBadOp, "", nil},
+	{ErrRevAhead, CodeRevAhead, "", nil},
+	{ErrTooLarge, CodeTooLarge, "", nil},
+	{ErrRateLimited, CodeRateLimited, "", nil},
+	{ErrExists, CodeExists, "it already exists", nil},
+	{storage.ErrExists, CodeExists, "it already exists", nil},
+	{ErrConflict, CodeConflict, "it changed since you saw it", nil},
+	{ErrUnavailable, CodeUnavailable, unavailableMessage, nil},
+	{ErrLocked, CodeLocked, "", nil},
+	{storage.ErrUnavailable, CodeUnavailable, unavailableMessage, nil},
+	{ErrClosed, CodeUnavailable, unavailableMessage, nil},
+	{storage.ErrClosed, CodeUnavailable, unavailableMessage, nil},
+	{context.DeadlineExceeded, CodeUnavailable, unavailableMessage, nil},
 }
 
 const unavailableMessage = "storage is unavailable, nothing was changed; retry shortly"
@@ -122,8 +128,8 @@ func ErrorCode(err error) (code, message string, internal bool) {
 			continue
 		}
 		switch {
-		case c.err == ot.ErrMalformed:
-			return c.code, malformedOp(err), false
+		case c.words != nil:
+			return c.code, c.words(err), false
 		case c.message == "":
 			return c.code, c.code, false
 		}
@@ -136,6 +142,12 @@ func ErrorCode(err error) (code, message string, internal bool) {
 // wrapping ot.ErrMalformed), in the decoder's words.
 func malformedOp(err error) string {
 	return "malformed op: " + strings.TrimSuffix(err.Error(), ": "+ot.ErrMalformed.Error())
+}
+
+// badTokenRequest says what is wrong with a token request, in auth.Check's
+// words (an error wrapping auth.ErrBadRequest).
+func badTokenRequest(err error) string {
+	return strings.TrimPrefix(err.Error(), auth.ErrBadRequest.Error()+": ")
 }
 
 // notFoundDraft names draft doc in a storage.ErrNotFound (otherwise err is

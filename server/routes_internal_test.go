@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -119,6 +120,7 @@ func TestErrorCode(t *testing.T) {
 		{ErrRevAhead, CodeRevAhead, 400, CodeRevAhead, false},
 		{fmt.Errorf("apply: %w", ot.ErrDeleteMismatch), CodeBadOp, 400, "deleted text differs from the draft's text at that position", false},
 		{malformed, CodeBadOp, 400, "malformed op: component 2 is not a string or number", false},
+		{fmt.Errorf("%w: role must be facilitator, drafter or reviewer", auth.ErrBadRequest), CodeBadRequest, 400, "role must be facilitator, drafter or reviewer", false},
 		{errors.New("disk on fire"), CodeInternal, 500, "internal error; the operation was not carried out, please retry", true},
 	} {
 		code, msg, internal := ErrorCode(tc.err)

@@ -264,10 +264,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	secret, tok, err := auth.Issue(r.Context(), ts, auth.Request{
 		Delegation: req.Delegation, Name: req.Name, Role: req.Role, Drafts: req.Drafts, TTL: ttl, IssuedBy: id.TokenID,
 	}, s.cfg.Now())
-	if errors.Is(err, auth.ErrBadRequest) {
-		return Errorf(ErrBadRequest, "%s", strings.TrimPrefix(err.Error(), auth.ErrBadRequest.Error()+": "))
-	}
-	if err != nil {
+	if err != nil { // auth.ErrBadRequest is bad_request in auth.Check's words (errors.go)
 		return err
 	}
 	s.Audit(r.Context(), id, ActionTokenIssue, "", describeToken(tok))
