@@ -198,13 +198,36 @@ func walkGroups(draft string, groups []ExportGroup, text func(string), open, clo
 // and `unicode-bidi: plaintext` applies that per line of the pre-wrapped
 // text, which keeps a group that spans paragraphs in one <mark>.
 func ExportHTML(title, draft string, groups []ExportGroup) string {
+	return ExportHTMLWithHead(title, "", draft, groups)
+}
+
+// ExportHTMLWithHead is ExportHTML with a running head: head (for example
+// "Title — Revision 12 — 4 December 2026") is shown under the title and,
+// when printed, at the top of every page, with the page numbers at the
+// foot. The print stylesheet shows brackets by a line under them (dashed
+// when nested) rather than by colour, legible in black and white.
+func ExportHTMLWithHead(title, head, draft string, groups []ExportGroup) string {
 	var b strings.Builder
-	b.Grow(len(draft) + len(draft)/8 + 1024)
+	b.Grow(len(draft) + len(draft)/8 + 2048)
 	b.WriteString("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>")
 	b.WriteString(html.EscapeString(title))
-	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; unicode-bidi: plaintext; }\nmark.bracket { background: #fff3b0; }\n</style>\n</head>\n<body>\n<h1>")
+	b.WriteString("</title>\n<style>\n.draft { white-space: pre-wrap; unicode-bidi: plaintext; }\nmark.bracket { background: #fff3b0; }\n.head { color: #555; }\n")
+	b.WriteString("@media print {\n  @page { size: A4; margin: 22mm 18mm 20mm;")
+	running := head
+	if running == "" {
+		running = title
+	}
+	b.WriteString(" @top-center { content: \"" + cssString(running) + "\"; font: 9pt serif; }")
+	b.WriteString(" @bottom-center { content: \"Page \" counter(page) \" of \" counter(pages); font: 9pt serif; } }\n")
+	b.WriteString("  body { font: 11.5pt/1.5 serif; color: #000; }\n  mark.bracket { background: none; color: #000; text-decoration: underline 1px solid #000; text-underline-offset: 3px; }\n")
+	b.WriteString("  mark.bracket mark.bracket { text-decoration-style: dashed; text-underline-offset: 5px; }\n  a { color: #000; }\n}\n")
+	b.WriteString("</style>\n</head>\n<body>\n<h1>")
 	b.WriteString(html.EscapeString(title))
-	b.WriteString("</h1>\n<div class=\"draft\" dir=\"auto\">")
+	b.WriteString("</h1>\n")
+	if head != "" {
+		b.WriteString("<p class=\"head\">" + html.EscapeString(head) + "</p>\n")
+	}
+	b.WriteString("<div class=\"draft\" dir=\"auto\">")
 	var u unescaper
 	marked := walkGroups(draft, groups,
 		func(s string) { b.WriteString(html.EscapeString(u.feed(s))) },
@@ -422,4 +445,24 @@ func (w *mdWriter) lineOpening(s string) int {
 		}
 	}
 	return n
+}
+
+// cssString escapes s for a double-quoted CSS string inside an HTML
+// <style> element: backslash, quote, line breaks and '<' as CSS escapes.
+func cssString(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == '"':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '<' || r == '>' || r == '&':
+			fmt.Fprintf(&b, "\\%x ", r)
+		case r < 0x20 || r == 0x7f:
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }

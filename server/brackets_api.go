@@ -116,6 +116,9 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 	if req.Rev != nil && *req.Rev < 0 {
 		return proposedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
 	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return proposedJSON{}, Errorf(ErrBadRequest, "notes are at most %d characters", maxNoteLen)
+	}
 	if req.Group != "" {
 		if _, err := brackets.ParseID(req.Group); err != nil {
 			return proposedJSON{}, bracketError(err, "propose")
@@ -170,7 +173,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		}
 		out.Group, out.Alternative = group, ch.Alternative
 		return Built{Op: ch.Op, Kind: storage.KindPropose, Group: group, Proposals: []storage.Proposal{{
-			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author,
+			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author, Note: req.Note,
 		}}}, nil
 	})
 	if err != nil {

@@ -275,9 +275,12 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "txt"
 	}
+	if _, ok := documentFormats[format]; ok {
+		return s.exportDocument(w, r, info, rev, format) // documents_api.go
+	}
 	f, ok := exportFormats[format]
 	if !ok {
-		return Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format))
+		return Errorf(ErrBadRequest, "format must be txt, md, html, docx or akn, got %q", clip(format))
 	}
 	clean, err := boolParam(r, "clean")
 	if err != nil {
@@ -313,7 +316,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 		if format == "md" {
 			out = history.ExportMarkdown(info.Title, text, groups)
 		} else {
-			out = history.ExportHTML(info.Title, text, groups)
+			out = history.ExportHTMLWithHead(info.Title, s.printHead(r.Context(), info, rev), text, groups) // documents_api.go
 		}
 	}
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-rev%d.%s"`, info.ID, rev, f.ext))

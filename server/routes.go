@@ -53,6 +53,10 @@ func (s *Server) routeTable() []route {
 		{"POST /api/docs/{id}/labels", s.handle(s.postLabel)},
 		{"GET /api/docs/{id}/export", s.handle(s.getExport)},
 
+		// Word and Akoma Ntoso documents in; out is getExport's
+		// format=docx|akn (documents_api.go).
+		{"POST /api/docs/{id}/import", s.handle(s.postImport)},
+
 		// Brackets, proposals and decisions (brackets_api.go).
 		{"GET /api/docs/{id}/brackets", s.handle(s.getBrackets)},
 		{"GET /api/docs/{id}/brackets/stats", s.handle(s.getBracketStats)},

@@ -112,6 +112,9 @@ type Proposal struct {
 	By          Author `json:"by"`
 	Rev         int    `json:"rev"`
 	TS          int64  `json:"ts"`
+	// Note is the proposer's note, if any: for a proposal imported from a
+	// marked-up .docx, the Word author and date of the change.
+	Note string `json:"note,omitempty"`
 }
 
 // Resolution choices.

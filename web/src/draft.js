@@ -94,6 +94,35 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     notice.textContent = text || '';
   }
 
+  // Printing (app.css @media print): the running head of every page names
+  // the draft, its revision and the date, through an @page rule kept up to
+  // date here (a page margin box can only show a string the CSS holds).
+  const printHead = h('style', { 'data-print-head': '' });
+  document.head.appendChild(printHead);
+  cleanups.push(() => printHead.remove());
+  function updatePrintHead() {
+    const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+    const head = `${title.textContent} — Revision ${otc ? otc.rev : '—'} — ${when}`;
+    const css = head.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/[\n\r]/g, ' ');
+    printHead.textContent = `@media print { @page { @top-center { content: "${css}"; } } }`;
+  }
+  // The editor lays out only the lines on screen, so the print shows a
+  // plain copy of the whole text instead, made when printing starts.
+  const printText = h('div.print-text', { 'aria-hidden': 'true' });
+  function preparePrint(e) {
+    if (e && e.type === 'change' && !e.matches) return;
+    updatePrintHead();
+    printText.replaceChildren(...printNodes(view.state.doc.toString()));
+  }
+  const printQuery = window.matchMedia ? window.matchMedia('print') : null;
+  window.addEventListener('beforeprint', preparePrint);
+  if (printQuery) printQuery.addEventListener('change', preparePrint);
+  editorPane.append(printText);
+  cleanups.push(() => {
+    window.removeEventListener('beforeprint', preparePrint);
+    if (printQuery) printQuery.removeEventListener('change', preparePrint);
+  });
+
   let shownRev = null;
   function updateBadges() {
     checkWaiting();
@@ -102,6 +131,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     const rev = otc ? otc.rev : null;
     if (rev === shownRev) return;
     shownRev = rev;
+    updatePrintHead();
     revBadge.textContent = otc ? `rev ${otc.rev}` : 'rev —';
     panels.history && panels.history.setHead(otc ? otc.rev : 0);
   }
@@ -616,7 +646,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   // whole text just for it).
   api.get('/api/docs').then((r) => {
     const d = (r.docs || []).find((x) => x.id === id);
-    if (d && d.title) { title.textContent = d.title; title.title = id; }
+    if (d && d.title) { title.textContent = d.title; title.title = id; updatePrintHead(); }
     document.title = `${d && d.title ? d.title : id} · draftroom`;
   }).catch(() => { document.title = `${id} · draftroom`; });
   cleanups.push(() => { document.title = 'draftroom'; });
@@ -633,4 +663,41 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       for (const p of Object.values(panels)) if (p && p.destroy) p.destroy();
     },
   };
+}
+
+/**
+ * printNodes returns text as nodes for print: bracket groups in spans
+ * whose class gives their depth (pb-d0..pb-d3, drawn as different lines
+ * under the text, legible in black and white) and their '[', '/' and ']'
+ * in bold (pb-p). A backslash escapes the character after it, as in the
+ * bracket grammar (docs/BRACKETS.md).
+ */
+function printNodes(text) {
+  const root = document.createElement('span');
+  const stack = [root];
+  let run = '';
+  const flush = () => { if (run) { stack[stack.length - 1].append(run); run = ''; } };
+  const punct = (c) => { flush(); const b = document.createElement('b'); b.className = 'pb-p'; b.textContent = c; stack[stack.length - 1].append(b); };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length && '[]/\\'.includes(text[i + 1])) {
+      run += c + text[++i];
+    } else if (c === '[') {
+      flush();
+      const g = document.createElement('span');
+      g.className = 'pb pb-d' + Math.min(stack.length - 1, 3);
+      stack[stack.length - 1].append(g);
+      stack.push(g);
+      punct(c);
+    } else if (c === ']' && stack.length > 1) {
+      punct(c);
+      stack.pop();
+    } else if (c === '/' && stack.length > 1) {
+      punct(c);
+    } else {
+      run += c;
+    }
+  }
+  flush();
+  return [root];
 }

@@ -1,0 +1,621 @@
+package server
+
+// Documents in and out (docs/DOCUMENTS.md, PROTOCOL.md section 2.7): the
+// .docx and Akoma Ntoso exports of GET /api/docs/{id}/export (dispatched
+// here from getExport), the import of a marked-up .docx as bracket
+// proposals, and the import of an Akoma Ntoso document as a new draft.
+// The documents themselves are built and read by the docx and akn
+// packages; this file reads the draft, its history and its records, and
+// turns their errors into protocol codes.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/akn"
+	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/docx"
+	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// Media types of the documents.
+const (
+	mediaDocx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	mediaAKN  = "application/akn+xml"
+)
+
+// maxDocumentBytes bounds an uploaded .docx or Akoma Ntoso body. A
+// 2,000,000 code point draft is about 8 MB of XML, far less zipped.
+const maxDocumentBytes = 64 << 20
+
+// Custom properties the .docx export records, so that an import of the
+// marked-up copy knows which draft and revision it was made from.
+const (
+	propDraft   = "draftroom.draft"
+	propRev     = "draftroom.rev"
+	propAgainst = "draftroom.against"
+)
+
+// documentFormats are the export formats served here rather than by
+// getExport's text formats.
+var documentFormats = map[string]struct{ mediaType, ext string }{
+	"docx": {mediaDocx, "docx"},
+	"akn":  {mediaAKN, "xml"},
+}
+
+// INTERIM structure reader, to be replaced by the provisions package
+// (issue 15) once it is merged: draftStructure is the only function that
+// derives a draft's structure, so the switch is one change here.
+//
+// It reads, line by line: "Chapter I ..." / "Part 2 ..." as chapters,
+// "Article 3 ..." as articles, "1. ..." under an article as numbered
+// paragraphs, and every other line as text under the last of these (text
+// before the first one is a Text node). A line counts as a heading only
+// when its number is followed by a space or ends the line, so that the
+// structure always gives back the text exactly (akn.Document.Text).
+var (
+	chapterLine   = regexp.MustCompile(`^(?:Chapter|CHAPTER|Part|PART) (?:[IVXLCDM]+|[0-9]+)\.?`)
+	articleLine   = regexp.MustCompile(`^(?:Article|ARTICLE) [0-9]+(?: ?(?:bis|ter|quater|quinquies))?\.?`)
+	paragraphLine = regexp.MustCompile(`^[0-9]+\.`)
+)
+
+func draftStructure(text string) []*akn.Node {
+	var (
+		nodes              []*akn.Node
+		chapter, art, para *akn.Node
+		textNode           *akn.Node
+		headed             = func(re *regexp.Regexp, line string) string {
+			num := re.FindString(line)
+			if num == "" || (len(line) > len(num) && line[len(num)] != ' ') {
+				return ""
+			}
+			return num
+		}
+	)
+	for line := range strings.SplitSeq(text, "\n") {
+		if num := headed(chapterLine, line); num != "" {
+			chapter = &akn.Node{Kind: akn.Chapter, Num: num, Head: line}
+			nodes = append(nodes, chapter)
+			art, para = nil, nil
+			continue
+		}
+		if num := headed(articleLine, line); num != "" {
+			art, para = &akn.Node{Kind: akn.Article, Num: num, Head: line}, nil
+			if chapter != nil {
+				chapter.Children = append(chapter.Children, art)
+			} else {
+				nodes = append(nodes, art)
+			}
+			continue
+		}
+		if num := headed(paragraphLine, line); art != nil && num != "" && len(line) > len(num)+1 {
+			para = &akn.Node{Kind: akn.Paragraph, Num: num, Head: line}
+			art.Children = append(art.Children, para)
+			continue
+		}
+		switch {
+		case para != nil:
+			para.Lines = append(para.Lines, line)
+		case art != nil:
+			art.Lines = append(art.Lines, line)
+		case chapter != nil:
+			chapter.Lines = append(chapter.Lines, line)
+		default:
+			if textNode == nil {
+				textNode = &akn.Node{Kind: akn.Text}
+				nodes = append(nodes, textNode)
+			}
+			textNode.Lines = append(textNode.Lines, line)
+		}
+	}
+	return nodes
+}
+
+// headingLevels gives the Word heading level of each line of the text the
+// structure was read from: 1 for chapters, 2 for articles, 0 otherwise.
+func headingLevels(nodes []*akn.Node) []int {
+	var levels []int
+	var walk func([]*akn.Node)
+	walk = func(nodes []*akn.Node) {
+		for _, n := range nodes {
+			switch n.Kind {
+			case akn.Chapter:
+				levels = append(levels, 1)
+			case akn.Article:
+				levels = append(levels, 2)
+			case akn.Paragraph:
+				levels = append(levels, 0)
+			}
+			for range n.Lines {
+				levels = append(levels, 0)
+			}
+			walk(n.Children)
+		}
+	}
+	walk(nodes)
+	return levels
+}
+
+// wordAuthor is how a change's author reads in Word: "FR — Marie Curie".
+func wordAuthor(delegation, name string) string {
+	switch {
+	case delegation != "" && name != "":
+		return delegation + " — " + name
+	case delegation != "":
+		return delegation
+	case name != "":
+		return name
+	}
+	return "draftroom"
+}
+
+// revTimes returns the commit time of each revision from..to of draft
+// doc (from >= 1), and the time of revision to (the draft's creation for
+// revision 0).
+func (s *Server) revTimes(ctx context.Context, info storage.Draft, from, to int) (map[int]time.Time, time.Time, error) {
+	times := map[int]time.Time{}
+	at := time.UnixMilli(info.Created).UTC()
+	if to < 1 {
+		return times, at, nil
+	}
+	ops, err := s.loadOps(ctx, info.ID, max(from, 1), to)
+	if err != nil {
+		return nil, at, fmt.Errorf("revision times %s %d..%d: %w", info.ID, from, to, err)
+	}
+	for _, op := range ops {
+		times[op.Rev] = time.UnixMilli(op.TS).UTC()
+	}
+	if t, ok := times[to]; ok {
+		at = t
+	}
+	return times, at, nil
+}
+
+// printHead is the running head of a printed export of draft info at
+// rev: "Title — Revision 12 — 4 December 2026 10:04 UTC" (without the
+// date if the revision's time cannot be read).
+func (s *Server) printHead(ctx context.Context, info storage.Draft, rev int) string {
+	head := fmt.Sprintf("%s — Revision %d", info.Title, rev)
+	if _, at, err := s.revTimes(ctx, info, rev, rev); err == nil {
+		head += " — " + at.Format("2 January 2006 15:04 UTC")
+	}
+	return head
+}
+
+// exportDocument answers an export in one of documentFormats of draft
+// info at rev: ?against=Q (docx only) adds the changes since Q as
+// tracked changes.
+func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info storage.Draft, rev int, format string) error {
+	ctx := r.Context()
+	against := -1
+	if r.URL.Query().Get("against") != "" {
+		if format != "docx" {
+			return Errorf(ErrBadRequest, "against is for format=docx (tracked changes)")
+		}
+		q, err := s.queryRev(r, info, "against", 0)
+		if err != nil {
+			return err
+		}
+		if q > rev {
+			return Errorf(ErrBadRequest, "against=%d is after rev=%d; give the earlier revision as against", q, rev)
+		}
+		against = q
+	}
+	text, err := s.textAt(ctx, info, rev)
+	if err != nil {
+		return err
+	}
+	nodes := draftStructure(text)
+	var out []byte
+	switch format {
+	case "docx":
+		out, err = s.exportDocx(ctx, info, rev, against, text, nodes)
+	case "akn":
+		out, err = s.exportAKN(ctx, info, rev, nodes)
+	}
+	if err != nil {
+		return err
+	}
+	f := documentFormats[format]
+	name := fmt.Sprintf("%s-rev%d", info.ID, rev)
+	if against >= 0 {
+		name += fmt.Sprintf("-against-rev%d", against)
+	}
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, f.ext))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	writeRaw(w, f.mediaType, out)
+	return nil
+}
+
+func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, against int, text string, nodes []*akn.Node) ([]byte, error) {
+	from := rev
+	if against >= 0 {
+		from = against + 1
+	}
+	times, at, err := s.revTimes(ctx, info, from, rev)
+	if err != nil {
+		return nil, err
+	}
+	header := fmt.Sprintf("%s — Rev. %d — %s", info.Title, rev, at.Format("2 January 2006 15:04 UTC"))
+	props := map[string]string{propDraft: info.ID, propRev: strconv.Itoa(rev)}
+	runs := []docx.Run{{Text: text}}
+	if against >= 0 {
+		header = fmt.Sprintf("%s — Rev. %d against Rev. %d — %s", info.Title, rev, against, at.Format("2 January 2006 15:04 UTC"))
+		props[propAgainst] = strconv.Itoa(against)
+		segs, err := s.diff(ctx, info, against, rev, true)
+		if err != nil {
+			return nil, err
+		}
+		runs = make([]docx.Run, 0, len(segs))
+		for _, sg := range segs {
+			run := docx.Run{Text: sg.Text}
+			switch sg.Op {
+			case history.OpInsert:
+				run.Mark = docx.Inserted
+			case history.OpDelete:
+				run.Mark = docx.Deleted
+			}
+			if run.Mark != docx.Plain {
+				run.Author = wordAuthor(sg.Delegation, sg.Name)
+				if t, ok := times[sg.Rev]; ok {
+					run.Date = t
+				} else {
+					run.Date = at
+				}
+			}
+			runs = append(runs, run)
+		}
+	}
+	// The open bracket groups as comments, in exports without tracked
+	// changes only: LibreOffice 7.4 aborts accepting all changes of a
+	// document whose comments are anchored in tracked text.
+	var comments []docx.Comment
+	if against < 0 {
+		groups, err := s.exportGroups(ctx, info.ID, rev)
+		if err != nil {
+			return nil, err
+		}
+		comments = groupComments(groups, at)
+	}
+	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: headingLevels(nodes), Comments: comments})
+	if err != nil {
+		return nil, fmt.Errorf("export %s@%d as docx: %w", info.ID, rev, err)
+	}
+	return out, nil
+}
+
+// groupComments are the Word comments of the open bracket groups at a
+// revision: on each group, its alternatives and who proposed each.
+func groupComments(groups []history.ExportGroup, at time.Time) []docx.Comment {
+	out := make([]docx.Comment, 0, len(groups))
+	for _, g := range groups {
+		var b strings.Builder
+		b.WriteString("Bracket group")
+		if g.ID != "" {
+			b.WriteString(" " + g.ID)
+		}
+		if len(g.Alternatives) == 1 {
+			b.WriteString(" (optional text)")
+		}
+		for i, a := range g.Alternatives {
+			fmt.Fprintf(&b, "\n%d. “%s”", i+1, a.Text)
+			if a.By.Delegation != "" || a.By.Name != "" {
+				b.WriteString(" proposed by " + wordAuthor(a.By.Delegation, a.By.Name))
+			}
+			if a.Rev > 0 {
+				fmt.Fprintf(&b, " (rev. %d)", a.Rev)
+			}
+		}
+		out = append(out, docx.Comment{Start: g.Start, End: g.End, Author: "draftroom", Date: at, Text: b.String()})
+	}
+	return out
+}
+
+func (s *Server) exportAKN(ctx context.Context, info storage.Draft, rev int, nodes []*akn.Node) ([]byte, error) {
+	_, at, err := s.revTimes(ctx, info, rev, rev)
+	if err != nil {
+		return nil, err
+	}
+	d := akn.Document{Title: info.Title, Draft: info.ID, Rev: rev, Date: at, Created: time.UnixMilli(info.Created), Nodes: nodes}
+	if rs, err := s.records(); err == nil {
+		decisions, err := rs.Decisions(ctx, info.ID)
+		if err != nil {
+			return nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
+		}
+		for _, dec := range decisions {
+			if dec.Rev <= rev {
+				d.Decisions = append(d.Decisions, akn.Decision{Group: dec.Group, Choice: dec.Choice, Result: dec.Result, Note: dec.Note,
+					Delegation: dec.By.Delegation, Name: dec.By.Name, Rev: dec.Rev, Date: time.UnixMilli(dec.TS)})
+			}
+		}
+	}
+	out, err := akn.Export(d)
+	if err != nil {
+		return nil, fmt.Errorf("export %s@%d as akn: %w", info.ID, rev, err)
+	}
+	return out, nil
+}
+
+// readDocument reads an uploaded document body, at most maxDocumentBytes.
+func readDocument(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDocumentBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, Errorf(ErrTooLarge, "documents are at most %d bytes", maxDocumentBytes)
+		}
+		return nil, Errorf(ErrBadRequest, "could not read the request body")
+	}
+	return body, nil
+}
+
+// postImport imports a document: an Akoma Ntoso body (Content-Type
+// application/akn+xml) creates draft {id}; any other body is read as a
+// .docx marked up against a revision of the existing draft {id}, whose
+// changes become bracket proposals.
+func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case mediaAKN, "application/xml", "text/xml":
+		return s.importAKN(w, r)
+	default:
+		return s.importDocx(w, r)
+	}
+}
+
+// importedDraftJSON answers an Akoma Ntoso import.
+type importedDraftJSON struct {
+	ID    string `json:"id"`
+	Rev   int    `json:"rev"`
+	Title string `json:"title"`
+	Chars int    `json:"chars"`
+}
+
+func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) error {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		return err
+	}
+	if !who.IsFacilitator() {
+		return Errorf(ErrForbidden, "only a facilitator creates drafts, from Akoma Ntoso or otherwise")
+	}
+	body, err := readDocument(w, r)
+	if err != nil {
+		return err
+	}
+	d, err := akn.Import(body, s.cfg.MaxDraftLen)
+	if err != nil {
+		return Errorf(ErrBadRequest, "%v", err)
+	}
+	text := d.Text()
+	title := d.Title
+	if utf8.RuneCountInString(title) > maxTitleLen {
+		title = string([]rune(title)[:maxTitleLen])
+	}
+	now := s.cfg.Now().UnixMilli()
+	info := storage.Draft{ID: doc, Title: title, Created: now, Updated: now, By: who.Author}
+	if err := s.store.CreateDraft(r.Context(), info, text); err != nil {
+		if errors.Is(err, storage.ErrExists) {
+			err = Errorf(ErrExists, "draft %s already exists; import an Akoma Ntoso document under a new id", doc)
+		}
+		return err
+	}
+	chars := utf8.RuneCountInString(text)
+	s.Audit(r.Context(), who, ActionDraftCreate, doc, fmt.Sprintf("akn title=%q chars=%d", title, chars))
+	WriteJSON(w, http.StatusCreated, importedDraftJSON{ID: doc, Rev: 0, Title: title, Chars: chars})
+	return nil
+}
+
+// ImportedChangeJSON is one change found in an imported .docx: the span
+// [start, end) of the base revision it replaces, the text it deletes and
+// the text it inserts, and the Word author and date of its revision marks.
+type ImportedChangeJSON struct {
+	Span       [2]int `json:"span"`
+	Deleted    string `json:"deleted"`
+	Inserted   string `json:"inserted"`
+	WordAuthor string `json:"word_author,omitempty"`
+	WordDate   string `json:"word_date,omitempty"`
+	// Made: the proposal it became (group, alternative, revision).
+	Group       string `json:"group,omitempty"`
+	Alternative int    `json:"alternative,omitempty"`
+	Rev         int    `json:"rev,omitempty"`
+	// Not placed: the error code and why.
+	Code   string `json:"code,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// importedDocxJSON answers a .docx import.
+type importedDocxJSON struct {
+	Doc       string               `json:"doc"`
+	Base      int                  `json:"base"`    // the revision the document was marked up against
+	Tracked   bool                 `json:"tracked"` // changes read from revision marks (else by comparing with base)
+	Proposals []ImportedChangeJSON `json:"proposals"`
+	NotPlaced []ImportedChangeJSON `json:"not_placed"`
+}
+
+func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
+	who, doc, err := s.draftFor(r)
+	if err != nil {
+		return err
+	}
+	if !who.CanEdit() {
+		return Errorf(ErrForbidden, "a %s may not propose changes", who.Role)
+	}
+	body, err := readDocument(w, r)
+	if err != nil {
+		return err
+	}
+	lim := docx.DefaultLimits
+	lim.MaxText = s.cfg.MaxDraftLen
+	// Word spends well under 64 bytes of XML per character of text, run
+	// properties and revision marks included.
+	lim.MaxUnpacked = min(lim.MaxUnpacked, int64(s.cfg.MaxDraftLen)*64+1<<20)
+	file, err := docx.Read(body, lim)
+	if err != nil {
+		return Errorf(ErrBadRequest, "%v", err)
+	}
+	info, err := s.draftInfo(r.Context(), doc)
+	if err != nil {
+		return err
+	}
+	base := -1
+	if r.URL.Query().Get("rev") != "" {
+		if base, err = s.queryRev(r, info, "rev", 0); err != nil {
+			return err
+		}
+	} else if v, ok := file.Properties[propRev]; ok && file.Properties[propDraft] == doc {
+		if base, err = strconv.Atoi(v); err != nil || base < 0 || base > info.Rev {
+			return Errorf(ErrBadRequest, "the document's %s property %q is not a revision of draft %s; give rev", propRev, clip(v), doc)
+		}
+	} else {
+		return Errorf(ErrBadRequest, "give rev, the revision of %s the document was marked up against (it carries no draftroom export properties for this draft)", doc)
+	}
+	out, err := s.importChanges(r.Context(), who, info, base, file)
+	return writeResult(w, http.StatusOK, out, err)
+}
+
+// importChanges turns the changes of file, marked up against revision
+// base of draft info, into bracket proposals by who, one per change, all
+// committed as one revision (one op, one parse of the draft: a document
+// of hundreds of changes costs about one proposal). Each change's span is
+// brought from base to the head through the ops committed since, so
+// concurrent typing is kept. A change the bracket grammar cannot place
+// (it crosses a group's boundary, touches another change, its text was
+// deleted since) is reported in NotPlaced with its code and reason; the
+// others are still made.
+func (s *Server) importChanges(ctx context.Context, who Identity, info storage.Draft, base int, file *docx.File) (importedDocxJSON, error) {
+	baseText, err := s.textAt(ctx, info, base)
+	if err != nil {
+		return importedDocxJSON{}, err
+	}
+	out := importedDocxJSON{Doc: info.ID, Base: base, Proposals: []ImportedChangeJSON{}, NotPlaced: []ImportedChangeJSON{}}
+	runs := file.Runs
+	if file.Tracked && docx.Original(runs) == baseText {
+		out.Tracked = true
+	} else {
+		// No revision marks, or marks against another text: compare the
+		// document as it would read with its changes accepted.
+		segs := history.Diff(baseText, docx.Accepted(runs))
+		runs = make([]docx.Run, len(segs))
+		for i, sg := range segs {
+			runs[i].Text = sg.Text
+			switch sg.Op {
+			case history.OpInsert:
+				runs[i].Mark = docx.Inserted
+			case history.OpDelete:
+				runs[i].Mark = docx.Deleted
+			}
+		}
+	}
+	changes := docx.Changes(runs)
+	if len(changes) == 0 {
+		return out, nil
+	}
+	baseRunes := []rune(baseText)
+	all := make([]ImportedChangeJSON, len(changes))
+	notes := make([]string, len(changes))
+	for i, c := range changes {
+		all[i] = ImportedChangeJSON{Span: [2]int{c.Start, c.End}, Deleted: string(baseRunes[c.Start:c.End]), Inserted: c.Text, WordAuthor: c.Author}
+		if !c.Date.IsZero() {
+			all[i].WordDate = c.Date.Format(time.RFC3339)
+		}
+		if c.Author != "" {
+			notes[i] = "Word: " + c.Author
+			if all[i].WordDate != "" {
+				notes[i] += ", " + all[i].WordDate
+			}
+			notes[i] = clipRunes(notes[i], maxNoteLen)
+		}
+	}
+	// errs[i] is why change i was not placed; set by the build (which may
+	// run more than once: the last run's outcome is the one committed).
+	var errs []error
+	var groups []string
+	var alts []int
+	op, err := s.submitBuilt(ctx, info.ID, who, func(st *DraftState) (Built, error) {
+		head := st.Info().Rev
+		if base > head {
+			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, info.ID, head)
+		}
+		res, err := resultAt(st)
+		if err != nil {
+			return Built{}, err
+		}
+		since, err := st.Ops(base+1, head)
+		if err != nil {
+			return Built{}, err
+		}
+		since = append(since, st.Staged()...)
+		errs, groups, alts = make([]error, len(changes)), make([]string, len(changes)), make([]int, len(changes))
+		spans := make([][2]int, 0, len(changes))
+		texts := make([]string, 0, len(changes))
+		index := make([]int, 0, len(changes)) // change of each span
+		for i, c := range changes {
+			a, b := c.Start, c.End
+			for _, op := range since {
+				a, b = transformSpan(a, b, op.Op)
+			}
+			if c.Start < c.End && a == b {
+				errs[i] = Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
+				continue
+			}
+			spans, texts, index = append(spans, [2]int{a, b}), append(texts, c.Text), append(index, i)
+		}
+		wrapOp, _, wrapped := res.WrapMany(spans, texts)
+		rev := st.Rev() + 1
+		var props []storage.Proposal
+		for k, w := range wrapped {
+			i := index[k]
+			if w.Err != nil {
+				errs[i] = bracketError(w.Err, fmt.Sprintf("change at [%d,%d)", changes[i].Start, changes[i].End))
+				continue
+			}
+			groups[i] = brackets.ID{Rev: rev, K: w.Open}.String()
+			alts[i] = w.Alternative
+			props = append(props, storage.Proposal{Group: groups[i], Alternative: w.Alternative, Text: w.Text, By: who.Author, Note: notes[i]})
+		}
+		if len(props) == 0 {
+			return Built{}, errNothingPlaced
+		}
+		return Built{Op: wrapOp, Kind: storage.KindPropose, Group: props[0].Group, Proposals: props}, nil
+	})
+	if err != nil && !errors.Is(err, errNothingPlaced) {
+		return out, notFoundDraft(err, info.ID)
+	}
+	for i, ch := range all {
+		if errs != nil && errs[i] != nil {
+			code, msg, internal := ErrorCode(errs[i])
+			if internal {
+				return out, errs[i]
+			}
+			ch.Code, ch.Reason = code, msg
+			out.NotPlaced = append(out.NotPlaced, ch)
+			continue
+		}
+		ch.Group, ch.Alternative, ch.Rev = groups[i], alts[i], op.Rev
+		out.Proposals = append(out.Proposals, ch)
+	}
+	return out, nil
+}
+
+// errNothingPlaced ends an import's build when no change could be placed:
+// nothing is committed, and the answer lists why for each.
+var errNothingPlaced = errors.New("no change could be placed")
+
+// clipRunes returns s cut to at most n code points.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
