@@ -23,61 +23,49 @@ const (
 	ActionDraftUnarchive = "draft.unarchive"
 )
 
-func init() {
-	handleMethod("PATCH /api/docs/{id}", (*Server).patchDraft)
-}
-
 // draftOut is a draft as the list and PATCH answer it.
 func draftOut(d storage.Draft) draftJSON {
 	return draftJSON{ID: d.ID, Title: d.Title, Rev: d.Rev, Created: d.Created, Updated: d.Updated, By: d.By, Archived: d.Archived}
 }
 
-func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) {
+func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) error {
 	who, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !who.IsFacilitator() {
-		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator renames or archives a draft"))
-		return
+		return Errorf(ErrForbidden, "only a facilitator renames or archives a draft")
 	}
 	var req struct {
 		Title    *string `json:"title"`
 		Archived *bool   `json:"archived"`
 	}
 	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if req.Title == nil && req.Archived == nil {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "a change needs title, archived or both"))
-		return
+		return Errorf(ErrBadRequest, "a change needs title, archived or both")
 	}
 	if req.Title != nil {
 		t := strings.TrimSpace(*req.Title)
 		if t == "" {
-			s.WriteError(w, r, Errorf(ErrBadRequest, "a title cannot be empty"))
-			return
+			return Errorf(ErrBadRequest, "a title cannot be empty")
 		}
 		if utf8.RuneCountInString(t) > maxTitleLen {
-			s.WriteError(w, r, Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen))
-			return
+			return Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen)
 		}
 		req.Title = &t
 	}
 	before, err := s.store.Draft(r.Context(), doc)
 	if err != nil {
-		s.WriteError(w, r, notFoundDraft(err, doc))
-		return
+		return notFoundDraft(err, doc)
 	}
 	after, err := s.store.PatchDraft(r.Context(), doc, storage.DraftPatch{Title: req.Title, Archived: req.Archived})
 	if err != nil {
 		if errors.Is(err, storage.ErrInvalid) {
 			err = Errorf(ErrBadRequest, "%s", strings.TrimPrefix(err.Error(), "storage: "))
 		}
-		s.WriteError(w, r, notFoundDraft(err, doc))
-		return
+		return notFoundDraft(err, doc)
 	}
 	// The draft's owner on this node (if it is open) takes the new title
 	// and flag now; other nodes when they next load the draft.
@@ -93,6 +81,7 @@ func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) {
 		s.Audit(r.Context(), who, action, doc, fmt.Sprintf("title=%q", after.Title))
 	}
 	WriteJSON(w, http.StatusOK, draftOut(after))
+	return nil
 }
 
 // refreshInfo hands the new metadata to the draft's owner goroutine if the

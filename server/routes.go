@@ -41,6 +41,7 @@ func (s *Server) routeTable() []route {
 		{"GET /api/docs", s.handle(s.serveDraftList)},
 		{"POST /api/docs", s.handle(s.createDraft)},
 		{"GET /api/docs/{id}", s.handle(s.getDraft)},
+		{"PATCH /api/docs/{id}", s.handle(s.patchDraft)}, // rename, archive (drafts_meta.go)
 		{"GET /api/docs/{id}/ops", s.handle(s.getOps)},
 
 		// Text and history (history_api.go).
