@@ -231,6 +231,11 @@ func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, agains
 			return nil, err
 		}
 		comments = append(groupComments(groups, at), statusComments(text, list, decisions)...)
+		decided, err := s.decisionComments(ctx, info.ID, rev, text, decisions)
+		if err != nil {
+			return nil, err
+		}
+		comments = append(comments, decided...)
 	}
 	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: akn.HeadingLevels(nodes), Comments: comments})
 	if err != nil {
@@ -301,6 +306,70 @@ func statusComments(text string, list []provisions.Listed, decisions []storage.D
 		out = append(out, docx.Comment{Start: l.Mark, End: end, Author: "draftroom", Date: time.UnixMilli(l.Record.TS).UTC(), Text: b.String()})
 	}
 	return out
+}
+
+// decisionComments are the Word comments of the bracket decisions up to
+// rev, each anchored to the text that replaced its group as it stands at
+// rev: where the decision's op first changed the text, for the length of
+// the result, brought to rev through the ops since. A decision whose
+// revision holds others (one op, several groups) or whose result was
+// deleted since has no place in the text and no comment.
+func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text string, decisions []storage.Decision) ([]docx.Comment, error) {
+	first, perRev := rev+1, map[int]int{}
+	for _, dec := range decisions {
+		if _, err := provisions.ParseID(dec.Group); err == nil || dec.Rev < 1 {
+			continue
+		}
+		first = min(first, dec.Rev)
+		perRev[dec.Rev]++
+	}
+	if len(perRev) == 0 {
+		return nil, nil
+	}
+	ops, err := s.loadOps(ctx, doc, first, rev)
+	if err != nil {
+		return nil, fmt.Errorf("decision comments %s %d..%d: %w", doc, first, rev, err)
+	}
+	n := utf8.RuneCountInString(text)
+	var out []docx.Comment
+	for _, dec := range decisions {
+		if perRev[dec.Rev] != 1 {
+			continue
+		}
+		k := dec.Rev - first
+		if k < 0 || k >= len(ops) || ops[k].Rev != dec.Rev {
+			continue
+		}
+		a := 0
+		for _, c := range ops[k].Op {
+			if c.Skip == 0 {
+				break
+			}
+			a += c.Skip
+		}
+		b := a + utf8.RuneCountInString(dec.Result)
+		for _, op := range ops[k+1:] {
+			a, b = transformSpan(a, b, op.Op)
+		}
+		if (dec.Result != "" && a == b) || b > n {
+			continue
+		}
+		var t strings.Builder
+		fmt.Fprintf(&t, "Bracket group %s decided (%s", dec.Group, dec.Choice)
+		if dec.Choice == storage.ChoiceChoose {
+			fmt.Fprintf(&t, " alternative %d", dec.Index+1)
+		}
+		fmt.Fprintf(&t, ") by %s (rev. %d)", wordAuthor(dec.By.Delegation, dec.By.Name), dec.Rev)
+		for i, alt := range dec.Alternatives {
+			fmt.Fprintf(&t, "\n%d. “%s”", i+1, alt)
+		}
+		fmt.Fprintf(&t, "\nResult: “%s”", dec.Result)
+		if dec.Note != "" {
+			t.WriteString("\nNote: " + dec.Note)
+		}
+		out = append(out, docx.Comment{Start: a, End: b, Author: "draftroom", Date: time.UnixMilli(dec.TS).UTC(), Text: t.String()})
+	}
+	return out, nil
 }
 
 // statusWords are the statuses as a comment reads them.

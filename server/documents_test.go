@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -397,7 +398,7 @@ func TestImportDocxFixtures(t *testing.T) {
 // Word comment on its heading.
 func TestExportProvisions(t *testing.T) {
 	ls := startServer(t, storage.NewMemory(), server.Config{Now: tickingClock()})
-	text := "Projet de convention\n\nArticle 17 bis Scope\n1. The Parties shall:\n  (a) cooperate;\n  (b) report.\n2. Observers attend.\n" +
+	text := "Projet de convention\n\nArticle 17 bis Scope\n1. The Parties shall:\n  (a) cooperate [fully/in good faith];\n  (b) report.\n2. Observers attend.\n" +
 		"Artículo 3 Definiciones\nTexto.\nChapitre II Dispositions finales\nArticle 5 Entrée en vigueur\nTexte.\nالمادة 4 التعاريف\n1. تتعاون الأطراف"
 	ls.create("pv", text)
 	pv := ls.provisions("pv", -1)
@@ -409,6 +410,16 @@ func TestExportProvisions(t *testing.T) {
 	if code, _ := ls.setStatus(chair, "pv", art.ID, "informal", "", nil); code != http.StatusOK {
 		t.Fatalf("informal %s: status %d", art.ID, code)
 	}
+	var res struct{ Rev int }
+	group := ls.listing("pv", 2).Groups[0].ID
+	if code := ls.call(chair, "POST", "/api/docs/pv/brackets/"+group+"/resolve", map[string]any{"rev": 2, "choice": "choose", "index": 1, "note": "per the chair"}, &res); code != http.StatusOK {
+		t.Fatalf("resolve: status %d", code)
+	}
+	// Text typed before the decided text after the decision moves it.
+	us := ls.wsAs(usa, "pv-usa")
+	us.send(`{"type":"open","doc":"pv"}`)
+	us.expect("snapshot")
+	us.edit("pv", 3, 1, ot.Op{ot.Insert("Draft ")})
 	head := ls.get("pv").Text
 
 	data := ls.export("/api/docs/pv/export?format=akn", "application/akn+xml")
@@ -420,7 +431,7 @@ func TestExportProvisions(t *testing.T) {
 		`<chapter eId="chp_` + eid(pv.find(t, "chapter", "II")) + `"><num>Chapitre II</num><heading>Dispositions finales</heading>`,
 		`<article eId="art_` + eid(pv.find(t, "article", "5")) + `"><num>Article 5</num>`,
 		`<article eId="art_` + eid(pv.find(t, "article", "4")) + `"><num>المادة 4</num><heading>التعاريف</heading>`,
-		`<subparagraph eId="subpara_` + eid(pv.find(t, "subparagraph", "a")) + `"><num>  (a)</num><content><p>cooperate;</p></content></subparagraph>`,
+		`<subparagraph eId="subpara_` + eid(pv.find(t, "subparagraph", "a")) + `"><num>  (a)</num><content><p>cooperate in good faith;</p></content></subparagraph>`,
 		`<paragraph eId="para_` + eid(para) + `" dr:status="agreed" dr:statusRev="1"><num>2.</num>`,
 		`group="` + para.ID + `" choice="agreed" kind="status" element="para_` + eid(para) + `" rev="1"`,
 		`<dr:note>agreed in the informals</dr:note>`,
@@ -438,6 +449,9 @@ func TestExportProvisions(t *testing.T) {
 	if err != nil || docx.Accepted(f.Runs) != head {
 		t.Fatalf("docx reads as %q (%v)", docx.Accepted(f.Runs), err)
 	}
+	if got := officeOrSkip[string](t)(office.Text(t.TempDir(), plain)); got != head {
+		t.Errorf("LibreOffice reads the export with its comments as\n%q\nwant\n%q", got, head)
+	}
 	body := zipPart(t, plain, "word/document.xml")
 	for _, heading := range []string{"Article 17 bis Scope", "Artículo 3 Definiciones", "Chapitre II Dispositions finales", "المادة 4 التعاريف"} {
 		i := strings.Index(body, heading)
@@ -450,10 +464,15 @@ func TestExportProvisions(t *testing.T) {
 		t.Errorf("Article 5 under Chapitre II is not Heading2")
 	}
 	c := zipPart(t, plain, "word/comments.xml")
-	for _, want := range []string{"Paragraph 2 of article 17 bis: agreed ad referendum by", "Note: agreed in the informals", "Article 17 bis: under informal consultation"} {
+	for _, want := range []string{"Paragraph 2 of article 17 bis: agreed ad referendum by", "Note: agreed in the informals", "Article 17 bis: under informal consultation",
+		"Bracket group " + group + " decided (choose alternative 2)", "Result: “in good faith”", "Note: per the chair"} {
 		if !strings.Contains(c, want) {
 			t.Errorf("comments.xml lacks %q:\n%s", want, c)
 		}
+	}
+	// The decision's comment is anchored to its result.
+	if !regexp.MustCompile(`<w:commentRangeStart w:id="\d+"/><w:r>(<w:rPr>.*?</w:rPr>)?<w:t xml:space="preserve">in good faith</w:t></w:r><w:commentRangeEnd`).MatchString(body) {
+		t.Errorf("no comment is anchored to the decided text “in good faith”:\n%s", body)
 	}
 	// The agreed paragraph's comment is anchored to its line.
 	i := strings.Index(body, "2. Observers attend.")
