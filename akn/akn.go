@@ -3,7 +3,9 @@
 // num, heading and stable eIds, its text line by line in <p> elements with
 // bracket groups marked up as <inline> elements around the literal
 // brackets (so that no character is lost), FRBR identification, and the
-// bracket decisions as workflow steps. docs/DOCUMENTS.md documents the
+// bracket decisions and provision status changes as workflow steps, each
+// provision's status as attributes; FromProvisions reads the structure
+// from the provisions package. docs/DOCUMENTS.md documents the
 // mapping.
 //
 // The text of a Document is its lines in document order: a node's heading
@@ -11,7 +13,7 @@
 // that text exactly: Import(Export(d)).Text() == d.Text().
 //
 // The package is pure: no I/O beyond its arguments, standard library and
-// the bracket parser only.
+// the bracket and provisions packages only.
 package akn
 
 import (
