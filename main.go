@@ -178,6 +178,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return cfg, fmt.Errorf("-tls-cert and -tls-key go together")
 	}
 	sc.Open = cfg.Open
+	sc.AllowHosts = append(sc.AllowHosts, listenHostName(cfg.Addr)...)
 	cfg.Server = sc
 	if err := checkOpsFlags(fs, &cfg, loopback); err != nil {
 		return cfg, err

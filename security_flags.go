@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func (t httpTimeouts) apply(hs *http.Server) {
 	hs.ReadTimeout, hs.WriteTimeout, hs.IdleTimeout = t.Read, t.Write, t.Idle
 }
 
-// originList is -allow-origin: repeatable, each value may hold several
+// originList is -allow-origin (and -allow-host): repeatable, each value may hold several
 // origins separated by commas.
 type originList []string
 
@@ -78,6 +79,11 @@ func addSecurityFlags(fs *flag.FlagSet, cfg *config, sc *server.Config, getenv f
 	if v := getenv("DRAFTROOM_ALLOW_ORIGIN"); v != "" {
 		origins.Set(v)
 	}
+	hosts := (*originList)(&sc.AllowHosts)
+	if v := getenv("DRAFTROOM_ALLOW_HOST"); v != "" {
+		hosts.Set(v)
+	}
+	fs.Var(hosts, "allow-host", "host name a browser may use to reach this server in open mode, besides IP addresses, localhost and the -addr host (DNS rebinding); repeatable or comma-separated (env DRAFTROOM_ALLOW_HOST)")
 	fs.Var(origins, "allow-origin", "browser origin (scheme://host[:port]) allowed to open WebSockets besides the server's own; repeatable or comma-separated (env DRAFTROOM_ALLOW_ORIGIN)")
 	fs.Float64Var(&sc.TokenOpsPerSecond, "token-ops-per-sec", sc.TokenOpsPerSecond, "ops per second per token, all its connections together")
 	fs.IntVar(&sc.TokenOpsBurst, "token-ops-burst", sc.TokenOpsBurst, "burst of ops per token")
@@ -93,4 +99,16 @@ func addSecurityFlags(fs *flag.FlagSet, cfg *config, sc *server.Config, getenv f
 	fs.DurationVar(&cfg.HTTP.Read, "http-read-timeout", cfg.HTTP.Read, "time to read a whole HTTP request")
 	fs.DurationVar(&cfg.HTTP.Write, "http-write-timeout", cfg.HTTP.Write, "time to write an HTTP response")
 	fs.DurationVar(&cfg.HTTP.Idle, "http-idle-timeout", cfg.HTTP.Idle, "idle keep-alive HTTP connections are closed after this")
+}
+
+// listenHostName is the host name of a listen address host:port when it is
+// a name rather than an IP address or empty (open mode answers to IP
+// addresses and localhost anyway): main adds it to the hosts open mode
+// answers to.
+func listenHostName(addr string) []string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || net.ParseIP(host) != nil {
+		return nil
+	}
+	return []string{host}
 }

@@ -514,8 +514,13 @@ func (d *Doc) handle(m *inMsg) {
 		evs = d.ack(m.Seq, m.Rev, evs)
 	case "presence":
 		if m.Left {
-			delete(d.presence, m.Client)
-			evs = append(evs, Event{Type: EventLeft, Doc: d.id, Client: m.Client})
+			// A "left" names who left (by): a client id may be reused by
+			// another delegation, whose departure must not remove this
+			// one's cursor. Servers that do not say who left remove it.
+			if p, ok := d.presence[m.Client]; ok && (m.By == Author{} || p.By == m.By) {
+				delete(d.presence, m.Client)
+			}
+			evs = append(evs, Event{Type: EventLeft, Doc: d.id, Client: m.Client, By: m.By})
 		} else if m.Client != "" {
 			// The server relays presence at its current revision, which is
 			// ours: every op before it has reached us. Pending edits move it.

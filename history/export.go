@@ -350,13 +350,71 @@ const mdInlineSpecial = "\\`*_[]<>&|~!"
 
 func escapeMarkdownInline(s string) string {
 	var b strings.Builder
+	var links linkBreaker
 	for _, r := range s {
-		if r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
+		if links.escape(r) || r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// linkBreaker finds the characters that would let plain text become a
+// live link in common renderers even with mdInlineSpecial escaped
+// ('[', ']', '<' and '>' already stop link and autolink syntax): the
+// extended autolinks of GFM and linkify ("https://evil.example",
+// "www.evil.example", "a@evil.example") and bare scheme URLs
+// ("javascript:alert(1)", "data:..."). Escaping one character of each
+// ("https\:\/\/", "www\.", "\@") leaves the text as it reads and makes
+// it inert: renderers match those patterns on the source or on unescaped
+// text runs, and a backslash escape interrupts both. Feed it every rune of
+// a run of text, in order.
+type linkBreaker struct {
+	prev rune
+	word [12]byte // the ASCII letters just before, lowercased
+	n    int      // length of word; -1 when the run is longer than word
+}
+
+// wrote tells l that s was written as Markdown syntax (not fed).
+func (l *linkBreaker) wrote(s string) {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	*l = linkBreaker{prev: r}
+}
+
+// mdSchemes are URL schemes whose colon is escaped after them.
+var mdSchemes = []string{"http", "https", "ftp", "mailto", "javascript", "vbscript", "data", "file"}
+
+// escape reports whether r must be escaped, given the runes fed before.
+func (l *linkBreaker) escape(r rune) bool {
+	esc := false
+	switch r {
+	case ':':
+		// A scheme's colon; or, after a footnote reference "[^1]" (the
+		// only unescaped ']'), the colon of a footnote definition.
+		esc = l.n > 0 && slices.Contains(mdSchemes, string(l.word[:l.n])) || l.prev == ']'
+	case '(':
+		esc = l.prev == ']' // "[^1](url)" would be a link
+	case '/':
+		esc = l.prev == ':' || l.prev == '/'
+	case '.':
+		esc = l.n == 3 && string(l.word[:3]) == "www"
+	case '@':
+		esc = true
+	}
+	switch {
+	case 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z':
+		if l.n >= 0 && l.n < len(l.word) {
+			l.word[l.n] = byte(r) | 0x20
+			l.n++
+		} else {
+			l.n = -1
+		}
+	default:
+		l.n = 0
+	}
+	l.prev = r
+	return esc
 }
 
 // mdWriter escapes draft text into Markdown, knowing where lines start
@@ -365,6 +423,7 @@ type mdWriter struct {
 	b         *strings.Builder
 	lineStart bool // at the start of a line
 	breaks    int  // line breaks read and not yet written
+	links     linkBreaker
 }
 
 // raw writes Markdown syntax (a footnote reference) as is.
@@ -372,6 +431,7 @@ func (w *mdWriter) raw(s string) {
 	w.flushBreaks()
 	w.b.WriteString(s)
 	w.lineStart = false
+	w.links.wrote(s)
 }
 
 // flushBreaks writes pending line breaks: one alone is a hard break ("\"
@@ -399,10 +459,11 @@ func (w *mdWriter) write(s string) {
 		w.flushBreaks()
 		if w.lineStart {
 			w.lineStart = false
+			w.links = linkBreaker{}
 			i += w.lineOpening(s[i:])
 			continue
 		}
-		if r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
+		if w.links.escape(r) || r < utf8.RuneSelf && strings.IndexByte(mdInlineSpecial, byte(r)) >= 0 {
 			w.b.WriteByte('\\')
 		}
 		w.b.WriteString(s[i : i+size])

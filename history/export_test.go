@@ -207,3 +207,55 @@ func FuzzExportHTML(f *testing.F) {
 		}
 	})
 }
+
+// liveMarkdown matches what renderers turn into links when it is not
+// escaped: "](" and "<" (link and autolink syntax), "://", "www.", "@", and
+// a scheme's colon at the start of a word.
+var liveMarkdown = regexp.MustCompile(`(^|[^\\])(\]\(|<)|://|www\.|(^|[^\\])@|\b(javascript|data|mailto|https?):`)
+
+// TestExportMarkdownLinksInert: draft text that looks like a link, an
+// autolink or a bare URL never becomes a live link: each pattern that
+// renderers act on (link syntax, <autolinks>, GFM and linkify extended
+// autolinks, bare scheme URLs) is broken by an escape, and the text reads
+// the same.
+func TestExportMarkdownLinksInert(t *testing.T) {
+	tests := []struct{ draft, want string }{
+		{"[see annex](https://evil.example)", `\[see annex\]\(https\:\/\/evil.example)` + "\n"},
+		{"[x](javascript:alert(1))", `\[x\]\(javascript\:alert(1))` + "\n"},
+		{"see javascript:alert(1) now", `see javascript\:alert(1) now` + "\n"},
+		{"<https://evil.example>", `\<https\:\/\/evil.example\>` + "\n"},
+		{"go to https://evil.example/x", `go to https\:\/\/evil.example/x` + "\n"},
+		{"HTTPS://EVIL", `HTTPS\:\/\/EVIL` + "\n"},
+		{"visit www.evil.example", `visit www\.evil.example` + "\n"},
+		{"write to a@evil.example", `write to a\@evil.example` + "\n"},
+		{"![img](data:text/html,x)", `\!\[img\]\(data\:text/html,x)` + "\n"},
+		{"[ref]: https://evil", `\[ref\]\: https\:\/\/evil` + "\n"},
+		{"Article 5: the Parties", "Article 5: the Parties\n"},
+		{"metadata: 3/4", "metadata: 3/4\n"},
+	}
+	for _, tt := range tests {
+		got := ExportMarkdown("", tt.draft, nil)
+		if got != tt.want {
+			t.Errorf("ExportMarkdown(%q) = %q, want %q", tt.draft, got, tt.want)
+		}
+		if m := liveMarkdown.FindString(got); m != "" {
+			t.Errorf("ExportMarkdown(%q) = %q still holds %q unescaped", tt.draft, got, m)
+		}
+	}
+	// A bracket group followed by "(url)": its footnote reference must not
+	// become a link's text.
+	draft := "[see annex](https://evil.example) and [b]: x"
+	groups := []ExportGroup{
+		{ID: "b0.0", Start: 0, End: len("[see annex]"), Alternatives: []ExportAlternative{{Text: "see annex"}}},
+		{ID: "b0.1", Start: strings.Index(draft, "[b]"), End: strings.Index(draft, "[b]") + 3, Alternatives: []ExportAlternative{{Text: "b"}}},
+	}
+	got := ExportMarkdown("", draft, groups)
+	body, _, _ := strings.Cut(got, "\n\n")
+	if want := `\[see annex\][^1]\(https\:\/\/evil.example) and \[b\][^2]\: x`; body != want {
+		t.Errorf("ExportMarkdown with groups = %q, want %q first", got, want)
+	}
+	// Titles and alternatives in footnotes too.
+	if got := escapeMarkdownInline("[a](https://evil) www.x"); got != `\[a\]\(https\:\/\/evil) www\.x` {
+		t.Errorf("escapeMarkdownInline = %q", got)
+	}
+}

@@ -292,8 +292,8 @@ func (r *run) request(ctx context.Context, method, u string, body []byte, out an
 	if err != nil {
 		return 0, "", err
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if body != nil || method != http.MethodGet {
+		req.Header.Set("Content-Type", "application/json") // open mode refuses other writes
 	}
 	if r.cfg.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.cfg.Token)

@@ -74,6 +74,7 @@ func (rc *rawConn) hello(role string) {
 }
 
 func TestBadInputs(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{MaxFrameBytes: 64 << 10})
 	const initial = "hello 😭 world"
 	ls.create("art-1", initial)

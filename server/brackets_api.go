@@ -192,6 +192,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		return proposedJSON{}, notFoundDraft(err, doc)
 	}
 	out.Rev = op.Rev
+	s.auditBounded(who, who.Principal, ActionPropose, doc, fmt.Sprintf("group %s alternative %d at rev %d", out.Group, out.Alternative, out.Rev))
 	return out, nil
 }
 

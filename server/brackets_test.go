@@ -242,6 +242,7 @@ func sameListing(t *testing.T, what string, got listView, want brackets.Result) 
 }
 
 func TestBracketListingHTTPAndWebSocket(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "Les États [doivent/peuvent] adopter [toutes] les mesures [en [bonne/mauvaise] foi] or [x]\n[y], \\[sic\\] 😀 [👍/👎] or [🤝] [unclosed"
 	ls.create("art-1", initial)
@@ -332,6 +333,7 @@ func TestBracketListingHTTPAndWebSocket(t *testing.T) {
 // a replay of the whole op log, before and after a restart (snapshots every
 // 5 revisions carry the bracket section).
 func TestBracketListingMatchesReplay(t *testing.T) {
+	t.Parallel()
 	store := storage.NewMemory()
 	cfg := server.Config{SnapshotEvery: 5, RecentOps: 8}
 	ls := startServer(t, store, cfg)
@@ -397,6 +399,7 @@ func TestBracketListingMatchesReplay(t *testing.T) {
 }
 
 func TestBracketProposeAndResolve(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "The Parties [shall/should] take [all] effective measures."
 	ls.create("art-3", initial)
@@ -572,6 +575,7 @@ func TestBracketProposeAndResolve(t *testing.T) {
 
 // TestBracketRefusals: every refused request changes nothing.
 func TestBracketRefusals(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "The Parties [shall/should] take [all] measures [now/later]."
 	ls.create("art-4", initial)
@@ -652,6 +656,7 @@ func TestBracketRefusals(t *testing.T) {
 // TestBracketStaleResolve: a resolution made on a group that changed since
 // is a conflict carrying the group as it stands; edits elsewhere are not.
 func TestBracketStaleResolve(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = "The Parties [shall/should] take [all] measures [now/later]."
 	ls.create("art-5", initial)
@@ -704,6 +709,7 @@ func TestBracketStaleResolve(t *testing.T) {
 // TestBracketRecordsDurable: proposals, decisions, ids and the curve survive
 // a restart on the Bolt store.
 func TestBracketRecordsDurable(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	cfg := server.Config{SnapshotEvery: 2}
 	open := func() *storage.Bolt {
@@ -771,6 +777,7 @@ func TestBracketRecordsDurable(t *testing.T) {
 // converges, the decision matches the committed text, and a stale resolve
 // is a conflict.
 func TestBracketsConcurrentEndToEnd(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}
@@ -784,8 +791,10 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 		return dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: id, Delegation: w.delegation, Name: w.name, Role: w.role}, "art-7")
 	}
 	_, chairDoc := dial(chair, "chair")
+	// forcer types only when the test says, to make a resolve stale.
+	_, forcer := dial(who{"D9", "Forcer", "drafter"}, "forcer")
 	const drafters = 5
-	docs := []*client.Doc{chairDoc}
+	docs := []*client.Doc{chairDoc, forcer}
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var proposed [drafters]int
@@ -848,8 +857,8 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 	}
 
 	// The facilitator resolves the first group, retrying on conflicts,
-	// while the drafters type.
-	time.Sleep(300 * time.Millisecond)
+	// while the drafters type (once they have begun).
+	waitUntil(t, "the drafters to type", func() bool { return ls.get("art-7").Rev >= 10 })
 	var decision decisionView
 	conflicts := 0
 	target := ""
@@ -866,10 +875,20 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 			Decision decisionView
 			errView
 		}
-		if attempt < 3 {
-			// Give the drafters time to type into the group: the first
-			// attempts are meant to be stale.
-			time.Sleep(20 * time.Millisecond)
+		if attempt == 0 {
+			// The first attempt is stale, for sure: a drafter types into
+			// the group (strictly inside its first alternative, which
+			// only grows) after the facilitator looked at it.
+			res := brackets.Parse(forcer.Text())
+			if len(res.Groups) == 0 {
+				t.Fatalf("no group in %q", forcer.Text())
+			}
+			if err := forcer.Insert(res.Groups[0].Alternatives[0].Start+1, "q"); err != nil {
+				t.Fatal(err)
+			}
+			if err := forcer.WaitSynced(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
 		body := map[string]any{"rev": lv.Rev, "choice": "choose", "index": 0, "note": "chair's text"}
 		code := ls.call(chair, "POST", "/api/docs/art-7/brackets/"+target+"/resolve", body, &out)
@@ -882,7 +901,8 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 		}
 		conflicts++
 	}
-	time.Sleep(200 * time.Millisecond)
+	// The drafters go on typing around the decision for a while.
+	waitUntil(t, "typing after the resolution", func() bool { return ls.get("art-7").Rev >= decision.Rev+10 })
 	close(stop)
 	wg.Wait()
 	settle := func() int {
@@ -961,8 +981,8 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 	for _, n := range proposed {
 		totalProposed += n
 	}
-	if conflicts == 0 && totalProposed == 0 {
-		t.Logf("note: the resolution met no conflict and no proposal")
+	if conflicts == 0 {
+		t.Fatalf("the forced stale resolve was not a conflict")
 	}
 	if totalProposed != len(ls.proposals("art-7")) {
 		t.Fatalf("%d proposals accepted, %d recorded", totalProposed, len(ls.proposals("art-7")))
@@ -978,6 +998,7 @@ func redisForTest(t *testing.T) string { return redistest.URL(t) }
 // same group ids and attributions, keep the records, and a node that missed
 // another's commits catches up before it builds a proposal.
 func TestBracketsOnRedisNodes(t *testing.T) {
+	t.Parallel()
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-brackets-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
@@ -1030,6 +1051,7 @@ func TestBracketsOnRedisNodes(t *testing.T) {
 // WebSocket alike; the draft stays as it was, the connection stays usable,
 // and a selection right next to a bracket is a new group (issue 13).
 func TestBracketSpanRefusalsInWords(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const initial = `The Parties [shall/should] take [all]measures [now/later] or soon; a ] b \[sic\].`
 	ls.create("art-13", initial)

@@ -100,6 +100,11 @@ type Config struct {
 	// server's own that may open WebSockets; "*" allows any (development
 	// only). Default none (origin.go).
 	AllowOrigins []string
+	// AllowHosts lists host names (without port) that requests may name in
+	// Host in open mode, besides IP addresses and localhost; "*" allows any.
+	// main adds the host name of the listen address. Default none
+	// (origin.go, guardOpen: DNS rebinding).
+	AllowHosts []string
 	// WriteCoalesce: a connection's write pump that wrote less than this
 	// long ago waits out the rest before writing other clients' ops and
 	// presence, so that under load the frames of several commits share
@@ -128,6 +133,11 @@ type Config struct {
 	// IdleGrace: a draft with no subscribers stays loaded this long.
 	// Default 30s.
 	IdleGrace time.Duration
+	// NodeTTL: on a store shared by several nodes (Redis), each node
+	// renews a heartbeat valid this long every NodeTTL/5; a node whose
+	// heartbeat expires is taken for dead, and the others announce "left"
+	// for its clients' presence. Default 5s.
+	NodeTTL time.Duration
 	// CommitTimeout bounds one store call of a draft's owner. It is not
 	// tied to shutdown, so in-flight commits finish. Default 10s.
 	CommitTimeout time.Duration
@@ -175,6 +185,7 @@ func (cfg Config) Defaults() Config {
 	setDefault(&cfg.BatchMax, 128)
 	setDefault(&cfg.IdleGrace, 30*time.Second)
 	setDefault(&cfg.CommitTimeout, 10*time.Second)
+	setDefault(&cfg.NodeTTL, 5*time.Second)
 	setDefault(&cfg.PongWait, DefaultPongWait)
 	setDefault(&cfg.PingPeriod, cfg.PongWait*9/10)
 	setDefault(&cfg.WriteWait, DefaultWriteWait)

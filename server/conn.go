@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -16,9 +17,18 @@ import (
 
 // hardFrameFactor: frames up to MaxFrameBytes*hardFrameFactor are read and
 // discarded with a too_large error, keeping the connection; bigger ones are
-// refused by gorilla, which closes the connection with 1009 (message too
-// big) before the frame can be read.
+// refused by gorilla as soon as their header is read: it sends the close
+// frame 1009 (message too big) itself, and the session then closes with a
+// lingering close (lingerClose), so that the peer, still sending the
+// frame, reads why instead of a reset.
 const hardFrameFactor = 8
+
+// lingerWait bounds a lingering close: how long the rest of a refused
+// frame is read and thrown away after the close frame, so that closing
+// the socket with unread data does not reset the connection (which would
+// make the peer lose the close frame). A peer that sends for longer is
+// reset.
+const lingerWait = 2 * time.Second
 
 // Session is one WebSocket connection. Its read goroutine (readPump) decodes
 // messages and runs their handlers; its write goroutine (writePump) is the
@@ -43,6 +53,10 @@ type Session struct {
 	closeCode int
 	closeText string
 	flush     bool // write queued frames before the close frame
+	// linger: the write pump leaves the socket open and closes wrote when
+	// it is done; the read pump then closes it (lingerClose).
+	linger bool
+	wrote  chan struct{}
 
 	// read goroutine only
 	hello   bool
@@ -66,6 +80,7 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 		send:    newSendQueue(s.cfg.SendQueue),
 		ctl:     make(chan []byte, 4),
 		done:    make(chan struct{}),
+		wrote:   make(chan struct{}),
 		drafts:  make(map[string]*draft),
 		opsRate: newBucket(s.cfg.OpsPerSecond, s.cfg.OpsBurst, now),
 		msgRate: newBucket(s.cfg.MsgsPerSecond, s.cfg.MsgsBurst, now),
@@ -74,6 +89,14 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 
 // Identity is who the session authenticated as (valid after hello).
 func (c *Session) Identity() Identity { return c.ident }
+
+// remote is the peer's address, for logs and the audit log.
+func (c *Session) remote() string {
+	if c.nc == nil {
+		return ""
+	}
+	return c.nc.RemoteAddr().String()
+}
 
 // Client is the session's client id (valid after hello).
 func (c *Session) Client() string { return c.client }
@@ -179,6 +202,31 @@ func (c *Session) kill(code int, text string, flush bool) {
 	})
 }
 
+// lingerClose ends the session after gorilla refused a frame beyond the
+// hard limit (and sent the close frame 1009 itself): the write pump stops
+// without writing more, the write side is shut (FIN), and what the peer
+// is still sending is read and discarded for up to lingerWait before the
+// socket is closed. Closing a socket with unread data makes the kernel
+// reset the connection, and the peer would then see an abnormal closure
+// (1006) instead of 1009. Called by the read pump only.
+func (c *Session) lingerClose() {
+	won := false
+	c.killOnce.Do(func() {
+		won, c.linger = true, true
+		close(c.done)
+	})
+	if !won {
+		return // ended otherwise meanwhile: the write pump closes the socket
+	}
+	<-c.wrote // the write pump ends within WriteWait
+	if cw, ok := c.nc.(interface{ CloseWrite() error }); ok {
+		cw.CloseWrite()
+	}
+	c.nc.SetReadDeadline(time.Now().Add(lingerWait))
+	io.Copy(io.Discard, c.nc)
+	c.nc.Close()
+}
+
 // Close ends the session with a close frame (used by token revocation).
 func (c *Session) Close(reason string) {
 	c.kill(websocket.ClosePolicyViolation, reason, true)
@@ -193,6 +241,10 @@ func (c *Session) writePump() {
 	ping := time.NewTicker(cfg.PingPeriod)
 	defer func() {
 		ping.Stop()
+		if c.linger { // set by the kill that ended the pump (see lingerClose)
+			close(c.wrote)
+			return
+		}
 		c.nc.Close()
 	}()
 	var last time.Time // of the last write
@@ -320,22 +372,31 @@ func (c *Session) readPump() {
 		return nil
 	})
 	for {
+		// A message beyond the hard limit fails with ErrReadLimit at the
+		// header of the frame that crosses it: the first one, or a
+		// continuation frame of a fragmented message.
 		mt, r, err := c.ws.NextReader()
-		if err != nil {
-			c.kill(websocket.CloseNormalClosure, "", false)
-			return
+		var data []byte
+		if err == nil {
+			data, err = io.ReadAll(io.LimitReader(r, cfg.MaxFrameBytes+1))
 		}
-		data, err := io.ReadAll(io.LimitReader(r, cfg.MaxFrameBytes+1))
-		if err != nil {
-			c.kill(websocket.CloseNormalClosure, "", false)
-			return
-		}
-		if int64(len(data)) > cfg.MaxFrameBytes {
-			if _, err := io.Copy(io.Discard, r); err != nil {
-				return
+		if err == nil && int64(len(data)) > cfg.MaxFrameBytes {
+			_, err = io.Copy(io.Discard, r)
+			if err == nil {
+				c.fail(Errorf(ErrTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
+				continue
 			}
-			c.fail(Errorf(ErrTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
-			continue
+		}
+		if errors.Is(err, websocket.ErrReadLimit) {
+			if c.s.sec.hugeFrameLog.allow(time.Now()) {
+				c.s.log.Info("frame beyond the hard limit; closing (at most one such line a minute)", "client", c.client, "remote", c.remote(), "limit", cfg.MaxFrameBytes*hardFrameFactor)
+			}
+			c.lingerClose()
+			return
+		}
+		if err != nil {
+			c.kill(websocket.CloseNormalClosure, "", false)
+			return
 		}
 		if c.hello {
 			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
@@ -399,12 +460,25 @@ func (c *Session) handle(mt int, data []byte) {
 		return
 	}
 	m.Raw = data
+	// encoding/json decodes a lone surrogate escape ("\ud800") as U+FFFD,
+	// silently changing the text; the protocol refuses text that is not
+	// valid Unicode. An op's text is checked by its own decoder (bad_op);
+	// every other message (hello names, propose text, notes) is checked
+	// here, whole.
+	if m.Type != "op" && hasLoneSurrogate(data) {
+		c.fail(errLoneSurrogate, m.Doc, nil, m.Ref)
+		return
+	}
 	if !c.hello {
 		if m.Type != "hello" {
 			c.fail(Errorf(ErrUnauthorized, "the first message must be hello"), "", nil, m.Ref)
 			return
 		}
 		if err := c.sayHello(&m); err != nil {
+			if m.Token != "" || !c.s.cfg.Open {
+				_, msg, _ := ErrorCode(err)
+				c.s.auditRefusal(Identity{}, CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+clip(m.Client), msg)
+			}
 			c.fail(err, "", nil, m.Ref)
 		}
 		return
@@ -419,6 +493,9 @@ func (c *Session) handle(mt int, data []byte) {
 		return
 	}
 	if err := h(c.s.ctx, c, &m); err != nil {
+		if code, msg, _ := ErrorCode(err); code == CodeForbidden || code == CodeUnauthorized {
+			c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+clip(m.Type)+" "+m.Doc, msg)
+		}
 		var seq *uint64
 		if m.Type == "op" {
 			seq = m.Seq
@@ -509,7 +586,7 @@ func handleOpen(ctx context.Context, c *Session, m *Inbound) error {
 		}
 	}
 	reply := make(chan error, 1)
-	err := d.send(ctx, &openReq{sess: c, client: c.client, by: c.ident.Author, role: c.ident.Role, rev: m.Rev, ref: m.Ref, reply: reply})
+	err := d.send(ctx, &openReq{sess: c, client: c.client, principal: c.ident.Principal, by: c.ident.Author, role: c.ident.Role, rev: m.Rev, ref: m.Ref, reply: reply})
 	if err == nil {
 		select {
 		case err = <-reply:

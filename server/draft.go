@@ -68,6 +68,9 @@ type draft struct {
 	subsGone   int           // subscriptions removed since subs was last rebuilt
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
+	// remotePresent: by node, the other nodes' clients that have presence
+	// in the draft, to say "left" for them if their node dies (presence.go).
+	remotePresent map[string]map[presenceKey]storage.Author
 }
 
 type ringOp struct {
@@ -83,13 +86,14 @@ type seqRev struct {
 }
 
 type subscriber struct {
-	sess     *Session
-	client   string
-	by       storage.Author
-	role     string // relayed with presence, so that a screen view can follow the facilitator
-	hasSel   bool
-	sel      [][2]int // at rev
-	presence []byte   // encoded relay frame of the current sel (for "present")
+	sess      *Session
+	client    string
+	principal string // with client, whose presence this is (presence.go)
+	by        storage.Author
+	role      string // relayed with presence, so that a screen view can follow the facilitator
+	hasSel    bool
+	sel       [][2]int // at rev
+	presence  []byte   // encoded relay frame of the current sel (for "present")
 }
 
 // Requests to a draft's owner.
@@ -114,13 +118,14 @@ type (
 		err error
 	}
 	openReq struct {
-		sess   *Session
-		client string
-		by     storage.Author
-		role   string
-		rev    *int
-		ref    json.RawMessage
-		reply  chan error // cap 1
+		sess      *Session
+		client    string
+		principal string
+		by        storage.Author
+		role      string
+		rev       *int
+		ref       json.RawMessage
+		reply     chan error // cap 1
 	}
 	closeReq struct {
 		sess *Session
@@ -970,7 +975,7 @@ func (d *draft) open(r *openReq) error {
 			present = append(present, d.presenceEntry(sub))
 		}
 	}
-	sub := &subscriber{sess: r.sess, client: r.client, by: r.by, role: r.role}
+	sub := &subscriber{sess: r.sess, client: r.client, principal: r.principal, by: r.by, role: r.role}
 	if r.rev == nil {
 		d.subs[r.sess] = sub
 		d.sendTo(r.sess, encode(snapshotMsg{Type: "snapshot", Doc: d.id, Rev: d.rev, Text: d.text.String(), Present: present, Ref: r.ref}))

@@ -135,9 +135,26 @@ func (f *fakeSession) next() map[string]any {
 	return m
 }
 
+// expectNone checks that nothing the session's draft has handled so far
+// queued a frame for it. The owner handles its inbox in order and queues
+// frames as it handles each request, so once a request sent after
+// everything the test did is answered, every frame those caused is queued:
+// no waiting for a frame that might still come.
 func (f *fakeSession) expectNone() {
 	f.t.Helper()
-	if frame, ok := f.nextFrame(20 * time.Millisecond); ok {
+	reply := make(chan error, 1)
+	if err := f.d.send(context.Background(), &doReq{fn: func(*DraftState) error { return nil }, reply: reply}); err != nil {
+		f.t.Fatal(err)
+	}
+	select {
+	case err := <-reply:
+		if err != nil {
+			f.t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		f.t.Fatalf("%s: the draft's owner did not answer", f.client)
+	}
+	if frame, ok := f.nextFrame(0); ok {
 		f.t.Fatalf("%s: unexpected frame %s", f.client, frame)
 	}
 }

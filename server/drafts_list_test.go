@@ -14,6 +14,7 @@ import (
 // open groups and unbalanced brackets in one answer; without the parameter
 // the list is as before (no counts).
 func TestListDraftsWithBrackets(t *testing.T) {
+	t.Parallel()
 	srv := server.New(server.Config{Open: true}, storage.NewMemory(), nil)
 	hs := serveHTTP(t, srv)
 	texts := map[string]string{

@@ -124,6 +124,7 @@ func randomEdit(rng *rand.Rand, doc *client.Doc) error {
 }
 
 func TestEndToEndConvergence(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}

@@ -24,39 +24,73 @@ type Fanout interface {
 	PublishPresence(ctx context.Context, id string, payload []byte) error
 }
 
+// Liveness is implemented by a fan-out store that knows which nodes are
+// alive (storage.Redis: a heartbeat entry with a TTL per node). A node
+// that dies cannot say "left" for its clients; the others notice that its
+// heartbeat expired and say it for them (liveLoop), so their cursors do
+// not stay forever.
+type Liveness interface {
+	// Heartbeat announces this node as alive for ttl.
+	Heartbeat(ctx context.Context, ttl time.Duration) error
+	// Nodes returns the node ids whose heartbeat has not expired, and
+	// those whose heartbeat expired recently (dead).
+	Nodes(ctx context.Context) (live, dead map[string]bool, err error)
+	// Depart removes this node from the live nodes (clean shutdown).
+	Depart(ctx context.Context) error
+}
+
 // remoteInbox is what the fan-out loop hands a draft's owner: ops and
 // presence from other nodes, and whether events may have been lost. The
 // loop never blocks on a draft: it appends under mu and signals.
 type remoteInbox struct {
 	mu       sync.Mutex
 	ops      []storage.Event // EventOps, in arrival order; own ones may be undecoded
-	presence [][]byte
+	presence []remotePresence
+	gone     []string // nodes found dead (liveLoop)
 	resync   bool
 	signal   chan struct{} // cap 1
 }
 
-func (in *remoteInbox) add(ops *storage.Event, presence []byte, resync bool) {
+// remotePresence is a presence frame and the node that published it.
+type remotePresence struct {
+	node  string
+	frame []byte
+}
+
+func (in *remoteInbox) add(ops *storage.Event, presence *remotePresence, resync bool) {
 	in.mu.Lock()
 	if ops != nil {
 		in.ops = append(in.ops, *ops)
 	}
 	if presence != nil {
-		in.presence = append(in.presence, presence)
+		in.presence = append(in.presence, *presence)
 	}
 	in.resync = in.resync || resync
 	in.mu.Unlock()
+	in.wake()
+}
+
+// addGone tells the draft that node died.
+func (in *remoteInbox) addGone(node string) {
+	in.mu.Lock()
+	in.gone = append(in.gone, node)
+	in.mu.Unlock()
+	in.wake()
+}
+
+func (in *remoteInbox) wake() {
 	select {
 	case in.signal <- struct{}{}:
 	default:
 	}
 }
 
-func (in *remoteInbox) take() (ops []storage.Event, presence [][]byte, resync bool) {
+func (in *remoteInbox) take() (ops []storage.Event, presence []remotePresence, gone []string, resync bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	ops, presence, resync = in.ops, in.presence, in.resync
-	in.ops, in.presence, in.resync = nil, nil, false
-	return ops, presence, resync
+	ops, presence, gone, resync = in.ops, in.presence, in.gone, in.resync
+	in.ops, in.presence, in.gone, in.resync = nil, nil, nil, false
+	return ops, presence, gone, resync
 }
 
 // fanLoop delivers fan-out events to the loaded drafts until the events
@@ -99,7 +133,7 @@ func (s *Server) fanLoop() {
 			}
 		case storage.EventPresence:
 			if d := s.drafts[ev.Draft]; d != nil && len(ev.Presence) > 0 {
-				d.remote.add(nil, ev.Presence, false)
+				d.remote.add(nil, &remotePresence{ev.Node, ev.Presence}, false)
 			}
 		}
 		s.mu.Unlock()
@@ -130,7 +164,7 @@ func (d *draft) unwatch() {
 // applyRemote applies what other nodes sent: their ops in revision order
 // (reading any gap from the store), and their presence.
 func (d *draft) applyRemote() {
-	events, presence, resync := d.remote.take()
+	events, presence, gone, resync := d.remote.take()
 	if d.loadErr != nil {
 		return
 	}
@@ -175,8 +209,69 @@ func (d *draft) applyRemote() {
 			d.stale = false
 		}
 	}
-	for _, frame := range presence {
-		d.relayRemotePresence(frame)
+	for _, p := range presence {
+		d.relayRemotePresence(p.node, p.frame)
+	}
+	for _, node := range gone {
+		d.dropNode(node)
+	}
+}
+
+// liveLoop keeps this node's heartbeat and, every NodeTTL/5, looks for
+// nodes whose heartbeat expired: each loaded draft then announces "left"
+// for the clients of that node it had presence of (dropNode). Only nodes
+// that heartbeated are ever declared dead, so a node that never does (an
+// older version, during an upgrade) is left alone.
+func (s *Server) liveLoop(lv Liveness) {
+	every := s.cfg.NodeTTL / 5
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	announced := map[string]bool{} // dead nodes already dropped
+	var warned logEvery
+	for {
+		ctx, cancel := context.WithTimeout(s.ctx, every)
+		err := lv.Heartbeat(ctx, s.cfg.NodeTTL)
+		var dead map[string]bool
+		if err == nil {
+			_, dead, err = lv.Nodes(ctx)
+		}
+		cancel()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			if warned.allow(time.Now()) {
+				s.log.Warn("node heartbeat (at most one such line a minute)", "err", err)
+			}
+		} else {
+			var gone []string
+			for node := range dead {
+				if !announced[node] {
+					gone = append(gone, node)
+					announced[node] = true
+				}
+			}
+			for node := range announced {
+				if !dead[node] { // came back, or forgotten by the store
+					delete(announced, node)
+				}
+			}
+			if len(gone) > 0 {
+				s.log.Info("nodes stopped heartbeating; their clients' presence is dropped", "nodes", gone)
+				s.mu.Lock()
+				for _, d := range s.drafts {
+					for _, node := range gone {
+						d.remote.addGone(node)
+					}
+				}
+				s.mu.Unlock()
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-s.ctx.Done():
+			return
+		}
 	}
 }
 

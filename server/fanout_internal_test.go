@@ -22,6 +22,8 @@ type lostReplyStore struct {
 	lose   bool
 	quiet  bool
 	events chan storage.Event
+	// published receives each presence payload after it was published.
+	published chan []byte
 }
 
 func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
@@ -45,6 +47,9 @@ func (s *lostReplyStore) Watch(ctx context.Context, id string) error { return ni
 func (s *lostReplyStore) Unwatch(id string)                          {}
 func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload []byte) error {
 	s.events <- storage.Event{Kind: storage.EventPresence, Draft: id, Node: "me", Own: true, Presence: json.RawMessage(payload)}
+	if s.published != nil {
+		s.published <- payload
+	}
 	return nil
 }
 
@@ -56,7 +61,7 @@ func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload
 func TestDraftOwnEventAfterLostReply(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "abc")
-	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100)}
+	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100), published: make(chan []byte, 10)}
 	ts := newTestServer(t, store, Config{})
 	a, b := ts.session("a", "CAN"), ts.session("b", "FRA")
 	a.open("d", nil)
@@ -95,7 +100,21 @@ func TestDraftOwnEventAfterLostReply(t *testing.T) {
 	if m := b.next(); m["type"] != "presence" {
 		t.Fatalf("b got %v, want a's presence", m)
 	}
-	time.Sleep(100 * time.Millisecond) // the presence loop publishes it meanwhile
+	// Once the presence loop has published it, another node's presence
+	// follows it through the fan-out loop and the owner, in order: it is
+	// the next frame both receive, with no own presence before it.
+	select {
+	case <-store.published:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a's presence was never published")
+	}
+	marker := `{"type":"presence","doc":"d","rev":2,"sel":[[0,0]],"client":"z"}`
+	store.events <- storage.Event{Kind: storage.EventPresence, Draft: "d", Node: "other", Presence: json.RawMessage(marker)}
+	for _, s := range []*fakeSession{a, b} {
+		if m := s.next(); m["type"] != "presence" || m["client"] != "z" {
+			t.Fatalf("%s got %v, want only the other node's presence of z", s.client, m)
+		}
+	}
 	a.expectNone()
 	b.expectNone()
 }

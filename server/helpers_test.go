@@ -72,6 +72,9 @@ func (ls *liveServer) roundTrip(w *who, method, path string, body any) (int, []b
 		r = bytes.NewReader(b)
 	}
 	req, _ := http.NewRequest(method, ls.http.URL+path, r)
+	if method != http.MethodGet && method != http.MethodHead {
+		req.Header.Set("Content-Type", "application/json") // open mode requires it
+	}
 	if w != nil {
 		req.Header.Set(server.HeaderDelegation, w.delegation)
 		req.Header.Set(server.HeaderName, w.name)

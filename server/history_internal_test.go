@@ -230,7 +230,7 @@ func TestAuthorsWhenObserverBroken(t *testing.T) {
 	}
 	get := func() []SpanJSON {
 		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/docs/br/authors", nil))
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1/api/docs/br/authors", nil))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("authors: %d %s", rec.Code, rec.Body)
 		}

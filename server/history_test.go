@@ -221,6 +221,7 @@ func applySegments(t *testing.T, what string, segs []history.Segment, a, b strin
 // restart, and diff(a, b) applied to text(a) gives text(b), its
 // insertions attributed to who wrote them.
 func TestHistoryMatchesReplay(t *testing.T) {
+	t.Parallel()
 	store := boltForTest(t)
 	cfg := server.Config{SnapshotEvery: 8, RecentOps: 16, Now: tickingClock()}
 	ls := startServer(t, store, cfg)
@@ -382,6 +383,7 @@ func TestHistoryMatchesReplay(t *testing.T) {
 // TestHistoryAuthorsOfKnownClients: what each client typed is attributed
 // to its delegation, and the initial text to the draft's creator.
 func TestHistoryAuthorsOfKnownClients(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("art-9", "Base text.")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -429,6 +431,7 @@ func TestHistoryAuthorsOfKnownClients(t *testing.T) {
 // delegation made on the same revision survives whether it commits before
 // or after the import.
 func TestHistoryImportKeepsConcurrentEdits(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const base = "1. States shall act.\n2. Parties may report.\n"
 	const revised = "1. All States shall act promptly.\n2. Parties may report.\n3. New paragraph.\n"
@@ -492,6 +495,7 @@ func TestHistoryImportKeepsConcurrentEdits(t *testing.T) {
 // TestHistoryImportConcurrentClient: a client keeps typing while the
 // import commits; its edit in flight is transformed, not lost.
 func TestHistoryImportConcurrentClient(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("imp-live", "Alpha beta gamma.")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -508,7 +512,7 @@ func TestHistoryImportConcurrentClient(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	time.Sleep(5 * time.Millisecond)
+	waitUntil(t, "the typing to begin", func() bool { return ls.get("imp-live").Rev >= 3 })
 	cur := ls.get("imp-live")
 	idx := strings.Index(cur.Text, "Alpha")
 	revised := cur.Text[:idx] + "Alpha BETA gamma delta."
@@ -536,6 +540,7 @@ func TestHistoryImportConcurrentClient(t *testing.T) {
 // TestHistoryLabels: facilitators name revisions; names are unique per
 // draft and resolve wherever a revision is taken; others may not label.
 func TestHistoryLabels(t *testing.T) {
+	t.Parallel()
 	store := storage.NewMemory()
 	ls := startServer(t, store, server.Config{})
 	ls.create("art-3", "States [shall/may] act.")
@@ -630,6 +635,7 @@ func TestHistoryLabels(t *testing.T) {
 
 // TestHistoryBadRequests: malformed parameters are refused with a reason.
 func TestHistoryBadRequests(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("art-4", "Text.")
 	for _, tc := range []struct {
@@ -665,6 +671,7 @@ func TestHistoryBadRequests(t *testing.T) {
 // TestHistoryExport: the three formats, HTML escaped, groups footnoted
 // with their proposers, and the clean-text check.
 func TestHistoryExport(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const text = "Article <script>alert(1)</script> & States [shall/may] act \\[sic\\]."
 	ls.create("ex", text)
@@ -716,6 +723,7 @@ func TestHistoryExport(t *testing.T) {
 // TestHistoryTimeline: entries newest first, a proposal as its own entry
 // with its record, labels on the entries they fall in, paging.
 func TestHistoryTimeline(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{Now: tickingClock()})
 	ls.create("tl", "States [shall/may] act.")
 	rc := ls.wsAs(canada, "tl")
@@ -782,6 +790,7 @@ func TestHistoryTimeline(t *testing.T) {
 // chosen pace, without being subscribed; replay_stop and a new replay cut
 // it short; other messages are answered meanwhile.
 func TestHistoryReplay(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{SnapshotEvery: 4})
 	ls.create("rp", "Start.")
 	ed := ls.wsAs(canada, "rp-ed")
@@ -900,6 +909,7 @@ func (rc *rawConn) expect2(a, b string) map[string]any {
 // connection's queue holds arrives whole; the connection is not dropped
 // as a slow subscriber.
 func TestHistoryReplayFullSpeed(t *testing.T) {
+	t.Parallel()
 	store := storage.NewMemory()
 	ls := startServer(t, store, server.Config{SendQueue: 16})
 	ls.create("fast", "")
@@ -929,6 +939,7 @@ func (w who) author() storage.Author { return storage.Author{Delegation: w.deleg
 // TestHistoryRoles: reviewers and drafters read every history endpoint;
 // labels and imports are refused to them and change nothing.
 func TestHistoryRoles(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("roles", "Text [a/b].")
 	if code := ls.call(chair, "POST", "/api/docs/roles/labels", map[string]any{"name": "v1", "rev": 0}, nil); code != http.StatusCreated {
@@ -974,6 +985,7 @@ func TestHistoryRoles(t *testing.T) {
 // head (each from its own live observer, fed by the other node's ops),
 // and labels made on one resolve on the other.
 func TestHistoryOnRedisNodes(t *testing.T) {
+	t.Parallel()
 	redisURL := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-history-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
@@ -1006,7 +1018,8 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	// The import lands while both clients type.
+	waitUntil(t, "typing on both nodes", func() bool { return b.get("art-8").Rev >= 3 })
 	cur := b.get("art-8")
 	if code := b.call(chair, "PUT", "/api/docs/art-8/text", map[string]any{"text": "Preamble.\n" + cur.Text, "rev": cur.Rev}, nil); code != http.StatusOK {
 		t.Fatalf("import on B: %d", code)
@@ -1023,12 +1036,9 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 	}
 	// Both nodes' drafts have caught up with the head before asking for
 	// the live authorship.
-	for deadline := time.Now().Add(5 * time.Second); b.get("art-8").Rev != head.Rev || a.get("art-8").Rev != head.Rev; {
-		if time.Now().After(deadline) {
-			t.Fatalf("nodes did not reach revision %d", head.Rev)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, fmt.Sprintf("both nodes at revision %d", head.Rev), func() bool {
+		return b.get("art-8").Rev == head.Rev && a.get("art-8").Rev == head.Rev
+	})
 	log := a.fullLog("art-8")
 	m := buildModel(t, initial, openAuthor, log)
 	if m.texts[head.Rev] != head.Text {

@@ -126,6 +126,7 @@ func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	if internal {
 		s.log.Error("http", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	s.auditHTTPRefusal(r, code, msg) // audit.go: forbidden and unauthorized only
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
@@ -146,6 +147,9 @@ func (s *Server) Identify(r *http.Request) (Identity, error) {
 	if err == nil && !s.allowRequest(id) {
 		return Identity{}, Errorf(ErrRateLimited, "too many requests with this token; slow down")
 	}
+	if err == nil {
+		s.auditTokenUse(r, id) // audit.go: at most one entry per token a minute
+	}
 	return id, err
 }
 
@@ -161,8 +165,11 @@ func (s *Server) ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return Errorf(ErrBadRequest, "could not read the request body")
 	}
-	if !utf8.Valid(body) || hasLoneSurrogate(body) {
+	if !utf8.Valid(body) {
 		return Errorf(ErrBadRequest, "request body is not valid UTF-8")
+	}
+	if hasLoneSurrogate(body) {
+		return errLoneSurrogate
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
@@ -427,6 +434,10 @@ func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"rev": rev, "text": text})
 }
+
+// errLoneSurrogate refuses JSON text with a lone surrogate escape, over
+// HTTP and WebSocket alike.
+var errLoneSurrogate = Errorf(ErrBadRequest, "text is not valid Unicode: a \\uD800-\\uDFFF escape must be half of a surrogate pair")
 
 // hasLoneSurrogate reports whether JSON text escapes a UTF-16 surrogate
 // that is not part of a pair ("\ud800"): encoding/json would silently turn

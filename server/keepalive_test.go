@@ -138,7 +138,8 @@ func TestResumeAfterLostAck(t *testing.T) {
 	a.send(`{"type":"open","doc":"d"}`)
 	a.expect("snapshot")
 	a.send(`{"type":"op","doc":"d","rev":0,"seq":7,"op":[3,"!"]}`)
-	time.Sleep(100 * time.Millisecond) // committed; the ack is never read
+	// Committed; the ack is never read.
+	waitUntil(t, "the op to be committed", func() bool { return ls.get("d").Rev == 1 })
 	a.ws.Close()
 
 	b := ls.dialRaw()

@@ -100,6 +100,9 @@ type security struct {
 	revoked map[string]bool         // token ids revoked through this server
 	sweep   sync.Once
 	noAudit sync.Once // logs once that the store keeps no audit log
+
+	hostWarn     logEvery // origin.go: refused Host headers in open mode
+	hugeFrameLog logEvery // conn.go: connections closed for a frame beyond the hard limit
 }
 
 // admit registers a session that has just authenticated as id, before it
@@ -140,13 +143,9 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	sec.mu.Unlock()
 	sec.sweep.Do(func() { go s.recheckTokens() })
 
-	from := ""
-	if c.nc != nil {
-		from = c.nc.RemoteAddr().String()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CommitTimeout)
-	defer cancel()
-	s.Audit(ctx, id, ActionLogin, "", "token="+id.TokenID+" client="+client+" from="+from)
+	// Bounded (audit.go): a client reconnecting in a loop must not fill
+	// the audit log.
+	s.auditBounded(id, id.Principal, ActionLogin, "", "token="+id.TokenID+" client="+client+" from="+c.remote())
 	return nil
 }
 

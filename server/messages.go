@@ -121,10 +121,11 @@ type (
 		Role   string          `json:"role,omitempty"` // extension: the sender's role
 	}
 	leftMsg struct {
-		Type   string `json:"type"`
-		Doc    string `json:"doc"`
-		Client string `json:"client"`
-		Left   bool   `json:"left"`
+		Type   string          `json:"type"`
+		Doc    string          `json:"doc"`
+		Client string          `json:"client"`
+		Left   bool            `json:"left"`
+		By     *storage.Author `json:"by,omitempty"` // who left: a client id may be reused by another delegation
 	}
 	errorMsg struct {
 		Type    string          `json:"type"`

@@ -86,6 +86,7 @@ func (n *busNode) PublishPresence(ctx context.Context, id string, payload []byte
 // over them (and resuming on another node after a drop) converge, the log
 // has no gap or duplicate, and presence crosses nodes.
 func TestMultiNode(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}
@@ -101,6 +102,7 @@ func TestMultiNode(t *testing.T) {
 // TestMultiNodeRedis is TestMultiNode on a real Redis: $REDIS_URL, or a
 // redis-server of the test's own.
 func TestMultiNodeRedis(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("end-to-end: a few seconds")
 	}
@@ -185,22 +187,15 @@ func runMultiNode(t *testing.T, stores []server.Store) {
 	}
 	// Every client is synced; the nodes converge as the last events arrive.
 	var final draftView
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	waitUntil(t, "the nodes to converge", func() bool {
 		final = nodes[0].get("art-9")
-		same := true
 		for _, ls := range nodes[1:] {
 			if v := ls.get("art-9"); v.Rev != final.Rev || v.Text != final.Text {
-				same = false
+				return false
 			}
 		}
-		if same {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the nodes did not converge: node 0 at rev %d", final.Rev)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return true
+	})
 	for i, d := range docs {
 		if err := d.WaitRev(wctx, final.Rev); err != nil {
 			t.Fatalf("client %d: %v", i, err)
@@ -213,16 +208,10 @@ func runMultiNode(t *testing.T, stores []server.Store) {
 
 	// Presence crosses nodes.
 	docs[0].SetPresence([][2]int{{3, 5}})
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if p, ok := docs[1].Presence()["m0"]; ok && len(p.Sel) == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("presence of m0 (node 0) never reached m1 (node 1): %v", docs[1].Presence())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUntil(t, "the presence of m0 (node 0) to reach m1 (node 1)", func() bool {
+		p, ok := docs[1].Presence()["m0"]
+		return ok && len(p.Sel) == 1
+	})
 	if moves.Load() == 0 {
 		t.Fatal("no client resumed on another node")
 	}

@@ -196,6 +196,7 @@ func TestMetrics(t *testing.T) {
 // default are not served to proxied requests; without SetMetrics,
 // /metrics is not found.
 func TestMetricsAccess(t *testing.T) {
+	t.Parallel()
 	get := func(ls *liveServer, h http.Header) int {
 		req, _ := http.NewRequest("GET", ls.http.URL+"/metrics", nil)
 		for k, v := range h {
@@ -239,6 +240,7 @@ func TestMetricsAccess(t *testing.T) {
 // requests and hellos, refuses those with proxy headers (unauthorized),
 // and ends when a token is issued; explicit open mode serves both.
 func TestOpenModeByDefault(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name          string
 		byDefault     bool
@@ -321,6 +323,7 @@ func TestOpenModeByDefault(t *testing.T) {
 // TestHealthzDraining: /healthz answers 200 with its details, then 503
 // once the server drains, while other requests are still served.
 func TestHealthzDraining(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{ModeReason: "test reason"})
 	var h struct {
 		Status, Mode string
@@ -344,6 +347,7 @@ func TestHealthzDraining(t *testing.T) {
 // holds the acked ops; other roles and the Redis-less memory store are
 // refused with clear codes.
 func TestBackupEndpoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	st, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), storage.BoltOptions{})
 	if err != nil {
@@ -392,6 +396,7 @@ func (sickStore) Health() error { return errors.New("write-ahead log sync failed
 // TestHealthzStoreUnhealthy: a store that refuses writes makes /healthz
 // answer 503 "unhealthy", saying why.
 func TestHealthzStoreUnhealthy(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, sickStore{storage.NewMemory()}, server.Config{})
 	var h struct {
 		Status string
@@ -422,6 +427,7 @@ func (s *conflictOnce) Commit(ctx context.Context, id string, base int, c storag
 // TestMetricsConflicts: a commit another node won is counted as a
 // conflict and its retry as a retry; the op is still committed once.
 func TestMetricsConflicts(t *testing.T) {
+	t.Parallel()
 	st := &conflictOnce{Memory: storage.NewMemory()}
 	ls := startServer(t, st, server.Config{})
 	ls.srv.SetMetrics(metrics.Handler(ls.srv, st))
@@ -450,6 +456,7 @@ func (f fixedBackups) BackupStatus() storage.BackupStatus { return storage.Backu
 // TestBackupStatusShown: the periodic backups' status is in /healthz and
 // in /metrics.
 func TestBackupStatusShown(t *testing.T) {
+	t.Parallel()
 	last := time.Date(2026, 12, 4, 15, 4, 5, 0, time.UTC)
 	ls := startServer(t, storage.NewMemory(), server.Config{Backups: fixedBackups{Dir: "/b", LastFile: "/b/draftroom-x.db", LastOK: last, LastError: "open /b/x: disk full", Failures: 2}})
 	ls.srv.SetMetrics(metrics.Handler(ls.srv, nil))

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/ot"
+	"github.com/draftroom/draftroom/storage"
 )
 
 // Presence frames ("presence" relays and "left" announcements) do not go
@@ -43,8 +44,22 @@ const maxPendingPresence = 1 << 14
 // allocation each time.
 const presenceScan = 8
 
-// presenceKey is one client's presence in one draft.
-type presenceKey struct{ doc, client string }
+// presenceKey is one client's presence in one draft. A client id is
+// chosen by the client, so another delegation may reuse it: presence is
+// keyed by who sent it too, so that one cannot replace or remove the
+// other's. sender is the principal of a subscriber of this node, and
+// "by:<delegation>/<name>" (the frame's "by") for presence relayed from
+// another node, whose principal is not sent; the two never meet, since a
+// client's presence and its "left" come from the same node.
+type presenceKey struct{ doc, client, sender string }
+
+// remoteSender is the sender part of the key of presence from another node.
+func remoteSender(by storage.Author) string { return "by:" + by.Delegation + "/" + by.Name }
+
+// presenceKeyOf is a local subscriber's presence key.
+func (d *draft) presenceKeyOf(sub *subscriber) presenceKey {
+	return presenceKey{d.id, sub.client, sub.principal}
+}
 
 // pendingPresence is a session's unsent presence frames, at most one per
 // presenceKey, in the order they were queued. Guarded by sendQueue.mu. Its
@@ -154,17 +169,17 @@ func (q *sendQueue) pushPresence(key presenceKey, frame []byte) bool {
 	return q.presence.put(key, len(q.frames), frame)
 }
 
-// queuePresence queues the presence frame of client in draft doc,
-// replacing the client's unsent earlier one, without waking the write
-// pump. It reports false when the session has ended, or when too many
-// clients' presence is pending and the session was disconnected for it.
-func (c *Session) queuePresence(doc, client string, frame []byte) bool {
+// queuePresence queues the presence frame of key, replacing the key's
+// unsent earlier one, without waking the write pump. It reports false when
+// the session has ended, or when too many clients' presence is pending and
+// the session was disconnected for it.
+func (c *Session) queuePresence(key presenceKey, frame []byte) bool {
 	select {
 	case <-c.done:
 		return false
 	default:
 	}
-	if !c.send.pushPresence(presenceKey{doc, client}, frame) {
+	if !c.send.pushPresence(key, frame) {
 		c.s.log.Info("disconnect slow subscriber", "client", c.client, "presence pending", maxPendingPresence)
 		c.kill(websocket.CloseTryAgainLater, "too slow: resume from your revision", false)
 		return false
@@ -172,10 +187,10 @@ func (c *Session) queuePresence(doc, client string, frame []byte) bool {
 	return true
 }
 
-// pushPresence queues client's presence frame for a subscriber; a session
-// that has ended (or is hopelessly behind) is unsubscribed.
-func (d *draft) pushPresence(sub *subscriber, client string, frame []byte) {
-	if !sub.sess.queuePresence(d.id, client, frame) {
+// pushPresence queues the presence frame of key for a subscriber; a
+// session that has ended (or is hopelessly behind) is unsubscribed.
+func (d *draft) pushPresence(sub *subscriber, key presenceKey, frame []byte) {
+	if !sub.sess.queuePresence(key, frame) {
 		d.unsubscribe(sub.sess, true)
 		return
 	}
@@ -254,26 +269,47 @@ func (d *draft) unsubscribe(sess *Session, tell bool) {
 // announceLeft sends "left" for every subscriber in d.leaving to those
 // that stay. Every subscriber that leaves is announced, whether or not it
 // had sent presence (the contract); except that when the same client id is
-// still subscribed through another connection (a client that reconnected
-// before its old connection was noticed gone), the others get that
-// connection's presence instead, so its cursor does not vanish.
+// still subscribed by the same principal through another connection (a
+// client that reconnected before its old connection was noticed gone), the
+// others get that connection's presence instead, so its cursor does not
+// vanish. "left" carries who left ("by"); and when another principal holds
+// the same client id here (a delegation reusing someone's id), its
+// presence follows the "left", so that a receiver that keys cursors by
+// client id alone gets back the cursor the "left" took away.
 func (d *draft) announceLeft() {
 	d.announcing = true
 	for len(d.leaving) > 0 {
 		sub := d.leaving[0]
 		d.leaving[0] = nil
 		d.leaving = d.leaving[1:]
-		frame, left := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true}), true
+		frame, left := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true, By: &sub.by}), true
+		var namesake *subscriber // same client id, another principal
 		for _, other := range d.subs {
-			if other.client == sub.client && other.by == sub.by && other.hasSel {
+			if other.client != sub.client || !other.hasSel {
+				continue
+			}
+			if other.principal == sub.principal {
 				frame, left = d.presenceEntry(other), false
+				namesake = nil
 				break
 			}
+			namesake = other
+		}
+		key := d.presenceKeyOf(sub)
+		var namesakeKey presenceKey
+		if namesake != nil {
+			namesakeKey = d.presenceKeyOf(namesake)
 		}
 		for _, other := range d.subs {
-			d.pushPresence(other, sub.client, frame)
+			d.pushPresence(other, key, frame)
+			if namesake != nil && other != namesake {
+				d.pushPresence(other, namesakeKey, d.presenceEntry(namesake))
+			}
 		}
 		d.publishPresence(frame, left)
+		if namesake != nil {
+			d.publishPresence(d.presenceEntry(namesake), false)
+		}
 	}
 	d.leaving = nil
 	d.announcing = false
@@ -314,20 +350,25 @@ func (d *draft) presence(r *presenceReq) {
 	}
 	sub.sel, sub.hasSel = sel, true
 	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by, Role: sub.role})
+	key := d.presenceKeyOf(sub)
 	for sess, other := range d.subs {
 		if sess != r.sess {
-			d.pushPresence(other, sub.client, sub.presence)
+			d.pushPresence(other, key, sub.presence)
 		}
 	}
 	d.publishPresence(sub.presence, false)
 }
 
-// relayRemotePresence hands a presence frame from another node to this
-// node's subscribers, coalesced per client like local presence. A frame
-// without a client (not one this server makes) is queued as it is.
-func (d *draft) relayRemotePresence(frame []byte) {
+// relayRemotePresence hands a presence frame from node to this node's
+// subscribers, coalesced per (client, by) like local presence, and
+// remembers which of node's clients have presence here, so that their
+// "left" can be said for them if node dies (dropNode). A frame without a
+// client (not one this server makes) is queued as it is.
+func (d *draft) relayRemotePresence(node string, frame []byte) {
 	var m struct {
-		Client string `json:"client"`
+		Client string          `json:"client"`
+		By     *storage.Author `json:"by"`
+		Left   bool            `json:"left"`
 	}
 	if err := json.Unmarshal(frame, &m); err != nil || m.Client == "" {
 		for _, sub := range d.subs {
@@ -335,9 +376,37 @@ func (d *draft) relayRemotePresence(frame []byte) {
 		}
 		return
 	}
-	for _, sub := range d.subs {
-		d.pushPresence(sub, m.Client, frame)
+	var by storage.Author
+	if m.By != nil {
+		by = *m.By
 	}
+	key := presenceKey{d.id, m.Client, remoteSender(by)}
+	if m.Left {
+		delete(d.remotePresent[node], key)
+	} else if node != "" {
+		if d.remotePresent == nil {
+			d.remotePresent = make(map[string]map[presenceKey]storage.Author)
+		}
+		if d.remotePresent[node] == nil {
+			d.remotePresent[node] = make(map[presenceKey]storage.Author)
+		}
+		d.remotePresent[node][key] = by
+	}
+	for _, sub := range d.subs {
+		d.pushPresence(sub, key, frame)
+	}
+}
+
+// dropNode announces "left" to this node's subscribers for every client
+// of node, a node found dead, that had presence in the draft.
+func (d *draft) dropNode(node string) {
+	for key, by := range d.remotePresent[node] {
+		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: key.client, Left: true, By: &by})
+		for _, sub := range d.subs {
+			d.pushPresence(sub, key, frame)
+		}
+	}
+	delete(d.remotePresent, node)
 }
 
 // presenceEntry is a subscriber's presence for "present" lists.

@@ -104,14 +104,14 @@ func TestPendingPresenceBound(t *testing.T) {
 		t.Fatal("push refused")
 	}
 	for i := range maxPendingPresence {
-		if !q.pushPresence(presenceKey{"d", fmt.Sprint(i)}, []byte("p")) {
+		if !q.pushPresence(presenceKey{"d", fmt.Sprint(i), "tok:ana"}, []byte("p")) {
 			t.Fatalf("presence %d refused, want room for %d", i, maxPendingPresence)
 		}
 	}
-	if !q.pushPresence(presenceKey{"d", "7"}, []byte("left")) {
+	if !q.pushPresence(presenceKey{"d", "7", "tok:ana"}, []byte("left")) {
 		t.Fatal("a replacement was refused at the bound")
 	}
-	if q.pushPresence(presenceKey{"d", "one more"}, []byte("p")) {
+	if q.pushPresence(presenceKey{"d", "one more", "tok:ana"}, []byte("p")) {
 		t.Fatalf("presence of client %d accepted, want the bound %d", maxPendingPresence+1, maxPendingPresence)
 	}
 	if got := len(q.take()); got != maxPendingPresence+1 {
@@ -121,9 +121,9 @@ func TestPendingPresenceBound(t *testing.T) {
 	ts := newTestServer(t, storage.NewMemory(), Config{})
 	c := ts.session("c", "CAN")
 	for i := range maxPendingPresence {
-		c.send.pushPresence(presenceKey{"d", fmt.Sprint(i)}, []byte("p"))
+		c.send.pushPresence(presenceKey{"d", fmt.Sprint(i), "tok:ana"}, []byte("p"))
 	}
-	if c.queuePresence("d", "one more", []byte("p")) {
+	if c.queuePresence(presenceKey{"d", "one more", "tok:ana"}, []byte("p")) {
 		t.Fatal("queuePresence past the bound reported success")
 	}
 	select {
@@ -421,5 +421,22 @@ func TestPresenceCarriesRole(t *testing.T) {
 	present, _ := snap["present"].([]any)
 	if len(present) != 1 || present[0].(map[string]any)["role"] != storage.RoleFacilitator {
 		t.Fatalf("present in the snapshot: %v, want the chair with role facilitator", snap["present"])
+	}
+}
+
+// TestPendingPresenceKeyedByAuthor: two delegations under one client id
+// keep one pending frame each; a newer frame replaces only its own
+// author's.
+func TestPendingPresenceKeyedByAuthor(t *testing.T) {
+	var p pendingPresence
+	p.put(presenceKey{"d", "c-ana", "tok:ana"}, 0, []byte("ana 1"))
+	p.put(presenceKey{"d", "c-ana", "tok:bob"}, 0, []byte("bob 1"))
+	p.put(presenceKey{"d", "c-ana", "tok:bob"}, 0, []byte("bob left"))
+	var got []string
+	for _, f := range p.merge(nil) {
+		got = append(got, string(f))
+	}
+	if want := []string{"ana 1", "bob left"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("pending %q, want %q", got, want)
 	}
 }

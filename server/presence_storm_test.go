@@ -126,7 +126,7 @@ func (w *stormWatcher) waitFor(timeout time.Duration, done func() bool) string {
 // after its "left", every op in revision order with no gap, and no
 // presence ahead of the ops it has received.
 func TestPresenceStormKeepsSubscribers(t *testing.T) {
-	const leavers, stayers, ops = 300, 3, 120
+	const leavers, stayers, ops, window = 300, 3, 120, 8
 	ls := startServer(t, storage.NewMemory(), server.Config{SendQueue: 32})
 	ls.create("d", "storm in a teacup")
 
@@ -169,6 +169,17 @@ func TestPresenceStormKeepsSubscribers(t *testing.T) {
 	}
 	close(start)
 	for rev := 0; rev < ops; rev++ {
+		// The stayers keep up: the writer runs at most window ops ahead of
+		// the slowest, so at most window ops wait in any stayer's queue of
+		// 32 and a disconnect can only come from the storm's presence.
+		// (Without this, a loaded machine that leaves a stayer's write
+		// pump unscheduled for 32 of the writer's round trips disconnected
+		// it as slow, correctly: about one run in five.)
+		for _, w := range watchers {
+			if msg := w.waitFor(10*time.Second, func() bool { return w.rev >= rev-window }); msg != "" {
+				t.Fatalf("%s before op %d", msg, rev+1)
+			}
+		}
 		writer.send(fmt.Sprintf(`{"type":"op","doc":"d","rev":%d,"seq":%d,"op":[%d,"x"]}`, rev, rev+1, rev%5+1))
 		for {
 			m, closed := writer.next()

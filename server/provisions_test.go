@@ -95,6 +95,7 @@ func (ls *liveServer) setStatus(w who, doc, pid, status, note string, out *statu
 const treaty = "The States Parties,\nRecalling X,\nArticle 1 Scope\n1. Each State Party shall act.\n2. Each State Party may [adopt/consider] measures.\n3. Nothing in this article.\nArticle 2\n1. Other text.\n"
 
 func TestProvisionsListingAndStatus(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("art-1", treaty)
 	pv := ls.provisions("art-1", -1)
@@ -199,6 +200,7 @@ func TestProvisionsListingAndStatus(t *testing.T) {
 }
 
 func TestLockedOpsRefused(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("art-1", treaty)
 	p3 := ls.provisions("art-1", -1).find(t, "paragraph", "3")
@@ -252,6 +254,7 @@ func TestLockedOpsRefused(t *testing.T) {
 // paragraph 2 is committed after the agreement's revision, and the ops
 // refused are answered locked.
 func TestAgreeWhileDrafting(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const text = "Article 1\n1. Alpha one.\n2. Bravo two.\n3. Charlie three.\n"
 	ls.create("art-1", text)
@@ -356,6 +359,7 @@ type renumberView struct {
 }
 
 func TestRenumber(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const text = "Article 1\n1. See paragraph 1 bis and article 1 bis.\n1 bis. Inserted.\n2. Last, see article 2.\nArticle 1 bis\nArticle 2\n"
 	ls.create("art-1", text)
@@ -414,6 +418,7 @@ func TestRenumber(t *testing.T) {
 }
 
 func TestProvisionsExport(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("art-1", "Article 1\n1. One.\n2. Two.\n")
 	p2 := ls.provisions("art-1", -1).find(t, "paragraph", "2")
@@ -436,6 +441,7 @@ func TestProvisionsExport(t *testing.T) {
 // TestProvisionsSurviveRestart: statuses, locks and ids come back from the
 // snapshot section and the op log when a new server loads the draft.
 func TestProvisionsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	store := storage.NewMemory()
 	cfg := server.Config{SnapshotEvery: 4}
 	ls := startServer(t, store, cfg)
@@ -502,6 +508,7 @@ func TestProvisionsSurviveRestart(t *testing.T) {
 }
 
 func TestPackages(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	const text = "Article 1\n1. States [shall/may] act.\nArticle 2\n1. States [shall/may] report.\n2. Plain.\nArticle 3\n1. Also plain.\n"
 	ls.create("art-1", text)
@@ -577,6 +584,7 @@ func TestPackages(t *testing.T) {
 // TestAgreeWhatWasSeen: agreeing with the rev at which the facilitator
 // read the provision is a conflict if its text changed since.
 func TestAgreeWhatWasSeen(t *testing.T) {
+	t.Parallel()
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	ls.create("art-1", "Article 1\n1. One.\n2. Two.\n")
 	p1 := ls.provisions("art-1", -1).find(t, "paragraph", "1")

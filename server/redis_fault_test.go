@@ -36,6 +36,7 @@ type faultClient struct {
 	mu          sync.Mutex
 	acks        map[uint64]int // seq -> acked rev
 	ackTimes    []time.Time
+	errTimes    []time.Time // of the unavailable errors
 	unavailable int
 	disconnects int
 }
@@ -50,6 +51,7 @@ func (fc *faultClient) event(ev client.Event) {
 	case client.EventError:
 		if ev.Code == server.CodeUnavailable {
 			fc.unavailable++
+			fc.errTimes = append(fc.errTimes, time.Now())
 		}
 	case client.EventDisconnect:
 		fc.disconnects++
@@ -58,10 +60,19 @@ func (fc *faultClient) event(ev client.Event) {
 
 // acksBetween counts the acks received in [from, to).
 func (fc *faultClient) acksBetween(from, to time.Time) int {
+	return fc.between(&fc.ackTimes, from, to)
+}
+
+// errorsAfter counts the unavailable errors received from from on.
+func (fc *faultClient) errorsAfter(from time.Time) int {
+	return fc.between(&fc.errTimes, from, time.Now().Add(time.Hour))
+}
+
+func (fc *faultClient) between(times *[]time.Time, from, to time.Time) int {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	n := 0
-	for _, at := range fc.ackTimes {
+	for _, at := range *times {
 		if !at.Before(from) && at.Before(to) {
 			n++
 		}
@@ -75,6 +86,7 @@ func (fc *faultClient) acksBetween(from, to time.Time) int {
 // editing resumes by itself, everyone converges to GET, and every acked op
 // is in the log at its acked revision, once.
 func TestRedisFault(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("fault test: several seconds")
 	}
@@ -125,14 +137,22 @@ func TestRedisFault(t *testing.T) {
 		}()
 	}
 
-	time.Sleep(time.Second)
+	waitUntil(t, "edits before the fault", func() bool { return ls.get("art-12").Rev >= 20 })
 	before := ls.get("art-12").Rev
-	if before == 0 {
-		t.Fatal("nothing committed before the fault")
-	}
 	rs.Kill()
 	killed := time.Now()
-	time.Sleep(3 * time.Second)
+	// A commit sent just before the kill may still be answered; after a
+	// moment, no commit can succeed until the restart. Redis stays down
+	// until every client has been refused after that moment.
+	downFrom := killed.Add(200 * time.Millisecond)
+	waitUntil(t, "every client refused while Redis is down", func() bool {
+		for _, fc := range clients {
+			if fc.errorsAfter(downFrom) == 0 {
+				return false
+			}
+		}
+		return true
+	})
 	// The server stays up: it answers HTTP (from memory or with 503).
 	var v draftView
 	if code := ls.do("GET", "/api/docs/art-12", nil, &v); code != http.StatusOK && code != http.StatusServiceUnavailable {
@@ -140,7 +160,13 @@ func TestRedisFault(t *testing.T) {
 	}
 	restarted := time.Now()
 	rs.Start()
-	time.Sleep(2 * time.Second)
+	waitUntil(t, "acks after the restart", func() bool {
+		n := 0
+		for _, fc := range clients {
+			n += fc.acksBetween(restarted, time.Now())
+		}
+		return n >= 20
+	})
 	close(stop)
 	wg.Wait()
 
@@ -153,22 +179,15 @@ func TestRedisFault(t *testing.T) {
 		}
 	}
 	var final draftView
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	waitUntil(t, "the clients to converge to GET", func() bool {
 		final = ls.get("art-12")
-		same := true
 		for _, fc := range clients {
 			if fc.doc.Rev() != final.Rev || fc.doc.Text() != final.Text {
-				same = false
+				return false
 			}
 		}
-		if same {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("clients did not converge to GET (rev %d)", final.Rev)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return true
+	})
 	log := ls.ops("art-12")
 	checkLog(t, log, initial, final.Text, final.Rev)
 
@@ -178,9 +197,6 @@ func TestRedisFault(t *testing.T) {
 		inLog[fmt.Sprintf("%s/%d", op.Client, op.Seq)] = op.Rev
 	}
 	acked, errs, downAcks, afterAcks := 0, 0, 0, 0
-	// A commit sent just before the kill may still be answered; after a
-	// moment, no commit can succeed until the restart.
-	downFrom := killed.Add(200 * time.Millisecond)
 	for i, fc := range clients {
 		fc.mu.Lock()
 		for seq, rev := range fc.acks {

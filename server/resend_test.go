@@ -17,6 +17,7 @@ import (
 // is not applied again: from the live owner, and from a fresh one (a
 // restarted server) that no longer has the op in memory.
 func TestResendLongAfter(t *testing.T) {
+	t.Parallel()
 	st, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), storage.BoltOptions{NoSync: true})
 	if err != nil {
 		t.Fatal(err)

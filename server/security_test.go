@@ -101,6 +101,9 @@ func (ss *secServer) httpDo(token, method, path string, body any, hdr ...string)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
@@ -357,12 +360,15 @@ func TestRoleMatrix(t *testing.T) {
 // facilitators with a token; /api/me is for everyone signed in.
 func TestAccountEndpointsByRole(t *testing.T) {
 	ss := startSecure(t, server.Config{})
-	chairTok, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	chairTok, chairTokInfo := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
 	limitedChair, _ := ss.issue("CHAIR", "Lim", storage.RoleFacilitator, "own-*")
 	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
 	reviewer, _ := ss.issue("OBS", "Olga", storage.RoleReviewer)
 	_, victim := ss.issue("USA", "Bob", storage.RoleDrafter)
 	_, ownVictim := ss.issue("USA", "Bea", storage.RoleDrafter, "own-*")
+	_, otherChair := ss.issue("CHAIR", "Other", storage.RoleFacilitator)
+	_, otherLimitedChair := ss.issue("CHAIR", "Lim2", storage.RoleFacilitator, "own-*")
+	selfSecret, self := ss.issue("CHAIR", "Self", storage.RoleFacilitator)
 
 	issueBody := map[string]any{"delegation": "FRA", "name": "Luc", "role": "reviewer"}
 	tests := []struct {
@@ -389,6 +395,12 @@ func TestAccountEndpointsByRole(t *testing.T) {
 		{"limited facilitator revokes within its drafts", limitedChair, "DELETE", "/api/tokens/" + ownVictim.ID, nil, 200},
 		{"revoke unknown", chairTok, "DELETE", "/api/tokens/0000000000000000", nil, 404},
 		{"revoke as facilitator", chairTok, "DELETE", "/api/tokens/" + victim.ID, nil, 200},
+		{"facilitator revokes another facilitator", chairTok, "DELETE", "/api/tokens/" + otherChair.ID, nil, 403},
+		{"facilitator revokes a limited facilitator", chairTok, "DELETE", "/api/tokens/" + otherLimitedChair.ID, nil, 403},
+		{"limited facilitator revokes a facilitator within its drafts", limitedChair, "DELETE", "/api/tokens/" + otherLimitedChair.ID, nil, 403},
+		{"limited facilitator revokes the chair", limitedChair, "DELETE", "/api/tokens/" + chairTokInfo.ID, nil, 403},
+		{"drafter revokes the chair", drafter, "DELETE", "/api/tokens/" + chairTokInfo.ID, nil, 403},
+		{"facilitator revokes its own token", selfSecret, "DELETE", "/api/tokens/" + self.ID, nil, 200},
 		{"audit as facilitator", chairTok, "GET", "/api/audit", nil, 200},
 		{"audit as drafter", drafter, "GET", "/api/audit", nil, 403},
 		{"audit as reviewer", reviewer, "GET", "/api/audit", nil, 403},

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -47,6 +48,8 @@ type Server struct {
 	metrics  atomic.Pointer[http.Handler]
 
 	sec security // limits.go: sessions by token, per-token limits, revocation
+
+	auditLimit auditLimiter // audit.go: bounds the entries anyone can cause
 
 	fan         Fanout           // the store's fan-out between nodes, or nil
 	presenceOut chan presenceOut // to presenceLoop
@@ -100,8 +103,11 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 		s.leftWake = make(chan struct{}, 1)
 		go s.fanLoop()
 		go s.presenceLoop()
+		if lv, ok := store.(Liveness); ok {
+			go s.liveLoop(lv) // fanout.go
+		}
 	}
-	s.handler = s.routes()
+	s.handler = s.guardOpen(s.routes()) // origin.go
 	return s
 }
 
@@ -132,6 +138,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	for _, c := range sessions {
 		c.kill(websocket.CloseGoingAway, "server shutting down", true)
+	}
+	if lv, ok := s.store.(Liveness); ok && s.fan != nil {
+		// The other nodes say "left" for this node's clients at once,
+		// rather than when its heartbeat expires.
+		dctx, cancel := context.WithTimeout(ctx, time.Second)
+		lv.Depart(dctx)
+		cancel()
 	}
 	s.cancel()
 	done := make(chan struct{})

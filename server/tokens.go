@@ -302,6 +302,25 @@ func describeToken(t storage.Token) string {
 	return d
 }
 
+// mayRevoke enforces SECURITY.md's rule: a facilitator revokes only the
+// tokens it could have issued over HTTP (drafter and reviewer tokens
+// within its draft patterns), and its own. Facilitator tokens are issued
+// with the CLI on the machine that holds the store, and revoked there
+// too: otherwise one stolen facilitator token could lock out every other
+// facilitator, the chair included.
+func mayRevoke(id Identity, tok storage.Token) error {
+	if tok.ID == id.TokenID {
+		return nil
+	}
+	if tok.Role == storage.RoleFacilitator {
+		return Errorf(ErrForbidden, "token %s is a facilitator's; facilitator tokens are revoked where they are issued, with `draftroom token revoke -data DIR %s` (or -redis URL) on the machine that holds the store", tok.ID, tok.ID)
+	}
+	if !withinScope(id, tok.Drafts) {
+		return Errorf(ErrForbidden, "token %s reaches beyond your draft patterns %v", tok.ID, id.Drafts)
+	}
+	return nil
+}
+
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 	id, ts, err := s.tokenManager(r)
 	if err != nil {
@@ -318,8 +337,8 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.WriteError(w, r, err)
 		return
 	}
-	if !withinScope(id, tok.Drafts) {
-		s.WriteError(w, r, Errorf(ErrForbidden, "token %s reaches beyond your draft patterns %v", tok.ID, id.Drafts))
+	if err := mayRevoke(id, tok); err != nil {
+		s.WriteError(w, r, err)
 		return
 	}
 	at := s.cfg.Now().UnixMilli()

@@ -566,3 +566,84 @@ func (f *fanout) trySend(e Event) bool {
 		return false
 	}
 }
+
+// Node liveness. Each node announces itself in one sorted set,
+// P{@global}:nodes, member its NodeID and score the time (Redis's own
+// clock, so nodes' clocks need not agree) until which it counts as alive.
+// A node renews its entry with Heartbeat well within that time; a node
+// that dies stops renewing, and LiveNodes stops listing it once the time
+// passes. The server uses it to drop the presence of a dead node's clients
+// (server/fanout.go), which would otherwise never get "left".
+
+// heartbeatLua: KEYS[1] the set; ARGV[1] the node, ARGV[2] the TTL in ms
+// (0: remove the node).
+const heartbeatLua = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+if tonumber(ARGV[2]) == 0 then
+  return redis.call('ZREM', KEYS[1], ARGV[1])
+end
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+`
+
+// nodesLua: KEYS[1] the set; ARGV[1] how long (ms) an expired entry is
+// kept. Removes the entries expired longer ago and returns the live nodes
+// and the nodes that expired since, as {live, dead}.
+const nodesLua = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (now - tonumber(ARGV[1])))
+return {redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf'), redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)}
+`
+
+// deadNodesKept is how long a node whose heartbeat expired is still
+// reported as dead by Nodes: long enough for every other node to notice.
+const deadNodesKept = 10 * time.Minute
+
+var (
+	heartbeatScript = redis.NewScript(heartbeatLua)
+	nodesScript     = redis.NewScript(nodesLua)
+)
+
+// Heartbeat announces this node as alive for ttl from now (Redis's
+// clock). Call it every fraction of ttl. Errors wrap ErrUnavailable or
+// ErrClosed.
+func (r *Redis) Heartbeat(ctx context.Context, ttl time.Duration) error {
+	if err := r.check("heartbeat"); err != nil {
+		return err
+	}
+	ms := max(ttl.Milliseconds(), 1)
+	return r.fail(ctx, "heartbeat", heartbeatScript.Run(ctx, r.client, []string{r.globalKey("nodes")}, r.node, ms).Err())
+}
+
+// Depart removes this node from the live nodes at once (a clean shutdown),
+// so that the others need not wait for its heartbeat to expire.
+func (r *Redis) Depart(ctx context.Context) error {
+	if err := r.check("depart"); err != nil {
+		return err
+	}
+	return r.fail(ctx, "depart", heartbeatScript.Run(ctx, r.client, []string{r.globalKey("nodes")}, r.node, 0).Err())
+}
+
+// Nodes returns the NodeIDs whose last Heartbeat has not expired (live),
+// and those whose heartbeat expired within the last ten minutes (dead: a
+// node that Depart removed is in neither).
+func (r *Redis) Nodes(ctx context.Context) (live, dead map[string]bool, err error) {
+	if err := r.check("nodes"); err != nil {
+		return nil, nil, err
+	}
+	res, err := nodesScript.Run(ctx, r.client, []string{r.globalKey("nodes")}, deadNodesKept.Milliseconds()).Slice()
+	if err != nil {
+		return nil, nil, r.fail(ctx, "nodes", err)
+	}
+	sets := [2]map[string]bool{{}, {}}
+	for i := range min(len(res), 2) {
+		ids, _ := res[i].([]any)
+		for _, id := range ids {
+			if s, ok := id.(string); ok {
+				sets[i][s] = true
+			}
+		}
+	}
+	return sets[0], sets[1], nil
+}

@@ -492,6 +492,7 @@ func startRedisServer(t testing.TB) *redisServer { return redistest.Start(t) }
 // quickly with ErrUnavailable; after a restart the store works again with
 // every acknowledged commit there, and the fan-out reports a resync.
 func TestRedisFault(t *testing.T) {
+	t.Parallel() // its own redis-server(s)
 	rs := startRedisServer(t)
 	ctx := context.Background()
 	s := openRedis(t, rs.URL(), storage.RedisOptions{NodeID: "n1", PingInterval: 200 * time.Millisecond})
@@ -973,6 +974,7 @@ func (b *blackhole) unpause() {
 // pings and replaced, and an EventResync tells the receiver to catch up on
 // what it missed.
 func TestRedisPartition(t *testing.T) {
+	t.Parallel() // its own redis-server(s)
 	rs := startRedisServer(t)
 	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.Port))
 	url := "redis://" + hole.ln.Addr().String() + "/0?read_timeout=300ms&write_timeout=300ms&dial_timeout=300ms"
@@ -1077,6 +1079,7 @@ func freePort(t testing.TB) int { return redistest.FreePort(t) }
 // promoted): the store finds the new primary by itself, the commits the
 // replica had are there, and the fan-out signals a resync.
 func TestRedisSentinel(t *testing.T) {
+	t.Parallel() // its own redis-server(s)
 	if testing.Short() {
 		t.Skip("starts a primary, a replica and a Sentinel")
 	}
@@ -1155,6 +1158,7 @@ func TestRedisSentinel(t *testing.T) {
 // submission is in the log at the revision it was acknowledged with, and
 // every submission is there exactly once.
 func TestRedisCrashProperty(t *testing.T) {
+	t.Parallel() // its own redis-server(s)
 	if testing.Short() {
 		t.Skip("kills and restarts redis-server")
 	}
@@ -1387,6 +1391,7 @@ func TestRedisFull(t *testing.T) {
 // retry finds the call's own nonce and Commit reports success, not a
 // conflict, with the op in the log once.
 func TestRedisLostReply(t *testing.T) {
+	t.Parallel() // its own redis-server(s)
 	rs := startRedisServer(t)
 	hole := newBlackhole(t, fmt.Sprintf("127.0.0.1:%d", rs.Port))
 	ctx := context.Background()

@@ -31,7 +31,11 @@ export class Api {
   }
 
   async request(method, path, body) {
-    const init = { method, headers: this.headers(body !== undefined ? { 'Content-Type': 'application/json' } : {}), cache: 'no-store' };
+    // Every request that changes something says it is JSON, body or not:
+    // in open mode the server refuses others (a cross-site page can send
+    // text/plain without a preflight; docs/SECURITY.md).
+    const json = body !== undefined || (method !== 'GET' && method !== 'HEAD');
+    const init = { method, headers: this.headers(json ? { 'Content-Type': 'application/json' } : {}), cache: 'no-store' };
     if (body !== undefined) init.body = JSON.stringify(body);
     let res;
     try {

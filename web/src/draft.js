@@ -55,7 +55,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   let otc = null; // created once we know the base text
   let loadingFresh = false; // an `open` without rev is outstanding
   let opened = false;
-  const people = new Map(); // client -> {by, role?, ts}
+  const people = new Map(); // presenceKey(client, by) -> {cid, by, role?, ts, activeTs, typedTs}
   let follow = null; // screen view: client id to follow (null: latest facilitator move)
   let lastMover = null;
   const panels = {}; // the side panels, filled in below
@@ -394,7 +394,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       resyncFresh('The draft changed in a way this page could not follow; it was reloaded.');
       return;
     }
-    if (m.by) { touchPerson(m.client, m.by, undefined, 'typed'); active.add(m.client); }
+    if (m.by) { const key = presenceKey(m.client, m.by); touchPerson(key, m.client, m.by, undefined, 'typed'); active.add(key); }
     if (m.kind === 'resolve') resolutionNotices(m);
   }));
   cleanups.push(conn.on('ack', (m) => {
@@ -472,32 +472,43 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
   function labelOf(by) { return by ? `${by.delegation}` : '?'; }
   function titleOf(by) { return by ? `${by.name || ''} (${by.delegation})` : 'someone'; }
 
+  // A client id is chosen by the client, so another delegation may reuse
+  // someone's: cursors are keyed by client id and who sent them ("by"),
+  // so that one cannot replace or remove the other's.
+  function presenceKey(client, by) { return by ? `${client} ${by.delegation}/${by.name}` : client; }
+
   function onPresence(m) {
     if (m.doc !== id || m.client === clientId) return;
-    if (m.left) { dropPerson(m.client); return; }
-    touchPerson(m.client, m.by, m.role, true);
+    if (m.left) {
+      if (m.by) dropPerson(presenceKey(m.client, m.by));
+      else for (const [key, p] of [...people]) if (p.cid === m.client) dropPerson(key); // a server that does not say who left
+      return;
+    }
+    const key = presenceKey(m.client, m.by);
+    touchPerson(key, m.client, m.by, m.role, true);
     if (!m.sel || !otc) return;
-    if (!active.has(m.client) && m.sel.every(([a, hd]) => a === 0 && hd === 0)) return;
-    active.add(m.client);
+    if (!active.has(key) && m.sel.every(([a, hd]) => a === 0 && hd === 0)) return;
+    active.add(key);
     const doc = view.state.doc;
     const ranges = m.sel.map(([a, hd]) => ({
       anchor: cpToPos(doc, otc.toLocal(a, m.rev ?? otc.rev)),
       head: cpToPos(doc, otc.toLocal(hd, m.rev ?? otc.rev)),
     }));
     const colour = colourOf(m.by ? m.by.delegation : m.client);
-    view.dispatch({ effects: setPresence.of({ client: m.client, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
-    lastMover = (m.role === 'facilitator' || isFacilitator(m.client)) ? m.client : (lastMover && isFacilitator(lastMover) ? lastMover : m.client);
+    view.dispatch({ effects: setPresence.of({ client: key, label: labelOf(m.by), title: titleOf(m.by), colour, ranges }) });
+    lastMover = (m.role === 'facilitator' || isFacilitator(key)) ? key : (lastMover && isFacilitator(lastMover) ? lastMover : key);
     if (screen) followCursor();
   }
   cleanups.push(conn.on('presence', onPresence));
 
   function isFacilitator(client) { const p = people.get(client); return p && p.role === 'facilitator'; }
 
-  function touchPerson(client, by, role, acted) {
-    if (!client || client === clientId || client === '_draftroom') return;
-    const p = people.get(client) || {};
+  // people is keyed by presenceKey; cid is the client id itself.
+  function touchPerson(key, cid, by, role, acted) {
+    if (!cid || cid === clientId || cid === '_draftroom') return;
+    const p = people.get(key) || {};
     const now = Date.now();
-    people.set(client, { by: by || p.by, role: role || p.role, ts: now, activeTs: acted ? now : p.activeTs, typedTs: acted === 'typed' ? now : p.typedTs });
+    people.set(key, { cid, by: by || p.by, role: role || p.role, ts: now, activeTs: acted ? now : p.activeTs, typedTs: acted === 'typed' ? now : p.typedTs });
     renderPeople();
   }
 
@@ -516,7 +527,7 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
     for (const [client, p] of people) {
       const by = p.by || {};
-      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || client) } }, by.delegation || '?'), h('span.pname', by.name || client), p.role ? h('span.role', p.role) : null);
+      const li = h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || p.cid) } }, by.delegation || '?'), h('span.pname', by.name || p.cid), p.role ? h('span.role', p.role) : null);
       if (screen) {
         li.appendChild(h('button.ghost.small', { type: 'button', 'aria-pressed': String(follow === client), on: { click: () => { follow = follow === client ? null : client; renderPeople(); followCursor(); } } }, follow === client ? 'Following' : 'Follow'));
       }

@@ -1,0 +1,60 @@
+package storage_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/draftroom/draftroom/internal/redistest"
+	"github.com/draftroom/draftroom/storage"
+)
+
+// TestRedisNodeLiveness: a node is live while its heartbeat lasts, dead
+// once it expires (its entry is kept to say so), and gone at once after
+// Depart.
+func TestRedisNodeLiveness(t *testing.T) {
+	url := redistest.URL(t)
+	prefix := fmt.Sprintf("drtest-nodes-%d:", time.Now().UnixNano())
+	open := func(node string) *storage.Redis {
+		r, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix, NodeID: node})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	a, b, c := open("a"), open("b"), open("c")
+	ctx := context.Background()
+	for _, r := range []*storage.Redis{a, b, c} {
+		if err := r.Heartbeat(ctx, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// b's heartbeat expires at once; c departs.
+	if err := b.Heartbeat(ctx, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Depart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		live, dead, err := a.Nodes(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(live, dead) == "map[a:true] map[b:true]" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live %v dead %v, want live a, dead b", live, dead)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the condition (b's 1ms expiry), with a deadline
+	}
+	// A heartbeat brings b back.
+	b.Heartbeat(ctx, time.Hour)
+	if live, dead, _ := a.Nodes(ctx); !live["b"] || dead["b"] {
+		t.Fatalf("after b's new heartbeat: live %v dead %v", live, dead)
+	}
+}
