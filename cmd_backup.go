@@ -21,8 +21,6 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-func init() { subcommands["backup"] = backupCmd }
-
 const backupUsage = `usage: draftroom backup -server URL -out FILE
 
 Downloads a consistent copy of a running server's embedded store, taken

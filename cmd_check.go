@@ -25,8 +25,6 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-func init() { subcommands["check"] = checkCmd }
-
 // checkChildEnv marks the child process that does the checking.
 const checkChildEnv = "DRAFTROOM_CHECK_CHILD"
 

@@ -15,8 +15,6 @@ import (
 	"github.com/draftroom/draftroom/loadtest"
 )
 
-func init() { subcommands["load"] = loadCommand }
-
 // loadCommand is `draftroom load`: it runs loadtest.Run with the flags and
 // prints the report as one JSON line on stdout (progress goes to stderr
 // with -v). When the clients or the server URLs did not converge it prints

@@ -15,8 +15,6 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-func init() { subcommands["recover"] = recoverCmd }
-
 const recoverUsage = `usage: draftroom recover -data DIR
 
 Makes the embedded store in DIR open again after the server refused to

@@ -27,8 +27,6 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-func init() { subcommands["token"] = tokenCmd }
-
 // errStoreBusy: the bbolt file is locked by a running server.
 var errStoreBusy = errors.New("store in use")
 

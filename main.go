@@ -1,6 +1,6 @@
 // Command draftroom is the live drafting server. `draftroom` (or
 // `draftroom serve`) runs the server; other subcommands (`token`, `load`)
-// are added by files of this package through the subcommands table.
+// are listed in the subcommands table.
 package main
 
 import (
@@ -32,10 +32,15 @@ import (
 // command is a subcommand: args are those after its name.
 type command func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
-// subcommands maps os.Args[1] to a command. Files of package main add theirs
-// from init (token.go: "token", load.go: "load"). Without a known
-// subcommand, draftroom serves.
-var subcommands = map[string]command{}
+// subcommands maps os.Args[1] to a command, each in its cmd_*.go file.
+// Without a known subcommand, draftroom serves.
+var subcommands = map[string]command{
+	"backup":  backupCmd,
+	"check":   checkCmd,
+	"load":    loadCommand,
+	"recover": recoverCmd,
+	"token":   tokenCmd,
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

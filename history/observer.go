@@ -12,15 +12,8 @@ import (
 // Observer keeps a draft's Authorship up to date on the server's commit
 // path, which cannot fail: it has the method set of the server's observer
 // contract (Apply without an error, Meta for the snapshot section), so the
-// server registers it with
-//
-//	RegisterObserver(history.MetaSection, func(_ storage.Draft, snap storage.Snapshot) (Observer, error) {
-//		o, err := history.NewObserver(snap)
-//		if err != nil {
-//			return nil, err // not a typed nil in the interface
-//		}
-//		return o, nil
-//	})
+// server lists it among every draft's observers (server/routes.go,
+// observers()), built from a snapshot with NewObserver.
 //
 // An op that does not fit (which would mean the server and the authorship
 // disagree about the text) breaks the Observer: Err reports it, Meta stops

@@ -66,36 +66,31 @@ const (
 // with Seq > after, oldest first, and next, the after of the next page.
 // A facilitator limited to some drafts sees only entries about those
 // drafts.
-func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !id.IsFacilitator() {
-		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator reads the audit log"))
-		return
+		return Errorf(ErrForbidden, "only a facilitator reads the audit log")
 	}
 	after, err := revParam(r, "after", 0)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	limit, err := revParam(r, "limit", defaultAuditPage)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	limit = min(max(limit, 1), maxAuditPage)
 	as, ok := s.store.(auditStore)
 	if !ok {
 		WriteJSON(w, http.StatusOK, map[string]any{"entries": []storage.AuditEntry{}, "next": after})
-		return
+		return nil
 	}
 	entries, err := as.Audit(r.Context(), int64(after), limit)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	next := int64(after)
 	out := make([]storage.AuditEntry, 0, len(entries))
@@ -106,6 +101,7 @@ func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"entries": out, "next": next})
+	return nil
 }
 
 // Audit actions recorded by the bounded path (auditBounded): anyone can

@@ -29,12 +29,6 @@ const BracketsSection = "brackets"
 // a few older revisions a history view is looking at).
 const maxCachedListings = 8
 
-func init() {
-	RegisterObserver(BracketsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
-		return restoreBrackets(d, snap, true)
-	})
-}
-
 // bracketObserver is a draft's bracket state, kept by its owner goroutine:
 // the identity Tracker, a copy of the text (Observer.Apply gets ops only, and
 // the stats filter must look at the characters around each edit), who
@@ -42,7 +36,7 @@ func init() {
 // every revision where it changed.
 //
 // The fields above mu belong to the owner goroutine (ApplyOp, Meta, and
-// functions passed to Server.Do or SubmitBuilt). mu guards the fields below
+// functions passed to Server.Do or submitBuilt). mu guards the fields below
 // it, which request goroutines read.
 type bracketObserver struct {
 	creator storage.Author // author of revision 0

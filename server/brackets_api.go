@@ -20,18 +20,6 @@ import (
 // maxNoteLen bounds a resolution's note, in code points.
 const maxNoteLen = 2000
 
-func init() {
-	HandleMessage("brackets", handleBracketsMsg)
-	HandleMessage("propose", handleProposeMsg)
-	HandleMessage("resolve", handleResolveMsg)
-	handleMethod("GET /api/docs/{id}/brackets", (*Server).getBrackets)
-	handleMethod("GET /api/docs/{id}/brackets/stats", (*Server).getBracketStats)
-	handleMethod("POST /api/docs/{id}/brackets/propose", (*Server).postPropose)
-	handleMethod("POST /api/docs/{id}/brackets/{group}/resolve", (*Server).postResolve)
-	handleMethod("GET /api/docs/{id}/proposals", (*Server).getProposals)
-	handleMethod("GET /api/docs/{id}/decisions", (*Server).getDecisions)
-}
-
 // bracketRequest is the body of propose and resolve, over WebSocket or
 // HTTP.
 type bracketRequest struct {
@@ -113,7 +101,7 @@ func (e *conflictError) Error() string { return e.err.Error() }
 func (e *conflictError) Unwrap() error { return e.err }
 
 // propose adds an alternative to a group, or brackets a span as a new
-// group, through the draft's owner (Server.SubmitBuilt), with its Proposal
+// group, through the draft's owner (Server.submitBuilt), with its Proposal
 // record.
 func (s *Server) propose(ctx context.Context, who Identity, doc string, req bracketRequest) (proposedJSON, error) {
 	if !who.CanEdit() {
@@ -144,7 +132,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		}
 	}
 	out := proposedJSON{Doc: doc}
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		head := st.Info().Rev
 		if req.Rev != nil && *req.Rev > head {
 			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, head)
@@ -290,7 +278,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 	}
 	seen := seenAt.res.Groups[gi]
 	var decision storage.Decision
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		cur, err := resultAt(st)
 		if err != nil {
 			return Built{}, err
@@ -482,22 +470,19 @@ func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 	return nil
 }
 
-func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	// A revision number or a label's name (history_api.go).
 	rev, err := s.RevParam(r, doc, "rev", -1)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	l, err := s.bracketListing(r.Context(), doc, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	// The cached body is written as is, between its head and tail: no
 	// copy of what may be a megabyte.
@@ -513,31 +498,31 @@ func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) {
 	w.Write(head)
 	w.Write(l.body)
 	w.Write([]byte("}\n"))
+	return nil
 }
 
-func (s *Server) getBracketStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getBracketStats(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	out, err := s.bracketStats(r.Context(), doc)
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
-func (s *Server) postPropose(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postPropose(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[bracketRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.propose(r.Context(), who, doc, req)
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
-func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[bracketRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.resolve(r.Context(), who, doc, r.PathValue("group"), req)
 	var ce *conflictError
@@ -548,9 +533,9 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) {
 			Group   *GroupJSON `json:"group"`
 		}
 		WriteJSON(w, http.StatusConflict, map[string]body{"error": {CodeConflict, ce.Error(), ce.group}})
-		return
+		return nil
 	}
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
 // recordsFor checks that draft doc exists and returns the record store.
@@ -566,30 +551,28 @@ func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
 	return doc, rs, err
 }
 
-func (s *Server) getProposals(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getProposals(w http.ResponseWriter, r *http.Request) error {
 	doc, rs, err := s.recordsFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	list, err := rs.Proposals(r.Context(), doc)
-	writeList(s, w, r, "proposals", doc, list, err)
+	return writeList(w, "proposals", doc, list, err)
 }
 
-func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getDecisions(w http.ResponseWriter, r *http.Request) error {
 	doc, rs, err := s.recordsFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	list, err := rs.Decisions(r.Context(), doc)
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("decisions %s: %w", doc, err))
-		return
+		return fmt.Errorf("decisions %s: %w", doc, err)
 	}
 	out := make([]DecisionJSON, len(list))
 	for i, d := range list {
 		out[i] = decisionJSON(d)
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"decisions": out})
+	return nil
 }

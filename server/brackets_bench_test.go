@@ -108,7 +108,7 @@ func BenchmarkBracketListingCompilation(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		i++
-		_, err := s.SubmitBuilt(context.Background(), "bench", by, func(st *DraftState) (Built, error) {
+		_, err := s.submitBuilt(context.Background(), "bench", by, func(st *DraftState) (Built, error) {
 			return Built{Op: ot.Op{ot.Skip((i * 7919) % st.Text().Len()), ot.Insert("a")}}, nil
 		})
 		if err != nil {
@@ -146,7 +146,7 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	rss0 := rssBytes()
-	if _, err := s.SubmitBuilt(context.Background(), "deep", by, func(st *DraftState) (Built, error) {
+	if _, err := s.submitBuilt(context.Background(), "deep", by, func(st *DraftState) (Built, error) {
 		return Built{Op: ot.Op{ot.Insert(text)}}, nil
 	}); err != nil {
 		t.Fatal(err)
@@ -166,7 +166,7 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 			default:
 			}
 			t0 := time.Now()
-			if _, err := s.SubmitBuilt(context.Background(), "other", by, func(st *DraftState) (Built, error) {
+			if _, err := s.submitBuilt(context.Background(), "other", by, func(st *DraftState) (Built, error) {
 				return Built{Op: ot.Op{ot.Insert("a")}}, nil
 			}); err != nil {
 				t.Error(err)

@@ -190,7 +190,7 @@ func BenchmarkBracketListing(b *testing.B) {
 		for b.Loop() {
 			b.StopTimer()
 			i++
-			_, err := s.SubmitBuilt(ctx, "bench", by, func(st *DraftState) (Built, error) {
+			_, err := s.submitBuilt(ctx, "bench", by, func(st *DraftState) (Built, error) {
 				return Built{Op: ot.Op{ot.Skip((i * 7919) % st.Text().Len()), ot.Insert("a")}}, nil
 			})
 			if err != nil {

@@ -101,7 +101,7 @@ func (c *Session) remote() string {
 // Client is the session's client id (valid after hello).
 func (c *Session) Client() string { return c.client }
 
-// Send queues an encoded message (see EncodeMessage). It reports false when
+// Send queues an encoded message (see encode). It reports false when
 // the queue was full and the session was disconnected for it.
 func (c *Session) Send(frame []byte) bool { return c.queue(frame) }
 
@@ -483,7 +483,7 @@ func (c *Session) handle(mt int, data []byte) {
 		}
 		return
 	}
-	h := messageHandler(m.Type)
+	h := c.s.handlers[m.Type]
 	if h == nil {
 		if m.Type == "" {
 			c.fail(Errorf(ErrBadRequest, "message has no type"), m.Doc, nil, m.Ref)
@@ -555,16 +555,6 @@ func (c *Session) openDraft(doc string) (*draft, error) {
 		return nil, Errorf(ErrBadRequest, "draft %s is not open on this connection; send open first", doc)
 	}
 	return d, nil
-}
-
-func init() {
-	HandleMessage("hello", func(context.Context, *Session, *Inbound) error {
-		return Errorf(ErrBadRequest, "hello was already accepted on this connection")
-	})
-	HandleMessage("open", handleOpen)
-	HandleMessage("close", handleClose)
-	HandleMessage("op", handleOp)
-	HandleMessage("presence", handlePresence)
 }
 
 func handleOpen(ctx context.Context, c *Session, m *Inbound) error {
@@ -646,7 +636,7 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 }
 
 func opDecodeMessage(err error) string {
-	if msg, ok := opErrorMessage(err); ok {
+	if code, msg, _ := ErrorCode(err); code == CodeBadOp {
 		return msg
 	}
 	return "malformed op: " + err.Error()

@@ -46,10 +46,6 @@ const (
 	propAgainst = "draftroom.against"
 )
 
-func init() {
-	handleMethod("POST /api/docs/{id}/import", (*Server).postImport)
-}
-
 // documentFormats are the export formats served here rather than by
 // getExport's text formats.
 var documentFormats = map[string]struct{ mediaType, ext string }{
@@ -131,34 +127,29 @@ func (s *Server) printHead(ctx context.Context, info storage.Draft, rev int) str
 // exportDocument answers an export in one of documentFormats of draft
 // info at rev: ?against=Q (docx only) adds the changes since Q as
 // tracked changes.
-func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info storage.Draft, rev int, format string) {
+func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info storage.Draft, rev int, format string) error {
 	ctx := r.Context()
 	against := -1
 	if r.URL.Query().Get("against") != "" {
 		if format != "docx" {
-			s.WriteError(w, r, Errorf(ErrBadRequest, "against is for format=docx (tracked changes)"))
-			return
+			return Errorf(ErrBadRequest, "against is for format=docx (tracked changes)")
 		}
 		q, err := s.queryRev(r, info, "against", 0)
 		if err != nil {
-			s.WriteError(w, r, err)
-			return
+			return err
 		}
 		if q > rev {
-			s.WriteError(w, r, Errorf(ErrBadRequest, "against=%d is after rev=%d; give the earlier revision as against", q, rev))
-			return
+			return Errorf(ErrBadRequest, "against=%d is after rev=%d; give the earlier revision as against", q, rev)
 		}
 		against = q
 	}
 	text, err := s.textAt(ctx, info, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	structure, list, decisions, err := s.draftStructure(ctx, info, rev, text)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	var out []byte
 	switch format {
@@ -168,8 +159,7 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info sto
 		out, err = s.exportAKN(ctx, info, rev, structure, decisions)
 	}
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	f := documentFormats[format]
 	name := fmt.Sprintf("%s-rev%d", info.ID, rev)
@@ -179,6 +169,7 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info sto
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, f.ext))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	writeRaw(w, f.mediaType, out)
+	return nil
 }
 
 func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, against int, text string, nodes []*akn.Node,
@@ -418,13 +409,13 @@ func readDocument(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 // application/akn+xml) creates draft {id}; any other body is read as a
 // .docx marked up against a revision of the existing draft {id}, whose
 // changes become bracket proposals.
-func (s *Server) postImport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) postImport(w http.ResponseWriter, r *http.Request) error {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch ct {
 	case mediaAKN, "application/xml", "text/xml":
-		s.importAKN(w, r)
+		return s.importAKN(w, r)
 	default:
-		s.importDocx(w, r)
+		return s.importDocx(w, r)
 	}
 }
 
@@ -436,25 +427,21 @@ type importedDraftJSON struct {
 	Chars int    `json:"chars"`
 }
 
-func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) {
+func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) error {
 	who, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !who.IsFacilitator() {
-		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator creates drafts, from Akoma Ntoso or otherwise"))
-		return
+		return Errorf(ErrForbidden, "only a facilitator creates drafts, from Akoma Ntoso or otherwise")
 	}
 	body, err := readDocument(w, r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	d, err := akn.Import(body, s.cfg.MaxDraftLen)
 	if err != nil {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "%v", err))
-		return
+		return Errorf(ErrBadRequest, "%v", err)
 	}
 	text := d.Text()
 	title := d.Title
@@ -467,12 +454,12 @@ func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, storage.ErrExists) {
 			err = Errorf(ErrExists, "draft %s already exists; import an Akoma Ntoso document under a new id", doc)
 		}
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	chars := utf8.RuneCountInString(text)
 	s.Audit(r.Context(), who, ActionDraftCreate, doc, fmt.Sprintf("akn title=%q chars=%d", title, chars))
 	WriteJSON(w, http.StatusCreated, importedDraftJSON{ID: doc, Rev: 0, Title: title, Chars: chars})
+	return nil
 }
 
 // ImportedChangeJSON is one change found in an imported .docx: the span
@@ -502,20 +489,17 @@ type importedDocxJSON struct {
 	NotPlaced []ImportedChangeJSON `json:"not_placed"`
 }
 
-func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) {
+func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
 	who, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !who.CanEdit() {
-		s.WriteError(w, r, Errorf(ErrForbidden, "a %s may not propose changes", who.Role))
-		return
+		return Errorf(ErrForbidden, "a %s may not propose changes", who.Role)
 	}
 	body, err := readDocument(w, r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	lim := docx.DefaultLimits
 	lim.MaxText = s.cfg.MaxDraftLen
@@ -524,31 +508,26 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) {
 	lim.MaxUnpacked = min(lim.MaxUnpacked, int64(s.cfg.MaxDraftLen)*64+1<<20)
 	file, err := docx.Read(body, lim)
 	if err != nil {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "%v", err))
-		return
+		return Errorf(ErrBadRequest, "%v", err)
 	}
 	info, err := s.draftInfo(r.Context(), doc)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	base := -1
 	if r.URL.Query().Get("rev") != "" {
 		if base, err = s.queryRev(r, info, "rev", 0); err != nil {
-			s.WriteError(w, r, err)
-			return
+			return err
 		}
 	} else if v, ok := file.Properties[propRev]; ok && file.Properties[propDraft] == doc {
 		if base, err = strconv.Atoi(v); err != nil || base < 0 || base > info.Rev {
-			s.WriteError(w, r, Errorf(ErrBadRequest, "the document's %s property %q is not a revision of draft %s; give rev", propRev, clip(v), doc))
-			return
+			return Errorf(ErrBadRequest, "the document's %s property %q is not a revision of draft %s; give rev", propRev, clip(v), doc)
 		}
 	} else {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "give rev, the revision of %s the document was marked up against (it carries no draftroom export properties for this draft)", doc))
-		return
+		return Errorf(ErrBadRequest, "give rev, the revision of %s the document was marked up against (it carries no draftroom export properties for this draft)", doc)
 	}
 	out, err := s.importChanges(r.Context(), who, info, base, file)
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
 // importChanges turns the changes of file, marked up against revision
@@ -609,7 +588,7 @@ func (s *Server) importChanges(ctx context.Context, who Identity, info storage.D
 	var errs []error
 	var groups []string
 	var alts []int
-	op, err := s.SubmitBuilt(ctx, info.ID, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, info.ID, who, func(st *DraftState) (Built, error) {
 		head := st.Info().Rev
 		if base > head {
 			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, info.ID, head)

@@ -171,7 +171,7 @@ type Guard interface {
 // BuildFunc builds a server-side op inside the draft's owner goroutine. It
 // may run more than once (after a conflict between nodes), each time against
 // the state it will commit on; it must not keep st. An error is returned
-// to the SubmitBuilt caller and nothing is committed.
+// to the submitBuilt caller and nothing is committed.
 type BuildFunc func(st *DraftState) (Built, error)
 
 func newDraft(s *Server, id string) *draft {

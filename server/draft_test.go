@@ -458,7 +458,11 @@ func (o *countingObserver) Meta() (string, json.RawMessage) {
 }
 
 func TestDraftBuiltOpsAndObservers(t *testing.T) {
-	RegisterObserver("test-count", func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+	store := storage.NewMemory()
+	createDraft(t, store, "d", "[shall/may]")
+	ts := newTestServer(t, store, Config{SnapshotEvery: 2})
+	// Before any draft loads: the server's observers are read-only after.
+	ts.observers = append(ts.observers, namedFactory{"test-count", func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
 		o := &countingObserver{count: map[string]int{}}
 		if m, ok := snap.Meta["test-count"]; ok {
 			if err := json.Unmarshal(m, &o.count); err != nil {
@@ -466,21 +470,13 @@ func TestDraftBuiltOpsAndObservers(t *testing.T) {
 			}
 		}
 		return o, nil
-	})
-	defer func() {
-		registryMu.Lock()
-		observers = observers[:len(observers)-1]
-		registryMu.Unlock()
-	}()
-	store := storage.NewMemory()
-	createDraft(t, store, "d", "[shall/may]")
-	ts := newTestServer(t, store, Config{SnapshotEvery: 2})
+	}})
 	a := ts.session("a", "CAN")
 	a.open("d", nil)
 	a.submit(0, 1, ot.Op{ot.Insert("X ")})
 	a.next()
 	chair, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: storage.RoleFacilitator})
-	op, err := ts.SubmitBuilt(context.Background(), "d", chair, func(st *DraftState) (Built, error) {
+	op, err := ts.submitBuilt(context.Background(), "d", chair, func(st *DraftState) (Built, error) {
 		text := st.Text().String()
 		i := strings.Index(text, "[")
 		return Built{
@@ -507,7 +503,7 @@ func TestDraftBuiltOpsAndObservers(t *testing.T) {
 		t.Fatalf("text %q", text)
 	}
 	// A failing build commits nothing.
-	if _, err := ts.SubmitBuilt(context.Background(), "d", chair, func(*DraftState) (Built, error) {
+	if _, err := ts.submitBuilt(context.Background(), "d", chair, func(*DraftState) (Built, error) {
 		return Built{}, Errorf(ErrConflict, "group changed")
 	}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("err %v, want ErrConflict", err)

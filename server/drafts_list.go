@@ -30,28 +30,23 @@ type draftSummaryJSON struct {
 	Diagnostics *int `json:"diagnostics,omitempty"`
 }
 
-func init() {
-	HandleRoute("GET /api/docs", func(s *Server) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Query().Get("brackets") != "1" {
-				s.listDrafts(w, r)
-				return
-			}
-			s.listDraftsWithBrackets(w, r)
-		})
-	})
+// serveDraftList serves GET /api/docs: the server's own list, or with
+// ?brackets=1 the list with bracket counts.
+func (s *Server) serveDraftList(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.Query().Get("brackets") != "1" {
+		return s.listDrafts(w, r)
+	}
+	return s.listDraftsWithBrackets(w, r)
 }
 
-func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	drafts, err := s.store.Drafts(r.Context())
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("list drafts: %w", err))
-		return
+		return fmt.Errorf("list drafts: %w", err)
 	}
 	var visible []storage.Draft
 	for _, d := range drafts {
@@ -66,6 +61,7 @@ func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) 
 	}
 	s.countBrackets(r.Context(), out)
 	WriteJSON(w, http.StatusOK, map[string]any{"docs": out})
+	return nil
 }
 
 // countBrackets fills Open and Diagnostics of the listBracketsMax most

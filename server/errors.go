@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -66,83 +67,96 @@ func Errorf(kind error, format string, args ...any) error {
 	return &publicError{kind: kind, msg: fmt.Sprintf(format, args...)}
 }
 
-var codeOf = []struct {
-	err  error
-	code string
+// errorCodes is the one mapping from errors to protocol codes, checked in
+// order with errors.Is. message is what the client reads when the error
+// was not made by Errorf (which carries its own message): words for a
+// well-known cause, or "" for the code itself; or, when words is set, the
+// words of the error itself, for causes whose package already says what
+// is wrong in terms a client acts on.
+var errorCodes = []struct {
+	err     error
+	code    string
+	message string
+	words   func(error) string
 }{
-	{ErrBadRequest, CodeBadRequest},
-	{ErrUnauthorized, CodeUnauthorized},
-	{ErrForbidden, CodeForbidden},
-	{ErrNotFound, CodeNotFound},
-	{storage.ErrNotFound, CodeNotFound},
-	{ErrBadOp, CodeBadOp},
-	{ErrRevAhead, CodeRevAhead},
-	{ErrTooLarge, CodeTooLarge},
-	{ErrRateLimited, CodeRateLimited},
-	{ErrExists, CodeExists},
-	{storage.ErrExists, CodeExists},
-	{ErrConflict, CodeConflict},
-	{ErrUnavailable, CodeUnavailable},
-	{ErrLocked, CodeLocked},
-	{storage.ErrUnavailable, CodeUnavailable},
-	{ErrClosed, CodeUnavailable},
-	{storage.ErrClosed, CodeUnavailable},
-	{context.DeadlineExceeded, CodeUnavailable},
+	// An op that does not fit the draft, explained in words.
+	{ot.ErrSkipPastEnd, CodeBadOp, "skip runs past the end of the draft", nil},
+	{ot.ErrDeletePastEnd, CodeBadOp, "delete runs past the end of the draft", nil},
+	{ot.ErrDeleteMismatch, CodeBadOp, "deleted text differs from the draft's text at that position", nil},
+	{ot.ErrInvalidUTF8, CodeBadOp, "op contains text that is not valid UTF-8", nil},
+	{ot.ErrMalformed, CodeBadOp, "", malformedOp},
+	// A token request that is incomplete or out of range (auth.Check).
+	{auth.ErrBadRequest, CodeBadRequest, "", badTokenRequest},
+
+	{ErrBadRequest, CodeBadRequest, "", nil},
+	{ErrUnauthorized, CodeUnauthorized, "", nil},
+	{ErrForbidden, CodeForbidden, "", nil},
+	{ErrNotFound, CodeNotFound, "no such draft", nil},
+	{storage.ErrNotFound, CodeNotFound, "no such draft", nil},
+	{ErrBadOp, CodeBadOp, "", nil},
+	{ErrRevAhead, CodeRevAhead, "", nil},
+	{ErrTooLarge, CodeTooLarge, "", nil},
+	{ErrRateLimited, CodeRateLimited, "", nil},
+	{ErrExists, CodeExists, "it already exists", nil},
+	{storage.ErrExists, CodeExists, "it already exists", nil},
+	{ErrConflict, CodeConflict, "it changed since you saw it", nil},
+	{ErrUnavailable, CodeUnavailable, unavailableMessage, nil},
+	{ErrLocked, CodeLocked, "", nil},
+	{storage.ErrUnavailable, CodeUnavailable, unavailableMessage, nil},
+	{ErrClosed, CodeUnavailable, unavailableMessage, nil},
+	{storage.ErrClosed, CodeUnavailable, unavailableMessage, nil},
+	{context.DeadlineExceeded, CodeUnavailable, unavailableMessage, nil},
 }
 
-// ErrorCode maps err to a protocol code and a message for people. Errors
-// made by Errorf keep their message; well-known sentinels get a fixed
-// message; anything else is internal and its detail is not shown (the
-// caller logs it: internal reports whether it should).
+const unavailableMessage = "storage is unavailable, nothing was changed; retry shortly"
+
+// ErrorCode maps err to a protocol code and a message for people
+// (errorCodes). Errors made by Errorf keep their message; well-known
+// sentinels get a fixed message; anything else is internal and its detail
+// is not shown (the caller logs it: internal reports whether it should).
 func ErrorCode(err error) (code, message string, internal bool) {
 	var pe *publicError
 	if errors.As(err, &pe) {
-		for _, c := range codeOf {
+		for _, c := range errorCodes {
 			if errors.Is(pe.kind, c.err) {
 				return c.code, pe.msg, false
 			}
 		}
 	}
-	if msg, ok := opErrorMessage(err); ok {
-		return CodeBadOp, msg, false
-	}
-	for _, c := range codeOf {
-		if errors.Is(err, c.err) {
-			return c.code, defaultMessage(c.code), false
+	for _, c := range errorCodes {
+		if !errors.Is(err, c.err) {
+			continue
 		}
+		switch {
+		case c.words != nil:
+			return c.code, c.words(err), false
+		case c.message == "":
+			return c.code, c.code, false
+		}
+		return c.code, c.message, false
 	}
 	return CodeInternal, "internal error; the operation was not carried out, please retry", true
 }
 
-func defaultMessage(code string) string {
-	switch code {
-	case CodeNotFound:
-		return "no such draft"
-	case CodeExists:
-		return "it already exists"
-	case CodeUnavailable:
-		return "storage is unavailable, nothing was changed; retry shortly"
-	case CodeConflict:
-		return "it changed since you saw it"
-	}
-	return code
+// malformedOp says what is wrong with an op that does not decode (an error
+// wrapping ot.ErrMalformed), in the decoder's words.
+func malformedOp(err error) string {
+	return "malformed op: " + strings.TrimSuffix(err.Error(), ": "+ot.ErrMalformed.Error())
 }
 
-// opErrorMessage explains an ot error in words.
-func opErrorMessage(err error) (string, bool) {
-	switch {
-	case errors.Is(err, ot.ErrSkipPastEnd):
-		return "skip runs past the end of the draft", true
-	case errors.Is(err, ot.ErrDeletePastEnd):
-		return "delete runs past the end of the draft", true
-	case errors.Is(err, ot.ErrDeleteMismatch):
-		return "deleted text differs from the draft's text at that position", true
-	case errors.Is(err, ot.ErrInvalidUTF8):
-		return "op contains text that is not valid UTF-8", true
-	case errors.Is(err, ot.ErrMalformed):
-		return "malformed op: " + strings.TrimSuffix(err.Error(), ": "+ot.ErrMalformed.Error()), true
+// badTokenRequest says what is wrong with a token request, in auth.Check's
+// words (an error wrapping auth.ErrBadRequest).
+func badTokenRequest(err error) string {
+	return strings.TrimPrefix(err.Error(), auth.ErrBadRequest.Error()+": ")
+}
+
+// notFoundDraft names draft doc in a storage.ErrNotFound (otherwise err is
+// returned as it is).
+func notFoundDraft(err error, doc string) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return Errorf(ErrNotFound, "no draft %s", doc)
 	}
-	return "", false
+	return err
 }
 
 // httpStatus is the HTTP status of a protocol code.

@@ -38,16 +38,6 @@ const maxLabelLen = 100
 // 4 x SnapshotEvery ops when an older revision's authorship is rebuilt.
 const authorsMetaEvery = 4
 
-func init() {
-	RegisterObserver(history.MetaSection, func(_ storage.Draft, snap storage.Snapshot) (Observer, error) {
-		o, err := history.NewObserver(snap)
-		if err != nil {
-			return nil, err // not a typed nil in the interface
-		}
-		return &authorsObserver{Observer: o}, nil
-	})
-}
-
 // authorsObserver is the draft's authorship (history.Observer) with its
 // section persisted with every authorsMetaEvery-th snapshot only.
 type authorsObserver struct {
@@ -571,7 +561,7 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 			}
 		}
 	}
-	committed, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	committed, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		since, err := st.Ops(info.Rev+1, st.Info().Rev)
 		if err != nil {
 			return Built{}, err

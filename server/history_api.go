@@ -36,21 +36,6 @@ const (
 	replayDrain = 2 * time.Millisecond
 )
 
-func init() {
-	// Takes over the core's GET .../text, which knows revision numbers
-	// only, to add labels and ?at=.
-	handleMethod("GET /api/docs/{id}/text", (*Server).getHistoryText)
-	handleMethod("PUT /api/docs/{id}/text", (*Server).putText)
-	handleMethod("GET /api/docs/{id}/diff", (*Server).getDiff)
-	handleMethod("GET /api/docs/{id}/authors", (*Server).getAuthors)
-	handleMethod("GET /api/docs/{id}/history", (*Server).getHistory)
-	handleMethod("GET /api/docs/{id}/labels", (*Server).getLabels)
-	handleMethod("POST /api/docs/{id}/labels", (*Server).postLabel)
-	handleMethod("GET /api/docs/{id}/export", (*Server).getExport)
-	HandleMessage("replay", handleReplayMsg)
-	HandleMessage("replay_stop", handleReplayStopMsg)
-}
-
 // historyRequest authenticates a request about draft {id} and reads the
 // draft's metadata.
 func (s *Server) historyRequest(r *http.Request) (Identity, storage.Draft, error) {
@@ -99,11 +84,10 @@ func (s *Server) RevParam(r *http.Request, doc, name string, def int) (int, erro
 	return s.resolveRev(r.Context(), info, name, v)
 }
 
-func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) error {
 	_, info, err := s.historyRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	rev := info.Rev
@@ -119,13 +103,11 @@ func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) {
 		rev, err = s.queryRev(r, info, "rev", info.Rev)
 	}
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	text, err := s.textAt(r.Context(), info, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	// Written by hand: encoding/json's reflection and escaping doubled the
 	// cost of answering with a 100,000 code point text.
@@ -136,6 +118,7 @@ func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) {
 	b = jsonx.AppendString(b, text)
 	b = append(b, "}\n"...)
 	writeRaw(w, "application/json; charset=utf-8", b)
+	return nil
 }
 
 // writeRaw writes a 200 response body as is.
@@ -168,54 +151,48 @@ type diffJSON struct {
 	Segments []history.Segment `json:"segments"`
 }
 
-func (s *Server) getDiff(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getDiff(w http.ResponseWriter, r *http.Request) error {
 	_, info, err := s.historyRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	from, err := s.queryRev(r, info, "from", 0)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	to, err := s.queryRev(r, info, "to", info.Rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	by, err := boolParam(r, "by")
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	format := r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "html" {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be json or html, got %q", clip(format)))
-		return
+		return Errorf(ErrBadRequest, "format must be json or html, got %q", clip(format))
 	}
 	segs, err := s.diff(r.Context(), info, from, to, by)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if format == "html" {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 		writeRaw(w, "text/html; charset=utf-8", []byte(history.DiffHTML(segs)))
-		return
+		return nil
 	}
 	if segs == nil {
 		segs = []history.Segment{}
 	}
 	WriteJSON(w, http.StatusOK, diffJSON{Doc: info.ID, From: from, To: to, Segments: segs})
+	return nil
 }
 
-func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) error {
 	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	byRev := false
 	switch v := r.URL.Query().Get("detail"); v {
@@ -223,50 +200,44 @@ func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) {
 	case "rev":
 		byRev = true
 	default:
-		s.WriteError(w, r, Errorf(ErrBadRequest, "detail must be author or rev, got %q", clip(v)))
-		return
+		return Errorf(ErrBadRequest, "detail must be author or rev, got %q", clip(v))
 	}
 	spans, err := s.authors(r.Context(), info, rev, byRev)
-	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": info.ID, "rev": rev, "spans": spans}, err)
+	return writeResult(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": rev, "spans": spans}, err)
 }
 
-func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getHistory(w http.ResponseWriter, r *http.Request) error {
 	_, info, err := s.historyRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	before, err := revParam(r, "before", 0)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	limit, err := revParam(r, "limit", defaultHistoryPage)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if limit == 0 {
 		limit = defaultHistoryPage
 	}
 	limit = min(limit, maxHistoryPage)
 	entries, next, err := s.timeline(r.Context(), info, before, limit)
-	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": info.ID, "rev": info.Rev, "entries": entries, "next": next}, err)
+	return writeResult(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": info.Rev, "entries": entries, "next": next}, err)
 }
 
-func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) error {
 	_, info, err := s.historyRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	ls, err := s.labels()
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	list, err := ls.Labels(r.Context(), info.ID)
-	writeList(s, w, r, "labels", info.ID, list, err)
+	return writeList(w, "labels", info.ID, list, err)
 }
 
 // labelRequest is the body of POST .../labels.
@@ -275,13 +246,13 @@ type labelRequest struct {
 	Rev  *int   `json:"rev"`
 }
 
-func (s *Server) postLabel(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[labelRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postLabel(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[labelRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	l, err := s.putLabel(r.Context(), who, doc, req.Name, req.Rev)
-	s.writeResult(w, r, http.StatusCreated, l, err)
+	return writeResult(w, http.StatusCreated, l, err)
 }
 
 // Export formats and their media types and file extensions.
@@ -295,34 +266,29 @@ var exportFormats = map[string]struct{ mediaType, ext string }{
 // still has brackets (HTTP 422).
 const CodeNotClean = "not_clean"
 
-func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	format := r.URL.Query().Get("format")
 	if format == "" {
 		format = "txt"
 	}
 	if _, ok := documentFormats[format]; ok {
-		s.exportDocument(w, r, info, rev, format) // documents_api.go
-		return
+		return s.exportDocument(w, r, info, rev, format) // documents_api.go
 	}
 	f, ok := exportFormats[format]
 	if !ok {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md, html, docx or akn, got %q", clip(format)))
-		return
+		return Errorf(ErrBadRequest, "format must be txt, md, html, docx or akn, got %q", clip(format))
 	}
 	clean, err := boolParam(r, "clean")
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	text, err := s.textAt(r.Context(), info, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if clean {
 		if pos := history.Unclean(text); len(pos) > 0 {
@@ -335,7 +301,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 			WriteJSON(w, http.StatusUnprocessableEntity, map[string]body{"error": {CodeNotClean,
 				fmt.Sprintf("revision %d still has %d square brackets (the first at %d); resolve them before exporting a clean text", rev, len(pos), pos[0]),
 				rev, pos}})
-			return
+			return nil
 		}
 	}
 	var out string
@@ -345,8 +311,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 	default:
 		groups, err := s.exportGroups(r.Context(), info.ID, rev)
 		if err != nil {
-			s.WriteError(w, r, err)
-			return
+			return err
 		}
 		if format == "md" {
 			out = history.ExportMarkdown(info.Title, text, groups)
@@ -360,6 +325,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	}
 	writeRaw(w, f.mediaType, []byte(out))
+	return nil
 }
 
 // importedJSON answers an import.
@@ -370,34 +336,30 @@ type importedJSON struct {
 	Op   ot.Op  `json:"op"`   // as committed (transformed over the ops since base)
 }
 
-func (s *Server) putText(w http.ResponseWriter, r *http.Request) {
+func (s *Server) putText(w http.ResponseWriter, r *http.Request) error {
 	who, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !who.IsFacilitator() {
-		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator imports a revised text"))
-		return
+		return Errorf(ErrForbidden, "only a facilitator imports a revised text")
 	}
 	var req struct {
 		Text *string `json:"text"`
 		Rev  *int    `json:"rev"`
 	}
 	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if req.Text == nil || req.Rev == nil {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "an import needs text, the whole revised text, and rev, the revision it was revised from"))
-		return
+		return Errorf(ErrBadRequest, "an import needs text, the whole revised text, and rev, the revision it was revised from")
 	}
 	op, _, err := s.importText(r.Context(), who, doc, *req.Text, *req.Rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	WriteJSON(w, http.StatusOK, importedJSON{Doc: doc, Rev: op.Rev, Base: *req.Rev, Op: op.Op})
+	return nil
 }
 
 // Replay over WebSocket.

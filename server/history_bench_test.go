@@ -76,7 +76,7 @@ func buildTraceStore(tb testing.TB, path, start string, ops []storage.Op, every 
 	}
 	snap0 := storage.Snapshot{Rev: 0, Text: start}
 	var obs []Observer
-	for _, nf := range registeredObservers() {
+	for _, nf := range observers() {
 		o, err := nf.f(info, snap0)
 		if err != nil {
 			tb.Fatal(err)

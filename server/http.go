@@ -15,58 +15,6 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// RouteFactory builds the handler of an HTTP route for a server.
-type RouteFactory func(s *Server) http.Handler
-
-var routeFactories = map[string]RouteFactory{}
-
-// HandleRoute registers an HTTP route (a Go 1.22 ServeMux pattern such as
-// "GET /api/docs/{id}/brackets"). Feature files call it from init. A feature
-// may take over one of the server's own patterns (it replaces it); the
-// same pattern registered twice by features panics.
-func HandleRoute(pattern string, f RouteFactory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := routeFactories[pattern]; dup {
-		panic("server: route " + pattern + " registered twice")
-	}
-	routeFactories[pattern] = f
-}
-
-// handleMethod is HandleRoute for a route served by a method of Server,
-// as the feature files' routes are: h(s, w, r) for each request.
-func handleMethod(pattern string, h func(s *Server, w http.ResponseWriter, r *http.Request)) {
-	HandleRoute(pattern, func(s *Server) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
-	})
-}
-
-func (s *Server) routes() http.Handler {
-	base := map[string]http.Handler{
-		"GET /ws":                 http.HandlerFunc(s.serveWS),
-		"GET /healthz":            http.HandlerFunc(s.healthz),
-		"GET /api/docs":           http.HandlerFunc(s.listDrafts),
-		"POST /api/docs":          http.HandlerFunc(s.createDraft),
-		"GET /api/docs/{id}":      http.HandlerFunc(s.getDraft),
-		"GET /api/docs/{id}/ops":  http.HandlerFunc(s.getOps),
-		"GET /api/docs/{id}/text": http.HandlerFunc(s.getText),
-		"GET /api/admin/backup":   http.HandlerFunc(s.getBackup),
-		"GET /metrics":            http.HandlerFunc(s.serveMetrics),
-		"/api/":                   http.HandlerFunc(notFound),
-		"/":                       s.webHandler(),
-	}
-	registryMu.Lock()
-	for p, f := range routeFactories {
-		base[p] = f(s)
-	}
-	registryMu.Unlock()
-	mux := http.NewServeMux()
-	for p, h := range base {
-		mux.Handle(p, h)
-	}
-	return mux
-}
-
 // WriteJSON writes v as a JSON response.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -77,48 +25,56 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	enc.Encode(v)
 }
 
+// handle adapts an HTTP handler that returns its error: the one place where
+// an error becomes a response (writeError). A handler that returns an error
+// has written nothing.
+func (s *Server) handle(h func(w http.ResponseWriter, r *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
 // writeList answers a request for one of a draft's lists (proposals,
 // labels): 200 with {key: list}, [] rather than null when there are none;
-// or err, the error of reading the list, wrapped with key and doc.
-func writeList[T any](s *Server, w http.ResponseWriter, r *http.Request, key, doc string, list []T, err error) {
+// or err, the error of reading the list, wrapped with key and doc and
+// returned for s.handle to write.
+func writeList[T any](w http.ResponseWriter, key, doc string, list []T, err error) error {
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("%s %s: %w", key, doc, err))
-		return
+		return fmt.Errorf("%s %s: %w", key, doc, err)
 	}
 	if list == nil {
 		list = []T{}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{key: list})
+	return nil
 }
 
-// writeResult answers with v as JSON and status, or with err when it is not
-// nil: the last step of most handlers.
-func (s *Server) writeResult(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+// writeResult answers with v as JSON and status, or returns err when it is
+// not nil: the last step of most handlers.
+func writeResult(w http.ResponseWriter, status int, v any, err error) error {
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	WriteJSON(w, status, v)
+	return nil
 }
 
 // draftRequest checks that the caller may use the draft named in the path
-// (draftFor) and decodes the JSON body into a T. When ok is false it has
-// already answered with the error.
-func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who Identity, doc string, req T, ok bool) {
-	who, doc, err := s.draftFor(r)
+// (draftFor) and decodes the JSON body into a T.
+func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who Identity, doc string, req T, err error) {
+	who, doc, err = s.draftFor(r)
 	if err == nil {
 		err = s.ReadJSON(w, r, &req)
 	}
-	if err != nil {
-		s.WriteError(w, r, err)
-		return who, doc, req, false
-	}
-	return who, doc, req, true
+	return who, doc, req, err
 }
 
-// WriteError writes err as {"error":{"code","message"}} with the status of
-// its code; internal errors are logged, not shown.
-func (s *Server) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+// writeError writes err as {"error":{"code","message"}} with the status of
+// its code (ErrorCode); internal errors are logged, not shown. Handlers
+// return their errors and s.handle calls it: the HTTP API's one edge.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, msg, internal := ErrorCode(err)
 	if code == CodeRateLimited {
 		s.stats.RateLimited.Add(1)
@@ -207,16 +163,14 @@ type draftJSON struct {
 	By      storage.Author `json:"by"`
 }
 
-func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	drafts, err := s.store.Drafts(r.Context())
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("list drafts: %w", err))
-		return
+		return fmt.Errorf("list drafts: %w", err)
 	}
 	sort.Slice(drafts, func(i, j int) bool { return drafts[i].ID < drafts[j].ID })
 	out := make([]draftJSON, 0, len(drafts))
@@ -226,16 +180,16 @@ func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"docs": out})
+	return nil
 }
 
 // maxTitleLen bounds a draft title in code points.
 const maxTitleLen = 200
 
-func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) {
+func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	var req struct {
 		ID    string `json:"id"`
@@ -243,28 +197,22 @@ func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) {
 		Text  string `json:"text"`
 	}
 	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if err := ValidDraftID(req.ID); err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !id.IsFacilitator() {
-		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator creates drafts"))
-		return
+		return Errorf(ErrForbidden, "only a facilitator creates drafts")
 	}
 	if !id.CanAccess(req.ID) {
-		s.WriteError(w, r, Errorf(ErrForbidden, "your credential does not give access to draft %s", req.ID))
-		return
+		return Errorf(ErrForbidden, "your credential does not give access to draft %s", req.ID)
 	}
 	if utf8.RuneCountInString(req.Title) > maxTitleLen {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen))
-		return
+		return Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen)
 	}
 	if utf8.RuneCountInString(req.Text) > s.cfg.MaxDraftLen {
-		s.WriteError(w, r, Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen))
-		return
+		return Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
 	}
 	now := s.cfg.Now().UnixMilli()
 	d := storage.Draft{ID: req.ID, Title: req.Title, Created: now, Updated: now, By: id.Author}
@@ -272,18 +220,17 @@ func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, storage.ErrExists) {
 			err = Errorf(ErrExists, "draft %s already exists", req.ID)
 		}
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	s.Audit(r.Context(), id, ActionDraftCreate, req.ID, fmt.Sprintf("title=%q chars=%d", req.Title, utf8.RuneCountInString(req.Text)))
 	WriteJSON(w, http.StatusCreated, map[string]any{"id": req.ID, "rev": 0})
+	return nil
 }
 
-func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	var out struct {
 		ID    string `json:"id"`
@@ -297,17 +244,10 @@ func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 	if err != nil {
-		s.WriteError(w, r, notFoundDraft(err, doc))
-		return
+		return notFoundDraft(err, doc)
 	}
 	WriteJSON(w, http.StatusOK, out)
-}
-
-func notFoundDraft(err error, doc string) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return Errorf(ErrNotFound, "no draft %s", doc)
-	}
-	return err
+	return nil
 }
 
 // OpJSON is a committed op as the HTTP API shows it (never the principal).
@@ -322,8 +262,8 @@ type OpJSON struct {
 	Group  string         `json:"group,omitempty"`
 }
 
-// NewOpJSON converts a stored op for the HTTP API.
-func NewOpJSON(op storage.Op) OpJSON {
+// newOpJSON converts a stored op for the HTTP API.
+func newOpJSON(op storage.Op) OpJSON {
 	return OpJSON{op.Rev, op.Op, op.Client, op.Seq, op.By, op.TS, op.Kind, op.Group}
 }
 
@@ -340,41 +280,37 @@ func revParam(r *http.Request, name string, def int) (int, error) {
 	return n, nil
 }
 
-func (s *Server) getOps(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getOps(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	info, err := s.store.Draft(r.Context(), doc)
 	if err != nil {
-		s.WriteError(w, r, notFoundDraft(err, doc))
-		return
+		return notFoundDraft(err, doc)
 	}
 	from, err := revParam(r, "from", 1)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	to, err := revParam(r, "to", info.Rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	from = max(from, 1)
 	out := []OpJSON{}
 	if from <= to {
 		ops, err := s.store.Ops(r.Context(), doc, from, to)
 		if err != nil {
-			s.WriteError(w, r, fmt.Errorf("ops %s: %w", doc, err))
-			return
+			return fmt.Errorf("ops %s: %w", doc, err)
 		}
 		out = make([]OpJSON, len(ops))
 		for i, op := range ops {
-			out[i] = NewOpJSON(op)
+			out[i] = newOpJSON(op)
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"ops": out})
+	return nil
 }
 
 // TextAt returns draft id's text at revision rev (a snapshot plus the ops
@@ -404,35 +340,6 @@ func (s *Server) TextAt(ctx context.Context, id string, rev int) (string, error)
 		}
 	}
 	return text.String(), nil
-}
-
-func (s *Server) getText(w http.ResponseWriter, r *http.Request) {
-	_, doc, err := s.draftFor(r)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	rev := -1
-	if r.URL.Query().Get("rev") != "" {
-		if rev, err = revParam(r, "rev", 0); err != nil {
-			s.WriteError(w, r, err)
-			return
-		}
-	}
-	if rev < 0 {
-		info, err := s.store.Draft(r.Context(), doc)
-		if err != nil {
-			s.WriteError(w, r, notFoundDraft(err, doc))
-			return
-		}
-		rev = info.Rev
-	}
-	text, err := s.TextAt(r.Context(), doc, rev)
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, map[string]any{"rev": rev, "text": text})
 }
 
 // errLoneSurrogate refuses JSON text with a lone surrogate escape, over

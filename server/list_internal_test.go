@@ -28,7 +28,9 @@ func TestWriteList(t *testing.T) {
 		{nil, errors.New("disk on fire"), http.StatusInternalServerError, `"code":"internal"`},
 	} {
 		w := httptest.NewRecorder()
-		writeList(s, w, r, "labels", "d", tc.list, tc.err)
+		s.handle(func(w http.ResponseWriter, r *http.Request) error {
+			return writeList(w, "labels", "d", tc.list, tc.err)
+		}).ServeHTTP(w, r)
 		if w.Code != tc.code || !strings.Contains(w.Body.String(), tc.body) {
 			t.Errorf("list %v, err %v: HTTP %d %s; want %d with %s", tc.list, tc.err, w.Code, w.Body, tc.code, tc.body)
 		}

@@ -41,28 +41,9 @@ type Inbound struct {
 // hello. An error it returns is sent to the client as an "error" message
 // (code from ErrorCode, with the message's doc and ref) and the connection
 // stays open. Handlers run on the session's read goroutine, one at a time,
-// in the order messages arrive; a handler may block (e.g. on SubmitBuilt)
+// in the order messages arrive; a handler may block (e.g. on submitBuilt)
 // but then the session reads nothing else meanwhile.
 type MessageHandler func(ctx context.Context, c *Session, m *Inbound) error
-
-var messageHandlers = map[string]MessageHandler{}
-
-// HandleMessage registers the handler of a message type. Feature files call
-// it from init; registering a type twice panics.
-func HandleMessage(typ string, h MessageHandler) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if _, dup := messageHandlers[typ]; dup {
-		panic("server: message type " + typ + " registered twice")
-	}
-	messageHandlers[typ] = h
-}
-
-func messageHandler(typ string) MessageHandler {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	return messageHandlers[typ]
-}
 
 // Server → client messages.
 type (
@@ -155,9 +136,6 @@ func encode(v any) []byte {
 	encoders.Put(buf)
 	return out
 }
-
-// EncodeMessage marshals a message for Session.Send.
-func EncodeMessage(v any) []byte { return encode(v) }
 
 func encodeOp(doc string, op storage.Op) []byte {
 	return encode(opMsg{Type: "op", Doc: doc, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq, By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"sync"
 
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -52,42 +51,20 @@ type namedObserver struct {
 	obs  Observer
 }
 
-var (
-	registryMu sync.Mutex
-	observers  []namedFactory
-)
-
+// namedFactory is an observer's factory and the snapshot Meta section it
+// owns (name); routes.go lists them.
 type namedFactory struct {
 	name string
 	f    ObserverFactory
 }
 
-// RegisterObserver adds an observer every draft gets when it loads. Feature
-// files call it from init. name is the snapshot Meta section it owns.
-func RegisterObserver(name string, f ObserverFactory) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	for _, o := range observers {
-		if o.name == name {
-			panic("server: observer " + name + " registered twice")
-		}
-	}
-	observers = append(observers, namedFactory{name, f})
-}
-
-func registeredObservers() []namedFactory {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	return append([]namedFactory(nil), observers...)
-}
-
-// loadObservers builds every registered observer for a draft whose latest
+// loadObservers builds every observer of the server (routes.go) for a draft whose latest
 // snapshot is snap, with ops the ops after it (already applied to the
 // text). An observer whose section is missing from snap is rebuilt from the
 // nearest older snapshot that has it (or revision 0) by replaying ops.
 func (d *draft) loadObservers(ctx context.Context, snap storage.Snapshot, ops []storage.Op) error {
 	d.observers = nil
-	for _, nf := range registeredObservers() {
+	for _, nf := range d.s.observers {
 		base := snap
 		replay := ops
 		for {

@@ -108,7 +108,7 @@ type storeHealthJSON struct {
 // healthz answers 200 when the server takes connections, 503 while it
 // drains or when its store fails; the body says which mode it is in and
 // why, and how the last backups went.
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
 	defer cancel()
 	h := healthJSON{Status: "ok", Mode: "tokens", ModeReason: s.cfg.ModeReason, Draining: s.draining.Load(), Store: storeHealthJSON{OK: true}}
@@ -152,6 +152,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusServiceUnavailable
 	}
 	WriteJSON(w, status, h)
+	return nil
 }
 
 // backupStore is a store that can write a consistent copy of itself while
@@ -164,25 +165,21 @@ type backupStore interface {
 // facilitator (GET /api/admin/backup). The copy is first written to a
 // file in BackupScratch, so that the store's read transaction does not
 // last as long as a slow download, then sent with its length.
-func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if !id.IsFacilitator() || len(id.Drafts) > 0 {
-		s.WriteError(w, r, Errorf(ErrForbidden, "only a facilitator with access to every draft takes backups"))
-		return
+		return Errorf(ErrForbidden, "only a facilitator with access to every draft takes backups")
 	}
 	bs, ok := s.store.(backupStore)
 	if !ok {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "this server's store is Redis: back it up with Redis's own RDB or AOF files (docs/OPERATIONS.md)"))
-		return
+		return Errorf(ErrBadRequest, "this server's store is Redis: back it up with Redis's own RDB or AOF files (docs/OPERATIONS.md)")
 	}
 	f, err := os.CreateTemp(s.cfg.BackupScratch, "draftroom-download"+storage.BackupTemp+"*")
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("backup: %w", err))
-		return
+		return fmt.Errorf("backup: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
@@ -192,8 +189,7 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) {
 	}
 	if err != nil {
 		s.stats.StoreErrors.Add(1)
-		s.WriteError(w, r, fmt.Errorf("backup: %w", err))
-		return
+		return fmt.Errorf("backup: %w", err)
 	}
 	s.Audit(r.Context(), id, ActionBackup, "", strconv.FormatInt(n, 10)+" bytes")
 	// The copy may take longer to send than -http-write allows a response.
@@ -205,6 +201,7 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) {
 	if _, err := io.Copy(w, f); err != nil {
 		s.log.Warn("backup download ended early", "err", err)
 	}
+	return nil
 }
 
 // SetMetrics makes GET /metrics serve h (package metrics builds it from
@@ -221,23 +218,22 @@ func (s *Server) SetMetrics(h http.Handler) {
 // serveMetrics serves the SetMetrics handler to those allowed: with
 // MetricsToken, a request carrying it as a bearer token; with
 // MetricsByDefault, not a request that came through a proxy.
-func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	h := s.metrics.Load()
 	if h == nil {
 		notFound(w, r)
-		return
+		return nil
 	}
 	if tok := s.cfg.MetricsToken; tok != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
-			s.WriteError(w, r, Errorf(ErrUnauthorized, "metrics need the metrics token (Authorization: Bearer <token>)"))
-			return
+			return Errorf(ErrUnauthorized, "metrics need the metrics token (Authorization: Bearer <token>)")
 		}
 	} else if s.cfg.MetricsByDefault && proxied(r.Header) {
-		s.WriteError(w, r, Errorf(ErrUnauthorized, "metrics are served to local requests only; this one came through a proxy (set -metrics-token)"))
-		return
+		return Errorf(ErrUnauthorized, "metrics are served to local requests only; this one came through a proxy (set -metrics-token)")
 	}
 	(*h).ServeHTTP(w, r)
+	return nil
 }
 
 // proxied reports whether a request came through a reverse proxy, as far

@@ -85,7 +85,7 @@ func (s *Server) guardOpen(h http.Handler) http.Handler {
 			if s.sec.hostWarn.allow(time.Now()) {
 				s.log.Warn("open mode: request for a host this server does not answer to (at most one such line a minute)", "host", clip(r.Host), "remote", r.RemoteAddr)
 			}
-			s.WriteError(w, r, Errorf(ErrForbidden, "this server (open mode) does not answer to the host %q; start it with -allow-host %s if that is its name", clip(r.Host), clip(hostOnly(r.Host))))
+			s.writeError(w, r, Errorf(ErrForbidden, "this server (open mode) does not answer to the host %q; start it with -allow-host %s if that is its name", clip(r.Host), clip(hostOnly(r.Host))))
 			return
 		}
 		if changesState(r.Method) && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && !preflighted(r) {

@@ -26,12 +26,6 @@ const (
 	ActionPackageResolve = "package.resolve"
 )
 
-func init() {
-	handleMethod("POST /api/docs/{id}/packages", (*Server).postPackage)
-	handleMethod("GET /api/docs/{id}/packages", (*Server).getPackages)
-	handleMethod("POST /api/docs/{id}/packages/{pkg}/resolve", (*Server).postPackageResolve)
-}
-
 type packageRequest struct {
 	Members []string `json:"members"`
 	Note    string   `json:"note"`
@@ -56,7 +50,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	var pkg provisions.Package
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		o, err := provisionsOf(st)
 		if err != nil {
 			return Built{}, err
@@ -173,7 +167,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		seen[g] = seenAt.res.Groups[gi]
 	}
 	var decisions []storage.Decision
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		cur, err := resultAt(st)
 		if err != nil {
 			return Built{}, err
@@ -231,37 +225,36 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 	return out, nil
 }
 
-func (s *Server) postPackage(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[packageRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postPackage(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[packageRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.makePackage(r.Context(), who, doc, req)
-	s.writeResult(w, r, http.StatusCreated, out, err)
+	return writeResult(w, http.StatusCreated, out, err)
 }
 
-func (s *Server) getPackages(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getPackages(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	rev, pkgs, err := s.packagesOf(r.Context(), doc)
 	if pkgs == nil {
 		pkgs = []provisions.Package{}
 	}
-	s.writeResult(w, r, http.StatusOK, map[string]any{"doc": doc, "rev": rev, "packages": pkgs}, err)
+	return writeResult(w, http.StatusOK, map[string]any{"doc": doc, "rev": rev, "packages": pkgs}, err)
 }
 
-func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[bracketRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[bracketRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.resolvePackage(r.Context(), who, doc, r.PathValue("pkg"), req)
 	var ce *conflictError
 	if errors.As(err, &ce) {
 		err = ce.err
 	}
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }

@@ -23,15 +23,9 @@ import (
 // snapshot Meta section.
 const ProvisionsSection = "provisions"
 
-func init() {
-	RegisterObserver(ProvisionsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
-		return restoreProvisions(d, snap)
-	})
-}
-
 // provisionsObserver is a draft's provisions, kept by its owner goroutine:
 // the fields above mu belong to it (ApplyOp, Check, Meta and functions
-// passed to Server.Do or SubmitBuilt); mu guards the cached listing, which
+// passed to Server.Do or submitBuilt); mu guards the cached listing, which
 // request goroutines fill and read. It keeps its own copy of the text: the tracker re-reads
 // the lines an op touched in the text as that op left it, and the owner's
 // text is past the whole batch by the time observers run.

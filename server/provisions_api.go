@@ -21,18 +21,6 @@ import (
 // ActionProvisionStatus is the audit action of a status change.
 const ActionProvisionStatus = "provision.status"
 
-func init() {
-	HandleMessage("provisions", handleProvisionsMsg)
-	HandleMessage("provision_status", handleProvisionStatusMsg)
-	HandleMessage("provision_stats", handleProvisionStatsMsg)
-	handleMethod("GET /api/docs/{id}/provisions", (*Server).getProvisions)
-	handleMethod("GET /api/docs/{id}/provisions/stats", (*Server).getProvisionStats)
-	handleMethod("POST /api/docs/{id}/provisions/{pid}/status", (*Server).postProvisionStatus)
-	HandleMessage("renumber", handleRenumberMsg)
-	handleMethod("POST /api/docs/{id}/renumber", (*Server).postRenumber)
-	handleMethod("GET /api/docs/{id}/provisions/export", (*Server).getProvisionsExport)
-}
-
 // ProvisionJSON is a provision as the API shows it.
 type ProvisionJSON struct {
 	ID        string            `json:"id"`
@@ -165,7 +153,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		name     string
 		together []string
 	)
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		if req.Rev != nil && *req.Rev > st.Info().Rev {
 			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
 		}
@@ -320,42 +308,39 @@ func handleProvisionStatsMsg(ctx context.Context, c *Session, m *Inbound) error 
 	return nil
 }
 
-func (s *Server) getProvisions(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getProvisions(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	rev, err := s.RevParam(r, doc, "rev", -1)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	st, err := s.provisionsAt(r.Context(), doc, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	WriteJSON(w, http.StatusOK, provisionsJSON{Doc: doc, Rev: st.rev, Provisions: provisionJSONs(st.list)})
+	return nil
 }
 
-func (s *Server) getProvisionStats(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getProvisionStats(w http.ResponseWriter, r *http.Request) error {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	out, err := s.provisionStats(r.Context(), doc)
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
-func (s *Server) postProvisionStatus(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[statusRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postProvisionStatus(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[statusRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.setStatus(r.Context(), who, doc, r.PathValue("pid"), req)
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
 // ActionRenumber is the audit action of a renumbering.
@@ -480,7 +465,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 		out   renumberJSON
 		empty bool
 	)
-	op, err := s.SubmitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
+	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		o, err := provisionsOf(st)
 		if err != nil {
 			return Built{}, err
@@ -528,22 +513,21 @@ func handleRenumberMsg(ctx context.Context, c *Session, m *Inbound) error {
 	return nil
 }
 
-func (s *Server) postRenumber(w http.ResponseWriter, r *http.Request) {
-	who, doc, req, ok := draftRequest[renumberRequest](s, w, r)
-	if !ok {
-		return
+func (s *Server) postRenumber(w http.ResponseWriter, r *http.Request) error {
+	who, doc, req, err := draftRequest[renumberRequest](s, w, r)
+	if err != nil {
+		return err
 	}
 	out, err := s.renumber(r.Context(), who, doc, req)
-	s.writeResult(w, r, http.StatusOK, out, err)
+	return writeResult(w, http.StatusOK, out, err)
 }
 
 // getProvisionsExport exports the text at a revision with each provision's
 // status, or (agreed=1) only its agreed provisions.
-func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) error {
 	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	format := r.URL.Query().Get("format")
 	if format == "" {
@@ -551,28 +535,23 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) {
 	}
 	f, ok := exportFormats[format]
 	if !ok {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format)))
-		return
+		return Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format))
 	}
 	agreed, err := boolParam(r, "agreed")
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	text, err := s.textAt(r.Context(), info, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	st, err := s.provisionsAt(r.Context(), info.ID, rev)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	out, err := provisions.Export(format, info.Title, text, st.list, agreed)
 	if err != nil {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "%s", err.Error()))
-		return
+		return Errorf(ErrBadRequest, "%s", err.Error())
 	}
 	name := "status"
 	if agreed {
@@ -584,6 +563,7 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 	}
 	writeRaw(w, f.mediaType, []byte(out))
+	return nil
 }
 
 func indexOf(list []provisions.Listed, id string) int {

@@ -8,9 +8,9 @@
 // broadcast (persist, then ack, then broadcast); a failed commit is rolled
 // back and nobody is acked.
 //
-// Features add WebSocket message types (HandleMessage), HTTP routes
-// (HandleRoute) and per-draft derived state (RegisterObserver) from their
-// own files, and reach a draft through Server.Do and Server.SubmitBuilt.
+// routes.go lists every HTTP route, WebSocket message type and per-draft
+// observer; feature files reach a draft through Server.Do and
+// Server.submitBuilt.
 package server
 
 import (
@@ -66,6 +66,8 @@ type Server struct {
 	sessionsWG sync.WaitGroup
 	upgrader   websocket.Upgrader
 	handler    http.Handler
+	handlers   map[string]MessageHandler // message type → handler (routes.go)
+	observers  []namedFactory            // every draft's observers (routes.go)
 }
 
 // New returns a server over store. It does not own the store: the caller
@@ -107,6 +109,8 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 			go s.liveLoop(lv) // fanout.go
 		}
 	}
+	s.handlers = messages()
+	s.observers = observers()
 	s.handler = s.guardOpen(s.routes()) // origin.go
 	return s
 }
@@ -210,13 +214,13 @@ func (s *Server) Do(ctx context.Context, id string, fn func(st *DraftState) erro
 	return wait(ctx, d, reply)
 }
 
-// SubmitBuilt commits a server-built op (a bracket proposal or resolution,
+// submitBuilt commits a server-built op (a bracket proposal or resolution,
 // an import): build runs in the draft's owner goroutine against the draft
 // as it stands, and its op goes through the same commit, ack and broadcast
 // path as typed ops, as client SystemClient with seq equal to its revision,
 // principal SystemPrincipal and author by. Every subscriber, the requester
 // included, receives it as an ordinary "op". It returns the committed op.
-func (s *Server) SubmitBuilt(ctx context.Context, id string, by Identity, build BuildFunc) (storage.Op, error) {
+func (s *Server) submitBuilt(ctx context.Context, id string, by Identity, build BuildFunc) (storage.Op, error) {
 	d, err := s.acquire(id)
 	if err != nil {
 		return storage.Op{}, err

@@ -53,7 +53,7 @@ func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error)
 	tok, err := auth.Verify(ctx, a.store, secret, a.now())
 	switch {
 	case err == nil:
-		return IdentityOf(tok), nil
+		return identityOf(tok), nil
 	case errors.Is(err, auth.ErrInvalid):
 		return Identity{}, Errorf(ErrUnauthorized, "this token is not valid on this server")
 	case errors.Is(err, auth.ErrRevoked):
@@ -64,8 +64,8 @@ func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error)
 	return Identity{}, fmt.Errorf("verify token: %w", err)
 }
 
-// IdentityOf is the identity a token gives.
-func IdentityOf(tok storage.Token) Identity {
+// identityOf is the identity a token gives.
+func identityOf(tok storage.Token) Identity {
 	return Identity{
 		Principal: auth.Principal(tok),
 		Author:    storage.Author{Delegation: tok.Delegation, Name: tok.Name},
@@ -85,14 +85,6 @@ const (
 	ActionLabel          = "label"
 	ActionImport         = "import"
 )
-
-func init() {
-	handleMethod("GET /api/me", (*Server).getMe)
-	handleMethod("GET /api/tokens", (*Server).listTokens)
-	handleMethod("POST /api/tokens", (*Server).issueToken)
-	handleMethod("DELETE /api/tokens/{id}", (*Server).revokeToken)
-	handleMethod("GET /api/audit", (*Server).getAudit)
-}
 
 // meJSON answers GET /api/me.
 type meJSON struct {
@@ -135,11 +127,10 @@ func (s *Server) tokenStore() (auth.Store, error) {
 	return ts, nil
 }
 
-func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	out := meJSON{Delegation: id.Author.Delegation, Name: id.Author.Name, Role: id.Role, Drafts: id.Drafts, Open: id.TokenID == ""}
 	if out.Drafts == nil {
@@ -154,6 +145,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, out)
+	return nil
 }
 
 // tokenManager authenticates a request that manages tokens: a facilitator
@@ -204,16 +196,14 @@ func withinScope(id Identity, drafts []string) bool {
 	return true
 }
 
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	id, ts, err := s.tokenManager(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	toks, err := ts.Tokens(r.Context())
 	if err != nil {
-		s.WriteError(w, r, fmt.Errorf("list tokens: %w", err))
-		return
+		return fmt.Errorf("list tokens: %w", err)
 	}
 	sort.Slice(toks, func(i, j int) bool {
 		if toks[i].Created != toks[j].Created {
@@ -228,6 +218,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	return nil
 }
 
 // issueRequest is the body of POST /api/tokens.
@@ -246,48 +237,39 @@ type issuedJSON struct {
 	tokenJSON
 }
 
-func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	id, ts, err := s.tokenManager(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	var req issueRequest
 	if err := s.ReadJSON(w, r, &req); err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if req.Role == storage.RoleFacilitator {
-		s.WriteError(w, r, Errorf(ErrForbidden, "facilitator tokens are issued on the server with `draftroom token issue`; over HTTP a facilitator issues drafter and reviewer tokens"))
-		return
+		return Errorf(ErrForbidden, "facilitator tokens are issued on the server with `draftroom token issue`; over HTTP a facilitator issues drafter and reviewer tokens")
 	}
 	if len(req.Drafts) == 0 {
 		req.Drafts = id.Drafts // a limited facilitator hands out at most its own drafts
 	}
 	if !withinScope(id, req.Drafts) {
-		s.WriteError(w, r, Errorf(ErrForbidden, "you may issue tokens only for your own draft patterns %v", id.Drafts))
-		return
+		return Errorf(ErrForbidden, "you may issue tokens only for your own draft patterns %v", id.Drafts)
 	}
 	var ttl time.Duration
 	if req.ExpiresIn != "" {
 		if ttl, err = time.ParseDuration(req.ExpiresIn); err != nil || ttl <= 0 {
-			s.WriteError(w, r, Errorf(ErrBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", clip(req.ExpiresIn)))
-			return
+			return Errorf(ErrBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", clip(req.ExpiresIn))
 		}
 	}
 	secret, tok, err := auth.Issue(r.Context(), ts, auth.Request{
 		Delegation: req.Delegation, Name: req.Name, Role: req.Role, Drafts: req.Drafts, TTL: ttl, IssuedBy: id.TokenID,
 	}, s.cfg.Now())
-	if errors.Is(err, auth.ErrBadRequest) {
-		s.WriteError(w, r, Errorf(ErrBadRequest, "%s", strings.TrimPrefix(err.Error(), auth.ErrBadRequest.Error()+": ")))
-		return
-	}
-	if err != nil {
-		s.WriteError(w, r, err)
-		return
+	if err != nil { // auth.ErrBadRequest is bad_request in auth.Check's words (errors.go)
+		return err
 	}
 	s.Audit(r.Context(), id, ActionTokenIssue, "", describeToken(tok))
 	WriteJSON(w, http.StatusCreated, issuedJSON{Token: secret, tokenJSON: newTokenJSON(tok)})
+	return nil
 }
 
 // describeToken is a token's audit detail.
@@ -321,30 +303,25 @@ func mayRevoke(id Identity, tok storage.Token) error {
 	return nil
 }
 
-func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	id, ts, err := s.tokenManager(r)
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	tokID := r.PathValue("id")
 	tok, err := ts.Token(r.Context(), tokID)
 	if errors.Is(err, storage.ErrNotFound) {
-		s.WriteError(w, r, Errorf(ErrNotFound, "no token %s", clip(tokID)))
-		return
+		return Errorf(ErrNotFound, "no token %s", clip(tokID))
 	}
 	if err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	if err := mayRevoke(id, tok); err != nil {
-		s.WriteError(w, r, err)
-		return
+		return err
 	}
 	at := s.cfg.Now().UnixMilli()
 	if err := ts.RevokeToken(r.Context(), tok.ID, at); err != nil {
-		s.WriteError(w, r, fmt.Errorf("revoke token %s: %w", tok.ID, err))
-		return
+		return fmt.Errorf("revoke token %s: %w", tok.ID, err)
 	}
 	closed := s.closeToken(tok.ID, "your token was revoked")
 	if tok.Revoked == 0 {
@@ -352,4 +329,5 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.Audit(r.Context(), id, ActionTokenRevoke, "", fmt.Sprintf("%s connections_closed=%d", describeToken(tok), closed))
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"id": tok.ID, "revoked": tok.Revoked, "closed": closed})
+	return nil
 }

@@ -18,6 +18,7 @@ import { peoplePanel } from './panel-people.js';
 import { notify, explainResolution } from './notify.js';
 import { historyPanel } from './panel-history.js';
 import { provisionPanel, provisionLocks } from './panel-provisions.js';
+import { placeOf } from './place.js';
 
 /**
  * openDraftView renders draft id into root and returns {destroy}. mode is
@@ -346,10 +347,15 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     let n = 0;
     for (let i = 1; i <= line.number; i++) if (view.state.doc.line(i).length > 0) n++;
     const href = `#/d/${id}/p${n}`;
-    if (!/[[\]]/.test(line.text) && line.length > 0) notify(`Paragraph ${n} of ${name} has no brackets left.`, href);
+    // "Article 2, paragraph 1" when the text says so; a line under a
+    // heading the title already names ("Chapter III" in "Chapter III — …")
+    // goes by its number among the paragraphs.
+    const named = placeOf((i) => view.state.doc.line(i).text, line.number);
+    const known = named && (named.includes(',') || !name.startsWith(named)) ? named : '';
+    if (!/[[\]]/.test(line.text) && line.length > 0) notify(`${known || `Paragraph ${n}`} of ${name} has no brackets left.`, href);
     try {
       const [d, p] = await Promise.all([api.get(api.docPath(id, '/decisions')), api.get(api.docPath(id, '/proposals'))]);
-      const text = explainResolution({ m, me, title: name, decisions: d.decisions || [], proposals: p.proposals || [] });
+      const text = explainResolution({ m, me, title: known ? `${known} of ${name}` : name, decisions: d.decisions || [], proposals: p.proposals || [] });
       if (text) notify(text, href);
     } catch { /* the lists are optional */ }
   }

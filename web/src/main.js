@@ -236,9 +236,11 @@ async function showList() {
     for (const d of shown) {
       const open = d.open === undefined ? '—' : String(d.open);
       tbody.appendChild(h('tr', { 'data-draft': d.id },
-        h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), h('div.muted.small', d.id)),
+        // The list's "by" is who created the draft (docs/PROTOCOL.md 2.1), not
+        // who changed it last: it goes with the id, not under "Last change".
+        h('td', h('a.draft-link', { href: '#/d/' + d.id }, d.title || d.id), h('div.muted.small', d.id + (d.by && d.by.delegation ? ` · created by ${d.by.delegation}` : ''))),
         h('td.num', String(d.rev ?? '')),
-        h('td', { title: d.updated ? new Date(d.updated).toLocaleString() : '' }, fmtTime(d.updated || d.created), d.by && d.by.delegation ? h('div.muted.small', `by ${d.by.delegation}`) : null),
+        h('td', { title: d.updated ? new Date(d.updated).toLocaleString() : '' }, fmtTime(d.updated || d.created)),
         h('td.num', { title: d.diagnostics ? `${d.diagnostics} unbalanced` : '' }, open, d.diagnostics ? h('span.bad-count', ` · ${d.diagnostics} unbalanced`) : null)));
     }
     note.textContent = shown.length ? `${shown.length} of ${docs.length} drafts` : 'No draft matches.';

@@ -10,6 +10,7 @@ import { errorNode } from './errors.js';
 import { parseBrackets, unescape } from './brackets.js';
 import { posToCp, cpToPos } from './unicode.js';
 import { cpOffsetsToUtf16 } from './panel-history.js';
+import { placeOf } from './place.js';
 
 /** CARDS_MAX bounds the groups drawn at once (a long draft has thousands): the filter and Alt+N reach the rest. */
 export const CARDS_MAX = 100;
@@ -41,6 +42,19 @@ export function refusalReason(e) {
     }
     default: return 'the connection to the server failed. Check that you are online and try again.';
   }
+}
+
+// resolvedNotice says what a resolution did, in words (the group's id
+// means nothing to a delegate): "Article 2, paragraph 1: “shall” kept."
+export function resolvedNotice(place, alts, what) {
+  const quote = (t) => { const u = unescape(t || ''); return `“${u.length > 60 ? u.slice(0, 59) + '…' : u}”`; };
+  let did;
+  if (what.choice === 'choose') did = alts[what.index] && alts[what.index].text !== '' ? `${quote(alts[what.index].text)} kept` : 'the empty alternative kept';
+  else if (what.choice === 'compromise') did = `replaced by ${quote(what.text)}`;
+  else if (what.choice === 'drop') did = 'the optional text dropped';
+  else did = 'resolved';
+  const s = `${did}, brackets removed.`;
+  return place ? `${place}: ${s}` : s[0].toUpperCase() + s.slice(1);
 }
 
 export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal }) {
@@ -125,22 +139,23 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     return out;
   }
 
-  // paragraphOf numbers the paragraph (non-empty line) a group starts in;
-  // starts and the numbering are computed once per render.
+  // placeOfGroup names where a group starts ("Article 2, paragraph 1"),
+  // else numbers its paragraph (non-empty line); the numbering is computed
+  // once per render.
   let paraIndex = null;
   let starts = new Map();
-  function paragraphOf(g) {
-    if (!last || !starts.has(g)) return 0;
+  function placeOfGroup(g) {
+    if (!last || !starts.has(g)) return '';
     const doc = view.state.doc;
+    const line = doc.lineAt(Math.min(starts.get(g), doc.length));
+    const named = placeOf((i) => doc.line(i).text, line.number);
+    if (named) return named;
     if (!paraIndex) {
       paraIndex = new Int32Array(doc.lines + 1);
       let n = 0;
       for (let i = 1, it = doc.iterLines(); ; i++) { const r = it.next(); if (r.done) break; if (r.value.length > 0) n++; paraIndex[i] = n; }
     }
-    const line = doc.lineAt(Math.min(starts.get(g), doc.length));
-    // A numbered paragraph ("3. The Parties…", "(b) …") goes by its own number.
-    const own = /^\s*\(?([0-9]{1,4}[a-z]?)[.)]\s|^\s*\(([a-z]{1,4})\)\s/.exec(line.text);
-    return own ? own[1] || own[2] : paraIndex[line.number] || 0;
+    return paraIndex[line.number] ? `Paragraph ${paraIndex[line.number]}` : '';
   }
 
   function render() {
@@ -169,17 +184,16 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
     const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
     const nested = isNested(g) ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
-    const para = paragraphOf(g);
+    const place = placeOfGroup(g);
     const li = h('li.group', { 'data-group': g.id },
       h('div.group-head',
-        h('button.linklike', { type: 'button', title: `Show in the draft (group ${g.id})`, on: { click: () => reveal(g) } }, para ? `Paragraph ${para}` : 'Show in the draft'),
-        h('span.group-id', g.id),
+        h('button.linklike', { type: 'button', title: `Show in the draft (group ${g.id})`, on: { click: () => reveal(g) } }, place || 'Show in the draft'),
         nested,
         alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
       h('ol.alts', alts.map((a, k) => {
         const by = byOf(a);
         return h('li.alt',
-          h('span.alt-text', a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
+          h('span.alt-text', { dir: 'auto' }, a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
           by ? h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${by.delegation}${by.name ? ' · ' + by.name : ''}`) : null,
           isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, 'aria-label': `Choose “${unescape(a.text)}”`, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
       })));
@@ -258,7 +272,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const note = li && li._note ? li._note.value : '';
     try {
       await conn.request({ type: 'resolve', doc: id, rev: last.rev, group: g.id, ...what, note: note || undefined });
-      toast(`Group ${g.id} resolved.`);
+      toast(resolvedNotice(placeOfGroup(g), altsOf(g), what));
     } catch (e) {
       if (e.code === 'conflict') {
         toast('The group changed since you looked at it; here is how it stands now.', 'warn');
@@ -355,6 +369,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const NS = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(NS, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
     svg.setAttribute('role', 'img');
     const now = pts[pts.length - 1];
     svg.setAttribute('aria-label', `Brackets remaining: ${now.n} now, at most ${maxN}`);

@@ -26,6 +26,23 @@ function checkListing(m) {
   return m;
 }
 
+/**
+ * statusRefusal turns the server's refusal to agree text holding a bracket
+ * ("paragraph 1 of article 2 holds the open bracket group b0.98 at
+ * [98,117); resolve it before agreeing the text") into words for the room,
+ * with the bracket's span (code points) to select it in the draft.
+ */
+export function statusRefusal(message) {
+  let text = String(message || '').trim() || 'Could not set the status.';
+  let span = null;
+  const m = / the open bracket group \S+ at \[(\d+),(\d+)\)/.exec(text);
+  if (m) {
+    span = [Number(m[1]), Number(m[2])];
+    text = text.replace(m[0], ' an open bracket (selected in the draft)');
+  }
+  return { text: text[0].toUpperCase() + text.slice(1), span };
+}
+
 function nameOf(p, byId) {
   const parts = [];
   for (let q = p; q; q = q.parent ? byId.get(q.parent) : null) {
@@ -217,17 +234,27 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     const by = p.status_by ? ` by ${p.status_by.name} (${p.status_by.delegation}) at rev ${p.status_rev}` : '';
     const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
       h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: () => reveal(p) } }, label),
-      p.title ? h('span.prov-title', p.title) : null,
+      p.title ? h('span.prov-title', p.title) : excerptOf(p),
       h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
       (p.packages || []).map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
     if (isFacilitator && !(p.locked && !p.locked_span)) {
       const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
         STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
       const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
-      li.appendChild(h('details.prov-status', h('summary', 'Status…'),
+      li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status, with a note for the record' }, 'Change'),
         h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => setStatus(p, select.value, note.value, byId) } }, 'Set'))));
     }
     return li;
+  }
+
+  // excerptOf shows the first words of an untitled provision ("1." alone
+  // says nothing in a list of twenty paragraphs numbered 1, 2, 3).
+  function excerptOf(p) {
+    const doc = view.state.doc;
+    const at = toLocal(p.span[0], last.rev);
+    if (at < 0 || at > doc.length) return null;
+    const text = doc.lineAt(at).text.replace(/^\s*(?:PP\s?\d+\.?|\d+(?:\s?[a-z]+)?\.|\([^)\s]{1,12}(?:\s[a-z]+)?\)|[a-zа-я]\))\s*/u, '').trim();
+    return text ? h('span.prov-title.excerpt', { dir: 'auto', title: text.length > 200 ? text.slice(0, 199) + '…' : text }, text.slice(0, 120)) : null;
   }
 
   function reveal(p) {
@@ -240,11 +267,18 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     if (status === p.status) { toast(`It is ${LABEL[status]} already.`, 'warn'); return; }
     try {
       await conn.request({ type: 'provision_status', doc: id, id: p.id, status, note: note || undefined, rev: last.rev });
-      toast(`${nameOf(p, byId)}: ${LABEL[status]}.`);
+      const name = nameOf(p, byId);
+      toast(`${name[0].toUpperCase()}${name.slice(1)}: ${LABEL[status]}.`);
       refresh();
       loadStats();
     } catch (e) {
-      toast(e.message || 'Could not set the status.', 'error');
+      const r = statusRefusal(e.message);
+      if (r.span && last) {
+        const from = toLocal(r.span[0], last.rev);
+        const to = toLocal(r.span[1], last.rev);
+        view.dispatch({ selection: EditorSelection.range(from, to), effects: EditorView.scrollIntoView(from, { y: 'center' }) });
+      }
+      toast(r.text, 'error');
     }
   }
 
@@ -298,6 +332,7 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     const NS = 'http://www.w3.org/2000/svg';
     const svg = document.createElementNS(NS, 'svg');
     svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
     svg.setAttribute('role', 'img');
     svg.setAttribute('aria-label', `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}`);
     const line = document.createElementNS(NS, 'path');

@@ -33,6 +33,7 @@ export function groupRuns(entries, gapMs = RUN_GAP_MS) {
     runs.push({
       from: e.from ?? e.rev, to: e.to ?? e.rev, by: e.by || {}, kind: e.kind || '', group: e.group || '',
       start, end, inserted: e.inserted || 0, deleted: e.deleted || 0, entries: 1, preview: e.preview || '', summary: e.summary || '',
+      decision: e.decision || null,
     });
   }
   return runs;
@@ -76,6 +77,15 @@ export function describeRun(run, names = {}) {
     else if (decision.choice === 'drop') what = `resolved ${gname}: dropped it`;
     else if (decision.choice === 'compromise') what = `resolved ${gname}: agreed ${quote(decision.result)}`;
     else what = `resolved ${gname}`;
+  } else if (run.kind.startsWith('status.')) {
+    // A provision's status (docs/PROTOCOL.md 2.6): no text changes, so
+    // "+0 −0 characters" said nothing; name the provision by its text.
+    const d = run.decision;
+    const status = { open: 'open', informal: 'informal', agreed: 'agreed', set_aside: 'set aside' }[run.kind.slice(7)] || run.kind.slice(7);
+    const text = d && d.result ? quote(d.result.trim().split('\n')[0]) : 'a provision';
+    what = `marked ${text} ${status}${d && d.note ? ` (${d.note})` : ''}`;
+  } else if (run.kind === 'renumber') {
+    what = 'renumbered the provisions';
   } else if (run.kind === 'import') {
     what = `imported a revised text: +${run.inserted} −${run.deleted} characters`;
   } else {

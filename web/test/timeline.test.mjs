@@ -57,3 +57,16 @@ test('long group names are shortened', () => {
   assert.ok([...n].length <= 60, n);
   assert.ok(n.startsWith('[aaa') && n.endsWith('…]'));
 });
+
+test('a provision status reads as what was marked, not "+0 −0 characters"', () => {
+  const entry = {
+    from: 3, to: 3, by: { delegation: 'CHAIR', name: 'Maria' }, kind: 'status.agreed', group: 'p0.1209', start: T, end: T, inserted: 0, deleted: 0,
+    decision: { group: 'p0.1209', choice: 'agreed', result: '(c) report annually to the Conference of the Parties.\n\n', note: 'ad referendum' },
+  };
+  const [run] = groupRuns([entry]);
+  assert.equal(describeRun(run).what, 'marked “(c) report annually to the Conference of the Parties.” agreed (ad referendum)');
+  const [aside] = groupRuns([{ ...entry, kind: 'status.set_aside', decision: null }]);
+  assert.equal(describeRun(aside).what, 'marked a provision set aside');
+  const [ren] = groupRuns([{ ...entry, kind: 'renumber', decision: null, inserted: 3, deleted: 3 }]);
+  assert.equal(describeRun(ren).what, 'renumbered the provisions');
+});
