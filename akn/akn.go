@@ -3,7 +3,9 @@
 // num, heading and stable eIds, its text line by line in <p> elements with
 // bracket groups marked up as <inline> elements around the literal
 // brackets (so that no character is lost), FRBR identification, and the
-// bracket decisions as workflow steps. docs/DOCUMENTS.md documents the
+// bracket decisions and provision status changes as workflow steps, each
+// provision's status as attributes; FromProvisions reads the structure
+// from the provisions package. docs/DOCUMENTS.md documents the
 // mapping.
 //
 // The text of a Document is its lines in document order: a node's heading
@@ -11,7 +13,7 @@
 // that text exactly: Import(Export(d)).Text() == d.Text().
 //
 // The package is pure: no I/O beyond its arguments, standard library and
-// the bracket parser only.
+// the bracket and provisions packages only.
 package akn
 
 import (
@@ -44,9 +46,14 @@ type Kind string
 
 // Kinds, named as their Akoma Ntoso elements.
 const (
-	Chapter   Kind = "chapter"
-	Article   Kind = "article"
-	Paragraph Kind = "paragraph"
+	Part         Kind = "part"
+	Chapter      Kind = "chapter"
+	Section      Kind = "section"
+	Article      Kind = "article"
+	Paragraph    Kind = "paragraph"
+	Subparagraph Kind = "subparagraph"
+	// Point is a subdivision of a subparagraph ((i), (ii)).
+	Point Kind = "point"
 	// Text is unnumbered text outside any article or chapter (a title, a
 	// preamble): an <hcontainer name="text">, without a heading line.
 	Text Kind = "hcontainer"
@@ -68,7 +75,18 @@ type Node struct {
 	// before its children.
 	Lines    []string
 	Children []*Node
+	// Status is the provision's negotiation status (open, informal,
+	// agreed, set_aside) when a facilitator gave it one (or its enclosing
+	// provision's), StatusRev the revision that did; written as the
+	// dr:status and dr:statusRev attributes of its element. Empty: none.
+	Status    string
+	StatusRev int
 }
+
+// numbered reports whether k is a kind whose words after its number are
+// the first line of its content (paragraph, subparagraph, point) rather
+// than a heading.
+func (k Kind) numbered() bool { return k == Paragraph || k == Subparagraph || k == Point }
 
 // rest is Head without Num: the heading, or a paragraph's first words.
 func (n *Node) rest() string {
@@ -80,7 +98,12 @@ func (n *Node) rest() string {
 
 // Decision is a bracket decision, written as a workflow step.
 type Decision struct {
-	Group      string // bracket group id
+	Group string // bracket group id, or provision id for a status change
+	// Status: a provision's status change (Choice is the status), not a
+	// bracket decision; Element is the eId of the provision's element at
+	// the exported revision ("" if it is no longer there).
+	Status     bool
+	Element    string
 	Choice     string // choose, drop, compromise
 	Result     string // the text that replaced the group
 	Note       string

@@ -36,11 +36,14 @@ func check(nodes []*Node) error {
 			if n.Head != "" || n.Num != "" {
 				return fmt.Errorf("%w: text outside the structure has no number or heading", ErrStructure)
 			}
-		case Chapter, Article, Paragraph:
+		case Part, Chapter, Section, Article, Paragraph, Subparagraph, Point:
 			if n.Num == "" || (n.Head != n.Num && !strings.HasPrefix(n.Head, n.Num+" ")) {
 				return fmt.Errorf("%w: %s %q does not start with its number %q", ErrStructure, n.Kind, n.Head, n.Num)
 			}
-			if n.Kind == Paragraph && n.rest() == "" {
+			if n.Head != n.Num && n.rest() == "" {
+				return fmt.Errorf("%w: %s %q has only spaces after its number", ErrStructure, n.Kind, n.Head)
+			}
+			if n.Kind.numbered() && n.rest() == "" {
 				return fmt.Errorf("%w: paragraph %q has no words after its number", ErrStructure, n.Head)
 			}
 		default:
@@ -139,7 +142,8 @@ func idPart(num string) string {
 	return b.String()
 }
 
-var prefixes = map[Kind]string{Chapter: "chp_", Article: "art_", Paragraph: "para_", Text: "hcontainer_"}
+var prefixes = map[Kind]string{Part: "part_", Chapter: "chp_", Section: "sec_", Article: "art_", Paragraph: "para_",
+	Subparagraph: "subpara_", Point: "point_", Text: "hcontainer_"}
 
 func day(t time.Time) string {
 	if t.IsZero() {
@@ -212,7 +216,16 @@ func (e *exporter) document(d *Document) {
 			e.text(dec.Group, true)
 			e.w(`" choice="`)
 			e.text(dec.Choice, true)
-			e.w(`" rev="`, strconv.Itoa(dec.Rev), `" time="`, dec.Date.UTC().Format(time.RFC3339), `" delegation="`)
+			e.w(`"`)
+			if dec.Status {
+				e.w(` kind="status"`)
+			}
+			if dec.Element != "" {
+				e.w(` element="`)
+				e.text(dec.Element, true)
+				e.w(`"`)
+			}
+			e.w(` rev="`, strconv.Itoa(dec.Rev), `" time="`, dec.Date.UTC().Format(time.RFC3339), `" delegation="`)
 			e.text(dec.Delegation, true)
 			e.w(`" name="`)
 			e.text(dec.Name, true)
@@ -271,7 +284,7 @@ func (e *exporter) node(n *Node, parent string) {
 		} else {
 			id += idPart(n.Num)
 		}
-		if parent != "" && n.Kind == Paragraph {
+		if parent != "" && n.Kind.numbered() {
 			id = parent + "__" + id
 		}
 	}
@@ -283,14 +296,20 @@ func (e *exporter) node(n *Node, parent string) {
 	}
 	e.w(` eId="`)
 	e.text(id, true)
-	e.w(`">`)
+	e.w(`"`)
+	if n.Status != "" {
+		e.w(` dr:status="`)
+		e.text(n.Status, true)
+		e.w(`" dr:statusRev="`, strconv.Itoa(n.StatusRev), `"`)
+	}
+	e.w(`>`)
 	lines := n.Lines
 	if n.Kind != Text {
 		e.w(`<num>`)
 		e.text(n.Num, false)
 		e.w(`</num>`)
 		if rest := n.rest(); rest != "" {
-			if n.Kind == Paragraph {
+			if n.Kind.numbered() {
 				lines = append([]string{rest}, lines...)
 			} else {
 				e.w(`<heading>`)

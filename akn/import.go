@@ -77,9 +77,9 @@ func Import(data []byte, maxText int) (Document, error) {
 
 // Kinds of the elements Import reads as structure.
 var kinds = map[string]Kind{
-	"chapter": Chapter, "part": Chapter, "title": Chapter, "book": Chapter, "section": Chapter, "division": Chapter,
+	"chapter": Chapter, "part": Part, "title": Chapter, "book": Chapter, "section": Section, "division": Chapter,
 	"article": Article, "rule": Article,
-	"paragraph": Paragraph, "subparagraph": Paragraph, "point": Paragraph, "item": Paragraph, "list": Paragraph, "clause": Paragraph, "subsection": Paragraph,
+	"paragraph": Paragraph, "subparagraph": Subparagraph, "point": Point, "item": Paragraph, "list": Paragraph, "clause": Paragraph, "subsection": Paragraph,
 	"hcontainer": Text,
 }
 
@@ -133,7 +133,10 @@ func (im *importer) start(se xml.StartElement) error {
 		return nil
 	}
 	if k, ok := kinds[local]; ok {
-		n := &Node{Kind: k, EID: attr(se, "eId")}
+		n := &Node{Kind: k, EID: attr(se, "eId"), Status: attrNS(se, DraftroomNamespace, "status")}
+		if n.Status != "" {
+			n.StatusRev, _ = strconv.Atoi(attrNS(se, DraftroomNamespace, "statusRev"))
+		}
 		if k == Text && attr(se, "name") != "text" {
 			n.Kind = Chapter // another container: keep its num and heading
 		}
@@ -207,7 +210,7 @@ func (im *importer) end(ee xml.EndElement) {
 			n.Head = n.Num + " " + s
 		}
 	case "p":
-		if n.Kind == Paragraph && !o.first {
+		if n.Kind.numbered() && !o.first {
 			// A paragraph's first line continues its number's line.
 			o.first = true
 			n.Head = n.Num + " " + s
@@ -236,6 +239,16 @@ func (im *importer) chars(c xml.CharData) error {
 	return nil
 }
 
+// attrNS returns the value of attribute space:local of se, or "".
+func attrNS(se xml.StartElement, space, local string) string {
+	for _, a := range se.Attr {
+		if a.Name.Local == local && a.Name.Space == space {
+			return a.Value
+		}
+	}
+	return ""
+}
+
 func attr(se xml.StartElement, local string) string {
 	for _, a := range se.Attr {
 		if a.Name.Local == local && a.Name.Space == "" {
@@ -250,8 +263,8 @@ func attr(se xml.StartElement, local string) string {
 // paragraph with nothing after its number.
 func normalize(nodes []*Node) {
 	for _, n := range nodes {
-		if n.Kind != Text && (n.Num == "" || (n.Kind == Paragraph && n.rest() == "")) {
-			if n.Head != "" || n.Kind == Paragraph {
+		if n.Kind != Text && (n.Num == "" || (n.Kind.numbered() && n.rest() == "")) {
+			if n.Head != "" || n.Kind.numbered() {
 				n.Lines = append([]string{n.Head}, n.Lines...)
 			}
 			n.Kind, n.Num, n.Head = Text, "", ""

@@ -15,7 +15,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +24,7 @@ import (
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/docx"
 	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -53,97 +53,29 @@ var documentFormats = map[string]struct{ mediaType, ext string }{
 	"akn":  {mediaAKN, "xml"},
 }
 
-// INTERIM structure reader, to be replaced by the provisions package
-// (issue 15) once it is merged: draftStructure is the only function that
-// derives a draft's structure, so the switch is one change here.
-//
-// It reads, line by line: "Chapter I ..." / "Part 2 ..." as chapters,
-// "Article 3 ..." as articles, "1. ..." under an article as numbered
-// paragraphs, and every other line as text under the last of these (text
-// before the first one is a Text node). A line counts as a heading only
-// when its number is followed by a space or ends the line, so that the
-// structure always gives back the text exactly (akn.Document.Text).
-var (
-	chapterLine   = regexp.MustCompile(`^(?:Chapter|CHAPTER|Part|PART) (?:[IVXLCDM]+|[0-9]+)\.?`)
-	articleLine   = regexp.MustCompile(`^(?:Article|ARTICLE) [0-9]+(?: ?(?:bis|ter|quater|quinquies))?\.?`)
-	paragraphLine = regexp.MustCompile(`^[0-9]+\.`)
-)
-
-func draftStructure(text string) []*akn.Node {
-	var (
-		nodes              []*akn.Node
-		chapter, art, para *akn.Node
-		textNode           *akn.Node
-		headed             = func(re *regexp.Regexp, line string) string {
-			num := re.FindString(line)
-			if num == "" || (len(line) > len(num) && line[len(num)] != ' ') {
-				return ""
+// draftStructure is the structure of text, draft info at rev, read by the
+// provisions package as GET /api/docs/{id}/provisions?rev=R lists it (the
+// same ids and statuses), and the decision records of the draft up to rev
+// (bracket decisions and provision status changes; none if the store
+// keeps no records).
+func (s *Server) draftStructure(ctx context.Context, info storage.Draft, rev int, text string) (akn.Structure, []provisions.Listed, []storage.Decision, error) {
+	st, err := s.provisionsAt(ctx, info.ID, rev)
+	if err != nil {
+		return akn.Structure{}, nil, nil, err
+	}
+	var decisions []storage.Decision
+	if rs, err := s.records(); err == nil {
+		all, err := rs.Decisions(ctx, info.ID)
+		if err != nil {
+			return akn.Structure{}, nil, nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
+		}
+		for _, dec := range all {
+			if dec.Rev <= rev {
+				decisions = append(decisions, dec)
 			}
-			return num
-		}
-	)
-	for line := range strings.SplitSeq(text, "\n") {
-		if num := headed(chapterLine, line); num != "" {
-			chapter = &akn.Node{Kind: akn.Chapter, Num: num, Head: line}
-			nodes = append(nodes, chapter)
-			art, para = nil, nil
-			continue
-		}
-		if num := headed(articleLine, line); num != "" {
-			art, para = &akn.Node{Kind: akn.Article, Num: num, Head: line}, nil
-			if chapter != nil {
-				chapter.Children = append(chapter.Children, art)
-			} else {
-				nodes = append(nodes, art)
-			}
-			continue
-		}
-		if num := headed(paragraphLine, line); art != nil && num != "" && len(line) > len(num)+1 {
-			para = &akn.Node{Kind: akn.Paragraph, Num: num, Head: line}
-			art.Children = append(art.Children, para)
-			continue
-		}
-		switch {
-		case para != nil:
-			para.Lines = append(para.Lines, line)
-		case art != nil:
-			art.Lines = append(art.Lines, line)
-		case chapter != nil:
-			chapter.Lines = append(chapter.Lines, line)
-		default:
-			if textNode == nil {
-				textNode = &akn.Node{Kind: akn.Text}
-				nodes = append(nodes, textNode)
-			}
-			textNode.Lines = append(textNode.Lines, line)
 		}
 	}
-	return nodes
-}
-
-// headingLevels gives the Word heading level of each line of the text the
-// structure was read from: 1 for chapters, 2 for articles, 0 otherwise.
-func headingLevels(nodes []*akn.Node) []int {
-	var levels []int
-	var walk func([]*akn.Node)
-	walk = func(nodes []*akn.Node) {
-		for _, n := range nodes {
-			switch n.Kind {
-			case akn.Chapter:
-				levels = append(levels, 1)
-			case akn.Article:
-				levels = append(levels, 2)
-			case akn.Paragraph:
-				levels = append(levels, 0)
-			}
-			for range n.Lines {
-				levels = append(levels, 0)
-			}
-			walk(n.Children)
-		}
-	}
-	walk(nodes)
-	return levels
+	return akn.FromProvisions(text, st.list), st.list, decisions, nil
 }
 
 // wordAuthor is how a change's author reads in Word: "FR — Marie Curie".
@@ -215,13 +147,16 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info sto
 	if err != nil {
 		return err
 	}
-	nodes := draftStructure(text)
+	structure, list, decisions, err := s.draftStructure(ctx, info, rev, text)
+	if err != nil {
+		return err
+	}
 	var out []byte
 	switch format {
 	case "docx":
-		out, err = s.exportDocx(ctx, info, rev, against, text, nodes)
+		out, err = s.exportDocx(ctx, info, rev, against, text, structure.Nodes, list, decisions)
 	case "akn":
-		out, err = s.exportAKN(ctx, info, rev, nodes)
+		out, err = s.exportAKN(ctx, info, rev, structure, decisions)
 	}
 	if err != nil {
 		return err
@@ -237,7 +172,8 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info sto
 	return nil
 }
 
-func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, against int, text string, nodes []*akn.Node) ([]byte, error) {
+func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, against int, text string, nodes []*akn.Node,
+	list []provisions.Listed, decisions []storage.Decision) ([]byte, error) {
 	from := rev
 	if against >= 0 {
 		from = against + 1
@@ -285,9 +221,14 @@ func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, agains
 		if err != nil {
 			return nil, err
 		}
-		comments = groupComments(groups, at)
+		comments = append(groupComments(groups, at), statusComments(text, list, decisions)...)
+		decided, err := s.decisionComments(ctx, info.ID, rev, text, decisions)
+		if err != nil {
+			return nil, err
+		}
+		comments = append(comments, decided...)
 	}
-	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: headingLevels(nodes), Comments: comments})
+	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: akn.HeadingLevels(nodes), Comments: comments})
 	if err != nil {
 		return nil, fmt.Errorf("export %s@%d as docx: %w", info.ID, rev, err)
 	}
@@ -321,23 +262,128 @@ func groupComments(groups []history.ExportGroup, at time.Time) []docx.Comment {
 	return out
 }
 
-func (s *Server) exportAKN(ctx context.Context, info storage.Draft, rev int, nodes []*akn.Node) ([]byte, error) {
+// statusComments are the Word comments of the provisions given a status
+// (their own, not one they hold through an enclosing provision), each on
+// its provision's heading line: the status, who gave it at which revision
+// and the note of its decision record.
+func statusComments(text string, list []provisions.Listed, decisions []storage.Decision) []docx.Comment {
+	notes := map[string]string{}
+	for _, dec := range decisions {
+		notes[fmt.Sprintf("%s@%d", dec.Group, dec.Rev)] = dec.Note
+	}
+	runes := []rune(text)
+	var out []docx.Comment
+	for i, l := range list {
+		if l.Record == nil || (l.Parent >= 0 && list[l.Parent].Record == l.Record) {
+			continue
+		}
+		end := l.Mark
+		for end < len(runes) && runes[end] != '\n' {
+			end++
+		}
+		if end == l.Mark {
+			continue
+		}
+		var b strings.Builder
+		name := provisions.Name(list, i)
+		fmt.Fprintf(&b, "%s%s: %s", strings.ToUpper(name[:1]), name[1:], statusWords[l.Status])
+		if who := wordAuthor(l.Record.By.Delegation, l.Record.By.Name); l.Record.By != (storage.Author{}) {
+			b.WriteString(" by " + who)
+		}
+		fmt.Fprintf(&b, " (rev. %d)", l.Record.Rev)
+		if note := notes[fmt.Sprintf("%s@%d", l.ID, l.Record.Rev)]; note != "" {
+			b.WriteString("\nNote: " + note)
+		}
+		out = append(out, docx.Comment{Start: l.Mark, End: end, Author: "draftroom", Date: time.UnixMilli(l.Record.TS).UTC(), Text: b.String()})
+	}
+	return out
+}
+
+// decisionComments are the Word comments of the bracket decisions up to
+// rev, each anchored to the text that replaced its group as it stands at
+// rev: where the decision's op first changed the text, for the length of
+// the result, brought to rev through the ops since. A decision whose
+// revision holds others (one op, several groups) or whose result was
+// deleted since has no place in the text and no comment.
+func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text string, decisions []storage.Decision) ([]docx.Comment, error) {
+	first, perRev := rev+1, map[int]int{}
+	for _, dec := range decisions {
+		if _, err := provisions.ParseID(dec.Group); err == nil || dec.Rev < 1 {
+			continue
+		}
+		first = min(first, dec.Rev)
+		perRev[dec.Rev]++
+	}
+	if len(perRev) == 0 {
+		return nil, nil
+	}
+	ops, err := s.loadOps(ctx, doc, first, rev)
+	if err != nil {
+		return nil, fmt.Errorf("decision comments %s %d..%d: %w", doc, first, rev, err)
+	}
+	n := utf8.RuneCountInString(text)
+	var out []docx.Comment
+	for _, dec := range decisions {
+		if perRev[dec.Rev] != 1 {
+			continue
+		}
+		k := dec.Rev - first
+		if k < 0 || k >= len(ops) || ops[k].Rev != dec.Rev {
+			continue
+		}
+		a := 0
+		for _, c := range ops[k].Op {
+			if c.Skip == 0 {
+				break
+			}
+			a += c.Skip
+		}
+		b := a + utf8.RuneCountInString(dec.Result)
+		for _, op := range ops[k+1:] {
+			a, b = transformSpan(a, b, op.Op)
+		}
+		if (dec.Result != "" && a == b) || b > n {
+			continue
+		}
+		var t strings.Builder
+		fmt.Fprintf(&t, "Bracket group %s decided (%s", dec.Group, dec.Choice)
+		if dec.Choice == storage.ChoiceChoose {
+			fmt.Fprintf(&t, " alternative %d", dec.Index+1)
+		}
+		fmt.Fprintf(&t, ") by %s (rev. %d)", wordAuthor(dec.By.Delegation, dec.By.Name), dec.Rev)
+		for i, alt := range dec.Alternatives {
+			fmt.Fprintf(&t, "\n%d. “%s”", i+1, alt)
+		}
+		fmt.Fprintf(&t, "\nResult: “%s”", dec.Result)
+		if dec.Note != "" {
+			t.WriteString("\nNote: " + dec.Note)
+		}
+		out = append(out, docx.Comment{Start: a, End: b, Author: "draftroom", Date: time.UnixMilli(dec.TS).UTC(), Text: t.String()})
+	}
+	return out, nil
+}
+
+// statusWords are the statuses as a comment reads them.
+var statusWords = map[provisions.Status]string{
+	provisions.Open:     "open (reopened)",
+	provisions.Informal: "under informal consultation",
+	provisions.Agreed:   "agreed ad referendum",
+	provisions.SetAside: "set aside",
+}
+
+func (s *Server) exportAKN(ctx context.Context, info storage.Draft, rev int, structure akn.Structure, decisions []storage.Decision) ([]byte, error) {
 	_, at, err := s.revTimes(ctx, info, rev, rev)
 	if err != nil {
 		return nil, err
 	}
-	d := akn.Document{Title: info.Title, Draft: info.ID, Rev: rev, Date: at, Created: time.UnixMilli(info.Created), Nodes: nodes}
-	if rs, err := s.records(); err == nil {
-		decisions, err := rs.Decisions(ctx, info.ID)
-		if err != nil {
-			return nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
+	d := akn.Document{Title: info.Title, Draft: info.ID, Rev: rev, Date: at, Created: time.UnixMilli(info.Created), Nodes: structure.Nodes}
+	for _, dec := range decisions {
+		ad := akn.Decision{Group: dec.Group, Choice: dec.Choice, Result: dec.Result, Note: dec.Note,
+			Delegation: dec.By.Delegation, Name: dec.By.Name, Rev: dec.Rev, Date: time.UnixMilli(dec.TS)}
+		if _, err := provisions.ParseID(dec.Group); err == nil {
+			ad.Status, ad.Element = true, structure.EIDs[dec.Group]
 		}
-		for _, dec := range decisions {
-			if dec.Rev <= rev {
-				d.Decisions = append(d.Decisions, akn.Decision{Group: dec.Group, Choice: dec.Choice, Result: dec.Result, Note: dec.Note,
-					Delegation: dec.By.Delegation, Name: dec.By.Name, Rev: dec.Rev, Date: time.UnixMilli(dec.TS)})
-			}
-		}
+		d.Decisions = append(d.Decisions, ad)
 	}
 	out, err := akn.Export(d)
 	if err != nil {

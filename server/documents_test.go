@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -322,7 +323,12 @@ func TestAKNExportImport(t *testing.T) {
 	head := ls.get("ak").Text
 	data := ls.export("/api/docs/ak/export?format=akn", "application/akn+xml")
 	validateAKN(t, data)
-	for _, want := range []string{`<article eId="art_1">`, `<paragraph eId="art_1__para_2">`, `<chapter eId="chp_II">`, `<article eId="art_2bis">`, `<inline name="bracket">`, `<step date=`, `choice="choose"`} {
+	pv := ls.provisions("ak", -1)
+	eid := func(prefix, kind, num string) string {
+		return `<` + kind + ` eId="` + prefix + strings.ReplaceAll(pv.find(t, kind, num).ID, ".", "_") + `">`
+	}
+	for _, want := range []string{eid("art_", "article", "1"), eid("para_", "paragraph", "2"), eid("chp_", "chapter", "II"), eid("art_", "article", "2 bis"),
+		`<num>Article 2 bis</num><heading>Review</heading>`, `<inline name="bracket">`, `<step date=`, `choice="choose"`} {
 		if !strings.Contains(string(data), want) {
 			t.Errorf("export lacks %s", want)
 		}
@@ -380,5 +386,97 @@ func TestImportDocxFixtures(t *testing.T) {
 		if got := ls.get(doc).Text; got != want {
 			t.Errorf("%s: text %q, want %q", file, got, want)
 		}
+	}
+}
+
+// TestExportProvisions: the document exports read the structure with the
+// provisions package (the ids and statuses of GET .../provisions): an
+// article written "Article 17 bis", "Artículo 3", "Article 5" under a
+// "Chapitre" or "المادة 4" is an article element in Akoma Ntoso and a
+// heading in Word; subparagraphs are subparagraph elements; an agreed
+// provision's status and decision record are in the AKN metadata and a
+// Word comment on its heading.
+func TestExportProvisions(t *testing.T) {
+	ls := startServer(t, storage.NewMemory(), server.Config{Now: tickingClock()})
+	text := "Projet de convention\n\nArticle 17 bis Scope\n1. The Parties shall:\n  (a) cooperate [fully/in good faith];\n  (b) report.\n2. Observers attend.\n" +
+		"Artículo 3 Definiciones\nTexto.\nChapitre II Dispositions finales\nArticle 5 Entrée en vigueur\nTexte.\nالمادة 4 التعاريف\n1. تتعاون الأطراف"
+	ls.create("pv", text)
+	pv := ls.provisions("pv", -1)
+	art := pv.find(t, "article", "17 bis")
+	para := pv.find(t, "paragraph", "2")
+	if code, _ := ls.setStatus(chair, "pv", para.ID, "agreed", "agreed in the informals", nil); code != http.StatusOK {
+		t.Fatalf("agree %s: status %d", para.ID, code)
+	}
+	if code, _ := ls.setStatus(chair, "pv", art.ID, "informal", "", nil); code != http.StatusOK {
+		t.Fatalf("informal %s: status %d", art.ID, code)
+	}
+	var res struct{ Rev int }
+	group := ls.listing("pv", 2).Groups[0].ID
+	if code := ls.call(chair, "POST", "/api/docs/pv/brackets/"+group+"/resolve", map[string]any{"rev": 2, "choice": "choose", "index": 1, "note": "per the chair"}, &res); code != http.StatusOK {
+		t.Fatalf("resolve: status %d", code)
+	}
+	// Text typed before the decided text after the decision moves it.
+	us := ls.wsAs(usa, "pv-usa")
+	us.send(`{"type":"open","doc":"pv"}`)
+	us.expect("snapshot")
+	us.edit("pv", 3, 1, ot.Op{ot.Insert("Draft ")})
+	head := ls.get("pv").Text
+
+	data := ls.export("/api/docs/pv/export?format=akn", "application/akn+xml")
+	validateAKN(t, data)
+	eid := func(p provisionView) string { return strings.ReplaceAll(p.ID, ".", "_") }
+	for _, want := range []string{
+		`<article eId="art_` + eid(art) + `" dr:status="informal" dr:statusRev="2"><num>Article 17 bis</num><heading>Scope</heading>`,
+		`<article eId="art_` + eid(pv.find(t, "article", "3")) + `"><num>Artículo 3</num><heading>Definiciones</heading>`,
+		`<chapter eId="chp_` + eid(pv.find(t, "chapter", "II")) + `"><num>Chapitre II</num><heading>Dispositions finales</heading>`,
+		`<article eId="art_` + eid(pv.find(t, "article", "5")) + `"><num>Article 5</num>`,
+		`<article eId="art_` + eid(pv.find(t, "article", "4")) + `"><num>المادة 4</num><heading>التعاريف</heading>`,
+		`<subparagraph eId="subpara_` + eid(pv.find(t, "subparagraph", "a")) + `"><num>  (a)</num><content><p>cooperate in good faith;</p></content></subparagraph>`,
+		`<paragraph eId="para_` + eid(para) + `" dr:status="agreed" dr:statusRev="1"><num>2.</num>`,
+		`group="` + para.ID + `" choice="agreed" kind="status" element="para_` + eid(para) + `" rev="1"`,
+		`<dr:note>agreed in the informals</dr:note>`,
+	} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("Akoma Ntoso export lacks\n%s", want)
+		}
+	}
+	if d, err := akn.Import(data, 0); err != nil || d.Text() != head {
+		t.Fatalf("export reads back as %q (%v), want %q", d.Text(), err, head)
+	}
+
+	plain := ls.export("/api/docs/pv/export?format=docx", mediaDocx)
+	f, err := docx.Read(plain, docx.DefaultLimits)
+	if err != nil || docx.Accepted(f.Runs) != head {
+		t.Fatalf("docx reads as %q (%v)", docx.Accepted(f.Runs), err)
+	}
+	if got := officeOrSkip[string](t)(office.Text(t.TempDir(), plain)); got != head {
+		t.Errorf("LibreOffice reads the export with its comments as\n%q\nwant\n%q", got, head)
+	}
+	body := zipPart(t, plain, "word/document.xml")
+	for _, heading := range []string{"Article 17 bis Scope", "Artículo 3 Definiciones", "Chapitre II Dispositions finales", "المادة 4 التعاريف"} {
+		i := strings.Index(body, heading)
+		p := strings.LastIndex(body[:max(i, 0)], "<w:p>")
+		if i < 0 || p < 0 || !strings.Contains(body[p:i], `<w:pStyle w:val="Heading`) {
+			t.Errorf("%q is not a Word heading in document.xml", heading)
+		}
+	}
+	if !strings.Contains(body, `<w:pStyle w:val="Heading2"/>`) {
+		t.Errorf("Article 5 under Chapitre II is not Heading2")
+	}
+	c := zipPart(t, plain, "word/comments.xml")
+	for _, want := range []string{"Paragraph 2 of article 17 bis: agreed ad referendum by", "Note: agreed in the informals", "Article 17 bis: under informal consultation",
+		"Bracket group " + group + " decided (choose alternative 2)", "Result: “in good faith”", "Note: per the chair"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("comments.xml lacks %q:\n%s", want, c)
+		}
+	}
+	// The decision's comment is anchored to its result.
+	if !regexp.MustCompile(`<w:commentRangeStart w:id="\d+"/><w:r>(<w:rPr>.*?</w:rPr>)?<w:t xml:space="preserve">in good faith</w:t></w:r><w:commentRangeEnd`).MatchString(body) {
+		t.Errorf("no comment is anchored to the decided text “in good faith”:\n%s", body)
+	}
+	// The agreed paragraph's comment is anchored to its line.
+	i := strings.Index(body, "2. Observers attend.")
+	if s := strings.LastIndex(body[:max(i, 0)], "<w:commentRangeStart"); i < 0 || s < 0 || strings.Contains(body[s:i], "<w:commentRangeEnd") {
+		t.Errorf("no comment opens on the agreed paragraph's line")
 	}
 }
