@@ -516,9 +516,14 @@ func (r *run) heads(ctx context.Context) (map[DraftAt]ServerText, []string) {
 				at := DraftAt{URL: u, Doc: doc}
 				status, msg, err := r.request(ctx, http.MethodGet, u+"/api/docs/"+url.PathEscape(doc), nil, &v)
 				if err != nil || status != http.StatusOK {
+					failed = true
+					if _, had := server[at]; had && ctx.Err() != nil {
+						// The quiesce time ran out while another URL still
+						// disagreed: this URL's last answer stands.
+						continue
+					}
 					p.add("GET %s from %s: HTTP %d %s %v", doc, u, status, msg, err)
 					delete(server, at)
-					failed = true
 					continue
 				}
 				server[at] = ServerText{Rev: v.Rev, Text: v.Text}
