@@ -16,7 +16,10 @@ import (
 // startServer runs an open-mode server on a loopback listener over store.
 func startServer(t *testing.T, store server.Store) string {
 	t.Helper()
-	srv := server.New(server.Config{Open: true}, store, nil)
+	// No rate limits: a saturating writer on the memory store commits
+	// more than the default 1,000 ops/s per connection on a quick machine,
+	// and these tests are about the tool, not the server's limits.
+	srv := server.New(server.Config{Open: true, OpsPerSecond: 1e9, OpsBurst: 1e9, MsgsPerSecond: 1e9, MsgsBurst: 1e9}, store, nil)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
