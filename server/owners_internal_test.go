@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -148,3 +150,65 @@ func dialHello(t *testing.T, httpURL string) *websocket.Conn {
 
 // runtimeStack writes every goroutine's stack into buf.
 func runtimeStack(buf []byte) int { return runtime.Stack(buf, true) }
+
+// TestBroadcastReapsAfterLoop: subscribers whose queue is full when an op
+// is broadcast are disconnected and their "left" is sent once the
+// broadcast is done: every staying subscriber gets the op first, then
+// one "left" per dropped subscriber, and nothing more. (When a failed
+// push unsubscribed at once, "left" went out from inside the op's loop,
+// ahead of the op for the subscribers the loop had not reached yet.)
+func TestBroadcastReapsAfterLoop(t *testing.T) {
+	ts := newTestServer(t, storage.NewMemory(), Config{})
+	createDraft(t, ts.Store(), "d", "hello")
+	w := ts.session("writer", "AAA")
+	w.open("d", nil)
+	var stay, slow []*fakeSession
+	for i := range 4 {
+		s := ts.session(fmt.Sprintf("stay%d", i), fmt.Sprintf("ST%d", i))
+		s.open("d", nil)
+		stay = append(stay, s)
+		f := ts.session(fmt.Sprintf("slow%d", i), fmt.Sprintf("SL%d", i))
+		f.open("d", nil)
+		slow = append(slow, f)
+	}
+	for _, f := range slow {
+		f.send.mu.Lock()
+		f.send.max = len(f.send.frames) // full: the next frame disconnects it
+		f.send.mu.Unlock()
+	}
+	w.submit(0, 1, ot.Op{ot.Skip(5), ot.Insert("!")})
+	if m := w.next(); m["type"] != "ack" {
+		t.Fatalf("writer: got %v, want the ack", m)
+	}
+	check := func(name string, f *fakeSession) {
+		t.Helper()
+		left := map[any]bool{}
+		for range slow {
+			m := f.next()
+			if m["type"] != "presence" || m["left"] != true {
+				t.Fatalf("%s: got %v, want a left of a dropped subscriber", name, m)
+			}
+			left[m["client"]] = true
+		}
+		for _, s := range slow {
+			if !left[s.client] {
+				t.Errorf("%s: no left for %s (got %v)", name, s.client, left)
+			}
+		}
+		f.expectNone()
+	}
+	check("writer", w)
+	for _, s := range stay {
+		if m := s.next(); m["type"] != "op" {
+			t.Fatalf("%s: got %v before the op", s.client, m)
+		}
+		check(s.client, s)
+	}
+	for _, f := range slow {
+		select {
+		case <-f.done:
+		default:
+			t.Errorf("%s: still connected with a full queue", f.client)
+		}
+	}
+}
