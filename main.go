@@ -315,6 +315,9 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
+		// The server's fan-out and presence loops already run: stop them
+		// before the store closes.
+		srv.Shutdown(context.Background())
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
@@ -334,6 +337,8 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	if cfg.Pprof != "" {
 		stopPprof, err := servePprof(cfg.Pprof, logger)
 		if err != nil {
+			ln.Close()
+			srv.Shutdown(context.Background())
 			return err
 		}
 		defer stopPprof()

@@ -48,6 +48,10 @@ type Session struct {
 	send sendQueue   // data frames (encoded JSON messages)
 	ctl  chan []byte // encoded control frames from the read side
 	done chan struct{}
+	// ctx is the session's own: derived from the server's, cancelled when
+	// the session dies (kill), so that its handlers' work stops with it.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	killOnce  sync.Once
 	closeCode int
@@ -73,8 +77,11 @@ type Session struct {
 
 func newSession(s *Server, ws *websocket.Conn) *Session {
 	now := time.Now()
+	ctx, cancel := context.WithCancel(s.ctx)
 	return &Session{
 		s:       s,
+		ctx:     ctx,
+		cancel:  cancel,
 		ws:      ws,
 		nc:      ws.NetConn(),
 		send:    newSendQueue(s.cfg.SendQueue),
@@ -199,6 +206,7 @@ func (c *Session) kill(code int, text string, flush bool) {
 	c.killOnce.Do(func() {
 		c.closeCode, c.closeText, c.flush = code, text, flush
 		close(c.done)
+		c.cancel()
 	})
 }
 
@@ -214,6 +222,7 @@ func (c *Session) lingerClose() {
 	c.killOnce.Do(func() {
 		won, c.linger = true, true
 		close(c.done)
+		c.cancel()
 	})
 	if !won {
 		return // ended otherwise meanwhile: the write pump closes the socket
@@ -492,7 +501,7 @@ func (c *Session) handle(mt int, data []byte) {
 		}
 		return
 	}
-	if err := h(c.s.ctx, c, &m); err != nil {
+	if err := h(c.ctx, c, &m); err != nil {
 		if code, msg, _ := ErrorCode(err); code == CodeForbidden || code == CodeUnauthorized {
 			c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+clip(m.Type)+" "+m.Doc, msg)
 		}
@@ -530,7 +539,7 @@ func (c *Session) sayHello(m *Inbound) error {
 	if err := ValidClientID(m.Client); err != nil {
 		return err
 	}
-	id, err := c.s.auth.Hello(c.s.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role, proxied: c.proxied})
+	id, err := c.s.auth.Hello(c.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role, proxied: c.proxied})
 	if err != nil {
 		return err
 	}

@@ -63,9 +63,9 @@ type draft struct {
 	stale        bool      // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
 	// owned by run, presence.go
-	leaving    []*subscriber // departures not announced yet
-	announcing bool          // "left" is being sent, or held back by closeBatch
-	subsGone   int           // subscriptions removed since subs was last rebuilt
+	leaving  []*subscriber // departures not announced yet
+	dead     []*Session    // sessions a push found ended, reaped after the loop (reap)
+	subsGone int           // subscriptions removed since subs was last rebuilt
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 	// remotePresent: by node, the other nodes' clients that have presence
@@ -230,6 +230,7 @@ func (d *draft) run() {
 	var idleC <-chan time.Time
 	var next any
 	for {
+		d.reap() // what the previous request's pushes found dead
 		req := next
 		next = nil
 		if req == nil {
@@ -1040,7 +1041,7 @@ func (d *draft) queueFrame(sess *Session, frame []byte, urgent bool) {
 		return
 	}
 	if !sess.queueQuiet(frame, urgent) {
-		d.unsubscribe(sess, true)
+		d.dead = append(d.dead, sess) // not now: the caller may be ranging over subs
 		return
 	}
 	if urgent && d.corking {
@@ -1074,6 +1075,7 @@ func (d *draft) cork() {
 // then the others, so that an ack does not queue behind a fan-out to
 // hundreds of readers.
 func (d *draft) uncork() {
+	d.reap() // while corked: the "left" frames join the others' wake-up
 	for i, sess := range d.corkedUrgent {
 		sess.send.signal()
 		d.corkedUrgent[i] = nil

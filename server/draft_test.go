@@ -52,7 +52,8 @@ func createDraft(t *testing.T, store Store, id, text string) {
 // newFakeSession is a session that said hello, without a socket: frames
 // stay in its queue (nextFrame).
 func newFakeSession(s *Server, ident Identity, client string) *Session {
-	return &Session{s: s, send: newSendQueue(1 << 16), ctl: make(chan []byte, 4), done: make(chan struct{}),
+	ctx, cancel := context.WithCancel(s.ctx)
+	return &Session{s: s, ctx: ctx, cancel: cancel, send: newSendQueue(1 << 16), ctl: make(chan []byte, 4), done: make(chan struct{}),
 		hello: true, ident: ident, client: client, drafts: map[string]*draft{}}
 }
 

@@ -141,7 +141,7 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	l.sessions[c] = struct{}{}
 	c.limits = l
 	sec.mu.Unlock()
-	sec.sweep.Do(func() { go s.recheckTokens() })
+	sec.sweep.Do(func() { s.spawn(s.recheckTokens) })
 
 	// Bounded (audit.go): a client reconnecting in a loop must not fill
 	// the audit log.

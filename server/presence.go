@@ -188,10 +188,11 @@ func (c *Session) queuePresence(key presenceKey, frame []byte) bool {
 }
 
 // pushPresence queues the presence frame of key for a subscriber; a
-// session that has ended (or is hopelessly behind) is unsubscribed.
+// session that has ended (or is hopelessly behind) is reaped after the
+// loop that pushes (reap).
 func (d *draft) pushPresence(sub *subscriber, key presenceKey, frame []byte) {
 	if !sub.sess.queuePresence(key, frame) {
-		d.unsubscribe(sub.sess, true)
+		d.dead = append(d.dead, sub.sess)
 		return
 	}
 	d.wake(sub.sess)
@@ -205,8 +206,7 @@ func (d *draft) pushPresence(sub *subscriber, key presenceKey, frame []byte) {
 // handled next (keeping arrival order).
 func (d *draft) closeBatch(first *closeReq) (next any) {
 	d.cork()
-	defer d.uncork()
-	d.announcing = true
+	defer d.uncork() // reaps: announces every departure at once
 	d.unsubscribe(first.sess, true)
 drain:
 	for range maxCloseBatch {
@@ -222,8 +222,7 @@ drain:
 			break drain
 		}
 	}
-	d.announcing = false
-	d.announceLeft()
+	d.reap()
 	d.compactSubs()
 	return next
 }
@@ -246,10 +245,9 @@ func (d *draft) compactSubs() {
 // takes, so a steady stream of them cannot starve the others.
 const maxCloseBatch = 1024
 
-// unsubscribe removes a session's subscription and, when tell, announces
-// "left" to the others (and other nodes). Announcing can find more ended
-// sessions (whose departures are announced in turn); they are handled in
-// a loop here rather than by recursion.
+// unsubscribe removes a session's subscription and, when tell, queues its
+// "left" for the others (and other nodes), sent by the next reap. It never
+// pushes, so it may run anywhere but inside a loop over subs.
 func (d *draft) unsubscribe(sess *Session, tell bool) {
 	sub, ok := d.subs[sess]
 	if !ok {
@@ -257,11 +255,24 @@ func (d *draft) unsubscribe(sess *Session, tell bool) {
 	}
 	delete(d.subs, sess)
 	d.subsGone++
-	if !tell {
-		return
+	if tell {
+		d.leaving = append(d.leaving, sub)
 	}
-	d.leaving = append(d.leaving, sub)
-	if !d.announcing {
+}
+
+// reap unsubscribes the sessions that pushes found ended (d.dead) and
+// announces every pending departure. Announcing can find more ended
+// sessions, reaped in turn: a loop, never re-entry into a loop over subs.
+// The owner loop calls it between requests, and uncork before waking the
+// pumps.
+func (d *draft) reap() {
+	for len(d.dead) > 0 || len(d.leaving) > 0 {
+		dead := d.dead
+		d.dead = nil
+		for i, sess := range dead {
+			d.unsubscribe(sess, true)
+			dead[i] = nil
+		}
 		d.announceLeft()
 	}
 }
@@ -277,7 +288,6 @@ func (d *draft) unsubscribe(sess *Session, tell bool) {
 // presence follows the "left", so that a receiver that keys cursors by
 // client id alone gets back the cursor the "left" took away.
 func (d *draft) announceLeft() {
-	d.announcing = true
 	for len(d.leaving) > 0 {
 		sub := d.leaving[0]
 		d.leaving[0] = nil
@@ -312,7 +322,6 @@ func (d *draft) announceLeft() {
 		}
 	}
 	d.leaving = nil
-	d.announcing = false
 }
 
 // presence records and relays a subscriber's selections, brought up to the

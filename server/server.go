@@ -64,10 +64,14 @@ type Server struct {
 
 	draftsWG   sync.WaitGroup
 	sessionsWG sync.WaitGroup
-	upgrader   websocket.Upgrader
-	handler    http.Handler
-	handlers   map[string]MessageHandler // message type → handler (routes.go)
-	observers  []namedFactory            // every draft's observers (routes.go)
+	// bg owns every other goroutine the server starts (fan-out, presence
+	// and liveness loops, token recheck, write pumps): started by spawn,
+	// they end with ctx, and Shutdown waits for them.
+	bg        sync.WaitGroup
+	upgrader  websocket.Upgrader
+	handler   http.Handler
+	handlers  map[string]MessageHandler // message type → handler (routes.go)
+	observers []namedFactory            // every draft's observers (routes.go)
 }
 
 // New returns a server over store. It does not own the store: the caller
@@ -103,16 +107,29 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 		s.fan = f
 		s.presenceOut = make(chan presenceOut, 1024)
 		s.leftWake = make(chan struct{}, 1)
-		go s.fanLoop()
-		go s.presenceLoop()
+		s.spawn(s.fanLoop)
+		s.spawn(s.presenceLoop)
 		if lv, ok := store.(Liveness); ok {
-			go s.liveLoop(lv) // fanout.go
+			s.spawn(func() { s.liveLoop(lv) }) // fanout.go
 		}
 	}
 	s.handlers = messages()
 	s.observers = observers()
 	s.handler = s.guardOpen(s.routes()) // origin.go
 	return s
+}
+
+// spawn runs fn in a goroutine that Shutdown waits for; fn must return
+// once s.ctx ends. It reports false, without running fn, once Shutdown has
+// begun (a WaitGroup must not grow while Shutdown waits on it).
+func (s *Server) spawn(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.bg.Go(fn)
+	return true
 }
 
 // Config is the server's configuration with defaults filled in.
@@ -128,7 +145,9 @@ func (s *Server) Logger() *slog.Logger { return s.log }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Shutdown closes every WebSocket with a close frame (going away), stops
-// the drafts after their in-flight commits, and waits for them, or for ctx.
+// the drafts after their in-flight commits, and waits for them and for
+// every goroutine the server started (pumps, fan-out, presence, liveness,
+// token recheck), or for ctx.
 // It does not close the store. Call it after http.Server.Shutdown, which
 // does not see hijacked (WebSocket) connections.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -155,6 +174,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	go func() {
 		s.draftsWG.Wait()
 		s.sessionsWG.Wait()
+		s.bg.Wait()
 		close(done)
 	}()
 	select {
@@ -277,8 +297,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions[c] = struct{}{}
 	s.sessionsWG.Add(1)
+	s.bg.Go(c.writePump) // under s.mu, closing checked: as spawn
 	s.mu.Unlock()
-	go c.writePump()
 	// The read pump gets its own goroutine so that this handler returns and
 	// net/http frees its per-connection state (buffers, response writer):
 	// it would otherwise stay alive for as long as the WebSocket.
