@@ -45,6 +45,11 @@ type authorsObserver struct {
 	snaps int // Meta calls so far (one per snapshot)
 }
 
+// ApplyOp implements Observer: authorship needs the op only.
+func (o *authorsObserver) ApplyOp(op storage.Op, _ *ot.Text) {
+	o.Apply(op.Op, op.Rev, op.By)
+}
+
 // Meta implements Observer.
 func (o *authorsObserver) Meta() (string, json.RawMessage) {
 	o.snaps++
