@@ -274,7 +274,8 @@ func TestAgreeWhileDrafting(t *testing.T) {
 			}}
 		_, docs[i] = dialOpen(t, ctx, ls.wsURL(), opts, "art-1")
 	}
-	var wg sync.WaitGroup
+	var wg, reached sync.WaitGroup
+	reached.Add(len(docs))
 	for i, d := range docs {
 		wg.Add(1)
 		go func() {
@@ -282,6 +283,7 @@ func TestAgreeWhileDrafting(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(i), 9))
 			for k := range 60 {
 				if k == 20 {
+					reached.Done()
 					<-agreed
 				}
 				// A position inside the body of a random paragraph.
@@ -301,10 +303,20 @@ func TestAgreeWhileDrafting(t *testing.T) {
 			}
 		}()
 	}
-	// Agree once the drafters have typed a little.
+	// Agree once the drafters have typed a little: at revision 15, or
+	// once every drafter has made its first 20 edits and waits (edits
+	// composed behind a slow ack can make fewer revisions than edits, and
+	// then revision 15 never comes).
+	allReached := make(chan struct{})
+	go func() { reached.Wait(); close(allReached) }()
+waitAgree:
 	for ls.get("art-1").Rev < 15 {
-		if err := docs[0].WaitRev(ctx, docs[0].Rev()+1); err != nil {
-			t.Fatal(err)
+		select {
+		case <-allReached:
+			break waitAgree
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(5 * time.Millisecond): // poll the head again
 		}
 	}
 	var sv statusView
