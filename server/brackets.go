@@ -30,17 +30,15 @@ const BracketsSection = "brackets"
 const maxCachedListings = 8
 
 // bracketObserver is a draft's bracket state, kept by its owner goroutine:
-// the identity Tracker, a copy of the text (Observer.Apply gets ops only, and
-// the stats filter must look at the characters around each edit), who
-// committed each op that typed a '[', and the number of open groups at
-// every revision where it changed.
+// the identity Tracker, who committed each op that typed a '[', and the
+// number of open groups at every revision where it changed. It holds no text:
+// ApplyOp is handed the owner's.
 //
 // The fields above mu belong to the owner goroutine (ApplyOp, Meta, and
 // functions passed to Server.Do or submitBuilt). mu guards the fields below
 // it, which request goroutines read.
 type bracketObserver struct {
 	creator storage.Author // author of revision 0
-	text    *ot.Text       // at tracker.Rev()
 	tracker *brackets.Tracker
 	stats   bool            // maintain open/diags/points (off for throwaway replays)
 	index   *brackets.Index // counts groups and diagnostics, when stats
@@ -92,7 +90,6 @@ type openerJSON struct {
 func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*bracketObserver, error) {
 	o := &bracketObserver{
 		creator: d.By,
-		text:    ot.NewText(snap.Text),
 		stats:   stats,
 		openers: make(map[int]storage.Author),
 		lists:   make(map[int]*listing),
@@ -154,22 +151,14 @@ func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*brack
 	return o, nil
 }
 
-// Apply implements Observer (the server calls ApplyOp).
-func (o *bracketObserver) Apply(op ot.Op, rev int, by storage.Author) {
-	o.ApplyOp(storage.Op{Op: op, Rev: rev, By: by})
-}
-
-// ApplyOp follows a committed op: text, identities, openers and the
+// ApplyOp implements Observer: it follows a committed op (text is the
+// draft's text as op left it): identities, openers and the
 // open-groups count. The count comes from a brackets.Index, which reads
 // only the text around the op's edits and recounts from the brackets alone
 // when one changed: the owner's time per op is in proportion to the edit
 // and the number of brackets, never to the text (BENCHMARKS.md).
-func (o *bracketObserver) ApplyOp(op storage.Op) {
+func (o *bracketObserver) ApplyOp(op storage.Op, text *ot.Text) {
 	if o.err != nil {
-		return
-	}
-	if _, err := o.text.Apply(op.Op); err != nil {
-		o.err = fmt.Errorf("brackets: op %d does not apply to the observer's text: %w", op.Rev, err)
 		return
 	}
 	if err := o.tracker.Apply(op.Op, op.Rev); err != nil {
@@ -192,7 +181,7 @@ func (o *bracketObserver) ApplyOp(op storage.Op) {
 	if !o.stats {
 		return
 	}
-	changed, err := o.index.Apply(op.Op, o.text)
+	changed, err := o.index.Apply(op.Op, text)
 	if err != nil {
 		o.err = fmt.Errorf("brackets: op %d: %w", op.Rev, err)
 		return
@@ -552,11 +541,11 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 	}
 	opener := o.opener
 	if !head {
-		old, err := s.bracketsAt(ctx, info, rev)
+		old, oldText, err := s.bracketsAt(ctx, info, rev)
 		if err != nil {
 			return nil, err
 		}
-		text, tr, opener = old.text.String(), old.tracker, old.opener
+		text, tr, opener = oldText, old.tracker, old.opener
 	}
 	res, err := brackets.List(text, tr)
 	if err != nil {
@@ -572,40 +561,28 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 	return l, nil
 }
 
-// bracketsAt rebuilds the bracket state of a draft at an older revision:
-// from the nearest snapshot at or before rev that has the section (or
-// revision 0), replaying the ops after it.
-func (s *Server) bracketsAt(ctx context.Context, info storage.Draft, rev int) (*bracketObserver, error) {
+// bracketsAt rebuilds the bracket state of a draft at an older revision
+// (observerAt: from the nearest snapshot at or before rev that has the
+// section, or revision 0, replaying the ops after it), and the text at rev.
+func (s *Server) bracketsAt(ctx context.Context, info storage.Draft, rev int) (*bracketObserver, string, error) {
 	snap, err := s.store.Snapshot(ctx, info.ID, rev)
-	for err == nil {
-		if _, ok := snap.Meta[BracketsSection]; ok || snap.Rev == 0 {
-			break
-		}
-		snap, err = s.store.Snapshot(ctx, info.ID, snap.Rev-1)
-	}
 	if err != nil {
-		return nil, fmt.Errorf("brackets of %s@%d: snapshot: %w", info.ID, rev, err)
+		return nil, "", fmt.Errorf("brackets of %s@%d: snapshot: %w", info.ID, rev, err)
 	}
-	o, err := restoreBrackets(info, snap, false)
+	obs, text, base, err := observerAt(ctx, s.store, info, BracketsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+		return restoreBrackets(d, snap, false)
+	}, snap, rev)
 	if err != nil {
-		return nil, fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, err)
+		return nil, "", err
 	}
-	if snap.Rev < rev {
-		ops, err := s.store.Ops(ctx, info.ID, snap.Rev+1, rev)
-		if err != nil {
-			return nil, fmt.Errorf("brackets of %s@%d: ops: %w", info.ID, rev, err)
-		}
-		for _, op := range ops {
-			o.ApplyOp(op)
-		}
-		if o.err != nil {
-			return nil, fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, o.err)
-		}
-		if o.tracker.Rev() != rev {
-			return nil, fmt.Errorf("brackets of %s@%d: op log ends at %d", info.ID, rev, o.tracker.Rev())
-		}
+	o := obs.(*bracketObserver)
+	if o.err != nil {
+		return nil, "", fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, o.err)
 	}
-	return o, nil
+	if text == nil {
+		return o, base.Text, nil
+	}
+	return o, text.String(), nil
 }
 
 // resultAt parses the draft inside a BuildFunc, at st.Rev() (the committed

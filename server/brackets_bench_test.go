@@ -63,9 +63,13 @@ func BenchmarkBracketOwnerOp(b *testing.B) {
 	}
 	n := utf8.RuneCountInString(text)
 	rev := 0
+	tx := ot.NewText(text) // the owner's text
 	apply := func(op ot.Op) {
 		rev++
-		o.ApplyOp(storage.Op{Op: op, Rev: rev})
+		if _, err := tx.Apply(op); err != nil {
+			b.Fatal(err)
+		}
+		o.ApplyOp(storage.Op{Op: op, Rev: rev}, tx)
 		if o.err != nil {
 			b.Fatal(o.err)
 		}

@@ -80,14 +80,18 @@ func checkObserverCounts(t *testing.T, text string, op ot.Op) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.ApplyOp(storage.Op{Op: op, Rev: 1})
+	tx := ot.NewText(text)
+	if _, err := tx.Apply(op); err != nil {
+		t.Fatalf("op %v on %q: %v", op, text, err)
+	}
+	o.ApplyOp(storage.Op{Op: op, Rev: 1}, tx)
 	if o.err != nil {
 		t.Fatalf("op %v on %q: %v", op, text, o.err)
 	}
-	after := brackets.Parse(o.text.String())
+	after := brackets.Parse(tx.String())
 	if o.open != len(after.Groups) || o.diags != len(after.Diagnostics) {
 		t.Fatalf("op %v on %q → %q: observer counts %d groups, %d diagnostics; the text has %d, %d",
-			op, text, o.text.String(), o.open, o.diags, len(after.Groups), len(after.Diagnostics))
+			op, text, tx.String(), o.open, o.diags, len(after.Groups), len(after.Diagnostics))
 	}
 }
 

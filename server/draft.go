@@ -346,6 +346,14 @@ func (d *draft) load() error {
 	d.text = ot.NewText(snap.Text)
 	d.rev = snap.Rev
 	d.lastSnap = snap.Rev
+	head := snap.Rev
+	if len(ops) > 0 {
+		head = ops[len(ops)-1].Rev
+	}
+	fresh, err := d.loadObservers(ctx, snap, head)
+	if err != nil {
+		return err
+	}
 	for _, op := range ops {
 		if op.Rev != d.rev+1 {
 			return fmt.Errorf("load %s: op log has rev %d after %d", d.id, op.Rev, d.rev)
@@ -355,10 +363,13 @@ func (d *draft) load() error {
 		}
 		d.rev = op.Rev
 		d.remember(op)
+		for _, o := range fresh {
+			o.ApplyOp(op, d.text)
+		}
 	}
 	d.info.Rev = d.rev
 	d.head.Store(int64(d.rev))
-	return d.loadObservers(ctx, snap, ops)
+	return nil
 }
 
 // remember records a committed op in the ring and the dedupe cache.
@@ -443,9 +454,11 @@ func (d *draft) commitBatch(batch []any) {
 	for attempt := 0; ; attempt++ {
 		items := d.stage(batch, known)
 		var c storage.Commit
+		var undo []ot.Op // of each op of c.Ops, for the observers
 		for _, it := range items {
 			if it.applied {
 				c.Ops = append(c.Ops, it.op)
+				undo = append(undo, it.inverse)
 				c.Proposals = append(c.Proposals, it.extras.Proposals...)
 				c.Decisions = append(c.Decisions, it.extras.Decisions...)
 			}
@@ -506,7 +519,7 @@ func (d *draft) commitBatch(batch []any) {
 			return
 		}
 		d.answer(items, true)
-		d.afterCommit(c.Ops)
+		d.afterCommit(c.Ops, undo...)
 		return
 	}
 }
@@ -899,15 +912,24 @@ func (d *draft) answer(items []*staged, committed bool) {
 }
 
 // afterCommit updates derived state (observers, presence) and writes a
-// snapshot when one is due.
-func (d *draft) afterCommit(ops []storage.Op) {
+// snapshot when one is due. The owner's text is as the last of ops left
+// it; with more than one op, undo holds the inverse of each (undo[i] takes
+// the text after ops[i] back to before it), so that each observer sees the
+// text as each op left it.
+func (d *draft) afterCommit(ops []storage.Op, undo ...ot.Op) {
 	if len(ops) == 0 {
 		return
 	}
-	for _, op := range ops {
-		for _, o := range d.observers {
-			applyObserver(o.obs, op)
+	if err := d.observe(ops, undo); err != nil {
+		// Cannot happen with a correct Text; if it does, the in-memory text
+		// is no longer trustworthy: reload it (and the observers) from the
+		// store.
+		d.s.log.Error("observers", "draft", d.id, "err", err)
+		if lerr := d.reloadText(); lerr != nil {
+			d.loadErr = lerr
 		}
+	}
+	for _, op := range ops {
 		for _, sub := range d.subs {
 			if sub.hasSel {
 				for i := range sub.sel {
@@ -924,6 +946,34 @@ func (d *draft) afterCommit(ops []storage.Op) {
 	if d.rev-d.lastSnap >= d.s.cfg.SnapshotEvery && !d.snapBusy {
 		d.snapshot()
 	}
+}
+
+// observe feeds ops to the observers, each with the owner's text as that op
+// left it: the text is taken back to after ops[0] with undo, then forward
+// again op by op (a batch of one op costs nothing more).
+func (d *draft) observe(ops []storage.Op, undo []ot.Op) error {
+	if len(d.observers) == 0 {
+		return nil
+	}
+	if len(ops) > 1 && len(undo) != len(ops) {
+		return fmt.Errorf("observe %d ops with %d inverses", len(ops), len(undo))
+	}
+	for i := len(ops) - 1; i > 0; i-- {
+		if _, err := d.text.Apply(undo[i]); err != nil {
+			return fmt.Errorf("undo op %d: %w", ops[i].Rev, err)
+		}
+	}
+	for i, op := range ops {
+		if i > 0 {
+			if _, err := d.text.Apply(op.Op); err != nil {
+				return fmt.Errorf("redo op %d: %w", op.Rev, err)
+			}
+		}
+		for _, o := range d.observers {
+			o.obs.ApplyOp(op, d.text)
+		}
+	}
+	return nil
 }
 
 // snapshot writes the text and the observers' sections at the current rev,

@@ -447,9 +447,9 @@ type countingObserver struct {
 	count map[string]int
 }
 
-func (o *countingObserver) Apply(op ot.Op, rev int, by storage.Author) {
-	for _, c := range op {
-		o.count[by.Delegation] += len([]rune(c.Insert))
+func (o *countingObserver) ApplyOp(op storage.Op, _ *ot.Text) {
+	for _, c := range op.Op {
+		o.count[op.By.Delegation] += len([]rune(c.Insert))
 	}
 }
 

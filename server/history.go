@@ -45,6 +45,11 @@ type authorsObserver struct {
 	snaps int // Meta calls so far (one per snapshot)
 }
 
+// ApplyOp implements Observer: authorship needs the op only.
+func (o *authorsObserver) ApplyOp(op storage.Op, _ *ot.Text) {
+	o.Apply(op.Op, op.Rev, op.By)
+}
+
 // Meta implements Observer.
 func (o *authorsObserver) Meta() (string, json.RawMessage) {
 	o.snaps++
@@ -159,62 +164,16 @@ func (s *Server) opLoader(doc string) history.Loader {
 	}
 }
 
-// opsChunk is how many ops loadOps asks the store for at once: a store
-// sizes its answer for about this many (storage.Bolt starts at 1,024), so
-// longer ranges are read in chunks into one slice rather than grown
-// inside the store, which was three quarters of the cost of reading 50,000
-// ops.
-const opsChunk = 1024
-
 // loadOps reads ops from..to (all of them: a shorter answer is an error)
-// into one slice, in chunks.
+// into one slice (history.LoadOps).
 func (s *Server) loadOps(ctx context.Context, doc string, from, to int) ([]storage.Op, error) {
-	if from > to {
-		return nil, nil
-	}
-	out := make([]storage.Op, 0, to-from+1)
-	for next := from; next <= to; {
-		chunk, err := s.store.Ops(ctx, doc, next, min(to, next+opsChunk-1))
-		if err != nil {
-			return nil, err
-		}
-		if len(chunk) == 0 {
-			break
-		}
-		out = append(out, chunk...)
-		next = chunk[len(chunk)-1].Rev + 1
-	}
-	if len(out) != to-from+1 {
-		return nil, fmt.Errorf("ops %s %d..%d: the store returned %d", doc, from, to, len(out))
-	}
-	return out, nil
+	return history.LoadOps(ctx, s.store, doc, from, to)
 }
 
-// textAt returns the text of draft info at rev (0 <= rev <= info.Rev):
-// the nearest snapshot at or before rev plus the ops after it (at most
-// about SnapshotEvery of them, as the owner writes a snapshot that often).
+// textAt returns the text of draft info at rev (0 <= rev <= info.Rev)
+// (history.TextAt).
 func (s *Server) textAt(ctx context.Context, info storage.Draft, rev int) (string, error) {
-	snap, err := s.store.Snapshot(ctx, info.ID, rev)
-	if err != nil {
-		return "", fmt.Errorf("text %s@%d: %w", info.ID, rev, err)
-	}
-	if snap.Rev == rev {
-		return snap.Text, nil
-	}
-	ops, err := s.store.Ops(ctx, info.ID, snap.Rev+1, rev)
-	if err != nil {
-		return "", fmt.Errorf("text %s@%d: %w", info.ID, rev, err)
-	}
-	if len(ops) != rev-snap.Rev {
-		return "", fmt.Errorf("text %s@%d: the store has %d ops after snapshot %d", info.ID, rev, len(ops), snap.Rev)
-	}
-	text := ot.NewText(snap.Text)
-	for _, op := range ops {
-		if _, err := text.Apply(op.Op); err != nil {
-			return "", fmt.Errorf("text %s@%d: op %d: %w", info.ID, rev, op.Rev, err)
-		}
-	}
-	return text.String(), nil
+	return history.TextAt(ctx, s.store, info.ID, rev)
 }
 
 // withAuthorship calls fn with the authorship of draft info's text at rev.
@@ -247,41 +206,11 @@ func (s *Server) withAuthorship(ctx context.Context, info storage.Draft, rev int
 			return notFoundDraft(err, info.ID)
 		}
 	}
-	a, err := s.authorshipAt(ctx, info.ID, rev)
+	a, err := history.AuthorshipAt(ctx, s.store, info.ID, rev)
 	if err != nil {
 		return err
 	}
 	return fn(a)
-}
-
-// authorshipAt rebuilds the authorship of a draft at rev from the store.
-func (s *Server) authorshipAt(ctx context.Context, doc string, rev int) (*history.Authorship, error) {
-	snap, err := s.store.Snapshot(ctx, doc, rev)
-	var a *history.Authorship
-	for err == nil {
-		var ok bool
-		if a, ok, err = history.FromSnapshot(snap); err != nil || ok {
-			break
-		}
-		// Sections may go with only some snapshots: an older one.
-		snap, err = s.store.Snapshot(ctx, doc, snap.Rev-1)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
-	}
-	if snap.Rev < rev {
-		ops, err := s.loadOps(ctx, doc, snap.Rev+1, rev)
-		if err != nil {
-			return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
-		}
-		if err := a.ApplyOps(ops); err != nil {
-			return nil, fmt.Errorf("authorship of %s@%d: %w", doc, rev, err)
-		}
-	}
-	if a.Rev() != rev {
-		return nil, fmt.Errorf("authorship of %s@%d: the op log ends at %d", doc, rev, a.Rev())
-	}
-	return a, nil
 }
 
 // SpanJSON is a run of the text written by one author (PROTOCOL.md 2.3).
@@ -348,26 +277,22 @@ func (s *Server) diff(ctx context.Context, info storage.Draft, a, b int, by bool
 	if !by {
 		return segs, nil
 	}
+	var spans []history.Span
 	err = s.withAuthorship(ctx, info, b, func(au *history.Authorship) error {
-		segs = history.Attribute(segs, au.Spans())
+		spans = au.Spans()
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	for i := range segs {
-		if segs[i].Op == history.OpInsert && segs[i].Rev == 0 && segs[i].Delegation == "" {
-			segs[i].Delegation, segs[i].Name = info.By.Delegation, info.By.Name
+	var ops []storage.Op
+	if a < b {
+		if ops, err = s.loadOps(ctx, info.ID, a+1, b); err != nil {
+			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
 		}
 	}
-	if a < b {
-		ops, err := s.loadOps(ctx, info.ID, a+1, b)
-		if err != nil {
-			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
-		}
-		if segs, err = history.AttributeDeletes(segs, utf8.RuneCountInString(ta), ops); err != nil {
-			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
-		}
+	if segs, err = history.AttributeDiff(segs, spans, info.By, utf8.RuneCountInString(ta), ops); err != nil {
+		return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
 	}
 	return segs, nil
 }

@@ -92,7 +92,7 @@ func buildTraceStore(tb testing.TB, path, start string, ops []storage.Op, every 
 				tb.Fatalf("op %d: %v", op.Rev, err)
 			}
 			for _, o := range obs {
-				applyObserver(o, op)
+				o.ApplyOp(op, text)
 			}
 			if op.Kind == storage.KindPropose {
 				c.Proposals = append(c.Proposals, storage.Proposal{Draft: "paper", Group: "b1.0", Alternative: 1, Text: "x", By: op.By, Rev: op.Rev, TS: op.TS})

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -325,23 +326,7 @@ func (s *Server) TextAt(ctx context.Context, id string, rev int) (string, error)
 	if rev > info.Rev {
 		return "", Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, id, info.Rev)
 	}
-	snap, err := s.store.Snapshot(ctx, id, rev)
-	if err != nil {
-		return "", fmt.Errorf("text %s@%d: %w", id, rev, err)
-	}
-	text := ot.NewText(snap.Text)
-	if snap.Rev < rev {
-		ops, err := s.store.Ops(ctx, id, snap.Rev+1, rev)
-		if err != nil {
-			return "", fmt.Errorf("text %s@%d: %w", id, rev, err)
-		}
-		for _, op := range ops {
-			if _, err := text.Apply(op.Op); err != nil {
-				return "", fmt.Errorf("text %s@%d: op %d: %w", id, rev, op.Rev, err)
-			}
-		}
-	}
-	return text.String(), nil
+	return history.TextAt(ctx, s.store, id, rev)
 }
 
 // errLoneSurrogate refuses JSON text with a lone surrogate escape, over

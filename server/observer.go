@@ -4,40 +4,23 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
 
 // Observer is per-draft state derived from the op log (authorship, bracket
-// identities), kept up to date by the draft's owner goroutine: Apply is
-// called with every committed op in revision order, never concurrently.
-// Apply must be quick (it runs on the commit path) and must not fail: the op
-// is already committed.
+// identities, provisions), kept up to date by the draft's owner goroutine:
+// ApplyOp is called with every committed op in revision order, never
+// concurrently, with text the draft's text as that op left it (the owner's
+// own text: observers keep no copy, and must not keep a reference past the
+// call). ApplyOp must be quick (it runs on the commit path) and must not
+// fail: the op is already committed.
 type Observer interface {
-	Apply(op ot.Op, rev int, by storage.Author)
+	ApplyOp(op storage.Op, text *ot.Text)
 	// Meta returns the section the observer persists with snapshots
 	// (name is the name it was registered under) or nil data for none.
 	Meta() (name string, data json.RawMessage)
-}
-
-// OpObserver is an Observer that wants each committed op whole (its commit
-// time, kind and group, not only the op and author): the server calls
-// ApplyOp instead of Apply, with the same guarantees (revision order, never
-// concurrently, must be quick and must not fail).
-type OpObserver interface {
-	Observer
-	ApplyOp(op storage.Op)
-}
-
-// applyObserver feeds one committed op to obs.
-func applyObserver(obs Observer, op storage.Op) {
-	if oo, ok := obs.(OpObserver); ok {
-		oo.ApplyOp(op)
-		return
-	}
-	obs.Apply(op.Op, op.Rev, op.By)
 }
 
 // ObserverFactory builds a draft's observer from a snapshot: snap.Text at
@@ -58,43 +41,74 @@ type namedFactory struct {
 	f    ObserverFactory
 }
 
-// loadObservers builds every observer of the server (routes.go) for a draft whose latest
-// snapshot is snap, with ops the ops after it (already applied to the
-// text). An observer whose section is missing from snap is rebuilt from the
-// nearest older snapshot that has it (or revision 0) by replaying ops.
-func (d *draft) loadObservers(ctx context.Context, snap storage.Snapshot, ops []storage.Op) error {
+// observerAt rebuilds the observer named name of draft info at revision
+// rev: from the nearest snapshot at or before snap (a snapshot already
+// read, at or before rev) that has the observer's section (or revision 0),
+// replaying the ops after it with a text of its own. It returns the observer and the text at rev (nil when no op was
+// replayed: the text is the base snapshot's, returned as base).
+func observerAt(ctx context.Context, store Store, info storage.Draft, name string, f ObserverFactory,
+	snap storage.Snapshot, rev int) (obs Observer, text *ot.Text, base storage.Snapshot, err error) {
+	base = snap
+	for {
+		if _, ok := base.Meta[name]; ok || base.Rev == 0 {
+			break
+		}
+		if base, err = store.Snapshot(ctx, info.ID, base.Rev-1); err != nil {
+			return nil, nil, base, fmt.Errorf("%s of %s@%d: snapshot: %w", name, info.ID, rev, err)
+		}
+	}
+	var replay []storage.Op
+	if base.Rev < rev {
+		if replay, err = store.Ops(ctx, info.ID, base.Rev+1, rev); err != nil {
+			return nil, nil, base, fmt.Errorf("%s of %s@%d: ops: %w", name, info.ID, rev, err)
+		}
+	}
+	if obs, err = f(info, base); err != nil {
+		return nil, nil, base, fmt.Errorf("%s of %s@%d: %w", name, info.ID, rev, err)
+	}
+	at := base.Rev
+	for _, op := range replay {
+		if op.Rev > rev {
+			break
+		}
+		if op.Rev != at+1 {
+			return nil, nil, base, fmt.Errorf("%s of %s@%d: op log has rev %d after %d", name, info.ID, rev, op.Rev, at)
+		}
+		if text == nil {
+			text = ot.NewText(base.Text)
+		}
+		if _, err := text.Apply(op.Op); err != nil {
+			return nil, nil, base, fmt.Errorf("%s of %s@%d: op %d does not apply: %w", name, info.ID, rev, op.Rev, err)
+		}
+		obs.ApplyOp(op, text)
+		at = op.Rev
+	}
+	if at != rev {
+		return nil, nil, base, fmt.Errorf("%s of %s@%d: op log ends at %d", name, info.ID, rev, at)
+	}
+	return obs, text, base, nil
+}
+
+// loadObservers builds every observer of the server (routes.go) for a
+// draft whose latest snapshot is snap, with the log ending at head. An
+// observer whose section snap has (or snap is revision 0) starts from snap
+// and is returned in fresh: the caller feeds it the ops after snap as it
+// applies them to the owner's text. Any other is rebuilt at head by
+// observerAt, from an older snapshot, on a text of its own that is dropped
+// once it is at head.
+func (d *draft) loadObservers(ctx context.Context, snap storage.Snapshot, head int) (fresh []Observer, err error) {
 	d.observers = nil
 	for _, nf := range d.s.observers {
-		base := snap
-		replay := ops
-		for {
-			if _, ok := base.Meta[nf.name]; ok || base.Rev == 0 {
-				break
+		var obs Observer
+		if _, ok := snap.Meta[nf.name]; ok || snap.Rev == 0 {
+			if obs, err = nf.f(d.info, snap); err != nil {
+				return nil, fmt.Errorf("load %s observer %s: %w", d.id, nf.name, err)
 			}
-			older, err := d.s.store.Snapshot(ctx, d.id, base.Rev-1)
-			if err != nil {
-				return fmt.Errorf("load %s observer %s: %w", d.id, nf.name, err)
-			}
-			base = older
-		}
-		if base.Rev != snap.Rev {
-			more, err := d.s.store.Ops(ctx, d.id, base.Rev+1, math.MaxInt32)
-			if err != nil {
-				return fmt.Errorf("load %s observer %s: %w", d.id, nf.name, err)
-			}
-			replay = more
-		}
-		obs, err := nf.f(d.info, base)
-		if err != nil {
-			return fmt.Errorf("load %s observer %s: %w", d.id, nf.name, err)
-		}
-		for _, op := range replay {
-			if op.Rev > d.rev {
-				break
-			}
-			applyObserver(obs, op)
+			fresh = append(fresh, obs)
+		} else if obs, _, _, err = observerAt(ctx, d.s.store, d.info, nf.name, nf.f, snap, head); err != nil {
+			return nil, fmt.Errorf("load %s observer: %w", d.id, err)
 		}
 		d.observers = append(d.observers, namedObserver{nf.name, obs})
 	}
-	return nil
+	return fresh, nil
 }

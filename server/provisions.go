@@ -26,13 +26,11 @@ const ProvisionsSection = "provisions"
 // provisionsObserver is a draft's provisions, kept by its owner goroutine:
 // the fields above mu belong to it (ApplyOp, Check, Meta and functions
 // passed to Server.Do or submitBuilt); mu guards the cached listing, which
-// request goroutines fill and read. It keeps its own copy of the text: the tracker re-reads
-// the lines an op touched in the text as that op left it, and the owner's
-// text is past the whole batch by the time observers run.
+// request goroutines fill and read. It holds no text: ApplyOp is handed the
+// owner's, as each op left it (the tracker re-reads the lines an op touched).
 type provisionsObserver struct {
-	text *ot.Text
-	reg  *provisions.Register
-	err  error // an op did not apply: the state is not trusted any more
+	reg *provisions.Register
+	err error // an op did not apply: the state is not trusted any more
 
 	// pending holds the lock of each status change built for a revision
 	// not committed yet (nil: the change unlocks), so that the ops staged
@@ -52,7 +50,7 @@ type provisionsObserver struct {
 }
 
 func restoreProvisions(d storage.Draft, snap storage.Snapshot) (*provisionsObserver, error) {
-	o := &provisionsObserver{text: ot.NewText(snap.Text), pending: make(map[int][]provisions.Lock), listRev: -1}
+	o := &provisionsObserver{pending: make(map[int][]provisions.Lock), listRev: -1}
 	data, ok := snap.Meta[ProvisionsSection]
 	if !ok {
 		if snap.Rev != 0 {
@@ -72,22 +70,14 @@ func restoreProvisions(d storage.Draft, snap storage.Snapshot) (*provisionsObser
 	return o, nil
 }
 
-// Apply implements Observer (the server calls ApplyOp).
-func (o *provisionsObserver) Apply(op ot.Op, rev int, by storage.Author) {
-	o.ApplyOp(storage.Op{Op: op, Rev: rev, By: by})
-}
-
-// ApplyOp follows a committed op.
-func (o *provisionsObserver) ApplyOp(op storage.Op) {
+// ApplyOp implements Observer: it follows a committed op (text is the
+// draft's text as op left it).
+func (o *provisionsObserver) ApplyOp(op storage.Op, text *ot.Text) {
 	delete(o.pending, op.Rev)
 	if o.err != nil {
 		return
 	}
-	if _, err := o.text.Apply(op.Op); err != nil {
-		o.err = fmt.Errorf("provisions: op %d does not apply to the observer's text: %w", op.Rev, err)
-		return
-	}
-	if err := o.reg.Apply(op, o.text); err != nil {
+	if err := o.reg.Apply(op, text); err != nil {
 		o.err = fmt.Errorf("provisions: op %d: %w", op.Rev, err)
 	}
 }
@@ -273,34 +263,23 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 	return provisionsState{rev: rev, list: o.reg.List(), points: o.reg.Points(), counts: o.reg.Counts()}, nil
 }
 
-// provisionsReplay rebuilds the observer at rev from the nearest snapshot
-// that has its section (or revision 0) and the ops after it.
+// provisionsReplay rebuilds the observer at rev (observerAt: from the
+// nearest snapshot that has its section, or revision 0, and the ops after
+// it).
 func (s *Server) provisionsReplay(ctx context.Context, info storage.Draft, rev int) (*provisionsObserver, error) {
 	snap, err := s.store.Snapshot(ctx, info.ID, rev)
-	for err == nil {
-		if _, ok := snap.Meta[ProvisionsSection]; ok || snap.Rev == 0 {
-			break
-		}
-		snap, err = s.store.Snapshot(ctx, info.ID, snap.Rev-1)
-	}
 	if err != nil {
 		return nil, fmt.Errorf("provisions of %s@%d: snapshot: %w", info.ID, rev, err)
 	}
-	o, err := restoreProvisions(info, snap)
+	obs, _, _, err := observerAt(ctx, s.store, info, ProvisionsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+		return restoreProvisions(d, snap)
+	}, snap, rev)
 	if err != nil {
-		return nil, fmt.Errorf("provisions of %s@%d: %w", info.ID, rev, err)
+		return nil, err
 	}
-	if snap.Rev < rev {
-		ops, err := s.store.Ops(ctx, info.ID, snap.Rev+1, rev)
-		if err != nil {
-			return nil, fmt.Errorf("provisions of %s@%d: ops: %w", info.ID, rev, err)
-		}
-		for _, op := range ops {
-			o.ApplyOp(op)
-		}
-		if o.err != nil {
-			return nil, fmt.Errorf("provisions of %s@%d: %w", info.ID, rev, o.err)
-		}
+	o := obs.(*provisionsObserver)
+	if o.err != nil {
+		return nil, fmt.Errorf("provisions of %s@%d: %w", info.ID, rev, o.err)
 	}
 	if o.reg.Rev() != rev {
 		return nil, fmt.Errorf("provisions of %s@%d: op log ends at %d", info.ID, rev, o.reg.Rev())
