@@ -53,6 +53,11 @@ type Session struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// replays are this connection's running history replays, at most one
+	// per draft (history_api.go); guarded by replayMu.
+	replayMu sync.Mutex
+	replays  map[string]*replayRun
+
 	killOnce  sync.Once
 	closeCode int
 	closeText string

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/draftroom/draftroom/history"
@@ -395,30 +394,18 @@ type replayedMsg struct {
 	Ref     json.RawMessage `json:"ref,omitempty"`
 }
 
-// replayKey names the replay of one draft on one connection: a
-// connection replays each draft at most once at a time.
-type replayKey struct {
-	sess *Session
-	doc  string
-}
-
 // replayRun is a running replay.
 type replayRun struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed when its goroutine has returned
 }
 
-var (
-	replayMu sync.Mutex
-	replays  = map[replayKey]*replayRun{}
-)
-
 // stopReplay cancels the replay of doc on c, if one runs, and waits for
 // it to end (it sends its "replayed" first).
 func stopReplay(c *Session, doc string) {
-	replayMu.Lock()
-	run := replays[replayKey{c, doc}]
-	replayMu.Unlock()
+	c.replayMu.Lock()
+	run := c.replays[doc]
+	c.replayMu.Unlock()
 	if run != nil {
 		run.cancel()
 		<-run.done
@@ -470,25 +457,37 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 		return Errorf(ErrBadRequest, "interval_ms must be between 0 and %d", maxReplayInterval)
 	}
 	stopReplay(c, m.Doc) // a new replay replaces the previous one
-	rctx, cancel := context.WithCancel(c.s.ctx)
+	// The replay belongs to its session: it ends when the session dies,
+	// and Shutdown waits for it (spawn).
+	rctx, cancel := context.WithCancel(c.ctx)
 	run := &replayRun{cancel: cancel, done: make(chan struct{})}
-	key := replayKey{c, m.Doc}
-	replayMu.Lock()
-	replays[key] = run
-	replayMu.Unlock()
-	ref := m.Ref
-	go func() {
+	doc, ref := m.Doc, m.Ref
+	c.replayMu.Lock()
+	if c.replays == nil {
+		c.replays = map[string]*replayRun{}
+	}
+	c.replays[doc] = run
+	c.replayMu.Unlock()
+	started := c.s.spawn(func() {
 		defer close(run.done)
 		defer func() {
-			replayMu.Lock()
-			if replays[key] == run {
-				delete(replays, key)
+			c.replayMu.Lock()
+			if c.replays[doc] == run {
+				delete(c.replays, doc)
 			}
-			replayMu.Unlock()
+			c.replayMu.Unlock()
 			cancel()
 		}()
 		c.s.replay(rctx, c, info, from, to, time.Duration(interval)*time.Millisecond, ref)
-	}()
+	})
+	if !started {
+		c.replayMu.Lock()
+		delete(c.replays, doc)
+		c.replayMu.Unlock()
+		cancel()
+		close(run.done)
+		return Errorf(ErrUnavailable, "the server is shutting down")
+	}
 	return nil
 }
 
