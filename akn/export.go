@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/internal/xmltext"
 )
 
 // ErrStructure: a Document that Export cannot write without losing text
@@ -75,44 +75,9 @@ func (e *exporter) w(s ...string) {
 	}
 }
 
-// text writes s as character data (attr: as an attribute value). Code
-// points XML cannot carry are written as U+FFFD.
-func (e *exporter) text(s string, attr bool) {
-	last := 0
-	for i, c := range s {
-		var rep string
-		switch {
-		case c == '<':
-			rep = "&lt;"
-		case c == '>':
-			rep = "&gt;"
-		case c == '&':
-			rep = "&amp;"
-		case c == '"' && attr:
-			rep = "&quot;"
-		case c == '\t' && attr:
-			rep = "&#9;"
-		case c == '\r':
-			rep = "&#13;"
-		case c == '\t':
-			continue
-		case c < 0x20 || c == 0xFFFE || c == 0xFFFF || (c == utf8.RuneError && badAt(s, i)):
-			rep = "\uFFFD"
-		default:
-			continue
-		}
-		e.b.WriteString(s[last:i])
-		e.b.WriteString(rep)
-		_, n := utf8.DecodeRuneInString(s[i:])
-		last = i + n
-	}
-	e.b.WriteString(s[last:])
-}
-
-func badAt(s string, i int) bool {
-	_, n := utf8.DecodeRuneInString(s[i:])
-	return n == 1
-}
+// text writes s as character data (attr: as an attribute value); code
+// points XML cannot carry become U+FFFD (xmltext.Escape).
+func (e *exporter) text(s string, attr bool) { xmltext.Escape(&e.b, s, attr) }
 
 // unique returns id, or id with a suffix if it was given before.
 func (e *exporter) unique(id string) string {

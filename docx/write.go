@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/internal/xmltext"
 )
 
 // Document is what Write turns into a .docx.
@@ -155,7 +157,7 @@ func writeBody(out *strings.Builder, d Document) string {
 			bw.nextID++
 			bw.marks = append(bw.marks, commentMark{pos: c.Start, id: id}, commentMark{pos: max(c.End, c.Start), id: id, end: true})
 			comments.WriteString(`<w:comment w:id="` + strconv.Itoa(id) + `" w:author="`)
-			escape(&comments, c.Author, true)
+			xmltext.Escape(&comments, c.Author, true)
 			comments.WriteString(`"`)
 			if !c.Date.IsZero() {
 				comments.WriteString(` w:date="` + c.Date.UTC().Format(time.RFC3339) + `"`)
@@ -163,7 +165,7 @@ func writeBody(out *strings.Builder, d Document) string {
 			comments.WriteString(`>`)
 			for line := range strings.SplitSeq(c.Text, "\n") {
 				comments.WriteString(`<w:p><w:r><w:t xml:space="preserve">`)
-				escape(&comments, line, false)
+				xmltext.Escape(&comments, line, false)
 				comments.WriteString(`</w:t></w:r></w:p>`)
 			}
 			comments.WriteString(`</w:comment>`)
@@ -236,7 +238,7 @@ func (bw *bodyWriter) changeAttrs(b *strings.Builder, r Run) {
 	b.WriteString(strconv.Itoa(bw.nextID))
 	bw.nextID++
 	b.WriteString(`" w:author="`)
-	escape(b, r.Author, true)
+	xmltext.Escape(b, r.Author, true)
 	b.WriteString(`"`)
 	if !r.Date.IsZero() {
 		b.WriteString(` w:date="`)
@@ -282,7 +284,7 @@ func (bw *bodyWriter) run(text string, r Run) {
 			continue
 		}
 		b.WriteString(`<` + tag + ` xml:space="preserve">`)
-		escape(b, seg, false)
+		xmltext.Escape(b, seg, false)
 		b.WriteString(`</` + tag + `>`)
 	}
 	b.WriteString(`</w:r>`)
@@ -337,47 +339,6 @@ func rtlLetter(c rune) bool {
 	return c != 0 && (unicode.In(c, unicode.Arabic, unicode.Hebrew, unicode.Syriac, unicode.Thaana, unicode.Nko, unicode.Samaritan, unicode.Mandaic, unicode.Adlam))
 }
 
-// escape writes s as XML character data (attr: as an attribute value),
-// code points XML cannot carry as U+FFFD.
-func escape(b *strings.Builder, s string, attr bool) {
-	last := 0
-	for i, c := range s {
-		var rep string
-		switch {
-		case c == '<':
-			rep = "&lt;"
-		case c == '>':
-			rep = "&gt;"
-		case c == '&':
-			rep = "&amp;"
-		case c == '"' && attr:
-			rep = "&quot;"
-		case c == '\n' && attr:
-			rep = "&#10;"
-		case c == '\t' && attr:
-			rep = "&#9;"
-		case c == '\r':
-			rep = "&#13;"
-		case c == '\t' || c == '\n':
-			continue
-		case c < 0x20 || c == 0xFFFE || c == 0xFFFF || (c == utf8.RuneError && isBadRune(s[i:])):
-			rep = "\uFFFD"
-		default:
-			continue
-		}
-		b.WriteString(s[last:i])
-		b.WriteString(rep)
-		_, n := utf8.DecodeRuneInString(s[i:])
-		last = i + n
-	}
-	b.WriteString(s[last:])
-}
-
-func isBadRune(s string) bool {
-	_, n := utf8.DecodeRuneInString(s)
-	return n == 1
-}
-
 const xmlHeader = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + "\n"
 
 func contentTypes(custom, comments bool) string {
@@ -426,7 +387,7 @@ const settings = xmlHeader + `<w:settings xmlns:w="` + nsW + `"><w:defaultTabSto
 func coreProps(title string) string {
 	var b strings.Builder
 	b.WriteString(xmlHeader + `<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>`)
-	escape(&b, title, false)
+	xmltext.Escape(&b, title, false)
 	b.WriteString(`</dc:title><dc:creator>draftroom</dc:creator></cp:coreProperties>`)
 	return b.String()
 }
@@ -441,9 +402,9 @@ func customProps(props map[string]string) string {
 	b.WriteString(xmlHeader + `<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">`)
 	for i, k := range names {
 		b.WriteString(`<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="` + strconv.Itoa(i+2) + `" name="`)
-		escape(&b, k, true)
+		xmltext.Escape(&b, k, true)
 		b.WriteString(`"><vt:lpwstr>`)
-		escape(&b, props[k], false)
+		xmltext.Escape(&b, props[k], false)
 		b.WriteString(`</vt:lpwstr></property>`)
 	}
 	b.WriteString(`</Properties>`)
@@ -453,7 +414,7 @@ func customProps(props map[string]string) string {
 func headerPart(text string) string {
 	var b strings.Builder
 	b.WriteString(xmlHeader + `<w:hdr xmlns:w="` + nsW + `"><w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr><w:r><w:t xml:space="preserve">`)
-	escape(&b, strings.ReplaceAll(text, "\n", " "), false)
+	xmltext.Escape(&b, strings.ReplaceAll(text, "\n", " "), false)
 	b.WriteString(`</w:t></w:r></w:p></w:hdr>`)
 	return b.String()
 }
@@ -469,7 +430,7 @@ func styles(lang string) string {
 		`<w:rFonts w:ascii="Times New Roman" w:hAnsi="Times New Roman" w:cs="Times New Roman" w:eastAsia="Times New Roman"/><w:sz w:val="24"/>`)
 	if lang != "" {
 		b.WriteString(`<w:lang w:val="`)
-		escape(&b, lang, true)
+		xmltext.Escape(&b, lang, true)
 		b.WriteString(`"/>`)
 	}
 	b.WriteString(`</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="120"/></w:pPr></w:pPrDefault></w:docDefaults>` +
