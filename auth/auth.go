@@ -61,11 +61,12 @@ type Request struct {
 }
 
 var (
-	delegationRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+	delegationRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
 )
 
 // ValidDelegation reports whether s is an acceptable delegation code (1–32 of
-// A-Z a-z 0-9 _ -; "CAN", "EU", "G77").
+// A-Z a-z 0-9 _ . -; "CAN", "EU", "G77-China"): the one rule for tokens and
+// open-mode sign-ins (docs/PROTOCOL.md).
 func ValidDelegation(s string) bool { return delegationRe.MatchString(s) }
 
 // ValidName reports whether s is an acceptable person's name: 1–100 code

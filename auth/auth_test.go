@@ -167,3 +167,20 @@ func TestMayAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestValidDelegation: one rule for delegation codes, the one a hello
+// follows (docs/PROTOCOL.md): tokens once refused "." that a hello took.
+func TestValidDelegation(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want bool
+	}{
+		{"CAN", true}, {"EU", true}, {"G77-China", true}, {"G77.China", true}, {"a_b", true},
+		{strings.Repeat("A", 32), true}, {strings.Repeat("A", 33), false},
+		{"", false}, {"C N", false}, {"É", false}, {"CAN/USA", false},
+	} {
+		if got := ValidDelegation(tt.in); got != tt.want {
+			t.Errorf("ValidDelegation(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}

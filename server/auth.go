@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -38,17 +38,7 @@ func (id Identity) CanEdit() bool {
 func (id Identity) IsFacilitator() bool { return id.Role == storage.RoleFacilitator }
 
 // CanAccess reports whether the identity may see draft id.
-func (id Identity) CanAccess(draft string) bool {
-	if len(id.Drafts) == 0 {
-		return true
-	}
-	for _, p := range id.Drafts {
-		if ok, _ := path.Match(p, draft); ok {
-			return true
-		}
-	}
-	return false
-}
+func (id Identity) CanAccess(draft string) bool { return auth.MayAccess(id.Drafts, draft) }
 
 // Hello is the credential part of a hello message.
 type Hello struct {
@@ -73,9 +63,7 @@ type Authenticator interface {
 }
 
 // OpenPrincipal is the dedupe scope of an open-mode identity.
-func OpenPrincipal(delegation, name string) string {
-	return "open:" + delegation + "/" + name
-}
+func OpenPrincipal(delegation, name string) string { return auth.OpenPrincipal(delegation, name) }
 
 // Open mode over HTTP: a request without a token acts as the identity
 // named by these headers, or, without them, as the open-mode facilitator
@@ -144,7 +132,7 @@ func openIdentity(delegation, name, role string) (Identity, error) {
 // ValidDelegation checks a delegation code: 1–32 of A-Z a-z 0-9 _ . -
 // ("CAN", "EU", "G77-China").
 func ValidDelegation(s string) error {
-	if len(s) == 0 || len(s) > 32 || !allIDChars(s, true) {
+	if !auth.ValidDelegation(s) {
 		return Errorf(ErrUnauthorized, "delegation must be 1–32 of A-Z a-z 0-9 _ . -, got %q", clip(s))
 	}
 	return nil
