@@ -79,18 +79,3 @@ func TestAgreeingBracketedTextSaysWhere(t *testing.T) {
 		t.Errorf("selected %q, want the bracket", got.Selected)
 	}
 }
-
-// TestTokenScreenInOpenMode: in open mode the server refuses to manage
-// tokens, so the tokens page says so in words and hides its issue form
-// instead of offering one that every submit would fail.
-func TestTokenScreenInOpenMode(t *testing.T) {
-	e := newEnv(t)
-	chair := e.newPage("CHAIR", "Maria Lopes", "facilitator")
-	chair.run("tokens page", chromedp.Navigate(e.url+"/#/tokens"))
-	chair.waitJS("the refusal in words", `document.body.textContent.includes('Managing tokens needs a facilitator signed in with a token')`, 10*time.Second)
-	var shown bool
-	chair.eval(`(() => { const f = [...document.querySelectorAll('form')].find((f) => f.textContent.includes('Issue a token')); return !!f && !f.hidden; })()`, &shown)
-	if shown {
-		t.Error("the issue form is shown in open mode, where the server refuses every token issued")
-	}
-}
