@@ -354,29 +354,10 @@ func (r Result) Wrap(start, end int, text string) (Change, error) {
 	b.insert("[")
 	// Top-level '/' of the span are plain text now (or already escaped, in
 	// a nested span) and would become separators.
-	depth, cp := 0, start
-	for i := startByte; i < endByte; {
-		c := s[i]
-		switch {
-		case c == '\\' && i+1 < endByte && isEscapable(s[i+1]):
-			i, cp = i+2, cp+2
-			continue
-		case c == '[':
-			depth++
-		case c == ']':
-			depth--
-		case c == '/' && depth == 0:
-			b.skipTo(cp, i)
-			b.insert(`\`)
-		}
-		if c < utf8.RuneSelf {
-			i++
-		} else {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-		cp++
-	}
+	eachTopSlash(s, startByte, endByte, start, func(cp, i int) {
+		b.skipTo(cp, i)
+		b.insert(`\`)
+	})
 	b.skipTo(end, endByte)
 	switch {
 	case start == end:
@@ -423,4 +404,34 @@ func oddBackslashes(s string) bool {
 		n++
 	}
 	return n%2 == 1
+}
+
+// eachTopSlash calls f with the code point and byte offsets of every '/'
+// of s[startByte:endByte] that is outside any bracket of the span and not
+// escaped: the slashes that would become separators once the span is
+// wrapped in a group (Wrap and WrapMany escape them). start is the code
+// point at startByte.
+func eachTopSlash(s string, startByte, endByte, start int, f func(cp, i int)) {
+	depth, cp := 0, start
+	for i := startByte; i < endByte; {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < endByte && isEscapable(s[i+1]):
+			i, cp = i+2, cp+2
+			continue
+		case c == '[':
+			depth++
+		case c == ']':
+			depth--
+		case c == '/' && depth == 0:
+			f(cp, i)
+		}
+		if c < utf8.RuneSelf {
+			i++
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		cp++
+	}
 }

@@ -168,33 +168,14 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 		inserted++
 		var raw strings.Builder // the span as it reads in the group
 		from := startByte
-		depth, c := 0, start
-		for j := startByte; j < endByte; {
-			ch := s[j]
-			switch {
-			case ch == '\\' && j+1 < endByte && isEscapable(s[j+1]):
-				j, c = j+2, c+2
-				continue
-			case ch == '[':
-				depth++
-			case ch == ']':
-				depth--
-			case ch == '/' && depth == 0:
-				b.skipTo(c, j)
-				b.insert(`\`)
-				inserted++
-				raw.WriteString(s[from:j])
-				raw.WriteByte('\\')
-				from = j
-			}
-			if ch < utf8.RuneSelf {
-				j++
-			} else {
-				_, size := utf8.DecodeRuneInString(s[j:])
-				j += size
-			}
-			c++
-		}
+		eachTopSlash(s, startByte, endByte, start, func(c, j int) {
+			b.skipTo(c, j)
+			b.insert(`\`)
+			inserted++
+			raw.WriteString(s[from:j])
+			raw.WriteByte('\\')
+			from = j
+		})
 		b.skipTo(end, endByte)
 		raw.WriteString(s[from:endByte])
 		alt := Escape(texts[i])
