@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -63,16 +64,11 @@ func stallWriter(t *testing.T, b *Bolt) (release func()) {
 	}
 }
 
-// waitQueued waits until n requests are waiting for the writer.
+// waitQueued waits until n requests are waiting for the writer (a queue's
+// length: no event to wait on, polled with testenv.Until).
 func waitQueued(t *testing.T, b *Bolt, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(b.reqs) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d requests queued", len(b.reqs), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Until(t, fmt.Sprintf("%d requests queued for the writer", n), func() bool { return len(b.reqs) >= n })
 }
 
 // TestBoltGroupCommit checks that commits waiting together, on different

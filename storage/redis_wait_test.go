@@ -17,6 +17,7 @@ import (
 
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -38,16 +39,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// waitLog waits until the log holds want.
+// waitLog waits until the log holds want (polled: testenv.Until).
 func waitLog(t *testing.T, logs *lockedBuffer, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log never said %q:\n%s", want, logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Until(t, fmt.Sprintf("the log to say %q", want), func() bool { return strings.Contains(logs.String(), want) })
 }
 
 type opened struct {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -333,16 +334,11 @@ func TestWALCommitsDuringCheckpoint(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing t after a deadline.
+// waitFor polls cond, a condition with no event to wait on, until it
+// holds (testenv.Until).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Until(t, what, cond)
 }
 
 // TestCheckpointFailureRecovers: while checkpoints fail (a full or
