@@ -30,6 +30,7 @@ import (
 // backup, restored into a fresh directory, holds every op acknowledged
 // before it began, at its revision, passes VerifyBolt and accepts commits.
 func TestBackupUnderLoad(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	const writers = 8
@@ -134,6 +135,7 @@ func TestBackupUnderLoad(t *testing.T) {
 // TestBackupFileFailureLeavesNothing: a backup that fails (here, its
 // context is done) leaves neither the final name nor a temporary file.
 func TestBackupFileFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
 	b := openTestBolt(t, "")
 	if err := b.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
 		t.Fatal(err)
@@ -157,6 +159,7 @@ func TestBackupFileFailureLeavesNothing(t *testing.T) {
 }
 
 func TestPruneBackups(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	var names []string
@@ -246,6 +249,7 @@ func applyText(text string, op dr.Op) (string, error) { return ot.Apply(text, op
 
 // TestVerifyBolt: a sound file passes; each kind of damage is named.
 func TestVerifyBolt(t *testing.T) {
+	t.Parallel()
 	rep, err := VerifyBolt(damagedStore(t, nil))
 	if err != nil {
 		t.Fatalf("sound store: %v %v", err, rep.Problems)
@@ -457,6 +461,7 @@ func TestBackupSchedule(t *testing.T) {
 // TestBackupDueAtStart: a schedule starting on a directory whose newest
 // backup is older than Every (or that has none) takes one at once.
 func TestBackupDueAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	s := &BackupSchedule{Dir: dir, Every: time.Hour, Now: func() time.Time { return now }}

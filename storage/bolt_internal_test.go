@@ -74,6 +74,7 @@ func waitQueued(t *testing.T, b *Bolt, n int) {
 // TestBoltGroupCommit checks that commits waiting together, on different
 // drafts and on one draft with chained bases, land in one transaction.
 func TestBoltGroupCommit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	const drafts = 30
@@ -122,6 +123,7 @@ func TestBoltGroupCommit(t *testing.T) {
 // writing: only the failing ones fail, nothing of theirs is stored, and the
 // writer carries on.
 func TestBoltBatchIsolation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	for _, id := range []string{"a", "b", "c"} {
@@ -189,6 +191,7 @@ func TestBoltBatchIsolation(t *testing.T) {
 // TestBoltCloseDrains closes the store while commits wait for the writer:
 // each of them is committed and answered, and reopening shows them.
 func TestBoltCloseDrains(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{})
@@ -238,6 +241,7 @@ func TestBoltCloseDrains(t *testing.T) {
 // TestBoltReopen writes one of everything, closes the file, reopens it and
 // finds all of it, then carries on where it left off.
 func TestBoltReopen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{})
@@ -310,6 +314,7 @@ func TestBoltReopen(t *testing.T) {
 // TestBoltOpenLocked: a second process (here, a second open) waits for the
 // lock only up to the timeout, then fails with a clear error.
 func TestBoltOpenLocked(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	openTestBolt(t, path)
 	start := time.Now()
@@ -427,6 +432,7 @@ func TestBoltKill9Child(t *testing.T) {
 // client; older ones are found by searching the ops after the revision
 // they were made on (SeqRev's after), and only there.
 func TestBoltDedupeWindow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
@@ -477,6 +483,7 @@ func TestBoltDedupeWindow(t *testing.T) {
 // seqs key per submission, no recent bucket) still dedupes what it holds,
 // and takes new commits.
 func TestBoltOldSeqs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b := openTestBolt(t, path)

@@ -22,6 +22,7 @@ func openBolt(t *testing.T) *storage.Bolt {
 }
 
 func TestBolt(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T) storagetest.Store { return openBolt(t) })
 }
 
@@ -29,6 +30,7 @@ func TestBolt(t *testing.T) {
 // bbolt file (BoltOptions.NoWAL), and against a log checkpointed after
 // every commit batch, the two extremes of the write-ahead log's timing.
 func TestBoltNoWAL(t *testing.T) {
+	t.Parallel()
 	for name, opts := range map[string]storage.BoltOptions{
 		"nowal":            {NoWAL: true},
 		"checkpoint-often": {CheckpointOps: 1},
@@ -48,6 +50,7 @@ func TestBoltNoWAL(t *testing.T) {
 // TestCanceledContext: a write whose context is already done is refused
 // with the context's error and writes nothing, in both local stores.
 func TestCanceledContext(t *testing.T) {
+	t.Parallel()
 	stores := map[string]storagetest.Store{"memory": storage.NewMemory(), "bolt": openBolt(t)}
 	for name, s := range stores {
 		t.Run(name, func(t *testing.T) {

@@ -28,6 +28,7 @@ import (
 // 200); once the disk takes writes again, the node takes edits again
 // without a restart (before: refused until restart).
 func TestCheckpointFaultThroughServer(t *testing.T) {
+	t.Parallel()
 	st, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), storage.BoltOptions{
 		CheckpointOps: 1, CheckpointRetry: 5 * time.Millisecond, CheckpointRetryMax: 20 * time.Millisecond,
 	})

@@ -25,6 +25,7 @@ import (
 // BGSAVE was asked for, at its revision, and the restored store accepts
 // commits.
 func TestRedisRestoreFromRDB(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := redistest.Start(t)
 	st, err := storage.OpenRedisURL(src.URL(), storage.RedisOptions{})

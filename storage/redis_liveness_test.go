@@ -15,6 +15,7 @@ import (
 // once it expires (its entry is kept to say so), and gone at once after
 // Depart.
 func TestRedisNodeLiveness(t *testing.T) {
+	t.Parallel()
 	url := redistest.URL(t)
 	prefix := fmt.Sprintf("drtest-nodes-%d:", time.Now().UnixNano())
 	open := func(node string) *storage.Redis {

@@ -93,6 +93,7 @@ func openRedis(t testing.TB, url string, opts storage.RedisOptions) *storage.Red
 }
 
 func TestRedisContract(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	storagetest.Run(t, func(t *testing.T) storagetest.Store {
 		return openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
@@ -126,6 +127,7 @@ func create(t testing.TB, s *storage.Redis, id string) {
 // carries the draft's hash tag (one Cluster slot per commit), global keys
 // carry {@global}, and nothing else is written.
 func TestRedisKeyLayout(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	s := openRedis(t, url, storage.RedisOptions{Prefix: prefix})
@@ -192,6 +194,7 @@ func TestRedisKeyLayout(t *testing.T) {
 // does when a reply is lost: the same call (same nonce) succeeds again
 // without writing twice, while another call on the same base conflicts.
 func TestRedisCommitRetryRecognised(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
 	ctx := context.Background()
@@ -212,6 +215,7 @@ func TestRedisCommitRetryRecognised(t *testing.T) {
 }
 
 func TestRedisErrorMapping(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	cases := []struct {
 		name string
@@ -261,6 +265,7 @@ func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
 
 func TestRedisContextPassesThrough(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
 	create(t, s, "d")
@@ -293,6 +298,7 @@ func nextEvent(t *testing.T, ch <-chan storage.Event, kinds ...storage.EventKind
 }
 
 func TestRedisFanout(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	a := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "node-a"})
@@ -387,6 +393,7 @@ func opsEqual(a, b []dr.Op) bool {
 // concurrently, retrying on conflict; a fourth node watching it sees
 // exactly the log, revisions 1..N in order, no gap, no duplicate.
 func TestRedisFanoutProperty(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	ctx := context.Background()
@@ -455,6 +462,7 @@ func TestRedisFanoutProperty(t *testing.T) {
 // TestRedisEventsOverflow: a receiver that does not keep up loses events
 // but is told so with an EventResync; the pub/sub goroutine never blocks.
 func TestRedisEventsOverflow(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	ctx := context.Background()
@@ -694,6 +702,7 @@ func BenchmarkRedisCommit(b *testing.B) {
 // made right after Watch returns always arrives (Watch waits until the
 // subscription is active), whatever the other goroutines do meanwhile.
 func TestRedisWatchChurn(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	ctx := context.Background()
@@ -817,6 +826,7 @@ func startRedisCluster(t *testing.T) []string {
 // Cluster through a ClusterClient: every script's keys share one slot, and
 // classic pub/sub reaches a node subscribed on another shard.
 func TestRedisCluster(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a three-node Redis Cluster")
 	}
@@ -1336,6 +1346,7 @@ func BenchmarkRedisOwner(b *testing.B) {
 // setting docs/REDIS.md asks for): commits then fail with ErrUnavailable,
 // and what was acknowledged before is all there, nothing half-written.
 func TestRedisFull(t *testing.T) {
+	t.Parallel()
 	rs := redistest.Start(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
 	ctx := context.Background()
 	s := openRedis(t, rs.URL(), storage.RedisOptions{})

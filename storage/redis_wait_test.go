@@ -73,6 +73,7 @@ func usable(t *testing.T, o opened) {
 // TestRedisStartupWaitUnreachable: a node started before its Redis waits
 // for it, saying so, instead of exiting at once.
 func TestRedisStartupWaitUnreachable(t *testing.T) {
+	t.Parallel()
 	srv := redistest.New(t)
 	var logs lockedBuffer
 	done := openAsync(srv.URL(), 30*time.Second, &logs)
@@ -93,6 +94,7 @@ func TestRedisStartupWaitUnreachable(t *testing.T) {
 // append-only file after a restart) is waited for. A proxy answers
 // -LOADING to every command until told to pass them to a real Redis.
 func TestRedisStartupWaitLoading(t *testing.T) {
+	t.Parallel()
 	real := redistest.Start(t)
 	var loading atomic.Bool
 	loading.Store(true)
@@ -149,6 +151,7 @@ func loadingProxy(c net.Conn, port int, loading *atomic.Bool) {
 // TestRedisStartupWaitGivesUp: past the limit, the open fails with a
 // message that says how long it waited and which flag sets it.
 func TestRedisStartupWaitGivesUp(t *testing.T) {
+	t.Parallel()
 	srv := redistest.New(t) // never started
 	var logs lockedBuffer
 	start := time.Now()
