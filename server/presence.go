@@ -6,8 +6,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Presence frames ("presence" relays and "left" announcements) do not go
@@ -58,7 +58,7 @@ type presenceKey struct{ doc, client, sender string }
 // across nodes (a local subscriber's principal is not sent).
 type cursorKey struct {
 	client string
-	by     storage.Author
+	by     dr.Author
 }
 
 // cursorSource is a connection that presence comes from: a session of
@@ -101,7 +101,7 @@ func (d *draft) cursorLeft(key cursorKey, src cursorSource) bool {
 }
 
 // remoteSender is the sender part of the key of presence from another node.
-func remoteSender(by storage.Author) string { return "by:" + by.Delegation + "/" + by.Name }
+func remoteSender(by dr.Author) string { return "by:" + by.Delegation + "/" + by.Name }
 
 // presenceKeyOf is a local subscriber's presence key.
 func (d *draft) presenceKeyOf(sub *subscriber) presenceKey {
@@ -443,9 +443,9 @@ func (d *draft) presence(r *presenceReq) {
 // queued as it is.
 func (d *draft) relayRemotePresence(src cursorSource, frame []byte) {
 	var m struct {
-		Client string          `json:"client"`
-		By     *storage.Author `json:"by"`
-		Left   bool            `json:"left"`
+		Client string     `json:"client"`
+		By     *dr.Author `json:"by"`
+		Left   bool       `json:"left"`
 	}
 	if err := json.Unmarshal(frame, &m); err != nil || m.Client == "" {
 		for _, sub := range d.subs {
@@ -453,7 +453,7 @@ func (d *draft) relayRemotePresence(src cursorSource, frame []byte) {
 		}
 		return
 	}
-	var by storage.Author
+	var by dr.Author
 	if m.By != nil {
 		by = *m.By
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -293,7 +294,7 @@ func BenchmarkMassLeave(b *testing.B) {
 func benchMassLeave(b *testing.B, disconnect bool) {
 	const subs, stay = 1000, 10
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "text"); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "text"); err != nil {
 		b.Fatal(err)
 	}
 	s := New(Config{Open: true}, store, nil)
@@ -307,7 +308,7 @@ func benchMassLeave(b *testing.B, disconnect bool) {
 		b.Fatal(err)
 	}
 	defer s.release(d)
-	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Ana", Role: storage.RoleDrafter})
+	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Ana", Role: dr.RoleDrafter})
 	frames := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -401,7 +402,7 @@ func TestPresenceCarriesRole(t *testing.T) {
 	store := storage.NewMemory()
 	createDraft(t, store, "d", "0123456789")
 	ts := newTestServer(t, store, Config{})
-	chairID, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: storage.RoleFacilitator})
+	chairID, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: dr.RoleFacilitator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,13 +415,13 @@ func TestPresenceCarriesRole(t *testing.T) {
 	}
 	ts.text("d")
 	got := watch.drain(50 * time.Millisecond)
-	if len(got) != 1 || got[0]["type"] != "presence" || got[0]["role"] != storage.RoleFacilitator {
+	if len(got) != 1 || got[0]["type"] != "presence" || got[0]["role"] != dr.RoleFacilitator {
 		t.Fatalf("watch got %v, want the chair's presence with role facilitator", got)
 	}
 	late := ts.session("late", "FRA")
 	snap := late.open("d", nil)
 	present, _ := snap["present"].([]any)
-	if len(present) != 1 || present[0].(map[string]any)["role"] != storage.RoleFacilitator {
+	if len(present) != 1 || present[0].(map[string]any)["role"] != dr.RoleFacilitator {
 		t.Fatalf("present in the snapshot: %v, want the chair with role facilitator", snap["present"])
 	}
 }
@@ -473,9 +474,19 @@ func TestCursorFollowsItsLastConnection(t *testing.T) {
 	}
 	marks := 0
 	// step checks that watch got want (c's "sel N" or "left", or nothing)
-	// for what the test did since the last step.
+	// for what the test did since the last step. The owner handles its
+	// requests in order, so once it answered one sent now, the test's
+	// requests (presence, close) are handled; the other nodes' events come
+	// through the fan-out loop in order, so the marker follows the test's.
 	step := func(name string, want string) {
 		t.Helper()
+		reply := make(chan error, 1)
+		if err := watch.d.send(context.Background(), &doReq{fn: func(*DraftState) error { return nil }, reply: reply}); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-reply; err != nil {
+			t.Fatal(err)
+		}
 		marks++
 		remote("Z", 1, fmt.Sprintf(`{"type":"presence","doc":"d","rev":0,"sel":[[%d,%d]],"client":"z"}`, marks, marks))
 		var got []string
