@@ -1252,19 +1252,17 @@ func (d *draft) uncork() {
 	d.corking = false
 }
 
+// sendError answers a request of sess about this draft with err (seq: an
+// op's, or 0).
 func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMessage) {
 	if sess == nil {
 		return
 	}
-	code, msg, internal := ErrorCode(err)
-	if internal && !errors.As(err, new(alreadyLogged)) {
-		d.s.log.Error("draft", "draft", d.id, "err", err)
-	}
-	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: d.id, Ref: ref}
+	to := replyTo{doc: d.id, ref: ref}
 	if seq > 0 {
-		m.Seq = &seq
+		to.seq = &seq
 	}
-	d.sendTo(sess, encode(m))
+	d.sendTo(sess, d.s.errorFrame(err, to, "draft", "draft", d.id))
 }
 
 // DraftState is read access to a loaded draft for features, valid only
