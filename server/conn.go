@@ -473,6 +473,8 @@ func (c *Session) fail(err error, doc string, seq *uint64, ref json.RawMessage) 
 	}
 }
 
+// handle handles one frame: rate limits, decoding, then hello on a session
+// that has not said it yet, or the message's handler.
 func (c *Session) handle(mt int, data []byte) {
 	now := time.Now()
 	c.readAt = now
@@ -482,18 +484,31 @@ func (c *Session) handle(mt int, data []byte) {
 		c.refused(now)
 		return
 	}
+	m, ok := c.decode(mt, data)
+	if !ok {
+		return
+	}
+	if !c.hello {
+		c.greet(m)
+		return
+	}
+	c.dispatch(m)
+}
+
+// decode decodes a frame into a message, or answers why it cannot.
+func (c *Session) decode(mt int, data []byte) (*Inbound, bool) {
 	if mt != websocket.TextMessage {
 		c.fail(Errorf(ErrBadRequest, "messages are JSON in text frames"), "", nil, nil)
-		return
+		return nil, false
 	}
 	if !utf8.Valid(data) {
 		c.fail(Errorf(ErrBadRequest, "frame is not valid UTF-8"), "", nil, nil)
-		return
+		return nil, false
 	}
-	var m Inbound
-	if err := decodeInbound(data, &m); err != nil {
+	m := new(Inbound)
+	if err := decodeInbound(data, m); err != nil {
 		c.fail(err, "", nil, nil)
-		return
+		return nil, false
 	}
 	m.Raw = data
 	// encoding/json decodes a lone surrogate escape ("\ud800") as U+FFFD,
@@ -503,22 +518,30 @@ func (c *Session) handle(mt int, data []byte) {
 	// here, whole.
 	if m.Type != "op" && hasLoneSurrogate(data) {
 		c.fail(errLoneSurrogate, m.Doc, nil, m.Ref)
+		return nil, false
+	}
+	return m, true
+}
+
+// greet handles the first message, which must be hello; a refused
+// sign-in is audited (unless the server is open and no token was given).
+func (c *Session) greet(m *Inbound) {
+	if m.Type != "hello" {
+		c.fail(Errorf(ErrUnauthorized, "the first message must be hello"), "", nil, m.Ref)
 		return
 	}
-	if !c.hello {
-		if m.Type != "hello" {
-			c.fail(Errorf(ErrUnauthorized, "the first message must be hello"), "", nil, m.Ref)
-			return
+	if err := c.sayHello(m); err != nil {
+		if m.Token != "" || !c.s.cfg.Open {
+			_, msg, _ := ErrorCode(err)
+			c.s.auditRefusal(Identity{}, CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+clip(m.Client), msg)
 		}
-		if err := c.sayHello(&m); err != nil {
-			if m.Token != "" || !c.s.cfg.Open {
-				_, msg, _ := ErrorCode(err)
-				c.s.auditRefusal(Identity{}, CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+clip(m.Client), msg)
-			}
-			c.fail(err, "", nil, m.Ref)
-		}
-		return
+		c.fail(err, "", nil, m.Ref)
 	}
+}
+
+// dispatch runs the handler of m's type and answers its error; a refusal
+// for want of rights is audited, a refused op counted.
+func (c *Session) dispatch(m *Inbound) {
 	h := c.s.handlers[m.Type]
 	if h == nil {
 		if m.Type == "" {
@@ -528,18 +551,20 @@ func (c *Session) handle(mt int, data []byte) {
 		}
 		return
 	}
-	if err := h(c.ctx, c, &m); err != nil {
-		if code, msg, _ := ErrorCode(err); code == CodeForbidden || code == CodeUnauthorized {
-			c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+clip(m.Type)+" "+m.Doc, msg)
-		}
-		var seq *uint64
-		if m.Type == "op" {
-			seq = m.Seq
-			code, _, _ := ErrorCode(err)
-			c.s.stats.refuse(code)
-		}
-		c.fail(err, m.Doc, seq, m.Ref)
+	err := h(c.ctx, c, m)
+	if err == nil {
+		return
 	}
+	code, msg, _ := ErrorCode(err)
+	if code == CodeForbidden || code == CodeUnauthorized {
+		c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+clip(m.Type)+" "+m.Doc, msg)
+	}
+	var seq *uint64
+	if m.Type == "op" {
+		seq = m.Seq
+		c.s.stats.refuse(code)
+	}
+	c.fail(err, m.Doc, seq, m.Ref)
 }
 
 // decodeInbound decodes a frame into m, with errors a person can act on.
