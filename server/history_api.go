@@ -457,34 +457,40 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 		return Errorf(ErrBadRequest, "interval_ms must be between 0 and %d", maxReplayInterval)
 	}
 	stopReplay(c, m.Doc) // a new replay replaces the previous one
-	// The replay belongs to its session: it ends when the session dies,
-	// and Shutdown waits for it (spawn).
-	rctx, cancel := context.WithCancel(c.ctx)
+	ref := m.Ref
+	return c.startReplay(m.Doc, func(ctx context.Context) {
+		c.s.replay(ctx, c, info, from, to, time.Duration(interval)*time.Millisecond, ref)
+	})
+}
+
+// startReplay runs replay as the session's replay of doc, in a goroutine
+// of its own. The replay belongs to its session: its context ends when
+// the session dies or the replay is stopped (stopReplay), and Shutdown
+// waits for it (spawn).
+func (c *Session) startReplay(doc string, replay func(context.Context)) error {
+	ctx, cancel := context.WithCancel(c.ctx)
 	run := &replayRun{cancel: cancel, done: make(chan struct{})}
-	doc, ref := m.Doc, m.Ref
 	c.replayMu.Lock()
 	if c.replays == nil {
 		c.replays = map[string]*replayRun{}
 	}
 	c.replays[doc] = run
 	c.replayMu.Unlock()
-	started := c.s.spawn(func() {
-		defer close(run.done)
-		defer func() {
-			c.replayMu.Lock()
-			if c.replays[doc] == run {
-				delete(c.replays, doc)
-			}
-			c.replayMu.Unlock()
-			cancel()
-		}()
-		c.s.replay(rctx, c, info, from, to, time.Duration(interval)*time.Millisecond, ref)
-	})
-	if !started {
+	forget := func() {
 		c.replayMu.Lock()
-		delete(c.replays, doc)
+		if c.replays[doc] == run {
+			delete(c.replays, doc)
+		}
 		c.replayMu.Unlock()
 		cancel()
+	}
+	started := c.s.spawn(func() {
+		defer close(run.done)
+		defer forget()
+		replay(ctx)
+	})
+	if !started {
+		forget()
 		close(run.done)
 		return Errorf(ErrUnavailable, "the server is shutting down")
 	}
