@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/internal/charid"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -32,37 +32,16 @@ type ID struct {
 }
 
 // String returns the id in its wire form, p<rev>.<k>.
-func (id ID) String() string {
-	b := make([]byte, 0, 16)
-	b = append(b, 'p')
-	b = strconv.AppendInt(b, int64(id.Rev), 10)
-	b = append(b, '.')
-	return string(strconv.AppendInt(b, int64(id.K), 10))
-}
+func (id ID) String() string { return string(charid.Append(make([]byte, 0, 16), 'p', id.Rev, id.K)) }
 
 // ParseID reads the wire form p<rev>.<k> (decimal, no sign, no leading
 // zeros). Errors wrap ErrBadID.
 func ParseID(s string) (ID, error) {
-	rest, ok := strings.CutPrefix(s, "p")
-	revS, kS, ok2 := strings.Cut(rest, ".")
-	rev, err1 := parseCount(revS)
-	k, err2 := parseCount(kS)
-	if !ok || !ok2 || err1 != nil || err2 != nil {
+	rev, k, ok := charid.Parse(s, 'p')
+	if !ok {
 		return ID{}, fmt.Errorf("provision id %q: %w", s, ErrBadID)
 	}
 	return ID{Rev: rev, K: k}, nil
-}
-
-func parseCount(s string) (int, error) {
-	if s == "" || len(s) > 18 || (len(s) > 1 && s[0] == '0') {
-		return 0, ErrBadID
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrBadID
-		}
-	}
-	return strconv.Atoi(s)
 }
 
 // Text is what the tracker reads of a draft's text: ot.Text satisfies it.
