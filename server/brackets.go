@@ -238,17 +238,33 @@ func (o *bracketObserver) opener(rev int) dr.Author {
 	return o.openers[rev]
 }
 
-// bracketsOf returns the draft's bracket observer.
-func bracketsOf(st *DraftState) (*bracketObserver, error) {
-	o, ok := st.Observer(BracketsSection).(*bracketObserver)
+// trustedObserver is an observer that stops trusting its own state when
+// an op does not apply to it (broken then returns why).
+type trustedObserver interface {
+	Observer
+	broken() error
+}
+
+// observerOf returns the draft's observer named section, an O, unless its
+// state is not trusted (then the error that broke it).
+func observerOf[O trustedObserver](st *DraftState, section string) (O, error) {
+	var none O
+	o, ok := st.Observer(section).(O)
 	if !ok {
-		return nil, fmt.Errorf("draft %s has no bracket observer", st.ID())
+		return none, fmt.Errorf("draft %s has no %s observer", st.ID(), section)
 	}
-	if o.err != nil {
-		return nil, o.err
+	if err := o.broken(); err != nil {
+		return none, err
 	}
 	return o, nil
 }
+
+// bracketsOf returns the draft's bracket observer.
+func bracketsOf(st *DraftState) (*bracketObserver, error) {
+	return observerOf[*bracketObserver](st, BracketsSection)
+}
+
+func (o *bracketObserver) broken() error { return o.err }
 
 // listing is the bracket listing of a draft at one revision: the parse with
 // ids, and the JSON of its groups and diagnostics, encoded once.

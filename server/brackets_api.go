@@ -391,6 +391,33 @@ func checkDocWS(c *Session, doc string) error {
 	return nil
 }
 
+// listingRevWS checks a listing message (brackets, provisions): its draft
+// and the session's access to it; it returns the revision asked for (-1:
+// the head).
+func listingRevWS(c *Session, m *Inbound) (int, error) {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return 0, err
+	}
+	if m.Rev == nil {
+		return -1, nil
+	}
+	if *m.Rev < 0 {
+		return 0, Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	return *m.Rev, nil
+}
+
+// listingRequest reads a listing request over HTTP (brackets, provisions):
+// the draft in the path (draftFor) and ?rev=, a revision number or a
+// label's name (history_api.go); -1 without one: the head.
+func (s *Server) listingRequest(r *http.Request) (doc string, rev int, err error) {
+	if _, doc, err = s.draftFor(r); err != nil {
+		return "", 0, err
+	}
+	rev, err = s.RevParam(r, doc, "rev", -1)
+	return doc, rev, err
+}
+
 func decodeBracketRequest(raw []byte) (bracketRequest, error) {
 	var req bracketRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
@@ -404,14 +431,9 @@ func decodeBracketRequest(raw []byte) (bracketRequest, error) {
 }
 
 func handleBracketsMsg(ctx context.Context, c *Session, m *Inbound) error {
-	if err := checkDocWS(c, m.Doc); err != nil {
+	rev, err := listingRevWS(c, m)
+	if err != nil {
 		return err
-	}
-	rev := -1
-	if m.Rev != nil {
-		if rev = *m.Rev; rev < 0 {
-			return Errorf(ErrBadRequest, "rev must not be negative")
-		}
 	}
 	l, err := c.s.bracketListing(ctx, m.Doc, rev)
 	if err != nil {
@@ -471,12 +493,7 @@ func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 }
 
 func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) error {
-	_, doc, err := s.draftFor(r)
-	if err != nil {
-		return err
-	}
-	// A revision number or a label's name (history_api.go).
-	rev, err := s.RevParam(r, doc, "rev", -1)
+	doc, rev, err := s.listingRequest(r)
 	if err != nil {
 		return err
 	}

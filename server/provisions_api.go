@@ -258,14 +258,9 @@ func (s *Server) provisionStats(ctx context.Context, doc string) (provisionStats
 }
 
 func handleProvisionsMsg(ctx context.Context, c *Session, m *Inbound) error {
-	if err := checkDocWS(c, m.Doc); err != nil {
+	rev, err := listingRevWS(c, m)
+	if err != nil {
 		return err
-	}
-	rev := -1
-	if m.Rev != nil {
-		if rev = *m.Rev; rev < 0 {
-			return Errorf(ErrBadRequest, "rev must not be negative")
-		}
 	}
 	st, err := c.s.provisionsAt(ctx, m.Doc, rev)
 	if err != nil {
@@ -309,11 +304,7 @@ func handleProvisionStatsMsg(ctx context.Context, c *Session, m *Inbound) error 
 }
 
 func (s *Server) getProvisions(w http.ResponseWriter, r *http.Request) error {
-	_, doc, err := s.draftFor(r)
-	if err != nil {
-		return err
-	}
-	rev, err := s.RevParam(r, doc, "rev", -1)
+	doc, rev, err := s.listingRequest(r)
 	if err != nil {
 		return err
 	}
