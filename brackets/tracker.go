@@ -10,15 +10,9 @@ import (
 	"github.com/draftroom/draftroom/ot"
 )
 
-// ID is the identity of one '[' character: the revision whose op inserted it
-// and its code-point index within that op's inserted text (all the op's
-// inserts concatenated in order). Rev 0 is the draft's initial text, where K
-// is the character's position. A character keeps its identity while it
-// exists, so every node derives the same ids from the same op log.
-type ID struct {
-	Rev int
-	K   int
-}
+// ID is the identity of one '[' character (charid.ID: the revision whose
+// op inserted it and its index in that op's inserted text).
+type ID charid.ID
 
 // String returns the id in its wire form, b<rev>.<k>.
 func (id ID) String() string { return string(id.appendTo(make([]byte, 0, 16))) }

@@ -11,14 +11,10 @@ import (
 	"github.com/draftroom/draftroom/ot"
 )
 
-// ID is the identity of a provision: the identity of its marker's first
-// character (the "A" of "Article 17", the "2" of "2."), which is the
-// revision whose op inserted that character and its code-point index within
-// that op's inserted text (all of the op's inserts concatenated in order).
-// Rev 0 is the draft's initial text, where K is the character's position.
-// A character keeps its identity while it exists, so every node derives the
-// same ids from the same op log, and a provision keeps its id while its
-// text, its title and the text around it change.
+// ID is the identity of a provision: the identity (charid.ID) of its
+// marker's first character (the "A" of "Article 17", the "2" of "2."), so a
+// provision keeps its id while its text, its title and the text around it
+// change.
 //
 // Two cases give ids that are not a character's insertion: an old character
 // that becomes a marker's first character (the text before it on its line
@@ -26,10 +22,7 @@ import (
 // cannot collide with an inserted character; and a renumbering op hands
 // every provision the id it had before (Tracker.ApplyRenumber), though the
 // digits of its number were replaced.
-type ID struct {
-	Rev int
-	K   int
-}
+type ID charid.ID
 
 // String returns the id in its wire form, p<rev>.<k>.
 func (id ID) String() string { return string(charid.Append(make([]byte, 0, 16), 'p', id.Rev, id.K)) }

@@ -11,6 +11,17 @@ import (
 	"strings"
 )
 
+// ID is the identity of one character of a draft: the revision whose op
+// inserted it and its code-point index within that op's inserted text (all
+// the op's inserts concatenated in order). Rev 0 is the draft's initial
+// text, where K is the character's position. A character keeps its
+// identity while it exists, so every node derives the same ids from the
+// same op log.
+type ID struct {
+	Rev int
+	K   int
+}
+
 // maxDigits bounds each number, so that it fits an int on every platform
 // the server builds for.
 const maxDigits = 18
