@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/dr"
@@ -643,35 +642,4 @@ func bracketError(err error, what string) error {
 		return Errorf(ErrNotFound, "%s: %s", what, words)
 	}
 	return Errorf(ErrBadRequest, "%s: %s", what, words)
-}
-
-// transformSpan moves the span [a, b) through op. Text inserted at either
-// end stays outside the span; an empty span moves like a cursor.
-func transformSpan(a, b int, op ot.Op) (int, int) {
-	if a == b {
-		p := ot.TransformPosition(a, op)
-		return p, p
-	}
-	a = pushRight(a, op)
-	b = ot.TransformPosition(b, op)
-	return a, max(a, b)
-}
-
-// pushRight is ot.TransformPosition except that an insert at pos pushes it.
-func pushRight(pos int, op ot.Op) int {
-	at := 0
-	for i := 0; i < len(op) && pos >= at; i++ {
-		c := op[i]
-		switch {
-		case c.Skip > 0:
-			at += c.Skip
-		case c.Insert != "":
-			n := utf8.RuneCountInString(c.Insert)
-			at += n
-			pos += n
-		case c.Delete > 0:
-			pos -= min(c.Delete, pos-at)
-		}
-	}
-	return pos
 }

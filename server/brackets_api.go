@@ -15,6 +15,7 @@ import (
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/ot"
 )
 
 // maxNoteLen bounds a resolution's note, in code points.
@@ -196,7 +197,7 @@ func spanAt(st *DraftState, rev, a, b int) (int, int, error) {
 	ops = append(ops, st.Staged()...)
 	na, nb := a, b
 	for _, op := range ops {
-		na, nb = transformSpan(na, nb, op.Op)
+		na, nb = ot.TransformSpan(na, nb, op.Op)
 	}
 	if a < b && na == nb {
 		return 0, 0, Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)

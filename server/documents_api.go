@@ -25,6 +25,7 @@ import (
 	"github.com/draftroom/draftroom/docx"
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -341,7 +342,7 @@ func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text
 		}
 		b := a + utf8.RuneCountInString(dec.Result)
 		for _, op := range ops[k+1:] {
-			a, b = transformSpan(a, b, op.Op)
+			a, b = ot.TransformSpan(a, b, op.Op)
 		}
 		if (dec.Result != "" && a == b) || b > n {
 			continue
@@ -610,7 +611,7 @@ func (s *Server) importChanges(ctx context.Context, who Identity, info dr.Draft,
 		for i, c := range changes {
 			a, b := c.Start, c.End
 			for _, op := range since {
-				a, b = transformSpan(a, b, op.Op)
+				a, b = ot.TransformSpan(a, b, op.Op)
 			}
 			if c.Start < c.End && a == b {
 				errs[i] = Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
