@@ -189,20 +189,33 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 // whose text was all deleted since is a conflict: the proposal no longer
 // has anything to apply to.
 func spanAt(st *DraftState, rev, a, b int) (int, int, error) {
-	head := st.Info().Rev
-	ops, err := st.Ops(rev+1, head)
+	ops, err := opsSince(st, rev)
 	if err != nil {
 		return 0, 0, err
 	}
-	ops = append(ops, st.Staged()...)
-	na, nb := a, b
-	for _, op := range ops {
-		na, nb = ot.TransformSpan(na, nb, op.Op)
-	}
+	na, nb := spanSince(a, b, ops)
 	if a < b && na == nb {
 		return 0, 0, Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
 	}
 	return na, nb, nil
+}
+
+// opsSince returns, inside a BuildFunc, the ops after revision rev up to
+// st.Rev(): those committed since, then those staged before it.
+func opsSince(st *DraftState, rev int) ([]dr.Op, error) {
+	ops, err := st.Ops(rev+1, st.Info().Rev)
+	if err != nil {
+		return nil, err
+	}
+	return append(ops, st.Staged()...), nil
+}
+
+// spanSince moves the span [a, b) through ops (ot.TransformSpan).
+func spanSince(a, b int, ops []dr.Op) (int, int) {
+	for _, op := range ops {
+		a, b = ot.TransformSpan(a, b, op.Op)
+	}
+	return a, b
 }
 
 // wrappedText is, for a Wrap with an empty text, the span as it reads in
