@@ -435,11 +435,10 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 		}
 	}
 	committed, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		since, err := st.Ops(info.Rev+1, st.Info().Rev)
+		since, err := opsSince(st, info.Rev)
 		if err != nil {
 			return Built{}, err
 		}
-		since = append(since, st.Staged()...)
 		op := pre
 		for _, c := range since {
 			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
