@@ -2,13 +2,10 @@ package e2e
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/draftroom/draftroom/server"
 )
 
@@ -82,13 +79,5 @@ func TestTokenScreenInOpenMode(t *testing.T) {
 	if got.Form {
 		t.Error("the issue form is shown in open mode, where the server refuses every token issued")
 	}
-	if *shotsDir != "" { // -shots=DIR: look at the page as a user would
-		png, err := chromedp.Run(chair.ctx, chromedp.CaptureScreenshot())
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(filepath.Join(*shotsDir, "tokens-open-mode.png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shotIf(t, chair, "tokens-open-mode")
 }

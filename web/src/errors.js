@@ -56,7 +56,7 @@ export function errorNode(err, doing) {
  */
 export function failureSentence(err, what, missing = false) {
   const status = err && err.status;
-  if (missing || (status === 404 && err.code === 'not_found' && /^no (such )?draft\b/.test(err.message || ''))) return `There is no such draft, so no ${what}.`;
+  if (missing || (err && err.code === 'not_found' && /^no (such )?draft\b/.test(err.message || ''))) return 'There is no such draft.';
   if (status === 404 || status === 405 || status === 501) return `This server did not answer the request for the ${what} (HTTP ${status}). It is asked again when the panel is next opened.`;
   if (err && err.name === 'ShapeError') return `Could not show the ${what}: ${err.message}.`;
   return sentence(err, `load the ${what}`);

@@ -21,7 +21,7 @@ export class Emitter {
   on(event, fn) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(fn);
-    return () => this.listeners.get(event).delete(fn);
+    return () => { const fns = this.listeners.get(event); if (fns) fns.delete(fn); };
   }
   emit(event, value) {
     const fns = this.listeners.get(event);

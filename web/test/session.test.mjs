@@ -334,6 +334,7 @@ test('a bracket listing is read once for everyone; one of another shape is an er
 
 test('destroy closes the draft and stops listening', async () => {
   const { s, conn, port, snapshot } = open();
+  const off = s.on('change', () => {});
   await s.start();
   snapshot();
   conn.take();
@@ -341,4 +342,7 @@ test('destroy closes the draft and stops listening', async () => {
   assert.deepEqual(conn.take(), [{ type: 'close', doc: 'd' }]);
   conn.deliver({ type: 'op', doc: 'd', rev: 4, op: ['x'], client: 'o', seq: 1 });
   assert.equal(port.value, 'States Parties shall act.');
+  // The view removes its listeners after destroying the session (a page
+  // going away): that must not throw.
+  off();
 });
