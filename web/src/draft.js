@@ -46,70 +46,25 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
     readOnly: true,
     large: screen,
     canReplace: canEdit && ctx.me.role === 'facilitator',
-    onLocal: (tr) => {
-      if (!session.client || limit(tr)) return;
-      session.local(changesToOp(tr.changes, tr.startState.doc));
-      showRevision();
-    },
+    onLocal: (tr) => { if (session.client && !limit(tr)) session.local(changesToOp(tr.changes, tr.startState.doc)); },
     onSelection: (u) => presence.selectionMoved(u),
   });
-  cleanups.push(() => view.destroy());
   // Ctrl+F searches whichever editor is shown: the live one or a past revision.
-  cleanups.push(bindFindKey(() => {
+  cleanups.push(() => view.destroy(), bindFindKey(() => {
     const shown = [...page.editorPane.querySelectorAll('.cm-editor')].find((el) => !el.closest('[hidden]'));
     return shown ? EditorView.findFromDOM(shown) : null;
   }));
 
   const print = printing(page, view, session);
-  cleanups.push(print.destroy);
   const refused = refusedEdits(page.refusedHost, session);
   const presence = presenceView({ ctx, session, view, page, screen });
-  cleanups.push(presence.destroy);
   const panels = screen ? {} : sidebar({ ctx, id, session, view, page, canEdit, goTo: presence.goTo });
+  cleanups.push(print.destroy, presence.destroy);
   if (screen) cleanups.push(setupScreen({ pane: page.editorPane, view, peopleList: presence.peopleList, exitHref: '#/d/' + id }));
   if (panels.destroy) cleanups.push(panels.destroy);
   presence.setPanel(panels.people);
   presence.render();
-
-  // Agreed text is tinted and locked in the editor (and tinted on the
-  // screen view); the listing that feeds it is asked for after edits.
-  const locks = provisionLocks({ session, view, toast, editable: canEdit });
-  cleanups.push(() => locks.destroy());
-  const provisionsSoon = debounce(() => locks.refresh(), 1500);
-  const bracketsSoon = debounce(() => { if (panels.brackets) panels.brackets.refresh(); }, 350);
-  cleanups.push(() => { provisionsSoon.cancel(); bracketsSoon.cancel(); });
-
-  let shownRev;
-  function showRevision() {
-    session.checkWaiting();
-    // Typing does not change the revision: leave the badge and the history
-    // slider alone then (a keystroke must not restyle the page).
-    const rev = session.client ? session.client.rev : null;
-    if (rev === shownRev) return;
-    shownRev = rev;
-    print.updateHead();
-    page.revBadge.textContent = rev === null ? 'rev —' : `rev ${rev}`;
-    if (panels.history) panels.history.setHead(rev || 0);
-  }
-  const waitTimer = setInterval(() => session.checkWaiting(), 250);
-  cleanups.push(() => clearInterval(waitTimer));
-
-  const on = (event, fn) => cleanups.push(session.on(event, fn));
-  on('change', () => { showRevision(); bracketsSoon(); provisionsSoon(); });
-  on('notice', (n) => setNotice(page.notice, n.text, n.kind));
-  on('readonly', (ro) => view.setReadOnly(ro));
-  on('refused', () => refused.render());
-  on('toast', (t) => toast(errorNode(t.error), t.kind));
-  on('recovered', () => toast('Recovered edits made before the page was reloaded; sending them now.'));
-  on('resolved', (m) => resolutionNotices({ ctx, session, view, m, title: page.title.textContent || id }));
-  on('brackets', () => view.dispatch({ effects: setProposers.of(session.proposers()) }));
-  on('opened', () => {
-    if (paragraph) { const n = paragraph; paragraph = 0; setTimeout(() => goParagraph(view, n), 0); }
-    presence.sendSoon();
-    bracketsSoon();
-    provisionsSoon();
-    if (panels.history) panels.history.setHead(session.client.rev);
-  });
+  cleanups.push(...followSession({ ctx, session, view, page, panels, presence, print, refused, canEdit, paragraph }));
   // Undo follows what the user did last: the op the server writes for a
   // proposal this page just made is applied as an undo step of ours.
   page.sidebar.addEventListener('submit', (ev) => { if (ev.target.matches('form.propose')) session.proposalSent(); }, true);
@@ -129,6 +84,51 @@ export function openDraftView(root, ctx, id, mode, { header, paragraph = 0 }) {
       for (const p of [panels.people, panels.brackets, panels.history, panels.provisions]) if (p && p.destroy) p.destroy();
     },
   };
+}
+
+/**
+ * followSession shows on the page what the session says (revision, notice,
+ * read-only, refused edits, errors, proposers, the draft opened) and keeps
+ * the listings fresh after changes: the lock on agreed text (tinted on the
+ * screen view too) and the brackets panel. Returns the cleanups.
+ */
+function followSession({ ctx, session, view, page, panels, presence, print, refused, canEdit, paragraph }) {
+  const locks = provisionLocks({ session, view, toast, editable: canEdit });
+  const provisionsSoon = debounce(() => locks.refresh(), 1500);
+  const bracketsSoon = debounce(() => { if (panels.brackets) panels.brackets.refresh(); }, 350);
+  let shownRev;
+  function showRevision() {
+    session.checkWaiting();
+    // Typing does not change the revision: leave the badge and the history
+    // slider alone then (a keystroke must not restyle the page).
+    const rev = session.client ? session.client.rev : null;
+    if (rev === shownRev) return;
+    shownRev = rev;
+    print.updateHead();
+    page.revBadge.textContent = rev === null ? 'rev —' : `rev ${rev}`;
+    if (panels.history) panels.history.setHead(rev || 0);
+  }
+  const waitTimer = setInterval(() => session.checkWaiting(), 250);
+  const on = (event, fn) => session.on(event, fn);
+  return [
+    () => { locks.destroy(); provisionsSoon.cancel(); bracketsSoon.cancel(); clearInterval(waitTimer); },
+    on('typed', showRevision),
+    on('change', () => { showRevision(); bracketsSoon(); provisionsSoon(); }),
+    on('notice', (n) => setNotice(page.notice, n.text, n.kind)),
+    on('readonly', (ro) => view.setReadOnly(ro)),
+    on('refused', () => refused.render()),
+    on('toast', (t) => toast(errorNode(t.error), t.kind)),
+    on('recovered', () => toast('Recovered edits made before the page was reloaded; sending them now.')),
+    on('resolved', (m) => resolutionNotices({ ctx, session, view, m, title: page.title.textContent || session.id })),
+    on('brackets', () => view.dispatch({ effects: setProposers.of(session.proposers()) })),
+    on('opened', () => {
+      if (paragraph) { const n = paragraph; paragraph = 0; setTimeout(() => goParagraph(view, n), 0); }
+      presence.sendSoon();
+      bracketsSoon();
+      provisionsSoon();
+      if (panels.history) panels.history.setHead(session.client.rev);
+    }),
+  ];
 }
 
 // buildPage lays out the page: the bar, the editor pane and the sidebar.
@@ -297,12 +297,7 @@ function presenceView({ ctx, session, view, page, screen }) {
 
   const offs = [
     session.on('cursor', (c) => {
-      const doc = view.state.doc;
-      const ranges = c.ranges.map(([a, hd]) => ({ anchor: cpToPos(doc, a), head: cpToPos(doc, hd) }));
-      const colour = colourOf(c.by ? c.by.delegation : c.client);
-      const label = c.by ? c.by.delegation : '?';
-      const title = c.by ? `${c.by.name || ''} (${c.by.delegation})` : 'someone';
-      view.dispatch({ effects: setPresence.of({ client: c.key, label, title, colour, ranges }) });
+      drawCursor(view, c);
       if (screen) followCursor();
     }),
     session.on('cursor-gone', (key) => {
@@ -321,21 +316,8 @@ function presenceView({ ctx, session, view, page, screen }) {
 
   function render() {
     if (panel) panel.update();
-    if (!screen) { renderStrip(); return; }
-    clear(peopleList);
-    peopleList.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
-    for (const [key, p] of session.people) {
-      const by = p.by || {};
-      peopleList.appendChild(h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || p.cid) } }, by.delegation || '?'), h('span.pname', by.name || p.cid), p.role ? h('span.role', p.role) : null,
-        h('button.ghost.small', { type: 'button', 'aria-pressed': String(follow === key), on: { click: () => { follow = follow === key ? null : key; render(); followCursor(); } } }, follow === key ? 'Following' : 'Follow')));
-    }
-  }
-
-  function renderStrip() {
-    clear(page.strip);
-    const others = [...session.people.values()].filter((p) => p.by);
-    for (const p of others.slice(0, 6)) page.strip.appendChild(h('span.badge', { style: { background: colourOf(p.by.delegation) }, title: `${p.by.name} (${p.by.delegation})` }, p.by.delegation));
-    if (others.length > 6) page.strip.appendChild(h('span.more', `+${others.length - 6}`));
+    if (!screen) { renderStrip(page.strip, session.people); return; }
+    renderScreenPeople(peopleList, me, session.people, follow, (key) => { follow = follow === key ? null : key; render(); followCursor(); });
   }
 
   function followCursor() {
@@ -364,6 +346,36 @@ function presenceView({ ctx, session, view, page, screen }) {
     },
     destroy() { sendSoon.cancel(); clearInterval(idleTimer); for (const off of offs) off(); },
   };
+}
+
+// drawCursor shows someone's cursor c (a session `cursor` event) in the editor.
+function drawCursor(view, c) {
+  const doc = view.state.doc;
+  const ranges = c.ranges.map(([a, hd]) => ({ anchor: cpToPos(doc, a), head: cpToPos(doc, hd) }));
+  const colour = colourOf(c.by ? c.by.delegation : c.client);
+  const label = c.by ? c.by.delegation : '?';
+  const title = c.by ? `${c.by.name || ''} (${c.by.delegation})` : 'someone';
+  view.dispatch({ effects: setPresence.of({ client: c.key, label, title, colour, ranges }) });
+}
+
+// renderStrip shows up to six of the others in the bar.
+function renderStrip(strip, people) {
+  clear(strip);
+  const others = [...people.values()].filter((p) => p.by);
+  for (const p of others.slice(0, 6)) strip.appendChild(h('span.badge', { style: { background: colourOf(p.by.delegation) }, title: `${p.by.name} (${p.by.delegation})` }, p.by.delegation));
+  if (others.length > 6) strip.appendChild(h('span.more', `+${others.length - 6}`));
+}
+
+// renderScreenPeople lists who is here on the screen view, each with a
+// Follow button (onFollow(key)); follow is the key followed, if any.
+function renderScreenPeople(list, me, people, follow, onFollow) {
+  clear(list);
+  list.appendChild(h('li.person.self', h('span.badge', { style: { background: colourOf(me.delegation) } }, me.delegation), h('span.pname', me.name + ' (you)'), h('span.role', me.role)));
+  for (const [key, p] of people) {
+    const by = p.by || {};
+    list.appendChild(h('li.person', h('span.badge', { style: { background: colourOf(by.delegation || p.cid) } }, by.delegation || '?'), h('span.pname', by.name || p.cid), p.role ? h('span.role', p.role) : null,
+      h('button.ghost.small', { type: 'button', 'aria-pressed': String(follow === key), on: { click: () => onFollow(key) } }, follow === key ? 'Following' : 'Follow')));
+  }
 }
 
 /**

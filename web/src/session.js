@@ -54,6 +54,7 @@ export function presenceKey(client, by) { return by ? `${client} ${by.delegation
 /**
  * DraftSession events (emit(name, value)):
  * - change: the OT client's state changed (revision, pending edits, connection)
+ * - typed: the user's edit was recorded (local)
  * - notice {text, kind}: the line above the editor ('' hides it)
  * - readonly (bool): whether the editor must refuse typing
  * - refused (list): the refused edits kept for the user [{at, code, message, text, local?}]
@@ -246,9 +247,11 @@ export class DraftSession extends Emitter {
 
   // ---- edits ----------------------------------------------------------------
 
-  /** local records an edit the user made (an op in code points on the local text); the view shows the waiting state itself. */
+  /** local records an edit the user made (an op in code points on the local text) and emits typed. */
   local(op) {
-    if (this.client) this.client.local(op);
+    if (!this.client) return;
+    this.client.local(op);
+    this.emit('typed');
   }
 
   /** proposalSent notes that this page sent a proposal (its op becomes the user's undo step). */
