@@ -104,30 +104,6 @@ func clampInt(v, lo, hi int) int {
 	return min(max(v, lo), hi)
 }
 
-func TestTransformSpan(t *testing.T) {
-	cases := []struct {
-		a, b   int
-		op     ot.Op
-		wa, wb int
-	}{
-		{2, 5, ot.Op{ot.Skip(2), ot.Insert("xx")}, 4, 7},              // insert at the start stays outside
-		{2, 5, ot.Op{ot.Skip(5), ot.Insert("xx")}, 2, 5},              // insert at the end stays outside
-		{2, 5, ot.Op{ot.Skip(3), ot.Insert("xx")}, 2, 7},              // inside grows
-		{2, 5, ot.Op{ot.Insert("x")}, 3, 6},                           // before moves
-		{2, 5, ot.Op{ot.Skip(1), ot.Delete(2)}, 1, 3},                 // a delete over the start
-		{2, 5, ot.Op{ot.Skip(4), ot.Delete(3)}, 2, 4},                 // a delete over the end
-		{2, 5, ot.Op{ot.Skip(1), ot.Delete(6)}, 1, 1},                 // all deleted
-		{3, 3, ot.Op{ot.Skip(3), ot.Insert("x")}, 3, 3},               // an empty span is a cursor
-		{2, 5, ot.Op{ot.Skip(2), ot.Delete(1), ot.Insert("y")}, 3, 5}, // replaced first character
-	}
-	for _, c := range cases {
-		a, b := transformSpan(c.a, c.b, ot.Normalize(c.op))
-		if a != c.wa || b != c.wb {
-			t.Errorf("[%d,%d) through %v: got [%d,%d), want [%d,%d)", c.a, c.b, c.op, a, b, c.wa, c.wb)
-		}
-	}
-}
-
 // benchBrackets returns a draft of about 180,000 code points with 2,000
 // bracket groups of every form (optional, alternatives, adjacent with "or",
 // nested), some of it Arabic and Chinese.

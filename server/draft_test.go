@@ -55,7 +55,7 @@ func createDraft(t *testing.T, store Store, id, text string) {
 // stay in its queue (nextFrame).
 func newFakeSession(s *Server, ident Identity, client string) *Session {
 	ctx, cancel := context.WithCancel(s.ctx)
-	return &Session{s: s, ctx: ctx, cancel: cancel, send: newSendQueue(1 << 16), ctl: make(chan []byte, 4), done: make(chan struct{}),
+	return &Session{s: s, ctx: ctx, cancel: cancel, send: newSendQueue(1 << 16), conn: s.conns.Add(1), ctl: make(chan []byte, 4), done: make(chan struct{}),
 		hello: true, ident: ident, client: client, drafts: map[string]*draft{}}
 }
 

@@ -46,8 +46,8 @@ func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c dr.C
 func (s *lostReplyStore) Events() <-chan storage.Event               { return s.events }
 func (s *lostReplyStore) Watch(ctx context.Context, id string) error { return nil }
 func (s *lostReplyStore) Unwatch(id string)                          {}
-func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload []byte) error {
-	s.events <- storage.Event{Kind: storage.EventPresence, Draft: id, Node: "me", Own: true, Presence: json.RawMessage(payload)}
+func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
+	s.events <- storage.Event{Kind: storage.EventPresence, Draft: id, Node: "me", Own: true, Conn: conn, Presence: json.RawMessage(payload)}
 	if s.published != nil {
 		s.published <- payload
 	}
@@ -160,7 +160,7 @@ type slowBus struct {
 func (s *slowBus) Events() <-chan storage.Event               { return nil }
 func (s *slowBus) Watch(ctx context.Context, id string) error { return nil }
 func (s *slowBus) Unwatch(id string)                          {}
-func (s *slowBus) PublishPresence(ctx context.Context, id string, payload []byte) error {
+func (s *slowBus) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
 	<-s.release
 	var m struct {
 		Client string `json:"client"`

@@ -340,19 +340,20 @@ func TestRedisFanout(t *testing.T) {
 		}
 	}
 
-	// Presence crosses nodes, tagged with the publisher.
+	// Presence crosses nodes, tagged with the publisher and its
+	// connection.
 	payload := []byte(`{"client":"c-7f3a","sel":[[1,2]],"by":{"delegation":"JPN","name":"田中"}}`)
-	if err := a.PublishPresence(ctx, "d", payload); err != nil {
+	if err := a.PublishPresence(ctx, "d", 1<<40+7, payload); err != nil {
 		t.Fatal(err)
 	}
 	e := nextEvent(t, bev, storage.EventPresence)
-	if e.Draft != "d" || e.Node != "node-a" || e.Own || string(e.Presence) != string(payload) {
+	if e.Draft != "d" || e.Node != "node-a" || e.Conn != 1<<40+7 || e.Own || string(e.Presence) != string(payload) {
 		t.Errorf("presence on b: got %+v %s", e, e.Presence)
 	}
 	if e := nextEvent(t, aev, storage.EventPresence); !e.Own {
 		t.Errorf("presence back on a: Own is false, want true")
 	}
-	if err := a.PublishPresence(ctx, "d", []byte(`{not json`)); !errors.Is(err, storage.ErrInvalid) {
+	if err := a.PublishPresence(ctx, "d", 1, []byte(`{not json`)); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("PublishPresence of bad JSON: got %v, want ErrInvalid", err)
 	}
 
@@ -531,7 +532,7 @@ func TestRedisFault(t *testing.T) {
 		"Draft": func() error { _, err := s.Draft(ctx, "d"); return err },
 		"Ops":   func() error { _, err := s.Ops(ctx, "d", 1, 10); return err },
 		"PublishPresence": func() error {
-			return s.PublishPresence(ctx, "d", []byte(`{}`))
+			return s.PublishPresence(ctx, "d", 1, []byte(`{}`))
 		},
 	} {
 		start := time.Now()
