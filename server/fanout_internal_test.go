@@ -44,6 +44,7 @@ func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c dr.C
 }
 
 func (s *lostReplyStore) Events() <-chan storage.Event               { return s.events }
+func (s *lostReplyStore) LazyOwnOps()                                {} // its events always carry their ops
 func (s *lostReplyStore) Watch(ctx context.Context, id string) error { return nil }
 func (s *lostReplyStore) Unwatch(id string)                          {}
 func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload []byte) error {
@@ -54,6 +55,13 @@ func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload
 	return nil
 }
 
+// Its one node never dies.
+func (s *lostReplyStore) Heartbeat(ctx context.Context, ttl time.Duration) error { return nil }
+func (s *lostReplyStore) Nodes(ctx context.Context) (live, dead map[string]bool, err error) {
+	return nil, nil, nil
+}
+func (s *lostReplyStore) Depart(ctx context.Context) error { return nil }
+
 // TestDraftOwnEventAfterLostReply: a commit whose reply was lost answers
 // the submitter with an error, and the node's own event of it is then
 // applied and broadcast (it is beyond the head), so the op reaches every
@@ -63,7 +71,7 @@ func TestDraftOwnEventAfterLostReply(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "abc")
 	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100), published: make(chan []byte, 10)}
-	ts := newTestServer(t, store, Config{})
+	ts := newTestServer(t, store, Config{Fanout: store})
 	a, b := ts.session("a", "CAN"), ts.session("b", "FRA")
 	a.open("d", nil)
 	b.open("d", nil)
@@ -127,7 +135,7 @@ func TestDraftResyncAfterLostReply(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "abc")
 	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100), lose: true, quiet: true}
-	ts := newTestServer(t, store, Config{})
+	ts := newTestServer(t, store, Config{Fanout: store})
 	a := ts.session("a", "CAN")
 	a.open("d", nil)
 	a.submit(0, 1, ot.Op{ot.Insert("1")})

@@ -60,21 +60,6 @@ func (o *authorsObserver) Meta() (string, json.RawMessage) {
 	return o.Observer.Meta()
 }
 
-// labelStore is the part of the store that keeps named versions; every
-// storage backend has it.
-type labelStore interface {
-	PutLabel(ctx context.Context, l dr.Label) error
-	Labels(ctx context.Context, id string) ([]dr.Label, error)
-}
-
-func (s *Server) labels() (labelStore, error) {
-	ls, ok := s.store.(labelStore)
-	if !ok {
-		return nil, fmt.Errorf("store %T keeps no labels", s.store)
-	}
-	return ls, nil
-}
-
 // draftInfo reads a draft's metadata (its head revision) from the store.
 func (s *Server) draftInfo(ctx context.Context, doc string) (dr.Draft, error) {
 	info, err := s.store.Draft(ctx, doc)
@@ -105,11 +90,7 @@ func (s *Server) resolveRev(ctx context.Context, info dr.Draft, param, v string)
 	if strings.HasPrefix(v, "-") && isDigits(v[1:]) {
 		return 0, Errorf(ErrBadRequest, "%s must not be negative", param)
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return 0, err
-	}
-	list, err := ls.Labels(ctx, info.ID)
+	list, err := s.store.Labels(ctx, info.ID)
 	if err != nil {
 		return 0, fmt.Errorf("labels %s: %w", info.ID, err)
 	}
@@ -329,15 +310,11 @@ func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int)
 		hasRecords = hasRecords || e.Kind == dr.KindPropose || e.Kind == dr.KindResolve || status || e.Kind == provisions.KindPackage
 	}
 	if hasRecords {
-		rs, err := s.records()
-		if err != nil {
-			return nil, 0, err
-		}
-		props, err := rs.Proposals(ctx, info.ID)
+		props, err := s.store.Proposals(ctx, info.ID)
 		if err != nil {
 			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
 		}
-		decs, err := rs.Decisions(ctx, info.ID)
+		decs, err := s.store.Decisions(ctx, info.ID)
 		if err != nil {
 			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
 		}
@@ -368,17 +345,15 @@ func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int)
 		}
 	}
 	if len(out) > 0 {
-		if ls, err := s.labels(); err == nil {
-			list, err := ls.Labels(ctx, info.ID)
-			if err != nil {
-				return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
-			}
-			for _, l := range list {
-				for i := range out {
-					if l.Rev >= out[i].From && l.Rev <= out[i].To {
-						out[i].Labels = append(out[i].Labels, l)
-						break
-					}
+		list, err := s.store.Labels(ctx, info.ID)
+		if err != nil {
+			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
+		}
+		for _, l := range list {
+			for i := range out {
+				if l.Rev >= out[i].From && l.Rev <= out[i].To {
+					out[i].Labels = append(out[i].Labels, l)
+					break
 				}
 			}
 		}
@@ -430,12 +405,8 @@ func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, r
 			return dr.Label{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
 		}
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return dr.Label{}, err
-	}
 	l := dr.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
-	if err := ls.PutLabel(ctx, l); err != nil {
+	if err := s.store.PutLabel(ctx, l); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			return dr.Label{}, Errorf(ErrExists, "draft %s already has a version named %q", doc, name)
 		}
@@ -527,11 +498,9 @@ func (s *Server) exportGroups(ctx context.Context, doc string, rev int) ([]histo
 	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil {
 		return nil, fmt.Errorf("export %s@%d: listing: %w", doc, rev, err)
 	}
-	var props []dr.Proposal
-	if rs, err := s.records(); err == nil {
-		if props, err = rs.Proposals(ctx, doc); err != nil {
-			return nil, fmt.Errorf("export %s@%d: %w", doc, rev, err)
-		}
+	props, err := s.store.Proposals(ctx, doc)
+	if err != nil {
+		return nil, fmt.Errorf("export %s@%d: %w", doc, rev, err)
 	}
 	out := make([]history.ExportGroup, len(all.Groups))
 	for i, g := range all.Groups {

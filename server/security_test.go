@@ -918,7 +918,8 @@ func TestRevocationAcrossNodes(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-security-%d:", time.Now().UnixNano())
 	node := func() *secServer {
-		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond}, redisStore(t, url, prefix))
+		st := redisStore(t, url, prefix)
+		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond, Fanout: st}, st)
 	}
 	a, b := node(), node()
 	chair, _ := a.issue("CHAIR", "Maria", dr.RoleFacilitator)
