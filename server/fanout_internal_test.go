@@ -162,6 +162,7 @@ type slowBus struct {
 }
 
 func (s *slowBus) Events() <-chan storage.Event               { return nil }
+func (s *slowBus) LazyOwnOps()                                {}
 func (s *slowBus) Watch(ctx context.Context, id string) error { return nil }
 func (s *slowBus) Unwatch(id string)                          {}
 func (s *slowBus) PublishPresence(ctx context.Context, id string, payload []byte) error {
@@ -183,6 +184,19 @@ func (s *slowBus) PublishPresence(ctx context.Context, id string, payload []byte
 	return nil
 }
 
+// Its one node never dies.
+func (s *slowBus) Heartbeat(ctx context.Context, ttl time.Duration) error { return nil }
+func (s *slowBus) Nodes(ctx context.Context) (live, dead map[string]bool, err error) {
+	return nil, nil, nil
+}
+func (s *slowBus) Depart(ctx context.Context) error { return nil }
+
+// The fakes are fan-outs (wired as Config.Fanout).
+var (
+	_ Fanout = (*lostReplyStore)(nil)
+	_ Fanout = (*slowBus)(nil)
+)
+
 // TestLeftReachesOtherNodesInAStorm: more clients leave one node at once
 // than the queue to the other nodes holds (1,024) while publishing is
 // stalled; every departure is still published once, none dropped.
@@ -191,7 +205,7 @@ func TestLeftReachesOtherNodesInAStorm(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "text")
 	bus := &slowBus{Memory: mem, release: make(chan struct{}), left: map[string]int{}}
-	ts := newTestServer(t, bus, Config{})
+	ts := newTestServer(t, bus, Config{Fanout: bus})
 	gone := make([]*fakeSession, leavers)
 	for i := range gone {
 		gone[i] = ts.session(fmt.Sprint("leaver-", i), "FRA")
