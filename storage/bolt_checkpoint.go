@@ -122,12 +122,7 @@ func (b *Bolt) replay(commits []*walCommit) error {
 	if len(commits) == 0 {
 		return nil
 	}
-	sort.SliceStable(commits, func(i, j int) bool {
-		if commits[i].id != commits[j].id {
-			return commits[i].id < commits[j].id
-		}
-		return commits[i].base < commits[j].base
-	})
+	sortCommits(commits)
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		for _, c := range commits {
 			if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
@@ -155,17 +150,31 @@ func replayTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 	return commitTx(tx, id, base, enc)
 }
 
+// sortCommits sorts logged commits by draft, each draft's in revision
+// order (the two files' commits interleave).
+func sortCommits(commits []*walCommit) {
+	sort.SliceStable(commits, func(i, j int) bool {
+		if commits[i].id != commits[j].id {
+			return commits[i].id < commits[j].id
+		}
+		return commits[i].base < commits[j].base
+	})
+}
+
+// draftHeads puts every draft's head as tx has it into heads.
+func draftHeads(tx *bolt.Tx, heads map[string]int) error {
+	drafts := tx.Bucket(bucketDrafts)
+	return drafts.ForEachBucket(func(k []byte) error {
+		d, err := readMeta(drafts.Bucket(k), string(k))
+		heads[string(k)] = d.Rev
+		return err
+	})
+}
+
 // fileHeads returns every draft's head as the bbolt file has it.
 func (b *Bolt) fileHeads() (map[string]int, error) {
 	heads := map[string]int{}
-	err := b.db.View(func(tx *bolt.Tx) error {
-		drafts := tx.Bucket(bucketDrafts)
-		return drafts.ForEachBucket(func(k []byte) error {
-			d, err := readMeta(drafts.Bucket(k), string(k))
-			heads[string(k)] = d.Rev
-			return err
-		})
-	})
+	err := b.db.View(func(tx *bolt.Tx) error { return draftHeads(tx, heads) })
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", b.path, err)
 	}
