@@ -25,6 +25,12 @@ import (
 // an acknowledged op survives kill -9 and power loss (never NoSync outside
 // tests).
 //
+// Its code is split by job: this file opens and closes the store and
+// holds its reads and record writes; bolt_writer.go the writer goroutine
+// and its batches; bolt_commit.go commits (encode, check, dedupe, log);
+// bolt_checkpoint.go the log beside bbolt (replay at open, checkpoints);
+// wal.go the log files' format.
+//
 // # Group commit
 //
 // Every write (Commit, CreateDraft, PutSnapshot, PutLabel, PutToken,
