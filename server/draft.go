@@ -61,7 +61,7 @@ type draft struct {
 	tentative    int              // while a batch is staged: revs staged beyond rev
 	staging      []*staged        // while a BuildFunc runs: the ops staged before it
 	batch        []any            // the submissions being committed (drainBatch); reused
-	idleTimer    <-chan time.Time // runs while nobody holds the draft: it stops when it fires
+	idleTimer    <-chan time.Time // fires IdleGrace after the last holder left; nil when not running
 	watching     bool             // subscribed to the store's fan-out (fanout.go)
 	stale        bool             // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
