@@ -180,7 +180,7 @@ func (s *Server) closeToken(tokenID, why string) int {
 		}
 	}
 	sec.mu.Unlock()
-	frame := encode(errorMsg{Type: "error", Code: CodeUnauthorized, Message: why})
+	frame := s.errorFrame(Errorf(ErrUnauthorized, "%s", why), replyTo{}, "close token", "token", tokenID)
 	for _, c := range sessions {
 		c.queue(frame)
 		c.kill(websocket.ClosePolicyViolation, why, true)
