@@ -10,6 +10,7 @@ import { errorNode, panelError } from './errors.js';
 import { unescape } from './brackets.js';
 import { posToCp } from './unicode.js';
 import { readBracketStats } from './shapes.js';
+import { stepChart } from './curve.js';
 import { cpOffsetsToUtf16 } from './panel-history.js';
 import { placeOf } from './place.js';
 
@@ -322,28 +323,10 @@ export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }
     clear(curve);
     if (pts.length === 0) { curve.hidden = true; return; }
     curve.hidden = false;
-    const W = 280; const H = 64; const pad = 4;
     const maxRev = Math.max(1, pts[pts.length - 1].rev, session.client ? session.client.rev : 0);
     const maxN = Math.max(1, ...pts.map((p) => p.n));
-    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
-    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
-    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
-    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
-    d += ` H${x(maxRev)}`;
-    const NS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
-    svg.setAttribute('role', 'img');
     const now = pts[pts.length - 1];
-    svg.setAttribute('aria-label', `Brackets remaining: ${now.n} now, at most ${maxN}`);
-    const area = document.createElementNS(NS, 'path');
-    area.setAttribute('d', d + ` V${H - pad} H${x(pts[0].rev)} Z`);
-    area.setAttribute('class', 'curve-area');
-    const line = document.createElementNS(NS, 'path');
-    line.setAttribute('d', d);
-    line.setAttribute('class', 'curve-line');
-    svg.append(area, line);
+    const svg = stepChart({ points: pts, maxRev, maxN, height: 64, area: true, label: `Brackets remaining: ${now.n} now, at most ${maxN}` });
     curve.append(h('div.curve-label', h('span', 'Brackets remaining'), h('strong', String(now.n)), s.clean ? h('span.tag.ok', 'clean') : null), svg,
       h('div.curve-axis', h('span', 'rev 0'), h('span', now.ts ? fmtTime(now.ts) : `rev ${maxRev}`)));
   }
