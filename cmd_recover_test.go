@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -28,12 +29,12 @@ func crashedStore(t *testing.T, data string, n int) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.CreateDraft(ctx, storage.Draft{ID: "d"}, ""); err != nil {
+	if err := s.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	for rev := 1; rev <= n; rev++ {
-		op := storage.Op{Rev: rev, Op: ot.Op{ot.Insert("x")}, Client: "c", Seq: uint64(rev), Principal: "tok:c"}
-		if err := s.Commit(ctx, "d", rev-1, storage.Commit{Ops: []storage.Op{op}}); err != nil {
+		op := dr.Op{Rev: rev, Op: ot.Op{ot.Insert("x")}, Client: "c", Seq: uint64(rev), Principal: "tok:c"}
+		if err := s.Commit(ctx, "d", rev-1, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 			t.Fatal(err)
 		}
 	}

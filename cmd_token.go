@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -214,16 +215,16 @@ func msText(ms int64, zero string) string {
 
 // tokenManager issues, lists and revokes tokens somewhere.
 type tokenManager interface {
-	issue(ctx context.Context, r auth.Request) (string, storage.Token, error)
-	list(ctx context.Context) ([]storage.Token, error)
+	issue(ctx context.Context, r auth.Request) (string, dr.Token, error)
+	list(ctx context.Context) ([]dr.Token, error)
 	// revoke returns the token and a note for the operator.
-	revoke(ctx context.Context, id string) (storage.Token, string, error)
+	revoke(ctx context.Context, id string) (dr.Token, string, error)
 }
 
 // tokenStore is what the token command needs from a backend.
 type tokenStore interface {
 	auth.Store
-	AppendAudit(ctx context.Context, e storage.AuditEntry) (storage.AuditEntry, error)
+	AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error)
 	Close() error
 }
 
@@ -275,40 +276,40 @@ type storeTokens struct {
 }
 
 // operator is the audit actor of the token command.
-func operator() storage.Author {
+func operator() dr.Author {
 	name := "draftroom token"
 	if u, err := user.Current(); err == nil {
 		name += " (" + u.Username + ")"
 	}
-	return storage.Author{Delegation: "operator", Name: name}
+	return dr.Author{Delegation: "operator", Name: name}
 }
 
 func (s *storeTokens) audit(ctx context.Context, action, detail string) {
-	e := storage.AuditEntry{TS: time.Now().UnixMilli(), Actor: operator(), Role: "operator", Action: action, Detail: detail}
+	e := dr.AuditEntry{TS: time.Now().UnixMilli(), Actor: operator(), Role: "operator", Action: action, Detail: detail}
 	if _, err := s.st.AppendAudit(ctx, e); err != nil {
 		fmt.Fprintln(os.Stderr, "draftroom: warning: audit log:", err)
 	}
 }
 
-func (s *storeTokens) issue(ctx context.Context, r auth.Request) (string, storage.Token, error) {
+func (s *storeTokens) issue(ctx context.Context, r auth.Request) (string, dr.Token, error) {
 	r.IssuedBy = "cli"
 	secret, tok, err := auth.Issue(ctx, s.st, r, time.Now())
 	if err != nil {
-		return "", storage.Token{}, err
+		return "", dr.Token{}, err
 	}
 	s.audit(ctx, "token.issue", fmt.Sprintf("id=%s role=%s delegation=%s name=%q drafts=%s", tok.ID, tok.Role, tok.Delegation, tok.Name, draftsText(tok.Drafts)))
 	return secret, tok, nil
 }
 
-func (s *storeTokens) list(ctx context.Context) ([]storage.Token, error) { return s.st.Tokens(ctx) }
+func (s *storeTokens) list(ctx context.Context) ([]dr.Token, error) { return s.st.Tokens(ctx) }
 
-func (s *storeTokens) revoke(ctx context.Context, id string) (storage.Token, string, error) {
+func (s *storeTokens) revoke(ctx context.Context, id string) (dr.Token, string, error) {
 	tok, err := s.st.Token(ctx, id)
 	if err != nil {
-		return storage.Token{}, "", err
+		return dr.Token{}, "", err
 	}
 	if err := s.st.RevokeToken(ctx, id, time.Now().UnixMilli()); err != nil {
-		return storage.Token{}, "", err
+		return dr.Token{}, "", err
 	}
 	if tok.Revoked == 0 {
 		s.audit(ctx, "token.revoke", fmt.Sprintf("id=%s role=%s delegation=%s name=%q", tok.ID, tok.Role, tok.Delegation, tok.Name))
@@ -341,8 +342,8 @@ type apiToken struct {
 	Closed     int      `json:"closed"`
 }
 
-func (a apiToken) stored() storage.Token {
-	return storage.Token{ID: a.ID, Delegation: a.Delegation, Name: a.Name, Role: a.Role, Drafts: a.Drafts,
+func (a apiToken) stored() dr.Token {
+	return dr.Token{ID: a.ID, Delegation: a.Delegation, Name: a.Name, Role: a.Role, Drafts: a.Drafts,
 		Created: a.Created, Expires: a.Expires, Revoked: a.Revoked, IssuedBy: a.IssuedBy}
 }
 
@@ -379,36 +380,36 @@ func (h *httpTokens) call(ctx context.Context, method, path string, body, out an
 	return json.Unmarshal(data, out)
 }
 
-func (h *httpTokens) issue(ctx context.Context, r auth.Request) (string, storage.Token, error) {
+func (h *httpTokens) issue(ctx context.Context, r auth.Request) (string, dr.Token, error) {
 	body := map[string]any{"delegation": r.Delegation, "name": r.Name, "role": r.Role, "drafts": r.Drafts}
 	if r.TTL > 0 {
 		body["expires_in"] = r.TTL.String()
 	}
 	var out apiToken
 	if err := h.call(ctx, "POST", "/api/tokens", body, &out); err != nil {
-		return "", storage.Token{}, err
+		return "", dr.Token{}, err
 	}
 	return out.Token, out.stored(), nil
 }
 
-func (h *httpTokens) list(ctx context.Context) ([]storage.Token, error) {
+func (h *httpTokens) list(ctx context.Context) ([]dr.Token, error) {
 	var out struct{ Tokens []apiToken }
 	if err := h.call(ctx, "GET", "/api/tokens", nil, &out); err != nil {
 		return nil, err
 	}
-	toks := make([]storage.Token, len(out.Tokens))
+	toks := make([]dr.Token, len(out.Tokens))
 	for i, t := range out.Tokens {
 		toks[i] = t.stored()
 	}
 	return toks, nil
 }
 
-func (h *httpTokens) revoke(ctx context.Context, id string) (storage.Token, string, error) {
+func (h *httpTokens) revoke(ctx context.Context, id string) (dr.Token, string, error) {
 	toks, err := h.list(ctx)
 	if err != nil {
-		return storage.Token{}, "", err
+		return dr.Token{}, "", err
 	}
-	var tok storage.Token
+	var tok dr.Token
 	for _, t := range toks {
 		if t.ID == id {
 			tok = t
@@ -416,7 +417,7 @@ func (h *httpTokens) revoke(ctx context.Context, id string) (storage.Token, stri
 	}
 	var out apiToken
 	if err := h.call(ctx, "DELETE", "/api/tokens/"+url.PathEscape(id), nil, &out); err != nil {
-		return storage.Token{}, "", err
+		return dr.Token{}, "", err
 	}
 	if tok.ID == "" {
 		tok.ID = out.ID

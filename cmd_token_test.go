@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -254,7 +255,7 @@ func TestTokenCommandOnRedis(t *testing.T) {
 		t.Fatalf("the running server refuses a token issued on its Redis: %d", code)
 	}
 	list, _, err := runToken(t, "list", "-redis", url, "-json")
-	var toks []storage.Token
+	var toks []dr.Token
 	if err != nil || json.Unmarshal([]byte(list), &toks) != nil || len(toks) != 1 || toks[0].Hash != "" {
 		t.Fatalf("list -json: %v %s", err, list)
 	}

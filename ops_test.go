@@ -22,6 +22,7 @@ import (
 
 	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -260,13 +261,13 @@ func TestCheckCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.CreateDraft(ctx, storage.Draft{ID: "art-1"}, "text"); err != nil {
+	if err := st.CreateDraft(ctx, dr.Draft{ID: "art-1"}, "text"); err != nil {
 		t.Fatal(err)
 	}
 	for rev := 1; rev <= 5; rev++ {
-		op := storage.Op{Rev: rev, Client: "c", Seq: uint64(rev), Principal: "p"}
+		op := dr.Op{Rev: rev, Client: "c", Seq: uint64(rev), Principal: "p"}
 		op.Op = ot.Op{ot.Insert("x")}
-		if err := st.Commit(ctx, "art-1", rev-1, storage.Commit{Ops: []storage.Op{op}}); err != nil {
+		if err := st.Commit(ctx, "art-1", rev-1, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -356,12 +357,12 @@ func TestCheckSurvivesDamage(t *testing.T) {
 	ctx := context.Background()
 	for d := range 3 {
 		id := fmt.Sprintf("art-%d", d)
-		if err := st.CreateDraft(ctx, storage.Draft{ID: id}, "text"); err != nil {
+		if err := st.CreateDraft(ctx, dr.Draft{ID: id}, "text"); err != nil {
 			t.Fatal(err)
 		}
 		for rev := 1; rev <= 300; rev++ {
-			op := storage.Op{Rev: rev, Client: "c", Seq: uint64(rev), Principal: "p", Op: ot.Op{ot.Insert("x")}}
-			if err := st.Commit(ctx, id, rev-1, storage.Commit{Ops: []storage.Op{op}}); err != nil {
+			op := dr.Op{Rev: rev, Client: "c", Seq: uint64(rev), Principal: "p", Op: ot.Op{ot.Insert("x")}}
+			if err := st.Commit(ctx, id, rev-1, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 				t.Fatal(err)
 			}
 		}

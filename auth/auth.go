@@ -1,7 +1,7 @@
 // Package auth issues and checks the credentials delegations sign in with.
 //
 // A token is a random secret (256 bits from crypto/rand) shown once, when it
-// is issued. The store keeps only its SHA-256 hash (storage.Token.Hash), so a
+// is issued. The store keeps only its SHA-256 hash (dr.Token.Hash), so a
 // leaked database does not leak credentials. A secret is looked up by its
 // hash, then the stored hash is compared again in constant time; the lookup
 // itself reveals nothing useful about a secret because finding a secret for a
@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -43,10 +44,10 @@ const secretPrefix = "drt_"
 
 // Store is what auth needs from storage.
 type Store interface {
-	PutToken(ctx context.Context, t storage.Token) error
-	Token(ctx context.Context, id string) (storage.Token, error)
-	TokenByHash(ctx context.Context, hash string) (storage.Token, error)
-	Tokens(ctx context.Context) ([]storage.Token, error)
+	PutToken(ctx context.Context, t dr.Token) error
+	Token(ctx context.Context, id string) (dr.Token, error)
+	TokenByHash(ctx context.Context, hash string) (dr.Token, error)
+	Tokens(ctx context.Context) ([]dr.Token, error)
 	RevokeToken(ctx context.Context, id string, at int64) error
 }
 
@@ -84,7 +85,7 @@ func ValidName(s string) bool {
 
 // ValidRole reports whether s is one of the three roles.
 func ValidRole(s string) bool {
-	return s == storage.RoleFacilitator || s == storage.RoleDrafter || s == storage.RoleReviewer
+	return s == dr.RoleFacilitator || s == dr.RoleDrafter || s == dr.RoleReviewer
 }
 
 // Check validates a request; the error wraps ErrBadRequest and says what is
@@ -110,20 +111,20 @@ func (r Request) Check() error {
 
 // Issue creates a token and returns its secret, which is not stored and
 // cannot be shown again.
-func Issue(ctx context.Context, st Store, r Request, now time.Time) (secret string, tok storage.Token, err error) {
+func Issue(ctx context.Context, st Store, r Request, now time.Time) (secret string, tok dr.Token, err error) {
 	if err := r.Check(); err != nil {
-		return "", storage.Token{}, err
+		return "", dr.Token{}, err
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return "", storage.Token{}, fmt.Errorf("auth: random: %w", err)
+		return "", dr.Token{}, fmt.Errorf("auth: random: %w", err)
 	}
 	var id [8]byte
 	if _, err := rand.Read(id[:]); err != nil {
-		return "", storage.Token{}, fmt.Errorf("auth: random: %w", err)
+		return "", dr.Token{}, fmt.Errorf("auth: random: %w", err)
 	}
 	secret = secretPrefix + base64.RawURLEncoding.EncodeToString(raw[:])
-	tok = storage.Token{
+	tok = dr.Token{
 		ID:         hex.EncodeToString(id[:]),
 		Hash:       Hash(secret),
 		Delegation: r.Delegation,
@@ -137,7 +138,7 @@ func Issue(ctx context.Context, st Store, r Request, now time.Time) (secret stri
 		tok.Expires = now.Add(r.TTL).UnixMilli()
 	}
 	if err := st.PutToken(ctx, tok); err != nil {
-		return "", storage.Token{}, fmt.Errorf("auth: issue: %w", err)
+		return "", dr.Token{}, fmt.Errorf("auth: issue: %w", err)
 	}
 	return secret, tok, nil
 }
@@ -151,27 +152,27 @@ func Hash(secret string) string {
 // Verify returns the token a secret belongs to, if it is valid now. Errors
 // wrap ErrInvalid, ErrRevoked or ErrExpired; store failures are returned
 // wrapped as they are.
-func Verify(ctx context.Context, st Store, secret string, now time.Time) (storage.Token, error) {
+func Verify(ctx context.Context, st Store, secret string, now time.Time) (dr.Token, error) {
 	if !strings.HasPrefix(secret, secretPrefix) || len(secret) > 128 {
-		return storage.Token{}, ErrInvalid
+		return dr.Token{}, ErrInvalid
 	}
 	h := Hash(secret)
 	tok, err := st.TokenByHash(ctx, h)
 	if errors.Is(err, storage.ErrNotFound) {
-		return storage.Token{}, ErrInvalid
+		return dr.Token{}, ErrInvalid
 	}
 	if err != nil {
-		return storage.Token{}, fmt.Errorf("auth: verify: %w", err)
+		return dr.Token{}, fmt.Errorf("auth: verify: %w", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(tok.Hash), []byte(h)) != 1 {
-		return storage.Token{}, ErrInvalid
+		return dr.Token{}, ErrInvalid
 	}
 	return tok, Valid(tok, now)
 }
 
 // Valid reports whether a token may be used at now: nil, or an error wrapping
 // ErrRevoked or ErrExpired.
-func Valid(tok storage.Token, now time.Time) error {
+func Valid(tok dr.Token, now time.Time) error {
 	if tok.Revoked != 0 {
 		return ErrRevoked
 	}
@@ -196,7 +197,7 @@ func MayAccess(patterns []string, id string) bool {
 }
 
 // Principal is the dedupe and identity scope of a token (see docs/DESIGN.md).
-func Principal(tok storage.Token) string { return "tok:" + tok.ID }
+func Principal(tok dr.Token) string { return "tok:" + tok.ID }
 
 // OpenPrincipal is the identity scope of an open-mode sign-in.
 func OpenPrincipal(delegation, name string) string { return "open:" + delegation + "/" + name }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -15,12 +16,12 @@ import (
 // behaviour by the storage contract suite.
 type fakeStore struct {
 	mu   sync.Mutex
-	byID map[string]storage.Token
+	byID map[string]dr.Token
 }
 
-func newFake() *fakeStore { return &fakeStore{byID: map[string]storage.Token{}} }
+func newFake() *fakeStore { return &fakeStore{byID: map[string]dr.Token{}} }
 
-func (f *fakeStore) PutToken(_ context.Context, t storage.Token) error {
+func (f *fakeStore) PutToken(_ context.Context, t dr.Token) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.byID[t.ID]; ok {
@@ -29,7 +30,7 @@ func (f *fakeStore) PutToken(_ context.Context, t storage.Token) error {
 	f.byID[t.ID] = t
 	return nil
 }
-func (f *fakeStore) Token(_ context.Context, id string) (storage.Token, error) {
+func (f *fakeStore) Token(_ context.Context, id string) (dr.Token, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	t, ok := f.byID[id]
@@ -38,7 +39,7 @@ func (f *fakeStore) Token(_ context.Context, id string) (storage.Token, error) {
 	}
 	return t, nil
 }
-func (f *fakeStore) TokenByHash(_ context.Context, h string) (storage.Token, error) {
+func (f *fakeStore) TokenByHash(_ context.Context, h string) (dr.Token, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, t := range f.byID {
@@ -46,9 +47,9 @@ func (f *fakeStore) TokenByHash(_ context.Context, h string) (storage.Token, err
 			return t, nil
 		}
 	}
-	return storage.Token{}, storage.ErrNotFound
+	return dr.Token{}, storage.ErrNotFound
 }
-func (f *fakeStore) Tokens(context.Context) ([]storage.Token, error) { return nil, nil }
+func (f *fakeStore) Tokens(context.Context) ([]dr.Token, error) { return nil, nil }
 func (f *fakeStore) RevokeToken(_ context.Context, id string, at int64) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -8,7 +8,7 @@ import (
 	"github.com/draftroom/draftroom/ot"
 )
 
-// Resolution choices; the same words as the protocol and storage.Decision.
+// Resolution choices; the same words as the protocol and dr.Decision.
 const (
 	ChoiceChoose     = "choose"     // keep alternative Index, drop the others
 	ChoiceDrop       = "drop"       // drop an optional group's text

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -19,7 +20,7 @@ import (
 func startServer(t *testing.T, cfg server.Config, id, text string) string {
 	t.Helper()
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: id}, text); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: id}, text); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Open = true
@@ -162,7 +163,7 @@ type slowStore struct {
 	delay time.Duration
 }
 
-func (s slowStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (s slowStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	time.Sleep(s.delay)
 	return s.Memory.Commit(ctx, id, base, c)
 }
@@ -172,7 +173,7 @@ func (s slowStore) Commit(ctx context.Context, id string, base int, c storage.Co
 // with the same seq.
 func TestInflightOpSurvivesReconnect(t *testing.T) {
 	mem := storage.NewMemory()
-	if err := mem.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "abc"); err != nil {
+	if err := mem.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "abc"); err != nil {
 		t.Fatal(err)
 	}
 	srv := server.New(server.Config{Open: true}, slowStore{mem, 150 * time.Millisecond}, nil)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -16,7 +17,7 @@ import (
 func Example() {
 	// A server in open mode over an in-memory store, with one draft.
 	store := storage.NewMemory()
-	store.CreateDraft(context.Background(), storage.Draft{ID: "art-17", Title: "Article 17"}, "States Parties adopt measures.")
+	store.CreateDraft(context.Background(), dr.Draft{ID: "art-17", Title: "Article 17"}, "States Parties adopt measures.")
 	srv := server.New(server.Config{Open: true}, store, nil)
 	hs := httptest.NewServer(srv.Handler())
 	defer hs.Close()

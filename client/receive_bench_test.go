@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -57,7 +58,7 @@ func record(n int) (recording, error) {
 	}
 	store := storage.NewMemory()
 	ctx := context.Background()
-	if err := store.CreateDraft(ctx, storage.Draft{ID: doc}, start.String()); err != nil {
+	if err := store.CreateDraft(ctx, dr.Draft{ID: doc}, start.String()); err != nil {
 		return recording{}, err
 	}
 	srv := server.New(server.Config{Open: true}, store, nil)

@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/web"
@@ -740,8 +741,8 @@ func (a tokenAuth) Request(r *http.Request) (server.Identity, error) {
 func TestTokenSignIn(t *testing.T) {
 	const chairToken, canToken = "dr_chair_8c1f0e9a2b7d4c3e", "dr_can_5e2d9c7b1a0f3e4d"
 	auth := tokenAuth{
-		chairToken: {Principal: "tok:chair", Author: storage.Author{Delegation: "CHAIR", Name: "Maria"}, Role: storage.RoleFacilitator, TokenID: "chair"},
-		canToken:   {Principal: "tok:can", Author: storage.Author{Delegation: "CAN", Name: "Ana Silva"}, Role: storage.RoleDrafter, TokenID: "can"},
+		chairToken: {Principal: "tok:chair", Author: dr.Author{Delegation: "CHAIR", Name: "Maria"}, Role: dr.RoleFacilitator, TokenID: "chair"},
+		canToken:   {Principal: "tok:can", Author: dr.Author{Delegation: "CAN", Name: "Ana Silva"}, Role: dr.RoleDrafter, TokenID: "can"},
 	}
 	var mu sync.Mutex
 	var urls []string

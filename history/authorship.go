@@ -5,13 +5,13 @@ import (
 	"slices"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Authorship records, for every code point of a draft's current text, the
 // revision that wrote it and who committed that revision. The initial text
-// of a draft is revision 0 with author index 0, the zero storage.Author
+// of a draft is revision 0 with author index 0, the zero dr.Author
 // ("initial text"; the server may show the draft's creator instead).
 //
 // It is a B-tree of runs (a run is consecutive code points written by one
@@ -25,8 +25,8 @@ import (
 type Authorship struct {
 	rev     int // the highest revision applied
 	root    *node
-	authors []storage.Author       // index 0 is the zero Author: initial text
-	index   map[storage.Author]int // authors[index[a]] == a
+	authors []dr.Author       // index 0 is the zero Author: initial text
+	index   map[dr.Author]int // authors[index[a]] == a
 }
 
 // Span is a maximal run of code points [Start, End) of the text written by
@@ -78,8 +78,8 @@ type node struct {
 func New(initialLen int) *Authorship {
 	a := &Authorship{
 		root:    &node{leaf: true},
-		authors: []storage.Author{{}},
-		index:   map[storage.Author]int{{}: 0},
+		authors: []dr.Author{{}},
+		index:   map[dr.Author]int{{}: 0},
 	}
 	if initialLen > 0 {
 		a.root.runs = []run{{n: initialLen}}
@@ -102,7 +102,7 @@ func (a *Authorship) Len() int { return a.root.length }
 // skips may be left out). A malformed op returns an error wrapping
 // ErrBadOp, an op that walks past the end ErrOpPastEnd; in both cases
 // nothing changes.
-func (a *Authorship) Apply(op ot.Op, rev int, author storage.Author) error {
+func (a *Authorship) Apply(op ot.Op, rev int, author dr.Author) error {
 	// Check the whole op first so that a bad one changes nothing.
 	walked := 0
 	for i, c := range op {
@@ -137,7 +137,7 @@ func (a *Authorship) Apply(op ot.Op, rev int, author storage.Author) error {
 // to the revision asked for. An op out of sequence returns an error
 // wrapping ErrOutOfSequence; an op that does not fit, Apply's errors. Ops
 // before the failing one stay applied.
-func (a *Authorship) ApplyOps(ops []storage.Op) error {
+func (a *Authorship) ApplyOps(ops []dr.Op) error {
 	for i := range ops {
 		op := &ops[i]
 		if op.Rev != a.rev+1 {
@@ -157,7 +157,7 @@ func (a *Authorship) ApplyOps(ops []storage.Op) error {
 // snapshot and replays from there. A section that does not decode, or does
 // not describe snap (another revision or length), returns an error
 // wrapping ErrCorrupt.
-func FromSnapshot(snap storage.Snapshot) (a *Authorship, ok bool, err error) {
+func FromSnapshot(snap dr.Snapshot) (a *Authorship, ok bool, err error) {
 	n := utf8.RuneCountInString(snap.Text)
 	data, found := snap.Meta[MetaSection]
 	if !found {
@@ -200,7 +200,7 @@ func checkComponent(c ot.Component) error {
 	return nil
 }
 
-func (a *Authorship) authorIndex(author storage.Author) int {
+func (a *Authorship) authorIndex(author dr.Author) int {
 	if i, ok := a.index[author]; ok {
 		return i
 	}
@@ -252,7 +252,7 @@ func (a *Authorship) Clone() *Authorship {
 		rev:     a.rev,
 		root:    a.root.clone(),
 		authors: slices.Clone(a.authors),
-		index:   make(map[storage.Author]int, len(a.index)),
+		index:   make(map[dr.Author]int, len(a.index)),
 	}
 	for k, v := range a.index {
 		c.index[k] = v

@@ -13,23 +13,23 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 var (
-	ana = storage.Author{Delegation: "CAN", Name: "Ana"}
-	ben = storage.Author{Delegation: "USA", Name: "Ben"}
-	chi = storage.Author{Delegation: "CHN", Name: "Chi"}
+	ana = dr.Author{Delegation: "CAN", Name: "Ana"}
+	ben = dr.Author{Delegation: "USA", Name: "Ben"}
+	chi = dr.Author{Delegation: "CHN", Name: "Chi"}
 )
 
 // naiveAuthorship is the model: one (rev, author) per code point.
 type naiveAuthorship struct {
 	revs    []int
-	authors []storage.Author
+	authors []dr.Author
 }
 
-func (m *naiveAuthorship) apply(op ot.Op, rev int, by storage.Author) {
+func (m *naiveAuthorship) apply(op ot.Op, rev int, by dr.Author) {
 	pos := 0
 	for _, c := range op {
 		switch {
@@ -115,7 +115,7 @@ func TestAuthorshipKnownAuthors(t *testing.T) {
 	a := New(utf8.RuneCountInString(initial))
 	steps := []struct {
 		op  ot.Op
-		by  storage.Author
+		by  dr.Author
 		rev int
 	}{
 		// "The Parties shall cooperate." -> "The Parties shall fully cooperate."
@@ -262,13 +262,13 @@ func randomOp(rng *rand.Rand, n int) ot.Op {
 // with the same random ops, long enough to build a tree of several levels
 // and then delete most of it, checking Spans, Len and a Marshal round trip.
 func TestAuthorshipMatchesModel(t *testing.T) {
-	authors := []storage.Author{ana, ben, chi, {Delegation: "FRA", Name: "Élodie 🇫🇷"}}
+	authors := []dr.Author{ana, ben, chi, {Delegation: "FRA", Name: "Élodie 🇫🇷"}}
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 7))
 			initial := rng.IntN(50)
 			a := New(initial)
-			m := &naiveAuthorship{revs: make([]int, initial), authors: make([]storage.Author, initial)}
+			m := &naiveAuthorship{revs: make([]int, initial), authors: make([]dr.Author, initial)}
 			steps := 3000
 			if testing.Short() {
 				steps = 500
@@ -412,8 +412,8 @@ func TestUnmarshalCorrupt(t *testing.T) {
 func TestAuthorshipTrace(t *testing.T) {
 	tr := loadTrace(t, "automerge-paper.json.gz")
 	a := New(utf8.RuneCountInString(tr.start))
-	m := &naiveAuthorship{revs: make([]int, a.Len()), authors: make([]storage.Author, a.Len())}
-	authors := []storage.Author{ana, ben, chi}
+	m := &naiveAuthorship{revs: make([]int, a.Len()), authors: make([]dr.Author, a.Len())}
+	authors := []dr.Author{ana, ben, chi}
 	const modelPrefix = 5000
 	for i, op := range tr.ops {
 		by := authors[(i/1000)%len(authors)]
@@ -441,8 +441,8 @@ func FuzzAuthorship(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64, initial uint16, steps uint8) {
 		rng := rand.New(rand.NewPCG(seed, seed>>7))
 		a := New(int(initial))
-		m := &naiveAuthorship{revs: make([]int, initial), authors: make([]storage.Author, initial)}
-		authors := []storage.Author{ana, ben, chi}
+		m := &naiveAuthorship{revs: make([]int, initial), authors: make([]dr.Author, initial)}
+		authors := []dr.Author{ana, ben, chi}
 		for rev := 1; rev <= int(steps)*4; rev++ {
 			op := randomOp(rng, a.Len())
 			by := authors[rng.IntN(len(authors))]
@@ -468,22 +468,22 @@ func TestAuthorshipSnapshotReplay(t *testing.T) {
 	initial := "Article 1\n"
 	doc := newGapText(initial)
 	live := New(utf8.RuneCountInString(initial))
-	var ops []storage.Op
-	snaps := map[int]storage.Snapshot{0: {Rev: 0, Text: initial}}
+	var ops []dr.Op
+	snaps := map[int]dr.Snapshot{0: {Rev: 0, Text: initial}}
 	for rev := 1; rev <= 600; rev++ {
 		op := randomOp(rng, live.Len())
-		by := []storage.Author{ana, ben, chi}[rng.IntN(3)]
+		by := []dr.Author{ana, ben, chi}[rng.IntN(3)]
 		if err := live.Apply(op, rev, by); err != nil {
 			t.Fatal(err)
 		}
 		doc.apply(op)
-		ops = append(ops, storage.Op{Rev: rev, Op: op, By: by})
+		ops = append(ops, dr.Op{Rev: rev, Op: op, By: by})
 		if rev%256 == 0 {
 			data, err := live.Marshal()
 			if err != nil {
 				t.Fatal(err)
 			}
-			snaps[rev] = storage.Snapshot{Rev: rev, Text: doc.String(), Meta: map[string]json.RawMessage{MetaSection: data}}
+			snaps[rev] = dr.Snapshot{Rev: rev, Text: doc.String(), Meta: map[string]json.RawMessage{MetaSection: data}}
 		}
 	}
 	for _, from := range []int{0, 256, 512} {
@@ -506,7 +506,7 @@ func TestAuthorshipSnapshotReplay(t *testing.T) {
 	if err := a.ApplyOps(ops[300:]); !errors.Is(err, ErrOutOfSequence) {
 		t.Fatalf("ApplyOps with a gap = %v, want ErrOutOfSequence", err)
 	}
-	if _, ok, err := FromSnapshot(storage.Snapshot{Rev: 256, Text: "x"}); ok || err != nil {
+	if _, ok, err := FromSnapshot(dr.Snapshot{Rev: 256, Text: "x"}); ok || err != nil {
 		t.Fatalf("snapshot without authorship: ok %v, err %v", ok, err)
 	}
 	bad := snaps[256]

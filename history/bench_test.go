@@ -8,12 +8,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // benchAuthors rotates the trace's edits between three delegations, 1000
 // edits each, so the authorship has several writers as a real draft would.
-var benchAuthors = []storage.Author{ana, ben, chi}
+var benchAuthors = []dr.Author{ana, ben, chi}
 
 func replayAuthorship(tb testing.TB, tr *trace) *Authorship {
 	a := New(utf8.RuneCountInString(tr.start))
@@ -161,8 +161,8 @@ func (c cpuClock) report(b *testing.B) {
 // traceOps turns the trace into a committed history: three delegations
 // taking turns every 1000 edits, 150 ms between keystrokes with a pause of
 // 4 s every 37 edits, and a bracket proposal every 5000 revisions.
-func traceOps(tr *trace) []storage.Op {
-	ops := make([]storage.Op, len(tr.ops))
+func traceOps(tr *trace) []dr.Op {
+	ops := make([]dr.Op, len(tr.ops))
 	ts := int64(1795000000000)
 	for i, op := range tr.ops {
 		by := benchAuthors[(i/1000)%len(benchAuthors)]
@@ -170,10 +170,10 @@ func traceOps(tr *trace) []storage.Op {
 		if i%37 == 0 {
 			ts += 4000
 		}
-		ops[i] = storage.Op{Rev: i + 1, Op: op, Client: "c-" + by.Delegation, Seq: uint64(i + 1),
+		ops[i] = dr.Op{Rev: i + 1, Op: op, Client: "c-" + by.Delegation, Seq: uint64(i + 1),
 			Principal: "open:" + by.Delegation + "/" + by.Name, By: by, TS: ts}
 		if (i+1)%5000 == 0 {
-			ops[i].Kind, ops[i].Client, ops[i].Group = storage.KindPropose, "_draftroom", "b1.0"
+			ops[i].Kind, ops[i].Client, ops[i].Group = dr.KindPropose, "_draftroom", "b1.0"
 		}
 	}
 	return ops

@@ -9,11 +9,11 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // MetaSection is the name under which the server persists an Authorship in
-// a snapshot's Meta (storage.Snapshot.Meta[MetaSection]).
+// a snapshot's Meta (dr.Snapshot.Meta[MetaSection]).
 const MetaSection = "authorship"
 
 // codecVersion is written in every encoded state; Unmarshal refuses others.
@@ -27,11 +27,11 @@ const codecVersion = 1
 // times (the 104,852 runs of automerge-paper, one per keystroke: 320 kB
 // of varints, 36 kB encoded), for about a millisecond of compression.
 type wireState struct {
-	Version int              `json:"v"`
-	Rev     int              `json:"rev"`
-	Len     int              `json:"len"`
-	Authors []storage.Author `json:"authors"`
-	Runs    string           `json:"runs"`
+	Version int         `json:"v"`
+	Rev     int         `json:"rev"`
+	Len     int         `json:"len"`
+	Authors []dr.Author `json:"authors"`
+	Runs    string      `json:"runs"`
 }
 
 // MarshalJSON encodes the state compactly (see MetaSection). Adjacent runs
@@ -110,10 +110,10 @@ func (a *Authorship) UnmarshalJSON(data []byte) error {
 	if w.Version != codecVersion {
 		return fmt.Errorf("version %d: %w", w.Version, ErrCorrupt)
 	}
-	if len(w.Authors) == 0 || w.Authors[0] != (storage.Author{}) {
+	if len(w.Authors) == 0 || w.Authors[0] != (dr.Author{}) {
 		return fmt.Errorf("author 0 is not the initial text: %w", ErrCorrupt)
 	}
-	index := make(map[storage.Author]int, len(w.Authors))
+	index := make(map[dr.Author]int, len(w.Authors))
 	for i, au := range w.Authors {
 		if _, dup := index[au]; dup {
 			return fmt.Errorf("author %d repeated: %w", i, ErrCorrupt)

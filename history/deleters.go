@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // AttributeDeletes splits the delete segments of a diff from text a to a
@@ -21,10 +21,10 @@ import (
 // Authorship's, each code point of a a run of its own: O(log n) per
 // component, about 10 ms for 50,000 ops over a 100,000 code point text.
 // An op that does not fit returns Apply's errors.
-func AttributeDeletes(segs []Segment, lenA int, ops []storage.Op) ([]Segment, error) {
+func AttributeDeletes(segs []Segment, lenA int, ops []dr.Op) ([]Segment, error) {
 	type deletion struct {
 		pos int // in a
-		op  *storage.Op
+		op  *dr.Op
 	}
 	// Run i of the tree is code point i of a: rev carries the position,
 	// so that no two neighbours merge and no run ever splits. Inserted
@@ -33,7 +33,7 @@ func AttributeDeletes(segs []Segment, lenA int, ops []storage.Op) ([]Segment, er
 	for i := range runs {
 		runs[i] = run{n: 1, rev: i}
 	}
-	t := &Authorship{root: build(runs), authors: []storage.Author{{}}, index: map[storage.Author]int{{}: 0}}
+	t := &Authorship{root: build(runs), authors: []dr.Author{{}}, index: map[dr.Author]int{{}: 0}}
 	var dels []deletion
 	for i := range ops {
 		op := &ops[i]
@@ -74,7 +74,7 @@ func AttributeDeletes(segs []Segment, lenA int, ops []storage.Op) ([]Segment, er
 			out = append(out, s) // nothing to split, or not a segment of Diff
 			continue
 		}
-		who := make([]*storage.Op, len(runes)) // the deleter of each code point
+		who := make([]*dr.Op, len(runes)) // the deleter of each code point
 		for k := sort.Search(len(dels), func(i int) bool { return dels[i].pos >= s.From }); k < len(dels) && dels[k].pos < s.To; k++ {
 			who[dels[k].pos-s.From] = dels[k].op
 		}
@@ -99,7 +99,7 @@ func AttributeDeletes(segs []Segment, lenA int, ops []storage.Op) ([]Segment, er
 
 // sameDeleter reports whether two code points were deleted by the same
 // person (nil: by nobody).
-func sameDeleter(a, b *storage.Op) bool {
+func sameDeleter(a, b *dr.Op) bool {
 	return a == b || a != nil && b != nil && a.By == b.By
 }
 

@@ -8,21 +8,21 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 func TestAttributeDeletesKnown(t *testing.T) {
 	a := "The Parties shall cooperate fully."
-	ops := []storage.Op{
+	ops := []dr.Op{
 		{Rev: 11, Op: ot.Op{{Skip: 12}, {Delete: 6}}, By: ben}, // "shall "
 	}
 	// Chi backspaces " fully" key by key: revs 12..17.
 	for i := 0; i < 6; i++ {
 		end := 27 - i // "The Parties cooperate fully." has " fully" at [21,27)
-		ops = append(ops, storage.Op{Rev: 12 + i, Op: ot.Op{{Skip: end - 1}, {Delete: 1}}, By: chi})
+		ops = append(ops, dr.Op{Rev: 12 + i, Op: ot.Op{{Skip: end - 1}, {Delete: 1}}, By: chi})
 	}
-	ops = append(ops, storage.Op{Rev: 18, Op: ot.Op{{Skip: 12}, {Insert: "may "}}, By: ana})
+	ops = append(ops, dr.Op{Rev: 18, Op: ot.Op{{Skip: 12}, {Insert: "may "}}, By: ana})
 	doc := newGapText(a)
 	for _, op := range ops {
 		doc.apply(op.Op)
@@ -55,7 +55,7 @@ func TestAttributeDeletesKnown(t *testing.T) {
 // attributed to the author of the op that deleted it (the model follows
 // each code point's position), and survivors to nobody.
 func TestAttributeDeletesModel(t *testing.T) {
-	authors := []storage.Author{ana, ben, chi}
+	authors := []dr.Author{ana, ben, chi}
 	for seed := uint64(1); seed <= 5; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 99))
 		a := randomText(rng, 200)
@@ -66,9 +66,9 @@ func TestAttributeDeletesModel(t *testing.T) {
 		for i := range positions {
 			positions[i] = i
 		}
-		deleter := make([]storage.Author, lenA)
+		deleter := make([]dr.Author, lenA)
 		doc := newGapText(a)
-		var ops []storage.Op
+		var ops []dr.Op
 		for rev := 1; rev <= 300; rev++ {
 			op := randomOp(rng, len(positions))
 			by := authors[rng.IntN(len(authors))]
@@ -91,7 +91,7 @@ func TestAttributeDeletesModel(t *testing.T) {
 				}
 			}
 			doc.apply(op)
-			ops = append(ops, storage.Op{Rev: rev, Op: op, By: by})
+			ops = append(ops, dr.Op{Rev: rev, Op: op, By: by})
 		}
 		b := doc.String()
 		// The whole of a as one delete segment: every code point is asked.
@@ -99,11 +99,11 @@ func TestAttributeDeletesModel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := make([]storage.Author, 0, lenA)
+		got := make([]dr.Author, 0, lenA)
 		for _, s := range segs {
 			if s.Op == OpDelete {
 				for i := s.From; i < s.To; i++ {
-					got = append(got, storage.Author{Delegation: s.Delegation, Name: s.Name})
+					got = append(got, dr.Author{Delegation: s.Delegation, Name: s.Name})
 				}
 			}
 		}
@@ -115,15 +115,15 @@ func TestAttributeDeletesModel(t *testing.T) {
 
 func TestAttributeDeletesErrors(t *testing.T) {
 	segs := []Segment{{Op: OpDelete, Text: "abc", From: 0, To: 3}}
-	if _, err := AttributeDeletes(segs, 3, []storage.Op{{Rev: 1, Op: ot.Op{{Skip: 2}, {Delete: 2}}}}); !errors.Is(err, ErrOpPastEnd) {
+	if _, err := AttributeDeletes(segs, 3, []dr.Op{{Rev: 1, Op: ot.Op{{Skip: 2}, {Delete: 2}}}}); !errors.Is(err, ErrOpPastEnd) {
 		t.Fatalf("op past the end: %v", err)
 	}
-	if _, err := AttributeDeletes(segs, 3, []storage.Op{{Rev: 1, Op: ot.Op{{Skip: -1}}}}); !errors.Is(err, ErrBadOp) {
+	if _, err := AttributeDeletes(segs, 3, []dr.Op{{Rev: 1, Op: ot.Op{{Skip: -1}}}}); !errors.Is(err, ErrBadOp) {
 		t.Fatalf("malformed op: %v", err)
 	}
 	// Segments that are not Diff's (text and offsets disagree) pass as is.
 	odd := []Segment{{Op: OpDelete, Text: "a", From: 0, To: 3}, {Op: OpDelete, Text: "abcdef", From: 0, To: 1}}
-	got, err := AttributeDeletes(odd, 3, []storage.Op{{Rev: 1, Op: ot.Op{{Delete: 3}}, By: ana}})
+	got, err := AttributeDeletes(odd, 3, []dr.Op{{Rev: 1, Op: ot.Op{{Delete: 3}}, By: ana}})
 	if err != nil || !reflect.DeepEqual(got, odd) {
 		t.Fatalf("odd segments: %+v, %v", got, err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // ExportGroup is an open bracket group as an export shows it. The server
@@ -33,8 +33,8 @@ type ExportAlternative struct {
 	// its own), so that footnotes stay linear in the text however deep
 	// brackets nest.
 	Text string
-	By   storage.Author // who proposed it; zero if unknown
-	Rev  int            // the revision that proposed it; 0 if unknown
+	By   dr.Author // who proposed it; zero if unknown
+	Rev  int       // the revision that proposed it; 0 if unknown
 }
 
 // ExportText returns the plain-text export: the draft exactly as it is,

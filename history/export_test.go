@@ -9,7 +9,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // treaty is a draft with a nested group: the outer group [0..] holds the
@@ -24,7 +24,7 @@ func treatyGroups() []ExportGroup {
 	// All ASCII before the groups end, so byte offsets are code points.
 	return []ExportGroup{
 		{ID: "b3.7", Start: innerStart, End: innerEnd, Alternatives: []ExportAlternative{
-			{Text: "shall", By: ana, Rev: 3}, {Text: "may", By: storage.Author{Delegation: "USA", Name: "<b>Ben</b>"}, Rev: 9},
+			{Text: "shall", By: ana, Rev: 3}, {Text: "may", By: dr.Author{Delegation: "USA", Name: "<b>Ben</b>"}, Rev: 9},
 		}},
 		{ID: "b0.3", Start: outerStart, End: outerEnd, Alternatives: []ExportAlternative{
 			{Text: "States Parties [shall/may] adopt"}, {Text: "Each Party <adopts>", By: chi},

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Observer keeps a draft's Authorship up to date on the server's commit
@@ -30,7 +30,7 @@ type Observer struct {
 // attributed to revision 0 as the initial text (a snapshot at revision 0,
 // or a draft that predates authorship). A section that is corrupt or does
 // not describe the snapshot returns an error wrapping ErrCorrupt.
-func NewObserver(snap storage.Snapshot) (*Observer, error) {
+func NewObserver(snap dr.Snapshot) (*Observer, error) {
 	a, ok, err := FromSnapshot(snap)
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func NewObserver(snap storage.Snapshot) (*Observer, error) {
 }
 
 // Apply records committed op rev by author (see Authorship.Apply).
-func (o *Observer) Apply(op ot.Op, rev int, author storage.Author) {
+func (o *Observer) Apply(op ot.Op, rev int, author dr.Author) {
 	if o.err != nil {
 		return
 	}

@@ -6,14 +6,14 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // serverObserver is the server's Observer contract (server/observer.go),
 // restated here because history cannot import server.
 type serverObserver interface {
-	Apply(op ot.Op, rev int, by storage.Author)
+	Apply(op ot.Op, rev int, by dr.Author)
 	Meta() (name string, data json.RawMessage)
 }
 
@@ -23,7 +23,7 @@ var _ serverObserver = (*Observer)(nil)
 // snapshot, restart from the snapshot, commit more; then an op that does
 // not fit breaks it for good.
 func TestObserver(t *testing.T) {
-	o, err := NewObserver(storage.Snapshot{Rev: 0, Text: "Art. 1"})
+	o, err := NewObserver(dr.Snapshot{Rev: 0, Text: "Art. 1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestObserver(t *testing.T) {
 		t.Fatalf("Meta = %q, %d bytes", name, len(data))
 	}
 	// Restart from a snapshot at revision 1 that carries the section.
-	o2, err := NewObserver(storage.Snapshot{Rev: 1, Text: "Art. 1 shall", Meta: map[string]json.RawMessage{name: data}})
+	o2, err := NewObserver(dr.Snapshot{Rev: 1, Text: "Art. 1 shall", Meta: map[string]json.RawMessage{name: data}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestObserver(t *testing.T) {
 		t.Fatalf("live and restarted observers differ: %+v / %+v (%v, %v)", a1.Spans(), a2.Spans(), err1, err2)
 	}
 	// A later snapshot without the section: the text alone, as initial.
-	o3, err := NewObserver(storage.Snapshot{Rev: 9, Text: "abc"})
+	o3, err := NewObserver(dr.Snapshot{Rev: 9, Text: "abc"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestObserver(t *testing.T) {
 		t.Fatalf("observer from a bare snapshot: rev %d, spans %+v", a.Rev(), a.Spans())
 	}
 	// A corrupt section is an error.
-	if _, err := NewObserver(storage.Snapshot{Rev: 1, Text: "abc", Meta: map[string]json.RawMessage{MetaSection: json.RawMessage(`{}`)}}); !errors.Is(err, ErrCorrupt) {
+	if _, err := NewObserver(dr.Snapshot{Rev: 1, Text: "abc", Meta: map[string]json.RawMessage{MetaSection: json.RawMessage(`{}`)}}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("corrupt section: %v", err)
 	}
 	// An op past the end breaks the observer: no more Meta, no Authorship.

@@ -7,17 +7,17 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Reader is the part of a store the history queries read; every storage
 // backend has it.
 type Reader interface {
 	// Snapshot returns the newest snapshot at or before rev.
-	Snapshot(ctx context.Context, id string, rev int) (storage.Snapshot, error)
+	Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error)
 	// Ops returns the ops from..to (inclusive) that the log holds.
-	Ops(ctx context.Context, id string, from, to int) ([]storage.Op, error)
+	Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error)
 }
 
 // opsChunk is how many ops LoadOps asks the store for at once: a store
@@ -28,11 +28,11 @@ const opsChunk = 1024
 
 // LoadOps reads ops from..to of draft doc (all of them: a shorter answer
 // is an error) into one slice, in chunks.
-func LoadOps(ctx context.Context, r Reader, doc string, from, to int) ([]storage.Op, error) {
+func LoadOps(ctx context.Context, r Reader, doc string, from, to int) ([]dr.Op, error) {
 	if from > to {
 		return nil, nil
 	}
-	out := make([]storage.Op, 0, to-from+1)
+	out := make([]dr.Op, 0, to-from+1)
 	for next := from; next <= to; {
 		chunk, err := r.Ops(ctx, doc, next, min(to, next+opsChunk-1))
 		if err != nil {
@@ -113,7 +113,7 @@ func AuthorshipAt(ctx context.Context, r Reader, doc string, rev int) (*Authorsh
 // of b; the initial text, revision 0, to the draft's creator) and, with
 // ops the ops from a to b (nil when b is not after a), each deletion to
 // who deleted it.
-func AttributeDiff(segs []Segment, spans []Span, creator storage.Author, lenA int, ops []storage.Op) ([]Segment, error) {
+func AttributeDiff(segs []Segment, spans []Span, creator dr.Author, lenA int, ops []dr.Op) ([]Segment, error) {
 	segs = Attribute(segs, spans)
 	for i := range segs {
 		if segs[i].Op == OpInsert && segs[i].Rev == 0 && segs[i].Delegation == "" {

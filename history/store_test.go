@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -21,8 +22,8 @@ func TestQueriesAtEveryRev(t *testing.T) {
 	ctx := context.Background()
 	st := storage.NewMemory()
 	const start = "Article 1. The Parties shall cooperate."
-	people := []storage.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "JPN", Name: "Ken"}}
-	if err := st.CreateDraft(ctx, storage.Draft{ID: "d", Title: "D", By: people[0]}, start); err != nil {
+	people := []dr.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "JPN", Name: "Ken"}}
+	if err := st.CreateDraft(ctx, dr.Draft{ID: "d", Title: "D", By: people[0]}, start); err != nil {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(3, 9))
@@ -39,16 +40,16 @@ func TestQueriesAtEveryRev(t *testing.T) {
 			op = ot.Op{ot.Skip(pos), ot.Delete(1), ot.Skip(n - pos - 1)}
 		}
 		op = ot.Normalize(op)
-		sop := storage.Op{Rev: rev, Op: op, By: people[rev%2], Client: "c", Seq: uint64(rev), Principal: "p"}
+		sop := dr.Op{Rev: rev, Op: op, By: people[rev%2], Client: "c", Seq: uint64(rev), Principal: "p"}
 		if _, err := text.Apply(op); err != nil {
 			t.Fatal(err)
 		}
 		if err := live.Apply(op, rev, sop.By); err != nil {
 			t.Fatal(err)
 		}
-		c := storage.Commit{Ops: []storage.Op{sop}}
+		c := dr.Commit{Ops: []dr.Op{sop}}
 		if rev%3 == 0 {
-			snap := storage.Snapshot{Rev: rev, Text: text.String()}
+			snap := dr.Snapshot{Rev: rev, Text: text.String()}
 			if rev%6 == 0 {
 				data, err := live.Marshal()
 				if err != nil {
@@ -56,7 +57,7 @@ func TestQueriesAtEveryRev(t *testing.T) {
 				}
 				snap.Meta = map[string]json.RawMessage{history.MetaSection: data}
 			}
-			c.Snapshots = []storage.Snapshot{snap}
+			c.Snapshots = []dr.Snapshot{snap}
 		}
 		if err := st.Commit(ctx, "d", rev-1, c); err != nil {
 			t.Fatalf("commit %d: %v", rev, err)

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -31,15 +32,15 @@ const previewLen = 80
 // window after the previous one. Ops of kind propose, resolve and import
 // are always entries of their own.
 type Entry struct {
-	From   int            `json:"from"` // first revision
-	To     int            `json:"to"`   // last revision, inclusive
-	By     storage.Author `json:"by"`
-	Client string         `json:"client"`
-	Kind   string         `json:"kind,omitempty"`  // storage.Kind*; "" for typing
-	Group  string         `json:"group,omitempty"` // the bracket group of a propose or resolve
-	Start  int64          `json:"start"`           // commit time of From, Unix ms
-	End    int64          `json:"end"`             // commit time of To, Unix ms
-	Ops    int            `json:"ops"`
+	From   int       `json:"from"` // first revision
+	To     int       `json:"to"`   // last revision, inclusive
+	By     dr.Author `json:"by"`
+	Client string    `json:"client"`
+	Kind   string    `json:"kind,omitempty"`  // storage.Kind*; "" for typing
+	Group  string    `json:"group,omitempty"` // the bracket group of a propose or resolve
+	Start  int64     `json:"start"`           // commit time of From, Unix ms
+	End    int64     `json:"end"`             // commit time of To, Unix ms
+	Ops    int       `json:"ops"`
 	// At is where the entry's first change is: the code point offset of
 	// the first op's first insert or delete, in the text of revision
 	// From-1 (where it was made; later edits may have moved it since).
@@ -68,8 +69,8 @@ type entryBuilder struct {
 // continues reports whether op cur (revision prev.Rev+1) belongs to the
 // entry of op prev. The rule looks only at the two ops, so every reader of
 // any range of the log draws the same boundaries.
-func continues(prev, cur *storage.Op, window time.Duration) bool {
-	if cur.Rev != prev.Rev+1 || prev.Kind != storage.KindEdit || cur.Kind != storage.KindEdit {
+func continues(prev, cur *dr.Op, window time.Duration) bool {
+	if cur.Rev != prev.Rev+1 || prev.Kind != dr.KindEdit || cur.Kind != dr.KindEdit {
 		return false
 	}
 	if cur.Principal != prev.Principal || cur.Client != prev.Client || cur.By != prev.By {
@@ -95,7 +96,7 @@ func floorDiv(a, b int64) int64 {
 // storage.Ops returns them) into entries, oldest first. window <= 0 means
 // DefaultWindow. The first and last entries may continue outside ops;
 // Page deals with that.
-func Timeline(ops []storage.Op, window time.Duration) []Entry {
+func Timeline(ops []dr.Op, window time.Duration) []Entry {
 	if window <= 0 {
 		window = DefaultWindow
 	}
@@ -122,7 +123,7 @@ func Timeline(ops []storage.Op, window time.Duration) []Entry {
 }
 
 // add counts op into e and follows its typing for the preview.
-func (e *entryBuilder) add(op *storage.Op) {
+func (e *entryBuilder) add(op *dr.Op) {
 	e.To = op.Rev
 	e.End = op.TS
 	if e.Ops == 0 && len(op.Op) > 0 {
@@ -197,11 +198,11 @@ func (e *entryBuilder) finish() Entry {
 		e.Preview = string(e.typed)
 	}
 	switch e.Kind {
-	case storage.KindPropose:
+	case dr.KindPropose:
 		e.Summary = fmt.Sprintf("proposed an alternative in %s", orUnknown(e.Group))
-	case storage.KindResolve:
+	case dr.KindResolve:
 		e.Summary = fmt.Sprintf("resolved %s", orUnknown(e.Group))
-	case storage.KindImport:
+	case dr.KindImport:
 		e.Summary = fmt.Sprintf("imported a new version (%d added, %d removed)", e.Inserted, e.Deleted)
 	case provisions.KindRenumber:
 		e.Summary = "renumbered the provisions and their cross-references"
@@ -253,7 +254,7 @@ func characters(n int) string {
 
 // Loader returns a draft's committed ops from..to inclusive, oldest first,
 // clipped to the head (storage's Ops bound to one draft id).
-type Loader func(ctx context.Context, from, to int) ([]storage.Op, error)
+type Loader func(ctx context.Context, from, to int) ([]dr.Op, error)
 
 // pageChunk is the first number of ops Page loads; it doubles while a page
 // is not complete.
@@ -281,7 +282,7 @@ func Page(ctx context.Context, load Loader, head, before, limit int, window time
 	}
 	hi := before - 1
 	lo := hi + 1
-	var ops []storage.Op
+	var ops []dr.Op
 	for chunk := pageChunk; ; chunk *= 2 {
 		from := max(1, lo-chunk)
 		older, err := load(ctx, from, lo-1)
@@ -293,7 +294,7 @@ func Page(ctx context.Context, load Loader, head, before, limit int, window time
 		}
 		// A new slice: appending to older could write into the loader's
 		// own storage.
-		ops = append(append(make([]storage.Op, 0, len(older)+len(ops)), older...), ops...)
+		ops = append(append(make([]dr.Op, 0, len(older)+len(ops)), older...), ops...)
 		lo = from
 		all := Timeline(ops, window)
 		complete := all

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -19,7 +20,7 @@ import (
 var t0 = time.Date(2026, 11, 23, 10, 0, 30, 0, time.UTC).UnixMilli()
 
 type opSpec struct {
-	who    storage.Author
+	who    dr.Author
 	client string
 	dt     int64 // ms after the previous op
 	kind   string
@@ -28,8 +29,8 @@ type opSpec struct {
 
 // buildOps numbers specs as revisions 1.. with principals derived from the
 // author (open mode).
-func buildOps(specs []opSpec) []storage.Op {
-	var ops []storage.Op
+func buildOps(specs []opSpec) []dr.Op {
+	var ops []dr.Op
 	ts := t0
 	for i, s := range specs {
 		ts += s.dt
@@ -37,7 +38,7 @@ func buildOps(specs []opSpec) []storage.Op {
 		if op == nil {
 			op = ot.Op{{Insert: "x"}}
 		}
-		ops = append(ops, storage.Op{
+		ops = append(ops, dr.Op{
 			Rev: i + 1, Op: op, Client: s.client, Seq: uint64(i + 1),
 			Principal: "open:" + s.who.Delegation + "/" + s.who.Name,
 			By:        s.who, TS: ts, Kind: s.kind,
@@ -58,9 +59,9 @@ func TestTimelineGrouping(t *testing.T) {
 		{"other client", []opSpec{{ana, "a1", 0, "", nil}, {ana, "a2", 10, "", nil}, {ana, "a2", 10, "", nil}}, []span{{1, 1}, {2, 3}}},
 		{"other author same client id", []opSpec{{ana, "c", 0, "", nil}, {ben, "c", 10, "", nil}}, []span{{1, 1}, {2, 2}}},
 		{"interleaved clients", []opSpec{{ana, "a", 0, "", nil}, {ben, "b", 10, "", nil}, {ana, "a", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
-		{"propose alone", []opSpec{{ana, "a", 0, "", nil}, {ana, "_draftroom", 10, storage.KindPropose, nil}, {ana, "a", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
-		{"two resolves alone", []opSpec{{ana, "_draftroom", 0, storage.KindResolve, nil}, {ana, "_draftroom", 10, storage.KindResolve, nil}}, []span{{1, 1}, {2, 2}}},
-		{"import alone", []opSpec{{ben, "b", 0, "", nil}, {ben, "_draftroom", 10, storage.KindImport, nil}, {ben, "b", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
+		{"propose alone", []opSpec{{ana, "a", 0, "", nil}, {ana, "_draftroom", 10, dr.KindPropose, nil}, {ana, "a", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
+		{"two resolves alone", []opSpec{{ana, "_draftroom", 0, dr.KindResolve, nil}, {ana, "_draftroom", 10, dr.KindResolve, nil}}, []span{{1, 1}, {2, 2}}},
+		{"import alone", []opSpec{{ben, "b", 0, "", nil}, {ben, "_draftroom", 10, dr.KindImport, nil}, {ben, "b", 10, "", nil}}, []span{{1, 1}, {2, 2}, {3, 3}}},
 		// t0 is 30 s into a 5-minute bucket: op 1 is at 4:59.5 into it,
 		// op 2 one second later in the next bucket.
 		{"clock bucket ends an entry", []opSpec{{ana, "a", 269500, "", nil}, {ana, "a", 1000, "", nil}, {ana, "a", 1000, "", nil}}, []span{{1, 1}, {2, 3}}},
@@ -96,7 +97,7 @@ func TestTimelineEntryContents(t *testing.T) {
 	specs = append(specs, opSpec{ana, "a", 200, "", insertAt(13, "l")}, opSpec{ana, "a", 200, "", insertAt(14, "o 😭")})
 	// Ben deletes 7 code points elsewhere; then a proposal.
 	specs = append(specs, opSpec{ben, "b", 200, "", ot.Op{{Skip: 2}, {Delete: 7}}})
-	specs = append(specs, opSpec{chi, "_draftroom", 200, storage.KindPropose, ot.Op{{Skip: 1}, {Insert: "/may"}}})
+	specs = append(specs, opSpec{chi, "_draftroom", 200, dr.KindPropose, ot.Op{{Skip: 1}, {Insert: "/may"}}})
 	ops := buildOps(specs)
 	ops[len(ops)-1].Group = "b12.3"
 	entries := Timeline(ops, 0)
@@ -116,7 +117,7 @@ func TestTimelineEntryContents(t *testing.T) {
 	if b := entries[1]; b.Deleted != 7 || b.Inserted != 0 || b.Summary != "deleted 7 characters" {
 		t.Fatalf("Ben's entry = %+v", b)
 	}
-	if p := entries[2]; p.Kind != storage.KindPropose || p.Group != "b12.3" || !strings.Contains(p.Summary, "b12.3") {
+	if p := entries[2]; p.Kind != dr.KindPropose || p.Group != "b12.3" || !strings.Contains(p.Summary, "b12.3") {
 		t.Fatalf("proposal entry = %+v", p)
 	}
 	if s := entries[2].String(); s != "9..9 CHN/Chi [propose] proposed an alternative in bracket group b12.3" {
@@ -158,8 +159,8 @@ func TestTimelineEntryContents(t *testing.T) {
 }
 
 // randomHistory makes n ops from a few clients with bursts and pauses.
-func randomHistory(rng *rand.Rand, n int) []storage.Op {
-	who := []storage.Author{ana, ben, chi}
+func randomHistory(rng *rand.Rand, n int) []dr.Op {
+	who := []dr.Author{ana, ben, chi}
 	var specs []opSpec
 	cur := 0
 	for i := 0; i < n; i++ {
@@ -173,11 +174,11 @@ func randomHistory(rng *rand.Rand, n int) []storage.Op {
 		kind := ""
 		switch rng.IntN(60) {
 		case 0:
-			kind = storage.KindPropose
+			kind = dr.KindPropose
 		case 1:
-			kind = storage.KindResolve
+			kind = dr.KindResolve
 		case 2:
-			kind = storage.KindImport
+			kind = dr.KindImport
 		}
 		specs = append(specs, opSpec{who[cur], fmt.Sprint("c", cur), dt, kind, insertAt(rng.IntN(5), "x")})
 	}
@@ -187,8 +188,8 @@ func randomHistory(rng *rand.Rand, n int) []storage.Op {
 // sliceLoader serves ops like storage.Ops and counts what it loaded. It
 // hands out views of its own slice, as an in-memory store might, so a Page
 // that wrote into them would corrupt ops (TestPageStable would see it).
-func sliceLoader(ops []storage.Op, loaded *int) Loader {
-	return func(_ context.Context, from, to int) ([]storage.Op, error) {
+func sliceLoader(ops []dr.Op, loaded *int) Loader {
+	return func(_ context.Context, from, to int) ([]dr.Op, error) {
 		to = min(to, len(ops))
 		if from < 1 || from > to {
 			return nil, nil
@@ -271,11 +272,11 @@ func TestPageEdges(t *testing.T) {
 		t.Fatalf("before 1: %v %v", page, err)
 	}
 	boom := errors.New("redis down")
-	_, _, err := Page(context.Background(), func(context.Context, int, int) ([]storage.Op, error) { return nil, boom }, 50, 0, 10, 0)
+	_, _, err := Page(context.Background(), func(context.Context, int, int) ([]dr.Op, error) { return nil, boom }, 50, 0, 10, 0)
 	if !errors.Is(err, boom) {
 		t.Fatalf("loader error = %v, want it wrapped", err)
 	}
-	_, _, err = Page(context.Background(), func(context.Context, int, int) ([]storage.Op, error) { return ops[:3], nil }, 50, 0, 10, 0)
+	_, _, err = Page(context.Background(), func(context.Context, int, int) ([]dr.Op, error) { return ops[:3], nil }, 50, 0, 10, 0)
 	if !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("short load = %v, want ErrNotFound", err)
 	}
@@ -286,10 +287,10 @@ func TestPageEdges(t *testing.T) {
 // buffers).
 func TestPageLeavesLoadedSlices(t *testing.T) {
 	ops := randomHistory(rand.New(rand.NewPCG(5, 5)), 3000)
-	var bufs [][]storage.Op
-	load := func(_ context.Context, from, to int) ([]storage.Op, error) {
+	var bufs [][]dr.Op
+	load := func(_ context.Context, from, to int) ([]dr.Op, error) {
 		to = min(to, len(ops))
-		buf := make([]storage.Op, 0, (to-from+1)*3)
+		buf := make([]dr.Op, 0, (to-from+1)*3)
 		buf = append(buf, ops[from-1:to]...)
 		bufs = append(bufs, buf)
 		return buf, nil
@@ -345,10 +346,10 @@ func TestRevAt(t *testing.T) {
 		t.Fatalf("empty history: %d, %v", rev, err)
 	}
 	boom := errors.New("boom")
-	if _, err := RevAt(ctx, func(context.Context, int, int) ([]storage.Op, error) { return nil, boom }, 10, 0); !errors.Is(err, boom) {
+	if _, err := RevAt(ctx, func(context.Context, int, int) ([]dr.Op, error) { return nil, boom }, 10, 0); !errors.Is(err, boom) {
 		t.Fatalf("loader error: %v", err)
 	}
-	if _, err := RevAt(ctx, func(context.Context, int, int) ([]storage.Op, error) { return nil, nil }, 10, 0); !errors.Is(err, storage.ErrNotFound) {
+	if _, err := RevAt(ctx, func(context.Context, int, int) ([]dr.Op, error) { return nil, nil }, 10, 0); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("missing op: %v", err)
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // bigTreaty returns a treaty of about n code points with the given
@@ -68,7 +68,7 @@ func BenchmarkTrackOp(b *testing.B) {
 	agreed := 0
 	for i := range list {
 		if list[i].Kind == Paragraph && agreed < 50 && i%40 == 0 {
-			reg.Apply(storage.Op{Rev: reg.Rev() + 1, Op: ot.Op{}, Kind: StatusKind(Agreed), Group: list[i].ID}, tx)
+			reg.Apply(dr.Op{Rev: reg.Rev() + 1, Op: ot.Op{}, Kind: StatusKind(Agreed), Group: list[i].ID}, tx)
 			agreed++
 		}
 	}
@@ -82,7 +82,7 @@ func BenchmarkTrackOp(b *testing.B) {
 			continue
 		}
 		tx.Apply(op)
-		if err := reg.Apply(storage.Op{Rev: reg.Rev() + 1, Op: op}, tx); err != nil {
+		if err := reg.Apply(dr.Op{Rev: reg.Rev() + 1, Op: op}, tx); err != nil {
 			b.Fatal(err)
 		}
 		n++
@@ -99,7 +99,7 @@ func BenchmarkListing(b *testing.B) {
 	for b.Loop() {
 		op := ot.Op{ot.Skip(1000), ot.Insert("x")}
 		tx.Apply(op)
-		reg.Apply(storage.Op{Rev: reg.Rev() + 1, Op: op}, tx)
+		reg.Apply(dr.Op{Rev: reg.Rev() + 1, Op: op}, tx)
 		list := reg.List()
 		if _, err := json.Marshal(list); err != nil {
 			b.Fatal(err)
@@ -131,7 +131,7 @@ func BenchmarkTrackTitleOp(b *testing.B) {
 	for b.Loop() {
 		op := ot.Op{ot.Skip(at), ot.Insert("x")}
 		tx.Apply(op)
-		if err := reg.Apply(storage.Op{Rev: reg.Rev() + 1, Op: op}, tx); err != nil {
+		if err := reg.Apply(dr.Op{Rev: reg.Rev() + 1, Op: op}, tx); err != nil {
 			b.Fatal(err)
 		}
 	}

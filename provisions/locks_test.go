@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // agree gives provision "kind num" of s the status agreed through a status
@@ -25,7 +25,7 @@ func agreeIn(t *testing.T, text string, names ...string) (*Register, *ot.Text) {
 		if id == "" {
 			t.Fatalf("no provision %q in %q", name, text)
 		}
-		if err := r.Apply(storage.Op{Rev: r.Rev() + 1, Op: ot.Op{}, Kind: StatusKind(Agreed), Group: id}, tx); err != nil {
+		if err := r.Apply(dr.Op{Rev: r.Rev() + 1, Op: ot.Op{}, Kind: StatusKind(Agreed), Group: id}, tx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -108,7 +108,7 @@ func TestLockProperty(t *testing.T) {
 				if _, aerr := tx.Apply(op); aerr != nil {
 					t.Fatal(aerr)
 				}
-				if aerr := r.Apply(storage.Op{Rev: r.Rev() + 1, Op: op}, tx); aerr != nil {
+				if aerr := r.Apply(dr.Op{Rev: r.Rev() + 1, Op: op}, tx); aerr != nil {
 					t.Fatal(aerr)
 				}
 			} else if refused++; away(op, r.Locks()) {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Status is where the negotiation of a provision stands.
@@ -33,7 +33,7 @@ func ParseStatus(s string) (Status, error) {
 	return "", fmt.Errorf("status must be open, informal, agreed or set_aside, not %q: %w", s, ErrStatus)
 }
 
-// Op kinds (storage.Op.Kind) of the ops this package gives meaning to. A
+// Op kinds (dr.Op.Kind) of the ops this package gives meaning to. A
 // status change is committed as an op that changes no text, of kind
 // "status.<status>", with the provision's id as its Group, so that every
 // node reads the same statuses from the log; a renumbering is of kind
@@ -59,10 +59,10 @@ func StatusOfKind(kind string) (Status, bool) {
 
 // Record is the last status change of a provision.
 type Record struct {
-	Status Status         `json:"status"`
-	By     storage.Author `json:"by"`
-	Rev    int            `json:"rev"`
-	TS     int64          `json:"ts"`
+	Status Status    `json:"status"`
+	By     dr.Author `json:"by"`
+	Rev    int       `json:"rev"`
+	TS     int64     `json:"ts"`
 }
 
 // Counts are the numbers of provisions by status.
@@ -181,7 +181,7 @@ func (r *Register) count(ls []Listed) Counts {
 
 // Apply follows op, committed as op.Rev, to the text after it. Errors are
 // the tracker's; on error the register is unchanged.
-func (r *Register) Apply(op storage.Op, text Text) error {
+func (r *Register) Apply(op dr.Op, text Text) error {
 	renumber := op.Kind == KindRenumber
 	var err error
 	if renumber {

@@ -12,13 +12,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // auditStore is the store's audit log.
 type auditStore interface {
-	AppendAudit(ctx context.Context, e storage.AuditEntry) (storage.AuditEntry, error)
-	Audit(ctx context.Context, afterSeq int64, limit int) ([]storage.AuditEntry, error)
+	AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error)
+	Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error)
 }
 
 // Audit appends an entry to the audit log: who (author and role of the
@@ -33,7 +33,7 @@ func (s *Server) Audit(ctx context.Context, who Identity, action, draft, detail 
 		s.sec.noAudit.Do(func() { s.log.Warn("store keeps no audit log", "store", storeName(s.store)) })
 		return nil
 	}
-	e := storage.AuditEntry{
+	e := dr.AuditEntry{
 		TS:     s.cfg.Now().UnixMilli(),
 		Actor:  who.Author,
 		Role:   who.Role,
@@ -85,7 +85,7 @@ func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) error {
 	limit = min(max(limit, 1), maxAuditPage)
 	as, ok := s.store.(auditStore)
 	if !ok {
-		WriteJSON(w, http.StatusOK, map[string]any{"entries": []storage.AuditEntry{}, "next": after})
+		WriteJSON(w, http.StatusOK, map[string]any{"entries": []dr.AuditEntry{}, "next": after})
 		return nil
 	}
 	entries, err := as.Audit(r.Context(), int64(after), limit)
@@ -93,7 +93,7 @@ func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	next := int64(after)
-	out := make([]storage.AuditEntry, 0, len(entries))
+	out := make([]dr.AuditEntry, 0, len(entries))
 	for _, e := range entries {
 		next = max(next, e.Seq)
 		if len(id.Drafts) == 0 || (e.Draft != "" && id.CanAccess(e.Draft)) {

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/auth"
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // Identity is who is behind a connection or an HTTP request. It always
@@ -19,7 +19,7 @@ type Identity struct {
 	// Principal scopes dedupe: "tok:<id>" for a token, "open:<delegation>/<name>"
 	// in open mode, "system" for server-built ops. Never sent to clients.
 	Principal string
-	Author    storage.Author
+	Author    dr.Author
 	Role      string
 	// Drafts are path.Match patterns of the draft ids this identity may
 	// access; empty means all.
@@ -31,11 +31,11 @@ type Identity struct {
 // CanEdit reports whether the role may submit ops and presence beyond
 // reading (facilitators and drafters).
 func (id Identity) CanEdit() bool {
-	return id.Role == storage.RoleFacilitator || id.Role == storage.RoleDrafter
+	return id.Role == dr.RoleFacilitator || id.Role == dr.RoleDrafter
 }
 
 // IsFacilitator reports whether the role manages drafts.
-func (id Identity) IsFacilitator() bool { return id.Role == storage.RoleFacilitator }
+func (id Identity) IsFacilitator() bool { return id.Role == dr.RoleFacilitator }
 
 // CanAccess reports whether the identity may see draft id.
 func (id Identity) CanAccess(draft string) bool { return auth.MayAccess(id.Drafts, draft) }
@@ -90,7 +90,7 @@ func (OpenAuth) Hello(_ context.Context, h Hello) (Identity, error) {
 func (OpenAuth) Request(r *http.Request) (Identity, error) {
 	d, n, role := r.Header.Get(HeaderDelegation), headerName(r.Header.Get(HeaderName)), r.Header.Get(HeaderRole)
 	if d == "" && n == "" && role == "" {
-		d, n, role = OpenDelegation, OpenName, storage.RoleFacilitator
+		d, n, role = OpenDelegation, OpenName, dr.RoleFacilitator
 	}
 	return openIdentity(d, n, role)
 }
@@ -124,7 +124,7 @@ func openIdentity(delegation, name, role string) (Identity, error) {
 	}
 	return Identity{
 		Principal: OpenPrincipal(delegation, name),
-		Author:    storage.Author{Delegation: delegation, Name: name},
+		Author:    dr.Author{Delegation: delegation, Name: name},
 		Role:      role,
 	}, nil
 }
@@ -151,7 +151,7 @@ func ValidName(s string) error {
 // ValidRole checks a role name.
 func ValidRole(s string) error {
 	switch s {
-	case storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer:
+	case dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer:
 		return nil
 	}
 	return Errorf(ErrUnauthorized, "role must be facilitator, drafter or reviewer, got %q", clip(s))

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -29,7 +30,7 @@ func BenchmarkSubmit(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer store.Close()
-			if err := store.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "Article 1."); err != nil {
+			if err := store.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "Article 1."); err != nil {
 				b.Fatal(err)
 			}
 			s := New(Config{Open: true}, store, nil)
@@ -42,7 +43,7 @@ func BenchmarkSubmit(b *testing.B) {
 			}
 			subs := make([]sub, submitters)
 			for i := range subs {
-				ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: fmt.Sprintf("D%d", i), Name: "B", Role: storage.RoleDrafter})
+				ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: fmt.Sprintf("D%d", i), Name: "B", Role: dr.RoleDrafter})
 				c := newFakeSession(s, ident, fmt.Sprintf("b%d", i))
 				d, _ := s.acquire("d")
 				defer s.release(d)

@@ -16,9 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // BracketsSection is the name of the bracket observer and of its snapshot
@@ -38,7 +38,7 @@ const maxCachedListings = 8
 // functions passed to Server.Do or submitBuilt). mu guards the fields below
 // it, which request goroutines read.
 type bracketObserver struct {
-	creator storage.Author // author of revision 0
+	creator dr.Author // author of revision 0
 	tracker *brackets.Tracker
 	stats   bool            // maintain open/diags/points (off for throwaway replays)
 	index   *brackets.Index // counts groups and diagnostics, when stats
@@ -48,8 +48,8 @@ type bracketObserver struct {
 	err     error // an op did not apply: the state is not trusted any more
 
 	mu      sync.Mutex
-	openers map[int]storage.Author // rev → who committed it, for revs that typed a '['
-	lists   map[int]*listing       // by rev, at most maxCachedListings
+	openers map[int]dr.Author // rev → who committed it, for revs that typed a '['
+	lists   map[int]*listing  // by rev, at most maxCachedListings
 	useTick int
 	propGen int // bumped by every committed proposal
 	props   *proposalCache
@@ -65,7 +65,7 @@ type statPoint struct {
 
 type proposalCache struct {
 	gen  int
-	list []storage.Proposal
+	list []dr.Proposal
 }
 
 // bracketMeta is the persisted form of a bracketObserver (snapshot Meta
@@ -80,18 +80,18 @@ type bracketMeta struct {
 }
 
 type openerJSON struct {
-	Rev int            `json:"rev"`
-	By  storage.Author `json:"by"`
+	Rev int       `json:"rev"`
+	By  dr.Author `json:"by"`
 }
 
 // restoreBrackets builds the observer of draft d from snap: from its Meta
 // section, or, without one, from the text alone (revision 0). stats says
 // whether to maintain the open-groups curve while ops are applied.
-func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*bracketObserver, error) {
+func restoreBrackets(d dr.Draft, snap dr.Snapshot, stats bool) (*bracketObserver, error) {
 	o := &bracketObserver{
 		creator: d.By,
 		stats:   stats,
-		openers: make(map[int]storage.Author),
+		openers: make(map[int]dr.Author),
 		lists:   make(map[int]*listing),
 	}
 	data, ok := snap.Meta[BracketsSection]
@@ -157,7 +157,7 @@ func restoreBrackets(d storage.Draft, snap storage.Snapshot, stats bool) (*brack
 // only the text around the op's edits and recounts from the brackets alone
 // when one changed: the owner's time per op is in proportion to the edit
 // and the number of brackets, never to the text (BENCHMARKS.md).
-func (o *bracketObserver) ApplyOp(op storage.Op, text *ot.Text) {
+func (o *bracketObserver) ApplyOp(op dr.Op, text *ot.Text) {
 	if o.err != nil {
 		return
 	}
@@ -165,7 +165,7 @@ func (o *bracketObserver) ApplyOp(op storage.Op, text *ot.Text) {
 		o.err = fmt.Errorf("brackets: op %d: %w", op.Rev, err)
 		return
 	}
-	if op.Kind == storage.KindPropose {
+	if op.Kind == dr.KindPropose {
 		o.mu.Lock()
 		o.propGen++
 		o.mu.Unlock()
@@ -229,7 +229,7 @@ func (o *bracketObserver) Meta() (string, json.RawMessage) {
 }
 
 // opener is who committed the op that typed '[' of revision rev.
-func (o *bracketObserver) opener(rev int) storage.Author {
+func (o *bracketObserver) opener(rev int) dr.Author {
 	if rev == 0 {
 		return o.creator
 	}
@@ -278,10 +278,10 @@ type GroupJSON struct {
 // op that typed the group's first '[' (Source "bracket"; the draft's
 // creator for the initial text).
 type AlternativeJSON struct {
-	Text   string         `json:"text"`
-	Span   [2]int         `json:"span"`
-	By     storage.Author `json:"by"`
-	Source string         `json:"source"`
+	Text   string    `json:"text"`
+	Span   [2]int    `json:"span"`
+	By     dr.Author `json:"by"`
+	Source string    `json:"source"`
 }
 
 // Attribution sources of AlternativeJSON.
@@ -291,14 +291,14 @@ const (
 )
 
 // groupJSON converts group gi of res.
-func groupJSON(res *brackets.Result, gi int, opener func(rev int) storage.Author, props map[string][]storage.Proposal) GroupJSON {
+func groupJSON(res *brackets.Result, gi int, opener func(rev int) dr.Author, props map[string][]dr.Proposal) GroupJSON {
 	g := &res.Groups[gi]
 	out := GroupJSON{ID: g.ID, Span: [2]int{g.Start, g.End}, Kind: g.Kind, ParentAlternative: g.ParentAlternative, Depth: g.Depth,
 		Alternatives: make([]AlternativeJSON, len(g.Alternatives))}
 	if g.Parent >= 0 {
 		out.Parent = &res.Groups[g.Parent].ID
 	}
-	var by storage.Author
+	var by dr.Author
 	if id, err := brackets.ParseID(g.ID); err == nil {
 		by = opener(id.Rev)
 	}
@@ -320,8 +320,8 @@ func groupJSON(res *brackets.Result, gi int, opener func(rev int) storage.Author
 // recorded at index k, else the earliest with that text (alternatives move
 // when others are added or removed; text edited since it was proposed is no
 // longer the proposal).
-func proposalFor(props []storage.Proposal, k int, text string) *storage.Proposal {
-	var first *storage.Proposal
+func proposalFor(props []dr.Proposal, k int, text string) *dr.Proposal {
+	var first *dr.Proposal
 	for i := range props {
 		p := &props[i]
 		if p.Text != text {
@@ -341,8 +341,8 @@ func proposalFor(props []storage.Proposal, k int, text string) *storage.Proposal
 // `"groups":[...],"diagnostics":[...]`. It writes the JSON by hand (the same
 // bytes encoding/json writes with HTML escaping off, which a test checks):
 // reflection made it two thirds of the cost of a fresh listing.
-func encodeListing(res *brackets.Result, opener func(rev int) storage.Author, proposals []storage.Proposal, rev int) []byte {
-	props := make(map[string][]storage.Proposal)
+func encodeListing(res *brackets.Result, opener func(rev int) dr.Author, proposals []dr.Proposal, rev int) []byte {
+	props := make(map[string][]dr.Proposal)
 	for _, p := range proposals {
 		if p.Rev <= rev {
 			props[p.Group] = append(props[p.Group], p)
@@ -457,8 +457,8 @@ func (o *bracketObserver) keep(l *listing) {
 // recordStore is the part of the store the bracket endpoints read; every
 // storage backend has it.
 type recordStore interface {
-	Proposals(ctx context.Context, id string) ([]storage.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]storage.Decision, error)
+	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
+	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
 }
 
 func (s *Server) records() (recordStore, error) {
@@ -471,7 +471,7 @@ func (s *Server) records() (recordStore, error) {
 
 // proposals returns the draft's proposals, from memory unless one was
 // committed since they were read.
-func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) ([]storage.Proposal, error) {
+func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) ([]dr.Proposal, error) {
 	o.mu.Lock()
 	gen, pc := o.propGen, o.props
 	o.mu.Unlock()
@@ -503,7 +503,7 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 	var (
 		o    *bracketObserver
 		hit  *listing
-		info storage.Draft
+		info dr.Draft
 		text string
 		tr   *brackets.Tracker
 		head bool
@@ -564,12 +564,12 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 // bracketsAt rebuilds the bracket state of a draft at an older revision
 // (observerAt: from the nearest snapshot at or before rev that has the
 // section, or revision 0, replaying the ops after it), and the text at rev.
-func (s *Server) bracketsAt(ctx context.Context, info storage.Draft, rev int) (*bracketObserver, string, error) {
+func (s *Server) bracketsAt(ctx context.Context, info dr.Draft, rev int) (*bracketObserver, string, error) {
 	snap, err := s.store.Snapshot(ctx, info.ID, rev)
 	if err != nil {
 		return nil, "", fmt.Errorf("brackets of %s@%d: snapshot: %w", info.ID, rev, err)
 	}
-	obs, text, base, err := observerAt(ctx, s.store, info, BracketsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+	obs, text, base, err := observerAt(ctx, s.store, info, BracketsSection, func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
 		return restoreBrackets(d, snap, false)
 	}, snap, rev)
 	if err != nil {

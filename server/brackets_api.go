@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // maxNoteLen bounds a resolution's note, in code points.
@@ -52,25 +52,25 @@ type resolvedJSON struct {
 	Ref      json.RawMessage `json:"ref,omitempty"`
 }
 
-// DecisionJSON is a decision record as the API shows it: storage.Decision
+// DecisionJSON is a decision record as the API shows it: dr.Decision
 // with the index present exactly for choose (storage omits a zero index).
 type DecisionJSON struct {
-	Draft        string         `json:"draft"`
-	Group        string         `json:"group"`
-	Alternatives []string       `json:"alternatives"`
-	Choice       string         `json:"choice"`
-	Index        *int           `json:"index,omitempty"`
-	Result       string         `json:"result"`
-	Note         string         `json:"note"`
-	By           storage.Author `json:"by"`
-	Rev          int            `json:"rev"`
-	TS           int64          `json:"ts"`
+	Draft        string    `json:"draft"`
+	Group        string    `json:"group"`
+	Alternatives []string  `json:"alternatives"`
+	Choice       string    `json:"choice"`
+	Index        *int      `json:"index,omitempty"`
+	Result       string    `json:"result"`
+	Note         string    `json:"note"`
+	By           dr.Author `json:"by"`
+	Rev          int       `json:"rev"`
+	TS           int64     `json:"ts"`
 }
 
-func decisionJSON(d storage.Decision) DecisionJSON {
+func decisionJSON(d dr.Decision) DecisionJSON {
 	out := DecisionJSON{Draft: d.Draft, Group: d.Group, Alternatives: d.Alternatives, Choice: d.Choice,
 		Result: d.Result, Note: d.Note, By: d.By, Rev: d.Rev, TS: d.TS}
-	if d.Choice == storage.ChoiceChoose {
+	if d.Choice == dr.ChoiceChoose {
 		i := d.Index
 		out.Index = &i
 	}
@@ -172,7 +172,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 			}
 		}
 		out.Group, out.Alternative = group, ch.Alternative
-		return Built{Op: ch.Op, Kind: storage.KindPropose, Group: group, Proposals: []storage.Proposal{{
+		return Built{Op: ch.Op, Kind: dr.KindPropose, Group: group, Proposals: []dr.Proposal{{
 			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author, Note: req.Note,
 		}}}, nil
 	})
@@ -277,7 +277,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 		return resolvedJSON{}, Errorf(ErrNotFound, "draft %s has no group %s at revision %d", doc, group, *req.Rev)
 	}
 	seen := seenAt.res.Groups[gi]
-	var decision storage.Decision
+	var decision dr.Decision
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		cur, err := resultAt(st)
 		if err != nil {
@@ -303,12 +303,12 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 		for i, a := range cur.Groups[g].Alternatives {
 			alts[i] = a.Text
 		}
-		d := storage.Decision{Group: group, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
+		d := dr.Decision{Group: group, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
 		if req.Choice == brackets.ChoiceChoose {
 			d.Index = res.Index
 		}
 		decision = d
-		return Built{Op: ch.Op, Kind: storage.KindResolve, Group: group, Decisions: []storage.Decision{d}}, nil
+		return Built{Op: ch.Op, Kind: dr.KindResolve, Group: group, Decisions: []dr.Decision{d}}, nil
 	})
 	if err != nil {
 		var ce *conflictError
@@ -324,7 +324,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
 	detail := fmt.Sprintf("%s %s", group, decision.Choice)
-	if decision.Choice == storage.ChoiceChoose {
+	if decision.Choice == dr.ChoiceChoose {
 		detail += fmt.Sprintf(" %d", decision.Index)
 	}
 	s.Audit(ctx, who, ActionBracketResolve, doc, fmt.Sprintf("%s at rev %d", detail, op.Rev))

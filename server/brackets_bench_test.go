@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -57,7 +58,7 @@ func TestCompilationTextShape(t *testing.T) {
 //	go test -run '^$' -bench BracketOwnerOp ./server
 func BenchmarkBracketOwnerOp(b *testing.B) {
 	text := CompilationText()
-	o, err := restoreBrackets(storage.Draft{ID: "bench"}, storage.Snapshot{Text: text}, true)
+	o, err := restoreBrackets(dr.Draft{ID: "bench"}, dr.Snapshot{Text: text}, true)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func BenchmarkBracketOwnerOp(b *testing.B) {
 		if _, err := tx.Apply(op); err != nil {
 			b.Fatal(err)
 		}
-		o.ApplyOp(storage.Op{Op: op, Rev: rev}, tx)
+		o.ApplyOp(dr.Op{Op: op, Rev: rev}, tx)
 		if o.err != nil {
 			b.Fatal(o.err)
 		}
@@ -100,13 +101,13 @@ func BenchmarkBracketOwnerOp(b *testing.B) {
 func BenchmarkBracketListingCompilation(b *testing.B) {
 	text := CompilationText()
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "bench", Title: "bench"}, text); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "bench", Title: "bench"}, text); err != nil {
 		b.Fatal(err)
 	}
 	s := New(Config{Open: true, MaxDraftLen: 1 << 22}, store, nil)
 	b.Cleanup(func() { s.Shutdown(context.Background()) })
 	h := s.Handler()
-	by := Identity{Author: storage.Author{Delegation: "CAN", Name: "Ana"}, Role: storage.RoleDrafter}
+	by := Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
 	i := 0
 	size := 0
 	for b.Loop() {
@@ -137,13 +138,13 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 	const depth = 20_000
 	text := strings.Repeat("[a ", depth) + "x/y" + strings.Repeat("]", depth)
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "deep", Title: "deep"}, ""); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "deep", Title: "deep"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	s := New(Config{Open: true}, store, nil)
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	by := Identity{Author: storage.Author{Delegation: "CAN", Name: "Ana"}, Role: storage.RoleDrafter}
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "other", Title: "other"}, "Another article."); err != nil {
+	by := Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "other", Title: "other"}, "Another article."); err != nil {
 		t.Fatal(err)
 	}
 	runtime.GC()

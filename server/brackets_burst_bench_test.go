@@ -9,8 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // BenchmarkBracketBurst: on the compilation text (1.2 M code points, 5,000
@@ -35,8 +35,8 @@ func BenchmarkBracketBurst(b *testing.B) {
 			ss := startSecure(b, cfg)
 			ss.create("shared", server.CompilationText())
 			url := "ws" + strings.TrimPrefix(ss.http.URL, "http") + "/ws"
-			ftok, _ := ss.issue("FLD", "Burst", storage.RoleDrafter)
-			wtok, _ := ss.issue("CAN", "Writer", storage.RoleDrafter)
+			ftok, _ := ss.issue("FLD", "Burst", dr.RoleDrafter)
+			wtok, _ := ss.issue("CAN", "Writer", dr.RoleDrafter)
 			writer := dialPeer(b, url, wtok, "writer", "shared")
 			defer writer.ws.Close()
 			var lat []time.Duration

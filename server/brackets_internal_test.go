@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -76,7 +77,7 @@ func FuzzObserverCounts(f *testing.F) {
 // compares its counts with a full parse.
 func checkObserverCounts(t *testing.T, text string, op ot.Op) {
 	t.Helper()
-	o, err := restoreBrackets(storage.Draft{ID: "d"}, storage.Snapshot{Text: text}, true)
+	o, err := restoreBrackets(dr.Draft{ID: "d"}, dr.Snapshot{Text: text}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func checkObserverCounts(t *testing.T, text string, op ot.Op) {
 	if _, err := tx.Apply(op); err != nil {
 		t.Fatalf("op %v on %q: %v", op, text, err)
 	}
-	o.ApplyOp(storage.Op{Op: op, Rev: 1}, tx)
+	o.ApplyOp(dr.Op{Op: op, Rev: 1}, tx)
 	if o.err != nil {
 		t.Fatalf("op %v on %q: %v", op, text, o.err)
 	}
@@ -152,7 +153,7 @@ func benchServer(b *testing.B) (*Server, string) {
 		b.Fatalf("bench draft: %d code points, %d groups", n, len(res.Groups))
 	}
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "bench", Title: "bench"}, text); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "bench", Title: "bench"}, text); err != nil {
 		b.Fatal(err)
 	}
 	s := New(Config{Open: true}, store, nil)
@@ -187,7 +188,7 @@ func BenchmarkBracketListing(b *testing.B) {
 	})
 	b.Run("new-rev", func(b *testing.B) {
 		ctx := context.Background()
-		by := Identity{Author: storage.Author{Delegation: "CAN", Name: "Ana"}, Role: storage.RoleDrafter}
+		by := Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
 		b.ReportAllocs()
 		i := 0
 		var cpu time.Duration
@@ -235,13 +236,13 @@ func TestListingJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opener := func(rev int) storage.Author { return storage.Author{Delegation: "C\"A", Name: "Ana\\"} }
-	props := []storage.Proposal{
-		{Group: res.Groups[0].ID, Alternative: 1, Text: "may", By: storage.Author{Delegation: "USA", Name: "Bob"}, Rev: 0},
-		{Group: res.Groups[0].ID, Alternative: 2, Text: "\tmust\u2028", By: storage.Author{Delegation: "FRA", Name: "Zoé"}, Rev: 1},
+	opener := func(rev int) dr.Author { return dr.Author{Delegation: "C\"A", Name: "Ana\\"} }
+	props := []dr.Proposal{
+		{Group: res.Groups[0].ID, Alternative: 1, Text: "may", By: dr.Author{Delegation: "USA", Name: "Bob"}, Rev: 0},
+		{Group: res.Groups[0].ID, Alternative: 2, Text: "\tmust\u2028", By: dr.Author{Delegation: "FRA", Name: "Zoé"}, Rev: 1},
 	}
 	got := encodeListing(&res, opener, props, 0)
-	pm := map[string][]storage.Proposal{res.Groups[0].ID: props[:1]}
+	pm := map[string][]dr.Proposal{res.Groups[0].ID: props[:1]}
 	groups := make([]GroupJSON, len(res.Groups))
 	for i := range res.Groups {
 		groups[i] = groupJSON(&res, i, opener, pm)
@@ -372,7 +373,7 @@ func FuzzBracketRequests(f *testing.F) {
 	s := New(Config{Open: true, MaxDraftLen: 2000}, store, nil)
 	f.Cleanup(func() { s.Shutdown(context.Background()) })
 	h := s.Handler()
-	roles := []string{storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer}
+	roles := []string{dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer}
 	paths := []string{"propose", "b0.4/resolve", "b0.14/resolve", "b0.24/resolve", "b0.43/resolve", "b1.0/resolve", "x/resolve"}
 	n := 0
 	ctx := context.Background()
@@ -392,7 +393,7 @@ func FuzzBracketRequests(f *testing.F) {
 		// resolvable.
 		doc := fmt.Sprintf("f%d", n/20)
 		if n%20 == 0 {
-			if err := store.CreateDraft(ctx, storage.Draft{ID: doc}, initial); err != nil {
+			if err := store.CreateDraft(ctx, dr.Draft{ID: doc}, initial); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -418,7 +419,7 @@ func FuzzBracketRequests(f *testing.F) {
 			t.Fatalf("%s: accepted, draft moved from %d to %d", body, rev, rev2)
 		}
 		ops, err := store.Ops(ctx, doc, rev2, rev2)
-		if err != nil || len(ops) != 1 || (ops[0].Kind != storage.KindPropose && ops[0].Kind != storage.KindResolve) {
+		if err != nil || len(ops) != 1 || (ops[0].Kind != dr.KindPropose && ops[0].Kind != dr.KindResolve) {
 			t.Fatalf("%s: committed %+v (%v)", body, ops, err)
 		}
 		if got, err := ot.Apply(text, ops[0].Op); err != nil || got != text2 {

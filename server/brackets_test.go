@@ -16,6 +16,7 @@ import (
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
@@ -42,10 +43,10 @@ func (ls *liveServer) call(w who, method, path string, body, out any) int {
 }
 
 type altView struct {
-	Text   string         `json:"text"`
-	Span   [2]int         `json:"span"`
-	By     storage.Author `json:"by"`
-	Source string         `json:"source"`
+	Text   string    `json:"text"`
+	Span   [2]int    `json:"span"`
+	By     dr.Author `json:"by"`
+	Source string    `json:"source"`
 }
 
 type groupView struct {
@@ -85,16 +86,16 @@ type errView struct {
 }
 
 type decisionView struct {
-	Draft        string         `json:"draft"`
-	Group        string         `json:"group"`
-	Alternatives []string       `json:"alternatives"`
-	Choice       string         `json:"choice"`
-	Index        *int           `json:"index"`
-	Result       string         `json:"result"`
-	Note         string         `json:"note"`
-	By           storage.Author `json:"by"`
-	Rev          int            `json:"rev"`
-	TS           int64          `json:"ts"`
+	Draft        string    `json:"draft"`
+	Group        string    `json:"group"`
+	Alternatives []string  `json:"alternatives"`
+	Choice       string    `json:"choice"`
+	Index        *int      `json:"index"`
+	Result       string    `json:"result"`
+	Note         string    `json:"note"`
+	By           dr.Author `json:"by"`
+	Rev          int       `json:"rev"`
+	TS           int64     `json:"ts"`
 }
 
 type statsView struct {
@@ -131,9 +132,9 @@ func (ls *liveServer) decisions(id string) []decisionView {
 	return v.Decisions
 }
 
-func (ls *liveServer) proposals(id string) []storage.Proposal {
+func (ls *liveServer) proposals(id string) []dr.Proposal {
 	ls.t.Helper()
-	var v struct{ Proposals []storage.Proposal }
+	var v struct{ Proposals []dr.Proposal }
 	if code := ls.call(observer, "GET", "/api/docs/"+id+"/proposals", nil, &v); code != http.StatusOK {
 		ls.t.Fatalf("GET proposals: status %d", code)
 	}
@@ -258,7 +259,7 @@ func TestBracketListingHTTPAndWebSocket(t *testing.T) {
 		t.Fatalf("listing of %s at %d", lv.Doc, lv.Rev)
 	}
 	sameListing(t, "HTTP", lv, want)
-	creator := storage.Author{Delegation: server.OpenDelegation, Name: server.OpenName}
+	creator := dr.Author{Delegation: server.OpenDelegation, Name: server.OpenName}
 	for _, g := range lv.Groups {
 		for _, a := range g.Alternatives {
 			if a.By != creator || a.Source != server.SourceBracket {
@@ -448,8 +449,8 @@ func TestBracketProposeAndResolve(t *testing.T) {
 	if g == nil || len(g.Alternatives) != 3 {
 		t.Fatalf("group %s after proposal: %+v", group, g)
 	}
-	creator := storage.Author{Delegation: server.OpenDelegation, Name: server.OpenName}
-	if a := g.Alternatives[2]; a.Text != "must" || a.By != (storage.Author{Delegation: "CAN", Name: "Ana"}) || a.Source != server.SourceProposal {
+	creator := dr.Author{Delegation: server.OpenDelegation, Name: server.OpenName}
+	if a := g.Alternatives[2]; a.Text != "must" || a.By != (dr.Author{Delegation: "CAN", Name: "Ana"}) || a.Source != server.SourceProposal {
 		t.Fatalf("proposed alternative %+v", a)
 	}
 	if a := g.Alternatives[0]; a.By != creator || a.Source != server.SourceBracket {
@@ -459,10 +460,10 @@ func TestBracketProposeAndResolve(t *testing.T) {
 		t.Fatalf("span proposal alternative %+v", a)
 	}
 	props := ls.proposals("art-3")
-	wantProps := []storage.Proposal{
-		{Draft: "art-3", Group: group, Alternative: 2, Text: "must", By: storage.Author{Delegation: "CAN", Name: "Ana"}, Rev: 1},
-		{Draft: "art-3", Group: "b2.0", Alternative: 1, Text: "actions", By: storage.Author{Delegation: "USA", Name: "Bob"}, Rev: 2},
-		{Draft: "art-3", Group: "b3.0", Alternative: 0, Text: "two ", By: storage.Author{Delegation: "USA", Name: "Bob"}, Rev: 3},
+	wantProps := []dr.Proposal{
+		{Draft: "art-3", Group: group, Alternative: 2, Text: "must", By: dr.Author{Delegation: "CAN", Name: "Ana"}, Rev: 1},
+		{Draft: "art-3", Group: "b2.0", Alternative: 1, Text: "actions", By: dr.Author{Delegation: "USA", Name: "Bob"}, Rev: 2},
+		{Draft: "art-3", Group: "b3.0", Alternative: 0, Text: "two ", By: dr.Author{Delegation: "USA", Name: "Bob"}, Rev: 3},
 	}
 	for i := range props {
 		if props[i].TS == 0 {
@@ -486,7 +487,7 @@ func TestBracketProposeAndResolve(t *testing.T) {
 			t.Fatalf("resolve %s %v: status %d", group, body, code)
 		}
 		if out.Decision.Rev != out.Rev || out.Decision.Draft != "art-3" || out.Decision.Group != group || out.Decision.TS == 0 ||
-			out.Decision.By != (storage.Author{Delegation: "CHAIR", Name: "Maria"}) {
+			out.Decision.By != (dr.Author{Delegation: "CHAIR", Name: "Maria"}) {
 			t.Fatalf("resolved %+v", out)
 		}
 		return out.Decision
@@ -529,7 +530,7 @@ func TestBracketProposeAndResolve(t *testing.T) {
 			Rev         int
 			Client      string
 			Seq         uint64
-			By          storage.Author
+			By          dr.Author
 			Kind, Group string
 		}
 	}
@@ -557,7 +558,7 @@ func TestBracketProposeAndResolve(t *testing.T) {
 		t.Fatalf("groups left: %+v", lv.Groups)
 	}
 	// Each resolution is in the audit log.
-	var audit struct{ Entries []storage.AuditEntry }
+	var audit struct{ Entries []dr.AuditEntry }
 	if code := ls.call(chair, "GET", "/api/audit", nil, &audit); code != http.StatusOK {
 		t.Fatalf("GET audit: %d", code)
 	}
@@ -735,7 +736,7 @@ func TestBracketRecordsDurable(t *testing.T) {
 	}
 	before := struct {
 		list  listView
-		props []storage.Proposal
+		props []dr.Proposal
 		ds    []decisionView
 		stats statsView
 	}{ls.listing("art-6", -1), ls.proposals("art-6"), ls.decisions("art-6"), ls.stats("art-6")}
@@ -757,7 +758,7 @@ func TestBracketRecordsDurable(t *testing.T) {
 	ls2 := startServer(t, store2, cfg)
 	after := struct {
 		list  listView
-		props []storage.Proposal
+		props []dr.Proposal
 		ds    []decisionView
 		stats statsView
 	}{ls2.listing("art-6", -1), ls2.proposals("art-6"), ls2.decisions("art-6"), ls2.stats("art-6")}

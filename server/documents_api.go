@@ -23,6 +23,7 @@ import (
 	"github.com/draftroom/draftroom/akn"
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/docx"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
@@ -58,12 +59,12 @@ var documentFormats = map[string]struct{ mediaType, ext string }{
 // same ids and statuses), and the decision records of the draft up to rev
 // (bracket decisions and provision status changes; none if the store
 // keeps no records).
-func (s *Server) draftStructure(ctx context.Context, info storage.Draft, rev int, text string) (akn.Structure, []provisions.Listed, []storage.Decision, error) {
+func (s *Server) draftStructure(ctx context.Context, info dr.Draft, rev int, text string) (akn.Structure, []provisions.Listed, []dr.Decision, error) {
 	st, err := s.provisionsAt(ctx, info.ID, rev)
 	if err != nil {
 		return akn.Structure{}, nil, nil, err
 	}
-	var decisions []storage.Decision
+	var decisions []dr.Decision
 	if rs, err := s.records(); err == nil {
 		all, err := rs.Decisions(ctx, info.ID)
 		if err != nil {
@@ -94,7 +95,7 @@ func wordAuthor(delegation, name string) string {
 // revTimes returns the commit time of each revision from..to of draft
 // doc (from >= 1), and the time of revision to (the draft's creation for
 // revision 0).
-func (s *Server) revTimes(ctx context.Context, info storage.Draft, from, to int) (map[int]time.Time, time.Time, error) {
+func (s *Server) revTimes(ctx context.Context, info dr.Draft, from, to int) (map[int]time.Time, time.Time, error) {
 	times := map[int]time.Time{}
 	at := time.UnixMilli(info.Created).UTC()
 	if to < 1 {
@@ -116,7 +117,7 @@ func (s *Server) revTimes(ctx context.Context, info storage.Draft, from, to int)
 // printHead is the running head of a printed export of draft info at
 // rev: "Title — Revision 12 — 4 December 2026 10:04 UTC" (without the
 // date if the revision's time cannot be read).
-func (s *Server) printHead(ctx context.Context, info storage.Draft, rev int) string {
+func (s *Server) printHead(ctx context.Context, info dr.Draft, rev int) string {
 	head := fmt.Sprintf("%s — Revision %d", info.Title, rev)
 	if _, at, err := s.revTimes(ctx, info, rev, rev); err == nil {
 		head += " — " + at.Format("2 January 2006 15:04 UTC")
@@ -127,7 +128,7 @@ func (s *Server) printHead(ctx context.Context, info storage.Draft, rev int) str
 // exportDocument answers an export in one of documentFormats of draft
 // info at rev: ?against=Q (docx only) adds the changes since Q as
 // tracked changes.
-func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info storage.Draft, rev int, format string) error {
+func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info dr.Draft, rev int, format string) error {
 	ctx := r.Context()
 	against := -1
 	if r.URL.Query().Get("against") != "" {
@@ -172,8 +173,8 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info sto
 	return nil
 }
 
-func (s *Server) exportDocx(ctx context.Context, info storage.Draft, rev, against int, text string, nodes []*akn.Node,
-	list []provisions.Listed, decisions []storage.Decision) ([]byte, error) {
+func (s *Server) exportDocx(ctx context.Context, info dr.Draft, rev, against int, text string, nodes []*akn.Node,
+	list []provisions.Listed, decisions []dr.Decision) ([]byte, error) {
 	from := rev
 	if against >= 0 {
 		from = against + 1
@@ -266,7 +267,7 @@ func groupComments(groups []history.ExportGroup, at time.Time) []docx.Comment {
 // (their own, not one they hold through an enclosing provision), each on
 // its provision's heading line: the status, who gave it at which revision
 // and the note of its decision record.
-func statusComments(text string, list []provisions.Listed, decisions []storage.Decision) []docx.Comment {
+func statusComments(text string, list []provisions.Listed, decisions []dr.Decision) []docx.Comment {
 	notes := map[string]string{}
 	for _, dec := range decisions {
 		notes[fmt.Sprintf("%s@%d", dec.Group, dec.Rev)] = dec.Note
@@ -287,7 +288,7 @@ func statusComments(text string, list []provisions.Listed, decisions []storage.D
 		var b strings.Builder
 		name := provisions.Name(list, i)
 		fmt.Fprintf(&b, "%s%s: %s", strings.ToUpper(name[:1]), name[1:], statusWords[l.Status])
-		if who := wordAuthor(l.Record.By.Delegation, l.Record.By.Name); l.Record.By != (storage.Author{}) {
+		if who := wordAuthor(l.Record.By.Delegation, l.Record.By.Name); l.Record.By != (dr.Author{}) {
 			b.WriteString(" by " + who)
 		}
 		fmt.Fprintf(&b, " (rev. %d)", l.Record.Rev)
@@ -305,7 +306,7 @@ func statusComments(text string, list []provisions.Listed, decisions []storage.D
 // the result, brought to rev through the ops since. A decision whose
 // revision holds others (one op, several groups) or whose result was
 // deleted since has no place in the text and no comment.
-func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text string, decisions []storage.Decision) ([]docx.Comment, error) {
+func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text string, decisions []dr.Decision) ([]docx.Comment, error) {
 	first, perRev := rev+1, map[int]int{}
 	for _, dec := range decisions {
 		if _, err := provisions.ParseID(dec.Group); err == nil || dec.Rev < 1 {
@@ -347,7 +348,7 @@ func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text
 		}
 		var t strings.Builder
 		fmt.Fprintf(&t, "Bracket group %s decided (%s", dec.Group, dec.Choice)
-		if dec.Choice == storage.ChoiceChoose {
+		if dec.Choice == dr.ChoiceChoose {
 			fmt.Fprintf(&t, " alternative %d", dec.Index+1)
 		}
 		fmt.Fprintf(&t, ") by %s (rev. %d)", wordAuthor(dec.By.Delegation, dec.By.Name), dec.Rev)
@@ -371,7 +372,7 @@ var statusWords = map[provisions.Status]string{
 	provisions.SetAside: "set aside",
 }
 
-func (s *Server) exportAKN(ctx context.Context, info storage.Draft, rev int, structure akn.Structure, decisions []storage.Decision) ([]byte, error) {
+func (s *Server) exportAKN(ctx context.Context, info dr.Draft, rev int, structure akn.Structure, decisions []dr.Decision) ([]byte, error) {
 	_, at, err := s.revTimes(ctx, info, rev, rev)
 	if err != nil {
 		return nil, err
@@ -449,7 +450,7 @@ func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) error {
 		title = string([]rune(title)[:maxTitleLen])
 	}
 	now := s.cfg.Now().UnixMilli()
-	info := storage.Draft{ID: doc, Title: title, Created: now, Updated: now, By: who.Author}
+	info := dr.Draft{ID: doc, Title: title, Created: now, Updated: now, By: who.Author}
 	if err := s.store.CreateDraft(r.Context(), info, text); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			err = Errorf(ErrExists, "draft %s already exists; import an Akoma Ntoso document under a new id", doc)
@@ -539,7 +540,7 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
 // (it crosses a group's boundary, touches another change, its text was
 // deleted since) is reported in NotPlaced with its code and reason; the
 // others are still made.
-func (s *Server) importChanges(ctx context.Context, who Identity, info storage.Draft, base int, file *docx.File) (importedDocxJSON, error) {
+func (s *Server) importChanges(ctx context.Context, who Identity, info dr.Draft, base int, file *docx.File) (importedDocxJSON, error) {
 	baseText, err := s.textAt(ctx, info, base)
 	if err != nil {
 		return importedDocxJSON{}, err
@@ -619,7 +620,7 @@ func (s *Server) importChanges(ctx context.Context, who Identity, info storage.D
 		}
 		wrapOp, _, wrapped := res.WrapMany(spans, texts)
 		rev := st.Rev() + 1
-		var props []storage.Proposal
+		var props []dr.Proposal
 		for k, w := range wrapped {
 			i := index[k]
 			if w.Err != nil {
@@ -628,12 +629,12 @@ func (s *Server) importChanges(ctx context.Context, who Identity, info storage.D
 			}
 			groups[i] = brackets.ID{Rev: rev, K: w.Open}.String()
 			alts[i] = w.Alternative
-			props = append(props, storage.Proposal{Group: groups[i], Alternative: w.Alternative, Text: w.Text, By: who.Author, Note: notes[i]})
+			props = append(props, dr.Proposal{Group: groups[i], Alternative: w.Alternative, Text: w.Text, By: who.Author, Note: notes[i]})
 		}
 		if len(props) == 0 {
 			return Built{}, errNothingPlaced
 		}
-		return Built{Op: wrapOp, Kind: storage.KindPropose, Group: props[0].Group, Proposals: props}, nil
+		return Built{Op: wrapOp, Kind: dr.KindPropose, Group: props[0].Group, Proposals: props}, nil
 	})
 	if err != nil && !errors.Is(err, errNothingPlaced) {
 		return out, notFoundDraft(err, info.ID)

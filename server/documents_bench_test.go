@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/docx"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -42,12 +43,12 @@ func benchTreaty(n int) string {
 // benchEdits returns n ops on a text of length cps: words typed, deleted
 // and replaced at random places by six delegations taking turns every 25
 // edits, a minute apart.
-func benchEdits(rng *rand.Rand, cps, n int) []storage.Op {
-	people := []storage.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "USA", Name: "Bob"}, {Delegation: "EGY", Name: "Omar"},
+func benchEdits(rng *rand.Rand, cps, n int) []dr.Op {
+	people := []dr.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "USA", Name: "Bob"}, {Delegation: "EGY", Name: "Omar"},
 		{Delegation: "FRA", Name: "Marie"}, {Delegation: "CHN", Name: "Li"}, {Delegation: "BRA", Name: "João"}}
 	words := []string{"promptly ", "all ", "relevant ", "international ", "التعاون ", "in particular ", "as appropriate "}
 	ts := int64(1795000000000)
-	ops := make([]storage.Op, n)
+	ops := make([]dr.Op, n)
 	for i := range ops {
 		by := people[(i/25)%len(people)]
 		ts += 60_000
@@ -68,7 +69,7 @@ func benchEdits(rng *rand.Rand, cps, n int) []storage.Op {
 			op = ot.Op{ot.Skip(pos), ot.Delete(d), ot.Insert(w)}
 			cps += len([]rune(w)) - d
 		}
-		ops[i] = storage.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
+		ops[i] = dr.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
 			Principal: OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
 	}
 	return ops
@@ -205,7 +206,7 @@ func BenchmarkDocumentsImport(b *testing.B) {
 			b.StopTimer()
 			n++
 			id := fmt.Sprintf("imp-%d", n)
-			if err := st.CreateDraft(context.Background(), storage.Draft{ID: id, Title: id}, text); err != nil {
+			if err := st.CreateDraft(context.Background(), dr.Draft{ID: id, Title: id}, text); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()

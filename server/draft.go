@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -43,7 +44,7 @@ type draft struct {
 	head atomic.Int64  // rev, for other goroutines: limits.go charges an op by how far behind the head it is
 
 	// owned by run
-	info         storage.Draft
+	info         dr.Draft
 	text         *ot.Text
 	rev          int
 	ring         []ringOp // recent committed ops, consecutive revs ending at rev
@@ -70,11 +71,11 @@ type draft struct {
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
 	// remotePresent: by node, the other nodes' clients that have presence
 	// in the draft, to say "left" for them if their node dies (presence.go).
-	remotePresent map[string]map[presenceKey]storage.Author
+	remotePresent map[string]map[presenceKey]dr.Author
 }
 
 type ringOp struct {
-	op    storage.Op
+	op    dr.Op
 	frame []byte // the encoded "op" message
 }
 
@@ -89,7 +90,7 @@ type subscriber struct {
 	sess      *Session
 	client    string
 	principal string // with client, whose presence this is (presence.go)
-	by        storage.Author
+	by        dr.Author
 	role      string // relayed with presence, so that a screen view can follow the facilitator
 	hasSel    bool
 	sel       [][2]int // at rev
@@ -114,14 +115,14 @@ type (
 		reply chan builtResult // cap 1
 	}
 	builtResult struct {
-		op  storage.Op
+		op  dr.Op
 		err error
 	}
 	openReq struct {
 		sess      *Session
 		client    string
 		principal string
-		by        storage.Author
+		by        dr.Author
 		role      string
 		rev       *int
 		ref       json.RawMessage
@@ -148,10 +149,10 @@ type (
 // proposals and decisions.
 type Built struct {
 	Op        ot.Op
-	Kind      string // storage.KindPropose, KindResolve, KindImport, provisions.StatusKind(...), provisions.KindRenumber
+	Kind      string // dr.KindPropose, KindResolve, KindImport, provisions.StatusKind(...), provisions.KindRenumber
 	Group     string
-	Proposals []storage.Proposal
-	Decisions []storage.Decision
+	Proposals []dr.Proposal
+	Decisions []dr.Decision
 	// Unguarded: the op skips the Guards (a renumbering, which may change
 	// the numbers inside agreed text: numbering is not substance).
 	Unguarded bool
@@ -165,7 +166,7 @@ type Built struct {
 // nothing). It must be quick.
 type Guard interface {
 	Observer
-	Check(op ot.Op, staged []storage.Op) error
+	Check(op ot.Op, staged []dr.Op) error
 }
 
 // BuildFunc builds a server-side op inside the draft's owner goroutine. It
@@ -373,7 +374,7 @@ func (d *draft) load() error {
 }
 
 // remember records a committed op in the ring and the dedupe cache.
-func (d *draft) remember(op storage.Op) {
+func (d *draft) remember(op dr.Op) {
 	if op.Principal != SystemPrincipal {
 		d.dedupe[dedupeKey{op.Principal, op.Client}] = seqRev{op.Seq, op.Rev}
 	}
@@ -388,13 +389,13 @@ func (d *draft) remember(op storage.Op) {
 
 // opsRange returns committed ops from..to (1 <= from, to <= rev), from the
 // ring when it holds them, else from the store.
-func (d *draft) opsRange(from, to int) ([]storage.Op, error) {
+func (d *draft) opsRange(from, to int) ([]dr.Op, error) {
 	if from > to {
 		return nil, nil
 	}
 	if len(d.ring) > 0 && from >= d.ring[0].op.Rev {
 		first := d.ring[0].op.Rev
-		out := make([]storage.Op, 0, to-from+1)
+		out := make([]dr.Op, 0, to-from+1)
 		for _, r := range d.ring[from-first : to-first+1] {
 			out = append(out, r.op)
 		}
@@ -418,7 +419,7 @@ func (d *draft) opsRange(from, to int) ([]storage.Op, error) {
 type staged struct {
 	sub     *submitReq
 	built   *builtReq
-	op      storage.Op // when applied
+	op      dr.Op // when applied
 	inverse ot.Op
 	applied bool
 	dupOf   *staged // a resend of an op staged earlier in this batch
@@ -453,7 +454,7 @@ func (d *draft) commitBatch(batch []any) {
 	var known map[*submitReq]int
 	for attempt := 0; ; attempt++ {
 		items := d.stage(batch, known)
-		var c storage.Commit
+		var c dr.Commit
 		var undo []ot.Op // of each op of c.Ops, for the observers
 		for _, it := range items {
 			if it.applied {
@@ -583,7 +584,7 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 	items := make([]*staged, 0, len(batch))
 	pending := make(map[dedupeKey]*staged)
 	var applied []*staged
-	var appliedOps []storage.Op // the ops of applied, for the guards
+	var appliedOps []dr.Op // the ops of applied, for the guards
 	d.tentative = 0
 	now := d.s.cfg.Now().UnixMilli()
 	for _, x := range batch {
@@ -626,7 +627,7 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				it.err = err
 				continue
 			}
-			it.op = storage.Op{
+			it.op = dr.Op{
 				Rev: d.rev + len(applied) + 1, Op: op, Client: r.client, Seq: r.seq,
 				Principal: r.ident.Principal, By: r.ident.Author, TS: now,
 			}
@@ -661,7 +662,7 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 				continue
 			}
 			rev := d.rev + len(applied) + 1
-			it.op = storage.Op{
+			it.op = dr.Op{
 				Rev: rev, Op: op, Client: SystemClient, Seq: uint64(rev),
 				Principal: SystemPrincipal, By: r.by.Author, TS: now,
 				Kind: b.Kind, Group: b.Group,
@@ -683,7 +684,7 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 }
 
 // guard asks the draft's Guards whether op may be staged after staged.
-func (d *draft) guard(op ot.Op, staged []storage.Op) error {
+func (d *draft) guard(op ot.Op, staged []dr.Op) error {
 	for _, o := range d.observers {
 		if g, ok := o.obs.(Guard); ok {
 			if err := g.Check(op, staged); err != nil {
@@ -916,7 +917,7 @@ func (d *draft) answer(items []*staged, committed bool) {
 // it; with more than one op, undo holds the inverse of each (undo[i] takes
 // the text after ops[i] back to before it), so that each observer sees the
 // text as each op left it.
-func (d *draft) afterCommit(ops []storage.Op, undo ...ot.Op) {
+func (d *draft) afterCommit(ops []dr.Op, undo ...ot.Op) {
 	if len(ops) == 0 {
 		return
 	}
@@ -951,7 +952,7 @@ func (d *draft) afterCommit(ops []storage.Op, undo ...ot.Op) {
 // observe feeds ops to the observers, each with the owner's text as that op
 // left it: the text is taken back to after ops[0] with undo, then forward
 // again op by op (a batch of one op costs nothing more).
-func (d *draft) observe(ops []storage.Op, undo []ot.Op) error {
+func (d *draft) observe(ops []dr.Op, undo []ot.Op) error {
 	if len(d.observers) == 0 {
 		return nil
 	}
@@ -979,7 +980,7 @@ func (d *draft) observe(ops []storage.Op, undo []ot.Op) error {
 // snapshot writes the text and the observers' sections at the current rev,
 // in the background (off the ack path).
 func (d *draft) snapshot() {
-	snap := storage.Snapshot{Rev: d.rev, Text: d.text.String()}
+	snap := dr.Snapshot{Rev: d.rev, Text: d.text.String()}
 	for _, o := range d.observers {
 		name, data := o.obs.Meta()
 		if data != nil {
@@ -1162,7 +1163,7 @@ type DraftState struct{ d *draft }
 func (st *DraftState) ID() string { return st.d.id }
 
 // Info is the draft's metadata (Rev is the committed head).
-func (st *DraftState) Info() storage.Draft { return st.d.info }
+func (st *DraftState) Info() dr.Draft { return st.d.info }
 
 // Rev is the revision Text is at: the committed head, or, inside a
 // BuildFunc, the head plus the ops staged before it (the built op commits
@@ -1186,11 +1187,11 @@ func (st *DraftState) Observer(name string) Observer {
 // batch (revisions Info().Rev+1..Rev(), not committed yet), so a feature
 // that keeps derived state at the committed head can bring it up to Rev.
 // Outside a BuildFunc it returns nil.
-func (st *DraftState) Staged() []storage.Op {
+func (st *DraftState) Staged() []dr.Op {
 	if len(st.d.staging) == 0 {
 		return nil
 	}
-	out := make([]storage.Op, len(st.d.staging))
+	out := make([]dr.Op, len(st.d.staging))
 	for i, it := range st.d.staging {
 		out[i] = it.op
 	}
@@ -1199,7 +1200,7 @@ func (st *DraftState) Staged() []storage.Op {
 
 // Ops returns committed ops from..to (clipped to the head), from memory
 // when recent.
-func (st *DraftState) Ops(from, to int) ([]storage.Op, error) {
+func (st *DraftState) Ops(from, to int) ([]dr.Op, error) {
 	from = max(from, 1)
 	to = min(to, st.d.rev)
 	return st.d.opsRange(from, to)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -44,7 +45,7 @@ func newTestServer(t *testing.T, store Store, cfg Config) *testServer {
 
 func createDraft(t *testing.T, store Store, id, text string) {
 	t.Helper()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: id, Title: id}, text); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: id, Title: id}, text); err != nil {
 		t.Fatalf("create %s: %v", id, err)
 	}
 }
@@ -88,7 +89,7 @@ type fakeSession struct {
 }
 
 func (ts *testServer) session(client, delegation string) *fakeSession {
-	ident, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: delegation, Name: "Tester " + delegation, Role: storage.RoleDrafter})
+	ident, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: delegation, Name: "Tester " + delegation, Role: dr.RoleDrafter})
 	if err != nil {
 		ts.t.Fatal(err)
 	}
@@ -340,7 +341,7 @@ type failingStore struct {
 
 var errDisk = errors.New("test: disk on fire")
 
-func (f *failingStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (f *failingStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	if f.fail.Load() {
 		return fmt.Errorf("commit: %w", errDisk)
 	}
@@ -447,7 +448,7 @@ type countingObserver struct {
 	count map[string]int
 }
 
-func (o *countingObserver) ApplyOp(op storage.Op, _ *ot.Text) {
+func (o *countingObserver) ApplyOp(op dr.Op, _ *ot.Text) {
 	for _, c := range op.Op {
 		o.count[op.By.Delegation] += len([]rune(c.Insert))
 	}
@@ -463,7 +464,7 @@ func TestDraftBuiltOpsAndObservers(t *testing.T) {
 	createDraft(t, store, "d", "[shall/may]")
 	ts := newTestServer(t, store, Config{SnapshotEvery: 2})
 	// Before any draft loads: the server's observers are read-only after.
-	ts.observers = append(ts.observers, namedFactory{"test-count", func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+	ts.observers = append(ts.observers, namedFactory{"test-count", func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
 		o := &countingObserver{count: map[string]int{}}
 		if m, ok := snap.Meta["test-count"]; ok {
 			if err := json.Unmarshal(m, &o.count); err != nil {
@@ -476,15 +477,15 @@ func TestDraftBuiltOpsAndObservers(t *testing.T) {
 	a.open("d", nil)
 	a.submit(0, 1, ot.Op{ot.Insert("X ")})
 	a.next()
-	chair, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: storage.RoleFacilitator})
+	chair, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: dr.RoleFacilitator})
 	op, err := ts.submitBuilt(context.Background(), "d", chair, func(st *DraftState) (Built, error) {
 		text := st.Text().String()
 		i := strings.Index(text, "[")
 		return Built{
 			Op:        ot.Op{ot.Skip(len([]rune(text[:i]))), ot.DeleteText(text[i:]), ot.Insert("may")},
-			Kind:      storage.KindResolve,
+			Kind:      dr.KindResolve,
 			Group:     "b0.0",
-			Decisions: []storage.Decision{{Group: "b0.0", Choice: storage.ChoiceChoose, Index: 1, Result: "may", By: chair.Author, Alternatives: []string{"shall", "may"}}},
+			Decisions: []dr.Decision{{Group: "b0.0", Choice: dr.ChoiceChoose, Index: 1, Result: "may", By: chair.Author, Alternatives: []string{"shall", "may"}}},
 		}, nil
 	})
 	if err != nil {

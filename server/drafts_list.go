@@ -12,7 +12,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/draftroom/draftroom/storage"
+	"github.com/draftroom/draftroom/dr"
 )
 
 // listBracketsMax bounds how many drafts (the most recently changed) get
@@ -48,7 +48,7 @@ func (s *Server) listDraftsWithBrackets(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return fmt.Errorf("list drafts: %w", err)
 	}
-	var visible []storage.Draft
+	var visible []dr.Draft
 	for _, d := range drafts {
 		if id.CanAccess(d.ID) {
 			visible = append(visible, d)

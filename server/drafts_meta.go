@@ -13,6 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -24,7 +25,7 @@ const (
 )
 
 // draftOut is a draft as the list and PATCH answer it.
-func draftOut(d storage.Draft) draftJSON {
+func draftOut(d dr.Draft) draftJSON {
 	return draftJSON{ID: d.ID, Title: d.Title, Rev: d.Rev, Created: d.Created, Updated: d.Updated, By: d.By, Archived: d.Archived}
 }
 
@@ -86,7 +87,7 @@ func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) error {
 
 // refreshInfo hands the new metadata to the draft's owner goroutine if the
 // draft is open on this node; it does not load a closed draft.
-func (s *Server) refreshInfo(r *http.Request, doc string, info storage.Draft) {
+func (s *Server) refreshInfo(r *http.Request, doc string, info dr.Draft) {
 	d := s.loaded(doc)
 	if d == nil {
 		return

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -21,14 +22,14 @@ type dupStore struct {
 	armed  bool
 }
 
-func (s *dupStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (s *dupStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, op := range c.Ops {
 		if s.armed && op.Client == s.client && op.Seq == s.seq {
 			s.armed = false
 			op.Rev = base + 1
-			if err := s.Memory.Commit(ctx, id, base, storage.Commit{Ops: []storage.Op{op}}); err != nil {
+			if err := s.Memory.Commit(ctx, id, base, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 				return err
 			}
 			return fmt.Errorf("test: %s seq %d is rev %d: %w", op.Client, op.Seq, op.Rev, storage.ErrDuplicate)
@@ -110,14 +111,14 @@ type raceStore struct {
 	commits int
 }
 
-func (s *raceStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (s *raceStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.commits++
 	if s.armed {
 		s.seq++
-		other := storage.Op{Rev: base + 1, Op: ot.Op{ot.Insert("o")}, Client: "other", Seq: s.seq, Principal: "other-node", TS: 1}
-		if err := s.Memory.Commit(ctx, id, base, storage.Commit{Ops: []storage.Op{other}}); err != nil {
+		other := dr.Op{Rev: base + 1, Op: ot.Op{ot.Insert("o")}, Client: "other", Seq: s.seq, Principal: "other-node", TS: 1}
+		if err := s.Memory.Commit(ctx, id, base, dr.Commit{Ops: []dr.Op{other}}); err != nil {
 			return err
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -66,12 +67,12 @@ func (ls *liveServer) get(id string) draftView {
 }
 
 type opView struct {
-	Rev    int            `json:"rev"`
-	Op     ot.Op          `json:"op"`
-	Client string         `json:"client"`
-	Seq    uint64         `json:"seq"`
-	By     storage.Author `json:"by"`
-	TS     int64          `json:"ts"`
+	Rev    int       `json:"rev"`
+	Op     ot.Op     `json:"op"`
+	Client string    `json:"client"`
+	Seq    uint64    `json:"seq"`
+	By     dr.Author `json:"by"`
+	TS     int64     `json:"ts"`
 }
 
 func (ls *liveServer) ops(id string) []opView {
@@ -222,7 +223,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		hs.Close()
 		srv.Shutdown(context.Background())
 	}()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "bench"}, "Article 1."); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "bench"}, "Article 1."); err != nil {
 		b.Fatal(err)
 	}
 	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -168,7 +169,7 @@ func (d *draft) applyRemote() {
 	if d.loadErr != nil {
 		return
 	}
-	var ops []storage.Op
+	var ops []dr.Op
 	for _, ev := range events {
 		// An own echo at or below the head is skipped undecoded: the owner
 		// runs this after its commit, so that is nearly every one.
@@ -200,7 +201,7 @@ func (d *draft) applyRemote() {
 		for _, sub := range d.subs {
 			d.push(sub, frame)
 		}
-		d.afterCommit([]storage.Op{op})
+		d.afterCommit([]dr.Op{op})
 	}
 	if resync || d.stale {
 		if err := d.catchUp(); err != nil {

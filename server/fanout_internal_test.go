@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -26,7 +27,7 @@ type lostReplyStore struct {
 	published chan []byte
 }
 
-func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.Memory.Commit(ctx, id, base, c); err != nil {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // benchPeer is a WebSocket client for BenchmarkFlood: a reader goroutine
@@ -126,7 +126,7 @@ func BenchmarkFlood(b *testing.B) {
 			var floodWG sync.WaitGroup
 			var floodAcked, floodRefused, reconnects atomic.Int64
 			if bc.flood {
-				tok, _ := ss.issue("FLD", "Flood", storage.RoleDrafter)
+				tok, _ := ss.issue("FLD", "Flood", dr.RoleDrafter)
 				for i := 0; i < floodConns; i++ {
 					floodWG.Add(1)
 					// A persistent flooder: sends ops as fast as the socket
@@ -158,7 +158,7 @@ func BenchmarkFlood(b *testing.B) {
 			}
 			peers := make([]*benchPeer, clients)
 			for i := range peers {
-				tok, _ := ss.issue(fmt.Sprintf("D%d", i), "Writer", storage.RoleDrafter)
+				tok, _ := ss.issue(fmt.Sprintf("D%d", i), "Writer", dr.RoleDrafter)
 				peers[i] = dialPeer(b, url, tok, fmt.Sprintf("w-%d", i), "shared")
 			}
 			var mu sync.Mutex

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -36,12 +37,12 @@ func FuzzHandle(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "abcdef 😭 締約国"); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "abcdef 😭 締約国"); err != nil {
 		f.Fatal(err)
 	}
 	s := New(Config{Open: true, MaxDraftLen: 5000, OpsPerSecond: 1e9, OpsBurst: 1 << 30, MsgsPerSecond: 1e9, MsgsBurst: 1 << 30}, store, nil)
 	f.Cleanup(func() { s.Shutdown(context.Background()) })
-	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Fuzz", Role: storage.RoleDrafter})
+	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Fuzz", Role: dr.RoleDrafter})
 	var c *Session
 	reset := func() {
 		if c != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -214,7 +215,7 @@ func TestOpenModeHostCheck(t *testing.T) {
 	open.create("art-1", "text")
 	tokens := startSecure(t, server.Config{})
 	tokens.create("art-1", "text")
-	chair, _ := tokens.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	chair, _ := tokens.issue("CHAIR", "Maria", dr.RoleFacilitator)
 	tests := []struct {
 		name   string
 		base   string
@@ -295,16 +296,16 @@ func TestHostAllowed(t *testing.T) {
 }
 
 // auditEntries reads the whole audit log as the facilitator token chair.
-func (ss *secServer) auditEntries(chair string) []storage.AuditEntry {
+func (ss *secServer) auditEntries(chair string) []dr.AuditEntry {
 	ss.t.Helper()
-	var all []storage.AuditEntry
+	var all []dr.AuditEntry
 	for after := 0; ; {
 		code, m := ss.httpDo(chair, "GET", fmt.Sprintf("/api/audit?after=%d&limit=1000", after), nil)
 		if code != 200 {
 			ss.t.Fatalf("audit: %d %v", code, m)
 		}
 		b, _ := json.Marshal(m["entries"])
-		var page []storage.AuditEntry
+		var page []dr.AuditEntry
 		json.Unmarshal(b, &page)
 		if len(page) == 0 {
 			return all
@@ -321,9 +322,9 @@ func (ss *secServer) auditEntries(chair string) []storage.AuditEntry {
 func TestAuditRecordsRefusalsAndUse(t *testing.T) {
 	ss := startSecure(t, server.Config{})
 	ss.create("art-1", bracketed)
-	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
-	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	reviewer, _ := ss.issue("OBS", "Olga", storage.RoleReviewer)
+	chair, _ := ss.issue("CHAIR", "Maria", dr.RoleFacilitator)
+	drafter, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
+	reviewer, _ := ss.issue("OBS", "Olga", dr.RoleReviewer)
 
 	if _, w := ss.connect("drt_notatoken", "c1", ""); w["code"] != "unauthorized" {
 		t.Fatalf("bad token hello: %v", w)
@@ -394,8 +395,8 @@ func TestAuditRecordsRefusalsAndUse(t *testing.T) {
 func TestAuditFloodIsBounded(t *testing.T) {
 	ss := startSecure(t, server.Config{})
 	ss.create("art-1", bracketed)
-	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
-	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	chair, _ := ss.issue("CHAIR", "Maria", dr.RoleFacilitator)
+	drafter, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
 	const flood = 300
 	for i := range flood {
 		ss.httpDo(fmt.Sprintf("drt_bad%d", i), "GET", "/api/docs", nil)

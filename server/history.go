@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
@@ -46,7 +47,7 @@ type authorsObserver struct {
 }
 
 // ApplyOp implements Observer: authorship needs the op only.
-func (o *authorsObserver) ApplyOp(op storage.Op, _ *ot.Text) {
+func (o *authorsObserver) ApplyOp(op dr.Op, _ *ot.Text) {
 	o.Apply(op.Op, op.Rev, op.By)
 }
 
@@ -62,8 +63,8 @@ func (o *authorsObserver) Meta() (string, json.RawMessage) {
 // labelStore is the part of the store that keeps named versions; every
 // storage backend has it.
 type labelStore interface {
-	PutLabel(ctx context.Context, l storage.Label) error
-	Labels(ctx context.Context, id string) ([]storage.Label, error)
+	PutLabel(ctx context.Context, l dr.Label) error
+	Labels(ctx context.Context, id string) ([]dr.Label, error)
 }
 
 func (s *Server) labels() (labelStore, error) {
@@ -75,10 +76,10 @@ func (s *Server) labels() (labelStore, error) {
 }
 
 // draftInfo reads a draft's metadata (its head revision) from the store.
-func (s *Server) draftInfo(ctx context.Context, doc string) (storage.Draft, error) {
+func (s *Server) draftInfo(ctx context.Context, doc string) (dr.Draft, error) {
 	info, err := s.store.Draft(ctx, doc)
 	if err != nil {
-		return storage.Draft{}, notFoundDraft(err, doc)
+		return dr.Draft{}, notFoundDraft(err, doc)
 	}
 	return info, nil
 }
@@ -87,7 +88,7 @@ func (s *Server) draftInfo(ctx context.Context, doc string) (storage.Draft, erro
 // draft info: a non-negative integer is a revision, anything else the name
 // of one of the draft's labels. Errors: not_found (no such label),
 // rev_ahead (beyond the head), bad_request.
-func (s *Server) resolveRev(ctx context.Context, info storage.Draft, param, v string) (int, error) {
+func (s *Server) resolveRev(ctx context.Context, info dr.Draft, param, v string) (int, error) {
 	if v == "" {
 		return 0, Errorf(ErrBadRequest, "%s is empty: give a revision number or a label", param)
 	}
@@ -149,7 +150,7 @@ func parseAt(v string) (int64, error) {
 
 // revAt is the last revision of a draft committed at or before at (Unix
 // ms); 0 before its first op.
-func (s *Server) revAt(ctx context.Context, info storage.Draft, at int64) (int, error) {
+func (s *Server) revAt(ctx context.Context, info dr.Draft, at int64) (int, error) {
 	rev, err := history.RevAt(ctx, s.opLoader(info.ID), info.Rev, at)
 	if err != nil {
 		return 0, fmt.Errorf("rev at %d of %s: %w", at, info.ID, err)
@@ -159,20 +160,20 @@ func (s *Server) revAt(ctx context.Context, info storage.Draft, at int64) (int, 
 
 // opLoader is the store's Ops bound to one draft.
 func (s *Server) opLoader(doc string) history.Loader {
-	return func(ctx context.Context, from, to int) ([]storage.Op, error) {
+	return func(ctx context.Context, from, to int) ([]dr.Op, error) {
 		return s.store.Ops(ctx, doc, from, to)
 	}
 }
 
 // loadOps reads ops from..to (all of them: a shorter answer is an error)
 // into one slice (history.LoadOps).
-func (s *Server) loadOps(ctx context.Context, doc string, from, to int) ([]storage.Op, error) {
+func (s *Server) loadOps(ctx context.Context, doc string, from, to int) ([]dr.Op, error) {
 	return history.LoadOps(ctx, s.store, doc, from, to)
 }
 
 // textAt returns the text of draft info at rev (0 <= rev <= info.Rev)
 // (history.TextAt).
-func (s *Server) textAt(ctx context.Context, info storage.Draft, rev int) (string, error) {
+func (s *Server) textAt(ctx context.Context, info dr.Draft, rev int) (string, error) {
 	return history.TextAt(ctx, s.store, info.ID, rev)
 }
 
@@ -181,7 +182,7 @@ func (s *Server) textAt(ctx context.Context, info storage.Draft, rev int) (strin
 // goroutine on the live Authorship (it must be quick and must not keep
 // it); at an older one, on an Authorship rebuilt from the nearest snapshot
 // with an authorship section plus the ops after it.
-func (s *Server) withAuthorship(ctx context.Context, info storage.Draft, rev int, fn func(a *history.Authorship) error) error {
+func (s *Server) withAuthorship(ctx context.Context, info dr.Draft, rev int, fn func(a *history.Authorship) error) error {
 	if rev == info.Rev {
 		live := false
 		err := s.Do(ctx, info.ID, func(st *DraftState) error {
@@ -227,7 +228,7 @@ type SpanJSON struct {
 
 // spansJSON converts spans, giving revision 0 (and any text whose author
 // is unknown) to the draft's creator, marked initial.
-func spansJSON(spans []history.Span, creator storage.Author) []SpanJSON {
+func spansJSON(spans []history.Span, creator dr.Author) []SpanJSON {
 	out := make([]SpanJSON, len(spans))
 	for i, sp := range spans {
 		out[i] = SpanJSON{Start: sp.Start, End: sp.End, Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name}
@@ -243,7 +244,7 @@ func spansJSON(spans []history.Span, creator storage.Author) []SpanJSON {
 // authors returns the authorship spans of draft doc at rev (rev < 0: the
 // head). byRev gives one span per revision and author (history.Spans)
 // instead of one per change of author.
-func (s *Server) authors(ctx context.Context, info storage.Draft, rev int, byRev bool) ([]SpanJSON, error) {
+func (s *Server) authors(ctx context.Context, info dr.Draft, rev int, byRev bool) ([]SpanJSON, error) {
 	var spans []history.Span
 	err := s.withAuthorship(ctx, info, rev, func(a *history.Authorship) error {
 		if byRev {
@@ -262,7 +263,7 @@ func (s *Server) authors(ctx context.Context, info storage.Draft, rev int, byRev
 // diff returns the diff of draft info from revision a to revision b. by
 // attributes each insertion to who wrote it and, when a <= b, each
 // deletion to who deleted it.
-func (s *Server) diff(ctx context.Context, info storage.Draft, a, b int, by bool) ([]history.Segment, error) {
+func (s *Server) diff(ctx context.Context, info dr.Draft, a, b int, by bool) ([]history.Segment, error) {
 	ta, err := s.textAt(ctx, info, a)
 	if err != nil {
 		return nil, err
@@ -285,7 +286,7 @@ func (s *Server) diff(ctx context.Context, info storage.Draft, a, b int, by bool
 	if err != nil {
 		return nil, err
 	}
-	var ops []storage.Op
+	var ops []dr.Op
 	if a < b {
 		if ops, err = s.loadOps(ctx, info.ID, a+1, b); err != nil {
 			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
@@ -308,14 +309,14 @@ const (
 // labels of the revisions it covers.
 type EntryJSON struct {
 	history.Entry
-	Proposal *storage.Proposal `json:"proposal,omitempty"`
-	Decision *DecisionJSON     `json:"decision,omitempty"`
-	Labels   []storage.Label   `json:"labels,omitempty"`
+	Proposal *dr.Proposal  `json:"proposal,omitempty"`
+	Decision *DecisionJSON `json:"decision,omitempty"`
+	Labels   []dr.Label    `json:"labels,omitempty"`
 }
 
 // timeline returns a page of draft info's timeline, newest first, and the
 // cursor of the next page (0: none).
-func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit int) ([]EntryJSON, int, error) {
+func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int) ([]EntryJSON, int, error) {
 	entries, next, err := history.Page(ctx, s.opLoader(info.ID), info.Rev, before, limit, history.DefaultWindow)
 	if err != nil {
 		return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
@@ -325,7 +326,7 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 	for i, e := range entries {
 		out[i].Entry = e
 		_, status := provisions.StatusOfKind(e.Kind)
-		hasRecords = hasRecords || e.Kind == storage.KindPropose || e.Kind == storage.KindResolve || status || e.Kind == provisions.KindPackage
+		hasRecords = hasRecords || e.Kind == dr.KindPropose || e.Kind == dr.KindResolve || status || e.Kind == provisions.KindPackage
 	}
 	if hasRecords {
 		rs, err := s.records()
@@ -343,7 +344,7 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 		for i := range out {
 			e := &out[i]
 			switch e.Kind {
-			case storage.KindPropose:
+			case dr.KindPropose:
 				for k := range props {
 					if props[k].Rev == e.From {
 						e.Proposal = &props[k]
@@ -353,7 +354,7 @@ func (s *Server) timeline(ctx context.Context, info storage.Draft, before, limit
 			default:
 				// A resolution's decision, a status change's or a
 				// package's (provisions_api.go, packages_api.go).
-				if _, status := provisions.StatusOfKind(e.Kind); e.Kind != storage.KindResolve && e.Kind != provisions.KindPackage && !status {
+				if _, status := provisions.StatusOfKind(e.Kind); e.Kind != dr.KindResolve && e.Kind != provisions.KindPackage && !status {
 					break
 				}
 				for _, d := range decs {
@@ -409,36 +410,36 @@ func validLabelName(name string) error {
 }
 
 // putLabel names revision rev (< 0: the head) of draft doc.
-func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, rev *int) (storage.Label, error) {
+func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, rev *int) (dr.Label, error) {
 	if !who.IsFacilitator() {
-		return storage.Label{}, Errorf(ErrForbidden, "only a facilitator names versions")
+		return dr.Label{}, Errorf(ErrForbidden, "only a facilitator names versions")
 	}
 	if err := validLabelName(name); err != nil {
-		return storage.Label{}, err
+		return dr.Label{}, err
 	}
 	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
-		return storage.Label{}, err
+		return dr.Label{}, err
 	}
 	r := info.Rev
 	if rev != nil {
 		if r = *rev; r < 0 {
-			return storage.Label{}, Errorf(ErrBadRequest, "rev must not be negative")
+			return dr.Label{}, Errorf(ErrBadRequest, "rev must not be negative")
 		}
 		if r > info.Rev {
-			return storage.Label{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
+			return dr.Label{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
 		}
 	}
 	ls, err := s.labels()
 	if err != nil {
-		return storage.Label{}, err
+		return dr.Label{}, err
 	}
-	l := storage.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
+	l := dr.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
 	if err := ls.PutLabel(ctx, l); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return storage.Label{}, Errorf(ErrExists, "draft %s already has a version named %q", doc, name)
+			return dr.Label{}, Errorf(ErrExists, "draft %s already has a version named %q", doc, name)
 		}
-		return storage.Label{}, fmt.Errorf("label %s: %w", doc, err)
+		return dr.Label{}, fmt.Errorf("label %s: %w", doc, err)
 	}
 	s.Audit(ctx, who, ActionLabel, doc, fmt.Sprintf("%q = rev %d", name, r))
 	return l, nil
@@ -448,26 +449,26 @@ func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, r
 // wrote it on revision base, as one op (kind import): the diff from the
 // text at base, transformed over whatever was committed since, so that
 // what delegations typed meanwhile is kept.
-func (s *Server) importText(ctx context.Context, who Identity, doc, text string, base int) (storage.Op, ot.Op, error) {
+func (s *Server) importText(ctx context.Context, who Identity, doc, text string, base int) (dr.Op, ot.Op, error) {
 	if !who.IsFacilitator() {
-		return storage.Op{}, nil, Errorf(ErrForbidden, "only a facilitator imports a revised text")
+		return dr.Op{}, nil, Errorf(ErrForbidden, "only a facilitator imports a revised text")
 	}
 	if base < 0 {
-		return storage.Op{}, nil, Errorf(ErrBadRequest, "rev must not be negative")
+		return dr.Op{}, nil, Errorf(ErrBadRequest, "rev must not be negative")
 	}
 	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
-		return storage.Op{}, nil, Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+		return dr.Op{}, nil, Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
 	}
 	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
-		return storage.Op{}, nil, err
+		return dr.Op{}, nil, err
 	}
 	if base > info.Rev {
-		return storage.Op{}, nil, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, info.Rev)
+		return dr.Op{}, nil, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, info.Rev)
 	}
 	old, err := s.textAt(ctx, info, base)
 	if err != nil {
-		return storage.Op{}, nil, err
+		return dr.Op{}, nil, err
 	}
 	// The diff, and its transform over the ops committed since base as
 	// far as info.Rev, are computed here, off the draft's owner
@@ -478,11 +479,11 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 	if base < info.Rev {
 		since, err := s.loadOps(ctx, doc, base+1, info.Rev)
 		if err != nil {
-			return storage.Op{}, nil, err
+			return dr.Op{}, nil, err
 		}
 		for _, c := range since {
 			if pre, err = ot.Transform(pre, c.Op, ot.Left); err != nil {
-				return storage.Op{}, nil, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
+				return dr.Op{}, nil, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
 			}
 		}
 	}
@@ -498,10 +499,10 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 				return Built{}, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
 			}
 		}
-		return Built{Op: op, Kind: storage.KindImport}, nil
+		return Built{Op: op, Kind: dr.KindImport}, nil
 	})
 	if err != nil {
-		return storage.Op{}, nil, notFoundDraft(err, doc)
+		return dr.Op{}, nil, notFoundDraft(err, doc)
 	}
 	ins, del := 0, 0
 	for _, c := range committed.Op {
@@ -526,7 +527,7 @@ func (s *Server) exportGroups(ctx context.Context, doc string, rev int) ([]histo
 	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil {
 		return nil, fmt.Errorf("export %s@%d: listing: %w", doc, rev, err)
 	}
-	var props []storage.Proposal
+	var props []dr.Proposal
 	if rs, err := s.records(); err == nil {
 		if props, err = rs.Proposals(ctx, doc); err != nil {
 			return nil, fmt.Errorf("export %s@%d: %w", doc, rev, err)
@@ -539,7 +540,7 @@ func (s *Server) exportGroups(ctx context.Context, doc string, rev int) ([]histo
 		if id, err := brackets.ParseID(g.ID); err == nil {
 			opened = id.Rev
 		}
-		var gp []storage.Proposal
+		var gp []dr.Proposal
 		for _, p := range props {
 			if p.Group == g.ID && p.Rev <= rev {
 				gp = append(gp, p)

@@ -13,10 +13,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Replay pacing.
@@ -37,10 +37,10 @@ const (
 
 // historyRequest authenticates a request about draft {id} and reads the
 // draft's metadata.
-func (s *Server) historyRequest(r *http.Request) (Identity, storage.Draft, error) {
+func (s *Server) historyRequest(r *http.Request) (Identity, dr.Draft, error) {
 	who, doc, err := s.draftFor(r)
 	if err != nil {
-		return Identity{}, storage.Draft{}, err
+		return Identity{}, dr.Draft{}, err
 	}
 	info, err := s.draftInfo(r.Context(), doc)
 	return who, info, err
@@ -48,10 +48,10 @@ func (s *Server) historyRequest(r *http.Request) (Identity, storage.Draft, error
 
 // historyRevRequest is historyRequest for a request about one revision:
 // its "rev" query parameter (a number or a label), the head when absent.
-func (s *Server) historyRevRequest(r *http.Request) (storage.Draft, int, error) {
+func (s *Server) historyRevRequest(r *http.Request) (dr.Draft, int, error) {
 	_, info, err := s.historyRequest(r)
 	if err != nil {
-		return storage.Draft{}, 0, err
+		return dr.Draft{}, 0, err
 	}
 	rev, err := s.queryRev(r, info, "rev", info.Rev)
 	return info, rev, err
@@ -59,7 +59,7 @@ func (s *Server) historyRevRequest(r *http.Request) (storage.Draft, int, error) 
 
 // queryRev reads the revision query parameter name (a number or a label)
 // of r, def when it is absent or empty.
-func (s *Server) queryRev(r *http.Request, info storage.Draft, name string, def int) (int, error) {
+func (s *Server) queryRev(r *http.Request, info dr.Draft, name string, def int) (int, error) {
 	v := r.URL.Query().Get(name)
 	if v == "" {
 		return def, nil
@@ -497,7 +497,7 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 // It never fills the connection's queue: it waits for it to drain below
 // half first, so a replay at full speed cannot get the connection dropped
 // as a slow subscriber.
-func (s *Server) replay(ctx context.Context, c *Session, info storage.Draft, from, to int, interval time.Duration, ref json.RawMessage) {
+func (s *Server) replay(ctx context.Context, c *Session, info dr.Draft, from, to int, interval time.Duration, ref json.RawMessage) {
 	last := from - 1
 	finish := func(stopped bool) {
 		select {

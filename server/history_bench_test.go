@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/internal/traces"
 	"github.com/draftroom/draftroom/ot"
@@ -19,14 +20,14 @@ import (
 )
 
 // benchPeople take turns typing the trace, 1000 edits each.
-var benchPeople = []storage.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "USA", Name: "Bob"}, {Delegation: "EGY", Name: "Omar"}}
+var benchPeople = []dr.Author{{Delegation: "CAN", Name: "Ana"}, {Delegation: "USA", Name: "Bob"}, {Delegation: "EGY", Name: "Omar"}}
 
 // loadTraceOps reads a sequential editing trace as a committed history:
 // the delegations of benchPeople taking turns every 1000 edits, 150 ms
 // between keystrokes and a pause of 4 s every 37, and every 5000th
 // revision a bracket proposal (a server-built op with its record). It
 // skips when the shared traces are not on this machine.
-func loadTraceOps(tb testing.TB, name string) (start, end string, ops []storage.Op) {
+func loadTraceOps(tb testing.TB, name string) (start, end string, ops []dr.Op) {
 	tb.Helper()
 	raw := traces.Load(tb, name)
 	ts := int64(1795000000000)
@@ -47,10 +48,10 @@ func loadTraceOps(tb testing.TB, name string) (start, end string, ops []storage.
 		if i%37 == 0 {
 			ts += 4000
 		}
-		o := storage.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
+		o := dr.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
 			Principal: OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
 		if (i+1)%5000 == 0 {
-			o.Kind, o.Client, o.Principal, o.Seq = storage.KindPropose, SystemClient, SystemPrincipal, uint64(i+1)
+			o.Kind, o.Client, o.Principal, o.Seq = dr.KindPropose, SystemClient, SystemPrincipal, uint64(i+1)
 		}
 		ops = append(ops, o)
 	}
@@ -62,19 +63,19 @@ func loadTraceOps(tb testing.TB, name string) (start, end string, ops []storage.
 // with a snapshot at the end of each, carrying the Meta sections of every
 // registered observer (authorship, brackets), computed by the observers
 // themselves as they follow the ops.
-func buildTraceStore(tb testing.TB, path, start string, ops []storage.Op, every int) *storage.Bolt {
+func buildTraceStore(tb testing.TB, path, start string, ops []dr.Op, every int) *storage.Bolt {
 	tb.Helper()
 	ctx := context.Background()
 	st, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	info := storage.Draft{ID: "paper", Title: "A Conflict-Free Replicated JSON Datatype", Created: ops[0].TS - 60_000,
-		By: storage.Author{Delegation: "CHAIR", Name: "Maria"}}
+	info := dr.Draft{ID: "paper", Title: "A Conflict-Free Replicated JSON Datatype", Created: ops[0].TS - 60_000,
+		By: dr.Author{Delegation: "CHAIR", Name: "Maria"}}
 	if err := st.CreateDraft(ctx, info, start); err != nil {
 		tb.Fatal(err)
 	}
-	snap0 := storage.Snapshot{Rev: 0, Text: start}
+	snap0 := dr.Snapshot{Rev: 0, Text: start}
 	var obs []Observer
 	for _, nf := range observers() {
 		o, err := nf.f(info, snap0)
@@ -86,7 +87,7 @@ func buildTraceStore(tb testing.TB, path, start string, ops []storage.Op, every 
 	text := ot.NewText(start)
 	for base := 0; base < len(ops); base += every {
 		batch := ops[base:min(base+every, len(ops))]
-		c := storage.Commit{Ops: batch}
+		c := dr.Commit{Ops: batch}
 		for _, op := range batch {
 			if _, err := text.Apply(op.Op); err != nil {
 				tb.Fatalf("op %d: %v", op.Rev, err)
@@ -94,17 +95,17 @@ func buildTraceStore(tb testing.TB, path, start string, ops []storage.Op, every 
 			for _, o := range obs {
 				o.ApplyOp(op, text)
 			}
-			if op.Kind == storage.KindPropose {
-				c.Proposals = append(c.Proposals, storage.Proposal{Draft: "paper", Group: "b1.0", Alternative: 1, Text: "x", By: op.By, Rev: op.Rev, TS: op.TS})
+			if op.Kind == dr.KindPropose {
+				c.Proposals = append(c.Proposals, dr.Proposal{Draft: "paper", Group: "b1.0", Alternative: 1, Text: "x", By: op.By, Rev: op.Rev, TS: op.TS})
 			}
 		}
-		snap := storage.Snapshot{Rev: batch[len(batch)-1].Rev, Text: text.String(), Meta: map[string]json.RawMessage{}}
+		snap := dr.Snapshot{Rev: batch[len(batch)-1].Rev, Text: text.String(), Meta: map[string]json.RawMessage{}}
 		for _, o := range obs {
 			if name, data := o.Meta(); data != nil {
 				snap.Meta[name] = data
 			}
 		}
-		c.Snapshots = []storage.Snapshot{snap}
+		c.Snapshots = []dr.Snapshot{snap}
 		if err := st.Commit(ctx, "paper", base, c); err != nil {
 			tb.Fatalf("commit %d..: %v", base+1, err)
 		}
@@ -229,7 +230,7 @@ func BenchmarkHistoryTrace(b *testing.B) {
 		for b.Loop() {
 			n++
 			err := s.Do(context.Background(), "paper", func(st *DraftState) error {
-				snap := storage.Snapshot{Rev: st.Rev(), Text: st.Text().String(), Meta: map[string]json.RawMessage{}}
+				snap := dr.Snapshot{Rev: st.Rev(), Text: st.Text().String(), Meta: map[string]json.RawMessage{}}
 				for _, o := range st.d.observers {
 					if name, data := o.obs.Meta(); data != nil {
 						snap.Meta[name] = data

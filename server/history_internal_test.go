@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -47,7 +48,7 @@ func FuzzHistoryRequests(f *testing.F) {
 	f.Cleanup(func() { s.Shutdown(context.Background()) })
 	h := s.Handler()
 	ctx := context.Background()
-	roles := []string{storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer}
+	roles := []string{dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer}
 	n := 0
 	type state struct {
 		text   string
@@ -70,18 +71,18 @@ func FuzzHistoryRequests(f *testing.F) {
 		// A fresh draft with a few revisions and a label now and then.
 		doc := fmt.Sprintf("h%d", n/20)
 		if n%20 == 0 {
-			if err := store.CreateDraft(ctx, storage.Draft{ID: doc, Created: 1795000000000}, "Text [a/b] <i>."); err != nil {
+			if err := store.CreateDraft(ctx, dr.Draft{ID: doc, Created: 1795000000000}, "Text [a/b] <i>."); err != nil {
 				t.Fatal(err)
 			}
-			var c storage.Commit
+			var c dr.Commit
 			for i := 1; i <= 4; i++ {
-				c.Ops = append(c.Ops, storage.Op{Rev: i, Op: ot.Op{ot.Insert(fmt.Sprint(i))}, Client: "seed", Seq: uint64(i),
-					Principal: "seed", By: storage.Author{Delegation: "CAN", Name: "Ana"}, TS: 1795000000000 + int64(i)*100})
+				c.Ops = append(c.Ops, dr.Op{Rev: i, Op: ot.Op{ot.Insert(fmt.Sprint(i))}, Client: "seed", Seq: uint64(i),
+					Principal: "seed", By: dr.Author{Delegation: "CAN", Name: "Ana"}, TS: 1795000000000 + int64(i)*100})
 			}
 			if err := store.Commit(ctx, doc, 0, c); err != nil {
 				t.Fatal(err)
 			}
-			if err := store.PutLabel(ctx, storage.Label{Draft: doc, Name: "v1", Rev: 1}); err != nil {
+			if err := store.PutLabel(ctx, dr.Label{Draft: doc, Name: "v1", Rev: 1}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -221,11 +222,11 @@ func TestAuthorsWhenObserverBroken(t *testing.T) {
 	s := New(Config{Open: true}, store, nil)
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	ctx := context.Background()
-	if err := store.CreateDraft(ctx, storage.Draft{ID: "br", By: storage.Author{Delegation: "CHAIR", Name: "Maria"}}, "Hello"); err != nil {
+	if err := store.CreateDraft(ctx, dr.Draft{ID: "br", By: dr.Author{Delegation: "CHAIR", Name: "Maria"}}, "Hello"); err != nil {
 		t.Fatal(err)
 	}
-	can := storage.Author{Delegation: "CAN", Name: "Ana"}
-	if err := store.Commit(ctx, "br", 0, storage.Commit{Ops: []storage.Op{{Rev: 1, Op: ot.Op{ot.Skip(5), ot.Insert(" world")}, Client: "c", Seq: 1, Principal: "p", By: can}}}); err != nil {
+	can := dr.Author{Delegation: "CAN", Name: "Ana"}
+	if err := store.Commit(ctx, "br", 0, dr.Commit{Ops: []dr.Op{{Rev: 1, Op: ot.Op{ot.Skip(5), ot.Insert(" world")}, Client: "c", Seq: 1, Principal: "p", By: can}}}); err != nil {
 		t.Fatal(err)
 	}
 	get := func() []SpanJSON {

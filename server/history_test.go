@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
@@ -24,7 +25,7 @@ import (
 
 // openAuthor is who creates drafts through ls.create (the open-mode
 // facilitator of a request without identity headers).
-var openAuthor = storage.Author{Delegation: server.OpenDelegation, Name: server.OpenName}
+var openAuthor = dr.Author{Delegation: server.OpenDelegation, Name: server.OpenName}
 
 // boltForTest opens a Bolt store in a temporary directory, closed after
 // the servers that use it (cleanups run last registered first).
@@ -91,14 +92,14 @@ func (ls *liveServer) fullLog(doc string) []server.OpJSON {
 // and, for every code point, who wrote it, at every revision.
 type replayModel struct {
 	texts   []string
-	writers [][]storage.Author // writers[rev][i]: author of code point i
+	writers [][]dr.Author // writers[rev][i]: author of code point i
 	ts      []int64
 }
 
-func buildModel(t *testing.T, initial string, creator storage.Author, ops []server.OpJSON) replayModel {
+func buildModel(t *testing.T, initial string, creator dr.Author, ops []server.OpJSON) replayModel {
 	t.Helper()
 	m := replayModel{texts: []string{initial}, ts: []int64{0}}
-	w := make([]storage.Author, utf8.RuneCountInString(initial))
+	w := make([]dr.Author, utf8.RuneCountInString(initial))
 	for i := range w {
 		w[i] = creator
 	}
@@ -113,7 +114,7 @@ func buildModel(t *testing.T, initial string, creator storage.Author, ops []serv
 			t.Fatalf("replay op %d: %v", op.Rev, err)
 		}
 		prev := m.writers[len(m.writers)-1]
-		next := make([]storage.Author, 0, len(prev)+8)
+		next := make([]dr.Author, 0, len(prev)+8)
 		pos := 0
 		for _, c := range op.Op {
 			switch {
@@ -153,7 +154,7 @@ func checkSpans(t *testing.T, what string, spans []server.SpanJSON, m replayMode
 			if sp.End > len(writers) {
 				t.Fatalf("%s: span %+v runs past the text (%d code points)", what, sp, len(writers))
 			}
-			if got := (storage.Author{Delegation: sp.Delegation, Name: sp.Name}); got != writers[i] {
+			if got := (dr.Author{Delegation: sp.Delegation, Name: sp.Name}); got != writers[i] {
 				t.Fatalf("%s: code point %d (%q) attributed to %v, written by %v", what, i, string([]rune(m.texts[rev])[i]), got, writers[i])
 			}
 		}
@@ -475,7 +476,7 @@ func TestHistoryImportKeepsConcurrentEdits(t *testing.T) {
 				t.Fatalf("import answer %+v", imported)
 			}
 			log := ls.fullLog(doc)
-			if k := log[imported.Rev-1]; k.Kind != storage.KindImport || k.By != (storage.Author{Delegation: chair.delegation, Name: chair.name}) || k.Client != server.SystemClient {
+			if k := log[imported.Rev-1]; k.Kind != dr.KindImport || k.By != (dr.Author{Delegation: chair.delegation, Name: chair.name}) || k.Client != server.SystemClient {
 				t.Fatalf("import op %+v, want kind import by the chair from %s", k, server.SystemClient)
 			}
 			var v authorsView
@@ -550,7 +551,7 @@ func TestHistoryLabels(t *testing.T) {
 	rc.edit("art-3", 0, 1, ot.Op{ot.Skip(23), ot.Insert(" Now.")})
 	rc.edit("art-3", 1, 2, ot.Op{ot.Insert("1. ")})
 
-	var l storage.Label
+	var l dr.Label
 	if code := ls.call(chair, "POST", "/api/docs/art-3/labels", map[string]any{"name": "Chair's text, session 4", "rev": 1}, &l); code != http.StatusCreated {
 		t.Fatalf("label: status %d", code)
 	}
@@ -580,7 +581,7 @@ func TestHistoryLabels(t *testing.T) {
 			t.Errorf("label %v as %s: %d %s, want %d %s", tc.body, tc.as.role, code, e.Error.Code, tc.code, tc.err)
 		}
 	}
-	var list struct{ Labels []storage.Label }
+	var list struct{ Labels []dr.Label }
 	ls.call(observer, "GET", "/api/docs/art-3/labels", nil, &list)
 	if len(list.Labels) != 2 || list.Labels[0].Rev != 1 || list.Labels[1].Name != "head" {
 		t.Fatalf("labels %+v", list.Labels)
@@ -752,7 +753,7 @@ func TestHistoryTimeline(t *testing.T) {
 		t.Fatalf("history page %+v", p)
 	}
 	first := p.Entries[0]
-	if first.Kind != storage.KindPropose || first.Proposal == nil || first.Proposal.Text != "must" || first.Proposal.By.Delegation != "USA" {
+	if first.Kind != dr.KindPropose || first.Proposal == nil || first.Proposal.Text != "must" || first.Proposal.By.Delegation != "USA" {
 		t.Fatalf("newest entry %+v, want USA's proposal with its record", first)
 	}
 	seen := 0
@@ -914,9 +915,9 @@ func TestHistoryReplayFullSpeed(t *testing.T) {
 	ls := startServer(t, store, server.Config{SendQueue: 16})
 	ls.create("fast", "")
 	ctx := context.Background()
-	var c storage.Commit
+	var c dr.Commit
 	for i := 1; i <= 500; i++ {
-		c.Ops = append(c.Ops, storage.Op{Rev: i, Op: ot.Op{ot.Insert("x")}, Client: "seed", Seq: uint64(i), Principal: "seed", By: canada.author()})
+		c.Ops = append(c.Ops, dr.Op{Rev: i, Op: ot.Op{ot.Insert("x")}, Client: "seed", Seq: uint64(i), Principal: "seed", By: canada.author()})
 	}
 	if err := store.Commit(ctx, "fast", 0, c); err != nil {
 		t.Fatal(err)
@@ -934,7 +935,7 @@ func TestHistoryReplayFullSpeed(t *testing.T) {
 	}
 }
 
-func (w who) author() storage.Author { return storage.Author{Delegation: w.delegation, Name: w.name} }
+func (w who) author() dr.Author { return dr.Author{Delegation: w.delegation, Name: w.name} }
 
 // TestHistoryRoles: reviewers and drafters read every history endpoint;
 // labels and imports are refused to them and change nothing.
@@ -963,7 +964,7 @@ func TestHistoryRoles(t *testing.T) {
 			t.Errorf("%s import: %d %+v", p.role, code, e)
 		}
 	}
-	var list struct{ Labels []storage.Label }
+	var list struct{ Labels []dr.Label }
 	ls.call(observer, "GET", "/api/docs/roles/labels", nil, &list)
 	if after := ls.get("roles"); after != before || len(list.Labels) != 1 {
 		t.Fatalf("refused requests changed the draft: %+v -> %+v, labels %+v", before, after, list.Labels)
@@ -1046,7 +1047,7 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 	}
 	imports := 0
 	for _, op := range log {
-		if op.Kind == storage.KindImport {
+		if op.Kind == dr.KindImport {
 			imports++
 		}
 	}

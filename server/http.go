@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -156,12 +157,12 @@ func (s *Server) draftFor(r *http.Request) (Identity, string, error) {
 }
 
 type draftJSON struct {
-	ID      string         `json:"id"`
-	Title   string         `json:"title"`
-	Rev     int            `json:"rev"`
-	Created int64          `json:"created"`
-	Updated int64          `json:"updated"`
-	By      storage.Author `json:"by"`
+	ID      string    `json:"id"`
+	Title   string    `json:"title"`
+	Rev     int       `json:"rev"`
+	Created int64     `json:"created"`
+	Updated int64     `json:"updated"`
+	By      dr.Author `json:"by"`
 	// Archived is set on archived drafts (server/drafts_meta.go).
 	Archived bool `json:"archived,omitempty"`
 }
@@ -218,7 +219,7 @@ func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) error {
 		return Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
 	}
 	now := s.cfg.Now().UnixMilli()
-	d := storage.Draft{ID: req.ID, Title: req.Title, Created: now, Updated: now, By: id.Author}
+	d := dr.Draft{ID: req.ID, Title: req.Title, Created: now, Updated: now, By: id.Author}
 	if err := s.store.CreateDraft(r.Context(), d, req.Text); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			err = Errorf(ErrExists, "draft %s already exists", req.ID)
@@ -255,18 +256,18 @@ func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) error {
 
 // OpJSON is a committed op as the HTTP API shows it (never the principal).
 type OpJSON struct {
-	Rev    int            `json:"rev"`
-	Op     ot.Op          `json:"op"`
-	Client string         `json:"client"`
-	Seq    uint64         `json:"seq"`
-	By     storage.Author `json:"by"`
-	TS     int64          `json:"ts"`
-	Kind   string         `json:"kind,omitempty"`
-	Group  string         `json:"group,omitempty"`
+	Rev    int       `json:"rev"`
+	Op     ot.Op     `json:"op"`
+	Client string    `json:"client"`
+	Seq    uint64    `json:"seq"`
+	By     dr.Author `json:"by"`
+	TS     int64     `json:"ts"`
+	Kind   string    `json:"kind,omitempty"`
+	Group  string    `json:"group,omitempty"`
 }
 
 // newOpJSON converts a stored op for the HTTP API.
-func newOpJSON(op storage.Op) OpJSON {
+func newOpJSON(op dr.Op) OpJSON {
 	return OpJSON{op.Rev, op.Op, op.Client, op.Seq, op.By, op.TS, op.Kind, op.Group}
 }
 

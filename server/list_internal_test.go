@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -18,13 +19,13 @@ func TestWriteList(t *testing.T) {
 	s := New(Config{Open: true}, storage.NewMemory(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	r := httptest.NewRequest("GET", "/api/docs/d/labels", nil)
 	for _, tc := range []struct {
-		list []storage.Label
+		list []dr.Label
 		err  error
 		code int
 		body string
 	}{
 		{nil, nil, http.StatusOK, `{"labels":[]}`},
-		{[]storage.Label{{Name: "v1", Rev: 3}}, nil, http.StatusOK, `"name":"v1"`},
+		{[]dr.Label{{Name: "v1", Rev: 3}}, nil, http.StatusOK, `"name":"v1"`},
 		{nil, errors.New("disk on fire"), http.StatusInternalServerError, `"code":"internal"`},
 	} {
 		w := httptest.NewRecorder()

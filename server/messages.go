@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"sync"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Inbound is a decoded client message: the fields the core protocol uses,
@@ -81,32 +81,32 @@ type (
 		Ref  json.RawMessage `json:"ref,omitempty"`
 	}
 	opMsg struct {
-		Type   string         `json:"type"`
-		Doc    string         `json:"doc"`
-		Rev    int            `json:"rev"`
-		Op     ot.Op          `json:"op"`
-		Client string         `json:"client"`
-		Seq    uint64         `json:"seq"`
-		By     storage.Author `json:"by"`
-		TS     int64          `json:"ts"`
-		Kind   string         `json:"kind,omitempty"`
-		Group  string         `json:"group,omitempty"`
+		Type   string    `json:"type"`
+		Doc    string    `json:"doc"`
+		Rev    int       `json:"rev"`
+		Op     ot.Op     `json:"op"`
+		Client string    `json:"client"`
+		Seq    uint64    `json:"seq"`
+		By     dr.Author `json:"by"`
+		TS     int64     `json:"ts"`
+		Kind   string    `json:"kind,omitempty"`
+		Group  string    `json:"group,omitempty"`
 	}
 	presenceMsg struct {
-		Type   string          `json:"type"`
-		Doc    string          `json:"doc"`
-		Rev    int             `json:"rev"`
-		Sel    [][2]int        `json:"sel"`
-		Client string          `json:"client"`
-		By     *storage.Author `json:"by"`
-		Role   string          `json:"role,omitempty"` // extension: the sender's role
+		Type   string     `json:"type"`
+		Doc    string     `json:"doc"`
+		Rev    int        `json:"rev"`
+		Sel    [][2]int   `json:"sel"`
+		Client string     `json:"client"`
+		By     *dr.Author `json:"by"`
+		Role   string     `json:"role,omitempty"` // extension: the sender's role
 	}
 	leftMsg struct {
-		Type   string          `json:"type"`
-		Doc    string          `json:"doc"`
-		Client string          `json:"client"`
-		Left   bool            `json:"left"`
-		By     *storage.Author `json:"by,omitempty"` // who left: a client id may be reused by another delegation
+		Type   string     `json:"type"`
+		Doc    string     `json:"doc"`
+		Client string     `json:"client"`
+		Left   bool       `json:"left"`
+		By     *dr.Author `json:"by,omitempty"` // who left: a client id may be reused by another delegation
 	}
 	errorMsg struct {
 		Type    string          `json:"type"`
@@ -137,7 +137,7 @@ func encode(v any) []byte {
 	return out
 }
 
-func encodeOp(doc string, op storage.Op) []byte {
+func encodeOp(doc string, op dr.Op) []byte {
 	return encode(opMsg{Type: "op", Doc: doc, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq, By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/gorilla/websocket"
@@ -63,7 +64,7 @@ func (b *bus) publish(from string, ev storage.Event) {
 	}
 }
 
-func (n *busNode) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (n *busNode) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	// The commit and its publication are atomic, as in Redis's script.
 	n.b.mu.Lock()
 	err := n.Memory.Commit(ctx, id, base, c)

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Observer is per-draft state derived from the op log (authorship, bracket
@@ -17,7 +17,7 @@ import (
 // call). ApplyOp must be quick (it runs on the commit path) and must not
 // fail: the op is already committed.
 type Observer interface {
-	ApplyOp(op storage.Op, text *ot.Text)
+	ApplyOp(op dr.Op, text *ot.Text)
 	// Meta returns the section the observer persists with snapshots
 	// (name is the name it was registered under) or nil data for none.
 	Meta() (name string, data json.RawMessage)
@@ -27,7 +27,7 @@ type Observer interface {
 // snap.Rev, and snap.Meta[name] when the snapshot has the observer's section
 // (otherwise the factory starts from the text alone, as at revision 0).
 // The server then applies the ops after snap.Rev.
-type ObserverFactory func(d storage.Draft, snap storage.Snapshot) (Observer, error)
+type ObserverFactory func(d dr.Draft, snap dr.Snapshot) (Observer, error)
 
 type namedObserver struct {
 	name string
@@ -46,8 +46,8 @@ type namedFactory struct {
 // read, at or before rev) that has the observer's section (or revision 0),
 // replaying the ops after it with a text of its own. It returns the observer and the text at rev (nil when no op was
 // replayed: the text is the base snapshot's, returned as base).
-func observerAt(ctx context.Context, store Store, info storage.Draft, name string, f ObserverFactory,
-	snap storage.Snapshot, rev int) (obs Observer, text *ot.Text, base storage.Snapshot, err error) {
+func observerAt(ctx context.Context, store Store, info dr.Draft, name string, f ObserverFactory,
+	snap dr.Snapshot, rev int) (obs Observer, text *ot.Text, base dr.Snapshot, err error) {
 	base = snap
 	for {
 		if _, ok := base.Meta[name]; ok || base.Rev == 0 {
@@ -57,7 +57,7 @@ func observerAt(ctx context.Context, store Store, info storage.Draft, name strin
 			return nil, nil, base, fmt.Errorf("%s of %s@%d: snapshot: %w", name, info.ID, rev, err)
 		}
 	}
-	var replay []storage.Op
+	var replay []dr.Op
 	if base.Rev < rev {
 		if replay, err = store.Ops(ctx, info.ID, base.Rev+1, rev); err != nil {
 			return nil, nil, base, fmt.Errorf("%s of %s@%d: ops: %w", name, info.ID, rev, err)
@@ -96,7 +96,7 @@ func observerAt(ctx context.Context, store Store, info storage.Draft, name strin
 // applies them to the owner's text. Any other is rebuilt at head by
 // observerAt, from an older snapshot, on a text of its own that is dropped
 // once it is at head.
-func (d *draft) loadObservers(ctx context.Context, snap storage.Snapshot, head int) (fresh []Observer, err error) {
+func (d *draft) loadObservers(ctx context.Context, snap dr.Snapshot, head int) (fresh []Observer, err error) {
 	d.observers = nil
 	for _, nf := range d.s.observers {
 		var obs Observer

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -13,8 +14,8 @@ import (
 // textRecorder records the text each op was handed with.
 type textRecorder struct{ seen []string }
 
-func (r *textRecorder) ApplyOp(op storage.Op, text *ot.Text) { r.seen = append(r.seen, text.String()) }
-func (r *textRecorder) Meta() (string, json.RawMessage)      { return "rec", nil }
+func (r *textRecorder) ApplyOp(op dr.Op, text *ot.Text) { r.seen = append(r.seen, text.String()) }
+func (r *textRecorder) Meta() (string, json.RawMessage) { return "rec", nil }
 
 // TestObserveBatchText: a committed batch of ops is fed to the observers
 // each with the owner's text as that op left it (not as the whole batch
@@ -28,7 +29,7 @@ func TestObserveBatchText(t *testing.T) {
 		rec := &textRecorder{}
 		d.observers = []namedObserver{{"rec", rec}}
 		var (
-			ops  []storage.Op
+			ops  []dr.Op
 			undo []ot.Op
 			want []string
 		)
@@ -44,7 +45,7 @@ func TestObserveBatchText(t *testing.T) {
 			if err != nil {
 				t.Fatalf("round %d op %d %v: %v", round, i, op, err)
 			}
-			ops = append(ops, storage.Op{Op: op, Rev: i + 1})
+			ops = append(ops, dr.Op{Op: op, Rev: i + 1})
 			undo = append(undo, inv)
 			want = append(want, d.text.String())
 		}
@@ -59,7 +60,7 @@ func TestObserveBatchText(t *testing.T) {
 		}
 	}
 	if err := (&draft{s: s, text: ot.NewText("ab"), observers: []namedObserver{{"rec", &textRecorder{}}}}).observe(
-		[]storage.Op{{Rev: 1, Op: ot.Op{ot.Skip(2)}}, {Rev: 2, Op: ot.Op{ot.Skip(2)}}}, nil); err == nil {
+		[]dr.Op{{Rev: 1, Op: ot.Op{ot.Skip(2)}}, {Rev: 2, Op: ot.Op{ot.Skip(2)}}}, nil); err == nil {
 		t.Fatal("a batch without its inverses was accepted")
 	}
 }

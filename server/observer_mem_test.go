@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -20,7 +21,7 @@ func BenchmarkOwnerMemory(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		st := storage.NewMemory()
-		if err := st.CreateDraft(ctx, storage.Draft{ID: "big", Title: "Big"}, text); err != nil {
+		if err := st.CreateDraft(ctx, dr.Draft{ID: "big", Title: "Big"}, text); err != nil {
 			b.Fatal(err)
 		}
 		s := New(Config{Open: true}, st, nil)

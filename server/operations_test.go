@@ -19,6 +19,7 @@ import (
 
 	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/metrics"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -417,7 +418,7 @@ type conflictOnce struct {
 	lost atomic.Bool
 }
 
-func (s *conflictOnce) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (s *conflictOnce) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	if s.lost.CompareAndSwap(false, true) {
 		return fmt.Errorf("forced: %w", storage.ErrConflict)
 	}

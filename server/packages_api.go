@@ -15,9 +15,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Audit actions of packages.
@@ -70,7 +70,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		}
 		pkg = provisions.Package{ID: provisions.PackageID(st.Rev() + 1), Members: req.Members, Rev: st.Rev() + 1}
 		return Built{Op: ot.Op{}, Kind: provisions.KindPackage, Group: provisions.PackageGroup(pkg.ID, pkg.Members),
-			Decisions: []storage.Decision{{Group: pkg.ID, Choice: provisions.KindPackage, Alternatives: pkg.Members, Note: req.Note, By: who.Author}}}, nil
+			Decisions: []dr.Decision{{Group: pkg.ID, Choice: provisions.KindPackage, Alternatives: pkg.Members, Note: req.Note, By: who.Author}}}, nil
 	})
 	if err != nil {
 		return packageJSON{}, notFoundDraft(err, doc)
@@ -166,7 +166,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		}
 		seen[g] = seenAt.res.Groups[gi]
 	}
-	var decisions []storage.Decision
+	var decisions []dr.Decision
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		cur, err := resultAt(st)
 		if err != nil {
@@ -205,13 +205,13 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 			for k, a := range g.Alternatives {
 				alts[k] = a.Text
 			}
-			d := storage.Decision{Group: g.ID, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
+			d := dr.Decision{Group: g.ID, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
 			if req.Choice == brackets.ChoiceChoose {
 				d.Index = res.Index
 			}
 			decisions = append(decisions, d)
 		}
-		return Built{Op: all, Kind: storage.KindResolve, Group: pkgID, Decisions: decisions}, nil
+		return Built{Op: all, Kind: dr.KindResolve, Group: pkgID, Decisions: decisions}, nil
 	})
 	if err != nil {
 		return packageResolvedJSON{}, notFoundDraft(err, doc)

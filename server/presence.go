@@ -6,8 +6,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Presence frames ("presence" relays and "left" announcements) do not go
@@ -54,7 +54,7 @@ const presenceScan = 8
 type presenceKey struct{ doc, client, sender string }
 
 // remoteSender is the sender part of the key of presence from another node.
-func remoteSender(by storage.Author) string { return "by:" + by.Delegation + "/" + by.Name }
+func remoteSender(by dr.Author) string { return "by:" + by.Delegation + "/" + by.Name }
 
 // presenceKeyOf is a local subscriber's presence key.
 func (d *draft) presenceKeyOf(sub *subscriber) presenceKey {
@@ -375,9 +375,9 @@ func (d *draft) presence(r *presenceReq) {
 // client (not one this server makes) is queued as it is.
 func (d *draft) relayRemotePresence(node string, frame []byte) {
 	var m struct {
-		Client string          `json:"client"`
-		By     *storage.Author `json:"by"`
-		Left   bool            `json:"left"`
+		Client string     `json:"client"`
+		By     *dr.Author `json:"by"`
+		Left   bool       `json:"left"`
 	}
 	if err := json.Unmarshal(frame, &m); err != nil || m.Client == "" {
 		for _, sub := range d.subs {
@@ -385,7 +385,7 @@ func (d *draft) relayRemotePresence(node string, frame []byte) {
 		}
 		return
 	}
-	var by storage.Author
+	var by dr.Author
 	if m.By != nil {
 		by = *m.By
 	}
@@ -394,10 +394,10 @@ func (d *draft) relayRemotePresence(node string, frame []byte) {
 		delete(d.remotePresent[node], key)
 	} else if node != "" {
 		if d.remotePresent == nil {
-			d.remotePresent = make(map[string]map[presenceKey]storage.Author)
+			d.remotePresent = make(map[string]map[presenceKey]dr.Author)
 		}
 		if d.remotePresent[node] == nil {
-			d.remotePresent[node] = make(map[presenceKey]storage.Author)
+			d.remotePresent[node] = make(map[presenceKey]dr.Author)
 		}
 		d.remotePresent[node][key] = by
 	}

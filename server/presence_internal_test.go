@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -292,7 +293,7 @@ func BenchmarkMassLeave(b *testing.B) {
 func benchMassLeave(b *testing.B, disconnect bool) {
 	const subs, stay = 1000, 10
 	store := storage.NewMemory()
-	if err := store.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "text"); err != nil {
+	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "text"); err != nil {
 		b.Fatal(err)
 	}
 	s := New(Config{Open: true}, store, nil)
@@ -306,7 +307,7 @@ func benchMassLeave(b *testing.B, disconnect bool) {
 		b.Fatal(err)
 	}
 	defer s.release(d)
-	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Ana", Role: storage.RoleDrafter})
+	ident, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CAN", Name: "Ana", Role: dr.RoleDrafter})
 	frames := 0
 	for b.Loop() {
 		b.StopTimer()
@@ -400,7 +401,7 @@ func TestPresenceCarriesRole(t *testing.T) {
 	store := storage.NewMemory()
 	createDraft(t, store, "d", "0123456789")
 	ts := newTestServer(t, store, Config{})
-	chairID, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: storage.RoleFacilitator})
+	chairID, err := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: dr.RoleFacilitator})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,13 +414,13 @@ func TestPresenceCarriesRole(t *testing.T) {
 	}
 	ts.text("d")
 	got := watch.drain(50 * time.Millisecond)
-	if len(got) != 1 || got[0]["type"] != "presence" || got[0]["role"] != storage.RoleFacilitator {
+	if len(got) != 1 || got[0]["type"] != "presence" || got[0]["role"] != dr.RoleFacilitator {
 		t.Fatalf("watch got %v, want the chair's presence with role facilitator", got)
 	}
 	late := ts.session("late", "FRA")
 	snap := late.open("d", nil)
 	present, _ := snap["present"].([]any)
-	if len(present) != 1 || present[0].(map[string]any)["role"] != storage.RoleFacilitator {
+	if len(present) != 1 || present[0].(map[string]any)["role"] != dr.RoleFacilitator {
 		t.Fatalf("present in the snapshot: %v, want the chair with role facilitator", snap["present"])
 	}
 }

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // ProvisionsSection is the name of the provisions observer and of its
@@ -39,7 +39,7 @@ type provisionsObserver struct {
 	// The locks as staged so far in the current batch: valid while the
 	// register is at baseRev and the batch's first staged ops are seen.
 	staged  provisions.Locks
-	seen    []storage.Op
+	seen    []dr.Op
 	baseRev int
 
 	// The listing at listRev, computed off the owner goroutine from a copy
@@ -49,7 +49,7 @@ type provisionsObserver struct {
 	list    []provisions.Listed
 }
 
-func restoreProvisions(d storage.Draft, snap storage.Snapshot) (*provisionsObserver, error) {
+func restoreProvisions(d dr.Draft, snap dr.Snapshot) (*provisionsObserver, error) {
 	o := &provisionsObserver{pending: make(map[int][]provisions.Lock), listRev: -1}
 	data, ok := snap.Meta[ProvisionsSection]
 	if !ok {
@@ -72,7 +72,7 @@ func restoreProvisions(d storage.Draft, snap storage.Snapshot) (*provisionsObser
 
 // ApplyOp implements Observer: it follows a committed op (text is the
 // draft's text as op left it).
-func (o *provisionsObserver) ApplyOp(op storage.Op, text *ot.Text) {
+func (o *provisionsObserver) ApplyOp(op dr.Op, text *ot.Text) {
 	delete(o.pending, op.Rev)
 	if o.err != nil {
 		return
@@ -96,7 +96,7 @@ func (o *provisionsObserver) Meta() (string, json.RawMessage) {
 
 // Check implements Guard: an op that would change agreed text is refused
 // with ErrLocked, naming the provision.
-func (o *provisionsObserver) Check(op ot.Op, staged []storage.Op) error {
+func (o *provisionsObserver) Check(op ot.Op, staged []dr.Op) error {
 	if o.err != nil {
 		return nil // no trusted locks; the error shows in every listing
 	}
@@ -113,7 +113,7 @@ func (o *provisionsObserver) Check(op ot.Op, staged []storage.Op) error {
 
 // locksAfter returns the locks after the staged ops, carrying the work
 // over from the previous call of the same batch.
-func (o *provisionsObserver) locksAfter(staged []storage.Op) provisions.Locks {
+func (o *provisionsObserver) locksAfter(staged []dr.Op) provisions.Locks {
 	same := o.baseRev == o.reg.Rev() && len(o.seen) <= len(staged)
 	for i := 0; same && i < len(o.seen); i++ {
 		same = sameOp(staged[i], o.seen[i])
@@ -141,7 +141,7 @@ func (o *provisionsObserver) locksAfter(staged []storage.Op) provisions.Locks {
 // sameOp reports whether a and b are the same staged op (same revision,
 // submission and kind: a batch staged again after a failed commit may
 // differ).
-func sameOp(a, b storage.Op) bool {
+func sameOp(a, b dr.Op) bool {
 	return a.Rev == b.Rev && a.Client == b.Client && a.Seq == b.Seq && a.Principal == b.Principal &&
 		a.Kind == b.Kind && a.Group == b.Group && len(a.Op) == len(b.Op)
 }
@@ -216,7 +216,7 @@ type provisionsState struct {
 func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisionsState, error) {
 	var (
 		out    provisionsState
-		info   storage.Draft
+		info   dr.Draft
 		atHead bool
 		copied *provisions.Register
 		obs    *provisionsObserver
@@ -266,12 +266,12 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 // provisionsReplay rebuilds the observer at rev (observerAt: from the
 // nearest snapshot that has its section, or revision 0, and the ops after
 // it).
-func (s *Server) provisionsReplay(ctx context.Context, info storage.Draft, rev int) (*provisionsObserver, error) {
+func (s *Server) provisionsReplay(ctx context.Context, info dr.Draft, rev int) (*provisionsObserver, error) {
 	snap, err := s.store.Snapshot(ctx, info.ID, rev)
 	if err != nil {
 		return nil, fmt.Errorf("provisions of %s@%d: snapshot: %w", info.ID, rev, err)
 	}
-	obs, _, _, err := observerAt(ctx, s.store, info, ProvisionsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+	obs, _, _, err := observerAt(ctx, s.store, info, ProvisionsSection, func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
 		return restoreProvisions(d, snap)
 	}, snap, rev)
 	if err != nil {

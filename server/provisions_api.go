@@ -13,9 +13,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // ActionProvisionStatus is the audit action of a status change.
@@ -32,7 +32,7 @@ type ProvisionJSON struct {
 	Status    provisions.Status `json:"status"`
 	Locked    bool              `json:"locked"`
 	LockSpan  *[2]int           `json:"locked_span,omitempty"`
-	StatusBy  *storage.Author   `json:"status_by"`
+	StatusBy  *dr.Author        `json:"status_by"`
 	StatusRev *int              `json:"status_rev"`
 	Packages  []string          `json:"packages"`
 }
@@ -89,15 +89,15 @@ type statusRequest struct {
 // provision Provision (named Name) status Status at revision Rev, with
 // Note, and its text as it stood.
 type StatusDecisionJSON struct {
-	Draft     string         `json:"draft"`
-	Provision string         `json:"provision"`
-	Name      string         `json:"name"`
-	Status    string         `json:"status"`
-	Note      string         `json:"note"`
-	Text      string         `json:"text"`
-	By        storage.Author `json:"by"`
-	Rev       int            `json:"rev"`
-	TS        int64          `json:"ts"`
+	Draft     string    `json:"draft"`
+	Provision string    `json:"provision"`
+	Name      string    `json:"name"`
+	Status    string    `json:"status"`
+	Note      string    `json:"note"`
+	Text      string    `json:"text"`
+	By        dr.Author `json:"by"`
+	Rev       int       `json:"rev"`
+	TS        int64     `json:"ts"`
 }
 
 type statusChangedJSON struct {
@@ -111,9 +111,9 @@ type statusChangedJSON struct {
 }
 
 // statusDecisionJSON reads a status change's decision record
-// (storage.Decision with the provision id as Group and the status as
+// (dr.Decision with the provision id as Group and the status as
 // Choice; see setStatus).
-func statusDecisionJSON(d storage.Decision, name string) StatusDecisionJSON {
+func statusDecisionJSON(d dr.Decision, name string) StatusDecisionJSON {
 	return StatusDecisionJSON{Draft: d.Draft, Provision: d.Group, Name: name, Status: d.Choice, Note: d.Note,
 		Text: d.Result, By: d.By, Rev: d.Rev, TS: d.TS}
 }
@@ -149,7 +149,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		}
 	}
 	var (
-		decision storage.Decision
+		decision dr.Decision
 		name     string
 		together []string
 	)
@@ -189,7 +189,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		}
 		var (
 			ids   []string
-			decs  []storage.Decision
+			decs  []dr.Decision
 			locks []provisions.Lock
 		)
 		for _, j := range targets {
@@ -201,7 +201,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 				locks = append(locks, provisions.LockOf(st.Text(), list, j))
 			}
 			ids = append(ids, list[j].ID)
-			decs = append(decs, storage.Decision{Group: list[j].ID, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
+			decs = append(decs, dr.Decision{Group: list[j].ID, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
 				Note: req.Note, By: who.Author})
 		}
 		if len(locks) > 0 {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -36,7 +37,7 @@ func TestAgreeAndTypeInOneBatch(t *testing.T) {
 	held, hold := make(chan struct{}), make(chan struct{})
 	go ts.Do(ctx, "d", func(*DraftState) error { close(held); <-hold; return nil })
 	<-held
-	chair := Identity{Author: storage.Author{Delegation: "CHAIR", Name: "M"}, Role: storage.RoleFacilitator, Principal: "open:CHAIR/M"}
+	chair := Identity{Author: dr.Author{Delegation: "CHAIR", Name: "M"}, Role: dr.RoleFacilitator, Principal: "open:CHAIR/M"}
 	agreed := make(chan error, 1)
 	go func() {
 		_, err := ts.setStatus(ctx, chair, "d", p2.ID, statusRequest{Status: "agreed"})

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/server"
@@ -20,17 +21,17 @@ import (
 )
 
 type provisionView struct {
-	ID        string          `json:"id"`
-	Kind      string          `json:"kind"`
-	Num       string          `json:"num"`
-	Title     string          `json:"title"`
-	Span      [2]int          `json:"span"`
-	Parent    *string         `json:"parent"`
-	Status    string          `json:"status"`
-	Locked    bool            `json:"locked"`
-	StatusBy  *storage.Author `json:"status_by"`
-	StatusRev *int            `json:"status_rev"`
-	Packages  []string        `json:"packages"`
+	ID        string     `json:"id"`
+	Kind      string     `json:"kind"`
+	Num       string     `json:"num"`
+	Title     string     `json:"title"`
+	Span      [2]int     `json:"span"`
+	Parent    *string    `json:"parent"`
+	Status    string     `json:"status"`
+	Locked    bool       `json:"locked"`
+	StatusBy  *dr.Author `json:"status_by"`
+	StatusRev *int       `json:"status_rev"`
+	Packages  []string   `json:"packages"`
 }
 
 type provisionsView struct {
@@ -57,7 +58,7 @@ type statusView struct {
 	Rev      int    `json:"rev"`
 	Decision struct {
 		Draft, Provision, Name, Status, Note, Text string
-		By                                         storage.Author
+		By                                         dr.Author
 		Rev                                        int
 		TS                                         int64
 	} `json:"decision"`

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // This file is the one place that lists what the server serves: every HTTP
@@ -132,17 +132,17 @@ func helloAgain(context.Context, *Session, *Inbound) error {
 // snapshot Meta section the observer owns.
 func observers() []namedFactory {
 	return []namedFactory{
-		{BracketsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+		{BracketsSection, func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
 			return restoreBrackets(d, snap, true) // brackets.go
 		}},
-		{history.MetaSection, func(_ storage.Draft, snap storage.Snapshot) (Observer, error) {
+		{history.MetaSection, func(_ dr.Draft, snap dr.Snapshot) (Observer, error) {
 			o, err := history.NewObserver(snap) // history.go
 			if err != nil {
 				return nil, err // not a typed nil in the interface
 			}
 			return &authorsObserver{Observer: o}, nil
 		}},
-		{ProvisionsSection, func(d storage.Draft, snap storage.Snapshot) (Observer, error) {
+		{ProvisionsSection, func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
 			return restoreProvisions(d, snap) // provisions.go
 		}},
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // FuzzFramesByRole sends each input, as a text frame over a real
@@ -44,9 +44,9 @@ func FuzzFramesByRole(f *testing.F) {
 	}
 	ss := startSecure(f, server.Config{MaxDraftLen: 5000, OpsPerSecond: 1e9, OpsBurst: 1 << 30, MsgsPerSecond: 1e9, MsgsBurst: 1 << 30,
 		TokenOpsPerSecond: 1e9, TokenOpsBurst: 1 << 30, TokenMsgsPerSecond: 1e9, TokenMsgsBurst: 1 << 30})
-	reviewer, _ := ss.issue("OBS", "Olga", storage.RoleReviewer)
-	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter, "own-*")
-	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	reviewer, _ := ss.issue("OBS", "Olga", dr.RoleReviewer)
+	drafter, _ := ss.issue("CAN", "Ana", dr.RoleDrafter, "own-*")
+	chair, _ := ss.issue("CHAIR", "Maria", dr.RoleFacilitator)
 	ss.create("own-1", bracketed)
 	ss.create("other-1", bracketed)
 	ss.create("live", "")

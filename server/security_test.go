@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -33,9 +34,9 @@ type secServer struct {
 type secStore interface {
 	server.Store
 	auth.Store
-	Proposals(ctx context.Context, id string) ([]storage.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]storage.Decision, error)
-	Labels(ctx context.Context, id string) ([]storage.Label, error)
+	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
+	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
+	Labels(ctx context.Context, id string) ([]dr.Label, error)
 }
 
 func startSecure(t testing.TB, cfg server.Config) *secServer {
@@ -51,7 +52,7 @@ func startSecureOn(t testing.TB, cfg server.Config, store secStore) *secServer {
 }
 
 // issue makes a token directly in the store (as the CLI does).
-func (ss *secServer) issue(delegation, name, role string, drafts ...string) (string, storage.Token) {
+func (ss *secServer) issue(delegation, name, role string, drafts ...string) (string, dr.Token) {
 	ss.t.Helper()
 	secret, tok, err := auth.Issue(context.Background(), ss.store, auth.Request{Delegation: delegation, Name: name, Role: role, Drafts: drafts, IssuedBy: "cli"}, time.Now())
 	if err != nil {
@@ -62,7 +63,7 @@ func (ss *secServer) issue(delegation, name, role string, drafts ...string) (str
 
 func (ss *secServer) create(id, text string) {
 	ss.t.Helper()
-	if err := ss.store.CreateDraft(context.Background(), storage.Draft{ID: id, Title: id}, text); err != nil {
+	if err := ss.store.CreateDraft(context.Background(), dr.Draft{ID: id, Title: id}, text); err != nil {
 		ss.t.Fatal(err)
 	}
 }
@@ -208,7 +209,7 @@ const bracketed = "The Parties [shall/should] act."
 func TestRoleMatrix(t *testing.T) {
 	ss := startSecure(t, server.Config{})
 	tokens := map[string]string{}
-	for _, role := range []string{storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer} {
+	for _, role := range []string{dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer} {
 		tokens[role], _ = ss.issue("D"+role[:3], "Person "+role, role, "own-*")
 	}
 	tokens["none"] = ""
@@ -224,9 +225,9 @@ func TestRoleMatrix(t *testing.T) {
 		body         any
 		changes      bool // a success changes the draft (state differs)
 	}
-	all := []string{storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer}
-	editors := []string{storage.RoleFacilitator, storage.RoleDrafter}
-	chair := []string{storage.RoleFacilitator}
+	all := []string{dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer}
+	editors := []string{dr.RoleFacilitator, dr.RoleDrafter}
+	chair := []string{dr.RoleFacilitator}
 	actions := []action{
 		{name: "open", roles: all, ws: `{"type":"open","doc":%q}`, reply: "snapshot"},
 		{name: "op", roles: editors, ws: `{"type":"op","doc":%q,"rev":0,"seq":1,"op":[4,"x"]}`, reply: "ack", changes: true},
@@ -255,7 +256,7 @@ func TestRoleMatrix(t *testing.T) {
 	}
 	n := 0
 	for _, a := range actions {
-		for _, role := range []string{storage.RoleFacilitator, storage.RoleDrafter, storage.RoleReviewer, "none", "bad"} {
+		for _, role := range []string{dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer, "none", "bad"} {
 			for _, own := range []bool{true, false} {
 				for _, transport := range []string{"ws", "http"} {
 					if (transport == "ws" && a.ws == "") || (transport == "http" && a.method == "") {
@@ -282,7 +283,7 @@ func TestRoleMatrix(t *testing.T) {
 						} else {
 							ss.create(doc, bracketed)
 							// One op, so that there is history to replay.
-							c := storage.Commit{Ops: []storage.Op{{Rev: 1, Op: ot.Op{ot.Skip(31), ot.Insert("!")}, Client: "setup", Seq: 1, Principal: "tok:setup", TS: 1}}}
+							c := dr.Commit{Ops: []dr.Op{{Rev: 1, Op: ot.Op{ot.Skip(31), ot.Insert("!")}, Client: "setup", Seq: 1, Principal: "tok:setup", TS: 1}}}
 							if err := ss.store.Commit(context.Background(), doc, 0, c); err != nil {
 								t.Fatal(err)
 							}
@@ -360,15 +361,15 @@ func TestRoleMatrix(t *testing.T) {
 // facilitators with a token; /api/me is for everyone signed in.
 func TestAccountEndpointsByRole(t *testing.T) {
 	ss := startSecure(t, server.Config{})
-	chairTok, chairTokInfo := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
-	limitedChair, _ := ss.issue("CHAIR", "Lim", storage.RoleFacilitator, "own-*")
-	drafter, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	reviewer, _ := ss.issue("OBS", "Olga", storage.RoleReviewer)
-	_, victim := ss.issue("USA", "Bob", storage.RoleDrafter)
-	_, ownVictim := ss.issue("USA", "Bea", storage.RoleDrafter, "own-*")
-	_, otherChair := ss.issue("CHAIR", "Other", storage.RoleFacilitator)
-	_, otherLimitedChair := ss.issue("CHAIR", "Lim2", storage.RoleFacilitator, "own-*")
-	selfSecret, self := ss.issue("CHAIR", "Self", storage.RoleFacilitator)
+	chairTok, chairTokInfo := ss.issue("CHAIR", "Maria", dr.RoleFacilitator)
+	limitedChair, _ := ss.issue("CHAIR", "Lim", dr.RoleFacilitator, "own-*")
+	drafter, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
+	reviewer, _ := ss.issue("OBS", "Olga", dr.RoleReviewer)
+	_, victim := ss.issue("USA", "Bob", dr.RoleDrafter)
+	_, ownVictim := ss.issue("USA", "Bea", dr.RoleDrafter, "own-*")
+	_, otherChair := ss.issue("CHAIR", "Other", dr.RoleFacilitator)
+	_, otherLimitedChair := ss.issue("CHAIR", "Lim2", dr.RoleFacilitator, "own-*")
+	selfSecret, self := ss.issue("CHAIR", "Self", dr.RoleFacilitator)
 
 	issueBody := map[string]any{"delegation": "FRA", "name": "Luc", "role": "reviewer"}
 	tests := []struct {
@@ -454,7 +455,7 @@ func TestOpenModeCannotManageTokens(t *testing.T) {
 // the connection is closed.
 func TestHelloNeedsAValidToken(t *testing.T) {
 	ss := startSecure(t, server.Config{})
-	revokedSecret, revoked := ss.issue("CAN", "Old", storage.RoleDrafter)
+	revokedSecret, revoked := ss.issue("CAN", "Old", dr.RoleDrafter)
 	if err := ss.store.RevokeToken(context.Background(), revoked.ID, time.Now().UnixMilli()); err != nil {
 		t.Fatal(err)
 	}
@@ -491,9 +492,9 @@ func TestHelloNeedsAValidToken(t *testing.T) {
 // token decides who it is.
 func TestSpoofing(t *testing.T) {
 	ss := startSecure(t, server.Config{})
-	ana, anaTok := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	bob, _ := ss.issue("USA", "Bob", storage.RoleDrafter)
-	olga, _ := ss.issue("OBS", "Olga", storage.RoleReviewer)
+	ana, anaTok := ss.issue("CAN", "Ana", dr.RoleDrafter)
+	bob, _ := ss.issue("USA", "Bob", dr.RoleDrafter)
+	olga, _ := ss.issue("OBS", "Olga", dr.RoleReviewer)
 	ss.create("d", bracketed)
 
 	t.Run("hello claims another delegation and role", func(t *testing.T) {
@@ -585,9 +586,9 @@ func TestSpoofing(t *testing.T) {
 // no longer works anywhere.
 func TestRevocationClosesConnections(t *testing.T) {
 	ss := startSecure(t, server.Config{})
-	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
-	ana, tok := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	bob, _ := ss.issue("USA", "Bob", storage.RoleDrafter)
+	chair, _ := ss.issue("CHAIR", "Maria", dr.RoleFacilitator)
+	ana, tok := ss.issue("CAN", "Ana", dr.RoleDrafter)
+	bob, _ := ss.issue("USA", "Bob", dr.RoleDrafter)
 	ss.create("d", "abc")
 	var conns []*secConn
 	for i := 0; i < 3; i++ {
@@ -641,7 +642,7 @@ func TestRevocationClosesConnections(t *testing.T) {
 // connections at the next recheck.
 func TestRevocationElsewhereAndExpiry(t *testing.T) {
 	ss := startSecure(t, server.Config{TokenRecheck: 50 * time.Millisecond})
-	ana, tok := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	ana, tok := ss.issue("CAN", "Ana", dr.RoleDrafter)
 	shortSecret, _, err := auth.Issue(context.Background(), ss.store, auth.Request{Delegation: "CAN", Name: "Short", Role: "drafter", TTL: 1500 * time.Millisecond}, time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -669,8 +670,8 @@ func TestRevocationElsewhereAndExpiry(t *testing.T) {
 // a token's connections.
 func TestPerTokenLimits(t *testing.T) {
 	ss := startSecure(t, server.Config{MaxConnsPerToken: 2, TokenOpsPerSecond: 0.001, TokenOpsBurst: 3})
-	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	bob, _ := ss.issue("USA", "Bob", storage.RoleDrafter)
+	ana, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
+	bob, _ := ss.issue("USA", "Bob", dr.RoleDrafter)
 	ss.create("d", "abc")
 	a1, _ := ss.connect(ana, "a1", "")
 	a2, _ := ss.connect(ana, "a2", "")
@@ -785,7 +786,7 @@ func TestOriginAllowed(t *testing.T) {
 // bracket resolutions are recorded with who and when.
 func TestAuditLog(t *testing.T) {
 	ss := startSecure(t, server.Config{})
-	chair, _ := ss.issue("CHAIR", "Maria", storage.RoleFacilitator)
+	chair, _ := ss.issue("CHAIR", "Maria", dr.RoleFacilitator)
 	start := time.Now().UnixMilli()
 	if code, _ := ss.httpDo(chair, "POST", "/api/docs", map[string]string{"id": "art-1", "title": "Article 1", "text": bracketed}); code != 201 {
 		t.Fatal(code)
@@ -842,11 +843,11 @@ func TestAuditLog(t *testing.T) {
 // against each of them).
 func TestStaleOpsCostMore(t *testing.T) {
 	ss := startSecure(t, server.Config{OpsPerSecond: 0.001, OpsBurst: 20})
-	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	ana, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
 	ss.create("d", "")
-	var c storage.Commit
+	var c dr.Commit
 	for rev := 1; rev <= 640; rev++ {
-		c.Ops = append(c.Ops, storage.Op{Rev: rev, Op: ot.Op{ot.Insert("x")}, Client: "old", Seq: uint64(rev), Principal: "tok:old", TS: 1})
+		c.Ops = append(c.Ops, dr.Op{Rev: rev, Op: ot.Op{ot.Insert("x")}, Client: "old", Seq: uint64(rev), Principal: "tok:old", TS: 1})
 	}
 	if err := ss.store.Commit(context.Background(), "d", 0, c); err != nil {
 		t.Fatal(err)
@@ -868,7 +869,7 @@ func TestStaleOpsCostMore(t *testing.T) {
 // rate_limited is disconnected rather than answered forever.
 func TestFloodingConnectionIsClosed(t *testing.T) {
 	ss := startSecure(t, server.Config{MsgsPerSecond: 0.001, MsgsBurst: 5, MaxRefusedPerSecond: 10})
-	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
+	ana, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
 	c, _ := ss.connect(ana, "a", "") // the hello is the first of the 5
 	limited := 0
 	for i := 0; i < 30; i++ {
@@ -895,8 +896,8 @@ func TestFloodingConnectionIsClosed(t *testing.T) {
 // bucket; another token is not affected.
 func TestHTTPRequestsPerToken(t *testing.T) {
 	ss := startSecure(t, server.Config{TokenMsgsPerSecond: 0.001, TokenMsgsBurst: 3})
-	ana, _ := ss.issue("CAN", "Ana", storage.RoleDrafter)
-	bob, _ := ss.issue("USA", "Bob", storage.RoleDrafter)
+	ana, _ := ss.issue("CAN", "Ana", dr.RoleDrafter)
+	bob, _ := ss.issue("USA", "Bob", dr.RoleDrafter)
 	var got []int
 	for i := 0; i < 5; i++ {
 		code, _ := ss.httpDo(ana, "GET", "/api/me", nil)
@@ -920,8 +921,8 @@ func TestRevocationAcrossNodes(t *testing.T) {
 		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond}, redisStore(t, url, prefix))
 	}
 	a, b := node(), node()
-	chair, _ := a.issue("CHAIR", "Maria", storage.RoleFacilitator)
-	ana, tok := a.issue("CAN", "Ana", storage.RoleDrafter)
+	chair, _ := a.issue("CHAIR", "Maria", dr.RoleFacilitator)
+	ana, tok := a.issue("CAN", "Ana", dr.RoleDrafter)
 	onA, w := a.connect(ana, "ana-a", "")
 	if w["type"] != "welcome" {
 		t.Fatal(w)

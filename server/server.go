@@ -21,9 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/gorilla/websocket"
-
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Server serves drafts from a Store. Build it with New; serve Handler();
@@ -240,15 +239,15 @@ func (s *Server) Do(ctx context.Context, id string, fn func(st *DraftState) erro
 // path as typed ops, as client SystemClient with seq equal to its revision,
 // principal SystemPrincipal and author by. Every subscriber, the requester
 // included, receives it as an ordinary "op". It returns the committed op.
-func (s *Server) submitBuilt(ctx context.Context, id string, by Identity, build BuildFunc) (storage.Op, error) {
+func (s *Server) submitBuilt(ctx context.Context, id string, by Identity, build BuildFunc) (dr.Op, error) {
 	d, err := s.acquire(id)
 	if err != nil {
-		return storage.Op{}, err
+		return dr.Op{}, err
 	}
 	defer s.release(d)
 	reply := make(chan builtResult, 1)
 	if err := d.send(ctx, &builtReq{by: by, build: build, reply: reply}); err != nil {
-		return storage.Op{}, err
+		return dr.Op{}, err
 	}
 	select {
 	case r := <-reply:
@@ -258,7 +257,7 @@ func (s *Server) submitBuilt(ctx context.Context, id string, by Identity, build 
 		case r := <-reply:
 			return r.op, r.err
 		default:
-			return storage.Op{}, ErrClosed
+			return dr.Op{}, ErrClosed
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -24,7 +25,7 @@ type fullDisk struct {
 	broken atomic.Bool // commits fail with an error of no known kind
 }
 
-func (f *fullDisk) Commit(ctx context.Context, id string, base int, c storage.Commit) error {
+func (f *fullDisk) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	if f.broken.Load() {
 		return fmt.Errorf("storage: commit %s@%d: a bug", id, base)
 	}

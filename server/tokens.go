@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -65,17 +66,17 @@ func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error)
 }
 
 // identityOf is the identity a token gives.
-func identityOf(tok storage.Token) Identity {
+func identityOf(tok dr.Token) Identity {
 	return Identity{
 		Principal: auth.Principal(tok),
-		Author:    storage.Author{Delegation: tok.Delegation, Name: tok.Name},
+		Author:    dr.Author{Delegation: tok.Delegation, Name: tok.Name},
 		Role:      tok.Role,
 		Drafts:    append([]string(nil), tok.Drafts...),
 		TokenID:   tok.ID,
 	}
 }
 
-// Audit actions recorded by the server (storage.AuditEntry.Action).
+// Audit actions recorded by the server (dr.AuditEntry.Action).
 const (
 	ActionLogin          = "login"
 	ActionTokenIssue     = "token.issue"
@@ -109,7 +110,7 @@ type tokenJSON struct {
 	IssuedBy   string   `json:"issued_by,omitempty"`
 }
 
-func newTokenJSON(t storage.Token) tokenJSON {
+func newTokenJSON(t dr.Token) tokenJSON {
 	drafts := t.Drafts
 	if drafts == nil {
 		drafts = []string{}
@@ -246,7 +247,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Role == storage.RoleFacilitator {
+	if req.Role == dr.RoleFacilitator {
 		return Errorf(ErrForbidden, "facilitator tokens are issued on the server with `draftroom token issue`; over HTTP a facilitator issues drafter and reviewer tokens")
 	}
 	if len(req.Drafts) == 0 {
@@ -273,7 +274,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 // describeToken is a token's audit detail.
-func describeToken(t storage.Token) string {
+func describeToken(t dr.Token) string {
 	d := fmt.Sprintf("id=%s role=%s delegation=%s name=%q", t.ID, t.Role, t.Delegation, t.Name)
 	if len(t.Drafts) > 0 {
 		d += " drafts=" + strings.Join(t.Drafts, ",")
@@ -290,11 +291,11 @@ func describeToken(t storage.Token) string {
 // with the CLI on the machine that holds the store, and revoked there
 // too: otherwise one stolen facilitator token could lock out every other
 // facilitator, the chair included.
-func mayRevoke(id Identity, tok storage.Token) error {
+func mayRevoke(id Identity, tok dr.Token) error {
 	if tok.ID == id.TokenID {
 		return nil
 	}
-	if tok.Role == storage.RoleFacilitator {
+	if tok.Role == dr.RoleFacilitator {
 		return Errorf(ErrForbidden, "token %s is a facilitator's; facilitator tokens are revoked where they are issued, with `draftroom token revoke -data DIR %s` (or -redis URL) on the machine that holds the store", tok.ID, tok.ID)
 	}
 	if !withinScope(id, tok.Drafts) {

@@ -19,6 +19,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -30,7 +31,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	b := openTestBolt(t, "")
 	const writers = 8
 	for w := range writers {
-		if err := b.CreateDraft(ctx, Draft{ID: fmt.Sprintf("d%d", w)}, "start "); err != nil {
+		if err := b.CreateDraft(ctx, dr.Draft{ID: fmt.Sprintf("d%d", w)}, "start "); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -48,9 +49,9 @@ func TestBackupUnderLoad(t *testing.T) {
 					return
 				default:
 				}
-				c := Commit{Ops: []Op{testOp(rev, "c", uint64(rev))}}
+				c := dr.Commit{Ops: []dr.Op{testOp(rev, "c", uint64(rev))}}
 				if rev%10 == 0 {
-					c.Proposals = []Proposal{{Draft: id, Group: "g", Text: "alt", Rev: rev}}
+					c.Proposals = []dr.Proposal{{Draft: id, Group: "g", Text: "alt", Rev: rev}}
 				}
 				if err := b.Commit(ctx, id, rev-1, c); err != nil {
 					t.Errorf("commit %s@%d: %v", id, rev, err)
@@ -131,7 +132,7 @@ func TestBackupUnderLoad(t *testing.T) {
 			if len(ops) != before[i][w] {
 				t.Errorf("backup %d: %s holds %d ops of the %d acked", i, id, len(ops), before[i][w])
 			}
-			if err := r.Commit(ctx, id, d.Rev, Commit{Ops: []Op{testOp(d.Rev+1, "after", 1)}}); err != nil {
+			if err := r.Commit(ctx, id, d.Rev, dr.Commit{Ops: []dr.Op{testOp(d.Rev+1, "after", 1)}}); err != nil {
 				t.Errorf("backup %d: commit to the restored %s: %v", i, id, err)
 			}
 		}
@@ -142,7 +143,7 @@ func TestBackupUnderLoad(t *testing.T) {
 // context is done) leaves neither the final name nor a temporary file.
 func TestBackupFileFailureLeavesNothing(t *testing.T) {
 	b := openTestBolt(t, "")
-	if err := b.CreateDraft(context.Background(), Draft{ID: "d"}, "x"); err != nil {
+	if err := b.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
@@ -206,15 +207,15 @@ func damagedStore(t *testing.T, damage func(db *bolt.Bucket) error) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.CreateDraft(ctx, Draft{ID: "art-1"}, "The Parties "); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "art-1"}, "The Parties "); err != nil {
 		t.Fatal(err)
 	}
 	text := "The Parties "
 	for rev := 1; rev <= 12; rev++ {
 		op := testOp(rev, "c", uint64(rev))
-		c := Commit{Ops: []Op{op}}
+		c := dr.Commit{Ops: []dr.Op{op}}
 		if rev == 5 {
-			c.Proposals = []Proposal{{Draft: "art-1", Group: "g", Text: "shall", Rev: 5}}
+			c.Proposals = []dr.Proposal{{Draft: "art-1", Group: "g", Text: "shall", Rev: 5}}
 		}
 		next, err := applyText(text, op)
 		if err != nil {
@@ -222,13 +223,13 @@ func damagedStore(t *testing.T, damage func(db *bolt.Bucket) error) string {
 		}
 		text = next
 		if rev == 10 {
-			c.Snapshots = []Snapshot{{Rev: 10, Text: text}}
+			c.Snapshots = []dr.Snapshot{{Rev: 10, Text: text}}
 		}
 		if err := b.Commit(ctx, "art-1", rev-1, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.PutLabel(ctx, Label{Draft: "art-1", Name: "chair", Rev: 8}); err != nil {
+	if err := b.PutLabel(ctx, dr.Label{Draft: "art-1", Name: "chair", Rev: 8}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {
@@ -249,7 +250,7 @@ func damagedStore(t *testing.T, damage func(db *bolt.Bucket) error) string {
 	return path
 }
 
-func applyText(text string, op Op) (string, error) { return ot.Apply(text, op.Op) }
+func applyText(text string, op dr.Op) (string, error) { return ot.Apply(text, op.Op) }
 
 // TestVerifyBolt: a sound file passes; each kind of damage is named.
 func TestVerifyBolt(t *testing.T) {
@@ -269,20 +270,20 @@ func TestVerifyBolt(t *testing.T) {
 		{"op missing at the end", func(db *bolt.Bucket) error { return db.Bucket(bucketOps).Delete(revKey(12)) }, "ops 12..12 are missing (the metadata says the head is 12)"},
 		{"op garbled", func(db *bolt.Bucket) error { return db.Bucket(bucketOps).Put(revKey(3), []byte{0xff, 0xff}) }, "op 3 does not decode"},
 		{"op does not apply", func(db *bolt.Bucket) error {
-			return db.Bucket(bucketOps).Put(revKey(2), appendOpRecord(nil, Op{Rev: 2, Client: "c", Seq: 2, Op: ot.Op{{Skip: 9999}, {Insert: "x"}}}))
+			return db.Bucket(bucketOps).Put(revKey(2), appendOpRecord(nil, dr.Op{Rev: 2, Client: "c", Seq: 2, Op: ot.Op{{Skip: 9999}, {Insert: "x"}}}))
 		}, "op 2 does not apply to the text of revision 1"},
 		{"snapshot differs", func(db *bolt.Bucket) error {
-			return db.Bucket(bucketSnaps).Put(revKey(10), appendSnapshotRecord(nil, Snapshot{Rev: 10, Text: "tampered"}))
+			return db.Bucket(bucketSnaps).Put(revKey(10), appendSnapshotRecord(nil, dr.Snapshot{Rev: 10, Text: "tampered"}))
 		}, "snapshot 10 does not match the text its ops replay to"},
 		{"proposal past head", func(db *bolt.Bucket) error {
 			return db.Bucket(bucketProps).Put(recordKey(40, 0), []byte(`{"draft":"art-1","rev":40}`))
 		}, "proposal at revision 40 (recorded as 40) does not point at a committed op (1..12)"},
 		{"label past head", func(db *bolt.Bucket) error {
-			v, _ := json.Marshal(Label{Draft: "art-1", Name: "late", Rev: 99})
+			v, _ := json.Marshal(dr.Label{Draft: "art-1", Name: "late", Rev: 99})
 			return db.Bucket(bucketLabel).Put([]byte("late"), v)
 		}, `label "late" names revision 99, past the head 12`},
 		{"meta head ahead", func(db *bolt.Bucket) error {
-			v, _ := json.Marshal(Draft{ID: "art-1", Rev: 15})
+			v, _ := json.Marshal(dr.Draft{ID: "art-1", Rev: 15})
 			return db.Put(keyMeta, v)
 		}, "ops 13..15 are missing (the metadata says the head is 15)"},
 		{"no snapshot 0", func(db *bolt.Bucket) error { return db.Bucket(bucketSnaps).Delete(revKey(0)) }, "no snapshot of revision 0"},
@@ -376,7 +377,7 @@ func TestBackupKill9Child(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, strings.Repeat("treaty text ", 100_000)); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, strings.Repeat("treaty text ", 100_000)); err != nil {
 		t.Fatal(err)
 	}
 	backupWriter = func(f *os.File) io.Writer { return &stallingWriter{f: f, after: 256 << 10} }
@@ -409,7 +410,7 @@ func (w *stallingWriter) Write(p []byte) (int, error) {
 // it.
 func TestBackupSchedule(t *testing.T) {
 	b := openTestBolt(t, "")
-	if err := b.CreateDraft(context.Background(), Draft{ID: "d"}, "x"); err != nil {
+	if err := b.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()

@@ -21,6 +21,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/stats"
 )
 
@@ -1150,10 +1151,10 @@ func draftBucket(tx *bolt.Tx, what, id string) (*bolt.Bucket, error) {
 	return db, nil
 }
 
-func readMeta(db *bolt.Bucket, id string) (Draft, error) {
-	var d Draft
+func readMeta(db *bolt.Bucket, id string) (dr.Draft, error) {
+	var d dr.Draft
 	if err := json.Unmarshal(db.Get(keyMeta), &d); err != nil {
-		return Draft{}, fmt.Errorf("storage: draft %s: %w: %v", id, errBadRecord, err)
+		return dr.Draft{}, fmt.Errorf("storage: draft %s: %w: %v", id, errBadRecord, err)
 	}
 	return d, nil
 }
@@ -1171,7 +1172,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 // CreateDraft stores a new draft at revision 0 with text as snapshot 0,
 // ignoring d.Rev and d.Updated. ErrExists if the id is taken, ErrInvalid if
 // it is empty.
-func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
+func (b *Bolt) CreateDraft(ctx context.Context, d dr.Draft, text string) error {
 	if d.ID == "" {
 		return fmt.Errorf("storage: create draft: empty id: %w", ErrInvalid)
 	}
@@ -1180,7 +1181,7 @@ func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
 	if err != nil {
 		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
 	}
-	snap := appendSnapshotRecord(nil, Snapshot{Rev: 0, Text: text})
+	snap := appendSnapshotRecord(nil, dr.Snapshot{Rev: 0, Text: text})
 	return b.write(ctx, "create draft", func(tx *bolt.Tx) error {
 		drafts := tx.Bucket(bucketDrafts)
 		if drafts.Get([]byte(d.ID)) != nil || drafts.Bucket([]byte(d.ID)) != nil {
@@ -1203,8 +1204,8 @@ func (b *Bolt) CreateDraft(ctx context.Context, d Draft, text string) error {
 }
 
 // Draft returns a draft's metadata, ErrNotFound if there is none.
-func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
-	var d Draft
+func (b *Bolt) Draft(ctx context.Context, id string) (dr.Draft, error) {
+	var d dr.Draft
 	err := b.viewAcked(ctx, "draft", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "draft", id)
 		if err != nil {
@@ -1217,8 +1218,8 @@ func (b *Bolt) Draft(ctx context.Context, id string) (Draft, error) {
 }
 
 // Drafts returns every draft's metadata, sorted by id.
-func (b *Bolt) Drafts(ctx context.Context) ([]Draft, error) {
-	out := []Draft{}
+func (b *Bolt) Drafts(ctx context.Context) ([]dr.Draft, error) {
+	out := []dr.Draft{}
 	err := b.viewAcked(ctx, "drafts", func(tx *bolt.Tx) error {
 		drafts := tx.Bucket(bucketDrafts)
 		return drafts.ForEachBucket(func(k []byte) error {
@@ -1247,7 +1248,7 @@ type encodedCommit struct {
 // refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
 // not base, ErrDuplicate if an op's submission is already committed. It
 // returns nil once all of c is fsync'd; on any error none of it is written.
-func (b *Bolt) Commit(ctx context.Context, id string, base int, c Commit) error {
+func (b *Bolt) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	done, err := b.submitCommit(ctx, id, base, c)
 	if err != nil {
 		return err
@@ -1258,7 +1259,7 @@ func (b *Bolt) Commit(ctx context.Context, id string, base int, c Commit) error 
 // submitCommit checks and encodes c in the caller's goroutine, so that the
 // writer only checks it against the stored draft and puts bytes, and hands
 // it to the writer.
-func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c Commit) (<-chan error, error) {
+func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c dr.Commit) (<-chan error, error) {
 	if err := CheckCommit(id, base, c); err != nil {
 		return nil, err
 	}
@@ -1393,13 +1394,13 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 
 // Ops returns ops from..to (both included) clipped to the head: none if
 // from is past it. ErrInvalid if from < 1.
-func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
+func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error) {
 	if from < 1 {
 		return nil, fmt.Errorf("storage: ops %s from %d: %w", id, from, ErrInvalid)
 	}
 	// Ranges are usually short and inside the log; a cap keeps an open
 	// range (to = 1<<30) from allocating for ops that do not exist.
-	out := make([]Op, 0, min(max(to-from+1, 0), 1024))
+	out := make([]dr.Op, 0, min(max(to-from+1, 0), 1024))
 	err := b.viewAcked(ctx, "ops", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "ops", id)
 		if err != nil {
@@ -1430,8 +1431,8 @@ func (b *Bolt) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
 
 // Snapshot returns the latest snapshot with Rev <= rev; ErrNotFound if the
 // draft is unknown or rev < 0.
-func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, error) {
-	var s Snapshot
+func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error) {
+	var s dr.Snapshot
 	err := b.viewAcked(ctx, "snapshot", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "snapshot", id)
 		if err != nil {
@@ -1463,7 +1464,7 @@ func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (Snapshot, erro
 
 // PutSnapshot stores s, replacing a snapshot at the same rev. ErrNotFound
 // for an unknown draft, ErrInvalid if s.Rev is negative or past the head.
-func (b *Bolt) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
+func (b *Bolt) PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error {
 	data := appendSnapshotRecord(nil, s)
 	return b.write(ctx, "put snapshot", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "put snapshot", id)
@@ -1550,19 +1551,19 @@ func records[T any](ctx context.Context, b *Bolt, what, id string, name []byte) 
 }
 
 // Proposals returns the draft's bracket proposals in rev order.
-func (b *Bolt) Proposals(ctx context.Context, id string) ([]Proposal, error) {
-	return records[Proposal](ctx, b, "proposals", id, bucketProps)
+func (b *Bolt) Proposals(ctx context.Context, id string) ([]dr.Proposal, error) {
+	return records[dr.Proposal](ctx, b, "proposals", id, bucketProps)
 }
 
 // Decisions returns the draft's bracket decisions in rev order.
-func (b *Bolt) Decisions(ctx context.Context, id string) ([]Decision, error) {
-	return records[Decision](ctx, b, "decisions", id, bucketDecs)
+func (b *Bolt) Decisions(ctx context.Context, id string) ([]dr.Decision, error) {
+	return records[dr.Decision](ctx, b, "decisions", id, bucketDecs)
 }
 
 // PutLabel names revision l.Rev of draft l.Draft. ErrNotFound for an
 // unknown draft, ErrExists if the draft has a label of that name,
 // ErrInvalid for an empty name or a rev outside 0..head.
-func (b *Bolt) PutLabel(ctx context.Context, l Label) error {
+func (b *Bolt) PutLabel(ctx context.Context, l dr.Label) error {
 	if l.Name == "" {
 		return fmt.Errorf("storage: label %s: empty name: %w", l.Draft, ErrInvalid)
 	}
@@ -1592,15 +1593,15 @@ func (b *Bolt) PutLabel(ctx context.Context, l Label) error {
 
 // Labels returns the draft's labels in rev order, labels of one revision
 // by name.
-func (b *Bolt) Labels(ctx context.Context, id string) ([]Label, error) {
-	ls, err := records[Label](ctx, b, "labels", id, bucketLabel)
+func (b *Bolt) Labels(ctx context.Context, id string) ([]dr.Label, error) {
+	ls, err := records[dr.Label](ctx, b, "labels", id, bucketLabel)
 	SortLabels(ls)
 	return ls, err
 }
 
 // PutToken stores a new token. ErrExists if its id or its hash is taken,
 // ErrInvalid if the id or hash is empty.
-func (b *Bolt) PutToken(ctx context.Context, t Token) error {
+func (b *Bolt) PutToken(ctx context.Context, t dr.Token) error {
 	if t.ID == "" || t.Hash == "" {
 		return fmt.Errorf("storage: put token %q: empty id or hash: %w", t.ID, ErrInvalid)
 	}
@@ -1623,21 +1624,21 @@ func (b *Bolt) PutToken(ctx context.Context, t Token) error {
 	})
 }
 
-func getToken(tx *bolt.Tx, id string) (Token, error) {
+func getToken(tx *bolt.Tx, id string) (dr.Token, error) {
 	v := tx.Bucket(bucketTokens).Get([]byte(id))
 	if v == nil {
-		return Token{}, fmt.Errorf("storage: token %s: %w", id, ErrNotFound)
+		return dr.Token{}, fmt.Errorf("storage: token %s: %w", id, ErrNotFound)
 	}
-	var t Token
+	var t dr.Token
 	if err := json.Unmarshal(v, &t); err != nil {
-		return Token{}, fmt.Errorf("storage: token %s: %w: %v", id, errBadRecord, err)
+		return dr.Token{}, fmt.Errorf("storage: token %s: %w: %v", id, errBadRecord, err)
 	}
 	return t, nil
 }
 
 // Token returns the token with that id, ErrNotFound if there is none.
-func (b *Bolt) Token(ctx context.Context, id string) (Token, error) {
-	var t Token
+func (b *Bolt) Token(ctx context.Context, id string) (dr.Token, error) {
+	var t dr.Token
 	err := b.viewNow(ctx, "token", func(tx *bolt.Tx) error {
 		var err error
 		t, err = getToken(tx, id)
@@ -1648,8 +1649,8 @@ func (b *Bolt) Token(ctx context.Context, id string) (Token, error) {
 
 // TokenByHash returns the token whose secret hashes to hash, ErrNotFound
 // if there is none.
-func (b *Bolt) TokenByHash(ctx context.Context, hash string) (Token, error) {
-	var t Token
+func (b *Bolt) TokenByHash(ctx context.Context, hash string) (dr.Token, error) {
+	var t dr.Token
 	err := b.viewNow(ctx, "token by hash", func(tx *bolt.Tx) error {
 		id := tx.Bucket(bucketTokenHash).Get([]byte(hash))
 		if id == nil {
@@ -1663,11 +1664,11 @@ func (b *Bolt) TokenByHash(ctx context.Context, hash string) (Token, error) {
 }
 
 // Tokens returns every token, sorted by id.
-func (b *Bolt) Tokens(ctx context.Context) ([]Token, error) {
-	out := []Token{}
+func (b *Bolt) Tokens(ctx context.Context) ([]dr.Token, error) {
+	out := []dr.Token{}
 	err := b.viewNow(ctx, "tokens", func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-			var t Token
+			var t dr.Token
 			if err := json.Unmarshal(v, &t); err != nil {
 				return fmt.Errorf("storage: token %s: %w: %v", k, errBadRecord, err)
 			}
@@ -1699,8 +1700,8 @@ func (b *Bolt) RevokeToken(ctx context.Context, id string, at int64) error {
 
 // AppendAudit appends e to the audit log with the next Seq (1, 2, ...),
 // ignoring e.Seq, and returns the stored entry.
-func (b *Bolt) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
-	var stored AuditEntry
+func (b *Bolt) AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error) {
+	var stored dr.AuditEntry
 	err := b.write(ctx, "append audit", func(tx *bolt.Tx) error {
 		audit := tx.Bucket(bucketAudit)
 		audit.FillPercent = 1
@@ -1713,22 +1714,22 @@ func (b *Bolt) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error
 		return putJSON(audit, revKey(int(seq)), stored)
 	})
 	if err != nil {
-		return AuditEntry{}, err
+		return dr.AuditEntry{}, err
 	}
 	return stored, nil
 }
 
 // Audit returns up to limit entries with Seq > afterSeq in Seq order; all
 // of them if limit <= 0.
-func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error) {
-	out := []AuditEntry{}
+func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error) {
+	out := []dr.AuditEntry{}
 	err := b.viewNow(ctx, "audit", func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAudit).Cursor()
 		for k, v := c.Seek(revKey(int(max(afterSeq, 0) + 1))); k != nil; k, v = c.Next() {
 			if limit > 0 && len(out) == limit {
 				break
 			}
-			var e AuditEntry
+			var e dr.AuditEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("storage: audit %d: %w: %v", binary.BigEndian.Uint64(k), errBadRecord, err)
 			}
@@ -1747,11 +1748,11 @@ func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEnt
 // DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
 // still in the write-ahead log keep the change: their checkpoint rewrites
 // only the record's revision and update time.
-func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error) {
+func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
 	if err := p.Check(id); err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
-	var out Draft
+	var out dr.Draft
 	err := b.write(ctx, "patch draft", func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, "patch draft", id)
 		if err != nil {
@@ -1765,7 +1766,7 @@ func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, 
 		return putJSON(db, keyMeta, out)
 	})
 	if err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	// The record's Rev and Updated may lag commits still in the log: read
 	// the draft back as every reader sees it.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -27,10 +28,10 @@ func reportCommits(b *testing.B, s *Bolt, elapsed time.Duration, txsBefore, appe
 }
 
 // benchOp is a typical edit: a few words typed somewhere in an article.
-func benchOp(rev int, client string, seq uint64) Op {
-	return Op{
+func benchOp(rev int, client string, seq uint64) dr.Op {
+	return dr.Op{
 		Rev: rev, Client: client, Seq: seq, Principal: "tok:" + client,
-		By: Author{Delegation: "CAN", Name: "Ana"}, TS: 1_795_000_000_000 + int64(rev),
+		By: dr.Author{Delegation: "CAN", Name: "Ana"}, TS: 1_795_000_000_000 + int64(rev),
 		Op: ot.Op{{Skip: 1200 + rev%300}, {Insert: "shall endeavour "}, {Delete: 4, Deleted: "may "}},
 	}
 }
@@ -58,7 +59,7 @@ func benchCommit(b *testing.B, opts BoltOptions) {
 		}
 		b.Cleanup(func() { s.Close() })
 		for i := range drafts {
-			if err := s.CreateDraft(ctx, Draft{ID: fmt.Sprintf("d%d", i)}, ""); err != nil {
+			if err := s.CreateDraft(ctx, dr.Draft{ID: fmt.Sprintf("d%d", i)}, ""); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -69,7 +70,7 @@ func benchCommit(b *testing.B, opts BoltOptions) {
 		txs, appends := s.txs.Load(), s.appends.Load()
 		start := time.Now()
 		for i := range b.N {
-			if err := s.Commit(ctx, "d0", i, Commit{Ops: []Op{benchOp(i+1, "c", uint64(i+1))}}); err != nil {
+			if err := s.Commit(ctx, "d0", i, dr.Commit{Ops: []dr.Op{benchOp(i+1, "c", uint64(i+1))}}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -96,7 +97,7 @@ func benchCommit(b *testing.B, opts BoltOptions) {
 						return
 					}
 					head++
-					done, err := s.submitCommit(ctx, "d0", head-1, Commit{Ops: []Op{benchOp(head, client, seq)}})
+					done, err := s.submitCommit(ctx, "d0", head-1, dr.Commit{Ops: []dr.Op{benchOp(head, client, seq)}})
 					mu.Unlock()
 					if err == nil {
 						err = <-done
@@ -125,7 +126,7 @@ func benchDrafts(b *testing.B, s *Bolt, writers int) {
 		wg.Go(func() {
 			id := fmt.Sprintf("d%d", w)
 			for rev := 1; next.Add(1) <= int64(b.N); rev++ {
-				if err := s.Commit(ctx, id, rev-1, Commit{Ops: []Op{benchOp(rev, "c", uint64(rev))}}); err != nil {
+				if err := s.Commit(ctx, id, rev-1, dr.Commit{Ops: []dr.Op{benchOp(rev, "c", uint64(rev))}}); err != nil {
 					b.Error(err)
 					return
 				}
@@ -140,16 +141,16 @@ func benchDrafts(b *testing.B, s *Bolt, writers int) {
 // 256 revisions.
 func fillDraft(b *testing.B, s *Bolt, n int) {
 	ctx := context.Background()
-	if err := s.CreateDraft(ctx, Draft{ID: "d0"}, "initial"); err != nil {
+	if err := s.CreateDraft(ctx, dr.Draft{ID: "d0"}, "initial"); err != nil {
 		b.Fatal(err)
 	}
 	const batch = 256
 	for base := 0; base < n; base += batch {
-		c := Commit{}
+		c := dr.Commit{}
 		for rev := base + 1; rev <= base+batch; rev++ {
 			c.Ops = append(c.Ops, benchOp(rev, "c", uint64(rev)))
 		}
-		c.Snapshots = []Snapshot{{Rev: base + batch, Text: fmt.Sprintf("%0*d", 20_000, base+batch), Meta: map[string]json.RawMessage{"authors": json.RawMessage(`{"CAN":[0,20000]}`)}}}
+		c.Snapshots = []dr.Snapshot{{Rev: base + batch, Text: fmt.Sprintf("%0*d", 20_000, base+batch), Meta: map[string]json.RawMessage{"authors": json.RawMessage(`{"CAN":[0,20000]}`)}}}
 		if err := s.Commit(ctx, "d0", base, c); err != nil {
 			b.Fatal(err)
 		}
@@ -222,7 +223,7 @@ func BenchmarkOpRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 		for range b.N {
-			var got Op
+			var got dr.Op
 			if err := json.Unmarshal(data, &got); err != nil {
 				b.Fatal(err)
 			}

@@ -17,6 +17,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -33,10 +34,10 @@ func openTestBolt(t testing.TB, path string) *Bolt {
 	return b
 }
 
-func testOp(rev int, client string, seq uint64) Op {
-	return Op{
+func testOp(rev int, client string, seq uint64) dr.Op {
+	return dr.Op{
 		Rev: rev, Client: client, Seq: seq, Principal: "tok:" + client,
-		By: Author{Delegation: "CAN", Name: "Ana"}, TS: 1_795_000_000_000 + int64(rev),
+		By: dr.Author{Delegation: "CAN", Name: "Ana"}, TS: 1_795_000_000_000 + int64(rev),
 		Op: ot.Op{{Skip: rev}, {Insert: fmt.Sprintf("%s·%d ", client, seq)}},
 	}
 }
@@ -81,11 +82,11 @@ func TestBoltGroupCommit(t *testing.T) {
 	b := openTestBolt(t, "")
 	const drafts = 30
 	for i := range drafts {
-		if err := b.CreateDraft(ctx, Draft{ID: fmt.Sprintf("d%d", i)}, ""); err != nil {
+		if err := b.CreateDraft(ctx, dr.Draft{ID: fmt.Sprintf("d%d", i)}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.CreateDraft(ctx, Draft{ID: "one"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "one"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	release := stallWriter(t, b)
@@ -94,14 +95,14 @@ func TestBoltGroupCommit(t *testing.T) {
 	errs := make(chan error, drafts+5)
 	for i := range drafts {
 		wg.Go(func() {
-			errs <- b.Commit(ctx, fmt.Sprintf("d%d", i), 0, Commit{Ops: []Op{testOp(1, "c", 1)}})
+			errs <- b.Commit(ctx, fmt.Sprintf("d%d", i), 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 1)}})
 		})
 	}
 	waitQueued(t, b, drafts)
 	// Five commits on one draft, each on the head the previous one makes,
 	// queued in order: all of them land in the same transaction.
 	for i := range 5 {
-		wg.Go(func() { errs <- b.Commit(ctx, "one", i, Commit{Ops: []Op{testOp(i+1, "c", uint64(i+1))}}) })
+		wg.Go(func() { errs <- b.Commit(ctx, "one", i, dr.Commit{Ops: []dr.Op{testOp(i+1, "c", uint64(i+1))}}) })
 		waitQueued(t, b, drafts+i+1)
 	}
 	release()
@@ -128,7 +129,7 @@ func TestBoltBatchIsolation(t *testing.T) {
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	for _, id := range []string{"a", "b", "c"} {
-		if err := b.CreateDraft(ctx, Draft{ID: id}, ""); err != nil {
+		if err := b.CreateDraft(ctx, dr.Draft{ID: id}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,8 +141,8 @@ func TestBoltBatchIsolation(t *testing.T) {
 		go func() { ch <- fn() }()
 		waitQueued(t, b, len(results))
 	}
-	send("good a", func() error { return b.Commit(ctx, "a", 0, Commit{Ops: []Op{testOp(1, "x", 1)}}) })
-	send("conflict b", func() error { return b.Commit(ctx, "b", 3, Commit{Ops: []Op{testOp(4, "x", 1)}}) })
+	send("good a", func() error { return b.Commit(ctx, "a", 0, dr.Commit{Ops: []dr.Op{testOp(1, "x", 1)}}) })
+	send("conflict b", func() error { return b.Commit(ctx, "b", 3, dr.Commit{Ops: []dr.Op{testOp(4, "x", 1)}}) })
 	broken := errors.New("disk on fire")
 	send("broken c", func() error {
 		return b.write(ctx, "broken", func(tx *bolt.Tx) error {
@@ -153,7 +154,7 @@ func TestBoltBatchIsolation(t *testing.T) {
 			return broken
 		})
 	})
-	send("good b", func() error { return b.Commit(ctx, "b", 0, Commit{Ops: []Op{testOp(1, "x", 2)}}) })
+	send("good b", func() error { return b.Commit(ctx, "b", 0, dr.Commit{Ops: []dr.Op{testOp(1, "x", 2)}}) })
 	send("panic", func() error {
 		return b.write(ctx, "panic", func(tx *bolt.Tx) error {
 			db, _ := draftBucket(tx, "panic", "c")
@@ -184,7 +185,7 @@ func TestBoltBatchIsolation(t *testing.T) {
 		}
 	}
 	// The writer survived the panic.
-	if err := b.Commit(ctx, "c", 0, Commit{Ops: []Op{testOp(1, "x", 3)}}); err != nil {
+	if err := b.Commit(ctx, "c", 0, dr.Commit{Ops: []dr.Op{testOp(1, "x", 3)}}); err != nil {
 		t.Errorf("Commit after the batch: %v", err)
 	}
 }
@@ -200,14 +201,14 @@ func TestBoltCloseDrains(t *testing.T) {
 	}
 	const n = 20
 	for i := range n {
-		if err := b.CreateDraft(ctx, Draft{ID: fmt.Sprint(i)}, ""); err != nil {
+		if err := b.CreateDraft(ctx, dr.Draft{ID: fmt.Sprint(i)}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
 	release := stallWriter(t, b)
 	errs := make(chan error, n)
 	for i := range n {
-		go func() { errs <- b.Commit(ctx, fmt.Sprint(i), 0, Commit{Ops: []Op{testOp(1, "c", 1)}}) }()
+		go func() { errs <- b.Commit(ctx, fmt.Sprint(i), 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 1)}}) }()
 	}
 	waitQueued(t, b, n)
 	closed := make(chan error)
@@ -227,7 +228,7 @@ func TestBoltCloseDrains(t *testing.T) {
 			t.Errorf("queued Commit: %v", err)
 		}
 	}
-	if err := b.Commit(ctx, "0", 1, Commit{Ops: []Op{testOp(2, "c", 2)}}); !errors.Is(err, ErrClosed) {
+	if err := b.Commit(ctx, "0", 1, dr.Commit{Ops: []dr.Op{testOp(2, "c", 2)}}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Commit after Close: %v, want ErrClosed", err)
 	}
 	b = openTestBolt(t, path)
@@ -247,16 +248,16 @@ func TestBoltReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	by := Author{Delegation: "JPN", Name: "田中"}
-	if err := b.CreateDraft(ctx, Draft{ID: "art-17", Title: "第17条", Created: 5, By: by}, "text 😭"); err != nil {
+	by := dr.Author{Delegation: "JPN", Name: "田中"}
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "art-17", Title: "第17条", Created: 5, By: by}, "text 😭"); err != nil {
 		t.Fatal(err)
 	}
-	ops := []Op{testOp(1, "c", 1), testOp(2, "c", 2), testOp(3, "d", 1)}
-	c := Commit{
+	ops := []dr.Op{testOp(1, "c", 1), testOp(2, "c", 2), testOp(3, "d", 1)}
+	c := dr.Commit{
 		Ops:       ops,
-		Snapshots: []Snapshot{{Rev: 3, Text: "three"}},
-		Proposals: []Proposal{{Draft: "art-17", Group: "b1.0", Text: "p", By: by, Rev: 2}},
-		Decisions: []Decision{{Draft: "art-17", Group: "b1.0", Alternatives: []string{"p"}, Choice: ChoiceDrop, By: by, Rev: 3}},
+		Snapshots: []dr.Snapshot{{Rev: 3, Text: "three"}},
+		Proposals: []dr.Proposal{{Draft: "art-17", Group: "b1.0", Text: "p", By: by, Rev: 2}},
+		Decisions: []dr.Decision{{Draft: "art-17", Group: "b1.0", Alternatives: []string{"p"}, Choice: dr.ChoiceDrop, By: by, Rev: 3}},
 	}
 	mustNil := func(what string, err error) {
 		t.Helper()
@@ -265,10 +266,10 @@ func TestBoltReopen(t *testing.T) {
 		}
 	}
 	mustNil("Commit", b.Commit(ctx, "art-17", 0, c))
-	mustNil("PutLabel", b.PutLabel(ctx, Label{Draft: "art-17", Name: "v1", Rev: 2, By: by}))
-	mustNil("PutToken", b.PutToken(ctx, Token{ID: "t1", Hash: "h1", Role: RoleDrafter}))
+	mustNil("PutLabel", b.PutLabel(ctx, dr.Label{Draft: "art-17", Name: "v1", Rev: 2, By: by}))
+	mustNil("PutToken", b.PutToken(ctx, dr.Token{ID: "t1", Hash: "h1", Role: dr.RoleDrafter}))
 	mustNil("RevokeToken", b.RevokeToken(ctx, "t1", 77))
-	_, err = b.AppendAudit(ctx, AuditEntry{Action: "login", Actor: by})
+	_, err = b.AppendAudit(ctx, dr.AuditEntry{Action: "login", Actor: by})
 	mustNil("AppendAudit", err)
 	mustNil("Close", b.Close())
 
@@ -300,14 +301,14 @@ func TestBoltReopen(t *testing.T) {
 		t.Errorf("TokenByHash after reopen: %+v, %v", tk, err)
 	}
 	// The audit sequence carries on after a restart instead of reusing 1.
-	if e, err := b.AppendAudit(ctx, AuditEntry{Action: "login"}); err != nil || e.Seq != 2 {
+	if e, err := b.AppendAudit(ctx, dr.AuditEntry{Action: "login"}); err != nil || e.Seq != 2 {
 		t.Errorf("AppendAudit after reopen: %+v, %v; want seq 2", e, err)
 	}
 	// Dedupe survives the restart too.
-	if err := b.Commit(ctx, "art-17", 3, Commit{Ops: []Op{testOp(4, "c", 2)}}); !errors.Is(err, ErrDuplicate) {
+	if err := b.Commit(ctx, "art-17", 3, dr.Commit{Ops: []dr.Op{testOp(4, "c", 2)}}); !errors.Is(err, ErrDuplicate) {
 		t.Errorf("resubmission after reopen: %v, want ErrDuplicate", err)
 	}
-	mustNil("Commit after reopen", b.Commit(ctx, "art-17", 3, Commit{Ops: []Op{testOp(4, "c", 3)}}))
+	mustNil("Commit after reopen", b.Commit(ctx, "art-17", 3, dr.Commit{Ops: []dr.Op{testOp(4, "c", 3)}}))
 }
 
 // TestBoltOpenLocked: a second process (here, a second open) waits for the
@@ -406,12 +407,12 @@ func TestBoltKill9Child(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 8 {
 		id := fmt.Sprintf("d%d", i)
-		if err := b.CreateDraft(ctx, Draft{ID: id}, ""); err != nil {
+		if err := b.CreateDraft(ctx, dr.Draft{ID: id}, ""); err != nil {
 			t.Fatal(err)
 		}
 		wg.Go(func() {
 			for rev := 1; ; rev++ {
-				if err := b.Commit(ctx, id, rev-1, Commit{Ops: []Op{testOp(rev, "w", uint64(rev))}}); err != nil {
+				if err := b.Commit(ctx, id, rev-1, dr.Commit{Ops: []dr.Op{testOp(rev, "w", uint64(rev))}}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -432,12 +433,12 @@ func TestBoltKill9Child(t *testing.T) {
 func TestBoltDedupeWindow(t *testing.T) {
 	ctx := context.Background()
 	b := openTestBolt(t, "")
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	const n = recentSize + 8
 	for rev := 1; rev <= n; rev++ {
-		if err := b.Commit(ctx, "d", rev-1, Commit{Ops: []Op{testOp(rev, "c", uint64(100+rev))}}); err != nil {
+		if err := b.Commit(ctx, "d", rev-1, dr.Commit{Ops: []dr.Op{testOp(rev, "c", uint64(100+rev))}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -460,7 +461,7 @@ func TestBoltDedupeWindow(t *testing.T) {
 			t.Errorf("SeqRev(seq %d, after %d): %v, want ErrNotFound", seq, rev, err)
 		}
 	}
-	err := b.Commit(ctx, "d", n, Commit{Ops: []Op{testOp(n+1, "c", uint64(100+n))}})
+	err := b.Commit(ctx, "d", n, dr.Commit{Ops: []dr.Op{testOp(n+1, "c", uint64(100+n))}})
 	if !errors.Is(err, ErrDuplicate) {
 		t.Errorf("resending the latest: %v, want ErrDuplicate", err)
 	}
@@ -483,10 +484,10 @@ func TestBoltOldSeqs(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b := openTestBolt(t, path)
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Commit(ctx, "d", 0, Commit{Ops: []Op{testOp(1, "c", 7)}}); err != nil {
+	if err := b.Commit(ctx, "d", 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 7)}}); err != nil {
 		t.Fatal(err)
 	}
 	// Rewrite the draft the old way: seqs holds (principal, client, seq).
@@ -507,10 +508,10 @@ func TestBoltOldSeqs(t *testing.T) {
 	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 7, 0); err != nil || rev != 1 {
 		t.Errorf("SeqRev from the old bucket = %d, %v; want 1", rev, err)
 	}
-	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 7)}}); !errors.Is(err, ErrDuplicate) {
+	if err := b.Commit(ctx, "d", 1, dr.Commit{Ops: []dr.Op{testOp(2, "c", 7)}}); !errors.Is(err, ErrDuplicate) {
 		t.Errorf("resend of an old-layout submission: %v, want ErrDuplicate", err)
 	}
-	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 8)}}); err != nil {
+	if err := b.Commit(ctx, "d", 1, dr.Commit{Ops: []dr.Op{testOp(2, "c", 8)}}); err != nil {
 		t.Fatalf("new commit on an old-layout draft: %v", err)
 	}
 	if rev, err := b.SeqRev(ctx, "d", "tok:c", "c", 8, 0); err != nil || rev != 2 {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/storage/storagetest"
@@ -52,16 +53,16 @@ func TestCanceledContext(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			defer s.Close()
 			ctx := context.Background()
-			if err := s.CreateDraft(ctx, storage.Draft{ID: "d"}, ""); err != nil {
+			if err := s.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 				t.Fatal(err)
 			}
 			done, cancel := context.WithCancel(ctx)
 			cancel()
-			op := storage.Op{Rev: 1, Op: ot.Op{{Insert: "x"}}, Client: "c", Seq: 1}
-			if err := s.Commit(done, "d", 0, storage.Commit{Ops: []storage.Op{op}}); !errors.Is(err, context.Canceled) {
+			op := dr.Op{Rev: 1, Op: ot.Op{{Insert: "x"}}, Client: "c", Seq: 1}
+			if err := s.Commit(done, "d", 0, dr.Commit{Ops: []dr.Op{op}}); !errors.Is(err, context.Canceled) {
 				t.Errorf("Commit with a canceled context: %v, want context.Canceled", err)
 			}
-			if err := s.CreateDraft(done, storage.Draft{ID: "e"}, ""); !errors.Is(err, context.Canceled) {
+			if err := s.CreateDraft(done, dr.Draft{ID: "e"}, ""); !errors.Is(err, context.Canceled) {
 				t.Errorf("CreateDraft with a canceled context: %v, want context.Canceled", err)
 			}
 			if d, err := s.Draft(ctx, "d"); err != nil || d.Rev != 0 {

@@ -1,6 +1,10 @@
 package storage
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/draftroom/draftroom/dr"
+)
 
 // CheckCommit checks the shape of a Commit that is meant to take draft id
 // from revision base to base+len(c.Ops), without looking at any stored
@@ -9,7 +13,7 @@ import "fmt"
 // Seq) twice. It returns an error wrapping ErrInvalid (or ErrDuplicate for
 // a repeated submission) and is what every backend runs before it touches
 // its data, so that they all reject the same requests the same way.
-func CheckCommit(id string, base int, c Commit) error {
+func CheckCommit(id string, base int, c dr.Commit) error {
 	if id == "" {
 		return fmt.Errorf("storage: commit: empty draft id: %w", ErrInvalid)
 	}

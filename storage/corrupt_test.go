@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // walFrames splits a log file into its frames (whole, header included).
@@ -185,7 +187,7 @@ func TestRecoverBolt(t *testing.T) {
 	}
 	b := reopen(t, path)
 	wantOps(t, b, "d", 2)
-	if err := b.Commit(context.Background(), "d", 2, Commit{Ops: []Op{testOp(3, "c", 30)}}); err != nil {
+	if err := b.Commit(context.Background(), "d", 2, dr.Commit{Ops: []dr.Op{testOp(3, "c", 30)}}); err != nil {
 		t.Fatalf("commit after recovery: %v", err)
 	}
 

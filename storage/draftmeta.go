@@ -3,6 +3,8 @@ package storage
 import (
 	"fmt"
 	"strings"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // DraftPatch changes a draft's own metadata: a nil field is left as it is.
@@ -34,7 +36,7 @@ func (p DraftPatch) Check(id string) error {
 }
 
 // apply returns d with p applied.
-func (p DraftPatch) apply(d Draft) Draft {
+func (p DraftPatch) apply(d dr.Draft) dr.Draft {
 	if p.Title != nil {
 		d.Title = *p.Title
 	}

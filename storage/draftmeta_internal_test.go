@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -18,7 +19,7 @@ func TestBoltPatchDraftOldRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.CreateDraft(ctx, Draft{ID: "art-1", Title: "Old", Created: 1}, "text"); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "art-1", Title: "Old", Created: 1}, "text"); err != nil {
 		t.Fatal(err)
 	}
 	old := []byte(`{"id":"art-1","title":"Old","created":1,"updated":1,"rev":0,"by":{"delegation":"CAN","name":"Ana"}}`)

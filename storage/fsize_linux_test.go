@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // fileLimitEnv tells the child process of TestCheckpointFileTooLarge to
@@ -41,7 +43,7 @@ func TestCheckpointFileTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	st, err := os.Stat(path)
@@ -66,7 +68,7 @@ func TestCheckpointFileTooLarge(t *testing.T) {
 		}
 		op := testOp(rev+1, "c", uint64(rev+1))
 		op.Op[1].Insert = text
-		if err := b.Commit(ctx, "d", rev, Commit{Ops: []Op{op}}); err != nil {
+		if err := b.Commit(ctx, "d", rev, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 			if errors.Is(err, ErrUnavailable) && b.Health() != nil {
 				break // refused: the checkpoint had failed already
 			}
@@ -79,7 +81,7 @@ func TestCheckpointFileTooLarge(t *testing.T) {
 	if !errors.Is(health, ErrUnavailable) || !strings.Contains(health.Error(), "file too large") || strings.Contains(health.Error(), filepath.Dir(path)) {
 		t.Errorf("Health: %v, want ErrUnavailable saying file too large, naming no directory", health)
 	}
-	if err := b.Commit(ctx, "d", rev, Commit{Ops: []Op{testOp(rev+1, "c", uint64(rev+1))}}); !errors.Is(err, ErrUnavailable) {
+	if err := b.Commit(ctx, "d", rev, dr.Commit{Ops: []dr.Op{testOp(rev+1, "c", uint64(rev+1))}}); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("commit while the file cannot grow: %v, want ErrUnavailable", err)
 	}
 	wantOps(t, b, "d", rev)
@@ -88,7 +90,7 @@ func TestCheckpointFileTooLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "a checkpoint retry to succeed", func() bool { return b.Health() == nil })
-	if err := b.Commit(ctx, "d", rev, Commit{Ops: []Op{testOp(rev+1, "c", uint64(rev+1))}}); err != nil {
+	if err := b.Commit(ctx, "d", rev, dr.Commit{Ops: []dr.Op{testOp(rev+1, "c", uint64(rev+1))}}); err != nil {
 		t.Fatalf("commit once the file can grow: %v", err)
 	}
 	wantOps(t, b, "d", rev+1)

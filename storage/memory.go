@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"sync"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // Memory is a store that keeps everything in process memory, for tests and
@@ -19,19 +21,19 @@ type Memory struct {
 	mu     sync.RWMutex
 	closed bool
 	drafts map[string]*memDraft
-	tokens map[string]Token  // by id
-	hashes map[string]string // token hash -> id
-	audit  []AuditEntry      // audit[i].Seq == i+1
+	tokens map[string]dr.Token // by id
+	hashes map[string]string   // token hash -> id
+	audit  []dr.AuditEntry     // audit[i].Seq == i+1
 }
 
 type memDraft struct {
-	meta      Draft
-	ops       []Op       // ops[i].Rev == i+1
-	snaps     []Snapshot // sorted by Rev, one per Rev
+	meta      dr.Draft
+	ops       []dr.Op       // ops[i].Rev == i+1
+	snaps     []dr.Snapshot // sorted by Rev, one per Rev
 	seqs      map[seqKey]int
-	proposals []Proposal // sorted by Rev, stable
-	decisions []Decision // sorted by Rev, stable
-	labels    map[string]Label
+	proposals []dr.Proposal // sorted by Rev, stable
+	decisions []dr.Decision // sorted by Rev, stable
+	labels    map[string]dr.Label
 }
 
 // seqKey identifies a submission for dedupe.
@@ -44,7 +46,7 @@ type seqKey struct {
 func NewMemory() *Memory {
 	return &Memory{
 		drafts: map[string]*memDraft{},
-		tokens: map[string]Token{},
+		tokens: map[string]dr.Token{},
 		hashes: map[string]string{},
 	}
 }
@@ -97,7 +99,7 @@ func (m *Memory) draft(what, id string) (*memDraft, error) {
 // CreateDraft stores a new draft at revision 0 with text as snapshot 0. It
 // ignores d.Rev and d.Updated (a new draft is at rev 0, updated when
 // created). ErrExists if the id is taken, ErrInvalid if it is empty.
-func (m *Memory) CreateDraft(ctx context.Context, d Draft, text string) error {
+func (m *Memory) CreateDraft(ctx context.Context, d dr.Draft, text string) error {
 	if d.ID == "" {
 		return fmt.Errorf("storage: create draft: empty id: %w", ErrInvalid)
 	}
@@ -112,35 +114,35 @@ func (m *Memory) CreateDraft(ctx context.Context, d Draft, text string) error {
 	d.Rev, d.Updated = 0, d.Created
 	m.drafts[d.ID] = &memDraft{
 		meta:   d,
-		snaps:  []Snapshot{{Rev: 0, Text: text}},
+		snaps:  []dr.Snapshot{{Rev: 0, Text: text}},
 		seqs:   map[seqKey]int{},
-		labels: map[string]Label{},
+		labels: map[string]dr.Label{},
 	}
 	return nil
 }
 
 // Draft returns a draft's metadata, ErrNotFound if there is none.
-func (m *Memory) Draft(ctx context.Context, id string) (Draft, error) {
+func (m *Memory) Draft(ctx context.Context, id string) (dr.Draft, error) {
 	unlock, err := m.read(ctx, "draft")
 	if err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	defer unlock()
 	d, err := m.draft("draft", id)
 	if err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	return d.meta, nil
 }
 
 // Drafts returns every draft's metadata, sorted by id.
-func (m *Memory) Drafts(ctx context.Context) ([]Draft, error) {
+func (m *Memory) Drafts(ctx context.Context) ([]dr.Draft, error) {
 	unlock, err := m.read(ctx, "drafts")
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	out := make([]Draft, 0, len(m.drafts))
+	out := make([]dr.Draft, 0, len(m.drafts))
 	for _, d := range m.drafts {
 		out = append(out, d.meta)
 	}
@@ -152,7 +154,7 @@ func (m *Memory) Drafts(ctx context.Context) ([]Draft, error) {
 // refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
 // not base, ErrDuplicate if an op's submission is already committed. All of
 // it is stored, or (on any error) none of it.
-func (m *Memory) Commit(ctx context.Context, id string, base int, c Commit) error {
+func (m *Memory) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	if err := CheckCommit(id, base, c); err != nil {
 		return err
 	}
@@ -181,10 +183,10 @@ func (m *Memory) Commit(ctx context.Context, id string, base int, c Commit) erro
 	for _, s := range c.Snapshots {
 		d.putSnapshot(copySnapshot(s))
 	}
-	for _, p := range sortedByRev(c.Proposals, func(p Proposal) int { return p.Rev }) {
+	for _, p := range sortedByRev(c.Proposals, func(p dr.Proposal) int { return p.Rev }) {
 		d.proposals = append(d.proposals, p)
 	}
-	for _, dc := range sortedByRev(c.Decisions, func(d Decision) int { return d.Rev }) {
+	for _, dc := range sortedByRev(c.Decisions, func(d dr.Decision) int { return d.Rev }) {
 		d.decisions = append(d.decisions, copyDecision(dc))
 	}
 	last := c.Ops[len(c.Ops)-1]
@@ -202,8 +204,8 @@ func sortedByRev[T any](records []T, rev func(T) int) []T {
 }
 
 // putSnapshot inserts s in rev order, replacing one at the same rev.
-func (d *memDraft) putSnapshot(s Snapshot) {
-	i, found := slices.BinarySearchFunc(d.snaps, s.Rev, func(x Snapshot, rev int) int { return x.Rev - rev })
+func (d *memDraft) putSnapshot(s dr.Snapshot) {
+	i, found := slices.BinarySearchFunc(d.snaps, s.Rev, func(x dr.Snapshot, rev int) int { return x.Rev - rev })
 	if found {
 		d.snaps[i] = s
 		return
@@ -213,7 +215,7 @@ func (d *memDraft) putSnapshot(s Snapshot) {
 
 // Ops returns ops from..to (both included) clipped to the head: none if
 // from is past it. ErrInvalid if from < 1.
-func (m *Memory) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
+func (m *Memory) Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error) {
 	if from < 1 {
 		return nil, fmt.Errorf("storage: ops %s from %d: %w", id, from, ErrInvalid)
 	}
@@ -228,9 +230,9 @@ func (m *Memory) Ops(ctx context.Context, id string, from, to int) ([]Op, error)
 	}
 	to = min(to, len(d.ops))
 	if from > to {
-		return []Op{}, nil
+		return []dr.Op{}, nil
 	}
-	out := make([]Op, 0, to-from+1)
+	out := make([]dr.Op, 0, to-from+1)
 	for _, op := range d.ops[from-1 : to] {
 		out = append(out, copyOp(op))
 	}
@@ -239,27 +241,27 @@ func (m *Memory) Ops(ctx context.Context, id string, from, to int) ([]Op, error)
 
 // Snapshot returns the latest snapshot with Rev <= rev; ErrNotFound if the
 // draft is unknown or rev < 0.
-func (m *Memory) Snapshot(ctx context.Context, id string, rev int) (Snapshot, error) {
+func (m *Memory) Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error) {
 	unlock, err := m.read(ctx, "snapshot")
 	if err != nil {
-		return Snapshot{}, err
+		return dr.Snapshot{}, err
 	}
 	defer unlock()
 	d, err := m.draft("snapshot", id)
 	if err != nil {
-		return Snapshot{}, err
+		return dr.Snapshot{}, err
 	}
 	// The index of the first snapshot past rev; the one before it is ours.
 	i := sort.Search(len(d.snaps), func(i int) bool { return d.snaps[i].Rev > rev })
 	if i == 0 {
-		return Snapshot{}, fmt.Errorf("storage: snapshot %s@%d: %w", id, rev, ErrNotFound)
+		return dr.Snapshot{}, fmt.Errorf("storage: snapshot %s@%d: %w", id, rev, ErrNotFound)
 	}
 	return copySnapshot(d.snaps[i-1]), nil
 }
 
 // PutSnapshot stores s, replacing a snapshot at the same rev. ErrNotFound
 // for an unknown draft, ErrInvalid if s.Rev is negative or past the head.
-func (m *Memory) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
+func (m *Memory) PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error {
 	unlock, err := m.write(ctx, "put snapshot")
 	if err != nil {
 		return err
@@ -297,7 +299,7 @@ func (m *Memory) SeqRev(ctx context.Context, id, principal, client string, seq u
 }
 
 // Proposals returns the draft's bracket proposals in rev order.
-func (m *Memory) Proposals(ctx context.Context, id string) ([]Proposal, error) {
+func (m *Memory) Proposals(ctx context.Context, id string) ([]dr.Proposal, error) {
 	unlock, err := m.read(ctx, "proposals")
 	if err != nil {
 		return nil, err
@@ -311,7 +313,7 @@ func (m *Memory) Proposals(ctx context.Context, id string) ([]Proposal, error) {
 }
 
 // Decisions returns the draft's bracket decisions in rev order.
-func (m *Memory) Decisions(ctx context.Context, id string) ([]Decision, error) {
+func (m *Memory) Decisions(ctx context.Context, id string) ([]dr.Decision, error) {
 	unlock, err := m.read(ctx, "decisions")
 	if err != nil {
 		return nil, err
@@ -321,7 +323,7 @@ func (m *Memory) Decisions(ctx context.Context, id string) ([]Decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Decision, len(d.decisions))
+	out := make([]dr.Decision, len(d.decisions))
 	for i, dc := range d.decisions {
 		out[i] = copyDecision(dc)
 	}
@@ -331,7 +333,7 @@ func (m *Memory) Decisions(ctx context.Context, id string) ([]Decision, error) {
 // PutLabel names revision l.Rev of draft l.Draft. ErrNotFound for an
 // unknown draft, ErrExists if the draft has a label of that name,
 // ErrInvalid for an empty name or a rev outside 0..head.
-func (m *Memory) PutLabel(ctx context.Context, l Label) error {
+func (m *Memory) PutLabel(ctx context.Context, l dr.Label) error {
 	if l.Name == "" {
 		return fmt.Errorf("storage: label %s: empty name: %w", l.Draft, ErrInvalid)
 	}
@@ -356,7 +358,7 @@ func (m *Memory) PutLabel(ctx context.Context, l Label) error {
 
 // Labels returns the draft's labels in rev order, labels of one revision
 // by name.
-func (m *Memory) Labels(ctx context.Context, id string) ([]Label, error) {
+func (m *Memory) Labels(ctx context.Context, id string) ([]dr.Label, error) {
 	unlock, err := m.read(ctx, "labels")
 	if err != nil {
 		return nil, err
@@ -366,7 +368,7 @@ func (m *Memory) Labels(ctx context.Context, id string) ([]Label, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Label, 0, len(d.labels))
+	out := make([]dr.Label, 0, len(d.labels))
 	for _, l := range d.labels {
 		out = append(out, l)
 	}
@@ -376,7 +378,7 @@ func (m *Memory) Labels(ctx context.Context, id string) ([]Label, error) {
 
 // PutToken stores a new token. ErrExists if its id or its hash is taken,
 // ErrInvalid if the id or hash is empty.
-func (m *Memory) PutToken(ctx context.Context, t Token) error {
+func (m *Memory) PutToken(ctx context.Context, t dr.Token) error {
 	if t.ID == "" || t.Hash == "" {
 		return fmt.Errorf("storage: put token %q: empty id or hash: %w", t.ID, ErrInvalid)
 	}
@@ -397,42 +399,42 @@ func (m *Memory) PutToken(ctx context.Context, t Token) error {
 }
 
 // Token returns the token with that id, ErrNotFound if there is none.
-func (m *Memory) Token(ctx context.Context, id string) (Token, error) {
+func (m *Memory) Token(ctx context.Context, id string) (dr.Token, error) {
 	unlock, err := m.read(ctx, "token")
 	if err != nil {
-		return Token{}, err
+		return dr.Token{}, err
 	}
 	defer unlock()
 	t, ok := m.tokens[id]
 	if !ok {
-		return Token{}, fmt.Errorf("storage: token %s: %w", id, ErrNotFound)
+		return dr.Token{}, fmt.Errorf("storage: token %s: %w", id, ErrNotFound)
 	}
 	return copyToken(t), nil
 }
 
 // TokenByHash returns the token whose secret hashes to hash, ErrNotFound
 // if there is none.
-func (m *Memory) TokenByHash(ctx context.Context, hash string) (Token, error) {
+func (m *Memory) TokenByHash(ctx context.Context, hash string) (dr.Token, error) {
 	unlock, err := m.read(ctx, "token by hash")
 	if err != nil {
-		return Token{}, err
+		return dr.Token{}, err
 	}
 	defer unlock()
 	id, ok := m.hashes[hash]
 	if !ok {
-		return Token{}, fmt.Errorf("storage: token by hash: %w", ErrNotFound)
+		return dr.Token{}, fmt.Errorf("storage: token by hash: %w", ErrNotFound)
 	}
 	return copyToken(m.tokens[id]), nil
 }
 
 // Tokens returns every token, sorted by id.
-func (m *Memory) Tokens(ctx context.Context) ([]Token, error) {
+func (m *Memory) Tokens(ctx context.Context) ([]dr.Token, error) {
 	unlock, err := m.read(ctx, "tokens")
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
-	out := make([]Token, 0, len(m.tokens))
+	out := make([]dr.Token, 0, len(m.tokens))
 	for _, t := range m.tokens {
 		out = append(out, copyToken(t))
 	}
@@ -461,10 +463,10 @@ func (m *Memory) RevokeToken(ctx context.Context, id string, at int64) error {
 
 // AppendAudit appends e to the audit log with the next Seq (1, 2, ...),
 // ignoring e.Seq, and returns the stored entry.
-func (m *Memory) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+func (m *Memory) AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error) {
 	unlock, err := m.write(ctx, "append audit")
 	if err != nil {
-		return AuditEntry{}, err
+		return dr.AuditEntry{}, err
 	}
 	defer unlock()
 	e.Seq = int64(len(m.audit) + 1)
@@ -474,7 +476,7 @@ func (m *Memory) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, err
 
 // Audit returns up to limit entries with Seq > afterSeq in Seq order; all
 // of them if limit <= 0.
-func (m *Memory) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error) {
+func (m *Memory) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error) {
 	unlock, err := m.read(ctx, "audit")
 	if err != nil {
 		return nil, err
@@ -490,7 +492,7 @@ func (m *Memory) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditE
 
 // SortLabels puts labels in the order Labels returns them: by rev, labels
 // of one revision by name.
-func SortLabels(ls []Label) {
+func SortLabels(ls []dr.Label) {
 	sort.Slice(ls, func(i, j int) bool {
 		if ls[i].Rev != ls[j].Rev {
 			return ls[i].Rev < ls[j].Rev
@@ -501,12 +503,12 @@ func SortLabels(ls []Label) {
 
 // Copies: strings are immutable, so only slices and maps need copying.
 
-func copyOp(op Op) Op {
+func copyOp(op dr.Op) dr.Op {
 	op.Op = slices.Clone(op.Op)
 	return op
 }
 
-func copySnapshot(s Snapshot) Snapshot {
+func copySnapshot(s dr.Snapshot) dr.Snapshot {
 	if s.Meta != nil {
 		meta := make(map[string]json.RawMessage, len(s.Meta))
 		for k, v := range s.Meta {
@@ -517,12 +519,12 @@ func copySnapshot(s Snapshot) Snapshot {
 	return s
 }
 
-func copyDecision(d Decision) Decision {
+func copyDecision(d dr.Decision) dr.Decision {
 	d.Alternatives = slices.Clone(d.Alternatives)
 	return d
 }
 
-func copyToken(t Token) Token {
+func copyToken(t dr.Token) dr.Token {
 	t.Drafts = slices.Clone(t.Drafts)
 	return t
 }
@@ -530,18 +532,18 @@ func copyToken(t Token) Token {
 // PatchDraft changes a draft's title or archived flag and returns the
 // draft as it now is: ErrInvalid if DraftPatch.Check refuses p,
 // ErrNotFound for an unknown draft.
-func (m *Memory) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error) {
+func (m *Memory) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
 	if err := p.Check(id); err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	unlock, err := m.write(ctx, "patch draft")
 	if err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	defer unlock()
 	d, err := m.draft("patch draft", id)
 	if err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	d.meta = p.apply(d.meta)
 	return d.meta, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -40,7 +41,7 @@ const (
 )
 
 // appendOpRecord appends the record of op (without its Rev) to dst.
-func appendOpRecord(dst []byte, op Op) []byte {
+func appendOpRecord(dst []byte, op dr.Op) []byte {
 	dst = append(dst, opRecordV1)
 	dst = binary.AppendUvarint(dst, op.Seq)
 	dst = binary.AppendVarint(dst, op.TS)
@@ -214,12 +215,12 @@ func isSubmission(b []byte, principal, client string, seq uint64) bool {
 
 // decodeOpRecord decodes the record of op rev. Errors wrap errBadRecord;
 // the strings in the result do not share memory with b.
-func decodeOpRecord(rev int, b []byte) (Op, error) {
+func decodeOpRecord(rev int, b []byte) (dr.Op, error) {
 	r := newRecordReader(b)
 	if v := r.byte("version"); r.err == nil && v != opRecordV1 {
-		return Op{}, fmt.Errorf("%w: op record version %d", errBadRecord, v)
+		return dr.Op{}, fmt.Errorf("%w: op record version %d", errBadRecord, v)
 	}
-	op := Op{Rev: rev}
+	op := dr.Op{Rev: rev}
 	op.Seq = r.uvarint("seq")
 	op.TS = r.varint("ts")
 	op.Client = r.string("client")
@@ -235,7 +236,7 @@ func decodeOpRecord(rev int, b []byte) (Op, error) {
 		r.fail("component count")
 	}
 	if r.err != nil {
-		return Op{}, r.err
+		return dr.Op{}, r.err
 	}
 	op.Op = make(ot.Op, n)
 	for i := range op.Op {
@@ -258,7 +259,7 @@ func decodeOpRecord(rev int, b []byte) (Op, error) {
 		}
 	}
 	if err := r.end(); err != nil {
-		return Op{}, err
+		return dr.Op{}, err
 	}
 	return op, nil
 }
@@ -273,7 +274,7 @@ func decodeOpRecord(rev int, b []byte) (Op, error) {
 const snapshotRecordV1 = 1
 
 // appendSnapshotRecord appends the record of s (without its Rev) to dst.
-func appendSnapshotRecord(dst []byte, s Snapshot) []byte {
+func appendSnapshotRecord(dst []byte, s dr.Snapshot) []byte {
 	dst = append(dst, snapshotRecordV1)
 	dst = appendString(dst, s.Text)
 	dst = binary.AppendUvarint(dst, uint64(len(s.Meta)))
@@ -293,12 +294,12 @@ func appendSnapshotRecord(dst []byte, s Snapshot) []byte {
 // decodeSnapshotRecord decodes the record of snapshot rev. Errors wrap
 // errBadRecord; the result shares no memory with b. Meta is nil when the
 // snapshot has no sections.
-func decodeSnapshotRecord(rev int, b []byte) (Snapshot, error) {
+func decodeSnapshotRecord(rev int, b []byte) (dr.Snapshot, error) {
 	r := newRecordReader(b)
 	if v := r.byte("version"); r.err == nil && v != snapshotRecordV1 {
-		return Snapshot{}, fmt.Errorf("%w: snapshot record version %d", errBadRecord, v)
+		return dr.Snapshot{}, fmt.Errorf("%w: snapshot record version %d", errBadRecord, v)
 	}
-	s := Snapshot{Rev: rev, Text: r.string("text")}
+	s := dr.Snapshot{Rev: rev, Text: r.string("text")}
 	n := r.uvarint("section count")
 	if r.err == nil && n > uint64(r.rest()) { // each section takes 2 bytes or more
 		r.fail("section count")
@@ -311,7 +312,7 @@ func decodeSnapshotRecord(rev int, b []byte) (Snapshot, error) {
 		}
 	}
 	if err := r.end(); err != nil {
-		return Snapshot{}, err
+		return dr.Snapshot{}, err
 	}
 	return s, nil
 }

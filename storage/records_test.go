@@ -7,13 +7,14 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
-func sampleOps() []Op {
-	return []Op{
-		{Rev: 1, Op: ot.Op{{Insert: "各締約国は 😭"}}, Client: "c-7f3a", Seq: 12, Principal: "tok:t1", By: Author{"CAN", "Ana"}, TS: 1795000000000},
-		{Rev: 2, Op: ot.Op{{Skip: 3}, {Delete: 2, Deleted: "😭e"}, {Insert: "x"}, {Delete: 4}}, Client: "_draftroom", Seq: 2, Principal: "system", By: Author{"EGY", "ليلى"}, TS: -1, Kind: KindResolve, Group: "b1.0"},
+func sampleOps() []dr.Op {
+	return []dr.Op{
+		{Rev: 1, Op: ot.Op{{Insert: "各締約国は 😭"}}, Client: "c-7f3a", Seq: 12, Principal: "tok:t1", By: dr.Author{Delegation: "CAN", Name: "Ana"}, TS: 1795000000000},
+		{Rev: 2, Op: ot.Op{{Skip: 3}, {Delete: 2, Deleted: "😭e"}, {Insert: "x"}, {Delete: 4}}, Client: "_draftroom", Seq: 2, Principal: "system", By: dr.Author{Delegation: "EGY", Name: "ليلى"}, TS: -1, Kind: dr.KindResolve, Group: "b1.0"},
 		{Rev: 3, Op: ot.Op{}, Seq: 1<<64 - 1},
 		// Malformed components round-trip too: storage keeps what it is given.
 		{Rev: 4, Op: ot.Op{{}, {Skip: -5, Insert: "both"}, {Delete: -1}}},
@@ -61,7 +62,7 @@ func TestOpRecordRandom(t *testing.T) {
 		}
 	}
 	for range 2000 {
-		op := Op{Rev: rng.IntN(1000), Client: str(), Seq: rng.Uint64(), Principal: str(), By: Author{str(), str()}, TS: rng.Int64() - 1<<62, Kind: str(), Group: str()}
+		op := dr.Op{Rev: rng.IntN(1000), Client: str(), Seq: rng.Uint64(), Principal: str(), By: dr.Author{Delegation: str(), Name: str()}, TS: rng.Int64() - 1<<62, Kind: str(), Group: str()}
 		op.Op = make(ot.Op, rng.IntN(6))
 		for i := range op.Op {
 			op.Op[i] = ot.Component{Skip: num(), Insert: str(), Delete: num(), Deleted: str()}
@@ -113,8 +114,8 @@ func FuzzOpRecord(f *testing.F) {
 	})
 }
 
-func sampleSnapshots() []Snapshot {
-	return []Snapshot{
+func sampleSnapshots() []dr.Snapshot {
+	return []dr.Snapshot{
 		{Rev: 0, Text: ""},
 		{Rev: 256, Text: "各締約国は 😭 e\u0301\x00", Meta: map[string]json.RawMessage{
 			"authors":  json.RawMessage(`{ "CAN" : [0, 3] }`), // kept as given, spaces and all

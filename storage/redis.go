@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -333,7 +334,7 @@ return {0, 0}
 // the id is taken. The draft is created by one script in its own slot and
 // then added to the global index; a CreateDraft repeated after a failure
 // between the two repairs the index (and reports ErrExists).
-func (r *Redis) CreateDraft(ctx context.Context, d Draft, text string) error {
+func (r *Redis) CreateDraft(ctx context.Context, d dr.Draft, text string) error {
 	if err := r.check("create draft"); err != nil {
 		return err
 	}
@@ -346,7 +347,7 @@ func (r *Redis) CreateDraft(ctx context.Context, d Draft, text string) error {
 	if err != nil {
 		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
 	}
-	sj, err := json.Marshal(Snapshot{Rev: 0, Text: text})
+	sj, err := json.Marshal(dr.Snapshot{Rev: 0, Text: text})
 	if err != nil {
 		return fmt.Errorf("storage: create draft %s: %w", d.ID, err)
 	}
@@ -367,32 +368,32 @@ func (r *Redis) CreateDraft(ctx context.Context, d Draft, text string) error {
 
 // draftRecord is the part of a Draft that never changes after creation.
 type draftRecord struct {
-	ID      string `json:"id"`
-	Title   string `json:"title"`
-	Created int64  `json:"created"`
-	By      Author `json:"by"`
+	ID      string    `json:"id"`
+	Title   string    `json:"title"`
+	Created int64     `json:"created"`
+	By      dr.Author `json:"by"`
 }
 
 // decodeDraft reads the meta hash fields metaFields asks for. The title
 // and archived fields are written by PatchDraft only: without them the
 // title is the one the draft was created with, and it is not archived.
-func decodeDraft(id string, v []any) (Draft, error) {
+func decodeDraft(id string, v []any) (dr.Draft, error) {
 	if len(v) != len(metaFields) || v[0] == nil {
-		return Draft{}, fmt.Errorf("storage: draft %s: %w", id, ErrNotFound)
+		return dr.Draft{}, fmt.Errorf("storage: draft %s: %w", id, ErrNotFound)
 	}
 	var rec draftRecord
 	dj, _ := v[0].(string)
 	if err := json.Unmarshal([]byte(dj), &rec); err != nil {
-		return Draft{}, fmt.Errorf("storage: draft %s: decode: %w", id, err)
+		return dr.Draft{}, fmt.Errorf("storage: draft %s: decode: %w", id, err)
 	}
 	rs, _ := v[1].(string)
 	us, _ := v[2].(string)
 	rev, err1 := strconv.Atoi(rs)
 	upd, err2 := strconv.ParseInt(us, 10, 64)
 	if err := errors.Join(err1, err2); err != nil {
-		return Draft{}, fmt.Errorf("storage: draft %s: decode: %w", id, err)
+		return dr.Draft{}, fmt.Errorf("storage: draft %s: decode: %w", id, err)
 	}
-	d := Draft{ID: rec.ID, Title: rec.Title, Created: rec.Created, Updated: upd, Rev: rev, By: rec.By}
+	d := dr.Draft{ID: rec.ID, Title: rec.Title, Created: rec.Created, Updated: upd, Rev: rev, By: rec.By}
 	if t, ok := v[3].(string); ok {
 		d.Title = t
 	}
@@ -404,20 +405,20 @@ func decodeDraft(id string, v []any) (Draft, error) {
 var metaFields = []string{"draft", "rev", "updated", "title", "archived"}
 
 // Draft returns the draft's metadata at its head; ErrNotFound.
-func (r *Redis) Draft(ctx context.Context, id string) (Draft, error) {
+func (r *Redis) Draft(ctx context.Context, id string) (dr.Draft, error) {
 	if err := r.check("draft"); err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	v, err := r.client.HMGet(ctx, r.draftKey(id, "meta"), metaFields...).Result()
 	if err != nil {
-		return Draft{}, r.fail(ctx, "draft "+id, err)
+		return dr.Draft{}, r.fail(ctx, "draft "+id, err)
 	}
 	return decodeDraft(id, v)
 }
 
 // Drafts returns every draft, sorted by id. Ids in the index whose draft
 // has no metadata (a CreateDraft that failed half way) are skipped.
-func (r *Redis) Drafts(ctx context.Context) ([]Draft, error) {
+func (r *Redis) Drafts(ctx context.Context) ([]dr.Draft, error) {
 	if err := r.check("drafts"); err != nil {
 		return nil, err
 	}
@@ -436,7 +437,7 @@ func (r *Redis) Drafts(ctx context.Context) ([]Draft, error) {
 	if err != nil {
 		return nil, r.fail(ctx, "drafts", err)
 	}
-	out := make([]Draft, 0, len(ids))
+	out := make([]dr.Draft, 0, len(ids))
 	for i, id := range ids {
 		d, err := decodeDraft(id, cmds[i].Val())
 		if errors.Is(err, ErrNotFound) {
@@ -523,7 +524,7 @@ return {0, base + n}
 // Each call carries a random nonce kept for a minute, so that a retry of
 // the script by go-redis after a lost reply is recognised as this call's
 // own success instead of a conflict.
-func (r *Redis) Commit(ctx context.Context, id string, base int, c Commit) error {
+func (r *Redis) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	if err := r.check("commit"); err != nil {
 		return err
 	}
@@ -542,7 +543,7 @@ func (r *Redis) Commit(ctx context.Context, id string, base int, c Commit) error
 }
 
 // commitArgs checks c and builds commitLua's keys and arguments.
-func (r *Redis) commitArgs(id string, base int, c Commit, nonce string) (keys []string, args []any, err error) {
+func (r *Redis) commitArgs(id string, base int, c dr.Commit, nonce string) (keys []string, args []any, err error) {
 	if err := CheckCommit(id, base, c); err != nil {
 		return nil, nil, err
 	}
@@ -597,7 +598,7 @@ func (r *Redis) commitArgs(id string, base int, c Commit, nonce string) (keys []
 // Ops returns the committed ops from..to (inclusive), clipped to the head;
 // empty if from is past the head. ErrInvalid if from < 1, ErrNotFound for
 // an unknown draft.
-func (r *Redis) Ops(ctx context.Context, id string, from, to int) ([]Op, error) {
+func (r *Redis) Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error) {
 	if err := r.check("ops"); err != nil {
 		return nil, err
 	}
@@ -606,16 +607,16 @@ func (r *Redis) Ops(ctx context.Context, id string, from, to int) ([]Op, error) 
 		return nil, fmt.Errorf("storage: %s: %w", what, ErrInvalid)
 	}
 	if to < from {
-		return []Op{}, r.mustExist(ctx, what, id)
+		return []dr.Op{}, r.mustExist(ctx, what, id)
 	}
 	raw, err := r.client.LRange(ctx, r.draftKey(id, "ops"), int64(from-1), int64(to-1)).Result()
 	if err != nil {
 		return nil, r.fail(ctx, what, err)
 	}
 	if len(raw) == 0 {
-		return []Op{}, r.mustExist(ctx, what, id)
+		return []dr.Op{}, r.mustExist(ctx, what, id)
 	}
-	return decodeList[Op](what, raw)
+	return decodeList[dr.Op](what, raw)
 }
 
 // mustExist returns ErrNotFound unless the draft exists. Drafts are never
@@ -652,19 +653,19 @@ return redis.call('HGET', KEYS[3], r[1])
 
 // Snapshot returns the latest snapshot with Rev <= rev; ErrNotFound for an
 // unknown draft or a rev below 0.
-func (r *Redis) Snapshot(ctx context.Context, id string, rev int) (Snapshot, error) {
+func (r *Redis) Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error) {
 	if err := r.check("snapshot"); err != nil {
-		return Snapshot{}, err
+		return dr.Snapshot{}, err
 	}
 	what := fmt.Sprintf("snapshot %s@%d", id, rev)
 	s, err := r.snapshotScript.Run(ctx, r.client,
 		[]string{r.draftKey(id, "meta"), r.draftKey(id, "snaps"), r.draftKey(id, "snap")}, rev).Text()
 	if err != nil {
-		return Snapshot{}, r.fail(ctx, what, err)
+		return dr.Snapshot{}, r.fail(ctx, what, err)
 	}
-	var snap Snapshot
+	var snap dr.Snapshot
 	if err := json.Unmarshal([]byte(s), &snap); err != nil {
-		return Snapshot{}, fmt.Errorf("storage: %s: decode: %w", what, err)
+		return dr.Snapshot{}, fmt.Errorf("storage: %s: decode: %w", what, err)
 	}
 	return snap, nil
 }
@@ -681,7 +682,7 @@ return {0, 0}
 
 // PutSnapshot stores s (overwriting a snapshot at the same rev); ErrNotFound
 // for an unknown draft, ErrInvalid if s.Rev is negative or past the head.
-func (r *Redis) PutSnapshot(ctx context.Context, id string, s Snapshot) error {
+func (r *Redis) PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error {
 	if err := r.check("put snapshot"); err != nil {
 		return err
 	}
@@ -735,13 +736,13 @@ func listOf[T any](ctx context.Context, r *Redis, what, id, suffix string) ([]T,
 }
 
 // Proposals returns the draft's bracket proposals in rev order.
-func (r *Redis) Proposals(ctx context.Context, id string) ([]Proposal, error) {
-	return listOf[Proposal](ctx, r, "proposals", id, "proposals")
+func (r *Redis) Proposals(ctx context.Context, id string) ([]dr.Proposal, error) {
+	return listOf[dr.Proposal](ctx, r, "proposals", id, "proposals")
 }
 
 // Decisions returns the draft's bracket decisions in rev order.
-func (r *Redis) Decisions(ctx context.Context, id string) ([]Decision, error) {
-	return listOf[Decision](ctx, r, "decisions", id, "decisions")
+func (r *Redis) Decisions(ctx context.Context, id string) ([]dr.Decision, error) {
+	return listOf[dr.Decision](ctx, r, "decisions", id, "decisions")
 }
 
 // labelLua: KEYS meta, labelnames, labels; ARGV name, rev, JSON.
@@ -757,7 +758,7 @@ return {0, 0}
 // PutLabel stores l; ErrExists if the draft already has a label named
 // l.Name, ErrNotFound for an unknown draft, ErrInvalid if l.Rev is
 // negative or past the head.
-func (r *Redis) PutLabel(ctx context.Context, l Label) error {
+func (r *Redis) PutLabel(ctx context.Context, l dr.Label) error {
 	if err := r.check("put label"); err != nil {
 		return err
 	}
@@ -780,8 +781,8 @@ func (r *Redis) PutLabel(ctx context.Context, l Label) error {
 
 // Labels returns the draft's labels in rev order, those on one revision
 // by name.
-func (r *Redis) Labels(ctx context.Context, id string) ([]Label, error) {
-	ls, err := listOf[Label](ctx, r, "labels", id, "labels")
+func (r *Redis) Labels(ctx context.Context, id string) ([]dr.Label, error) {
+	ls, err := listOf[dr.Label](ctx, r, "labels", id, "labels")
 	if err != nil {
 		return nil, err
 	}
@@ -804,7 +805,7 @@ return {0, 0}
 `
 
 // PutToken stores t; ErrExists if its id (or its hash) is already stored.
-func (r *Redis) PutToken(ctx context.Context, t Token) error {
+func (r *Redis) PutToken(ctx context.Context, t dr.Token) error {
 	if err := r.check("put token"); err != nil {
 		return err
 	}
@@ -825,35 +826,35 @@ func (r *Redis) PutToken(ctx context.Context, t Token) error {
 }
 
 // Token returns the token with that id; ErrNotFound.
-func (r *Redis) Token(ctx context.Context, id string) (Token, error) {
+func (r *Redis) Token(ctx context.Context, id string) (dr.Token, error) {
 	if err := r.check("token"); err != nil {
-		return Token{}, err
+		return dr.Token{}, err
 	}
 	s, err := r.client.HGet(ctx, r.globalKey("tokens"), id).Result()
 	if err != nil {
-		return Token{}, r.fail(ctx, "token "+id, err)
+		return dr.Token{}, r.fail(ctx, "token "+id, err)
 	}
-	var t Token
+	var t dr.Token
 	if err := json.Unmarshal([]byte(s), &t); err != nil {
-		return Token{}, fmt.Errorf("storage: token %s: decode: %w", id, err)
+		return dr.Token{}, fmt.Errorf("storage: token %s: decode: %w", id, err)
 	}
 	return t, nil
 }
 
 // TokenByHash returns the token whose secret hashes to hash; ErrNotFound.
-func (r *Redis) TokenByHash(ctx context.Context, hash string) (Token, error) {
+func (r *Redis) TokenByHash(ctx context.Context, hash string) (dr.Token, error) {
 	if err := r.check("token by hash"); err != nil {
-		return Token{}, err
+		return dr.Token{}, err
 	}
 	id, err := r.client.HGet(ctx, r.globalKey("tokenhash"), hash).Result()
 	if err != nil {
-		return Token{}, r.fail(ctx, "token by hash", err)
+		return dr.Token{}, r.fail(ctx, "token by hash", err)
 	}
 	return r.Token(ctx, id)
 }
 
 // Tokens returns every token, sorted by id.
-func (r *Redis) Tokens(ctx context.Context) ([]Token, error) {
+func (r *Redis) Tokens(ctx context.Context) ([]dr.Token, error) {
 	if err := r.check("tokens"); err != nil {
 		return nil, err
 	}
@@ -861,9 +862,9 @@ func (r *Redis) Tokens(ctx context.Context) ([]Token, error) {
 	if err != nil {
 		return nil, r.fail(ctx, "tokens", err)
 	}
-	out := make([]Token, 0, len(m))
+	out := make([]dr.Token, 0, len(m))
 	for id, s := range m {
-		var t Token
+		var t dr.Token
 		if err := json.Unmarshal([]byte(s), &t); err != nil {
 			return nil, fmt.Errorf("storage: tokens: decode %s: %w", id, err)
 		}
@@ -896,7 +897,7 @@ func (r *Redis) RevokeToken(ctx context.Context, id string, at int64) error {
 		if err != nil {
 			return r.fail(ctx, what, err)
 		}
-		var t Token
+		var t dr.Token
 		if err := json.Unmarshal([]byte(old), &t); err != nil {
 			return fmt.Errorf("storage: %s: decode: %w", what, err)
 		}
@@ -925,18 +926,18 @@ func (r *Redis) RevokeToken(ctx context.Context, id string, at int64) error {
 // AppendAudit appends e to the audit log and returns it with its Seq. The
 // list is append-only, so the length RPUSH returns is the new entry's seq;
 // the stored JSON carries seq 0 and Audit fills it in from the position.
-func (r *Redis) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
+func (r *Redis) AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error) {
 	if err := r.check("append audit"); err != nil {
-		return AuditEntry{}, err
+		return dr.AuditEntry{}, err
 	}
 	e.Seq = 0
 	b, err := json.Marshal(e)
 	if err != nil {
-		return AuditEntry{}, fmt.Errorf("storage: append audit: %w", err)
+		return dr.AuditEntry{}, fmt.Errorf("storage: append audit: %w", err)
 	}
 	n, err := r.client.RPush(ctx, r.globalKey("audit"), b).Result()
 	if err != nil {
-		return AuditEntry{}, r.fail(ctx, "append audit", err)
+		return dr.AuditEntry{}, r.fail(ctx, "append audit", err)
 	}
 	e.Seq = n
 	return e, nil
@@ -944,7 +945,7 @@ func (r *Redis) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 
 // Audit returns up to limit entries with Seq > afterSeq, in seq order;
 // limit <= 0 means all of them.
-func (r *Redis) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEntry, error) {
+func (r *Redis) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error) {
 	if err := r.check("audit"); err != nil {
 		return nil, err
 	}
@@ -959,7 +960,7 @@ func (r *Redis) Audit(ctx context.Context, afterSeq int64, limit int) ([]AuditEn
 	if err != nil {
 		return nil, r.fail(ctx, "audit", err)
 	}
-	out, err := decodeList[AuditEntry]("audit", raw)
+	out, err := decodeList[dr.AuditEntry]("audit", raw)
 	if err != nil {
 		return nil, err
 	}
@@ -996,12 +997,12 @@ return {0, 0}
 // hash beside the creation record, so one script sets them without
 // rewriting it) and returns the draft as it now is: ErrInvalid if
 // DraftPatch.Check refuses p, ErrNotFound for an unknown draft.
-func (r *Redis) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error) {
+func (r *Redis) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
 	if err := r.check("patch draft"); err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	if err := p.Check(id); err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	setTitle, title, setArchived, archived := "0", "", "0", "0"
 	if p.Title != nil {
@@ -1016,10 +1017,10 @@ func (r *Redis) PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft,
 	what := "patch draft " + id
 	code, n, err := r.runScript(ctx, what, r.patchScript, []string{r.draftKey(id, "meta")}, setTitle, title, setArchived, archived)
 	if err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	if err := scriptErr(what, code, n); err != nil {
-		return Draft{}, err
+		return dr.Draft{}, err
 	}
 	return r.Draft(ctx, id)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -33,7 +34,7 @@ func TestRedisRestoreFromRDB(t *testing.T) {
 	defer st.Close()
 	const writers = 8
 	for w := range writers {
-		if err := st.CreateDraft(ctx, storage.Draft{ID: fmt.Sprintf("d%d", w)}, ""); err != nil {
+		if err := st.CreateDraft(ctx, dr.Draft{ID: fmt.Sprintf("d%d", w)}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -50,8 +51,8 @@ func TestRedisRestoreFromRDB(t *testing.T) {
 					return
 				default:
 				}
-				op := storage.Op{Rev: rev, Client: "c", Seq: uint64(rev), Principal: "p", Op: ot.Op{ot.Insert("x")}}
-				if err := st.Commit(ctx, id, rev-1, storage.Commit{Ops: []storage.Op{op}}); err != nil {
+				op := dr.Op{Rev: rev, Client: "c", Seq: uint64(rev), Principal: "p", Op: ot.Op{ot.Insert("x")}}
+				if err := st.Commit(ctx, id, rev-1, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 					t.Errorf("commit %s@%d: %v", id, rev, err)
 					return
 				}
@@ -138,8 +139,8 @@ func TestRedisRestoreFromRDB(t *testing.T) {
 				t.Fatalf("%s: op %d is %+v", id, i+1, op)
 			}
 		}
-		op := storage.Op{Rev: d.Rev + 1, Client: "after", Seq: 1, Principal: "p", Op: ot.Op{ot.Insert("y")}}
-		if err := restored.Commit(ctx, id, d.Rev, storage.Commit{Ops: []storage.Op{op}}); err != nil {
+		op := dr.Op{Rev: d.Rev + 1, Client: "after", Seq: 1, Principal: "p", Op: ot.Op{ot.Insert("y")}}
+		if err := restored.Commit(ctx, id, d.Rev, dr.Commit{Ops: []dr.Op{op}}); err != nil {
 			t.Errorf("commit to the restored %s: %v", id, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -70,7 +71,7 @@ type Event struct {
 	Own  bool
 	// Ops: EventOps. Nil on an own EventOps event once LazyOwnOps was
 	// called: then OpsAfter decodes them, and only when it must.
-	Ops      []Op
+	Ops      []dr.Op
 	Presence json.RawMessage // EventPresence: the payload as published
 
 	// rawOps and lastRev are an own EventOps event left undecoded by
@@ -85,7 +86,7 @@ type Event struct {
 // in the first case: a node that applied its own commit skips its echo
 // without decoding it. The error (ErrInvalid) says the undecoded JSON is
 // not ops: drop the event, as Events drops any malformed message.
-func (e Event) OpsAfter(head int) ([]Op, error) {
+func (e Event) OpsAfter(head int) ([]dr.Op, error) {
 	if e.lastRev == 0 {
 		if len(e.Ops) == 0 || e.Ops[len(e.Ops)-1].Rev <= head {
 			return nil, nil
@@ -95,7 +96,7 @@ func (e Event) OpsAfter(head int) ([]Op, error) {
 	if e.lastRev <= head {
 		return nil, nil
 	}
-	var ops []Op
+	var ops []dr.Op
 	if err := json.Unmarshal([]byte(e.rawOps), &ops); err != nil || len(ops) == 0 || ops[len(ops)-1].Rev != e.lastRev {
 		return nil, fmt.Errorf("storage: event of draft %s: ops do not decode: %w", e.Draft, ErrInvalid)
 	}
@@ -106,7 +107,7 @@ func (e Event) OpsAfter(head int) ([]Op, error) {
 // the ops form by concatenating the op JSONs it stores.
 type envelope struct {
 	Node     string          `json:"node"`
-	Ops      []Op            `json:"ops,omitempty"`
+	Ops      []dr.Op         `json:"ops,omitempty"`
 	Presence json.RawMessage `json:"presence,omitempty"`
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -96,10 +97,10 @@ func FuzzRedisMessage(f *testing.F) {
 		n = 1 + (n%8+8)%8
 		fan = newFanout(r, RedisOptions{NodeID: node, EventBuffer: 4})
 		fan.watched["d"] = 1
-		ops := make([]Op, n)
+		ops := make([]dr.Op, n)
 		parts := make([]string, n)
 		for i := range ops {
-			ops[i] = Op{Rev: i + 1, Op: ot.Op{{Insert: text}}, Client: "c", Seq: uint64(i + 1), Principal: node, By: Author{node, text}, TS: int64(i)}
+			ops[i] = dr.Op{Rev: i + 1, Op: ot.Op{{Insert: text}}, Client: "c", Seq: uint64(i + 1), Principal: node, By: dr.Author{Delegation: node, Name: text}, TS: int64(i)}
 			b, err := json.Marshal(ops[i])
 			if err != nil {
 				t.Fatal(err)
@@ -134,7 +135,7 @@ func FuzzRedisMessage(f *testing.F) {
 }
 
 // scriptPayload builds an ops message as the commit script does for node.
-func scriptPayload(t testing.TB, fan *fanout, ops []Op) string {
+func scriptPayload(t testing.TB, fan *fanout, ops []dr.Op) string {
 	t.Helper()
 	parts := make([]string, len(ops))
 	for i, op := range ops {
@@ -163,12 +164,12 @@ func lazyFanout(node string) *fanout {
 	return fan
 }
 
-func realisticOps(first, n int, text string) []Op {
-	ops := make([]Op, n)
+func realisticOps(first, n int, text string) []dr.Op {
+	ops := make([]dr.Op, n)
 	for i := range ops {
 		rev := first + i
-		ops[i] = Op{Rev: rev, Op: ot.Op{{Skip: 1200 + 7*rev}, {Insert: text}}, Client: "c-7f3a9b",
-			Seq: uint64(rev), Principal: "tok:c-7f3a9b", By: Author{"JPN", "田中"}, TS: 1_795_000_000_000 + int64(rev)}
+		ops[i] = dr.Op{Rev: rev, Op: ot.Op{{Skip: 1200 + 7*rev}, {Insert: text}}, Client: "c-7f3a9b",
+			Seq: uint64(rev), Principal: "tok:c-7f3a9b", By: dr.Author{Delegation: "JPN", Name: "田中"}, TS: 1_795_000_000_000 + int64(rev)}
 	}
 	return ops
 }

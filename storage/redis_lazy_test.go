@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -24,7 +25,7 @@ func TestRedisLazyOwnOps(t *testing.T) {
 	aev := a.Events()
 
 	own := testOps(0, 3, "own")
-	if err := a.Commit(ctx, "d", 0, storage.Commit{Ops: own}); err != nil {
+	if err := a.Commit(ctx, "d", 0, dr.Commit{Ops: own}); err != nil {
 		t.Fatal(err)
 	}
 	e := nextEvent(t, aev, storage.EventOps)
@@ -39,7 +40,7 @@ func TestRedisLazyOwnOps(t *testing.T) {
 	}
 
 	other := testOps(3, 2, "other")
-	if err := b.Commit(ctx, "d", 3, storage.Commit{Ops: other}); err != nil {
+	if err := b.Commit(ctx, "d", 3, dr.Commit{Ops: other}); err != nil {
 		t.Fatal(err)
 	}
 	e = nextEvent(t, aev, storage.EventOps)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
@@ -97,15 +98,15 @@ func TestRedisContract(t *testing.T) {
 	})
 }
 
-var testAuthor = storage.Author{Delegation: "CAN", Name: "Ana"}
+var testAuthor = dr.Author{Delegation: "CAN", Name: "Ana"}
 
-func testOp(rev int, client string, seq uint64, text string) storage.Op {
-	return storage.Op{Rev: rev, Op: ot.Op{{Insert: text}}, Client: client, Seq: seq,
+func testOp(rev int, client string, seq uint64, text string) dr.Op {
+	return dr.Op{Rev: rev, Op: ot.Op{{Insert: text}}, Client: client, Seq: seq,
 		Principal: "tok:" + client, By: testAuthor, TS: 1_795_000_000_000 + int64(rev)}
 }
 
-func testOps(base, n int, client string) []storage.Op {
-	ops := make([]storage.Op, n)
+func testOps(base, n int, client string) []dr.Op {
+	ops := make([]dr.Op, n)
 	for i := range ops {
 		ops[i] = testOp(base+1+i, client, uint64(base+1+i), fmt.Sprintf("%d ", base+1+i))
 	}
@@ -114,7 +115,7 @@ func testOps(base, n int, client string) []storage.Op {
 
 func create(t testing.TB, s *storage.Redis, id string) {
 	t.Helper()
-	d := storage.Draft{ID: id, Title: id, Created: 1_795_000_000_000, By: testAuthor}
+	d := dr.Draft{ID: id, Title: id, Created: 1_795_000_000_000, By: testAuthor}
 	if err := s.CreateDraft(context.Background(), d, "text of "+id); err != nil {
 		t.Fatalf("CreateDraft(%s): %v", id, err)
 	}
@@ -130,23 +131,23 @@ func TestRedisKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	for _, id := range []string{"art-17", "a.b_c", "_x"} {
 		create(t, s, id)
-		c := storage.Commit{
+		c := dr.Commit{
 			Ops:       testOps(0, 2, "c"),
-			Snapshots: []storage.Snapshot{{Rev: 2, Text: "x"}},
-			Proposals: []storage.Proposal{{Draft: id, Group: "b1.0", Text: "p", Rev: 1}},
-			Decisions: []storage.Decision{{Draft: id, Group: "b1.0", Choice: storage.ChoiceDrop, Rev: 2}},
+			Snapshots: []dr.Snapshot{{Rev: 2, Text: "x"}},
+			Proposals: []dr.Proposal{{Draft: id, Group: "b1.0", Text: "p", Rev: 1}},
+			Decisions: []dr.Decision{{Draft: id, Group: "b1.0", Choice: dr.ChoiceDrop, Rev: 2}},
 		}
 		if err := s.Commit(ctx, id, 0, c); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutLabel(ctx, storage.Label{Draft: id, Name: "v1", Rev: 1}); err != nil {
+		if err := s.PutLabel(ctx, dr.Label{Draft: id, Name: "v1", Rev: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := s.PutToken(ctx, storage.Token{ID: "t1", Hash: "h1", Role: storage.RoleDrafter}); err != nil {
+	if err := s.PutToken(ctx, dr.Token{ID: "t1", Hash: "h1", Role: dr.RoleDrafter}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.AppendAudit(ctx, storage.AuditEntry{Action: "login"}); err != nil {
+	if _, err := s.AppendAudit(ctx, dr.AuditEntry{Action: "login"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -194,7 +195,7 @@ func TestRedisCommitRetryRecognised(t *testing.T) {
 	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
 	ctx := context.Background()
 	create(t, s, "d")
-	c := storage.Commit{Ops: testOps(0, 3, "c")}
+	c := dr.Commit{Ops: testOps(0, 3, "c")}
 	for attempt := range 2 {
 		code, head, err := storage.RedisCommitWithNonce(ctx, s, "d", 0, c, "0123456789abcdef01234567")
 		if err != nil || code != 0 || head != 3 {
@@ -309,12 +310,12 @@ func TestRedisFanout(t *testing.T) {
 	// A commit made after Watch returned reaches both nodes with its revs.
 	c1 := testOps(0, 1, "c1")
 	c2 := testOps(1, 20, "c2")
-	for base, ops := range map[int][]storage.Op{0: c1} {
-		if err := a.Commit(ctx, "d", base, storage.Commit{Ops: ops}); err != nil {
+	for base, ops := range map[int][]dr.Op{0: c1} {
+		if err := a.Commit(ctx, "d", base, dr.Commit{Ops: ops}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Commit(ctx, "d", 1, storage.Commit{Ops: c2}); err != nil {
+	if err := b.Commit(ctx, "d", 1, dr.Commit{Ops: c2}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []struct {
@@ -354,20 +355,20 @@ func TestRedisFanout(t *testing.T) {
 	if err := b.Watch(ctx, "other"); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Commit(ctx, "d", 21, storage.Commit{Ops: testOps(21, 1, "c3")}); err != nil {
+	if err := a.Commit(ctx, "d", 21, dr.Commit{Ops: testOps(21, 1, "c3")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Commit(ctx, "other", 0, storage.Commit{Ops: testOps(0, 1, "c3")}); err != nil {
+	if err := a.Commit(ctx, "other", 0, dr.Commit{Ops: testOps(0, 1, "c3")}); err != nil {
 		t.Fatal(err)
 	}
 	if e := nextEvent(t, bev, storage.EventOps); e.Draft != "other" {
 		t.Errorf("after Unwatch(d), b got an event of %s", e.Draft)
 	}
 	// A refused commit publishes nothing.
-	if err := a.Commit(ctx, "other", 0, storage.Commit{Ops: testOps(0, 1, "c4")}); !errors.Is(err, storage.ErrConflict) {
+	if err := a.Commit(ctx, "other", 0, dr.Commit{Ops: testOps(0, 1, "c4")}); !errors.Is(err, storage.ErrConflict) {
 		t.Fatalf("stale commit: %v", err)
 	}
-	if err := a.Commit(ctx, "other", 1, storage.Commit{Ops: testOps(1, 1, "c5")}); err != nil {
+	if err := a.Commit(ctx, "other", 1, dr.Commit{Ops: testOps(1, 1, "c5")}); err != nil {
 		t.Fatal(err)
 	}
 	if e := nextEvent(t, bev, storage.EventOps); e.Ops[0].Client != "c5" {
@@ -375,7 +376,7 @@ func TestRedisFanout(t *testing.T) {
 	}
 }
 
-func opsEqual(a, b []storage.Op) bool {
+func opsEqual(a, b []dr.Op) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return string(ja) == string(jb)
@@ -408,11 +409,11 @@ func TestRedisFanoutProperty(t *testing.T) {
 						t.Error(err)
 						return
 					}
-					ops := make([]storage.Op, size)
+					ops := make([]dr.Op, size)
 					for k := range ops {
 						ops[k] = testOp(d.Rev+1+k, client, seq+1+uint64(k), client)
 					}
-					err = s.Commit(ctx, "d", d.Rev, storage.Commit{Ops: ops})
+					err = s.Commit(ctx, "d", d.Rev, dr.Commit{Ops: ops})
 					if err == nil {
 						seq += uint64(size)
 						break
@@ -434,7 +435,7 @@ func TestRedisFanoutProperty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var seen []storage.Op
+	var seen []dr.Op
 	for len(seen) < d.Rev {
 		e := nextEvent(t, watcher.Events(), storage.EventOps, storage.EventResync)
 		if e.Kind == storage.EventResync {
@@ -462,7 +463,7 @@ func TestRedisEventsOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	for base := range 10 {
-		if err := s.Commit(ctx, "d", base, storage.Commit{Ops: testOps(base, 1, "c")}); err != nil {
+		if err := s.Commit(ctx, "d", base, dr.Commit{Ops: testOps(base, 1, "c")}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -503,7 +504,7 @@ func TestRedisFault(t *testing.T) {
 	}
 	head := 0
 	for range 5 {
-		if err := s.Commit(ctx, "d", head, storage.Commit{Ops: testOps(head, 3, "c")}); err != nil {
+		if err := s.Commit(ctx, "d", head, dr.Commit{Ops: testOps(head, 3, "c")}); err != nil {
 			t.Fatal(err)
 		}
 		head += 3
@@ -513,7 +514,7 @@ func TestRedisFault(t *testing.T) {
 	// Calls fail fast, and with ErrUnavailable.
 	for name, call := range map[string]func() error{
 		"Commit": func() error {
-			return s.Commit(ctx, "d", head, storage.Commit{Ops: testOps(head, 1, "lost")})
+			return s.Commit(ctx, "d", head, dr.Commit{Ops: testOps(head, 1, "lost")})
 		},
 		"Draft": func() error { _, err := s.Draft(ctx, "d"); return err },
 		"Ops":   func() error { _, err := s.Ops(ctx, "d", 1, 10); return err },
@@ -556,7 +557,7 @@ func TestRedisFault(t *testing.T) {
 
 	rs.Start()
 	// The store recovers by itself; nothing acknowledged is lost.
-	var d storage.Draft
+	var d dr.Draft
 	var err error
 	for range 50 {
 		if d, err = s.Draft(ctx, "d"); err == nil {
@@ -593,7 +594,7 @@ func TestRedisFault(t *testing.T) {
 			t.Fatalf("event with rev %d before the resync", last)
 		}
 	}
-	if err := other.Commit(ctx, "d", head, storage.Commit{Ops: testOps(head, 1, "after")}); err != nil {
+	if err := other.Commit(ctx, "d", head, dr.Commit{Ops: testOps(head, 1, "after")}); err != nil {
 		t.Fatalf("Commit after restart: %v", err)
 	}
 	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != head+1 || e.Node != "n2" {
@@ -657,11 +658,11 @@ func BenchmarkRedisCommit(b *testing.B) {
 						next++
 						mu.Unlock()
 						for {
-							ops := make([]storage.Op, bc.batch)
+							ops := make([]dr.Op, bc.batch)
 							for k := range ops {
 								ops[k] = testOp(base+1+k, client, seq+1+uint64(k), "abc")
 							}
-							err := s.Commit(ctx, id, base, storage.Commit{Ops: ops})
+							err := s.Commit(ctx, id, base, dr.Commit{Ops: ops})
 							if err == nil {
 								base += bc.batch
 								seq += uint64(bc.batch)
@@ -731,7 +732,7 @@ func TestRedisWatchChurn(t *testing.T) {
 					t.Errorf("Watch(shared): %v", err)
 					return
 				}
-				if err := writer.Commit(ctx, id, round, storage.Commit{Ops: testOps(round, 1, id)}); err != nil {
+				if err := writer.Commit(ctx, id, round, dr.Commit{Ops: testOps(round, 1, id)}); err != nil {
 					t.Errorf("%s: Commit: %v", id, err)
 					return
 				}
@@ -853,7 +854,7 @@ func TestRedisCluster(t *testing.T) {
 			}
 		}
 		for _, id := range ids {
-			if err := a.Commit(ctx, id, 0, storage.Commit{Ops: testOps(0, 2, "c")}); err != nil {
+			if err := a.Commit(ctx, id, 0, dr.Commit{Ops: testOps(0, 2, "c")}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -985,7 +986,7 @@ func TestRedisPartition(t *testing.T) {
 	if err := s.Watch(ctx, "d"); err != nil {
 		t.Fatal(err)
 	}
-	if err := direct.Commit(ctx, "d", 0, storage.Commit{Ops: testOps(0, 1, "c")}); err != nil {
+	if err := direct.Commit(ctx, "d", 0, dr.Commit{Ops: testOps(0, 1, "c")}); err != nil {
 		t.Fatal(err)
 	}
 	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != 1 {
@@ -1002,7 +1003,7 @@ func TestRedisPartition(t *testing.T) {
 		t.Errorf("Draft across a partition took %v, want < 3s", d)
 	}
 	// Committed while this node hears nothing.
-	if err := direct.Commit(ctx, "d", 1, storage.Commit{Ops: testOps(1, 1, "c")}); err != nil {
+	if err := direct.Commit(ctx, "d", 1, dr.Commit{Ops: testOps(1, 1, "c")}); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(time.Second) // > 2 ping intervals: the subscription is stale
@@ -1024,7 +1025,7 @@ func TestRedisPartition(t *testing.T) {
 	if err != nil || len(ops) != 1 {
 		t.Fatalf("catching up after the resync: %d ops, %v", len(ops), err)
 	}
-	if err := direct.Commit(ctx, "d", 2, storage.Commit{Ops: testOps(2, 1, "c")}); err != nil {
+	if err := direct.Commit(ctx, "d", 2, dr.Commit{Ops: testOps(2, 1, "c")}); err != nil {
 		t.Fatal(err)
 	}
 	if e := nextEvent(t, s.Events(), storage.EventOps); e.Ops[0].Rev != 3 {
@@ -1105,7 +1106,7 @@ func TestRedisSentinel(t *testing.T) {
 	if err := s.Watch(ctx, "d"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Commit(ctx, "d", 0, storage.Commit{Ops: testOps(0, 5, "c")}); err != nil {
+	if err := s.Commit(ctx, "d", 0, dr.Commit{Ops: testOps(0, 5, "c")}); err != nil {
 		t.Fatal(err)
 	}
 	// Replication is asynchronous: wait until the replica has it, as
@@ -1128,7 +1129,7 @@ func TestRedisSentinel(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	var err error
 	for time.Now().Before(deadline) {
-		if err = s.Commit(ctx, "d", 5, storage.Commit{Ops: testOps(5, 1, "c")}); err == nil {
+		if err = s.Commit(ctx, "d", 5, dr.Commit{Ops: testOps(5, 1, "c")}); err == nil {
 			break
 		}
 		if !errors.Is(err, storage.ErrUnavailable) {
@@ -1196,7 +1197,7 @@ func TestRedisCrashProperty(t *testing.T) {
 						continue
 					}
 					op := testOp(d.Rev+1, client, seq, client)
-					err = s.Commit(ctx, "d", d.Rev, storage.Commit{Ops: []storage.Op{op}})
+					err = s.Commit(ctx, "d", d.Rev, dr.Commit{Ops: []dr.Op{op}})
 					switch {
 					case err == nil:
 						acked[w][seq] = d.Rev + 1
@@ -1242,7 +1243,7 @@ func TestRedisCrashProperty(t *testing.T) {
 	}
 	t.Logf("%d submissions, %d calls met a dead Redis", submissions, outages.Load())
 
-	var ops []storage.Op
+	var ops []dr.Op
 	var err error
 	for range 50 {
 		if ops, err = s.Ops(ctx, "d", 1, 1<<30); err == nil {
@@ -1333,11 +1334,11 @@ func BenchmarkRedisOwner(b *testing.B) {
 				break drain
 			}
 		}
-		ops := make([]storage.Op, len(batch))
+		ops := make([]dr.Op, len(batch))
 		for i, sub := range batch {
 			ops[i] = testOp(head+1+i, sub.client, sub.seq, "abc")
 		}
-		if err := s.Commit(ctx, "d", head, storage.Commit{Ops: ops}); err != nil {
+		if err := s.Commit(ctx, "d", head, dr.Commit{Ops: ops}); err != nil {
 			b.Fatal(err)
 		}
 		head += len(ops)
@@ -1364,7 +1365,7 @@ func TestRedisFull(t *testing.T) {
 		for i := range ops {
 			ops[i].Op = ot.Op{{Insert: big}}
 		}
-		if err = s.Commit(ctx, "d", head, storage.Commit{Ops: ops}); err != nil {
+		if err = s.Commit(ctx, "d", head, dr.Commit{Ops: ops}); err != nil {
 			break
 		}
 		head += len(ops)
@@ -1402,7 +1403,7 @@ func TestRedisLostReply(t *testing.T) {
 	}
 	// Redis's script cache is per server: this commit loads the script, so
 	// that the EVALSHAs below run instead of answering NOSCRIPT.
-	if err := direct.Commit(ctx, "d", 0, storage.Commit{Ops: testOps(0, 1, "x")}); err != nil {
+	if err := direct.Commit(ctx, "d", 0, dr.Commit{Ops: testOps(0, 1, "x")}); err != nil {
 		t.Fatal(err)
 	}
 	nextEvent(t, direct.Events(), storage.EventOps)
@@ -1410,7 +1411,7 @@ func TestRedisLostReply(t *testing.T) {
 
 	noRetry := openRedis(t, base+"&max_retries=-1", storage.RedisOptions{NodeID: "cut"})
 	hole.pauseReplies()
-	err := noRetry.Commit(ctx, "d", 1, storage.Commit{Ops: testOps(1, 1, "a")})
+	err := noRetry.Commit(ctx, "d", 1, dr.Commit{Ops: testOps(1, 1, "a")})
 	hole.unpause()
 	if !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("Commit whose reply is lost: got %v, want ErrUnavailable", err)
@@ -1428,7 +1429,7 @@ func TestRedisLostReply(t *testing.T) {
 	}
 	hole.pauseReplies()
 	done := make(chan error, 1)
-	go func() { done <- retry.Commit(ctx, "d", 2, storage.Commit{Ops: testOps(2, 1, "b")}) }()
+	go func() { done <- retry.Commit(ctx, "d", 2, dr.Commit{Ops: testOps(2, 1, "b")}) }()
 	// The first attempt times out after 1s; let its retry reach Redis,
 	// then let the retry's reply through.
 	time.Sleep(1500 * time.Millisecond)

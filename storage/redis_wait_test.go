@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -69,7 +70,7 @@ func usable(t *testing.T, o opened) {
 		t.Fatalf("OpenRedisURL: %v", o.err)
 	}
 	defer o.s.Close()
-	if err := o.s.CreateDraft(context.Background(), storage.Draft{ID: "d"}, "x"); err != nil {
+	if err := o.s.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
 		t.Fatalf("the store does not work: %v", err)
 	}
 }

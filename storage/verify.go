@@ -13,6 +13,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -184,7 +185,7 @@ func verifyDraft(id string, db *bolt.Bucket) (int, []Problem) {
 		}
 		return len(probs) <= maxVerifyProblems
 	}
-	var meta Draft
+	var meta dr.Draft
 	if err := json.Unmarshal(db.Get(keyMeta), &meta); err != nil {
 		add("metadata does not decode: %v", err)
 		return 0, probs
@@ -283,7 +284,7 @@ func verifyDraft(id string, db *bolt.Bucket) (int, []Problem) {
 	verifyRecords(db, bucketDecs, "decision", head, add)
 	if labels := db.Bucket(bucketLabel); labels != nil {
 		labels.ForEach(func(k, v []byte) error {
-			var l Label
+			var l dr.Label
 			if err := json.Unmarshal(v, &l); err != nil {
 				add("label %q does not decode: %v", k, err)
 			} else if l.Rev < 0 || l.Rev > head {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -31,11 +32,11 @@ func crashWithLogged(t *testing.T, path string, id string, n int) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.CreateDraft(ctx, Draft{ID: id}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: id}, ""); err != nil {
 		t.Fatal(err)
 	}
 	for rev := 1; rev <= n; rev++ {
-		if err := b.Commit(ctx, id, rev-1, Commit{Ops: []Op{testOp(rev, "c", uint64(rev))}}); err != nil {
+		if err := b.Commit(ctx, id, rev-1, dr.Commit{Ops: []dr.Op{testOp(rev, "c", uint64(rev))}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,7 +92,7 @@ func TestWALReplay(t *testing.T) {
 	}
 	b := reopen(t, path)
 	wantOps(t, b, "d", 7)
-	err := b.Commit(context.Background(), "d", 7, Commit{Ops: []Op{testOp(8, "c", 7)}})
+	err := b.Commit(context.Background(), "d", 7, dr.Commit{Ops: []dr.Op{testOp(8, "c", 7)}})
 	if !errors.Is(err, ErrDuplicate) {
 		t.Errorf("resend of a replayed submission: %v, want ErrDuplicate", err)
 	}
@@ -158,7 +159,7 @@ func TestWALTornTail(t *testing.T) {
 			}
 			b := reopen(t, path)
 			wantOps(t, b, "d", 3)
-			if err := b.Commit(context.Background(), "d", 3, Commit{Ops: []Op{testOp(4, "c", 4)}}); err != nil {
+			if err := b.Commit(context.Background(), "d", 3, dr.Commit{Ops: []dr.Op{testOp(4, "c", 4)}}); err != nil {
 				t.Fatal(err)
 			}
 			wantOps(t, b, "d", 4)
@@ -193,10 +194,10 @@ func TestWALCorruptRecord(t *testing.T) {
 func TestWALSyncFailure(t *testing.T) {
 	ctx := context.Background()
 	b := openTestBolt(t, "")
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Commit(ctx, "d", 0, Commit{Ops: []Op{testOp(1, "c", 1)}}); err != nil {
+	if err := b.Commit(ctx, "d", 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 1)}}); err != nil {
 		t.Fatal(err)
 	}
 	release := stallWriter(t, b)
@@ -204,7 +205,7 @@ func TestWALSyncFailure(t *testing.T) {
 		w.sync = func(*os.File) error { return fmt.Errorf("EIO") }
 	}
 	release()
-	err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 2)}})
+	err := b.Commit(ctx, "d", 1, dr.Commit{Ops: []dr.Op{testOp(2, "c", 2)}})
 	if !errors.Is(err, errWALSync) {
 		t.Fatalf("commit with a failing sync: %v, want errWALSync", err)
 	}
@@ -213,7 +214,7 @@ func TestWALSyncFailure(t *testing.T) {
 		w.sync = fdatasync
 	}
 	release()
-	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 2)}}); err == nil {
+	if err := b.Commit(ctx, "d", 1, dr.Commit{Ops: []dr.Op{testOp(2, "c", 2)}}); err == nil {
 		t.Fatal("a commit after a failed sync was acknowledged")
 	}
 	wantOps(t, b, "d", 1)
@@ -228,11 +229,11 @@ func TestWALReadsSeeLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	for rev := 1; rev <= 3; rev++ {
-		if err := b.Commit(ctx, "d", rev-1, Commit{Ops: []Op{testOp(rev, "c", uint64(rev))}}); err != nil {
+		if err := b.Commit(ctx, "d", rev-1, dr.Commit{Ops: []dr.Op{testOp(rev, "c", uint64(rev))}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -297,7 +298,7 @@ func TestWALCommitsDuringCheckpoint(t *testing.T) {
 	}
 	const drafts, revs = 4, 60
 	for i := range drafts {
-		if err := b.CreateDraft(ctx, Draft{ID: fmt.Sprint("d", i)}, ""); err != nil {
+		if err := b.CreateDraft(ctx, dr.Draft{ID: fmt.Sprint("d", i)}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -306,12 +307,12 @@ func TestWALCommitsDuringCheckpoint(t *testing.T) {
 		wg.Go(func() {
 			id := fmt.Sprint("d", i)
 			for rev := 1; rev <= revs; rev++ {
-				if err := b.Commit(ctx, id, rev-1, Commit{Ops: []Op{testOp(rev, "c", uint64(rev))}}); err != nil {
+				if err := b.Commit(ctx, id, rev-1, dr.Commit{Ops: []dr.Op{testOp(rev, "c", uint64(rev))}}); err != nil {
 					t.Errorf("%s commit %d: %v", id, rev, err)
 					return
 				}
 				if rev%7 == 0 { // a resend, across whatever checkpoint runs
-					err := b.Commit(ctx, id, rev, Commit{Ops: []Op{testOp(rev+1, "c", uint64(rev))}})
+					err := b.Commit(ctx, id, rev, dr.Commit{Ops: []dr.Op{testOp(rev+1, "c", uint64(rev))}})
 					if !errors.Is(err, ErrDuplicate) {
 						t.Errorf("%s resend of %d: %v, want ErrDuplicate", id, rev, err)
 					}
@@ -357,10 +358,10 @@ func TestCheckpointFailureRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Commit(ctx, "d", 0, Commit{Ops: []Op{testOp(1, "c", 1)}}); err != nil {
+	if err := b.Commit(ctx, "d", 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 1)}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Health(); err != nil {
@@ -370,14 +371,14 @@ func TestCheckpointFailureRecovers(t *testing.T) {
 	fault := fmt.Errorf("injected: no space left on device")
 	b.ckFault.Store(&fault)
 	// Logged and acknowledged; their checkpoint fails.
-	if err := b.Commit(ctx, "d", 1, Commit{Ops: []Op{testOp(2, "c", 2), testOp(3, "c", 3)}}); err != nil {
+	if err := b.Commit(ctx, "d", 1, dr.Commit{Ops: []dr.Op{testOp(2, "c", 2), testOp(3, "c", 3)}}); err != nil {
 		t.Fatalf("commit 2..3: %v", err)
 	}
 	waitFor(t, "Health to report the failed checkpoint", func() bool { return b.Health() != nil })
 	if err := b.Health(); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "no space left") {
 		t.Errorf("Health: %v, want ErrUnavailable naming the cause", err)
 	}
-	err = b.Commit(ctx, "d", 3, Commit{Ops: []Op{testOp(4, "c", 4)}})
+	err = b.Commit(ctx, "d", 3, dr.Commit{Ops: []dr.Op{testOp(4, "c", 4)}})
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("commit while checkpoints fail: %v, want ErrUnavailable", err)
 	}
@@ -407,7 +408,7 @@ func TestCheckpointFailureRecovers(t *testing.T) {
 	// The disk takes writes again: the next retry succeeds.
 	b.ckFault.Store(nil)
 	waitFor(t, "a checkpoint retry to succeed", func() bool { return b.Health() == nil })
-	if err := b.Commit(ctx, "d", 3, Commit{Ops: []Op{testOp(4, "c", 4)}}); err != nil {
+	if err := b.Commit(ctx, "d", 3, dr.Commit{Ops: []dr.Op{testOp(4, "c", 4)}}); err != nil {
 		t.Fatalf("commit after recovery: %v", err)
 	}
 	wantOps(t, b, "d", 4)
@@ -424,7 +425,7 @@ func TestCheckpointFailureRecovers(t *testing.T) {
 func TestWALFullDisk(t *testing.T) {
 	ctx := context.Background()
 	b := openTestBolt(t, "")
-	if err := b.CreateDraft(ctx, Draft{ID: "d"}, ""); err != nil {
+	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	release := stallWriter(t, b)
@@ -432,7 +433,7 @@ func TestWALFullDisk(t *testing.T) {
 		w.writeAt = func([]byte, int64) (int, error) { return 0, syscall.ENOSPC }
 	}
 	release()
-	err := b.Commit(ctx, "d", 0, Commit{Ops: []Op{testOp(1, "c", 1)}})
+	err := b.Commit(ctx, "d", 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 1)}})
 	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("commit on a full disk: %v, want ErrUnavailable wrapping ENOSPC", err)
 	}
@@ -442,7 +443,7 @@ func TestWALFullDisk(t *testing.T) {
 		w.writeAt = w.f.WriteAt
 	}
 	release()
-	if err := b.Commit(ctx, "d", 0, Commit{Ops: []Op{testOp(1, "c", 1)}}); err != nil {
+	if err := b.Commit(ctx, "d", 0, dr.Commit{Ops: []dr.Op{testOp(1, "c", 1)}}); err != nil {
 		t.Fatalf("commit once the disk has room: %v", err)
 	}
 	wantOps(t, b, "d", 1)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -12,7 +13,7 @@ func testPatchDraft(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "art-5", multilingo)
 	mustCreate(t, s, "other", "x")
-	mustCommit(t, s, "art-5", 0, storage.Commit{Ops: run(0, 2, "c")})
+	mustCommit(t, s, "art-5", 0, dr.Commit{Ops: run(0, 2, "c")})
 	before := mustDraft(t, s, "art-5")
 	if before.Archived {
 		t.Fatalf("new draft %+v: archived, want not", before)
@@ -43,7 +44,7 @@ func testPatchDraft(t *testing.T, s Store) {
 	}
 
 	// A commit after the patch keeps title and flag.
-	mustCommit(t, s, "art-5", 2, storage.Commit{Ops: run(2, 1, "c")})
+	mustCommit(t, s, "art-5", 2, dr.Commit{Ops: run(2, 1, "c")})
 	d := mustDraft(t, s, "art-5")
 	if d.Title != title || !d.Archived || d.Rev != 3 {
 		t.Errorf("Draft after a commit: got %+v, want title %q, archived, rev 3", d, title)

@@ -57,6 +57,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -64,26 +65,26 @@ import (
 // Store is the full storage method set of docs/DESIGN.md. Every backend
 // (storage.Memory, storage.Bolt, storage.Redis) implements it.
 type Store interface {
-	CreateDraft(ctx context.Context, d storage.Draft, text string) error
-	Draft(ctx context.Context, id string) (storage.Draft, error)
-	Drafts(ctx context.Context) ([]storage.Draft, error)
-	PatchDraft(ctx context.Context, id string, p storage.DraftPatch) (storage.Draft, error)
-	Commit(ctx context.Context, id string, base int, c storage.Commit) error
-	Ops(ctx context.Context, id string, from, to int) ([]storage.Op, error)
-	Snapshot(ctx context.Context, id string, rev int) (storage.Snapshot, error)
-	PutSnapshot(ctx context.Context, id string, s storage.Snapshot) error
+	CreateDraft(ctx context.Context, d dr.Draft, text string) error
+	Draft(ctx context.Context, id string) (dr.Draft, error)
+	Drafts(ctx context.Context) ([]dr.Draft, error)
+	PatchDraft(ctx context.Context, id string, p storage.DraftPatch) (dr.Draft, error)
+	Commit(ctx context.Context, id string, base int, c dr.Commit) error
+	Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error)
+	Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error)
+	PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error
 	SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error)
-	Proposals(ctx context.Context, id string) ([]storage.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]storage.Decision, error)
-	PutLabel(ctx context.Context, l storage.Label) error
-	Labels(ctx context.Context, id string) ([]storage.Label, error)
-	PutToken(ctx context.Context, t storage.Token) error
-	Token(ctx context.Context, id string) (storage.Token, error)
-	TokenByHash(ctx context.Context, hash string) (storage.Token, error)
-	Tokens(ctx context.Context) ([]storage.Token, error)
+	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
+	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
+	PutLabel(ctx context.Context, l dr.Label) error
+	Labels(ctx context.Context, id string) ([]dr.Label, error)
+	PutToken(ctx context.Context, t dr.Token) error
+	Token(ctx context.Context, id string) (dr.Token, error)
+	TokenByHash(ctx context.Context, hash string) (dr.Token, error)
+	Tokens(ctx context.Context) ([]dr.Token, error)
 	RevokeToken(ctx context.Context, id string, at int64) error
-	AppendAudit(ctx context.Context, e storage.AuditEntry) (storage.AuditEntry, error)
-	Audit(ctx context.Context, afterSeq int64, limit int) ([]storage.AuditEntry, error)
+	AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error)
+	Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error)
 	Close() error
 }
 
@@ -141,18 +142,18 @@ const (
 )
 
 var (
-	ana  = storage.Author{Delegation: "CAN", Name: "Ana"}
-	jun  = storage.Author{Delegation: "JPN", Name: "田中 純"}
-	laya = storage.Author{Delegation: "EGY", Name: "ليلى"}
+	ana  = dr.Author{Delegation: "CAN", Name: "Ana"}
+	jun  = dr.Author{Delegation: "JPN", Name: "田中 純"}
+	laya = dr.Author{Delegation: "EGY", Name: "ليلى"}
 )
 
-func newDraft(id string) storage.Draft {
-	return storage.Draft{ID: id, Title: "Draft " + id, Created: created, By: ana}
+func newDraft(id string) dr.Draft {
+	return dr.Draft{ID: id, Title: "Draft " + id, Created: created, By: ana}
 }
 
 // edit builds the op record a client's submission becomes at rev.
-func edit(rev int, client string, seq uint64, op ot.Op) storage.Op {
-	return storage.Op{
+func edit(rev int, client string, seq uint64, op ot.Op) dr.Op {
+	return dr.Op{
 		Rev:       rev,
 		Op:        op,
 		Client:    client,
@@ -177,8 +178,8 @@ func delText(s string) ot.Component {
 }
 
 // run builds ops base+1..base+n from one client, seq = rev.
-func run(base, n int, client string) []storage.Op {
-	ops := make([]storage.Op, n)
+func run(base, n int, client string) []dr.Op {
+	ops := make([]dr.Op, n)
 	for i := range ops {
 		rev := base + 1 + i
 		ops[i] = edit(rev, client, uint64(rev), ins(0, fmt.Sprintf("%d·", rev)))
@@ -186,7 +187,7 @@ func run(base, n int, client string) []storage.Op {
 	return ops
 }
 
-func mustCreate(t *testing.T, s Store, id, text string) storage.Draft {
+func mustCreate(t *testing.T, s Store, id, text string) dr.Draft {
 	t.Helper()
 	d := newDraft(id)
 	if err := s.CreateDraft(context.Background(), d, text); err != nil {
@@ -195,14 +196,14 @@ func mustCreate(t *testing.T, s Store, id, text string) storage.Draft {
 	return d
 }
 
-func mustCommit(t *testing.T, s Store, id string, base int, c storage.Commit) {
+func mustCommit(t *testing.T, s Store, id string, base int, c dr.Commit) {
 	t.Helper()
 	if err := s.Commit(context.Background(), id, base, c); err != nil {
 		t.Fatalf("Commit(%s@%d, %d ops): %v", id, base, len(c.Ops), err)
 	}
 }
 
-func mustOps(t *testing.T, s Store, id string, from, to int) []storage.Op {
+func mustOps(t *testing.T, s Store, id string, from, to int) []dr.Op {
 	t.Helper()
 	ops, err := s.Ops(context.Background(), id, from, to)
 	if err != nil {
@@ -211,7 +212,7 @@ func mustOps(t *testing.T, s Store, id string, from, to int) []storage.Op {
 	return ops
 }
 
-func mustDraft(t *testing.T, s Store, id string) storage.Draft {
+func mustDraft(t *testing.T, s Store, id string) dr.Draft {
 	t.Helper()
 	d, err := s.Draft(context.Background(), id)
 	if err != nil {
@@ -220,7 +221,7 @@ func mustDraft(t *testing.T, s Store, id string) storage.Draft {
 	return d
 }
 
-func mustSnapshot(t *testing.T, s Store, id string, rev int) storage.Snapshot {
+func mustSnapshot(t *testing.T, s Store, id string, rev int) dr.Snapshot {
 	t.Helper()
 	snap, err := s.Snapshot(context.Background(), id, rev)
 	if err != nil {
@@ -280,17 +281,17 @@ func normalize(v reflect.Value) reflect.Value {
 
 // state is everything a Commit can change on one draft.
 type state struct {
-	Draft     storage.Draft
-	Ops       []storage.Op
-	Snapshot  storage.Snapshot
-	Proposals []storage.Proposal
-	Decisions []storage.Decision
+	Draft     dr.Draft
+	Ops       []dr.Op
+	Snapshot  dr.Snapshot
+	Proposals []dr.Proposal
+	Decisions []dr.Decision
 	SeqRevs   map[string]int
 }
 
 // capture reads a draft's state, plus the dedupe entries of the given ops
 // (whether or not they were committed).
-func capture(t *testing.T, s Store, id string, probe ...storage.Op) state {
+func capture(t *testing.T, s Store, id string, probe ...dr.Op) state {
 	t.Helper()
 	ctx := context.Background()
 	st := state{Draft: mustDraft(t, s, id), SeqRevs: map[string]int{}}
@@ -371,19 +372,19 @@ func testNotFound(t *testing.T, s Store) {
 	nf := storage.ErrNotFound
 	_, err := s.Draft(ctx, id)
 	wantErr(t, "Draft", err, nf)
-	wantErr(t, "Commit", s.Commit(ctx, id, 0, storage.Commit{Ops: run(0, 1, "c")}), nf)
+	wantErr(t, "Commit", s.Commit(ctx, id, 0, dr.Commit{Ops: run(0, 1, "c")}), nf)
 	_, err = s.Ops(ctx, id, 1, 10)
 	wantErr(t, "Ops", err, nf)
 	_, err = s.Snapshot(ctx, id, 0)
 	wantErr(t, "Snapshot", err, nf)
-	wantErr(t, "PutSnapshot", s.PutSnapshot(ctx, id, storage.Snapshot{Rev: 0, Text: "x"}), nf)
+	wantErr(t, "PutSnapshot", s.PutSnapshot(ctx, id, dr.Snapshot{Rev: 0, Text: "x"}), nf)
 	_, err = s.SeqRev(ctx, id, "tok:c", "c", 1, 0)
 	wantErr(t, "SeqRev", err, nf)
 	_, err = s.Proposals(ctx, id)
 	wantErr(t, "Proposals", err, nf)
 	_, err = s.Decisions(ctx, id)
 	wantErr(t, "Decisions", err, nf)
-	wantErr(t, "PutLabel", s.PutLabel(ctx, storage.Label{Draft: id, Name: "v1", Rev: 0, By: ana, TS: created}), nf)
+	wantErr(t, "PutLabel", s.PutLabel(ctx, dr.Label{Draft: id, Name: "v1", Rev: 0, By: ana, TS: created}), nf)
 	_, err = s.Labels(ctx, id)
 	wantErr(t, "Labels", err, nf)
 	_, err = s.Token(ctx, "t-unknown")
@@ -412,7 +413,7 @@ func testDrafts(t *testing.T, s Store) {
 	for _, id := range ids {
 		mustCreate(t, s, id, "text of "+id)
 	}
-	mustCommit(t, s, "art-17", 0, storage.Commit{Ops: run(0, 3, "c")})
+	mustCommit(t, s, "art-17", 0, dr.Commit{Ops: run(0, 3, "c")})
 	drafts, err = s.Drafts(ctx)
 	if err != nil {
 		t.Fatalf("Drafts: %v", err)
@@ -439,14 +440,14 @@ func testCommit(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
 	first := run(0, 3, "c1")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: first})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: first})
 	d := mustDraft(t, s, "d")
 	if d.Rev != 3 || d.Updated != first[2].TS || d.Created != created {
 		t.Errorf("after ops 1..3: got %+v, want rev 3, updated %d", d, first[2].TS)
 	}
 	next := edit(4, "c2", 1, ot.Op{{Skip: 2}, {Delete: 1}})
 	next.TS = created + 777_777 // Updated follows the commit's last op, whatever its ts
-	mustCommit(t, s, "d", 3, storage.Commit{Ops: []storage.Op{next}})
+	mustCommit(t, s, "d", 3, dr.Commit{Ops: []dr.Op{next}})
 	d = mustDraft(t, s, "d")
 	if d.Rev != 4 || d.Updated != next.TS {
 		t.Errorf("after op 4: got rev %d updated %d, want 4 and %d", d.Rev, d.Updated, next.TS)
@@ -458,8 +459,8 @@ func testCommit(t *testing.T, s Store) {
 	}
 	// The base is the head, not a count of commits: a commit of several
 	// ops moves it by that many.
-	wantErr(t, "Commit at the old head", s.Commit(ctx, "d", 3, storage.Commit{Ops: run(3, 1, "c3")}), storage.ErrConflict)
-	mustCommit(t, s, "d", 4, storage.Commit{Ops: run(4, 2, "c3")})
+	wantErr(t, "Commit at the old head", s.Commit(ctx, "d", 3, dr.Commit{Ops: run(3, 1, "c3")}), storage.ErrConflict)
+	mustCommit(t, s, "d", 4, dr.Commit{Ops: run(4, 2, "c3")})
 	if d := mustDraft(t, s, "d"); d.Rev != 6 {
 		t.Errorf("rev after three commits: got %d, want 6", d.Rev)
 	}
@@ -468,13 +469,13 @@ func testCommit(t *testing.T, s Store) {
 func testCommitConflict(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: run(0, 4, "c1")})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 4, "c1")})
 	for _, base := range []int{0, 2, 3, 5, 100} {
-		c := storage.Commit{
+		c := dr.Commit{
 			Ops:       run(base, 2, "c2"),
-			Snapshots: []storage.Snapshot{{Rev: base + 2, Text: "stale"}},
-			Proposals: []storage.Proposal{{Draft: "d", Group: "b1.0", Text: "x", By: ana, Rev: base + 1, TS: created}},
-			Decisions: []storage.Decision{{Draft: "d", Group: "b1.0", Alternatives: []string{"x"}, Choice: storage.ChoiceDrop, By: ana, Rev: base + 2, TS: created}},
+			Snapshots: []dr.Snapshot{{Rev: base + 2, Text: "stale"}},
+			Proposals: []dr.Proposal{{Draft: "d", Group: "b1.0", Text: "x", By: ana, Rev: base + 1, TS: created}},
+			Decisions: []dr.Decision{{Draft: "d", Group: "b1.0", Alternatives: []string{"x"}, Choice: dr.ChoiceDrop, By: ana, Rev: base + 2, TS: created}},
 		}
 		before := capture(t, s, "d", c.Ops...)
 		err := s.Commit(ctx, "d", base, c)
@@ -486,29 +487,29 @@ func testCommitConflict(t *testing.T, s Store) {
 func testCommitInvalid(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: run(0, 2, "c1")})
-	good := func() storage.Commit { return storage.Commit{Ops: run(2, 2, "c2")} }
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 2, "c1")})
+	good := func() dr.Commit { return dr.Commit{Ops: run(2, 2, "c2")} }
 	cases := []struct {
 		name   string
-		mutate func(c *storage.Commit)
+		mutate func(c *dr.Commit)
 	}{
-		{"no ops", func(c *storage.Commit) { c.Ops = nil }},
-		{"first rev not base+1", func(c *storage.Commit) { c.Ops[0].Rev, c.Ops[1].Rev = 4, 5 }},
-		{"gap in revs", func(c *storage.Commit) { c.Ops[1].Rev = 5 }},
-		{"revs out of order", func(c *storage.Commit) { c.Ops[0].Rev, c.Ops[1].Rev = 4, 3 }},
-		{"snapshot at base", func(c *storage.Commit) { c.Snapshots = []storage.Snapshot{{Rev: 2, Text: "x"}} }},
-		{"snapshot past the run", func(c *storage.Commit) { c.Snapshots = []storage.Snapshot{{Rev: 5, Text: "x"}} }},
-		{"proposal past the run", func(c *storage.Commit) {
-			c.Proposals = []storage.Proposal{{Draft: "d", Group: "b3.0", Text: "x", Rev: 5}}
+		{"no ops", func(c *dr.Commit) { c.Ops = nil }},
+		{"first rev not base+1", func(c *dr.Commit) { c.Ops[0].Rev, c.Ops[1].Rev = 4, 5 }},
+		{"gap in revs", func(c *dr.Commit) { c.Ops[1].Rev = 5 }},
+		{"revs out of order", func(c *dr.Commit) { c.Ops[0].Rev, c.Ops[1].Rev = 4, 3 }},
+		{"snapshot at base", func(c *dr.Commit) { c.Snapshots = []dr.Snapshot{{Rev: 2, Text: "x"}} }},
+		{"snapshot past the run", func(c *dr.Commit) { c.Snapshots = []dr.Snapshot{{Rev: 5, Text: "x"}} }},
+		{"proposal past the run", func(c *dr.Commit) {
+			c.Proposals = []dr.Proposal{{Draft: "d", Group: "b3.0", Text: "x", Rev: 5}}
 		}},
-		{"proposal of another draft", func(c *storage.Commit) {
-			c.Proposals = []storage.Proposal{{Draft: "other", Group: "b3.0", Text: "x", Rev: 3}}
+		{"proposal of another draft", func(c *dr.Commit) {
+			c.Proposals = []dr.Proposal{{Draft: "other", Group: "b3.0", Text: "x", Rev: 3}}
 		}},
-		{"decision before the run", func(c *storage.Commit) {
-			c.Decisions = []storage.Decision{{Draft: "d", Group: "b1.0", Choice: storage.ChoiceDrop, Rev: 2}}
+		{"decision before the run", func(c *dr.Commit) {
+			c.Decisions = []dr.Decision{{Draft: "d", Group: "b1.0", Choice: dr.ChoiceDrop, Rev: 2}}
 		}},
-		{"decision of another draft", func(c *storage.Commit) {
-			c.Decisions = []storage.Decision{{Draft: "e", Group: "b1.0", Choice: storage.ChoiceDrop, Rev: 4}}
+		{"decision of another draft", func(c *dr.Commit) {
+			c.Decisions = []dr.Decision{{Draft: "e", Group: "b1.0", Choice: dr.ChoiceDrop, Rev: 4}}
 		}},
 	}
 	for _, tc := range cases {
@@ -526,17 +527,17 @@ func testCommitInvalid(t *testing.T, s Store) {
 func testCommitDuplicate(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: run(0, 2, "c1")}) // c1 seqs 1, 2
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 2, "c1")}) // c1 seqs 1, 2
 
 	// Atomicity: a fresh op followed by a resubmission of c1 seq 2 writes
 	// neither op, nor the snapshot, proposal and decision that came with them.
 	fresh := edit(3, "c2", 1, ins(0, "neu"))
 	dup := edit(4, "c1", 2, ins(0, "again"))
-	c := storage.Commit{
-		Ops:       []storage.Op{fresh, dup},
-		Snapshots: []storage.Snapshot{{Rev: 4, Text: "never"}},
-		Proposals: []storage.Proposal{{Draft: "d", Group: "b3.0", Text: "never", By: ana, Rev: 3, TS: created}},
-		Decisions: []storage.Decision{{Draft: "d", Group: "b3.0", Alternatives: []string{"never"}, Choice: storage.ChoiceChoose, Result: "never", By: ana, Rev: 4, TS: created}},
+	c := dr.Commit{
+		Ops:       []dr.Op{fresh, dup},
+		Snapshots: []dr.Snapshot{{Rev: 4, Text: "never"}},
+		Proposals: []dr.Proposal{{Draft: "d", Group: "b3.0", Text: "never", By: ana, Rev: 3, TS: created}},
+		Decisions: []dr.Decision{{Draft: "d", Group: "b3.0", Alternatives: []string{"never"}, Choice: dr.ChoiceChoose, Result: "never", By: ana, Rev: 4, TS: created}},
 	}
 	before := capture(t, s, "d", fresh, dup)
 	wantErr(t, "Commit resubmitting c1 seq 2", s.Commit(ctx, "d", 2, c), storage.ErrDuplicate)
@@ -547,7 +548,7 @@ func testCommitDuplicate(t *testing.T, s Store) {
 	}
 
 	// The same (principal, client, seq) twice in one Commit.
-	twice := storage.Commit{Ops: []storage.Op{edit(3, "c3", 7, ins(0, "a")), edit(4, "c3", 7, ins(0, "b"))}}
+	twice := dr.Commit{Ops: []dr.Op{edit(3, "c3", 7, ins(0, "a")), edit(4, "c3", 7, ins(0, "b"))}}
 	wantErr(t, "Commit with one submission twice", s.Commit(ctx, "d", 2, twice), storage.ErrDuplicate)
 	assertUnchanged(t, "a Commit with one submission twice", before, capture(t, s, "d", fresh, dup))
 
@@ -555,19 +556,19 @@ func testCommitDuplicate(t *testing.T, s Store) {
 	// another credential is another submission.
 	other := edit(3, "c1", 2, ins(0, "other principal"))
 	other.Principal = "open:FRA/Zoé"
-	mustCommit(t, s, "d", 2, storage.Commit{Ops: []storage.Op{other}})
+	mustCommit(t, s, "d", 2, dr.Commit{Ops: []dr.Op{other}})
 	// And by draft: the same submission on another draft is fine.
 	mustCreate(t, s, "e", "")
-	mustCommit(t, s, "e", 0, storage.Commit{Ops: run(0, 2, "c1")})
+	mustCommit(t, s, "e", 0, dr.Commit{Ops: run(0, 2, "c1")})
 }
 
 func testOps(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	all := run(0, 10, "c")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: all[:4]})
-	mustCommit(t, s, "d", 4, storage.Commit{Ops: all[4:5]})
-	mustCommit(t, s, "d", 5, storage.Commit{Ops: all[5:]})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: all[:4]})
+	mustCommit(t, s, "d", 4, dr.Commit{Ops: all[4:5]})
+	mustCommit(t, s, "d", 5, dr.Commit{Ops: all[5:]})
 	cases := []struct {
 		from, to   int
 		wantFirst  int // rev of the first op, 0 for none
@@ -607,9 +608,9 @@ func testSnapshot(t *testing.T, s Store) {
 		"authors":  json.RawMessage(`[{"d":"CAN","n":2},{"d":"JPN","n":1}]`),
 		"brackets": json.RawMessage(`{"b0.1":[0,4],"名":"値"}`),
 	}
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: run(0, 4, "c"), Snapshots: []storage.Snapshot{{Rev: 4, Text: "v4 — 四", Meta: meta}}})
-	mustCommit(t, s, "d", 4, storage.Commit{Ops: run(4, 5, "c"), Snapshots: []storage.Snapshot{{Rev: 6, Text: "v6"}, {Rev: 8, Text: "v8"}}})
-	want := map[int]storage.Snapshot{
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 4, "c"), Snapshots: []dr.Snapshot{{Rev: 4, Text: "v4 — 四", Meta: meta}}})
+	mustCommit(t, s, "d", 4, dr.Commit{Ops: run(4, 5, "c"), Snapshots: []dr.Snapshot{{Rev: 6, Text: "v6"}, {Rev: 8, Text: "v8"}}})
+	want := map[int]dr.Snapshot{
 		0: {Rev: 0, Text: "v0"},
 		4: {Rev: 4, Text: "v4 — 四", Meta: meta},
 		6: {Rev: 6, Text: "v6"},
@@ -628,30 +629,30 @@ func testSnapshot(t *testing.T, s Store) {
 func testPutSnapshot(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "v0")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: run(0, 5, "c")})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 5, "c")})
 	meta := map[string]json.RawMessage{"authors": json.RawMessage(`{"CAN":[0,3]}`)}
-	if err := s.PutSnapshot(ctx, "d", storage.Snapshot{Rev: 3, Text: "v3", Meta: meta}); err != nil {
+	if err := s.PutSnapshot(ctx, "d", dr.Snapshot{Rev: 3, Text: "v3", Meta: meta}); err != nil {
 		t.Fatalf("PutSnapshot(3): %v", err)
 	}
-	if got := mustSnapshot(t, s, "d", 4); !same(got, storage.Snapshot{Rev: 3, Text: "v3", Meta: meta}) {
+	if got := mustSnapshot(t, s, "d", 4); !same(got, dr.Snapshot{Rev: 3, Text: "v3", Meta: meta}) {
 		t.Errorf("Snapshot(4) after PutSnapshot(3): got %+v", got)
 	}
 	if got := mustSnapshot(t, s, "d", 2); got.Rev != 0 || got.Text != "v0" {
 		t.Errorf("Snapshot(2) after PutSnapshot(3): got %+v, want snapshot 0", got)
 	}
 	// Same rev again overwrites (the owner may add Meta later).
-	if err := s.PutSnapshot(ctx, "d", storage.Snapshot{Rev: 3, Text: "v3"}); err != nil {
+	if err := s.PutSnapshot(ctx, "d", dr.Snapshot{Rev: 3, Text: "v3"}); err != nil {
 		t.Fatalf("PutSnapshot(3) again: %v", err)
 	}
-	if got := mustSnapshot(t, s, "d", 3); !same(got, storage.Snapshot{Rev: 3, Text: "v3"}) {
+	if got := mustSnapshot(t, s, "d", 3); !same(got, dr.Snapshot{Rev: 3, Text: "v3"}) {
 		t.Errorf("Snapshot(3) after overwriting: got %+v", got)
 	}
 	// The head itself is fine; past it is not.
-	if err := s.PutSnapshot(ctx, "d", storage.Snapshot{Rev: 5, Text: "v5"}); err != nil {
+	if err := s.PutSnapshot(ctx, "d", dr.Snapshot{Rev: 5, Text: "v5"}); err != nil {
 		t.Fatalf("PutSnapshot(head): %v", err)
 	}
-	wantErr(t, "PutSnapshot past the head", s.PutSnapshot(ctx, "d", storage.Snapshot{Rev: 6, Text: "v6"}), storage.ErrInvalid)
-	wantErr(t, "PutSnapshot at -1", s.PutSnapshot(ctx, "d", storage.Snapshot{Rev: -1, Text: "x"}), storage.ErrInvalid)
+	wantErr(t, "PutSnapshot past the head", s.PutSnapshot(ctx, "d", dr.Snapshot{Rev: 6, Text: "v6"}), storage.ErrInvalid)
+	wantErr(t, "PutSnapshot at -1", s.PutSnapshot(ctx, "d", dr.Snapshot{Rev: -1, Text: "x"}), storage.ErrInvalid)
 	if got := mustSnapshot(t, s, "d", 100); got.Rev != 5 || got.Text != "v5" {
 		t.Errorf("Snapshot(100): got %+v, want the one at the head", got)
 	}
@@ -664,15 +665,15 @@ func testSeqRev(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	big := uint64(1<<63 + 5) // seqs are uint64 all the way up
-	ops := []storage.Op{
+	ops := []dr.Op{
 		edit(1, "c1", 1, ins(0, "a")),
 		edit(2, "c2", 1, ins(0, "b")),
 		edit(3, "c1", 2, ins(0, "c")),
 		edit(4, "c1", big, ins(0, "d")),
-		{Rev: 5, Op: ins(0, "e"), Client: "_draftroom", Seq: 5, Principal: "system", By: jun, TS: created, Kind: storage.KindImport},
+		{Rev: 5, Op: ins(0, "e"), Client: "_draftroom", Seq: 5, Principal: "system", By: jun, TS: created, Kind: dr.KindImport},
 	}
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: ops[:2]})
-	mustCommit(t, s, "d", 2, storage.Commit{Ops: ops[2:]})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: ops[:2]})
+	mustCommit(t, s, "d", 2, dr.Commit{Ops: ops[2:]})
 	for _, op := range ops {
 		rev, err := s.SeqRev(ctx, "d", op.Principal, op.Client, op.Seq, 0)
 		if err != nil || rev != op.Rev {
@@ -705,16 +706,16 @@ func testResendLater(t *testing.T, s Store) {
 	mustCreate(t, s, "d", "")
 	// c's seq 1 was made on rev 0 and committed as rev 3 (two others
 	// came first).
-	first := []storage.Op{
+	first := []dr.Op{
 		edit(1, "other", 1, ins(0, "a")),
 		edit(2, "other", 2, ins(0, "b")),
 		edit(3, "c", 1, ins(0, "c")),
 	}
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: first})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: first})
 	const later = 1000
 	base := len(first)
 	for done := 0; done < later; {
-		var c storage.Commit
+		var c dr.Commit
 		for ; len(c.Ops) < 100 && done < later; done++ {
 			rev := base + len(c.Ops) + 1
 			client, seq := "c", uint64(2+done/2)
@@ -746,24 +747,24 @@ func testResendLater(t *testing.T, s Store) {
 
 func testRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
-	d := storage.Draft{ID: "art-17.b_2", Title: "第17条 — الحقوق «draft» 😭", Created: created, By: laya}
+	d := dr.Draft{ID: "art-17.b_2", Title: "第17条 — الحقوق «draft» 😭", Created: created, By: laya}
 	initial := "abc😭😭 def"
 	if err := s.CreateDraft(ctx, d, initial); err != nil {
 		t.Fatalf("CreateDraft: %v", err)
 	}
-	ops := []storage.Op{
+	ops := []dr.Op{
 		{Rev: 1, Op: ot.Op{{Insert: multilingo}}, Client: "c-7f3a", Seq: 12, Principal: "tok:t1", By: ana, TS: created + 1},
 		{Rev: 2, Op: ot.Op{{Skip: 3}, delText("😭😭"), {Insert: "各締約国"}}, Client: "c-7f3a", Seq: 13, Principal: "tok:t1", By: ana, TS: created + 2},
 		{Rev: 3, Op: ot.Op{{Skip: 1}, {Delete: 2}, {Skip: 4}, delText("e\u0301"), {Insert: "[x/y]"}}, Client: "web_9", Seq: 1, Principal: "open:JPN/田中 純", By: jun, TS: created + 3},
-		{Rev: 4, Op: ot.Op{{Skip: 7}, {Insert: "[shall/should]"}}, Client: "_draftroom", Seq: 4, Principal: "system", By: laya, TS: created + 4, Kind: storage.KindPropose, Group: "b3.0"},
-		{Rev: 5, Op: ot.Op{{Skip: 7}, delText("[shall/should]"), {Insert: "shall"}}, Client: "_draftroom", Seq: 5, Principal: "system", By: laya, TS: created + 5, Kind: storage.KindResolve, Group: "b3.0"},
-		{Rev: 6, Op: ot.Op{delText(multilingo + "\x00\t\n")}, Client: "_draftroom", Seq: 6, Principal: "system", By: ana, TS: created + 6, Kind: storage.KindImport},
+		{Rev: 4, Op: ot.Op{{Skip: 7}, {Insert: "[shall/should]"}}, Client: "_draftroom", Seq: 4, Principal: "system", By: laya, TS: created + 4, Kind: dr.KindPropose, Group: "b3.0"},
+		{Rev: 5, Op: ot.Op{{Skip: 7}, delText("[shall/should]"), {Insert: "shall"}}, Client: "_draftroom", Seq: 5, Principal: "system", By: laya, TS: created + 5, Kind: dr.KindResolve, Group: "b3.0"},
+		{Rev: 6, Op: ot.Op{delText(multilingo + "\x00\t\n")}, Client: "_draftroom", Seq: 6, Principal: "system", By: ana, TS: created + 6, Kind: dr.KindImport},
 	}
-	snap := storage.Snapshot{Rev: 5, Text: multilingo + "\x00\t\n", Meta: map[string]json.RawMessage{"authors": json.RawMessage(`{"CAN":"😭"}`)}}
-	prop := storage.Proposal{Draft: d.ID, Group: "b3.0", Alternative: 1, Text: "should — devrait — すべき", By: jun, Rev: 4, TS: created + 4}
-	dec := storage.Decision{Draft: d.ID, Group: "b3.0", Alternatives: []string{"shall", "should — すべき"}, Choice: storage.ChoiceChoose, Index: 0, Result: "shall", Note: "per الرئيس", By: laya, Rev: 5, TS: created + 5}
-	mustCommit(t, s, d.ID, 0, storage.Commit{Ops: ops[:3]})
-	mustCommit(t, s, d.ID, 3, storage.Commit{Ops: ops[3:], Snapshots: []storage.Snapshot{snap}, Proposals: []storage.Proposal{prop}, Decisions: []storage.Decision{dec}})
+	snap := dr.Snapshot{Rev: 5, Text: multilingo + "\x00\t\n", Meta: map[string]json.RawMessage{"authors": json.RawMessage(`{"CAN":"😭"}`)}}
+	prop := dr.Proposal{Draft: d.ID, Group: "b3.0", Alternative: 1, Text: "should — devrait — すべき", By: jun, Rev: 4, TS: created + 4}
+	dec := dr.Decision{Draft: d.ID, Group: "b3.0", Alternatives: []string{"shall", "should — すべき"}, Choice: dr.ChoiceChoose, Index: 0, Result: "shall", Note: "per الرئيس", By: laya, Rev: 5, TS: created + 5}
+	mustCommit(t, s, d.ID, 0, dr.Commit{Ops: ops[:3]})
+	mustCommit(t, s, d.ID, 3, dr.Commit{Ops: ops[3:], Snapshots: []dr.Snapshot{snap}, Proposals: []dr.Proposal{prop}, Decisions: []dr.Decision{dec}})
 
 	if got := mustOps(t, s, d.ID, 1, 6); !same(got, ops) {
 		t.Errorf("ops round trip:\ngot  %+v\nwant %+v", got, ops)
@@ -775,11 +776,11 @@ func testRoundTrip(t *testing.T, s Store) {
 		t.Errorf("snapshot 0 round trip: got %q, want %q", got.Text, initial)
 	}
 	props, err := s.Proposals(ctx, d.ID)
-	if err != nil || !same(props, []storage.Proposal{prop}) {
+	if err != nil || !same(props, []dr.Proposal{prop}) {
 		t.Errorf("Proposals round trip: got %+v, %v; want %+v", props, err, prop)
 	}
 	decs, err := s.Decisions(ctx, d.ID)
-	if err != nil || !same(decs, []storage.Decision{dec}) {
+	if err != nil || !same(decs, []dr.Decision{dec}) {
 		t.Errorf("Decisions round trip: got %+v, %v; want %+v", decs, err, dec)
 	}
 	want := d
@@ -799,26 +800,26 @@ func testProposalsDecisions(t *testing.T, s Store) {
 	if decs, err := s.Decisions(ctx, "d"); err != nil || len(decs) != 0 {
 		t.Errorf("Decisions of a new draft: got %v, %v", decs, err)
 	}
-	prop := func(rev, alt int, text string) storage.Proposal {
-		return storage.Proposal{Draft: "d", Group: fmt.Sprintf("b%d.0", rev), Alternative: alt, Text: text, By: jun, Rev: rev, TS: created + int64(rev)}
+	prop := func(rev, alt int, text string) dr.Proposal {
+		return dr.Proposal{Draft: "d", Group: fmt.Sprintf("b%d.0", rev), Alternative: alt, Text: text, By: jun, Rev: rev, TS: created + int64(rev)}
 	}
-	dec := func(rev int, result string) storage.Decision {
-		return storage.Decision{Draft: "d", Group: "b1.0", Alternatives: []string{"a", "b"}, Choice: storage.ChoiceCompromise, Result: result, By: ana, Rev: rev, TS: created + int64(rev)}
+	dec := func(rev int, result string) dr.Decision {
+		return dr.Decision{Draft: "d", Group: "b1.0", Alternatives: []string{"a", "b"}, Choice: dr.ChoiceCompromise, Result: result, By: ana, Rev: rev, TS: created + int64(rev)}
 	}
-	var wantProps []storage.Proposal
-	var wantDecs []storage.Decision
+	var wantProps []dr.Proposal
+	var wantDecs []dr.Decision
 	base := 0
 	for round := range 4 {
-		c := storage.Commit{Ops: run(base, 3, "c")}
+		c := dr.Commit{Ops: run(base, 3, "c")}
 		// Within one commit, records keep the order they were given in, and
 		// ops' records come out in rev order even when listed backwards.
-		c.Proposals = []storage.Proposal{prop(base+3, 0, fmt.Sprintf("r%d late", round)), prop(base+1, 1, fmt.Sprintf("r%d first", round)), prop(base+1, 2, fmt.Sprintf("r%d second", round))}
-		c.Decisions = []storage.Decision{dec(base+2, fmt.Sprintf("r%d", round))}
+		c.Proposals = []dr.Proposal{prop(base+3, 0, fmt.Sprintf("r%d late", round)), prop(base+1, 1, fmt.Sprintf("r%d first", round)), prop(base+1, 2, fmt.Sprintf("r%d second", round))}
+		c.Decisions = []dr.Decision{dec(base+2, fmt.Sprintf("r%d", round))}
 		mustCommit(t, s, "d", base, c)
 		wantProps = append(wantProps, c.Proposals[1], c.Proposals[2], c.Proposals[0])
 		wantDecs = append(wantDecs, c.Decisions...)
 		// Another draft's records never show up here.
-		mustCommit(t, s, "other", base, storage.Commit{Ops: run(base, 3, "c"), Proposals: []storage.Proposal{{Draft: "other", Group: "b1.0", Text: "elsewhere", Rev: base + 1}}})
+		mustCommit(t, s, "other", base, dr.Commit{Ops: run(base, 3, "c"), Proposals: []dr.Proposal{{Draft: "other", Group: "b1.0", Text: "elsewhere", Rev: base + 1}}})
 		base += 3
 	}
 	props, err := s.Proposals(ctx, "d")
@@ -835,14 +836,14 @@ func testLabels(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	mustCreate(t, s, "e", "")
-	mustCommit(t, s, "d", 0, storage.Commit{Ops: run(0, 6, "c")})
+	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 6, "c")})
 	if ls, err := s.Labels(ctx, "d"); err != nil || len(ls) != 0 {
 		t.Errorf("Labels of an unlabelled draft: got %v, %v", ls, err)
 	}
-	label := func(name string, rev int) storage.Label {
-		return storage.Label{Draft: "d", Name: name, Rev: rev, By: ana, TS: created + int64(rev)}
+	label := func(name string, rev int) dr.Label {
+		return dr.Label{Draft: "d", Name: name, Rev: rev, By: ana, TS: created + int64(rev)}
 	}
-	put := []storage.Label{label("Chair's text, session 4", 5), label("初稿", 0), label("zeta", 2), label("alpha", 2), label("head", 6)}
+	put := []dr.Label{label("Chair's text, session 4", 5), label("初稿", 0), label("zeta", 2), label("alpha", 2), label("head", 6)}
 	for _, l := range put {
 		if err := s.PutLabel(ctx, l); err != nil {
 			t.Fatalf("PutLabel(%+v): %v", l, err)
@@ -853,7 +854,7 @@ func testLabels(t *testing.T, s Store) {
 	wantErr(t, "PutLabel at -1", s.PutLabel(ctx, label("past", -1)), storage.ErrInvalid)
 	wantErr(t, "PutLabel with an empty name", s.PutLabel(ctx, label("", 1)), storage.ErrInvalid)
 	// A name is per draft.
-	if err := s.PutLabel(ctx, storage.Label{Draft: "e", Name: "zeta", Rev: 0, By: jun, TS: created}); err != nil {
+	if err := s.PutLabel(ctx, dr.Label{Draft: "e", Name: "zeta", Rev: 0, By: jun, TS: created}); err != nil {
 		t.Errorf("PutLabel of a name another draft uses: %v", err)
 	}
 	got, err := s.Labels(ctx, "d")
@@ -861,7 +862,7 @@ func testLabels(t *testing.T, s Store) {
 		t.Fatalf("Labels: %v", err)
 	}
 	// Rev order; labels on one revision by name.
-	want := []storage.Label{put[1], put[3], put[2], put[0], put[4]}
+	want := []dr.Label{put[1], put[3], put[2], put[0], put[4]}
 	if !same(got, want) {
 		t.Errorf("Labels:\ngot  %+v\nwant %+v", got, want)
 	}
@@ -872,29 +873,29 @@ func testTokens(t *testing.T, s Store) {
 	if ts, err := s.Tokens(ctx); err != nil || len(ts) != 0 {
 		t.Fatalf("Tokens of an empty store: got %v, %v", ts, err)
 	}
-	tok := func(id, hash, role string) storage.Token {
-		return storage.Token{ID: id, Hash: hash, Delegation: "JPN", Name: "田中 純", Role: role, Created: created, IssuedBy: "tok:root"}
+	tok := func(id, hash, role string) dr.Token {
+		return dr.Token{ID: id, Hash: hash, Delegation: "JPN", Name: "田中 純", Role: role, Created: created, IssuedBy: "tok:root"}
 	}
-	t1 := tok("t1", "aa11", storage.RoleFacilitator)
-	t2 := tok("t2", "bb22", storage.RoleDrafter)
+	t1 := tok("t1", "aa11", dr.RoleFacilitator)
+	t2 := tok("t2", "bb22", dr.RoleDrafter)
 	t2.Drafts = []string{"art-*", "annex.1"}
 	t2.Expires = created + 86_400_000
-	t0 := tok("t0", "cc33", storage.RoleReviewer)
-	for _, tk := range []storage.Token{t1, t2, t0} {
+	t0 := tok("t0", "cc33", dr.RoleReviewer)
+	for _, tk := range []dr.Token{t1, t2, t0} {
 		if err := s.PutToken(ctx, tk); err != nil {
 			t.Fatalf("PutToken(%s): %v", tk.ID, err)
 		}
 	}
-	wantErr(t, "PutToken of a taken id", s.PutToken(ctx, tok("t1", "dd44", storage.RoleDrafter)), storage.ErrExists)
-	wantErr(t, "PutToken of a taken hash", s.PutToken(ctx, tok("t9", "aa11", storage.RoleDrafter)), storage.ErrExists)
-	wantErr(t, "PutToken with an empty id", s.PutToken(ctx, tok("", "ee55", storage.RoleDrafter)), storage.ErrInvalid)
+	wantErr(t, "PutToken of a taken id", s.PutToken(ctx, tok("t1", "dd44", dr.RoleDrafter)), storage.ErrExists)
+	wantErr(t, "PutToken of a taken hash", s.PutToken(ctx, tok("t9", "aa11", dr.RoleDrafter)), storage.ErrExists)
+	wantErr(t, "PutToken with an empty id", s.PutToken(ctx, tok("", "ee55", dr.RoleDrafter)), storage.ErrInvalid)
 	if _, err := s.TokenByHash(ctx, "dd44"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a refused PutToken left its hash behind: %v", err)
 	}
 	if _, err := s.Token(ctx, "t9"); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("a refused PutToken left its id behind: %v", err)
 	}
-	for _, want := range []storage.Token{t0, t1, t2} {
+	for _, want := range []dr.Token{t0, t1, t2} {
 		got, err := s.Token(ctx, want.ID)
 		if err != nil || !same(got, want) {
 			t.Errorf("Token(%s): got %+v, %v; want %+v", want.ID, got, err, want)
@@ -905,7 +906,7 @@ func testTokens(t *testing.T, s Store) {
 		}
 	}
 	all, err := s.Tokens(ctx)
-	if err != nil || !same(all, []storage.Token{t0, t1, t2}) {
+	if err != nil || !same(all, []dr.Token{t0, t1, t2}) {
 		t.Errorf("Tokens: got %+v, %v; want t0, t1, t2 in id order", all, err)
 	}
 
@@ -925,7 +926,7 @@ func testTokens(t *testing.T, s Store) {
 		t.Errorf("TokenByHash after revoke: got %+v, %v; want %+v", got, err, revoked)
 	}
 	all, err = s.Tokens(ctx)
-	if err != nil || !same(all, []storage.Token{t0, t1, revoked}) {
+	if err != nil || !same(all, []dr.Token{t0, t1, revoked}) {
 		t.Errorf("Tokens after revoke: got %+v, %v", all, err)
 	}
 	// Revoking one token leaves the others alone.
@@ -940,9 +941,9 @@ func testAudit(t *testing.T, s Store) {
 		t.Fatalf("Audit of an empty store: got %v, %v", es, err)
 	}
 	actions := []string{"login", "token.issue", "draft.create", "bracket.resolve", "label", "token.revoke", "login"}
-	var want []storage.AuditEntry
+	var want []dr.AuditEntry
 	for i, a := range actions {
-		e := storage.AuditEntry{Seq: 99, TS: created + int64(i), Actor: jun, Role: storage.RoleFacilitator, Action: a, Draft: "art-17", Detail: fmt.Sprintf("第%d — «%s»", i, a)}
+		e := dr.AuditEntry{Seq: 99, TS: created + int64(i), Actor: jun, Role: dr.RoleFacilitator, Action: a, Draft: "art-17", Detail: fmt.Sprintf("第%d — «%s»", i, a)}
 		got, err := s.AppendAudit(ctx, e)
 		if err != nil {
 			t.Fatalf("AppendAudit(%s): %v", a, err)
@@ -953,7 +954,7 @@ func testAudit(t *testing.T, s Store) {
 		}
 		want = append(want, e)
 	}
-	check := func(after int64, limit int, want []storage.AuditEntry) {
+	check := func(after int64, limit int, want []dr.AuditEntry) {
 		t.Helper()
 		got, err := s.Audit(ctx, after, limit)
 		if err != nil || !same(got, want) {
@@ -969,7 +970,7 @@ func testAudit(t *testing.T, s Store) {
 	check(7, 10, nil)
 	check(1000, 10, nil)
 	// Paging by the last seq seen visits every entry once.
-	var paged []storage.AuditEntry
+	var paged []dr.AuditEntry
 	for after := int64(0); ; {
 		page, err := s.Audit(ctx, after, 3)
 		if err != nil {
@@ -991,7 +992,7 @@ func testAudit(t *testing.T, s Store) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			e, err := s.AppendAudit(ctx, storage.AuditEntry{TS: created, Actor: ana, Action: "login", Detail: fmt.Sprint(i)})
+			e, err := s.AppendAudit(ctx, dr.AuditEntry{TS: created, Actor: ana, Action: "login", Detail: fmt.Sprint(i)})
 			if err != nil {
 				t.Errorf("concurrent AppendAudit: %v", err)
 			}
@@ -1021,13 +1022,13 @@ func testNoAliasing(t *testing.T, s Store) {
 	op := edit(1, "c", 1, ot.Op{{Insert: "abc"}, delText("x")})
 	meta := map[string]json.RawMessage{"k": json.RawMessage(`[1]`)}
 	alts := []string{"a", "b"}
-	c := storage.Commit{
-		Ops:       []storage.Op{op},
-		Snapshots: []storage.Snapshot{{Rev: 1, Text: "abc", Meta: meta}},
-		Decisions: []storage.Decision{{Draft: "d", Group: "b1.0", Alternatives: alts, Choice: storage.ChoiceChoose, Result: "a", Rev: 1}},
+	c := dr.Commit{
+		Ops:       []dr.Op{op},
+		Snapshots: []dr.Snapshot{{Rev: 1, Text: "abc", Meta: meta}},
+		Decisions: []dr.Decision{{Draft: "d", Group: "b1.0", Alternatives: alts, Choice: dr.ChoiceChoose, Result: "a", Rev: 1}},
 	}
 	mustCommit(t, s, "d", 0, c)
-	tk := storage.Token{ID: "t", Hash: "h", Role: storage.RoleDrafter, Drafts: []string{"d"}}
+	tk := dr.Token{ID: "t", Hash: "h", Role: dr.RoleDrafter, Drafts: []string{"d"}}
 	if err := s.PutToken(ctx, tk); err != nil {
 		t.Fatal(err)
 	}
@@ -1086,7 +1087,7 @@ func testConcurrentSameBase(t *testing.T, s Store) {
 			wg.Go(func() {
 				<-start
 				op := edit(base+1, fmt.Sprintf("w%d", w), uint64(base+1), ins(0, fmt.Sprintf("w%d ", w)))
-				errs[w] = s.Commit(ctx, "d", base, storage.Commit{Ops: []storage.Op{op}})
+				errs[w] = s.Commit(ctx, "d", base, dr.Commit{Ops: []dr.Op{op}})
 			})
 		}
 		close(start)
@@ -1133,7 +1134,7 @@ func testConcurrentRetry(t *testing.T, s Store) {
 						t.Errorf("%s: Draft: %v", client, err)
 						return
 					}
-					err = s.Commit(ctx, "d", d.Rev, storage.Commit{Ops: []storage.Op{edit(d.Rev+1, client, seq, ins(0, client))}})
+					err = s.Commit(ctx, "d", d.Rev, dr.Commit{Ops: []dr.Op{edit(d.Rev+1, client, seq, ins(0, client))}})
 					if err == nil {
 						break
 					}
@@ -1179,8 +1180,8 @@ func testConcurrentDrafts(t *testing.T, s Store) {
 			for range commits {
 				n := 1 + (base+i)%3
 				ops := run(base, n, id)
-				snaps := []storage.Snapshot{{Rev: base + n, Text: fmt.Sprintf("%s@%d", id, base+n)}}
-				if err := s.Commit(ctx, id, base, storage.Commit{Ops: ops, Snapshots: snaps}); err != nil {
+				snaps := []dr.Snapshot{{Rev: base + n, Text: fmt.Sprintf("%s@%d", id, base+n)}}
+				if err := s.Commit(ctx, id, base, dr.Commit{Ops: ops, Snapshots: snaps}); err != nil {
 					t.Errorf("Commit(%s@%d): %v", id, base, err)
 					return
 				}
@@ -1218,17 +1219,17 @@ func testModel(t *testing.T, s Store) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 
 	type model struct {
-		ops   []storage.Op
-		snaps []storage.Snapshot // in rev order
+		ops   []dr.Op
+		snaps []dr.Snapshot // in rev order
 		seqs  map[string]int
 	}
 	ids := []string{"a", "b", "c"}
 	m := map[string]*model{}
 	for _, id := range ids {
 		mustCreate(t, s, id, "init "+id)
-		m[id] = &model{snaps: []storage.Snapshot{{Rev: 0, Text: "init " + id}}, seqs: map[string]int{}}
+		m[id] = &model{snaps: []dr.Snapshot{{Rev: 0, Text: "init " + id}}, seqs: map[string]int{}}
 	}
-	key := func(op storage.Op) string { return fmt.Sprintf("%s\x00%s\x00%d", op.Principal, op.Client, op.Seq) }
+	key := func(op dr.Op) string { return fmt.Sprintf("%s\x00%s\x00%d", op.Principal, op.Client, op.Seq) }
 	clients := []string{"x", "y", "z"}
 	for step := range 300 {
 		id := ids[rng.IntN(len(ids))]
@@ -1241,14 +1242,14 @@ func testModel(t *testing.T, s Store) {
 				base = rng.IntN(head + 2)
 			}
 			n := 1 + rng.IntN(4)
-			c := storage.Commit{}
+			c := dr.Commit{}
 			for i := range n {
 				client := clients[rng.IntN(len(clients))]
 				op := edit(base+1+i, client, uint64(rng.IntN(40)), ins(rng.IntN(3), fmt.Sprintf("s%d", step)))
 				c.Ops = append(c.Ops, op)
 			}
 			if rng.IntN(3) == 0 {
-				c.Snapshots = []storage.Snapshot{{Rev: base + 1 + rng.IntN(n), Text: fmt.Sprintf("snap %d", step)}}
+				c.Snapshots = []dr.Snapshot{{Rev: base + 1 + rng.IntN(n), Text: fmt.Sprintf("snap %d", step)}}
 			}
 			err := s.Commit(ctx, id, base, c)
 			dup := false
@@ -1281,7 +1282,7 @@ func testModel(t *testing.T, s Store) {
 			from := 1 + rng.IntN(head+2)
 			to := from - 1 + rng.IntN(8)
 			got := mustOps(t, s, id, from, to)
-			var want []storage.Op
+			var want []dr.Op
 			if from <= head {
 				want = md.ops[from-1 : min(to, head)]
 			}
@@ -1337,13 +1338,13 @@ func testClose(t *testing.T, s Store) {
 	_, err = s.PatchDraft(ctx, "d", storage.DraftPatch{Title: &title})
 	wantErr(t, "PatchDraft after Close", err, closed)
 	wantErr(t, "CreateDraft after Close", s.CreateDraft(ctx, newDraft("e"), ""), closed)
-	wantErr(t, "Commit after Close", s.Commit(ctx, "d", 0, storage.Commit{Ops: run(0, 1, "c")}), closed)
+	wantErr(t, "Commit after Close", s.Commit(ctx, "d", 0, dr.Commit{Ops: run(0, 1, "c")}), closed)
 	_, err = s.Ops(ctx, "d", 1, 1)
 	wantErr(t, "Ops after Close", err, closed)
 	_, err = s.Snapshot(ctx, "d", 0)
 	wantErr(t, "Snapshot after Close", err, closed)
-	wantErr(t, "PutToken after Close", s.PutToken(ctx, storage.Token{ID: "t", Hash: "h"}), closed)
-	_, err = s.AppendAudit(ctx, storage.AuditEntry{Action: "login"})
+	wantErr(t, "PutToken after Close", s.PutToken(ctx, dr.Token{ID: "t", Hash: "h"}), closed)
+	_, err = s.AppendAudit(ctx, dr.AuditEntry{Action: "login"})
 	wantErr(t, "AppendAudit after Close", err, closed)
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: got %v, want nil", err)
