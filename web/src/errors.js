@@ -64,20 +64,28 @@ export function failureSentence(err, what, missing = false) {
 
 /**
  * panelError is a panel's error line: hidden until show(err, {what,
- * missing}) puts the failure in words there (and in the console), cleared
- * when the panel next loads.
+ * missing}) puts a failure in words there (and in the console). Failures
+ * are kept per what (a panel asks for several things: a listing, a
+ * curve), so clear(what) removes one when that thing loads and leaves the
+ * others; clear() with no argument removes the panel's default one.
  */
 export function panelError(what) {
-  const node = h('p.notice.error.panel-error', { hidden: true, role: 'alert' });
+  const node = h('div.notice.error.panel-error', { hidden: true, role: 'alert' });
+  const failures = new Map(); // what -> the line saying why it failed
+  function draw() {
+    node.replaceChildren(...failures.values());
+    node.hidden = failures.size === 0;
+  }
   return {
     node,
     show(err, o = {}) {
-      console.warn(`draftroom: ${o.what || what}:`, err);
-      node.replaceChildren(h('span.err-sentence', failureSentence(err, o.what || what, o.missing)));
+      const w = o.what || what;
+      console.warn(`draftroom: ${w}:`, err);
       const detail = err && err.name !== 'ShapeError' ? detailOf(err) : '';
-      if (detail) node.append(' ', h('details.err-detail', h('summary', 'Details'), h('span', detail)));
-      node.hidden = false;
+      failures.set(w, h('p.panel-error-line', h('span.err-sentence', failureSentence(err, w, o.missing)),
+        detail ? [' ', h('details.err-detail', h('summary', 'Details'), h('span', detail))] : null));
+      draw();
     },
-    clear() { node.hidden = true; node.replaceChildren(); },
+    clear(w = what) { if (failures.delete(w)) draw(); },
   };
 }

@@ -308,12 +308,14 @@ export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }
     return best && best.g;
   }
 
+  const CURVE = '"brackets remaining" curve';
   async function loadStats() {
     try {
       drawCurve(readBracketStats(await api.get(api.docPath(id, '/brackets/stats'))));
+      error.clear(CURVE);
     } catch (e) {
       curve.hidden = true;
-      error.show(e, { what: '"brackets remaining" curve', missing: session.missing });
+      error.show(e, { what: CURVE, missing: session.missing });
     }
   }
 

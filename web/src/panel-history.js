@@ -420,6 +420,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   async function loadLabels() {
     try {
       labels = readLabels(await api.get(api.docPath(id, '/labels'))).labels.map((l) => ({ name: l.name, rev: l.rev, ts: l.ts }));
+      error.clear('named versions');
     } catch (e) {
       labels = [];
       error.show(e, { what: 'named versions' });
@@ -441,6 +442,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     let entries;
     try {
       entries = readTimeline(await api.get(api.docPath(id, '/history?limit=200'))).entries;
+      error.clear('timeline');
     } catch (e) {
       clear(timeline);
       tlStatus.textContent = '';
@@ -489,7 +491,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     node,
     setHead,
     show,
-    shown() { error.clear(); loadLabels(); loadTimeline(); },
+    shown() { loadLabels(); loadTimeline(); },
     destroy() { window.removeEventListener('keydown', escape); stopReplay(); if (hview) hview.destroy(); },
   };
 }

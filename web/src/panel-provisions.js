@@ -296,11 +296,13 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
   const quiet = (e) => e.code === 'timeout' || e.code === 'unavailable';
   function refresh() { session.requestProvisions().catch((e) => { if (!quiet(e)) error.show(e, { missing: session.missing }); }); }
 
+  const PROGRESS = 'progress of the provisions';
   async function loadStats() {
     try {
       drawCurve(readProvisionStats(await conn.request({ type: 'provision_stats', doc: id })));
+      error.clear(PROGRESS);
     } catch (e) {
-      if (!quiet(e)) error.show(e, { what: 'progress of the provisions', missing: session.missing });
+      if (!quiet(e)) error.show(e, { what: PROGRESS, missing: session.missing });
     }
   }
 
