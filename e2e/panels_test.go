@@ -111,5 +111,10 @@ func TestMissingDraftIsSaidSo(t *testing.T) {
 	chair.eval(`(() => { location.hash = '#/d/no-such'; return true; })()`, nil)
 	chair.waitJS("the notice", `(() => { const n = document.querySelector('.editor-pane .notice'); return !!n && !n.hidden && n.textContent.includes('There is no draft "no-such"'); })()`, 10*time.Second)
 	chair.waitJS("the brackets panel says so", `(`+visibleError("brackets")+`).includes('There is no such draft')`, 10*time.Second)
+	var lines int
+	chair.eval(`document.querySelectorAll('#panel-brackets .panel-error-line').length`, &lines)
+	if lines != 1 {
+		t.Errorf("%d error lines in the brackets panel, want one saying there is no such draft", lines)
+	}
 	shotIf(t, chair, "missing-draft")
 }

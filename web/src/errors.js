@@ -73,7 +73,10 @@ export function panelError(what) {
   const node = h('div.notice.error.panel-error', { hidden: true, role: 'alert' });
   const failures = new Map(); // what -> the line saying why it failed
   function draw() {
-    node.replaceChildren(...failures.values());
+    // One line per sentence: "There is no such draft." once, whatever failed.
+    const lines = new Map();
+    for (const line of failures.values()) if (!lines.has(line.dataset.sentence)) lines.set(line.dataset.sentence, line);
+    node.replaceChildren(...lines.values());
     node.hidden = failures.size === 0;
   }
   return {
@@ -82,7 +85,8 @@ export function panelError(what) {
       const w = o.what || what;
       console.warn(`draftroom: ${w}:`, err);
       const detail = err && err.name !== 'ShapeError' ? detailOf(err) : '';
-      failures.set(w, h('p.panel-error-line', h('span.err-sentence', failureSentence(err, w, o.missing)),
+      const sentence = failureSentence(err, w, o.missing);
+      failures.set(w, h('p.panel-error-line', { 'data-sentence': sentence }, h('span.err-sentence', sentence),
         detail ? [' ', h('details.err-detail', h('summary', 'Details'), h('span', detail))] : null));
       draw();
     },
