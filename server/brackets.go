@@ -266,12 +266,27 @@ func bracketsOf(st *DraftState) (*bracketObserver, error) {
 func (o *bracketObserver) broken() error { return o.err }
 
 // listing is the bracket listing of a draft at one revision: the parse with
-// ids, and the JSON of its groups and diagnostics, encoded once.
+// ids, and the JSON of its groups and diagnostics, encoded once, with what
+// attributes its alternatives (opener, props) so that a group is shown
+// again (listing.group) without decoding the JSON.
 type listing struct {
-	rev  int
-	res  brackets.Result
-	body []byte // `"groups":[...],"diagnostics":[...]`
-	used int
+	rev    int
+	res    brackets.Result
+	body   []byte // `"groups":[...],"diagnostics":[...]`
+	opener func(rev int) dr.Author
+	props  map[string][]dr.Proposal // by group, those made at or before rev
+	used   int
+}
+
+// group returns the listed group with that id as the listing shows it, or
+// nil.
+func (l *listing) group(id string) *GroupJSON {
+	gi := l.res.Find(id)
+	if gi < 0 {
+		return nil
+	}
+	g := groupJSON(&l.res, gi, l.opener, l.props)
+	return &g
 }
 
 // GroupJSON is a bracket group as the API shows it (PROTOCOL.md 2.2).
@@ -357,12 +372,22 @@ func proposalFor(props []dr.Proposal, k int, text string) *dr.Proposal {
 // bytes encoding/json writes with HTML escaping off, which a test checks):
 // reflection made it two thirds of the cost of a fresh listing.
 func encodeListing(res *brackets.Result, opener func(rev int) dr.Author, proposals []dr.Proposal, rev int) []byte {
+	return encodeGroups(res, opener, proposalsByGroup(proposals, rev))
+}
+
+// proposalsByGroup returns the proposals made at or before rev, by group.
+func proposalsByGroup(proposals []dr.Proposal, rev int) map[string][]dr.Proposal {
 	props := make(map[string][]dr.Proposal)
 	for _, p := range proposals {
 		if p.Rev <= rev {
 			props[p.Group] = append(props[p.Group], p)
 		}
 	}
+	return props
+}
+
+// encodeGroups is encodeListing with the proposals by group.
+func encodeGroups(res *brackets.Result, opener func(rev int) dr.Author, props map[string][]dr.Proposal) []byte {
 	// Outlines hold each character of the text at most once.
 	size := 64 + len(res.Text) + len(res.Text)/8
 	for i := range res.Groups {
@@ -570,8 +595,8 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 	if err != nil {
 		return nil, err
 	}
-	body := encodeListing(&res, opener, props, rev)
-	l := &listing{rev: rev, res: res, body: body}
+	byGroup := proposalsByGroup(props, rev)
+	l := &listing{rev: rev, res: res, body: encodeGroups(&res, opener, byGroup), opener: opener, props: byGroup}
 	o.keep(l)
 	return l, nil
 }

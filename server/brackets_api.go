@@ -396,22 +396,6 @@ func (s *Server) listConflictGroup(ctx context.Context, doc, group string, err e
 	}
 }
 
-// group returns the listed group with that id, decoded from the listing's
-// JSON (so it carries the same attribution), or nil.
-func (l *listing) group(id string) *GroupJSON {
-	gi := l.res.Find(id)
-	if gi < 0 {
-		return nil
-	}
-	var all struct {
-		Groups []GroupJSON `json:"groups"`
-	}
-	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil || gi >= len(all.Groups) {
-		return nil
-	}
-	return &all.Groups[gi]
-}
-
 // bracketStats returns the curve of open groups.
 func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error) {
 	var out statsJSON

@@ -467,41 +467,30 @@ func (s *Server) exportGroups(ctx context.Context, doc string, rev int) ([]histo
 	if err != nil {
 		return nil, err
 	}
-	var all struct {
-		Groups []GroupJSON `json:"groups"`
-	}
-	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil {
-		return nil, fmt.Errorf("export %s@%d: listing: %w", doc, rev, err)
-	}
-	var props []dr.Proposal
-	if rs, err := s.records(); err == nil {
-		if props, err = rs.Proposals(ctx, doc); err != nil {
-			return nil, fmt.Errorf("export %s@%d: %w", doc, rev, err)
-		}
-	}
-	out := make([]history.ExportGroup, len(all.Groups))
-	for i, g := range all.Groups {
-		eg := history.ExportGroup{ID: g.ID, Start: g.Span[0], End: g.Span[1], Alternatives: make([]history.ExportAlternative, len(g.Alternatives))}
-		var opened int
-		if id, err := brackets.ParseID(g.ID); err == nil {
-			opened = id.Rev
-		}
-		var gp []dr.Proposal
-		for _, p := range props {
-			if p.Group == g.ID && p.Rev <= rev {
-				gp = append(gp, p)
-			}
-		}
-		for k, a := range g.Alternatives {
-			alt := history.ExportAlternative{Text: brackets.Unescape(a.Text), By: a.By, Rev: opened}
-			if a.Source == SourceProposal {
-				if p := proposalFor(gp, k, a.Text); p != nil {
-					alt.Rev = p.Rev
-				}
-			}
-			eg.Alternatives[k] = alt
-		}
-		out[i] = eg
+	out := make([]history.ExportGroup, len(l.res.Groups))
+	for i := range l.res.Groups {
+		g := groupJSON(&l.res, i, l.opener, l.props)
+		out[i] = exportGroup(&g, l.props)
 	}
 	return out, nil
+}
+
+// exportGroup is group g of a listing as an export shows it; props are the
+// listing's proposals by group.
+func exportGroup(g *GroupJSON, props map[string][]dr.Proposal) history.ExportGroup {
+	eg := history.ExportGroup{ID: g.ID, Start: g.Span[0], End: g.Span[1], Alternatives: make([]history.ExportAlternative, len(g.Alternatives))}
+	var opened int
+	if id, err := brackets.ParseID(g.ID); err == nil {
+		opened = id.Rev
+	}
+	for k, a := range g.Alternatives {
+		alt := history.ExportAlternative{Text: brackets.Unescape(a.Text), By: a.By, Rev: opened}
+		if a.Source == SourceProposal {
+			if p := proposalFor(props[g.ID], k, a.Text); p != nil {
+				alt.Rev = p.Rev
+			}
+		}
+		eg.Alternatives[k] = alt
+	}
+	return eg
 }
