@@ -83,12 +83,12 @@ func decisionJSON(d dr.Decision) DecisionJSON {
 
 // statsJSON is the "brackets remaining" curve.
 type statsJSON struct {
-	Doc         string      `json:"doc"`
-	Rev         int         `json:"rev"`
-	Open        int         `json:"open"`
-	Diagnostics int         `json:"diagnostics"`
-	Clean       bool        `json:"clean"`
-	Points      []statPoint `json:"points"`
+	Doc         string               `json:"doc"`
+	Rev         int                  `json:"rev"`
+	Open        int                  `json:"open"`
+	Diagnostics int                  `json:"diagnostics"`
+	Clean       bool                 `json:"clean"`
+	Points      []brackets.StatPoint `json:"points"`
 }
 
 // conflictError is a stale resolution: the group changed since the
@@ -355,7 +355,7 @@ func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.R
 	}
 	if !seen.Same(cur.Groups[g]) {
 		o, _ := bracketsOf(st)
-		gj := groupJSON(&cur, g, o.opener, nil)
+		gj := groupJSON(&cur, g, o.Opener, nil)
 		return dr.Decision{}, brackets.Change{}, &conflictError{
 			err:   Errorf(ErrConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
 			group: &gj,
@@ -404,10 +404,9 @@ func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error
 		if err != nil {
 			return err
 		}
-		// points is append-only and its elements never change: the slice
-		// may be read after the owner goroutine moves on.
-		out = statsJSON{Doc: doc, Rev: st.Rev(), Open: o.open, Diagnostics: o.diags, Clean: o.open == 0 && o.diags == 0,
-			Points: o.points[:len(o.points):len(o.points)]}
+		// Points may be read after the owner goroutine moves on.
+		open, diags := o.Counts()
+		out = statsJSON{Doc: doc, Rev: st.Rev(), Open: open, Diagnostics: diags, Clean: open == 0 && diags == 0, Points: o.Points()}
 		return nil
 	})
 	return out, notFoundDraft(err, doc)
