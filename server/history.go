@@ -259,42 +259,21 @@ func (s *Server) authors(ctx context.Context, info dr.Draft, rev int, byRev bool
 	return spansJSON(spans, info.By), nil
 }
 
-// diff returns the diff of draft info from revision a to revision b. by
-// attributes each insertion to who wrote it and, when a <= b, each
-// deletion to who deleted it.
+// diff returns the diff of draft info from revision a to revision b
+// (history.DiffAt). by attributes each insertion to who wrote it and, when
+// a <= b, each deletion to who deleted it.
 func (s *Server) diff(ctx context.Context, info dr.Draft, a, b int, by bool) ([]history.Segment, error) {
-	ta, err := s.textAt(ctx, info, a)
-	if err != nil {
-		return nil, err
-	}
-	tb := ta
-	if b != a {
-		if tb, err = s.textAt(ctx, info, b); err != nil {
-			return nil, err
+	var spansAt func() ([]history.Span, error)
+	if by {
+		spansAt = func() (spans []history.Span, err error) {
+			err = s.withAuthorship(ctx, info, b, func(au *history.Authorship) error {
+				spans = au.Spans()
+				return nil
+			})
+			return spans, err
 		}
 	}
-	segs := history.Diff(ta, tb)
-	if !by {
-		return segs, nil
-	}
-	var spans []history.Span
-	err = s.withAuthorship(ctx, info, b, func(au *history.Authorship) error {
-		spans = au.Spans()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var ops []dr.Op
-	if a < b {
-		if ops, err = s.loadOps(ctx, info.ID, a+1, b); err != nil {
-			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
-		}
-	}
-	if segs, err = history.AttributeDiff(segs, spans, info.By, utf8.RuneCountInString(ta), ops); err != nil {
-		return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
-	}
-	return segs, nil
+	return history.DiffAt(ctx, s.store, info.ID, a, b, info.By, spansAt)
 }
 
 // Paging of the timeline.
