@@ -400,11 +400,8 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 			return err
 		}
 		cur := st.Rev()
-		if rev < 0 {
-			rev = cur
-		}
-		if rev > cur {
-			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+		if rev, err = listedRev(st, doc, rev); err != nil {
+			return err
 		}
 		if hit = o.cached(rev); hit != nil {
 			return nil

@@ -468,6 +468,19 @@ func listingRevWS(c *Session, m *Inbound) (int, error) {
 	return *m.Rev, nil
 }
 
+// listedRev returns, inside Do, the revision a listing of draft doc asks
+// for: rev, or the head for -1; rev_ahead beyond the head.
+func listedRev(st *DraftState, doc string, rev int) (int, error) {
+	cur := st.Rev()
+	if rev < 0 {
+		return cur, nil
+	}
+	if rev > cur {
+		return 0, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+	}
+	return rev, nil
+}
+
 // listingRequest reads a listing request over HTTP (brackets, provisions):
 // the draft in the path (draftFor) and ?rev=, a revision number or a
 // label's name (history_api.go); -1 without one: the head.
