@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -183,50 +184,50 @@ func TestBracketBuildAfterStagedOps(t *testing.T) {
 			bracketRequest{Rev: ptrTo(0), Span: &[2]int{7, 10}, Text: ptrTo("do")}, "Today States [act/do].", "b2.0", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx := context.Background()
-			ts := newTestServer(t, storage.NewMemory(), Config{})
-			createDraft(t, ts.store, "st", "States act.")
-			f := ts.session("c1", "CAN")
-			f.open("st", nil)
-			// Hold the owner so the typed op and the proposal queue up and
-			// are staged in one batch.
-			started, release := make(chan struct{}), make(chan struct{})
-			go ts.Do(ctx, "st", func(*DraftState) error { close(started); <-release; return nil })
-			<-started
-			f.submit(0, 1, c.typed)
-			type result struct {
-				out proposedJSON
-				err error
-			}
-			done := make(chan result, 1)
-			go func() {
-				out, err := ts.propose(ctx, f.ident, "st", c.req)
-				done <- result{out, err}
-			}()
-			for deadline := time.Now().Add(5 * time.Second); len(f.d.in) < 2; {
-				if time.Now().After(deadline) {
-					t.Fatal("the requests did not queue")
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				ts := newTestServer(t, storage.NewMemory(), Config{})
+				createDraft(t, ts.store, "st", "States act.")
+				f := ts.session("c1", "CAN")
+				f.open("st", nil)
+				// Hold the owner so the typed op and the proposal queue up and
+				// are staged in one batch.
+				started, release := make(chan struct{}), make(chan struct{})
+				go ts.Do(ctx, "st", func(*DraftState) error { close(started); <-release; return nil })
+				<-started
+				f.submit(0, 1, c.typed)
+				type result struct {
+					out proposedJSON
+					err error
 				}
-				time.Sleep(time.Millisecond)
-			}
-			close(release)
-			r := <-done
-			if r.err != nil {
-				t.Fatal(r.err)
-			}
-			if r.out.Group != c.group || r.out.Alternative != c.alt || r.out.Rev != 2 {
-				t.Fatalf("proposed %+v, want group %s alternative %d at rev 2", r.out, c.group, c.alt)
-			}
-			if text, rev := ts.text("st"); text != c.text || rev != 2 {
-				t.Fatalf("text %q at %d, want %q", text, rev, c.text)
-			}
-			l, err := ts.bracketListing(ctx, "st", -1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if l.res.Find(c.group) < 0 {
-				t.Fatalf("group %s not listed after commit", c.group)
-			}
+				done := make(chan result, 1)
+				go func() {
+					out, err := ts.propose(ctx, f.ident, "st", c.req)
+					done <- result{out, err}
+				}()
+				synctest.Wait() // the op and the proposal are in the owner's queue
+				if len(f.d.in) != 2 {
+					t.Fatalf("%d requests in the owner's queue, want the op and the proposal", len(f.d.in))
+				}
+				close(release)
+				r := <-done
+				if r.err != nil {
+					t.Fatal(r.err)
+				}
+				if r.out.Group != c.group || r.out.Alternative != c.alt || r.out.Rev != 2 {
+					t.Fatalf("proposed %+v, want group %s alternative %d at rev 2", r.out, c.group, c.alt)
+				}
+				if text, rev := ts.text("st"); text != c.text || rev != 2 {
+					t.Fatalf("text %q at %d, want %q", text, rev, c.text)
+				}
+				l, err := ts.bracketListing(ctx, "st", -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.res.Find(c.group) < 0 {
+					t.Fatalf("group %s not listed after commit", c.group)
+				}
+			})
 		})
 	}
 }
