@@ -376,14 +376,8 @@ func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, r
 // text at base, transformed over whatever was committed since, so that
 // what delegations typed meanwhile is kept.
 func (s *Server) importText(ctx context.Context, who Identity, doc, text string, base int) (dr.Op, ot.Op, error) {
-	if !who.IsFacilitator() {
-		return dr.Op{}, nil, Errorf(ErrForbidden, "only a facilitator imports a revised text")
-	}
-	if base < 0 {
-		return dr.Op{}, nil, Errorf(ErrBadRequest, "rev must not be negative")
-	}
-	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
-		return dr.Op{}, nil, Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+	if err := s.checkImportText(who, text, base); err != nil {
+		return dr.Op{}, nil, err
 	}
 	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
@@ -407,10 +401,8 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 		if err != nil {
 			return dr.Op{}, nil, err
 		}
-		for _, c := range since {
-			if pre, err = ot.Transform(pre, c.Op, ot.Left); err != nil {
-				return dr.Op{}, nil, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
-			}
+		if pre, err = transformOver(diff, since); err != nil {
+			return dr.Op{}, nil, fmt.Errorf("import on %s@%d: %w", doc, base, err)
 		}
 	}
 	committed, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
@@ -418,11 +410,9 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 		if err != nil {
 			return Built{}, err
 		}
-		op := pre
-		for _, c := range since {
-			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
-				return Built{}, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
-			}
+		op, err := transformOver(pre, since)
+		if err != nil {
+			return Built{}, fmt.Errorf("import on %s@%d: %w", doc, base, err)
 		}
 		return Built{Op: op, Kind: dr.KindImport}, nil
 	})
@@ -436,6 +426,33 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 	}
 	s.Audit(ctx, who, ActionImport, doc, fmt.Sprintf("text of rev %d committed as rev %d: %d inserted, %d deleted", base, committed.Rev, ins, del))
 	return committed, diff, nil
+}
+
+// checkImportText checks who may import text as the new text of a draft
+// on revision base.
+func (s *Server) checkImportText(who Identity, text string, base int) error {
+	if !who.IsFacilitator() {
+		return Errorf(ErrForbidden, "only a facilitator imports a revised text")
+	}
+	if base < 0 {
+		return Errorf(ErrBadRequest, "rev must not be negative")
+	}
+	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
+		return Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+	}
+	return nil
+}
+
+// transformOver transforms op, made on the text before ops, over them (op
+// on the left: at a tie its inserts go first).
+func transformOver(op ot.Op, ops []dr.Op) (ot.Op, error) {
+	for _, c := range ops {
+		var err error
+		if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
+			return nil, fmt.Errorf("transform over op %d: %w", c.Rev, err)
+		}
+	}
+	return op, nil
 }
 
 // exportGroups returns the open bracket groups of draft doc at rev as an
