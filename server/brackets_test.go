@@ -852,7 +852,7 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 					t.Errorf("drafter %d: %v", i, err)
 					return
 				}
-				time.Sleep(time.Duration(1+rng.IntN(4)) * time.Millisecond)
+				time.Sleep(time.Duration(1+rng.IntN(4)) * time.Millisecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}

@@ -260,7 +260,7 @@ func TestHistoryMatchesReplay(t *testing.T) {
 						return
 					}
 				}
-				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond) // the typing pace: the workload, not a wait
 			}
 			if err := doc.WaitSynced(ctx); err != nil {
 				t.Errorf("%s: %v", p.delegation, err)

@@ -189,7 +189,7 @@ func runMultiNode(t *testing.T, stores []sharedStore) {
 				} else {
 					randomEdit(rng, docs[i])
 				}
-				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}

@@ -103,7 +103,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	ls.create("d", "")
-	slow := ls.dialRaw()
+	slow := ls.dialRawSmallBuffer() // its socket fills after a few frames
 	slow.send(`{"type":"hello","client":"slow","delegation":"FRA","name":"Luc","role":"reviewer"}`)
 	slow.expect("welcome")
 	slow.send(`{"type":"open","doc":"d"}`)

@@ -132,7 +132,7 @@ func TestRedisFault(t *testing.T) {
 				default:
 				}
 				randomEdit(rng, fc.doc)
-				time.Sleep(time.Duration(2+rng.IntN(8)) * time.Millisecond)
+				time.Sleep(time.Duration(2+rng.IntN(8)) * time.Millisecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}

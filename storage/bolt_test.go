@@ -38,6 +38,7 @@ func restoreBolt(t *testing.T, copy []byte) storagetest.Store {
 }
 
 func TestBolt(t *testing.T) {
+	t.Parallel()
 	storagetest.RunWithBackups(t, func(t *testing.T) storagetest.Store { return openBolt(t) }, restoreBolt)
 }
 
@@ -45,6 +46,7 @@ func TestBolt(t *testing.T) {
 // bbolt file (BoltOptions.NoWAL), and against a log checkpointed after
 // every commit batch, the two extremes of the write-ahead log's timing.
 func TestBoltNoWAL(t *testing.T) {
+	t.Parallel()
 	for name, opts := range map[string]storage.BoltOptions{
 		"nowal":            {NoWAL: true},
 		"checkpoint-often": {CheckpointOps: 1},
@@ -64,6 +66,7 @@ func TestBoltNoWAL(t *testing.T) {
 // TestCanceledContext: a write whose context is already done is refused
 // with the context's error and writes nothing, in both local stores.
 func TestCanceledContext(t *testing.T) {
+	t.Parallel()
 	stores := map[string]storagetest.Store{"memory": storage.NewMemory(), "bolt": openBolt(t)}
 	for name, s := range stores {
 		t.Run(name, func(t *testing.T) {
