@@ -302,10 +302,8 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     if (replaying === run) { replaying = null; replayBtn.textContent = 'Replay'; }
   }
 
-  // replay animates revisions from the slider's position to the head: over
-  // the WebSocket (the server paces the ops, docs/PROTOCOL.md 2.3) or, when
-  // the server refuses the replay message (bad_request), from GET .../ops
-  // paced here, for this run (the next one tries the WebSocket again).
+  // replay animates revisions from the slider's position to the head
+  // (runReplay), in the read-only view.
   async function replay() {
     const from = viewing ?? Math.max(0, head - 50);
     const to = head;
@@ -326,39 +324,10 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     const run = { stop: false, ws: false, off: null };
     replaying = run;
     replayBtn.textContent = 'Stop';
-    {
-      const offFrame = conn.on('replay', (m) => {
-        if (m.doc !== id || replaying !== run) return;
-        if (m.op === undefined) { if (m.text !== hv.state.doc.toString()) replaceAll(hv, m.text); banner(m.rev, 'replay'); } else replayStep(hv, m.rev, m);
-      });
-      const offEnd = conn.on('replayed', (m) => { if (m.doc === id) endReplay(run); });
-      run.off = () => { offFrame(); offEnd(); };
-      try {
-        await conn.request({ type: 'replay', doc: id, from: from + 1, to, interval_ms: +speed.value });
-        run.ws = true;
-        return; // the frames drive it from here
-      } catch (e) {
-        run.off();
-        run.off = null;
-        if (e.code !== 'bad_request') { toast('Replay failed: ' + e.message, 'error'); endReplay(run); return; }
-      }
-    }
-    try {
-      let rev = from;
-      while (!run.stop && rev < to) {
-        const r = readOps(await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`)));
-        if (r.ops.length === 0) break;
-        for (const o of r.ops) {
-          if (run.stop) break;
-          replayStep(hv, o.rev, o);
-          rev = o.rev;
-          await new Promise((res) => setTimeout(res, +speed.value));
-        }
-      }
-    } catch (e) {
-      toast('Replay stopped: ' + e.message, 'error');
-    }
-    endReplay(run);
+    runReplay({ conn, api, id, from, to, intervalMs: +speed.value, run, toast,
+      onText: (m) => { if (m.text !== hv.state.doc.toString()) replaceAll(hv, m.text); banner(m.rev, 'replay'); },
+      onStep: (rev, o) => replayStep(hv, rev, o),
+      onEnd: () => endReplay(run) });
   }
 
   function stopReplay() {
@@ -494,4 +463,47 @@ function timelineItem(run, names, onShow) {
       h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
       h('span.tl-what', h('span.tl-who', by.name || ''), ' ', d.what, d.preview ? h('span.tl-preview', ` “${d.preview}”`) : null),
       h('span.tl-when', `${d.when} · ${range}`)));
+}
+
+/**
+ * runReplay plays revisions from+1..to: over the WebSocket (the server
+ * paces the ops, docs/PROTOCOL.md 2.3) or, when the server refuses the
+ * replay message (bad_request), from GET .../ops paced here, for this run
+ * (the next one tries the WebSocket again). run is {stop, ws, off}: set
+ * stop to end it (and send replay_stop when ws); off removes the frame
+ * listeners. onText(m) takes a frame with the whole text, onStep(rev, op)
+ * one op, onEnd() is called once it is over.
+ */
+async function runReplay({ conn, api, id, from, to, intervalMs, run, toast, onText, onStep, onEnd }) {
+  const offFrame = conn.on('replay', (m) => {
+    if (m.doc !== id || run.stop) return;
+    if (m.op === undefined) onText(m); else onStep(m.rev, m);
+  });
+  const offEnd = conn.on('replayed', (m) => { if (m.doc === id) onEnd(); });
+  run.off = () => { offFrame(); offEnd(); };
+  try {
+    await conn.request({ type: 'replay', doc: id, from: from + 1, to, interval_ms: intervalMs });
+    run.ws = true;
+    return; // the frames drive it from here
+  } catch (e) {
+    run.off();
+    run.off = null;
+    if (e.code !== 'bad_request') { toast('Replay failed: ' + e.message, 'error'); onEnd(); return; }
+  }
+  try {
+    let rev = from;
+    while (!run.stop && rev < to) {
+      const r = readOps(await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`)));
+      if (r.ops.length === 0) break;
+      for (const o of r.ops) {
+        if (run.stop) break;
+        onStep(o.rev, o);
+        rev = o.rev;
+        await new Promise((res) => setTimeout(res, intervalMs));
+      }
+    }
+  } catch (e) {
+    toast('Replay stopped: ' + e.message, 'error');
+  }
+  onEnd();
 }
