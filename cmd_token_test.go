@@ -227,7 +227,7 @@ func TestTokenCommandOnRedis(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	srv := server.New(server.Config{Auth: server.NewTokenAuth(st, nil)}, st, nil)
+	srv := server.New(server.Config{Auth: server.NewTokenAuth(st, nil), Fanout: st}, st, nil)
 	hs := httptest.NewServer(srv.Handler())
 	defer func() { hs.Close(); srv.Shutdown(context.Background()) }()
 

@@ -38,7 +38,7 @@ func TestDecideMode(t *testing.T) {
 	for _, tc := range []struct {
 		name            string
 		args            []string
-		st              store
+		st              dr.Store
 		open, byDefault bool
 		reason          string
 	}{

@@ -431,7 +431,7 @@ func TestMetricsConflicts(t *testing.T) {
 	t.Parallel()
 	st := &conflictOnce{Memory: storage.NewMemory()}
 	ls := startServer(t, st, server.Config{})
-	ls.srv.SetMetrics(metrics.Handler(ls.srv, st))
+	ls.srv.SetMetrics(metrics.Handler(ls.srv, nil))
 	ls.create("d", "abc")
 	w := ls.dialRaw()
 	w.hello("drafter")

@@ -453,7 +453,7 @@ func TestCursorFollowsItsLastConnection(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "0123456789")
 	store := &publishRecorder{lostReplyStore: &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100)}, out: make(chan presenceOut, 100)}
-	ts := newTestServer(t, store, Config{})
+	ts := newTestServer(t, store, Config{Fanout: store})
 	watch := ts.session("watch", "GBR")
 	watch.open("d", nil)
 	local := ts.session("c", "CAN") // same client and author as the remote c

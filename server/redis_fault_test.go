@@ -96,7 +96,7 @@ func TestRedisFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ls := startServer(t, st, server.Config{CommitTimeout: 3 * time.Second})
+	ls := startServer(t, st, server.Config{CommitTimeout: 3 * time.Second, Fanout: st})
 	const initial = "Article 12. The Parties [shall/should] cooperate."
 	ls.create("art-12", initial)
 
