@@ -18,6 +18,7 @@ import (
 // new connection (after a drop) returns, instead of leaving the reader on
 // the new connection forever.
 func TestCloseWhileReconnecting(t *testing.T) {
+	t.Parallel()
 	var conns atomic.Int32
 	second := make(chan struct{})
 	release := make(chan struct{})
@@ -70,7 +71,11 @@ func TestCloseWhileReconnecting(t *testing.T) {
 		c.Close()
 		close(closed)
 	}()
-	time.Sleep(100 * time.Millisecond) // let Close find no connection
+	select { // Close has marked the client closed, finding no connection
+	case <-c.Closing():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not begin")
+	}
 	close(release)
 	select {
 	case <-closed:

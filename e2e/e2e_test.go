@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/web"
@@ -62,7 +63,7 @@ func TestMain(m *testing.M) {
 func browser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
+		testenv.MissingTool(t, "chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
 	}
 	browserOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "draftroom-e2e-chromium-")
@@ -851,7 +852,11 @@ func TestScreenViewFollowsCursor(t *testing.T) {
 		const l = document.querySelector('.screen-people');
 		return !!l && l.textContent.includes('Jean');
 	})()`, 10*time.Second)
-	time.Sleep(500 * time.Millisecond) // a scroll would happen on the next frames
+	// A scroll the presence asked for would be applied by the next frames:
+	// wait for two of them in the page.
+	if _, err := chromedp.Run(screen.ctx, chromedp.Evaluate[bool](`new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("waiting for two animation frames: %v", err)
+	}
 	var top float64
 	screen.eval(`document.querySelector('.cm-scroller').scrollTop`, &top)
 	if top < 500 {

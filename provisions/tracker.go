@@ -4,21 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/internal/charid"
 	"github.com/draftroom/draftroom/ot"
 )
 
-// ID is the identity of a provision: the identity of its marker's first
-// character (the "A" of "Article 17", the "2" of "2."), which is the
-// revision whose op inserted that character and its code-point index within
-// that op's inserted text (all of the op's inserts concatenated in order).
-// Rev 0 is the draft's initial text, where K is the character's position.
-// A character keeps its identity while it exists, so every node derives the
-// same ids from the same op log, and a provision keeps its id while its
-// text, its title and the text around it change.
+// ID is the identity of a provision: the identity (charid.ID) of its
+// marker's first character (the "A" of "Article 17", the "2" of "2."), so a
+// provision keeps its id while its text, its title and the text around it
+// change.
 //
 // Two cases give ids that are not a character's insertion: an old character
 // that becomes a marker's first character (the text before it on its line
@@ -26,43 +22,19 @@ import (
 // cannot collide with an inserted character; and a renumbering op hands
 // every provision the id it had before (Tracker.ApplyRenumber), though the
 // digits of its number were replaced.
-type ID struct {
-	Rev int
-	K   int
-}
+type ID charid.ID
 
 // String returns the id in its wire form, p<rev>.<k>.
-func (id ID) String() string {
-	b := make([]byte, 0, 16)
-	b = append(b, 'p')
-	b = strconv.AppendInt(b, int64(id.Rev), 10)
-	b = append(b, '.')
-	return string(strconv.AppendInt(b, int64(id.K), 10))
-}
+func (id ID) String() string { return string(charid.Append(make([]byte, 0, 16), 'p', id.Rev, id.K)) }
 
 // ParseID reads the wire form p<rev>.<k> (decimal, no sign, no leading
 // zeros). Errors wrap ErrBadID.
 func ParseID(s string) (ID, error) {
-	rest, ok := strings.CutPrefix(s, "p")
-	revS, kS, ok2 := strings.Cut(rest, ".")
-	rev, err1 := parseCount(revS)
-	k, err2 := parseCount(kS)
-	if !ok || !ok2 || err1 != nil || err2 != nil {
+	rev, k, ok := charid.Parse(s, 'p')
+	if !ok {
 		return ID{}, fmt.Errorf("provision id %q: %w", s, ErrBadID)
 	}
 	return ID{Rev: rev, K: k}, nil
-}
-
-func parseCount(s string) (int, error) {
-	if s == "" || len(s) > 18 || (len(s) > 1 && s[0] == '0') {
-		return 0, ErrBadID
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrBadID
-		}
-	}
-	return strconv.Atoi(s)
 }
 
 // Text is what the tracker reads of a draft's text: ot.Text satisfies it.
@@ -452,55 +424,33 @@ func (t *Tracker) Check(text string) error {
 	return nil
 }
 
-// trackerJSON is the persisted form: the marks' positions as gaps (the
-// first one absolute) and their ids as two parallel arrays. The lines are
-// read again from the snapshot's text.
-type trackerJSON struct {
-	V    int   `json:"v"`
-	Rev  int   `json:"rev"`
-	Len  int   `json:"len"`
-	Gaps []int `json:"gaps"`
-	Revs []int `json:"revs"`
-	Ks   []int `json:"ks"`
-}
-
-// MarshalJSON encodes the tracker's state (revision, length, identities),
-// to be stored as a snapshot Meta section beside the text.
+// MarshalJSON encodes the tracker's state (revision, length, identities)
+// as charid.Marks, to be stored as a snapshot Meta section beside the
+// text; the lines are read again from the text.
 func (t *Tracker) MarshalJSON() ([]byte, error) {
-	j := trackerJSON{V: 1, Rev: t.rev, Len: t.length,
-		Gaps: make([]int, len(t.marks)), Revs: make([]int, len(t.marks)), Ks: make([]int, len(t.marks))}
-	prev := 0
+	pos := make([]int, len(t.marks))
 	for i, m := range t.marks {
-		j.Gaps[i], prev = m.pos-prev, m.pos
-		j.Revs[i], j.Ks[i] = m.id.Rev, m.id.K
+		pos[i] = m.pos
 	}
-	return json.Marshal(j)
+	return json.Marshal(charid.NewMarks(t.rev, t.length, pos, func(i int) charid.ID { return charid.ID(t.marks[i].id) }))
 }
 
 // Restore rebuilds a tracker from data written by MarshalJSON and the text
 // it was written with. Errors wrap ErrCorrupt or ErrOutOfSync.
 func Restore(data []byte, text string) (*Tracker, error) {
-	var j trackerJSON
+	var j charid.Marks
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if j.V != 1 || j.Rev < 0 || j.Len < 0 || len(j.Revs) != len(j.Gaps) || len(j.Ks) != len(j.Gaps) {
-		return nil, fmt.Errorf("version %d, rev %d, len %d, %d/%d/%d entries: %w", j.V, j.Rev, j.Len,
-			len(j.Gaps), len(j.Revs), len(j.Ks), ErrCorrupt)
+	if err := j.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	lines, n := scanText(text, 0, true)
 	if n != j.Len {
 		return nil, fmt.Errorf("state of %d code points for a text of %d: %w", j.Len, n, ErrOutOfSync)
 	}
-	t := &Tracker{rev: j.Rev, length: n, lines: lines, marks: make([]mark, len(j.Gaps))}
-	p := 0
-	for i, g := range j.Gaps {
-		p += g
-		if g < 0 || (i > 0 && g == 0) || p >= n || j.Revs[i] < 0 || j.Revs[i] > j.Rev || j.Ks[i] < 0 {
-			return nil, fmt.Errorf("entry %d: %w", i, ErrCorrupt)
-		}
-		t.marks[i] = mark{p, ID{j.Revs[i], j.Ks[i]}}
-	}
+	t := &Tracker{rev: j.Rev, length: n, lines: lines, marks: make([]mark, 0, len(j.Gaps))}
+	j.Each(func(p int, id charid.ID) { t.marks = append(t.marks, mark{p, ID(id)}) })
 	for _, l := range lines {
 		if _, ok := t.findMark(l.mark); !ok {
 			return nil, fmt.Errorf("no identity for the provision at %d: %w", l.mark, ErrOutOfSync)

@@ -45,7 +45,10 @@ type Session struct {
 	s    *Server
 	ws   *websocket.Conn
 	nc   net.Conn
-	send sendQueue   // data frames (encoded JSON messages)
+	send sendQueue // data frames (encoded JSON messages)
+	// conn is the node's number for this connection, unique in the
+	// process: presence published to other nodes carries it (presence.go).
+	conn uint64
 	ctl  chan []byte // encoded control frames from the read side
 	done chan struct{}
 	// ctx is the session's own: derived from the server's, cancelled when
@@ -90,6 +93,7 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 		ws:      ws,
 		nc:      ws.NetConn(),
 		send:    newSendQueue(s.cfg.SendQueue),
+		conn:    s.conns.Add(1),
 		ctl:     make(chan []byte, 4),
 		done:    make(chan struct{}),
 		wrote:   make(chan struct{}),

@@ -71,9 +71,11 @@ type draft struct {
 	subsGone int           // subscriptions removed since subs was last rebuilt
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
-	// remotePresent: by node, the other nodes' clients that have presence
-	// in the draft, to say "left" for them if their node dies (presence.go).
-	remotePresent map[string]map[presenceKey]dr.Author
+	// cursors: for each client's cursor, the connection (of this node or
+	// another) whose presence was relayed last, so that a late "left" of
+	// a replaced connection is not relayed, and "left" can be said for
+	// another node's clients if it dies (presence.go).
+	cursors map[cursorKey]cursorSource
 }
 
 type ringOp struct {

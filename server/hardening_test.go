@@ -509,7 +509,7 @@ func TestPresenceClientIDReuse(t *testing.T) {
 	}
 }
 
-var _ server.Liveness = (*storage.Redis)(nil)
+var _ server.Fanout = (*storage.Redis)(nil)
 
 // TestDeadNodePresenceLeaves: two server nodes on one Redis. A client of
 // node B shows a cursor to a subscriber of node A; then B dies without a
@@ -520,8 +520,10 @@ func TestDeadNodePresenceLeaves(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-liveness-%d:", time.Now().UnixNano())
 	cfg := server.Config{NodeTTL: time.Second}
-	a := startServer(t, redisStore(t, url, prefix), cfg)
-	storeB := redisStore(t, url, prefix)
+	storeA, storeB := redisStore(t, url, prefix), redisStore(t, url, prefix)
+	cfg.Fanout = storeA
+	a := startServer(t, storeA, cfg)
+	cfg.Fanout = storeB
 	b := startServer(t, storeB, cfg)
 	a.create("art-1", "The Parties shall act.")
 
@@ -530,14 +532,11 @@ func TestDeadNodePresenceLeaves(t *testing.T) {
 	observer.until("snapshot")
 
 	// Wait until B's heartbeat is in the set, as in any deployment that
-	// ran for a moment (without heartbeats, as before nodes had them, go
-	// on: the test then fails below, waiting for the "left").
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
-		if live, _, err := storeB.Nodes(context.Background()); err == nil && live[storeB.NodeID()] {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
+	// ran for a moment (a state inside Redis: no event to wait on).
+	waitUntil(t, "node B's heartbeat", func() bool {
+		live, _, err := storeB.Nodes(context.Background())
+		return err == nil && live[storeB.NodeID()]
+	})
 	x := b.wsAs(who{"CAN", "Ana", "drafter"}, "c-ana")
 	x.send(`{"type":"open","doc":"art-1"}`)
 	x.until("snapshot")

@@ -192,15 +192,10 @@ func (o *provisionsObserver) keep(rev int, l []provisions.Listed) {
 
 // provisionsOf returns the draft's provisions observer.
 func provisionsOf(st *DraftState) (*provisionsObserver, error) {
-	o, ok := st.Observer(ProvisionsSection).(*provisionsObserver)
-	if !ok {
-		return nil, fmt.Errorf("draft %s has no provisions observer", st.ID())
-	}
-	if o.err != nil {
-		return nil, o.err
-	}
-	return o, nil
+	return observerOf[*provisionsObserver](st, ProvisionsSection)
 }
+
+func (o *provisionsObserver) broken() error { return o.err }
 
 // provisionsState is what the listing endpoints read, copied out of the
 // owner goroutine.
@@ -227,11 +222,8 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 			return err
 		}
 		cur := st.Rev()
-		if rev < 0 {
-			rev = cur
-		}
-		if rev > cur {
-			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+		if rev, err = listedRev(st, doc, rev); err != nil {
+			return err
 		}
 		info = st.Info()
 		if atHead = rev == cur; atHead {

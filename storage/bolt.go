@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -9,12 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +24,12 @@ import (
 // log beside it (wal.go). A Commit returns nil only once it is fsync'd, so
 // an acknowledged op survives kill -9 and power loss (never NoSync outside
 // tests).
+//
+// Its code is split by job: this file opens and closes the store and
+// holds its reads and record writes; bolt_writer.go the writer goroutine
+// and its batches; bolt_commit.go commits (encode, check, dedupe, log);
+// bolt_checkpoint.go the log beside bbolt (replay at open, checkpoints);
+// wal.go the log files' format.
 //
 // # Group commit
 //
@@ -180,21 +181,6 @@ type BoltOptions struct {
 	Logger *slog.Logger
 }
 
-// writeReq is one request to the writer goroutine: a commit (logged in
-// the write-ahead log), a settle (copy the log into bbolt, for a reader),
-// or fn, run inside a batch's bbolt transaction, which must return a
-// refusal (rejected reports true) only before it has written anything.
-type writeReq struct {
-	fn     func(tx *bolt.Tx) error
-	commit *walCommit
-	settle bool
-	// overlay answers a settle while checkpoints fail: the commits that
-	// are only in the log, for the reader to lay over bbolt (viewOverlay).
-	// Set before err is sent.
-	overlay []*walCommit
-	err     chan error // buffered: the writer never waits for the caller
-}
-
 var (
 	bucketDrafts    = []byte("drafts")
 	bucketTokens    = []byte("tokens")
@@ -214,12 +200,61 @@ var (
 // OpenBolt opens (creating if needed) the bbolt file at path, creating its
 // directory too, and starts the writer. The caller must Close it.
 func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 5 * time.Second
+	opts = opts.withDefaults()
+	db, err := openBoltFile(path, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 1024
+	b := &Bolt{
+		db:        db,
+		path:      path,
+		maxBatch:  opts.MaxBatch,
+		log:       opts.Logger,
+		reqs:      make(chan *writeReq, opts.MaxBatch),
+		done:      make(chan struct{}),
+		heads:     map[string]int{},
+		windows:   map[string]map[string]recentWindow{},
+		lastGen:   map[string]uint64{},
+		ckDone:    make(chan ckResult, 1),
+		ckEvery:   opts.CheckpointEvery,
+		ckMax:     opts.CheckpointOps,
+		ckBackoff: [2]time.Duration{opts.CheckpointRetry, opts.CheckpointRetryMax},
 	}
+	if !opts.NoWAL {
+		if err := b.openWAL(opts.NoSync); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	go b.writer()
+	return b, nil
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o BoltOptions) withDefaults() BoltOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1024
+	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 200 * time.Millisecond
+	}
+	if o.CheckpointOps <= 0 {
+		o.CheckpointOps = 8192
+	}
+	o.CheckpointRetry = cmp.Or(o.CheckpointRetry, 100*time.Millisecond)
+	o.CheckpointRetryMax = cmp.Or(o.CheckpointRetryMax, 5*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// openBoltFile opens (creating if needed) the bbolt file at path and its
+// directory, and creates the top buckets of a new file.
+func openBoltFile(path string, opts BoltOptions) (*bolt.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
@@ -258,194 +293,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	b := &Bolt{
-		db:       db,
-		path:     path,
-		maxBatch: opts.MaxBatch,
-		log:      opts.Logger,
-		reqs:     make(chan *writeReq, opts.MaxBatch),
-		done:     make(chan struct{}),
-		heads:    map[string]int{},
-		windows:  map[string]map[string]recentWindow{},
-		lastGen:  map[string]uint64{},
-		ckDone:   make(chan ckResult, 1),
-		ckEvery:  opts.CheckpointEvery,
-		ckMax:    opts.CheckpointOps,
-	}
-	if b.ckEvery <= 0 {
-		b.ckEvery = 200 * time.Millisecond
-	}
-	if b.ckMax <= 0 {
-		b.ckMax = 8192
-	}
-	if b.log == nil {
-		b.log = slog.Default()
-	}
-	b.ckBackoff = [2]time.Duration{cmp.Or(opts.CheckpointRetry, 100*time.Millisecond), cmp.Or(opts.CheckpointRetryMax, 5*time.Second)}
-	if !opts.NoWAL {
-		if err := b.openWAL(opts.NoSync); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	go b.writer()
-	return b, nil
-}
-
-// walSuffixes name the two files of the write-ahead log, beside the bbolt
-// file.
-var walSuffixes = [2]string{".wal.0", ".wal.1"}
-
-// openWAL opens the write-ahead log's two files and copies the commits
-// they hold into bbolt: those a crash left only in the log. Each draft's
-// commits are replayed in revision order (the two files' commits
-// interleave); a commit already in bbolt (a file is emptied after its
-// checkpoint, but that is not synced) is skipped.
-//
-// A torn tail (damage running to the end of a file: an append cut short
-// by a crash, never synced, so never acknowledged) is cut off, and a log
-// line says where, how many bytes and what it seemed to hold. Any other
-// damage (a bad frame followed by intact ones, or an intact frame that
-// does not decode) is corruption of acknowledged commits: openWAL then
-// changes nothing and returns a *WALCorruptError (ErrCorrupt) naming the
-// file, the offset and the revisions at stake; `draftroom recover` is the
-// way out (RecoverBolt).
-func (b *Bolt) openWAL(noSync bool) (err error) {
-	var scans [2]*walScan
-	for i, suffix := range walSuffixes {
-		w, scan, err := openWAL(b.path+suffix, noSync)
-		if err != nil {
-			b.closeWAL()
-			return err
-		}
-		b.wals[i], scans[i] = w, scan
-	}
-	defer func() {
-		if err != nil {
-			b.closeWAL()
-		}
-	}()
-	heads, err := b.fileHeads()
-	if err != nil {
-		return err
-	}
-	var commits []*walCommit
-	for _, scan := range scans {
-		if scan.corrupt() {
-			return newWALCorruptError(scan, scan.damage[0], nil, heads)
-		}
-		for _, f := range scan.frames {
-			c, err := decodeWALRecord(f.payload)
-			if err != nil {
-				return newWALCorruptError(scan, walDamage{off: f.off, end: f.off + 8 + int64(len(f.payload))}, err, heads)
-			}
-			commits = append(commits, c)
-		}
-	}
-	for i, scan := range scans {
-		d, torn := scan.tornTail()
-		if !torn {
-			continue
-		}
-		held := "nothing readable"
-		if g := d.guess; g != nil {
-			held = fmt.Sprintf("%s (the file's head of %s is %d)", g, g.Draft, heads[g.Draft])
-		}
-		b.log.Warn("storage: cutting the torn tail of the write-ahead log: an append cut short by a crash, never synced, so never acknowledged",
-			"file", scan.path, "offset", d.off, "bytes", d.end-d.off, "held", held)
-		if err := b.wals[i].f.Truncate(d.off); err != nil {
-			return fmt.Errorf("storage: cut the torn tail of log %s: %w", scan.path, err)
-		}
-		b.wals[i].size = d.off
-	}
-	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
-		return err
-	}
-	if len(commits) > 0 {
-		sort.SliceStable(commits, func(i, j int) bool {
-			if commits[i].id != commits[j].id {
-				return commits[i].id < commits[j].id
-			}
-			return commits[i].base < commits[j].base
-		})
-		err = b.db.Update(func(tx *bolt.Tx) error {
-			for _, c := range commits {
-				if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("storage: replay log into %s: %w", b.path, err)
-		}
-	}
-	for _, w := range b.wals {
-		if err := w.reset(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// replayTx is commitTx for a commit of the log that bbolt may already
-// hold (checkpointed, but the log was not emptied): that one is skipped.
-func replayTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
-	db, err := draftBucket(tx, "replay", id)
-	if err != nil {
-		return err
-	}
-	meta, err := readMeta(db, id)
-	if err != nil {
-		return err
-	}
-	if meta.Rev >= enc.lastRev {
-		return nil
-	}
-	return commitTx(tx, id, base, enc)
-}
-
-// fileHeads returns every draft's head as the bbolt file has it.
-func (b *Bolt) fileHeads() (map[string]int, error) {
-	heads := map[string]int{}
-	err := b.db.View(func(tx *bolt.Tx) error {
-		drafts := tx.Bucket(bucketDrafts)
-		return drafts.ForEachBucket(func(k []byte) error {
-			d, err := readMeta(drafts.Bucket(k), string(k))
-			heads[string(k)] = d.Rev
-			return err
-		})
-	})
-	if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", b.path, err)
-	}
-	return heads, nil
-}
-
-func (b *Bolt) closeWAL() error {
-	var first error
-	for i, w := range b.wals {
-		if w != nil {
-			if err := w.close(); err != nil && first == nil {
-				first = fmt.Errorf("storage: close %s: %w", w.path, err)
-			}
-			b.wals[i] = nil
-		}
-	}
-	return first
-}
-
-// syncDir makes the creation of files in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("storage: open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("storage: sync %s: %w", dir, err)
-	}
-	return nil
+	return db, nil
 }
 
 // Close waits for every write already handed over to be committed and
@@ -466,44 +314,6 @@ func (b *Bolt) Close() error {
 		return fmt.Errorf("storage: close %s: %w", b.path, err)
 	}
 	return walErr
-}
-
-// write hands fn to the writer and waits for its outcome. Once handed over
-// it waits even if ctx ends: the caller must learn whether the write is
-// durable, and the wait is one transaction long.
-func (b *Bolt) write(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
-	done, err := b.submit(ctx, what, fn)
-	if err != nil {
-		return err
-	}
-	return <-done
-}
-
-// submit hands fn to the writer and returns the channel its outcome will
-// arrive on. Requests reach the writer in the order they are submitted.
-func (b *Bolt) submit(ctx context.Context, what string, fn func(tx *bolt.Tx) error) (<-chan error, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("storage: %s: %w", what, err)
-	}
-	req := &writeReq{fn: fn, err: make(chan error, 1)}
-	if err := b.send(ctx, what, req); err != nil {
-		return nil, err
-	}
-	return req.err, nil
-}
-
-// send hands req to the writer.
-func (b *Bolt) send(ctx context.Context, what string, req *writeReq) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
-	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
-	}
-	b.reqs <- req
-	return nil
 }
 
 // view runs fn in a read-only transaction, after the write-ahead log's
@@ -562,24 +372,18 @@ var errOverlay = errors.New("storage: overlay read done")
 // checkpoints fail; it costs a rollback, which with NoFreelistSync
 // rescans the file's free pages.
 func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommit, fn func(tx *bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
-	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
-	}
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		for _, c := range overlay {
-			if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
-				return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
+	err := b.whileOpen(ctx, what, func() error {
+		return b.db.Update(func(tx *bolt.Tx) error {
+			for _, c := range overlay {
+				if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
+					return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
+				}
 			}
-		}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return errOverlay
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return errOverlay
+		})
 	})
 	if errors.Is(err, errOverlay) {
 		return nil
@@ -590,6 +394,13 @@ func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommi
 // viewNow runs fn in a read-only transaction of what bbolt holds: reads of
 // what the log never holds (tokens, audit) need not settle.
 func (b *Bolt) viewNow(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	return b.whileOpen(ctx, what, func() error { return b.db.View(fn) })
+}
+
+// whileOpen runs fn holding b.mu shared, so that Close waits for it, if
+// ctx has not ended and b is not closed: else it returns why, as what's
+// error.
+func (b *Bolt) whileOpen(ctx context.Context, what string, fn func() error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: %s: %w", what, err)
 	}
@@ -598,481 +409,7 @@ func (b *Bolt) viewNow(ctx context.Context, what string, fn func(tx *bolt.Tx) er
 	if b.closed {
 		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
 	}
-	return b.db.View(fn)
-}
-
-// writer is the only goroutine that writes to the files. Commits it
-// gathers go to the write-ahead log; at most ckEvery after the first of
-// them, or once ckMax ops wait, or before anything else is written or a
-// reader needs them, they are copied into bbolt (checkpoint).
-func (b *Bolt) writer() {
-	defer close(b.done)
-	batch := make([]*writeReq, 0, b.maxBatch)
-	ck := time.NewTimer(time.Hour)
-	ck.Stop()
-	for {
-		var timer <-chan time.Time
-		var done <-chan ckResult
-		if b.ckBusy {
-			done = b.ckDone
-		} else if b.ckErr != nil {
-			ck.Reset(time.Until(b.ckRetryAt))
-			timer = ck.C
-		} else if len(b.pending) > 0 {
-			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
-			timer = ck.C
-		}
-		var req *writeReq
-		ok := true
-		select {
-		case req, ok = <-b.reqs:
-		case <-timer:
-			b.startCheckpoint()
-			continue
-		case res := <-done:
-			b.endCheckpoint(res)
-			continue
-		}
-		ck.Stop()
-		if !ok {
-			if b.checkpoint() != nil {
-				// One last try; what fails stays in the log for the next open.
-				if b.startCheckpoint(); b.ckBusy {
-					b.endCheckpoint(<-b.ckDone)
-				}
-			}
-			return
-		}
-		batch = append(batch[:0], req)
-	gather:
-		for len(batch) < b.maxBatch {
-			select {
-			case r, ok := <-b.reqs:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		b.run(batch)
-		if !b.ckBusy && b.ckErr == nil && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
-			b.startCheckpoint()
-		}
-	}
-}
-
-// run handles a batch in order: runs of commits are logged together, and
-// anything else first checkpoints the log, so that it sees every commit.
-func (b *Bolt) run(batch []*writeReq) {
-	for len(batch) > 0 {
-		n := 1
-		switch {
-		case batch[0].commit != nil && b.wals[0] != nil:
-			for n < len(batch) && batch[n].commit != nil {
-				n++
-			}
-			b.logCommits(batch[:n])
-		case batch[0].settle:
-			for n < len(batch) && batch[n].settle {
-				n++
-			}
-			err := b.checkpoint()
-			var overlay []*walCommit
-			if err != nil {
-				// Checkpoints fail, but the log holds the commits
-				// durably (only synced ones are pending): serve them
-				// from it.
-				overlay = slices.Concat(b.stuck, b.pending)
-				err = nil
-			}
-			for _, r := range batch[:n] {
-				r.overlay = overlay
-				r.err <- err
-			}
-		default:
-			for n < len(batch) && !batch[n].settle && (batch[n].commit == nil || b.wals[0] == nil) {
-				n++
-			}
-			if err := b.checkpoint(); err != nil {
-				for _, r := range batch[:n] {
-					r.err <- fmt.Errorf("storage: write to %s: %w", b.path, err)
-				}
-			} else {
-				b.apply(batch[:n])
-			}
-		}
-		batch = batch[n:]
-	}
-}
-
-// logCommits checks each commit against bbolt and the commits logged
-// before it, appends those that pass to the log in one write, syncs it
-// and answers them all.
-func (b *Bolt) logCommits(reqs []*writeReq) {
-	if err := b.refusing(); err != nil {
-		for _, r := range reqs {
-			r.err <- fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
-		}
-		return
-	}
-	results := make([]error, len(reqs))
-	heads := map[string]int{}
-	windows := map[string]map[string]recentWindow{}
-	var frames, payload []byte
-	var logged []*walCommit
-	err := b.db.View(func(tx *bolt.Tx) error {
-		for i, r := range reqs {
-			c := r.commit
-			w, err := b.checkLogged(tx, c, heads, windows)
-			if err != nil {
-				results[i] = err
-				continue
-			}
-			heads[c.id] = c.enc.lastRev
-			if windows[c.id] == nil {
-				windows[c.id] = map[string]recentWindow{}
-			}
-			maps.Copy(windows[c.id], w)
-			payload = appendWALRecord(payload[:0], c)
-			frames = appendWALFrame(frames, payload)
-			logged = append(logged, c)
-		}
-		return nil
-	})
-	if err == nil && len(logged) > 0 {
-		err = b.wals[b.cur].write(frames)
-		if errors.Is(err, errWALSync) {
-			b.walErr = err
-			b.setHealth()
-		}
-		if err == nil {
-			b.appends.Add(1)
-		}
-	}
-	if err != nil {
-		for i, r := range reqs {
-			if results[i] == nil {
-				results[i] = fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
-			}
-			r.err <- results[i]
-		}
-		return
-	}
-	if len(b.pending) == 0 && len(logged) > 0 {
-		b.pendingAt = time.Now()
-	}
-	b.pending = append(b.pending, logged...)
-	for _, c := range logged {
-		b.pendOps += len(c.enc.ops)
-		b.lastGen[c.id] = b.gen
-	}
-	b.unsettled.Store(int64(len(b.pending) + b.ckCount))
-	maps.Copy(b.heads, heads)
-	for id, w := range windows {
-		if b.windows[id] == nil {
-			b.windows[id] = w
-		} else {
-			maps.Copy(b.windows[id], w)
-		}
-	}
-	for i, r := range reqs {
-		r.err <- results[i]
-	}
-}
-
-// checkLogged checks c as commitTx would, against bbolt (tx) overlaid with
-// the commits logged but not checkpointed (b.heads, b.windows) and those
-// of this batch so far (heads, windows). It returns the new windows of the
-// clients in c.
-func (b *Bolt) checkLogged(tx *bolt.Tx, c *walCommit, heads map[string]int, windows map[string]map[string]recentWindow) (map[string]recentWindow, error) {
-	db, err := draftBucket(tx, "commit", c.id)
-	if err != nil {
-		return nil, err
-	}
-	head, ok := heads[c.id]
-	if !ok {
-		head, ok = b.heads[c.id]
-	}
-	if !ok {
-		meta, err := readMeta(db, c.id)
-		if err != nil {
-			return nil, err
-		}
-		head = meta.Rev
-	}
-	window := func(k []byte) recentWindow {
-		if w, ok := windows[c.id][string(k)]; ok {
-			return w
-		}
-		if w, ok := b.windows[c.id][string(k)]; ok {
-			return w
-		}
-		return storedWindow(db, k)
-	}
-	return checkCommitTx(db, c.id, c.base, head, c.enc, window)
-}
-
-// storedWindow is the recent record of client key k in bbolt.
-func storedWindow(db *bolt.Bucket, k []byte) recentWindow {
-	if recent := db.Bucket(bucketRecent); recent != nil {
-		return recentWindow(bytes.Clone(recent.Get(k)))
-	}
-	return nil
-}
-
-// ckResult is the outcome of a checkpoint goroutine.
-type ckResult struct {
-	gen     uint64
-	commits []*walCommit
-	err     error
-}
-
-// startCheckpoint hands the pending commits to a checkpoint goroutine,
-// which copies them into bbolt in one transaction and then empties their
-// log file, and switches appends to the other file (emptied by the
-// previous checkpoint). Only one runs at a time; the writer goes on
-// logging commits meanwhile, checking them against b.heads and b.windows,
-// which still hold the commits being copied.
-//
-// After a failure (ckErr) it is a retry instead: every commit still only
-// in the log (stuck, then pending, in log order) is copied in one
-// transaction and both files are emptied; no commit is logged meanwhile,
-// since commits are refused until a retry succeeds.
-func (b *Bolt) startCheckpoint() {
-	if b.ckBusy {
-		return
-	}
-	retry := b.ckErr != nil
-	commits, files := b.pending, []*walFile{b.wals[b.cur]}
-	if retry {
-		commits, files = slices.Concat(b.stuck, b.pending), b.wals[:]
-	}
-	if len(commits) == 0 {
-		return
-	}
-	if !retry {
-		b.cur = 1 - b.cur
-	}
-	gen := b.gen
-	b.pending, b.pendOps = nil, 0
-	b.gen++
-	b.ckBusy, b.ckCount = true, len(commits)
-	go func() {
-		start := time.Now()
-		defer func() { b.ckTime.Observe(time.Since(start)) }()
-		var err error
-		if fault := b.ckFault.Load(); fault != nil {
-			err = *fault
-		} else {
-			err = b.db.Update(func(tx *bolt.Tx) error {
-				for _, c := range commits {
-					apply := commitTx
-					if retry {
-						// The failure may have come after the
-						// transaction (emptying a file).
-						apply = replayTx
-					}
-					if err := apply(tx, c.id, c.base, c.enc); err != nil {
-						return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
-					}
-				}
-				return nil
-			})
-		}
-		if err == nil {
-			// Not synced: if a crash undoes it, replay skips what bbolt has.
-			for _, w := range files {
-				if err = w.reset(); err != nil {
-					break
-				}
-			}
-		} else {
-			err = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
-		}
-		b.ckDone <- ckResult{gen: gen, commits: commits, err: err}
-	}()
-}
-
-// endCheckpoint takes a checkpoint goroutine's outcome. After a failure
-// the commits it held are in the log only (durable, replayed on the next
-// open, and laid over bbolt for readers), and no log file is emptied:
-// new commits are refused, as unavailable, rather than appended to a log
-// that may fill up or be replayed out of step with bbolt, and the
-// checkpoint is retried with backoff (CheckpointRetry) until it succeeds.
-func (b *Bolt) endCheckpoint(res ckResult) {
-	b.ckBusy, b.ckCount = false, 0
-	if res.err != nil {
-		b.ckErr, b.stuck = res.err, res.commits
-		b.ckFails++
-		wait := b.ckBackoff[0] << min(b.ckFails-1, 16)
-		b.ckRetryAt = time.Now().Add(min(wait, b.ckBackoff[1]))
-		b.unsettled.Store(int64(len(b.stuck) + len(b.pending)))
-		b.setHealth()
-		return
-	}
-	b.ckErr, b.stuck, b.ckFails = nil, nil, 0
-	b.unsettled.Store(int64(len(b.pending)))
-	b.setHealth()
-	b.txs.Add(1)
-	for id, g := range b.lastGen {
-		if g <= res.gen {
-			delete(b.lastGen, id)
-			delete(b.heads, id)
-			delete(b.windows, id)
-		}
-	}
-}
-
-// checkpoint copies every logged commit into bbolt and waits until it is
-// there: before a write that is not a commit, for a reader, and at close.
-// While checkpoints fail it returns the failure at once (the retries run
-// on their own schedule).
-func (b *Bolt) checkpoint() error {
-	for {
-		switch {
-		case b.ckBusy:
-			b.endCheckpoint(<-b.ckDone)
-		case b.ckErr != nil:
-			return b.refusing()
-		case len(b.pending) == 0:
-			return nil
-		default:
-			b.startCheckpoint()
-		}
-	}
-}
-
-// refusing returns why writes are refused, wrapping ErrUnavailable, or
-// nil. Writer only.
-func (b *Bolt) refusing() error {
-	switch {
-	case b.walErr != nil:
-		return fmt.Errorf("%w; restart the server (the log is replayed)", b.walErr)
-	case b.ckErr != nil:
-		return fmt.Errorf("%w: the write-ahead log cannot be copied into the file (%d attempts, retrying): %w", ErrUnavailable, b.ckFails, b.ckErr)
-	}
-	return nil
-}
-
-// setHealth publishes for Health why writes are refused, without file
-// names (it is shown on /healthz, which needs no credential; the commit
-// errors, which are logged, have them).
-func (b *Bolt) setHealth() {
-	var err error
-	switch {
-	case b.walErr != nil:
-		err = fmt.Errorf("%w: the write-ahead log failed to sync (%v); restart the server", ErrUnavailable, rootCause(b.walErr))
-	case b.ckErr != nil:
-		err = fmt.Errorf("%w: checkpoints into the store file are failing (%d attempts, retrying; reads are served): %v", ErrUnavailable, b.ckFails, rootCause(b.ckErr))
-	}
-	if err != nil {
-		// Some causes carry the path in their text (bbolt formats its
-		// resize error with %s): keep only the file's name.
-		err = &healthError{msg: strings.ReplaceAll(err.Error(), b.path, filepath.Base(b.path))}
-		b.health.Store(&err)
-	} else {
-		b.health.Store(nil)
-	}
-}
-
-// healthError is Health's error: a message without directories, which
-// wraps ErrUnavailable.
-type healthError struct{ msg string }
-
-func (e *healthError) Error() string { return e.msg }
-func (e *healthError) Unwrap() error { return ErrUnavailable }
-
-// rootCause is the innermost error err wraps (for a failed write, the
-// errno: "no space left on device").
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
-}
-
-// Health returns nil while the store takes writes, else why it refuses
-// them (wrapping ErrUnavailable, naming no file): a failed checkpoint
-// (retried with backoff; the store recovers on its own once the disk
-// takes writes again) or a failed sync of the write-ahead log (until a
-// restart). Reads are served either way.
-func (b *Bolt) Health() error {
-	if err := b.health.Load(); err != nil {
-		return *err
-	}
-	return nil
-}
-
-// rejected reports whether err is a refusal a write function returns
-// before writing anything, which leaves the transaction usable.
-func rejected(err error) bool {
-	for _, e := range [...]error{ErrConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// runReq runs r in tx. A panic in it (a bug) becomes an error, which rolls
-// back the batch and retries its requests one by one: the writer must
-// survive, or every later write would hang.
-func runReq(r *writeReq, tx *bolt.Tx) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("storage: write panicked: %v", p)
-		}
-	}()
-	return r.fn(tx)
-}
-
-// errNothingWritten rolls back a transaction in which every request was
-// refused: there is nothing to sync.
-var errNothingWritten = errors.New("storage: nothing written")
-
-// apply runs batch in one transaction and answers every request.
-func (b *Bolt) apply(batch []*writeReq) {
-	results := make([]error, len(batch))
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		wrote := false
-		for i, r := range batch {
-			err := runReq(r, tx)
-			if err != nil && !rejected(err) {
-				return err
-			}
-			results[i] = err
-			wrote = wrote || err == nil
-		}
-		if !wrote {
-			return errNothingWritten
-		}
-		return nil
-	})
-	switch {
-	case err == nil:
-		b.txs.Add(1)
-	case errors.Is(err, errNothingWritten):
-	case len(batch) == 1:
-		// A failed write (a full disk, an I/O error): nothing was written
-		// and the request may succeed later.
-		results[0] = fmt.Errorf("storage: write to %s: %w: %w", b.path, ErrUnavailable, err)
-	default:
-		// Something failed that may have written half a request, or the
-		// commit itself failed: roll everything back and give each request
-		// a transaction of its own, so that only the culprit fails.
-		for _, r := range batch {
-			b.apply([]*writeReq{r})
-		}
-		return
-	}
-	for i, r := range batch {
-		r.err <- results[i]
-	}
+	return fn()
 }
 
 // Keys.
@@ -1086,59 +423,6 @@ func recordKey(rev, idx int) []byte {
 	return binary.BigEndian.AppendUint32(k, uint32(idx))
 }
 
-func clientKey(principal, client string) []byte {
-	k := make([]byte, 0, len(principal)+len(client)+4)
-	k = appendString(k, principal)
-	return appendString(k, client)
-}
-
-// oldSeqRev looks a submission up in the seqs bucket of files written
-// before recent existed.
-func oldSeqRev(db *bolt.Bucket, clientKey []byte, seq uint64) (int, bool) {
-	seqs := db.Bucket(bucketSeqs)
-	if seqs == nil {
-		return 0, false
-	}
-	v := seqs.Get(binary.BigEndian.AppendUint64(append(make([]byte, 0, len(clientKey)+8), clientKey...), seq))
-	if len(v) != 8 {
-		return 0, false
-	}
-	return int(binary.BigEndian.Uint64(v)), true
-}
-
-// recentWindow is a recent record: up to recentWindow (seq, rev) pairs,
-// 8-byte big-endian each, oldest first.
-type recentWindow []byte
-
-// recentSize is how many submissions per client and draft dedupe
-// remembers.
-const recentSize = 32
-
-// find returns the rev submission seq was committed as, if remembered.
-func (w recentWindow) find(seq uint64) (int, bool) {
-	for i := len(w) - 16; i >= 0; i -= 16 {
-		if binary.BigEndian.Uint64(w[i:]) == seq {
-			return int(binary.BigEndian.Uint64(w[i+8:])), true
-		}
-	}
-	return 0, false
-}
-
-// add returns a new window with (seq, rev) appended and the oldest
-// dropped beyond recentSize; w is not modified (it may be bbolt's memory).
-func (w recentWindow) add(seq uint64, rev int) recentWindow {
-	if len(w)%16 != 0 {
-		w = nil // not a record this code wrote: start afresh
-	}
-	if len(w) >= recentSize*16 {
-		w = w[len(w)-(recentSize-1)*16:]
-	}
-	out := make(recentWindow, 0, len(w)+16)
-	out = append(out, w...)
-	out = binary.BigEndian.AppendUint64(out, seq)
-	return binary.BigEndian.AppendUint64(out, uint64(rev))
-}
-
 // draftBucket returns the bucket of draft id, or ErrNotFound.
 func draftBucket(tx *bolt.Tx, what, id string) (*bolt.Bucket, error) {
 	var db *bolt.Bucket
@@ -1149,6 +433,17 @@ func draftBucket(tx *bolt.Tx, what, id string) (*bolt.Bucket, error) {
 		return nil, fmt.Errorf("storage: %s %s: %w", what, id, ErrNotFound)
 	}
 	return db, nil
+}
+
+// draftMeta returns the bucket of draft id and its metadata, or
+// ErrNotFound.
+func draftMeta(tx *bolt.Tx, what, id string) (*bolt.Bucket, dr.Draft, error) {
+	db, err := draftBucket(tx, what, id)
+	if err != nil {
+		return nil, dr.Draft{}, err
+	}
+	meta, err := readMeta(db, id)
+	return db, meta, err
 }
 
 func readMeta(db *bolt.Bucket, id string) (dr.Draft, error) {
@@ -1207,11 +502,8 @@ func (b *Bolt) CreateDraft(ctx context.Context, d dr.Draft, text string) error {
 func (b *Bolt) Draft(ctx context.Context, id string) (dr.Draft, error) {
 	var d dr.Draft
 	err := b.viewAcked(ctx, "draft", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "draft", id)
-		if err != nil {
-			return err
-		}
-		d, err = readMeta(db, id)
+		var err error
+		_, d, err = draftMeta(tx, "draft", id)
 		return err
 	})
 	return d, err
@@ -1229,167 +521,6 @@ func (b *Bolt) Drafts(ctx context.Context) ([]dr.Draft, error) {
 		})
 	})
 	return out, err
-}
-
-// encodedCommit is a Commit with its records already encoded, so that the
-// writer only checks and puts.
-type encodedCommit struct {
-	ops       [][]byte // record of op base+1+i
-	clients   [][]byte // recent key of op base+1+i
-	seqs      []uint64 // seq of op base+1+i
-	snaps     map[int][]byte
-	proposals [][2][]byte // key, value
-	decisions [][2][]byte
-	lastRev   int   // rev of the last op
-	lastTS    int64 // its commit time, the draft's Updated
-}
-
-// Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
-// refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
-// not base, ErrDuplicate if an op's submission is already committed. It
-// returns nil once all of c is fsync'd; on any error none of it is written.
-func (b *Bolt) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
-	done, err := b.submitCommit(ctx, id, base, c)
-	if err != nil {
-		return err
-	}
-	return <-done
-}
-
-// submitCommit checks and encodes c in the caller's goroutine, so that the
-// writer only checks it against the stored draft and puts bytes, and hands
-// it to the writer.
-func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c dr.Commit) (<-chan error, error) {
-	if err := CheckCommit(id, base, c); err != nil {
-		return nil, err
-	}
-	enc := &encodedCommit{
-		ops:     make([][]byte, len(c.Ops)),
-		clients: make([][]byte, len(c.Ops)),
-		seqs:    make([]uint64, len(c.Ops)),
-		snaps:   make(map[int][]byte, len(c.Snapshots)),
-		lastRev: c.Ops[len(c.Ops)-1].Rev,
-		lastTS:  c.Ops[len(c.Ops)-1].TS,
-	}
-	for i, op := range c.Ops {
-		enc.ops[i] = appendOpRecord(nil, op)
-		enc.clients[i] = clientKey(op.Principal, op.Client)
-		enc.seqs[i] = op.Seq
-	}
-	for _, s := range c.Snapshots {
-		enc.snaps[s.Rev] = appendSnapshotRecord(nil, s)
-	}
-	for i, p := range c.Proposals {
-		data, err := json.Marshal(p)
-		if err != nil {
-			return nil, fmt.Errorf("storage: commit %s@%d: proposal: %w", id, base, err)
-		}
-		enc.proposals = append(enc.proposals, [2][]byte{recordKey(p.Rev, i), data})
-	}
-	for i, d := range c.Decisions {
-		data, err := json.Marshal(d)
-		if err != nil {
-			return nil, fmt.Errorf("storage: commit %s@%d: decision: %w", id, base, err)
-		}
-		enc.decisions = append(enc.decisions, [2][]byte{recordKey(d.Rev, i), data})
-	}
-	wc := &walCommit{id: id, base: base, enc: enc}
-	if b.wals[0] == nil {
-		return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
-			return commitTx(tx, id, base, enc)
-		})
-	}
-	req := &writeReq{commit: wc, err: make(chan error, 1)}
-	if err := b.send(ctx, "commit", req); err != nil {
-		return nil, err
-	}
-	return req.err, nil
-}
-
-// checkCommitTx checks enc against draft bucket db at head: the head must
-// be base, and no op may resend a submission its client's window (as
-// window returns it) or the old seqs bucket holds. It returns the clients'
-// windows with enc's ops added.
-func checkCommitTx(db *bolt.Bucket, id string, base, head int, enc *encodedCommit, window func(k []byte) recentWindow) (map[string]recentWindow, error) {
-	if head != base {
-		return nil, fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, head, ErrConflict)
-	}
-	windows := make(map[string]recentWindow, len(enc.clients))
-	for i, k := range enc.clients {
-		w, ok := windows[string(k)]
-		if !ok {
-			w = window(k)
-		}
-		seq := enc.seqs[i]
-		rev, dup := w.find(seq)
-		if !dup {
-			rev, dup = oldSeqRev(db, k, seq)
-		}
-		if dup {
-			return nil, fmt.Errorf("storage: commit %s@%d: op %d resubmits rev %d: %w", id, base, base+1+i, rev, ErrDuplicate)
-		}
-		windows[string(k)] = w.add(seq, base+1+i)
-	}
-	return windows, nil
-}
-
-// commitTx checks enc against the stored draft, then writes it. It returns
-// a refusal only before the first write.
-func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
-	db, err := draftBucket(tx, "commit", id)
-	if err != nil {
-		return err
-	}
-	meta, err := readMeta(db, id)
-	if err != nil {
-		return err
-	}
-	windows, err := checkCommitTx(db, id, base, meta.Rev, enc, func(k []byte) recentWindow { return storedWindow(db, k) })
-	if err != nil {
-		return err
-	}
-	recent := db.Bucket(bucketRecent)
-
-	// Checked; now write. The logs only ever grow at the end, so pages
-	// may be filled completely.
-	ops := db.Bucket(bucketOps)
-	ops.FillPercent = 1
-	for i, rec := range enc.ops {
-		rev := base + 1 + i
-		if err := ops.Put(revKey(rev), rec); err != nil {
-			return err
-		}
-	}
-	if recent == nil {
-		// A draft from a file written before recent existed.
-		if recent, err = db.CreateBucket(bucketRecent); err != nil {
-			return err
-		}
-	}
-	for k, w := range windows {
-		if err := recent.Put([]byte(k), w); err != nil {
-			return err
-		}
-	}
-	snaps := db.Bucket(bucketSnaps)
-	snaps.FillPercent = 1
-	for rev, data := range enc.snaps {
-		if err := snaps.Put(revKey(rev), data); err != nil {
-			return err
-		}
-	}
-	for _, kv := range enc.proposals {
-		if err := db.Bucket(bucketProps).Put(kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	for _, kv := range enc.decisions {
-		if err := db.Bucket(bucketDecs).Put(kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	meta.Rev, meta.Updated = enc.lastRev, enc.lastTS
-	return putJSON(db, keyMeta, meta)
 }
 
 // Ops returns ops from..to (both included) clipped to the head: none if
@@ -1467,11 +598,7 @@ func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, e
 func (b *Bolt) PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error {
 	data := appendSnapshotRecord(nil, s)
 	return b.write(ctx, "put snapshot", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "put snapshot", id)
-		if err != nil {
-			return err
-		}
-		meta, err := readMeta(db, id)
+		db, meta, err := draftMeta(tx, "put snapshot", id)
 		if err != nil {
 			return err
 		}
@@ -1529,23 +656,38 @@ func searchOps(db *bolt.Bucket, from int, principal, client string, seq uint64) 
 // records decodes every JSON record in bucket name of draft id, in key
 // order.
 func records[T any](ctx context.Context, b *Bolt, what, id string, name []byte) ([]T, error) {
-	out := []T{}
+	var out []T
 	err := b.viewAcked(ctx, what, func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, what, id)
 		if err != nil {
 			return err
 		}
-		return db.Bucket(name).ForEach(func(k, v []byte) error {
-			var r T
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("storage: %s %s: %w: %v", what, id, errBadRecord, err)
-			}
-			out = append(out, r)
-			return nil
-		})
+		out, err = jsonRecords[T](db.Bucket(name), nil, 0, func([]byte) string { return what + " " + id })
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// jsonRecords decodes the JSON records of bucket in key order, from key
+// from on (nil: from the first), at most limit of them (0: all). A record
+// that does not decode is errBadRecord, named by what name returns for its
+// key.
+func jsonRecords[T any](bucket *bolt.Bucket, from []byte, limit int, name func(k []byte) string) ([]T, error) {
+	out := []T{}
+	c := bucket.Cursor()
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		var r T
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("storage: %s: %w: %v", name(k), errBadRecord, err)
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -1572,11 +714,7 @@ func (b *Bolt) PutLabel(ctx context.Context, l dr.Label) error {
 		return fmt.Errorf("storage: label %s: %w", l.Draft, err)
 	}
 	return b.write(ctx, "label", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "label", l.Draft)
-		if err != nil {
-			return err
-		}
-		meta, err := readMeta(db, l.Draft)
+		db, meta, err := draftMeta(tx, "label", l.Draft)
 		if err != nil {
 			return err
 		}
@@ -1665,16 +803,10 @@ func (b *Bolt) TokenByHash(ctx context.Context, hash string) (dr.Token, error) {
 
 // Tokens returns every token, sorted by id.
 func (b *Bolt) Tokens(ctx context.Context) ([]dr.Token, error) {
-	out := []dr.Token{}
-	err := b.viewNow(ctx, "tokens", func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-			var t dr.Token
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("storage: token %s: %w: %v", k, errBadRecord, err)
-			}
-			out = append(out, t)
-			return nil
-		})
+	var out []dr.Token
+	err := b.viewNow(ctx, "tokens", func(tx *bolt.Tx) (err error) {
+		out, err = jsonRecords[dr.Token](tx.Bucket(bucketTokens), nil, 0, func(k []byte) string { return "token " + string(k) })
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -1722,20 +854,12 @@ func (b *Bolt) AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry,
 // Audit returns up to limit entries with Seq > afterSeq in Seq order; all
 // of them if limit <= 0.
 func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error) {
-	out := []dr.AuditEntry{}
-	err := b.viewNow(ctx, "audit", func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.Seek(revKey(int(max(afterSeq, 0) + 1))); k != nil; k, v = c.Next() {
-			if limit > 0 && len(out) == limit {
-				break
-			}
-			var e dr.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("storage: audit %d: %w: %v", binary.BigEndian.Uint64(k), errBadRecord, err)
-			}
-			out = append(out, e)
-		}
-		return nil
+	var out []dr.AuditEntry
+	err := b.viewNow(ctx, "audit", func(tx *bolt.Tx) (err error) {
+		out, err = jsonRecords[dr.AuditEntry](tx.Bucket(bucketAudit), revKey(int(max(afterSeq, 0)+1)), limit, func(k []byte) string {
+			return fmt.Sprintf("audit %d", binary.BigEndian.Uint64(k))
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -1745,24 +869,20 @@ func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.Audit
 
 // PatchDraft changes a draft's title or archived flag in its metadata
 // record and returns the draft as it now is: ErrInvalid if
-// DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
+// checkPatch refuses p, ErrNotFound for an unknown draft. Commits
 // still in the write-ahead log keep the change: their checkpoint rewrites
 // only the record's revision and update time.
-func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
-	if err := p.Check(id); err != nil {
+func (b *Bolt) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
+	if err := checkPatch(id, p); err != nil {
 		return dr.Draft{}, err
 	}
 	var out dr.Draft
 	err := b.write(ctx, "patch draft", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "patch draft", id)
+		db, meta, err := draftMeta(tx, "patch draft", id)
 		if err != nil {
 			return err
 		}
-		meta, err := readMeta(db, id)
-		if err != nil {
-			return err
-		}
-		out = p.apply(meta)
+		out = applyPatch(meta, p)
 		return putJSON(db, keyMeta, out)
 	})
 	if err != nil {

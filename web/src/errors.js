@@ -44,3 +44,52 @@ export function errorNode(err, doing) {
   return h('span.err', h('span.err-sentence', sentence(err, doing)),
     detail ? h('details.err-detail', h('summary', 'Details'), h('span', detail)) : null);
 }
+
+/**
+ * failureSentence says why a panel could not show what it asked for (what:
+ * "bracket listing", "timeline"): the draft does not exist (missing: the
+ * session was told so, or the server says "no draft"); the server does not
+ * answer that request (404 for anything else, 405, 501); a reply of another
+ * shape (a ShapeError, naming the field); or the error's own sentence. The
+ * panel asks again the next time it is opened or refreshed: nothing is
+ * switched off for good.
+ */
+export function failureSentence(err, what, missing = false) {
+  const status = err && err.status;
+  if (missing || (err && err.code === 'not_found' && /^no (such )?draft\b/.test(err.message || ''))) return 'There is no such draft.';
+  if (status === 404 || status === 405 || status === 501) return `This server did not answer the request for the ${what} (HTTP ${status}). It is asked again when the panel is next opened.`;
+  if (err && err.name === 'ShapeError') return `Could not show the ${what}: ${err.message}.`;
+  return sentence(err, `load the ${what}`);
+}
+
+/**
+ * panelError is a panel's error line: hidden until show(err, {what,
+ * missing}) puts a failure in words there (and in the console). Failures
+ * are kept per what (a panel asks for several things: a listing, a
+ * curve), so clear(what) removes one when that thing loads and leaves the
+ * others; clear() with no argument removes the panel's default one.
+ */
+export function panelError(what) {
+  const node = h('div.notice.error.panel-error', { hidden: true, role: 'alert' });
+  const failures = new Map(); // what -> the line saying why it failed
+  function draw() {
+    // One line per sentence: "There is no such draft." once, whatever failed.
+    const lines = new Map();
+    for (const line of failures.values()) if (!lines.has(line.dataset.sentence)) lines.set(line.dataset.sentence, line);
+    node.replaceChildren(...lines.values());
+    node.hidden = failures.size === 0;
+  }
+  return {
+    node,
+    show(err, o = {}) {
+      const w = o.what || what;
+      console.warn(`draftroom: ${w}:`, err);
+      const detail = err && err.name !== 'ShapeError' ? detailOf(err) : '';
+      const sentence = failureSentence(err, w, o.missing);
+      failures.set(w, h('p.panel-error-line', { 'data-sentence': sentence }, h('span.err-sentence', sentence),
+        detail ? [' ', h('details.err-detail', h('summary', 'Details'), h('span', detail))] : null));
+      draw();
+    },
+    clear(w = what) { if (failures.delete(w)) draw(); },
+  };
+}

@@ -4,27 +4,21 @@
 // progress curve. provisionLocks tints agreed text in the editor (the
 // screen view too) and stops typing there, saying why.
 //
-// It reads exactly the documented shapes: {"type":"provisions","provisions":
-// [{id,kind,num,title,span,parent,status,locked,locked_span,status_by,
-// status_rev}]} and the stats {counts, points, articles}; anything else is
-// an error shown in the panel.
+// It reads the listings the session has read (shapes.js,
+// readProvisionListing and readProvisionStats); one of another shape is an
+// error shown in the panel.
 
 import { StateEffect, StateField, EditorState, RangeSetBuilder, RangeSet } from '@codemirror/state';
 import { EditorView, Decoration, GutterMarker, gutter } from '@codemirror/view';
 import { EditorSelection } from '@codemirror/state';
 import { h, clear, toast as defaultToast } from './util.js';
 import { remote } from './editor.js';
+import { cpToPos } from './unicode.js';
+import { STATUSES, readProvisionStats } from './shapes.js';
+import { panelError } from './errors.js';
+import { stepChart } from './curve.js';
 
-const STATUSES = ['open', 'informal', 'agreed', 'set_aside'];
 const LABEL = { open: 'open', informal: 'informal', agreed: 'agreed', set_aside: 'set aside' };
-
-function checkListing(m) {
-  if (!Array.isArray(m.provisions) || typeof m.rev !== 'number') throw new Error('unexpected provisions listing from the server');
-  for (const p of m.provisions) {
-    if (typeof p.id !== 'string' || !Array.isArray(p.span) || !STATUSES.includes(p.status)) throw new Error('unexpected provision in the listing: ' + JSON.stringify(p).slice(0, 80));
-  }
-  return m;
-}
 
 /**
  * statusRefusal turns the server's refusal to agree text holding a bracket
@@ -141,15 +135,14 @@ function lockFilter(onRefused) {
  * provisionLocks installs the lock in view and keeps it in step with the
  * server's listing. Returns {refresh, destroy}.
  */
-export function provisionLocks({ conn, id, view, getClient, toLocal, toast = defaultToast, editable }) {
+export function provisionLocks({ session, view, toast = defaultToast, editable }) {
+  const toLocal = (cp, rev) => cpToPos(view.state.doc, session.toLocal(cp, rev));
   const exts = [locksField, marksField, statusGutter];
   if (editable) exts.push(lockFilter((r) => toast(`${r.name} is agreed ad referendum: its text is locked. A facilitator can reopen it; to add a provision, start a new line before or after it.`, 'warn')));
   view.dispatch({ effects: StateEffect.appendConfig.of(exts) });
   let lastRev = -1;
-  function onList(m) {
-    if (m.doc !== id || !getClient()) return;
-    let listing;
-    try { listing = checkListing(m); } catch (e) { console.error(e); return; }
+  function onList(listing) {
+    if (!session.client) return;
     if (listing.rev < lastRev) return;
     lastRev = listing.rev;
     const byId = new Map(listing.provisions.map((p) => [p.id, p]));
@@ -170,16 +163,17 @@ export function provisionLocks({ conn, id, view, getClient, toLocal, toast = def
     }
     view.dispatch({ effects: [setLocks.of(ranges), setMarks.of(b.finish())] });
   }
-  const off = conn.on('provisions', onList);
+  const off = session.on('provisions', onList);
   return {
-    refresh() { conn.request({ type: 'provisions', doc: id }).catch(() => {}); },
+    // A failed request is the panel's to show (it asks too); the lock keeps the last listing.
+    refresh() { session.requestProvisions().catch(() => {}); },
     destroy() { off(); },
   };
 }
 
 // ---- the panel ------------------------------------------------------------------
 
-export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast, toLocal }) {
+export function provisionPanel({ ctx, id, view, session, toast = defaultToast, toLocal }) {
   const { conn, me } = ctx;
   const isFacilitator = me.role === 'facilitator';
   let last = null;
@@ -187,31 +181,24 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
 
   const counts = h('span.count', '');
   const curve = h('div.curve', { 'aria-label': 'Provisions agreed over the revisions' });
-  const error = h('p.notice.error', { hidden: true, role: 'alert' });
+  const error = panelError('provisions');
   const filter = h('input#prov-open-only', { type: 'checkbox', on: { change: () => { openOnly = filter.checked; render(); } } });
   const outline = h('ol.outline', { 'aria-label': 'Outline of the provisions' });
   const tools = isFacilitator ? h('div.inline.prov-tools',
     h('button.small', { type: 'button', title: 'Number the provisions sequentially and update cross-references (with a preview)', on: { click: renumber } }, 'Renumber…')) : null;
   const node = h('div.panel.provisions-panel',
     h('div.panel-head', h('h2.panel-title', 'Provisions'), counts),
-    curve, error,
+    curve, error.node,
     h('label.small', filter, ' Open only'), tools, outline);
 
-  function onList(m) {
-    if (m.doc !== id) return;
+  function onList(listing) {
     const before = last ? last.provisions.length : -1;
-    try {
-      last = checkListing(m);
-      error.hidden = true;
-    } catch (e) {
-      error.hidden = false;
-      error.textContent = e.message;
-      return;
-    }
+    last = listing;
+    error.clear();
     render();
     if (before !== last.provisions.length && !node.hidden) loadStats();
   }
-  const offList = conn.on('provisions', onList);
+  const offs = [session.on('provisions', onList), session.on('provisions-error', (e) => error.show(e))];
 
   function render() {
     if (!last) return;
@@ -283,7 +270,7 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
   }
 
   async function renumber() {
-    const otc = getClient();
+    const otc = session.client;
     if (!otc) return;
     try {
       const pre = await conn.request({ type: 'renumber', doc: id, rev: otc.rev, preview: true });
@@ -304,15 +291,18 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     }
   }
 
-  function refresh() { conn.request({ type: 'provisions', doc: id }).catch(() => {}); }
+  // A request that fails is shown in the panel and asked again on the
+  // next refresh; a lost connection is said by the status already.
+  const quiet = (e) => e.code === 'timeout' || e.code === 'unavailable';
+  function refresh() { session.requestProvisions().catch((e) => { if (!quiet(e)) error.show(e, { missing: session.missing }); }); }
 
+  const PROGRESS = 'progress of the provisions';
   async function loadStats() {
     try {
-      const s = await conn.request({ type: 'provision_stats', doc: id });
-      if (!Array.isArray(s.points) || !s.counts) throw new Error('unexpected provision stats from the server');
-      drawCurve(s);
+      drawCurve(readProvisionStats(await conn.request({ type: 'provision_stats', doc: id })));
+      error.clear(PROGRESS);
     } catch (e) {
-      if (e.code !== 'timeout' && e.code !== 'unavailable') { error.hidden = false; error.textContent = e.message; }
+      if (!quiet(e)) error.show(e, { what: PROGRESS, missing: session.missing });
     }
   }
 
@@ -321,25 +311,10 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     const pts = s.points.map((p) => ({ rev: p.rev, n: p.agreed, total: p.total }));
     if (pts.length === 0) { curve.hidden = true; return; }
     curve.hidden = false;
-    const W = 280; const H = 56; const pad = 4;
     const maxRev = Math.max(1, s.rev);
     const maxN = Math.max(1, ...pts.map((p) => p.total));
-    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
-    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
-    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
-    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
-    d += ` H${x(maxRev)}`;
-    const NS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}`);
-    const line = document.createElementNS(NS, 'path');
-    line.setAttribute('d', d);
-    line.setAttribute('class', 'curve-line');
-    svg.append(line);
-    const arts = (s.articles || []).filter((a) => a.paragraphs > 0);
+    const svg = stepChart({ points: pts, maxRev, maxN, height: 56, label: `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}` });
+    const arts = s.articles.filter((a) => a.paragraphs > 0);
     curve.append(h('div.curve-label', h('span', 'Agreed'), h('strong', `${s.counts.agreed}/${s.counts.total}`)), svg,
       arts.length ? h('p.small.muted', arts.slice(0, 40).map((a) => `Art. ${a.num}: ${a.agreed}/${a.paragraphs}`).join(' · ')) : null);
   }
@@ -348,6 +323,6 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     node,
     refresh,
     shown() { refresh(); loadStats(); },
-    destroy() { offList(); },
+    destroy() { for (const off of offs) off(); },
   };
 }
