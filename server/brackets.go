@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/dr"
@@ -238,17 +237,33 @@ func (o *bracketObserver) opener(rev int) dr.Author {
 	return o.openers[rev]
 }
 
-// bracketsOf returns the draft's bracket observer.
-func bracketsOf(st *DraftState) (*bracketObserver, error) {
-	o, ok := st.Observer(BracketsSection).(*bracketObserver)
+// trustedObserver is an observer that stops trusting its own state when
+// an op does not apply to it (broken then returns why).
+type trustedObserver interface {
+	Observer
+	broken() error
+}
+
+// observerOf returns the draft's observer named section, an O, unless its
+// state is not trusted (then the error that broke it).
+func observerOf[O trustedObserver](st *DraftState, section string) (O, error) {
+	var none O
+	o, ok := st.Observer(section).(O)
 	if !ok {
-		return nil, fmt.Errorf("draft %s has no bracket observer", st.ID())
+		return none, fmt.Errorf("draft %s has no %s observer", st.ID(), section)
 	}
-	if o.err != nil {
-		return nil, o.err
+	if err := o.broken(); err != nil {
+		return none, err
 	}
 	return o, nil
 }
+
+// bracketsOf returns the draft's bracket observer.
+func bracketsOf(st *DraftState) (*bracketObserver, error) {
+	return observerOf[*bracketObserver](st, BracketsSection)
+}
+
+func (o *bracketObserver) broken() error { return o.err }
 
 // listing is the bracket listing of a draft at one revision: the parse with
 // ids, and the JSON of its groups and diagnostics, encoded once.
@@ -615,70 +630,16 @@ func resultAt(st *DraftState) (brackets.Result, error) {
 	return brackets.List(st.Text().String(), tr)
 }
 
-// bracketError turns an error of package brackets into a protocol error.
+// bracketError turns an error of package brackets into a protocol error:
+// a refusal (brackets.Refusal) keeps its words after what, the request
+// that failed; any other error is internal.
 func bracketError(err error, what string) error {
+	words, ok := brackets.Refusal(err)
 	switch {
+	case !ok:
+		return fmt.Errorf("%s: %w", what, err)
 	case errors.Is(err, brackets.ErrNoGroup):
-		return Errorf(ErrNotFound, "%s: no such group", what)
-	case errors.Is(err, brackets.ErrChoice):
-		return Errorf(ErrBadRequest, "%s: the choice does not fit the group (choose needs an index of one of its alternatives; drop is only for optional text)", what)
-	case errors.Is(err, brackets.ErrSpan):
-		return Errorf(ErrBadRequest, "%s: %s", what, spanRefusal(err))
-	case errors.Is(err, brackets.ErrText):
-		return Errorf(ErrBadRequest, "%s: the text is not valid (an empty span needs a text)", what)
-	case errors.Is(err, brackets.ErrBadID):
-		return Errorf(ErrBadRequest, "%s: a group id is b<rev>.<k>, e.g. b12.3", what)
+		return Errorf(ErrNotFound, "%s: %s", what, words)
 	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// spanRefusal says, in words a delegate acts on, why a selection cannot
-// be bracketed (an error wrapping brackets.ErrSpan).
-func spanRefusal(err error) string {
-	switch {
-	case errors.Is(err, brackets.ErrSpanRange):
-		return "the selection is no longer in the text; select the words again"
-	case errors.Is(err, brackets.ErrSpanCrosses):
-		return "the selection cuts through a bracket; select words inside one alternative, or whole bracketed text with the words around it"
-	case errors.Is(err, brackets.ErrSpanUnbalanced):
-		return "the selection holds a '[' or ']' that has no partner; fix that bracket first, or select around it"
-	case errors.Is(err, brackets.ErrSpanEscape):
-		return "the selection starts or ends in the middle of an escaped character (a '\\' and what follows it); select one character more or less"
-	case errors.Is(err, brackets.ErrSpanJoins):
-		return "the selection touches a bracket (nothing, or only the word \"or\", between them), so the new bracket would become one of its alternatives; propose on that bracket instead, or select words that have other text between them and the bracket"
-	case errors.Is(err, brackets.ErrSpanTooDeep):
-		return fmt.Sprintf("brackets would nest more than %d deep there; resolve some of the brackets around the selection first", brackets.MaxDepth)
-	}
-	return "the selection cannot be bracketed"
-}
-
-// transformSpan moves the span [a, b) through op. Text inserted at either
-// end stays outside the span; an empty span moves like a cursor.
-func transformSpan(a, b int, op ot.Op) (int, int) {
-	if a == b {
-		p := ot.TransformPosition(a, op)
-		return p, p
-	}
-	a = pushRight(a, op)
-	b = ot.TransformPosition(b, op)
-	return a, max(a, b)
-}
-
-// pushRight is ot.TransformPosition except that an insert at pos pushes it.
-func pushRight(pos int, op ot.Op) int {
-	at := 0
-	for i := 0; i < len(op) && pos >= at; i++ {
-		c := op[i]
-		switch {
-		case c.Skip > 0:
-			at += c.Skip
-		case c.Insert != "":
-			n := utf8.RuneCountInString(c.Insert)
-			at += n
-			pos += n
-		case c.Delete > 0:
-			pos -= min(c.Delete, pos-at)
-		}
-	}
-	return pos
+	return Errorf(ErrBadRequest, "%s: %s", what, words)
 }
