@@ -30,7 +30,7 @@ func ParseStatus(s string) (Status, error) {
 			return x, nil
 		}
 	}
-	return "", fmt.Errorf("status must be open, informal, agreed or set_aside, not %q: %w", s, ErrStatus)
+	return "", refuse(ErrStatus, "status must be open, informal, agreed or set_aside, not %q", s)
 }
 
 // Op kinds (dr.Op.Kind) of the ops this package gives meaning to. A
@@ -265,11 +265,10 @@ func Change(list []Listed, id string, to Status) (int, error) {
 		for list[top].Parent >= 0 && list[list[top].Parent].Status == Agreed {
 			top = list[top].Parent
 		}
-		return -1, fmt.Errorf("%s %s lies in %s %s, which is agreed; reopen that first: %w",
-			l.Kind, l.Num, list[top].Kind, list[top].Num, ErrStatus)
+		return -1, refuse(ErrStatus, "%s %s lies in %s %s, which is agreed; reopen that first", l.Kind, l.Num, list[top].Kind, list[top].Num)
 	}
 	if l.Status == to {
-		return -1, fmt.Errorf("%s %s is %s already: %w", l.Kind, l.Num, to, ErrStatus)
+		return -1, refuse(ErrStatus, "%s %s is %s already", l.Kind, l.Num, to)
 	}
 	return i, nil
 }

@@ -44,7 +44,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		return packageJSON{}, Errorf(ErrForbidden, "only a facilitator makes a package; a %s may not", who.Role)
 	}
 	if err := provisions.CheckMembers(req.Members); err != nil {
-		return packageJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrPackage))
+		return packageJSON{}, Errorf(ErrBadRequest, "%s", provisions.Words(err))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
 		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
