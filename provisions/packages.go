@@ -120,7 +120,7 @@ func Together(list []Listed, i int, partners []string, to Status) ([]int, error)
 		return targets, nil
 	}
 	for _, id := range partners {
-		j := find(list, id)
+		j := Find(list, id)
 		if j < 0 || j == i || list[j].Status == Agreed {
 			continue
 		}

@@ -64,7 +64,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 			if strings.HasPrefix(m, "b") && res.Find(m) < 0 {
 				return Built{}, Errorf(ErrNotFound, "draft %s has no open bracket group %s", doc, m)
 			}
-			if strings.HasPrefix(m, "p") && indexOf(list, m) < 0 {
+			if strings.HasPrefix(m, "p") && provisions.Find(list, m) < 0 {
 				return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, m)
 			}
 		}

@@ -569,15 +569,6 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func indexOf(list []provisions.Listed, id string) int {
-	for i := range list {
-		if list[i].ID == id {
-			return i
-		}
-	}
-	return -1
-}
-
 // provisionTextAt returns the text of provision pid of draft doc at rev,
 // and false if it was not there then.
 func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) (string, bool, error) {
@@ -585,7 +576,7 @@ func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) 
 	if err != nil {
 		return "", false, err
 	}
-	i := indexOf(st.list, pid)
+	i := provisions.Find(st.list, pid)
 	if i < 0 {
 		return "", false, nil
 	}
