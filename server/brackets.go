@@ -340,21 +340,6 @@ func (o *bracketObserver) keep(l *listing) {
 	o.lists[l.rev] = l
 }
 
-// recordStore is the part of the store the bracket endpoints read; every
-// storage backend has it.
-type recordStore interface {
-	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
-}
-
-func (s *Server) records() (recordStore, error) {
-	rs, ok := s.store.(recordStore)
-	if !ok {
-		return nil, fmt.Errorf("store %T keeps no proposals or decisions", s.store)
-	}
-	return rs, nil
-}
-
 // proposals returns the draft's proposals, from memory unless one was
 // committed since they were read.
 func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) ([]dr.Proposal, error) {
@@ -364,11 +349,7 @@ func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) 
 	if pc != nil && pc.gen == gen {
 		return pc.list, nil
 	}
-	rs, err := s.records()
-	if err != nil {
-		return nil, err
-	}
-	list, err := rs.Proposals(ctx, doc)
+	list, err := s.store.Proposals(ctx, doc)
 	if err != nil {
 		return nil, fmt.Errorf("proposals %s: %w", doc, err)
 	}

@@ -629,8 +629,9 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
 	return writeResult(w, http.StatusOK, out, err)
 }
 
-// recordsFor checks that draft doc exists and returns the record store.
-func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
+// recordsFor checks that draft doc exists and returns the store to read
+// its records from.
+func (s *Server) recordsFor(r *http.Request) (string, Store, error) {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
 		return "", nil, err
@@ -638,8 +639,7 @@ func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
 	if _, err := s.store.Draft(r.Context(), doc); err != nil {
 		return "", nil, notFoundDraft(err, doc)
 	}
-	rs, err := s.records()
-	return doc, rs, err
+	return doc, s.store, nil
 }
 
 func (s *Server) getProposals(w http.ResponseWriter, r *http.Request) error {

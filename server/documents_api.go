@@ -64,16 +64,14 @@ func (s *Server) draftStructure(ctx context.Context, info dr.Draft, rev int, tex
 	if err != nil {
 		return akn.Structure{}, nil, nil, err
 	}
+	all, err := s.store.Decisions(ctx, info.ID)
+	if err != nil {
+		return akn.Structure{}, nil, nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
+	}
 	var decisions []dr.Decision
-	if rs, err := s.records(); err == nil {
-		all, err := rs.Decisions(ctx, info.ID)
-		if err != nil {
-			return akn.Structure{}, nil, nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
-		}
-		for _, dec := range all {
-			if dec.Rev <= rev {
-				decisions = append(decisions, dec)
-			}
+	for _, dec := range all {
+		if dec.Rev <= rev {
+			decisions = append(decisions, dec)
 		}
 	}
 	return akn.FromProvisions(text, st.list), st.list, decisions, nil

@@ -59,21 +59,6 @@ func (o *authorsObserver) Meta() (string, json.RawMessage) {
 	return o.Observer.Meta()
 }
 
-// labelStore is the part of the store that keeps named versions; every
-// storage backend has it.
-type labelStore interface {
-	PutLabel(ctx context.Context, l dr.Label) error
-	Labels(ctx context.Context, id string) ([]dr.Label, error)
-}
-
-func (s *Server) labels() (labelStore, error) {
-	ls, ok := s.store.(labelStore)
-	if !ok {
-		return nil, fmt.Errorf("store %T keeps no labels", s.store)
-	}
-	return ls, nil
-}
-
 // draftInfo reads a draft's metadata (its head revision) from the store.
 func (s *Server) draftInfo(ctx context.Context, doc string) (dr.Draft, error) {
 	info, err := s.store.Draft(ctx, doc)
@@ -104,11 +89,7 @@ func (s *Server) resolveRev(ctx context.Context, info dr.Draft, param, v string)
 	if strings.HasPrefix(v, "-") && isDigits(v[1:]) {
 		return 0, Errorf(ErrBadRequest, "%s must not be negative", param)
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return 0, err
-	}
-	list, err := ls.Labels(ctx, info.ID)
+	list, err := s.store.Labels(ctx, info.ID)
 	if err != nil {
 		return 0, fmt.Errorf("labels %s: %w", info.ID, err)
 	}
@@ -296,8 +277,7 @@ type EntryJSON struct {
 // with its records (history.RecordedPage), and the cursor of the next page
 // (0: none).
 func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int) ([]EntryJSON, int, error) {
-	rec, _ := s.store.(history.RecordReader)
-	page, next, err := history.RecordedPage(ctx, s.opLoader(info.ID), rec, info.ID, info.Rev, before, limit)
+	page, next, err := history.RecordedPage(ctx, s.opLoader(info.ID), s.store, info.ID, info.Rev, before, limit)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -356,12 +336,8 @@ func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, r
 			return dr.Label{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
 		}
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return dr.Label{}, err
-	}
 	l := dr.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
-	if err := ls.PutLabel(ctx, l); err != nil {
+	if err := s.store.PutLabel(ctx, l); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			return dr.Label{}, Errorf(ErrExists, "draft %s already has a version named %q", doc, name)
 		}
