@@ -61,7 +61,7 @@ func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return notFoundDraft(err, doc)
 	}
-	after, err := s.store.PatchDraft(r.Context(), doc, storage.DraftPatch{Title: req.Title, Archived: req.Archived})
+	after, err := s.store.PatchDraft(r.Context(), doc, dr.DraftPatch{Title: req.Title, Archived: req.Archived})
 	if err != nil {
 		if errors.Is(err, storage.ErrInvalid) {
 			err = Errorf(ErrBadRequest, "%s", strings.TrimPrefix(err.Error(), "storage: "))

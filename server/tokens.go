@@ -118,16 +118,6 @@ func newTokenJSON(t dr.Token) tokenJSON {
 	return tokenJSON{t.ID, t.Delegation, t.Name, t.Role, drafts, t.Created, t.Expires, t.Revoked, t.IssuedBy}
 }
 
-// tokenStore is the store's token methods, or an error when the store has
-// none.
-func (s *Server) tokenStore() (auth.Store, error) {
-	ts, ok := s.store.(auth.Store)
-	if !ok {
-		return nil, fmt.Errorf("server: store %T keeps no tokens", s.store)
-	}
-	return ts, nil
-}
-
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
@@ -138,11 +128,9 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 		out.Drafts = []string{}
 	}
 	if id.TokenID != "" {
-		if ts, err := s.tokenStore(); err == nil {
-			if tok, err := ts.Token(r.Context(), id.TokenID); err == nil {
-				tj := newTokenJSON(tok)
-				out.Token = &tj
-			}
+		if tok, err := s.store.Token(r.Context(), id.TokenID); err == nil {
+			tj := newTokenJSON(tok)
+			out.Token = &tj
 		}
 	}
 	WriteJSON(w, http.StatusOK, out)
@@ -152,22 +140,18 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 // tokenManager authenticates a request that manages tokens: a facilitator
 // signed in with a token (open-mode identities are self-declared, so they
 // never manage credentials).
-func (s *Server) tokenManager(r *http.Request) (Identity, auth.Store, error) {
+func (s *Server) tokenManager(r *http.Request) (Identity, error) {
 	id, err := s.Identify(r)
 	if err != nil {
-		return Identity{}, nil, err
+		return Identity{}, err
 	}
 	if !id.IsFacilitator() {
-		return Identity{}, nil, Errorf(ErrForbidden, "only a facilitator manages tokens")
+		return Identity{}, Errorf(ErrForbidden, "only a facilitator manages tokens")
 	}
 	if id.TokenID == "" {
-		return Identity{}, nil, Errorf(ErrForbidden, "tokens are managed with a facilitator token, not in open mode")
+		return Identity{}, Errorf(ErrForbidden, "tokens are managed with a facilitator token, not in open mode")
 	}
-	ts, err := s.tokenStore()
-	if err != nil {
-		return Identity{}, nil, err
-	}
-	return id, ts, nil
+	return id, nil
 }
 
 // withinScope reports whether a token with draft patterns drafts is within
@@ -198,11 +182,11 @@ func withinScope(id Identity, drafts []string) bool {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	id, ts, err := s.tokenManager(r)
+	id, err := s.tokenManager(r)
 	if err != nil {
 		return err
 	}
-	toks, err := ts.Tokens(r.Context())
+	toks, err := s.store.Tokens(r.Context())
 	if err != nil {
 		return fmt.Errorf("list tokens: %w", err)
 	}
@@ -239,7 +223,7 @@ type issuedJSON struct {
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
-	id, ts, err := s.tokenManager(r)
+	id, err := s.tokenManager(r)
 	if err != nil {
 		return err
 	}
@@ -262,7 +246,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 			return Errorf(ErrBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", clip(req.ExpiresIn))
 		}
 	}
-	secret, tok, err := auth.Issue(r.Context(), ts, auth.Request{
+	secret, tok, err := auth.Issue(r.Context(), s.store, auth.Request{
 		Delegation: req.Delegation, Name: req.Name, Role: req.Role, Drafts: req.Drafts, TTL: ttl, IssuedBy: id.TokenID,
 	}, s.cfg.Now())
 	if err != nil { // auth.ErrBadRequest is bad_request in auth.Check's words (errors.go)
@@ -305,12 +289,12 @@ func mayRevoke(id Identity, tok dr.Token) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, ts, err := s.tokenManager(r)
+	id, err := s.tokenManager(r)
 	if err != nil {
 		return err
 	}
 	tokID := r.PathValue("id")
-	tok, err := ts.Token(r.Context(), tokID)
+	tok, err := s.store.Token(r.Context(), tokID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return Errorf(ErrNotFound, "no token %s", clip(tokID))
 	}
@@ -321,7 +305,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	at := s.cfg.Now().UnixMilli()
-	if err := ts.RevokeToken(r.Context(), tok.ID, at); err != nil {
+	if err := s.store.RevokeToken(r.Context(), tok.ID, at); err != nil {
 		return fmt.Errorf("revoke token %s: %w", tok.ID, err)
 	}
 	closed := s.closeToken(tok.ID, "your token was revoked")

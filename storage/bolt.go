@@ -869,11 +869,11 @@ func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.Audit
 
 // PatchDraft changes a draft's title or archived flag in its metadata
 // record and returns the draft as it now is: ErrInvalid if
-// DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
+// checkPatch refuses p, ErrNotFound for an unknown draft. Commits
 // still in the write-ahead log keep the change: their checkpoint rewrites
 // only the record's revision and update time.
-func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
-	if err := p.Check(id); err != nil {
+func (b *Bolt) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
+	if err := checkPatch(id, p); err != nil {
 		return dr.Draft{}, err
 	}
 	var out dr.Draft
@@ -882,7 +882,7 @@ func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draf
 		if err != nil {
 			return err
 		}
-		out = p.apply(meta)
+		out = applyPatch(meta, p)
 		return putJSON(db, keyMeta, out)
 	})
 	if err != nil {

@@ -245,8 +245,14 @@ func rootCause(err error) error {
 // them (wrapping ErrUnavailable, naming no file): a failed checkpoint
 // (retried with backoff; the store recovers on its own once the disk
 // takes writes again) or a failed sync of the write-ahead log (until a
-// restart). Reads are served either way.
+// restart). Reads are served either way. After Close it is ErrClosed.
 func (b *Bolt) Health() error {
+	b.mu.RLock()
+	closed := b.closed
+	b.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("storage: health: %w", ErrClosed)
+	}
 	if err := b.health.Load(); err != nil {
 		return *err
 	}

@@ -7,20 +7,12 @@ import (
 	"github.com/draftroom/draftroom/dr"
 )
 
-// DraftPatch changes a draft's own metadata: a nil field is left as it is.
-// The id, revision and history never change; only the title and whether
-// the draft is archived do.
-type DraftPatch struct {
-	Title    *string
-	Archived *bool
-}
-
 // MaxTitleLen is the longest title, in bytes, a patch may set.
 const MaxTitleLen = 1024
 
-// Check refuses a patch that would leave a draft without a title or with
-// one longer than MaxTitleLen (ErrInvalid), or that changes nothing.
-func (p DraftPatch) Check(id string) error {
+// checkPatch refuses a patch that would leave a draft without a title or
+// with one longer than MaxTitleLen (ErrInvalid), or that changes nothing.
+func checkPatch(id string, p dr.DraftPatch) error {
 	if p.Title == nil && p.Archived == nil {
 		return fmt.Errorf("storage: patch draft %s: nothing to change: %w", id, ErrInvalid)
 	}
@@ -35,8 +27,8 @@ func (p DraftPatch) Check(id string) error {
 	return nil
 }
 
-// apply returns d with p applied.
-func (p DraftPatch) apply(d dr.Draft) dr.Draft {
+// applyPatch returns d with p applied.
+func applyPatch(d dr.Draft, p dr.DraftPatch) dr.Draft {
 	if p.Title != nil {
 		d.Title = *p.Title
 	}

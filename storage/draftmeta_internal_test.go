@@ -13,6 +13,7 @@ import (
 // could be archived (no "archived" field) reads as not archived, takes a
 // patch, and the patch survives a reopen.
 func TestBoltPatchDraftOldRecord(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{NoSync: true})
@@ -33,7 +34,7 @@ func TestBoltPatchDraftOldRecord(t *testing.T) {
 		t.Fatalf("old record: got %+v, %v; want title Old, not archived", d, err)
 	}
 	yes, title := true, "New"
-	if _, err := b.PatchDraft(ctx, "art-1", DraftPatch{Title: &title, Archived: &yes}); err != nil {
+	if _, err := b.PatchDraft(ctx, "art-1", dr.DraftPatch{Title: &title, Archived: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {

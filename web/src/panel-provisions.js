@@ -16,6 +16,7 @@ import { remote } from './editor.js';
 import { cpToPos } from './unicode.js';
 import { STATUSES, readProvisionStats } from './shapes.js';
 import { panelError } from './errors.js';
+import { stepChart } from './curve.js';
 
 const LABEL = { open: 'open', informal: 'informal', agreed: 'agreed', set_aside: 'set aside' };
 
@@ -172,6 +173,30 @@ export function provisionLocks({ session, view, toast = defaultToast, editable }
 
 // ---- the panel ------------------------------------------------------------------
 
+function depthOf(p, byId) { let d = 0; for (let q = p; q.parent; q = byId.get(q.parent)) d++; return d; }
+
+// provisionRow is one provision in the outline (byId: the listing's
+// provisions by id): its number (onReveal shows it in the draft), title
+// (a node), status and packages, and for a facilitator the status
+// control (onSet(status, note)).
+function provisionRow(p, byId, { facilitator, title, onReveal, onSet }) {
+  const label = p.kind === 'subparagraph' || p.kind === 'item' ? `(${p.num})` : (p.kind === 'paragraph' || p.kind === 'preamble' ? (p.num ? p.num + '.' : 'PP') : `${p.kind[0].toUpperCase()}${p.kind.slice(1)} ${p.num}`);
+  const by = p.status_by ? ` by ${p.status_by.name} (${p.status_by.delegation}) at rev ${p.status_rev}` : '';
+  const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
+    h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: onReveal } }, label),
+    title,
+    h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
+    p.packages.map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
+  if (facilitator && !(p.locked && !p.locked_span)) {
+    const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
+      STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
+    const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
+    li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status, with a note for the record' }, 'Change'),
+      h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => onSet(select.value, note.value) } }, 'Set'))));
+  }
+  return li;
+}
+
 export function provisionPanel({ ctx, id, view, session, toast = defaultToast, toLocal }) {
   const { conn, me } = ctx;
   const isFacilitator = me.role === 'facilitator';
@@ -213,24 +238,8 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
     if (focused) { const el = outline.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
   }
 
-  function depthOf(p, byId) { let d = 0; for (let q = p; q.parent; q = byId.get(q.parent)) d++; return d; }
-
   function row(p, byId) {
-    const label = p.kind === 'subparagraph' || p.kind === 'item' ? `(${p.num})` : (p.kind === 'paragraph' || p.kind === 'preamble' ? (p.num ? p.num + '.' : 'PP') : `${p.kind[0].toUpperCase()}${p.kind.slice(1)} ${p.num}`);
-    const by = p.status_by ? ` by ${p.status_by.name} (${p.status_by.delegation}) at rev ${p.status_rev}` : '';
-    const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
-      h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: () => reveal(p) } }, label),
-      p.title ? h('span.prov-title', p.title) : excerptOf(p),
-      h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
-      (p.packages || []).map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
-    if (isFacilitator && !(p.locked && !p.locked_span)) {
-      const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
-        STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
-      const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
-      li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status, with a note for the record' }, 'Change'),
-        h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => setStatus(p, select.value, note.value, byId) } }, 'Set'))));
-    }
-    return li;
+    return provisionRow(p, byId, { facilitator: isFacilitator, title: p.title ? h('span.prov-title', p.title) : excerptOf(p), onReveal: () => reveal(p), onSet: (status, note) => setStatus(p, status, note, byId) });
   }
 
   // excerptOf shows the first words of an untitled provision ("1." alone
@@ -295,11 +304,13 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
   const quiet = (e) => e.code === 'timeout' || e.code === 'unavailable';
   function refresh() { session.requestProvisions().catch((e) => { if (!quiet(e)) error.show(e, { missing: session.missing }); }); }
 
+  const PROGRESS = 'progress of the provisions';
   async function loadStats() {
     try {
       drawCurve(readProvisionStats(await conn.request({ type: 'provision_stats', doc: id })));
+      error.clear(PROGRESS);
     } catch (e) {
-      if (!quiet(e)) error.show(e, { what: 'progress of the provisions', missing: session.missing });
+      if (!quiet(e)) error.show(e, { what: PROGRESS, missing: session.missing });
     }
   }
 
@@ -308,25 +319,10 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
     const pts = s.points.map((p) => ({ rev: p.rev, n: p.agreed, total: p.total }));
     if (pts.length === 0) { curve.hidden = true; return; }
     curve.hidden = false;
-    const W = 280; const H = 56; const pad = 4;
     const maxRev = Math.max(1, s.rev);
     const maxN = Math.max(1, ...pts.map((p) => p.total));
-    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
-    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
-    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
-    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
-    d += ` H${x(maxRev)}`;
-    const NS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}`);
-    const line = document.createElementNS(NS, 'path');
-    line.setAttribute('d', d);
-    line.setAttribute('class', 'curve-line');
-    svg.append(line);
-    const arts = (s.articles || []).filter((a) => a.paragraphs > 0);
+    const svg = stepChart({ points: pts, maxRev, maxN, height: 56, label: `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}` });
+    const arts = s.articles.filter((a) => a.paragraphs > 0);
     curve.append(h('div.curve-label', h('span', 'Agreed'), h('strong', `${s.counts.agreed}/${s.counts.total}`)), svg,
       arts.length ? h('p.small.muted', arts.slice(0, 40).map((a) => `Art. ${a.num}: ${a.agreed}/${a.paragraphs}`).join(' · ')) : null);
   }
