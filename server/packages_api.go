@@ -44,7 +44,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		return packageJSON{}, Errorf(ErrForbidden, "only a facilitator makes a package; a %s may not", who.Role)
 	}
 	if err := provisions.CheckMembers(req.Members); err != nil {
-		return packageJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrPackage))
+		return packageJSON{}, Errorf(ErrBadRequest, "%s", provisions.Words(err))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
 		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
@@ -64,7 +64,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 			if strings.HasPrefix(m, "b") && res.Find(m) < 0 {
 				return Built{}, Errorf(ErrNotFound, "draft %s has no open bracket group %s", doc, m)
 			}
-			if strings.HasPrefix(m, "p") && indexOf(list, m) < 0 {
+			if strings.HasPrefix(m, "p") && provisions.Find(list, m) < 0 {
 				return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, m)
 			}
 		}

@@ -156,7 +156,7 @@ func checkStatus(who Identity, pid string, req statusRequest) (provisions.Status
 	}
 	to, err := provisions.ParseStatus(req.Status)
 	if err != nil {
-		return "", Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		return "", Errorf(ErrBadRequest, "%s", provisions.Words(err))
 	}
 	if _, err := provisions.ParseID(pid); err != nil {
 		return "", Errorf(ErrBadRequest, "%q is not a provision id (p<rev>.<k>)", clip(pid))
@@ -214,7 +214,7 @@ func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, se
 	case errors.Is(err, provisions.ErrNoProvision):
 		return statusChange{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, pid)
 	case err != nil:
-		return statusChange{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		return statusChange{}, Errorf(ErrBadRequest, "%s", provisions.Words(err))
 	}
 	name := provisions.Name(list, i)
 	if sp := list[i].Span; seen.ok && st.Text().Slice(sp[0], sp[1]) != seen.text {
@@ -224,7 +224,7 @@ func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, se
 	var pe *provisions.PartnerError
 	if errors.As(err, &pe) {
 		return statusChange{}, Errorf(ErrBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
-			name, provisions.Name(list, pe.Partner), publicText(pe.Err, provisions.ErrStatus))
+			name, provisions.Name(list, pe.Partner), provisions.Words(pe.Err))
 	}
 	c := statusChange{name: name}
 	var locks []provisions.Lock
@@ -262,15 +262,6 @@ func noOpenBracket(st *DraftState, name string, span [2]int) error {
 		}
 	}
 	return nil
-}
-
-// publicText is err's message without the sentinel's suffix.
-func publicText(err, sentinel error) string {
-	msg, suffix := err.Error(), ": "+sentinel.Error()
-	if len(msg) > len(suffix) && msg[len(msg)-len(suffix):] == suffix {
-		return msg[:len(msg)-len(suffix)]
-	}
-	return msg
 }
 
 func (s *Server) provisionStats(ctx context.Context, doc string) (provisionStatsJSON, error) {
@@ -578,15 +569,6 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func indexOf(list []provisions.Listed, id string) int {
-	for i := range list {
-		if list[i].ID == id {
-			return i
-		}
-	}
-	return -1
-}
-
 // provisionTextAt returns the text of provision pid of draft doc at rev,
 // and false if it was not there then.
 func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) (string, bool, error) {
@@ -594,7 +576,7 @@ func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) 
 	if err != nil {
 		return "", false, err
 	}
-	i := indexOf(st.list, pid)
+	i := provisions.Find(st.list, pid)
 	if i < 0 {
 		return "", false, nil
 	}
