@@ -396,25 +396,7 @@ func appendFrame(buf []byte, opcode int, payload []byte) []byte {
 func (c *Session) readPump() {
 	cfg := &c.s.cfg
 	defer c.cleanup()
-	c.ws.SetReadLimit(cfg.MaxFrameBytes * hardFrameFactor)
-	c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
-	c.ws.SetPongHandler(func(string) error {
-		if c.hello {
-			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		}
-		return nil
-	})
-	c.ws.SetPingHandler(func(data string) error {
-		select {
-		case c.ctl <- appendFrame(nil, websocket.PongMessage, []byte(data)):
-		default: // a peer flooding pings gets fewer pongs
-		}
-		return nil
-	})
-	c.ws.SetCloseHandler(func(code int, text string) error {
-		c.kill(websocket.CloseNormalClosure, "", true)
-		return nil
-	})
+	c.configureReads()
 	for {
 		// A message beyond the hard limit fails with ErrReadLimit at the
 		// header of the frame that crosses it: the first one, or a
@@ -447,6 +429,33 @@ func (c *Session) readPump() {
 		}
 		c.handle(mt, data)
 	}
+}
+
+// configureReads sets the read side's limits and control-frame handlers:
+// the hard frame limit, HelloWait for the first message (then PongWait,
+// extended by each pong), pings answered through the write pump, and a
+// close frame that ends the session after the queued frames.
+func (c *Session) configureReads() {
+	cfg := &c.s.cfg
+	c.ws.SetReadLimit(cfg.MaxFrameBytes * hardFrameFactor)
+	c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
+	c.ws.SetPongHandler(func(string) error {
+		if c.hello {
+			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		}
+		return nil
+	})
+	c.ws.SetPingHandler(func(data string) error {
+		select {
+		case c.ctl <- appendFrame(nil, websocket.PongMessage, []byte(data)):
+		default: // a peer flooding pings gets fewer pongs
+		}
+		return nil
+	})
+	c.ws.SetCloseHandler(func(code int, text string) error {
+		c.kill(websocket.CloseNormalClosure, "", true)
+		return nil
+	})
 }
 
 // cleanup runs when the read pump ends: leave the drafts (so the others

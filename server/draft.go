@@ -732,6 +732,11 @@ func (d *draft) isNew(pending map[dedupeKey]*staged, key dedupeKey, it *staged) 
 		return false
 	case r.seq < p.sub.seq:
 		it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
+		if it.ackRev == 0 && it.err == nil {
+			// Not committed, and after a greater seq: refused, as it is
+			// when the greater one was committed in an earlier batch.
+			it.err = Errorf(ErrBadRequest, "seq %d is not greater than %d, the seq of client %s's op before it", r.seq, p.sub.seq, key.client)
+		}
 		return false
 	}
 	return true // after the client's op staged in this batch
