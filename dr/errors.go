@@ -88,3 +88,18 @@ func ErrorMessage(err error) string {
 	}
 	return InternalMessage
 }
+
+// Prefix returns err with what before its message ("propose: no such
+// group"), keeping its code, for a caller that says which of its steps
+// was refused. An err that carries no *Error is wrapped as it is and stays
+// internal; nil stays nil.
+func Prefix(what string, err error) error {
+	var e *Error
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &e):
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return &Error{Code: e.Code, Message: what + ": " + e.Message, Err: err}
+}

@@ -57,3 +57,18 @@ func TestErrorfCause(t *testing.T) {
 		t.Errorf("errors.As through a wrap: %v, want the *Error with code %s", e, CodeUnavailable)
 	}
 }
+
+func TestPrefix(t *testing.T) {
+	notFound := Errorf(CodeNotFound, "no such group")
+	err := Prefix("resolve b1.0", fmt.Errorf("resolve group 3: %w", notFound))
+	if ErrorCode(err) != CodeNotFound || ErrorMessage(err) != "resolve b1.0: no such group" || !errors.Is(err, notFound) {
+		t.Errorf("Prefix of a not_found: %q, %q (Is %v); want not_found, \"resolve b1.0: no such group\", true", ErrorCode(err), ErrorMessage(err), errors.Is(err, notFound))
+	}
+	internal := Prefix("propose", io.ErrUnexpectedEOF)
+	if ErrorCode(internal) != CodeInternal || internal.Error() != "propose: unexpected EOF" || !errors.Is(internal, io.ErrUnexpectedEOF) {
+		t.Errorf("Prefix of a foreign error: code %q, text %q; want internal, \"propose: unexpected EOF\"", ErrorCode(internal), internal.Error())
+	}
+	if Prefix("x", nil) != nil {
+		t.Error("Prefix of nil is not nil")
+	}
+}

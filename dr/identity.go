@@ -197,6 +197,17 @@ func (p DraftPatch) Check() error {
 	return nil
 }
 
+// Apply returns d with p's changes.
+func (p DraftPatch) Apply(d Draft) Draft {
+	if p.Title != nil {
+		d.Title = *p.Title
+	}
+	if p.Archived != nil {
+		d.Archived = *p.Archived
+	}
+	return d
+}
+
 // Clip shortens s, which a client sent, for an error message: at most 40
 // bytes, invalid UTF-8 replaced, "…" if cut.
 func Clip(s string) string {

@@ -8,7 +8,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -518,7 +517,7 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 			rev = cur
 		}
 		if rev > cur {
-			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+			return dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
 		}
 		if hit = o.cached(rev); hit != nil {
 			return nil
@@ -534,7 +533,7 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 		return nil
 	})
 	if err != nil {
-		return nil, notFoundDraft(err, doc)
+		return nil, err
 	}
 	if hit != nil {
 		return hit, nil
@@ -613,43 +612,6 @@ func resultAt(st *DraftState) (brackets.Result, error) {
 		return brackets.Result{}, fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), st.ID(), st.Rev())
 	}
 	return brackets.List(st.Text().String(), tr)
-}
-
-// bracketError turns an error of package brackets into a protocol error.
-func bracketError(err error, what string) error {
-	switch {
-	case errors.Is(err, brackets.ErrNoGroup):
-		return Errorf(ErrNotFound, "%s: no such group", what)
-	case errors.Is(err, brackets.ErrChoice):
-		return Errorf(ErrBadRequest, "%s: the choice does not fit the group (choose needs an index of one of its alternatives; drop is only for optional text)", what)
-	case errors.Is(err, brackets.ErrSpan):
-		return Errorf(ErrBadRequest, "%s: %s", what, spanRefusal(err))
-	case errors.Is(err, brackets.ErrText):
-		return Errorf(ErrBadRequest, "%s: the text is not valid (an empty span needs a text)", what)
-	case errors.Is(err, brackets.ErrBadID):
-		return Errorf(ErrBadRequest, "%s: a group id is b<rev>.<k>, e.g. b12.3", what)
-	}
-	return fmt.Errorf("%s: %w", what, err)
-}
-
-// spanRefusal says, in words a delegate acts on, why a selection cannot
-// be bracketed (an error wrapping brackets.ErrSpan).
-func spanRefusal(err error) string {
-	switch {
-	case errors.Is(err, brackets.ErrSpanRange):
-		return "the selection is no longer in the text; select the words again"
-	case errors.Is(err, brackets.ErrSpanCrosses):
-		return "the selection cuts through a bracket; select words inside one alternative, or whole bracketed text with the words around it"
-	case errors.Is(err, brackets.ErrSpanUnbalanced):
-		return "the selection holds a '[' or ']' that has no partner; fix that bracket first, or select around it"
-	case errors.Is(err, brackets.ErrSpanEscape):
-		return "the selection starts or ends in the middle of an escaped character (a '\\' and what follows it); select one character more or less"
-	case errors.Is(err, brackets.ErrSpanJoins):
-		return "the selection touches a bracket (nothing, or only the word \"or\", between them), so the new bracket would become one of its alternatives; propose on that bracket instead, or select words that have other text between them and the bracket"
-	case errors.Is(err, brackets.ErrSpanTooDeep):
-		return fmt.Sprintf("brackets would nest more than %d deep there; resolve some of the brackets around the selection first", brackets.MaxDepth)
-	}
-	return "the selection cannot be bracketed"
 }
 
 // transformSpan moves the span [a, b) through op. Text inserted at either

@@ -93,7 +93,7 @@ type statsJSON struct {
 // conflictError is a stale resolution: the group changed since the
 // revision the facilitator saw it at. Group is its current state.
 type conflictError struct {
-	err   error // Errorf(ErrConflict, ...)
+	err   error // dr.Errorf(dr.CodeConflict, ...)
 	group *GroupJSON
 }
 
@@ -103,39 +103,39 @@ func (e *conflictError) Unwrap() error { return e.err }
 // propose adds an alternative to a group, or brackets a span as a new
 // group, through the draft's owner (Server.submitBuilt), with its Proposal
 // record.
-func (s *Server) propose(ctx context.Context, who Identity, doc string, req bracketRequest) (proposedJSON, error) {
+func (s *Server) propose(ctx context.Context, who dr.Identity, doc string, req bracketRequest) (proposedJSON, error) {
 	if !who.CanEdit() {
-		return proposedJSON{}, Errorf(ErrForbidden, "a %s may not propose alternatives", who.Role)
+		return proposedJSON{}, dr.Errorf(dr.CodeForbidden, "a %s may not propose alternatives", who.Role)
 	}
 	if req.Text == nil {
-		return proposedJSON{}, Errorf(ErrBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
+		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
 	}
 	if (req.Group == "") == (req.Span == nil) {
-		return proposedJSON{}, Errorf(ErrBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
+		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
 	}
 	if req.Rev != nil && *req.Rev < 0 {
-		return proposedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return proposedJSON{}, Errorf(ErrBadRequest, "notes are at most %d characters", maxNoteLen)
+		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "notes are at most %d characters", maxNoteLen)
 	}
 	if req.Group != "" {
 		if _, err := brackets.ParseID(req.Group); err != nil {
-			return proposedJSON{}, bracketError(err, "propose")
+			return proposedJSON{}, dr.Prefix("propose", err)
 		}
 	} else {
 		if req.Rev == nil {
-			return proposedJSON{}, Errorf(ErrBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
+			return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
 		}
 		if req.Span[0] < 0 || req.Span[1] < req.Span[0] {
-			return proposedJSON{}, Errorf(ErrBadRequest, "span must be [start, end] with 0 <= start <= end")
+			return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "span must be [start, end] with 0 <= start <= end")
 		}
 	}
 	out := proposedJSON{Doc: doc}
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		head := st.Info().Rev
 		if req.Rev != nil && *req.Rev > head {
-			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, head)
+			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, head)
 		}
 		res, err := resultAt(st)
 		if err != nil {
@@ -149,10 +149,10 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		if req.Group != "" {
 			g := res.Find(req.Group)
 			if g < 0 {
-				return Built{}, Errorf(ErrNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
+				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
 			}
 			if ch, err = res.Propose(g, *req.Text); err != nil {
-				return Built{}, bracketError(err, "propose")
+				return Built{}, dr.Prefix("propose", err)
 			}
 			group, altText = req.Group, ch.Text
 		} else {
@@ -161,7 +161,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 				return Built{}, err
 			}
 			if ch, err = res.Wrap(a, b, *req.Text); err != nil {
-				return Built{}, bracketError(err, fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]))
+				return Built{}, dr.Prefix(fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]), err)
 			}
 			// The op commits as st.Rev()+1, and its first inserted
 			// character is the new group's '['.
@@ -177,7 +177,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		}}}, nil
 	})
 	if err != nil {
-		return proposedJSON{}, notFoundDraft(err, doc)
+		return proposedJSON{}, err
 	}
 	out.Rev = op.Rev
 	s.auditBounded(who, who.Principal, ActionPropose, doc, fmt.Sprintf("group %s alternative %d at rev %d", out.Group, out.Alternative, out.Rev))
@@ -199,7 +199,7 @@ func spanAt(st *DraftState, rev, a, b int) (int, int, error) {
 		na, nb = transformSpan(na, nb, op.Op)
 	}
 	if a < b && na == nb {
-		return 0, 0, Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
+		return 0, 0, dr.Errorf(dr.CodeConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
 	}
 	return na, nb, nil
 }
@@ -232,40 +232,40 @@ func wrappedText(ch brackets.Change) string {
 // resolve resolves group as the facilitator saw it at req.Rev, through the
 // draft's owner, with its Decision record. A group that changed since
 // req.Rev is a *conflictError.
-func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
+func (s *Server) resolve(ctx context.Context, who dr.Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
 	if !who.IsFacilitator() {
-		return resolvedJSON{}, Errorf(ErrForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
+		return resolvedJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
 	}
 	if req.Rev == nil {
-		return resolvedJSON{}, Errorf(ErrBadRequest, "resolve needs rev, the revision at which you saw the group")
+		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the group")
 	}
 	if *req.Rev < 0 {
-		return resolvedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	if group == "" {
-		return resolvedJSON{}, Errorf(ErrBadRequest, "resolve needs group, the id of the group")
+		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs group, the id of the group")
 	}
 	if _, err := brackets.ParseID(group); err != nil {
-		return resolvedJSON{}, bracketError(err, "resolve")
+		return resolvedJSON{}, dr.Prefix("resolve", err)
 	}
 	res := brackets.Resolution{Choice: req.Choice}
 	switch req.Choice {
 	case brackets.ChoiceChoose:
 		if req.Index == nil {
-			return resolvedJSON{}, Errorf(ErrBadRequest, "choose needs index, the alternative to keep (0 for the first)")
+			return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choose needs index, the alternative to keep (0 for the first)")
 		}
 		res.Index = *req.Index
 	case brackets.ChoiceDrop:
 	case brackets.ChoiceCompromise:
 		if req.Text == nil {
-			return resolvedJSON{}, Errorf(ErrBadRequest, "compromise needs text, the text that replaces the group")
+			return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "compromise needs text, the text that replaces the group")
 		}
 		res.Text = *req.Text
 	default:
-		return resolvedJSON{}, Errorf(ErrBadRequest, "choice must be choose, drop or compromise, got %q", clip(req.Choice))
+		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choice must be choose, drop or compromise, got %q", dr.Clip(req.Choice))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return resolvedJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	// The group as the facilitator saw it (usually cached: they listed it).
 	seenAt, err := s.bracketListing(ctx, doc, *req.Rev)
@@ -274,7 +274,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 	}
 	gi := seenAt.res.Find(group)
 	if gi < 0 {
-		return resolvedJSON{}, Errorf(ErrNotFound, "draft %s has no group %s at revision %d", doc, group, *req.Rev)
+		return resolvedJSON{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s at revision %d", doc, group, *req.Rev)
 	}
 	seen := seenAt.res.Groups[gi]
 	var decision dr.Decision
@@ -285,19 +285,19 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 		}
 		g := cur.Find(group)
 		if g < 0 {
-			return Built{}, Errorf(ErrNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", group, doc, *req.Rev)
+			return Built{}, dr.Errorf(dr.CodeNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", group, doc, *req.Rev)
 		}
 		if !seen.Same(cur.Groups[g]) {
 			o, _ := bracketsOf(st)
 			gj := groupJSON(&cur, g, o.opener, nil)
 			return Built{}, &conflictError{
-				err:   Errorf(ErrConflict, "group %s changed since revision %d; here is how it stands at revision %d", group, *req.Rev, st.Rev()),
+				err:   dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", group, *req.Rev, st.Rev()),
 				group: &gj,
 			}
 		}
 		ch, err := cur.Resolve(g, res)
 		if err != nil {
-			return Built{}, bracketError(err, "resolve "+group)
+			return Built{}, dr.Prefix("resolve "+group, err)
 		}
 		alts := make([]string, len(cur.Groups[g].Alternatives))
 		for i, a := range cur.Groups[g].Alternatives {
@@ -320,7 +320,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 				}
 			}
 		}
-		return resolvedJSON{}, notFoundDraft(err, doc)
+		return resolvedJSON{}, err
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
 	detail := fmt.Sprintf("%s %s", group, decision.Choice)
@@ -361,7 +361,7 @@ func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error
 			Points: o.points[:len(o.points):len(o.points)]}
 		return nil
 	})
-	return out, notFoundDraft(err, doc)
+	return out, err
 }
 
 // listingFrame is the WebSocket "brackets" message of a listing.
@@ -382,11 +382,11 @@ func listingFrame(doc string, l *listing, ref json.RawMessage) []byte {
 
 // checkDocWS checks a message's draft id and the session's access to it.
 func checkDocWS(c *Session, doc string) error {
-	if err := ValidDraftID(doc); err != nil {
+	if err := dr.ValidDraftID(doc); err != nil {
 		return err
 	}
 	if !c.ident.CanAccess(doc) {
-		return Errorf(ErrForbidden, "your credential does not give access to draft %s", doc)
+		return dr.Errorf(dr.CodeForbidden, "your credential does not give access to draft %s", doc)
 	}
 	return nil
 }
@@ -396,9 +396,9 @@ func decodeBracketRequest(raw []byte) (bracketRequest, error) {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return req, Errorf(ErrBadRequest, "field %s has the wrong type", te.Field)
+			return req, dr.Errorf(dr.CodeBadRequest, "field %s has the wrong type", te.Field)
 		}
-		return req, Errorf(ErrBadRequest, "message is not the expected JSON object")
+		return req, dr.Errorf(dr.CodeBadRequest, "message is not the expected JSON object")
 	}
 	return req, nil
 }
@@ -410,7 +410,7 @@ func handleBracketsMsg(ctx context.Context, c *Session, m *Inbound) error {
 	rev := -1
 	if m.Rev != nil {
 		if rev = *m.Rev; rev < 0 {
-			return Errorf(ErrBadRequest, "rev must not be negative")
+			return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 		}
 	}
 	l, err := c.s.bracketListing(ctx, m.Doc, rev)
@@ -459,7 +459,7 @@ func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 	out, err := c.s.resolve(ctx, c.ident, m.Doc, req.Group, req)
 	var ce *conflictError
 	if errors.As(err, &ce) {
-		c.Send(encode(conflictMsg{Type: "error", Code: CodeConflict, Message: ce.Error(), Doc: m.Doc, Group: ce.group, Ref: m.Ref}))
+		c.Send(encode(conflictMsg{Type: "error", Code: dr.CodeConflict, Message: ce.Error(), Doc: m.Doc, Group: ce.group, Ref: m.Ref}))
 		return nil
 	}
 	if err != nil {
@@ -532,7 +532,7 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
 			Message string     `json:"message"`
 			Group   *GroupJSON `json:"group"`
 		}
-		WriteJSON(w, http.StatusConflict, map[string]body{"error": {CodeConflict, ce.Error(), ce.group}})
+		WriteJSON(w, http.StatusConflict, map[string]body{"error": {dr.CodeConflict, ce.Error(), ce.group}})
 		return nil
 	}
 	return writeResult(w, http.StatusOK, out, err)
@@ -544,8 +544,8 @@ func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := s.store.Draft(r.Context(), doc); err != nil {
-		return "", nil, notFoundDraft(err, doc)
+	if _, err := s.draftInfo(r.Context(), doc); err != nil {
+		return "", nil, err
 	}
 	rs, err := s.records()
 	return doc, rs, err

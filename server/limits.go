@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -110,7 +111,7 @@ type security struct {
 // buckets to the session and records the login in the audit log. Open-mode
 // identities are admitted without any of this. It runs on the session's
 // read goroutine.
-func (s *Server) admit(c *Session, id Identity, client string) error {
+func (s *Server) admit(c *Session, id dr.Identity, client string) error {
 	if id.TokenID == "" {
 		return nil
 	}
@@ -118,7 +119,7 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	sec.mu.Lock()
 	if sec.revoked[id.TokenID] {
 		sec.mu.Unlock()
-		return Errorf(ErrUnauthorized, "this token was revoked")
+		return dr.Errorf(dr.CodeUnauthorized, "this token was revoked")
 	}
 	if sec.tokens == nil {
 		sec.tokens = make(map[string]*tokenLimits)
@@ -136,7 +137,7 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	}
 	if len(l.sessions) >= s.cfg.MaxConnsPerToken {
 		sec.mu.Unlock()
-		return Errorf(ErrRateLimited, "this token already has %d open connections, the most allowed; close one first", s.cfg.MaxConnsPerToken)
+		return dr.Errorf(dr.CodeRateLimited, "this token already has %d open connections, the most allowed; close one first", s.cfg.MaxConnsPerToken)
 	}
 	l.sessions[c] = struct{}{}
 	c.limits = l
@@ -181,7 +182,7 @@ func (s *Server) closeToken(tokenID, why string) int {
 		}
 	}
 	sec.mu.Unlock()
-	frame := encode(errorMsg{Type: "error", Code: CodeUnauthorized, Message: why})
+	frame := encode(errorMsg{Type: "error", Code: dr.CodeUnauthorized, Message: why})
 	for _, c := range sessions {
 		c.queue(frame)
 		c.kill(websocket.ClosePolicyViolation, why, true)
@@ -264,7 +265,7 @@ const maxHTTPBuckets = 4096
 // from the token's WebSocket messages, with the same rate and burst
 // (TokenMsgsPerSecond, TokenMsgsBurst). Open-mode identities are not
 // limited.
-func (s *Server) allowRequest(id Identity) bool {
+func (s *Server) allowRequest(id dr.Identity) bool {
 	if id.TokenID == "" {
 		return true
 	}

@@ -39,7 +39,7 @@ type Inbound struct {
 
 // MessageHandler handles one type of client message on a session that said
 // hello. An error it returns is sent to the client as an "error" message
-// (code from ErrorCode, with the message's doc and ref) and the connection
+// (code and message from protocolError, with the message's doc and ref) and the connection
 // stays open. Handlers run on the session's read goroutine, one at a time,
 // in the order messages arrive; a handler may block (e.g. on submitBuilt)
 // but then the session reads nothing else meanwhile.

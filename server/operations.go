@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/stats"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -27,7 +28,7 @@ type Stats struct {
 	SlowDisconnects atomic.Uint64 // sessions dropped for a full send queue
 	RateLimited     atomic.Uint64 // requests and messages refused as rate_limited
 	StoreErrors     atomic.Uint64 // failed store calls (not refusals)
-	CommitConflicts atomic.Uint64 // commits another node won (storage.ErrConflict)
+	CommitConflicts atomic.Uint64 // commits another node won (storage.ErrRevConflict)
 	CommitRetries   atomic.Uint64 // commits retried after catching up
 	// AckLatency: from reading an op to queueing its ack. CommitLatency:
 	// one Store.Commit (fsync, or the Redis round trip).
@@ -39,7 +40,7 @@ type Stats struct {
 
 // refusalCodes are the codes an op can be refused with, in the order of
 // Stats.refused.
-var refusalCodes = [...]string{CodeBadRequest, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeBadOp, CodeRevAhead, CodeTooLarge, CodeRateLimited, CodeInternal, CodeExists, CodeConflict, CodeUnavailable}
+var refusalCodes = [...]string{dr.CodeBadRequest, dr.CodeUnauthorized, dr.CodeForbidden, dr.CodeNotFound, dr.CodeBadOp, dr.CodeRevAhead, dr.CodeTooLarge, dr.CodeRateLimited, dr.CodeInternal, dr.CodeExists, dr.CodeConflict, dr.CodeUnavailable}
 
 // refuse counts an op refused with code.
 func (st *Stats) refuse(code string) {
@@ -49,7 +50,7 @@ func (st *Stats) refuse(code string) {
 			break
 		}
 	}
-	if code == CodeRateLimited {
+	if code == dr.CodeRateLimited {
 		st.RateLimited.Add(1)
 	}
 }
@@ -171,11 +172,11 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !id.IsFacilitator() || len(id.Drafts) > 0 {
-		return Errorf(ErrForbidden, "only a facilitator with access to every draft takes backups")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator with access to every draft takes backups")
 	}
 	bs, ok := s.store.(backupStore)
 	if !ok {
-		return Errorf(ErrBadRequest, "this server's store is Redis: back it up with Redis's own RDB or AOF files (docs/OPERATIONS.md)")
+		return dr.Errorf(dr.CodeBadRequest, "this server's store is Redis: back it up with Redis's own RDB or AOF files (docs/OPERATIONS.md)")
 	}
 	f, err := os.CreateTemp(s.cfg.BackupScratch, "draftroom-download"+storage.BackupTemp+"*")
 	if err != nil {
@@ -227,10 +228,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	if tok := s.cfg.MetricsToken; tok != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
-			return Errorf(ErrUnauthorized, "metrics need the metrics token (Authorization: Bearer <token>)")
+			return dr.Errorf(dr.CodeUnauthorized, "metrics need the metrics token (Authorization: Bearer <token>)")
 		}
 	} else if s.cfg.MetricsByDefault && proxied(r.Header) {
-		return Errorf(ErrUnauthorized, "metrics are served to local requests only; this one came through a proxy (set -metrics-token)")
+		return dr.Errorf(dr.CodeUnauthorized, "metrics are served to local requests only; this one came through a proxy (set -metrics-token)")
 	}
 	(*h).ServeHTTP(w, r)
 	return nil
@@ -257,7 +258,7 @@ func (m *openMode) allows(proxied bool) error {
 		return errNeedToken
 	}
 	if m.byDefault && proxied {
-		return Errorf(ErrUnauthorized, "a token is required: this request came through a proxy, and open mode is only on by default for local requests (start with -open to allow it)")
+		return dr.Errorf(dr.CodeUnauthorized, "a token is required: this request came through a proxy, and open mode is only on by default for local requests (start with -open to allow it)")
 	}
 	return nil
 }
@@ -272,7 +273,7 @@ func (m *openMode) end(why string) {
 
 // errNeedToken: open mode is off; the caller words the error for its
 // transport.
-var errNeedToken = Errorf(ErrUnauthorized, "a token is required")
+var errNeedToken = dr.Errorf(dr.CodeUnauthorized, "a token is required")
 
 // ActionBackup is the audit action of a backup download.
 const ActionBackup = "backup"

@@ -39,15 +39,15 @@ type packageJSON struct {
 
 // makePackage links members (bracket groups and provisions of draft doc as
 // it stands) into a package, committed as an op that changes no text.
-func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req packageRequest) (packageJSON, error) {
+func (s *Server) makePackage(ctx context.Context, who dr.Identity, doc string, req packageRequest) (packageJSON, error) {
 	if !who.IsFacilitator() {
-		return packageJSON{}, Errorf(ErrForbidden, "only a facilitator makes a package; a %s may not", who.Role)
+		return packageJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator makes a package; a %s may not", who.Role)
 	}
 	if err := provisions.CheckMembers(req.Members); err != nil {
-		return packageJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrPackage))
+		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "%s", publicText(err, provisions.ErrPackage))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	var pkg provisions.Package
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
@@ -62,10 +62,10 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		}
 		for _, m := range req.Members {
 			if strings.HasPrefix(m, "b") && res.Find(m) < 0 {
-				return Built{}, Errorf(ErrNotFound, "draft %s has no open bracket group %s", doc, m)
+				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no open bracket group %s", doc, m)
 			}
 			if strings.HasPrefix(m, "p") && indexOf(list, m) < 0 {
-				return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, m)
+				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, m)
 			}
 		}
 		pkg = provisions.Package{ID: provisions.PackageID(st.Rev() + 1), Members: req.Members, Rev: st.Rev() + 1}
@@ -73,7 +73,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 			Decisions: []dr.Decision{{Group: pkg.ID, Choice: provisions.KindPackage, Alternatives: pkg.Members, Note: req.Note, By: who.Author}}}, nil
 	})
 	if err != nil {
-		return packageJSON{}, notFoundDraft(err, doc)
+		return packageJSON{}, err
 	}
 	s.Audit(ctx, who, ActionPackage, doc, fmt.Sprintf("%s: %s at rev %d", pkg.ID, strings.Join(pkg.Members, ","), op.Rev))
 	return packageJSON{Doc: doc, Rev: op.Rev, Package: pkg}, nil
@@ -93,7 +93,7 @@ func (s *Server) packagesOf(ctx context.Context, doc string) (int, []provisions.
 		rev, pkgs = st.Rev(), o.reg.Packages()
 		return nil
 	})
-	return rev, pkgs, notFoundDraft(err, doc)
+	return rev, pkgs, err
 }
 
 type packageResolvedJSON struct {
@@ -106,31 +106,31 @@ type packageResolvedJSON struct {
 // resolvePackage applies one resolution to every bracket group of package
 // pkg in one op, with a decision record per group: conflict if any of them
 // changed since req.Rev (or is gone).
-func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID string, req bracketRequest) (packageResolvedJSON, error) {
+func (s *Server) resolvePackage(ctx context.Context, who dr.Identity, doc, pkgID string, req bracketRequest) (packageResolvedJSON, error) {
 	if !who.IsFacilitator() {
-		return packageResolvedJSON{}, Errorf(ErrForbidden, "only a facilitator resolves a package; a %s may not", who.Role)
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator resolves a package; a %s may not", who.Role)
 	}
 	if req.Rev == nil || *req.Rev < 0 {
-		return packageResolvedJSON{}, Errorf(ErrBadRequest, "resolve needs rev, the revision at which you saw the package's groups")
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the package's groups")
 	}
 	res := brackets.Resolution{Choice: req.Choice}
 	switch req.Choice {
 	case brackets.ChoiceChoose:
 		if req.Index == nil {
-			return packageResolvedJSON{}, Errorf(ErrBadRequest, "choose needs index, the alternative to keep in every group (0 for the first)")
+			return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choose needs index, the alternative to keep in every group (0 for the first)")
 		}
 		res.Index = *req.Index
 	case brackets.ChoiceDrop:
 	case brackets.ChoiceCompromise:
 		if req.Text == nil {
-			return packageResolvedJSON{}, Errorf(ErrBadRequest, "compromise needs text, the text that replaces every group")
+			return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "compromise needs text, the text that replaces every group")
 		}
 		res.Text = *req.Text
 	default:
-		return packageResolvedJSON{}, Errorf(ErrBadRequest, "choice must be choose, drop or compromise, got %q", clip(req.Choice))
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choice must be choose, drop or compromise, got %q", dr.Clip(req.Choice))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return packageResolvedJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	_, pkgs, err := s.packagesOf(ctx, doc)
 	if err != nil {
@@ -149,10 +149,10 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		}
 	}
 	if !found {
-		return packageResolvedJSON{}, Errorf(ErrNotFound, "draft %s has no package %s", doc, clip(pkgID))
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeNotFound, "draft %s has no package %s", doc, dr.Clip(pkgID))
 	}
 	if len(groups) == 0 {
-		return packageResolvedJSON{}, Errorf(ErrBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
 	}
 	seenAt, err := s.bracketListing(ctx, doc, *req.Rev)
 	if err != nil {
@@ -162,7 +162,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 	for _, g := range groups {
 		gi := seenAt.res.Find(g)
 		if gi < 0 {
-			return packageResolvedJSON{}, Errorf(ErrConflict, "group %s of package %s was not open at revision %d", g, pkgID, *req.Rev)
+			return packageResolvedJSON{}, dr.Errorf(dr.CodeConflict, "group %s of package %s was not open at revision %d", g, pkgID, *req.Rev)
 		}
 		seen[g] = seenAt.res.Groups[gi]
 	}
@@ -176,7 +176,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		for _, g := range groups {
 			gi := cur.Find(g)
 			if gi < 0 || !seen[g].Same(cur.Groups[gi]) {
-				return Built{}, Errorf(ErrConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g, pkgID, *req.Rev)
+				return Built{}, dr.Errorf(dr.CodeConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g, pkgID, *req.Rev)
 			}
 			idx = append(idx, gi)
 		}
@@ -189,12 +189,12 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		for _, gi := range idx {
 			g := cur.Groups[gi]
 			if end >= 0 && g.End > end {
-				return Built{}, Errorf(ErrBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
+				return Built{}, dr.Errorf(dr.CodeBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
 			}
 			end = g.Start
 			ch, err := cur.Resolve(gi, res)
 			if err != nil {
-				return Built{}, bracketError(err, "resolve "+g.ID+" of package "+pkgID)
+				return Built{}, dr.Prefix("resolve "+g.ID+" of package "+pkgID, err)
 			}
 			if all == nil {
 				all = ch.Op
@@ -214,7 +214,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		return Built{Op: all, Kind: dr.KindResolve, Group: pkgID, Decisions: decisions}, nil
 	})
 	if err != nil {
-		return packageResolvedJSON{}, notFoundDraft(err, doc)
+		return packageResolvedJSON{}, err
 	}
 	out := packageResolvedJSON{Doc: doc, Rev: op.Rev, Package: pkgID}
 	for _, d := range decisions {

@@ -121,22 +121,22 @@ func statusDecisionJSON(d dr.Decision, name string) StatusDecisionJSON {
 // setStatus gives provision pid of draft doc a status, as a facilitator
 // asked: an op that changes no text, of kind status.<status>, committed
 // with its decision record through the draft's owner.
-func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, req statusRequest) (statusChangedJSON, error) {
+func (s *Server) setStatus(ctx context.Context, who dr.Identity, doc, pid string, req statusRequest) (statusChangedJSON, error) {
 	if !who.IsFacilitator() {
-		return statusChangedJSON{}, Errorf(ErrForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
+		return statusChangedJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
 	}
 	to, err := provisions.ParseStatus(req.Status)
 	if err != nil {
-		return statusChangedJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "%s", publicText(err, provisions.ErrStatus))
 	}
 	if _, err := provisions.ParseID(pid); err != nil {
-		return statusChangedJSON{}, Errorf(ErrBadRequest, "%q is not a provision id (p<rev>.<k>)", clip(pid))
+		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "%q is not a provision id (p<rev>.<k>)", dr.Clip(pid))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return statusChangedJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	if req.Rev != nil && *req.Rev < 0 {
-		return statusChangedJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	// The provision's text as the facilitator saw it at rev: agreeing it
 	// after it changed is a conflict (they agree what they read).
@@ -155,7 +155,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 	)
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		if req.Rev != nil && *req.Rev > st.Info().Rev {
-			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
+			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
 		}
 		o, err := provisionsOf(st)
 		if err != nil {
@@ -165,13 +165,13 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		i, err := provisions.Change(list, pid, to)
 		switch {
 		case errors.Is(err, provisions.ErrNoProvision):
-			return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, pid)
+			return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, pid)
 		case err != nil:
-			return Built{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+			return Built{}, dr.Errorf(dr.CodeBadRequest, "%s", publicText(err, provisions.ErrStatus))
 		}
 		name = provisions.Name(list, i)
 		if sp := list[i].Span; seen && st.Text().Slice(sp[0], sp[1]) != seenText {
-			return Built{}, Errorf(ErrConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
+			return Built{}, dr.Errorf(dr.CodeConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
 		}
 		// Provisions in a package are agreed together: the others of its
 		// packages that are not agreed yet go with it, each checked.
@@ -180,7 +180,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 			for _, pid2 := range o.reg.Partners(pid) {
 				if j := indexOf(list, pid2); j >= 0 && j != i && list[j].Status != provisions.Agreed {
 					if _, err := provisions.Change(list, pid2, to); err != nil {
-						return Built{}, Errorf(ErrBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
+						return Built{}, dr.Errorf(dr.CodeBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
 							name, provisions.Name(list, j), publicText(err, provisions.ErrStatus))
 					}
 					targets = append(targets, j)
@@ -213,7 +213,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: strings.Join(ids, ","), Decisions: decs}, nil
 	})
 	if err != nil {
-		return statusChangedJSON{}, notFoundDraft(err, doc)
+		return statusChangedJSON{}, err
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
 	s.Audit(ctx, who, ActionProvisionStatus, doc, fmt.Sprintf("%s %s at rev %d", pid, to, op.Rev))
@@ -229,7 +229,7 @@ func noOpenBracket(st *DraftState, name string, span [2]int) error {
 	}
 	for _, g := range res.Groups {
 		if g.Start < span[1] && g.End > span[0] {
-			return Errorf(ErrBadRequest, "%s holds the open bracket group %s at [%d,%d); resolve it before agreeing the text",
+			return dr.Errorf(dr.CodeBadRequest, "%s holds the open bracket group %s at [%d,%d); resolve it before agreeing the text",
 				name, g.ID, g.Start, g.End)
 		}
 	}
@@ -264,7 +264,7 @@ func handleProvisionsMsg(ctx context.Context, c *Session, m *Inbound) error {
 	rev := -1
 	if m.Rev != nil {
 		if rev = *m.Rev; rev < 0 {
-			return Errorf(ErrBadRequest, "rev must not be negative")
+			return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 		}
 	}
 	st, err := c.s.provisionsAt(ctx, m.Doc, rev)
@@ -281,10 +281,10 @@ func handleProvisionStatusMsg(ctx context.Context, c *Session, m *Inbound) error
 	}
 	var req statusRequest
 	if err := json.Unmarshal(m.Raw, &req); err != nil {
-		return Errorf(ErrBadRequest, "provision_status is {\"doc\",\"id\",\"status\",\"note\",\"rev\"}")
+		return dr.Errorf(dr.CodeBadRequest, "provision_status is {\"doc\",\"id\",\"status\",\"note\",\"rev\"}")
 	}
 	if req.ID == "" {
-		return Errorf(ErrBadRequest, "provision_status needs id, the provision's id")
+		return dr.Errorf(dr.CodeBadRequest, "provision_status needs id, the provision's id")
 	}
 	out, err := c.s.setStatus(ctx, c.ident, m.Doc, req.ID, req)
 	if err != nil {
@@ -424,19 +424,19 @@ func sameRenumbering(a, b provisions.Renumbering) bool {
 // as one op (kind renumber, which may change numbers inside agreed text)
 // if the renumbering at the head changes the same numbers and references
 // as the one at req.Rev (else conflict: preview again).
-func (s *Server) renumber(ctx context.Context, who Identity, doc string, req renumberRequest) (renumberJSON, error) {
+func (s *Server) renumber(ctx context.Context, who dr.Identity, doc string, req renumberRequest) (renumberJSON, error) {
 	if !who.IsFacilitator() {
-		return renumberJSON{}, Errorf(ErrForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
+		return renumberJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
 	}
 	if req.Rev == nil {
-		return renumberJSON{}, Errorf(ErrBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
+		return renumberJSON{}, dr.Errorf(dr.CodeBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
 	}
 	if *req.Rev < 0 {
-		return renumberJSON{}, Errorf(ErrBadRequest, "rev must not be negative")
+		return renumberJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
-	info, err := s.store.Draft(ctx, doc)
+	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
-		return renumberJSON{}, notFoundDraft(err, doc)
+		return renumberJSON{}, err
 	}
 	if *req.Rev > info.Rev {
 		// The store may be behind the owner by a commit: ask the owner.
@@ -444,7 +444,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 			info.Rev = st.rev
 		}
 		if *req.Rev > info.Rev {
-			return renumberJSON{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, info.Rev)
+			return renumberJSON{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, info.Rev)
 		}
 	}
 	text, err := s.textAt(ctx, info, *req.Rev)
@@ -472,7 +472,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 		}
 		now := provisions.Renumber(st.Text().String())
 		if !sameRenumbering(seen, now) {
-			return Built{}, Errorf(ErrConflict, "the numbering changed since revision %d; preview it again", *req.Rev)
+			return Built{}, dr.Errorf(dr.CodeConflict, "the numbering changed since revision %d; preview it again", *req.Rev)
 		}
 		out = renumberView(doc, st.Rev(), now, o.listAt(st))
 		if len(now.Op) == 0 {
@@ -485,7 +485,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 		return out, nil
 	}
 	if err != nil {
-		return renumberJSON{}, notFoundDraft(err, doc)
+		return renumberJSON{}, err
 	}
 	out.Rev, out.Committed = op.Rev, true
 	s.Audit(ctx, who, ActionRenumber, doc, fmt.Sprintf("%d numbers, %d references at rev %d", len(out.Numbers), len(out.References), op.Rev))
@@ -502,7 +502,7 @@ func handleRenumberMsg(ctx context.Context, c *Session, m *Inbound) error {
 	}
 	var req renumberRequest
 	if err := json.Unmarshal(m.Raw, &req); err != nil {
-		return Errorf(ErrBadRequest, "renumber is {\"doc\",\"rev\",\"preview\"}")
+		return dr.Errorf(dr.CodeBadRequest, "renumber is {\"doc\",\"rev\",\"preview\"}")
 	}
 	out, err := c.s.renumber(ctx, c.ident, m.Doc, req)
 	if err != nil {
@@ -535,7 +535,7 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	}
 	f, ok := exportFormats[format]
 	if !ok {
-		return Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format))
+		return dr.Errorf(dr.CodeBadRequest, "format must be txt, md or html, got %q", dr.Clip(format))
 	}
 	agreed, err := boolParam(r, "agreed")
 	if err != nil {
@@ -551,7 +551,7 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	}
 	out, err := provisions.Export(format, info.Title, text, st.list, agreed)
 	if err != nil {
-		return Errorf(ErrBadRequest, "%s", err.Error())
+		return dr.Errorf(dr.CodeBadRequest, "%s", err.Error())
 	}
 	name := "status"
 	if agreed {
@@ -586,9 +586,9 @@ func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) 
 	if i < 0 {
 		return "", false, nil
 	}
-	info, err := s.store.Draft(ctx, doc)
+	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
-		return "", false, notFoundDraft(err, doc)
+		return "", false, err
 	}
 	info.Rev = max(info.Rev, rev)
 	text, err := s.textAt(ctx, info, rev)

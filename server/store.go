@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/draftroom/draftroom/dr"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Store is the part of the storage method set (docs/DESIGN.md) the server
@@ -14,7 +13,7 @@ type Store interface {
 	CreateDraft(ctx context.Context, d dr.Draft, text string) error
 	Draft(ctx context.Context, id string) (dr.Draft, error)
 	Drafts(ctx context.Context) ([]dr.Draft, error)
-	PatchDraft(ctx context.Context, id string, p storage.DraftPatch) (dr.Draft, error)
+	PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error)
 	Commit(ctx context.Context, id string, base int, c dr.Commit) error
 	Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error)
 	Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error)

@@ -49,7 +49,7 @@ import (
 //
 // The other writes run in one bbolt transaction per batch. Each request
 // first checks and only then writes, so a request that is refused
-// (ErrConflict, ErrNotFound, ErrExists, ErrDuplicate, ErrInvalid) writes
+// (ErrRevConflict, ErrNotFound, ErrExists, ErrDuplicate, ErrInvalid) writes
 // nothing and does not disturb the others in its transaction. If anything
 // else fails (a bbolt error mid-write, a failed commit), the transaction is
 // rolled back and every request in it is retried in a transaction of its
@@ -1011,7 +1011,7 @@ func (b *Bolt) Health() error {
 // rejected reports whether err is a refusal a write function returns
 // before writing anything, which leaves the transaction usable.
 func rejected(err error) bool {
-	for _, e := range [...]error{ErrConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
+	for _, e := range [...]error{ErrRevConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -1245,7 +1245,7 @@ type encodedCommit struct {
 }
 
 // Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
-// refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
+// refuses it, ErrNotFound for an unknown draft, ErrRevConflict if the head is
 // not base, ErrDuplicate if an op's submission is already committed. It
 // returns nil once all of c is fsync'd; on any error none of it is written.
 func (b *Bolt) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
@@ -1312,7 +1312,7 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c dr.Commi
 // windows with enc's ops added.
 func checkCommitTx(db *bolt.Bucket, id string, base, head int, enc *encodedCommit, window func(k []byte) recentWindow) (map[string]recentWindow, error) {
 	if head != base {
-		return nil, fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, head, ErrConflict)
+		return nil, fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, head, ErrRevConflict)
 	}
 	windows := make(map[string]recentWindow, len(enc.clients))
 	for i, k := range enc.clients {
@@ -1745,11 +1745,11 @@ func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.Audit
 
 // PatchDraft changes a draft's title or archived flag in its metadata
 // record and returns the draft as it now is: ErrInvalid if
-// DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
+// dr.DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
 // still in the write-ahead log keep the change: their checkpoint rewrites
 // only the record's revision and update time.
-func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
-	if err := p.Check(id); err != nil {
+func (b *Bolt) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
+	if err := checkPatch(id, p); err != nil {
 		return dr.Draft{}, err
 	}
 	var out dr.Draft
@@ -1762,7 +1762,7 @@ func (b *Bolt) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draf
 		if err != nil {
 			return err
 		}
-		out = p.apply(meta)
+		out = p.Apply(meta)
 		return putJSON(db, keyMeta, out)
 	})
 	if err != nil {

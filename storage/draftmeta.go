@@ -2,46 +2,16 @@ package storage
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/draftroom/draftroom/dr"
 )
 
-// DraftPatch changes a draft's own metadata: a nil field is left as it is.
-// The id, revision and history never change; only the title and whether
-// the draft is archived do.
-type DraftPatch struct {
-	Title    *string
-	Archived *bool
-}
-
-// MaxTitleLen is the longest title, in bytes, a patch may set.
-const MaxTitleLen = 1024
-
-// Check refuses a patch that would leave a draft without a title or with
-// one longer than MaxTitleLen (ErrInvalid), or that changes nothing.
-func (p DraftPatch) Check(id string) error {
-	if p.Title == nil && p.Archived == nil {
-		return fmt.Errorf("storage: patch draft %s: nothing to change: %w", id, ErrInvalid)
-	}
-	if p.Title != nil {
-		if strings.TrimSpace(*p.Title) == "" {
-			return fmt.Errorf("storage: patch draft %s: empty title: %w", id, ErrInvalid)
-		}
-		if len(*p.Title) > MaxTitleLen {
-			return fmt.Errorf("storage: patch draft %s: title longer than %d bytes: %w", id, MaxTitleLen, ErrInvalid)
-		}
+// checkPatch refuses a patch that dr.DraftPatch.Check refuses (nothing to
+// change, an empty title, one over dr.MaxTitleLen): ErrInvalid, wrapping
+// the *dr.Error that says why in words a client reads.
+func checkPatch(id string, p dr.DraftPatch) error {
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("storage: patch draft %s: %w: %w", id, err, ErrInvalid)
 	}
 	return nil
-}
-
-// apply returns d with p applied.
-func (p DraftPatch) apply(d dr.Draft) dr.Draft {
-	if p.Title != nil {
-		d.Title = *p.Title
-	}
-	if p.Archived != nil {
-		d.Archived = *p.Archived
-	}
-	return d
 }

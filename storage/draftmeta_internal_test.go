@@ -33,7 +33,7 @@ func TestBoltPatchDraftOldRecord(t *testing.T) {
 		t.Fatalf("old record: got %+v, %v; want title Old, not archived", d, err)
 	}
 	yes, title := true, "New"
-	if _, err := b.PatchDraft(ctx, "art-1", DraftPatch{Title: &title, Archived: &yes}); err != nil {
+	if _, err := b.PatchDraft(ctx, "art-1", dr.DraftPatch{Title: &title, Archived: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Close(); err != nil {

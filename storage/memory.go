@@ -151,7 +151,7 @@ func (m *Memory) Drafts(ctx context.Context) ([]dr.Draft, error) {
 }
 
 // Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
-// refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
+// refuses it, ErrNotFound for an unknown draft, ErrRevConflict if the head is
 // not base, ErrDuplicate if an op's submission is already committed. All of
 // it is stored, or (on any error) none of it.
 func (m *Memory) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
@@ -168,7 +168,7 @@ func (m *Memory) Commit(ctx context.Context, id string, base int, c dr.Commit) e
 		return err
 	}
 	if d.meta.Rev != base {
-		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, d.meta.Rev, ErrConflict)
+		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, d.meta.Rev, ErrRevConflict)
 	}
 	for _, op := range c.Ops {
 		if rev, ok := d.seqs[seqKey{op.Principal, op.Client, op.Seq}]; ok {
@@ -530,10 +530,10 @@ func copyToken(t dr.Token) dr.Token {
 }
 
 // PatchDraft changes a draft's title or archived flag and returns the
-// draft as it now is: ErrInvalid if DraftPatch.Check refuses p,
+// draft as it now is: ErrInvalid if dr.DraftPatch.Check refuses p,
 // ErrNotFound for an unknown draft.
-func (m *Memory) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Draft, error) {
-	if err := p.Check(id); err != nil {
+func (m *Memory) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
+	if err := checkPatch(id, p); err != nil {
 		return dr.Draft{}, err
 	}
 	unlock, err := m.write(ctx, "patch draft")
@@ -545,6 +545,6 @@ func (m *Memory) PatchDraft(ctx context.Context, id string, p DraftPatch) (dr.Dr
 	if err != nil {
 		return dr.Draft{}, err
 	}
-	d.meta = p.apply(d.meta)
+	d.meta = p.Apply(d.meta)
 	return d.meta, nil
 }

@@ -20,7 +20,7 @@ func testPatchDraft(t *testing.T, s Store) {
 	}
 
 	title := "Article 5 — «Finance» المادة ٥ 🇨🇦"
-	got, err := s.PatchDraft(ctx, "art-5", storage.DraftPatch{Title: &title})
+	got, err := s.PatchDraft(ctx, "art-5", dr.DraftPatch{Title: &title})
 	if err != nil {
 		t.Fatalf("PatchDraft title: %v", err)
 	}
@@ -34,7 +34,7 @@ func testPatchDraft(t *testing.T, s Store) {
 	}
 
 	yes, no := true, false
-	got, err = s.PatchDraft(ctx, "art-5", storage.DraftPatch{Archived: &yes})
+	got, err = s.PatchDraft(ctx, "art-5", dr.DraftPatch{Archived: &yes})
 	if err != nil {
 		t.Fatalf("PatchDraft archive: %v", err)
 	}
@@ -68,7 +68,7 @@ func testPatchDraft(t *testing.T, s Store) {
 
 	// Both at once, then unarchive.
 	title2 := "Article 5 (rev.)"
-	got, err = s.PatchDraft(ctx, "art-5", storage.DraftPatch{Title: &title2, Archived: &no})
+	got, err = s.PatchDraft(ctx, "art-5", dr.DraftPatch{Title: &title2, Archived: &no})
 	if err != nil {
 		t.Fatalf("PatchDraft both: %v", err)
 	}
@@ -78,18 +78,18 @@ func testPatchDraft(t *testing.T, s Store) {
 
 	// Refusals change nothing.
 	head := mustDraft(t, s, "art-5")
-	empty, blank, long := "", " \t ", strings.Repeat("é", storage.MaxTitleLen/2+1)
+	empty, blank, long := "", " \t ", strings.Repeat("é", dr.MaxTitleLen+1)
 	for _, tc := range []struct {
 		what string
 		id   string
-		p    storage.DraftPatch
+		p    dr.DraftPatch
 		want error
 	}{
-		{"nothing", "art-5", storage.DraftPatch{}, storage.ErrInvalid},
-		{"empty title", "art-5", storage.DraftPatch{Title: &empty, Archived: &yes}, storage.ErrInvalid},
-		{"blank title", "art-5", storage.DraftPatch{Title: &blank}, storage.ErrInvalid},
-		{"long title", "art-5", storage.DraftPatch{Title: &long}, storage.ErrInvalid},
-		{"unknown draft", "nope", storage.DraftPatch{Archived: &yes}, storage.ErrNotFound},
+		{"nothing", "art-5", dr.DraftPatch{}, storage.ErrInvalid},
+		{"empty title", "art-5", dr.DraftPatch{Title: &empty, Archived: &yes}, storage.ErrInvalid},
+		{"blank title", "art-5", dr.DraftPatch{Title: &blank}, storage.ErrInvalid},
+		{"long title", "art-5", dr.DraftPatch{Title: &long}, storage.ErrInvalid},
+		{"unknown draft", "nope", dr.DraftPatch{Archived: &yes}, storage.ErrNotFound},
 	} {
 		_, err := s.PatchDraft(ctx, tc.id, tc.p)
 		wantErr(t, "PatchDraft "+tc.what, err, tc.want)
