@@ -87,6 +87,8 @@ func TestBadInputs(t *testing.T) {
 		{"hello without delegation", `{"type":"hello","client":"c1","role":"drafter","name":"Ana"}`},
 		{"hello with a bad client id", `{"type":"hello","client":"no spaces","delegation":"CAN","name":"Ana","role":"drafter"}`},
 		{"hello with a bad role", `{"type":"hello","client":"c1","delegation":"CAN","name":"Ana","role":"king"}`},
+		{"hello with a control character in the name", `{"type":"hello","client":"c1","delegation":"CAN","name":"A\u0000na","role":"drafter"}`},
+		{"hello with a blank name", `{"type":"hello","client":"c1","delegation":"CAN","name":"   ","role":"drafter"}`}, // a token could not carry it either (dr.ValidName)
 		{"hello with an unknown token", `{"type":"hello","client":"c1","token":"drt_nope"}`},
 	}
 	for _, tt := range preHello {
