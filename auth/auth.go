@@ -25,14 +25,15 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Errors a caller tells apart with errors.Is.
+// Errors a caller tells apart with errors.Is: a refused credential, an
+// unauthorized *dr.Error whose message tells the person what to do.
 var (
 	// ErrInvalid: the secret is malformed or matches no token.
-	ErrInvalid = errors.New("auth: invalid token")
+	ErrInvalid = &dr.Error{Code: dr.CodeUnauthorized, Message: "this token is not valid on this server"}
 	// ErrRevoked: the token was revoked.
-	ErrRevoked = errors.New("auth: token revoked")
+	ErrRevoked = &dr.Error{Code: dr.CodeUnauthorized, Message: "this token was revoked"}
 	// ErrExpired: the token's expiry has passed.
-	ErrExpired = errors.New("auth: token expired")
+	ErrExpired = &dr.Error{Code: dr.CodeUnauthorized, Message: "this token expired; ask a facilitator for a new one"}
 )
 
 // secretPrefix marks draftroom secrets so that they are recognisable in logs
