@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // KindPackage is the op kind of a package's creation: an op that changes no
@@ -29,16 +31,16 @@ type Package struct {
 func PackageID(rev int) string { return "k" + strconv.Itoa(rev) }
 
 // CheckMembers checks a package's members: two or more, none twice, each a
-// bracket group id (b<rev>.<k>) or a provision id (p<rev>.<k>). Errors wrap
-// ErrPackage.
+// bracket group id (b<rev>.<k>) or a provision id (p<rev>.<k>). Its error
+// is a bad_request *dr.Error wrapping ErrPackage.
 func CheckMembers(members []string) error {
 	if len(members) < 2 {
-		return fmt.Errorf("a package links two or more bracket groups or provisions: %w", ErrPackage)
+		return refusal(ErrPackage, "a package links two or more bracket groups or provisions")
 	}
 	seen := make(map[string]bool, len(members))
 	for _, m := range members {
 		if seen[m] {
-			return fmt.Errorf("%s is listed twice: %w", m, ErrPackage)
+			return refusal(ErrPackage, "%s is listed twice", m)
 		}
 		seen[m] = true
 		if _, err := ParseID(m); err == nil {
@@ -47,7 +49,7 @@ func CheckMembers(members []string) error {
 		if _, err := ParseID("p" + strings.TrimPrefix(m, "b")); err == nil && strings.HasPrefix(m, "b") {
 			continue
 		}
-		return fmt.Errorf("%q is neither a bracket group (b<rev>.<k>) nor a provision (p<rev>.<k>): %w", m, ErrPackage)
+		return refusal(ErrPackage, "%q is neither a bracket group (b<rev>.<k>) nor a provision (p<rev>.<k>)", m)
 	}
 	return nil
 }
@@ -97,4 +99,11 @@ func (r *Register) Partners(id string) []string {
 		}
 	}
 	return out
+}
+
+// refusal is a request the caller may correct: a bad_request *dr.Error in
+// words for the facilitator, wrapping sentinel for errors.Is (its text is
+// not part of the message).
+func refusal(sentinel error, format string, args ...any) error {
+	return &dr.Error{Code: dr.CodeBadRequest, Message: fmt.Sprintf(format, args...), Err: sentinel}
 }

@@ -23,14 +23,15 @@ const (
 // Statuses lists the statuses in the order counts show them.
 var Statuses = []Status{Open, Informal, Agreed, SetAside}
 
-// ParseStatus checks a status's name. Errors wrap ErrStatus.
+// ParseStatus checks a status's name. Its error is a bad_request
+// *dr.Error wrapping ErrStatus.
 func ParseStatus(s string) (Status, error) {
 	for _, x := range Statuses {
 		if string(x) == s {
 			return x, nil
 		}
 	}
-	return "", fmt.Errorf("status must be open, informal, agreed or set_aside, not %q: %w", s, ErrStatus)
+	return "", refusal(ErrStatus, "status must be open, informal, agreed or set_aside, not %q", s)
 }
 
 // Op kinds (dr.Op.Kind) of the ops this package gives meaning to. A
@@ -252,7 +253,8 @@ func find(list []Listed, id string) int {
 // Change checks that provision id of list (the register's listing at the
 // state the change commits on) may take status to, and returns its index.
 // Errors wrap ErrNoProvision (no such provision) or ErrStatus (it has that
-// status already, or it lies in an agreed provision: reopen that first).
+// status already, or it lies in an agreed provision: reopen that first; a
+// bad_request *dr.Error in words for the facilitator).
 // Whether agreed text holds an open bracket is the caller's to check.
 func Change(list []Listed, id string, to Status) (int, error) {
 	i := find(list, id)
@@ -265,11 +267,11 @@ func Change(list []Listed, id string, to Status) (int, error) {
 		for list[top].Parent >= 0 && list[list[top].Parent].Status == Agreed {
 			top = list[top].Parent
 		}
-		return -1, fmt.Errorf("%s %s lies in %s %s, which is agreed; reopen that first: %w",
-			l.Kind, l.Num, list[top].Kind, list[top].Num, ErrStatus)
+		return -1, refusal(ErrStatus, "%s %s lies in %s %s, which is agreed; reopen that first",
+			l.Kind, l.Num, list[top].Kind, list[top].Num)
 	}
 	if l.Status == to {
-		return -1, fmt.Errorf("%s %s is %s already: %w", l.Kind, l.Num, to, ErrStatus)
+		return -1, refusal(ErrStatus, "%s %s is %s already", l.Kind, l.Num, to)
 	}
 	return i, nil
 }

@@ -127,7 +127,7 @@ func (s *Server) setStatus(ctx context.Context, who dr.Identity, doc, pid string
 	}
 	to, err := provisions.ParseStatus(req.Status)
 	if err != nil {
-		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		return statusChangedJSON{}, err
 	}
 	if _, err := provisions.ParseID(pid); err != nil {
 		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "%q is not a provision id (p<rev>.<k>)", dr.Clip(pid))
@@ -167,7 +167,7 @@ func (s *Server) setStatus(ctx context.Context, who dr.Identity, doc, pid string
 		case errors.Is(err, provisions.ErrNoProvision):
 			return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, pid)
 		case err != nil:
-			return Built{}, dr.Errorf(dr.CodeBadRequest, "%s", publicText(err, provisions.ErrStatus))
+			return Built{}, err
 		}
 		name = provisions.Name(list, i)
 		if sp := list[i].Span; seen && st.Text().Slice(sp[0], sp[1]) != seenText {
@@ -181,7 +181,7 @@ func (s *Server) setStatus(ctx context.Context, who dr.Identity, doc, pid string
 				if j := indexOf(list, pid2); j >= 0 && j != i && list[j].Status != provisions.Agreed {
 					if _, err := provisions.Change(list, pid2, to); err != nil {
 						return Built{}, dr.Errorf(dr.CodeBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
-							name, provisions.Name(list, j), publicText(err, provisions.ErrStatus))
+							name, provisions.Name(list, j), dr.ErrorMessage(err))
 					}
 					targets = append(targets, j)
 				}
@@ -234,15 +234,6 @@ func noOpenBracket(st *DraftState, name string, span [2]int) error {
 		}
 	}
 	return nil
-}
-
-// publicText is err's message without the sentinel's suffix.
-func publicText(err, sentinel error) string {
-	msg, suffix := err.Error(), ": "+sentinel.Error()
-	if len(msg) > len(suffix) && msg[len(msg)-len(suffix):] == suffix {
-		return msg[:len(msg)-len(suffix)]
-	}
-	return msg
 }
 
 func (s *Server) provisionStats(ctx context.Context, doc string) (provisionStatsJSON, error) {
