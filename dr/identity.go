@@ -126,7 +126,7 @@ func idChars(s string, dot bool) bool {
 const MaxLabelLen = 100
 
 // ValidLabelName checks a label's name: 1–MaxLabelLen printable code
-// points, not a number (it would read as a revision), no leading or
+// points of valid UTF-8, not a number (it would read as a revision), no leading or
 // trailing blanks.
 func ValidLabelName(name string) error {
 	n := utf8.RuneCountInString(name)
@@ -139,6 +139,9 @@ func ValidLabelName(name string) error {
 		return Errorf(CodeBadRequest, "a label's name must not be a number (it would read as a revision)")
 	case strings.TrimSpace(name) != name:
 		return Errorf(CodeBadRequest, "a label's name must not begin or end with blanks")
+	}
+	if !utf8.ValidString(name) {
+		return Errorf(CodeBadRequest, "a label's name must be printable text")
 	}
 	for _, r := range name {
 		if !unicode.IsPrint(r) && r != ' ' {
