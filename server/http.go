@@ -315,7 +315,7 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) error {
 }
 
 // TextAt returns draft id's text at revision rev (a snapshot plus the ops
-// after it). rev beyond the head is ErrRevAhead.
+// after it). rev beyond the head is rev_ahead.
 func (s *Server) TextAt(ctx context.Context, id string, rev int) (string, error) {
 	info, err := s.draftInfo(ctx, id)
 	if err != nil {
