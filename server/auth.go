@@ -23,9 +23,9 @@ type Hello struct {
 }
 
 // Authenticator turns a credential into a dr.Identity. Token authentication
-// (issue 8) implements it; OpenAuth is open mode. Errors wrap
-// *dr.Error values, unauthorized (bad or missing credential) or bad_request; their
-// messages are shown to the client.
+// (issue 8) implements it; OpenAuth is open mode. A refusal is a *dr.Error,
+// unauthorized (bad or missing credential) or bad_request, whose message is
+// shown to the client.
 type Authenticator interface {
 	// Hello authenticates a WebSocket hello.
 	Hello(ctx context.Context, h Hello) (dr.Identity, error)
