@@ -54,6 +54,7 @@ type tokenOptions struct {
 	expires                        time.Duration
 }
 
+// tokenCmd runs `draftroom token VERB [flags] [ID]`.
 func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, tokenUsage)
@@ -63,6 +64,28 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return flag.ErrHelp
 	}
 	verb := args[0]
+	o, pos, err := parseTokenArgs(verb, args[1:], stderr)
+	if err != nil {
+		return err
+	}
+	tm, closeStore, err := openTokenManager(o)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	switch verb {
+	case "issue":
+		return issueToken(ctx, tm, o, stdout, stderr)
+	case "list":
+		return listTokens(ctx, tm, o.asJSON, stdout)
+	default: // revoke
+		return revokeToken(ctx, tm, pos[0], stdout, stderr)
+	}
+}
+
+// parseTokenArgs reads the flags of verb and its positional arguments (the
+// id of the token to revoke; none for the others).
+func parseTokenArgs(verb string, args []string, stderr io.Writer) (tokenOptions, []string, error) {
 	fs := flag.NewFlagSet("draftroom token "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, tokenUsage) }
@@ -83,97 +106,111 @@ func tokenCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "revoke":
 	default:
 		fmt.Fprint(stderr, tokenUsage)
-		return fmt.Errorf("token: unknown command %q (issue, list, revoke)", verb)
+		return o, nil, fmt.Errorf("token: unknown command %q (issue, list, revoke)", verb)
 	}
-	pos, err := parseInterspersed(fs, args[1:])
+	pos, err := parseInterspersed(fs, args)
 	if err != nil {
-		return err
+		return o, nil, err
 	}
 	if err := explicitStore(fs, &o.redis); err != nil {
-		return fmt.Errorf("token: %w", err)
+		return o, nil, fmt.Errorf("token: %w", err)
 	}
 	switch {
 	case verb == "revoke" && len(pos) != 1:
-		return errors.New("token revoke: give the id of one token (see draftroom token list)")
+		return o, nil, errors.New("token revoke: give the id of one token (see draftroom token list)")
 	case verb != "revoke" && len(pos) != 0:
-		return fmt.Errorf("token %s: unexpected argument %q", verb, pos[0])
+		return o, nil, fmt.Errorf("token %s: unexpected argument %q", verb, pos[0])
 	}
+	return o, pos, nil
+}
 
-	var tm tokenManager
+// openTokenManager returns where the tokens are, as o says: a running
+// server's API (-server) or the store itself, and how to let go of it.
+func openTokenManager(o tokenOptions) (tokenManager, func(), error) {
 	if o.server != "" {
 		if o.token == "" {
-			return errors.New("token: -server needs a facilitator token in DRAFTROOM_TOKEN (or -token)")
+			return nil, nil, errors.New("token: -server needs a facilitator token in DRAFTROOM_TOKEN (or -token)")
 		}
-		tm = &httpTokens{base: strings.TrimRight(o.server, "/"), token: o.token, client: &http.Client{Timeout: 30 * time.Second}}
-	} else {
-		st, err := openTokenStore(o)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
-		tm = &storeTokens{st: st, redis: o.redis != ""}
+		return &httpTokens{base: strings.TrimRight(o.server, "/"), token: o.token, client: &http.Client{Timeout: 30 * time.Second}}, func() {}, nil
 	}
+	st, err := openTokenStore(o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &storeTokens{st: st, redis: o.redis != ""}, func() { st.Close() }, nil
+}
 
-	switch verb {
-	case "issue":
-		req := auth.Request{Delegation: o.delegation, Name: o.name, Role: o.role, TTL: o.expires}
-		for _, p := range strings.Split(o.drafts, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				req.Drafts = append(req.Drafts, p)
-			}
+// issueToken issues the token o describes: its secret alone on stdout,
+// what it grants on stderr.
+func issueToken(ctx context.Context, tm tokenManager, o tokenOptions, stdout, stderr io.Writer) error {
+	req := auth.Request{Delegation: o.delegation, Name: o.name, Role: o.role, TTL: o.expires}
+	for _, p := range strings.Split(o.drafts, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			req.Drafts = append(req.Drafts, p)
 		}
-		if err := req.Check(); err != nil {
-			return fmt.Errorf("token issue: %w", err)
-		}
-		secret, tok, err := tm.issue(ctx, req)
-		if err != nil {
-			return fmt.Errorf("token issue: %w", err)
-		}
-		fmt.Fprintln(stdout, secret)
-		fmt.Fprintf(stderr, "issued token %s: %s %s (%s), drafts %s, expires %s\n",
-			tok.ID, tok.Role, tok.Delegation, tok.Name, draftsText(tok.Drafts), msText(tok.Expires, "never"))
-		fmt.Fprintln(stderr, "The secret above is shown once; hand it over privately.")
-		return nil
-	case "list":
-		toks, err := tm.list(ctx)
-		if err != nil {
-			return fmt.Errorf("token list: %w", err)
-		}
-		sort.Slice(toks, func(i, j int) bool { return toks[i].Created < toks[j].Created })
-		if o.asJSON {
-			for i := range toks {
-				toks[i].Hash = ""
-			}
-			enc := json.NewEncoder(stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(toks)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tROLE\tDELEGATION\tNAME\tDRAFTS\tCREATED\tEXPIRES\tSTATUS")
-		now := time.Now()
-		for _, t := range toks {
-			status := "active"
-			switch err := auth.Valid(t, now); {
-			case errors.Is(err, auth.ErrRevoked):
-				status = "revoked " + msText(t.Revoked, "")
-			case errors.Is(err, auth.ErrExpired):
-				status = "expired"
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Delegation, t.Name,
-				draftsText(t.Drafts), msText(t.Created, ""), msText(t.Expires, "never"), status)
-		}
-		return tw.Flush()
-	default: // revoke
-		tok, note, err := tm.revoke(ctx, pos[0])
-		if err != nil {
-			return fmt.Errorf("token revoke: %w", err)
-		}
-		fmt.Fprintf(stdout, "revoked token %s (%s %s, %s)\n", tok.ID, tok.Role, tok.Delegation, tok.Name)
-		if note != "" {
-			fmt.Fprintln(stderr, note)
-		}
-		return nil
 	}
+	if err := req.Check(); err != nil {
+		return fmt.Errorf("token issue: %w", err)
+	}
+	secret, tok, err := tm.issue(ctx, req)
+	if err != nil {
+		return fmt.Errorf("token issue: %w", err)
+	}
+	fmt.Fprintln(stdout, secret)
+	fmt.Fprintf(stderr, "issued token %s: %s %s (%s), drafts %s, expires %s\n",
+		tok.ID, tok.Role, tok.Delegation, tok.Name, draftsText(tok.Drafts), msText(tok.Expires, "never"))
+	fmt.Fprintln(stderr, "The secret above is shown once; hand it over privately.")
+	return nil
+}
+
+// listTokens prints the tokens, oldest first: a table, or JSON without
+// their hashes.
+func listTokens(ctx context.Context, tm tokenManager, asJSON bool, stdout io.Writer) error {
+	toks, err := tm.list(ctx)
+	if err != nil {
+		return fmt.Errorf("token list: %w", err)
+	}
+	sort.Slice(toks, func(i, j int) bool { return toks[i].Created < toks[j].Created })
+	if asJSON {
+		for i := range toks {
+			toks[i].Hash = ""
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(toks)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tROLE\tDELEGATION\tNAME\tDRAFTS\tCREATED\tEXPIRES\tSTATUS")
+	now := time.Now()
+	for _, t := range toks {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.Delegation, t.Name,
+			draftsText(t.Drafts), msText(t.Created, ""), msText(t.Expires, "never"), tokenStatus(t, now))
+	}
+	return tw.Flush()
+}
+
+// tokenStatus is how the list reads t's validity at now.
+func tokenStatus(t dr.Token, now time.Time) string {
+	switch err := auth.Valid(t, now); {
+	case errors.Is(err, auth.ErrRevoked):
+		return "revoked " + msText(t.Revoked, "")
+	case errors.Is(err, auth.ErrExpired):
+		return "expired"
+	}
+	return "active"
+}
+
+// revokeToken revokes token id.
+func revokeToken(ctx context.Context, tm tokenManager, id string, stdout, stderr io.Writer) error {
+	tok, note, err := tm.revoke(ctx, id)
+	if err != nil {
+		return fmt.Errorf("token revoke: %w", err)
+	}
+	fmt.Fprintf(stdout, "revoked token %s (%s %s, %s)\n", tok.ID, tok.Role, tok.Delegation, tok.Name)
+	if note != "" {
+		fmt.Fprintln(stderr, note)
+	}
+	return nil
 }
 
 // parseInterspersed parses flags that may come before or after the

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/draftroom/draftroom/internal/testenv"
 )
 
 // schema is the OASIS schema, beside the checkout (CI has ../shared).
@@ -20,10 +22,10 @@ const schema = "../../shared/standards/akomantoso30.xsd"
 func validate(t *testing.T, data []byte) {
 	t.Helper()
 	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint is not installed: apt-get install libxml2-utils")
+		testenv.MissingTool(t, "xmllint is not installed: apt-get install libxml2-utils")
 	}
 	if _, err := os.Stat(schema); err != nil {
-		t.Skipf("the Akoma Ntoso schema is not at %s: %v", schema, err)
+		testenv.MissingTool(t, "the Akoma Ntoso schema is not at %s: %v", schema, err)
 	}
 	f := filepath.Join(t.TempDir(), "doc.xml")
 	if err := os.WriteFile(f, data, 0o644); err != nil {

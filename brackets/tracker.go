@@ -3,61 +3,30 @@ package brackets
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/internal/charid"
 	"github.com/draftroom/draftroom/ot"
 )
 
-// ID is the identity of one '[' character: the revision whose op inserted it
-// and its code-point index within that op's inserted text (all the op's
-// inserts concatenated in order). Rev 0 is the draft's initial text, where K
-// is the character's position. A character keeps its identity while it
-// exists, so every node derives the same ids from the same op log.
-type ID struct {
-	Rev int
-	K   int
-}
+// ID is the identity of one '[' character (charid.ID: the revision whose
+// op inserted it and its index in that op's inserted text).
+type ID charid.ID
 
 // String returns the id in its wire form, b<rev>.<k>.
 func (id ID) String() string { return string(id.appendTo(make([]byte, 0, 16))) }
 
-func (id ID) appendTo(b []byte) []byte {
-	b = append(b, 'b')
-	b = strconv.AppendInt(b, int64(id.Rev), 10)
-	b = append(b, '.')
-	return strconv.AppendInt(b, int64(id.K), 10)
-}
+func (id ID) appendTo(b []byte) []byte { return charid.Append(b, 'b', id.Rev, id.K) }
 
 // ParseID reads the wire form b<rev>.<k> (decimal, no sign, no leading
 // zeros). Errors wrap ErrBadID.
 func ParseID(s string) (ID, error) {
-	rest, ok := strings.CutPrefix(s, "b")
-	revS, kS, ok2 := strings.Cut(rest, ".")
-	if !ok || !ok2 {
-		return ID{}, fmt.Errorf("group id %q: %w", s, ErrBadID)
-	}
-	rev, err1 := parseCount(revS)
-	k, err2 := parseCount(kS)
-	if err1 != nil || err2 != nil {
+	rev, k, ok := charid.Parse(s, 'b')
+	if !ok {
 		return ID{}, fmt.Errorf("group id %q: %w", s, ErrBadID)
 	}
 	return ID{Rev: rev, K: k}, nil
-}
-
-// parseCount accepts the canonical decimal form only, so an id has one
-// spelling and string comparison of ids is identity.
-func parseCount(s string) (int, error) {
-	if s == "" || len(s) > 18 || (len(s) > 1 && s[0] == '0') {
-		return 0, ErrBadID
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrBadID
-		}
-	}
-	return strconv.Atoi(s)
 }
 
 // Block sizes of the tracker. Brackets are kept in blocks of about

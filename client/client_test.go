@@ -36,8 +36,9 @@ func startServer(t *testing.T, cfg server.Config, id, text string) string {
 // A rate-limited op is resent with the same seq until it is committed;
 // edits made meanwhile are composed behind it.
 func TestRateLimitedOpsAreResent(t *testing.T) {
-	url := startServer(t, server.Config{OpsPerSecond: 20, OpsBurst: 1}, "d", "")
+	url := startServer(t, server.Config{OpsPerSecond: 4, OpsBurst: 1}, "d", "")
 	var limited, acks atomic.Int32
+	events := make(chan client.EventType, 4096)
 	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter", RetryAfter: 20 * time.Millisecond,
 		OnEvent: func(e client.Event) {
 			switch {
@@ -45,6 +46,10 @@ func TestRateLimitedOpsAreResent(t *testing.T) {
 				limited.Add(1)
 			case e.Type == client.EventAck:
 				acks.Add(1)
+			}
+			select {
+			case events <- e.Type:
+			default:
 			}
 		}})
 	if err != nil {
@@ -55,27 +60,47 @@ func TestRateLimitedOpsAreResent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 30 {
-		if err := doc.Insert(doc.Len(), string(rune('a'+i%26))); err != nil {
+	nextEvent := func() client.EventType {
+		t.Helper()
+		select {
+		case e := <-events:
+			return e
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event from the client in 10s")
+			return 0
+		}
+	}
+	// Type one letter per event of the client (a send, an ack, a refusal),
+	// so that letters are typed while an op is refused and resent, until
+	// three after the first refusal: the bucket (one op, refilled every
+	// 250ms) refuses an op sent as soon as the one before is acked.
+	want := ""
+	for after := 0; after < 3; {
+		if len(want) == 500 {
+			t.Fatalf("no op was rate limited in %d edits", len(want))
+		}
+		if limited.Load() > 0 {
+			after++
+		}
+		letter := string(rune('a' + len(want)%26))
+		if err := doc.Insert(doc.Len(), letter); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(2 * time.Millisecond)
+		want += letter
+		nextEvent()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := doc.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := doc.Text(); got != "abcdefghijklmnopqrstuvwxyzabcd" {
-		t.Fatalf("text %q", got)
+	if got := doc.Text(); got != want {
+		t.Fatalf("text %q, want %q", got, want)
 	}
-	if limited.Load() == 0 {
-		t.Fatalf("no op was rate limited: the test did not test the resend")
-	}
-	// OnEvent runs after the state change a waiter sees: give the last
-	// ack's event a moment to arrive.
-	for deadline := time.Now().Add(5 * time.Second); int(acks.Load()) < doc.Rev() && time.Now().Before(deadline); {
-		time.Sleep(time.Millisecond)
+	// OnEvent runs after the state change a waiter sees: wait for the
+	// last ack's event.
+	for int(acks.Load()) < doc.Rev() {
+		nextEvent()
 	}
 	if int(acks.Load()) != doc.Rev() {
 		t.Fatalf("%d acks for rev %d", acks.Load(), doc.Rev())
@@ -156,27 +181,37 @@ func asServerError(err error, target **client.ServerError) bool {
 	return errors.As(err, target)
 }
 
-// slowStore delays commits, so that a connection can drop while an op is
-// being committed.
-type slowStore struct {
+// heldStore holds the commits it is told to, so that a connection can
+// drop while an op is being committed, or just after.
+type heldStore struct {
 	*storage.Memory
-	delay time.Duration
+	hold     atomic.Bool   // while set, a Commit waits for release
+	entered  chan struct{} // a held Commit has begun
+	release  chan struct{} // lets a held Commit go on
+	returned chan struct{} // a held Commit has returned
 }
 
-func (s slowStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
-	time.Sleep(s.delay)
+func (s *heldStore) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
+	if !s.hold.Load() {
+		return s.Memory.Commit(ctx, id, base, c)
+	}
+	s.entered <- struct{}{}
+	<-s.release
+	defer func() { s.returned <- struct{}{} }()
 	return s.Memory.Commit(ctx, id, base, c)
 }
 
 // The op in flight when the connection drops is committed exactly once:
 // the client resumes, recognises it among the resent ops or resends it
-// with the same seq.
+// with the same seq. The connection drops right after the edit, while its
+// commit is held in the store, and just after its commit returned.
 func TestInflightOpSurvivesReconnect(t *testing.T) {
 	mem := storage.NewMemory()
 	if err := mem.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "abc"); err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{Open: true}, slowStore{mem, 150 * time.Millisecond}, nil)
+	store := &heldStore{Memory: mem, entered: make(chan struct{}), release: make(chan struct{}), returned: make(chan struct{})}
+	srv := server.New(server.Config{Open: true}, store, nil)
 	hs := httptest.NewServer(srv.Handler())
 	defer func() {
 		hs.Close()
@@ -198,19 +233,42 @@ func TestInflightOpSurvivesReconnect(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, drop := range []time.Duration{0, 50 * time.Millisecond, 300 * time.Millisecond} {
+	wait := func(ch chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+	for i, when := range []string{"at once", "during the commit", "after the commit"} {
 		before := sent.Load()
+		store.hold.Store(when != "at once")
 		if err := doc.Insert(doc.Len(), string(rune('x'+i))); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(drop)
-		c.DropConnection()
+		switch when {
+		case "during the commit":
+			wait(store.entered, "the commit")
+			store.hold.Store(false) // the resent op, if any, is not held
+			c.DropConnection()
+			store.release <- struct{}{}
+			wait(store.returned, "the held commit to return")
+		case "after the commit":
+			wait(store.entered, "the commit")
+			store.hold.Store(false)
+			store.release <- struct{}{}
+			wait(store.returned, "the held commit to return")
+			c.DropConnection()
+		default:
+			c.DropConnection()
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := doc.WaitSynced(ctx); err != nil {
 			t.Fatal(err)
 		}
 		cancel()
-		t.Logf("drop after %v: sent %d times", drop, sent.Load()-before)
+		t.Logf("drop %s: sent %d times", when, sent.Load()-before)
 	}
 	// An edit made while the connection is down is sent after the resume.
 	c.DropConnection()

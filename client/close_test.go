@@ -70,7 +70,11 @@ func TestCloseWhileReconnecting(t *testing.T) {
 		c.Close()
 		close(closed)
 	}()
-	time.Sleep(100 * time.Millisecond) // let Close find no connection
+	select { // Close has marked the client closed, finding no connection
+	case <-c.Closing():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not begin")
+	}
 	close(release)
 	select {
 	case <-closed:

@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/draftroom/draftroom/internal/office"
+	"github.com/draftroom/draftroom/internal/testenv"
 )
 
 // needSoffice skips when LibreOffice is not installed (.ci/run installs it).
 func needSoffice(t testing.TB) {
 	t.Helper()
 	if !office.Available() {
-		t.Skip(office.ErrMissing)
+		testenv.MissingTool(t, "%v", office.ErrMissing)
 	}
 }
 
@@ -20,7 +21,7 @@ func sofficeText(t testing.TB, data []byte) string {
 	t.Helper()
 	s, err := office.Text(t.TempDir(), data)
 	if errors.Is(err, office.ErrMissing) {
-		t.Skip(err)
+		testenv.MissingTool(t, "%v", err)
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +34,7 @@ func sofficeChanges(t testing.TB, data []byte, accept bool) string {
 	t.Helper()
 	s, err := office.Changes(t.TempDir(), data, accept)
 	if errors.Is(err, office.ErrMissing) {
-		t.Skip(err)
+		testenv.MissingTool(t, "%v", err)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/web"
@@ -62,7 +63,7 @@ func TestMain(m *testing.M) {
 func browser(t testing.TB) context.Context {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
+		testenv.MissingTool(t, "chromium not installed at %s (apt-get install -y chromium): %v", chromiumPath, err)
 	}
 	browserOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "draftroom-e2e-chromium-")

@@ -101,6 +101,39 @@ func (r *Register) Partners(id string) []string {
 	return out
 }
 
+// A PartnerError is why a package partner (list index Partner) cannot be
+// agreed with the provision being agreed; Err is Change's error.
+type PartnerError struct {
+	Partner int
+	Err     error
+}
+
+func (e *PartnerError) Error() string { return fmt.Sprintf("partner %d: %v", e.Partner, e.Err) }
+func (e *PartnerError) Unwrap() error { return e.Err }
+
+// Together returns the provisions of list that take status to with
+// provision i: i itself and, when it is agreed, its package partners
+// (partners, as Register.Partners lists them) in list that are not agreed
+// yet, each checked with Change: provisions in a package are agreed
+// together. Errors: a *PartnerError.
+func Together(list []Listed, i int, partners []string, to Status) ([]int, error) {
+	targets := []int{i}
+	if to != Agreed {
+		return targets, nil
+	}
+	for _, id := range partners {
+		j := find(list, id)
+		if j < 0 || j == i || list[j].Status == Agreed {
+			continue
+		}
+		if _, err := Change(list, id, to); err != nil {
+			return nil, &PartnerError{Partner: j, Err: err}
+		}
+		targets = append(targets, j)
+	}
+	return targets, nil
+}
+
 // refusal is a request the caller may correct: a bad_request *dr.Error in
 // words for the facilitator, wrapping sentinel for errors.Is (its text is
 // not part of the message).

@@ -77,13 +77,28 @@ func Renumber(text string) Renumbering {
 	list := Parse(text)
 	runes := []rune(text)
 	var out Renumbering
-	type edit struct {
-		from, to int
-		with     string
-	}
-	var edits []edit
+	newNum, numbers, edits := newNumbers(list)
+	out.Numbers = numbers
+	tables := newNumberTables(list, newNum)
+	refs, unresolved, refEdits := renumberReferences(text, runes, list, tables)
+	out.References, out.Unresolved = refs, unresolved
+	out.Op, out.Edits, out.Text = applyEdits(runes, append(edits, refEdits...))
+	return out
+}
 
-	// New numbers.
+// numberEdit replaces code points [from, to) with with.
+type numberEdit struct {
+	from, to int
+	with     string
+}
+
+// newNumbers numbers the provisions of list sequentially: the number of
+// each (as written when it keeps it), the changes, and their edits.
+func newNumbers(list []Provision) ([]string, []NumberChange, []numberEdit) {
+	var (
+		changes []NumberChange
+		edits   []numberEdit
+	)
 	newNum := make([]string, len(list))
 	counters := make(map[[2]int]int) // (parent, level class) → count
 	for i, p := range list {
@@ -100,17 +115,27 @@ func Renumber(text string) Renumbering {
 		k := counters[key]
 		if n, ok := renumbered(p, k); ok && n != p.Num {
 			newNum[i] = n
-			out.Numbers = append(out.Numbers, NumberChange{Index: i, Kind: p.Kind, From: p.Num, To: n, Span: p.NumSpan})
-			edits = append(edits, edit{p.NumSpan[0], p.NumSpan[1], n})
+			changes = append(changes, NumberChange{Index: i, Kind: p.Kind, From: p.Num, To: n, Span: p.NumSpan})
+			edits = append(edits, numberEdit{p.NumSpan[0], p.NumSpan[1], n})
 		}
 	}
+	return newNum, changes, edits
+}
 
-	// Maps from old numbers to new ones: articles across the text,
-	// paragraphs per article, subparagraphs per paragraph. "" marks an
-	// ambiguous old number (written twice).
-	articles := make(map[string]string)
-	paras := make(map[int]map[string]string) // article index → ...
-	subs := make(map[int]map[string]string)  // paragraph index → ...
+// numberTables map old numbers to new ones: articles across the text,
+// paragraphs per article, subparagraphs per paragraph. "" marks an
+// ambiguous old number (written twice). marks holds the code points of
+// the provisions' markers.
+type numberTables struct {
+	articles map[string]string
+	paras    map[int]map[string]string // article index → ...
+	subs     map[int]map[string]string // paragraph index → ...
+	marks    map[int]bool
+}
+
+func newNumberTables(list []Provision, newNum []string) *numberTables {
+	t := &numberTables{articles: make(map[string]string), paras: make(map[int]map[string]string),
+		subs: make(map[int]map[string]string), marks: make(map[int]bool)}
 	put := func(m map[string]string, from, to string) {
 		if _, dup := m[from]; dup {
 			m[from] = ""
@@ -118,34 +143,101 @@ func Renumber(text string) Renumbering {
 		}
 		m[from] = to
 	}
-	marks := make(map[int]bool)
+	in := func(m map[int]map[string]string, k int) map[string]string {
+		if m[k] == nil {
+			m[k] = make(map[string]string)
+		}
+		return m[k]
+	}
 	for i, p := range list {
-		marks[p.Mark] = true
+		t.marks[p.Mark] = true
 		switch p.Kind {
 		case Article:
-			put(articles, p.Num, newNum[i])
+			put(t.articles, p.Num, newNum[i])
 		case Paragraph:
-			a := ancestor(list, i, Article)
-			if paras[a] == nil {
-				paras[a] = make(map[string]string)
-			}
-			put(paras[a], p.Num, newNum[i])
+			put(in(t.paras, ancestor(list, i, Article)), p.Num, newNum[i])
 		case Subparagraph:
-			if paras := p.Parent; paras >= 0 {
-				if subs[paras] == nil {
-					subs[paras] = make(map[string]string)
-				}
-				put(subs[paras], p.Num, newNum[i])
+			if p.Parent >= 0 {
+				put(in(t.subs, p.Parent), p.Num, newNum[i])
 			}
 		}
 	}
+	return t
+}
 
-	// References.
+// tableFor returns the table of the numbers reference r points to, as read
+// at provision inside (the innermost that holds it), and the word for what
+// they number; nil if the provision it names is not in the text.
+func (t *numberTables) tableFor(list []Provision, r ref, inside int) (map[string]string, string) {
+	art, para := ancestor(list, inside, Article), ancestor(list, inside, Paragraph)
+	switch r.kind {
+	case Article:
+		return t.articles, "article"
+	case Paragraph:
+		a := art
+		if r.article != "" {
+			a = firstNumbered(list, Article, r.article)
+		}
+		if a < 0 {
+			return nil, "paragraph"
+		}
+		return t.paras[a], "paragraph"
+	case Subparagraph:
+		p := para
+		if r.paragraph != "" {
+			a := art
+			if r.article != "" {
+				a = lastNumbered(list, Article, r.article)
+			}
+			p = -1
+			for i, q := range list {
+				if q.Kind == Paragraph && q.Num == r.paragraph && ancestor(list, i, Article) == a {
+					p = i
+				}
+			}
+		}
+		if p < 0 {
+			return nil, "subparagraph"
+		}
+		return t.subs[p], "subparagraph"
+	}
+	return nil, ""
+}
+
+// firstNumbered and lastNumbered return the index of the first or the last
+// provision of kind k numbered num, or -1.
+func firstNumbered(list []Provision, k Kind, num string) int {
+	for i, p := range list {
+		if p.Kind == k && p.Num == num {
+			return i
+		}
+	}
+	return -1
+}
+
+func lastNumbered(list []Provision, k Kind, num string) int {
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Kind == k && list[i].Num == num {
+			return i
+		}
+	}
+	return -1
+}
+
+// renumberReferences reads the cross-references of text and brings their
+// numbers to the new ones (tables): the references changed, those it
+// cannot resolve, and the edits.
+func renumberReferences(text string, runes []rune, list []Provision, t *numberTables) ([]Reference, []Unresolved, []numberEdit) {
+	var (
+		refs       []Reference
+		unresolved []Unresolved
+		edits      []numberEdit
+	)
 	conv := newCPConv(text)
 	var prev ref // the reference before, for "article 5, paragraph 2"
 	for _, m := range refWord.FindAllStringIndex(text, -1) {
 		at := conv.cp(m[0])
-		if marks[at] {
+		if t.marks[at] {
 			continue // a heading's own word
 		}
 		r := readRef(text, m[0], m[1])
@@ -161,99 +253,58 @@ func Renumber(text string) Renumbering {
 			}
 		}
 		prev = r
-		whole := string(runes[at:conv.cp(r.end)])
-		// The context: the provisions the reference stands in.
-		inside := innermost(list, at)
-		art, para := ancestor(list, inside, Article), ancestor(list, inside, Paragraph)
-		var table map[string]string
-		what := ""
-		switch r.kind {
-		case Article:
-			table, what = articles, "article"
-		case Paragraph:
-			a := art
-			if r.article != "" {
-				a = -1
-				for i, p := range list {
-					if p.Kind == Article && p.Num == r.article {
-						a = i
-						break
-					}
-				}
-			}
-			table, what = paras[a], "paragraph"
-			if a < 0 {
-				table = nil
-			}
-		case Subparagraph:
-			p := para
-			if r.paragraph != "" {
-				a := art
-				if r.article != "" {
-					a = -1
-					for i, q := range list {
-						if q.Kind == Article && q.Num == r.article {
-							a = i
-						}
-					}
-				}
-				p = -1
-				for i, q := range list {
-					if q.Kind == Paragraph && q.Num == r.paragraph && ancestor(list, i, Article) == a {
-						p = i
-					}
-				}
-			}
-			table, what = subs[p], "subparagraph"
-			if p < 0 {
-				table = nil
-			}
-		}
 		if r.external {
 			continue // "article 2 of the Charter": another instrument
 		}
+		whole := string(runes[at:conv.cp(r.end)])
+		table, what := t.tableFor(list, r, innermost(list, at))
 		for _, n := range r.nums {
 			span := [2]int{conv.cp(n.from), conv.cp(n.to)}
 			to, ok := table[n.num]
 			switch {
 			case !ok:
-				out.Unresolved = append(out.Unresolved, Unresolved{Text: whole, Span: span,
-					Reason: "no " + what + " " + n.num + " here"})
+				unresolved = append(unresolved, Unresolved{Text: whole, Span: span, Reason: "no " + what + " " + n.num + " here"})
 			case to == "":
-				out.Unresolved = append(out.Unresolved, Unresolved{Text: whole, Span: span,
-					Reason: "two " + what + "s are numbered " + n.num})
+				unresolved = append(unresolved, Unresolved{Text: whole, Span: span, Reason: "two " + what + "s are numbered " + n.num})
 			case to != n.num:
-				out.References = append(out.References, Reference{Text: whole, From: n.num, To: to, Span: span})
-				edits = append(edits, edit{span[0], span[1], to})
+				refs = append(refs, Reference{Text: whole, From: n.num, To: to, Span: span})
+				edits = append(edits, numberEdit{span[0], span[1], to})
 			}
 		}
 	}
+	return refs, unresolved, edits
+}
 
+// applyEdits makes edits to the text runes in one op, in order of
+// position: the op, the edits as reported, and the new text.
+func applyEdits(runes []rune, edits []numberEdit) (ot.Op, []Edit, string) {
 	sort.Slice(edits, func(i, j int) bool { return edits[i].from < edits[j].from })
+	var (
+		op  ot.Op
+		out []Edit
+		b   strings.Builder
+	)
 	pos := 0
-	var b strings.Builder
 	for _, e := range edits {
 		if e.from < pos {
 			continue // overlapping (cannot happen: references skip markers)
 		}
 		if e.from > pos {
-			out.Op = append(out.Op, ot.Skip(e.from-pos))
+			op = append(op, ot.Skip(e.from-pos))
 			b.WriteString(string(runes[pos:e.from]))
 		}
-		out.Edits = append(out.Edits, Edit{Span: [2]int{e.from, e.to}, Old: string(runes[e.from:e.to]), New: e.with})
+		out = append(out, Edit{Span: [2]int{e.from, e.to}, Old: string(runes[e.from:e.to]), New: e.with})
 		if e.to > e.from {
-			out.Op = append(out.Op, ot.DeleteText(string(runes[e.from:e.to])))
+			op = append(op, ot.DeleteText(string(runes[e.from:e.to])))
 		}
 		if e.with != "" {
-			out.Op = append(out.Op, ot.Insert(e.with))
+			op = append(op, ot.Insert(e.with))
 			b.WriteString(e.with)
 		}
 		pos = e.to
 	}
 	b.WriteString(string(runes[pos:]))
-	out.Op = ot.Normalize(out.Op)
-	out.Text = b.String()
-	return out
+	return ot.Normalize(op), out, b.String()
 }
 
 // renumbered writes number k for provision p in the style of its current

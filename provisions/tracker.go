@@ -4,21 +4,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/internal/charid"
 	"github.com/draftroom/draftroom/ot"
 )
 
-// ID is the identity of a provision: the identity of its marker's first
-// character (the "A" of "Article 17", the "2" of "2."), which is the
-// revision whose op inserted that character and its code-point index within
-// that op's inserted text (all of the op's inserts concatenated in order).
-// Rev 0 is the draft's initial text, where K is the character's position.
-// A character keeps its identity while it exists, so every node derives the
-// same ids from the same op log, and a provision keeps its id while its
-// text, its title and the text around it change.
+// ID is the identity of a provision: the identity (charid.ID) of its
+// marker's first character (the "A" of "Article 17", the "2" of "2."), so a
+// provision keeps its id while its text, its title and the text around it
+// change.
 //
 // Two cases give ids that are not a character's insertion: an old character
 // that becomes a marker's first character (the text before it on its line
@@ -26,43 +22,19 @@ import (
 // cannot collide with an inserted character; and a renumbering op hands
 // every provision the id it had before (Tracker.ApplyRenumber), though the
 // digits of its number were replaced.
-type ID struct {
-	Rev int
-	K   int
-}
+type ID charid.ID
 
 // String returns the id in its wire form, p<rev>.<k>.
-func (id ID) String() string {
-	b := make([]byte, 0, 16)
-	b = append(b, 'p')
-	b = strconv.AppendInt(b, int64(id.Rev), 10)
-	b = append(b, '.')
-	return string(strconv.AppendInt(b, int64(id.K), 10))
-}
+func (id ID) String() string { return string(charid.Append(make([]byte, 0, 16), 'p', id.Rev, id.K)) }
 
 // ParseID reads the wire form p<rev>.<k> (decimal, no sign, no leading
 // zeros). Errors wrap ErrBadID.
 func ParseID(s string) (ID, error) {
-	rest, ok := strings.CutPrefix(s, "p")
-	revS, kS, ok2 := strings.Cut(rest, ".")
-	rev, err1 := parseCount(revS)
-	k, err2 := parseCount(kS)
-	if !ok || !ok2 || err1 != nil || err2 != nil {
+	rev, k, ok := charid.Parse(s, 'p')
+	if !ok {
 		return ID{}, fmt.Errorf("provision id %q: %w", s, ErrBadID)
 	}
 	return ID{Rev: rev, K: k}, nil
-}
-
-func parseCount(s string) (int, error) {
-	if s == "" || len(s) > 18 || (len(s) > 1 && s[0] == '0') {
-		return 0, ErrBadID
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, ErrBadID
-		}
-	}
-	return strconv.Atoi(s)
 }
 
 // Text is what the tracker reads of a draft's text: ot.Text satisfies it.

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/dr"
@@ -237,17 +236,33 @@ func (o *bracketObserver) opener(rev int) dr.Author {
 	return o.openers[rev]
 }
 
-// bracketsOf returns the draft's bracket observer.
-func bracketsOf(st *DraftState) (*bracketObserver, error) {
-	o, ok := st.Observer(BracketsSection).(*bracketObserver)
+// trustedObserver is an observer that stops trusting its own state when
+// an op does not apply to it (broken then returns why).
+type trustedObserver interface {
+	Observer
+	broken() error
+}
+
+// observerOf returns the draft's observer named section, an O, unless its
+// state is not trusted (then the error that broke it).
+func observerOf[O trustedObserver](st *DraftState, section string) (O, error) {
+	var none O
+	o, ok := st.Observer(section).(O)
 	if !ok {
-		return nil, fmt.Errorf("draft %s has no bracket observer", st.ID())
+		return none, fmt.Errorf("draft %s has no %s observer", st.ID(), section)
 	}
-	if o.err != nil {
-		return nil, o.err
+	if err := o.broken(); err != nil {
+		return none, err
 	}
 	return o, nil
 }
+
+// bracketsOf returns the draft's bracket observer.
+func bracketsOf(st *DraftState) (*bracketObserver, error) {
+	return observerOf[*bracketObserver](st, BracketsSection)
+}
+
+func (o *bracketObserver) broken() error { return o.err }
 
 // listing is the bracket listing of a draft at one revision: the parse with
 // ids, and the JSON of its groups and diagnostics, encoded once.
@@ -612,35 +627,4 @@ func resultAt(st *DraftState) (brackets.Result, error) {
 		return brackets.Result{}, fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), st.ID(), st.Rev())
 	}
 	return brackets.List(st.Text().String(), tr)
-}
-
-// transformSpan moves the span [a, b) through op. Text inserted at either
-// end stays outside the span; an empty span moves like a cursor.
-func transformSpan(a, b int, op ot.Op) (int, int) {
-	if a == b {
-		p := ot.TransformPosition(a, op)
-		return p, p
-	}
-	a = pushRight(a, op)
-	b = ot.TransformPosition(b, op)
-	return a, max(a, b)
-}
-
-// pushRight is ot.TransformPosition except that an insert at pos pushes it.
-func pushRight(pos int, op ot.Op) int {
-	at := 0
-	for i := 0; i < len(op) && pos >= at; i++ {
-		c := op[i]
-		switch {
-		case c.Skip > 0:
-			at += c.Skip
-		case c.Insert != "":
-			n := utf8.RuneCountInString(c.Insert)
-			at += n
-			pos += n
-		case c.Delete > 0:
-			pos -= min(c.Delete, pos-at)
-		}
-	}
-	return pos
 }

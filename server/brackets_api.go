@@ -15,6 +15,7 @@ import (
 
 	"github.com/draftroom/draftroom/brackets"
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/ot"
 )
 
 // maxNoteLen bounds a resolution's note, in code points.
@@ -188,20 +189,33 @@ func (s *Server) propose(ctx context.Context, who dr.Identity, doc string, req b
 // whose text was all deleted since is a conflict: the proposal no longer
 // has anything to apply to.
 func spanAt(st *DraftState, rev, a, b int) (int, int, error) {
-	head := st.Info().Rev
-	ops, err := st.Ops(rev+1, head)
+	ops, err := opsSince(st, rev)
 	if err != nil {
 		return 0, 0, err
 	}
-	ops = append(ops, st.Staged()...)
-	na, nb := a, b
-	for _, op := range ops {
-		na, nb = transformSpan(na, nb, op.Op)
-	}
+	na, nb := spanSince(a, b, ops)
 	if a < b && na == nb {
 		return 0, 0, dr.Errorf(dr.CodeConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
 	}
 	return na, nb, nil
+}
+
+// opsSince returns, inside a BuildFunc, the ops after revision rev up to
+// st.Rev(): those committed since, then those staged before it.
+func opsSince(st *DraftState, rev int) ([]dr.Op, error) {
+	ops, err := st.Ops(rev+1, st.Info().Rev)
+	if err != nil {
+		return nil, err
+	}
+	return append(ops, st.Staged()...), nil
+}
+
+// spanSince moves the span [a, b) through ops (ot.TransformSpan).
+func spanSince(a, b int, ops []dr.Op) (int, int) {
+	for _, op := range ops {
+		a, b = ot.TransformSpan(a, b, op.Op)
+	}
+	return a, b
 }
 
 // wrappedText is, for a Wrap with an empty text, the span as it reads in
@@ -233,93 +247,25 @@ func wrappedText(ch brackets.Change) string {
 // draft's owner, with its Decision record. A group that changed since
 // req.Rev is a *conflictError.
 func (s *Server) resolve(ctx context.Context, who dr.Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
-	if !who.IsFacilitator() {
-		return resolvedJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
-	}
-	if req.Rev == nil {
-		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the group")
-	}
-	if *req.Rev < 0 {
-		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-	}
-	if group == "" {
-		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs group, the id of the group")
-	}
-	if _, err := brackets.ParseID(group); err != nil {
-		return resolvedJSON{}, dr.Prefix("resolve", err)
-	}
-	res := brackets.Resolution{Choice: req.Choice}
-	switch req.Choice {
-	case brackets.ChoiceChoose:
-		if req.Index == nil {
-			return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choose needs index, the alternative to keep (0 for the first)")
-		}
-		res.Index = *req.Index
-	case brackets.ChoiceDrop:
-	case brackets.ChoiceCompromise:
-		if req.Text == nil {
-			return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "compromise needs text, the text that replaces the group")
-		}
-		res.Text = *req.Text
-	default:
-		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choice must be choose, drop or compromise, got %q", dr.Clip(req.Choice))
-	}
-	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return resolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
-	}
-	// The group as the facilitator saw it (usually cached: they listed it).
-	seenAt, err := s.bracketListing(ctx, doc, *req.Rev)
+	res, err := checkResolve(who, group, req)
 	if err != nil {
 		return resolvedJSON{}, err
 	}
-	gi := seenAt.res.Find(group)
-	if gi < 0 {
-		return resolvedJSON{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s at revision %d", doc, group, *req.Rev)
+	seen, err := s.groupSeen(ctx, doc, group, *req.Rev)
+	if err != nil {
+		return resolvedJSON{}, err
 	}
-	seen := seenAt.res.Groups[gi]
 	var decision dr.Decision
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		cur, err := resultAt(st)
+		d, ch, err := resolveSeen(st, doc, seen, res, req, who)
 		if err != nil {
 			return Built{}, err
-		}
-		g := cur.Find(group)
-		if g < 0 {
-			return Built{}, dr.Errorf(dr.CodeNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", group, doc, *req.Rev)
-		}
-		if !seen.Same(cur.Groups[g]) {
-			o, _ := bracketsOf(st)
-			gj := groupJSON(&cur, g, o.opener, nil)
-			return Built{}, &conflictError{
-				err:   dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", group, *req.Rev, st.Rev()),
-				group: &gj,
-			}
-		}
-		ch, err := cur.Resolve(g, res)
-		if err != nil {
-			return Built{}, dr.Prefix("resolve "+group, err)
-		}
-		alts := make([]string, len(cur.Groups[g].Alternatives))
-		for i, a := range cur.Groups[g].Alternatives {
-			alts[i] = a.Text
-		}
-		d := dr.Decision{Group: group, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
-		if req.Choice == brackets.ChoiceChoose {
-			d.Index = res.Index
 		}
 		decision = d
 		return Built{Op: ch.Op, Kind: dr.KindResolve, Group: group, Decisions: []dr.Decision{d}}, nil
 	})
 	if err != nil {
-		var ce *conflictError
-		if errors.As(err, &ce) {
-			// Show the group with its proposers, as a listing would.
-			if l, lerr := s.bracketListing(ctx, doc, -1); lerr == nil {
-				if cg := l.group(group); cg != nil {
-					ce.group = cg
-				}
-			}
-		}
+		s.listConflictGroup(ctx, doc, group, err)
 		return resolvedJSON{}, err
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
@@ -329,6 +275,125 @@ func (s *Server) resolve(ctx context.Context, who dr.Identity, doc, group string
 	}
 	s.Audit(ctx, who, ActionBracketResolve, doc, fmt.Sprintf("%s at rev %d", detail, op.Rev))
 	return resolvedJSON{Doc: doc, Rev: op.Rev, Decision: decisionJSON(decision)}, nil
+}
+
+// checkResolve checks who may resolve group as req asks and returns the
+// resolution.
+func checkResolve(who dr.Identity, group string, req bracketRequest) (brackets.Resolution, error) {
+	if !who.IsFacilitator() {
+		return brackets.Resolution{}, dr.Errorf(dr.CodeForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
+	}
+	if req.Rev == nil {
+		return brackets.Resolution{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the group")
+	}
+	if *req.Rev < 0 {
+		return brackets.Resolution{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
+	}
+	if group == "" {
+		return brackets.Resolution{}, dr.Errorf(dr.CodeBadRequest, "resolve needs group, the id of the group")
+	}
+	if _, err := brackets.ParseID(group); err != nil {
+		return brackets.Resolution{}, dr.Prefix("resolve", err)
+	}
+	return resolutionOf(req, false)
+}
+
+// resolutionOf reads the resolution req asks for, of one group or (every)
+// of each group of a package, and checks its note.
+func resolutionOf(req bracketRequest, every bool) (brackets.Resolution, error) {
+	keepIn, replaced := "", "the group"
+	if every {
+		keepIn, replaced = " in every group", "every group"
+	}
+	res := brackets.Resolution{Choice: req.Choice}
+	switch req.Choice {
+	case brackets.ChoiceChoose:
+		if req.Index == nil {
+			return res, dr.Errorf(dr.CodeBadRequest, "choose needs index, the alternative to keep%s (0 for the first)", keepIn)
+		}
+		res.Index = *req.Index
+	case brackets.ChoiceDrop:
+	case brackets.ChoiceCompromise:
+		if req.Text == nil {
+			return res, dr.Errorf(dr.CodeBadRequest, "compromise needs text, the text that replaces %s", replaced)
+		}
+		res.Text = *req.Text
+	default:
+		return res, dr.Errorf(dr.CodeBadRequest, "choice must be choose, drop or compromise, got %q", dr.Clip(req.Choice))
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return res, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
+	}
+	return res, nil
+}
+
+// groupSeen returns group as draft doc held it at rev, the revision the
+// facilitator saw it at (usually cached: they listed it).
+func (s *Server) groupSeen(ctx context.Context, doc, group string, rev int) (brackets.Group, error) {
+	seenAt, err := s.bracketListing(ctx, doc, rev)
+	if err != nil {
+		return brackets.Group{}, err
+	}
+	gi := seenAt.res.Find(group)
+	if gi < 0 {
+		return brackets.Group{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s at revision %d", doc, group, rev)
+	}
+	return seenAt.res.Groups[gi], nil
+}
+
+// resolveSeen builds, inside a BuildFunc, the resolution of group seen as
+// it stands at st.Rev(), and its decision record: a *conflictError if the
+// group changed since the facilitator saw it.
+func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.Resolution, req bracketRequest, who dr.Identity) (dr.Decision, brackets.Change, error) {
+	cur, err := resultAt(st)
+	if err != nil {
+		return dr.Decision{}, brackets.Change{}, err
+	}
+	g := cur.Find(seen.ID)
+	if g < 0 {
+		return dr.Decision{}, brackets.Change{}, dr.Errorf(dr.CodeNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", seen.ID, doc, *req.Rev)
+	}
+	if !seen.Same(cur.Groups[g]) {
+		o, _ := bracketsOf(st)
+		gj := groupJSON(&cur, g, o.opener, nil)
+		return dr.Decision{}, brackets.Change{}, &conflictError{
+			err:   dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
+			group: &gj,
+		}
+	}
+	ch, err := cur.Resolve(g, res)
+	if err != nil {
+		return dr.Decision{}, brackets.Change{}, dr.Prefix("resolve "+seen.ID, err)
+	}
+	return decisionOf(cur.Groups[g], ch, res, req, who), ch, nil
+}
+
+// decisionOf is the decision record of resolving group g with res, as req
+// asked and ch did (revision, time and draft are set once committed).
+func decisionOf(g brackets.Group, ch brackets.Change, res brackets.Resolution, req bracketRequest, who dr.Identity) dr.Decision {
+	alts := make([]string, len(g.Alternatives))
+	for i, a := range g.Alternatives {
+		alts[i] = a.Text
+	}
+	d := dr.Decision{Group: g.ID, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
+	if req.Choice == brackets.ChoiceChoose {
+		d.Index = res.Index
+	}
+	return d
+}
+
+// listConflictGroup puts into a *conflictError the group as it stands,
+// with its proposers, as a listing shows it.
+func (s *Server) listConflictGroup(ctx context.Context, doc, group string, err error) {
+	var ce *conflictError
+	if !errors.As(err, &ce) {
+		return
+	}
+	if l, lerr := s.bracketListing(ctx, doc, -1); lerr == nil {
+		if cg := l.group(group); cg != nil {
+			ce.group = cg
+		}
+	}
 }
 
 // group returns the listed group with that id, decoded from the listing's
@@ -391,6 +456,33 @@ func checkDocWS(c *Session, doc string) error {
 	return nil
 }
 
+// listingRevWS checks a listing message (brackets, provisions): its draft
+// and the session's access to it; it returns the revision asked for (-1:
+// the head).
+func listingRevWS(c *Session, m *Inbound) (int, error) {
+	if err := checkDocWS(c, m.Doc); err != nil {
+		return 0, err
+	}
+	if m.Rev == nil {
+		return -1, nil
+	}
+	if *m.Rev < 0 {
+		return 0, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
+	}
+	return *m.Rev, nil
+}
+
+// listingRequest reads a listing request over HTTP (brackets, provisions):
+// the draft in the path (draftFor) and ?rev=, a revision number or a
+// label's name (history_api.go); -1 without one: the head.
+func (s *Server) listingRequest(r *http.Request) (doc string, rev int, err error) {
+	if _, doc, err = s.draftFor(r); err != nil {
+		return "", 0, err
+	}
+	rev, err = s.RevParam(r, doc, "rev", -1)
+	return doc, rev, err
+}
+
 func decodeBracketRequest(raw []byte) (bracketRequest, error) {
 	var req bracketRequest
 	if err := json.Unmarshal(raw, &req); err != nil {
@@ -404,14 +496,9 @@ func decodeBracketRequest(raw []byte) (bracketRequest, error) {
 }
 
 func handleBracketsMsg(ctx context.Context, c *Session, m *Inbound) error {
-	if err := checkDocWS(c, m.Doc); err != nil {
+	rev, err := listingRevWS(c, m)
+	if err != nil {
 		return err
-	}
-	rev := -1
-	if m.Rev != nil {
-		if rev = *m.Rev; rev < 0 {
-			return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-		}
 	}
 	l, err := c.s.bracketListing(ctx, m.Doc, rev)
 	if err != nil {
@@ -471,12 +558,7 @@ func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 }
 
 func (s *Server) getBrackets(w http.ResponseWriter, r *http.Request) error {
-	_, doc, err := s.draftFor(r)
-	if err != nil {
-		return err
-	}
-	// A revision number or a label's name (history_api.go).
-	rev, err := s.RevParam(r, doc, "rev", -1)
+	doc, rev, err := s.listingRequest(r)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unicode/utf8"
 
@@ -101,30 +102,6 @@ func clampInt(v, lo, hi int) int {
 		return lo
 	}
 	return min(max(v, lo), hi)
-}
-
-func TestTransformSpan(t *testing.T) {
-	cases := []struct {
-		a, b   int
-		op     ot.Op
-		wa, wb int
-	}{
-		{2, 5, ot.Op{ot.Skip(2), ot.Insert("xx")}, 4, 7},              // insert at the start stays outside
-		{2, 5, ot.Op{ot.Skip(5), ot.Insert("xx")}, 2, 5},              // insert at the end stays outside
-		{2, 5, ot.Op{ot.Skip(3), ot.Insert("xx")}, 2, 7},              // inside grows
-		{2, 5, ot.Op{ot.Insert("x")}, 3, 6},                           // before moves
-		{2, 5, ot.Op{ot.Skip(1), ot.Delete(2)}, 1, 3},                 // a delete over the start
-		{2, 5, ot.Op{ot.Skip(4), ot.Delete(3)}, 2, 4},                 // a delete over the end
-		{2, 5, ot.Op{ot.Skip(1), ot.Delete(6)}, 1, 1},                 // all deleted
-		{3, 3, ot.Op{ot.Skip(3), ot.Insert("x")}, 3, 3},               // an empty span is a cursor
-		{2, 5, ot.Op{ot.Skip(2), ot.Delete(1), ot.Insert("y")}, 3, 5}, // replaced first character
-	}
-	for _, c := range cases {
-		a, b := transformSpan(c.a, c.b, ot.Normalize(c.op))
-		if a != c.wa || b != c.wb {
-			t.Errorf("[%d,%d) through %v: got [%d,%d), want [%d,%d)", c.a, c.b, c.op, a, b, c.wa, c.wb)
-		}
-	}
 }
 
 // benchBrackets returns a draft of about 180,000 code points with 2,000
@@ -291,50 +268,50 @@ func TestBracketBuildAfterStagedOps(t *testing.T) {
 			bracketRequest{Rev: ptrTo(0), Span: &[2]int{7, 10}, Text: ptrTo("do")}, "Today States [act/do].", "b2.0", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ctx := context.Background()
-			ts := newTestServer(t, storage.NewMemory(), Config{})
-			createDraft(t, ts.store, "st", "States act.")
-			f := ts.session("c1", "CAN")
-			f.open("st", nil)
-			// Hold the owner so the typed op and the proposal queue up and
-			// are staged in one batch.
-			started, release := make(chan struct{}), make(chan struct{})
-			go ts.Do(ctx, "st", func(*DraftState) error { close(started); <-release; return nil })
-			<-started
-			f.submit(0, 1, c.typed)
-			type result struct {
-				out proposedJSON
-				err error
-			}
-			done := make(chan result, 1)
-			go func() {
-				out, err := ts.propose(ctx, f.ident, "st", c.req)
-				done <- result{out, err}
-			}()
-			for deadline := time.Now().Add(5 * time.Second); len(f.d.in) < 2; {
-				if time.Now().After(deadline) {
-					t.Fatal("the requests did not queue")
+			synctest.Test(t, func(t *testing.T) {
+				ctx := context.Background()
+				ts := newTestServer(t, storage.NewMemory(), Config{})
+				createDraft(t, ts.store, "st", "States act.")
+				f := ts.session("c1", "CAN")
+				f.open("st", nil)
+				// Hold the owner so the typed op and the proposal queue up and
+				// are staged in one batch.
+				started, release := make(chan struct{}), make(chan struct{})
+				go ts.Do(ctx, "st", func(*DraftState) error { close(started); <-release; return nil })
+				<-started
+				f.submit(0, 1, c.typed)
+				type result struct {
+					out proposedJSON
+					err error
 				}
-				time.Sleep(time.Millisecond)
-			}
-			close(release)
-			r := <-done
-			if r.err != nil {
-				t.Fatal(r.err)
-			}
-			if r.out.Group != c.group || r.out.Alternative != c.alt || r.out.Rev != 2 {
-				t.Fatalf("proposed %+v, want group %s alternative %d at rev 2", r.out, c.group, c.alt)
-			}
-			if text, rev := ts.text("st"); text != c.text || rev != 2 {
-				t.Fatalf("text %q at %d, want %q", text, rev, c.text)
-			}
-			l, err := ts.bracketListing(ctx, "st", -1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if l.res.Find(c.group) < 0 {
-				t.Fatalf("group %s not listed after commit", c.group)
-			}
+				done := make(chan result, 1)
+				go func() {
+					out, err := ts.propose(ctx, f.ident, "st", c.req)
+					done <- result{out, err}
+				}()
+				synctest.Wait() // the op and the proposal are in the owner's queue
+				if len(f.d.in) != 2 {
+					t.Fatalf("%d requests in the owner's queue, want the op and the proposal", len(f.d.in))
+				}
+				close(release)
+				r := <-done
+				if r.err != nil {
+					t.Fatal(r.err)
+				}
+				if r.out.Group != c.group || r.out.Alternative != c.alt || r.out.Rev != 2 {
+					t.Fatalf("proposed %+v, want group %s alternative %d at rev 2", r.out, c.group, c.alt)
+				}
+				if text, rev := ts.text("st"); text != c.text || rev != 2 {
+					t.Fatalf("text %q at %d, want %q", text, rev, c.text)
+				}
+				l, err := ts.bracketListing(ctx, "st", -1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.res.Find(c.group) < 0 {
+					t.Fatalf("group %s not listed after commit", c.group)
+				}
+			})
 		})
 	}
 }

@@ -46,7 +46,10 @@ type Session struct {
 	s    *Server
 	ws   *websocket.Conn
 	nc   net.Conn
-	send sendQueue   // data frames (encoded JSON messages)
+	send sendQueue // data frames (encoded JSON messages)
+	// conn is the node's number for this connection, unique in the
+	// process: presence published to other nodes carries it (presence.go).
+	conn uint64
 	ctl  chan []byte // encoded control frames from the read side
 	done chan struct{}
 	// ctx is the session's own: derived from the server's, cancelled when
@@ -91,6 +94,7 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 		ws:      ws,
 		nc:      ws.NetConn(),
 		send:    newSendQueue(s.cfg.SendQueue),
+		conn:    s.conns.Add(1),
 		ctl:     make(chan []byte, 4),
 		done:    make(chan struct{}),
 		wrote:   make(chan struct{}),
@@ -251,9 +255,14 @@ const writeBatch = 32 << 10
 
 var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeBatch+1024); return &b }}
 
+// writePump is the session's only writer to the socket. It writes what
+// the send queue holds, control frames from the read side and pings,
+// until the session ends; then it writes the close frame and closes the
+// socket (or, for a lingering close, leaves that to lingerClose).
 func (c *Session) writePump() {
-	cfg := &c.s.cfg
-	ping := time.NewTicker(cfg.PingPeriod)
+	ping := time.NewTicker(c.s.cfg.PingPeriod)
+	w := &frameWriter{c: c, coalesce: time.NewTimer(time.Hour)}
+	w.coalesce.Stop()
 	defer func() {
 		ping.Stop()
 		if c.linger { // set by the kill that ended the pump (see lingerClose)
@@ -262,87 +271,108 @@ func (c *Session) writePump() {
 		}
 		c.nc.Close()
 	}()
-	var last time.Time // of the last write
-	coalesce := time.NewTimer(time.Hour)
-	coalesce.Stop()
-	write := func(buf []byte) bool {
-		last = time.Now()
-		c.nc.SetWriteDeadline(last.Add(cfg.WriteWait))
-		if _, err := c.nc.Write(buf); err != nil {
-			c.kill(websocket.CloseGoingAway, "", false)
-			return false
-		}
-		return true
-	}
-	// flushFrames writes frames, several per system call.
-	flushFrames := func(frames [][]byte) bool {
-		bp := writeBufs.Get().(*[]byte)
-		buf := (*bp)[:0]
-		ok := true
-		for i, f := range frames {
-			buf = appendFrame(buf, websocket.TextMessage, f)
-			frames[i] = nil
-			if len(buf) >= writeBatch || i == len(frames)-1 {
-				if ok = write(buf); !ok {
-					break
-				}
-				buf = buf[:0]
-			}
-		}
-		if cap(buf) <= 4*writeBatch {
-			*bp = buf[:0]
-			writeBufs.Put(bp)
-		}
-		return ok
-	}
 	for {
 		select {
 		case <-c.send.wake:
-			// Coalesce: a pump that wrote less than WriteCoalesce ago lets
-			// the frames of the next commits join these in one write (one
-			// system call here, one wake-up and read at the peer), unless
-			// the peer is waiting for a reply. An idle connection writes
-			// at once.
-			if wait := cfg.WriteCoalesce - time.Since(last); wait > 0 && !c.send.hasUrgent() {
-				coalesce.Reset(wait)
-			waiting:
-				for {
-					select {
-					case <-coalesce.C:
-						break waiting
-					case <-c.send.wake: // more frames: an urgent one ends the wait
-						if c.send.hasUrgent() {
-							coalesce.Stop()
-							break waiting
-						}
-					case <-c.done:
-						coalesce.Stop()
-						break waiting
-					}
-				}
-			}
-			if !flushFrames(c.send.take()) {
+			w.awaitCoalesce()
+			if !w.writeFrames(c.send.take()) {
 				return
 			}
 		case f := <-c.ctl:
-			if !write(f) {
+			if !w.write(f) {
 				return
 			}
 		case <-ping.C:
-			if !write(appendFrame(nil, websocket.PingMessage, nil)) {
+			if !w.write(appendFrame(nil, websocket.PingMessage, nil)) {
 				return
 			}
 		case <-c.done:
-			if c.flush {
-				if !flushFrames(c.send.take()) {
-					return
-				}
-			}
-			if c.closeCode != 0 {
-				write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText)))
-			}
+			w.writeClose()
 			return
 		}
+	}
+}
+
+// frameWriter is the write pump's state: when it last wrote, and the
+// timer of the coalescing wait.
+type frameWriter struct {
+	c        *Session
+	last     time.Time // of the last write
+	coalesce *time.Timer
+}
+
+// awaitCoalesce lets the frames of the next commits join those queued in
+// one write (one system call here, one wake-up and read at the peer) when
+// the pump wrote less than Config.WriteCoalesce ago, unless the peer is
+// waiting for a reply (an urgent frame) or the session ends. An idle
+// connection writes at once.
+func (w *frameWriter) awaitCoalesce() {
+	c := w.c
+	wait := c.s.cfg.WriteCoalesce - time.Since(w.last)
+	if wait <= 0 || c.send.hasUrgent() {
+		return
+	}
+	w.coalesce.Reset(wait)
+	for {
+		select {
+		case <-w.coalesce.C:
+			return
+		case <-c.send.wake: // more frames: an urgent one ends the wait
+			if c.send.hasUrgent() {
+				w.coalesce.Stop()
+				return
+			}
+		case <-c.done:
+			w.coalesce.Stop()
+			return
+		}
+	}
+}
+
+// write writes buf (whole frames) within Config.WriteWait; on failure it
+// ends the session and returns false.
+func (w *frameWriter) write(buf []byte) bool {
+	w.last = time.Now()
+	w.c.nc.SetWriteDeadline(w.last.Add(w.c.s.cfg.WriteWait))
+	if _, err := w.c.nc.Write(buf); err != nil {
+		w.c.kill(websocket.CloseGoingAway, "", false)
+		return false
+	}
+	return true
+}
+
+// writeFrames frames the messages and writes them, up to writeBatch bytes
+// per system call.
+func (w *frameWriter) writeFrames(frames [][]byte) bool {
+	bp := writeBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	ok := true
+	for i, f := range frames {
+		buf = appendFrame(buf, websocket.TextMessage, f)
+		frames[i] = nil
+		if len(buf) >= writeBatch || i == len(frames)-1 {
+			if ok = w.write(buf); !ok {
+				break
+			}
+			buf = buf[:0]
+		}
+	}
+	if cap(buf) <= 4*writeBatch {
+		*bp = buf[:0]
+		writeBufs.Put(bp)
+	}
+	return ok
+}
+
+// writeClose ends the session's output: the frames still queued when the
+// kill asked to flush them, then the close frame when it has a code.
+func (w *frameWriter) writeClose() {
+	c := w.c
+	if c.flush && !w.writeFrames(c.send.take()) {
+		return
+	}
+	if c.closeCode != 0 {
+		w.write(appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeText)))
 	}
 }
 
@@ -438,20 +468,18 @@ func (c *Session) cleanup() {
 // fail answers a message with an error. Before hello every error is
 // unauthorized and closes the connection (the contract).
 func (c *Session) fail(err error, doc string, seq *uint64, ref json.RawMessage) {
-	code, msg, _ := protocolError(err)
-	if code == dr.CodeInternal {
-		c.s.log.Error("message", "client", c.client, "err", err)
-	}
+	to := replyTo{doc: doc, seq: seq, ref: ref}
 	if !c.hello {
-		code = dr.CodeUnauthorized
+		to.code = dr.CodeUnauthorized
 	}
-	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: doc, Seq: seq, Ref: ref}
-	c.queue(encode(m))
+	c.queue(c.s.errorFrame(err, to, "message", "client", c.client))
 	if !c.hello {
 		c.kill(websocket.ClosePolicyViolation, "say hello first", true)
 	}
 }
 
+// handle handles one frame: rate limits, decoding, then hello on a session
+// that has not said it yet, or the message's handler.
 func (c *Session) handle(mt int, data []byte) {
 	now := time.Now()
 	c.readAt = now
@@ -461,18 +489,31 @@ func (c *Session) handle(mt int, data []byte) {
 		c.refused(now)
 		return
 	}
+	m, ok := c.decode(mt, data)
+	if !ok {
+		return
+	}
+	if !c.hello {
+		c.greet(m)
+		return
+	}
+	c.dispatch(m)
+}
+
+// decode decodes a frame into a message, or answers why it cannot.
+func (c *Session) decode(mt int, data []byte) (*Inbound, bool) {
 	if mt != websocket.TextMessage {
 		c.fail(dr.Errorf(dr.CodeBadRequest, "messages are JSON in text frames"), "", nil, nil)
-		return
+		return nil, false
 	}
 	if !utf8.Valid(data) {
 		c.fail(dr.Errorf(dr.CodeBadRequest, "frame is not valid UTF-8"), "", nil, nil)
-		return
+		return nil, false
 	}
-	var m Inbound
-	if err := decodeInbound(data, &m); err != nil {
+	m := new(Inbound)
+	if err := decodeInbound(data, m); err != nil {
 		c.fail(err, "", nil, nil)
-		return
+		return nil, false
 	}
 	m.Raw = data
 	// encoding/json decodes a lone surrogate escape ("\ud800") as U+FFFD,
@@ -482,22 +523,30 @@ func (c *Session) handle(mt int, data []byte) {
 	// here, whole.
 	if m.Type != "op" && hasLoneSurrogate(data) {
 		c.fail(errLoneSurrogate, m.Doc, nil, m.Ref)
+		return nil, false
+	}
+	return m, true
+}
+
+// greet handles the first message, which must be hello; a refused
+// sign-in is audited (unless the server is open and no token was given).
+func (c *Session) greet(m *Inbound) {
+	if m.Type != "hello" {
+		c.fail(dr.Errorf(dr.CodeUnauthorized, "the first message must be hello"), "", nil, m.Ref)
 		return
 	}
-	if !c.hello {
-		if m.Type != "hello" {
-			c.fail(dr.Errorf(dr.CodeUnauthorized, "the first message must be hello"), "", nil, m.Ref)
-			return
+	if err := c.sayHello(m); err != nil {
+		if m.Token != "" || !c.s.cfg.Open {
+			_, msg, _ := protocolError(err)
+			c.s.auditRefusal(dr.Identity{}, dr.CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+dr.Clip(m.Client), msg)
 		}
-		if err := c.sayHello(&m); err != nil {
-			if m.Token != "" || !c.s.cfg.Open {
-				_, msg, _ := protocolError(err)
-				c.s.auditRefusal(dr.Identity{}, dr.CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+dr.Clip(m.Client), msg)
-			}
-			c.fail(err, "", nil, m.Ref)
-		}
-		return
+		c.fail(err, "", nil, m.Ref)
 	}
+}
+
+// dispatch runs the handler of m's type and answers its error; a refusal
+// for want of rights is audited, a refused op counted.
+func (c *Session) dispatch(m *Inbound) {
 	h := c.s.handlers[m.Type]
 	if h == nil {
 		if m.Type == "" {
@@ -507,18 +556,20 @@ func (c *Session) handle(mt int, data []byte) {
 		}
 		return
 	}
-	if err := h(c.ctx, c, &m); err != nil {
-		if code, msg, _ := protocolError(err); code == dr.CodeForbidden || code == dr.CodeUnauthorized {
-			c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+dr.Clip(m.Type)+" "+m.Doc, msg)
-		}
-		var seq *uint64
-		if m.Type == "op" {
-			seq = m.Seq
-			code, _, _ := protocolError(err)
-			c.s.stats.refuse(code)
-		}
-		c.fail(err, m.Doc, seq, m.Ref)
+	err := h(c.ctx, c, m)
+	if err == nil {
+		return
 	}
+	code, msg, _ := protocolError(err)
+	if code == dr.CodeForbidden || code == dr.CodeUnauthorized {
+		c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+dr.Clip(m.Type)+" "+m.Doc, msg)
+	}
+	var seq *uint64
+	if m.Type == "op" {
+		seq = m.Seq
+		c.s.stats.refuse(code)
+	}
+	c.fail(err, m.Doc, seq, m.Ref)
 }
 
 // decodeInbound decodes a frame into m, with errors a person can act on.

@@ -25,6 +25,7 @@ import (
 	"github.com/draftroom/draftroom/docx"
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -341,7 +342,7 @@ func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text
 		}
 		b := a + utf8.RuneCountInString(dec.Result)
 		for _, op := range ops[k+1:] {
-			a, b = transformSpan(a, b, op.Op)
+			a, b = ot.TransformSpan(a, b, op.Op)
 		}
 		if (dec.Result != "" && a == b) || b > n {
 			continue
@@ -546,28 +547,66 @@ func (s *Server) importChanges(ctx context.Context, who dr.Identity, info dr.Dra
 		return importedDocxJSON{}, err
 	}
 	out := importedDocxJSON{Doc: info.ID, Base: base, Proposals: []ImportedChangeJSON{}, NotPlaced: []ImportedChangeJSON{}}
-	runs := file.Runs
-	if file.Tracked && docx.Original(runs) == baseText {
-		out.Tracked = true
-	} else {
-		// No revision marks, or marks against another text: compare the
-		// document as it would read with its changes accepted.
-		segs := history.Diff(baseText, docx.Accepted(runs))
-		runs = make([]docx.Run, len(segs))
-		for i, sg := range segs {
-			runs[i].Text = sg.Text
-			switch sg.Op {
-			case history.OpInsert:
-				runs[i].Mark = docx.Inserted
-			case history.OpDelete:
-				runs[i].Mark = docx.Deleted
-			}
-		}
-	}
+	runs, tracked := changedRuns(file, baseText)
+	out.Tracked = tracked
 	changes := docx.Changes(runs)
 	if len(changes) == 0 {
 		return out, nil
 	}
+	all, notes := importedChanges(changes, baseText)
+	// The build may run more than once: the last run's outcome is the one
+	// committed.
+	var placed importPlacement
+	op, err := s.submitBuilt(ctx, info.ID, who, func(st *DraftState) (Built, error) {
+		var b Built
+		var err error
+		placed, b, err = placeChanges(st, info.ID, base, changes, notes, who)
+		return b, err
+	})
+	if err != nil && !errors.Is(err, errNothingPlaced) {
+		return out, err
+	}
+	for i, ch := range all {
+		if placed.errs != nil && placed.errs[i] != nil {
+			code, msg, _ := protocolError(placed.errs[i])
+			if code == dr.CodeInternal {
+				return out, placed.errs[i]
+			}
+			ch.Code, ch.Reason = code, msg
+			out.NotPlaced = append(out.NotPlaced, ch)
+			continue
+		}
+		ch.Group, ch.Alternative, ch.Rev = placed.groups[i], placed.alts[i], op.Rev
+		out.Proposals = append(out.Proposals, ch)
+	}
+	return out, nil
+}
+
+// changedRuns returns the runs of file with their changes against
+// baseText marked: its own revision marks when they are against baseText
+// (tracked), else those of a comparison of the document as it reads with
+// its changes accepted (no revision marks, or marks against another text).
+func changedRuns(file *docx.File, baseText string) (runs []docx.Run, tracked bool) {
+	if file.Tracked && docx.Original(file.Runs) == baseText {
+		return file.Runs, true
+	}
+	segs := history.Diff(baseText, docx.Accepted(file.Runs))
+	runs = make([]docx.Run, len(segs))
+	for i, sg := range segs {
+		runs[i].Text = sg.Text
+		switch sg.Op {
+		case history.OpInsert:
+			runs[i].Mark = docx.Inserted
+		case history.OpDelete:
+			runs[i].Mark = docx.Deleted
+		}
+	}
+	return runs, false
+}
+
+// importedChanges describes each change as the answer lists it, and gives
+// the note of the proposal it becomes (its Word author and date).
+func importedChanges(changes []docx.Change, baseText string) ([]ImportedChangeJSON, []string) {
 	baseRunes := []rune(baseText)
 	all := make([]ImportedChangeJSON, len(changes))
 	notes := make([]string, len(changes))
@@ -584,75 +623,64 @@ func (s *Server) importChanges(ctx context.Context, who dr.Identity, info dr.Dra
 			notes[i] = clipRunes(notes[i], maxNoteLen)
 		}
 	}
-	// errs[i] is why change i was not placed; set by the build (which may
-	// run more than once: the last run's outcome is the one committed).
-	var errs []error
-	var groups []string
-	var alts []int
-	op, err := s.submitBuilt(ctx, info.ID, who, func(st *DraftState) (Built, error) {
-		head := st.Info().Rev
-		if base > head {
-			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", base, info.ID, head)
-		}
-		res, err := resultAt(st)
-		if err != nil {
-			return Built{}, err
-		}
-		since, err := st.Ops(base+1, head)
-		if err != nil {
-			return Built{}, err
-		}
-		since = append(since, st.Staged()...)
-		errs, groups, alts = make([]error, len(changes)), make([]string, len(changes)), make([]int, len(changes))
-		spans := make([][2]int, 0, len(changes))
-		texts := make([]string, 0, len(changes))
-		index := make([]int, 0, len(changes)) // change of each span
-		for i, c := range changes {
-			a, b := c.Start, c.End
-			for _, op := range since {
-				a, b = transformSpan(a, b, op.Op)
-			}
-			if c.Start < c.End && a == b {
-				errs[i] = dr.Errorf(dr.CodeConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
-				continue
-			}
-			spans, texts, index = append(spans, [2]int{a, b}), append(texts, c.Text), append(index, i)
-		}
-		wrapOp, _, wrapped := res.WrapMany(spans, texts)
-		rev := st.Rev() + 1
-		var props []dr.Proposal
-		for k, w := range wrapped {
-			i := index[k]
-			if w.Err != nil {
-				errs[i] = dr.Prefix(fmt.Sprintf("change at [%d,%d)", changes[i].Start, changes[i].End), w.Err)
-				continue
-			}
-			groups[i] = brackets.ID{Rev: rev, K: w.Open}.String()
-			alts[i] = w.Alternative
-			props = append(props, dr.Proposal{Group: groups[i], Alternative: w.Alternative, Text: w.Text, By: who.Author, Note: notes[i]})
-		}
-		if len(props) == 0 {
-			return Built{}, errNothingPlaced
-		}
-		return Built{Op: wrapOp, Kind: dr.KindPropose, Group: props[0].Group, Proposals: props}, nil
-	})
-	if err != nil && !errors.Is(err, errNothingPlaced) {
-		return out, err
+	return all, notes
+}
+
+// importPlacement is where an import's build placed each change: the group
+// and alternative of its proposal, or (errs[i] != nil) why it was not
+// placed.
+type importPlacement struct {
+	errs   []error
+	groups []string
+	alts   []int
+}
+
+// placeChanges builds, inside a BuildFunc, the one op that brackets every
+// change that can be placed (brackets.Result.WrapMany), each change's span
+// brought from base to st.Rev(), with a proposal per change placed.
+// errNothingPlaced when none could be.
+func placeChanges(st *DraftState, doc string, base int, changes []docx.Change, notes []string, who dr.Identity) (importPlacement, Built, error) {
+	head := st.Info().Rev
+	if base > head {
+		return importPlacement{}, Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, head)
 	}
-	for i, ch := range all {
-		if errs != nil && errs[i] != nil {
-			code, msg, _ := protocolError(errs[i])
-			if code == dr.CodeInternal {
-				return out, errs[i]
-			}
-			ch.Code, ch.Reason = code, msg
-			out.NotPlaced = append(out.NotPlaced, ch)
+	res, err := resultAt(st)
+	if err != nil {
+		return importPlacement{}, Built{}, err
+	}
+	since, err := opsSince(st, base)
+	if err != nil {
+		return importPlacement{}, Built{}, err
+	}
+	p := importPlacement{errs: make([]error, len(changes)), groups: make([]string, len(changes)), alts: make([]int, len(changes))}
+	spans := make([][2]int, 0, len(changes))
+	texts := make([]string, 0, len(changes))
+	index := make([]int, 0, len(changes)) // change of each span
+	for i, c := range changes {
+		a, b := spanSince(c.Start, c.End, since)
+		if c.Start < c.End && a == b {
+			p.errs[i] = dr.Errorf(dr.CodeConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
 			continue
 		}
-		ch.Group, ch.Alternative, ch.Rev = groups[i], alts[i], op.Rev
-		out.Proposals = append(out.Proposals, ch)
+		spans, texts, index = append(spans, [2]int{a, b}), append(texts, c.Text), append(index, i)
 	}
-	return out, nil
+	wrapOp, _, wrapped := res.WrapMany(spans, texts)
+	rev := st.Rev() + 1
+	var props []dr.Proposal
+	for k, w := range wrapped {
+		i := index[k]
+		if w.Err != nil {
+			p.errs[i] = dr.Prefix(fmt.Sprintf("change at [%d,%d)", changes[i].Start, changes[i].End), w.Err)
+			continue
+		}
+		p.groups[i] = brackets.ID{Rev: rev, K: w.Open}.String()
+		p.alts[i] = w.Alternative
+		props = append(props, dr.Proposal{Group: p.groups[i], Alternative: w.Alternative, Text: w.Text, By: who.Author, Note: notes[i]})
+	}
+	if len(props) == 0 {
+		return p, Built{}, errNothingPlaced
+	}
+	return p, Built{Op: wrapOp, Kind: dr.KindPropose, Group: props[0].Group, Proposals: props}, nil
 }
 
 // errNothingPlaced ends an import's build when no change could be placed:

@@ -15,6 +15,7 @@ import (
 	"github.com/draftroom/draftroom/akn"
 	"github.com/draftroom/draftroom/docx"
 	"github.com/draftroom/draftroom/internal/office"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -55,7 +56,7 @@ func officeOrSkip[T any](t *testing.T) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if errors.Is(err, office.ErrMissing) {
-			t.Skip(err)
+			testenv.MissingTool(t, "%v", err)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -173,7 +174,7 @@ type importView struct {
 // since revision 0 is kept.
 func TestImportDocx(t *testing.T) {
 	if !office.Available() {
-		t.Skip(office.ErrMissing)
+		testenv.MissingTool(t, "%v", office.ErrMissing)
 	}
 	ls := startServer(t, storage.NewMemory(), server.Config{})
 	initial := "Article 1\n1. The Parties shall cooperate in good faith.\n2. Each Party may report."
@@ -296,10 +297,10 @@ func validateAKN(t *testing.T, data []byte) {
 	t.Helper()
 	const schema = "../../shared/standards/akomantoso30.xsd"
 	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint is not installed: apt-get install libxml2-utils")
+		testenv.MissingTool(t, "xmllint is not installed: apt-get install libxml2-utils")
 	}
 	if _, err := os.Stat(schema); err != nil {
-		t.Skipf("no Akoma Ntoso schema at %s: %v", schema, err)
+		testenv.MissingTool(t, "no Akoma Ntoso schema at %s: %v", schema, err)
 	}
 	f := filepath.Join(t.TempDir(), "akn.xml")
 	os.WriteFile(f, data, 0o644)

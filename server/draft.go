@@ -57,11 +57,12 @@ type draft struct {
 	loadErr      error
 	lastSnap     int
 	snapBusy     bool
-	snapDone     chan int  // rev of a finished background snapshot, or -1
-	tentative    int       // while a batch is staged: revs staged beyond rev
-	staging      []*staged // while a BuildFunc runs: the ops staged before it
-	watching     bool      // subscribed to the store's fan-out (fanout.go)
-	stale        bool      // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
+	snapDone     chan int         // rev of a finished background snapshot, or -1
+	tentative    int              // while a batch is staged: revs staged beyond rev
+	staging      []*staged        // while a BuildFunc runs: the ops staged before it
+	idleTimer    <-chan time.Time // runs while nobody holds the draft: it stops when it fires
+	watching     bool             // subscribed to the store's fan-out (fanout.go)
+	stale        bool             // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
 	// owned by run, presence.go
 	leaving  []*subscriber // departures not announced yet
@@ -69,9 +70,11 @@ type draft struct {
 	subsGone int           // subscriptions removed since subs was last rebuilt
 
 	remote remoteInbox // from other nodes (fanout.go); safe for concurrent use
-	// remotePresent: by node, the other nodes' clients that have presence
-	// in the draft, to say "left" for them if their node dies (presence.go).
-	remotePresent map[string]map[presenceKey]dr.Author
+	// cursors: for each client's cursor, the connection (of this node or
+	// another) whose presence was relayed last, so that a late "left" of
+	// a replaced connection is not relayed, and "left" can be said for
+	// another node's clients if it dies (presence.go).
+	cursors map[cursorKey]cursorSource
 }
 
 type ringOp struct {
@@ -209,96 +212,126 @@ func (d *draft) storeCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d.s.cfg.CommitTimeout)
 }
 
+// run is the draft's owner goroutine. It loads the draft, then answers
+// requests one at a time, in arrival order, until nobody has held the
+// draft for Config.IdleGrace or the server stops. Between requests it
+// takes in what other nodes committed, and snapshots finished in the
+// background.
 func (d *draft) run() {
 	defer d.s.draftsWG.Done()
 	defer close(d.done)
 	defer d.unwatch()
-	if d.loadErr = d.watch(); d.loadErr == nil {
-		d.loadErr = d.load()
-	}
-	if d.loadErr != nil {
-		// Forget a draft that failed to load, so the next open tries again
-		// (storage may be back); answer the requests already holding it.
-		d.s.mu.Lock()
-		if d.s.drafts[d.id] == d {
-			delete(d.s.drafts, d.id)
-		}
-		d.s.mu.Unlock()
-		if !errors.Is(d.loadErr, storage.ErrNotFound) {
-			d.s.log.Error("load draft", "draft", d.id, "err", d.loadErr)
-		}
-	}
-	var idleC <-chan time.Time
-	var next any
+	d.loadOrForget()
+	var next any // a request read while a batch was drained: handled next
 	for {
 		d.reap() // what the previous request's pushes found dead
 		req := next
-		next = nil
 		if req == nil {
-			select {
-			case req = <-d.in:
-			case <-d.idle:
-				if d.loadErr != nil {
-					if d.tryExit() {
-						return
-					}
-					continue
-				}
-				idleC = time.After(d.s.cfg.IdleGrace)
-				continue
-			case <-idleC:
-				idleC = nil
-				if d.tryExit() {
-					return
-				}
-				continue
-			case <-d.remote.signal:
-				d.cork()
-				d.applyRemote()
-				d.uncork()
-				continue
-			case rev := <-d.snapDone:
-				d.snapBusy = false
-				if rev > d.lastSnap {
-					d.lastSnap = rev
-				}
-				continue
-			case <-d.s.ctx.Done():
-				d.stop()
+			var exit bool
+			if req, exit = d.await(); exit {
 				return
 			}
 		}
-		switch r := req.(type) {
-		case *submitReq, *builtReq:
-			batch := []any{r}
-		drain:
-			for len(batch) < d.s.cfg.BatchMax {
-				select {
-				case x := <-d.in:
-					switch x.(type) {
-					case *submitReq, *builtReq:
-						batch = append(batch, x)
-					default:
-						next = x // answered after the batch, keeping arrival order
-						break drain
-					}
-				default:
-					break drain
-				}
-			}
-			d.cork()
-			d.commitBatch(batch)
-			d.uncork()
-		case *openReq:
-			r.reply <- d.open(r)
-		case *closeReq:
-			next = d.closeBatch(r)
-		case *presenceReq:
-			d.presence(r)
-		case *doReq:
-			r.reply <- d.do(r.fn)
+		next = nil
+		if req != nil {
+			next = d.handle(req)
 		}
 	}
+}
+
+// loadOrForget loads the draft (loadErr says why it could not). A draft
+// that failed to load is forgotten, so that the next open tries again
+// (storage may be back); the requests already holding it are answered
+// with loadErr.
+func (d *draft) loadOrForget() {
+	if d.loadErr = d.watch(); d.loadErr == nil {
+		d.loadErr = d.load()
+	}
+	if d.loadErr == nil {
+		return
+	}
+	d.s.mu.Lock()
+	if d.s.drafts[d.id] == d {
+		delete(d.s.drafts, d.id)
+	}
+	d.s.mu.Unlock()
+	if !errors.Is(d.loadErr, storage.ErrNotFound) {
+		d.s.log.Error("load draft", "draft", d.id, "err", d.loadErr)
+	}
+}
+
+// await waits for the next request and returns it, or returns nil after
+// handling one of the owner's other events: the last holder left (the
+// idle timer starts), the idle timer fired, other nodes committed, a
+// background snapshot ended. exit: the draft has stopped.
+func (d *draft) await() (req any, exit bool) {
+	select {
+	case req = <-d.in:
+		return req, false
+	case <-d.idle:
+		if d.loadErr != nil {
+			return nil, d.tryExit()
+		}
+		d.idleTimer = time.After(d.s.cfg.IdleGrace)
+	case <-d.idleTimer:
+		d.idleTimer = nil
+		return nil, d.tryExit()
+	case <-d.remote.signal:
+		d.cork()
+		d.applyRemote()
+		d.uncork()
+	case rev := <-d.snapDone:
+		d.snapBusy = false
+		d.lastSnap = max(d.lastSnap, rev)
+	case <-d.s.ctx.Done():
+		d.stop()
+		return nil, true
+	}
+	return nil, false
+}
+
+// handle answers one request. A submission is committed in one batch with
+// those queued behind it (up to Config.BatchMax); the first request of
+// another kind read meanwhile is returned, to be handled next.
+func (d *draft) handle(req any) (next any) {
+	switch r := req.(type) {
+	case *submitReq, *builtReq:
+		batch, next := d.drainBatch(r)
+		d.cork()
+		d.commitBatch(batch)
+		d.uncork()
+		return next
+	case *openReq:
+		r.reply <- d.open(r)
+	case *closeReq:
+		return d.closeBatch(r)
+	case *presenceReq:
+		d.presence(r)
+	case *doReq:
+		r.reply <- d.do(r.fn)
+	}
+	return nil
+}
+
+// drainBatch returns first and the submissions queued behind it, up to
+// Config.BatchMax, without waiting; next is the first request of another
+// kind it read, or nil.
+func (d *draft) drainBatch(first any) (batch []any, next any) {
+	batch = []any{first}
+	for len(batch) < d.s.cfg.BatchMax {
+		select {
+		case x := <-d.in:
+			switch x.(type) {
+			case *submitReq, *builtReq:
+				batch = append(batch, x)
+			default:
+				return batch, x
+			}
+		default:
+			return batch, nil
+		}
+	}
+	return batch, nil
 }
 
 // tryExit stops the draft if nobody holds it and nothing is queued.
@@ -428,25 +461,18 @@ type staged struct {
 	extras  Built
 }
 
-// commitBatch stages every submission of the batch on the text, commits
-// them in one store call, then acks, broadcasts and updates derived state.
-// On a store error the text is rolled back and nobody is acked.
+// commitBatch commits a batch of submissions: it stages them on the text,
+// builds the commit, stores it (staging again after a revision conflict
+// with another node, or a duplicate), then answers every submission and
+// updates derived state. On a store error the text is rolled back and
+// nobody is acked.
 func (d *draft) commitBatch(batch []any) {
-	if d.loadErr != nil {
-		for _, x := range batch {
-			d.answerUnloaded(x)
-		}
-		return
+	err := d.loadErr
+	if err == nil {
+		err = d.resync()
 	}
-	if err := d.resync(); err != nil {
-		for _, x := range batch {
-			switch r := x.(type) {
-			case *submitReq:
-				d.sendError(r.sess, err, r.seq, r.ref)
-			case *builtReq:
-				r.reply <- builtResult{err: err}
-			}
-		}
+	if err != nil {
+		d.refuseAll(batch, err)
 		return
 	}
 	// Submissions found in the store after it reported a duplicate: acked
@@ -454,75 +480,116 @@ func (d *draft) commitBatch(batch []any) {
 	var known map[*submitReq]int
 	for attempt := 0; ; attempt++ {
 		items := d.stage(batch, known)
-		var c dr.Commit
-		var undo []ot.Op // of each op of c.Ops, for the observers
-		for _, it := range items {
-			if it.applied {
-				c.Ops = append(c.Ops, it.op)
-				undo = append(undo, it.inverse)
-				c.Proposals = append(c.Proposals, it.extras.Proposals...)
-				c.Decisions = append(c.Decisions, it.extras.Decisions...)
-			}
-		}
-		var err error
-		if len(c.Ops) > 0 {
-			ctx, cancel := d.storeCtx()
-			start := time.Now()
-			err = d.s.store.Commit(ctx, d.id, d.rev, c)
-			d.s.stats.CommitLatency.Observe(time.Since(start))
-			cancel()
-		}
-		if err != nil {
-			d.rollback(items)
-			if unknownOutcome(err) {
-				// The ops may be in the log (only the reply was lost):
-				// read it before building on the text again.
-				d.stale = true
-			}
-			if errors.Is(err, storage.ErrRevConflict) {
-				d.s.stats.CommitConflicts.Add(1)
-			}
-			if errors.Is(err, storage.ErrRevConflict) && attempt < maxConflictRetries {
-				if cerr := d.catchUp(); cerr == nil {
-					d.s.stats.CommitRetries.Add(1)
-					continue
-				} else {
-					err = cerr
-				}
-			} else if errors.Is(err, storage.ErrRevConflict) {
-				// Not a fault: other nodes kept committing first. Retryable;
-				// and the log holds ops not applied here yet.
-				d.stale = true
-				err = fmt.Errorf("%w: draft %s is busy on other nodes (%d attempts): %w", errUnavailable, d.id, attempt+1, err)
-			}
-			if errors.Is(err, storage.ErrDuplicate) && attempt < maxConflictRetries {
-				if known == nil {
-					known = make(map[*submitReq]int)
-				}
-				if derr := d.findDuplicates(items, known); derr == nil {
-					continue
-				} else {
-					err = fmt.Errorf("%w (after %w)", derr, err)
-				}
-			}
-			d.s.stats.StoreErrors.Add(1)
-			level := slog.LevelError
-			if errors.Is(err, errUnavailable) || errors.Is(err, storage.ErrUnavailable) {
-				level = slog.LevelWarn // the clients resend; nothing is broken
-			}
-			d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", len(c.Ops), "err", err)
-			for _, it := range items {
-				if it.applied || (it.dupOf != nil && it.dupOf.applied) {
-					it.err = alreadyLogged{err}
-				}
-			}
-			d.answer(items, false)
+		c, undo := commitOf(items)
+		err := d.store(c)
+		if err == nil {
+			d.answer(items, true)
+			d.afterCommit(c.Ops, undo...)
 			return
 		}
-		d.answer(items, true)
-		d.afterCommit(c.Ops, undo...)
+		d.rollback(items)
+		if err = d.retry(err, attempt, items, &known); err == nil {
+			continue
+		}
+		d.refuseBatch(items, len(c.Ops), err)
 		return
 	}
+}
+
+// refuseAll answers every request of a batch that could not be staged
+// (the draft did not load, or the store could not be read) with err.
+func (d *draft) refuseAll(batch []any, err error) {
+	for _, x := range batch {
+		switch r := x.(type) {
+		case *submitReq:
+			d.sendError(r.sess, err, r.seq, r.ref)
+		case *builtReq:
+			r.reply <- builtResult{err: err}
+		}
+	}
+}
+
+// commitOf is the commit of the staged items that applied: their ops and
+// records, and undo, the inverse of each op, for the observers.
+func commitOf(items []*staged) (c dr.Commit, undo []ot.Op) {
+	for _, it := range items {
+		if it.applied {
+			c.Ops = append(c.Ops, it.op)
+			undo = append(undo, it.inverse)
+			c.Proposals = append(c.Proposals, it.extras.Proposals...)
+			c.Decisions = append(c.Decisions, it.extras.Decisions...)
+		}
+	}
+	return c, undo
+}
+
+// store writes c after the committed head; a commit without ops writes
+// nothing.
+func (d *draft) store(c dr.Commit) error {
+	if len(c.Ops) == 0 {
+		return nil
+	}
+	ctx, cancel := d.storeCtx()
+	defer cancel()
+	start := time.Now()
+	err := d.s.store.Commit(ctx, d.id, d.rev, c)
+	d.s.stats.CommitLatency.Observe(time.Since(start))
+	return err
+}
+
+// retry decides what follows a failed Commit (attempt counts from 0; the
+// text is rolled back): nil when the batch is to be staged again, after
+// catching up with the ops another node committed first or finding which
+// submissions the store holds already (added to known); else the error
+// to answer the batch with.
+func (d *draft) retry(err error, attempt int, items []*staged, known *map[*submitReq]int) error {
+	if unknownOutcome(err) {
+		// The ops may be in the log (only the reply was lost): read it
+		// before building on the text again.
+		d.stale = true
+	}
+	switch {
+	case errors.Is(err, storage.ErrRevConflict):
+		d.s.stats.CommitConflicts.Add(1)
+		if attempt >= maxConflictRetries {
+			// Not a fault: other nodes kept committing first. Retryable;
+			// and the log holds ops not applied here yet.
+			d.stale = true
+			return fmt.Errorf("%w: draft %s is busy on other nodes (%d attempts): %w", errUnavailable, d.id, attempt+1, err)
+		}
+		if cerr := d.catchUp(); cerr != nil {
+			return cerr
+		}
+		d.s.stats.CommitRetries.Add(1)
+		return nil
+	case errors.Is(err, storage.ErrDuplicate) && attempt < maxConflictRetries:
+		if *known == nil {
+			*known = make(map[*submitReq]int)
+		}
+		if derr := d.findDuplicates(items, *known); derr != nil {
+			return fmt.Errorf("%w (after %w)", derr, err)
+		}
+		return nil
+	}
+	return err
+}
+
+// refuseBatch answers a batch whose commit of ops ops failed for good with
+// err, logged here once: the submissions that were staged get err, the
+// others their own answer.
+func (d *draft) refuseBatch(items []*staged, ops int, err error) {
+	d.s.stats.StoreErrors.Add(1)
+	level := slog.LevelError
+	if errors.Is(err, errUnavailable) || errors.Is(err, storage.ErrUnavailable) {
+		level = slog.LevelWarn // the clients resend; nothing is broken
+	}
+	d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", ops, "err", err)
+	for _, it := range items {
+		if it.applied || (it.dupOf != nil && it.dupOf.applied) {
+			it.err = alreadyLogged{err}
+		}
+	}
+	d.answer(items, false)
 }
 
 // unknownOutcome reports whether a failed Commit may have landed anyway:
@@ -578,109 +645,146 @@ func (d *draft) findDuplicates(items []*staged, known map[*submitReq]int) error 
 }
 
 // stage applies the batch's submissions to the text in order, without
-// committing them. A submission in known is a resend of an op committed at
-// that revision.
+// committing them, and returns what became of each. A submission in known
+// is a resend of an op committed at that revision.
 func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 	items := make([]*staged, 0, len(batch))
-	pending := make(map[dedupeKey]*staged)
-	var applied []*staged
-	var appliedOps []dr.Op // the ops of applied, for the guards
+	b := batchStage{pending: make(map[dedupeKey]*staged), now: d.s.cfg.Now().UnixMilli()}
 	d.tentative = 0
-	now := d.s.cfg.Now().UnixMilli()
 	for _, x := range batch {
-		it := &staged{}
-		items = append(items, it)
+		var it *staged
 		switch r := x.(type) {
 		case *submitReq:
-			it.sub = r
-			if rev := known[r]; rev > 0 {
-				it.ackRev = rev
-				continue
-			}
-			key := dedupeKey{r.ident.Principal, r.client}
-			if p := pending[key]; p != nil && r.seq <= p.sub.seq {
-				if r.seq == p.sub.seq {
-					it.dupOf = p
-				} else {
-					it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
-				}
-				continue
-			}
-			if pending[key] == nil {
-				if it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev); it.ackRev > 0 || it.err != nil {
-					continue
-				}
-			}
-			if err := d.archivedFor(r.ident); err != nil {
-				it.err = err
-				continue
-			}
-			op, err := d.transform(r.op, r.rev, applied)
-			if err == nil {
-				err = d.guard(op, appliedOps)
-			}
-			if err != nil {
-				it.err = err
-				continue
-			}
-			if err := d.applyStaged(it, op); err != nil {
-				it.err = err
-				continue
-			}
-			it.op = dr.Op{
-				Rev: d.rev + len(applied) + 1, Op: op, Client: r.client, Seq: r.seq,
-				Principal: r.ident.Principal, By: r.ident.Author, TS: now,
-			}
-			pending[key] = it
+			it = d.stageSubmission(&b, r, known[r])
 		case *builtReq:
-			it.built = r
-			if err := d.archivedFor(r.by); err != nil {
-				it.err = err
-				continue
-			}
-			st := &DraftState{d: d}
-			d.staging = applied
-			b, err := r.build(st)
-			d.staging = nil
-			if err != nil {
-				it.err = err
-				continue
-			}
-			op := ot.Normalize(b.Op)
-			if err := op.Check(); err != nil {
-				it.err = fmt.Errorf("built op: %w", err)
-				continue
-			}
-			if !b.Unguarded {
-				if err := d.guard(op, appliedOps); err != nil {
-					it.err = err
-					continue
-				}
-			}
-			if err := d.applyStaged(it, op); err != nil {
-				it.err = err
-				continue
-			}
-			rev := d.rev + len(applied) + 1
-			it.op = dr.Op{
-				Rev: rev, Op: op, Client: SystemClient, Seq: uint64(rev),
-				Principal: SystemPrincipal, By: r.by.Author, TS: now,
-				Kind: b.Kind, Group: b.Group,
-			}
-			for i := range b.Proposals {
-				b.Proposals[i].Draft, b.Proposals[i].Rev, b.Proposals[i].TS = d.id, rev, now
-			}
-			for i := range b.Decisions {
-				b.Decisions[i].Draft, b.Decisions[i].Rev, b.Decisions[i].TS = d.id, rev, now
-			}
-			it.extras = b
+			it = d.stageBuilt(&b, r)
 		}
-		applied = append(applied, it)
-		appliedOps = append(appliedOps, it.op)
-		d.tentative = len(applied)
+		items = append(items, it)
+		if it.applied {
+			b.applied = append(b.applied, it)
+			b.appliedOps = append(b.appliedOps, it.op)
+			d.tentative = len(b.applied)
+		}
 	}
 	d.tentative = 0
 	return items
+}
+
+// batchStage is what staging a batch has done so far.
+type batchStage struct {
+	pending    map[dedupeKey]*staged // each client's last submission staged
+	applied    []*staged             // the items applied to the text, in order
+	appliedOps []dr.Op               // their ops, for the guards
+	now        int64                 // the ops' timestamp (Unix ms)
+}
+
+// nextRev is the revision the next op staged will commit as.
+func (d *draft) nextRev(b *batchStage) int { return d.rev + len(b.applied) + 1 }
+
+// stageSubmission stages a client's op unless it is a resend (knownRev:
+// the revision the store holds it at, or 0) or refused: transformed to the
+// staged text, checked by the guards, applied.
+func (d *draft) stageSubmission(b *batchStage, r *submitReq, knownRev int) *staged {
+	it := &staged{sub: r, ackRev: knownRev}
+	if knownRev > 0 {
+		return it
+	}
+	key := dedupeKey{r.ident.Principal, r.client}
+	if !d.isNew(b, key, it) {
+		return it
+	}
+	if it.err = d.archivedFor(r.ident); it.err != nil {
+		return it
+	}
+	op, err := d.transform(r.op, r.rev, b.applied)
+	if err == nil {
+		err = d.guard(op, b.appliedOps)
+	}
+	if err == nil {
+		err = d.applyStaged(it, op)
+	}
+	if err != nil {
+		it.err = err
+		return it
+	}
+	it.op = dr.Op{
+		Rev: d.nextRev(b), Op: op, Client: r.client, Seq: r.seq,
+		Principal: r.ident.Principal, By: r.ident.Author, TS: b.now,
+	}
+	b.pending[key] = it
+	return it
+}
+
+// isNew reports whether submission it (of client key) is new, to be
+// staged. Otherwise it is marked as what it is: a resend of a submission
+// staged earlier in the batch (dupOf) or of a committed one (ackRev), or
+// a refusal (err: its seq went backwards).
+func (d *draft) isNew(b *batchStage, key dedupeKey, it *staged) bool {
+	r := it.sub
+	p := b.pending[key]
+	switch {
+	case p == nil:
+		it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
+		return it.ackRev == 0 && it.err == nil
+	case r.seq == p.sub.seq:
+		it.dupOf = p
+		return false
+	case r.seq < p.sub.seq:
+		it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
+		return false
+	}
+	return true // after the client's op staged in this batch
+}
+
+// stageBuilt stages a server-side op: built on the staged text, checked
+// by the guards (unless Unguarded), applied; its records are stamped with
+// the revision it will commit as.
+func (d *draft) stageBuilt(b *batchStage, r *builtReq) *staged {
+	it := &staged{built: r}
+	if it.err = d.archivedFor(r.by); it.err != nil {
+		return it
+	}
+	built, err := d.build(r, b.applied)
+	if err == nil && !built.Unguarded {
+		err = d.guard(built.Op, b.appliedOps)
+	}
+	if err == nil {
+		err = d.applyStaged(it, built.Op)
+	}
+	if err != nil {
+		it.err = err
+		return it
+	}
+	rev := d.nextRev(b)
+	it.op = dr.Op{
+		Rev: rev, Op: built.Op, Client: SystemClient, Seq: uint64(rev),
+		Principal: SystemPrincipal, By: r.by.Author, TS: b.now,
+		Kind: built.Kind, Group: built.Group,
+	}
+	for i := range built.Proposals {
+		built.Proposals[i].Draft, built.Proposals[i].Rev, built.Proposals[i].TS = d.id, rev, b.now
+	}
+	for i := range built.Decisions {
+		built.Decisions[i].Draft, built.Decisions[i].Rev, built.Decisions[i].TS = d.id, rev, b.now
+	}
+	it.extras = built
+	return it
+}
+
+// build runs r's BuildFunc on the text as staged (after the ops of
+// staged) and returns what it built, its op normalised and checked.
+func (d *draft) build(r *builtReq, staged []*staged) (Built, error) {
+	d.staging = staged
+	b, err := r.build(&DraftState{d: d})
+	d.staging = nil
+	if err != nil {
+		return Built{}, err
+	}
+	b.Op = ot.Normalize(b.Op)
+	if err := b.Op.Check(); err != nil {
+		return Built{}, fmt.Errorf("built op: %w", err)
+	}
+	return b, nil
 }
 
 // guard asks the draft's Guards whether op may be staged after staged.
@@ -831,13 +935,9 @@ func (d *draft) catchUp() error {
 		if _, err := d.text.Apply(op.Op); err != nil {
 			return fmt.Errorf("catch up %s: op %d: %w", d.id, op.Rev, err)
 		}
-		d.rev = op.Rev
-		d.remember(op)
+		frame := d.record(op)
 		d.head.Store(int64(d.rev))
-		frame := d.ring[len(d.ring)-1].frame
-		for _, sub := range d.subs {
-			d.push(sub, frame)
-		}
+		d.fanOut(frame, nil)
 		d.afterCommit(ops[i : i+1])
 	}
 	return nil
@@ -846,70 +946,94 @@ func (d *draft) catchUp() error {
 // answer sends acks, errors and broadcasts for a batch, in order, and
 // records committed ops.
 func (d *draft) answer(items []*staged, committed bool) {
-	var now time.Time // read once, at the first ack
-	var ops, frames uint64
+	var t answerTally
 	for _, it := range items {
 		switch {
 		case it.sub != nil:
-			r := it.sub
-			switch {
-			case it.err != nil:
-				code, _, _ := protocolError(it.err)
-				d.s.stats.refuse(code)
-				d.sendError(r.sess, it.err, r.seq, r.ref)
-			case it.dupOf != nil:
-				if it.dupOf.err != nil {
-					d.sendError(r.sess, it.dupOf.err, r.seq, r.ref)
-				} else {
-					d.sendTo(r.sess, encodeAck(d.id, r.seq, it.dupOf.op.Rev, r.ref))
-				}
-			case it.ackRev > 0:
-				d.sendTo(r.sess, encodeAck(d.id, r.seq, it.ackRev, r.ref))
-			case it.applied && committed:
-				d.rev = it.op.Rev
-				d.remember(it.op)
-				d.sendTo(r.sess, encodeAck(d.id, r.seq, it.op.Rev, r.ref))
-				if !r.at.IsZero() {
-					if now.IsZero() {
-						now = time.Now()
-					}
-					d.s.stats.AckLatency.Observe(now.Sub(r.at))
-				}
-				ops++
-				frame := d.ring[len(d.ring)-1].frame
-				for sess, sub := range d.subs {
-					if sess != r.sess {
-						d.push(sub, frame)
-						frames++
-					}
-				}
-			}
+			d.answerSubmission(it, committed, &t)
 		case it.built != nil:
-			if it.err != nil {
-				it.built.reply <- builtResult{err: it.err}
-				continue
-			}
-			if committed && it.applied {
-				d.rev = it.op.Rev
-				d.remember(it.op)
-				ops++
-				frame := d.ring[len(d.ring)-1].frame
-				for _, sub := range d.subs {
-					d.push(sub, frame)
-					frames++
-				}
-				it.built.reply <- builtResult{op: it.op}
-			}
+			d.answerBuilt(it, committed, &t)
 		}
 	}
 	d.info.Rev = d.rev
 	d.head.Store(int64(d.rev))
-	if ops > 0 {
-		d.s.stats.OpsCommitted.Add(ops)
+	if t.ops > 0 {
+		d.s.stats.OpsCommitted.Add(t.ops)
 	}
-	if frames > 0 {
-		d.s.stats.FanoutFrames.Add(frames)
+	if t.frames > 0 {
+		d.s.stats.FanoutFrames.Add(t.frames)
 	}
+}
+
+// answerTally counts what answering a batch did, for the stats.
+type answerTally struct {
+	now    time.Time // read once, at the first ack measured
+	ops    uint64    // committed
+	frames uint64    // fanned out
+}
+
+// answerSubmission answers a client's submission: its error, or its ack
+// (the op is recorded and fanned out to the other subscribers).
+func (d *draft) answerSubmission(it *staged, committed bool, t *answerTally) {
+	r := it.sub
+	switch {
+	case it.err != nil:
+		code, _, _ := protocolError(it.err)
+		d.s.stats.refuse(code)
+		d.sendError(r.sess, it.err, r.seq, r.ref)
+	case it.dupOf != nil && it.dupOf.err != nil:
+		d.sendError(r.sess, it.dupOf.err, r.seq, r.ref)
+	case it.dupOf != nil:
+		d.sendTo(r.sess, encodeAck(d.id, r.seq, it.dupOf.op.Rev, r.ref))
+	case it.ackRev > 0:
+		d.sendTo(r.sess, encodeAck(d.id, r.seq, it.ackRev, r.ref))
+	case it.applied && committed:
+		frame := d.record(it.op)
+		d.sendTo(r.sess, encodeAck(d.id, r.seq, it.op.Rev, r.ref))
+		if !r.at.IsZero() {
+			if t.now.IsZero() {
+				t.now = time.Now()
+			}
+			d.s.stats.AckLatency.Observe(t.now.Sub(r.at))
+		}
+		t.ops++
+		t.frames += d.fanOut(frame, r.sess)
+	}
+}
+
+// answerBuilt answers a server-side op's caller: its error, or the
+// committed op (recorded and fanned out to every subscriber).
+func (d *draft) answerBuilt(it *staged, committed bool, t *answerTally) {
+	if it.err != nil {
+		it.built.reply <- builtResult{err: it.err}
+		return
+	}
+	if committed && it.applied {
+		frame := d.record(it.op)
+		t.ops++
+		t.frames += d.fanOut(frame, nil)
+		it.built.reply <- builtResult{op: it.op}
+	}
+}
+
+// record makes a committed op the draft's head and returns its encoded
+// "op" message.
+func (d *draft) record(op dr.Op) (frame []byte) {
+	d.rev = op.Rev
+	d.remember(op)
+	return d.ring[len(d.ring)-1].frame
+}
+
+// fanOut pushes frame to every subscriber but except (which was acked
+// instead; nil for none) and returns how many it pushed to.
+func (d *draft) fanOut(frame []byte, except *Session) (frames uint64) {
+	for sess, sub := range d.subs {
+		if sess != except {
+			d.push(sub, frame)
+			frames++
+		}
+	}
+	return frames
 }
 
 // afterCommit updates derived state (observers, presence) and writes a
@@ -1001,15 +1125,6 @@ func (d *draft) snapshot() {
 		}
 		d.snapDone <- snap.Rev
 	}()
-}
-
-func (d *draft) answerUnloaded(x any) {
-	switch r := x.(type) {
-	case *submitReq:
-		d.sendError(r.sess, d.loadErr, r.seq, r.ref)
-	case *builtReq:
-		r.reply <- builtResult{err: d.loadErr}
-	}
 }
 
 // open subscribes a session: a snapshot, or the ops after rev then
@@ -1139,19 +1254,17 @@ func (d *draft) uncork() {
 	d.corking = false
 }
 
+// sendError answers a request of sess about this draft with err (seq: an
+// op's, or 0).
 func (d *draft) sendError(sess *Session, err error, seq uint64, ref json.RawMessage) {
 	if sess == nil {
 		return
 	}
-	code, msg, _ := protocolError(err)
-	if code == dr.CodeInternal && !errors.As(err, new(alreadyLogged)) {
-		d.s.log.Error("draft", "draft", d.id, "err", err)
-	}
-	m := errorMsg{Type: "error", Code: code, Message: msg, Doc: d.id, Ref: ref}
+	to := replyTo{doc: d.id, ref: ref}
 	if seq > 0 {
-		m.Seq = &seq
+		to.seq = &seq
 	}
-	d.sendTo(sess, encode(m))
+	d.sendTo(sess, d.s.errorFrame(err, to, "draft", "draft", d.id))
 }
 
 // DraftState is read access to a loaded draft for features, valid only

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/draftroom/draftroom/dr"
@@ -54,7 +55,7 @@ func createDraft(t *testing.T, store Store, id, text string) {
 // stay in its queue (nextFrame).
 func newFakeSession(s *Server, ident dr.Identity, client string) *Session {
 	ctx, cancel := context.WithCancel(s.ctx)
-	return &Session{s: s, ctx: ctx, cancel: cancel, send: newSendQueue(1 << 16), ctl: make(chan []byte, 4), done: make(chan struct{}),
+	return &Session{s: s, ctx: ctx, cancel: cancel, send: newSendQueue(1 << 16), conn: s.conns.Add(1), ctl: make(chan []byte, 4), done: make(chan struct{}),
 		hello: true, ident: ident, client: client, drafts: map[string]*draft{}}
 }
 
@@ -460,79 +461,73 @@ func (o *countingObserver) Meta() (string, json.RawMessage) {
 }
 
 func TestDraftBuiltOpsAndObservers(t *testing.T) {
-	store := storage.NewMemory()
-	createDraft(t, store, "d", "[shall/may]")
-	ts := newTestServer(t, store, Config{SnapshotEvery: 2})
-	// Before any draft loads: the server's observers are read-only after.
-	ts.observers = append(ts.observers, namedFactory{"test-count", func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
-		o := &countingObserver{count: map[string]int{}}
-		if m, ok := snap.Meta["test-count"]; ok {
-			if err := json.Unmarshal(m, &o.count); err != nil {
-				return nil, err
+	synctest.Test(t, func(t *testing.T) {
+		store := storage.NewMemory()
+		createDraft(t, store, "d", "[shall/may]")
+		ts := newTestServer(t, store, Config{SnapshotEvery: 2})
+		// Before any draft loads: the server's observers are read-only after.
+		ts.observers = append(ts.observers, namedFactory{"test-count", func(d dr.Draft, snap dr.Snapshot) (Observer, error) {
+			o := &countingObserver{count: map[string]int{}}
+			if m, ok := snap.Meta["test-count"]; ok {
+				if err := json.Unmarshal(m, &o.count); err != nil {
+					return nil, err
+				}
 			}
+			return o, nil
+		}})
+		a := ts.session("a", "CAN")
+		a.open("d", nil)
+		a.submit(0, 1, ot.Op{ot.Insert("X ")})
+		a.next()
+		chair, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: dr.RoleFacilitator})
+		op, err := ts.submitBuilt(context.Background(), "d", chair, func(st *DraftState) (Built, error) {
+			text := st.Text().String()
+			i := strings.Index(text, "[")
+			return Built{
+				Op:        ot.Op{ot.Skip(len([]rune(text[:i]))), ot.DeleteText(text[i:]), ot.Insert("may")},
+				Kind:      dr.KindResolve,
+				Group:     "b0.0",
+				Decisions: []dr.Decision{{Group: "b0.0", Choice: dr.ChoiceChoose, Index: 1, Result: "may", By: chair.Author, Alternatives: []string{"shall", "may"}}},
+			}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return o, nil
-	}})
-	a := ts.session("a", "CAN")
-	a.open("d", nil)
-	a.submit(0, 1, ot.Op{ot.Insert("X ")})
-	a.next()
-	chair, _ := OpenAuth{}.Hello(context.Background(), Hello{Delegation: "CHAIR", Name: "Chair", Role: dr.RoleFacilitator})
-	op, err := ts.submitBuilt(context.Background(), "d", chair, func(st *DraftState) (Built, error) {
-		text := st.Text().String()
-		i := strings.Index(text, "[")
-		return Built{
-			Op:        ot.Op{ot.Skip(len([]rune(text[:i]))), ot.DeleteText(text[i:]), ot.Insert("may")},
-			Kind:      dr.KindResolve,
-			Group:     "b0.0",
-			Decisions: []dr.Decision{{Group: "b0.0", Choice: dr.ChoiceChoose, Index: 1, Result: "may", By: chair.Author, Alternatives: []string{"shall", "may"}}},
-		}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if op.Rev != 2 || op.Client != SystemClient || op.Seq != 2 || op.By.Delegation != "CHAIR" {
-		t.Fatalf("built op %+v", op)
-	}
-	if m := a.next(); m["type"] != "op" || m["client"] != SystemClient || m["kind"] != "resolve" {
-		t.Fatalf("a got %v, want the built op", m)
-	}
-	decisions, _ := store.Decisions(context.Background(), "d")
-	if len(decisions) != 1 || decisions[0].Rev != 2 || decisions[0].Draft != "d" {
-		t.Fatalf("decisions %+v", decisions)
-	}
-	if text, _ := ts.text("d"); text != "X may" {
-		t.Fatalf("text %q", text)
-	}
-	// A failing build commits nothing.
-	if _, err := ts.submitBuilt(context.Background(), "d", chair, func(*DraftState) (Built, error) {
-		return Built{}, dr.Errorf(dr.CodeConflict, "group changed")
-	}); dr.ErrorCode(err) != dr.CodeConflict {
-		t.Fatalf("err %v, want conflict", err)
-	}
-	var counts map[string]int
-	ts.Do(context.Background(), "d", func(st *DraftState) error {
-		counts = st.Observer("test-count").(*countingObserver).count
-		return nil
-	})
-	if counts["CAN"] != 2 || counts["CHAIR"] != 3 {
-		t.Fatalf("observer counts %v", counts)
-	}
-	// The snapshot at rev 2 carries the observer's section.
-	deadline := time.Now().Add(2 * time.Second)
-	for {
+		if op.Rev != 2 || op.Client != SystemClient || op.Seq != 2 || op.By.Delegation != "CHAIR" {
+			t.Fatalf("built op %+v", op)
+		}
+		if m := a.next(); m["type"] != "op" || m["client"] != SystemClient || m["kind"] != "resolve" {
+			t.Fatalf("a got %v, want the built op", m)
+		}
+		decisions, _ := store.Decisions(context.Background(), "d")
+		if len(decisions) != 1 || decisions[0].Rev != 2 || decisions[0].Draft != "d" {
+			t.Fatalf("decisions %+v", decisions)
+		}
+		if text, _ := ts.text("d"); text != "X may" {
+			t.Fatalf("text %q", text)
+		}
+		// A failing build commits nothing.
+		if _, err := ts.submitBuilt(context.Background(), "d", chair, func(*DraftState) (Built, error) {
+			return Built{}, dr.Errorf(dr.CodeConflict, "group changed")
+		}); dr.ErrorCode(err) != dr.CodeConflict {
+			t.Fatalf("err %v, want conflict", err)
+		}
+		var counts map[string]int
+		ts.Do(context.Background(), "d", func(st *DraftState) error {
+			counts = st.Observer("test-count").(*countingObserver).count
+			return nil
+		})
+		if counts["CAN"] != 2 || counts["CHAIR"] != 3 {
+			t.Fatalf("observer counts %v", counts)
+		}
+		// The snapshot at rev 2 carries the observer's section; it is
+		// written in the background, done once every goroutine waits.
+		synctest.Wait()
 		snap, err := store.Snapshot(context.Background(), "d", 2)
-		if err == nil && snap.Rev == 2 {
-			if string(snap.Meta["test-count"]) != `{"CAN":2,"CHAIR":3}` || snap.Text != "X may" {
-				t.Fatalf("snapshot %+v", snap)
-			}
-			break
+		if err != nil || snap.Rev != 2 || string(snap.Meta["test-count"]) != `{"CAN":2,"CHAIR":3}` || snap.Text != "X may" {
+			t.Fatalf("snapshot at rev 2: %+v %v", snap, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no snapshot at rev 2: %+v %v", snap, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	})
 }
 
 // TestDraftConcurrentSubmitters is a property: many submitters on stale

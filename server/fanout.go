@@ -22,7 +22,9 @@ type Fanout interface {
 	Events() <-chan storage.Event
 	Watch(ctx context.Context, id string) error
 	Unwatch(id string)
-	PublishPresence(ctx context.Context, id string, payload []byte) error
+	// PublishPresence publishes a presence frame of connection conn of
+	// this node; the others get conn back in Event.Conn.
+	PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error
 }
 
 // Liveness is implemented by a fan-out store that knows which nodes are
@@ -52,9 +54,11 @@ type remoteInbox struct {
 	signal   chan struct{} // cap 1
 }
 
-// remotePresence is a presence frame and the node that published it.
+// remotePresence is a presence frame and the connection of the node that
+// published it.
 type remotePresence struct {
 	node  string
+	conn  uint64
 	frame []byte
 }
 
@@ -134,7 +138,7 @@ func (s *Server) fanLoop() {
 			}
 		case storage.EventPresence:
 			if d := s.drafts[ev.Draft]; d != nil && len(ev.Presence) > 0 {
-				d.remote.add(nil, &remotePresence{ev.Node, ev.Presence}, false)
+				d.remote.add(nil, &remotePresence{ev.Node, ev.Conn, ev.Presence}, false)
 			}
 		}
 		s.mu.Unlock()
@@ -211,7 +215,7 @@ func (d *draft) applyRemote() {
 		}
 	}
 	for _, p := range presence {
-		d.relayRemotePresence(p.node, p.frame)
+		d.relayRemotePresence(cursorSource{node: p.node, conn: p.conn}, p.frame)
 	}
 	for _, node := range gone {
 		d.dropNode(node)
@@ -282,12 +286,12 @@ func (s *Server) liveLoop(lv Liveness) {
 // departure is not: the contract promises "left" to every subscriber, on
 // every node, so a left that finds the queue full (a mass departure)
 // waits in leftOverflow, which the publishing loop drains.
-func (d *draft) publishPresence(frame []byte, left bool) {
+func (d *draft) publishPresence(frame []byte, conn uint64, left bool) {
 	if d.s.fan == nil {
 		return
 	}
 	select {
-	case d.s.presenceOut <- presenceOut{d.id, frame}:
+	case d.s.presenceOut <- presenceOut{d.id, conn, frame}:
 		return
 	default:
 	}
@@ -295,7 +299,7 @@ func (d *draft) publishPresence(frame []byte, left bool) {
 		return
 	}
 	d.s.leftMu.Lock()
-	d.s.leftOverflow = append(d.s.leftOverflow, presenceOut{d.id, frame})
+	d.s.leftOverflow = append(d.s.leftOverflow, presenceOut{d.id, conn, frame})
 	d.s.leftMu.Unlock()
 	select {
 	case d.s.leftWake <- struct{}{}:
@@ -305,6 +309,7 @@ func (d *draft) publishPresence(frame []byte, left bool) {
 
 type presenceOut struct {
 	draft string
+	conn  uint64 // Session.conn of the connection the frame belongs to
 	frame []byte
 }
 
@@ -312,7 +317,7 @@ type presenceOut struct {
 func (s *Server) presenceLoop() {
 	publish := func(p presenceOut) {
 		ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
-		if err := s.fan.PublishPresence(ctx, p.draft, json.RawMessage(p.frame)); err != nil {
+		if err := s.fan.PublishPresence(ctx, p.draft, p.conn, json.RawMessage(p.frame)); err != nil {
 			s.log.Debug("publish presence", "draft", p.draft, "err", err)
 		}
 		cancel()

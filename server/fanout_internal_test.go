@@ -46,8 +46,8 @@ func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c dr.C
 func (s *lostReplyStore) Events() <-chan storage.Event               { return s.events }
 func (s *lostReplyStore) Watch(ctx context.Context, id string) error { return nil }
 func (s *lostReplyStore) Unwatch(id string)                          {}
-func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, payload []byte) error {
-	s.events <- storage.Event{Kind: storage.EventPresence, Draft: id, Node: "me", Own: true, Presence: json.RawMessage(payload)}
+func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
+	s.events <- storage.Event{Kind: storage.EventPresence, Draft: id, Node: "me", Own: true, Conn: conn, Presence: json.RawMessage(payload)}
 	if s.published != nil {
 		s.published <- payload
 	}
@@ -151,12 +151,16 @@ type slowBus struct {
 	mu      sync.Mutex
 	left    map[string]int // client -> left frames published
 	other   int
+	// allLeft, when set, is closed once wantLeft clients have a left
+	// frame published.
+	allLeft  chan struct{}
+	wantLeft int
 }
 
 func (s *slowBus) Events() <-chan storage.Event               { return nil }
 func (s *slowBus) Watch(ctx context.Context, id string) error { return nil }
 func (s *slowBus) Unwatch(id string)                          {}
-func (s *slowBus) PublishPresence(ctx context.Context, id string, payload []byte) error {
+func (s *slowBus) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
 	<-s.release
 	var m struct {
 		Client string `json:"client"`
@@ -169,6 +173,9 @@ func (s *slowBus) PublishPresence(ctx context.Context, id string, payload []byte
 	defer s.mu.Unlock()
 	if m.Left {
 		s.left[m.Client]++
+		if s.allLeft != nil && len(s.left) == s.wantLeft {
+			close(s.allLeft)
+		}
 	} else {
 		s.other++
 	}
@@ -182,7 +189,7 @@ func TestLeftReachesOtherNodesInAStorm(t *testing.T) {
 	const leavers = 1500
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "text")
-	bus := &slowBus{Memory: mem, release: make(chan struct{}), left: map[string]int{}}
+	bus := &slowBus{Memory: mem, release: make(chan struct{}), left: map[string]int{}, allLeft: make(chan struct{}), wantLeft: leavers}
 	ts := newTestServer(t, bus, Config{})
 	gone := make([]*fakeSession, leavers)
 	for i := range gone {
@@ -196,15 +203,9 @@ func TestLeftReachesOtherNodesInAStorm(t *testing.T) {
 	}
 	ts.text("d") // the owner has announced them all
 	close(bus.release)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		bus.mu.Lock()
-		n := len(bus.left)
-		bus.mu.Unlock()
-		if n == leavers || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
+	select {
+	case <-bus.allLeft:
+	case <-time.After(30 * time.Second):
 	}
 	bus.mu.Lock()
 	defer bus.mu.Unlock()

@@ -530,14 +530,11 @@ func TestDeadNodePresenceLeaves(t *testing.T) {
 	observer.until("snapshot")
 
 	// Wait until B's heartbeat is in the set, as in any deployment that
-	// ran for a moment (without heartbeats, as before nodes had them, go
-	// on: the test then fails below, waiting for the "left").
-	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
-		if live, _, err := storeB.Nodes(context.Background()); err == nil && live[storeB.NodeID()] {
-			break
-		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, with a deadline
-	}
+	// ran for a moment (a state inside Redis: no event to wait on).
+	waitUntil(t, "node B's heartbeat", func() bool {
+		live, _, err := storeB.Nodes(context.Background())
+		return err == nil && live[storeB.NodeID()]
+	})
 	x := b.wsAs(who{"CAN", "Ana", "drafter"}, "c-ana")
 	x.send(`{"type":"open","doc":"art-1"}`)
 	x.until("snapshot")

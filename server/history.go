@@ -21,7 +21,6 @@ import (
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
 	"github.com/draftroom/draftroom/ot"
-	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -298,73 +297,21 @@ type EntryJSON struct {
 	Labels   []dr.Label    `json:"labels,omitempty"`
 }
 
-// timeline returns a page of draft info's timeline, newest first, and the
-// cursor of the next page (0: none).
+// timeline returns a page of draft info's timeline, newest first, joined
+// with its records (history.RecordedPage), and the cursor of the next page
+// (0: none).
 func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int) ([]EntryJSON, int, error) {
-	entries, next, err := history.Page(ctx, s.opLoader(info.ID), info.Rev, before, limit, history.DefaultWindow)
+	rec, _ := s.store.(history.RecordReader)
+	page, next, err := history.RecordedPage(ctx, s.opLoader(info.ID), rec, info.ID, info.Rev, before, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
+		return nil, 0, err
 	}
-	out := make([]EntryJSON, len(entries))
-	hasRecords := false
-	for i, e := range entries {
-		out[i].Entry = e
-		_, status := provisions.StatusOfKind(e.Kind)
-		hasRecords = hasRecords || e.Kind == dr.KindPropose || e.Kind == dr.KindResolve || status || e.Kind == provisions.KindPackage
-	}
-	if hasRecords {
-		rs, err := s.records()
-		if err != nil {
-			return nil, 0, err
-		}
-		props, err := rs.Proposals(ctx, info.ID)
-		if err != nil {
-			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
-		}
-		decs, err := rs.Decisions(ctx, info.ID)
-		if err != nil {
-			return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
-		}
-		for i := range out {
-			e := &out[i]
-			switch e.Kind {
-			case dr.KindPropose:
-				for k := range props {
-					if props[k].Rev == e.From {
-						e.Proposal = &props[k]
-						break
-					}
-				}
-			default:
-				// A resolution's decision, a status change's or a
-				// package's (provisions_api.go, packages_api.go).
-				if _, status := provisions.StatusOfKind(e.Kind); e.Kind != dr.KindResolve && e.Kind != provisions.KindPackage && !status {
-					break
-				}
-				for _, d := range decs {
-					if d.Rev == e.From {
-						dj := decisionJSON(d)
-						e.Decision = &dj
-						break
-					}
-				}
-			}
-		}
-	}
-	if len(out) > 0 {
-		if ls, err := s.labels(); err == nil {
-			list, err := ls.Labels(ctx, info.ID)
-			if err != nil {
-				return nil, 0, fmt.Errorf("timeline %s: %w", info.ID, err)
-			}
-			for _, l := range list {
-				for i := range out {
-					if l.Rev >= out[i].From && l.Rev <= out[i].To {
-						out[i].Labels = append(out[i].Labels, l)
-						break
-					}
-				}
-			}
+	out := make([]EntryJSON, len(page))
+	for i, e := range page {
+		out[i] = EntryJSON{Entry: e.Entry, Proposal: e.Proposal, Labels: e.Labels}
+		if e.Decision != nil {
+			dj := decisionJSON(*e.Decision)
+			out[i].Decision = &dj
 		}
 	}
 	return out, next, nil
@@ -449,11 +396,10 @@ func (s *Server) importText(ctx context.Context, who dr.Identity, doc, text stri
 		}
 	}
 	committed, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		since, err := st.Ops(info.Rev+1, st.Info().Rev)
+		since, err := opsSince(st, info.Rev)
 		if err != nil {
 			return Built{}, err
 		}
-		since = append(since, st.Staged()...)
 		op := pre
 		for _, c := range since {
 			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {

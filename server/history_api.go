@@ -457,34 +457,40 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 		return dr.Errorf(dr.CodeBadRequest, "interval_ms must be between 0 and %d", maxReplayInterval)
 	}
 	stopReplay(c, m.Doc) // a new replay replaces the previous one
-	// The replay belongs to its session: it ends when the session dies,
-	// and Shutdown waits for it (spawn).
-	rctx, cancel := context.WithCancel(c.ctx)
+	ref := m.Ref
+	return c.startReplay(m.Doc, func(ctx context.Context) {
+		c.s.replay(ctx, c, info, from, to, time.Duration(interval)*time.Millisecond, ref)
+	})
+}
+
+// startReplay runs replay as the session's replay of doc, in a goroutine
+// of its own. The replay belongs to its session: its context ends when
+// the session dies or the replay is stopped (stopReplay), and Shutdown
+// waits for it (spawn).
+func (c *Session) startReplay(doc string, replay func(context.Context)) error {
+	ctx, cancel := context.WithCancel(c.ctx)
 	run := &replayRun{cancel: cancel, done: make(chan struct{})}
-	doc, ref := m.Doc, m.Ref
 	c.replayMu.Lock()
 	if c.replays == nil {
 		c.replays = map[string]*replayRun{}
 	}
 	c.replays[doc] = run
 	c.replayMu.Unlock()
-	started := c.s.spawn(func() {
-		defer close(run.done)
-		defer func() {
-			c.replayMu.Lock()
-			if c.replays[doc] == run {
-				delete(c.replays, doc)
-			}
-			c.replayMu.Unlock()
-			cancel()
-		}()
-		c.s.replay(rctx, c, info, from, to, time.Duration(interval)*time.Millisecond, ref)
-	})
-	if !started {
+	forget := func() {
 		c.replayMu.Lock()
-		delete(c.replays, doc)
+		if c.replays[doc] == run {
+			delete(c.replays, doc)
+		}
 		c.replayMu.Unlock()
 		cancel()
+	}
+	started := c.s.spawn(func() {
+		defer close(run.done)
+		defer forget()
+		replay(ctx)
+	})
+	if !started {
+		forget()
 		close(run.done)
 		return dr.Errorf(dr.CodeUnavailable, "the server is shutting down")
 	}
@@ -498,93 +504,119 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 // half first, so a replay at full speed cannot get the connection dropped
 // as a slow subscriber.
 func (s *Server) replay(ctx context.Context, c *Session, info dr.Draft, from, to int, interval time.Duration, ref json.RawMessage) {
-	last := from - 1
-	finish := func(stopped bool) {
-		select {
-		case <-c.done:
-			return
-		default:
-		}
-		c.Send(encode(replayedMsg{Type: "replayed", Doc: info.ID, From: from, To: to, Rev: last, Stopped: stopped, Ref: ref}))
-	}
-	// wait pauses for d (and for the queue to drain); false when the
-	// replay must end: stopped, or the connection is gone.
-	wait := func(d time.Duration) (alive, stopped bool) {
-		for {
-			if d <= 0 && c.queued() < s.cfg.SendQueue/2 {
-				return true, false
-			}
-			pause := d
-			if pause <= 0 {
-				pause = replayDrain
-			}
-			timer := time.NewTimer(pause)
-			select {
-			case <-c.done:
-				timer.Stop()
-				return false, false
-			case <-ctx.Done():
-				timer.Stop()
-				return false, true
-			case <-timer.C:
-			}
-			d = 0
-		}
-	}
-	fail := func(err error) {
-		code, msg, _ := protocolError(err)
-		if code == dr.CodeInternal {
-			s.log.Error("replay", "draft", info.ID, "err", err)
-		}
-		c.Send(encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: info.ID, Ref: ref}))
-	}
+	r := &replayer{s: s, c: c, ctx: ctx, info: info, from: from, to: to, interval: interval, ref: ref, last: from - 1}
 	text, err := s.textAt(ctx, info, from-1)
 	if err != nil {
-		if ctx.Err() != nil {
-			finish(true)
-			return
-		}
-		fail(err)
+		r.fail(err)
 		return
 	}
 	if !c.Send(encode(replayTextMsg{Type: "replay", Doc: info.ID, Rev: from - 1, Text: text, From: from, To: to, Ref: ref})) {
 		return
 	}
-	for next := from; next <= to; {
-		ops, err := s.store.Ops(ctx, info.ID, next, min(to, next+replayChunk-1))
-		if err == nil && len(ops) == 0 {
-			err = fmt.Errorf("replay %s: the store has no op %d", info.ID, next)
-		}
+	for next := from; next <= to; next = r.last + 1 {
+		ops, err := r.read(next)
 		if err != nil {
-			if ctx.Err() != nil {
-				finish(true)
-				return
-			}
-			fail(err)
+			r.fail(err)
 			return
 		}
-		for _, op := range ops {
-			d := interval
-			if op.Rev == from {
-				d = 0 // the first op follows the text at once
-			}
-			if alive, stopped := wait(d); !alive {
-				if stopped {
-					finish(true)
-				}
-				return
-			}
-			// A replayed op is an "op" message of type "replay".
-			frame := encode(opMsg{Type: "replay", Doc: info.ID, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq,
-				By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})
-			if !c.Send(frame) {
-				return
-			}
-			last = op.Rev
+		if !r.send(ops) {
+			return
 		}
-		next = last + 1
 	}
-	finish(false)
+	r.finish(false)
+}
+
+// replayer is one replay on its way (Server.replay): last is the last
+// revision sent.
+type replayer struct {
+	s        *Server
+	c        *Session
+	ctx      context.Context
+	info     dr.Draft
+	from, to int
+	interval time.Duration
+	ref      json.RawMessage
+	last     int
+}
+
+// read reads the next chunk of ops, from next on.
+func (r *replayer) read(next int) ([]dr.Op, error) {
+	ops, err := r.s.store.Ops(r.ctx, r.info.ID, next, min(r.to, next+replayChunk-1))
+	if err == nil && len(ops) == 0 {
+		err = fmt.Errorf("replay %s: the store has no op %d", r.info.ID, next)
+	}
+	return ops, err
+}
+
+// send sends ops one by one, paced; false when the replay ended meanwhile
+// (finished as stopped when it was cancelled).
+func (r *replayer) send(ops []dr.Op) bool {
+	for _, op := range ops {
+		pause := r.interval
+		if op.Rev == r.from {
+			pause = 0 // the first op follows the text at once
+		}
+		if alive, stopped := r.wait(pause); !alive {
+			if stopped {
+				r.finish(true)
+			}
+			return false
+		}
+		// A replayed op is an "op" message of type "replay".
+		frame := encode(opMsg{Type: "replay", Doc: r.info.ID, Rev: op.Rev, Op: op.Op, Client: op.Client, Seq: op.Seq,
+			By: op.By, TS: op.TS, Kind: op.Kind, Group: op.Group})
+		if !r.c.Send(frame) {
+			return false
+		}
+		r.last = op.Rev
+	}
+	return true
+}
+
+// wait pauses for d, and for the connection's queue to drain below half;
+// alive is false when the replay must end: stopped (cancelled), or the
+// connection is gone.
+func (r *replayer) wait(d time.Duration) (alive, stopped bool) {
+	for {
+		if d <= 0 && r.c.queued() < r.s.cfg.SendQueue/2 {
+			return true, false
+		}
+		pause := d
+		if pause <= 0 {
+			pause = replayDrain
+		}
+		timer := time.NewTimer(pause)
+		select {
+		case <-r.c.done:
+			timer.Stop()
+			return false, false
+		case <-r.ctx.Done():
+			timer.Stop()
+			return false, true
+		case <-timer.C:
+		}
+		d = 0
+	}
+}
+
+// fail ends the replay after err: as stopped when it was cancelled (the
+// error is the cancellation's), else with an "error" message.
+func (r *replayer) fail(err error) {
+	if r.ctx.Err() != nil {
+		r.finish(true)
+		return
+	}
+	r.c.Send(r.s.errorFrame(err, replyTo{doc: r.info.ID, ref: r.ref}, "replay", "draft", r.info.ID))
+}
+
+// finish sends "replayed", unless the connection is gone.
+func (r *replayer) finish(stopped bool) {
+	select {
+	case <-r.c.done:
+		return
+	default:
+	}
+	r.c.Send(encode(replayedMsg{Type: "replayed", Doc: r.info.ID, From: r.from, To: r.to, Rev: r.last, Stopped: stopped, Ref: r.ref}))
 }
 
 // queued is the number of frames waiting in the session's send queue.

@@ -502,15 +502,27 @@ func TestHistoryImportConcurrentClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, doc := dialOpen(t, ctx, ls.wsURL(), client.Options{ClientID: "typist", Delegation: "CAN", Name: "Ana", Role: "drafter"}, "imp-live")
-	done := make(chan struct{})
+	// The typist types one edit at a time, each sent as soon as the last
+	// is acknowledged, until three edits after the import's answer: the
+	// import lands while edits are in flight, whatever the machine's pace.
+	done, imported := make(chan struct{}), make(chan struct{})
+	typed := 0
 	go func() {
 		defer close(done)
-		for i := range 40 {
-			if err := doc.Insert(0, fmt.Sprintf("<%d>", i)); err != nil {
+		for after := 0; after < 3; typed++ {
+			select {
+			case <-imported:
+				after++
+			default:
+			}
+			if err := doc.Insert(0, fmt.Sprintf("<%d>", typed)); err != nil {
 				t.Errorf("insert: %v", err)
 				return
 			}
-			time.Sleep(time.Millisecond)
+			if err := doc.WaitSynced(ctx); err != nil {
+				t.Errorf("insert: %v", err)
+				return
+			}
 		}
 	}()
 	waitUntil(t, "the typing to begin", func() bool { return ls.get("imp-live").Rev >= 3 })
@@ -520,12 +532,13 @@ func TestHistoryImportConcurrentClient(t *testing.T) {
 	if code := ls.call(chair, "PUT", "/api/docs/imp-live/text", map[string]any{"text": revised, "rev": cur.Rev}, nil); code != http.StatusOK {
 		t.Fatalf("import: status %d", code)
 	}
+	close(imported)
 	<-done
 	if err := doc.WaitSynced(ctx); err != nil {
 		t.Fatal(err)
 	}
 	final := ls.get("imp-live")
-	for i := range 40 {
+	for i := range typed {
 		if !strings.Contains(final.Text, fmt.Sprintf("<%d>", i)) {
 			t.Fatalf("the client's edit <%d> was lost: %q", i, final.Text)
 		}

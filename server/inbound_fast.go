@@ -49,26 +49,49 @@ func decodeInboundJSON(data []byte, m *Inbound) error {
 // instead of being copies: handle gets a fresh buffer per frame and keeps it
 // in m.Raw anyway.
 func decodeOpFast(data []byte, m *Inbound) bool {
-	const (
-		hasType = 1 << iota
-		hasDoc
-		hasRev
-		hasSeq
-		hasOp
-		hasRef
-	)
+	var f opFields
+	if !f.scan(data) {
+		return false
+	}
+	var op ot.Op
+	// ot's decoder accepts only valid JSON of the op form, so what it
+	// accepts encoding/json takes as it is into the json.RawMessage. The
+	// decoded op goes along (m.op), so the op handler does not decode it
+	// again.
+	if f.seen&hasOp != 0 && op.UnmarshalJSON(f.op) != nil {
+		return false
+	}
+	f.store(m, op)
+	return true
+}
+
+// The fields of the plain op message, as bits of opFields.seen.
+const (
+	hasType uint8 = 1 << iota
+	hasDoc
+	hasRev
+	hasSeq
+	hasOp
+	hasRef
+)
+
+// opFields is an op message as scanned: the raw values of its fields,
+// before the op is decoded.
+type opFields struct {
+	seen     uint8 // which fields the frame has
+	doc      []byte
+	rev, seq uint64
+	op, ref  []byte
+}
+
+// scan reads data as one JSON object of the plain op message, field by
+// field; false for anything else.
+func (f *opFields) scan(data []byte) bool {
 	p := inboundParser{jsonx.Scanner{B: data}}
 	p.Space()
 	if !p.Eat('{') {
 		return false
 	}
-	var (
-		seen     uint8
-		doc      []byte
-		rev, seq uint64
-		op, ref  []byte
-		decoded  ot.Op
-	)
 	for {
 		p.Space()
 		key, ok := p.String()
@@ -80,90 +103,91 @@ func decodeOpFast(data []byte, m *Inbound) bool {
 			return false
 		}
 		p.Space()
-		var field uint8
-		switch string(key) {
-		case "type":
-			field, ok = hasType, p.Lit(`"op"`)
-		case "doc":
-			field = hasDoc
-			doc, ok = p.String()
-		case "rev":
-			field = hasRev
-			rev, ok = p.Digits(18) // below 1e18, so it fits an int64
-			ok = ok && rev <= math.MaxInt
-		case "seq":
-			field = hasSeq
-			seq, ok = p.Digits(19) // below 1e19, so it fits a uint64
-		case "op":
-			field = hasOp
-			op, ok = p.Array()
-		case "ref":
-			field = hasRef
-			ref, ok = p.ref()
-		default:
-			return false // another field, or one encoding/json would match case-insensitively
-		}
-		// A repeated key is legal JSON (the last wins) but rare enough to
-		// leave to encoding/json.
-		if !ok || seen&field != 0 {
+		if !f.scanValue(&p, key) {
 			return false
 		}
-		seen |= field
 		p.Space()
 		if p.Eat(',') {
 			continue
 		}
-		if p.Eat('}') {
-			break
-		}
-		return false
-	}
-	p.Space()
-	if p.I != len(p.B) || seen&hasType == 0 {
-		return false
-	}
-	if seen&hasOp != 0 {
-		// ot's decoder accepts only valid JSON of the op form, so what it
-		// accepts encoding/json takes as it is into the json.RawMessage.
-		// The decoded op goes along (m.op), so the op handler does not
-		// decode it again.
-		if decoded.UnmarshalJSON(op) != nil {
+		if !p.Eat('}') {
 			return false
 		}
+		p.Space()
+		return p.I == len(p.B) && f.seen&hasType != 0
 	}
+}
 
-	m.Type = "op"
-	if seen&hasDoc != 0 {
-		m.Doc = string(doc)
+// scanValue reads the value of field key; false for a field outside the
+// plain form, a value in another form, or a key seen before.
+func (f *opFields) scanValue(p *inboundParser, key []byte) bool {
+	var field uint8
+	var ok bool
+	switch string(key) {
+	case "type":
+		field, ok = hasType, p.Lit(`"op"`)
+	case "doc":
+		field = hasDoc
+		f.doc, ok = p.String()
+	case "rev":
+		field = hasRev
+		f.rev, ok = p.Digits(18) // below 1e18, so it fits an int64
+		ok = ok && f.rev <= math.MaxInt
+	case "seq":
+		field = hasSeq
+		f.seq, ok = p.Digits(19) // below 1e19, so it fits a uint64
+	case "op":
+		field = hasOp
+		f.op, ok = p.Array()
+	case "ref":
+		field = hasRef
+		f.ref, ok = p.ref()
+	default:
+		return false // another field, or one encoding/json would match case-insensitively
 	}
-	if seen&hasRev != 0 && seen&hasSeq != 0 && m.Rev == nil && m.Seq == nil {
+	// A repeated key is legal JSON (the last wins) but rare enough to
+	// leave to encoding/json.
+	if !ok || f.seen&field != 0 {
+		return false
+	}
+	f.seen |= field
+	return true
+}
+
+// store writes the scanned fields into m as encoding/json would (see
+// decodeOpFast), op being the decoded op.
+func (f *opFields) store(m *Inbound, op ot.Op) {
+	m.Type = "op"
+	if f.seen&hasDoc != 0 {
+		m.Doc = string(f.doc)
+	}
+	if f.seen&hasRev != 0 && f.seen&hasSeq != 0 && m.Rev == nil && m.Seq == nil {
 		// The usual case: one allocation for both numbers.
 		nums := &struct {
 			rev int
 			seq uint64
-		}{int(rev), seq}
+		}{int(f.rev), f.seq}
 		m.Rev, m.Seq = &nums.rev, &nums.seq
 	} else {
-		if seen&hasRev != 0 {
+		if f.seen&hasRev != 0 {
 			if m.Rev == nil {
 				m.Rev = new(int)
 			}
-			*m.Rev = int(rev)
+			*m.Rev = int(f.rev)
 		}
-		if seen&hasSeq != 0 {
+		if f.seen&hasSeq != 0 {
 			if m.Seq == nil {
 				m.Seq = new(uint64)
 			}
-			*m.Seq = seq
+			*m.Seq = f.seq
 		}
 	}
-	if seen&hasOp != 0 {
-		m.Op, m.op = op, decoded
+	if f.seen&hasOp != 0 {
+		m.Op, m.op = f.op, op
 	}
-	if seen&hasRef != 0 {
-		m.Ref = ref
+	if f.seen&hasRef != 0 {
+		m.Ref = f.ref
 	}
-	return true
 }
 
 // inboundParser is the shared scanner plus the one form of the op message

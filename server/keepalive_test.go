@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -81,11 +82,24 @@ func TestShutdownClosesSockets(t *testing.T) {
 }
 
 // TestSlowSubscriberIsDropped: a subscriber that does not read is
-// disconnected when its queue fills; it never stalls the draft.
+// disconnected when its queue fills; it never stalls the draft. The
+// server's write deadline is an hour: a draft that waited for the slow
+// peer's socket would leave the writer without an ack, and its read (5 s a
+// frame) would fail. The slow peer's receive buffer is small, so that its
+// socket fills after a few frames rather than after megabytes.
 func TestSlowSubscriberIsDropped(t *testing.T) {
-	ls := startServer(t, storage.NewMemory(), server.Config{SendQueue: 4, MaxDraftLen: 50_000_000})
+	ls := startServer(t, storage.NewMemory(), server.Config{SendQueue: 4, MaxDraftLen: 50_000_000, WriteWait: time.Hour})
 	ls.create("d", "")
-	slow := ls.dialRaw()
+	small := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		d := net.Dialer{Control: smallReceiveBuffer}
+		return d.Dial(network, addr)
+	}}
+	ws, _, err := small.Dial(ls.wsURL(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	slow := &rawConn{t, ws}
 	slow.send(`{"type":"hello","client":"slow","delegation":"FRA","name":"Luc","role":"reviewer"}`)
 	slow.expect("welcome")
 	slow.send(`{"type":"open","doc":"d"}`)
@@ -98,11 +112,11 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	w.expect("snapshot")
 	chunk := strings.Repeat("😭", 16<<10) // 64 KiB a frame
 	left := false
-	start := time.Now()
-	for seq := 1; seq <= 300 && !left; seq++ {
+	seq := 1
+	for ; seq <= 300 && !left; seq++ {
 		w.send(`{"type":"op","doc":"d","rev":` + itoa(seq-1) + `,"seq":` + itoa(seq) + `,"op":["` + chunk + `"]}`)
 		for {
-			m, closed := w.next()
+			m, closed := w.next() // fails after 5 s without a frame
 			if closed {
 				t.Fatal("writer disconnected")
 			}
@@ -119,9 +133,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	if !left {
 		t.Fatalf("the subscriber that reads nothing was never dropped")
 	}
-	if d := time.Since(start); d > 20*time.Second {
-		t.Fatalf("the writer took %v: the draft was stalled", d)
-	}
+	t.Logf("slow dropped after %d ops of 64 KiB", seq-1)
 }
 
 // TestResumeAfterLostAck: a client whose op was committed but whose ack was

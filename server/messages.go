@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 
 	"github.com/draftroom/draftroom/dr"
@@ -143,4 +144,30 @@ func encodeOp(doc string, op dr.Op) []byte {
 
 func encodeAck(doc string, seq uint64, rev int, ref json.RawMessage) []byte {
 	return encode(ackMsg{Type: "ack", Doc: doc, Seq: seq, Rev: rev, Ref: ref})
+}
+
+// replyTo names the request an "error" message answers: its draft, its
+// seq (ops only) and its ref. code, when set, is sent instead of the
+// error's own (before hello every refusal is unauthorized).
+type replyTo struct {
+	doc  string
+	seq  *uint64
+	ref  json.RawMessage
+	code string
+}
+
+// errorFrame encodes the "error" message answering a request with err:
+// the one place it is built. Its code and message come from the mapping
+// of errors to the protocol (protocolError). An internal error's detail is not
+// sent; it is logged here, as where with the attribute key=val, unless it
+// was logged already (alreadyLogged).
+func (s *Server) errorFrame(err error, to replyTo, where, key, val string) []byte {
+	code, msg, _ := protocolError(err)
+	if code == dr.CodeInternal && !errors.As(err, new(alreadyLogged)) {
+		s.log.Error(where, key, val, "err", err)
+	}
+	if to.code != "" {
+		code = to.code
+	}
+	return encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: to.doc, Seq: to.seq, Ref: to.ref})
 }

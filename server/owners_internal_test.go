@@ -28,7 +28,7 @@ type stuckLiveStore struct {
 func (s *stuckLiveStore) Events() <-chan storage.Event               { return s.events }
 func (s *stuckLiveStore) Watch(ctx context.Context, id string) error { return nil }
 func (s *stuckLiveStore) Unwatch(id string)                          {}
-func (s *stuckLiveStore) PublishPresence(ctx context.Context, id string, payload []byte) error {
+func (s *stuckLiveStore) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
 	return nil
 }
 func (s *stuckLiveStore) Heartbeat(ctx context.Context, ttl time.Duration) error {

@@ -10,7 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -113,105 +113,26 @@ func (s *Server) resolvePackage(ctx context.Context, who dr.Identity, doc, pkgID
 	if req.Rev == nil || *req.Rev < 0 {
 		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the package's groups")
 	}
-	res := brackets.Resolution{Choice: req.Choice}
-	switch req.Choice {
-	case brackets.ChoiceChoose:
-		if req.Index == nil {
-			return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choose needs index, the alternative to keep in every group (0 for the first)")
-		}
-		res.Index = *req.Index
-	case brackets.ChoiceDrop:
-	case brackets.ChoiceCompromise:
-		if req.Text == nil {
-			return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "compromise needs text, the text that replaces every group")
-		}
-		res.Text = *req.Text
-	default:
-		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "choice must be choose, drop or compromise, got %q", dr.Clip(req.Choice))
-	}
-	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
-	}
-	_, pkgs, err := s.packagesOf(ctx, doc)
+	res, err := resolutionOf(req, true)
 	if err != nil {
 		return packageResolvedJSON{}, err
 	}
-	var groups []string
-	found := false
-	for _, p := range pkgs {
-		if p.ID == pkgID {
-			found = true
-			for _, m := range p.Members {
-				if strings.HasPrefix(m, "b") {
-					groups = append(groups, m)
-				}
-			}
-		}
-	}
-	if !found {
-		return packageResolvedJSON{}, dr.Errorf(dr.CodeNotFound, "draft %s has no package %s", doc, dr.Clip(pkgID))
-	}
-	if len(groups) == 0 {
-		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
-	}
-	seenAt, err := s.bracketListing(ctx, doc, *req.Rev)
+	groups, err := s.packageGroups(ctx, doc, pkgID)
 	if err != nil {
 		return packageResolvedJSON{}, err
 	}
-	seen := make(map[string]brackets.Group)
-	for _, g := range groups {
-		gi := seenAt.res.Find(g)
-		if gi < 0 {
-			return packageResolvedJSON{}, dr.Errorf(dr.CodeConflict, "group %s of package %s was not open at revision %d", g, pkgID, *req.Rev)
-		}
-		seen[g] = seenAt.res.Groups[gi]
+	seen, err := s.packageGroupsSeen(ctx, doc, pkgID, groups, *req.Rev)
+	if err != nil {
+		return packageResolvedJSON{}, err
 	}
 	var decisions []dr.Decision
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		cur, err := resultAt(st)
+		all, ds, err := resolvePackageSeen(st, pkgID, seen, res, req, who)
 		if err != nil {
 			return Built{}, err
 		}
-		idx := make([]int, 0, len(groups))
-		for _, g := range groups {
-			gi := cur.Find(g)
-			if gi < 0 || !seen[g].Same(cur.Groups[gi]) {
-				return Built{}, dr.Errorf(dr.CodeConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g, pkgID, *req.Rev)
-			}
-			idx = append(idx, gi)
-		}
-		// From the last group to the first, so that each change leaves the
-		// positions of the earlier groups as they were.
-		sort.Slice(idx, func(a, b int) bool { return cur.Groups[idx[a]].Start > cur.Groups[idx[b]].Start })
-		var all ot.Op
-		decisions = decisions[:0]
-		end := -1
-		for _, gi := range idx {
-			g := cur.Groups[gi]
-			if end >= 0 && g.End > end {
-				return Built{}, dr.Errorf(dr.CodeBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
-			}
-			end = g.Start
-			ch, err := cur.Resolve(gi, res)
-			if err != nil {
-				return Built{}, dr.Prefix("resolve "+g.ID+" of package "+pkgID, err)
-			}
-			if all == nil {
-				all = ch.Op
-			} else if all, err = ot.Compose(all, ch.Op); err != nil {
-				return Built{}, fmt.Errorf("package %s: compose: %w", pkgID, err)
-			}
-			alts := make([]string, len(g.Alternatives))
-			for k, a := range g.Alternatives {
-				alts[k] = a.Text
-			}
-			d := dr.Decision{Group: g.ID, Alternatives: alts, Choice: req.Choice, Result: ch.Text, Note: req.Note, By: who.Author}
-			if req.Choice == brackets.ChoiceChoose {
-				d.Index = res.Index
-			}
-			decisions = append(decisions, d)
-		}
-		return Built{Op: all, Kind: dr.KindResolve, Group: pkgID, Decisions: decisions}, nil
+		decisions = ds
+		return Built{Op: all, Kind: dr.KindResolve, Group: pkgID, Decisions: ds}, nil
 	})
 	if err != nil {
 		return packageResolvedJSON{}, err
@@ -223,6 +144,79 @@ func (s *Server) resolvePackage(ctx context.Context, who dr.Identity, doc, pkgID
 	}
 	s.Audit(ctx, who, ActionPackageResolve, doc, fmt.Sprintf("%s %s (%d groups) at rev %d", pkgID, req.Choice, len(decisions), op.Rev))
 	return out, nil
+}
+
+// packageGroups returns the bracket groups of package pkgID of draft doc.
+func (s *Server) packageGroups(ctx context.Context, doc, pkgID string) ([]string, error) {
+	_, pkgs, err := s.packagesOf(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(pkgs, func(p provisions.Package) bool { return p.ID == pkgID })
+	if i < 0 {
+		return nil, dr.Errorf(dr.CodeNotFound, "draft %s has no package %s", doc, dr.Clip(pkgID))
+	}
+	var groups []string
+	for _, m := range pkgs[i].Members {
+		if strings.HasPrefix(m, "b") {
+			groups = append(groups, m)
+		}
+	}
+	if len(groups) == 0 {
+		return nil, dr.Errorf(dr.CodeBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
+	}
+	return groups, nil
+}
+
+// packageGroupsSeen returns the groups of package pkgID as draft doc held
+// them at rev, the revision the facilitator saw them at.
+func (s *Server) packageGroupsSeen(ctx context.Context, doc, pkgID string, groups []string, rev int) ([]brackets.Group, error) {
+	seenAt, err := s.bracketListing(ctx, doc, rev)
+	if err != nil {
+		return nil, err
+	}
+	seen := make([]brackets.Group, len(groups))
+	for i, g := range groups {
+		gi := seenAt.res.Find(g)
+		if gi < 0 {
+			return nil, dr.Errorf(dr.CodeConflict, "group %s of package %s was not open at revision %d", g, pkgID, rev)
+		}
+		seen[i] = seenAt.res.Groups[gi]
+	}
+	return seen, nil
+}
+
+// resolvePackageSeen builds, inside a BuildFunc, the one op that resolves
+// every group of package pkgID as seen (brackets.Result.ResolveEach), and
+// a decision record per group: conflict if one of them changed since.
+func resolvePackageSeen(st *DraftState, pkgID string, seen []brackets.Group, res brackets.Resolution, req bracketRequest, who dr.Identity) (ot.Op, []dr.Decision, error) {
+	cur, err := resultAt(st)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx := make([]int, len(seen))
+	for i, g := range seen {
+		gi := cur.Find(g.ID)
+		if gi < 0 || !g.Same(cur.Groups[gi]) {
+			return nil, nil, dr.Errorf(dr.CodeConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g.ID, pkgID, *req.Rev)
+		}
+		idx[i] = gi
+	}
+	all, done, err := cur.ResolveEach(idx, res)
+	var ge *brackets.GroupError
+	switch {
+	case errors.Is(err, brackets.ErrNested):
+		return nil, nil, dr.Errorf(dr.CodeBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
+	case errors.As(err, &ge):
+		return nil, nil, dr.Prefix("resolve "+ge.Group+" of package "+pkgID, ge.Err)
+	case err != nil:
+		return nil, nil, fmt.Errorf("package %s: %w", pkgID, err)
+	}
+	decisions := make([]dr.Decision, len(done))
+	for i, d := range done {
+		decisions[i] = decisionOf(cur.Groups[d.Group], d.Change, res, req, who)
+	}
+	return all, decisions, nil
 }
 
 func (s *Server) postPackage(w http.ResponseWriter, r *http.Request) error {

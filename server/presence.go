@@ -53,6 +53,53 @@ const presenceScan = 8
 // client's presence and its "left" come from the same node.
 type presenceKey struct{ doc, client, sender string }
 
+// cursorKey is one client's cursor in a draft as every node knows it: the
+// client id and who sent it ("by"), the two that a presence frame carries
+// across nodes (a local subscriber's principal is not sent).
+type cursorKey struct {
+	client string
+	by     dr.Author
+}
+
+// cursorSource is a connection that presence comes from: a session of
+// this node (sess), or connection conn of another node (sess nil). A
+// client that reconnects gets a new connection, on this node or another.
+type cursorSource struct {
+	sess *Session
+	node string
+	conn uint64
+}
+
+// A draft remembers, for each cursorKey, the source of the last presence
+// it relayed (d.cursors): that connection's cursor is the one its
+// subscribers show. A "left" is relayed only when it comes from that
+// source, or when no presence of the key is remembered; a "left" from any
+// other connection is that of a connection replaced since (a client that
+// reconnected, its old node noticing the drop late) and would remove the
+// new connection's cursor, so it is dropped here. Each node decides with
+// what it relayed itself; pub/sub keeps each draft's messages in publish
+// order, so every node sees a presence and a "left" of the same
+// connection in that order.
+
+// showCursor records that key's cursor now comes from src.
+func (d *draft) showCursor(key cursorKey, src cursorSource) {
+	if d.cursors == nil {
+		d.cursors = make(map[cursorKey]cursorSource)
+	}
+	d.cursors[key] = src
+}
+
+// cursorLeft reports whether a "left" of key from src is to be relayed:
+// false when another connection's presence is the last relayed for key.
+// When true, key's cursor is forgotten.
+func (d *draft) cursorLeft(key cursorKey, src cursorSource) bool {
+	if shown, ok := d.cursors[key]; ok && shown != src {
+		return false
+	}
+	delete(d.cursors, key)
+	return true
+}
+
 // remoteSender is the sender part of the key of presence from another node.
 func remoteSender(by dr.Author) string { return "by:" + by.Delegation + "/" + by.Name }
 
@@ -293,17 +340,35 @@ func (d *draft) announceLeft() {
 		d.leaving[0] = nil
 		d.leaving = d.leaving[1:]
 		frame, left := encode(leftMsg{Type: "presence", Doc: d.id, Client: sub.client, Left: true, By: &sub.by}), true
+		cursor, mine := cursorKey{sub.client, sub.by}, cursorSource{sess: sub.sess}
+		if shown, ok := d.cursors[cursor]; ok && shown.sess == nil {
+			// The client reconnected to another node, whose presence
+			// came after this connection's: the others show that one.
+			// The other nodes decide for themselves.
+			d.publishPresence(frame, sub.sess.conn, true)
+			continue
+		}
+		from := sub.sess.conn
 		var namesake *subscriber // same client id, another principal
 		for _, other := range d.subs {
 			if other.client != sub.client || !other.hasSel {
 				continue
 			}
 			if other.principal == sub.principal {
-				frame, left = d.presenceEntry(other), false
+				frame, left, from = d.presenceEntry(other), false, other.sess.conn
+				if d.cursors[cursor] == mine {
+					d.showCursor(cursor, cursorSource{sess: other.sess})
+				}
 				namesake = nil
 				break
 			}
 			namesake = other
+		}
+		if left && !d.cursorLeft(cursor, mine) {
+			// Another connection of this node with the same client id and
+			// author, but another principal, shows the cursor.
+			d.publishPresence(frame, from, true)
+			continue
 		}
 		key := d.presenceKeyOf(sub)
 		var namesakeKey presenceKey
@@ -316,9 +381,9 @@ func (d *draft) announceLeft() {
 				d.pushPresence(other, namesakeKey, d.presenceEntry(namesake))
 			}
 		}
-		d.publishPresence(frame, left)
+		d.publishPresence(frame, from, left)
 		if namesake != nil {
-			d.publishPresence(d.presenceEntry(namesake), false)
+			d.publishPresence(d.presenceEntry(namesake), namesake.sess.conn, false)
 		}
 	}
 	d.leaving = nil
@@ -359,21 +424,24 @@ func (d *draft) presence(r *presenceReq) {
 	}
 	sub.sel, sub.hasSel = sel, true
 	sub.presence = encode(presenceMsg{Type: "presence", Doc: d.id, Rev: d.rev, Sel: sel, Client: sub.client, By: &sub.by, Role: sub.role})
+	d.showCursor(cursorKey{sub.client, sub.by}, cursorSource{sess: r.sess})
 	key := d.presenceKeyOf(sub)
 	for sess, other := range d.subs {
 		if sess != r.sess {
 			d.pushPresence(other, key, sub.presence)
 		}
 	}
-	d.publishPresence(sub.presence, false)
+	d.publishPresence(sub.presence, r.sess.conn, false)
 }
 
-// relayRemotePresence hands a presence frame from node to this node's
-// subscribers, coalesced per (client, by) like local presence, and
-// remembers which of node's clients have presence here, so that their
-// "left" can be said for them if node dies (dropNode). A frame without a
-// client (not one this server makes) is queued as it is.
-func (d *draft) relayRemotePresence(node string, frame []byte) {
+// relayRemotePresence hands a presence frame from src, a connection of
+// another node, to this node's subscribers, coalesced per (client, by)
+// like local presence, and records src as the source of the client's
+// cursor, so that a late "left" of a connection replaced since is dropped
+// (cursorLeft) and "left" can be said for src's node if it dies
+// (dropNode). A frame without a client (not one this server makes) is
+// queued as it is.
+func (d *draft) relayRemotePresence(src cursorSource, frame []byte) {
 	var m struct {
 		Client string     `json:"client"`
 		By     *dr.Author `json:"by"`
@@ -389,33 +457,34 @@ func (d *draft) relayRemotePresence(node string, frame []byte) {
 	if m.By != nil {
 		by = *m.By
 	}
-	key := presenceKey{d.id, m.Client, remoteSender(by)}
+	cursor := cursorKey{m.Client, by}
 	if m.Left {
-		delete(d.remotePresent[node], key)
-	} else if node != "" {
-		if d.remotePresent == nil {
-			d.remotePresent = make(map[string]map[presenceKey]dr.Author)
+		if !d.cursorLeft(cursor, src) {
+			return // a replaced connection's
 		}
-		if d.remotePresent[node] == nil {
-			d.remotePresent[node] = make(map[presenceKey]dr.Author)
-		}
-		d.remotePresent[node][key] = by
+	} else {
+		d.showCursor(cursor, src)
 	}
+	key := presenceKey{d.id, m.Client, remoteSender(by)}
 	for _, sub := range d.subs {
 		d.pushPresence(sub, key, frame)
 	}
 }
 
-// dropNode announces "left" to this node's subscribers for every client
-// of node, a node found dead, that had presence in the draft.
+// dropNode announces "left" to this node's subscribers for every cursor
+// whose last presence came from node, a node found dead.
 func (d *draft) dropNode(node string) {
-	for key, by := range d.remotePresent[node] {
-		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: key.client, Left: true, By: &by})
+	for cursor, src := range d.cursors {
+		if src.sess != nil || src.node != node {
+			continue
+		}
+		delete(d.cursors, cursor)
+		frame := encode(leftMsg{Type: "presence", Doc: d.id, Client: cursor.client, Left: true, By: &cursor.by})
+		key := presenceKey{d.id, cursor.client, remoteSender(cursor.by)}
 		for _, sub := range d.subs {
 			d.pushPresence(sub, key, frame)
 		}
 	}
-	delete(d.remotePresent, node)
 }
 
 // presenceEntry is a subscriber's presence for "present" lists.

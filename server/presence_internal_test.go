@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -440,4 +441,133 @@ func TestPendingPresenceKeyedByAuthor(t *testing.T) {
 	if want := []string{"ana 1", "bob left"}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("pending %q, want %q", got, want)
 	}
+}
+
+// TestCursorFollowsItsLastConnection: a draft relays a client's "left"
+// only from the connection whose presence it relayed last, whether that
+// is another node's connection or one of its own, and a dead node takes
+// with it only the cursors it still shows. The events are driven in the
+// bad order explicitly; a presence of z from a third node after each step
+// shows that the owner has handled the step's events.
+func TestCursorFollowsItsLastConnection(t *testing.T) {
+	mem := storage.NewMemory()
+	createDraft(t, mem, "d", "0123456789")
+	store := &publishRecorder{lostReplyStore: &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100)}, out: make(chan presenceOut, 100)}
+	ts := newTestServer(t, store, Config{})
+	watch := ts.session("watch", "GBR")
+	watch.open("d", nil)
+	local := ts.session("c", "CAN") // same client and author as the remote c
+	local.open("d", nil)
+
+	const by = `"by":{"delegation":"CAN","name":"Tester CAN"}`
+	remote := func(node string, conn uint64, frame string) {
+		store.events <- storage.Event{Kind: storage.EventPresence, Draft: "d", Node: node, Conn: conn, Presence: json.RawMessage(frame)}
+	}
+	presence := func(at int) string {
+		return fmt.Sprintf(`{"type":"presence","doc":"d","rev":0,"sel":[[%d,%d]],"client":"c",%s}`, at, at, by)
+	}
+	left := `{"type":"presence","doc":"d","client":"c","left":true,` + by + `}`
+	gone := func(node string) { // as liveLoop hands a dead node to the drafts
+		ts.Server.mu.Lock()
+		ts.Server.drafts["d"].remote.addGone(node)
+		ts.Server.mu.Unlock()
+	}
+	marks := 0
+	// step checks that watch got want (c's "sel N" or "left", or nothing)
+	// for what the test did since the last step. The owner handles its
+	// requests in order, so once it answered one sent now, the test's
+	// requests (presence, close) are handled; the other nodes' events come
+	// through the fan-out loop in order, so the marker follows the test's.
+	step := func(name string, want string) {
+		t.Helper()
+		reply := make(chan error, 1)
+		if err := watch.d.send(context.Background(), &doReq{fn: func(*DraftState) error { return nil }, reply: reply}); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-reply; err != nil {
+			t.Fatal(err)
+		}
+		marks++
+		remote("Z", 1, fmt.Sprintf(`{"type":"presence","doc":"d","rev":0,"sel":[[%d,%d]],"client":"z"}`, marks, marks))
+		var got []string
+		for {
+			m := watch.next()
+			if m["client"] == "z" {
+				break
+			}
+			if m["left"] == true {
+				got = append(got, "left")
+			} else {
+				got = append(got, fmt.Sprint("sel ", m["sel"].([]any)[0].([]any)[0]))
+			}
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("%s: watch got %q, want %q", name, got, want)
+		}
+	}
+
+	remote("A", 1, presence(1))
+	step("presence from A", "sel 1")
+	remote("B", 2, presence(2)) // c reconnected to node B
+	step("presence from B", "sel 2")
+	remote("A", 1, left)
+	step("A's late left", "")
+	gone("A")
+	step("A found dead", "")
+
+	// c reconnects here: B's late left does not remove it.
+	if err := local.d.send(context.Background(), &presenceReq{sess: local.Session, rev: 0, sel: [][2]int{{3, 3}}}); err != nil {
+		t.Fatal(err)
+	}
+	step("presence of c here", "sel 3")
+	remote("B", 2, left)
+	step("B's late left", "")
+
+	// c reconnects to C; then this node notices its connection here gone.
+	remote("C", 5, presence(4))
+	step("presence from C", "sel 4")
+	if err := local.d.send(context.Background(), &closeReq{sess: local.Session}); err != nil {
+		t.Fatal(err)
+	}
+	step("the late departure of c here", "")
+	gone("C")
+	step("C found dead", "left")
+
+	// In the right order, everything is relayed.
+	remote("D", 7, presence(5))
+	step("presence from D", "sel 5")
+	remote("D", 7, left)
+	step("left from D", "left")
+	remote("D", 8, left)
+	step("left without a cursor", "left") // as a left always was
+
+	// This node published c's presence and its late left, with its
+	// connection's number, for the other nodes to judge.
+	var published []string
+	for range 2 {
+		var p presenceOut
+		select {
+		case p = <-store.out:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("published only %q", published)
+		}
+		if p.conn != local.Session.conn {
+			t.Errorf("published %s with conn %d, want %d", p.frame, p.conn, local.Session.conn)
+		}
+		published = append(published, string(p.frame))
+	}
+	if len(published) != 2 || !strings.Contains(published[0], `"sel":[[3,3]]`) || !strings.Contains(published[1], `"left":true`) {
+		t.Errorf("published %q, want c's presence and its left", published)
+	}
+}
+
+// publishRecorder is a lostReplyStore that records what is published.
+type publishRecorder struct {
+	*lostReplyStore
+	out chan presenceOut
+}
+
+func (s *publishRecorder) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
+	s.out <- presenceOut{id, conn, payload}
+	return nil
 }

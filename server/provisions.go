@@ -192,15 +192,10 @@ func (o *provisionsObserver) keep(rev int, l []provisions.Listed) {
 
 // provisionsOf returns the draft's provisions observer.
 func provisionsOf(st *DraftState) (*provisionsObserver, error) {
-	o, ok := st.Observer(ProvisionsSection).(*provisionsObserver)
-	if !ok {
-		return nil, fmt.Errorf("draft %s has no provisions observer", st.ID())
-	}
-	if o.err != nil {
-		return nil, o.err
-	}
-	return o, nil
+	return observerOf[*provisionsObserver](st, ProvisionsSection)
 }
+
+func (o *provisionsObserver) broken() error { return o.err }
 
 // provisionsState is what the listing endpoints read, copied out of the
 // owner goroutine.

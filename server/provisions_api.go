@@ -122,102 +122,130 @@ func statusDecisionJSON(d dr.Decision, name string) StatusDecisionJSON {
 // asked: an op that changes no text, of kind status.<status>, committed
 // with its decision record through the draft's owner.
 func (s *Server) setStatus(ctx context.Context, who dr.Identity, doc, pid string, req statusRequest) (statusChangedJSON, error) {
-	if !who.IsFacilitator() {
-		return statusChangedJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
-	}
-	to, err := provisions.ParseStatus(req.Status)
+	to, err := checkStatus(who, pid, req)
 	if err != nil {
 		return statusChangedJSON{}, err
 	}
-	if _, err := provisions.ParseID(pid); err != nil {
-		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "%q is not a provision id (p<rev>.<k>)", dr.Clip(pid))
+	seen, err := s.statusSeenText(ctx, doc, pid, to, req)
+	if err != nil {
+		return statusChangedJSON{}, err
 	}
-	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
-	}
-	if req.Rev != nil && *req.Rev < 0 {
-		return statusChangedJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-	}
-	// The provision's text as the facilitator saw it at rev: agreeing it
-	// after it changed is a conflict (they agree what they read).
-	seenText, seen := "", false
-	if req.Rev != nil && to == provisions.Agreed {
-		if t, ok, err := s.provisionTextAt(ctx, doc, pid, *req.Rev); err != nil {
-			return statusChangedJSON{}, err
-		} else if ok {
-			seenText, seen = t, true
-		}
-	}
-	var (
-		decision dr.Decision
-		name     string
-		together []string
-	)
+	var change statusChange
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		if req.Rev != nil && *req.Rev > st.Info().Rev {
-			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
-		}
-		o, err := provisionsOf(st)
+		c, err := buildStatusChange(st, doc, pid, to, seen, req, who)
 		if err != nil {
 			return Built{}, err
 		}
-		list := o.listAt(st)
-		i, err := provisions.Change(list, pid, to)
-		switch {
-		case errors.Is(err, provisions.ErrNoProvision):
-			return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, pid)
-		case err != nil:
-			return Built{}, err
-		}
-		name = provisions.Name(list, i)
-		if sp := list[i].Span; seen && st.Text().Slice(sp[0], sp[1]) != seenText {
-			return Built{}, dr.Errorf(dr.CodeConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
-		}
-		// Provisions in a package are agreed together: the others of its
-		// packages that are not agreed yet go with it, each checked.
-		targets := []int{i}
-		if to == provisions.Agreed {
-			for _, pid2 := range o.reg.Partners(pid) {
-				if j := indexOf(list, pid2); j >= 0 && j != i && list[j].Status != provisions.Agreed {
-					if _, err := provisions.Change(list, pid2, to); err != nil {
-						return Built{}, dr.Errorf(dr.CodeBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
-							name, provisions.Name(list, j), dr.ErrorMessage(err))
-					}
-					targets = append(targets, j)
-				}
-			}
-		}
-		var (
-			ids   []string
-			decs  []dr.Decision
-			locks []provisions.Lock
-		)
-		for _, j := range targets {
-			span := list[j].Span
-			if to == provisions.Agreed {
-				if err := noOpenBracket(st, provisions.Name(list, j), span); err != nil {
-					return Built{}, err
-				}
-				locks = append(locks, provisions.LockOf(st.Text(), list, j))
-			}
-			ids = append(ids, list[j].ID)
-			decs = append(decs, dr.Decision{Group: list[j].ID, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
-				Note: req.Note, By: who.Author})
-		}
-		if len(locks) > 0 {
-			o.pending[st.Rev()+1] = locks
-		} else {
-			delete(o.pending, st.Rev()+1)
-		}
-		decision, together = decs[0], ids[1:]
-		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: strings.Join(ids, ","), Decisions: decs}, nil
+		change = c
+		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: strings.Join(c.ids, ","), Decisions: c.decisions}, nil
 	})
 	if err != nil {
 		return statusChangedJSON{}, err
 	}
+	decision := change.decisions[0]
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
 	s.Audit(ctx, who, ActionProvisionStatus, doc, fmt.Sprintf("%s %s at rev %d", pid, to, op.Rev))
-	return statusChangedJSON{Doc: doc, Rev: op.Rev, Decision: statusDecisionJSON(decision, name), Together: together}, nil
+	return statusChangedJSON{Doc: doc, Rev: op.Rev, Decision: statusDecisionJSON(decision, change.name), Together: change.ids[1:]}, nil
+}
+
+// checkStatus checks who may give provision pid the status req asks for,
+// and returns it.
+func checkStatus(who dr.Identity, pid string, req statusRequest) (provisions.Status, error) {
+	if !who.IsFacilitator() {
+		return "", dr.Errorf(dr.CodeForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
+	}
+	to, err := provisions.ParseStatus(req.Status)
+	if err != nil {
+		return "", err
+	}
+	if _, err := provisions.ParseID(pid); err != nil {
+		return "", dr.Errorf(dr.CodeBadRequest, "%q is not a provision id (p<rev>.<k>)", dr.Clip(pid))
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return "", dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
+	}
+	if req.Rev != nil && *req.Rev < 0 {
+		return "", dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
+	}
+	return to, nil
+}
+
+// seenText is a provision's text as the facilitator saw it; ok false
+// when there is none to compare with.
+type seenText struct {
+	text string
+	ok   bool
+}
+
+// statusSeenText returns the text of provision pid as the facilitator saw
+// it at req.Rev, when they agree it: agreeing it after it changed is a
+// conflict (they agree what they read).
+func (s *Server) statusSeenText(ctx context.Context, doc, pid string, to provisions.Status, req statusRequest) (seenText, error) {
+	if req.Rev == nil || to != provisions.Agreed {
+		return seenText{}, nil
+	}
+	t, ok, err := s.provisionTextAt(ctx, doc, pid, *req.Rev)
+	return seenText{text: t, ok: ok}, err
+}
+
+// statusChange is a status change as built: the provisions it changes
+// (the one asked for first, then its package partners), their decision
+// records, and the first one's name.
+type statusChange struct {
+	ids       []string
+	decisions []dr.Decision
+	name      string
+}
+
+// buildStatusChange builds, inside a BuildFunc, the change of provision
+// pid (and its package partners, provisions.Together) to status to, with
+// the locks of agreed text pending until it commits.
+func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, seen seenText, req statusRequest, who dr.Identity) (statusChange, error) {
+	if req.Rev != nil && *req.Rev > st.Info().Rev {
+		return statusChange{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
+	}
+	o, err := provisionsOf(st)
+	if err != nil {
+		return statusChange{}, err
+	}
+	list := o.listAt(st)
+	i, err := provisions.Change(list, pid, to)
+	switch {
+	case errors.Is(err, provisions.ErrNoProvision):
+		return statusChange{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, pid)
+	case err != nil:
+		return statusChange{}, err
+	}
+	name := provisions.Name(list, i)
+	if sp := list[i].Span; seen.ok && st.Text().Slice(sp[0], sp[1]) != seen.text {
+		return statusChange{}, dr.Errorf(dr.CodeConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
+	}
+	targets, err := provisions.Together(list, i, o.reg.Partners(pid), to)
+	var pe *provisions.PartnerError
+	if errors.As(err, &pe) {
+		return statusChange{}, dr.Errorf(dr.CodeBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
+			name, provisions.Name(list, pe.Partner), dr.ErrorMessage(pe.Err))
+	}
+	c := statusChange{name: name}
+	var locks []provisions.Lock
+	for _, j := range targets {
+		span := list[j].Span
+		if to == provisions.Agreed {
+			if err := noOpenBracket(st, provisions.Name(list, j), span); err != nil {
+				return statusChange{}, err
+			}
+			locks = append(locks, provisions.LockOf(st.Text(), list, j))
+		}
+		c.ids = append(c.ids, list[j].ID)
+		c.decisions = append(c.decisions, dr.Decision{Group: list[j].ID, Choice: string(to), Result: st.Text().Slice(span[0], span[1]),
+			Note: req.Note, By: who.Author})
+	}
+	if len(locks) > 0 {
+		o.pending[st.Rev()+1] = locks
+	} else {
+		delete(o.pending, st.Rev()+1)
+	}
+	return c, nil
 }
 
 // noOpenBracket refuses to agree text that holds a bracket group (or is
@@ -249,14 +277,9 @@ func (s *Server) provisionStats(ctx context.Context, doc string) (provisionStats
 }
 
 func handleProvisionsMsg(ctx context.Context, c *Session, m *Inbound) error {
-	if err := checkDocWS(c, m.Doc); err != nil {
+	rev, err := listingRevWS(c, m)
+	if err != nil {
 		return err
-	}
-	rev := -1
-	if m.Rev != nil {
-		if rev = *m.Rev; rev < 0 {
-			return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-		}
 	}
 	st, err := c.s.provisionsAt(ctx, m.Doc, rev)
 	if err != nil {
@@ -300,11 +323,7 @@ func handleProvisionStatsMsg(ctx context.Context, c *Session, m *Inbound) error 
 }
 
 func (s *Server) getProvisions(w http.ResponseWriter, r *http.Request) error {
-	_, doc, err := s.draftFor(r)
-	if err != nil {
-		return err
-	}
-	rev, err := s.RevParam(r, doc, "rev", -1)
+	doc, rev, err := s.listingRequest(r)
 	if err != nil {
 		return err
 	}

@@ -471,19 +471,16 @@ func TestProvisionsSurviveRestart(t *testing.T) {
 		rev = rc.edit("art-1", rev, i+1, ot.Op{ot.Insert("x")})
 	}
 	before := ls.provisions("art-1", -1)
-	// Snapshots are written off the ack path: wait for one past rev 0.
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		snap, err := store.Snapshot(context.Background(), "art-1", rev)
-		if err == nil && snap.Rev > 0 {
-			if snap.Meta[server.ProvisionsSection] == nil {
-				t.Fatalf("snapshot %d has no provisions section", snap.Rev)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no snapshot after revision 0 (%v)", err)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	// Snapshots are written off the ack path, with no event a client
+	// sees: wait for one past rev 0 in the store.
+	var snap dr.Snapshot
+	waitUntil(t, "a snapshot after revision 0", func() bool {
+		var err error
+		snap, err = store.Snapshot(context.Background(), "art-1", rev)
+		return err == nil && snap.Rev > 0
+	})
+	if snap.Meta[server.ProvisionsSection] == nil {
+		t.Fatalf("snapshot %d has no provisions section", snap.Rev)
 	}
 
 	ls2 := startServer(t, store, cfg)

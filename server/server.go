@@ -52,6 +52,7 @@ type Server struct {
 
 	fan         Fanout           // the store's fan-out between nodes, or nil
 	presenceOut chan presenceOut // to presenceLoop
+	conns       atomic.Uint64    // numbers the sessions (Session.conn)
 
 	// leftMu guards leftOverflow: departures that found presenceOut full,
 	// published by presenceLoop when leftWake signals (fanout.go).

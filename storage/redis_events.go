@@ -73,6 +73,11 @@ type Event struct {
 	// called: then OpsAfter decodes them, and only when it must.
 	Ops      []dr.Op
 	Presence json.RawMessage // EventPresence: the payload as published
+	// Conn: EventPresence, the publisher's number for the connection the
+	// presence belongs to (PublishPresence's conn; 0 from a node that
+	// does not say). With Node it tells a late "left" of a replaced
+	// connection from the "left" of the connection whose cursor is shown.
+	Conn uint64
 
 	// rawOps and lastRev are an own EventOps event left undecoded by
 	// LazyOwnOps: the published JSON array of ops and the rev of its last.
@@ -107,6 +112,7 @@ func (e Event) OpsAfter(head int) ([]dr.Op, error) {
 // the ops form by concatenating the op JSONs it stores.
 type envelope struct {
 	Node     string          `json:"node"`
+	Conn     uint64          `json:"conn,omitempty"` // with presence
 	Ops      []dr.Op         `json:"ops,omitempty"`
 	Presence json.RawMessage `json:"presence,omitempty"`
 }
@@ -208,9 +214,11 @@ func (r *Redis) Unwatch(id string) {
 }
 
 // PublishPresence publishes payload (JSON, opaque to the store) on draft
-// id's channel, tagged with this node's id. It does not need Watch. Errors
-// wrap ErrInvalid (payload not JSON) or ErrUnavailable.
-func (r *Redis) PublishPresence(ctx context.Context, id string, payload []byte) error {
+// id's channel, tagged with this node's id and conn, the caller's number
+// for the connection the presence belongs to (unique on this node; the
+// receivers get it as Event.Conn). It does not need Watch. Errors wrap
+// ErrInvalid (payload not JSON) or ErrUnavailable.
+func (r *Redis) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
 	if err := r.check("publish presence"); err != nil {
 		return err
 	}
@@ -218,8 +226,11 @@ func (r *Redis) PublishPresence(ctx context.Context, id string, payload []byte) 
 	if !json.Valid(payload) {
 		return fmt.Errorf("storage: %s: payload is not JSON: %w", what, ErrInvalid)
 	}
-	msg := make([]byte, 0, len(r.fan.presencePrefix)+len(payload)+1)
+	const presenceKey = `,"presence":`
+	msg := make([]byte, 0, len(r.fan.presencePrefix)+20+len(presenceKey)+len(payload)+1)
 	msg = append(msg, r.fan.presencePrefix...)
+	msg = strconv.AppendUint(msg, conn, 10)
+	msg = append(msg, presenceKey...)
 	msg = append(msg, payload...)
 	msg = append(msg, '}')
 	return r.fail(ctx, what, r.client.Publish(ctx, r.channel(id), msg).Err())
@@ -231,7 +242,7 @@ type fanout struct {
 	r              *Redis
 	node           string
 	opsPrefix      string // `{"node":"<id>","ops":[` ; the script closes it
-	presencePrefix string // `{"node":"<id>","presence":`
+	presencePrefix string // `{"node":"<id>","conn":` ; conn and presence follow
 	interval       time.Duration
 	dialBudget     time.Duration // for connecting a session
 	events         chan Event
@@ -259,7 +270,7 @@ func newFanout(r *Redis, opts RedisOptions) *fanout {
 		r:              r,
 		node:           opts.NodeID,
 		opsPrefix:      `{"node":` + string(node) + `,"ops":[`,
-		presencePrefix: `{"node":` + string(node) + `,"presence":`,
+		presencePrefix: `{"node":` + string(node) + `,"conn":`,
 		interval:       opts.PingInterval,
 		dialBudget:     max(opts.PingInterval, 2*time.Second),
 		events:         make(chan Event, opts.EventBuffer),
@@ -483,7 +494,7 @@ func (f *fanout) message(m *redis.Message) {
 	case len(env.Ops) > 0:
 		e.Kind, e.Ops = EventOps, env.Ops
 	case env.Presence != nil:
-		e.Kind, e.Presence = EventPresence, env.Presence
+		e.Kind, e.Presence, e.Conn = EventPresence, env.Presence, env.Conn
 	default:
 		return
 	}

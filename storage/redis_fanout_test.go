@@ -22,6 +22,7 @@ import (
 func FuzzRedisMessage(f *testing.F) {
 	f.Add("p:{d}:events", `{"node":"n2","ops":[{"rev":1,"op":["x"],"client":"c","seq":1,"by":{"delegation":"A","name":"B"},"ts":1}]}`, "n1", "héllo 😭", 3)
 	f.Add("p:{d}:events", `{"node":"n1","presence":{"sel":[[1,2]]}}`, "n1", "", 1)
+	f.Add("p:{d}:events", `{"node":"n2","conn":42,"presence":{"left":true}}`, "n1", "", 1)
 	f.Add("p:{other}:events", `{"node":"n1","presence":{}}`, "n\"1", "a", 0)
 	f.Add("p:{d}:events", `{"node":"n1"}`, "", "\u2028", 2)
 	f.Add("p:{d}:events", `not json`, "x", "]}", 1)
@@ -53,8 +54,8 @@ func FuzzRedisMessage(f *testing.F) {
 					t.Fatalf("ops event with %d ops, payload has %d", len(e.Ops), len(env.Ops))
 				}
 			case EventPresence:
-				if len(env.Ops) != 0 || env.Presence == nil {
-					t.Fatalf("presence event from %q", payload)
+				if len(env.Ops) != 0 || env.Presence == nil || e.Conn != env.Conn {
+					t.Fatalf("presence event %+v from %q", e, payload)
 				}
 			default:
 				t.Fatalf("event kind %v from a message", e.Kind)

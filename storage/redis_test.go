@@ -26,6 +26,7 @@ import (
 
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 	"github.com/draftroom/draftroom/storage/storagetest"
@@ -48,7 +49,7 @@ func redisURL(t testing.TB) string {
 		return u
 	}
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("REDIS_URL is not set and redis-server is not installed: no Redis to test against (eval \"$(bash .ci/redis.sh start)\" installs and starts one)")
+		testenv.MissingTool(t, "REDIS_URL is not set and redis-server is not installed: no Redis to test against (eval \"$(bash .ci/redis.sh start)\" installs and starts one)")
 	}
 	return startRedisServer(t).URL()
 }
@@ -333,19 +334,20 @@ func TestRedisFanout(t *testing.T) {
 		}
 	}
 
-	// Presence crosses nodes, tagged with the publisher.
+	// Presence crosses nodes, tagged with the publisher and its
+	// connection.
 	payload := []byte(`{"client":"c-7f3a","sel":[[1,2]],"by":{"delegation":"JPN","name":"田中"}}`)
-	if err := a.PublishPresence(ctx, "d", payload); err != nil {
+	if err := a.PublishPresence(ctx, "d", 1<<40+7, payload); err != nil {
 		t.Fatal(err)
 	}
 	e := nextEvent(t, bev, storage.EventPresence)
-	if e.Draft != "d" || e.Node != "node-a" || e.Own || string(e.Presence) != string(payload) {
+	if e.Draft != "d" || e.Node != "node-a" || e.Conn != 1<<40+7 || e.Own || string(e.Presence) != string(payload) {
 		t.Errorf("presence on b: got %+v %s", e, e.Presence)
 	}
 	if e := nextEvent(t, aev, storage.EventPresence); !e.Own {
 		t.Errorf("presence back on a: Own is false, want true")
 	}
-	if err := a.PublishPresence(ctx, "d", []byte(`{not json`)); !errors.Is(err, storage.ErrInvalid) {
+	if err := a.PublishPresence(ctx, "d", 1, []byte(`{not json`)); !errors.Is(err, storage.ErrInvalid) {
 		t.Errorf("PublishPresence of bad JSON: got %v, want ErrInvalid", err)
 	}
 
@@ -519,7 +521,7 @@ func TestRedisFault(t *testing.T) {
 		"Draft": func() error { _, err := s.Draft(ctx, "d"); return err },
 		"Ops":   func() error { _, err := s.Ops(ctx, "d", 1, 10); return err },
 		"PublishPresence": func() error {
-			return s.PublishPresence(ctx, "d", []byte(`{}`))
+			return s.PublishPresence(ctx, "d", 1, []byte(`{}`))
 		},
 	} {
 		start := time.Now()
@@ -763,20 +765,24 @@ func startRedisCluster(t *testing.T) []string {
 	t.Helper()
 	for _, tool := range []string{"redis-server", "redis-cli"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (apt-get install -y redis-server)", tool)
+			testenv.MissingTool(t, "%s is not installed (apt-get install -y redis-server)", tool)
 		}
 	}
 	var addrs []string
 	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		// A cluster node also listens on port+10000 for its bus.
-		if port > 55535 {
-			t.Skipf("free port %d leaves no room for the cluster bus", port)
+		// A cluster node also listens on port+10000 for its bus: ask for
+		// free ports until one leaves room for it.
+		port := 0
+		for tries := 0; port == 0 || port > 55535; tries++ {
+			if tries == 100 {
+				t.Fatalf("no free port below 55536 in 100 tries (the last was %d)", port)
+			}
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port = l.Addr().(*net.TCPAddr).Port
+			l.Close()
 		}
 		dir := t.TempDir()
 		cmd := exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/draftroom/draftroom/internal/testenv"
 )
 
 // TestNodeUnitTests runs the browser code's unit and property tests
@@ -17,12 +19,12 @@ import (
 func TestNodeUnitTests(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed: cannot run web/test (install Node 20 and npm to run them)")
+		testenv.MissingTool(t, "node not installed: cannot run web/test (install Node 20 and npm to run them)")
 	}
 	if !haveModules() {
 		npm, err := exec.LookPath("npm")
 		if err != nil {
-			t.Skip("web/node_modules missing and npm not installed: install npm (or run `npm ci` in web/) to run web/test")
+			testenv.MissingTool(t, "web/node_modules missing and npm not installed: install npm (or run `npm ci` in web/) to run web/test")
 		}
 		// package-lock.json pins every package: the same tree as CI's.
 		cmd := exec.Command(npm, "ci", "--no-audit", "--no-fund")

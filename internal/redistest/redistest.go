@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/draftroom/draftroom/internal/testenv"
 )
 
 // Server is one redis-server of a test's own.
@@ -32,7 +34,7 @@ type Server struct {
 func Installed(t testing.TB) {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
-		t.Skip("redis-server is not installed (apt-get install -y redis-server): no Redis to test against")
+		testenv.MissingTool(t, "redis-server is not installed (apt-get install -y redis-server): no Redis to test against")
 	}
 }
 

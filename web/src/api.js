@@ -9,8 +9,6 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
-  /** missing says the server does not have this endpoint (or the thing). */
-  get missing() { return this.status === 404 || this.status === 405 || this.status === 501; }
 }
 
 export class Api {

@@ -44,3 +44,40 @@ export function errorNode(err, doing) {
   return h('span.err', h('span.err-sentence', sentence(err, doing)),
     detail ? h('details.err-detail', h('summary', 'Details'), h('span', detail)) : null);
 }
+
+/**
+ * failureSentence says why a panel could not show what it asked for (what:
+ * "bracket listing", "timeline"): the draft does not exist (missing: the
+ * session was told so, or the server says "no draft"); the server does not
+ * answer that request (404 for anything else, 405, 501); a reply of another
+ * shape (a ShapeError, naming the field); or the error's own sentence. The
+ * panel asks again the next time it is opened or refreshed: nothing is
+ * switched off for good.
+ */
+export function failureSentence(err, what, missing = false) {
+  const status = err && err.status;
+  if (missing || (err && err.code === 'not_found' && /^no (such )?draft\b/.test(err.message || ''))) return 'There is no such draft.';
+  if (status === 404 || status === 405 || status === 501) return `This server did not answer the request for the ${what} (HTTP ${status}). It is asked again when the panel is next opened.`;
+  if (err && err.name === 'ShapeError') return `Could not show the ${what}: ${err.message}.`;
+  return sentence(err, `load the ${what}`);
+}
+
+/**
+ * panelError is a panel's error line: hidden until show(err, {what,
+ * missing}) puts the failure in words there (and in the console), cleared
+ * when the panel next loads.
+ */
+export function panelError(what) {
+  const node = h('p.notice.error.panel-error', { hidden: true, role: 'alert' });
+  return {
+    node,
+    show(err, o = {}) {
+      console.warn(`draftroom: ${o.what || what}:`, err);
+      node.replaceChildren(h('span.err-sentence', failureSentence(err, o.what || what, o.missing)));
+      const detail = err && err.name !== 'ShapeError' ? detailOf(err) : '';
+      if (detail) node.append(' ', h('details.err-detail', h('summary', 'Details'), h('span', detail)));
+      node.hidden = false;
+    },
+    clear() { node.hidden = true; node.replaceChildren(); },
+  };
+}

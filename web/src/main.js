@@ -2,7 +2,7 @@
 // Routes live in the hash (#/, #/d/<id>, #/d/<id>/screen) so the server
 // only has to serve index.html; credentials never appear in a URL.
 
-import { Api, ApiError } from './api.js';
+import { Api } from './api.js';
 import { Connection, statusText } from './conn.js';
 import { loadCredential, saveCredential, clearCredential, claimClientId, seqCounter } from './store.js';
 import { h, clear, fmtTime, toast, colourOf } from './util.js';
@@ -216,7 +216,7 @@ async function showList() {
   } catch (e) {
     table.hidden = true;
     clear(note);
-    note.append(e instanceof ApiError && e.missing ? 'This server does not list drafts. Open one by its id.' : errorNode(e, 'load the drafts'));
+    note.append(errorNode(e, 'load the drafts'), ' A draft can still be opened by its id.');
     return;
   }
   if (docs.length === 0) {

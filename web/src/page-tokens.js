@@ -17,6 +17,14 @@ export function tokenState(t, now = Date.now()) {
   return { ok: true, text: t.expires ? `active, expires ${new Date(t.expires).toLocaleDateString()}` : 'active, no expiry' };
 }
 
+/**
+ * showTokens renders the tokens page into main. The page says where it
+ * stands in main.dataset.tokens: "loading" until it knows; then "open-mode"
+ * (the server refuses to manage tokens for an open-mode identity, so the
+ * issue form is hidden and a sentence says why), "listed", "refused" (403
+ * for another reason) or "error". It asks /api/me first and decides from
+ * its `open` field, so a late answer cannot overwrite the sentence.
+ */
 export function showTokens(main, api) {
   const err = h('p.form-error', { role: 'alert' });
   const delegation = h('input#tok-delegation', { type: 'text', maxLength: 32, placeholder: 'CAN', required: true, style: { textTransform: 'uppercase' } });
@@ -31,7 +39,6 @@ export function showTokens(main, api) {
   const note = h('p.muted');
   let tokens = [];
   let myTokenId = null; // the facilitator's own token: revoking it signs them out
-  api.get('/api/me').then((m) => { myTokenId = m && m.token ? m.token.id : null; render(); }).catch(() => {});
 
   const form = h('form.create', { on: { submit: async (ev) => {
     ev.preventDefault();
@@ -104,21 +111,47 @@ export function showTokens(main, api) {
     note.textContent = shown.length ? '' : (tokens.length ? 'No token matches.' : 'No tokens yet.');
   }
 
+  const OPEN_MODE = 'Managing tokens needs a facilitator signed in with a token (not open mode).';
+  const refusal = h('p.notice.warn.tokens-refused', { role: 'status', hidden: true });
+  function setState(state, sentence) {
+    main.dataset.tokens = state;
+    refusal.hidden = !sentence;
+    refusal.textContent = sentence || '';
+    // The server refuses every token issued by an identity it refuses to
+    // list them for: no form that could only fail.
+    form.hidden = state === 'open-mode' || state === 'refused';
+    table.hidden = form.hidden;
+    listTools.hidden = form.hidden;
+  }
+
+  async function start() {
+    setState('loading');
+    let me = null;
+    try { me = await api.get('/api/me'); } catch { /* load() says what is wrong */ }
+    myTokenId = me && me.token ? me.token.id : null;
+    if (me && me.open) { setState('open-mode', OPEN_MODE); return; }
+    await load();
+  }
+
   async function load() {
     try {
       tokens = ((await api.get('/api/tokens')).tokens || []).reverse(); // newest first
+      setState('listed');
       render();
     } catch (e) {
+      if (e instanceof ApiError && e.status === 403) { setState('refused', e.message || OPEN_MODE); return; }
+      setState('error');
       note.textContent = '';
-      note.append(e instanceof ApiError && e.status === 403 ? 'Managing tokens needs a facilitator signed in with a token (not open mode).' : errorNode(e, 'list the tokens'));
+      note.append(errorNode(e, 'list the tokens'));
     }
   }
 
+  const listTools = h('div.inline', filter, h('label.check', showRevoked, ' show revoked and expired'));
+  const table = h('table.drafts.tokens', h('caption.sr-only', 'Tokens'),
+    h('thead', h('tr', ['Who', 'Role', 'Drafts', 'Issued', 'State', ''].map((c) => h('th', { scope: 'col' }, c)))), tbody);
+
   main.append(
-    h('div.list-head', h('h1', 'Tokens'), h('div.inline', filter, h('label.check', showRevoked, ' show revoked and expired'))),
-    secretBox,
-    h('table.drafts.tokens', h('caption.sr-only', 'Tokens'),
-      h('thead', h('tr', ['Who', 'Role', 'Drafts', 'Issued', 'State', ''].map((c) => h('th', { scope: 'col' }, c)))), tbody),
-    note, form);
-  load();
+    h('div.list-head', h('h1', 'Tokens'), listTools),
+    refusal, secretBox, table, note, form);
+  start();
 }

@@ -1,14 +1,15 @@
 // The brackets panel: open groups with their alternatives and proposers,
 // proposing an alternative (drafters, facilitators), resolving a group
-// (facilitators), and the "brackets remaining" curve. Uses the server's
-// bracket list (docs/PROTOCOL.md 2.2); on a server without it, lists the
-// brackets found in the text and says that tracking is not available.
+// (facilitators), and the "brackets remaining" curve. Shows the bracket
+// listing the session has read (docs/PROTOCOL.md 2.2, shapes.js
+// readBracketListing); a listing that did not read, or a request that
+// failed, is an error line in the panel, and the next refresh asks again.
 
 import { h, clear, fmtTime } from './util.js';
-import { ApiError } from './api.js';
-import { errorNode } from './errors.js';
-import { parseBrackets, unescape } from './brackets.js';
-import { posToCp, cpToPos } from './unicode.js';
+import { errorNode, panelError } from './errors.js';
+import { unescape } from './brackets.js';
+import { posToCp } from './unicode.js';
+import { readBracketStats } from './shapes.js';
 import { cpOffsetsToUtf16 } from './panel-history.js';
 import { placeOf } from './place.js';
 
@@ -17,10 +18,6 @@ export const CARDS_MAX = 100;
 import { EditorSelection } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 
-function altsOf(g) { return g.alternatives || g.alts || []; }
-function spanOf(x) { return x.span || (x.start !== undefined ? [x.start, x.end] : [x.from, x.to]); }
-function isNested(g) { return typeof g.parent === 'number' ? g.parent >= 0 : !!g.parent; }
-function byOf(a) { return a.by || a.proposer || a.proposed_by || null; }
 
 // refusalReason turns the server's refusal of a proposal into a sentence
 // a delegate can act on (the server's own words for bad_request, without
@@ -57,12 +54,11 @@ export function resolvedNotice(place, alts, what) {
   return place ? `${place}: ${s}` : s[0].toUpperCase() + s.slice(1);
 }
 
-export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal }) {
+export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }) {
   const { conn, api, me } = ctx;
   const isFacilitator = me.role === 'facilitator';
-  let available = null; // null: unknown, true: server lists groups, false: not on this server
-  let last = null; // the last list: {rev, groups, diagnostics}
-  let statsAvailable = true;
+  let last = null; // the last listing read: {rev, groups, diagnostics}
+  const error = panelError('bracket listing');
 
   const count = h('span.count', '');
   // Filters: who proposed an alternative, words in the alternatives.
@@ -88,50 +84,37 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
 
   const node = h('div.panel.brackets-panel',
     h('div.panel-head', h('h2.panel-title', 'Brackets'), count),
-    curve, proposeForm, filters, status, diagButton, list);
+    curve, error.node, proposeForm, filters, status, diagButton, list);
 
-  function groupsNow() {
-    if (available && last) return last.groups.filter((g) => g.open !== false && g.resolved !== true);
-    return null;
-  }
+  // The listing holds the open groups only (a resolved group leaves the text).
+  function groupsNow() { return last ? last.groups : null; }
 
-  let overWS = true; // the server answers the `brackets` message
+  // A lost connection is said by the status indicator; anything else that
+  // fails is said here, and the next refresh asks again.
+  const quiet = (e) => e.code === 'timeout' || e.code === 'unavailable';
   async function refresh() {
-    if (available === false) { renderLocal(); return; }
-    if (overWS) {
-      try {
-        await conn.request({ type: 'brackets', doc: id });
-        available = true;
-        return;
-      } catch (e) {
-        if (e.code !== 'bad_request') return;
-        overWS = false; // an unknown message: try HTTP from now on
-      }
-    }
     try {
-      const r = await api.get(api.docPath(id, '/brackets'));
-      onList({ ...r, doc: id });
+      await session.requestBrackets();
     } catch (e) {
-      if (e instanceof ApiError && e.missing) { available = false; renderLocal(); }
+      if (!quiet(e)) error.show(e, { missing: session.missing });
     }
   }
 
-  function onList(m) {
-    if (m.doc !== id) return;
-    available = true;
+  function onList(listing) {
     const before = last ? last.groups.length : -1;
-    last = { rev: m.rev, groups: m.groups || [], diagnostics: m.diagnostics || [] };
+    last = listing;
+    error.clear();
     render();
     if (before !== last.groups.length) loadStats();
   }
-  const off = conn.on('brackets', onList);
+  const offs = [session.on('brackets', onList), session.on('brackets-error', (e) => error.show(e))];
 
   // localStarts maps groups to where they start in the editor (UTF-16),
   // in one pass over the text: converting each alone would read the text
   // from its start once per group.
   function localStarts(groups) {
-    const otc = getClient();
-    const cps = groups.map((g) => { const cp = spanOf(g)[0]; return otc ? otc.toLocal(cp, last.rev) : cp; });
+    const otc = session.client;
+    const cps = groups.map((g) => { const cp = g.span[0]; return otc ? otc.toLocal(cp, last.rev) : cp; });
     const order = cps.map((_, i) => i).sort((a, b) => cps[a] - cps[b]);
     const pos = cpOffsetsToUtf16(view.state.doc.toString(), order.map((i) => cps[i]));
     const out = new Map();
@@ -180,10 +163,10 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   }
 
   function card(g) {
-    const alts = altsOf(g);
+    const alts = g.alternatives;
     const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
     const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
-    const nested = isNested(g) ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
+    const nested = g.parent !== null ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
     const place = placeOfGroup(g);
     const li = h('li.group', { 'data-group': g.id },
       h('div.group-head',
@@ -191,7 +174,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
         nested,
         alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
       h('ol.alts', alts.map((a, k) => {
-        const by = byOf(a);
+        const by = a.by;
         return h('li.alt',
           h('span.alt-text', { dir: 'auto' }, a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
           by ? h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${by.delegation}${by.name ? ' · ' + by.name : ''}`) : null,
@@ -211,7 +194,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
 
   function fillByFilter(groups) {
     const codes = new Set();
-    for (const g of groups) for (const a of altsOf(g)) { const by = byOf(a); if (by && by.delegation) codes.add(by.delegation); }
+    for (const g of groups) for (const a of g.alternatives) codes.add(a.by.delegation);
     const want = [...codes].sort();
     const have = [...byFilter.options].slice(1).map((o) => o.value);
     if (want.join() === have.join()) return;
@@ -225,9 +208,8 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const by = byFilter.value;
     const words = textFilter.value.trim().toLowerCase();
     if (!by && !words) return groups;
-    return groups.filter((g) => altsOf(g).some((a) => {
-      const who = byOf(a);
-      return (!by || (who && who.delegation === by)) && (!words || unescape(a.text).toLowerCase().includes(words));
+    return groups.filter((g) => g.alternatives.some((a) => {
+      return (!by || a.by.delegation === by) && (!words || unescape(a.text).toLowerCase().includes(words));
     }));
   }
 
@@ -252,14 +234,14 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     if (ds.length === 0) return;
     diagIndex = (diagIndex + 1) % ds.length;
     const d = ds[diagIndex];
-    const pos = toLocal(d.pos ?? spanOf(d)[0] ?? 0, last.rev);
+    const pos = toLocal(d.pos, last.rev);
     view.dispatch({ selection: EditorSelection.range(pos, Math.min(pos + 1, view.state.doc.length)), effects: EditorView.scrollIntoView(pos, { y: 'center' }) });
     view.focus();
     toast(d.message || (d.code === 'unmatched' ? 'This ] closes nothing.' : 'This [ is never closed.'), 'warn');
   }
 
   function reveal(g) {
-    const [a, b] = spanOf(g);
+    const [a, b] = g.span;
     const rev = last ? last.rev : 0;
     const from = toLocal(a, rev);
     const to = toLocal(b, rev);
@@ -272,7 +254,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     const note = li && li._note ? li._note.value : '';
     try {
       await conn.request({ type: 'resolve', doc: id, rev: last.rev, group: g.id, ...what, note: note || undefined });
-      toast(resolvedNotice(placeOfGroup(g), altsOf(g), what));
+      toast(resolvedNotice(placeOfGroup(g), g.alternatives, what));
     } catch (e) {
       if (e.code === 'conflict') {
         toast('The group changed since you looked at it; here is how it stands now.', 'warn');
@@ -284,7 +266,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
   }
 
   async function propose() {
-    const otc = getClient();
+    const otc = session.client;
     const text = proposeText.value;
     if (!otc) return;
     if (!text.trim()) { proposeText.focus(); return; }
@@ -295,7 +277,6 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     if (inside) msg.group = inside.id;
     else if (!sel.empty) msg.span = [otc.toServer(posToCp(doc, sel.from)), otc.toServer(posToCp(doc, sel.to))];
     else { toast('Select the words your alternative replaces, or put the cursor inside a bracket.', 'warn'); return; }
-    if (available === false) { toast('Proposals are not available on this server.', 'warn'); return; }
     proposeRefusal.hidden = true;
     try {
       await conn.request(msg);
@@ -318,7 +299,7 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     if (!groups) return null;
     let best = null;
     for (const g of groups) {
-      const [a, b] = spanOf(g);
+      const [a, b] = g.span;
       const from = toLocal(a, last.rev);
       const to = toLocal(b, last.rev);
       if (pos > from && pos < to && (!best || to - from < best.len)) best = { g, len: to - from };
@@ -326,40 +307,23 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     return best && best.g;
   }
 
-  function renderLocal() {
-    const text = view.state.doc.toString();
-    const { groups, diagnostics } = parseBrackets(text);
-    count.textContent = `${groups.length} in the text`;
-    status.textContent = 'Bracket tracking (ids, proposers, resolving) is not available on this server; these are the brackets found in the text.' + (diagnostics.length ? ` ${diagnostics.length} unbalanced.` : '');
-    proposeForm.hidden = true;
-    clear(list);
-    for (const g of groups) {
-      list.appendChild(h('li.group', h('button.linklike', { type: 'button', on: { click: () => {
-        view.dispatch({ selection: EditorSelection.range(g.from, g.to), effects: EditorView.scrollIntoView(g.from, { y: 'center' }) });
-        view.focus();
-      } } }, text.slice(g.from, g.to).slice(0, 120))));
-    }
-    if (groups.length === 0) list.appendChild(h('li.empty', 'No brackets in the text.'));
-  }
-
   async function loadStats() {
-    if (!statsAvailable) return;
     try {
-      const s = await api.get(api.docPath(id, '/brackets/stats'));
-      drawCurve(s);
+      drawCurve(readBracketStats(await api.get(api.docPath(id, '/brackets/stats'))));
     } catch (e) {
-      if (e instanceof ApiError && e.missing) { statsAvailable = false; curve.hidden = true; }
+      curve.hidden = true;
+      error.show(e, { what: '"brackets remaining" curve', missing: session.missing });
     }
   }
 
   // drawCurve draws open groups against revisions as a small step chart.
   function drawCurve(s) {
-    const pts = (s.points || s.stats || s.series || s.changes || []).map((p) => ({ rev: p.rev, n: p.open ?? p.count ?? p.groups ?? 0, ts: p.ts }));
+    const pts = s.points.map((p) => ({ rev: p.rev, n: p.open, ts: p.ts }));
     clear(curve);
     if (pts.length === 0) { curve.hidden = true; return; }
     curve.hidden = false;
     const W = 280; const H = 64; const pad = 4;
-    const maxRev = Math.max(1, pts[pts.length - 1].rev, getClient() ? getClient().rev : 0);
+    const maxRev = Math.max(1, pts[pts.length - 1].rev, session.client ? session.client.rev : 0);
     const maxN = Math.max(1, ...pts.map((p) => p.n));
     const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
     const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
@@ -389,6 +353,6 @@ export function bracketPanel({ ctx, id, view, getClient, canEdit, toast, toLocal
     refresh,
     next,
     shown() { refresh(); loadStats(); },
-    destroy() { off(); },
+    destroy() { for (const off of offs) off(); },
   };
 }

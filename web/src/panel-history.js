@@ -1,11 +1,12 @@
 // The history panel: a slider over revisions (with named versions) that
 // shows the text at that revision, authorship colouring, a diff between two
-// revisions, the timeline, and a replay of the negotiation. Features whose
-// endpoints the server lacks say so and stay out of the way.
+// revisions, the timeline, and a replay of the negotiation. Each reply is
+// read with its reader (shapes.js); what fails to load is said in the
+// panel's error line or a toast, and asked again the next time.
 
 import { h, clear, colourOf, fmtTime, debounce } from './util.js';
-import { ApiError } from './api.js';
-import { errorNode } from './errors.js';
+import { errorNode, panelError } from './errors.js';
+import { readTextAt, readDiff, readAuthors, readTimeline, readLabels, readOps, readBracketListing, readProposals, readDecisions, readProvisionListing } from './shapes.js';
 import { createEditor, replaceAll, setAuthors, applyRemoteBy, setChanges } from './editor.js';
 import { groupRuns, describeRun } from './timeline.js';
 import { opToChanges } from './unicode.js';
@@ -28,13 +29,12 @@ export function cpOffsetsToUtf16(s, offsets) {
 
 export function historyPanel({ ctx, id, view, historyHost, historyBanner, editorHost, getClient, toast, toLocal }) {
   const { api, me, conn } = ctx;
-  let wsReplay = null; // whether the server knows the replay message (null: not tried)
   let head = 0;
   let viewing = null; // revision shown, or null for live
   let hview = null; // read-only editor for past revisions
   let labels = [];
   let replaying = null;
-  const missing = new Set(); // endpoints this server does not have
+  const error = panelError('history');
   const textCache = new Map();
 
   const slider = h('input#rev-slider', { type: 'range', min: 0, max: 0, value: 0, step: 1, 'aria-label': 'Revision' });
@@ -61,7 +61,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       labelName.value = '';
       loadLabels();
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Named versions are not available on this server.' : errorNode(e, 'name the revision'), 'error');
+      toast(errorNode(e, 'name the revision'), 'error');
     }
   } } }, labelName, h('button.small', { type: 'submit' }, 'Name this revision')) : null;
 
@@ -75,7 +75,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       a.click();
       setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Export is not available on this server.' : errorNode(e, 'download the export'), 'warn');
+      toast(errorNode(e, 'download the export'), 'warn');
     }
   }
   const exportRow = h('div.inline.tight', { role: 'group', 'aria-label': 'Download this revision' },
@@ -97,7 +97,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
         importText.value = '';
         toast('The revised text was imported as one change.');
       } catch (e) {
-        toast(e instanceof ApiError && e.missing ? 'Import is not available on this server.' : errorNode(e, 'import the text'), 'error');
+        toast(errorNode(e, 'import the text'), 'error');
       }
     } } }, 'Import as one change'))) : null;
 
@@ -126,14 +126,13 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
         what = l ? `“${l.name}”` : `revision ${rev}`;
       } else {
         const at = value === 'today' ? new Date().setHours(0, 0, 0, 0) : Date.now() - +value.slice(4);
-        rev = (await api.get(api.docPath(id, '/text?at=' + at))).rev;
+        rev = readTextAt(await api.get(api.docPath(id, '/text?at=' + at))).rev;
         what = value === 'today' ? 'the start of today' : `${fmtTime(at)}`;
       }
       const otc = getClient();
       if (!otc) return;
       const to = otc.rev;
-      const r = await api.get(api.docPath(id, `/diff?from=${rev}&to=${to}&by=1`));
-      const segs = r.segments || [];
+      const segs = readDiff(await api.get(api.docPath(id, `/diff?from=${rev}&to=${to}&by=1`))).segments;
       // Positions in the text at `to` (code points), brought to this page.
       const marks = [];
       let pos = 0;
@@ -141,8 +140,8 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       let deleted = 0;
       for (const s of segs) {
         const n = [...s.text].length;
-        const who = s.by ? s.by.delegation : s.delegation;
-        const name = s.by ? s.by.name : s.name;
+        const who = s.delegation;
+        const name = s.name;
         if (s.op === 'insert') { marks.push({ kind: 'insert', from: toLocal(pos, to), to: toLocal(pos + n, to), delegation: who, name }); pos += n; inserted += n; }
         else if (s.op === 'delete') { marks.push({ kind: 'delete', from: toLocal(pos, to), text: s.text, delegation: who, name }); deleted += n; }
         else pos += n;
@@ -154,7 +153,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
         h('button.small', { type: 'button', on: { click: () => { sinceSelect.value = ''; changesSince(''); } } }, 'Hide'));
       sinceBar.hidden = false;
     } catch (e) {
-      if (!quiet) toast(e instanceof ApiError && e.missing ? 'Comparing is not available on this server.' : errorNode(e, 'show the changes'), 'error');
+      if (!quiet) toast(errorNode(e, 'show the changes'), 'error');
     }
   }
   // Keep the marks current while people type: recompute a moment after.
@@ -162,7 +161,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
 
   const labelsRow = h('div.labels-row', h('label', { for: 'labels' }, 'Named versions'), labelSelect);
   const node = h('div.panel.history-panel',
-    h('h2.panel-title', 'History'),
+    h('h2.panel-title', 'History'), error.node,
     h('div.slider-row', h('label', { for: 'rev-slider' }, 'Revision'), sliderLabel),
     h('div.slider-wrap', slider, ticks),
     h('div.inline.tight', liveBtn, replayBtn, speed),
@@ -202,7 +201,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
 
   async function textAt(rev) {
     if (textCache.has(rev)) return textCache.get(rev);
-    const r = await api.get(api.docPath(id, '/text?rev=' + rev));
+    const r = readTextAt(await api.get(api.docPath(id, '/text?rev=' + rev)));
     textCache.set(rev, r.text);
     if (textCache.size > 40) textCache.delete(textCache.keys().next().value);
     return r.text;
@@ -236,11 +235,11 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     const fill = (o) => { if (o && o.by) node.textContent = ` · by ${o.by.delegation}${o.by.name ? ' · ' + o.by.name : ''}, ${fmtTime(o.ts)}`; };
     if (whoCache.has(rev)) { fill(whoCache.get(rev)); return; }
     api.get(api.docPath(id, `/ops?from=${rev}&to=${rev}`)).then((r) => {
-      const o = r && r.ops && r.ops[0];
+      const o = readOps(r).ops[0];
       whoCache.set(rev, o ? { by: o.by, ts: o.ts } : null);
       if (whoCache.size > 200) whoCache.delete(whoCache.keys().next().value);
       fill(o);
-    }).catch(() => {});
+    }).catch((e) => console.warn('draftroom: who made revision', rev, e)); // the banner says less
   }
 
   function banner(rev, extra) {
@@ -280,19 +279,17 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     if (viewing === null || !hview) return;
     if (!authorsBox.checked) { hview.dispatch({ effects: setAuthors.of([]) }); return; }
     try {
-      const r = await api.get(api.docPath(id, '/authors?rev=' + viewing));
-      const spans = r.spans || r.authors || r.runs || [];
+      const spans = readAuthors(await api.get(api.docPath(id, '/authors?rev=' + viewing))).spans;
       const text = hview.state.doc.toString();
       const cuts = [];
-      const spanOf = (s) => s.span || (s.start !== undefined ? [s.start, s.end] : [s.from, s.to]);
-      for (const s of spans) { const [a, b] = spanOf(s); cuts.push(a, b); }
+      for (const s of spans) cuts.push(s.start, s.end);
       const u = cpOffsetsToUtf16(text, cuts);
-      const marks = spans.map((s, i) => ({ from: u[2 * i], to: u[2 * i + 1], delegation: (s.by && s.by.delegation) || s.delegation, name: (s.by && s.by.name) || s.name, rev: s.rev }));
+      const marks = spans.map((s, i) => ({ from: u[2 * i], to: u[2 * i + 1], delegation: s.delegation, name: s.name, rev: s.rev }));
       hview.dispatch({ effects: setAuthors.of(marks) });
       banner(viewing, legend(marks));
     } catch (e) {
       authorsBox.checked = false;
-      toast(e instanceof ApiError && e.missing ? 'Authorship is not available on this server.' : e.message, 'warn');
+      toast(errorNode(e, 'colour the text by delegation'), 'warn');
     }
   }
 
@@ -314,19 +311,18 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
 
   async function showDiff(from, to) {
     if (replaying) stopReplay();
-    let r;
+    let segs;
     try {
-      r = await api.get(api.docPath(id, `/diff?from=${from}&to=${to}&by=1`));
+      segs = readDiff(await api.get(api.docPath(id, `/diff?from=${from}&to=${to}&by=1`))).segments;
     } catch (e) {
-      toast(e instanceof ApiError && e.missing ? 'Diffs are not available on this server.' : errorNode(e, 'compare the revisions'), 'error');
+      toast(errorNode(e, 'compare the revisions'), 'error');
       return;
     }
-    const segs = r.segments || r.diff || [];
     const box = h('div.diff-view', { tabIndex: 0, 'aria-label': `Changes from revision ${from} to ${to}` });
     for (const s of segs) {
-      const kind = s.op || s.kind || s.type;
-      const who = s.by ? s.by.delegation : s.delegation;
-      const by = who ? ` by ${who}${(s.by ? s.by.name : s.name) ? ' (' + (s.by ? s.by.name : s.name) + ')' : ''}` : '';
+      const kind = s.op;
+      const who = s.delegation;
+      const by = who ? ` by ${who}${s.name ? ' (' + s.name + ')' : ''}` : '';
       if (kind === 'insert') box.appendChild(h('ins', { title: 'added' + by, style: who ? { textDecorationColor: colourOf(who) } : null }, s.text));
       else if (kind === 'delete') box.appendChild(h('del', { title: 'removed' + by }, s.text));
       else box.appendChild(document.createTextNode(s.text));
@@ -355,8 +351,9 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   }
 
   // replay animates revisions from the slider's position to the head: over
-  // the WebSocket (the server paces the ops, docs/PROTOCOL.md 2.3) or, on a
-  // server without the replay message, from GET .../ops paced here.
+  // the WebSocket (the server paces the ops, docs/PROTOCOL.md 2.3) or, when
+  // the server refuses the replay message (bad_request), from GET .../ops
+  // paced here, for this run (the next one tries the WebSocket again).
   async function replay() {
     const from = viewing ?? Math.max(0, head - 50);
     const to = head;
@@ -377,7 +374,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     const run = { stop: false, ws: false, off: null };
     replaying = run;
     replayBtn.textContent = 'Stop';
-    if (wsReplay !== false) {
+    {
       const offFrame = conn.on('replay', (m) => {
         if (m.doc !== id || replaying !== run) return;
         if (m.op === undefined) { if (m.text !== hv.state.doc.toString()) replaceAll(hv, m.text); banner(m.rev, 'replay'); } else replayStep(hv, m.rev, m);
@@ -386,21 +383,19 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       run.off = () => { offFrame(); offEnd(); };
       try {
         await conn.request({ type: 'replay', doc: id, from: from + 1, to, interval_ms: +speed.value });
-        wsReplay = true;
         run.ws = true;
         return; // the frames drive it from here
       } catch (e) {
         run.off();
         run.off = null;
         if (e.code !== 'bad_request') { toast('Replay failed: ' + e.message, 'error'); endReplay(run); return; }
-        wsReplay = false; // an older server: replay from the op log
       }
     }
     try {
       let rev = from;
       while (!run.stop && rev < to) {
-        const r = await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`));
-        if (!r.ops || r.ops.length === 0) break;
+        const r = readOps(await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`)));
+        if (r.ops.length === 0) break;
         for (const o of r.ops) {
           if (run.stop) break;
           replayStep(hv, o.rev, o);
@@ -423,20 +418,16 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   }
 
   async function loadLabels() {
-    if (missing.has('labels')) return;
     try {
-      const r = await api.get(api.docPath(id, '/labels'));
-      labels = (r.labels || []).map((l) => ({ name: l.name, rev: l.rev, ts: l.ts }));
+      labels = readLabels(await api.get(api.docPath(id, '/labels'))).labels.map((l) => ({ name: l.name, rev: l.rev, ts: l.ts }));
     } catch (e) {
-      if (e instanceof ApiError && e.missing) missing.add('labels');
       labels = [];
+      error.show(e, { what: 'named versions' });
     }
     clear(labelSelect);
     labelSelect.appendChild(h('option', { value: '' }, labels.length ? 'Go to a named version…' : 'none yet'));
     for (const l of labels) labelSelect.appendChild(h('option', { value: String(l.rev) }, `${l.name} (rev ${l.rev})`));
-    labelsRow.hidden = missing.has('labels');
     fillSince();
-    if (labelForm) labelForm.hidden = missing.has('labels');
     drawTicks();
   }
 
@@ -447,16 +438,15 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   }
 
   async function loadTimeline() {
-    if (missing.has('history')) return;
-    let r;
+    let entries;
     try {
-      r = await api.get(api.docPath(id, '/history?limit=200'));
+      entries = readTimeline(await api.get(api.docPath(id, '/history?limit=200'))).entries;
     } catch (e) {
       clear(timeline);
-      if (e instanceof ApiError && e.missing) { missing.add('history'); tlStatus.textContent = 'The timeline is not available on this server.'; } else tlStatus.textContent = e.message;
+      tlStatus.textContent = '';
+      error.show(e, { what: 'timeline' });
       return;
     }
-    const entries = r.entries || r.history || r.items || r.timeline || [];
     const runs = groupRuns(entries).slice(0, 60);
     const names = await loadNames(runs);
     clear(timeline);
@@ -475,19 +465,20 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   }
 
   // loadNames fetches what the timeline needs to name groups by their text
-  // and say what resolutions chose (each endpoint optional).
+  // and say what resolutions chose. Each list only adds words: one that
+  // fails is logged and the timeline says less.
   async function loadNames(runs) {
     const names = { groups: new Map(), proposals: new Map(), decisions: new Map(), provisions: null };
     const want = (k) => runs.some((r) => r.kind === k);
-    const get = (path) => api.get(api.docPath(id, path)).catch(() => null);
+    const get = (path, read) => api.get(api.docPath(id, path)).then(read).catch((e) => { console.warn(`draftroom: ${path} for the timeline:`, e); return null; });
     const [br, props, decs, provs] = await Promise.all([
-      want('propose') || want('resolve') ? get('/brackets') : null,
-      want('propose') ? get('/proposals') : null,
-      want('resolve') ? get('/decisions') : null,
-      runs.some((r) => !r.kind && typeof r.at === 'number') ? get('/provisions') : null,
+      want('propose') || want('resolve') ? get('/brackets', readBracketListing) : null,
+      want('propose') ? get('/proposals', readProposals) : null,
+      want('resolve') ? get('/decisions', readDecisions) : null,
+      runs.some((r) => !r.kind && typeof r.at === 'number') ? get('/provisions', readProvisionListing) : null,
     ]);
     names.provisions = provs;
-    for (const g of (br && br.groups) || []) names.groups.set(g.id, (g.alternatives || g.alts || []).map((a) => a.text));
+    for (const g of (br && br.groups) || []) names.groups.set(g.id, g.alternatives.map((a) => a.text));
     for (const p of (props && props.proposals) || []) names.proposals.set(p.rev, p);
     for (const d of (decs && decs.decisions) || []) names.decisions.set(d.group, d);
     return names;
@@ -498,7 +489,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     node,
     setHead,
     show,
-    shown() { loadLabels(); loadTimeline(); },
+    shown() { error.clear(); loadLabels(); loadTimeline(); },
     destroy() { window.removeEventListener('keydown', escape); stopReplay(); if (hview) hview.destroy(); },
   };
 }

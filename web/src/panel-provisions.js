@@ -4,27 +4,20 @@
 // progress curve. provisionLocks tints agreed text in the editor (the
 // screen view too) and stops typing there, saying why.
 //
-// It reads exactly the documented shapes: {"type":"provisions","provisions":
-// [{id,kind,num,title,span,parent,status,locked,locked_span,status_by,
-// status_rev}]} and the stats {counts, points, articles}; anything else is
-// an error shown in the panel.
+// It reads the listings the session has read (shapes.js,
+// readProvisionListing and readProvisionStats); one of another shape is an
+// error shown in the panel.
 
 import { StateEffect, StateField, EditorState, RangeSetBuilder, RangeSet } from '@codemirror/state';
 import { EditorView, Decoration, GutterMarker, gutter } from '@codemirror/view';
 import { EditorSelection } from '@codemirror/state';
 import { h, clear, toast as defaultToast } from './util.js';
 import { remote } from './editor.js';
+import { cpToPos } from './unicode.js';
+import { STATUSES, readProvisionStats } from './shapes.js';
+import { panelError } from './errors.js';
 
-const STATUSES = ['open', 'informal', 'agreed', 'set_aside'];
 const LABEL = { open: 'open', informal: 'informal', agreed: 'agreed', set_aside: 'set aside' };
-
-function checkListing(m) {
-  if (!Array.isArray(m.provisions) || typeof m.rev !== 'number') throw new Error('unexpected provisions listing from the server');
-  for (const p of m.provisions) {
-    if (typeof p.id !== 'string' || !Array.isArray(p.span) || !STATUSES.includes(p.status)) throw new Error('unexpected provision in the listing: ' + JSON.stringify(p).slice(0, 80));
-  }
-  return m;
-}
 
 /**
  * statusRefusal turns the server's refusal to agree text holding a bracket
@@ -141,15 +134,14 @@ function lockFilter(onRefused) {
  * provisionLocks installs the lock in view and keeps it in step with the
  * server's listing. Returns {refresh, destroy}.
  */
-export function provisionLocks({ conn, id, view, getClient, toLocal, toast = defaultToast, editable }) {
+export function provisionLocks({ session, view, toast = defaultToast, editable }) {
+  const toLocal = (cp, rev) => cpToPos(view.state.doc, session.toLocal(cp, rev));
   const exts = [locksField, marksField, statusGutter];
   if (editable) exts.push(lockFilter((r) => toast(`${r.name} is agreed ad referendum: its text is locked. A facilitator can reopen it; to add a provision, start a new line before or after it.`, 'warn')));
   view.dispatch({ effects: StateEffect.appendConfig.of(exts) });
   let lastRev = -1;
-  function onList(m) {
-    if (m.doc !== id || !getClient()) return;
-    let listing;
-    try { listing = checkListing(m); } catch (e) { console.error(e); return; }
+  function onList(listing) {
+    if (!session.client) return;
     if (listing.rev < lastRev) return;
     lastRev = listing.rev;
     const byId = new Map(listing.provisions.map((p) => [p.id, p]));
@@ -170,16 +162,17 @@ export function provisionLocks({ conn, id, view, getClient, toLocal, toast = def
     }
     view.dispatch({ effects: [setLocks.of(ranges), setMarks.of(b.finish())] });
   }
-  const off = conn.on('provisions', onList);
+  const off = session.on('provisions', onList);
   return {
-    refresh() { conn.request({ type: 'provisions', doc: id }).catch(() => {}); },
+    // A failed request is the panel's to show (it asks too); the lock keeps the last listing.
+    refresh() { session.requestProvisions().catch(() => {}); },
     destroy() { off(); },
   };
 }
 
 // ---- the panel ------------------------------------------------------------------
 
-export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast, toLocal }) {
+export function provisionPanel({ ctx, id, view, session, toast = defaultToast, toLocal }) {
   const { conn, me } = ctx;
   const isFacilitator = me.role === 'facilitator';
   let last = null;
@@ -187,31 +180,24 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
 
   const counts = h('span.count', '');
   const curve = h('div.curve', { 'aria-label': 'Provisions agreed over the revisions' });
-  const error = h('p.notice.error', { hidden: true, role: 'alert' });
+  const error = panelError('provisions');
   const filter = h('input#prov-open-only', { type: 'checkbox', on: { change: () => { openOnly = filter.checked; render(); } } });
   const outline = h('ol.outline', { 'aria-label': 'Outline of the provisions' });
   const tools = isFacilitator ? h('div.inline.prov-tools',
     h('button.small', { type: 'button', title: 'Number the provisions sequentially and update cross-references (with a preview)', on: { click: renumber } }, 'Renumber…')) : null;
   const node = h('div.panel.provisions-panel',
     h('div.panel-head', h('h2.panel-title', 'Provisions'), counts),
-    curve, error,
+    curve, error.node,
     h('label.small', filter, ' Open only'), tools, outline);
 
-  function onList(m) {
-    if (m.doc !== id) return;
+  function onList(listing) {
     const before = last ? last.provisions.length : -1;
-    try {
-      last = checkListing(m);
-      error.hidden = true;
-    } catch (e) {
-      error.hidden = false;
-      error.textContent = e.message;
-      return;
-    }
+    last = listing;
+    error.clear();
     render();
     if (before !== last.provisions.length && !node.hidden) loadStats();
   }
-  const offList = conn.on('provisions', onList);
+  const offs = [session.on('provisions', onList), session.on('provisions-error', (e) => error.show(e))];
 
   function render() {
     if (!last) return;
@@ -283,7 +269,7 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
   }
 
   async function renumber() {
-    const otc = getClient();
+    const otc = session.client;
     if (!otc) return;
     try {
       const pre = await conn.request({ type: 'renumber', doc: id, rev: otc.rev, preview: true });
@@ -304,15 +290,16 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     }
   }
 
-  function refresh() { conn.request({ type: 'provisions', doc: id }).catch(() => {}); }
+  // A request that fails is shown in the panel and asked again on the
+  // next refresh; a lost connection is said by the status already.
+  const quiet = (e) => e.code === 'timeout' || e.code === 'unavailable';
+  function refresh() { session.requestProvisions().catch((e) => { if (!quiet(e)) error.show(e, { missing: session.missing }); }); }
 
   async function loadStats() {
     try {
-      const s = await conn.request({ type: 'provision_stats', doc: id });
-      if (!Array.isArray(s.points) || !s.counts) throw new Error('unexpected provision stats from the server');
-      drawCurve(s);
+      drawCurve(readProvisionStats(await conn.request({ type: 'provision_stats', doc: id })));
     } catch (e) {
-      if (e.code !== 'timeout' && e.code !== 'unavailable') { error.hidden = false; error.textContent = e.message; }
+      if (!quiet(e)) error.show(e, { what: 'progress of the provisions', missing: session.missing });
     }
   }
 
@@ -348,6 +335,6 @@ export function provisionPanel({ ctx, id, view, getClient, toast = defaultToast,
     node,
     refresh,
     shown() { refresh(); loadStats(); },
-    destroy() { offList(); },
+    destroy() { for (const off of offs) off(); },
   };
 }

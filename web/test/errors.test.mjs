@@ -22,3 +22,20 @@ test('the detail keeps the server words and the code', () => {
   assert.equal(sentence(err, 'create the draft'), 'Could not create the draft. The server could not accept this request as it was made.');
   assert.match(sentence({ status: 0, code: 'unavailable_x' }), /cannot be reached/);
 });
+
+test('a panel failure says what kind it is', async () => {
+  const { failureSentence } = await import('../src/errors.js');
+  const { ShapeError, readTimeline } = await import('../src/shapes.js');
+  assert.equal(failureSentence({ code: 'not_found', status: 404, message: 'no draft art-9' }, 'timeline'), 'There is no such draft.');
+  assert.equal(failureSentence({ code: 'not_found', message: 'no such draft' }, 'bracket listing'), 'There is no such draft.', 'over the WebSocket too');
+  assert.equal(failureSentence({ code: 'internal', status: 500 }, 'timeline', true), 'There is no such draft.', 'the session knows');
+  for (const status of [404, 405, 501]) {
+    const s = failureSentence({ code: 'not_found', status, message: 'no such endpoint: GET /api/docs/d/history' }, 'timeline');
+    assert.match(s, new RegExp(`did not answer the request for the timeline \\(HTTP ${status}\\)\\. It is asked again`));
+  }
+  let shape;
+  try { readTimeline({ rev: 1, next: 0, items: [] }); } catch (e) { shape = e; }
+  assert.ok(shape instanceof ShapeError);
+  assert.equal(failureSentence(shape, 'timeline'), 'Could not show the timeline: unexpected timeline from the server: entries is missing.');
+  assert.equal(failureSentence({ code: 'forbidden', status: 403 }, 'timeline'), 'Could not load the timeline. Your role does not allow this. A facilitator can do it, or give you access.');
+});
