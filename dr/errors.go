@@ -6,7 +6,7 @@ import (
 )
 
 // Error codes: the protocol's (docs/PROTOCOL.md "error") and its
-// extensions exists, conflict, unavailable and locked. A code says what the
+// extensions exists, conflict, unavailable, locked and not_clean. A code says what the
 // client may do next (fix the request, sign in, retry, give up); the
 // message says, for a person, what was wrong.
 const (
@@ -23,6 +23,7 @@ const (
 	CodeConflict     = "conflict"     // it changed since the client saw it
 	CodeUnavailable  = "unavailable"  // storage cannot commit now; nothing changed, retry
 	CodeLocked       = "locked"       // the op would change an agreed provision's text
+	CodeNotClean     = "not_clean"    // a text exported clean still has brackets
 )
 
 // InternalMessage is the message of every error that is not an *Error: its

@@ -91,16 +91,6 @@ type statsJSON struct {
 	Points      []statPoint `json:"points"`
 }
 
-// conflictError is a stale resolution: the group changed since the
-// revision the facilitator saw it at. Group is its current state.
-type conflictError struct {
-	err   error // dr.Errorf(dr.CodeConflict, ...)
-	group *GroupJSON
-}
-
-func (e *conflictError) Error() string { return e.err.Error() }
-func (e *conflictError) Unwrap() error { return e.err }
-
 // propose adds an alternative to a group, or brackets a span as a new
 // group, through the draft's owner (Server.submitBuilt), with its Proposal
 // record.
@@ -245,7 +235,7 @@ func wrappedText(ch brackets.Change) string {
 
 // resolve resolves group as the facilitator saw it at req.Rev, through the
 // draft's owner, with its Decision record. A group that changed since
-// req.Rev is a *conflictError.
+// req.Rev is a conflict carrying the group as it stands (a *detailedError).
 func (s *Server) resolve(ctx context.Context, who dr.Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
 	res, err := checkResolve(who, group, req)
 	if err != nil {
@@ -342,7 +332,7 @@ func (s *Server) groupSeen(ctx context.Context, doc, group string, rev int) (bra
 }
 
 // resolveSeen builds, inside a BuildFunc, the resolution of group seen as
-// it stands at st.Rev(), and its decision record: a *conflictError if the
+// it stands at st.Rev(), and its decision record: a conflict (a *detailedError with the group) if the
 // group changed since the facilitator saw it.
 func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.Resolution, req bracketRequest, who dr.Identity) (dr.Decision, brackets.Change, error) {
 	cur, err := resultAt(st)
@@ -356,9 +346,9 @@ func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.R
 	if !seen.Same(cur.Groups[g]) {
 		o, _ := bracketsOf(st)
 		gj := groupJSON(&cur, g, o.opener, nil)
-		return dr.Decision{}, brackets.Change{}, &conflictError{
-			err:   dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
-			group: &gj,
+		return dr.Decision{}, brackets.Change{}, &detailedError{
+			err:    dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
+			detail: errorDetail{Group: &gj},
 		}
 	}
 	ch, err := cur.Resolve(g, res)
@@ -382,16 +372,17 @@ func decisionOf(g brackets.Group, ch brackets.Change, res brackets.Resolution, r
 	return d
 }
 
-// listConflictGroup puts into a *conflictError the group as it stands,
-// with its proposers, as a listing shows it.
+// listConflictGroup puts into a stale resolution's error (a
+// *detailedError with its group) the group as it stands, with its
+// proposers, as a listing shows it.
 func (s *Server) listConflictGroup(ctx context.Context, doc, group string, err error) {
-	var ce *conflictError
-	if !errors.As(err, &ce) {
+	var de *detailedError
+	if !errors.As(err, &de) || de.detail.Group == nil {
 		return
 	}
 	if l, lerr := s.bracketListing(ctx, doc, -1); lerr == nil {
 		if cg := l.group(group); cg != nil {
-			ce.group = cg
+			de.detail.Group = cg
 		}
 	}
 }
@@ -525,16 +516,6 @@ func handleProposeMsg(ctx context.Context, c *Session, m *Inbound) error {
 	return nil
 }
 
-// conflictMsg is the WebSocket error of a stale resolution.
-type conflictMsg struct {
-	Type    string          `json:"type"`
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	Doc     string          `json:"doc"`
-	Group   *GroupJSON      `json:"group"`
-	Ref     json.RawMessage `json:"ref,omitempty"`
-}
-
 func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 	if err := checkDocWS(c, m.Doc); err != nil {
 		return err
@@ -544,11 +525,6 @@ func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 		return err
 	}
 	out, err := c.s.resolve(ctx, c.ident, m.Doc, req.Group, req)
-	var ce *conflictError
-	if errors.As(err, &ce) {
-		c.Send(encode(conflictMsg{Type: "error", Code: dr.CodeConflict, Message: ce.Error(), Doc: m.Doc, Group: ce.group, Ref: m.Ref}))
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -607,16 +583,6 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.resolve(r.Context(), who, doc, r.PathValue("group"), req)
-	var ce *conflictError
-	if errors.As(err, &ce) {
-		type body struct {
-			Code    string     `json:"code"`
-			Message string     `json:"message"`
-			Group   *GroupJSON `json:"group"`
-		}
-		WriteJSON(w, http.StatusConflict, map[string]body{"error": {dr.CodeConflict, ce.Error(), ce.group}})
-		return nil
-	}
 	return writeResult(w, http.StatusOK, out, err)
 }
 

@@ -96,6 +96,35 @@ func draftNotFound(id string, err error) error {
 	return e
 }
 
+// errorDetail is what an error object may carry beyond its code and
+// message (docs/PROTOCOL.md): the group a stale resolution met
+// (conflict), the revision and the positions of the brackets left in a
+// text exported clean (not_clean). Unset fields are left out.
+type errorDetail struct {
+	Group     *GroupJSON `json:"group,omitempty"`
+	Rev       *int       `json:"rev,omitempty"`
+	Positions []int      `json:"positions,omitempty"`
+}
+
+// detailedError is err answered with detail: writeError and errorFrame,
+// the two places an error is written, add detail to its error object.
+type detailedError struct {
+	err    error
+	detail errorDetail
+}
+
+func (e *detailedError) Error() string { return e.err.Error() }
+func (e *detailedError) Unwrap() error { return e.err }
+
+// detailOf is the detail err carries, if any.
+func detailOf(err error) errorDetail {
+	var de *detailedError
+	if errors.As(err, &de) {
+		return de.detail
+	}
+	return errorDetail{}
+}
+
 // malformedOp says what is wrong with an op that does not decode (an error
 // wrapping ot.ErrMalformed), in the decoder's words.
 func malformedOp(err error) string {
@@ -123,6 +152,8 @@ func httpStatus(code string) int {
 		return http.StatusServiceUnavailable
 	case dr.CodeLocked:
 		return http.StatusLocked
+	case dr.CodeNotClean:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -261,10 +261,6 @@ var exportFormats = map[string]struct{ mediaType, ext string }{
 	"html": {"text/html; charset=utf-8", "html"},
 }
 
-// CodeNotClean is the error code of an export with clean=1 of a text that
-// still has brackets (HTTP 422).
-const CodeNotClean = "not_clean"
-
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
@@ -291,16 +287,10 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	if clean {
 		if pos := history.Unclean(text); len(pos) > 0 {
-			type body struct {
-				Code      string `json:"code"`
-				Message   string `json:"message"`
-				Rev       int    `json:"rev"`
-				Positions []int  `json:"positions"`
+			return &detailedError{
+				err:    dr.Errorf(dr.CodeNotClean, "revision %d still has %d square brackets (the first at %d); resolve them before exporting a clean text", rev, len(pos), pos[0]),
+				detail: errorDetail{Rev: &rev, Positions: pos},
 			}
-			WriteJSON(w, http.StatusUnprocessableEntity, map[string]body{"error": {CodeNotClean,
-				fmt.Sprintf("revision %d still has %d square brackets (the first at %d); resolve them before exporting a clean text", rev, len(pos), pos[0]),
-				rev, pos}})
-			return nil
 		}
 	}
 	var out string

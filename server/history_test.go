@@ -725,7 +725,7 @@ func TestHistoryExport(t *testing.T) {
 		} `json:"error"`
 	}
 	if code := ls.call(observer, "GET", "/api/docs/ex/export?format=txt&clean=1", nil, &e); code != http.StatusUnprocessableEntity ||
-		e.Error.Code != server.CodeNotClean || fmt.Sprint(e.Error.Positions) != fmt.Sprint(history.Unclean(cur.Text)) || len(e.Error.Positions) != 2 {
+		e.Error.Code != dr.CodeNotClean || fmt.Sprint(e.Error.Positions) != fmt.Sprint(history.Unclean(cur.Text)) || len(e.Error.Positions) != 2 {
 		t.Fatalf("clean check: %d %+v (want the positions %v)", code, e, history.Unclean(cur.Text))
 	}
 	ls.create("ex-clean", "No brackets \\[here\\].")

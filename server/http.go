@@ -88,8 +88,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		errorDetail
 	}
-	WriteJSON(w, status, map[string]body{"error": {code, msg}})
+	WriteJSON(w, status, map[string]body{"error": {code, msg, detailOf(err)}})
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {

@@ -110,12 +110,13 @@ type (
 		By     *dr.Author `json:"by,omitempty"` // who left: a client id may be reused by another delegation
 	}
 	errorMsg struct {
-		Type    string          `json:"type"`
-		Code    string          `json:"code"`
-		Message string          `json:"message"`
-		Doc     string          `json:"doc,omitempty"`
-		Seq     *uint64         `json:"seq,omitempty"`
-		Ref     json.RawMessage `json:"ref,omitempty"`
+		Type    string  `json:"type"`
+		Code    string  `json:"code"`
+		Message string  `json:"message"`
+		Doc     string  `json:"doc,omitempty"`
+		Seq     *uint64 `json:"seq,omitempty"`
+		errorDetail
+		Ref json.RawMessage `json:"ref,omitempty"`
 	}
 )
 
@@ -169,5 +170,5 @@ func (s *Server) errorFrame(err error, to replyTo, where, key, val string) []byt
 	if to.code != "" {
 		code = to.code
 	}
-	return encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: to.doc, Seq: to.seq, Ref: to.ref})
+	return encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: to.doc, Seq: to.seq, errorDetail: detailOf(err), Ref: to.ref})
 }

@@ -246,9 +246,5 @@ func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	out, err := s.resolvePackage(r.Context(), who, doc, r.PathValue("pkg"), req)
-	var ce *conflictError
-	if errors.As(err, &ce) {
-		err = ce.err
-	}
 	return writeResult(w, http.StatusOK, out, err)
 }

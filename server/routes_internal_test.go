@@ -126,11 +126,29 @@ func TestProtocolError(t *testing.T) {
 		{malformed, dr.CodeBadOp, 400, "malformed op: component 2 is not a string or number"},
 		{auth.Request{Delegation: "CAN", Name: "Ana", Role: "admin"}.Check(), dr.CodeBadRequest, 400, `role must be facilitator, drafter or reviewer, got "admin"`},
 		{errors.New("disk on fire"), dr.CodeInternal, 500, "internal error; the operation was not carried out, please retry"},
+		{&detailedError{err: dr.Errorf(dr.CodeNotClean, "revision 3 still has 2 square brackets")}, dr.CodeNotClean, 422, "revision 3 still has 2 square brackets"},
 	} {
 		code, msg, status := protocolError(tc.err)
 		if code != tc.code || msg != tc.message || status != tc.status {
 			t.Errorf("protocolError(%v) = %q, %q, HTTP %d; want %q, %q, HTTP %d",
 				tc.err, code, msg, status, tc.code, tc.message, tc.status)
 		}
+	}
+}
+
+// TestErrorDetail: the fields an error carries beyond code and message
+// reach the answer through wraps, and an error without them adds none.
+func TestErrorDetail(t *testing.T) {
+	rev := 3
+	err := fmt.Errorf("export: %w", &detailedError{err: dr.Errorf(dr.CodeNotClean, "unclean"), detail: errorDetail{Rev: &rev, Positions: []int{4, 9}}})
+	if d := detailOf(err); d.Rev == nil || *d.Rev != 3 || fmt.Sprint(d.Positions) != "[4 9]" || d.Group != nil {
+		t.Errorf("detailOf through a wrap = %+v, want rev 3, positions [4 9]", d)
+	}
+	if d := detailOf(dr.Errorf(dr.CodeConflict, "changed")); d.Rev != nil || d.Positions != nil || d.Group != nil {
+		t.Errorf("detailOf(plain error) = %+v, want nothing", d)
+	}
+	frame := string((&Server{log: slog.New(slog.DiscardHandler)}).errorFrame(err, replyTo{doc: "d"}, "test", "k", "v"))
+	if want := `{"type":"error","code":"not_clean","message":"unclean","doc":"d","rev":3,"positions":[4,9]}`; frame != want {
+		t.Errorf("errorFrame = %s, want %s", frame, want)
 	}
 }
