@@ -71,7 +71,7 @@ func TestRecoverCommand(t *testing.T) {
 
 	cfg := config{Data: data}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, _, err := openStore(cfg, quiet)
+	st, err := openStore(cfg, quiet)
 	if err == nil {
 		st.Close()
 		t.Fatal("the server opened a store whose log is corrupt")
@@ -98,7 +98,7 @@ func TestRecoverCommand(t *testing.T) {
 			t.Errorf("the report does not say %q:\n%s", want, out.String())
 		}
 	}
-	st, _, err = openStore(cfg, quiet)
+	st, err = openStore(cfg, quiet)
 	if err != nil {
 		t.Fatalf("open after recover: %v", err)
 	}

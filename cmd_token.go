@@ -258,16 +258,9 @@ type tokenManager interface {
 	revoke(ctx context.Context, id string) (dr.Token, string, error)
 }
 
-// tokenStore is what the token command needs from a backend.
-type tokenStore interface {
-	auth.Store
-	AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error)
-	Close() error
-}
-
 // openTokenStore opens Redis or the embedded store. A bbolt file held by a
 // running server is reported at once with what to do instead.
-func openTokenStore(o tokenOptions) (tokenStore, error) {
+func openTokenStore(o tokenOptions) (dr.Store, error) {
 	if o.redis != "" {
 		s, err := storage.OpenRedisURL(o.redis, storage.RedisOptions{})
 		if err != nil {
@@ -308,7 +301,7 @@ func fileLocked(path string) bool {
 
 // storeTokens manages tokens directly in a store, as the operator.
 type storeTokens struct {
-	st    tokenStore
+	st    dr.Store
 	redis bool
 }
 

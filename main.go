@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/metrics"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -230,36 +230,40 @@ func isLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// store is what serve needs from a backend: the server's methods and Close.
-type store interface {
-	server.Store
-	auth.Store // tokens (server.NewTokenAuth, the token subcommand)
-	Close() error
+// backend is the store serve opened: the storage contract every backend
+// keeps, and the concrete store it is, for what only that kind has (the
+// embedded store's periodic backups and metrics, Redis's fan-out between
+// nodes). main holds what it opened rather than asking the store later.
+type backend struct {
+	dr.Store
+	bolt  *storage.Bolt  // the embedded store, or nil
+	redis *storage.Redis // the shared store, or nil
+	where string         // for the startup line
 }
 
 // openStore opens Redis when a URL is given (waiting up to cfg.RedisWait
 // for it), else the embedded bbolt store in the data directory.
-func openStore(cfg config, logger *slog.Logger) (store, string, error) {
+func openStore(cfg config, logger *slog.Logger) (backend, error) {
 	if cfg.Redis != "" {
 		storage.RouteRedisLogs(logger, 10*time.Second)
 		s, err := storage.OpenRedisURL(cfg.Redis, storage.RedisOptions{StartupWait: cfg.RedisWait, Logger: logger})
 		if err != nil {
-			return nil, "", fmt.Errorf("redis: %w", err)
+			return backend{}, fmt.Errorf("redis: %w", err)
 		}
-		return s, "redis " + redactURL(cfg.Redis), nil
+		return backend{Store: s, redis: s, where: "redis " + redactURL(cfg.Redis)}, nil
 	}
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
-		return nil, "", fmt.Errorf("data directory: %w", err)
+		return backend{}, fmt.Errorf("data directory: %w", err)
 	}
 	path := filepath.Join(cfg.Data, "draftroom.db")
 	s, err := storage.OpenBolt(path, storage.BoltOptions{NoSync: cfg.NoSync, Logger: logger})
 	if errors.Is(err, storage.ErrCorrupt) {
-		return nil, "", fmt.Errorf("open %s: %w\nstop, copy %s somewhere safe, then run: draftroom recover -data %s", path, err, cfg.Data, cfg.Data)
+		return backend{}, fmt.Errorf("open %s: %w\nstop, copy %s somewhere safe, then run: draftroom recover -data %s", path, err, cfg.Data, cfg.Data)
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("open %s: %w", path, err)
+		return backend{}, fmt.Errorf("open %s: %w", path, err)
 	}
-	return s, path, nil
+	return backend{Store: s, bolt: s, where: path}, nil
 }
 
 // redactURL hides a password in a Redis URL.
@@ -284,7 +288,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // finish HTTP requests, close WebSockets, let the drafts finish their
 // commits, close the store.
 func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger) error {
-	st, where, err := openStore(cfg, logger)
+	st, err := openStore(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -294,24 +298,26 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	}
 	cfg.Server.Web = webFS()
 	cfg.Server.Auth = server.NewTokenAuth(st, nil)
-	if cfg.Redis == "" {
+	if st.bolt != nil {
 		cfg.Server.BackupScratch = cfg.Data
+	}
+	if st.redis != nil {
+		cfg.Server.Fanout = st.redis
 	}
 	var schedule *storage.BackupSchedule
 	if cfg.Backup.Dir != "" {
-		b, ok := st.(*storage.Bolt)
-		if !ok {
+		if st.bolt == nil {
 			return errors.New("-backup-dir backs up the embedded store; with Redis, back up its RDB or AOF files (docs/OPERATIONS.md)")
 		}
 		if err := os.MkdirAll(cfg.Backup.Dir, 0o750); err != nil {
 			return fmt.Errorf("-backup-dir: %w", err)
 		}
-		schedule = &storage.BackupSchedule{Store: b, Dir: cfg.Backup.Dir, Every: cfg.Backup.Every, Keep: cfg.Backup.Keep, Logger: logger}
+		schedule = &storage.BackupSchedule{Store: st.bolt, Dir: cfg.Backup.Dir, Every: cfg.Backup.Every, Keep: cfg.Backup.Keep, Logger: logger}
 		cfg.Server.Backups = schedule
 	}
 	srv := server.New(cfg.Server, st, logger)
 	if cfg.Metrics.On {
-		srv.SetMetrics(metrics.Handler(srv, st))
+		srv.SetMetrics(metrics.Handler(srv, st.bolt))
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -330,7 +336,7 @@ func run(ctx context.Context, cfg config, stdout io.Writer, logger *slog.Logger)
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	fmt.Fprintf(stdout, "draftroom listening on %s://%s/ (store: %s; %s)\n", scheme, ln.Addr(), where, mode)
+	fmt.Fprintf(stdout, "draftroom listening on %s://%s/ (store: %s; %s)\n", scheme, ln.Addr(), st.where, mode)
 	if cfg.Open && !isLoopback(cfg.Addr) {
 		logger.Warn("open mode on a non-loopback address: anyone who can reach it can edit")
 	}

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,42 +95,107 @@ func TestParseConfig(t *testing.T) {
 	}
 }
 
-// process is the real draftroom binary running on a free port.
+// process is the real draftroom binary running on a port of its own.
 type process struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	base string
-	out  *bytes.Buffer
+	out  *output
 	done chan struct{} // closed when the process has exited (err set)
 	err  error
 }
 
+// output collects a child's stdout and stderr, safe to read while the
+// child writes, and passes on the address the server says it listens on.
+type output struct {
+	mu        sync.Mutex
+	b         bytes.Buffer
+	listening chan string // the base URL, once
+	told      bool
+	wrote     chan struct{} // a token after each write (capacity 1)
+}
+
+var listeningLine = regexp.MustCompile(`draftroom listening on (https?://[^/\s]+)/`)
+
+func (o *output) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.b.Write(p)
+	select {
+	case o.wrote <- struct{}{}:
+	default:
+	}
+	if !o.told {
+		if m := listeningLine.FindSubmatch(o.b.Bytes()); m != nil {
+			o.told = true
+			o.listening <- string(m[1])
+		}
+	}
+	return len(p), nil
+}
+
+// waitFor waits until the output holds s, failing t after a minute.
+func (o *output) waitFor(t *testing.T, s string) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for !strings.Contains(o.String(), s) {
+		select {
+		case <-o.wrote:
+		case <-timeout:
+			t.Fatalf("the server never said %q:\n%s", s, o)
+		}
+	}
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.b.String()
+}
+
+// builtBin is the draftroom binary the tests run, built once per test run
+// into a directory TestMain removes.
+var builtBin struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBin.dir != "" {
+		os.RemoveAll(builtBin.dir)
+	}
+	os.Exit(code)
+}
+
+// buildBinary returns the path of the draftroom binary, building it on the
+// first call.
 func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "draftroom")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	builtBin.once.Do(func() {
+		if builtBin.dir, builtBin.err = os.MkdirTemp("", "draftroom-bin-"); builtBin.err != nil {
+			return
+		}
+		builtBin.path = filepath.Join(builtBin.dir, "draftroom")
+		if out, err := exec.Command("go", "build", "-o", builtBin.path, ".").CombinedOutput(); err != nil {
+			builtBin.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if builtBin.err != nil {
+		t.Fatal(builtBin.err)
 	}
-	return bin
+	return builtBin.path
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// start runs the binary on data in open mode, with extra flags, and waits
-// until it answers.
+// start runs the binary on data in open mode, with extra flags, on a port
+// the kernel picks, and waits until it says where it listens.
 func start(t *testing.T, bin, data string, extra ...string) *process {
 	t.Helper()
-	addr := freePort(t)
-	p := &process{t: t, cmd: exec.Command(bin, append([]string{"-addr", addr, "-data", data, "-open"}, extra...)...), base: "http://" + addr, out: &bytes.Buffer{}, done: make(chan struct{})}
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	out := &output{listening: make(chan string, 1), wrote: make(chan struct{}, 1)}
+	p := &process{t: t, cmd: exec.Command(bin, append([]string{"-addr", "127.0.0.1:0", "-data", data, "-open"}, extra...)...), out: out, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = out, out
 	// The embedded store on DIR, whatever the environment says (CI sets
 	// REDIS_URL for the Redis tests).
 	for _, kv := range os.Environ() {
@@ -146,20 +211,15 @@ func start(t *testing.T, bin, data string, extra ...string) *process {
 		p.cmd.Process.Kill()
 		<-p.done
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		resp, err := http.Get(p.base + "/api/docs")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not answer: %v\n%s", err, p.out)
-		}
-		time.Sleep(20 * time.Millisecond)
+	select {
+	case p.base = <-out.listening:
+		return p
+	case <-p.done:
+		t.Fatalf("the server exited before listening: %v\n%s", p.err, out)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the server did not say where it listens in 60s\n%s", out)
 	}
+	return nil
 }
 
 func (p *process) getJSON(path string, out any) {
@@ -187,6 +247,7 @@ type ackKey struct {
 // it on the same data directory, and checks that every acknowledged op is in
 // the log and the log replays to the stored text.
 func TestCrashSafety(t *testing.T) {
+	t.Parallel() // its own process, port and directory
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
@@ -203,6 +264,8 @@ func TestCrashSafety(t *testing.T) {
 
 	var mu sync.Mutex
 	acked := map[ackKey]int{}
+	const enoughAcks = 300
+	enough := make(chan struct{}) // closed at the 300th ack
 	ctx := context.Background()
 	wsURL := "ws" + strings.TrimPrefix(p.base, "http") + "/ws"
 	var clients []*client.Client
@@ -215,6 +278,9 @@ func TestCrashSafety(t *testing.T) {
 				if e.Type == client.EventAck {
 					mu.Lock()
 					acked[ackKey{id, e.Seq}] = e.Rev
+					if len(acked) == enoughAcks {
+						close(enough)
+					}
 					mu.Unlock()
 				}
 			}})
@@ -245,23 +311,18 @@ func TestCrashSafety(t *testing.T) {
 				if doc.Err() != nil {
 					return
 				}
-				time.Sleep(time.Duration(rng.IntN(500)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(500)) * time.Microsecond) // the typing pace: the load, not a wait
 			}
 		}()
 	}
 	// Let acks accumulate, then kill -9 in the middle of the load.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
+	select {
+	case <-enough:
+	case <-time.After(60 * time.Second):
 		mu.Lock()
 		n := len(acked)
 		mu.Unlock()
-		if n >= 300 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d acks in 60s\n%s", n, p.out)
-		}
-		time.Sleep(10 * time.Millisecond)
+		t.Fatalf("only %d acks in 60s\n%s", n, p.out)
 	}
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)

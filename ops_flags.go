@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // backupConfig is -backup-dir, -backup-every, -backup-keep.
@@ -80,7 +82,7 @@ func checkOpsFlags(fs *flag.FlagSet, cfg *config, loopback bool) error {
 // a loopback address whose store holds no token, and then only for
 // requests without proxy headers (server.Config.OpenByDefault). The
 // reason goes to the startup line and /healthz.
-func decideMode(ctx context.Context, cfg *config, st store) error {
+func decideMode(ctx context.Context, cfg *config, st dr.Store) error {
 	sc := &cfg.Server
 	switch {
 	case cfg.OpenSet && cfg.Open:

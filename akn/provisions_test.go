@@ -42,6 +42,7 @@ func randomTreaty(rng *rand.Rand) string {
 
 func TestFromProvisionsKeepsTextAndValidates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
+	var docs [][]byte // validated together at the end
 	for i := range 30 {
 		text := randomTreaty(rng)
 		st, list := structureOf(text)
@@ -58,12 +59,13 @@ func TestFromProvisionsKeepsTextAndValidates(t *testing.T) {
 		if err != nil {
 			t.Fatalf("case %d: %v\n%q", i, err, text)
 		}
-		validate(t, data)
+		docs = append(docs, data)
 		got, err := Import(data, 0)
 		if err != nil || got.Text() != text {
 			t.Fatalf("case %d: import reads %q (%v), want %q", i, got.Text(), err, text)
 		}
 	}
+	validateAll(t, docs)
 }
 
 func TestFromProvisionsElements(t *testing.T) {

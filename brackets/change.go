@@ -302,51 +302,20 @@ func (r Result) Propose(g int, text string) (Change, error) {
 // unmatched bracket, start or end inside an escape, or touch a group it
 // would merge with. Errors: ErrSpan, ErrText.
 func (r Result) Wrap(start, end int, text string) (Change, error) {
-	if start < 0 || end < start || end > r.Len {
-		return Change{}, fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpanRange)
+	if err := r.spanInText(start, end); err != nil {
+		return Change{}, err
 	}
-	if !utf8.ValidString(text) || (start == end && text == "") {
-		return Change{}, fmt.Errorf("proposal for [%d,%d): %w", start, end, ErrText)
+	if err := proposalText(start, end, text); err != nil {
+		return Change{}, err
 	}
-	depth := 0 // depth of the new group
-	held := -1 // depth of the deepest group the span holds whole
-	for i := range r.Groups {
-		g := &r.Groups[i]
-		if g.End <= start || g.Start >= end {
-			continue // disjoint
-		}
-		if start <= g.Start && g.End <= end {
-			held = max(held, g.Depth)
-			continue // held whole
-		}
-		inside := false
-		for _, a := range g.Alternatives {
-			if a.Start <= start && end <= a.End {
-				inside = true
-				break
-			}
-		}
-		if !inside {
-			return Change{}, fmt.Errorf("span [%d,%d) and group [%d,%d): %w", start, end, g.Start, g.End, ErrSpanCrosses)
-		}
-		depth = max(depth, g.Depth+1)
-	}
-	for _, d := range r.Diagnostics {
-		if start <= d.Pos && d.Pos < end {
-			if d.Code == DiagTooDeep {
-				return Change{}, fmt.Errorf("span [%d,%d) holds brackets nested too deep at %d: %w", start, end, d.Pos, ErrSpanTooDeep)
-			}
-			return Change{}, fmt.Errorf("span [%d,%d) holds an unbalanced bracket at %d: %w", start, end, d.Pos, ErrSpanUnbalanced)
-		}
-	}
-	if depth >= MaxDepth || held+1 >= MaxDepth {
-		return Change{}, fmt.Errorf("span [%d,%d): new group at depth %d: %w", start, end, depth, ErrSpanTooDeep)
+	if err := r.crossing(start, end); err != nil {
+		return Change{}, err
 	}
 	s := r.Text
 	startByte := byteOffset(s, 0, 0, start)
 	endByte := byteOffset(s, start, startByte, end)
-	if oddBackslashes(s[:startByte]) || oddBackslashes(s[:endByte]) {
-		return Change{}, fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpanEscape)
+	if err := splitsEscape(s, start, end, startByte, endByte); err != nil {
+		return Change{}, err
 	}
 	alt := Escape(text)
 	b := newBuilder(s)
@@ -359,41 +328,76 @@ func (r Result) Wrap(start, end int, text string) (Change, error) {
 		b.insert(`\`)
 	})
 	b.skipTo(end, endByte)
-	switch {
-	case start == end:
-		b.insert(alt + "]")
-	case text == "":
-		b.insert("]")
-	default:
-		b.insert("/" + alt + "]")
-	}
+	b.insert(wrapClosing(start, end, text, alt))
 	op, out := b.done()
 	ch := Change{Op: op, NewText: out, Start: start, End: end, Text: alt, Alternative: 1, Open: 0}
-	wantAlts := 2
 	if start == end || text == "" {
-		ch.Alternative, wantAlts = 0, 1
+		ch.Alternative = 0
 	}
-	// The checks above cannot see adjacency: "[a]x" wrapped at x would
-	// read as one group "[a][x/y]", as would "[a] or x". Parse the outcome
-	// to be sure it is exactly one new group of the expected shape.
-	after := Parse(out)
-	ok := false
-	if len(after.Groups) == len(r.Groups)+1 {
-		for _, g := range after.Groups {
-			if g.Start != start {
-				continue
-			}
-			ok = len(g.Brackets) == 1 && len(g.Alternatives) == wantAlts
-			if ok && (start == end || text != "") {
-				ok = g.Alternatives[wantAlts-1].Text == alt
-			}
-			break
-		}
-	}
-	if !ok {
+	if !r.wrapsAsOneGroup(out, start, ch.Alternative+1, text, alt) {
 		return Change{}, fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", start, end, ErrSpanJoins)
 	}
 	return ch, nil
+}
+
+// spanInText refuses a span that is not inside the text.
+func (r Result) spanInText(start, end int) error {
+	if start < 0 || end < start || end > r.Len {
+		return fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpanRange)
+	}
+	return nil
+}
+
+// proposalText refuses a proposal's text that is not UTF-8, or empty on an
+// empty span (it would add nothing).
+func proposalText(start, end int, text string) error {
+	if !utf8.ValidString(text) || (start == end && text == "") {
+		return fmt.Errorf("proposal for [%d,%d): %w", start, end, ErrText)
+	}
+	return nil
+}
+
+// splitsEscape refuses a span [start, end) (bytes startByte, endByte of s)
+// that starts or ends between a '\' and the character it escapes.
+func splitsEscape(s string, start, end, startByte, endByte int) error {
+	if oddBackslashes(s[:startByte]) || oddBackslashes(s[:endByte]) {
+		return fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpanEscape)
+	}
+	return nil
+}
+
+// wrapClosing is what Wrap writes after the span [start, end) proposing
+// text (escaped: alt): the new alternative and the ']'.
+func wrapClosing(start, end int, text, alt string) string {
+	switch {
+	case start == end:
+		return alt + "]"
+	case text == "":
+		return "]"
+	}
+	return "/" + alt + "]"
+}
+
+// wrapsAsOneGroup reports whether out, the text after a Wrap at start,
+// reads as r's groups plus exactly one new group at start of one bracket
+// and alts alternatives, the last of them alt when text was proposed. The
+// checks before the Wrap cannot see adjacency: "[a]x" wrapped at x would
+// read as one group "[a][x/y]", as would "[a] or x".
+func (r Result) wrapsAsOneGroup(out string, start, alts int, text, alt string) bool {
+	after := Parse(out)
+	if len(after.Groups) != len(r.Groups)+1 {
+		return false
+	}
+	for _, g := range after.Groups {
+		if g.Start != start {
+			continue
+		}
+		if len(g.Brackets) != 1 || len(g.Alternatives) != alts {
+			return false
+		}
+		return (alts == 1 && text == "") || g.Alternatives[alts-1].Text == alt
+	}
+	return false
 }
 
 // oddBackslashes reports whether s ends with an odd run of '\': its last

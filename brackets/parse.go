@@ -312,10 +312,43 @@ type lastClose struct {
 	ok             bool
 }
 
+// groupBuilder reads the bracket tokens of a text in order into groups:
+// each matched '[' opens a bracket (of a new group, or of the group of the
+// bracket just closed at its depth when only a separator lies between
+// them), each '/' and ']' ends an alternative of the innermost open
+// bracket.
+type groupBuilder struct {
+	s        string
+	groups   []Group
+	alts     []altRec
+	brackets []bracketRec
+	nAlts    []int // per group: alternatives finished so far
+	nBrk     []int // per group: brackets opened so far
+	stack    []openBracket
+	last     []lastClose // per depth: the last bracket closed there
+	deep     int         // brackets open beyond MaxDepth
+	tooDeep  []Diagnostic
+}
+
+// build fills res.Groups (and adds the diagnostics of brackets nested too
+// deep) from the bracket tokens of res.Text.
 func build(res *Result, toks []token) {
-	s := res.Text
-	// Upper bounds: a group per matched '[', an alternative per closing
-	// ']' and per '/'.
+	b := newGroupBuilder(res.Text, toks)
+	for _, t := range toks {
+		b.read(t)
+	}
+	if len(b.tooDeep) > 0 {
+		res.Diagnostics = append(res.Diagnostics, b.tooDeep...)
+		slices.SortFunc(res.Diagnostics, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
+	}
+	if len(b.groups) > 0 {
+		res.Groups = b.finish()
+	}
+}
+
+// newGroupBuilder sizes the builder's lists for toks: at most a group per
+// matched '[', an alternative per closing ']' and per '/'.
+func newGroupBuilder(s string, toks []token) groupBuilder {
 	nOpen, nSlash := 0, 0
 	for _, t := range toks {
 		switch {
@@ -325,105 +358,124 @@ func build(res *Result, toks []token) {
 			nSlash++
 		}
 	}
-	var (
-		groups   = make([]Group, 0, nOpen)
-		alts     = make([]altRec, 0, nOpen+nSlash)
-		brackets = make([]bracketRec, 0, nOpen)
-		nAlts    = make([]int, 0, nOpen) // per group: alternatives finished so far
-		nBrk     = make([]int, 0, nOpen) // per group: brackets opened so far
-		stack    []openBracket
-		last     = make([]lastClose, 1, 8) // per depth: the last bracket closed there
-		deep     int                       // brackets open beyond MaxDepth
-		tooDeep  []Diagnostic
-	)
-	for _, t := range toks {
-		if deep > 0 {
-			// Inside a bracket nested too deep: all of it is text.
-			if t.matched && t.char == '[' {
-				deep++
-			} else if t.matched && t.char == ']' {
-				deep--
-			}
-			continue
-		}
-		switch {
-		case t.char == '[' && t.matched && len(stack) >= MaxDepth:
-			deep = 1
-			tooDeep = append(tooDeep, Diagnostic{Pos: t.pos, Code: DiagTooDeep,
-				Message: "brackets nest more than " + strconv.Itoa(MaxDepth) + " deep here; this bracket and its contents are read as text"})
-		case t.char == '[' && t.matched:
-			d := len(stack)
-			var g int
-			if l := last[d]; l.ok && isSeparator(s[l.endByte:t.off]) {
-				g = l.group
-			} else {
-				grp := Group{Start: t.pos, startByte: t.off, Parent: -1, ParentAlternative: -1, Depth: d}
-				if d > 0 {
-					p := stack[d-1].group
-					grp.Parent = p
-					grp.ParentAlternative = nAlts[p]
-				}
-				g = len(groups)
-				groups = append(groups, grp)
-				nAlts = append(nAlts, 0)
-				nBrk = append(nBrk, 0)
-			}
-			stack = append(stack, openBracket{group: g, bracket: len(brackets), inGroup: nBrk[g],
-				altStart: t.pos + 1, altStart8: t.off + 1})
-			nBrk[g]++
-			brackets = append(brackets, bracketRec{group: g, span: Span{Start: t.pos}})
-			// Brackets inside this one start a fresh level: one closed at
-			// depth d+1 inside an earlier bracket must never join one
-			// opened inside this one.
-			if len(last) <= d+1 {
-				last = append(last, lastClose{})
-			} else {
-				last[d+1] = lastClose{}
-			}
-		case t.char == ']' && t.matched:
-			top := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
-				Text: s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
-			nAlts[top.group]++
-			brackets[top.bracket].span.End = t.pos + 1
-			g := &groups[top.group]
-			g.End, g.endByte = t.pos+1, t.off+1
-			last[len(stack)] = lastClose{group: top.group, endByte: t.off + 1, ok: true}
-		case t.char == '/' && len(stack) > 0:
-			top := &stack[len(stack)-1]
-			alts = append(alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
-				Text: s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
-			nAlts[top.group]++
-			top.altStart, top.altStart8 = t.pos+1, t.off+1
-		}
+	return groupBuilder{
+		s:        s,
+		groups:   make([]Group, 0, nOpen),
+		alts:     make([]altRec, 0, nOpen+nSlash),
+		brackets: make([]bracketRec, 0, nOpen),
+		nAlts:    make([]int, 0, nOpen),
+		nBrk:     make([]int, 0, nOpen),
+		last:     make([]lastClose, 1, 8),
 	}
-	if len(tooDeep) > 0 {
-		res.Diagnostics = append(res.Diagnostics, tooDeep...)
-		slices.SortFunc(res.Diagnostics, func(a, b Diagnostic) int { return cmp.Compare(a.Pos, b.Pos) })
-	}
-	if len(groups) == 0 {
+}
+
+// read takes the next token.
+func (b *groupBuilder) read(t token) {
+	if b.deep > 0 {
+		// Inside a bracket nested too deep: all of it is text.
+		if t.matched && t.char == '[' {
+			b.deep++
+		} else if t.matched && t.char == ']' {
+			b.deep--
+		}
 		return
 	}
+	switch {
+	case t.char == '[' && t.matched && len(b.stack) >= MaxDepth:
+		b.deep = 1
+		b.tooDeep = append(b.tooDeep, Diagnostic{Pos: t.pos, Code: DiagTooDeep,
+			Message: "brackets nest more than " + strconv.Itoa(MaxDepth) + " deep here; this bracket and its contents are read as text"})
+	case t.char == '[' && t.matched:
+		b.open(t)
+	case t.char == ']' && t.matched:
+		b.close(t)
+	case t.char == '/' && len(b.stack) > 0:
+		top := &b.stack[len(b.stack)-1]
+		b.endAlternative(top, t)
+		top.altStart, top.altStart8 = t.pos+1, t.off+1
+	}
+}
+
+// open opens a bracket at t: of the group of the bracket closed just
+// before at its depth when only a separator lies between them, else of a
+// new group.
+func (b *groupBuilder) open(t token) {
+	d := len(b.stack)
+	var g int
+	if l := b.last[d]; l.ok && isSeparator(b.s[l.endByte:t.off]) {
+		g = l.group
+	} else {
+		g = b.newGroup(t, d)
+	}
+	b.stack = append(b.stack, openBracket{group: g, bracket: len(b.brackets), inGroup: b.nBrk[g],
+		altStart: t.pos + 1, altStart8: t.off + 1})
+	b.nBrk[g]++
+	b.brackets = append(b.brackets, bracketRec{group: g, span: Span{Start: t.pos}})
+	// Brackets inside this one start a fresh level: one closed at depth
+	// d+1 inside an earlier bracket must never join one opened inside this
+	// one.
+	if len(b.last) <= d+1 {
+		b.last = append(b.last, lastClose{})
+	} else {
+		b.last[d+1] = lastClose{}
+	}
+}
+
+// newGroup starts a group at the '[' t, at depth d, and returns its index.
+func (b *groupBuilder) newGroup(t token, d int) int {
+	grp := Group{Start: t.pos, startByte: t.off, Parent: -1, ParentAlternative: -1, Depth: d}
+	if d > 0 {
+		p := b.stack[d-1].group
+		grp.Parent = p
+		grp.ParentAlternative = b.nAlts[p]
+	}
+	b.groups = append(b.groups, grp)
+	b.nAlts = append(b.nAlts, 0)
+	b.nBrk = append(b.nBrk, 0)
+	return len(b.groups) - 1
+}
+
+// close closes the innermost open bracket at the ']' t.
+func (b *groupBuilder) close(t token) {
+	top := b.stack[len(b.stack)-1]
+	b.stack = b.stack[:len(b.stack)-1]
+	b.endAlternative(&top, t)
+	b.brackets[top.bracket].span.End = t.pos + 1
+	g := &b.groups[top.group]
+	g.End, g.endByte = t.pos+1, t.off+1
+	b.last[len(b.stack)] = lastClose{group: top.group, endByte: t.off + 1, ok: true}
+}
+
+// endAlternative ends the current alternative of bracket top at the '/'
+// or ']' t.
+func (b *groupBuilder) endAlternative(top *openBracket, t token) {
+	b.alts = append(b.alts, altRec{top.group, Alternative{Start: top.altStart, End: t.pos,
+		Text: b.s[top.altStart8:t.off], Bracket: top.inGroup, startByte: top.altStart8}})
+	b.nAlts[top.group]++
+}
+
+// finish hands each group its alternatives and brackets, and its kind.
+func (b *groupBuilder) finish() []Group {
+	groups := b.groups
 	// Counting sort by group; appends happened in text order within each
 	// group, and the sort is stable.
-	altOut := make([]Alternative, len(alts))
-	brkOut := make([]Span, len(brackets))
+	altOut := make([]Alternative, len(b.alts))
+	brkOut := make([]Span, len(b.brackets))
 	altOff, brkOff := 0, 0
 	for g := range groups {
-		na, nb := nAlts[g], nBrk[g]
+		na, nb := b.nAlts[g], b.nBrk[g]
 		groups[g].Alternatives = altOut[altOff : altOff : altOff+na]
 		groups[g].Brackets = brkOut[brkOff : brkOff : brkOff+nb]
 		altOff += na
 		brkOff += nb
 	}
-	for _, a := range alts {
+	for _, a := range b.alts {
 		g := &groups[a.group]
 		g.Alternatives = append(g.Alternatives, a.alt)
 	}
-	for _, b := range brackets {
-		g := &groups[b.group]
-		g.Brackets = append(g.Brackets, b.span)
+	for _, br := range b.brackets {
+		g := &groups[br.group]
+		g.Brackets = append(g.Brackets, br.span)
 	}
 	for g := range groups {
 		if len(groups[g].Alternatives) == 1 {
@@ -432,7 +484,7 @@ func build(res *Result, toks []token) {
 			groups[g].Kind = Alternatives
 		}
 	}
-	res.Groups = groups
+	return groups
 }
 
 // isSeparator reports whether s, the text between a ']' and the next '[' at

@@ -517,66 +517,30 @@ func (t *Tracker) merge(b int) {
 	t.blocks = append(t.blocks[:b+1], t.blocks[b+2:]...)
 }
 
-// trackerJSON is the persisted form: positions as gaps (the first one
-// absolute) and ids as two parallel arrays, which keeps a 4,000-bracket
-// state near 30 kB.
-type trackerJSON struct {
-	V    int   `json:"v"`
-	Rev  int   `json:"rev"`
-	Len  int   `json:"len"`
-	Gaps []int `json:"gaps"`
-	Revs []int `json:"revs"`
-	Ks   []int `json:"ks"`
-}
-
 // MarshalJSON encodes the tracker's state (its revision, text length,
-// brackets and ids), to be stored as a snapshot Meta section.
+// brackets and ids) as charid.Marks, to be stored as a snapshot Meta
+// section.
 func (t *Tracker) MarshalJSON() ([]byte, error) {
 	pos, ids := t.Positions()
-	j := trackerJSON{V: 1, Rev: t.rev, Len: t.length,
-		Gaps: make([]int, len(pos)), Revs: make([]int, len(pos)), Ks: make([]int, len(pos))}
-	prev := 0
-	for i, p := range pos {
-		j.Gaps[i] = p - prev
-		prev = p
-		j.Revs[i] = ids[i].Rev
-		j.Ks[i] = ids[i].K
-	}
-	return json.Marshal(j)
+	return json.Marshal(charid.NewMarks(t.rev, t.length, pos, func(i int) charid.ID { return charid.ID(ids[i]) }))
 }
 
 // UnmarshalJSON restores a state written by MarshalJSON. Errors wrap
 // ErrCorrupt; on error t is unchanged.
 func (t *Tracker) UnmarshalJSON(data []byte) error {
-	var j trackerJSON
-	if err := json.Unmarshal(data, &j); err != nil {
+	var m charid.Marks
+	if err := json.Unmarshal(data, &m); err != nil {
 		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if j.V != 1 {
-		return fmt.Errorf("version %d: %w", j.V, ErrCorrupt)
+	if err := m.Check(); err != nil {
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if j.Rev < 0 || j.Len < 0 || len(j.Revs) != len(j.Gaps) || len(j.Ks) != len(j.Gaps) {
-		return fmt.Errorf("rev %d, len %d, %d/%d/%d entries: %w", j.Rev, j.Len,
-			len(j.Gaps), len(j.Revs), len(j.Ks), ErrCorrupt)
-	}
-	pos := make([]int, len(j.Gaps))
-	ids := make([]ID, len(j.Gaps))
-	p := 0
-	for i, g := range j.Gaps {
-		if g < 0 || (i > 0 && g == 0) || g > j.Len {
-			return fmt.Errorf("gap %d at entry %d: %w", g, i, ErrCorrupt)
-		}
-		p += g
-		if p >= j.Len {
-			return fmt.Errorf("'[' at %d past the end (%d): %w", p, j.Len, ErrCorrupt)
-		}
-		if j.Revs[i] < 0 || j.Revs[i] > j.Rev || j.Ks[i] < 0 {
-			return fmt.Errorf("id b%d.%d at entry %d: %w", j.Revs[i], j.Ks[i], i, ErrCorrupt)
-		}
-		pos[i] = p
-		ids[i] = ID{Rev: j.Revs[i], K: j.Ks[i]}
-	}
-	t.rev, t.length = j.Rev, j.Len
+	pos := make([]int, 0, len(m.Gaps))
+	ids := make([]ID, 0, len(m.Gaps))
+	m.Each(func(p int, id charid.ID) {
+		pos, ids = append(pos, p), append(ids, ID(id))
+	})
+	t.rev, t.length = m.Rev, m.Len
 	t.rebuild(pos, ids)
 	return nil
 }

@@ -41,15 +41,16 @@ func (r Result) WrapMany(spans [][2]int, texts []string) (ot.Op, string, []Wrapp
 	lastEnd := -1
 	for i, sp := range spans {
 		start, end, text := sp[0], sp[1], texts[i]
+		if out[i].Err = r.spanInText(start, end); out[i].Err != nil {
+			continue
+		}
 		switch {
-		case start < 0 || end < start || end > r.Len:
-			out[i].Err = fmt.Errorf("span [%d,%d) of %d code points: %w", start, end, r.Len, ErrSpanRange)
 		case start <= lastEnd:
 			out[i].Err = fmt.Errorf("span [%d,%d) touches the span before it (they would read as one group): %w", start, end, ErrSpanJoins)
-		case !utf8.ValidString(text) || (start == end && text == ""):
-			out[i].Err = fmt.Errorf("proposal for [%d,%d): %w", start, end, ErrText)
 		default:
-			out[i].Err = r.crossing(start, end)
+			if out[i].Err = proposalText(start, end, text); out[i].Err == nil {
+				out[i].Err = r.crossing(start, end)
+			}
 		}
 		if out[i].Err == nil {
 			lastEnd = end
@@ -156,8 +157,7 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 		start, end := sp[0], sp[1]
 		startByte := byteOffset(s, cp, off, start)
 		endByte := byteOffset(s, start, startByte, end)
-		if oddBackslashes(s[:startByte]) || oddBackslashes(s[:endByte]) {
-			out[i].Err = fmt.Errorf("span [%d,%d) starts or ends inside an escape: %w", start, end, ErrSpanEscape)
+		if out[i].Err = splitsEscape(s, start, end, startByte, endByte); out[i].Err != nil {
 			continue
 		}
 		cp, off = end, endByte
@@ -183,15 +183,7 @@ func (r Result) buildMany(spans [][2]int, texts []string, out []Wrapped) (ot.Op,
 		if texts[i] == "" {
 			out[i].Text = raw.String()
 		}
-		var closing string
-		switch {
-		case start == end:
-			closing = alt + "]"
-		case texts[i] == "":
-			closing = "]"
-		default:
-			closing = "/" + alt + "]"
-		}
+		closing := wrapClosing(start, end, texts[i], alt)
 		b.insert(closing)
 		inserted += utf8.RuneCountInString(closing)
 	}

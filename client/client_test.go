@@ -36,6 +36,7 @@ func startServer(t *testing.T, cfg server.Config, id, text string) string {
 // A rate-limited op is resent with the same seq until it is committed;
 // edits made meanwhile are composed behind it.
 func TestRateLimitedOpsAreResent(t *testing.T) {
+	t.Parallel()
 	url := startServer(t, server.Config{OpsPerSecond: 4, OpsBurst: 1}, "d", "")
 	var limited, acks atomic.Int32
 	events := make(chan client.EventType, 4096)
@@ -110,6 +111,7 @@ func TestRateLimitedOpsAreResent(t *testing.T) {
 // An op the server refuses for good (a reviewer's) is dropped and the
 // draft reloaded: the local text goes back to the server's.
 func TestRefusedOpResyncs(t *testing.T) {
+	t.Parallel()
 	url := startServer(t, server.Config{}, "d", "agreed text")
 	resynced := make(chan string, 1)
 	sent := make(chan ot.Op, 1)
@@ -159,6 +161,7 @@ func TestRefusedOpResyncs(t *testing.T) {
 
 // Open of a missing draft fails with the server's error.
 func TestOpenMissingDraft(t *testing.T) {
+	t.Parallel()
 	url := startServer(t, server.Config{}, "d", "")
 	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter"})
 	if err != nil {
@@ -206,6 +209,7 @@ func (s *heldStore) Commit(ctx context.Context, id string, base int, c dr.Commit
 // with the same seq. The connection drops right after the edit, while its
 // commit is held in the store, and just after its commit returned.
 func TestInflightOpSurvivesReconnect(t *testing.T) {
+	t.Parallel()
 	mem := storage.NewMemory()
 	if err := mem.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "abc"); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 // new connection (after a drop) returns, instead of leaving the reader on
 // the new connection forever.
 func TestCloseWhileReconnecting(t *testing.T) {
+	t.Parallel()
 	var conns atomic.Int32
 	second := make(chan struct{})
 	release := make(chan struct{})

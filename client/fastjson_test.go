@@ -62,6 +62,7 @@ var decodeSeeds = []string{
 }
 
 func TestDecodeFast(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		msg  string
 		fast bool
@@ -112,6 +113,7 @@ func TestDecodeFast(t *testing.T) {
 // TestInterner: equal strings come back as one string; long ones and a nil
 // interner still convert; a full interner starts afresh.
 func TestInterner(t *testing.T) {
+	t.Parallel()
 	var in interner
 	a, b := in.get([]byte("art-17")), in.get([]byte("art-17"))
 	if a != "art-17" || b != "art-17" || len(in.m) != 1 {

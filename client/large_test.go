@@ -56,6 +56,7 @@ func (l *sentLog) count() int   { l.mu.Lock(); defer l.mu.Unlock(); return len(l
 // Replacing a 1,200,000-code-point draft by another text as long goes
 // through although the two together exceed the maximum draft length.
 func TestLargeEditsGoThrough(t *testing.T) {
+	t.Parallel()
 	initial := []rune(bigText(1_200_000))[:1_200_000]
 	url := startServer(t, server.Config{}, "d", string(initial))
 	var sent sentLog
@@ -108,6 +109,7 @@ func TestLargeEditsGoThrough(t *testing.T) {
 // another client fills the draft meanwhile, and the resumed op would take
 // the draft past its maximum length, which the client could not know.
 func TestRefusedPasteIsKept(t *testing.T) {
+	t.Parallel()
 	url := startServer(t, server.Config{MaxDraftLen: 1000}, "d", "start")
 	resync := make(chan client.Event, 1)
 	var held atomic.Bool
@@ -197,6 +199,7 @@ func TestRefusedPasteIsKept(t *testing.T) {
 // An edit that would take the draft past the maximum length the server
 // announced is refused at once, and nothing changes.
 func TestEditPastMaxLengthRefusedLocally(t *testing.T) {
+	t.Parallel()
 	url := startServer(t, server.Config{MaxDraftLen: 100}, "d", "start")
 	c, err := client.Dial(context.Background(), url, client.Options{Delegation: "CAN", Name: "Ana", Role: "drafter"})
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 // given (what was in it is overwritten), however the reader splits the data,
 // and passes read errors on.
 func TestReadAll(t *testing.T) {
+	t.Parallel()
 	data := []byte(strings.Repeat(`{"type":"op","doc":"art-17","op":["締約国 😭"]}`, 97))
 	for _, tc := range []struct {
 		name string

@@ -55,6 +55,7 @@ func randOp(r *rand.Rand, doc string, big int) ot.Op {
 // gives; each fits the budget as an op message; the draft never grows
 // beyond the longer of its lengths before and after.
 func TestSplitOpProperty(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	split := 0
 	for i := range 300 {
@@ -97,6 +98,7 @@ func TestSplitOpProperty(t *testing.T) {
 
 // A small op is not split; a 1 MB paste is, into pieces near the budget.
 func TestSplitOpSizes(t *testing.T) {
+	t.Parallel()
 	small := ot.Op{ot.Skip(3), ot.Insert("shall"), ot.DeleteText("may")}
 	if got := splitOp(small, DefaultMaxOpBytes); len(got) != 1 {
 		t.Fatalf("small op split in %d", len(got))

@@ -177,16 +177,9 @@ func ValidTitle(title string) error {
 	return nil
 }
 
-// DraftPatch changes a draft's own metadata: a nil field is left as it is.
-// The id, revision and history never change; only the title and whether
-// the draft is archived do.
-type DraftPatch struct {
-	Title    *string
-	Archived *bool
-}
-
-// Check refuses a patch that changes nothing, or that would leave a draft
-// without a title or with one longer than MaxTitleLen (CodeBadRequest).
+// Check refuses a patch (DraftPatch, in store.go) that changes nothing,
+// or that would leave a draft without a title or with one longer than
+// MaxTitleLen (CodeBadRequest).
 func (p DraftPatch) Check() error {
 	if p.Title == nil && p.Archived == nil {
 		return Errorf(CodeBadRequest, "a change needs title, archived or both")
@@ -198,17 +191,6 @@ func (p DraftPatch) Check() error {
 		return ValidTitle(*p.Title)
 	}
 	return nil
-}
-
-// Apply returns d with p's changes.
-func (p DraftPatch) Apply(d Draft) Draft {
-	if p.Title != nil {
-		d.Title = *p.Title
-	}
-	if p.Archived != nil {
-		d.Archived = *p.Archived
-	}
-	return d
 }
 
 // Clip shortens s, which a client sent, for an error message: at most 40

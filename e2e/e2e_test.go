@@ -852,7 +852,11 @@ func TestScreenViewFollowsCursor(t *testing.T) {
 		const l = document.querySelector('.screen-people');
 		return !!l && l.textContent.includes('Jean');
 	})()`, 10*time.Second)
-	time.Sleep(500 * time.Millisecond) // a scroll would happen on the next frames
+	// A scroll the presence asked for would be applied by the next frames:
+	// wait for two of them in the page.
+	if _, err := chromedp.Run(screen.ctx, chromedp.Evaluate[bool](`new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))`, chromedp.EvalAwaitPromise)); err != nil {
+		t.Fatalf("waiting for two animation frames: %v", err)
+	}
 	var top float64
 	screen.eval(`document.querySelector('.cm-scroller').scrollTop`, &top)
 	if top < 500 {

@@ -60,6 +60,15 @@ func TestPanelFailureIsShownAndAskedAgain(t *testing.T) {
 		t.Errorf("%d bracket cards beside the error, want 1: a failed curve must not hide the listing", cards)
 	}
 	shotIf(t, chair, "panel-error")
+	// A new listing (after any edit) clears what failed to list, not the
+	// curve's failure: the curve is still missing.
+	chair.eval(`(() => { const s = window.__draftroom.view.session; window.__listed = 0; s.on('brackets', () => window.__listed++); s.requestBrackets(); return true; })()`, nil)
+	chair.waitJS("a new listing", `window.__listed > 0`, 10*time.Second)
+	var still string
+	chair.eval(visibleError("brackets"), &still)
+	if !strings.Contains(still, `"brackets remaining" curve`) {
+		t.Errorf("after a new listing the panel's error line says %q, want the curve's failure still said", still)
+	}
 	refuse.Store(false)
 	chair.run("open another tab and come back", chromedp.Click(chromedp.ID("tab-people")), chromedp.Click(chromedp.ID("tab-brackets")))
 	chair.waitJS("the curve, asked again", `(() => { const c = document.querySelector('#panel-brackets .curve'); return !c.hidden && !!c.querySelector('svg') && (`+visibleError("brackets")+`) === ''; })()`, 10*time.Second)
@@ -102,5 +111,10 @@ func TestMissingDraftIsSaidSo(t *testing.T) {
 	chair.eval(`(() => { location.hash = '#/d/no-such'; return true; })()`, nil)
 	chair.waitJS("the notice", `(() => { const n = document.querySelector('.editor-pane .notice'); return !!n && !n.hidden && n.textContent.includes('There is no draft "no-such"'); })()`, 10*time.Second)
 	chair.waitJS("the brackets panel says so", `(`+visibleError("brackets")+`).includes('There is no such draft')`, 10*time.Second)
+	var lines int
+	chair.eval(`document.querySelectorAll('#panel-brackets .panel-error-line').length`, &lines)
+	if lines != 1 {
+		t.Errorf("%d error lines in the brackets panel, want one saying there is no such draft", lines)
+	}
 	shotIf(t, chair, "missing-draft")
 }

@@ -6,6 +6,7 @@ package history
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
@@ -124,4 +125,40 @@ func AttributeDiff(segs []Segment, spans []Span, creator dr.Author, lenA int, op
 		return segs, nil
 	}
 	return AttributeDeletes(segs, lenA, ops)
+}
+
+// DiffAt returns the diff of draft doc from revision a to revision b
+// (both at most its head), read from r. With spansAt (the authorship spans
+// of the text at b) each insertion is attributed to who wrote it and, when
+// a < b, each deletion to who deleted it (AttributeDiff); with nil, the
+// diff is not attributed.
+func DiffAt(ctx context.Context, r Reader, doc string, a, b int, creator dr.Author, spansAt func() ([]Span, error)) ([]Segment, error) {
+	ta, err := TextAt(ctx, r, doc, a)
+	if err != nil {
+		return nil, err
+	}
+	tb := ta
+	if b != a {
+		if tb, err = TextAt(ctx, r, doc, b); err != nil {
+			return nil, err
+		}
+	}
+	segs := Diff(ta, tb)
+	if spansAt == nil {
+		return segs, nil
+	}
+	spans, err := spansAt()
+	if err != nil {
+		return nil, err
+	}
+	var ops []dr.Op
+	if a < b {
+		if ops, err = LoadOps(ctx, r, doc, a+1, b); err != nil {
+			return nil, fmt.Errorf("diff %s %d..%d: %w", doc, a, b, err)
+		}
+	}
+	if segs, err = AttributeDiff(segs, spans, creator, utf8.RuneCountInString(ta), ops); err != nil {
+		return nil, fmt.Errorf("diff %s %d..%d: %w", doc, a, b, err)
+	}
+	return segs, nil
 }

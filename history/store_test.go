@@ -92,3 +92,55 @@ func TestQueriesAtEveryRev(t *testing.T) {
 		t.Fatalf("TextAt of a missing draft: %v, want ErrNotFound", err)
 	}
 }
+
+// TestDiffAt: the diff between two revisions of a stored draft, plain
+// and attributed (an insertion to who typed it, a deletion to who deleted
+// it).
+func TestDiffAt(t *testing.T) {
+	ctx := context.Background()
+	st := storage.NewMemory()
+	ana, ken := dr.Author{Delegation: "CAN", Name: "Ana"}, dr.Author{Delegation: "JPN", Name: "Ken"}
+	if err := st.CreateDraft(ctx, dr.Draft{ID: "d", Title: "D", By: ana}, "shall act"); err != nil {
+		t.Fatal(err)
+	}
+	ops := []dr.Op{
+		{Rev: 1, Op: ot.Op{ot.Insert("States ")}, By: ken, Client: "c", Seq: 1, Principal: "k"},
+		{Rev: 2, Op: ot.Op{ot.Skip(7), ot.DeleteText("shall"), ot.Insert("may")}, By: ana, Client: "c", Seq: 2, Principal: "a"},
+	}
+	for i, op := range ops {
+		if err := st.Commit(ctx, "d", i, dr.Commit{Ops: []dr.Op{op}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plain, err := history.DiffAt(ctx, st, "d", 0, 2, ana, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(plain); got != fmt.Sprint(history.Diff("shall act", "States may act")) {
+		t.Errorf("plain diff %v, want history.Diff's", got)
+	}
+	spansAt := func() ([]history.Span, error) {
+		a, err := history.AuthorshipAt(ctx, st, "d", 2)
+		if err != nil {
+			return nil, err
+		}
+		return a.Spans(), nil
+	}
+	segs, err := history.DiffAt(ctx, st, "d", 0, 2, ana, spansAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := map[string]string{}
+	for _, sg := range segs {
+		if sg.Op != history.OpEqual {
+			who[sg.Text] = sg.Name
+		}
+	}
+	if who["States "] != "Ken" || who["may"] != "Ana" || who["shall"] != "Ana" {
+		t.Errorf("attribution %v (segments %+v), want States→Ken, may→Ana, shall deleted by Ana", who, segs)
+	}
+	boom := errors.New("boom")
+	if _, err := history.DiffAt(ctx, st, "d", 0, 2, ana, func() ([]history.Span, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("spans error: %v, want boom", err)
+	}
+}

@@ -35,7 +35,7 @@ func TestRunTwoNodesRedis(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		urls = append(urls, startServer(t, st))
+		urls = append(urls, startNode(t, st, st))
 	}
 	rep, err := Run(context.Background(), Config{URLs: urls, Writers: 4, Readers: 6, Rate: 20,
 		Warmup: 200 * time.Millisecond, Duration: time.Second, TextLen: 200})

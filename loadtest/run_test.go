@@ -16,10 +16,17 @@ import (
 // startServer runs an open-mode server on a loopback listener over store.
 func startServer(t *testing.T, store server.Store) string {
 	t.Helper()
+	return startNode(t, store, nil)
+}
+
+// startNode is startServer for a node that shares its store with other
+// nodes, connected to them by fan (nil: the only node).
+func startNode(t *testing.T, store server.Store, fan server.Fanout) string {
+	t.Helper()
 	// No rate limits: a saturating writer on the memory store commits
 	// more than the default 1,000 ops/s per connection on a quick machine,
 	// and these tests are about the tool, not the server's limits.
-	srv := server.New(server.Config{Open: true, OpsPerSecond: 1e9, OpsBurst: 1e9, MsgsPerSecond: 1e9, MsgsBurst: 1e9}, store, nil)
+	srv := server.New(server.Config{Open: true, OpsPerSecond: 1e9, OpsBurst: 1e9, MsgsPerSecond: 1e9, MsgsBurst: 1e9, Fanout: fan}, store, nil)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

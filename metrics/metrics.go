@@ -18,22 +18,17 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Handler returns the /metrics handler for srv and its store: the
-// server's counters, the embedded store's when store is a *storage.Bolt,
-// and the Go runtime's and the process's.
-func Handler(srv *server.Server, store any) http.Handler {
+// Handler returns the /metrics handler for srv: the server's counters,
+// the embedded store's when bolt (the server's store, if it is the
+// embedded one) is not nil, and the Go runtime's and the process's.
+func Handler(srv *server.Server, bolt *storage.Bolt) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&collector{srv: srv, bolt: asBolt(store)},
+		&collector{srv: srv, bolt: bolt},
 	)
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil})
-}
-
-func asBolt(store any) *storage.Bolt {
-	b, _ := store.(*storage.Bolt)
-	return b
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {

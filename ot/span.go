@@ -1,7 +1,5 @@
 package ot
 
-import "unicode/utf8"
-
 // TransformSpan moves the span [a, b) of a draft's text through op, which
 // is assumed to pass Check: every character of the span that op keeps
 // stays inside it and every other kept character outside. Text inserted at
@@ -19,20 +17,4 @@ func TransformSpan(a, b int, op Op) (int, int) {
 }
 
 // pushRight is TransformPosition except that an insert at pos pushes it.
-func pushRight(pos int, op Op) int {
-	at := 0
-	for i := 0; i < len(op) && pos >= at; i++ {
-		c := op[i]
-		switch c.kind() {
-		case kindSkip:
-			at += c.Skip
-		case kindInsert:
-			n := utf8.RuneCountInString(c.Insert)
-			at += n
-			pos += n
-		case kindDelete:
-			pos -= min(c.Delete, pos-at)
-		}
-	}
-	return pos
-}
+func pushRight(pos int, op Op) int { return movePosition(pos, op, true) }

@@ -334,9 +334,13 @@ func Compose(a, b Op) (Op, error) {
 // cursor pushes it right, an insert at the cursor does not; a delete before
 // the cursor pulls it left, one spanning it moves it to the delete's start.
 // op is assumed to pass Check.
-func TransformPosition(pos int, op Op) int {
+func TransformPosition(pos int, op Op) int { return movePosition(pos, op, false) }
+
+// movePosition is TransformPosition; pushed says whether an insert at pos
+// pushes it right (TransformSpan's start) rather than not.
+func movePosition(pos int, op Op, pushed bool) int {
 	at := 0 // position in the new draft reached so far
-	for i := 0; i < len(op) && pos > at; i++ {
+	for i := 0; i < len(op) && (pos > at || pushed && pos == at); i++ {
 		c := op[i]
 		switch c.kind() {
 		case kindSkip:

@@ -595,3 +595,25 @@ func (c *cpConv) cp(b int) int {
 	c.byteAt = b
 	return c.cpAt
 }
+
+// SameAs reports whether r changes the same numbers and references the
+// same way as o, positions aside: a renumbering previewed at one revision
+// may be committed at a later one when it is the same there.
+func (r Renumbering) SameAs(o Renumbering) bool {
+	if len(r.Numbers) != len(o.Numbers) || len(r.References) != len(o.References) {
+		return false
+	}
+	for i := range r.Numbers {
+		x, y := r.Numbers[i], o.Numbers[i]
+		if x.Kind != y.Kind || x.From != y.From || x.To != y.To {
+			return false
+		}
+	}
+	for i := range r.References {
+		x, y := r.References[i], o.References[i]
+		if x.Text != y.Text || x.From != y.From || x.To != y.To {
+			return false
+		}
+	}
+	return true
+}

@@ -215,3 +215,27 @@ func FuzzRenumber(f *testing.F) {
 		}
 	})
 }
+
+func TestRenumberingSameAs(t *testing.T) {
+	before := Renumber("Article 1\nArticle 3\nSee article 3.\n")
+	if len(before.Numbers) != 1 || len(before.References) != 1 {
+		t.Fatalf("renumbering %+v, want one number and one reference", before)
+	}
+	tests := []struct {
+		name string
+		text string
+		same bool
+	}{
+		{"text typed elsewhere moves positions only", "Preamble words.\nArticle 1\nArticle 3\nSee article 3 now.\n", true},
+		{"another number changes", "Article 1\nArticle 3\nArticle 7\nSee article 3.\n", false},
+		{"the reference is gone", "Article 1\nArticle 3\nSee it.\n", false},
+		{"the reference points elsewhere", "Article 1\nArticle 3\nSee article 1.\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Renumber(tt.text).SameAs(before); got != tt.same {
+				t.Errorf("SameAs = %v, want %v", got, tt.same)
+			}
+		})
+	}
+}

@@ -424,55 +424,33 @@ func (t *Tracker) Check(text string) error {
 	return nil
 }
 
-// trackerJSON is the persisted form: the marks' positions as gaps (the
-// first one absolute) and their ids as two parallel arrays. The lines are
-// read again from the snapshot's text.
-type trackerJSON struct {
-	V    int   `json:"v"`
-	Rev  int   `json:"rev"`
-	Len  int   `json:"len"`
-	Gaps []int `json:"gaps"`
-	Revs []int `json:"revs"`
-	Ks   []int `json:"ks"`
-}
-
-// MarshalJSON encodes the tracker's state (revision, length, identities),
-// to be stored as a snapshot Meta section beside the text.
+// MarshalJSON encodes the tracker's state (revision, length, identities)
+// as charid.Marks, to be stored as a snapshot Meta section beside the
+// text; the lines are read again from the text.
 func (t *Tracker) MarshalJSON() ([]byte, error) {
-	j := trackerJSON{V: 1, Rev: t.rev, Len: t.length,
-		Gaps: make([]int, len(t.marks)), Revs: make([]int, len(t.marks)), Ks: make([]int, len(t.marks))}
-	prev := 0
+	pos := make([]int, len(t.marks))
 	for i, m := range t.marks {
-		j.Gaps[i], prev = m.pos-prev, m.pos
-		j.Revs[i], j.Ks[i] = m.id.Rev, m.id.K
+		pos[i] = m.pos
 	}
-	return json.Marshal(j)
+	return json.Marshal(charid.NewMarks(t.rev, t.length, pos, func(i int) charid.ID { return charid.ID(t.marks[i].id) }))
 }
 
 // Restore rebuilds a tracker from data written by MarshalJSON and the text
 // it was written with. Errors wrap ErrCorrupt or ErrOutOfSync.
 func Restore(data []byte, text string) (*Tracker, error) {
-	var j trackerJSON
+	var j charid.Marks
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	if j.V != 1 || j.Rev < 0 || j.Len < 0 || len(j.Revs) != len(j.Gaps) || len(j.Ks) != len(j.Gaps) {
-		return nil, fmt.Errorf("version %d, rev %d, len %d, %d/%d/%d entries: %w", j.V, j.Rev, j.Len,
-			len(j.Gaps), len(j.Revs), len(j.Ks), ErrCorrupt)
+	if err := j.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	lines, n := scanText(text, 0, true)
 	if n != j.Len {
 		return nil, fmt.Errorf("state of %d code points for a text of %d: %w", j.Len, n, ErrOutOfSync)
 	}
-	t := &Tracker{rev: j.Rev, length: n, lines: lines, marks: make([]mark, len(j.Gaps))}
-	p := 0
-	for i, g := range j.Gaps {
-		p += g
-		if g < 0 || (i > 0 && g == 0) || p >= n || j.Revs[i] < 0 || j.Revs[i] > j.Rev || j.Ks[i] < 0 {
-			return nil, fmt.Errorf("entry %d: %w", i, ErrCorrupt)
-		}
-		t.marks[i] = mark{p, ID{j.Revs[i], j.Ks[i]}}
-	}
+	t := &Tracker{rev: j.Rev, length: n, lines: lines, marks: make([]mark, 0, len(j.Gaps))}
+	j.Each(func(p int, id charid.ID) { t.marks = append(t.marks, mark{p, ID(id)}) })
 	for _, l := range lines {
 		if _, ok := t.findMark(l.mark); !ok {
 			return nil, fmt.Errorf("no identity for the provision at %d: %w", l.mark, ErrOutOfSync)

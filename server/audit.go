@@ -15,24 +15,12 @@ import (
 	"github.com/draftroom/draftroom/dr"
 )
 
-// auditStore is the store's audit log.
-type auditStore interface {
-	AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error)
-	Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error)
-}
-
 // Audit appends an entry to the audit log: who (author and role of the
 // identity) did action (one of the Action constants) on draft (may be "")
 // now, with detail for people. Call it after the action succeeded. A
 // failure is logged and returned; the action is not undone (it already
-// happened), so callers usually ignore the error. Stores without an audit
-// log make it a no-op.
+// happened), so callers usually ignore the error.
 func (s *Server) Audit(ctx context.Context, who dr.Identity, action, draft, detail string) error {
-	as, ok := s.store.(auditStore)
-	if !ok {
-		s.sec.noAudit.Do(func() { s.log.Warn("store keeps no audit log", "store", storeName(s.store)) })
-		return nil
-	}
 	e := dr.AuditEntry{
 		TS:     s.cfg.Now().UnixMilli(),
 		Actor:  who.Author,
@@ -41,19 +29,11 @@ func (s *Server) Audit(ctx context.Context, who dr.Identity, action, draft, deta
 		Draft:  draft,
 		Detail: detail,
 	}
-	if _, err := as.AppendAudit(ctx, e); err != nil {
+	if _, err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.Error("audit", "action", action, "draft", draft, "by", who.Author.Delegation+"/"+who.Author.Name, "err", err)
 		return err
 	}
 	return nil
-}
-
-func storeName(st Store) string {
-	type namer interface{ String() string }
-	if n, ok := st.(namer); ok {
-		return n.String()
-	}
-	return "?"
 }
 
 // Paging of GET /api/audit.
@@ -83,12 +63,7 @@ func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	limit = min(max(limit, 1), maxAuditPage)
-	as, ok := s.store.(auditStore)
-	if !ok {
-		WriteJSON(w, http.StatusOK, map[string]any{"entries": []dr.AuditEntry{}, "next": after})
-		return nil
-	}
-	entries, err := as.Audit(r.Context(), int64(after), limit)
+	entries, err := s.store.Audit(r.Context(), int64(after), limit)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/draftroom/draftroom/brackets"
@@ -27,38 +26,18 @@ const BracketsSection = "brackets"
 // a few older revisions a history view is looking at).
 const maxCachedListings = 8
 
-// bracketObserver is a draft's bracket state, kept by its owner goroutine:
-// the identity Tracker, who committed each op that typed a '[', and the
-// number of open groups at every revision where it changed. It holds no text:
-// ApplyOp is handed the owner's.
-//
-// The fields above mu belong to the owner goroutine (ApplyOp, Meta, and
-// functions passed to Server.Do or submitBuilt). mu guards the fields below
-// it, which request goroutines read.
+// bracketObserver is a draft's bracket state (brackets.Observer, kept by
+// its owner goroutine) with what the listings need beside it: the
+// listings of recent revisions and the draft's proposals, cached. mu
+// guards the caches, which request goroutines fill and read.
 type bracketObserver struct {
-	creator dr.Author // author of revision 0
-	tracker *brackets.Tracker
-	stats   bool            // maintain open/diags/points (off for throwaway replays)
-	index   *brackets.Index // counts groups and diagnostics, when stats
-	open    int             // groups at tracker.Rev()
-	diags   int             // diagnostics (unbalanced or too deep brackets) at tracker.Rev()
-	points  []statPoint
-	err     error // an op did not apply: the state is not trusted any more
+	*brackets.Observer
 
 	mu      sync.Mutex
-	openers map[int]dr.Author // rev → who committed it, for revs that typed a '['
-	lists   map[int]*listing  // by rev, at most maxCachedListings
+	lists   map[int]*listing // by rev, at most maxCachedListings
 	useTick int
 	propGen int // bumped by every committed proposal
 	props   *proposalCache
-}
-
-// statPoint: from revision Rev on, the draft had Open groups (until the
-// next point). TS is the commit time of Rev (Unix ms).
-type statPoint struct {
-	Rev  int   `json:"rev"`
-	Open int   `json:"open"`
-	TS   int64 `json:"ts"`
 }
 
 type proposalCache struct {
@@ -66,174 +45,41 @@ type proposalCache struct {
 	list []dr.Proposal
 }
 
-// bracketMeta is the persisted form of a bracketObserver (snapshot Meta
-// section BracketsSection).
-type bracketMeta struct {
-	V       int             `json:"v"`
-	Tracker json.RawMessage `json:"tracker"`
-	Openers []openerJSON    `json:"openers"`
-	Open    int             `json:"open"`
-	Diags   int             `json:"diags"`
-	Points  [][3]int64      `json:"points"` // rev, open, ts
-}
-
-type openerJSON struct {
-	Rev int       `json:"rev"`
-	By  dr.Author `json:"by"`
-}
-
 // restoreBrackets builds the observer of draft d from snap: from its Meta
 // section, or, without one, from the text alone (revision 0). stats says
 // whether to maintain the open-groups curve while ops are applied.
 func restoreBrackets(d dr.Draft, snap dr.Snapshot, stats bool) (*bracketObserver, error) {
-	o := &bracketObserver{
-		creator: d.By,
-		stats:   stats,
-		openers: make(map[int]dr.Author),
-		lists:   make(map[int]*listing),
-	}
+	o := &bracketObserver{lists: make(map[int]*listing)}
 	data, ok := snap.Meta[BracketsSection]
-	if !ok {
-		if snap.Rev != 0 {
-			return nil, fmt.Errorf("brackets: snapshot %d has no %q section: %w", snap.Rev, BracketsSection, brackets.ErrCorrupt)
+	switch {
+	case ok:
+		obs, err := brackets.RestoreObserver(d, data, snap.Rev, snap.Text, stats)
+		if err != nil {
+			return nil, err
 		}
-		o.tracker = brackets.NewTracker(snap.Text)
-		idx := brackets.NewIndex(snap.Text)
-		o.open, o.diags = idx.Groups(), idx.Diagnostics()
-		if stats {
-			o.index = idx
-		}
-		o.points = []statPoint{{Rev: 0, Open: o.open, TS: d.Created}}
-		return o, nil
-	}
-	var m bracketMeta
-	if err := json.Unmarshal(data, &m); err != nil || m.V != 1 {
-		return nil, fmt.Errorf("brackets: snapshot %d section: %w", snap.Rev, brackets.ErrCorrupt)
-	}
-	o.tracker = &brackets.Tracker{}
-	if err := json.Unmarshal(m.Tracker, o.tracker); err != nil {
-		return nil, fmt.Errorf("brackets: snapshot %d tracker: %w", snap.Rev, err)
-	}
-	if o.tracker.Rev() != snap.Rev {
-		return nil, fmt.Errorf("brackets: snapshot %d holds the tracker of revision %d: %w", snap.Rev, o.tracker.Rev(), brackets.ErrCorrupt)
-	}
-	if err := o.tracker.Check(snap.Text); err != nil {
-		return nil, fmt.Errorf("brackets: snapshot %d: %w", snap.Rev, err)
-	}
-	for _, op := range m.Openers {
-		o.openers[op.Rev] = op.By
-	}
-	o.open, o.diags = m.Open, m.Diags
-	o.points = make([]statPoint, len(m.Points))
-	for i, p := range m.Points {
-		o.points[i] = statPoint{Rev: int(p[0]), Open: int(p[1]), TS: p[2]}
-	}
-	if stats {
-		// The counts are read from the text: a snapshot written under the
-		// grammar before issue 13 counted "[a] [b]" as one group.
-		o.index = brackets.NewIndex(snap.Text)
-		o.diags = o.index.Diagnostics()
-		if n := o.index.Groups(); n != o.open {
-			o.open = n
-			if k := len(o.points); k > 0 && o.points[k-1].Rev == snap.Rev {
-				o.points[k-1].Open = n
-			} else {
-				ts := d.Created
-				if k > 0 {
-					ts = o.points[k-1].TS
-				}
-				o.points = append(o.points, statPoint{Rev: snap.Rev, Open: n, TS: ts})
-			}
-		}
+		o.Observer = obs
+	case snap.Rev != 0:
+		return nil, fmt.Errorf("brackets: snapshot %d has no %q section: %w", snap.Rev, BracketsSection, brackets.ErrCorrupt)
+	default:
+		o.Observer = brackets.NewObserver(d, snap.Text, stats)
 	}
 	return o, nil
 }
 
-// ApplyOp implements Observer: it follows a committed op (text is the
-// draft's text as op left it): identities, openers and the
-// open-groups count. The count comes from a brackets.Index, which reads
-// only the text around the op's edits and recounts from the brackets alone
-// when one changed: the owner's time per op is in proportion to the edit
-// and the number of brackets, never to the text (BENCHMARKS.md).
+// ApplyOp implements Observer: brackets.Observer.Apply, and a committed
+// proposal makes the cached proposals stale.
 func (o *bracketObserver) ApplyOp(op dr.Op, text *ot.Text) {
-	if o.err != nil {
-		return
-	}
-	if err := o.tracker.Apply(op.Op, op.Rev); err != nil {
-		o.err = fmt.Errorf("brackets: op %d: %w", op.Rev, err)
-		return
-	}
-	if op.Kind == dr.KindPropose {
+	o.Apply(op, text)
+	if op.Kind == dr.KindPropose && o.Err() == nil {
 		o.mu.Lock()
 		o.propGen++
 		o.mu.Unlock()
 	}
-	for _, c := range op.Op {
-		if strings.IndexByte(c.Insert, '[') >= 0 {
-			o.mu.Lock()
-			o.openers[op.Rev] = op.By
-			o.mu.Unlock()
-			break
-		}
-	}
-	if !o.stats {
-		return
-	}
-	changed, err := o.index.Apply(op.Op, text)
-	if err != nil {
-		o.err = fmt.Errorf("brackets: op %d: %w", op.Rev, err)
-		return
-	}
-	if !changed {
-		return
-	}
-	o.diags = o.index.Diagnostics()
-	if n := o.index.Groups(); n != o.open {
-		o.open = n
-		o.points = append(o.points, statPoint{Rev: op.Rev, Open: n, TS: op.TS})
-	}
 }
 
-// Meta implements Observer: the tracker, the openers of the brackets it
-// tracks, and the curve.
+// Meta implements Observer.
 func (o *bracketObserver) Meta() (string, json.RawMessage) {
-	if o.err != nil {
-		return BracketsSection, nil // never persist a state that is not trusted
-	}
-	tr, err := json.Marshal(o.tracker)
-	if err != nil {
-		return BracketsSection, nil
-	}
-	m := bracketMeta{V: 1, Tracker: tr, Open: o.open, Diags: o.diags, Points: make([][3]int64, len(o.points))}
-	for i, p := range o.points {
-		m.Points[i] = [3]int64{int64(p.Rev), int64(p.Open), p.TS}
-	}
-	// Only the openers of brackets still in the text are worth keeping.
-	_, ids := o.tracker.Positions()
-	seen := make(map[int]bool)
-	o.mu.Lock()
-	for _, id := range ids {
-		if by, ok := o.openers[id.Rev]; ok && !seen[id.Rev] && id.Rev > 0 {
-			seen[id.Rev] = true
-			m.Openers = append(m.Openers, openerJSON{Rev: id.Rev, By: by})
-		}
-	}
-	o.mu.Unlock()
-	data, err := json.Marshal(m)
-	if err != nil {
-		return BracketsSection, nil
-	}
-	return BracketsSection, data
-}
-
-// opener is who committed the op that typed '[' of revision rev.
-func (o *bracketObserver) opener(rev int) dr.Author {
-	if rev == 0 {
-		return o.creator
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.openers[rev]
+	return BracketsSection, o.Observer.Meta()
 }
 
 // trustedObserver is an observer that stops trusting its own state when
@@ -262,15 +108,30 @@ func bracketsOf(st *DraftState) (*bracketObserver, error) {
 	return observerOf[*bracketObserver](st, BracketsSection)
 }
 
-func (o *bracketObserver) broken() error { return o.err }
+func (o *bracketObserver) broken() error { return o.Err() }
 
 // listing is the bracket listing of a draft at one revision: the parse with
-// ids, and the JSON of its groups and diagnostics, encoded once.
+// ids, and the JSON of its groups and diagnostics, encoded once, with what
+// attributes its alternatives (opener, props) so that a group is shown
+// again (listing.group) without decoding the JSON.
 type listing struct {
-	rev  int
-	res  brackets.Result
-	body []byte // `"groups":[...],"diagnostics":[...]`
-	used int
+	rev    int
+	res    brackets.Result
+	body   []byte // `"groups":[...],"diagnostics":[...]`
+	opener func(rev int) dr.Author
+	props  map[string][]dr.Proposal // by group, those made at or before rev
+	used   int
+}
+
+// group returns the listed group with that id as the listing shows it, or
+// nil.
+func (l *listing) group(id string) *GroupJSON {
+	gi := l.res.Find(id)
+	if gi < 0 {
+		return nil
+	}
+	g := groupJSON(&l.res, gi, l.opener, l.props)
+	return &g
 }
 
 // GroupJSON is a bracket group as the API shows it (PROTOCOL.md 2.2).
@@ -356,12 +217,22 @@ func proposalFor(props []dr.Proposal, k int, text string) *dr.Proposal {
 // bytes encoding/json writes with HTML escaping off, which a test checks):
 // reflection made it two thirds of the cost of a fresh listing.
 func encodeListing(res *brackets.Result, opener func(rev int) dr.Author, proposals []dr.Proposal, rev int) []byte {
+	return encodeGroups(res, opener, proposalsByGroup(proposals, rev))
+}
+
+// proposalsByGroup returns the proposals made at or before rev, by group.
+func proposalsByGroup(proposals []dr.Proposal, rev int) map[string][]dr.Proposal {
 	props := make(map[string][]dr.Proposal)
 	for _, p := range proposals {
 		if p.Rev <= rev {
 			props[p.Group] = append(props[p.Group], p)
 		}
 	}
+	return props
+}
+
+// encodeGroups is encodeListing with the proposals by group.
+func encodeGroups(res *brackets.Result, opener func(rev int) dr.Author, props map[string][]dr.Proposal) []byte {
 	// Outlines hold each character of the text at most once.
 	size := 64 + len(res.Text) + len(res.Text)/8
 	for i := range res.Groups {
@@ -468,21 +339,6 @@ func (o *bracketObserver) keep(l *listing) {
 	o.lists[l.rev] = l
 }
 
-// recordStore is the part of the store the bracket endpoints read; every
-// storage backend has it.
-type recordStore interface {
-	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
-}
-
-func (s *Server) records() (recordStore, error) {
-	rs, ok := s.store.(recordStore)
-	if !ok {
-		return nil, fmt.Errorf("store %T keeps no proposals or decisions", s.store)
-	}
-	return rs, nil
-}
-
 // proposals returns the draft's proposals, from memory unless one was
 // committed since they were read.
 func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) ([]dr.Proposal, error) {
@@ -492,11 +348,7 @@ func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) 
 	if pc != nil && pc.gen == gen {
 		return pc.list, nil
 	}
-	rs, err := s.records()
-	if err != nil {
-		return nil, err
-	}
-	list, err := rs.Proposals(ctx, doc)
+	list, err := s.store.Proposals(ctx, doc)
 	if err != nil {
 		return nil, fmt.Errorf("proposals %s: %w", doc, err)
 	}
@@ -528,11 +380,8 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 			return err
 		}
 		cur := st.Rev()
-		if rev < 0 {
-			rev = cur
-		}
-		if rev > cur {
-			return dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+		if rev, err = listedRev(st, doc, rev); err != nil {
+			return err
 		}
 		if hit = o.cached(rev); hit != nil {
 			return nil
@@ -540,7 +389,7 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 		info = st.Info()
 		if rev == cur {
 			// Copies: the parse runs outside the owner goroutine.
-			head, text, tr = true, st.Text().String(), o.tracker.Clone()
+			head, text, tr = true, st.Text().String(), o.Tracker().Clone()
 			if tr.Rev() != cur {
 				return fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), doc, cur)
 			}
@@ -553,13 +402,13 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 	if hit != nil {
 		return hit, nil
 	}
-	opener := o.opener
+	opener := o.Opener
 	if !head {
 		old, oldText, err := s.bracketsAt(ctx, info, rev)
 		if err != nil {
 			return nil, err
 		}
-		text, tr, opener = oldText, old.tracker, old.opener
+		text, tr, opener = oldText, old.Tracker(), old.Opener
 	}
 	res, err := brackets.List(text, tr)
 	if err != nil {
@@ -569,8 +418,8 @@ func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*list
 	if err != nil {
 		return nil, err
 	}
-	body := encodeListing(&res, opener, props, rev)
-	l := &listing{rev: rev, res: res, body: body}
+	byGroup := proposalsByGroup(props, rev)
+	l := &listing{rev: rev, res: res, body: encodeGroups(&res, opener, byGroup), opener: opener, props: byGroup}
 	o.keep(l)
 	return l, nil
 }
@@ -590,8 +439,8 @@ func (s *Server) bracketsAt(ctx context.Context, info dr.Draft, rev int) (*brack
 		return nil, "", err
 	}
 	o := obs.(*bracketObserver)
-	if o.err != nil {
-		return nil, "", fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, o.err)
+	if o.Err() != nil {
+		return nil, "", fmt.Errorf("brackets of %s@%d: %w", info.ID, rev, o.Err())
 	}
 	if text == nil {
 		return o, base.Text, nil
@@ -612,7 +461,7 @@ func resultAt(st *DraftState) (brackets.Result, error) {
 			return l.res, nil
 		}
 	}
-	tr := o.tracker
+	tr := o.Tracker()
 	if len(staged) > 0 {
 		// The staged ops are not committed: follow them on a copy, as the
 		// tracker must only ever see committed ops.

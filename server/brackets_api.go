@@ -83,89 +83,33 @@ func decisionJSON(d dr.Decision) DecisionJSON {
 
 // statsJSON is the "brackets remaining" curve.
 type statsJSON struct {
-	Doc         string      `json:"doc"`
-	Rev         int         `json:"rev"`
-	Open        int         `json:"open"`
-	Diagnostics int         `json:"diagnostics"`
-	Clean       bool        `json:"clean"`
-	Points      []statPoint `json:"points"`
+	Doc         string               `json:"doc"`
+	Rev         int                  `json:"rev"`
+	Open        int                  `json:"open"`
+	Diagnostics int                  `json:"diagnostics"`
+	Clean       bool                 `json:"clean"`
+	Points      []brackets.StatPoint `json:"points"`
 }
 
 // propose adds an alternative to a group, or brackets a span as a new
 // group, through the draft's owner (Server.submitBuilt), with its Proposal
 // record.
 func (s *Server) propose(ctx context.Context, who dr.Identity, doc string, req bracketRequest) (proposedJSON, error) {
-	if !who.CanEdit() {
-		return proposedJSON{}, dr.Errorf(dr.CodeForbidden, "a %s may not propose alternatives", who.Role)
-	}
-	if req.Text == nil {
-		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
-	}
-	if (req.Group == "") == (req.Span == nil) {
-		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
-	}
-	if req.Rev != nil && *req.Rev < 0 {
-		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-	}
-	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "notes are at most %d characters", maxNoteLen)
-	}
-	if req.Group != "" {
-		if _, err := brackets.ParseID(req.Group); err != nil {
-			return proposedJSON{}, dr.Prefix("propose", err)
-		}
-	} else {
-		if req.Rev == nil {
-			return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
-		}
-		if req.Span[0] < 0 || req.Span[1] < req.Span[0] {
-			return proposedJSON{}, dr.Errorf(dr.CodeBadRequest, "span must be [start, end] with 0 <= start <= end")
-		}
+	if err := checkPropose(who, req); err != nil {
+		return proposedJSON{}, err
 	}
 	out := proposedJSON{Doc: doc}
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
-		head := st.Info().Rev
-		if req.Rev != nil && *req.Rev > head {
-			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, head)
+		if req.Rev != nil && *req.Rev > st.Info().Rev {
+			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
 		}
-		res, err := resultAt(st)
+		p, ch, err := buildProposal(st, doc, req)
 		if err != nil {
 			return Built{}, err
 		}
-		var (
-			ch      brackets.Change
-			group   string
-			altText string
-		)
-		if req.Group != "" {
-			g := res.Find(req.Group)
-			if g < 0 {
-				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
-			}
-			if ch, err = res.Propose(g, *req.Text); err != nil {
-				return Built{}, dr.Prefix("propose", err)
-			}
-			group, altText = req.Group, ch.Text
-		} else {
-			a, b, err := spanAt(st, *req.Rev, req.Span[0], req.Span[1])
-			if err != nil {
-				return Built{}, err
-			}
-			if ch, err = res.Wrap(a, b, *req.Text); err != nil {
-				return Built{}, dr.Prefix(fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]), err)
-			}
-			// The op commits as st.Rev()+1, and its first inserted
-			// character is the new group's '['.
-			group = brackets.ID{Rev: st.Rev() + 1, K: ch.Open}.String()
-			altText = ch.Text
-			if *req.Text == "" {
-				altText = wrappedText(ch)
-			}
-		}
-		out.Group, out.Alternative = group, ch.Alternative
-		return Built{Op: ch.Op, Kind: dr.KindPropose, Group: group, Proposals: []dr.Proposal{{
-			Group: group, Alternative: ch.Alternative, Text: altText, By: who.Author, Note: req.Note,
-		}}}, nil
+		p.By, p.Note = who.Author, req.Note
+		out.Group, out.Alternative = p.Group, p.Alternative
+		return Built{Op: ch.Op, Kind: dr.KindPropose, Group: p.Group, Proposals: []dr.Proposal{p}}, nil
 	})
 	if err != nil {
 		return proposedJSON{}, err
@@ -173,6 +117,75 @@ func (s *Server) propose(ctx context.Context, who dr.Identity, doc string, req b
 	out.Rev = op.Rev
 	s.auditBounded(who, who.Principal, ActionPropose, doc, fmt.Sprintf("group %s alternative %d at rev %d", out.Group, out.Alternative, out.Rev))
 	return out, nil
+}
+
+// checkPropose checks who may propose as req asks, and the request's form.
+func checkPropose(who dr.Identity, req bracketRequest) error {
+	if !who.CanEdit() {
+		return dr.Errorf(dr.CodeForbidden, "a %s may not propose alternatives", who.Role)
+	}
+	if req.Text == nil {
+		return dr.Errorf(dr.CodeBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
+	}
+	if (req.Group == "") == (req.Span == nil) {
+		return dr.Errorf(dr.CodeBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
+	}
+	if req.Rev != nil && *req.Rev < 0 {
+		return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
+	}
+	if utf8.RuneCountInString(req.Note) > maxNoteLen {
+		return dr.Errorf(dr.CodeBadRequest, "notes are at most %d characters", maxNoteLen)
+	}
+	if req.Group != "" {
+		if _, err := brackets.ParseID(req.Group); err != nil {
+			return dr.Prefix("propose", err)
+		}
+		return nil
+	}
+	if req.Rev == nil {
+		return dr.Errorf(dr.CodeBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
+	}
+	if req.Span[0] < 0 || req.Span[1] < req.Span[0] {
+		return dr.Errorf(dr.CodeBadRequest, "span must be [start, end] with 0 <= start <= end")
+	}
+	return nil
+}
+
+// buildProposal builds, inside a BuildFunc, the change req proposes at
+// st.Rev(): a new alternative of req.Group, or a new group on req.Span
+// (taken at req.Rev and brought to st.Rev()), and its proposal record
+// (without author and note).
+func buildProposal(st *DraftState, doc string, req bracketRequest) (dr.Proposal, brackets.Change, error) {
+	res, err := resultAt(st)
+	if err != nil {
+		return dr.Proposal{}, brackets.Change{}, err
+	}
+	if req.Group != "" {
+		g := res.Find(req.Group)
+		if g < 0 {
+			return dr.Proposal{}, brackets.Change{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
+		}
+		ch, err := res.Propose(g, *req.Text)
+		if err != nil {
+			return dr.Proposal{}, brackets.Change{}, dr.Prefix("propose", err)
+		}
+		return dr.Proposal{Group: req.Group, Alternative: ch.Alternative, Text: ch.Text}, ch, nil
+	}
+	a, b, err := spanAt(st, *req.Rev, req.Span[0], req.Span[1])
+	if err != nil {
+		return dr.Proposal{}, brackets.Change{}, err
+	}
+	ch, err := res.Wrap(a, b, *req.Text)
+	if err != nil {
+		return dr.Proposal{}, brackets.Change{}, dr.Prefix(fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]), err)
+	}
+	// The op commits as st.Rev()+1, and its first inserted character is
+	// the new group's '['.
+	p := dr.Proposal{Group: brackets.ID{Rev: st.Rev() + 1, K: ch.Open}.String(), Alternative: ch.Alternative, Text: ch.Text}
+	if *req.Text == "" {
+		p.Text = wrappedText(ch)
+	}
+	return p, ch, nil
 }
 
 // spanAt brings the span [a, b), taken at revision rev, to st.Rev(). A span
@@ -345,7 +358,7 @@ func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.R
 	}
 	if !seen.Same(cur.Groups[g]) {
 		o, _ := bracketsOf(st)
-		gj := groupJSON(&cur, g, o.opener, nil)
+		gj := groupJSON(&cur, g, o.Opener, nil)
 		return dr.Decision{}, brackets.Change{}, &detailedError{
 			err:    dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
 			detail: errorDetail{Group: &gj},
@@ -387,22 +400,6 @@ func (s *Server) listConflictGroup(ctx context.Context, doc, group string, err e
 	}
 }
 
-// group returns the listed group with that id, decoded from the listing's
-// JSON (so it carries the same attribution), or nil.
-func (l *listing) group(id string) *GroupJSON {
-	gi := l.res.Find(id)
-	if gi < 0 {
-		return nil
-	}
-	var all struct {
-		Groups []GroupJSON `json:"groups"`
-	}
-	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil || gi >= len(all.Groups) {
-		return nil
-	}
-	return &all.Groups[gi]
-}
-
 // bracketStats returns the curve of open groups.
 func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error) {
 	var out statsJSON
@@ -411,10 +408,9 @@ func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error
 		if err != nil {
 			return err
 		}
-		// points is append-only and its elements never change: the slice
-		// may be read after the owner goroutine moves on.
-		out = statsJSON{Doc: doc, Rev: st.Rev(), Open: o.open, Diagnostics: o.diags, Clean: o.open == 0 && o.diags == 0,
-			Points: o.points[:len(o.points):len(o.points)]}
+		// Points may be read after the owner goroutine moves on.
+		open, diags := o.Counts()
+		out = statsJSON{Doc: doc, Rev: st.Rev(), Open: open, Diagnostics: diags, Clean: open == 0 && diags == 0, Points: o.Points()}
 		return nil
 	})
 	return out, err
@@ -461,6 +457,19 @@ func listingRevWS(c *Session, m *Inbound) (int, error) {
 		return 0, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	return *m.Rev, nil
+}
+
+// listedRev returns, inside Do, the revision a listing of draft doc asks
+// for: rev, or the head for -1; rev_ahead beyond the head.
+func listedRev(st *DraftState, doc string, rev int) (int, error) {
+	cur := st.Rev()
+	if rev < 0 {
+		return cur, nil
+	}
+	if rev > cur {
+		return 0, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+	}
+	return rev, nil
 }
 
 // listingRequest reads a listing request over HTTP (brackets, provisions):
@@ -586,8 +595,9 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
 	return writeResult(w, http.StatusOK, out, err)
 }
 
-// recordsFor checks that draft doc exists and returns the record store.
-func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
+// recordsFor checks that draft doc exists and returns the store to read
+// its records from.
+func (s *Server) recordsFor(r *http.Request) (string, Store, error) {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
 		return "", nil, err
@@ -595,8 +605,7 @@ func (s *Server) recordsFor(r *http.Request) (string, recordStore, error) {
 	if _, err := s.draftInfo(r.Context(), doc); err != nil {
 		return "", nil, err
 	}
-	rs, err := s.records()
-	return doc, rs, err
+	return doc, s.store, nil
 }
 
 func (s *Server) getProposals(w http.ResponseWriter, r *http.Request) error {

@@ -71,8 +71,8 @@ func BenchmarkBracketOwnerOp(b *testing.B) {
 			b.Fatal(err)
 		}
 		o.ApplyOp(dr.Op{Op: op, Rev: rev}, tx)
-		if o.err != nil {
-			b.Fatal(o.err)
+		if o.Err() != nil {
+			b.Fatal(o.Err())
 		}
 	}
 	b.Run("add-remove-open", func(b *testing.B) {

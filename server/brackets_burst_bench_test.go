@@ -47,7 +47,7 @@ func BenchmarkBracketBurst(b *testing.B) {
 				go func() {
 					defer close(done)
 					if !withBurst {
-						time.Sleep(time.Second) // the writer types alone for as long
+						time.Sleep(time.Second) // the writer types alone for as long: the scenario without a burst, a duration by design
 						return
 					}
 					deadline := time.After(60 * time.Second)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,89 +19,6 @@ import (
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
-
-// FuzzObserverCounts checks the owner's bracket counts: after an op, the
-// observer's open groups and unbalanced brackets are those of a full parse
-// of the new text.
-func FuzzObserverCounts(f *testing.F) {
-	seeds := []struct {
-		text      string
-		pos, del  int
-		ins       string
-		gap, del2 int
-		ins2      string
-	}{
-		{"[a]x[b]", 3, 1, "", 0, 0, ""},
-		{"[a][b]", 3, 0, "x", 0, 0, ""},
-		{"[a]  [b]", 4, 0, "o", 0, 0, ""},
-		{"[a] o [b]", 5, 0, "r", 0, 0, ""},
-		{"[a] or [b]", 4, 1, "", 0, 0, ""},
-		{"[a] Or [b]", 4, 1, "o", 0, 0, ""},
-		{"\\x[a]", 1, 1, "", 0, 0, ""},
-		{"\\\\x\\[a]", 2, 1, "", 0, 0, ""},
-		{"[a]\n[b]", 3, 1, " ", 0, 0, ""},
-		{"[a] b] [c", 2, 0, "zz", 1, 1, "q"},
-		{"States [shall/may] act", 10, 2, "ould", 3, 0, " or"},
-		{"[a]" + strings.Repeat(" ", 100) + "x[b]", 103, 1, "", 0, 0, ""},
-		{"😀 [👍/👎] x [🤝] 😀", 9, 1, " or ", 0, 0, ""},
-		{"[a] \u00a0 [b]", 4, 0, "or", 0, 0, ""},
-	}
-	for _, s := range seeds {
-		f.Add(s.text, s.pos, s.del, s.ins, s.gap, s.del2, s.ins2)
-	}
-	f.Fuzz(func(t *testing.T, text string, pos, del int, ins string, gap, del2 int, ins2 string) {
-		if !utf8.ValidString(text) || !utf8.ValidString(ins) || !utf8.ValidString(ins2) {
-			return
-		}
-		n := utf8.RuneCountInString(text)
-		pos = clampInt(pos, 0, n)
-		del = clampInt(del, 0, n-pos)
-		rest := n - pos - del
-		gap = clampInt(gap, 0, rest)
-		del2 = clampInt(del2, 0, rest-gap)
-		var op ot.Op
-		for _, c := range []ot.Component{ot.Skip(pos), ot.Insert(ins), ot.Delete(del), ot.Skip(gap), ot.Insert(ins2), ot.Delete(del2)} {
-			if c.Skip > 0 || c.Insert != "" || c.Delete > 0 {
-				op = append(op, c)
-			}
-		}
-		op = ot.Normalize(op)
-		if err := op.Check(); err != nil {
-			return
-		}
-		checkObserverCounts(t, text, op)
-	})
-}
-
-// checkObserverCounts applies op to a bracket observer of text and
-// compares its counts with a full parse.
-func checkObserverCounts(t *testing.T, text string, op ot.Op) {
-	t.Helper()
-	o, err := restoreBrackets(dr.Draft{ID: "d"}, dr.Snapshot{Text: text}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx := ot.NewText(text)
-	if _, err := tx.Apply(op); err != nil {
-		t.Fatalf("op %v on %q: %v", op, text, err)
-	}
-	o.ApplyOp(dr.Op{Op: op, Rev: 1}, tx)
-	if o.err != nil {
-		t.Fatalf("op %v on %q: %v", op, text, o.err)
-	}
-	after := brackets.Parse(tx.String())
-	if o.open != len(after.Groups) || o.diags != len(after.Diagnostics) {
-		t.Fatalf("op %v on %q → %q: observer counts %d groups, %d diagnostics; the text has %d, %d",
-			op, text, tx.String(), o.open, o.diags, len(after.Groups), len(after.Diagnostics))
-	}
-}
-
-func clampInt(v, lo, hi int) int {
-	if hi < lo {
-		return lo
-	}
-	return min(max(v, lo), hi)
-}
 
 // benchBrackets returns a draft of about 180,000 code points with 2,000
 // bracket groups of every form (optional, alternatives, adjacent with "or",
@@ -406,47 +322,4 @@ func FuzzBracketRequests(f *testing.F) {
 			t.Fatalf("%s: listing after: %v", body, err)
 		}
 	})
-}
-
-// TestObserverCountsProperty is FuzzObserverCounts on bracket-heavy texts
-// and ops built from pieces of the grammar, many times.
-func TestObserverCountsProperty(t *testing.T) {
-	pieces := []string{"[", "]", "/", "\\", " ", "or", " or ", "o", "r", "\n", "a", "[x]", "[y/z]", "\u00a0", "\t", ",", "😀"}
-	rng := rand.New(rand.NewPCG(1, 2))
-	gen := func(k int) string {
-		var b strings.Builder
-		for range k {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		return b.String()
-	}
-	iters := 20000
-	if testing.Short() {
-		iters = 2000
-	}
-	for range iters {
-		text := gen(1 + rng.IntN(20))
-		n := utf8.RuneCountInString(text)
-		var op ot.Op
-		pos := 0
-		for e := 0; e < 1+rng.IntN(3) && pos <= n; e++ {
-			skip := rng.IntN(n - pos + 1)
-			if skip > 0 {
-				op = append(op, ot.Skip(skip))
-			}
-			pos += skip
-			if rng.IntN(2) == 0 {
-				op = append(op, ot.Insert(gen(1+rng.IntN(2))))
-			}
-			if del := rng.IntN(min(3, n-pos) + 1); del > 0 {
-				op = append(op, ot.Delete(del))
-				pos += del
-			}
-		}
-		op = ot.Normalize(op)
-		if len(op) == 0 {
-			continue
-		}
-		checkObserverCounts(t, text, op)
-	}
 }

@@ -852,7 +852,7 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 					t.Errorf("drafter %d: %v", i, err)
 					return
 				}
-				time.Sleep(time.Duration(1+rng.IntN(4)) * time.Millisecond)
+				time.Sleep(time.Duration(1+rng.IntN(4)) * time.Millisecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}
@@ -1003,7 +1003,8 @@ func TestBracketsOnRedisNodes(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-brackets-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
-		return startServer(t, redisStore(t, url, prefix), server.Config{SnapshotEvery: 3})
+		st := redisStore(t, url, prefix)
+		return startServer(t, st, server.Config{SnapshotEvery: 3, Fanout: st})
 	}
 	a := node()
 	const initial = "The Parties [shall/should] take [all] effective measures."

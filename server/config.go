@@ -53,6 +53,10 @@ type Config struct {
 	// Auth authenticates tokens (hello "token" and HTTP "Authorization:
 	// Bearer"). Nil: no tokens are accepted (only open mode, if enabled).
 	Auth Authenticator
+	// Fanout connects this node to the other server nodes sharing its
+	// store (main sets it to the storage.Redis it opened, which is also
+	// the Store). Nil: this node is the only one serving its store.
+	Fanout Fanout
 
 	// MaxFrameBytes is the largest WebSocket frame (or HTTP request body
 	// for ops) the server reads; bigger gets too_large. Default 1 MiB.

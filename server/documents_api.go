@@ -25,7 +25,6 @@ import (
 	"github.com/draftroom/draftroom/docx"
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/history"
-	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/provisions"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -65,16 +64,14 @@ func (s *Server) draftStructure(ctx context.Context, info dr.Draft, rev int, tex
 	if err != nil {
 		return akn.Structure{}, nil, nil, err
 	}
+	all, err := s.store.Decisions(ctx, info.ID)
+	if err != nil {
+		return akn.Structure{}, nil, nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
+	}
 	var decisions []dr.Decision
-	if rs, err := s.records(); err == nil {
-		all, err := rs.Decisions(ctx, info.ID)
-		if err != nil {
-			return akn.Structure{}, nil, nil, fmt.Errorf("export %s@%d: decisions: %w", info.ID, rev, err)
-		}
-		for _, dec := range all {
-			if dec.Rev <= rev {
-				decisions = append(decisions, dec)
-			}
+	for _, dec := range all {
+		if dec.Rev <= rev {
+			decisions = append(decisions, dec)
 		}
 	}
 	return akn.FromProvisions(text, st.list), st.list, decisions, nil
@@ -194,47 +191,65 @@ func (s *Server) exportDocx(ctx context.Context, info dr.Draft, rev, against int
 		if err != nil {
 			return nil, err
 		}
-		runs = make([]docx.Run, 0, len(segs))
-		for _, sg := range segs {
-			run := docx.Run{Text: sg.Text}
-			switch sg.Op {
-			case history.OpInsert:
-				run.Mark = docx.Inserted
-			case history.OpDelete:
-				run.Mark = docx.Deleted
-			}
-			if run.Mark != docx.Plain {
-				run.Author = wordAuthor(sg.Delegation, sg.Name)
-				if t, ok := times[sg.Rev]; ok {
-					run.Date = t
-				} else {
-					run.Date = at
-				}
-			}
-			runs = append(runs, run)
-		}
+		runs = trackedRuns(segs, times, at)
 	}
 	// The open bracket groups as comments, in exports without tracked
 	// changes only: LibreOffice 7.4 aborts accepting all changes of a
 	// document whose comments are anchored in tracked text.
 	var comments []docx.Comment
 	if against < 0 {
-		groups, err := s.exportGroups(ctx, info.ID, rev)
-		if err != nil {
+		if comments, err = s.exportComments(ctx, info.ID, rev, at, text, list, decisions); err != nil {
 			return nil, err
 		}
-		comments = append(groupComments(groups, at), statusComments(text, list, decisions)...)
-		decided, err := s.decisionComments(ctx, info.ID, rev, text, decisions)
-		if err != nil {
-			return nil, err
-		}
-		comments = append(comments, decided...)
 	}
 	out, err := docx.Write(docx.Document{Title: info.Title, Header: header, Properties: props, Runs: runs, Levels: akn.HeadingLevels(nodes), Comments: comments})
 	if err != nil {
 		return nil, fmt.Errorf("export %s@%d as docx: %w", info.ID, rev, err)
 	}
 	return out, nil
+}
+
+// trackedRuns are the runs of an attributed diff as Word's tracked
+// changes, each dated by the commit time of its revision (times; at when
+// unknown).
+func trackedRuns(segs []history.Segment, times map[int]time.Time, at time.Time) []docx.Run {
+	runs := make([]docx.Run, 0, len(segs))
+	for _, sg := range segs {
+		run := docx.Run{Text: sg.Text}
+		switch sg.Op {
+		case history.OpInsert:
+			run.Mark = docx.Inserted
+		case history.OpDelete:
+			run.Mark = docx.Deleted
+		}
+		if run.Mark != docx.Plain {
+			run.Author = wordAuthor(sg.Delegation, sg.Name)
+			if t, ok := times[sg.Rev]; ok {
+				run.Date = t
+			} else {
+				run.Date = at
+			}
+		}
+		runs = append(runs, run)
+	}
+	return runs
+}
+
+// exportComments are the Word comments of draft doc at rev (text, listed
+// as list, with decisions up to rev): its open bracket groups, its
+// provisions' statuses and its bracket decisions.
+func (s *Server) exportComments(ctx context.Context, doc string, rev int, at time.Time, text string,
+	list []provisions.Listed, decisions []dr.Decision) ([]docx.Comment, error) {
+	groups, err := s.exportGroups(ctx, doc, rev)
+	if err != nil {
+		return nil, err
+	}
+	comments := append(groupComments(groups, at), statusComments(text, list, decisions)...)
+	decided, err := s.decisionComments(ctx, doc, rev, text, decisions)
+	if err != nil {
+		return nil, err
+	}
+	return append(comments, decided...), nil
 }
 
 // groupComments are the Word comments of the open bracket groups at a
@@ -333,36 +348,46 @@ func (s *Server) decisionComments(ctx context.Context, doc string, rev int, text
 		if k < 0 || k >= len(ops) || ops[k].Rev != dec.Rev {
 			continue
 		}
-		a := 0
-		for _, c := range ops[k].Op {
-			if c.Skip == 0 {
-				break
-			}
-			a += c.Skip
-		}
-		b := a + utf8.RuneCountInString(dec.Result)
-		for _, op := range ops[k+1:] {
-			a, b = ot.TransformSpan(a, b, op.Op)
-		}
+		a, b := decisionAnchor(dec, ops[k], ops[k+1:])
 		if (dec.Result != "" && a == b) || b > n {
 			continue
 		}
-		var t strings.Builder
-		fmt.Fprintf(&t, "Bracket group %s decided (%s", dec.Group, dec.Choice)
-		if dec.Choice == dr.ChoiceChoose {
-			fmt.Fprintf(&t, " alternative %d", dec.Index+1)
-		}
-		fmt.Fprintf(&t, ") by %s (rev. %d)", wordAuthor(dec.By.Delegation, dec.By.Name), dec.Rev)
-		for i, alt := range dec.Alternatives {
-			fmt.Fprintf(&t, "\n%d. “%s”", i+1, alt)
-		}
-		fmt.Fprintf(&t, "\nResult: “%s”", dec.Result)
-		if dec.Note != "" {
-			t.WriteString("\nNote: " + dec.Note)
-		}
-		out = append(out, docx.Comment{Start: a, End: b, Author: "draftroom", Date: time.UnixMilli(dec.TS).UTC(), Text: t.String()})
+		out = append(out, docx.Comment{Start: a, End: b, Author: "draftroom", Date: time.UnixMilli(dec.TS).UTC(), Text: decisionText(dec)})
 	}
 	return out, nil
+}
+
+// decisionAnchor is where the result of decision dec, committed by op,
+// stands after the ops since: from op's first change, for the length of
+// the result.
+func decisionAnchor(dec dr.Decision, op dr.Op, since []dr.Op) (int, int) {
+	a := 0
+	for _, c := range op.Op {
+		if c.Skip == 0 {
+			break
+		}
+		a += c.Skip
+	}
+	b := a + utf8.RuneCountInString(dec.Result)
+	return spanSince(a, b, since)
+}
+
+// decisionText is a bracket decision as a Word comment reads it.
+func decisionText(dec dr.Decision) string {
+	var t strings.Builder
+	fmt.Fprintf(&t, "Bracket group %s decided (%s", dec.Group, dec.Choice)
+	if dec.Choice == dr.ChoiceChoose {
+		fmt.Fprintf(&t, " alternative %d", dec.Index+1)
+	}
+	fmt.Fprintf(&t, ") by %s (rev. %d)", wordAuthor(dec.By.Delegation, dec.By.Name), dec.Rev)
+	for i, alt := range dec.Alternatives {
+		fmt.Fprintf(&t, "\n%d. “%s”", i+1, alt)
+	}
+	fmt.Fprintf(&t, "\nResult: “%s”", dec.Result)
+	if dec.Note != "" {
+		t.WriteString("\nNote: " + dec.Note)
+	}
+	return t.String()
 }
 
 // statusWords are the statuses as a comment reads them.

@@ -60,7 +60,8 @@ type draft struct {
 	snapDone     chan int         // rev of a finished background snapshot, or -1
 	tentative    int              // while a batch is staged: revs staged beyond rev
 	staging      []*staged        // while a BuildFunc runs: the ops staged before it
-	idleTimer    <-chan time.Time // runs while nobody holds the draft: it stops when it fires
+	batch        []any            // the submissions being committed (drainBatch); reused
+	idleTimer    <-chan time.Time // fires IdleGrace after the last holder left; nil when not running
 	watching     bool             // subscribed to the store's fan-out (fanout.go)
 	stale        bool             // a commit's outcome is unknown, or it lost every retry: the log may hold ops not applied here
 
@@ -296,10 +297,11 @@ func (d *draft) await() (req any, exit bool) {
 func (d *draft) handle(req any) (next any) {
 	switch r := req.(type) {
 	case *submitReq, *builtReq:
-		batch, next := d.drainBatch(r)
+		next := d.drainBatch(r)
 		d.cork()
-		d.commitBatch(batch)
+		d.commitBatch(d.batch)
 		d.uncork()
+		clear(d.batch) // let the requests go
 		return next
 	case *openReq:
 		r.reply <- d.open(r)
@@ -313,25 +315,25 @@ func (d *draft) handle(req any) (next any) {
 	return nil
 }
 
-// drainBatch returns first and the submissions queued behind it, up to
-// Config.BatchMax, without waiting; next is the first request of another
-// kind it read, or nil.
-func (d *draft) drainBatch(first any) (batch []any, next any) {
-	batch = []any{first}
-	for len(batch) < d.s.cfg.BatchMax {
+// drainBatch makes d.batch first and the submissions queued behind it, up
+// to Config.BatchMax, without waiting; next is the first request of
+// another kind it read, or nil.
+func (d *draft) drainBatch(first any) (next any) {
+	d.batch = append(d.batch[:0], first)
+	for len(d.batch) < d.s.cfg.BatchMax {
 		select {
 		case x := <-d.in:
 			switch x.(type) {
 			case *submitReq, *builtReq:
-				batch = append(batch, x)
+				d.batch = append(d.batch, x)
 			default:
-				return batch, x
+				return x
 			}
 		default:
-			return batch, nil
+			return nil
 		}
 	}
-	return batch, nil
+	return nil
 }
 
 // tryExit stops the draft if nobody holds it and nothing is queued.
@@ -462,7 +464,7 @@ type staged struct {
 }
 
 // commitBatch commits a batch of submissions: it stages them on the text,
-// builds the commit, stores it (staging again after a revision conflict
+// gathers the commit of those that applied, stores it (staging again after a revision conflict
 // with another node, or a duplicate), then answers every submission and
 // updates derived state. On a store error the text is rolled back and
 // nobody is acked.
@@ -480,7 +482,16 @@ func (d *draft) commitBatch(batch []any) {
 	var known map[*submitReq]int
 	for attempt := 0; ; attempt++ {
 		items := d.stage(batch, known)
-		c, undo := commitOf(items)
+		var c dr.Commit
+		var undo []ot.Op // the inverse of each op of c, for the observers
+		for _, it := range items {
+			if it.applied {
+				c.Ops = append(c.Ops, it.op)
+				undo = append(undo, it.inverse)
+				c.Proposals = append(c.Proposals, it.extras.Proposals...)
+				c.Decisions = append(c.Decisions, it.extras.Decisions...)
+			}
+		}
 		err := d.store(c)
 		if err == nil {
 			d.answer(items, true)
@@ -507,20 +518,6 @@ func (d *draft) refuseAll(batch []any, err error) {
 			r.reply <- builtResult{err: err}
 		}
 	}
-}
-
-// commitOf is the commit of the staged items that applied: their ops and
-// records, and undo, the inverse of each op, for the observers.
-func commitOf(items []*staged) (c dr.Commit, undo []ot.Op) {
-	for _, it := range items {
-		if it.applied {
-			c.Ops = append(c.Ops, it.op)
-			undo = append(undo, it.inverse)
-			c.Proposals = append(c.Proposals, it.extras.Proposals...)
-			c.Decisions = append(c.Decisions, it.extras.Decisions...)
-		}
-	}
-	return c, undo
 }
 
 // store writes c after the committed head; a commit without ops writes
@@ -649,13 +646,17 @@ func (d *draft) findDuplicates(items []*staged, known map[*submitReq]int) error 
 // is a resend of an op committed at that revision.
 func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 	items := make([]*staged, 0, len(batch))
-	b := batchStage{pending: make(map[dedupeKey]*staged), now: d.s.cfg.Now().UnixMilli()}
+	// pending is each client's last submission staged; kept apart from b,
+	// whose ops leak to the guards and BuildFuncs, so that it stays on the
+	// stack.
+	pending := make(map[dedupeKey]*staged)
+	b := batchStage{now: d.s.cfg.Now().UnixMilli()}
 	d.tentative = 0
 	for _, x := range batch {
 		var it *staged
 		switch r := x.(type) {
 		case *submitReq:
-			it = d.stageSubmission(&b, r, known[r])
+			it = d.stageSubmission(&b, pending, r, known[r])
 		case *builtReq:
 			it = d.stageBuilt(&b, r)
 		}
@@ -672,10 +673,9 @@ func (d *draft) stage(batch []any, known map[*submitReq]int) []*staged {
 
 // batchStage is what staging a batch has done so far.
 type batchStage struct {
-	pending    map[dedupeKey]*staged // each client's last submission staged
-	applied    []*staged             // the items applied to the text, in order
-	appliedOps []dr.Op               // their ops, for the guards
-	now        int64                 // the ops' timestamp (Unix ms)
+	applied    []*staged // the items applied to the text, in order
+	appliedOps []dr.Op   // their ops, for the guards
+	now        int64     // the ops' timestamp (Unix ms)
 }
 
 // nextRev is the revision the next op staged will commit as.
@@ -683,14 +683,15 @@ func (d *draft) nextRev(b *batchStage) int { return d.rev + len(b.applied) + 1 }
 
 // stageSubmission stages a client's op unless it is a resend (knownRev:
 // the revision the store holds it at, or 0) or refused: transformed to the
-// staged text, checked by the guards, applied.
-func (d *draft) stageSubmission(b *batchStage, r *submitReq, knownRev int) *staged {
+// staged text, checked by the guards, applied. pending holds each client's
+// last submission staged in the batch.
+func (d *draft) stageSubmission(b *batchStage, pending map[dedupeKey]*staged, r *submitReq, knownRev int) *staged {
 	it := &staged{sub: r, ackRev: knownRev}
 	if knownRev > 0 {
 		return it
 	}
 	key := dedupeKey{r.ident.Principal, r.client}
-	if !d.isNew(b, key, it) {
+	if !d.isNew(pending, key, it) {
 		return it
 	}
 	if it.err = d.archivedFor(r.ident); it.err != nil {
@@ -711,17 +712,17 @@ func (d *draft) stageSubmission(b *batchStage, r *submitReq, knownRev int) *stag
 		Rev: d.nextRev(b), Op: op, Client: r.client, Seq: r.seq,
 		Principal: r.ident.Principal, By: r.ident.Author, TS: b.now,
 	}
-	b.pending[key] = it
+	pending[key] = it
 	return it
 }
 
 // isNew reports whether submission it (of client key) is new, to be
 // staged. Otherwise it is marked as what it is: a resend of a submission
-// staged earlier in the batch (dupOf) or of a committed one (ackRev), or
-// a refusal (err: its seq went backwards).
-func (d *draft) isNew(b *batchStage, key dedupeKey, it *staged) bool {
+// staged earlier in the batch (dupOf, found in pending) or of a committed
+// one (ackRev), or a refusal (err: its seq went backwards).
+func (d *draft) isNew(pending map[dedupeKey]*staged, key dedupeKey, it *staged) bool {
 	r := it.sub
-	p := b.pending[key]
+	p := pending[key]
 	switch {
 	case p == nil:
 		it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)

@@ -164,7 +164,7 @@ func TestEndToEndConvergence(t *testing.T) {
 						edits[i]++
 					}
 				}
-				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}

@@ -10,29 +10,31 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Fanout is implemented by a store shared by several server nodes
-// (storage.Redis): it carries the ops committed by every node, and
-// presence, to the nodes whose clients have the draft open. When the
-// server's store implements it, each loaded draft is watched (before it is
-// loaded, so no op falls between), ops committed by other nodes are applied
-// and broadcast by the draft's owner in revision order (a gap, or a resync
-// event, makes the owner read the missing ops from the store), and presence
-// is published to and relayed from the other nodes.
+// Fanout connects the server nodes that share a store (storage.Redis,
+// given as Config.Fanout by main): it carries the ops committed by every
+// node, and presence, to the nodes whose clients have the draft open, and
+// knows which nodes are alive. With it, each loaded draft is watched
+// (before it is loaded, so no op falls between), ops committed by other
+// nodes are applied and broadcast by the draft's owner in revision order
+// (a gap, or a resync event, makes the owner read the missing ops from the
+// store), and presence is published to and relayed from the other nodes.
+//
+// A node that dies cannot say "left" for its clients; the others notice
+// that its heartbeat expired and say it for them (liveLoop), so their
+// cursors do not stay forever.
 type Fanout interface {
+	// Events delivers the fan-out events of the watched drafts.
 	Events() <-chan storage.Event
+	// LazyOwnOps, called before Events, lets this node's own op events
+	// arrive undecoded: the owner decodes only those beyond its head
+	// (storage.Event.OpsAfter).
+	LazyOwnOps()
 	Watch(ctx context.Context, id string) error
 	Unwatch(id string)
 	// PublishPresence publishes a presence frame of connection conn of
 	// this node; the others get conn back in Event.Conn.
 	PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error
-}
 
-// Liveness is implemented by a fan-out store that knows which nodes are
-// alive (storage.Redis: a heartbeat entry with a TTL per node). A node
-// that dies cannot say "left" for its clients; the others notice that its
-// heartbeat expired and say it for them (liveLoop), so their cursors do
-// not stay forever.
-type Liveness interface {
 	// Heartbeat announces this node as alive for ttl.
 	Heartbeat(ctx context.Context, ttl time.Duration) error
 	// Nodes returns the node ids whose heartbeat has not expired, and
@@ -104,9 +106,7 @@ func (s *Server) fanLoop() {
 	// Own ops then arrive undecoded, and the owner (applyRemote) decodes
 	// only those beyond its head: the echo of every commit this node made
 	// would otherwise be decoded just to be skipped.
-	if l, ok := s.fan.(interface{ LazyOwnOps() }); ok {
-		l.LazyOwnOps()
-	}
+	s.fan.LazyOwnOps()
 	events := s.fan.Events()
 	for {
 		var ev storage.Event
@@ -227,7 +227,7 @@ func (d *draft) applyRemote() {
 // for the clients of that node it had presence of (dropNode). Only nodes
 // that heartbeated are ever declared dead, so a node that never does (an
 // older version, during an upgrade) is left alone.
-func (s *Server) liveLoop(lv Liveness) {
+func (s *Server) liveLoop() {
 	every := s.cfg.NodeTTL / 5
 	tick := time.NewTicker(every)
 	defer tick.Stop()
@@ -235,10 +235,10 @@ func (s *Server) liveLoop(lv Liveness) {
 	var warned logEvery
 	for {
 		ctx, cancel := context.WithTimeout(s.ctx, every)
-		err := lv.Heartbeat(ctx, s.cfg.NodeTTL)
+		err := s.fan.Heartbeat(ctx, s.cfg.NodeTTL)
 		var dead map[string]bool
 		if err == nil {
-			_, dead, err = lv.Nodes(ctx)
+			_, dead, err = s.fan.Nodes(ctx)
 		}
 		cancel()
 		if err != nil {

@@ -44,6 +44,7 @@ func (s *lostReplyStore) Commit(ctx context.Context, id string, base int, c dr.C
 }
 
 func (s *lostReplyStore) Events() <-chan storage.Event               { return s.events }
+func (s *lostReplyStore) LazyOwnOps()                                {} // its events always carry their ops
 func (s *lostReplyStore) Watch(ctx context.Context, id string) error { return nil }
 func (s *lostReplyStore) Unwatch(id string)                          {}
 func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
@@ -54,6 +55,13 @@ func (s *lostReplyStore) PublishPresence(ctx context.Context, id string, conn ui
 	return nil
 }
 
+// Its one node never dies.
+func (s *lostReplyStore) Heartbeat(ctx context.Context, ttl time.Duration) error { return nil }
+func (s *lostReplyStore) Nodes(ctx context.Context) (live, dead map[string]bool, err error) {
+	return nil, nil, nil
+}
+func (s *lostReplyStore) Depart(ctx context.Context) error { return nil }
+
 // TestDraftOwnEventAfterLostReply: a commit whose reply was lost answers
 // the submitter with an error, and the node's own event of it is then
 // applied and broadcast (it is beyond the head), so the op reaches every
@@ -63,7 +71,7 @@ func TestDraftOwnEventAfterLostReply(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "abc")
 	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100), published: make(chan []byte, 10)}
-	ts := newTestServer(t, store, Config{})
+	ts := newTestServer(t, store, Config{Fanout: store})
 	a, b := ts.session("a", "CAN"), ts.session("b", "FRA")
 	a.open("d", nil)
 	b.open("d", nil)
@@ -127,7 +135,7 @@ func TestDraftResyncAfterLostReply(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "abc")
 	store := &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100), lose: true, quiet: true}
-	ts := newTestServer(t, store, Config{})
+	ts := newTestServer(t, store, Config{Fanout: store})
 	a := ts.session("a", "CAN")
 	a.open("d", nil)
 	a.submit(0, 1, ot.Op{ot.Insert("1")})
@@ -158,6 +166,7 @@ type slowBus struct {
 }
 
 func (s *slowBus) Events() <-chan storage.Event               { return nil }
+func (s *slowBus) LazyOwnOps()                                {}
 func (s *slowBus) Watch(ctx context.Context, id string) error { return nil }
 func (s *slowBus) Unwatch(id string)                          {}
 func (s *slowBus) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
@@ -182,6 +191,19 @@ func (s *slowBus) PublishPresence(ctx context.Context, id string, conn uint64, p
 	return nil
 }
 
+// Its one node never dies.
+func (s *slowBus) Heartbeat(ctx context.Context, ttl time.Duration) error { return nil }
+func (s *slowBus) Nodes(ctx context.Context) (live, dead map[string]bool, err error) {
+	return nil, nil, nil
+}
+func (s *slowBus) Depart(ctx context.Context) error { return nil }
+
+// The fakes are fan-outs (wired as Config.Fanout).
+var (
+	_ Fanout = (*lostReplyStore)(nil)
+	_ Fanout = (*slowBus)(nil)
+)
+
 // TestLeftReachesOtherNodesInAStorm: more clients leave one node at once
 // than the queue to the other nodes holds (1,024) while publishing is
 // stalled; every departure is still published once, none dropped.
@@ -190,7 +212,7 @@ func TestLeftReachesOtherNodesInAStorm(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "text")
 	bus := &slowBus{Memory: mem, release: make(chan struct{}), left: map[string]int{}, allLeft: make(chan struct{}), wantLeft: leavers}
-	ts := newTestServer(t, bus, Config{})
+	ts := newTestServer(t, bus, Config{Fanout: bus})
 	gone := make([]*fakeSession, leavers)
 	for i := range gone {
 		gone[i] = ts.session(fmt.Sprint("leaver-", i), "FRA")

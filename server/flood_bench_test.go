@@ -137,7 +137,7 @@ func BenchmarkFlood(b *testing.B) {
 						for ctx.Err() == nil {
 							p, err := dialPeerErr(url, tok, fmt.Sprintf("flood-%d", i), "shared", &floodAcked, &floodRefused)
 							if err != nil {
-								time.Sleep(5 * time.Millisecond)
+								time.Sleep(5 * time.Millisecond) // the readers' typing pace: the benchmark's workload
 								continue
 							}
 							reconnects.Add(1)
@@ -154,7 +154,7 @@ func BenchmarkFlood(b *testing.B) {
 						}
 					}()
 				}
-				time.Sleep(200 * time.Millisecond) // let the flood use up its burst
+				time.Sleep(200 * time.Millisecond) // let the flood use up its burst: a benchmark scenario's phase, not a wait for an event
 			}
 			peers := make([]*benchPeer, clients)
 			for i := range peers {

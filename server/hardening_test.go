@@ -509,7 +509,7 @@ func TestPresenceClientIDReuse(t *testing.T) {
 	}
 }
 
-var _ server.Liveness = (*storage.Redis)(nil)
+var _ server.Fanout = (*storage.Redis)(nil)
 
 // TestDeadNodePresenceLeaves: two server nodes on one Redis. A client of
 // node B shows a cursor to a subscriber of node A; then B dies without a
@@ -520,8 +520,10 @@ func TestDeadNodePresenceLeaves(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-liveness-%d:", time.Now().UnixNano())
 	cfg := server.Config{NodeTTL: time.Second}
-	a := startServer(t, redisStore(t, url, prefix), cfg)
-	storeB := redisStore(t, url, prefix)
+	storeA, storeB := redisStore(t, url, prefix), redisStore(t, url, prefix)
+	cfg.Fanout = storeA
+	a := startServer(t, storeA, cfg)
+	cfg.Fanout = storeB
 	b := startServer(t, storeB, cfg)
 	a.create("art-1", "The Parties shall act.")
 

@@ -55,21 +55,6 @@ func (o *authorsObserver) Meta() (string, json.RawMessage) {
 	return o.Observer.Meta()
 }
 
-// labelStore is the part of the store that keeps named versions; every
-// storage backend has it.
-type labelStore interface {
-	PutLabel(ctx context.Context, l dr.Label) error
-	Labels(ctx context.Context, id string) ([]dr.Label, error)
-}
-
-func (s *Server) labels() (labelStore, error) {
-	ls, ok := s.store.(labelStore)
-	if !ok {
-		return nil, fmt.Errorf("store %T keeps no labels", s.store)
-	}
-	return ls, nil
-}
-
 // draftInfo reads a draft's metadata (its head revision) from the store.
 func (s *Server) draftInfo(ctx context.Context, doc string) (dr.Draft, error) {
 	info, err := s.store.Draft(ctx, doc)
@@ -100,11 +85,7 @@ func (s *Server) resolveRev(ctx context.Context, info dr.Draft, param, v string)
 	if strings.HasPrefix(v, "-") && dr.IsDigits(v[1:]) {
 		return 0, dr.Errorf(dr.CodeBadRequest, "%s must not be negative", param)
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return 0, err
-	}
-	list, err := ls.Labels(ctx, info.ID)
+	list, err := s.store.Labels(ctx, info.ID)
 	if err != nil {
 		return 0, fmt.Errorf("labels %s: %w", info.ID, err)
 	}
@@ -243,42 +224,21 @@ func (s *Server) authors(ctx context.Context, info dr.Draft, rev int, byRev bool
 	return spansJSON(spans, info.By), nil
 }
 
-// diff returns the diff of draft info from revision a to revision b. by
-// attributes each insertion to who wrote it and, when a <= b, each
-// deletion to who deleted it.
+// diff returns the diff of draft info from revision a to revision b
+// (history.DiffAt). by attributes each insertion to who wrote it and, when
+// a <= b, each deletion to who deleted it.
 func (s *Server) diff(ctx context.Context, info dr.Draft, a, b int, by bool) ([]history.Segment, error) {
-	ta, err := s.textAt(ctx, info, a)
-	if err != nil {
-		return nil, err
-	}
-	tb := ta
-	if b != a {
-		if tb, err = s.textAt(ctx, info, b); err != nil {
-			return nil, err
+	var spansAt func() ([]history.Span, error)
+	if by {
+		spansAt = func() (spans []history.Span, err error) {
+			err = s.withAuthorship(ctx, info, b, func(au *history.Authorship) error {
+				spans = au.Spans()
+				return nil
+			})
+			return spans, err
 		}
 	}
-	segs := history.Diff(ta, tb)
-	if !by {
-		return segs, nil
-	}
-	var spans []history.Span
-	err = s.withAuthorship(ctx, info, b, func(au *history.Authorship) error {
-		spans = au.Spans()
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	var ops []dr.Op
-	if a < b {
-		if ops, err = s.loadOps(ctx, info.ID, a+1, b); err != nil {
-			return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
-		}
-	}
-	if segs, err = history.AttributeDiff(segs, spans, info.By, utf8.RuneCountInString(ta), ops); err != nil {
-		return nil, fmt.Errorf("diff %s %d..%d: %w", info.ID, a, b, err)
-	}
-	return segs, nil
+	return history.DiffAt(ctx, s.store, info.ID, a, b, info.By, spansAt)
 }
 
 // Paging of the timeline.
@@ -301,8 +261,7 @@ type EntryJSON struct {
 // with its records (history.RecordedPage), and the cursor of the next page
 // (0: none).
 func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int) ([]EntryJSON, int, error) {
-	rec, _ := s.store.(history.RecordReader)
-	page, next, err := history.RecordedPage(ctx, s.opLoader(info.ID), rec, info.ID, info.Rev, before, limit)
+	page, next, err := history.RecordedPage(ctx, s.opLoader(info.ID), s.store, info.ID, info.Rev, before, limit)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -338,12 +297,8 @@ func (s *Server) putLabel(ctx context.Context, who dr.Identity, doc, name string
 			return dr.Label{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
 		}
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return dr.Label{}, err
-	}
 	l := dr.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
-	if err := ls.PutLabel(ctx, l); err != nil {
+	if err := s.store.PutLabel(ctx, l); err != nil {
 		if errors.Is(err, storage.ErrExists) {
 			return dr.Label{}, dr.Errorf(dr.CodeExists, "draft %s already has a version named %q", doc, name)
 		}
@@ -358,14 +313,8 @@ func (s *Server) putLabel(ctx context.Context, who dr.Identity, doc, name string
 // text at base, transformed over whatever was committed since, so that
 // what delegations typed meanwhile is kept.
 func (s *Server) importText(ctx context.Context, who dr.Identity, doc, text string, base int) (dr.Op, ot.Op, error) {
-	if !who.IsFacilitator() {
-		return dr.Op{}, nil, dr.Errorf(dr.CodeForbidden, "only a facilitator imports a revised text")
-	}
-	if base < 0 {
-		return dr.Op{}, nil, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-	}
-	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
-		return dr.Op{}, nil, dr.Errorf(dr.CodeTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+	if err := s.checkImportText(who, text, base); err != nil {
+		return dr.Op{}, nil, err
 	}
 	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
@@ -389,10 +338,8 @@ func (s *Server) importText(ctx context.Context, who dr.Identity, doc, text stri
 		if err != nil {
 			return dr.Op{}, nil, err
 		}
-		for _, c := range since {
-			if pre, err = ot.Transform(pre, c.Op, ot.Left); err != nil {
-				return dr.Op{}, nil, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
-			}
+		if pre, err = transformOver(diff, since); err != nil {
+			return dr.Op{}, nil, fmt.Errorf("import on %s@%d: %w", doc, base, err)
 		}
 	}
 	committed, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
@@ -400,11 +347,9 @@ func (s *Server) importText(ctx context.Context, who dr.Identity, doc, text stri
 		if err != nil {
 			return Built{}, err
 		}
-		op := pre
-		for _, c := range since {
-			if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
-				return Built{}, fmt.Errorf("import on %s@%d: transform over op %d: %w", doc, base, c.Rev, err)
-			}
+		op, err := transformOver(pre, since)
+		if err != nil {
+			return Built{}, fmt.Errorf("import on %s@%d: %w", doc, base, err)
 		}
 		return Built{Op: op, Kind: dr.KindImport}, nil
 	})
@@ -420,6 +365,33 @@ func (s *Server) importText(ctx context.Context, who dr.Identity, doc, text stri
 	return committed, diff, nil
 }
 
+// checkImportText checks who may import text as the new text of a draft
+// on revision base.
+func (s *Server) checkImportText(who dr.Identity, text string, base int) error {
+	if !who.IsFacilitator() {
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator imports a revised text")
+	}
+	if base < 0 {
+		return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
+	}
+	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
+		return dr.Errorf(dr.CodeTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+	}
+	return nil
+}
+
+// transformOver transforms op, made on the text before ops, over them (op
+// on the left: at a tie its inserts go first).
+func transformOver(op ot.Op, ops []dr.Op) (ot.Op, error) {
+	for _, c := range ops {
+		var err error
+		if op, err = ot.Transform(op, c.Op, ot.Left); err != nil {
+			return nil, fmt.Errorf("transform over op %d: %w", c.Rev, err)
+		}
+	}
+	return op, nil
+}
+
 // exportGroups returns the open bracket groups of draft doc at rev as an
 // export shows them: span, alternatives in their reading form, and who
 // proposed each (as the bracket listing attributes them).
@@ -428,41 +400,30 @@ func (s *Server) exportGroups(ctx context.Context, doc string, rev int) ([]histo
 	if err != nil {
 		return nil, err
 	}
-	var all struct {
-		Groups []GroupJSON `json:"groups"`
-	}
-	if err := json.Unmarshal(append(append([]byte("{"), l.body...), '}'), &all); err != nil {
-		return nil, fmt.Errorf("export %s@%d: listing: %w", doc, rev, err)
-	}
-	var props []dr.Proposal
-	if rs, err := s.records(); err == nil {
-		if props, err = rs.Proposals(ctx, doc); err != nil {
-			return nil, fmt.Errorf("export %s@%d: %w", doc, rev, err)
-		}
-	}
-	out := make([]history.ExportGroup, len(all.Groups))
-	for i, g := range all.Groups {
-		eg := history.ExportGroup{ID: g.ID, Start: g.Span[0], End: g.Span[1], Alternatives: make([]history.ExportAlternative, len(g.Alternatives))}
-		var opened int
-		if id, err := brackets.ParseID(g.ID); err == nil {
-			opened = id.Rev
-		}
-		var gp []dr.Proposal
-		for _, p := range props {
-			if p.Group == g.ID && p.Rev <= rev {
-				gp = append(gp, p)
-			}
-		}
-		for k, a := range g.Alternatives {
-			alt := history.ExportAlternative{Text: brackets.Unescape(a.Text), By: a.By, Rev: opened}
-			if a.Source == SourceProposal {
-				if p := proposalFor(gp, k, a.Text); p != nil {
-					alt.Rev = p.Rev
-				}
-			}
-			eg.Alternatives[k] = alt
-		}
-		out[i] = eg
+	out := make([]history.ExportGroup, len(l.res.Groups))
+	for i := range l.res.Groups {
+		g := groupJSON(&l.res, i, l.opener, l.props)
+		out[i] = exportGroup(&g, l.props)
 	}
 	return out, nil
+}
+
+// exportGroup is group g of a listing as an export shows it; props are the
+// listing's proposals by group.
+func exportGroup(g *GroupJSON, props map[string][]dr.Proposal) history.ExportGroup {
+	eg := history.ExportGroup{ID: g.ID, Start: g.Span[0], End: g.Span[1], Alternatives: make([]history.ExportAlternative, len(g.Alternatives))}
+	var opened int
+	if id, err := brackets.ParseID(g.ID); err == nil {
+		opened = id.Rev
+	}
+	for k, a := range g.Alternatives {
+		alt := history.ExportAlternative{Text: brackets.Unescape(a.Text), By: a.By, Rev: opened}
+		if a.Source == SourceProposal {
+			if p := proposalFor(props[g.ID], k, a.Text); p != nil {
+				alt.Rev = p.Rev
+			}
+		}
+		eg.Alternatives[k] = alt
+	}
+	return eg
 }

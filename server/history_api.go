@@ -231,11 +231,7 @@ func (s *Server) getLabels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ls, err := s.labels()
-	if err != nil {
-		return err
-	}
-	list, err := ls.Labels(r.Context(), info.ID)
+	list, err := s.store.Labels(r.Context(), info.ID)
 	return writeList(w, "labels", info.ID, list, err)
 }
 

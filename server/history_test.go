@@ -260,7 +260,7 @@ func TestHistoryMatchesReplay(t *testing.T) {
 						return
 					}
 				}
-				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond) // the typing pace: the workload, not a wait
 			}
 			if err := doc.WaitSynced(ctx); err != nil {
 				t.Errorf("%s: %v", p.delegation, err)
@@ -1003,7 +1003,8 @@ func TestHistoryOnRedisNodes(t *testing.T) {
 	redisURL := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-history-%d:", time.Now().UnixNano())
 	node := func() *liveServer {
-		return startServer(t, redisStore(t, redisURL, prefix), server.Config{SnapshotEvery: 3})
+		st := redisStore(t, redisURL, prefix)
+		return startServer(t, st, server.Config{SnapshotEvery: 3, Fanout: st})
 	}
 	a, b := node(), node()
 	const initial = "Article 8. The Parties shall cooperate.\n"

@@ -81,6 +81,22 @@ func TestShutdownClosesSockets(t *testing.T) {
 	}
 }
 
+// dialRawSmallBuffer is dialRaw with a 4 KiB receive buffer, for a peer
+// that reads nothing: its socket fills after a few frames, not megabytes.
+func (ls *liveServer) dialRawSmallBuffer() *rawConn {
+	ls.t.Helper()
+	small := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
+		d := net.Dialer{Control: smallReceiveBuffer}
+		return d.Dial(network, addr)
+	}}
+	ws, _, err := small.Dial(ls.wsURL(), nil)
+	if err != nil {
+		ls.t.Fatal(err)
+	}
+	ls.t.Cleanup(func() { ws.Close() })
+	return &rawConn{ls.t, ws}
+}
+
 // TestSlowSubscriberIsDropped: a subscriber that does not read is
 // disconnected when its queue fills; it never stalls the draft. The
 // server's write deadline is an hour: a draft that waited for the slow
@@ -90,16 +106,7 @@ func TestShutdownClosesSockets(t *testing.T) {
 func TestSlowSubscriberIsDropped(t *testing.T) {
 	ls := startServer(t, storage.NewMemory(), server.Config{SendQueue: 4, MaxDraftLen: 50_000_000, WriteWait: time.Hour})
 	ls.create("d", "")
-	small := websocket.Dialer{NetDial: func(network, addr string) (net.Conn, error) {
-		d := net.Dialer{Control: smallReceiveBuffer}
-		return d.Dial(network, addr)
-	}}
-	ws, _, err := small.Dial(ls.wsURL(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ws.Close() })
-	slow := &rawConn{t, ws}
+	slow := ls.dialRawSmallBuffer()
 	slow.send(`{"type":"hello","client":"slow","delegation":"FRA","name":"Luc","role":"reviewer"}`)
 	slow.expect("welcome")
 	slow.send(`{"type":"open","doc":"d"}`)

@@ -100,7 +100,6 @@ type security struct {
 	tokens  map[string]*tokenLimits // by token id; entries with no session are dropped
 	revoked map[string]bool         // token ids revoked through this server
 	sweep   sync.Once
-	noAudit sync.Once // logs once that the store keeps no audit log
 
 	hostWarn     logEvery // origin.go: refused Host headers in open mode
 	hugeFrameLog logEvery // conn.go: connections closed for a frame beyond the hard limit
@@ -182,7 +181,7 @@ func (s *Server) closeToken(tokenID, why string) int {
 		}
 	}
 	sec.mu.Unlock()
-	frame := encode(errorMsg{Type: "error", Code: dr.CodeUnauthorized, Message: why})
+	frame := s.errorFrame(dr.Errorf(dr.CodeUnauthorized, "%s", why), replyTo{}, "close token", "token", tokenID)
 	for _, c := range sessions {
 		c.queue(frame)
 		c.kill(websocket.ClosePolicyViolation, why, true)
@@ -194,10 +193,6 @@ func (s *Server) closeToken(tokenID, why string) int {
 // connections, and closes those whose token was revoked (possibly through
 // another node sharing the store) or has expired. It runs until shutdown.
 func (s *Server) recheckTokens() {
-	ts, ok := s.store.(auth.Store)
-	if !ok {
-		return
-	}
 	tick := time.NewTicker(s.cfg.TokenRecheck)
 	defer tick.Stop()
 	for {
@@ -214,7 +209,7 @@ func (s *Server) recheckTokens() {
 		s.sec.mu.Unlock()
 		for _, id := range ids {
 			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.CommitTimeout)
-			tok, err := ts.Token(ctx, id)
+			tok, err := s.store.Token(ctx, id)
 			cancel()
 			switch {
 			case errors.Is(err, storage.ErrNotFound):

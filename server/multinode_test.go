@@ -76,11 +76,26 @@ func (n *busNode) Commit(ctx context.Context, id string, base int, c dr.Commit) 
 }
 
 func (n *busNode) Events() <-chan storage.Event               { return n.events }
+func (n *busNode) LazyOwnOps()                                {} // its events always carry their ops
 func (n *busNode) Watch(ctx context.Context, id string) error { return nil }
 func (n *busNode) Unwatch(id string)                          {}
 func (n *busNode) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
 	n.b.publish(n.name, storage.Event{Kind: storage.EventPresence, Draft: id, Conn: conn, Presence: json.RawMessage(payload)})
 	return nil
+}
+
+// The bus's nodes never die: every node is always alive.
+func (n *busNode) Heartbeat(ctx context.Context, ttl time.Duration) error { return nil }
+func (n *busNode) Nodes(ctx context.Context) (live, dead map[string]bool, err error) {
+	return nil, nil, nil
+}
+func (n *busNode) Depart(ctx context.Context) error { return nil }
+
+// sharedStore is the store of a node that shares it with others: the
+// store and the fan-out to the other nodes (storage.Redis, busNode).
+type sharedStore interface {
+	server.Store
+	server.Fanout
 }
 
 // TestMultiNode runs three server nodes on one shared store: clients spread
@@ -93,7 +108,7 @@ func TestMultiNode(t *testing.T) {
 	}
 	mem := storage.NewMemory()
 	b := &bus{rng: rand.New(rand.NewPCG(3, 4))}
-	var stores []server.Store
+	var stores []sharedStore
 	for i := range 3 {
 		stores = append(stores, b.node(mem, fmt.Sprint("n", i)))
 	}
@@ -109,7 +124,7 @@ func TestMultiNodeRedis(t *testing.T) {
 	}
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("draftroom-test-%d:", time.Now().UnixNano())
-	var stores []server.Store
+	var stores []sharedStore
 	for i := range 3 {
 		r, err := storage.OpenRedisURL(url, storage.RedisOptions{Prefix: prefix, NodeID: fmt.Sprint("n", i)})
 		if err != nil {
@@ -121,10 +136,10 @@ func TestMultiNodeRedis(t *testing.T) {
 	runMultiNode(t, stores)
 }
 
-func runMultiNode(t *testing.T, stores []server.Store) {
+func runMultiNode(t *testing.T, stores []sharedStore) {
 	var nodes []*liveServer
 	for _, st := range stores {
-		nodes = append(nodes, startServer(t, st, server.Config{RecentOps: 32}))
+		nodes = append(nodes, startServer(t, st, server.Config{RecentOps: 32, Fanout: st}))
 	}
 	const initial = "Article 9. [Les Parties/Chaque Partie] prend des mesures."
 	nodes[0].create("art-9", initial)
@@ -174,7 +189,7 @@ func runMultiNode(t *testing.T, stores []server.Store) {
 				} else {
 					randomEdit(rng, docs[i])
 				}
-				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond)
+				time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}

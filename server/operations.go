@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -84,13 +85,6 @@ type BackupReporter interface {
 	BackupStatus() storage.BackupStatus
 }
 
-// writeHealth is a store that can be up but refuse writes (storage.Bolt
-// after its write-ahead log or checkpoints failed): Health says why, or
-// nil.
-type writeHealth interface {
-	Health() error
-}
-
 // healthJSON is /healthz's answer (docs/OPERATIONS.md).
 type healthJSON struct {
 	Status     string                `json:"status"` // ok, draining, unhealthy
@@ -119,11 +113,13 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 		h.ModeReason = *s.open.endedBy.Load()
 	}
 	// The answer says which way the store fails; the detail (paths,
-	// addresses) goes to the log, as /healthz needs no credential.
+	// addresses) goes to the log, as /healthz needs no credential. A
+	// store can answer reads and still refuse writes (Bolt after its
+	// write-ahead log or checkpoints failed).
 	_, err := s.store.Drafts(ctx)
 	why := "the store does not answer reads"
-	if wh, ok := s.store.(writeHealth); ok && err == nil {
-		if err = wh.Health(); err != nil {
+	if err == nil {
+		if err = s.store.Health(); err != nil {
 			why = "the store refuses writes"
 		}
 	}
@@ -156,16 +152,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// backupStore is a store that can write a consistent copy of itself while
-// it serves (storage.Bolt).
-type backupStore interface {
-	Backup(ctx context.Context, w io.Writer) (int64, error)
-}
-
 // getBackup streams a consistent copy of the embedded store to a
 // facilitator (GET /api/admin/backup). The copy is first written to a
 // file in BackupScratch, so that the store's read transaction does not
-// last as long as a slow download, then sent with its length.
+// last as long as a slow download, then sent with its length. A store
+// that takes no backups of its own (Redis, Memory) says so
+// (errors.ErrUnsupported): bad_request.
 func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
@@ -174,17 +166,16 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) error {
 	if !id.IsFacilitator() || len(id.Drafts) > 0 {
 		return dr.Errorf(dr.CodeForbidden, "only a facilitator with access to every draft takes backups")
 	}
-	bs, ok := s.store.(backupStore)
-	if !ok {
-		return dr.Errorf(dr.CodeBadRequest, "this server's store is Redis: back it up with Redis's own RDB or AOF files (docs/OPERATIONS.md)")
-	}
 	f, err := os.CreateTemp(s.cfg.BackupScratch, "draftroom-download"+storage.BackupTemp+"*")
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	n, err := bs.Backup(r.Context(), f)
+	n, err := s.store.Backup(r.Context(), f)
+	if errors.Is(err, errors.ErrUnsupported) {
+		return dr.Errorf(dr.CodeBadRequest, "this server's store takes no backups through draftroom: with Redis, back up Redis's own RDB or AOF files (docs/OPERATIONS.md)")
+	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}

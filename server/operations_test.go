@@ -103,7 +103,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	ls.create("d", "")
-	slow := ls.dialRaw()
+	slow := ls.dialRawSmallBuffer() // its socket fills after a few frames
 	slow.send(`{"type":"hello","client":"slow","delegation":"FRA","name":"Luc","role":"reviewer"}`)
 	slow.expect("welcome")
 	slow.send(`{"type":"open","doc":"d"}`)
@@ -431,7 +431,7 @@ func TestMetricsConflicts(t *testing.T) {
 	t.Parallel()
 	st := &conflictOnce{Memory: storage.NewMemory()}
 	ls := startServer(t, st, server.Config{})
-	ls.srv.SetMetrics(metrics.Handler(ls.srv, st))
+	ls.srv.SetMetrics(metrics.Handler(ls.srv, nil))
 	ls.create("d", "abc")
 	w := ls.dialRaw()
 	w.hello("drafter")

@@ -92,7 +92,8 @@ func TestDrainBatch(t *testing.T) {
 	d.in <- sub2
 	d.in <- open
 	d.in <- sub3
-	batch, next := d.drainBatch(first)
+	next := d.drainBatch(first)
+	batch := d.batch
 	if len(batch) != 2 || batch[0] != first || batch[1] != sub2 {
 		t.Errorf("batch %v, want [first sub2]", batch)
 	}
@@ -106,7 +107,8 @@ func TestDrainBatch(t *testing.T) {
 	d.in <- built
 	d.in <- sub3
 	d.in <- sub4
-	batch, next = d.drainBatch(first)
+	next = d.drainBatch(first)
+	batch = d.batch
 	if len(batch) != 3 || batch[1] != built || batch[2] != sub3 || next != nil {
 		t.Errorf("batch %v next %v, want [first built sub3] and nil (BatchMax 3)", batch, next)
 	}
@@ -115,7 +117,8 @@ func TestDrainBatch(t *testing.T) {
 	}
 	<-d.in
 
-	batch, next = d.drainBatch(first) // nothing queued: no wait
+	next = d.drainBatch(first) // nothing queued: no wait
+	batch = d.batch
 	if len(batch) != 1 || next != nil {
 		t.Errorf("batch %v next %v, want [first] and nil", batch, next)
 	}
@@ -130,18 +133,18 @@ func TestIsNew(t *testing.T) {
 	d.rev = 7
 	d.dedupe[key] = seqRev{seq: 3, rev: 7}
 	staged5 := &staged{sub: &submitReq{client: "c", seq: 5}}
-	b := &batchStage{pending: map[dedupeKey]*staged{}}
+	pending := map[dedupeKey]*staged{}
 
 	check := func(name string, seq uint64, wantNew bool, wantDup *staged, wantAck int) {
 		t.Helper()
 		it := &staged{sub: &submitReq{client: "c", seq: seq, rev: 7}}
-		if got := d.isNew(b, key, it); got != wantNew || it.dupOf != wantDup || it.ackRev != wantAck || it.err != nil {
+		if got := d.isNew(pending, key, it); got != wantNew || it.dupOf != wantDup || it.ackRev != wantAck || it.err != nil {
 			t.Errorf("%s: new %v dupOf %p ackRev %d err %v, want new %v dupOf %p ackRev %d", name, got, it.dupOf, it.ackRev, it.err, wantNew, wantDup, wantAck)
 		}
 	}
 	check("resend of the last committed", 3, false, nil, 7)
 	check("next seq", 4, true, nil, 0)
-	b.pending[key] = staged5
+	pending[key] = staged5
 	check("resend of one staged in the batch", 5, false, staged5, 0)
 	check("after one staged in the batch", 6, true, nil, 0)
 }

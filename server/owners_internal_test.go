@@ -26,6 +26,7 @@ type stuckLiveStore struct {
 }
 
 func (s *stuckLiveStore) Events() <-chan storage.Event               { return s.events }
+func (s *stuckLiveStore) LazyOwnOps()                                {}
 func (s *stuckLiveStore) Watch(ctx context.Context, id string) error { return nil }
 func (s *stuckLiveStore) Unwatch(id string)                          {}
 func (s *stuckLiveStore) PublishPresence(ctx context.Context, id string, conn uint64, payload []byte) error {
@@ -46,7 +47,7 @@ func (s *stuckLiveStore) Depart(ctx context.Context) error { return nil }
 func TestShutdownWaitsForBackgroundLoops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		st := &stuckLiveStore{Memory: storage.NewMemory(), events: make(chan storage.Event), release: make(chan struct{})}
-		s := New(Config{Open: true}, st, nil)
+		s := New(Config{Open: true, Fanout: st}, st, nil)
 		synctest.Wait() // the liveness loop is in Heartbeat
 		done := make(chan error, 1)
 		go func() { done <- s.Shutdown(context.Background()) }()
@@ -71,7 +72,7 @@ func TestShutdownWaitsForBackgroundLoops(t *testing.T) {
 func TestShutdownLeavesNoServerGoroutines(t *testing.T) {
 	st := &stuckLiveStore{Memory: storage.NewMemory(), events: make(chan storage.Event), release: make(chan struct{})}
 	close(st.release)
-	s := New(Config{Open: true}, st, nil)
+	s := New(Config{Open: true, Fanout: st}, st, nil)
 	hs := httptest.NewServer(s.Handler())
 	defer hs.Close()
 	ws := dialHello(t, hs.URL)

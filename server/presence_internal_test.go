@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -334,9 +335,8 @@ func benchMassLeave(b *testing.B, disconnect bool) {
 				d.send(context.Background(), &closeReq{sess: c})
 			}
 		}()
-		for len(d.in) < cap(d.in) {
-			time.Sleep(time.Millisecond) // the inbox is full of closes
-		}
+		// The inbox is full of closes (a channel's length: no event).
+		testenv.Until(b, "the inbox full of closes", func() bool { return len(d.in) == cap(d.in) })
 		b.StartTimer()
 		close(gate)
 		<-held
@@ -453,7 +453,7 @@ func TestCursorFollowsItsLastConnection(t *testing.T) {
 	mem := storage.NewMemory()
 	createDraft(t, mem, "d", "0123456789")
 	store := &publishRecorder{lostReplyStore: &lostReplyStore{Memory: mem, events: make(chan storage.Event, 100)}, out: make(chan presenceOut, 100)}
-	ts := newTestServer(t, store, Config{})
+	ts := newTestServer(t, store, Config{Fanout: store})
 	watch := ts.session("watch", "GBR")
 	watch.open("d", nil)
 	local := ts.session("c", "CAN") // same client and author as the remote c

@@ -23,7 +23,8 @@ func TestLateLeftOfAReplacedConnectionRedis(t *testing.T) {
 	prefix := fmt.Sprintf("drtest-lateleft-%d:", time.Now().UnixNano())
 	var nodes []*liveServer
 	for range 3 {
-		nodes = append(nodes, startServer(t, redisStore(t, url, prefix), server.Config{}))
+		st := redisStore(t, url, prefix)
+		nodes = append(nodes, startServer(t, st, server.Config{Fanout: st}))
 	}
 	nodes[0].create("d", "0123456789")
 

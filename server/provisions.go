@@ -222,11 +222,8 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 			return err
 		}
 		cur := st.Rev()
-		if rev < 0 {
-			rev = cur
-		}
-		if rev > cur {
-			return dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+		if rev, err = listedRev(st, doc, rev); err != nil {
+			return err
 		}
 		info = st.Info()
 		if atHead = rev == cur; atHead {

@@ -409,53 +409,17 @@ func renumberView(doc string, rev int, r provisions.Renumbering, list []provisio
 	return out
 }
 
-// sameRenumbering reports whether two renumberings change the same numbers
-// and references the same way (positions aside).
-func sameRenumbering(a, b provisions.Renumbering) bool {
-	if len(a.Numbers) != len(b.Numbers) || len(a.References) != len(b.References) {
-		return false
-	}
-	for i := range a.Numbers {
-		x, y := a.Numbers[i], b.Numbers[i]
-		if x.Kind != y.Kind || x.From != y.From || x.To != y.To {
-			return false
-		}
-	}
-	for i := range a.References {
-		x, y := a.References[i], b.References[i]
-		if x.Text != y.Text || x.From != y.From || x.To != y.To {
-			return false
-		}
-	}
-	return true
-}
-
 // renumber previews the renumbering of draft doc at req.Rev, or commits it
 // as one op (kind renumber, which may change numbers inside agreed text)
 // if the renumbering at the head changes the same numbers and references
 // as the one at req.Rev (else conflict: preview again).
 func (s *Server) renumber(ctx context.Context, who dr.Identity, doc string, req renumberRequest) (renumberJSON, error) {
-	if !who.IsFacilitator() {
-		return renumberJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
-	}
-	if req.Rev == nil {
-		return renumberJSON{}, dr.Errorf(dr.CodeBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
-	}
-	if *req.Rev < 0 {
-		return renumberJSON{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
-	}
-	info, err := s.draftInfo(ctx, doc)
-	if err != nil {
+	if err := checkRenumber(who, req); err != nil {
 		return renumberJSON{}, err
 	}
-	if *req.Rev > info.Rev {
-		// The store may be behind the owner by a commit: ask the owner.
-		if st, err := s.provisionsAt(ctx, doc, -1); err == nil {
-			info.Rev = st.rev
-		}
-		if *req.Rev > info.Rev {
-			return renumberJSON{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, info.Rev)
-		}
+	info, err := s.renumberDraft(ctx, doc, *req.Rev)
+	if err != nil {
+		return renumberJSON{}, err
 	}
 	text, err := s.textAt(ctx, info, *req.Rev)
 	if err != nil {
@@ -471,35 +435,64 @@ func (s *Server) renumber(ctx context.Context, who dr.Identity, doc string, req 
 		out.Preview = true
 		return out, nil
 	}
-	var (
-		out   renumberJSON
-		empty bool
-	)
+	var out renumberJSON
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		o, err := provisionsOf(st)
 		if err != nil {
 			return Built{}, err
 		}
 		now := provisions.Renumber(st.Text().String())
-		if !sameRenumbering(seen, now) {
+		if !now.SameAs(seen) {
 			return Built{}, dr.Errorf(dr.CodeConflict, "the numbering changed since revision %d; preview it again", *req.Rev)
 		}
 		out = renumberView(doc, st.Rev(), now, o.listAt(st))
 		if len(now.Op) == 0 {
-			empty = true
 			return Built{}, errNothingToRenumber
 		}
 		return Built{Op: now.Op, Kind: provisions.KindRenumber, Unguarded: true}, nil
 	})
-	if empty {
+	switch {
+	case errors.Is(err, errNothingToRenumber):
 		return out, nil
-	}
-	if err != nil {
+	case err != nil:
 		return renumberJSON{}, err
 	}
 	out.Rev, out.Committed = op.Rev, true
 	s.Audit(ctx, who, ActionRenumber, doc, fmt.Sprintf("%d numbers, %d references at rev %d", len(out.Numbers), len(out.References), op.Rev))
 	return out, nil
+}
+
+// checkRenumber checks who may renumber as req asks.
+func checkRenumber(who dr.Identity, req renumberRequest) error {
+	if !who.IsFacilitator() {
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
+	}
+	if req.Rev == nil {
+		return dr.Errorf(dr.CodeBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
+	}
+	if *req.Rev < 0 {
+		return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
+	}
+	return nil
+}
+
+// renumberDraft returns draft doc's metadata, its head at least rev when
+// the draft has reached rev (the store may be behind the owner by a
+// commit: then the owner is asked).
+func (s *Server) renumberDraft(ctx context.Context, doc string, rev int) (dr.Draft, error) {
+	info, err := s.draftInfo(ctx, doc)
+	if err != nil {
+		return dr.Draft{}, err
+	}
+	if rev > info.Rev {
+		if st, err := s.provisionsAt(ctx, doc, -1); err == nil {
+			info.Rev = st.rev
+		}
+		if rev > info.Rev {
+			return dr.Draft{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, info.Rev)
+		}
+	}
+	return info, nil
 }
 
 // errNothingToRenumber ends a renumbering that changes nothing: nothing is

@@ -97,7 +97,7 @@ func TestRedisFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	ls := startServer(t, st, server.Config{CommitTimeout: 3 * time.Second})
+	ls := startServer(t, st, server.Config{CommitTimeout: 3 * time.Second, Fanout: st})
 	const initial = "Article 12. The Parties [shall/should] cooperate."
 	ls.create("art-12", initial)
 
@@ -133,7 +133,7 @@ func TestRedisFault(t *testing.T) {
 				default:
 				}
 				randomEdit(rng, fc.doc)
-				time.Sleep(time.Duration(2+rng.IntN(8)) * time.Millisecond)
+				time.Sleep(time.Duration(2+rng.IntN(8)) * time.Millisecond) // the typing pace: the workload, not a wait
 			}
 		}()
 	}

@@ -30,14 +30,8 @@ type secServer struct {
 	store secStore
 }
 
-// secStore is what the security tests use of a store (every backend).
-type secStore interface {
-	server.Store
-	auth.Store
-	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
-	Labels(ctx context.Context, id string) ([]dr.Label, error)
-}
+// secStore is the store of the security tests: any backend.
+type secStore = server.Store
 
 func startSecure(t testing.TB, cfg server.Config) *secServer {
 	return startSecureOn(t, cfg, storage.NewMemory())
@@ -913,7 +907,8 @@ func TestRevocationAcrossNodes(t *testing.T) {
 	url := redisForTest(t)
 	prefix := fmt.Sprintf("drtest-security-%d:", time.Now().UnixNano())
 	node := func() *secServer {
-		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond}, redisStore(t, url, prefix))
+		st := redisStore(t, url, prefix)
+		return startSecureOn(t, server.Config{TokenRecheck: 100 * time.Millisecond, Fanout: st}, st)
 	}
 	a, b := node(), node()
 	chair, _ := a.issue("CHAIR", "Maria", dr.RoleFacilitator)

@@ -50,7 +50,7 @@ type Server struct {
 
 	auditLimit auditLimiter // audit.go: bounds the entries anyone can cause
 
-	fan         Fanout           // the store's fan-out between nodes, or nil
+	fan         Fanout           // Config.Fanout: to the other nodes, or nil
 	presenceOut chan presenceOut // to presenceLoop
 	conns       atomic.Uint64    // numbers the sessions (Session.conn)
 
@@ -103,15 +103,14 @@ func New(cfg Config, store Store, logger *slog.Logger) *Server {
 	s.open.on.Store(cfg.Open)
 	s.auth = authenticator{open: s.open, tokens: cfg.Auth}
 	s.upgrader.CheckOrigin = s.checkOrigin // origin.go
-	if f, ok := store.(Fanout); ok {
-		s.fan = f
+	// The loops that connect this node to the others (fanout.go).
+	if cfg.Fanout != nil {
+		s.fan = cfg.Fanout
 		s.presenceOut = make(chan presenceOut, 1024)
 		s.leftWake = make(chan struct{}, 1)
 		s.spawn(s.fanLoop)
 		s.spawn(s.presenceLoop)
-		if lv, ok := store.(Liveness); ok {
-			s.spawn(func() { s.liveLoop(lv) }) // fanout.go
-		}
+		s.spawn(s.liveLoop)
 	}
 	s.handlers = messages()
 	s.observers = observers()
@@ -162,11 +161,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range sessions {
 		c.kill(websocket.CloseGoingAway, "server shutting down", true)
 	}
-	if lv, ok := s.store.(Liveness); ok && s.fan != nil {
+	if s.fan != nil {
 		// The other nodes say "left" for this node's clients at once,
 		// rather than when its heartbeat expires.
 		dctx, cancel := context.WithTimeout(ctx, time.Second)
-		lv.Depart(dctx)
+		s.fan.Depart(dctx)
 		cancel()
 	}
 	s.cancel()

@@ -1,22 +1,10 @@
 package server
 
-import (
-	"context"
+import "github.com/draftroom/draftroom/dr"
 
-	"github.com/draftroom/draftroom/dr"
-)
-
-// Store is the part of the storage method set (docs/DESIGN.md) the server
-// calls. storage.Memory, storage.Bolt and storage.Redis implement it; the
-// store's owner (main) closes it after Shutdown.
-type Store interface {
-	CreateDraft(ctx context.Context, d dr.Draft, text string) error
-	Draft(ctx context.Context, id string) (dr.Draft, error)
-	Drafts(ctx context.Context) ([]dr.Draft, error)
-	PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error)
-	Commit(ctx context.Context, id string, base int, c dr.Commit) error
-	Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error)
-	Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error)
-	PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error
-	SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error)
-}
+// Store is the storage contract the server is built on, dr.Store: every
+// backend (storage.Memory, storage.Bolt, storage.Redis) implements all of
+// it, so the server never asks a store what it can do. The store's owner
+// (main) closes it after Shutdown. Fan-out between nodes is wired
+// separately (Config.Fanout).
+type Store = dr.Store

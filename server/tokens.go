@@ -113,16 +113,6 @@ func newTokenJSON(t dr.Token) tokenJSON {
 	return tokenJSON{t.ID, t.Delegation, t.Name, t.Role, drafts, t.Created, t.Expires, t.Revoked, t.IssuedBy}
 }
 
-// tokenStore is the store's token methods, or an error when the store has
-// none.
-func (s *Server) tokenStore() (auth.Store, error) {
-	ts, ok := s.store.(auth.Store)
-	if !ok {
-		return nil, fmt.Errorf("server: store %T keeps no tokens", s.store)
-	}
-	return ts, nil
-}
-
 func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
@@ -133,11 +123,9 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 		out.Drafts = []string{}
 	}
 	if id.TokenID != "" {
-		if ts, err := s.tokenStore(); err == nil {
-			if tok, err := ts.Token(r.Context(), id.TokenID); err == nil {
-				tj := newTokenJSON(tok)
-				out.Token = &tj
-			}
+		if tok, err := s.store.Token(r.Context(), id.TokenID); err == nil {
+			tj := newTokenJSON(tok)
+			out.Token = &tj
 		}
 	}
 	WriteJSON(w, http.StatusOK, out)
@@ -147,22 +135,18 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 // tokenManager authenticates a request that manages tokens: a facilitator
 // signed in with a token (open-mode identities are self-declared, so they
 // never manage credentials).
-func (s *Server) tokenManager(r *http.Request) (dr.Identity, auth.Store, error) {
+func (s *Server) tokenManager(r *http.Request) (dr.Identity, error) {
 	id, err := s.Identify(r)
 	if err != nil {
-		return dr.Identity{}, nil, err
+		return dr.Identity{}, err
 	}
 	if !id.IsFacilitator() {
-		return dr.Identity{}, nil, dr.Errorf(dr.CodeForbidden, "only a facilitator manages tokens")
+		return dr.Identity{}, dr.Errorf(dr.CodeForbidden, "only a facilitator manages tokens")
 	}
 	if id.TokenID == "" {
-		return dr.Identity{}, nil, dr.Errorf(dr.CodeForbidden, "tokens are managed with a facilitator token, not in open mode")
+		return dr.Identity{}, dr.Errorf(dr.CodeForbidden, "tokens are managed with a facilitator token, not in open mode")
 	}
-	ts, err := s.tokenStore()
-	if err != nil {
-		return dr.Identity{}, nil, err
-	}
-	return id, ts, nil
+	return id, nil
 }
 
 // withinScope reports whether a token with draft patterns drafts is within
@@ -193,11 +177,11 @@ func withinScope(id dr.Identity, drafts []string) bool {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	id, ts, err := s.tokenManager(r)
+	id, err := s.tokenManager(r)
 	if err != nil {
 		return err
 	}
-	toks, err := ts.Tokens(r.Context())
+	toks, err := s.store.Tokens(r.Context())
 	if err != nil {
 		return fmt.Errorf("list tokens: %w", err)
 	}
@@ -234,7 +218,7 @@ type issuedJSON struct {
 }
 
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
-	id, ts, err := s.tokenManager(r)
+	id, err := s.tokenManager(r)
 	if err != nil {
 		return err
 	}
@@ -257,7 +241,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 			return dr.Errorf(dr.CodeBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", dr.Clip(req.ExpiresIn))
 		}
 	}
-	secret, tok, err := auth.Issue(r.Context(), ts, auth.Request{
+	secret, tok, err := auth.Issue(r.Context(), s.store, auth.Request{
 		Delegation: req.Delegation, Name: req.Name, Role: req.Role, Drafts: req.Drafts, TTL: ttl, IssuedBy: id.TokenID,
 	}, s.cfg.Now())
 	if err != nil { // a refused request is a bad_request *dr.Error from auth.Check
@@ -300,12 +284,12 @@ func mayRevoke(id dr.Identity, tok dr.Token) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, ts, err := s.tokenManager(r)
+	id, err := s.tokenManager(r)
 	if err != nil {
 		return err
 	}
 	tokID := r.PathValue("id")
-	tok, err := ts.Token(r.Context(), tokID)
+	tok, err := s.store.Token(r.Context(), tokID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return dr.Errorf(dr.CodeNotFound, "no token %s", dr.Clip(tokID))
 	}
@@ -316,7 +300,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	at := s.cfg.Now().UnixMilli()
-	if err := ts.RevokeToken(r.Context(), tok.ID, at); err != nil {
+	if err := s.store.RevokeToken(r.Context(), tok.ID, at); err != nil {
 		return fmt.Errorf("revoke token %s: %w", tok.ID, err)
 	}
 	closed := s.closeToken(tok.ID, "your token was revoked")

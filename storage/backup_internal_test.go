@@ -12,14 +12,17 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -27,6 +30,7 @@ import (
 // backup, restored into a fresh directory, holds every op acknowledged
 // before it began, at its revision, passes VerifyBolt and accepts commits.
 func TestBackupUnderLoad(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	const writers = 8
@@ -64,22 +68,11 @@ func TestBackupUnderLoad(t *testing.T) {
 		})
 	}
 	waitFor := func(least int) {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
+		testenv.Until(t, fmt.Sprintf("every writer to have %d ops acked", least), func() bool {
 			mu.Lock()
-			low := acked[0]
-			for _, a := range acked {
-				low = min(low, a)
-			}
-			mu.Unlock()
-			if low >= least {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("writers stuck below %d ops", least)
-			}
-			time.Sleep(time.Millisecond) // polling a condition with a deadline
-		}
+			defer mu.Unlock()
+			return slices.Min(acked) >= least
+		})
 	}
 	var copies [][]byte
 	var before [][]int
@@ -142,6 +135,7 @@ func TestBackupUnderLoad(t *testing.T) {
 // TestBackupFileFailureLeavesNothing: a backup that fails (here, its
 // context is done) leaves neither the final name nor a temporary file.
 func TestBackupFileFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
 	b := openTestBolt(t, "")
 	if err := b.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
 		t.Fatal(err)
@@ -165,6 +159,7 @@ func TestBackupFileFailureLeavesNothing(t *testing.T) {
 }
 
 func TestPruneBackups(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	var names []string
@@ -254,6 +249,7 @@ func applyText(text string, op dr.Op) (string, error) { return ot.Apply(text, op
 
 // TestVerifyBolt: a sound file passes; each kind of damage is named.
 func TestVerifyBolt(t *testing.T) {
+	t.Parallel()
 	rep, err := VerifyBolt(damagedStore(t, nil))
 	if err != nil {
 		t.Fatalf("sound store: %v %v", err, rep.Problems)
@@ -409,61 +405,63 @@ func (w *stallingWriter) Write(p []byte) (int, error) {
 // Keep; a failure is recorded in the status, and the next success clears
 // it.
 func TestBackupSchedule(t *testing.T) {
-	b := openTestBolt(t, "")
-	if err := b.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	var mu sync.Mutex
-	clock := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
-	now := func() time.Time { // an hour passes at each call: distinct names
-		mu.Lock()
-		defer mu.Unlock()
-		clock = clock.Add(time.Hour)
-		return clock
-	}
-	s := &BackupSchedule{Store: b, Dir: filepath.Join(dir, "missing"), Every: 5 * time.Millisecond, Keep: 2, Now: now}
-	if _, err := s.Once(context.Background()); err == nil {
-		t.Fatal("a backup into a missing directory succeeded")
-	}
-	if st := s.BackupStatus(); st.LastError == "" || st.Failures != 1 || !st.LastOK.IsZero() {
-		t.Fatalf("status after a failure: %+v", st)
-	}
-	s.Dir = dir
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	deadline := time.Now().Add(10 * time.Second)
-	seen := map[string]bool{}
-	for len(seen) < 4 {
-		if f := s.BackupStatus().LastFile; f != "" {
+	synctest.Test(t, func(t *testing.T) {
+		b := openTestBolt(t, "")
+		if err := b.CreateDraft(context.Background(), dr.Draft{ID: "d"}, "x"); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		var mu sync.Mutex
+		clock := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+		now := func() time.Time { // an hour passes at each call: distinct names
+			mu.Lock()
+			defer mu.Unlock()
+			clock = clock.Add(time.Hour)
+			return clock
+		}
+		s := &BackupSchedule{Store: b, Dir: filepath.Join(dir, "missing"), Every: time.Hour, Keep: 2, Now: now}
+		if _, err := s.Once(context.Background()); err == nil {
+			t.Fatal("a backup into a missing directory succeeded")
+		}
+		if st := s.BackupStatus(); st.LastError == "" || st.Failures != 1 || !st.LastOK.IsZero() {
+			t.Fatalf("status after a failure: %+v", st)
+		}
+		s.Dir = dir
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); s.Run(ctx) }()
+		seen := map[string]bool{}
+		for tick := range 4 {
+			synctest.Wait() // this tick's backup is taken; Run waits for the next
+			f := s.BackupStatus().LastFile
+			if f == "" || seen[f] {
+				t.Fatalf("tick %d: last backup %q, want a new one (had %v)", tick, f, seen)
+			}
 			seen[f] = true
+			time.Sleep(s.Every) // the bubble's clock: to the next tick, at once
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d backups in 10s", len(seen))
+		cancel()
+		<-done
+		st := s.BackupStatus()
+		if st.LastError != "" || st.Failures != 0 || st.LastBytes == 0 {
+			t.Errorf("status after successes: %+v", st)
 		}
-		time.Sleep(time.Millisecond) // polling a condition with a deadline
-	}
-	cancel()
-	<-done
-	st := s.BackupStatus()
-	if st.LastError != "" || st.Failures != 0 || st.LastBytes == 0 {
-		t.Errorf("status after successes: %+v", st)
-	}
-	ents, _ := os.ReadDir(dir)
-	if len(ents) != 2 {
-		t.Errorf("%d files kept, want 2 (-backup-keep)", len(ents))
-	}
-	for _, e := range ents {
-		if rep, err := VerifyBolt(filepath.Join(dir, e.Name())); err != nil || rep.Drafts != 1 {
-			t.Errorf("%s: %+v %v", e.Name(), rep, err)
+		ents, _ := os.ReadDir(dir)
+		if len(ents) != 2 {
+			t.Errorf("%d files kept, want 2 (-backup-keep)", len(ents))
 		}
-	}
+		for _, e := range ents {
+			if rep, err := VerifyBolt(filepath.Join(dir, e.Name())); err != nil || rep.Drafts != 1 {
+				t.Errorf("%s: %+v %v", e.Name(), rep, err)
+			}
+		}
+	})
 }
 
 // TestBackupDueAtStart: a schedule starting on a directory whose newest
 // backup is older than Every (or that has none) takes one at once.
 func TestBackupDueAtStart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	s := &BackupSchedule{Dir: dir, Every: time.Hour, Now: func() time.Time { return now }}

@@ -25,6 +25,12 @@ import (
 // an acknowledged op survives kill -9 and power loss (never NoSync outside
 // tests).
 //
+// Its code is split by job: this file opens and closes the store and
+// holds its reads and record writes; bolt_writer.go the writer goroutine
+// and its batches; bolt_commit.go commits (encode, check, dedupe, log);
+// bolt_checkpoint.go the log beside bbolt (replay at open, checkpoints);
+// wal.go the log files' format.
+//
 // # Group commit
 //
 // Every write (Commit, CreateDraft, PutSnapshot, PutLabel, PutToken,
@@ -194,12 +200,61 @@ var (
 // OpenBolt opens (creating if needed) the bbolt file at path, creating its
 // directory too, and starts the writer. The caller must Close it.
 func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
-	if opts.Timeout <= 0 {
-		opts.Timeout = 5 * time.Second
+	opts = opts.withDefaults()
+	db, err := openBoltFile(path, opts)
+	if err != nil {
+		return nil, err
 	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = 1024
+	b := &Bolt{
+		db:        db,
+		path:      path,
+		maxBatch:  opts.MaxBatch,
+		log:       opts.Logger,
+		reqs:      make(chan *writeReq, opts.MaxBatch),
+		done:      make(chan struct{}),
+		heads:     map[string]int{},
+		windows:   map[string]map[string]recentWindow{},
+		lastGen:   map[string]uint64{},
+		ckDone:    make(chan ckResult, 1),
+		ckEvery:   opts.CheckpointEvery,
+		ckMax:     opts.CheckpointOps,
+		ckBackoff: [2]time.Duration{opts.CheckpointRetry, opts.CheckpointRetryMax},
 	}
+	if !opts.NoWAL {
+		if err := b.openWAL(opts.NoSync); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	go b.writer()
+	return b, nil
+}
+
+// withDefaults returns o with its zero fields set to their defaults.
+func (o BoltOptions) withDefaults() BoltOptions {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1024
+	}
+	if o.CheckpointEvery <= 0 {
+		o.CheckpointEvery = 200 * time.Millisecond
+	}
+	if o.CheckpointOps <= 0 {
+		o.CheckpointOps = 8192
+	}
+	o.CheckpointRetry = cmp.Or(o.CheckpointRetry, 100*time.Millisecond)
+	o.CheckpointRetryMax = cmp.Or(o.CheckpointRetryMax, 5*time.Second)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+// openBoltFile opens (creating if needed) the bbolt file at path and its
+// directory, and creates the top buckets of a new file.
+func openBoltFile(path string, opts BoltOptions) (*bolt.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
@@ -238,38 +293,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		db.Close()
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
-	b := &Bolt{
-		db:       db,
-		path:     path,
-		maxBatch: opts.MaxBatch,
-		log:      opts.Logger,
-		reqs:     make(chan *writeReq, opts.MaxBatch),
-		done:     make(chan struct{}),
-		heads:    map[string]int{},
-		windows:  map[string]map[string]recentWindow{},
-		lastGen:  map[string]uint64{},
-		ckDone:   make(chan ckResult, 1),
-		ckEvery:  opts.CheckpointEvery,
-		ckMax:    opts.CheckpointOps,
-	}
-	if b.ckEvery <= 0 {
-		b.ckEvery = 200 * time.Millisecond
-	}
-	if b.ckMax <= 0 {
-		b.ckMax = 8192
-	}
-	if b.log == nil {
-		b.log = slog.Default()
-	}
-	b.ckBackoff = [2]time.Duration{cmp.Or(opts.CheckpointRetry, 100*time.Millisecond), cmp.Or(opts.CheckpointRetryMax, 5*time.Second)}
-	if !opts.NoWAL {
-		if err := b.openWAL(opts.NoSync); err != nil {
-			db.Close()
-			return nil, err
-		}
-	}
-	go b.writer()
-	return b, nil
+	return db, nil
 }
 
 // Close waits for every write already handed over to be committed and
@@ -348,24 +372,18 @@ var errOverlay = errors.New("storage: overlay read done")
 // checkpoints fail; it costs a rollback, which with NoFreelistSync
 // rescans the file's free pages.
 func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommit, fn func(tx *bolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
-	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
-	}
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		for _, c := range overlay {
-			if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
-				return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
+	err := b.whileOpen(ctx, what, func() error {
+		return b.db.Update(func(tx *bolt.Tx) error {
+			for _, c := range overlay {
+				if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
+					return fmt.Errorf("storage: %s: lay logged commit %s@%d over the file: %w", what, c.id, c.base, err)
+				}
 			}
-		}
-		if err := fn(tx); err != nil {
-			return err
-		}
-		return errOverlay
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return errOverlay
+		})
 	})
 	if errors.Is(err, errOverlay) {
 		return nil
@@ -376,6 +394,13 @@ func (b *Bolt) viewOverlay(ctx context.Context, what string, overlay []*walCommi
 // viewNow runs fn in a read-only transaction of what bbolt holds: reads of
 // what the log never holds (tokens, audit) need not settle.
 func (b *Bolt) viewNow(ctx context.Context, what string, fn func(tx *bolt.Tx) error) error {
+	return b.whileOpen(ctx, what, func() error { return b.db.View(fn) })
+}
+
+// whileOpen runs fn holding b.mu shared, so that Close waits for it, if
+// ctx has not ended and b is not closed: else it returns why, as what's
+// error.
+func (b *Bolt) whileOpen(ctx context.Context, what string, fn func() error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("storage: %s: %w", what, err)
 	}
@@ -384,7 +409,7 @@ func (b *Bolt) viewNow(ctx context.Context, what string, fn func(tx *bolt.Tx) er
 	if b.closed {
 		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
 	}
-	return b.db.View(fn)
+	return fn()
 }
 
 // Keys.
@@ -408,6 +433,17 @@ func draftBucket(tx *bolt.Tx, what, id string) (*bolt.Bucket, error) {
 		return nil, fmt.Errorf("storage: %s %s: %w", what, id, ErrNotFound)
 	}
 	return db, nil
+}
+
+// draftMeta returns the bucket of draft id and its metadata, or
+// ErrNotFound.
+func draftMeta(tx *bolt.Tx, what, id string) (*bolt.Bucket, dr.Draft, error) {
+	db, err := draftBucket(tx, what, id)
+	if err != nil {
+		return nil, dr.Draft{}, err
+	}
+	meta, err := readMeta(db, id)
+	return db, meta, err
 }
 
 func readMeta(db *bolt.Bucket, id string) (dr.Draft, error) {
@@ -466,11 +502,8 @@ func (b *Bolt) CreateDraft(ctx context.Context, d dr.Draft, text string) error {
 func (b *Bolt) Draft(ctx context.Context, id string) (dr.Draft, error) {
 	var d dr.Draft
 	err := b.viewAcked(ctx, "draft", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "draft", id)
-		if err != nil {
-			return err
-		}
-		d, err = readMeta(db, id)
+		var err error
+		_, d, err = draftMeta(tx, "draft", id)
 		return err
 	})
 	return d, err
@@ -565,11 +598,7 @@ func (b *Bolt) Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, e
 func (b *Bolt) PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error {
 	data := appendSnapshotRecord(nil, s)
 	return b.write(ctx, "put snapshot", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "put snapshot", id)
-		if err != nil {
-			return err
-		}
-		meta, err := readMeta(db, id)
+		db, meta, err := draftMeta(tx, "put snapshot", id)
 		if err != nil {
 			return err
 		}
@@ -627,23 +656,38 @@ func searchOps(db *bolt.Bucket, from int, principal, client string, seq uint64) 
 // records decodes every JSON record in bucket name of draft id, in key
 // order.
 func records[T any](ctx context.Context, b *Bolt, what, id string, name []byte) ([]T, error) {
-	out := []T{}
+	var out []T
 	err := b.viewAcked(ctx, what, func(tx *bolt.Tx) error {
 		db, err := draftBucket(tx, what, id)
 		if err != nil {
 			return err
 		}
-		return db.Bucket(name).ForEach(func(k, v []byte) error {
-			var r T
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("storage: %s %s: %w: %v", what, id, errBadRecord, err)
-			}
-			out = append(out, r)
-			return nil
-		})
+		out, err = jsonRecords[T](db.Bucket(name), nil, 0, func([]byte) string { return what + " " + id })
+		return err
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// jsonRecords decodes the JSON records of bucket in key order, from key
+// from on (nil: from the first), at most limit of them (0: all). A record
+// that does not decode is errBadRecord, named by what name returns for its
+// key.
+func jsonRecords[T any](bucket *bolt.Bucket, from []byte, limit int, name func(k []byte) string) ([]T, error) {
+	out := []T{}
+	c := bucket.Cursor()
+	k, v := c.First()
+	if from != nil {
+		k, v = c.Seek(from)
+	}
+	for ; k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+		var r T
+		if err := json.Unmarshal(v, &r); err != nil {
+			return nil, fmt.Errorf("storage: %s: %w: %v", name(k), errBadRecord, err)
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -670,11 +714,7 @@ func (b *Bolt) PutLabel(ctx context.Context, l dr.Label) error {
 		return fmt.Errorf("storage: label %s: %w", l.Draft, err)
 	}
 	return b.write(ctx, "label", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "label", l.Draft)
-		if err != nil {
-			return err
-		}
-		meta, err := readMeta(db, l.Draft)
+		db, meta, err := draftMeta(tx, "label", l.Draft)
 		if err != nil {
 			return err
 		}
@@ -763,16 +803,10 @@ func (b *Bolt) TokenByHash(ctx context.Context, hash string) (dr.Token, error) {
 
 // Tokens returns every token, sorted by id.
 func (b *Bolt) Tokens(ctx context.Context) ([]dr.Token, error) {
-	out := []dr.Token{}
-	err := b.viewNow(ctx, "tokens", func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
-			var t dr.Token
-			if err := json.Unmarshal(v, &t); err != nil {
-				return fmt.Errorf("storage: token %s: %w: %v", k, errBadRecord, err)
-			}
-			out = append(out, t)
-			return nil
-		})
+	var out []dr.Token
+	err := b.viewNow(ctx, "tokens", func(tx *bolt.Tx) (err error) {
+		out, err = jsonRecords[dr.Token](tx.Bucket(bucketTokens), nil, 0, func(k []byte) string { return "token " + string(k) })
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -820,20 +854,12 @@ func (b *Bolt) AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry,
 // Audit returns up to limit entries with Seq > afterSeq in Seq order; all
 // of them if limit <= 0.
 func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error) {
-	out := []dr.AuditEntry{}
-	err := b.viewNow(ctx, "audit", func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketAudit).Cursor()
-		for k, v := c.Seek(revKey(int(max(afterSeq, 0) + 1))); k != nil; k, v = c.Next() {
-			if limit > 0 && len(out) == limit {
-				break
-			}
-			var e dr.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("storage: audit %d: %w: %v", binary.BigEndian.Uint64(k), errBadRecord, err)
-			}
-			out = append(out, e)
-		}
-		return nil
+	var out []dr.AuditEntry
+	err := b.viewNow(ctx, "audit", func(tx *bolt.Tx) (err error) {
+		out, err = jsonRecords[dr.AuditEntry](tx.Bucket(bucketAudit), revKey(int(max(afterSeq, 0)+1)), limit, func(k []byte) string {
+			return fmt.Sprintf("audit %d", binary.BigEndian.Uint64(k))
+		})
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -843,7 +869,7 @@ func (b *Bolt) Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.Audit
 
 // PatchDraft changes a draft's title or archived flag in its metadata
 // record and returns the draft as it now is: ErrInvalid if
-// dr.DraftPatch.Check refuses p, ErrNotFound for an unknown draft. Commits
+// checkPatch refuses p, ErrNotFound for an unknown draft. Commits
 // still in the write-ahead log keep the change: their checkpoint rewrites
 // only the record's revision and update time.
 func (b *Bolt) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
@@ -852,15 +878,11 @@ func (b *Bolt) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.D
 	}
 	var out dr.Draft
 	err := b.write(ctx, "patch draft", func(tx *bolt.Tx) error {
-		db, err := draftBucket(tx, "patch draft", id)
+		db, meta, err := draftMeta(tx, "patch draft", id)
 		if err != nil {
 			return err
 		}
-		meta, err := readMeta(db, id)
-		if err != nil {
-			return err
-		}
-		out = p.Apply(meta)
+		out = applyPatch(meta, p)
 		return putJSON(db, keyMeta, out)
 	})
 	if err != nil {

@@ -52,56 +52,20 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 	if err != nil {
 		return err
 	}
-	var commits []*walCommit
-	for _, scan := range scans {
-		if scan.corrupt() {
-			return newWALCorruptError(scan, scan.damage[0], nil, heads)
-		}
-		for _, f := range scan.frames {
-			c, err := decodeWALRecord(f.payload)
-			if err != nil {
-				return newWALCorruptError(scan, walDamage{off: f.off, end: f.off + 8 + int64(len(f.payload))}, err, heads)
-			}
-			commits = append(commits, c)
-		}
+	commits, err := loggedCommits(scans, heads)
+	if err != nil {
+		return err
 	}
 	for i, scan := range scans {
-		d, torn := scan.tornTail()
-		if !torn {
-			continue
+		if err := b.cutTornTail(b.wals[i], scan, heads); err != nil {
+			return err
 		}
-		held := "nothing readable"
-		if g := d.guess; g != nil {
-			held = fmt.Sprintf("%s (the file's head of %s is %d)", g, g.Draft, heads[g.Draft])
-		}
-		b.log.Warn("storage: cutting the torn tail of the write-ahead log: an append cut short by a crash, never synced, so never acknowledged",
-			"file", scan.path, "offset", d.off, "bytes", d.end-d.off, "held", held)
-		if err := b.wals[i].f.Truncate(d.off); err != nil {
-			return fmt.Errorf("storage: cut the torn tail of log %s: %w", scan.path, err)
-		}
-		b.wals[i].size = d.off
 	}
 	if err := syncDir(filepath.Dir(b.path)); err != nil && !noSync {
 		return err
 	}
-	if len(commits) > 0 {
-		sort.SliceStable(commits, func(i, j int) bool {
-			if commits[i].id != commits[j].id {
-				return commits[i].id < commits[j].id
-			}
-			return commits[i].base < commits[j].base
-		})
-		err = b.db.Update(func(tx *bolt.Tx) error {
-			for _, c := range commits {
-				if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("storage: replay log into %s: %w", b.path, err)
-		}
+	if err := b.replay(commits); err != nil {
+		return err
 	}
 	for _, w := range b.wals {
 		if err := w.reset(); err != nil {
@@ -111,14 +75,72 @@ func (b *Bolt) openWAL(noSync bool) (err error) {
 	return nil
 }
 
+// loggedCommits decodes the commits of both log files, or returns a
+// *WALCorruptError for damage that is not a torn tail or a frame that
+// does not decode.
+func loggedCommits(scans [2]*walScan, heads map[string]int) ([]*walCommit, error) {
+	var commits []*walCommit
+	for _, scan := range scans {
+		if scan.corrupt() {
+			return nil, newWALCorruptError(scan, scan.damage[0], nil, heads)
+		}
+		for _, f := range scan.frames {
+			c, err := decodeWALRecord(f.payload)
+			if err != nil {
+				return nil, newWALCorruptError(scan, walDamage{off: f.off, end: f.off + 8 + int64(len(f.payload))}, err, heads)
+			}
+			commits = append(commits, c)
+		}
+	}
+	return commits, nil
+}
+
+// cutTornTail cuts the torn tail scan found in log file w, if any, and
+// says so in the log.
+func (b *Bolt) cutTornTail(w *walFile, scan *walScan, heads map[string]int) error {
+	d, torn := scan.tornTail()
+	if !torn {
+		return nil
+	}
+	held := "nothing readable"
+	if g := d.guess; g != nil {
+		held = fmt.Sprintf("%s (the file's head of %s is %d)", g, g.Draft, heads[g.Draft])
+	}
+	b.log.Warn("storage: cutting the torn tail of the write-ahead log: an append cut short by a crash, never synced, so never acknowledged",
+		"file", scan.path, "offset", d.off, "bytes", d.end-d.off, "held", held)
+	if err := w.f.Truncate(d.off); err != nil {
+		return fmt.Errorf("storage: cut the torn tail of log %s: %w", scan.path, err)
+	}
+	w.size = d.off
+	return nil
+}
+
+// replay copies logged commits into bbolt in one transaction, each
+// draft's in revision order (the two files' commits interleave), skipping
+// those bbolt holds already.
+func (b *Bolt) replay(commits []*walCommit) error {
+	if len(commits) == 0 {
+		return nil
+	}
+	sortCommits(commits)
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, c := range commits {
+			if err := replayTx(tx, c.id, c.base, c.enc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("storage: replay log into %s: %w", b.path, err)
+	}
+	return nil
+}
+
 // replayTx is commitTx for a commit of the log that bbolt may already
 // hold (checkpointed, but the log was not emptied): that one is skipped.
 func replayTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
-	db, err := draftBucket(tx, "replay", id)
-	if err != nil {
-		return err
-	}
-	meta, err := readMeta(db, id)
+	_, meta, err := draftMeta(tx, "replay", id)
 	if err != nil {
 		return err
 	}
@@ -128,17 +150,31 @@ func replayTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 	return commitTx(tx, id, base, enc)
 }
 
+// sortCommits sorts logged commits by draft, each draft's in revision
+// order (the two files' commits interleave).
+func sortCommits(commits []*walCommit) {
+	sort.SliceStable(commits, func(i, j int) bool {
+		if commits[i].id != commits[j].id {
+			return commits[i].id < commits[j].id
+		}
+		return commits[i].base < commits[j].base
+	})
+}
+
+// draftHeads puts every draft's head as tx has it into heads.
+func draftHeads(tx *bolt.Tx, heads map[string]int) error {
+	drafts := tx.Bucket(bucketDrafts)
+	return drafts.ForEachBucket(func(k []byte) error {
+		d, err := readMeta(drafts.Bucket(k), string(k))
+		heads[string(k)] = d.Rev
+		return err
+	})
+}
+
 // fileHeads returns every draft's head as the bbolt file has it.
 func (b *Bolt) fileHeads() (map[string]int, error) {
 	heads := map[string]int{}
-	err := b.db.View(func(tx *bolt.Tx) error {
-		drafts := tx.Bucket(bucketDrafts)
-		return drafts.ForEachBucket(func(k []byte) error {
-			d, err := readMeta(drafts.Bucket(k), string(k))
-			heads[string(k)] = d.Rev
-			return err
-		})
-	})
+	err := b.db.View(func(tx *bolt.Tx) error { return draftHeads(tx, heads) })
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", b.path, err)
 	}
@@ -210,38 +246,44 @@ func (b *Bolt) startCheckpoint() {
 	b.ckBusy, b.ckCount = true, len(commits)
 	go func() {
 		start := time.Now()
-		defer func() { b.ckTime.Observe(time.Since(start)) }()
-		var err error
-		if fault := b.ckFault.Load(); fault != nil {
-			err = *fault
-		} else {
-			err = b.db.Update(func(tx *bolt.Tx) error {
-				for _, c := range commits {
-					apply := commitTx
-					if retry {
-						// The failure may have come after the
-						// transaction (emptying a file).
-						apply = replayTx
-					}
-					if err := apply(tx, c.id, c.base, c.enc); err != nil {
-						return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
-					}
-				}
-				return nil
-			})
-		}
-		if err == nil {
-			// Not synced: if a crash undoes it, replay skips what bbolt has.
-			for _, w := range files {
-				if err = w.reset(); err != nil {
-					break
-				}
-			}
-		} else {
-			err = fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
-		}
+		err := b.copyLogged(commits, files, retry)
+		b.ckTime.Observe(time.Since(start))
 		b.ckDone <- ckResult{gen: gen, commits: commits, err: err}
 	}()
+}
+
+// copyLogged is a checkpoint's work, off the writer goroutine: it copies
+// commits into bbolt in one transaction, then empties their log files. A
+// retry replays (skipping what bbolt holds): the failure may have come
+// after the transaction, while emptying a file.
+func (b *Bolt) copyLogged(commits []*walCommit, files []*walFile, retry bool) error {
+	var err error
+	if fault := b.ckFault.Load(); fault != nil {
+		err = *fault
+	} else {
+		apply := commitTx
+		if retry {
+			apply = replayTx
+		}
+		err = b.db.Update(func(tx *bolt.Tx) error {
+			for _, c := range commits {
+				if err := apply(tx, c.id, c.base, c.enc); err != nil {
+					return fmt.Errorf("commit %s@%d: %w", c.id, c.base, err)
+				}
+			}
+			return nil
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("storage: checkpoint of the log into %s: %w", b.path, err)
+	}
+	// Not synced: if a crash undoes it, replay skips what bbolt has.
+	for _, w := range files {
+		if err := w.reset(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // endCheckpoint takes a checkpoint goroutine's outcome. After a failure

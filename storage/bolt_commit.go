@@ -24,74 +24,99 @@ import (
 // before it, appends those that pass to the log in one write, syncs it
 // and answers them all.
 func (b *Bolt) logCommits(reqs []*writeReq) {
-	if err := b.refusing(); err != nil {
-		for _, r := range reqs {
-			r.err <- fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
-		}
-		return
+	lb, err := b.checkBatch(reqs)
+	if err == nil && len(lb.logged) > 0 {
+		err = b.appendLog(lb.frames)
 	}
-	results := make([]error, len(reqs))
-	heads := map[string]int{}
-	windows := map[string]map[string]recentWindow{}
-	var frames, payload []byte
-	var logged []*walCommit
+	if err == nil {
+		b.noteLogged(lb)
+	}
+	for i, r := range reqs {
+		if err != nil && lb.results[i] == nil {
+			lb.results[i] = fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
+		}
+		r.err <- lb.results[i]
+	}
+}
+
+// logBatch is a batch of commits checked for the log: each one's refusal
+// (results), and those that passed, encoded as log frames, with the
+// heads and client windows they make.
+type logBatch struct {
+	results []error
+	logged  []*walCommit
+	frames  []byte
+	heads   map[string]int
+	windows map[string]map[string]recentWindow
+}
+
+// checkBatch checks each commit of reqs against bbolt and the commits
+// logged before it, this batch's included. The error (the store refuses
+// writes, or bbolt cannot be read) is every unrefused commit's.
+func (b *Bolt) checkBatch(reqs []*writeReq) (logBatch, error) {
+	lb := logBatch{results: make([]error, len(reqs))}
+	if err := b.refusing(); err != nil {
+		return lb, err
+	}
+	lb.heads = map[string]int{}
+	lb.windows = map[string]map[string]recentWindow{}
+	var payload []byte
 	err := b.db.View(func(tx *bolt.Tx) error {
 		for i, r := range reqs {
 			c := r.commit
-			w, err := b.checkLogged(tx, c, heads, windows)
+			w, err := b.checkLogged(tx, c, lb.heads, lb.windows)
 			if err != nil {
-				results[i] = err
+				lb.results[i] = err
 				continue
 			}
-			heads[c.id] = c.enc.lastRev
-			if windows[c.id] == nil {
-				windows[c.id] = map[string]recentWindow{}
+			lb.heads[c.id] = c.enc.lastRev
+			if lb.windows[c.id] == nil {
+				lb.windows[c.id] = map[string]recentWindow{}
 			}
-			maps.Copy(windows[c.id], w)
+			maps.Copy(lb.windows[c.id], w)
 			payload = appendWALRecord(payload[:0], c)
-			frames = appendWALFrame(frames, payload)
-			logged = append(logged, c)
+			lb.frames = appendWALFrame(lb.frames, payload)
+			lb.logged = append(lb.logged, c)
 		}
 		return nil
 	})
-	if err == nil && len(logged) > 0 {
-		err = b.wals[b.cur].write(frames)
-		if errors.Is(err, errWALSync) {
-			b.walErr = err
-			b.setHealth()
-		}
-		if err == nil {
-			b.appends.Add(1)
-		}
+	return lb, err
+}
+
+// appendLog appends frames to the current log file in one write and
+// syncs it. A failed sync leaves the log unusable: writes are refused
+// until a restart (walErr).
+func (b *Bolt) appendLog(frames []byte) error {
+	err := b.wals[b.cur].write(frames)
+	if errors.Is(err, errWALSync) {
+		b.walErr = err
+		b.setHealth()
 	}
-	if err != nil {
-		for i, r := range reqs {
-			if results[i] == nil {
-				results[i] = fmt.Errorf("storage: commit %s@%d: %w", r.commit.id, r.commit.base, err)
-			}
-			r.err <- results[i]
-		}
-		return
+	if err == nil {
+		b.appends.Add(1)
 	}
-	if len(b.pending) == 0 && len(logged) > 0 {
+	return err
+}
+
+// noteLogged records a logged batch's commits as pending for the next
+// checkpoint, and their heads and windows for the next commits' checks.
+func (b *Bolt) noteLogged(lb logBatch) {
+	if len(b.pending) == 0 && len(lb.logged) > 0 {
 		b.pendingAt = time.Now()
 	}
-	b.pending = append(b.pending, logged...)
-	for _, c := range logged {
+	b.pending = append(b.pending, lb.logged...)
+	for _, c := range lb.logged {
 		b.pendOps += len(c.enc.ops)
 		b.lastGen[c.id] = b.gen
 	}
 	b.unsettled.Store(int64(len(b.pending) + b.ckCount))
-	maps.Copy(b.heads, heads)
-	for id, w := range windows {
+	maps.Copy(b.heads, lb.heads)
+	for id, w := range lb.windows {
 		if b.windows[id] == nil {
 			b.windows[id] = w
 		} else {
 			maps.Copy(b.windows[id], w)
 		}
-	}
-	for i, r := range reqs {
-		r.err <- results[i]
 	}
 }
 
@@ -220,6 +245,24 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c dr.Commi
 	if err := CheckCommit(id, base, c); err != nil {
 		return nil, err
 	}
+	enc, err := encodeCommit(id, base, c)
+	if err != nil {
+		return nil, err
+	}
+	if b.wals[0] == nil {
+		return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
+			return commitTx(tx, id, base, enc)
+		})
+	}
+	req := &writeReq{commit: &walCommit{id: id, base: base, enc: enc}, err: make(chan error, 1)}
+	if err := b.send(ctx, "commit", req); err != nil {
+		return nil, err
+	}
+	return req.err, nil
+}
+
+// encodeCommit encodes the records of c, a commit CheckCommit accepted.
+func encodeCommit(id string, base int, c dr.Commit) (*encodedCommit, error) {
 	enc := &encodedCommit{
 		ops:     make([][]byte, len(c.Ops)),
 		clients: make([][]byte, len(c.Ops)),
@@ -250,17 +293,7 @@ func (b *Bolt) submitCommit(ctx context.Context, id string, base int, c dr.Commi
 		}
 		enc.decisions = append(enc.decisions, [2][]byte{recordKey(d.Rev, i), data})
 	}
-	wc := &walCommit{id: id, base: base, enc: enc}
-	if b.wals[0] == nil {
-		return b.submit(ctx, "commit", func(tx *bolt.Tx) error {
-			return commitTx(tx, id, base, enc)
-		})
-	}
-	req := &writeReq{commit: wc, err: make(chan error, 1)}
-	if err := b.send(ctx, "commit", req); err != nil {
-		return nil, err
-	}
-	return req.err, nil
+	return enc, nil
 }
 
 // checkCommitTx checks enc against draft bucket db at head: the head must
@@ -293,11 +326,7 @@ func checkCommitTx(db *bolt.Bucket, id string, base, head int, enc *encodedCommi
 // commitTx checks enc against the stored draft, then writes it. It returns
 // a refusal only before the first write.
 func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
-	db, err := draftBucket(tx, "commit", id)
-	if err != nil {
-		return err
-	}
-	meta, err := readMeta(db, id)
+	db, meta, err := draftMeta(tx, "commit", id)
 	if err != nil {
 		return err
 	}
@@ -305,10 +334,18 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 	if err != nil {
 		return err
 	}
-	recent := db.Bucket(bucketRecent)
+	if err := putCommit(db, base, enc, windows); err != nil {
+		return err
+	}
+	meta.Rev, meta.Updated = enc.lastRev, enc.lastTS
+	return putJSON(db, keyMeta, meta)
+}
 
-	// Checked; now write. The logs only ever grow at the end, so pages
-	// may be filled completely.
+// putCommit writes the records of enc, checked at base, and the clients'
+// new windows into draft bucket db.
+func putCommit(db *bolt.Bucket, base int, enc *encodedCommit, windows map[string]recentWindow) error {
+	// The logs only ever grow at the end, so pages may be filled
+	// completely.
 	ops := db.Bucket(bucketOps)
 	ops.FillPercent = 1
 	for i, rec := range enc.ops {
@@ -317,8 +354,10 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 			return err
 		}
 	}
+	recent := db.Bucket(bucketRecent)
 	if recent == nil {
 		// A draft from a file written before recent existed.
+		var err error
 		if recent, err = db.CreateBucket(bucketRecent); err != nil {
 			return err
 		}
@@ -335,16 +374,22 @@ func commitTx(tx *bolt.Tx, id string, base int, enc *encodedCommit) error {
 			return err
 		}
 	}
-	for _, kv := range enc.proposals {
-		if err := db.Bucket(bucketProps).Put(kv[0], kv[1]); err != nil {
+	if err := putRecords(db, bucketProps, enc.proposals); err != nil {
+		return err
+	}
+	return putRecords(db, bucketDecs, enc.decisions)
+}
+
+// putRecords puts the (key, value) records kvs into bucket name of db.
+func putRecords(db *bolt.Bucket, name []byte, kvs [][2][]byte) error {
+	if len(kvs) == 0 {
+		return nil
+	}
+	bucket := db.Bucket(name)
+	for _, kv := range kvs {
+		if err := bucket.Put(kv[0], kv[1]); err != nil {
 			return err
 		}
 	}
-	for _, kv := range enc.decisions {
-		if err := db.Bucket(bucketDecs).Put(kv[0], kv[1]); err != nil {
-			return err
-		}
-	}
-	meta.Rev, meta.Updated = enc.lastRev, enc.lastTS
-	return putJSON(db, keyMeta, meta)
+	return nil
 }

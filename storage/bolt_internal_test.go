@@ -18,6 +18,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -63,21 +64,17 @@ func stallWriter(t *testing.T, b *Bolt) (release func()) {
 	}
 }
 
-// waitQueued waits until n requests are waiting for the writer.
+// waitQueued waits until n requests are waiting for the writer (a queue's
+// length: no event to wait on, polled with testenv.Until).
 func waitQueued(t *testing.T, b *Bolt, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(b.reqs) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d of %d requests queued", len(b.reqs), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Until(t, fmt.Sprintf("%d requests queued for the writer", n), func() bool { return len(b.reqs) >= n })
 }
 
 // TestBoltGroupCommit checks that commits waiting together, on different
 // drafts and on one draft with chained bases, land in one transaction.
 func TestBoltGroupCommit(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	const drafts = 30
@@ -126,6 +123,7 @@ func TestBoltGroupCommit(t *testing.T) {
 // writing: only the failing ones fail, nothing of theirs is stored, and the
 // writer carries on.
 func TestBoltBatchIsolation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	for _, id := range []string{"a", "b", "c"} {
@@ -193,6 +191,7 @@ func TestBoltBatchIsolation(t *testing.T) {
 // TestBoltCloseDrains closes the store while commits wait for the writer:
 // each of them is committed and answered, and reopening shows them.
 func TestBoltCloseDrains(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{})
@@ -242,6 +241,7 @@ func TestBoltCloseDrains(t *testing.T) {
 // TestBoltReopen writes one of everything, closes the file, reopens it and
 // finds all of it, then carries on where it left off.
 func TestBoltReopen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{})
@@ -314,6 +314,7 @@ func TestBoltReopen(t *testing.T) {
 // TestBoltOpenLocked: a second process (here, a second open) waits for the
 // lock only up to the timeout, then fails with a clear error.
 func TestBoltOpenLocked(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	openTestBolt(t, path)
 	start := time.Now()
@@ -431,6 +432,7 @@ func TestBoltKill9Child(t *testing.T) {
 // client; older ones are found by searching the ops after the revision
 // they were made on (SeqRev's after), and only there.
 func TestBoltDedupeWindow(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
@@ -481,6 +483,7 @@ func TestBoltDedupeWindow(t *testing.T) {
 // seqs key per submission, no recent bucket) still dedupes what it holds,
 // and takes new commits.
 func TestBoltOldSeqs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b := openTestBolt(t, path)

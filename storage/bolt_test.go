@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -21,26 +22,43 @@ func openBolt(t *testing.T) *storage.Bolt {
 	return b
 }
 
+// restoreBolt opens a backup's copy as the embedded store, as an operator
+// restores one: saved as draftroom.db in an empty directory.
+func restoreBolt(t *testing.T, copy []byte) storagetest.Store {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "draftroom.db")
+	if err := os.WriteFile(path, copy, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, err := storage.OpenBolt(path, storage.BoltOptions{})
+	if err != nil {
+		t.Fatalf("OpenBolt of the backup: %v", err)
+	}
+	return b
+}
+
 func TestBolt(t *testing.T) {
-	storagetest.Run(t, func(t *testing.T) storagetest.Store { return openBolt(t) })
+	t.Parallel()
+	storagetest.RunWithBackups(t, func(t *testing.T) storagetest.Store { return openBolt(t) }, restoreBolt)
 }
 
 // TestBoltNoWAL runs the contract against commits made straight into the
 // bbolt file (BoltOptions.NoWAL), and against a log checkpointed after
 // every commit batch, the two extremes of the write-ahead log's timing.
 func TestBoltNoWAL(t *testing.T) {
+	t.Parallel()
 	for name, opts := range map[string]storage.BoltOptions{
 		"nowal":            {NoWAL: true},
 		"checkpoint-often": {CheckpointOps: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			storagetest.Run(t, func(t *testing.T) storagetest.Store {
+			storagetest.RunWithBackups(t, func(t *testing.T) storagetest.Store {
 				b, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), opts)
 				if err != nil {
 					t.Fatalf("OpenBolt: %v", err)
 				}
 				return b
-			})
+			}, restoreBolt)
 		})
 	}
 }
@@ -48,6 +66,7 @@ func TestBoltNoWAL(t *testing.T) {
 // TestCanceledContext: a write whose context is already done is refused
 // with the context's error and writes nothing, in both local stores.
 func TestCanceledContext(t *testing.T) {
+	t.Parallel()
 	stores := map[string]storagetest.Store{"memory": storage.NewMemory(), "bolt": openBolt(t)}
 	for name, s := range stores {
 		t.Run(name, func(t *testing.T) {

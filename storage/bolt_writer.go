@@ -59,16 +59,10 @@ func (b *Bolt) submit(ctx context.Context, what string, fn func(tx *bolt.Tx) err
 
 // send hands req to the writer.
 func (b *Bolt) send(ctx context.Context, what string, req *writeReq) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("storage: %s: %w", what, err)
-	}
-	b.mu.RLock()
-	defer b.mu.RUnlock()
-	if b.closed {
-		return fmt.Errorf("storage: %s: %w", what, ErrClosed)
-	}
-	b.reqs <- req
-	return nil
+	return b.whileOpen(ctx, what, func() error {
+		b.reqs <- req
+		return nil
+	})
 }
 
 // writer is the only goroutine that writes to the files. Commits it
@@ -81,6 +75,29 @@ func (b *Bolt) writer() {
 	ck := time.NewTimer(time.Hour)
 	ck.Stop()
 	for {
+		req, ok := b.next(ck)
+		if !ok {
+			if b.checkpoint() != nil {
+				// One last try; what fails stays in the log for the next open.
+				if b.startCheckpoint(); b.ckBusy {
+					b.endCheckpoint(<-b.ckDone)
+				}
+			}
+			return
+		}
+		batch = b.gather(append(batch[:0], req))
+		b.run(batch)
+		if b.checkpointDue() {
+			b.startCheckpoint()
+		}
+	}
+}
+
+// next waits for the next request, meanwhile starting a checkpoint when
+// its time comes (ck fires) and taking the outcome of the one running. It
+// returns false once Close has closed reqs and every request is taken.
+func (b *Bolt) next(ck *time.Timer) (*writeReq, bool) {
+	for {
 		var timer <-chan time.Time
 		var done <-chan ckResult
 		if b.ckBusy {
@@ -92,45 +109,40 @@ func (b *Bolt) writer() {
 			ck.Reset(time.Until(b.pendingAt.Add(b.ckEvery)))
 			timer = ck.C
 		}
-		var req *writeReq
-		ok := true
 		select {
-		case req, ok = <-b.reqs:
+		case req, ok := <-b.reqs:
+			ck.Stop()
+			return req, ok
 		case <-timer:
 			b.startCheckpoint()
-			continue
 		case res := <-done:
 			b.endCheckpoint(res)
-			continue
-		}
-		ck.Stop()
-		if !ok {
-			if b.checkpoint() != nil {
-				// One last try; what fails stays in the log for the next open.
-				if b.startCheckpoint(); b.ckBusy {
-					b.endCheckpoint(<-b.ckDone)
-				}
-			}
-			return
-		}
-		batch = append(batch[:0], req)
-	gather:
-		for len(batch) < b.maxBatch {
-			select {
-			case r, ok := <-b.reqs:
-				if !ok {
-					break gather
-				}
-				batch = append(batch, r)
-			default:
-				break gather
-			}
-		}
-		b.run(batch)
-		if !b.ckBusy && b.ckErr == nil && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery) {
-			b.startCheckpoint()
 		}
 	}
+}
+
+// gather appends to batch the requests already waiting, up to maxBatch:
+// no artificial delay, the next batch gathers while this one syncs.
+func (b *Bolt) gather(batch []*writeReq) []*writeReq {
+	for len(batch) < b.maxBatch {
+		select {
+		case r, ok := <-b.reqs:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// checkpointDue reports whether the logged commits should be copied into
+// bbolt now: ckMax ops wait, or the first has waited ckEvery, and no
+// checkpoint runs or is failing (retries keep their own schedule).
+func (b *Bolt) checkpointDue() bool {
+	return !b.ckBusy && b.ckErr == nil && len(b.pending) > 0 && (b.pendOps >= b.ckMax || time.Since(b.pendingAt) >= b.ckEvery)
 }
 
 // run handles a batch in order: runs of commits are logged together, and
@@ -233,8 +245,14 @@ func rootCause(err error) error {
 // them (wrapping ErrUnavailable, naming no file): a failed checkpoint
 // (retried with backoff; the store recovers on its own once the disk
 // takes writes again) or a failed sync of the write-ahead log (until a
-// restart). Reads are served either way.
+// restart). Reads are served either way. After Close it is ErrClosed.
 func (b *Bolt) Health() error {
+	b.mu.RLock()
+	closed := b.closed
+	b.mu.RUnlock()
+	if closed {
+		return fmt.Errorf("storage: health: %w", ErrClosed)
+	}
 	if err := b.health.Load(); err != nil {
 		return *err
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -27,6 +28,7 @@ import (
 // 200); once the disk takes writes again, the node takes edits again
 // without a restart (before: refused until restart).
 func TestCheckpointFaultThroughServer(t *testing.T) {
+	t.Parallel()
 	st, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), storage.BoltOptions{
 		CheckpointOps: 1, CheckpointRetry: 5 * time.Millisecond, CheckpointRetryMax: 20 * time.Millisecond,
 	})
@@ -98,14 +100,9 @@ func TestCheckpointFaultThroughServer(t *testing.T) {
 	}
 }
 
-// waitUntil polls cond until it holds, failing t after a deadline.
+// waitUntil polls cond, a condition with no event to wait on, until it
+// holds (testenv.Until).
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	testenv.Until(t, what, cond)
 }

@@ -79,6 +79,7 @@ func wantRefused(t *testing.T, path, file string, offset int64, stake string) *W
 // and the revisions at stake, and changes nothing. Before, it cut the log
 // at the bad frame and opened without a word, losing revisions 3..6.
 func TestWALCorruptMiddle(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		flip  func(frame []byte) // frame 3 of 6
@@ -110,6 +111,7 @@ func TestWALCorruptMiddle(t *testing.T) {
 // during a checkpoint), damage in the middle of the second is found, and
 // neither file is touched.
 func TestWALCorruptBothFiles(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 6)
 	log, _ := os.ReadFile(path + walSuffixes[0])
@@ -125,6 +127,7 @@ func TestWALCorruptBothFiles(t *testing.T) {
 // it is cut, and a log line says where, how many bytes, and which
 // revisions the frame held. Before, it was cut without a word.
 func TestWALCutSyncedTail(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 4)
 	log, _ := os.ReadFile(path + walSuffixes[0])
@@ -152,6 +155,7 @@ func TestWALCutSyncedTail(t *testing.T) {
 // after it that cannot follow the lost revision, and leaves a store that
 // opens.
 func TestRecoverBolt(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 6)
 	log, _ := os.ReadFile(path + walSuffixes[0])

@@ -15,3 +15,14 @@ func checkPatch(id string, p dr.DraftPatch) error {
 	}
 	return nil
 }
+
+// applyPatch returns d with p applied.
+func applyPatch(d dr.Draft, p dr.DraftPatch) dr.Draft {
+	if p.Title != nil {
+		d.Title = *p.Title
+	}
+	if p.Archived != nil {
+		d.Archived = *p.Archived
+	}
+	return d
+}

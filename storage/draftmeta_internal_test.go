@@ -13,6 +13,7 @@ import (
 // could be archived (no "archived" field) reads as not archived, takes a
 // patch, and the patch survives a reopen.
 func TestBoltPatchDraftOldRecord(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{NoSync: true})

@@ -3,7 +3,9 @@ package storage
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"sync"
@@ -530,7 +532,7 @@ func copyToken(t dr.Token) dr.Token {
 }
 
 // PatchDraft changes a draft's title or archived flag and returns the
-// draft as it now is: ErrInvalid if dr.DraftPatch.Check refuses p,
+// draft as it now is: ErrInvalid if checkPatch refuses p,
 // ErrNotFound for an unknown draft.
 func (m *Memory) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
 	if err := checkPatch(id, p); err != nil {
@@ -545,6 +547,28 @@ func (m *Memory) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr
 	if err != nil {
 		return dr.Draft{}, err
 	}
-	d.meta = p.Apply(d.meta)
+	d.meta = applyPatch(d.meta, p)
 	return d.meta, nil
+}
+
+// Health returns ErrClosed after Close, else nil: memory always takes
+// writes.
+func (m *Memory) Health() error {
+	unlock, err := m.read(context.Background(), "health")
+	if err != nil {
+		return err
+	}
+	unlock()
+	return nil
+}
+
+// Backup writes nothing: a Memory store holds nothing durable to copy. It
+// returns an error wrapping errors.ErrUnsupported (ErrClosed after Close).
+func (m *Memory) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	unlock, err := m.read(ctx, "backup")
+	if err != nil {
+		return 0, err
+	}
+	unlock()
+	return 0, fmt.Errorf("storage: backup: the memory store keeps nothing durable to copy: %w", errors.ErrUnsupported)
 }

@@ -8,5 +8,6 @@ import (
 )
 
 func TestMemory(t *testing.T) {
+	t.Parallel()
 	storagetest.Run(t, func(t *testing.T) storagetest.Store { return storage.NewMemory() })
 }

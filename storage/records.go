@@ -120,17 +120,15 @@ func (r *recordReader) uvarint(what string) uint64 {
 	return v
 }
 
+// varint reads a zigzag-encoded varint, as binary.Varint does: a uvarint
+// whose low bit is the sign.
 func (r *recordReader) varint(what string) int64 {
-	if r.err != nil {
-		return 0
+	ux := r.uvarint(what)
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
 	}
-	v, n := binary.Varint(r.b[r.off:])
-	if n <= 0 {
-		r.fail(what)
-		return 0
-	}
-	r.off += n
-	return v
+	return x
 }
 
 // int reads a varint that must fit an int.

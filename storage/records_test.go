@@ -22,6 +22,7 @@ func sampleOps() []dr.Op {
 }
 
 func TestOpRecordRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, op := range sampleOps() {
 		got, err := decodeOpRecord(op.Rev, appendOpRecord(nil, op))
 		if err != nil {
@@ -38,6 +39,7 @@ func TestOpRecordRoundTrip(t *testing.T) {
 
 // TestOpRecordRandom round-trips random ops with random field values.
 func TestOpRecordRandom(t *testing.T) {
+	t.Parallel()
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -75,6 +77,7 @@ func TestOpRecordRandom(t *testing.T) {
 }
 
 func TestOpRecordDamaged(t *testing.T) {
+	t.Parallel()
 	rec := appendOpRecord(nil, sampleOps()[1])
 	cases := map[string][]byte{
 		"empty":         nil,
@@ -126,6 +129,7 @@ func sampleSnapshots() []dr.Snapshot {
 }
 
 func TestSnapshotRecordRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, s := range sampleSnapshots() {
 		rec := appendSnapshotRecord(nil, s)
 		got, err := decodeSnapshotRecord(s.Rev, rec)

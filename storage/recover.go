@@ -155,6 +155,45 @@ type Recovery struct {
 // and reports what it kept and what it could not. The server must be
 // stopped: RecoverBolt takes the file's lock and gives up after a second.
 func RecoverBolt(path string, now time.Time) (*Recovery, error) {
+	db, err := openForRecovery(path)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+
+	rec := &Recovery{Aside: filepath.Join(filepath.Dir(path), "recovered-"+now.UTC().Format("20060102T150405Z"))}
+	if err := os.Mkdir(rec.Aside, 0o700); err != nil {
+		return nil, fmt.Errorf("storage: recover %s: %w", path, err)
+	}
+	if err := rec.keepAside(path); err != nil {
+		return rec, err
+	}
+	commits, where, err := rec.readLog(path)
+	if err != nil {
+		return rec, err
+	}
+	sortCommits(commits)
+	orphans, err := rec.replay(db, commits, where)
+	if err != nil {
+		return rec, fmt.Errorf("storage: recover %s: replay (nothing was changed; the originals are in %s): %w", path, rec.Aside, err)
+	}
+	rec.Replayed, rec.Present = mergeRanges(rec.Replayed), mergeRanges(rec.Present)
+	for _, r := range mergeRanges(orphans) {
+		head := rec.Heads[r.Draft]
+		rec.Lost = append(rec.Lost, fmt.Sprintf("%s: intact in the log but not replayed: %s before them is lost",
+			r, RevRange{Draft: r.Draft, From: head + 1, To: r.From - 1}.revs()))
+	}
+	for _, suffix := range walSuffixes {
+		if err := emptyFile(path + suffix); err != nil {
+			return rec, fmt.Errorf("storage: recover %s: the commits are replayed, but emptying the log failed (run recover again): %w", path, err)
+		}
+	}
+	return rec, nil
+}
+
+// openForRecovery opens the bbolt file at path, which must exist and not
+// be in use.
+func openForRecovery(path string) (*bolt.DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("storage: recover %s: %w", path, err)
 	}
@@ -165,27 +204,30 @@ func RecoverBolt(path string, now time.Time) (*Recovery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: recover %s: %w", path, err)
 	}
-	defer db.Close()
+	return db, nil
+}
 
-	rec := &Recovery{Aside: filepath.Join(filepath.Dir(path), "recovered-"+now.UTC().Format("20060102T150405Z"))}
-	if err := os.Mkdir(rec.Aside, 0o700); err != nil {
-		return nil, fmt.Errorf("storage: recover %s: %w", path, err)
-	}
+// keepAside copies the bbolt file and the log files there are into
+// rec.Aside, and lists the copies in rec.Kept.
+func (rec *Recovery) keepAside(path string) error {
 	for _, suffix := range []string{"", walSuffixes[0], walSuffixes[1]} {
 		src := path + suffix
 		dst := filepath.Join(rec.Aside, filepath.Base(src))
 		switch err := copyFile(src, dst); {
 		case errors.Is(err, os.ErrNotExist) && suffix != "":
 		case err != nil:
-			return rec, fmt.Errorf("storage: recover %s: keep %s aside: %w", path, src, err)
+			return fmt.Errorf("storage: recover %s: keep %s aside: %w", path, src, err)
 		default:
 			rec.Kept = append(rec.Kept, dst)
 		}
 	}
-	if err := syncDir(rec.Aside); err != nil {
-		return rec, err
-	}
+	return syncDir(rec.Aside)
+}
 
+// readLog returns the commits of both log files that decode, with where
+// each was found, and lists in rec.Lost the damage and the frames that do
+// not decode.
+func (rec *Recovery) readLog(path string) ([]*walCommit, map[*walCommit]string, error) {
 	var commits []*walCommit
 	where := map[*walCommit]string{}
 	for _, suffix := range walSuffixes {
@@ -194,7 +236,7 @@ func RecoverBolt(path string, now time.Time) (*Recovery, error) {
 			continue
 		}
 		if err != nil {
-			return rec, fmt.Errorf("storage: recover %s: %w", path, err)
+			return nil, nil, fmt.Errorf("storage: recover %s: %w", path, err)
 		}
 		scan := scanWAL(path+suffix, data)
 		for _, d := range scan.damage {
@@ -214,14 +256,16 @@ func RecoverBolt(path string, now time.Time) (*Recovery, error) {
 			where[c] = fmt.Sprintf("%s byte %d", filepath.Base(scan.path), f.off)
 		}
 	}
-	sort.SliceStable(commits, func(i, j int) bool {
-		if commits[i].id != commits[j].id {
-			return commits[i].id < commits[j].id
-		}
-		return commits[i].base < commits[j].base
-	})
+	return commits, where, nil
+}
+
+// replay writes into db, in one transaction, the commits (in revision
+// order) that follow their draft's head, and sorts each commit into
+// rec.Replayed, rec.Present (already in the file) or rec.Lost; it returns
+// the intact commits that a lost one separates from the head (orphans),
+// and fills rec.Heads. On an error nothing is written.
+func (rec *Recovery) replay(db *bolt.DB, commits []*walCommit, where map[*walCommit]string) (orphans []RevRange, err error) {
 	rec.Heads = map[string]int{}
-	var orphans []RevRange // intact commits after a lost one
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, c := range commits {
 			r := RevRange{Draft: c.id, From: c.base + 1, To: c.enc.lastRev}
@@ -252,28 +296,9 @@ func RecoverBolt(path string, now time.Time) (*Recovery, error) {
 				rec.Replayed = append(rec.Replayed, r)
 			}
 		}
-		drafts := tx.Bucket(bucketDrafts)
-		return drafts.ForEachBucket(func(k []byte) error {
-			d, err := readMeta(drafts.Bucket(k), string(k))
-			rec.Heads[string(k)] = d.Rev
-			return err
-		})
+		return draftHeads(tx, rec.Heads)
 	})
-	if err != nil {
-		return rec, fmt.Errorf("storage: recover %s: replay (nothing was changed; the originals are in %s): %w", path, rec.Aside, err)
-	}
-	rec.Replayed, rec.Present = mergeRanges(rec.Replayed), mergeRanges(rec.Present)
-	for _, r := range mergeRanges(orphans) {
-		head := rec.Heads[r.Draft]
-		rec.Lost = append(rec.Lost, fmt.Sprintf("%s: intact in the log but not replayed: %s before them is lost",
-			r, RevRange{Draft: r.Draft, From: head + 1, To: r.From - 1}.revs()))
-	}
-	for _, suffix := range walSuffixes {
-		if err := emptyFile(path + suffix); err != nil {
-			return rec, fmt.Errorf("storage: recover %s: the commits are replayed, but emptying the log failed (run recover again): %w", path, err)
-		}
-	}
-	return rec, nil
+	return orphans, err
 }
 
 // copyFile copies src to a new file dst and syncs it.

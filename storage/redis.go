@@ -983,6 +983,21 @@ func (r *Redis) Close() error {
 	return nil
 }
 
+// Health returns ErrClosed after Close, else nil: whether Redis answers
+// is for a read to find out (it costs no round trip), and when it answers
+// it takes writes.
+func (r *Redis) Health() error { return r.check("health") }
+
+// Backup writes nothing: the backup of a Redis store is Redis's own RDB or
+// AOF files (docs/OPERATIONS.md), which hold every node's writes. It
+// returns an error wrapping errors.ErrUnsupported (ErrClosed after Close).
+func (r *Redis) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	if err := r.check("backup"); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("storage: backup: back up Redis's own RDB or AOF files instead: %w", errors.ErrUnsupported)
+}
+
 // patchDraftLua sets a draft's title and archived fields, if it exists.
 // KEYS: 1 meta. ARGV: 1 "1" to set the title, 2 title, 3 "1" to set
 // archived, 4 "1" archived or "0" not.
@@ -996,7 +1011,7 @@ return {0, 0}
 // PatchDraft changes a draft's title or archived flag (fields of its meta
 // hash beside the creation record, so one script sets them without
 // rewriting it) and returns the draft as it now is: ErrInvalid if
-// dr.DraftPatch.Check refuses p, ErrNotFound for an unknown draft.
+// checkPatch refuses p, ErrNotFound for an unknown draft.
 func (r *Redis) PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error) {
 	if err := r.check("patch draft"); err != nil {
 		return dr.Draft{}, err

@@ -9,12 +9,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -25,6 +25,7 @@ import (
 // BGSAVE was asked for, at its revision, and the restored store accepts
 // commits.
 func TestRedisRestoreFromRDB(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	src := redistest.Start(t)
 	st, err := storage.OpenRedisURL(src.URL(), storage.RedisOptions{})
@@ -67,13 +68,7 @@ func TestRedisRestoreFromRDB(t *testing.T) {
 		defer mu.Unlock()
 		return slices.Min(acked)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for lowest() < 50 {
-		if time.Now().After(deadline) {
-			t.Fatal("writers too slow")
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
-	}
+	testenv.Until(t, "every writer to have 50 commits", func() bool { return lowest() >= 50 })
 	mu.Lock()
 	before := append([]int(nil), acked...)
 	mu.Unlock()
@@ -85,7 +80,7 @@ func TestRedisRestoreFromRDB(t *testing.T) {
 	}
 	// BGSAVE answers at once; the snapshot (of the data as it was when
 	// BGSAVE was asked for) is written when rdb_saves counts it.
-	for {
+	testenv.Until(t, "BGSAVE to finish", func() bool {
 		info, err := admin.Info(ctx, "persistence").Result()
 		if err != nil {
 			t.Fatal(err)
@@ -94,13 +89,10 @@ func TestRedisRestoreFromRDB(t *testing.T) {
 			if !strings.Contains(info, "rdb_last_bgsave_status:ok") {
 				t.Fatalf("BGSAVE failed: %s", info)
 			}
-			break
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("BGSAVE did not finish: %s", info)
-		}
-		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
-	}
+		return false
+	})
 	dump, err := os.ReadFile(filepath.Join(src.Dir, "dump.rdb"))
 	if err != nil {
 		t.Fatal(err)

@@ -261,7 +261,9 @@ type fanout struct {
 
 	lazyOwn atomic.Bool // LazyOwnOps was called
 
-	lost bool // an event was dropped; an EventResync is owed
+	lost    bool         // an event was dropped; an EventResync is owed
+	dropped atomic.Int64 // events dropped for a full buffer, ever
+	ended   atomic.Int64 // pub/sub sessions ended, ever
 }
 
 func newFanout(r *Redis, opts RedisOptions) *fanout {
@@ -353,6 +355,7 @@ func (f *fanout) session(first bool) (up bool) {
 	defer func() {
 		_ = ps.Close()
 		f.mu.Lock()
+		f.ended.Add(1)
 		f.ps = nil
 		f.down = true
 		for n, ch := range f.waiters {
@@ -561,6 +564,7 @@ func (f *fanout) deliver(e Event) {
 	}
 	if !f.trySend(e) {
 		f.lost = true
+		f.dropped.Add(1)
 	}
 }
 

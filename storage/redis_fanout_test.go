@@ -180,6 +180,7 @@ func realisticOps(first, n int, text string) []dr.Op {
 // notice. Beyond the head, the same event is decoded (and the bad one
 // reported as ErrInvalid, so the receiver drops it).
 func TestLazyOwnOpsSkipsWithoutDecoding(t *testing.T) {
+	t.Parallel()
 	fan := lazyFanout("n1")
 	bad := fan.opsPrefix + `{"rev":7,"op":!},{"rev":8,"op":?}]}`
 	fan.message(&redis.Message{Channel: "p:{d}:events", Payload: bad})
@@ -222,6 +223,7 @@ func TestLazyOwnOpsSkipsWithoutDecoding(t *testing.T) {
 // Other nodes' ops, and every op without LazyOwnOps, are decoded as
 // before, and OpsAfter answers the same from Ops.
 func TestLazyOwnOpsOnlyOwn(t *testing.T) {
+	t.Parallel()
 	want := realisticOps(3, 2, "x")
 	for _, c := range []struct {
 		name       string
@@ -249,6 +251,7 @@ func TestLazyOwnOpsOnlyOwn(t *testing.T) {
 // goes through the full decode, as before: a malformed message is dropped,
 // and an odd but well-formed one delivered decoded.
 func TestLazyOwnOpsFallsBackToDecode(t *testing.T) {
+	t.Parallel()
 	fan := lazyFanout("n1")
 	for _, c := range []struct {
 		payload string

@@ -12,6 +12,7 @@ import (
 // undecoded and decode, when asked beyond the head, to exactly what was
 // committed; another node's commits come decoded as before.
 func TestRedisLazyOwnOps(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	a := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "node-a"})

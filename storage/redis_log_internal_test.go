@@ -12,6 +12,7 @@ import (
 // TestRedisLogRateLimited: go-redis's per-dial lines while Redis is down
 // become one line per period, the next one saying how many were held.
 func TestRedisLogRateLimited(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	l := &redisLog{log: slog.New(slog.NewTextHandler(&out, nil)), every: time.Hour}
 	for range 500 {

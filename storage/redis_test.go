@@ -93,6 +93,7 @@ func openRedis(t testing.TB, url string, opts storage.RedisOptions) *storage.Red
 }
 
 func TestRedisContract(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	storagetest.Run(t, func(t *testing.T) storagetest.Store {
 		return openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
@@ -126,6 +127,7 @@ func create(t testing.TB, s *storage.Redis, id string) {
 // carries the draft's hash tag (one Cluster slot per commit), global keys
 // carry {@global}, and nothing else is written.
 func TestRedisKeyLayout(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	s := openRedis(t, url, storage.RedisOptions{Prefix: prefix})
@@ -192,6 +194,7 @@ func TestRedisKeyLayout(t *testing.T) {
 // does when a reply is lost: the same call (same nonce) succeeds again
 // without writing twice, while another call on the same base conflicts.
 func TestRedisCommitRetryRecognised(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
 	ctx := context.Background()
@@ -212,6 +215,7 @@ func TestRedisCommitRetryRecognised(t *testing.T) {
 }
 
 func TestRedisErrorMapping(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	cases := []struct {
 		name string
@@ -261,6 +265,7 @@ func (e redisError) Error() string { return string(e) }
 func (redisError) RedisError()     {}
 
 func TestRedisContextPassesThrough(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	s := openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
 	create(t, s, "d")
@@ -293,6 +298,7 @@ func nextEvent(t *testing.T, ch <-chan storage.Event, kinds ...storage.EventKind
 }
 
 func TestRedisFanout(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	a := openRedis(t, url, storage.RedisOptions{Prefix: prefix, NodeID: "node-a"})
@@ -388,6 +394,7 @@ func opsEqual(a, b []dr.Op) bool {
 // concurrently, retrying on conflict; a fourth node watching it sees
 // exactly the log, revisions 1..N in order, no gap, no duplicate.
 func TestRedisFanoutProperty(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	ctx := context.Background()
@@ -456,6 +463,7 @@ func TestRedisFanoutProperty(t *testing.T) {
 // TestRedisEventsOverflow: a receiver that does not keep up loses events
 // but is told so with an EventResync; the pub/sub goroutine never blocks.
 func TestRedisEventsOverflow(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	ctx := context.Background()
@@ -469,7 +477,10 @@ func TestRedisEventsOverflow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	time.Sleep(200 * time.Millisecond) // let the goroutine fill the buffer and drop
+	// Nothing reads: once the pub/sub goroutine has an event more than the
+	// buffer holds, it drops it (the counter is the only sign of it before
+	// the resync is read).
+	testenv.Until(t, "an event dropped for the full buffer", func() bool { return s.DroppedEvents() > 0 })
 	var kinds []storage.EventKind
 	for e := range s.Events() {
 		kinds = append(kinds, e.Kind)
@@ -535,41 +546,33 @@ func TestRedisFault(t *testing.T) {
 		}
 		t.Logf("%s with Redis down: %v after %v", name, err, d)
 	}
-	// The fan-out notices too: Watch fails at once instead of hanging.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	// The fan-out notices too (its pub/sub session ends: no event reaches
+	// the test): Watch then fails at once instead of hanging.
+	testenv.Until(t, "Watch to fail with ErrUnavailable while Redis is down", func() bool {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
 		start := time.Now()
 		err := s.Watch(wctx, "e")
-		cancel()
 		if errors.Is(err, storage.ErrUnavailable) {
 			if d := time.Since(start); d > time.Second {
 				t.Errorf("Watch with Redis down took %v", d)
 			}
-			break
+			return true
 		}
 		if err == nil {
 			s.Unwatch("e")
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Watch with Redis down: got %v, want ErrUnavailable", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return false
+	})
 
 	rs.Start()
 	// The store recovers by itself; nothing acknowledged is lost.
 	var d dr.Draft
-	var err error
-	for range 50 {
-		if d, err = s.Draft(ctx, "d"); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("Draft after restart: %v", err)
-	}
+	testenv.Until(t, "Draft to work again after the restart", func() bool {
+		var err error
+		d, err = s.Draft(ctx, "d")
+		return err == nil
+	})
 	if d.Rev != head {
 		t.Fatalf("head after restart: %d, want %d (the refused commit must not be there either)", d.Rev, head)
 	}
@@ -700,6 +703,7 @@ func BenchmarkRedisCommit(b *testing.B) {
 // made right after Watch returns always arrives (Watch waits until the
 // subscription is active), whatever the other goroutines do meanwhile.
 func TestRedisWatchChurn(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	prefix := uniquePrefix(t, url)
 	ctx := context.Background()
@@ -793,17 +797,13 @@ func startRedisCluster(t *testing.T) []string {
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
-		for i := 0; ; i++ {
+		testenv.Until(t, "cluster node "+addr+" to listen", func() bool {
 			c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
 			if err == nil {
 				c.Close()
-				break
 			}
-			if i > 100 {
-				t.Fatalf("cluster node %s did not start", addr)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+			return err == nil
+		})
 		addrs = append(addrs, addr)
 	}
 	args := append([]string{"--cluster", "create"}, addrs...)
@@ -814,16 +814,10 @@ func startRedisCluster(t *testing.T) []string {
 	// Every node must see the cluster as ok, not just one.
 	for _, addr := range addrs {
 		c := redis.NewClient(&redis.Options{Addr: addr})
-		for i := 0; ; i++ {
+		testenv.Until(t, "cluster node "+addr+" to say cluster_state:ok", func() bool {
 			info, err := c.ClusterInfo(context.Background()).Result()
-			if err == nil && strings.Contains(info, "cluster_state:ok") {
-				break
-			}
-			if i > 100 {
-				t.Fatalf("cluster node %s not ok: %v %s", addr, err, info)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+			return err == nil && strings.Contains(info, "cluster_state:ok")
+		})
 		c.Close()
 	}
 	return addrs
@@ -833,6 +827,7 @@ func startRedisCluster(t *testing.T) []string {
 // Cluster through a ClusterClient: every script's keys share one slot, and
 // classic pub/sub reaches a node subscribed on another shard.
 func TestRedisCluster(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts a three-node Redis Cluster")
 	}
@@ -885,6 +880,7 @@ type blackhole struct {
 	paused      bool // both ways
 	repliesOnly bool // with paused: requests still reach Redis
 	resume      chan struct{}
+	held        atomic.Int64 // reads held by a pause, ever
 }
 
 func newBlackhole(t *testing.T, target string) *blackhole {
@@ -939,6 +935,7 @@ func (b *blackhole) pipe(dst, src net.Conn, replies bool) {
 			paused, resume := b.paused && (replies || !b.repliesOnly), b.resume
 			b.mu.Unlock()
 			if paused {
+				b.held.Add(1)
 				<-resume
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
@@ -999,6 +996,7 @@ func TestRedisPartition(t *testing.T) {
 		t.Fatalf("before the cut: %+v", e)
 	}
 
+	ended := s.SessionsEnded()
 	hole.pause()
 	start := time.Now()
 	_, err := s.Draft(ctx, "d")
@@ -1012,7 +1010,8 @@ func TestRedisPartition(t *testing.T) {
 	if err := direct.Commit(ctx, "d", 1, dr.Commit{Ops: testOps(1, 1, "c")}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // > 2 ping intervals: the subscription is stale
+	// Two ping intervals without an answer: the subscription is stale.
+	testenv.Until(t, "the stale subscription to be given up", func() bool { return s.SessionsEnded() > ended })
 	hole.unpause()
 
 	for {
@@ -1065,17 +1064,11 @@ func startSentinel(t *testing.T) (sentinel string, primary *redisServer) {
 	sentinel = fmt.Sprintf("127.0.0.1:%d", port)
 	sc := redis.NewSentinelClient(&redis.Options{Addr: sentinel})
 	defer sc.Close()
-	for i := 0; ; i++ {
-		// Ready when the sentinel knows the primary and has found the replica.
+	// Ready when the sentinel knows the primary and has found the replica.
+	testenv.Until(t, "the sentinel to find the replica", func() bool {
 		reps, err := sc.Replicas(context.Background(), "draftroom").Result()
-		if err == nil && len(reps) == 1 {
-			break
-		}
-		if i > 100 {
-			t.Fatalf("sentinel not ready: %v %v", reps, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err == nil && len(reps) == 1
+	})
 	return sentinel, primary
 }
 
@@ -1132,20 +1125,13 @@ func TestRedisSentinel(t *testing.T) {
 
 	// Until Sentinel promotes the replica (about down-after + a second),
 	// calls fail; then they work again, on the new primary.
-	deadline := time.Now().Add(20 * time.Second)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = s.Commit(ctx, "d", 5, dr.Commit{Ops: testOps(5, 1, "c")}); err == nil {
-			break
-		}
-		if !errors.Is(err, storage.ErrUnavailable) {
+	testenv.Until(t, "a commit to go through on the promoted replica", func() bool {
+		err := s.Commit(ctx, "d", 5, dr.Commit{Ops: testOps(5, 1, "c")})
+		if err != nil && !errors.Is(err, storage.ErrUnavailable) {
 			t.Fatalf("Commit during failover: got %v, want ErrUnavailable", err)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatalf("no commit went through within 20s of the primary dying: %v", err)
-	}
+		return err == nil
+	})
 	ops, err := s.Ops(ctx, "d", 1, 100)
 	if err != nil || len(ops) != 6 {
 		t.Fatalf("after failover: %d ops, %v; want 6", len(ops), err)
@@ -1178,6 +1164,7 @@ func TestRedisCrashProperty(t *testing.T) {
 	const writers, each = 3, 40
 	acked := make([]map[uint64]int, writers) // seq -> acknowledged rev
 	var outages atomic.Int64                 // calls that met a dead Redis
+	var commits atomic.Int64                 // commits acknowledged
 	var killsDone atomic.Bool
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -1199,7 +1186,7 @@ func TestRedisCrashProperty(t *testing.T) {
 							return
 						}
 						outages.Add(1)
-						time.Sleep(20 * time.Millisecond)
+						time.Sleep(20 * time.Millisecond) // a writer's backoff, as an owner's: the workload
 						continue
 					}
 					op := testOp(d.Rev+1, client, seq, client)
@@ -1207,19 +1194,21 @@ func TestRedisCrashProperty(t *testing.T) {
 					switch {
 					case err == nil:
 						acked[w][seq] = d.Rev + 1
+						commits.Add(1)
 					case errors.Is(err, storage.ErrDuplicate):
 						// An earlier attempt whose reply was lost went through.
 						rev, err := s.SeqRev(ctx, "d", op.Principal, client, seq, 0)
 						if err != nil {
-							time.Sleep(20 * time.Millisecond)
+							time.Sleep(20 * time.Millisecond) // a writer's backoff: the workload
 							continue
 						}
 						acked[w][seq] = rev
+						commits.Add(1)
 					case errors.Is(err, storage.ErrRevConflict):
 						continue
 					case errors.Is(err, storage.ErrUnavailable):
 						outages.Add(1)
-						time.Sleep(20 * time.Millisecond)
+						time.Sleep(20 * time.Millisecond) // a writer's backoff: the workload
 						continue
 					default:
 						t.Errorf("Commit: %v", err)
@@ -1231,11 +1220,15 @@ func TestRedisCrashProperty(t *testing.T) {
 		})
 	}
 	for range 3 {
-		time.Sleep(150 * time.Millisecond)
+		// Kill once the writers have committed again since the restart,
+		// and restart once a call has met the dead Redis (after go-redis's
+		// own retries), so that every outage meets commits in flight and
+		// fails some.
+		c := commits.Load()
+		testenv.Until(t, "commits before the kill", func() bool { return commits.Load() >= c+10 })
+		o := outages.Load()
 		rs.Kill()
-		// Longer than go-redis's own retries (3, backoff up to 512ms), so
-		// that calls do fail.
-		time.Sleep(time.Second)
+		testenv.Until(t, "a call to meet the dead Redis", func() bool { return outages.Load() > o })
 		rs.Start()
 	}
 	killsDone.Store(true)
@@ -1250,16 +1243,11 @@ func TestRedisCrashProperty(t *testing.T) {
 	t.Logf("%d submissions, %d calls met a dead Redis", submissions, outages.Load())
 
 	var ops []dr.Op
-	var err error
-	for range 50 {
-		if ops, err = s.Ops(ctx, "d", 1, 1<<30); err == nil {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	testenv.Until(t, "the log to be readable", func() bool {
+		var err error
+		ops, err = s.Ops(ctx, "d", 1, 1<<30)
+		return err == nil
+	})
 	if len(ops) != submissions {
 		t.Errorf("log has %d ops, want %d (one per submission)", len(ops), submissions)
 	}
@@ -1359,6 +1347,7 @@ func BenchmarkRedisOwner(b *testing.B) {
 // setting docs/REDIS.md asks for): commits then fail with ErrUnavailable,
 // and what was acknowledged before is all there, nothing half-written.
 func TestRedisFull(t *testing.T) {
+	t.Parallel()
 	rs := redistest.Start(t, "--maxmemory", "4mb", "--maxmemory-policy", "noeviction")
 	ctx := context.Background()
 	s := openRedis(t, rs.URL(), storage.RedisOptions{})
@@ -1433,12 +1422,14 @@ func TestRedisLostReply(t *testing.T) {
 	if _, err := retry.Draft(ctx, "d"); err != nil { // a pooled connection, the script loaded
 		t.Fatal(err)
 	}
+	held := hole.held.Load()
 	hole.pauseReplies()
 	done := make(chan error, 1)
 	go func() { done <- retry.Commit(ctx, "d", 2, dr.Commit{Ops: testOps(2, 1, "b")}) }()
-	// The first attempt times out after 1s; let its retry reach Redis,
-	// then let the retry's reply through.
-	time.Sleep(1500 * time.Millisecond)
+	// The first attempt's reply is held; once the attempt has timed out
+	// (1s) go-redis retries, and its traffic is held too: then let the
+	// retry's reply through.
+	testenv.Until(t, "go-redis to retry the commit whose reply is held", func() bool { return hole.held.Load() >= held+2 })
 	hole.unpause()
 	if err := <-done; err != nil {
 		t.Fatalf("Commit retried by go-redis after a lost reply: got %v, want nil", err)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -38,16 +39,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// waitLog waits until the log holds want.
+// waitLog waits until the log holds want (polled: testenv.Until).
 func waitLog(t *testing.T, logs *lockedBuffer, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log never said %q:\n%s", want, logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testenv.Until(t, fmt.Sprintf("the log to say %q", want), func() bool { return strings.Contains(logs.String(), want) })
 }
 
 type opened struct {
@@ -78,6 +73,7 @@ func usable(t *testing.T, o opened) {
 // TestRedisStartupWaitUnreachable: a node started before its Redis waits
 // for it, saying so, instead of exiting at once.
 func TestRedisStartupWaitUnreachable(t *testing.T) {
+	t.Parallel()
 	srv := redistest.New(t)
 	var logs lockedBuffer
 	done := openAsync(srv.URL(), 30*time.Second, &logs)
@@ -98,6 +94,7 @@ func TestRedisStartupWaitUnreachable(t *testing.T) {
 // append-only file after a restart) is waited for. A proxy answers
 // -LOADING to every command until told to pass them to a real Redis.
 func TestRedisStartupWaitLoading(t *testing.T) {
+	t.Parallel()
 	real := redistest.Start(t)
 	var loading atomic.Bool
 	loading.Store(true)
@@ -154,6 +151,7 @@ func loadingProxy(c net.Conn, port int, loading *atomic.Bool) {
 // TestRedisStartupWaitGivesUp: past the limit, the open fails with a
 // message that says how long it waited and which flag sets it.
 func TestRedisStartupWaitGivesUp(t *testing.T) {
+	t.Parallel()
 	srv := redistest.New(t) // never started
 	var logs lockedBuffer
 	start := time.Now()

@@ -12,6 +12,15 @@ package storage
 
 import (
 	"errors"
+
+	"github.com/draftroom/draftroom/dr"
+)
+
+// Every backend keeps the whole storage contract (dr.Store).
+var (
+	_ dr.Store = (*Memory)(nil)
+	_ dr.Store = (*Bolt)(nil)
+	_ dr.Store = (*Redis)(nil)
 )
 
 // Sentinel errors. Backends wrap them with context (fmt.Errorf("...: %w"));

@@ -175,88 +175,133 @@ func verifyLog(path string) (int, string) {
 // verifyDraft checks one draft's bucket (see VerifyBolt) and returns its
 // op count and problems.
 func verifyDraft(id string, db *bolt.Bucket) (int, []Problem) {
-	var probs []Problem
-	add := func(format string, args ...any) bool {
-		if len(probs) == maxVerifyProblems {
-			probs = append(probs, Problem{id, "more problems not listed"})
-		}
-		if len(probs) <= maxVerifyProblems {
-			probs = append(probs, Problem{id, fmt.Sprintf(format, args...)})
-		}
-		return len(probs) <= maxVerifyProblems
+	v := &draftCheck{id: id}
+	head, ok := v.meta(db)
+	if !ok {
+		return 0, v.probs
 	}
+	s0, snaps, ok := v.snapshots(db, head)
+	if !ok {
+		return 0, v.probs
+	}
+	count, ok := v.ops(db, head, s0, snaps)
+	if !ok {
+		return count, v.probs
+	}
+	verifyRecords(db, bucketProps, "proposal", head, v.add)
+	verifyRecords(db, bucketDecs, "decision", head, v.add)
+	v.labels(db, head)
+	v.recent(db, head)
+	return count, v.probs
+}
+
+// draftCheck gathers the problems verifyDraft finds in one draft.
+type draftCheck struct {
+	id    string
+	probs []Problem
+}
+
+// add records a problem; past maxVerifyProblems it says that more are
+// not listed, once, and reports false: stop looking.
+func (v *draftCheck) add(format string, args ...any) bool {
+	if len(v.probs) == maxVerifyProblems {
+		v.probs = append(v.probs, Problem{v.id, "more problems not listed"})
+	}
+	if len(v.probs) <= maxVerifyProblems {
+		v.probs = append(v.probs, Problem{v.id, fmt.Sprintf(format, args...)})
+	}
+	return len(v.probs) <= maxVerifyProblems
+}
+
+// meta checks the metadata record and the buckets every draft has, and
+// returns the head; false when nothing more can be checked.
+func (v *draftCheck) meta(db *bolt.Bucket) (head int, ok bool) {
 	var meta dr.Draft
 	if err := json.Unmarshal(db.Get(keyMeta), &meta); err != nil {
-		add("metadata does not decode: %v", err)
-		return 0, probs
+		v.add("metadata does not decode: %v", err)
+		return 0, false
 	}
-	if meta.ID != id {
-		add("metadata names draft %q", meta.ID)
+	if meta.ID != v.id {
+		v.add("metadata names draft %q", meta.ID)
 	}
-	head := meta.Rev
 	for _, name := range [][]byte{bucketOps, bucketSnaps} {
 		if db.Bucket(name) == nil {
-			add("no %s bucket", name)
-			return 0, probs
+			v.add("no %s bucket", name)
+			return 0, false
 		}
 	}
+	return meta.Rev, true
+}
+
+// snapshots checks the snapshots and returns snapshot 0 and the records
+// of the others that decode, by revision (up to head); false when there
+// is no snapshot 0 to replay the ops from.
+func (v *draftCheck) snapshots(db *bolt.Bucket, head int) (dr.Snapshot, map[int][]byte, bool) {
 	snaps := map[int][]byte{}
-	db.Bucket(bucketSnaps).ForEach(func(k, v []byte) error {
+	db.Bucket(bucketSnaps).ForEach(func(k, val []byte) error {
 		if len(k) != 8 {
-			add("snapshot key %x is not a revision", k)
+			v.add("snapshot key %x is not a revision", k)
 			return nil
 		}
-		snaps[int(binary.BigEndian.Uint64(k))] = v
+		snaps[int(binary.BigEndian.Uint64(k))] = val
 		return nil
 	})
 	snap0, ok := snaps[0]
 	if !ok {
-		add("no snapshot of revision 0 (the text it was created with): its ops cannot be replayed")
-		return 0, probs
+		v.add("no snapshot of revision 0 (the text it was created with): its ops cannot be replayed")
+		return dr.Snapshot{}, nil, false
 	}
 	s0, err := decodeSnapshotRecord(0, snap0)
 	if err != nil {
-		add("snapshot 0 does not decode: %v", err)
-		return 0, probs
+		v.add("snapshot 0 does not decode: %v", err)
+		return dr.Snapshot{}, nil, false
 	}
-	for rev, v := range snaps {
+	for rev, val := range snaps {
 		if rev > head {
-			add("snapshot at revision %d, past the head %d", rev, head)
+			v.add("snapshot at revision %d, past the head %d", rev, head)
 		}
 		if rev < 0 || rev > head {
 			delete(snaps, rev)
 			continue
 		}
 		if rev != 0 {
-			if _, err := decodeSnapshotRecord(rev, v); err != nil {
-				add("snapshot %d does not decode: %v", rev, err)
+			if _, err := decodeSnapshotRecord(rev, val); err != nil {
+				v.add("snapshot %d does not decode: %v", rev, err)
 				delete(snaps, rev)
 			}
 		}
 	}
+	return s0, snaps, true
+}
+
+// ops checks the ops: consecutive revisions 1..head that decode, and
+// replayed from snapshot 0 (while no gap or bad op stops the replay), the
+// text of each stored snapshot. It returns how many ops there are; false
+// when too many problems stopped it.
+func (v *draftCheck) ops(db *bolt.Bucket, head int, s0 dr.Snapshot, snaps map[int][]byte) (count int, ok bool) {
 	text := ot.NewText(s0.Text)
 	replayable := true
-	want, count := 1, 0
+	want := 1
 	c := db.Bucket(bucketOps).Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
+	for k, val := c.First(); k != nil; k, val = c.Next() {
 		if len(k) != 8 {
-			add("op key %x is not a revision", k)
+			v.add("op key %x is not a revision", k)
 			continue
 		}
 		rev := int(binary.BigEndian.Uint64(k))
 		count++
 		if rev > head {
-			add("op %d is past the head %d in the metadata", rev, head)
+			v.add("op %d is past the head %d in the metadata", rev, head)
 			continue
 		}
 		if rev != want {
-			add("ops %d..%d are missing", want, rev-1)
+			v.add("ops %d..%d are missing", want, rev-1)
 			replayable = false
 		}
 		want = rev + 1
-		op, err := decodeOpRecord(rev, v)
+		op, err := decodeOpRecord(rev, val)
 		if err != nil {
-			add("op %d does not decode: %v", rev, err)
+			v.add("op %d does not decode: %v", rev, err)
 			replayable = false
 			continue
 		}
@@ -264,8 +309,8 @@ func verifyDraft(id string, db *bolt.Bucket) (int, []Problem) {
 			continue
 		}
 		if _, err := text.Apply(op.Op); err != nil {
-			if !add("op %d does not apply to the text of revision %d: %v", rev, rev-1, err) {
-				return count, probs
+			if !v.add("op %d does not apply to the text of revision %d: %v", rev, rev-1, err) {
+				return count, false
 			}
 			replayable = false
 			continue
@@ -273,42 +318,53 @@ func verifyDraft(id string, db *bolt.Bucket) (int, []Problem) {
 		if sv, ok := snaps[rev]; ok {
 			s, _ := decodeSnapshotRecord(rev, sv)
 			if s.Text != text.String() {
-				add("snapshot %d does not match the text its ops replay to (%d code points stored, %d replayed)", rev, utf8.RuneCountInString(s.Text), text.Len())
+				v.add("snapshot %d does not match the text its ops replay to (%d code points stored, %d replayed)", rev, utf8.RuneCountInString(s.Text), text.Len())
 			}
 		}
 	}
 	if want <= head {
-		add("ops %d..%d are missing (the metadata says the head is %d)", want, head, head)
+		v.add("ops %d..%d are missing (the metadata says the head is %d)", want, head, head)
 	}
-	verifyRecords(db, bucketProps, "proposal", head, add)
-	verifyRecords(db, bucketDecs, "decision", head, add)
-	if labels := db.Bucket(bucketLabel); labels != nil {
-		labels.ForEach(func(k, v []byte) error {
-			var l dr.Label
-			if err := json.Unmarshal(v, &l); err != nil {
-				add("label %q does not decode: %v", k, err)
-			} else if l.Rev < 0 || l.Rev > head {
-				add("label %q names revision %d, past the head %d", k, l.Rev, head)
-			}
+	return count, true
+}
+
+// labels checks that every label decodes and names a revision up to head.
+func (v *draftCheck) labels(db *bolt.Bucket, head int) {
+	labels := db.Bucket(bucketLabel)
+	if labels == nil {
+		return
+	}
+	labels.ForEach(func(k, val []byte) error {
+		var l dr.Label
+		if err := json.Unmarshal(val, &l); err != nil {
+			v.add("label %q does not decode: %v", k, err)
+		} else if l.Rev < 0 || l.Rev > head {
+			v.add("label %q names revision %d, past the head %d", k, l.Rev, head)
+		}
+		return nil
+	})
+}
+
+// recent checks that every dedupe record is whole (seq, rev) pairs whose
+// revisions are in 1..head.
+func (v *draftCheck) recent(db *bolt.Bucket, head int) {
+	recent := db.Bucket(bucketRecent)
+	if recent == nil {
+		return
+	}
+	recent.ForEach(func(k, val []byte) error {
+		w := recentWindow(val)
+		if len(w)%16 != 0 {
+			v.add("dedupe record %x is %d bytes, not whole (seq, rev) pairs", k, len(w))
 			return nil
-		})
-	}
-	if recent := db.Bucket(bucketRecent); recent != nil {
-		recent.ForEach(func(k, v []byte) error {
-			w := recentWindow(v)
-			if len(w)%16 != 0 {
-				add("dedupe record %x is %d bytes, not whole (seq, rev) pairs", k, len(w))
-				return nil
+		}
+		for i := 0; i < len(w); i += 16 {
+			if rev := int(binary.BigEndian.Uint64(w[i+8:])); rev < 1 || rev > head {
+				v.add("dedupe record %x points at revision %d, outside 1..%d", k, rev, head)
 			}
-			for i := 0; i < len(w); i += 16 {
-				if rev := int(binary.BigEndian.Uint64(w[i+8:])); rev < 1 || rev > head {
-					add("dedupe record %x points at revision %d, outside 1..%d", k, rev, head)
-				}
-			}
-			return nil
-		})
-	}
-	return count, probs
+		}
+		return nil
+	})
 }
 
 // verifyRecords checks that the records of bucket name (keyed rev idx)

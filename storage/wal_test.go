@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/internal/testenv"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -85,6 +86,7 @@ func wantOps(t *testing.T, b *Bolt, id string, n int) {
 // TestWALReplay: commits acknowledged from the log alone are in the store
 // after a crash, and their dedupe records too.
 func TestWALReplay(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 7)
 	if st, err := os.Stat(path + walSuffixes[0]); err != nil || st.Size() == 0 {
@@ -106,6 +108,7 @@ func TestWALReplay(t *testing.T) {
 // TestWALReplayTwice: a log whose emptying after a checkpoint did not
 // reach the disk holds commits bbolt has too; replaying skips them.
 func TestWALReplayTwice(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 5)
 	log, err := os.ReadFile(path + walSuffixes[0])
@@ -129,6 +132,7 @@ func TestWALReplayTwice(t *testing.T) {
 // frame (never synced, never acknowledged); the frames before it are
 // replayed, the part is cut off, and the log takes new appends.
 func TestWALTornTail(t *testing.T) {
+	t.Parallel()
 	for _, tail := range []struct {
 		name string
 		cut  func(log []byte) []byte
@@ -171,6 +175,7 @@ func TestWALTornTail(t *testing.T) {
 // not a commit this code wrote stops the open with an error instead of
 // guessing.
 func TestWALCorruptRecord(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 1)
 	f, err := os.OpenFile(path+walSuffixes[0], os.O_APPEND|os.O_WRONLY, 0)
@@ -192,6 +197,7 @@ func TestWALCorruptRecord(t *testing.T) {
 // the kernel may have dropped the pages, so a retry could claim data that
 // is not on disk); what was acknowledged before stays readable.
 func TestWALSyncFailure(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {
@@ -223,6 +229,7 @@ func TestWALSyncFailure(t *testing.T) {
 // TestWALReadsSeeLogged: a read right after a commit sees it although it
 // is only in the log, and the read checkpoints it into bbolt.
 func TestWALReadsSeeLogged(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b, err := OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), BoltOptions{CheckpointEvery: 1 << 40})
 	if err != nil {
@@ -260,6 +267,7 @@ func TestWALReadsSeeLogged(t *testing.T) {
 // files hold commits, the older ones possibly in either; each draft's are
 // replayed in revision order whatever the files' order.
 func TestWALReplayInterleaved(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	crashWithLogged(t, path, "d", 6)
 	log, err := os.ReadFile(path + walSuffixes[0])
@@ -290,6 +298,7 @@ func TestWALReplayInterleaved(t *testing.T) {
 // draft's head and dedupe stay right across checkpoints (each commit is
 // checked against the commits still being copied).
 func TestWALCommitsDuringCheckpoint(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{CheckpointOps: 3})
@@ -333,16 +342,11 @@ func TestWALCommitsDuringCheckpoint(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing t after a deadline.
+// waitFor polls cond, a condition with no event to wait on, until it
+// holds (testenv.Until).
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testenv.Until(t, what, cond)
 }
 
 // TestCheckpointFailureRecovers: while checkpoints fail (a full or
@@ -351,6 +355,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // the disk takes writes again a retry succeeds, and the store takes
 // commits again without a restart.
 func TestCheckpointFailureRecovers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	b, err := OpenBolt(path, BoltOptions{CheckpointOps: 1, CheckpointRetry: 5 * time.Millisecond, CheckpointRetryMax: 20 * time.Millisecond})
@@ -423,6 +428,7 @@ func TestCheckpointFailureRecovers(t *testing.T) {
 // is acknowledged or kept, and once the disk has room the same commit
 // goes through without a restart.
 func TestWALFullDisk(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	b := openTestBolt(t, "")
 	if err := b.CreateDraft(ctx, dr.Draft{ID: "d"}, ""); err != nil {

@@ -46,3 +46,36 @@ func FuzzRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestMarks(t *testing.T) {
+	pos := []int{2, 5, 9}
+	ids := []ID{{0, 2}, {3, 0}, {4, 1}}
+	m := NewMarks(4, 10, pos, func(i int) ID { return ids[i] })
+	if err := m.Check(); err != nil {
+		t.Fatal(err)
+	}
+	var gotPos []int
+	var gotIDs []ID
+	m.Each(func(p int, id ID) { gotPos, gotIDs = append(gotPos, p), append(gotIDs, id) })
+	for i := range pos {
+		if gotPos[i] != pos[i] || gotIDs[i] != ids[i] {
+			t.Fatalf("round trip: %v %v, want %v %v", gotPos, gotIDs, pos, ids)
+		}
+	}
+	bad := map[string]func(m *Marks){
+		"version":         func(m *Marks) { m.V = 2 },
+		"short revs":      func(m *Marks) { m.Revs = m.Revs[:2] },
+		"negative gap":    func(m *Marks) { m.Gaps[1] = -1 },
+		"two at one spot": func(m *Marks) { m.Gaps[1] = 0 },
+		"past the end":    func(m *Marks) { m.Gaps[2] = 5 },
+		"id from later":   func(m *Marks) { m.Revs[0] = 5 },
+		"negative k":      func(m *Marks) { m.Ks[0] = -1 },
+	}
+	for name, spoil := range bad {
+		c := NewMarks(4, 10, pos, func(i int) ID { return ids[i] })
+		spoil(&c)
+		if err := c.Check(); err == nil {
+			t.Errorf("%s: Check passed %+v", name, c)
+		}
+	}
+}

@@ -35,28 +35,27 @@ const Timeout = 30 * time.Second
 // Until polls cond until it holds and fails t, naming what it waited for,
 // after Timeout. It is for conditions that have no event to wait on (a
 // state inside another process, a file, a queue's length); where there is
-// a channel or a callback, wait on that instead.
+// a channel or a callback, wait on that instead. It polls after 1 ms, then
+// less and less often, up to every MaxPoll, so that a condition that takes
+// seconds (a Redis failover) is not asked thousands of times.
 func Until(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	UntilWithin(t, Timeout, what, cond)
 }
 
+// MaxPoll is the longest wait between two polls of Until.
+const MaxPoll = 50 * time.Millisecond
+
 // UntilWithin is Until with its own deadline, for a test whose meaning is
 // that the condition holds within a bound.
 func UntilWithin(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	if cond() {
-		return
-	}
-	tick := time.NewTicker(time.Millisecond)
-	defer tick.Stop()
-	deadline := time.NewTimer(within)
-	defer deadline.Stop()
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline.C:
+	deadline := time.Now().Add(within)
+	for wait := time.Millisecond; !cond(); wait = min(2*wait, MaxPoll) {
+		if !time.Now().Before(deadline) {
 			t.Fatalf("timed out after %v waiting for %s", within, what)
 		}
+		timer := time.NewTimer(min(wait, time.Until(deadline)))
+		<-timer.C
 	}
 }

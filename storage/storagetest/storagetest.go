@@ -1,7 +1,7 @@
 // Package storagetest is the contract every draftroom store follows: Run
-// drives a store through every method of the storage method set (see
-// docs/DESIGN.md) and every error it promises, so that Memory, Bolt and
-// Redis behave the same and the server can rely on one behaviour.
+// drives a store through every method of dr.Store (see docs/DESIGN.md)
+// and every error it promises, so that Memory, Bolt and Redis behave the
+// same and the server can rely on one behaviour.
 //
 // A backend's test calls Run with a function that opens a fresh, empty
 // store (its own temporary file, key prefix or database): subtests do not
@@ -39,12 +39,17 @@
 //     keeps the first time.
 //   - AppendAudit ignores e.Seq and numbers entries 1, 2, ... without gaps,
 //     also under concurrency; Audit with limit <= 0 returns all of them.
+//   - Health is nil on a store that takes writes. Backup either writes a
+//     copy holding every record (RunWithBackups, checked by restoring it)
+//     or, for a backend that takes no backups (Run), writes nothing and
+//     returns errors.ErrUnsupported; either way the store serves on.
 //   - Stores copy what they are given and what they return; an empty slice
 //     or map may come back nil.
 //   - After Close every method returns ErrClosed.
 package storagetest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -62,35 +67,25 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Store is the full storage method set of docs/DESIGN.md. Every backend
-// (storage.Memory, storage.Bolt, storage.Redis) implements it.
-type Store interface {
-	CreateDraft(ctx context.Context, d dr.Draft, text string) error
-	Draft(ctx context.Context, id string) (dr.Draft, error)
-	Drafts(ctx context.Context) ([]dr.Draft, error)
-	PatchDraft(ctx context.Context, id string, p dr.DraftPatch) (dr.Draft, error)
-	Commit(ctx context.Context, id string, base int, c dr.Commit) error
-	Ops(ctx context.Context, id string, from, to int) ([]dr.Op, error)
-	Snapshot(ctx context.Context, id string, rev int) (dr.Snapshot, error)
-	PutSnapshot(ctx context.Context, id string, s dr.Snapshot) error
-	SeqRev(ctx context.Context, id, principal, client string, seq uint64, after int) (int, error)
-	Proposals(ctx context.Context, id string) ([]dr.Proposal, error)
-	Decisions(ctx context.Context, id string) ([]dr.Decision, error)
-	PutLabel(ctx context.Context, l dr.Label) error
-	Labels(ctx context.Context, id string) ([]dr.Label, error)
-	PutToken(ctx context.Context, t dr.Token) error
-	Token(ctx context.Context, id string) (dr.Token, error)
-	TokenByHash(ctx context.Context, hash string) (dr.Token, error)
-	Tokens(ctx context.Context) ([]dr.Token, error)
-	RevokeToken(ctx context.Context, id string, at int64) error
-	AppendAudit(ctx context.Context, e dr.AuditEntry) (dr.AuditEntry, error)
-	Audit(ctx context.Context, afterSeq int64, limit int) ([]dr.AuditEntry, error)
-	Close() error
+// Store is the storage contract the suite checks: every method of
+// dr.Store.
+type Store = dr.Store
+
+// Run runs the contract suite against a backend that takes no backups of
+// its own (storage.Memory, storage.Redis): its Backup must say so. open
+// must return a fresh, empty store each time it is called; it may
+// register its own cleanup with t.Cleanup.
+func Run(t *testing.T, open func(t *testing.T) Store) {
+	runSuite(t, open, nil)
 }
 
-// Run runs the contract suite. open must return a fresh, empty store each
-// time it is called; it may register its own cleanup with t.Cleanup.
-func Run(t *testing.T, open func(t *testing.T) Store) {
+// RunWithBackups runs the contract suite against a backend whose Backup
+// writes a copy of the store (storage.Bolt), which restore opens.
+func RunWithBackups(t *testing.T, open func(t *testing.T) Store, restore Restore) {
+	runSuite(t, open, restore)
+}
+
+func runSuite(t *testing.T, open func(t *testing.T) Store, restore Restore) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, s Store)
@@ -113,6 +108,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Labels", testLabels},
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
+		{"Health", testHealth},
+		{"Backup", func(t *testing.T, s Store) { testBackup(t, s, restore) }},
 		{"NoAliasing", testNoAliasing},
 		{"ConcurrentSameBase", testConcurrentSameBase},
 		{"ConcurrentRetry", testConcurrentRetry},
@@ -1346,6 +1343,10 @@ func testClose(t *testing.T, s Store) {
 	wantErr(t, "PutToken after Close", s.PutToken(ctx, dr.Token{ID: "t", Hash: "h"}), closed)
 	_, err = s.AppendAudit(ctx, dr.AuditEntry{Action: "login"})
 	wantErr(t, "AppendAudit after Close", err, closed)
+	wantErr(t, "Health after Close", s.Health(), closed)
+	var buf bytes.Buffer
+	_, err = s.Backup(ctx, &buf)
+	wantErr(t, "Backup after Close", err, closed)
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: got %v, want nil", err)
 	}

@@ -64,20 +64,32 @@ export function failureSentence(err, what, missing = false) {
 
 /**
  * panelError is a panel's error line: hidden until show(err, {what,
- * missing}) puts the failure in words there (and in the console), cleared
- * when the panel next loads.
+ * missing}) puts a failure in words there (and in the console). Failures
+ * are kept per what (a panel asks for several things: a listing, a
+ * curve), so clear(what) removes one when that thing loads and leaves the
+ * others; clear() with no argument removes the panel's default one.
  */
 export function panelError(what) {
-  const node = h('p.notice.error.panel-error', { hidden: true, role: 'alert' });
+  const node = h('div.notice.error.panel-error', { hidden: true, role: 'alert' });
+  const failures = new Map(); // what -> the line saying why it failed
+  function draw() {
+    // One line per sentence: "There is no such draft." once, whatever failed.
+    const lines = new Map();
+    for (const line of failures.values()) if (!lines.has(line.dataset.sentence)) lines.set(line.dataset.sentence, line);
+    node.replaceChildren(...lines.values());
+    node.hidden = failures.size === 0;
+  }
   return {
     node,
     show(err, o = {}) {
-      console.warn(`draftroom: ${o.what || what}:`, err);
-      node.replaceChildren(h('span.err-sentence', failureSentence(err, o.what || what, o.missing)));
+      const w = o.what || what;
+      console.warn(`draftroom: ${w}:`, err);
       const detail = err && err.name !== 'ShapeError' ? detailOf(err) : '';
-      if (detail) node.append(' ', h('details.err-detail', h('summary', 'Details'), h('span', detail)));
-      node.hidden = false;
+      const sentence = failureSentence(err, w, o.missing);
+      failures.set(w, h('p.panel-error-line', { 'data-sentence': sentence }, h('span.err-sentence', sentence),
+        detail ? [' ', h('details.err-detail', h('summary', 'Details'), h('span', detail))] : null));
+      draw();
     },
-    clear() { node.hidden = true; node.replaceChildren(); },
+    clear(w = what) { if (failures.delete(w)) draw(); },
   };
 }

@@ -10,6 +10,7 @@ import { errorNode, panelError } from './errors.js';
 import { unescape } from './brackets.js';
 import { posToCp } from './unicode.js';
 import { readBracketStats } from './shapes.js';
+import { stepChart } from './curve.js';
 import { cpOffsetsToUtf16 } from './panel-history.js';
 import { placeOf } from './place.js';
 
@@ -52,6 +53,53 @@ export function resolvedNotice(place, alts, what) {
   else did = 'resolved';
   const s = `${did}, brackets removed.`;
   return place ? `${place}: ${s}` : s[0].toUpperCase() + s.slice(1);
+}
+
+/** proposingDelegations lists, sorted, the delegations that proposed an alternative in groups (a listing's). */
+export function proposingDelegations(groups) {
+  const codes = new Set();
+  for (const g of groups) for (const a of g.alternatives) codes.add(a.by.delegation);
+  return [...codes].sort();
+}
+
+/**
+ * filterGroups keeps the groups with an alternative proposed by
+ * delegation by ('' for anyone) whose text holds words (case-insensitive,
+ * escapes read; '' for any).
+ */
+export function filterGroups(groups, by, words) {
+  words = words.trim().toLowerCase();
+  if (!by && !words) return groups;
+  return groups.filter((g) => g.alternatives.some((a) => (!by || a.by.delegation === by) && (!words || unescape(a.text).toLowerCase().includes(words))));
+}
+
+// groupCard is one open group in the list: where it is (onReveal shows it
+// in the draft), its alternatives with who proposed them, and for a
+// facilitator the ways to resolve it (onResolve({choice, index?, text?})).
+function groupCard(g, { place, facilitator, toast, onReveal, onResolve }) {
+  const alts = g.alternatives;
+  const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
+  const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
+  const nested = g.parent !== null ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
+  const li = h('li.group', { 'data-group': g.id },
+    h('div.group-head',
+      h('button.linklike', { type: 'button', title: `Show in the draft (group ${g.id})`, on: { click: onReveal } }, place || 'Show in the draft'),
+      nested,
+      alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
+    h('ol.alts', alts.map((a, k) => h('li.alt',
+      h('span.alt-text', { dir: 'auto' }, a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
+      h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${a.by.delegation}${a.by.name ? ' · ' + a.by.name : ''}`),
+      facilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, 'aria-label': `Choose “${unescape(a.text)}”`, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => onResolve({ choice: 'choose', index: k }) } }, 'Choose') : null))));
+  if (facilitator) {
+    li.appendChild(h('details.resolve', h('summary', alts.length === 1 ? 'Drop, compromise or note…' : 'Compromise or note…'),
+      h('div.inline', compromise, h('button.small', { type: 'button', 'data-key': g.id + ':comp-go', on: { click: () => {
+        if (!compromise.value.trim()) { compromise.focus(); toast('Type the compromise text first.', 'warn'); return; }
+        onResolve({ choice: 'compromise', text: compromise.value });
+      } } }, 'Compromise')),
+      h('div.inline', note, alts.length === 1 ? h('button.small.danger', { type: 'button', 'data-key': g.id + ':drop', title: 'Remove the optional text', on: { click: () => onResolve({ choice: 'drop' }) } }, 'Drop') : null)));
+    li._note = note;
+  }
+  return li;
 }
 
 export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }) {
@@ -163,39 +211,11 @@ export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }
   }
 
   function card(g) {
-    const alts = g.alternatives;
-    const note = h('input', { type: 'text', placeholder: 'Note for the record (optional)', 'aria-label': 'Note', 'data-key': g.id + ':note' });
-    const compromise = h('input', { type: 'text', placeholder: 'Compromise text', 'aria-label': 'Compromise text', 'data-key': g.id + ':comp' });
-    const nested = g.parent !== null ? h('span.tag', { title: 'Inside an alternative of another group' }, 'nested') : null;
-    const place = placeOfGroup(g);
-    const li = h('li.group', { 'data-group': g.id },
-      h('div.group-head',
-        h('button.linklike', { type: 'button', title: `Show in the draft (group ${g.id})`, on: { click: () => reveal(g) } }, place || 'Show in the draft'),
-        nested,
-        alts.length === 1 ? h('span.tag', 'optional') : h('span.tag', `${alts.length} alternatives`)),
-      h('ol.alts', alts.map((a, k) => {
-        const by = a.by;
-        return h('li.alt',
-          h('span.alt-text', { dir: 'auto' }, a.text === '' ? h('em', '(nothing)') : unescape(a.text)),
-          by ? h('span.alt-by', { style: { borderColor: 'currentColor' } }, `${by.delegation}${by.name ? ' · ' + by.name : ''}`) : null,
-          isFacilitator ? h('button.small', { type: 'button', 'data-key': g.id + ':choose:' + k, 'aria-label': `Choose “${unescape(a.text)}”`, title: `Keep alternative ${k + 1} and remove the brackets`, on: { click: () => resolve(g, { choice: 'choose', index: k }) } }, 'Choose') : null);
-      })));
-    if (isFacilitator) {
-      li.appendChild(h('details.resolve', h('summary', alts.length === 1 ? 'Drop, compromise or note…' : 'Compromise or note…'),
-        h('div.inline', compromise, h('button.small', { type: 'button', 'data-key': g.id + ':comp-go', on: { click: () => {
-          if (!compromise.value.trim()) { compromise.focus(); toast('Type the compromise text first.', 'warn'); return; }
-          resolve(g, { choice: 'compromise', text: compromise.value });
-        } } }, 'Compromise')),
-        h('div.inline', note, alts.length === 1 ? h('button.small.danger', { type: 'button', 'data-key': g.id + ':drop', title: 'Remove the optional text', on: { click: () => resolve(g, { choice: 'drop' }) } }, 'Drop') : null)));
-      li._note = note;
-    }
-    return li;
+    return groupCard(g, { place: placeOfGroup(g), facilitator: isFacilitator, toast, onReveal: () => reveal(g), onResolve: (what) => resolve(g, what) });
   }
 
   function fillByFilter(groups) {
-    const codes = new Set();
-    for (const g of groups) for (const a of g.alternatives) codes.add(a.by.delegation);
-    const want = [...codes].sort();
+    const want = proposingDelegations(groups);
     const have = [...byFilter.options].slice(1).map((o) => o.value);
     if (want.join() === have.join()) return;
     const keep = byFilter.value;
@@ -204,14 +224,7 @@ export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }
     byFilter.value = want.includes(keep) ? keep : '';
   }
 
-  function filtered(groups) {
-    const by = byFilter.value;
-    const words = textFilter.value.trim().toLowerCase();
-    if (!by && !words) return groups;
-    return groups.filter((g) => g.alternatives.some((a) => {
-      return (!by || a.by.delegation === by) && (!words || unescape(a.text).toLowerCase().includes(words));
-    }));
-  }
+  function filtered(groups) { return filterGroups(groups, byFilter.value, textFilter.value); }
 
   // next moves the editor to the next (dir 1) or previous (-1) open group
   // after the cursor, wrapping around; with a filter, among those it shows.
@@ -307,12 +320,14 @@ export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }
     return best && best.g;
   }
 
+  const CURVE = '"brackets remaining" curve';
   async function loadStats() {
     try {
       drawCurve(readBracketStats(await api.get(api.docPath(id, '/brackets/stats'))));
+      error.clear(CURVE);
     } catch (e) {
       curve.hidden = true;
-      error.show(e, { what: '"brackets remaining" curve', missing: session.missing });
+      error.show(e, { what: CURVE, missing: session.missing });
     }
   }
 
@@ -322,28 +337,10 @@ export function bracketPanel({ ctx, id, view, session, canEdit, toast, toLocal }
     clear(curve);
     if (pts.length === 0) { curve.hidden = true; return; }
     curve.hidden = false;
-    const W = 280; const H = 64; const pad = 4;
     const maxRev = Math.max(1, pts[pts.length - 1].rev, session.client ? session.client.rev : 0);
     const maxN = Math.max(1, ...pts.map((p) => p.n));
-    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
-    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
-    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
-    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
-    d += ` H${x(maxRev)}`;
-    const NS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
-    svg.setAttribute('role', 'img');
     const now = pts[pts.length - 1];
-    svg.setAttribute('aria-label', `Brackets remaining: ${now.n} now, at most ${maxN}`);
-    const area = document.createElementNS(NS, 'path');
-    area.setAttribute('d', d + ` V${H - pad} H${x(pts[0].rev)} Z`);
-    area.setAttribute('class', 'curve-area');
-    const line = document.createElementNS(NS, 'path');
-    line.setAttribute('d', d);
-    line.setAttribute('class', 'curve-line');
-    svg.append(area, line);
+    const svg = stepChart({ points: pts, maxRev, maxN, height: 64, area: true, label: `Brackets remaining: ${now.n} now, at most ${maxN}` });
     curve.append(h('div.curve-label', h('span', 'Brackets remaining'), h('strong', String(now.n)), s.clean ? h('span.tag.ok', 'clean') : null), svg,
       h('div.curve-axis', h('span', 'rev 0'), h('span', now.ts ? fmtTime(now.ts) : `rev ${maxRev}`)));
   }

@@ -8,7 +8,7 @@ import { h, clear, colourOf, fmtTime, debounce } from './util.js';
 import { errorNode, panelError } from './errors.js';
 import { readTextAt, readDiff, readAuthors, readTimeline, readLabels, readOps, readBracketListing, readProposals, readDecisions, readProvisionListing } from './shapes.js';
 import { createEditor, replaceAll, setAuthors, applyRemoteBy, setChanges } from './editor.js';
-import { groupRuns, describeRun } from './timeline.js';
+import { groupRuns, describeRun, changeMarks } from './timeline.js';
 import { opToChanges } from './unicode.js';
 
 /** cpOffsetsToUtf16 converts sorted code-point offsets in s to UTF-16 offsets in one pass. */
@@ -65,19 +65,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     }
   } } }, labelName, h('button.small', { type: 'submit' }, 'Name this revision')) : null;
 
-  // Exports go through fetch so the token stays in a header, then download.
-  async function download(format) {
-    const rev = viewing ?? head;
-    try {
-      const blob = await api.blob(api.docPath(id, `/export?rev=${rev}&format=${format}`));
-      const a = h('a', { href: URL.createObjectURL(blob), download: `${id}-rev${rev}.${format}` });
-      document.body.appendChild(a);
-      a.click();
-      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
-    } catch (e) {
-      toast(errorNode(e, 'download the export'), 'warn');
-    }
-  }
+  const download = (format) => downloadExport(api, id, viewing ?? head, format, toast);
   const exportRow = h('div.inline.tight', { role: 'group', 'aria-label': 'Download this revision' },
     h('span.muted.small', 'Download:'),
     h('button.small', { type: 'button', on: { click: () => download('txt') } }, 'Text'),
@@ -133,19 +121,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       if (!otc) return;
       const to = otc.rev;
       const segs = readDiff(await api.get(api.docPath(id, `/diff?from=${rev}&to=${to}&by=1`))).segments;
-      // Positions in the text at `to` (code points), brought to this page.
-      const marks = [];
-      let pos = 0;
-      let inserted = 0;
-      let deleted = 0;
-      for (const s of segs) {
-        const n = [...s.text].length;
-        const who = s.delegation;
-        const name = s.name;
-        if (s.op === 'insert') { marks.push({ kind: 'insert', from: toLocal(pos, to), to: toLocal(pos + n, to), delegation: who, name }); pos += n; inserted += n; }
-        else if (s.op === 'delete') { marks.push({ kind: 'delete', from: toLocal(pos, to), text: s.text, delegation: who, name }); deleted += n; }
-        else pos += n;
-      }
+      const { marks, inserted, deleted } = changeMarks(segs, (cp) => toLocal(cp, to));
       since = { value, rev, what };
       view.dispatch({ effects: setChanges.of(marks) });
       clear(sinceBar);
@@ -293,22 +269,6 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     }
   }
 
-  // legend names every delegation in its colour, as the text shows it, with
-  // how many characters it wrote and who (on hover), largest share first.
-  function legend(marks) {
-    const by = new Map();
-    for (const m of marks) {
-      const d = m.delegation || '?';
-      const e = by.get(d) || { n: 0, names: new Set() };
-      e.n += m.to - m.from;
-      if (m.name) e.names.add(m.name);
-      by.set(d, e);
-    }
-    const rows = [...by].sort((a, b) => b[1].n - a[1].n);
-    return h('span.legend', { 'aria-label': `${rows.length} delegations wrote this text` },
-      rows.map(([d, e]) => h('span.badge', { style: { background: colourOf(d) }, title: `${d}: ${e.n} characters${e.names.size ? ' · ' + [...e.names].join(', ') : ''}` }, d)));
-  }
-
   async function showDiff(from, to) {
     if (replaying) stopReplay();
     let segs;
@@ -318,15 +278,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       toast(errorNode(e, 'compare the revisions'), 'error');
       return;
     }
-    const box = h('div.diff-view', { tabIndex: 0, 'aria-label': `Changes from revision ${from} to ${to}` });
-    for (const s of segs) {
-      const kind = s.op;
-      const who = s.delegation;
-      const by = who ? ` by ${who}${s.name ? ' (' + s.name + ')' : ''}` : '';
-      if (kind === 'insert') box.appendChild(h('ins', { title: 'added' + by, style: who ? { textDecorationColor: colourOf(who) } : null }, s.text));
-      else if (kind === 'delete') box.appendChild(h('del', { title: 'removed' + by }, s.text));
-      else box.appendChild(document.createTextNode(s.text));
-    }
+    const box = diffView(segs, from, to);
     viewing = to;
     enterHistory();
     if (hview) hview.dom.hidden = true;
@@ -350,10 +302,8 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     if (replaying === run) { replaying = null; replayBtn.textContent = 'Replay'; }
   }
 
-  // replay animates revisions from the slider's position to the head: over
-  // the WebSocket (the server paces the ops, docs/PROTOCOL.md 2.3) or, when
-  // the server refuses the replay message (bad_request), from GET .../ops
-  // paced here, for this run (the next one tries the WebSocket again).
+  // replay animates revisions from the slider's position to the head
+  // (runReplay), in the read-only view.
   async function replay() {
     const from = viewing ?? Math.max(0, head - 50);
     const to = head;
@@ -374,39 +324,10 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     const run = { stop: false, ws: false, off: null };
     replaying = run;
     replayBtn.textContent = 'Stop';
-    {
-      const offFrame = conn.on('replay', (m) => {
-        if (m.doc !== id || replaying !== run) return;
-        if (m.op === undefined) { if (m.text !== hv.state.doc.toString()) replaceAll(hv, m.text); banner(m.rev, 'replay'); } else replayStep(hv, m.rev, m);
-      });
-      const offEnd = conn.on('replayed', (m) => { if (m.doc === id) endReplay(run); });
-      run.off = () => { offFrame(); offEnd(); };
-      try {
-        await conn.request({ type: 'replay', doc: id, from: from + 1, to, interval_ms: +speed.value });
-        run.ws = true;
-        return; // the frames drive it from here
-      } catch (e) {
-        run.off();
-        run.off = null;
-        if (e.code !== 'bad_request') { toast('Replay failed: ' + e.message, 'error'); endReplay(run); return; }
-      }
-    }
-    try {
-      let rev = from;
-      while (!run.stop && rev < to) {
-        const r = readOps(await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`)));
-        if (r.ops.length === 0) break;
-        for (const o of r.ops) {
-          if (run.stop) break;
-          replayStep(hv, o.rev, o);
-          rev = o.rev;
-          await new Promise((res) => setTimeout(res, +speed.value));
-        }
-      }
-    } catch (e) {
-      toast('Replay stopped: ' + e.message, 'error');
-    }
-    endReplay(run);
+    runReplay({ conn, api, id, from, to, intervalMs: +speed.value, run, toast,
+      onText: (m) => { if (m.text !== hv.state.doc.toString()) replaceAll(hv, m.text); banner(m.rev, 'replay'); },
+      onStep: (rev, o) => replayStep(hv, rev, o),
+      onEnd: () => endReplay(run) });
   }
 
   function stopReplay() {
@@ -420,6 +341,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
   async function loadLabels() {
     try {
       labels = readLabels(await api.get(api.docPath(id, '/labels'))).labels.map((l) => ({ name: l.name, rev: l.rev, ts: l.ts }));
+      error.clear('named versions');
     } catch (e) {
       labels = [];
       error.show(e, { what: 'named versions' });
@@ -441,6 +363,7 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
     let entries;
     try {
       entries = readTimeline(await api.get(api.docPath(id, '/history?limit=200'))).entries;
+      error.clear('timeline');
     } catch (e) {
       clear(timeline);
       tlStatus.textContent = '';
@@ -448,48 +371,139 @@ export function historyPanel({ ctx, id, view, historyHost, historyBanner, editor
       return;
     }
     const runs = groupRuns(entries).slice(0, 60);
-    const names = await loadNames(runs);
+    const names = await loadNames(api, id, runs);
     clear(timeline);
     tlStatus.textContent = runs.length ? '' : 'Nothing yet.';
-    for (const run of runs) {
-      const by = run.by || {};
-      const kind = ({ propose: 'proposal', resolve: 'decision' })[run.kind] || run.kind || 'edit';
-      const d = describeRun(run, names);
-      const range = run.from !== run.to ? `revs ${run.from}–${run.to}` : `rev ${run.to}`;
-      timeline.appendChild(h('li.tl-item.' + kind,
-        h('button.linklike', { type: 'button', title: `Show the text after ${range}`, on: { click: () => show(run.to) } },
-          h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
-          h('span.tl-what', h('span.tl-who', by.name || ''), ' ', d.what, d.preview ? h('span.tl-preview', ` “${d.preview}”`) : null),
-          h('span.tl-when', `${d.when} · ${range}`))));
-    }
+    for (const run of runs) timeline.appendChild(timelineItem(run, names, () => show(run.to)));
   }
 
-  // loadNames fetches what the timeline needs to name groups by their text
-  // and say what resolutions chose. Each list only adds words: one that
-  // fails is logged and the timeline says less.
-  async function loadNames(runs) {
-    const names = { groups: new Map(), proposals: new Map(), decisions: new Map(), provisions: null };
-    const want = (k) => runs.some((r) => r.kind === k);
-    const get = (path, read) => api.get(api.docPath(id, path)).then(read).catch((e) => { console.warn(`draftroom: ${path} for the timeline:`, e); return null; });
-    const [br, props, decs, provs] = await Promise.all([
-      want('propose') || want('resolve') ? get('/brackets', readBracketListing) : null,
-      want('propose') ? get('/proposals', readProposals) : null,
-      want('resolve') ? get('/decisions', readDecisions) : null,
-      runs.some((r) => !r.kind && typeof r.at === 'number') ? get('/provisions', readProvisionListing) : null,
-    ]);
-    names.provisions = provs;
-    for (const g of (br && br.groups) || []) names.groups.set(g.id, g.alternatives.map((a) => a.text));
-    for (const p of (props && props.proposals) || []) names.proposals.set(p.rev, p);
-    for (const d of (decs && decs.decisions) || []) names.decisions.set(d.group, d);
-    return names;
-  }
 
 
   return {
     node,
     setHead,
     show,
-    shown() { error.clear(); loadLabels(); loadTimeline(); },
+    shown() { loadLabels(); loadTimeline(); },
     destroy() { window.removeEventListener('keydown', escape); stopReplay(); if (hview) hview.destroy(); },
   };
+}
+
+// legend names every delegation in its colour, as the text shows it, with
+// how many characters it wrote and who (on hover), largest share first.
+function legend(marks) {
+  const by = new Map();
+  for (const m of marks) {
+    const d = m.delegation || '?';
+    const e = by.get(d) || { n: 0, names: new Set() };
+    e.n += m.to - m.from;
+    if (m.name) e.names.add(m.name);
+    by.set(d, e);
+  }
+  const rows = [...by].sort((a, b) => b[1].n - a[1].n);
+  return h('span.legend', { 'aria-label': `${rows.length} delegations wrote this text` },
+    rows.map(([d, e]) => h('span.badge', { style: { background: colourOf(d) }, title: `${d}: ${e.n} characters${e.names.size ? ' · ' + [...e.names].join(', ') : ''}` }, d)));
+}
+
+// loadNames fetches what the timeline needs to name groups by their text
+// and say what resolutions chose. Each list only adds words: one that
+// fails is logged and the timeline says less.
+async function loadNames(api, id, runs) {
+  const names = { groups: new Map(), proposals: new Map(), decisions: new Map(), provisions: null };
+  const want = (k) => runs.some((r) => r.kind === k);
+  const get = (path, read) => api.get(api.docPath(id, path)).then(read).catch((e) => { console.warn(`draftroom: ${path} for the timeline:`, e); return null; });
+  const [br, props, decs, provs] = await Promise.all([
+    want('propose') || want('resolve') ? get('/brackets', readBracketListing) : null,
+    want('propose') ? get('/proposals', readProposals) : null,
+    want('resolve') ? get('/decisions', readDecisions) : null,
+    runs.some((r) => !r.kind && typeof r.at === 'number') ? get('/provisions', readProvisionListing) : null,
+  ]);
+  names.provisions = provs;
+  for (const g of (br && br.groups) || []) names.groups.set(g.id, g.alternatives.map((a) => a.text));
+  for (const p of (props && props.proposals) || []) names.proposals.set(p.rev, p);
+  for (const d of (decs && decs.decisions) || []) names.decisions.set(d.group, d);
+  return names;
+}
+
+// downloadExport fetches the export of revision rev in format (txt, md,
+// html) with the credential in a header, then hands it to the browser.
+async function downloadExport(api, id, rev, format, toast) {
+  try {
+    const blob = await api.blob(api.docPath(id, `/export?rev=${rev}&format=${format}`));
+    const a = h('a', { href: URL.createObjectURL(blob), download: `${id}-rev${rev}.${format}` });
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  } catch (e) {
+    toast(errorNode(e, 'download the export'), 'warn');
+  }
+}
+
+// diffView shows diff segments from revision from to revision to: insertions
+// underlined in their author's colour, deletions struck through.
+function diffView(segs, from, to) {
+  const box = h('div.diff-view', { tabIndex: 0, 'aria-label': `Changes from revision ${from} to ${to}` });
+  for (const s of segs) {
+    const who = s.delegation;
+    const by = who ? ` by ${who}${s.name ? ' (' + s.name + ')' : ''}` : '';
+    if (s.op === 'insert') box.appendChild(h('ins', { title: 'added' + by, style: who ? { textDecorationColor: colourOf(who) } : null }, s.text));
+    else if (s.op === 'delete') box.appendChild(h('del', { title: 'removed' + by }, s.text));
+    else box.appendChild(document.createTextNode(s.text));
+  }
+  return box;
+}
+
+// timelineItem is one run of the timeline; clicking it calls onShow.
+function timelineItem(run, names, onShow) {
+  const by = run.by || {};
+  const kind = ({ propose: 'proposal', resolve: 'decision' })[run.kind] || run.kind || 'edit';
+  const d = describeRun(run, names);
+  const range = run.from !== run.to ? `revs ${run.from}–${run.to}` : `rev ${run.to}`;
+  return h('li.tl-item.' + kind,
+    h('button.linklike', { type: 'button', title: `Show the text after ${range}`, on: { click: onShow } },
+      h('span.badge', { style: { background: colourOf(by.delegation || '?') } }, by.delegation || '·'),
+      h('span.tl-what', h('span.tl-who', by.name || ''), ' ', d.what, d.preview ? h('span.tl-preview', ` “${d.preview}”`) : null),
+      h('span.tl-when', `${d.when} · ${range}`)));
+}
+
+/**
+ * runReplay plays revisions from+1..to: over the WebSocket (the server
+ * paces the ops, docs/PROTOCOL.md 2.3) or, when the server refuses the
+ * replay message (bad_request), from GET .../ops paced here, for this run
+ * (the next one tries the WebSocket again). run is {stop, ws, off}: set
+ * stop to end it (and send replay_stop when ws); off removes the frame
+ * listeners. onText(m) takes a frame with the whole text, onStep(rev, op)
+ * one op, onEnd() is called once it is over.
+ */
+async function runReplay({ conn, api, id, from, to, intervalMs, run, toast, onText, onStep, onEnd }) {
+  const offFrame = conn.on('replay', (m) => {
+    if (m.doc !== id || run.stop) return;
+    if (m.op === undefined) onText(m); else onStep(m.rev, m);
+  });
+  const offEnd = conn.on('replayed', (m) => { if (m.doc === id) onEnd(); });
+  run.off = () => { offFrame(); offEnd(); };
+  try {
+    await conn.request({ type: 'replay', doc: id, from: from + 1, to, interval_ms: intervalMs });
+    run.ws = true;
+    return; // the frames drive it from here
+  } catch (e) {
+    run.off();
+    run.off = null;
+    if (e.code !== 'bad_request') { toast('Replay failed: ' + e.message, 'error'); onEnd(); return; }
+  }
+  try {
+    let rev = from;
+    while (!run.stop && rev < to) {
+      const r = readOps(await api.get(api.docPath(id, `/ops?from=${rev + 1}&to=${Math.min(to, rev + 200)}`)));
+      if (r.ops.length === 0) break;
+      for (const o of r.ops) {
+        if (run.stop) break;
+        onStep(o.rev, o);
+        rev = o.rev;
+        await new Promise((res) => setTimeout(res, intervalMs));
+      }
+    }
+  } catch (e) {
+    toast('Replay stopped: ' + e.message, 'error');
+  }
+  onEnd();
 }

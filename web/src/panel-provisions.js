@@ -16,6 +16,7 @@ import { remote } from './editor.js';
 import { cpToPos } from './unicode.js';
 import { STATUSES, readProvisionStats } from './shapes.js';
 import { panelError } from './errors.js';
+import { stepChart } from './curve.js';
 
 const LABEL = { open: 'open', informal: 'informal', agreed: 'agreed', set_aside: 'set aside' };
 
@@ -295,11 +296,13 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
   const quiet = (e) => e.code === 'timeout' || e.code === 'unavailable';
   function refresh() { session.requestProvisions().catch((e) => { if (!quiet(e)) error.show(e, { missing: session.missing }); }); }
 
+  const PROGRESS = 'progress of the provisions';
   async function loadStats() {
     try {
       drawCurve(readProvisionStats(await conn.request({ type: 'provision_stats', doc: id })));
+      error.clear(PROGRESS);
     } catch (e) {
-      if (!quiet(e)) error.show(e, { what: 'progress of the provisions', missing: session.missing });
+      if (!quiet(e)) error.show(e, { what: PROGRESS, missing: session.missing });
     }
   }
 
@@ -308,25 +311,10 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
     const pts = s.points.map((p) => ({ rev: p.rev, n: p.agreed, total: p.total }));
     if (pts.length === 0) { curve.hidden = true; return; }
     curve.hidden = false;
-    const W = 280; const H = 56; const pad = 4;
     const maxRev = Math.max(1, s.rev);
     const maxN = Math.max(1, ...pts.map((p) => p.total));
-    const x = (r) => pad + (r / maxRev) * (W - 2 * pad);
-    const y = (n) => H - pad - (n / maxN) * (H - 2 * pad);
-    let d = `M${x(pts[0].rev)},${y(pts[0].n)}`;
-    for (let i = 1; i < pts.length; i++) d += ` H${x(pts[i].rev)} V${y(pts[i].n)}`;
-    d += ` H${x(maxRev)}`;
-    const NS = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(NS, 'svg');
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.setAttribute('preserveAspectRatio', 'none'); // as wide as the panel, on a tablet too
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}`);
-    const line = document.createElementNS(NS, 'path');
-    line.setAttribute('d', d);
-    line.setAttribute('class', 'curve-line');
-    svg.append(line);
-    const arts = (s.articles || []).filter((a) => a.paragraphs > 0);
+    const svg = stepChart({ points: pts, maxRev, maxN, height: 56, label: `Provisions agreed: ${s.counts.agreed} of ${s.counts.total}` });
+    const arts = s.articles.filter((a) => a.paragraphs > 0);
     curve.append(h('div.curve-label', h('span', 'Agreed'), h('strong', `${s.counts.agreed}/${s.counts.total}`)), svg,
       arts.length ? h('p.small.muted', arts.slice(0, 40).map((a) => `Art. ${a.num}: ${a.agreed}/${a.paragraphs}`).join(' · ')) : null);
   }

@@ -129,3 +129,32 @@ export function describeRun(run, names = {}) {
   const when = run.end - run.start >= 60000 ? `${clock(run.start)}–${clock(run.end)}` : clock(run.end || run.start);
   return { what, when, preview: run.kind ? '' : (run.preview || '').trim() };
 }
+
+/**
+ * changeMarks reads diff segments (GET .../diff?by=1, shapes.js readDiff)
+ * as marks in the live text: each insert as {kind: 'insert', from, to},
+ * each delete as {kind: 'delete', from, text} at the place it was, with
+ * delegation and name. Positions count code points in the diff's `to`
+ * text; at maps one to the page's text. Also returns how many code points
+ * were inserted and deleted.
+ */
+export function changeMarks(segs, at) {
+  const marks = [];
+  let pos = 0;
+  let inserted = 0;
+  let deleted = 0;
+  for (const s of segs) {
+    const n = [...s.text].length;
+    if (s.op === 'insert') {
+      marks.push({ kind: 'insert', from: at(pos), to: at(pos + n), delegation: s.delegation, name: s.name });
+      pos += n;
+      inserted += n;
+    } else if (s.op === 'delete') {
+      marks.push({ kind: 'delete', from: at(pos), text: s.text, delegation: s.delegation, name: s.name });
+      deleted += n;
+    } else {
+      pos += n;
+    }
+  }
+  return { marks, inserted, deleted };
+}

@@ -80,3 +80,19 @@ test('agreeing text with a bracket: the refusal in words, and the bracket to sel
   assert.deepEqual(statusRefusal('only a facilitator sets a provision\'s status; a drafter may not'), { text: 'Only a facilitator sets a provision\'s status; a drafter may not', span: null });
   assert.deepEqual(statusRefusal(''), { text: 'Could not set the status.', span: null });
 });
+
+test('the brackets panel filters groups by proposer and words', async () => {
+  const { filterGroups, proposingDelegations } = await import('../src/panel-brackets.js');
+  const alt = (text, delegation) => ({ text, span: [0, 0], by: { delegation, name: 'x' }, source: 'bracket' });
+  const groups = [
+    { id: 'b0.1', alternatives: [alt('shall', 'EGY'), alt('should', 'CAN')] },
+    { id: 'b0.2', alternatives: [alt('and\\/or', 'USA')] },
+    { id: 'b0.3', alternatives: [alt('Financial', 'CAN')] },
+  ];
+  assert.deepEqual(proposingDelegations(groups), ['CAN', 'EGY', 'USA']);
+  assert.equal(filterGroups(groups, '', '  '), groups);
+  assert.deepEqual(filterGroups(groups, 'CAN', '').map((g) => g.id), ['b0.1', 'b0.3']);
+  assert.deepEqual(filterGroups(groups, '', 'FINAN').map((g) => g.id), ['b0.3']);
+  assert.deepEqual(filterGroups(groups, '', 'and/or').map((g) => g.id), ['b0.2'], 'escapes are read');
+  assert.deepEqual(filterGroups(groups, 'EGY', 'should').map((g) => g.id), [], 'one alternative must match both');
+});

@@ -102,3 +102,22 @@ test('a provision status reads as what was marked, not "+0 −0 characters"', ()
   const [ren] = groupRuns([{ ...entry, kind: 'renumber', decision: null, inserted: 3, deleted: 3 }]);
   assert.equal(describeRun(ren).what, 'renumbered the provisions');
 });
+
+test('changeMarks places inserts in the new text and deletes where they were', async () => {
+  const { changeMarks } = await import('../src/timeline.js');
+  const segs = [
+    { op: 'equal', text: 'States 😭 ', from: 0, to: 9 },
+    { op: 'delete', text: 'shall', from: 9, to: 14, delegation: 'EGY', name: 'Omar' },
+    { op: 'insert', text: 'must', from: 9, to: 13, rev: 4, delegation: 'CAN', name: 'Ana' },
+    { op: 'equal', text: ' act', from: 14, to: 18 },
+    { op: 'insert', text: '!', from: 17, to: 18, rev: 5, delegation: 'CAN', name: 'Ana' },
+  ];
+  const { marks, inserted, deleted } = changeMarks(segs, (cp) => cp + 100);
+  assert.deepEqual(marks, [
+    { kind: 'delete', from: 109, text: 'shall', delegation: 'EGY', name: 'Omar' },
+    { kind: 'insert', from: 109, to: 113, delegation: 'CAN', name: 'Ana' },
+    { kind: 'insert', from: 117, to: 118, delegation: 'CAN', name: 'Ana' },
+  ]);
+  assert.equal(inserted, 5);
+  assert.equal(deleted, 5);
+});
