@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/draftroom/draftroom/dr"
 )
 
 // KindPackage is the op kind of a package's creation: an op that changes no
@@ -31,16 +29,16 @@ type Package struct {
 func PackageID(rev int) string { return "k" + strconv.Itoa(rev) }
 
 // CheckMembers checks a package's members: two or more, none twice, each a
-// bracket group id (b<rev>.<k>) or a provision id (p<rev>.<k>). Its error
-// is a bad_request *dr.Error wrapping ErrPackage.
+// bracket group id (b<rev>.<k>) or a provision id (p<rev>.<k>). Errors wrap
+// ErrPackage.
 func CheckMembers(members []string) error {
 	if len(members) < 2 {
-		return refusal(ErrPackage, "a package links two or more bracket groups or provisions")
+		return refuse(ErrPackage, "a package links two or more bracket groups or provisions")
 	}
 	seen := make(map[string]bool, len(members))
 	for _, m := range members {
 		if seen[m] {
-			return refusal(ErrPackage, "%s is listed twice", m)
+			return refuse(ErrPackage, "%s is listed twice", m)
 		}
 		seen[m] = true
 		if _, err := ParseID(m); err == nil {
@@ -49,7 +47,7 @@ func CheckMembers(members []string) error {
 		if _, err := ParseID("p" + strings.TrimPrefix(m, "b")); err == nil && strings.HasPrefix(m, "b") {
 			continue
 		}
-		return refusal(ErrPackage, "%q is neither a bracket group (b<rev>.<k>) nor a provision (p<rev>.<k>)", m)
+		return refuse(ErrPackage, "%q is neither a bracket group (b<rev>.<k>) nor a provision (p<rev>.<k>)", m)
 	}
 	return nil
 }
@@ -122,7 +120,7 @@ func Together(list []Listed, i int, partners []string, to Status) ([]int, error)
 		return targets, nil
 	}
 	for _, id := range partners {
-		j := find(list, id)
+		j := Find(list, id)
 		if j < 0 || j == i || list[j].Status == Agreed {
 			continue
 		}
@@ -132,11 +130,4 @@ func Together(list []Listed, i int, partners []string, to Status) ([]int, error)
 		targets = append(targets, j)
 	}
 	return targets, nil
-}
-
-// refusal is a request the caller may correct: a bad_request *dr.Error in
-// words for the facilitator, wrapping sentinel for errors.Is (its text is
-// not part of the message).
-func refusal(sentinel error, format string, args ...any) error {
-	return &dr.Error{Code: dr.CodeBadRequest, Message: fmt.Sprintf(format, args...), Err: sentinel}
 }

@@ -23,15 +23,14 @@ const (
 // Statuses lists the statuses in the order counts show them.
 var Statuses = []Status{Open, Informal, Agreed, SetAside}
 
-// ParseStatus checks a status's name. Its error is a bad_request
-// *dr.Error wrapping ErrStatus.
+// ParseStatus checks a status's name. Errors wrap ErrStatus.
 func ParseStatus(s string) (Status, error) {
 	for _, x := range Statuses {
 		if string(x) == s {
 			return x, nil
 		}
 	}
-	return "", refusal(ErrStatus, "status must be open, informal, agreed or set_aside, not %q", s)
+	return "", refuse(ErrStatus, "status must be open, informal, agreed or set_aside, not %q", s)
 }
 
 // Op kinds (dr.Op.Kind) of the ops this package gives meaning to. A
@@ -200,7 +199,7 @@ func (r *Register) Apply(op dr.Op, text Text) error {
 		list = r.List()
 		locks := Locks{}
 		for _, l := range r.locks {
-			if i := find(list, l.ID); i >= 0 {
+			if i := Find(list, l.ID); i >= 0 {
 				locks = locks.With(LockOf(text, list, i))
 			}
 		}
@@ -219,7 +218,7 @@ func (r *Register) Apply(op dr.Op, text Text) error {
 		if st == Agreed {
 			list = r.List()
 			for _, g := range strings.Split(op.Group, ",") {
-				if i := find(list, g); i >= 0 {
+				if i := Find(list, g); i >= 0 {
 					r.locks = r.locks.With(LockOf(text, list, i))
 				}
 			}
@@ -241,7 +240,8 @@ func (r *Register) Apply(op dr.Op, text Text) error {
 	return nil
 }
 
-func find(list []Listed, id string) int {
+// Find returns the index in list of the provision with that id, or -1.
+func Find(list []Listed, id string) int {
 	for i := range list {
 		if list[i].ID == id {
 			return i
@@ -253,11 +253,10 @@ func find(list []Listed, id string) int {
 // Change checks that provision id of list (the register's listing at the
 // state the change commits on) may take status to, and returns its index.
 // Errors wrap ErrNoProvision (no such provision) or ErrStatus (it has that
-// status already, or it lies in an agreed provision: reopen that first; a
-// bad_request *dr.Error in words for the facilitator).
+// status already, or it lies in an agreed provision: reopen that first).
 // Whether agreed text holds an open bracket is the caller's to check.
 func Change(list []Listed, id string, to Status) (int, error) {
-	i := find(list, id)
+	i := Find(list, id)
 	if i < 0 {
 		return -1, fmt.Errorf("no provision %s: %w", id, ErrNoProvision)
 	}
@@ -267,11 +266,10 @@ func Change(list []Listed, id string, to Status) (int, error) {
 		for list[top].Parent >= 0 && list[list[top].Parent].Status == Agreed {
 			top = list[top].Parent
 		}
-		return -1, refusal(ErrStatus, "%s %s lies in %s %s, which is agreed; reopen that first",
-			l.Kind, l.Num, list[top].Kind, list[top].Num)
+		return -1, refuse(ErrStatus, "%s %s lies in %s %s, which is agreed; reopen that first", l.Kind, l.Num, list[top].Kind, list[top].Num)
 	}
 	if l.Status == to {
-		return -1, refusal(ErrStatus, "%s %s is %s already", l.Kind, l.Num, to)
+		return -1, refuse(ErrStatus, "%s %s is %s already", l.Kind, l.Num, to)
 	}
 	return i, nil
 }

@@ -44,7 +44,7 @@ func (s *Server) makePackage(ctx context.Context, who dr.Identity, doc string, r
 		return packageJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator makes a package; a %s may not", who.Role)
 	}
 	if err := provisions.CheckMembers(req.Members); err != nil {
-		return packageJSON{}, err
+		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "%s", provisions.Words(err))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
 		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
@@ -64,7 +64,7 @@ func (s *Server) makePackage(ctx context.Context, who dr.Identity, doc string, r
 			if strings.HasPrefix(m, "b") && res.Find(m) < 0 {
 				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no open bracket group %s", doc, m)
 			}
-			if strings.HasPrefix(m, "p") && indexOf(list, m) < 0 {
+			if strings.HasPrefix(m, "p") && provisions.Find(list, m) < 0 {
 				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, m)
 			}
 		}
