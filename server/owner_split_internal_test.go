@@ -29,34 +29,34 @@ func TestErrorFrame(t *testing.T) {
 	}{
 		{
 			name: "refused op",
-			err:  Errorf(ErrRevAhead, "rev 9 is ahead of the draft (at 3)"),
+			err:  dr.Errorf(dr.CodeRevAhead, "rev 9 is ahead of the draft (at 3)"),
 			to:   replyTo{doc: "d", seq: &seq, ref: json.RawMessage(`"r1"`)},
-			want: errorMsg{Type: "error", Code: CodeRevAhead, Message: "rev 9 is ahead of the draft (at 3)", Doc: "d", Seq: &seq, Ref: json.RawMessage(`"r1"`)},
+			want: errorMsg{Type: "error", Code: dr.CodeRevAhead, Message: "rev 9 is ahead of the draft (at 3)", Doc: "d", Seq: &seq, Ref: json.RawMessage(`"r1"`)},
 		},
 		{
 			name: "well-known sentinel",
 			err:  storage.ErrNotFound,
 			to:   replyTo{doc: "d"},
-			want: errorMsg{Type: "error", Code: CodeNotFound, Message: "no such draft", Doc: "d"},
+			want: errorMsg{Type: "error", Code: dr.CodeNotFound, Message: "no such draft", Doc: "d"},
 		},
 		{
 			name:       "internal",
 			err:        secret,
 			to:         replyTo{doc: "d", ref: json.RawMessage(`7`)},
-			want:       errorMsg{Type: "error", Code: CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d", Ref: json.RawMessage(`7`)},
+			want:       errorMsg{Type: "error", Code: dr.CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d", Ref: json.RawMessage(`7`)},
 			wantLogged: true,
 		},
 		{
 			name: "internal, logged where it happened",
 			err:  alreadyLogged{secret},
 			to:   replyTo{doc: "d"},
-			want: errorMsg{Type: "error", Code: CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d"},
+			want: errorMsg{Type: "error", Code: dr.CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d"},
 		},
 		{
 			name: "before hello",
-			err:  Errorf(ErrBadRequest, "the first message must be hello"),
-			to:   replyTo{code: CodeUnauthorized},
-			want: errorMsg{Type: "error", Code: CodeUnauthorized, Message: "the first message must be hello"},
+			err:  dr.Errorf(dr.CodeBadRequest, "the first message must be hello"),
+			to:   replyTo{code: dr.CodeUnauthorized},
+			want: errorMsg{Type: "error", Code: dr.CodeUnauthorized, Message: "the first message must be hello"},
 		},
 	}
 	for _, tt := range tests {
