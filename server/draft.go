@@ -735,7 +735,7 @@ func (d *draft) isNew(pending map[dedupeKey]*staged, key dedupeKey, it *staged) 
 		if it.ackRev == 0 && it.err == nil {
 			// Not committed, and after a greater seq: refused, as it is
 			// when the greater one was committed in an earlier batch.
-			it.err = Errorf(ErrBadRequest, "seq %d is not greater than %d, the seq of client %s's op before it", r.seq, p.sub.seq, key.client)
+			it.err = dr.Errorf(dr.CodeBadRequest, "seq %d is not greater than %d, the seq of client %s's op before it", r.seq, p.sub.seq, key.client)
 		}
 		return false
 	}

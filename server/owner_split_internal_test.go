@@ -192,7 +192,7 @@ func TestSeqBackwardsInOneBatch(t *testing.T) {
 	if got[0]["type"] != "ack" || got[0]["seq"] != 5.0 {
 		t.Errorf("first answer %v, want the ack of seq 5", got[0])
 	}
-	if got[1]["type"] != "error" || got[1]["code"] != CodeBadRequest || got[1]["seq"] != 4.0 {
+	if got[1]["type"] != "error" || got[1]["code"] != dr.CodeBadRequest || got[1]["seq"] != 4.0 {
 		t.Errorf("second answer %v, want bad_request for seq 4", got[1])
 	}
 	if d.rev != 1 {
