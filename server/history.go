@@ -196,7 +196,7 @@ func spansJSON(spans []history.Span, creator dr.Author) []SpanJSON {
 	out := make([]SpanJSON, len(spans))
 	for i, sp := range spans {
 		out[i] = SpanJSON{Start: sp.Start, End: sp.End, Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name}
-		if sp.Rev == 0 || (sp.Delegation == "" && sp.Name == "") {
+		if sp.Initial() {
 			out[i].Delegation, out[i].Name, out[i].Initial = creator.Delegation, creator.Name, true
 		}
 	}

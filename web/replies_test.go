@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/draftroom/draftroom/internal/testenv"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -26,10 +27,10 @@ import (
 func TestReadersReadTheServersReplies(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
-		t.Skip("node not installed: cannot run web/check-replies.mjs (install Node 20 to run it)")
+		testenv.MissingTool(t, "node not installed: cannot run web/check-replies.mjs (install Node 20 to run it)")
 	}
 	if _, err := os.Stat(filepath.Join("node_modules", "ot-text-unicode")); err != nil {
-		t.Skip("web/node_modules missing: run `npm ci` in web/ (TestNodeUnitTests does it when npm is installed)")
+		testenv.MissingTool(t, "web/node_modules missing: run `npm ci` in web/ (TestNodeUnitTests does it when npm is installed)")
 	}
 	srv := server.New(server.Config{Open: true}, storage.NewMemory(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(srv.Handler())
