@@ -8,7 +8,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -433,7 +432,7 @@ func (s *Server) listingSource(ctx context.Context, doc string, rev int) (*brack
 		return nil
 	})
 	if err != nil {
-		return nil, nil, listingSource{}, notFoundDraft(err, doc)
+		return nil, nil, listingSource{}, err
 	}
 	return o, hit, src, nil
 }
@@ -490,18 +489,4 @@ func resultAt(st *DraftState) (brackets.Result, error) {
 		return brackets.Result{}, fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), st.ID(), st.Rev())
 	}
 	return brackets.List(st.Text().String(), tr)
-}
-
-// bracketError turns an error of package brackets into a protocol error:
-// a refusal (brackets.Refusal) keeps its words after what, the request
-// that failed; any other error is internal.
-func bracketError(err error, what string) error {
-	words, ok := brackets.Refusal(err)
-	switch {
-	case !ok:
-		return fmt.Errorf("%s: %w", what, err)
-	case errors.Is(err, brackets.ErrNoGroup):
-		return Errorf(ErrNotFound, "%s: %s", what, words)
-	}
-	return Errorf(ErrBadRequest, "%s: %s", what, words)
 }

@@ -258,7 +258,7 @@ func (b *Bolt) Health() error {
 // rejected reports whether err is a refusal a write function returns
 // before writing anything, which leaves the transaction usable.
 func rejected(err error) bool {
-	for _, e := range [...]error{ErrConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
+	for _, e := range [...]error{ErrRevConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
 		if errors.Is(err, e) {
 			return true
 		}
