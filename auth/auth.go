@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"strings"
 	"time"
 
@@ -26,16 +25,15 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Errors a caller tells apart with errors.Is.
+// Errors a caller tells apart with errors.Is: a refused credential, an
+// unauthorized *dr.Error whose message tells the person what to do.
 var (
 	// ErrInvalid: the secret is malformed or matches no token.
-	ErrInvalid = errors.New("auth: invalid token")
+	ErrInvalid = &dr.Error{Code: dr.CodeUnauthorized, Message: "this token is not valid on this server"}
 	// ErrRevoked: the token was revoked.
-	ErrRevoked = errors.New("auth: token revoked")
+	ErrRevoked = &dr.Error{Code: dr.CodeUnauthorized, Message: "this token was revoked"}
 	// ErrExpired: the token's expiry has passed.
-	ErrExpired = errors.New("auth: token expired")
-	// ErrBadRequest: an issue request is incomplete or out of range.
-	ErrBadRequest = errors.New("auth: bad request")
+	ErrExpired = &dr.Error{Code: dr.CodeUnauthorized, Message: "this token expired; ask a facilitator for a new one"}
 )
 
 // secretPrefix marks draftroom secrets so that they are recognisable in logs
@@ -61,49 +59,20 @@ type Request struct {
 	IssuedBy   string        // the issuer's token id, or "cli"
 }
 
-var (
-	delegationRe = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
-)
-
-// ValidDelegation reports whether s is an acceptable delegation code (1–32 of
-// A-Z a-z 0-9 _ . -; "CAN", "EU", "G77-China"): the one rule for tokens and
-// open-mode sign-ins (docs/PROTOCOL.md).
-func ValidDelegation(s string) bool { return delegationRe.MatchString(s) }
-
-// ValidName reports whether s is an acceptable person's name: 1–100 code
-// points, no control characters.
-func ValidName(s string) bool {
-	n := 0
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return false
-		}
-		n++
-	}
-	return n >= 1 && n <= 100 && strings.TrimSpace(s) != ""
-}
-
-// ValidRole reports whether s is one of the three roles.
-func ValidRole(s string) bool {
-	return s == dr.RoleFacilitator || s == dr.RoleDrafter || s == dr.RoleReviewer
-}
-
-// Check validates a request; the error wraps ErrBadRequest and says what is
-// wrong.
+// Check validates a request with the one rule for each field (package
+// dr); its error is a *dr.Error (bad_request) that says what is wrong.
 func (r Request) Check() error {
-	switch {
-	case !ValidDelegation(r.Delegation):
-		return fmt.Errorf("%w: delegation must be 1-32 of A-Z a-z 0-9 _ -", ErrBadRequest)
-	case !ValidName(r.Name):
-		return fmt.Errorf("%w: name must be 1-100 characters without control characters", ErrBadRequest)
-	case !ValidRole(r.Role):
-		return fmt.Errorf("%w: role must be facilitator, drafter or reviewer", ErrBadRequest)
-	case r.TTL < 0:
-		return fmt.Errorf("%w: expiry must be positive", ErrBadRequest)
+	for _, err := range []error{dr.ValidDelegation(r.Delegation), dr.ValidName(r.Name), dr.ValidRole(r.Role)} {
+		if err != nil {
+			return err
+		}
+	}
+	if r.TTL < 0 {
+		return dr.Errorf(dr.CodeBadRequest, "expiry must be positive")
 	}
 	for _, p := range r.Drafts {
 		if _, err := path.Match(p, ""); err != nil || p == "" {
-			return fmt.Errorf("%w: draft pattern %q is not a valid glob", ErrBadRequest, p)
+			return dr.Errorf(dr.CodeBadRequest, "draft pattern %q is not a valid glob", p)
 		}
 	}
 	return nil
@@ -181,23 +150,3 @@ func Valid(tok dr.Token, now time.Time) error {
 	}
 	return nil
 }
-
-// MayAccess reports whether a token limited to patterns may access draft id.
-// No patterns means every draft.
-func MayAccess(patterns []string, id string) bool {
-	if len(patterns) == 0 {
-		return true
-	}
-	for _, p := range patterns {
-		if ok, _ := path.Match(p, id); ok {
-			return true
-		}
-	}
-	return false
-}
-
-// Principal is the dedupe and identity scope of a token (see docs/DESIGN.md).
-func Principal(tok dr.Token) string { return "tok:" + tok.ID }
-
-// OpenPrincipal is the identity scope of an open-mode sign-in.
-func OpenPrincipal(delegation, name string) string { return "open:" + delegation + "/" + name }

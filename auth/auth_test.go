@@ -127,6 +127,7 @@ func TestRequestCheck(t *testing.T) {
 		{"empty delegation", func(r *Request) { r.Delegation = "" }, false},
 		{"delegation with space", func(r *Request) { r.Delegation = "C AN" }, false},
 		{"long delegation", func(r *Request) { r.Delegation = strings.Repeat("A", 33) }, false},
+		{"dotted delegation", func(r *Request) { r.Delegation = "G77.China" }, true},
 		{"empty name", func(r *Request) { r.Name = " " }, false},
 		{"control char in name", func(r *Request) { r.Name = "A\x00na" }, false},
 		{"unicode name", func(r *Request) { r.Name = "Zhāng Wěi 张伟" }, true},
@@ -143,45 +144,26 @@ func TestRequestCheck(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("Check() = %v, want ok=%v", err, tt.ok)
 			}
-			if err != nil && !errors.Is(err, ErrBadRequest) {
-				t.Fatalf("Check() = %v, want it to wrap ErrBadRequest", err)
+			if err != nil && dr.ErrorCode(err) != dr.CodeBadRequest {
+				t.Fatalf("Check() = %v, want a bad_request *dr.Error", err)
 			}
 		})
 	}
 }
 
-func TestMayAccess(t *testing.T) {
-	tests := []struct {
-		patterns []string
-		id       string
-		want     bool
-	}{
-		{nil, "art-17", true},
-		{[]string{"art-*"}, "art-17", true},
-		{[]string{"art-*"}, "annex-1", false},
-		{[]string{"annex-1", "art-1?"}, "art-17", true},
-		{[]string{"art-1?"}, "art-170", false},
+// TestRequestCheckWords: a refused request says the rule it broke, the
+// same words a refused hello uses (the token form once said delegations
+// are "A-Z a-z 0-9 _ -" while it took "G77.China").
+func TestRequestCheckWords(t *testing.T) {
+	ok := Request{Delegation: "CAN", Name: "Ana", Role: "facilitator"}
+	bad := ok
+	bad.Delegation = "C AN"
+	if got, want := dr.ErrorMessage(bad.Check()), dr.ErrorMessage(dr.ValidDelegation("C AN")); got != want || !strings.Contains(got, "_ . -") {
+		t.Errorf("bad delegation: %q, want %q (naming every character the rule takes)", got, want)
 	}
-	for _, tt := range tests {
-		if got := MayAccess(tt.patterns, tt.id); got != tt.want {
-			t.Errorf("MayAccess(%v, %q) = %v, want %v", tt.patterns, tt.id, got, tt.want)
-		}
-	}
-}
-
-// TestValidDelegation: one rule for delegation codes, the one a hello
-// follows (docs/PROTOCOL.md): tokens once refused "." that a hello took.
-func TestValidDelegation(t *testing.T) {
-	for _, tt := range []struct {
-		in   string
-		want bool
-	}{
-		{"CAN", true}, {"EU", true}, {"G77-China", true}, {"G77.China", true}, {"a_b", true},
-		{strings.Repeat("A", 32), true}, {strings.Repeat("A", 33), false},
-		{"", false}, {"C N", false}, {"É", false}, {"CAN/USA", false},
-	} {
-		if got := ValidDelegation(tt.in); got != tt.want {
-			t.Errorf("ValidDelegation(%q) = %v, want %v", tt.in, got, tt.want)
-		}
+	bad = ok
+	bad.Role = "admin"
+	if got := dr.ErrorMessage(bad.Check()); got != `role must be facilitator, drafter or reviewer, got "admin"` {
+		t.Errorf("bad role: %q", got)
 	}
 }

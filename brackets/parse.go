@@ -18,38 +18,42 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // Errors returned (wrapped, with detail) by this package; tell them apart
-// with errors.Is.
+// with errors.Is. Those a person can act on are *dr.Error values whose
+// message says, in a delegate's words, what to do instead; the others
+// (ErrOp and below) are internal.
 var (
 	// ErrNoGroup: no group with that index or id in the parsed text.
-	ErrNoGroup = errors.New("brackets: no such group")
+	ErrNoGroup = &dr.Error{Code: dr.CodeNotFound, Message: "no such group"}
 	// ErrChoice: a resolution that does not fit the group (unknown choice,
 	// alternative out of range, dropping a group that is not optional).
-	ErrChoice = errors.New("brackets: invalid choice for this group")
+	ErrChoice = &dr.Error{Code: dr.CodeBadRequest, Message: "the choice does not fit the group (choose needs an index of one of its alternatives; drop is only for optional text)"}
 	// ErrSpan: a span that cannot be wrapped in a new bracket. Wrap returns
 	// one of the more precise errors below, each of which wraps ErrSpan.
-	ErrSpan = errors.New("brackets: span cannot be bracketed")
+	ErrSpan = &dr.Error{Code: dr.CodeBadRequest, Message: "the selection cannot be bracketed"}
 	// ErrSpanRange: the span is not inside the text.
-	ErrSpanRange = fmt.Errorf("%w: outside the text", ErrSpan)
+	ErrSpanRange = spanError("the selection is no longer in the text; select the words again")
 	// ErrSpanCrosses: the span cuts through a bracket: it holds one end of
 	// a group and not the other, or runs across a '/' between alternatives.
-	ErrSpanCrosses = fmt.Errorf("%w: cuts through a bracket", ErrSpan)
+	ErrSpanCrosses = spanError("the selection cuts through a bracket; select words inside one alternative, or whole bracketed text with the words around it")
 	// ErrSpanUnbalanced: the span holds a '[' or ']' without its partner.
-	ErrSpanUnbalanced = fmt.Errorf("%w: holds an unbalanced bracket", ErrSpan)
+	ErrSpanUnbalanced = spanError("the selection holds a '[' or ']' that has no partner; fix that bracket first, or select around it")
 	// ErrSpanEscape: the span starts or ends between a '\' and the
 	// character it escapes.
-	ErrSpanEscape = fmt.Errorf("%w: splits an escape", ErrSpan)
+	ErrSpanEscape = spanError("the selection starts or ends in the middle of an escaped character (a '\\' and what follows it); select one character more or less")
 	// ErrSpanJoins: the new bracket would touch a group ("[a]" right before
 	// it, or "[a] or " before it) and read as one of its alternatives.
-	ErrSpanJoins = fmt.Errorf("%w: would join an adjacent group", ErrSpan)
+	ErrSpanJoins = spanError("the selection touches a bracket (nothing, or only the word \"or\", between them), so the new bracket would become one of its alternatives; propose on that bracket instead, or select words that have other text between them and the bracket")
 	// ErrSpanTooDeep: the new bracket, or a group it would hold, would
 	// nest deeper than MaxDepth.
-	ErrSpanTooDeep = fmt.Errorf("%w: would nest too deep", ErrSpan)
+	ErrSpanTooDeep = spanError(fmt.Sprintf("brackets would nest more than %d deep there; resolve some of the brackets around the selection first", MaxDepth))
 	// ErrText: a proposal or compromise text that is not valid UTF-8, or an
 	// empty proposal where it would add nothing.
-	ErrText = errors.New("brackets: invalid text")
+	ErrText = &dr.Error{Code: dr.CodeBadRequest, Message: "the text is not valid (an empty span needs a text)"}
 	// ErrOp: an op that is malformed or does not fit the tracked text.
 	ErrOp = errors.New("brackets: op does not fit the tracked text")
 	// ErrRevision: Tracker.Apply called with a revision that does not follow
@@ -58,11 +62,17 @@ var (
 	// ErrCorrupt: tracker state that cannot be decoded or is inconsistent.
 	ErrCorrupt = errors.New("brackets: corrupt tracker state")
 	// ErrBadID: a group id that is not of the form b<rev>.<k>.
-	ErrBadID = errors.New("brackets: malformed group id")
+	ErrBadID = &dr.Error{Code: dr.CodeBadRequest, Message: "a group id is b<rev>.<k>, e.g. b12.3"}
 	// ErrOutOfSync: a tracker that does not describe the text it is used
 	// with (a group starts where the tracker knows no '[').
 	ErrOutOfSync = errors.New("brackets: tracker out of sync with the text")
 )
+
+// spanError is a refusal of a span, in words that say what to select
+// instead; it wraps ErrSpan.
+func spanError(words string) *dr.Error {
+	return &dr.Error{Code: dr.CodeBadRequest, Message: words, Err: ErrSpan}
+}
 
 // Kind says what a facilitator can do with a group.
 type Kind string

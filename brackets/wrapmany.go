@@ -61,41 +61,45 @@ func (r Result) WrapMany(spans [][2]int, texts []string) (ot.Op, string, []Wrapp
 	for {
 		op, text, placed := r.buildMany(spans, texts, out)
 		after := Parse(text)
-		byStart := make(map[int]*Group, len(after.Groups))
-		for k := range after.Groups {
-			byStart[after.Groups[k].Start] = &after.Groups[k]
+		if merged(after, placed, texts, out) {
+			continue
 		}
-		bad := false
-		for _, p := range placed {
-			w := &out[p.i]
-			want := 2
-			if p.start == p.end || texts[p.i] == "" {
-				want = 1
-			}
-			g := byStart[p.at]
-			if g == nil || len(g.Brackets) != 1 || len(g.Alternatives) != want {
-				w.Err = fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", p.start, p.end, ErrSpanJoins)
-				bad = true
-				continue
-			}
-			if want == 2 && g.Alternatives[1].Text != w.Text {
-				w.Err = fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", p.start, p.end, ErrSpanJoins)
-				bad = true
-				continue
-			}
-			w.Alternative = want - 1
-		}
-		if !bad && len(after.Groups) != len(r.Groups)+len(placed) {
+		if len(after.Groups) != len(r.Groups)+len(placed) {
 			// A new bracket changed how the old ones pair: refuse all.
 			for _, p := range placed {
 				out[p.i].Err = fmt.Errorf("span [%d,%d): the brackets would pair differently: %w", p.start, p.end, ErrSpanJoins)
 			}
 			return nil, r.Text, out
 		}
-		if !bad {
-			return op, text, out
-		}
+		return op, text, out
 	}
+}
+
+// merged checks each placed span against after, the parse of the text
+// buildMany wrote: a span whose group is not exactly one new bracket of
+// the expected alternatives merged with a neighbour and gets ErrSpanJoins.
+// It reports whether any did; the others get their Alternative.
+func merged(after Result, placed []placedSpan, texts []string, out []Wrapped) bool {
+	byStart := make(map[int]*Group, len(after.Groups))
+	for k := range after.Groups {
+		byStart[after.Groups[k].Start] = &after.Groups[k]
+	}
+	bad := false
+	for _, p := range placed {
+		w := &out[p.i]
+		want := 2
+		if p.start == p.end || texts[p.i] == "" {
+			want = 1
+		}
+		g := byStart[p.at]
+		if g == nil || len(g.Brackets) != 1 || len(g.Alternatives) != want || (want == 2 && g.Alternatives[1].Text != w.Text) {
+			w.Err = fmt.Errorf("span [%d,%d) would merge with an adjacent group: %w", p.start, p.end, ErrSpanJoins)
+			bad = true
+			continue
+		}
+		w.Alternative = want - 1
+	}
+	return bad
 }
 
 // crossing returns Wrap's refusals of the span [start, end) other than

@@ -5,6 +5,10 @@
 // package (the design card), so the domain takes this small name instead,
 // in the manner of a root domain package.
 //
+// It also holds the one error type every package returns to a client,
+// Error{Code, Message} (errors.go), and the one rule for each identifier
+// and name, with Identity, who is behind a request (identity.go).
+//
 // Storage backends persist these types (storage/), the server moves them
 // over the wire (server/), and the feature packages (brackets/, history/,
 // provisions/) read them.

@@ -12,7 +12,7 @@ import (
 // Backup) answers with an error saying so.
 //
 // Errors are the storage package's sentinels, wrapped with context and
-// tested with errors.Is: ErrNotFound, ErrExists, ErrConflict,
+// tested with errors.Is: ErrNotFound, ErrExists, ErrRevConflict,
 // ErrDuplicate, ErrInvalid (a malformed request: retrying cannot help),
 // ErrUnavailable (unreachable, or refusing writes: retryable), ErrClosed
 // (every method after Close). A refused call writes nothing. Stores copy
@@ -36,7 +36,7 @@ type Store interface {
 	// ErrNotFound.
 	PatchDraft(ctx context.Context, id string, p DraftPatch) (Draft, error)
 	// Commit writes c atomically: its ops are revisions base+1, base+2,
-	// ... of draft id. ErrConflict if the head is not base (another node
+	// ... of draft id. ErrRevConflict if the head is not base (another node
 	// committed first); ErrDuplicate if an op's (Principal, Client, Seq)
 	// is already committed (answer it with SeqRev); ErrInvalid for a
 	// malformed commit; ErrNotFound.

@@ -720,20 +720,20 @@ func TestFacilitatorResolvesBracketGroup(t *testing.T) {
 }
 
 // tokenAuth is a stand-in for the token store (issue 8): fixed tokens.
-type tokenAuth map[string]server.Identity
+type tokenAuth map[string]dr.Identity
 
-func (a tokenAuth) Hello(_ context.Context, h server.Hello) (server.Identity, error) {
+func (a tokenAuth) Hello(_ context.Context, h server.Hello) (dr.Identity, error) {
 	if id, ok := a[h.Token]; ok && h.Token != "" {
 		return id, nil
 	}
-	return server.Identity{}, server.Errorf(server.ErrUnauthorized, "unknown token")
+	return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "unknown token")
 }
 
-func (a tokenAuth) Request(r *http.Request) (server.Identity, error) {
+func (a tokenAuth) Request(r *http.Request) (dr.Identity, error) {
 	if id, ok := a[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]; ok {
 		return id, nil
 	}
-	return server.Identity{}, server.Errorf(server.ErrUnauthorized, "missing or unknown token")
+	return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "missing or unknown token")
 }
 
 // TestTokenSignIn: a refused token keeps the sign-in form with the server's

@@ -41,6 +41,10 @@ type Span struct {
 	Name       string `json:"name"`
 }
 
+// Initial reports whether sp is the draft's initial text (revision 0) or
+// text whose author is unknown: both are shown as the draft's creator's.
+func (sp Span) Initial() bool { return sp.Rev == 0 || (sp.Delegation == "" && sp.Name == "") }
+
 // Tree shape. A leaf holds at most maxRuns runs, an inner node at most
 // maxChildren children; a node that falls under a quarter of that after a
 // delete is merged with a neighbour when the two fit in one. Typing one

@@ -641,3 +641,20 @@ func FuzzUnmarshal(f *testing.F) {
 		roundTrip(t, a)
 	})
 }
+
+func TestSpanInitial(t *testing.T) {
+	tests := []struct {
+		sp   Span
+		want bool
+	}{
+		{Span{Rev: 0, Delegation: "CAN", Name: "Ana"}, true},
+		{Span{Rev: 3}, true},
+		{Span{Rev: 3, Delegation: "CAN"}, false},
+		{Span{Rev: 3, Name: "Ana"}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.sp.Initial(); got != tt.want {
+			t.Errorf("%+v.Initial() = %v, want %v", tt.sp, got, tt.want)
+		}
+	}
+}

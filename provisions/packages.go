@@ -33,12 +33,12 @@ func PackageID(rev int) string { return "k" + strconv.Itoa(rev) }
 // ErrPackage.
 func CheckMembers(members []string) error {
 	if len(members) < 2 {
-		return fmt.Errorf("a package links two or more bracket groups or provisions: %w", ErrPackage)
+		return refuse(ErrPackage, "a package links two or more bracket groups or provisions")
 	}
 	seen := make(map[string]bool, len(members))
 	for _, m := range members {
 		if seen[m] {
-			return fmt.Errorf("%s is listed twice: %w", m, ErrPackage)
+			return refuse(ErrPackage, "%s is listed twice", m)
 		}
 		seen[m] = true
 		if _, err := ParseID(m); err == nil {
@@ -47,7 +47,7 @@ func CheckMembers(members []string) error {
 		if _, err := ParseID("p" + strings.TrimPrefix(m, "b")); err == nil && strings.HasPrefix(m, "b") {
 			continue
 		}
-		return fmt.Errorf("%q is neither a bracket group (b<rev>.<k>) nor a provision (p<rev>.<k>): %w", m, ErrPackage)
+		return refuse(ErrPackage, "%q is neither a bracket group (b<rev>.<k>) nor a provision (p<rev>.<k>)", m)
 	}
 	return nil
 }
@@ -120,7 +120,7 @@ func Together(list []Listed, i int, partners []string, to Status) ([]int, error)
 		return targets, nil
 	}
 	for _, id := range partners {
-		j := find(list, id)
+		j := Find(list, id)
 		if j < 0 || j == i || list[j].Status == Agreed {
 			continue
 		}

@@ -30,7 +30,7 @@ func ParseStatus(s string) (Status, error) {
 			return x, nil
 		}
 	}
-	return "", fmt.Errorf("status must be open, informal, agreed or set_aside, not %q: %w", s, ErrStatus)
+	return "", refuse(ErrStatus, "status must be open, informal, agreed or set_aside, not %q", s)
 }
 
 // Op kinds (dr.Op.Kind) of the ops this package gives meaning to. A
@@ -199,7 +199,7 @@ func (r *Register) Apply(op dr.Op, text Text) error {
 		list = r.List()
 		locks := Locks{}
 		for _, l := range r.locks {
-			if i := find(list, l.ID); i >= 0 {
+			if i := Find(list, l.ID); i >= 0 {
 				locks = locks.With(LockOf(text, list, i))
 			}
 		}
@@ -218,7 +218,7 @@ func (r *Register) Apply(op dr.Op, text Text) error {
 		if st == Agreed {
 			list = r.List()
 			for _, g := range strings.Split(op.Group, ",") {
-				if i := find(list, g); i >= 0 {
+				if i := Find(list, g); i >= 0 {
 					r.locks = r.locks.With(LockOf(text, list, i))
 				}
 			}
@@ -240,7 +240,8 @@ func (r *Register) Apply(op dr.Op, text Text) error {
 	return nil
 }
 
-func find(list []Listed, id string) int {
+// Find returns the index in list of the provision with that id, or -1.
+func Find(list []Listed, id string) int {
 	for i := range list {
 		if list[i].ID == id {
 			return i
@@ -255,7 +256,7 @@ func find(list []Listed, id string) int {
 // status already, or it lies in an agreed provision: reopen that first).
 // Whether agreed text holds an open bracket is the caller's to check.
 func Change(list []Listed, id string, to Status) (int, error) {
-	i := find(list, id)
+	i := Find(list, id)
 	if i < 0 {
 		return -1, fmt.Errorf("no provision %s: %w", id, ErrNoProvision)
 	}
@@ -265,11 +266,10 @@ func Change(list []Listed, id string, to Status) (int, error) {
 		for list[top].Parent >= 0 && list[list[top].Parent].Status == Agreed {
 			top = list[top].Parent
 		}
-		return -1, fmt.Errorf("%s %s lies in %s %s, which is agreed; reopen that first: %w",
-			l.Kind, l.Num, list[top].Kind, list[top].Num, ErrStatus)
+		return -1, refuse(ErrStatus, "%s %s lies in %s %s, which is agreed; reopen that first", l.Kind, l.Num, list[top].Kind, list[top].Num)
 	}
 	if l.Status == to {
-		return -1, fmt.Errorf("%s %s is %s already: %w", l.Kind, l.Num, to, ErrStatus)
+		return -1, refuse(ErrStatus, "%s %s is %s already", l.Kind, l.Num, to)
 	}
 	return i, nil
 }

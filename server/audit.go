@@ -20,7 +20,7 @@ import (
 // now, with detail for people. Call it after the action succeeded. A
 // failure is logged and returned; the action is not undone (it already
 // happened), so callers usually ignore the error.
-func (s *Server) Audit(ctx context.Context, who Identity, action, draft, detail string) error {
+func (s *Server) Audit(ctx context.Context, who dr.Identity, action, draft, detail string) error {
 	e := dr.AuditEntry{
 		TS:     s.cfg.Now().UnixMilli(),
 		Actor:  who.Author,
@@ -52,7 +52,7 @@ func (s *Server) getAudit(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !id.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator reads the audit log")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator reads the audit log")
 	}
 	after, err := revParam(r, "after", 0)
 	if err != nil {
@@ -167,7 +167,7 @@ func (l *auditLimiter) evict(now time.Time) {
 // actor is who the limit applies to (a principal, or "ip:<address>" for
 // requests without a valid credential). Entries left out are counted in
 // the next one's detail. Like Audit, a failure is logged, not returned.
-func (s *Server) auditBounded(who Identity, actor, action, draft, detail string) {
+func (s *Server) auditBounded(who dr.Identity, actor, action, draft, detail string) {
 	every, burst := auditKeyEvery, auditKeyBurst
 	if action == ActionTokenUse {
 		every, burst = tokenUseEvery, 1
@@ -198,9 +198,9 @@ func remoteHost(addr string) string {
 // credential) by who. what says which request or message it was. Called
 // where errors become protocol codes; codes other than forbidden and
 // unauthorized are ignored.
-func (s *Server) auditRefusal(who Identity, code string, credential bool, remote, what, msg string) {
+func (s *Server) auditRefusal(who dr.Identity, code string, credential bool, remote, what, msg string) {
 	switch code {
-	case CodeForbidden, CodeUnauthorized:
+	case dr.CodeForbidden, dr.CodeUnauthorized:
 	default:
 		return
 	}
@@ -209,7 +209,7 @@ func (s *Server) auditRefusal(who Identity, code string, credential bool, remote
 		actor = "ip:" + remoteHost(remote)
 	}
 	action := ActionRefused
-	if code == CodeUnauthorized && credential {
+	if code == dr.CodeUnauthorized && credential {
 		action = ActionLoginFailed
 	}
 	s.auditBounded(who, actor, action, "", fmt.Sprintf("%s from=%s code=%s: %s", what, remote, code, msg))
@@ -218,23 +218,23 @@ func (s *Server) auditRefusal(who Identity, code string, credential bool, remote
 // auditHTTPRefusal is auditRefusal for an HTTP request: the identity is
 // the request's own, when it has one.
 func (s *Server) auditHTTPRefusal(r *http.Request, code, msg string) {
-	if code != CodeForbidden && code != CodeUnauthorized {
+	if code != dr.CodeForbidden && code != dr.CodeUnauthorized {
 		return
 	}
-	var who Identity
-	if code == CodeForbidden {
+	var who dr.Identity
+	if code == dr.CodeForbidden {
 		who, _ = s.auth.Request(r)
 	}
 	credential := r.Header.Get("Authorization") != ""
-	s.auditRefusal(who, code, credential, r.RemoteAddr, r.Method+" "+clip(r.URL.Path), msg)
+	s.auditRefusal(who, code, credential, r.RemoteAddr, r.Method+" "+dr.Clip(r.URL.Path), msg)
 }
 
 // auditTokenUse records HTTP use of a token: at most one entry per token
 // a minute (tokenUseEvery), naming the request that made it and how many
 // were left out since the last one.
-func (s *Server) auditTokenUse(r *http.Request, id Identity) {
+func (s *Server) auditTokenUse(r *http.Request, id dr.Identity) {
 	if id.TokenID == "" {
 		return
 	}
-	s.auditBounded(id, id.Principal, ActionTokenUse, "", fmt.Sprintf("token=%s %s %s from=%s", id.TokenID, r.Method, clip(r.URL.Path), r.RemoteAddr))
+	s.auditBounded(id, id.Principal, ActionTokenUse, "", fmt.Sprintf("token=%s %s %s from=%s", id.TokenID, r.Method, dr.Clip(r.URL.Path), r.RemoteAddr))
 }

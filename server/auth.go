@@ -6,39 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/draftroom/draftroom/auth"
 	"github.com/draftroom/draftroom/dr"
 )
-
-// Identity is who is behind a connection or an HTTP request. It always
-// comes from the credential, never from what a message claims.
-type Identity struct {
-	// Principal scopes dedupe: "tok:<id>" for a token, "open:<delegation>/<name>"
-	// in open mode, "system" for server-built ops. Never sent to clients.
-	Principal string
-	Author    dr.Author
-	Role      string
-	// Drafts are path.Match patterns of the draft ids this identity may
-	// access; empty means all.
-	Drafts []string
-	// TokenID is the token's id, "" in open mode.
-	TokenID string
-}
-
-// CanEdit reports whether the role may submit ops and presence beyond
-// reading (facilitators and drafters).
-func (id Identity) CanEdit() bool {
-	return id.Role == dr.RoleFacilitator || id.Role == dr.RoleDrafter
-}
-
-// IsFacilitator reports whether the role manages drafts.
-func (id Identity) IsFacilitator() bool { return id.Role == dr.RoleFacilitator }
-
-// CanAccess reports whether the identity may see draft id.
-func (id Identity) CanAccess(draft string) bool { return auth.MayAccess(id.Drafts, draft) }
 
 // Hello is the credential part of a hello message.
 type Hello struct {
@@ -51,19 +22,16 @@ type Hello struct {
 	proxied bool // the WebSocket came through a reverse proxy (openMode.allows)
 }
 
-// Authenticator turns a credential into an Identity. Token authentication
-// (issue 8) implements it; OpenAuth is open mode. Errors wrap
-// ErrUnauthorized (bad or missing credential) or ErrBadRequest; their
-// messages are shown to the client.
+// Authenticator turns a credential into a dr.Identity. Token authentication
+// (issue 8) implements it; OpenAuth is open mode. A refusal is a *dr.Error,
+// unauthorized (bad or missing credential) or bad_request, whose message is
+// shown to the client.
 type Authenticator interface {
 	// Hello authenticates a WebSocket hello.
-	Hello(ctx context.Context, h Hello) (Identity, error)
+	Hello(ctx context.Context, h Hello) (dr.Identity, error)
 	// Request authenticates an HTTP request.
-	Request(r *http.Request) (Identity, error)
+	Request(r *http.Request) (dr.Identity, error)
 }
-
-// OpenPrincipal is the dedupe scope of an open-mode identity.
-func OpenPrincipal(delegation, name string) string { return auth.OpenPrincipal(delegation, name) }
 
 // Open mode over HTTP: a request without a token acts as the identity
 // named by these headers, or, without them, as the open-mode facilitator
@@ -81,13 +49,13 @@ const (
 type OpenAuth struct{}
 
 // Hello accepts a hello's delegation, name and role.
-func (OpenAuth) Hello(_ context.Context, h Hello) (Identity, error) {
+func (OpenAuth) Hello(_ context.Context, h Hello) (dr.Identity, error) {
 	return openIdentity(h.Delegation, h.Name, h.Role)
 }
 
 // Request uses the X-Draftroom-* headers, or the open-mode facilitator
 // when none is set.
-func (OpenAuth) Request(r *http.Request) (Identity, error) {
+func (OpenAuth) Request(r *http.Request) (dr.Identity, error) {
 	d, n, role := r.Header.Get(HeaderDelegation), headerName(r.Header.Get(HeaderName)), r.Header.Get(HeaderRole)
 	if d == "" && n == "" && role == "" {
 		d, n, role = OpenDelegation, OpenName, dr.RoleFacilitator
@@ -112,86 +80,20 @@ func headerName(v string) string {
 	return dec
 }
 
-func openIdentity(delegation, name, role string) (Identity, error) {
-	if err := ValidDelegation(delegation); err != nil {
-		return Identity{}, err
+// openIdentity is the identity an open-mode hello or request names. A
+// field that breaks its rule refuses the sign-in: unauthorized, in the
+// rule's words.
+func openIdentity(delegation, name, role string) (dr.Identity, error) {
+	for _, err := range []error{dr.ValidDelegation(delegation), dr.ValidName(name), dr.ValidRole(role)} {
+		if err != nil {
+			return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "%w", err)
+		}
 	}
-	if err := ValidName(name); err != nil {
-		return Identity{}, err
-	}
-	if err := ValidRole(role); err != nil {
-		return Identity{}, err
-	}
-	return Identity{
-		Principal: OpenPrincipal(delegation, name),
+	return dr.Identity{
+		Principal: dr.OpenPrincipal(delegation, name),
 		Author:    dr.Author{Delegation: delegation, Name: name},
 		Role:      role,
 	}, nil
-}
-
-// ValidDelegation checks a delegation code: 1–32 of A-Z a-z 0-9 _ . -
-// ("CAN", "EU", "G77-China").
-func ValidDelegation(s string) error {
-	if !auth.ValidDelegation(s) {
-		return Errorf(ErrUnauthorized, "delegation must be 1–32 of A-Z a-z 0-9 _ . -, got %q", clip(s))
-	}
-	return nil
-}
-
-// ValidName checks a person's name: 1–100 code points of valid UTF-8
-// without control characters.
-func ValidName(s string) error {
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > 100 || !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		return Errorf(ErrUnauthorized, "name must be 1–100 printable characters")
-	}
-	return nil
-}
-
-// ValidRole checks a role name.
-func ValidRole(s string) error {
-	switch s {
-	case dr.RoleFacilitator, dr.RoleDrafter, dr.RoleReviewer:
-		return nil
-	}
-	return Errorf(ErrUnauthorized, "role must be facilitator, drafter or reviewer, got %q", clip(s))
-}
-
-// ValidDraftID checks a draft id: 1–128 of A-Z a-z 0-9 _ . -
-func ValidDraftID(s string) error {
-	if len(s) == 0 || len(s) > 128 || !allIDChars(s, true) {
-		return Errorf(ErrBadRequest, "draft ids are 1–128 of A-Z a-z 0-9 _ . -, got %q", clip(s))
-	}
-	return nil
-}
-
-// ValidClientID checks a client id: 1–64 of A-Z a-z 0-9 _ -
-func ValidClientID(s string) error {
-	if len(s) == 0 || len(s) > 64 || !allIDChars(s, false) {
-		return Errorf(ErrBadRequest, "client ids are 1–64 of A-Z a-z 0-9 _ -, got %q", clip(s))
-	}
-	return nil
-}
-
-func allIDChars(s string, dot bool) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '_', c == '-':
-		case c == '.' && dot:
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// clip shortens s for an error message.
-func clip(s string) string {
-	if len(s) <= 40 {
-		return strings.ToValidUTF8(s, "?")
-	}
-	return strings.ToValidUTF8(s[:40], "?") + "…"
 }
 
 // tokenEndsOpenMode is /healthz's mode_reason once a token ended open mode
@@ -205,10 +107,10 @@ type authenticator struct {
 	tokens Authenticator
 }
 
-func (a authenticator) Hello(ctx context.Context, h Hello) (Identity, error) {
+func (a authenticator) Hello(ctx context.Context, h Hello) (dr.Identity, error) {
 	if h.Token != "" {
 		if a.tokens == nil {
-			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
+			return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "this server does not accept tokens")
 		}
 		id, err := a.tokens.Hello(ctx, h)
 		if err == nil {
@@ -217,15 +119,15 @@ func (a authenticator) Hello(ctx context.Context, h Hello) (Identity, error) {
 		return id, err
 	}
 	if err := a.open.allows(h.proxied); err != nil {
-		return Identity{}, err
+		return dr.Identity{}, err
 	}
 	return OpenAuth{}.Hello(ctx, h)
 }
 
-func (a authenticator) Request(r *http.Request) (Identity, error) {
+func (a authenticator) Request(r *http.Request) (dr.Identity, error) {
 	if strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 		if a.tokens == nil {
-			return Identity{}, Errorf(ErrUnauthorized, "this server does not accept tokens")
+			return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "this server does not accept tokens")
 		}
 		id, err := a.tokens.Request(r)
 		if err == nil {
@@ -235,9 +137,9 @@ func (a authenticator) Request(r *http.Request) (Identity, error) {
 	}
 	if err := a.open.allows(proxied(r.Header)); err != nil {
 		if errors.Is(err, errNeedToken) {
-			return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
+			return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "a token is required (Authorization: Bearer <token>)")
 		}
-		return Identity{}, err
+		return dr.Identity{}, err
 	}
 	return OpenAuth{}.Request(r)
 }

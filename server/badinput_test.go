@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -86,6 +87,8 @@ func TestBadInputs(t *testing.T) {
 		{"hello without delegation", `{"type":"hello","client":"c1","role":"drafter","name":"Ana"}`},
 		{"hello with a bad client id", `{"type":"hello","client":"no spaces","delegation":"CAN","name":"Ana","role":"drafter"}`},
 		{"hello with a bad role", `{"type":"hello","client":"c1","delegation":"CAN","name":"Ana","role":"king"}`},
+		{"hello with a control character in the name", `{"type":"hello","client":"c1","delegation":"CAN","name":"A\u0000na","role":"drafter"}`},
+		{"hello with a blank name", `{"type":"hello","client":"c1","delegation":"CAN","name":"   ","role":"drafter"}`}, // a token could not carry it either (dr.ValidName)
 		{"hello with an unknown token", `{"type":"hello","client":"c1","token":"drt_nope"}`},
 	}
 	for _, tt := range preHello {
@@ -93,7 +96,7 @@ func TestBadInputs(t *testing.T) {
 			rc := ls.dialRaw()
 			rc.send(tt.frame)
 			m, closed := rc.next()
-			if closed || m["type"] != "error" || m["code"] != server.CodeUnauthorized {
+			if closed || m["type"] != "error" || m["code"] != dr.CodeUnauthorized {
 				t.Fatalf("got %v (closed %v), want error unauthorized", m, closed)
 			}
 			if m, closed := rc.next(); !closed {
@@ -117,41 +120,41 @@ func TestBadInputs(t *testing.T) {
 		code  string
 		seq   bool // the error carries the op's seq
 	}{
-		{name: "unknown type", frame: `{"type":"dance","doc":"art-1"}`, code: server.CodeBadRequest},
-		{name: "no type", frame: `{"doc":"art-1"}`, code: server.CodeBadRequest},
-		{name: "bad JSON", frame: `{"type":"op",`, code: server.CodeBadRequest},
-		{name: "JSON array", frame: `[1,2]`, code: server.CodeBadRequest},
-		{name: "invalid UTF-8", raw: []byte("{\"type\":\"op\",\"doc\":\"art-1\",\"x\":\"\xff\xfe\"}"), code: server.CodeBadRequest},
-		{name: "binary frame", raw: []byte(`{"type":"close","doc":"art-1"}`), mt: websocket.BinaryMessage, code: server.CodeBadRequest},
-		{name: "oversized frame", raw: []byte(`{"type":"op","pad":"` + strings.Repeat("x", 100<<10) + `"}`), code: server.CodeTooLarge},
-		{name: "second hello", frame: `{"type":"hello","client":"raw-1","delegation":"CAN","name":"Ana","role":"facilitator"}`, code: server.CodeBadRequest},
-		{name: "bad draft id", frame: `{"type":"open","doc":"art 1"}`, code: server.CodeBadRequest},
-		{name: "empty draft id", frame: `{"type":"open","doc":""}`, code: server.CodeBadRequest},
-		{name: "long draft id", frame: `{"type":"open","doc":"` + strings.Repeat("a", 129) + `"}`, code: server.CodeBadRequest},
-		{name: "open a missing draft", frame: `{"type":"open","doc":"art-404"}`, code: server.CodeNotFound},
-		{name: "open ahead", frame: `{"type":"open","doc":"art-1","rev":99}`, code: server.CodeRevAhead},
-		{name: "op on a draft not opened", frame: `{"type":"op","doc":"art-2","rev":0,"seq":SEQ,"op":["x"]}`, code: server.CodeBadRequest, seq: true},
-		{name: "op without seq", frame: `{"type":"op","doc":"art-1","rev":0,"op":["x"]}`, code: server.CodeBadRequest},
-		{name: "op without rev", frame: `{"type":"op","doc":"art-1","seq":SEQ,"op":["x"]}`, code: server.CodeBadRequest, seq: true},
-		{name: "op with a fractional rev", frame: `{"type":"op","doc":"art-1","rev":0.5,"seq":SEQ,"op":["x"]}`, code: server.CodeBadRequest},
-		{name: "rev ahead", frame: `{"type":"op","doc":"art-1","rev":5,"seq":SEQ,"op":["x"]}`, code: server.CodeRevAhead, seq: true},
-		{name: "skip past the end", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[14,"x"]}`, code: server.CodeBadOp, seq: true},
-		{name: "delete past the end", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[10,{"d":4}]}`, code: server.CodeBadOp, seq: true},
-		{name: "delete mismatch", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[6,{"d":"😭 x"}]}`, code: server.CodeBadOp, seq: true},
-		{name: "zero skip", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[0,"x"]}`, code: server.CodeBadOp, seq: true},
-		{name: "negative skip", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[-1,"x"]}`, code: server.CodeBadOp, seq: true},
-		{name: "fractional skip", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[1.5,"x"]}`, code: server.CodeBadOp, seq: true},
-		{name: "empty delete", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{"d":""}]}`, code: server.CodeBadOp, seq: true},
-		{name: "zero delete", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{"d":0}]}`, code: server.CodeBadOp, seq: true},
-		{name: "empty object", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{}]}`, code: server.CodeBadOp, seq: true},
-		{name: "insert object", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{"i":"x"}]}`, code: server.CodeBadOp, seq: true},
-		{name: "null component", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[null]}`, code: server.CodeBadOp, seq: true},
-		{name: "boolean component", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[true]}`, code: server.CodeBadOp, seq: true},
-		{name: "nested array", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[["x"]]}`, code: server.CodeBadOp, seq: true},
-		{name: "op not an array", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":"x"}`, code: server.CodeBadOp, seq: true},
-		{name: "presence ahead", frame: `{"type":"presence","doc":"art-1","rev":9,"sel":[[1,1]]}`, code: server.CodeRevAhead},
-		{name: "presence with a bad sel", frame: `{"type":"presence","doc":"art-1","rev":0,"sel":[[1]]}`, code: server.CodeBadRequest},
-		{name: "close a draft not opened", frame: `{"type":"close","doc":"art-9"}`, code: server.CodeBadRequest},
+		{name: "unknown type", frame: `{"type":"dance","doc":"art-1"}`, code: dr.CodeBadRequest},
+		{name: "no type", frame: `{"doc":"art-1"}`, code: dr.CodeBadRequest},
+		{name: "bad JSON", frame: `{"type":"op",`, code: dr.CodeBadRequest},
+		{name: "JSON array", frame: `[1,2]`, code: dr.CodeBadRequest},
+		{name: "invalid UTF-8", raw: []byte("{\"type\":\"op\",\"doc\":\"art-1\",\"x\":\"\xff\xfe\"}"), code: dr.CodeBadRequest},
+		{name: "binary frame", raw: []byte(`{"type":"close","doc":"art-1"}`), mt: websocket.BinaryMessage, code: dr.CodeBadRequest},
+		{name: "oversized frame", raw: []byte(`{"type":"op","pad":"` + strings.Repeat("x", 100<<10) + `"}`), code: dr.CodeTooLarge},
+		{name: "second hello", frame: `{"type":"hello","client":"raw-1","delegation":"CAN","name":"Ana","role":"facilitator"}`, code: dr.CodeBadRequest},
+		{name: "bad draft id", frame: `{"type":"open","doc":"art 1"}`, code: dr.CodeBadRequest},
+		{name: "empty draft id", frame: `{"type":"open","doc":""}`, code: dr.CodeBadRequest},
+		{name: "long draft id", frame: `{"type":"open","doc":"` + strings.Repeat("a", 129) + `"}`, code: dr.CodeBadRequest},
+		{name: "open a missing draft", frame: `{"type":"open","doc":"art-404"}`, code: dr.CodeNotFound},
+		{name: "open ahead", frame: `{"type":"open","doc":"art-1","rev":99}`, code: dr.CodeRevAhead},
+		{name: "op on a draft not opened", frame: `{"type":"op","doc":"art-2","rev":0,"seq":SEQ,"op":["x"]}`, code: dr.CodeBadRequest, seq: true},
+		{name: "op without seq", frame: `{"type":"op","doc":"art-1","rev":0,"op":["x"]}`, code: dr.CodeBadRequest},
+		{name: "op without rev", frame: `{"type":"op","doc":"art-1","seq":SEQ,"op":["x"]}`, code: dr.CodeBadRequest, seq: true},
+		{name: "op with a fractional rev", frame: `{"type":"op","doc":"art-1","rev":0.5,"seq":SEQ,"op":["x"]}`, code: dr.CodeBadRequest},
+		{name: "rev ahead", frame: `{"type":"op","doc":"art-1","rev":5,"seq":SEQ,"op":["x"]}`, code: dr.CodeRevAhead, seq: true},
+		{name: "skip past the end", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[14,"x"]}`, code: dr.CodeBadOp, seq: true},
+		{name: "delete past the end", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[10,{"d":4}]}`, code: dr.CodeBadOp, seq: true},
+		{name: "delete mismatch", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[6,{"d":"😭 x"}]}`, code: dr.CodeBadOp, seq: true},
+		{name: "zero skip", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[0,"x"]}`, code: dr.CodeBadOp, seq: true},
+		{name: "negative skip", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[-1,"x"]}`, code: dr.CodeBadOp, seq: true},
+		{name: "fractional skip", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[1.5,"x"]}`, code: dr.CodeBadOp, seq: true},
+		{name: "empty delete", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{"d":""}]}`, code: dr.CodeBadOp, seq: true},
+		{name: "zero delete", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{"d":0}]}`, code: dr.CodeBadOp, seq: true},
+		{name: "empty object", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{}]}`, code: dr.CodeBadOp, seq: true},
+		{name: "insert object", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[{"i":"x"}]}`, code: dr.CodeBadOp, seq: true},
+		{name: "null component", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[null]}`, code: dr.CodeBadOp, seq: true},
+		{name: "boolean component", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[true]}`, code: dr.CodeBadOp, seq: true},
+		{name: "nested array", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":[["x"]]}`, code: dr.CodeBadOp, seq: true},
+		{name: "op not an array", frame: `{"type":"op","doc":"art-1","rev":0,"seq":SEQ,"op":"x"}`, code: dr.CodeBadOp, seq: true},
+		{name: "presence ahead", frame: `{"type":"presence","doc":"art-1","rev":9,"sel":[[1,1]]}`, code: dr.CodeRevAhead},
+		{name: "presence with a bad sel", frame: `{"type":"presence","doc":"art-1","rev":0,"sel":[[1]]}`, code: dr.CodeBadRequest},
+		{name: "close a draft not opened", frame: `{"type":"close","doc":"art-9"}`, code: dr.CodeBadRequest},
 	}
 	for _, tt := range after {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,7 +194,7 @@ func TestBadInputs(t *testing.T) {
 		rv.send(`{"type":"open","doc":"art-1"}`)
 		rv.expect("snapshot")
 		rv.send(`{"type":"op","doc":"art-1","rev":1,"seq":1,"op":["x"]}`)
-		if m := rv.expect("error"); m["code"] != server.CodeForbidden || m["seq"] != 1.0 {
+		if m := rv.expect("error"); m["code"] != dr.CodeForbidden || m["seq"] != 1.0 {
 			t.Fatalf("got %v, want forbidden with seq 1", m)
 		}
 		rv.send(`{"type":"presence","doc":"art-1","rev":1,"sel":[[0,2]]}`)
@@ -210,15 +213,15 @@ func TestBadInputs(t *testing.T) {
 			status             int
 			code               string
 		}{
-			{"create an existing id", "POST", "/api/docs", map[string]string{"id": "art-1", "text": "x"}, http.StatusConflict, server.CodeExists},
-			{"create a bad id", "POST", "/api/docs", map[string]string{"id": "art/1"}, http.StatusBadRequest, server.CodeBadRequest},
-			{"create without id", "POST", "/api/docs", map[string]string{"text": "x"}, http.StatusBadRequest, server.CodeBadRequest},
-			{"create with bad JSON", "POST", "/api/docs", "not an object", http.StatusBadRequest, server.CodeBadRequest},
-			{"get a missing draft", "GET", "/api/docs/nope", nil, http.StatusNotFound, server.CodeNotFound},
-			{"get a bad id", "GET", "/api/docs/a%20b", nil, http.StatusBadRequest, server.CodeBadRequest},
-			{"text ahead", "GET", "/api/docs/art-1/text?rev=9", nil, http.StatusBadRequest, server.CodeRevAhead},
-			{"ops with a bad from", "GET", "/api/docs/art-1/ops?from=-1", nil, http.StatusBadRequest, server.CodeBadRequest},
-			{"unknown endpoint", "GET", "/api/nothing", nil, http.StatusNotFound, server.CodeNotFound},
+			{"create an existing id", "POST", "/api/docs", map[string]string{"id": "art-1", "text": "x"}, http.StatusConflict, dr.CodeExists},
+			{"create a bad id", "POST", "/api/docs", map[string]string{"id": "art/1"}, http.StatusBadRequest, dr.CodeBadRequest},
+			{"create without id", "POST", "/api/docs", map[string]string{"text": "x"}, http.StatusBadRequest, dr.CodeBadRequest},
+			{"create with bad JSON", "POST", "/api/docs", "not an object", http.StatusBadRequest, dr.CodeBadRequest},
+			{"get a missing draft", "GET", "/api/docs/nope", nil, http.StatusNotFound, dr.CodeNotFound},
+			{"get a bad id", "GET", "/api/docs/a%20b", nil, http.StatusBadRequest, dr.CodeBadRequest},
+			{"text ahead", "GET", "/api/docs/art-1/text?rev=9", nil, http.StatusBadRequest, dr.CodeRevAhead},
+			{"ops with a bad from", "GET", "/api/docs/art-1/ops?from=-1", nil, http.StatusBadRequest, dr.CodeBadRequest},
+			{"unknown endpoint", "GET", "/api/nothing", nil, http.StatusNotFound, dr.CodeNotFound},
 		}
 		for _, tt := range tests {
 			var out struct {

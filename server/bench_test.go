@@ -39,7 +39,7 @@ func BenchmarkSubmit(b *testing.B) {
 			type sub struct {
 				c     *Session
 				d     *draft
-				ident Identity
+				ident dr.Identity
 			}
 			subs := make([]sub, submitters)
 			for i := range subs {

@@ -8,7 +8,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"sync"
@@ -367,62 +366,75 @@ func (o *bracketObserver) proposals(ctx context.Context, s *Server, doc string) 
 // draft's owner (which only hands over a copy of the text and tracker).
 // Errors: not_found (no such draft), rev_ahead.
 func (s *Server) bracketListing(ctx context.Context, doc string, rev int) (*listing, error) {
+	o, hit, src, err := s.listingSource(ctx, doc, rev)
+	if err != nil || hit != nil {
+		return hit, err
+	}
+	if src.tracker == nil {
+		old, oldText, err := s.bracketsAt(ctx, src.info, src.rev)
+		if err != nil {
+			return nil, err
+		}
+		src.text, src.tracker, src.opener = oldText, old.Tracker(), old.Opener
+	}
+	res, err := brackets.List(src.text, src.tracker)
+	if err != nil {
+		return nil, fmt.Errorf("list brackets of %s@%d: %w", doc, src.rev, err)
+	}
+	props, err := o.proposals(ctx, s, doc)
+	if err != nil {
+		return nil, err
+	}
+	byGroup := proposalsByGroup(props, src.rev)
+	l := &listing{rev: src.rev, res: res, body: encodeGroups(&res, src.opener, byGroup), opener: src.opener, props: byGroup}
+	o.keep(l)
+	return l, nil
+}
+
+// listingSource is what a listing at rev is made from: the draft, and at
+// the head copies of its text and tracker with the live openers (tracker
+// nil: rev is older, rebuild it).
+type listingSource struct {
+	info    dr.Draft
+	rev     int
+	text    string
+	tracker *brackets.Tracker
+	opener  func(rev int) dr.Author
+}
+
+// listingSource asks draft doc's owner for its bracket observer and, for
+// the listing at rev (-1: the head), the cached listing or what to make it
+// from; the copies let the parse run outside the owner goroutine.
+func (s *Server) listingSource(ctx context.Context, doc string, rev int) (*bracketObserver, *listing, listingSource, error) {
 	var (
-		o    *bracketObserver
-		hit  *listing
-		info dr.Draft
-		text string
-		tr   *brackets.Tracker
-		head bool
+		o   *bracketObserver
+		hit *listing
+		src listingSource
 	)
 	err := s.Do(ctx, doc, func(st *DraftState) error {
 		var err error
 		if o, err = bracketsOf(st); err != nil {
 			return err
 		}
-		cur := st.Rev()
 		if rev, err = listedRev(st, doc, rev); err != nil {
 			return err
 		}
 		if hit = o.cached(rev); hit != nil {
 			return nil
 		}
-		info = st.Info()
-		if rev == cur {
-			// Copies: the parse runs outside the owner goroutine.
-			head, text, tr = true, st.Text().String(), o.Tracker().Clone()
-			if tr.Rev() != cur {
-				return fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), doc, cur)
+		src = listingSource{info: st.Info(), rev: rev}
+		if cur := st.Rev(); rev == cur {
+			src.text, src.tracker, src.opener = st.Text().String(), o.Tracker().Clone(), o.Opener
+			if src.tracker.Rev() != cur {
+				return fmt.Errorf("brackets: tracker at %d, draft %s at %d", src.tracker.Rev(), doc, cur)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, notFoundDraft(err, doc)
+		return nil, nil, listingSource{}, err
 	}
-	if hit != nil {
-		return hit, nil
-	}
-	opener := o.Opener
-	if !head {
-		old, oldText, err := s.bracketsAt(ctx, info, rev)
-		if err != nil {
-			return nil, err
-		}
-		text, tr, opener = oldText, old.Tracker(), old.Opener
-	}
-	res, err := brackets.List(text, tr)
-	if err != nil {
-		return nil, fmt.Errorf("list brackets of %s@%d: %w", doc, rev, err)
-	}
-	props, err := o.proposals(ctx, s, doc)
-	if err != nil {
-		return nil, err
-	}
-	byGroup := proposalsByGroup(props, rev)
-	l := &listing{rev: rev, res: res, body: encodeGroups(&res, opener, byGroup), opener: opener, props: byGroup}
-	o.keep(l)
-	return l, nil
+	return o, hit, src, nil
 }
 
 // bracketsAt rebuilds the bracket state of a draft at an older revision
@@ -477,18 +489,4 @@ func resultAt(st *DraftState) (brackets.Result, error) {
 		return brackets.Result{}, fmt.Errorf("brackets: tracker at %d, draft %s at %d", tr.Rev(), st.ID(), st.Rev())
 	}
 	return brackets.List(st.Text().String(), tr)
-}
-
-// bracketError turns an error of package brackets into a protocol error:
-// a refusal (brackets.Refusal) keeps its words after what, the request
-// that failed; any other error is internal.
-func bracketError(err error, what string) error {
-	words, ok := brackets.Refusal(err)
-	switch {
-	case !ok:
-		return fmt.Errorf("%s: %w", what, err)
-	case errors.Is(err, brackets.ErrNoGroup):
-		return Errorf(ErrNotFound, "%s: %s", what, words)
-	}
-	return Errorf(ErrBadRequest, "%s: %s", what, words)
 }

@@ -91,27 +91,17 @@ type statsJSON struct {
 	Points      []brackets.StatPoint `json:"points"`
 }
 
-// conflictError is a stale resolution: the group changed since the
-// revision the facilitator saw it at. Group is its current state.
-type conflictError struct {
-	err   error // Errorf(ErrConflict, ...)
-	group *GroupJSON
-}
-
-func (e *conflictError) Error() string { return e.err.Error() }
-func (e *conflictError) Unwrap() error { return e.err }
-
 // propose adds an alternative to a group, or brackets a span as a new
 // group, through the draft's owner (Server.submitBuilt), with its Proposal
 // record.
-func (s *Server) propose(ctx context.Context, who Identity, doc string, req bracketRequest) (proposedJSON, error) {
+func (s *Server) propose(ctx context.Context, who dr.Identity, doc string, req bracketRequest) (proposedJSON, error) {
 	if err := checkPropose(who, req); err != nil {
 		return proposedJSON{}, err
 	}
 	out := proposedJSON{Doc: doc}
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
 		if req.Rev != nil && *req.Rev > st.Info().Rev {
-			return Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
+			return Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
 		}
 		p, ch, err := buildProposal(st, doc, req)
 		if err != nil {
@@ -122,7 +112,7 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 		return Built{Op: ch.Op, Kind: dr.KindPropose, Group: p.Group, Proposals: []dr.Proposal{p}}, nil
 	})
 	if err != nil {
-		return proposedJSON{}, notFoundDraft(err, doc)
+		return proposedJSON{}, err
 	}
 	out.Rev = op.Rev
 	s.auditBounded(who, who.Principal, ActionPropose, doc, fmt.Sprintf("group %s alternative %d at rev %d", out.Group, out.Alternative, out.Rev))
@@ -130,33 +120,33 @@ func (s *Server) propose(ctx context.Context, who Identity, doc string, req brac
 }
 
 // checkPropose checks who may propose as req asks, and the request's form.
-func checkPropose(who Identity, req bracketRequest) error {
+func checkPropose(who dr.Identity, req bracketRequest) error {
 	if !who.CanEdit() {
-		return Errorf(ErrForbidden, "a %s may not propose alternatives", who.Role)
+		return dr.Errorf(dr.CodeForbidden, "a %s may not propose alternatives", who.Role)
 	}
 	if req.Text == nil {
-		return Errorf(ErrBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
+		return dr.Errorf(dr.CodeBadRequest, "propose needs text, the alternative (\"\" proposes nothing: an empty alternative, or the span as optional text)")
 	}
 	if (req.Group == "") == (req.Span == nil) {
-		return Errorf(ErrBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
+		return dr.Errorf(dr.CodeBadRequest, "propose needs either group (an existing group's id) or span ([start, end] in code points), not both")
 	}
 	if req.Rev != nil && *req.Rev < 0 {
-		return Errorf(ErrBadRequest, "rev must not be negative")
+		return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return Errorf(ErrBadRequest, "notes are at most %d characters", maxNoteLen)
+		return dr.Errorf(dr.CodeBadRequest, "notes are at most %d characters", maxNoteLen)
 	}
 	if req.Group != "" {
 		if _, err := brackets.ParseID(req.Group); err != nil {
-			return bracketError(err, "propose")
+			return dr.Prefix("propose", err)
 		}
 		return nil
 	}
 	if req.Rev == nil {
-		return Errorf(ErrBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
+		return dr.Errorf(dr.CodeBadRequest, "a proposal on a span needs rev, the revision the span was taken at")
 	}
 	if req.Span[0] < 0 || req.Span[1] < req.Span[0] {
-		return Errorf(ErrBadRequest, "span must be [start, end] with 0 <= start <= end")
+		return dr.Errorf(dr.CodeBadRequest, "span must be [start, end] with 0 <= start <= end")
 	}
 	return nil
 }
@@ -173,11 +163,11 @@ func buildProposal(st *DraftState, doc string, req bracketRequest) (dr.Proposal,
 	if req.Group != "" {
 		g := res.Find(req.Group)
 		if g < 0 {
-			return dr.Proposal{}, brackets.Change{}, Errorf(ErrNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
+			return dr.Proposal{}, brackets.Change{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s (it may have been resolved)", doc, req.Group)
 		}
 		ch, err := res.Propose(g, *req.Text)
 		if err != nil {
-			return dr.Proposal{}, brackets.Change{}, bracketError(err, "propose")
+			return dr.Proposal{}, brackets.Change{}, dr.Prefix("propose", err)
 		}
 		return dr.Proposal{Group: req.Group, Alternative: ch.Alternative, Text: ch.Text}, ch, nil
 	}
@@ -187,7 +177,7 @@ func buildProposal(st *DraftState, doc string, req bracketRequest) (dr.Proposal,
 	}
 	ch, err := res.Wrap(a, b, *req.Text)
 	if err != nil {
-		return dr.Proposal{}, brackets.Change{}, bracketError(err, fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]))
+		return dr.Proposal{}, brackets.Change{}, dr.Prefix(fmt.Sprintf("propose on [%d,%d)", req.Span[0], req.Span[1]), err)
 	}
 	// The op commits as st.Rev()+1, and its first inserted character is
 	// the new group's '['.
@@ -208,7 +198,7 @@ func spanAt(st *DraftState, rev, a, b int) (int, int, error) {
 	}
 	na, nb := spanSince(a, b, ops)
 	if a < b && na == nb {
-		return 0, 0, Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
+		return 0, 0, dr.Errorf(dr.CodeConflict, "the text of span [%d,%d) at revision %d was deleted since", a, b, rev)
 	}
 	return na, nb, nil
 }
@@ -258,8 +248,8 @@ func wrappedText(ch brackets.Change) string {
 
 // resolve resolves group as the facilitator saw it at req.Rev, through the
 // draft's owner, with its Decision record. A group that changed since
-// req.Rev is a *conflictError.
-func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
+// req.Rev is a conflict carrying the group as it stands (a *detailedError).
+func (s *Server) resolve(ctx context.Context, who dr.Identity, doc, group string, req bracketRequest) (resolvedJSON, error) {
 	res, err := checkResolve(who, group, req)
 	if err != nil {
 		return resolvedJSON{}, err
@@ -279,7 +269,7 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 	})
 	if err != nil {
 		s.listConflictGroup(ctx, doc, group, err)
-		return resolvedJSON{}, notFoundDraft(err, doc)
+		return resolvedJSON{}, err
 	}
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
 	detail := fmt.Sprintf("%s %s", group, decision.Choice)
@@ -292,21 +282,21 @@ func (s *Server) resolve(ctx context.Context, who Identity, doc, group string, r
 
 // checkResolve checks who may resolve group as req asks and returns the
 // resolution.
-func checkResolve(who Identity, group string, req bracketRequest) (brackets.Resolution, error) {
+func checkResolve(who dr.Identity, group string, req bracketRequest) (brackets.Resolution, error) {
 	if !who.IsFacilitator() {
-		return brackets.Resolution{}, Errorf(ErrForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
+		return brackets.Resolution{}, dr.Errorf(dr.CodeForbidden, "only a facilitator resolves brackets; a %s may propose alternatives instead", who.Role)
 	}
 	if req.Rev == nil {
-		return brackets.Resolution{}, Errorf(ErrBadRequest, "resolve needs rev, the revision at which you saw the group")
+		return brackets.Resolution{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the group")
 	}
 	if *req.Rev < 0 {
-		return brackets.Resolution{}, Errorf(ErrBadRequest, "rev must not be negative")
+		return brackets.Resolution{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	if group == "" {
-		return brackets.Resolution{}, Errorf(ErrBadRequest, "resolve needs group, the id of the group")
+		return brackets.Resolution{}, dr.Errorf(dr.CodeBadRequest, "resolve needs group, the id of the group")
 	}
 	if _, err := brackets.ParseID(group); err != nil {
-		return brackets.Resolution{}, bracketError(err, "resolve")
+		return brackets.Resolution{}, dr.Prefix("resolve", err)
 	}
 	return resolutionOf(req, false)
 }
@@ -322,20 +312,20 @@ func resolutionOf(req bracketRequest, every bool) (brackets.Resolution, error) {
 	switch req.Choice {
 	case brackets.ChoiceChoose:
 		if req.Index == nil {
-			return res, Errorf(ErrBadRequest, "choose needs index, the alternative to keep%s (0 for the first)", keepIn)
+			return res, dr.Errorf(dr.CodeBadRequest, "choose needs index, the alternative to keep%s (0 for the first)", keepIn)
 		}
 		res.Index = *req.Index
 	case brackets.ChoiceDrop:
 	case brackets.ChoiceCompromise:
 		if req.Text == nil {
-			return res, Errorf(ErrBadRequest, "compromise needs text, the text that replaces %s", replaced)
+			return res, dr.Errorf(dr.CodeBadRequest, "compromise needs text, the text that replaces %s", replaced)
 		}
 		res.Text = *req.Text
 	default:
-		return res, Errorf(ErrBadRequest, "choice must be choose, drop or compromise, got %q", clip(req.Choice))
+		return res, dr.Errorf(dr.CodeBadRequest, "choice must be choose, drop or compromise, got %q", dr.Clip(req.Choice))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return res, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return res, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	return res, nil
 }
@@ -349,41 +339,41 @@ func (s *Server) groupSeen(ctx context.Context, doc, group string, rev int) (bra
 	}
 	gi := seenAt.res.Find(group)
 	if gi < 0 {
-		return brackets.Group{}, Errorf(ErrNotFound, "draft %s has no group %s at revision %d", doc, group, rev)
+		return brackets.Group{}, dr.Errorf(dr.CodeNotFound, "draft %s has no group %s at revision %d", doc, group, rev)
 	}
 	return seenAt.res.Groups[gi], nil
 }
 
 // resolveSeen builds, inside a BuildFunc, the resolution of group seen as
-// it stands at st.Rev(), and its decision record: a *conflictError if the
+// it stands at st.Rev(), and its decision record: a conflict (a *detailedError with the group) if the
 // group changed since the facilitator saw it.
-func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.Resolution, req bracketRequest, who Identity) (dr.Decision, brackets.Change, error) {
+func resolveSeen(st *DraftState, doc string, seen brackets.Group, res brackets.Resolution, req bracketRequest, who dr.Identity) (dr.Decision, brackets.Change, error) {
 	cur, err := resultAt(st)
 	if err != nil {
 		return dr.Decision{}, brackets.Change{}, err
 	}
 	g := cur.Find(seen.ID)
 	if g < 0 {
-		return dr.Decision{}, brackets.Change{}, Errorf(ErrNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", seen.ID, doc, *req.Rev)
+		return dr.Decision{}, brackets.Change{}, dr.Errorf(dr.CodeNotFound, "group %s is no longer in draft %s: it was resolved or deleted after revision %d", seen.ID, doc, *req.Rev)
 	}
 	if !seen.Same(cur.Groups[g]) {
 		o, _ := bracketsOf(st)
 		gj := groupJSON(&cur, g, o.Opener, nil)
-		return dr.Decision{}, brackets.Change{}, &conflictError{
-			err:   Errorf(ErrConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
-			group: &gj,
+		return dr.Decision{}, brackets.Change{}, &detailedError{
+			err:    dr.Errorf(dr.CodeConflict, "group %s changed since revision %d; here is how it stands at revision %d", seen.ID, *req.Rev, st.Rev()),
+			detail: errorDetail{Group: &gj},
 		}
 	}
 	ch, err := cur.Resolve(g, res)
 	if err != nil {
-		return dr.Decision{}, brackets.Change{}, bracketError(err, "resolve "+seen.ID)
+		return dr.Decision{}, brackets.Change{}, dr.Prefix("resolve "+seen.ID, err)
 	}
 	return decisionOf(cur.Groups[g], ch, res, req, who), ch, nil
 }
 
 // decisionOf is the decision record of resolving group g with res, as req
 // asked and ch did (revision, time and draft are set once committed).
-func decisionOf(g brackets.Group, ch brackets.Change, res brackets.Resolution, req bracketRequest, who Identity) dr.Decision {
+func decisionOf(g brackets.Group, ch brackets.Change, res brackets.Resolution, req bracketRequest, who dr.Identity) dr.Decision {
 	alts := make([]string, len(g.Alternatives))
 	for i, a := range g.Alternatives {
 		alts[i] = a.Text
@@ -395,16 +385,17 @@ func decisionOf(g brackets.Group, ch brackets.Change, res brackets.Resolution, r
 	return d
 }
 
-// listConflictGroup puts into a *conflictError the group as it stands,
-// with its proposers, as a listing shows it.
+// listConflictGroup puts into a stale resolution's error (a
+// *detailedError with its group) the group as it stands, with its
+// proposers, as a listing shows it.
 func (s *Server) listConflictGroup(ctx context.Context, doc, group string, err error) {
-	var ce *conflictError
-	if !errors.As(err, &ce) {
+	var de *detailedError
+	if !errors.As(err, &de) || de.detail.Group == nil {
 		return
 	}
 	if l, lerr := s.bracketListing(ctx, doc, -1); lerr == nil {
 		if cg := l.group(group); cg != nil {
-			ce.group = cg
+			de.detail.Group = cg
 		}
 	}
 }
@@ -422,7 +413,7 @@ func (s *Server) bracketStats(ctx context.Context, doc string) (statsJSON, error
 		out = statsJSON{Doc: doc, Rev: st.Rev(), Open: open, Diagnostics: diags, Clean: open == 0 && diags == 0, Points: o.Points()}
 		return nil
 	})
-	return out, notFoundDraft(err, doc)
+	return out, err
 }
 
 // listingFrame is the WebSocket "brackets" message of a listing.
@@ -443,11 +434,11 @@ func listingFrame(doc string, l *listing, ref json.RawMessage) []byte {
 
 // checkDocWS checks a message's draft id and the session's access to it.
 func checkDocWS(c *Session, doc string) error {
-	if err := ValidDraftID(doc); err != nil {
+	if err := dr.ValidDraftID(doc); err != nil {
 		return err
 	}
 	if !c.ident.CanAccess(doc) {
-		return Errorf(ErrForbidden, "your credential does not give access to draft %s", doc)
+		return dr.Errorf(dr.CodeForbidden, "your credential does not give access to draft %s", doc)
 	}
 	return nil
 }
@@ -463,7 +454,7 @@ func listingRevWS(c *Session, m *Inbound) (int, error) {
 		return -1, nil
 	}
 	if *m.Rev < 0 {
-		return 0, Errorf(ErrBadRequest, "rev must not be negative")
+		return 0, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	return *m.Rev, nil
 }
@@ -476,7 +467,7 @@ func listedRev(st *DraftState, doc string, rev int) (int, error) {
 		return cur, nil
 	}
 	if rev > cur {
-		return 0, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
+		return 0, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, cur)
 	}
 	return rev, nil
 }
@@ -497,9 +488,9 @@ func decodeBracketRequest(raw []byte) (bracketRequest, error) {
 	if err := json.Unmarshal(raw, &req); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return req, Errorf(ErrBadRequest, "field %s has the wrong type", te.Field)
+			return req, dr.Errorf(dr.CodeBadRequest, "field %s has the wrong type", te.Field)
 		}
-		return req, Errorf(ErrBadRequest, "message is not the expected JSON object")
+		return req, dr.Errorf(dr.CodeBadRequest, "message is not the expected JSON object")
 	}
 	return req, nil
 }
@@ -534,16 +525,6 @@ func handleProposeMsg(ctx context.Context, c *Session, m *Inbound) error {
 	return nil
 }
 
-// conflictMsg is the WebSocket error of a stale resolution.
-type conflictMsg struct {
-	Type    string          `json:"type"`
-	Code    string          `json:"code"`
-	Message string          `json:"message"`
-	Doc     string          `json:"doc"`
-	Group   *GroupJSON      `json:"group"`
-	Ref     json.RawMessage `json:"ref,omitempty"`
-}
-
 func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 	if err := checkDocWS(c, m.Doc); err != nil {
 		return err
@@ -553,11 +534,6 @@ func handleResolveMsg(ctx context.Context, c *Session, m *Inbound) error {
 		return err
 	}
 	out, err := c.s.resolve(ctx, c.ident, m.Doc, req.Group, req)
-	var ce *conflictError
-	if errors.As(err, &ce) {
-		c.Send(encode(conflictMsg{Type: "error", Code: CodeConflict, Message: ce.Error(), Doc: m.Doc, Group: ce.group, Ref: m.Ref}))
-		return nil
-	}
 	if err != nil {
 		return err
 	}
@@ -616,16 +592,6 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out, err := s.resolve(r.Context(), who, doc, r.PathValue("group"), req)
-	var ce *conflictError
-	if errors.As(err, &ce) {
-		type body struct {
-			Code    string     `json:"code"`
-			Message string     `json:"message"`
-			Group   *GroupJSON `json:"group"`
-		}
-		WriteJSON(w, http.StatusConflict, map[string]body{"error": {CodeConflict, ce.Error(), ce.group}})
-		return nil
-	}
 	return writeResult(w, http.StatusOK, out, err)
 }
 
@@ -636,8 +602,8 @@ func (s *Server) recordsFor(r *http.Request) (string, Store, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	if _, err := s.store.Draft(r.Context(), doc); err != nil {
-		return "", nil, notFoundDraft(err, doc)
+	if _, err := s.draftInfo(r.Context(), doc); err != nil {
+		return "", nil, err
 	}
 	return doc, s.store, nil
 }

@@ -107,7 +107,7 @@ func BenchmarkBracketListingCompilation(b *testing.B) {
 	s := New(Config{Open: true, MaxDraftLen: 1 << 22}, store, nil)
 	b.Cleanup(func() { s.Shutdown(context.Background()) })
 	h := s.Handler()
-	by := Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
+	by := dr.Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
 	i := 0
 	size := 0
 	for b.Loop() {
@@ -143,7 +143,7 @@ func TestBracketsDeepNestingCost(t *testing.T) {
 	}
 	s := New(Config{Open: true}, store, nil)
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
-	by := Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
+	by := dr.Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
 	if err := store.CreateDraft(context.Background(), dr.Draft{ID: "other", Title: "other"}, "Another article."); err != nil {
 		t.Fatal(err)
 	}

@@ -81,7 +81,7 @@ func BenchmarkBracketListing(b *testing.B) {
 	})
 	b.Run("new-rev", func(b *testing.B) {
 		ctx := context.Background()
-		by := Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
+		by := dr.Identity{Author: dr.Author{Delegation: "CAN", Name: "Ana"}, Role: dr.RoleDrafter}
 		b.ReportAllocs()
 		i := 0
 		var cpu time.Duration

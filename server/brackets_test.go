@@ -317,14 +317,14 @@ func TestBracketListingHTTPAndWebSocket(t *testing.T) {
 
 	// Errors: a revision ahead, a draft that does not exist.
 	var ev errView
-	if code := ls.call(observer, "GET", "/api/docs/art-1/brackets?rev=3", nil, &ev); code != http.StatusBadRequest || ev.Error.Code != server.CodeRevAhead {
+	if code := ls.call(observer, "GET", "/api/docs/art-1/brackets?rev=3", nil, &ev); code != http.StatusBadRequest || ev.Error.Code != dr.CodeRevAhead {
 		t.Fatalf("rev ahead: %d %+v", code, ev)
 	}
-	if code := ls.call(observer, "GET", "/api/docs/nope/brackets", nil, &ev); code != http.StatusNotFound || ev.Error.Code != server.CodeNotFound {
+	if code := ls.call(observer, "GET", "/api/docs/nope/brackets", nil, &ev); code != http.StatusNotFound || ev.Error.Code != dr.CodeNotFound {
 		t.Fatalf("unknown draft: %d %+v", code, ev)
 	}
 	rc.send(`{"type":"brackets","doc":"nope","ref":3}`)
-	if m := rc.expect("error"); m["code"] != server.CodeNotFound || m["ref"] != 3.0 {
+	if m := rc.expect("error"); m["code"] != dr.CodeNotFound || m["ref"] != 3.0 {
 		t.Fatalf("unknown draft over WebSocket: %v", m)
 	}
 }
@@ -590,30 +590,30 @@ func TestBracketRefusals(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"reviewer proposes", observer, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.12", "text": "may"}, 403, server.CodeForbidden},
-		{"reviewer proposes a span", observer, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "span": []int{0, 3}, "text": "A"}, 403, server.CodeForbidden},
-		{"drafter resolves", canada, resolvePath, choose, 403, server.CodeForbidden},
-		{"reviewer resolves", observer, resolvePath, choose, 403, server.CodeForbidden},
-		{"unknown group", chair, "/api/docs/art-4/brackets/b9.9/resolve", choose, 404, server.CodeNotFound},
-		{"malformed group id", chair, "/api/docs/art-4/brackets/x12/resolve", choose, 400, server.CodeBadRequest},
-		{"index out of range", chair, resolvePath, map[string]any{"rev": 0, "choice": "choose", "index": 2}, 400, server.CodeBadRequest},
-		{"negative index", chair, resolvePath, map[string]any{"rev": 0, "choice": "choose", "index": -1}, 400, server.CodeBadRequest},
-		{"choose without index", chair, resolvePath, map[string]any{"rev": 0, "choice": "choose"}, 400, server.CodeBadRequest},
-		{"drop alternatives", chair, resolvePath, map[string]any{"rev": 0, "choice": "drop"}, 400, server.CodeBadRequest},
-		{"unknown choice", chair, resolvePath, map[string]any{"rev": 0, "choice": "pick", "index": 0}, 400, server.CodeBadRequest},
-		{"compromise without text", chair, resolvePath, map[string]any{"rev": 0, "choice": "compromise"}, 400, server.CodeBadRequest},
-		{"resolve without rev", chair, resolvePath, map[string]any{"choice": "choose", "index": 0}, 400, server.CodeBadRequest},
-		{"resolve rev ahead", chair, resolvePath, map[string]any{"rev": 5, "choice": "choose", "index": 0}, 400, server.CodeRevAhead},
-		{"note too long", chair, resolvePath, map[string]any{"rev": 0, "choice": "drop", "note": strings.Repeat("n", 2001)}, 400, server.CodeBadRequest},
-		{"unknown draft", chair, "/api/docs/nope/brackets/b0.12/resolve", choose, 404, server.CodeNotFound},
-		{"propose unknown group", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.1", "text": "x"}, 404, server.CodeNotFound},
-		{"propose without text", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.12"}, 400, server.CodeBadRequest},
-		{"propose group and span", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.12", "span": []int{0, 3}, "text": "x"}, 400, server.CodeBadRequest},
-		{"propose span without rev", canada, "/api/docs/art-4/brackets/propose", map[string]any{"span": []int{0, 3}, "text": "x"}, 400, server.CodeBadRequest},
-		{"propose span crossing a group", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "span": []int{4, 15}, "text": "x"}, 400, server.CodeBadRequest},
-		{"propose span past the end", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "span": []int{50, 90}, "text": "x"}, 400, server.CodeBadRequest},
-		{"propose span rev ahead", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 1, "span": []int{0, 3}, "text": "x"}, 400, server.CodeRevAhead},
-		{"propose unknown draft", canada, "/api/docs/nope/brackets/propose", map[string]any{"rev": 0, "group": "b0.12", "text": "x"}, 404, server.CodeNotFound},
+		{"reviewer proposes", observer, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.12", "text": "may"}, 403, dr.CodeForbidden},
+		{"reviewer proposes a span", observer, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "span": []int{0, 3}, "text": "A"}, 403, dr.CodeForbidden},
+		{"drafter resolves", canada, resolvePath, choose, 403, dr.CodeForbidden},
+		{"reviewer resolves", observer, resolvePath, choose, 403, dr.CodeForbidden},
+		{"unknown group", chair, "/api/docs/art-4/brackets/b9.9/resolve", choose, 404, dr.CodeNotFound},
+		{"malformed group id", chair, "/api/docs/art-4/brackets/x12/resolve", choose, 400, dr.CodeBadRequest},
+		{"index out of range", chair, resolvePath, map[string]any{"rev": 0, "choice": "choose", "index": 2}, 400, dr.CodeBadRequest},
+		{"negative index", chair, resolvePath, map[string]any{"rev": 0, "choice": "choose", "index": -1}, 400, dr.CodeBadRequest},
+		{"choose without index", chair, resolvePath, map[string]any{"rev": 0, "choice": "choose"}, 400, dr.CodeBadRequest},
+		{"drop alternatives", chair, resolvePath, map[string]any{"rev": 0, "choice": "drop"}, 400, dr.CodeBadRequest},
+		{"unknown choice", chair, resolvePath, map[string]any{"rev": 0, "choice": "pick", "index": 0}, 400, dr.CodeBadRequest},
+		{"compromise without text", chair, resolvePath, map[string]any{"rev": 0, "choice": "compromise"}, 400, dr.CodeBadRequest},
+		{"resolve without rev", chair, resolvePath, map[string]any{"choice": "choose", "index": 0}, 400, dr.CodeBadRequest},
+		{"resolve rev ahead", chair, resolvePath, map[string]any{"rev": 5, "choice": "choose", "index": 0}, 400, dr.CodeRevAhead},
+		{"note too long", chair, resolvePath, map[string]any{"rev": 0, "choice": "drop", "note": strings.Repeat("n", 2001)}, 400, dr.CodeBadRequest},
+		{"unknown draft", chair, "/api/docs/nope/brackets/b0.12/resolve", choose, 404, dr.CodeNotFound},
+		{"propose unknown group", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.1", "text": "x"}, 404, dr.CodeNotFound},
+		{"propose without text", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.12"}, 400, dr.CodeBadRequest},
+		{"propose group and span", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "group": "b0.12", "span": []int{0, 3}, "text": "x"}, 400, dr.CodeBadRequest},
+		{"propose span without rev", canada, "/api/docs/art-4/brackets/propose", map[string]any{"span": []int{0, 3}, "text": "x"}, 400, dr.CodeBadRequest},
+		{"propose span crossing a group", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "span": []int{4, 15}, "text": "x"}, 400, dr.CodeBadRequest},
+		{"propose span past the end", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 0, "span": []int{50, 90}, "text": "x"}, 400, dr.CodeBadRequest},
+		{"propose span rev ahead", canada, "/api/docs/art-4/brackets/propose", map[string]any{"rev": 1, "span": []int{0, 3}, "text": "x"}, 400, dr.CodeRevAhead},
+		{"propose unknown draft", canada, "/api/docs/nope/brackets/propose", map[string]any{"rev": 0, "group": "b0.12", "text": "x"}, 404, dr.CodeNotFound},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -626,20 +626,20 @@ func TestBracketRefusals(t *testing.T) {
 	// The same refusals over WebSocket keep the connection usable.
 	rc := ls.wsAs(observer, "obs-4")
 	rc.send(`{"type":"propose","doc":"art-4","rev":0,"group":"b0.12","text":"may","ref":1}`)
-	if m := rc.expect("error"); m["code"] != server.CodeForbidden || m["ref"] != 1.0 || m["doc"] != "art-4" {
+	if m := rc.expect("error"); m["code"] != dr.CodeForbidden || m["ref"] != 1.0 || m["doc"] != "art-4" {
 		t.Fatalf("reviewer propose over WebSocket: %v", m)
 	}
 	rc.send(`{"type":"resolve","doc":"art-4","rev":0,"group":"b0.12","choice":"choose","index":0,"ref":2}`)
-	if m := rc.expect("error"); m["code"] != server.CodeForbidden || m["ref"] != 2.0 {
+	if m := rc.expect("error"); m["code"] != dr.CodeForbidden || m["ref"] != 2.0 {
 		t.Fatalf("reviewer resolve over WebSocket: %v", m)
 	}
 	dc := ls.wsAs(canada, "can-4")
 	dc.send(`{"type":"resolve","doc":"art-4","rev":0,"group":"b0.12","choice":"choose","index":0,"ref":3}`)
-	if m := dc.expect("error"); m["code"] != server.CodeForbidden || m["ref"] != 3.0 {
+	if m := dc.expect("error"); m["code"] != dr.CodeForbidden || m["ref"] != 3.0 {
 		t.Fatalf("drafter resolve over WebSocket: %v", m)
 	}
 	dc.send(`{"type":"propose","doc":"art-4","rev":0,"group":"b0.12","text":7}`)
-	if m := dc.expect("error"); m["code"] != server.CodeBadRequest {
+	if m := dc.expect("error"); m["code"] != dr.CodeBadRequest {
 		t.Fatalf("text of the wrong type: %v", m)
 	}
 	dc.send(`{"type":"brackets","doc":"art-4"}`)
@@ -671,7 +671,7 @@ func TestBracketStaleResolve(t *testing.T) {
 
 	var ev errView
 	code := ls.call(chair, "POST", "/api/docs/art-5/brackets/b0.12/resolve", map[string]any{"rev": 0, "choice": "choose", "index": 1}, &ev)
-	if code != http.StatusConflict || ev.Error.Code != server.CodeConflict || ev.Error.Group == nil ||
+	if code != http.StatusConflict || ev.Error.Code != dr.CodeConflict || ev.Error.Group == nil ||
 		ev.Error.Group.ID != "b0.12" || ev.Error.Group.Alternatives[1].Text != "should not" || ev.Error.Group.Span != [2]int{17, 35} {
 		t.Fatalf("stale resolve: %d %+v %+v", code, ev.Error, ev.Error.Group)
 	}
@@ -679,7 +679,7 @@ func TestBracketStaleResolve(t *testing.T) {
 	fc.send(`{"type":"resolve","doc":"art-5","rev":0,"group":"b0.12","choice":"choose","index":1,"ref":"s"}`)
 	m := fc.expect("error")
 	g, _ := m["group"].(map[string]any)
-	if m["code"] != server.CodeConflict || m["ref"] != "s" || g == nil || g["id"] != "b0.12" {
+	if m["code"] != dr.CodeConflict || m["ref"] != "s" || g == nil || g["id"] != "b0.12" {
 		t.Fatalf("stale resolve over WebSocket: %v", m)
 	}
 	if d := ls.get("art-5"); d.Rev != 2 || len(ls.decisions("art-5")) != 0 {
@@ -702,7 +702,7 @@ func TestBracketStaleResolve(t *testing.T) {
 	}
 	// Resolved: gone.
 	ev = errView{}
-	if code := ls.call(chair, "POST", "/api/docs/art-5/brackets/b0.12/resolve", map[string]any{"rev": 4, "choice": "choose", "index": 0}, &ev); code != http.StatusNotFound || ev.Error.Code != server.CodeNotFound {
+	if code := ls.call(chair, "POST", "/api/docs/art-5/brackets/b0.12/resolve", map[string]any{"rev": 4, "choice": "choose", "index": 0}, &ev); code != http.StatusNotFound || ev.Error.Code != dr.CodeNotFound {
 		t.Fatalf("resolve twice: %d %+v", code, ev)
 	}
 }
@@ -829,7 +829,7 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 						switch {
 						case code == 200:
 							proposed[i]++
-						case code == 404 && ev.Error.Code == server.CodeNotFound:
+						case code == 404 && ev.Error.Code == dr.CodeNotFound:
 						default:
 							t.Errorf("drafter %d: propose: %d %+v", i, code, ev)
 						}
@@ -897,7 +897,7 @@ func TestBracketsConcurrentEndToEnd(t *testing.T) {
 			decision = out.Decision
 			break
 		}
-		if code != http.StatusConflict || out.Error.Code != server.CodeConflict || out.Error.Group.ID != target {
+		if code != http.StatusConflict || out.Error.Code != dr.CodeConflict || out.Error.Group.ID != target {
 			t.Fatalf("resolve: status %d %+v", code, out.Error)
 		}
 		conflicts++
@@ -1074,7 +1074,7 @@ func TestBracketSpanRefusalsInWords(t *testing.T) {
 	for _, c := range cases {
 		var ev errView
 		code := ls.call(canada, "POST", "/api/docs/art-13/brackets/propose", map[string]any{"rev": 0, "span": c.span, "text": c.text}, &ev)
-		if code != 400 || ev.Error.Code != server.CodeBadRequest || !strings.Contains(ev.Error.Message, c.says) {
+		if code != 400 || ev.Error.Code != dr.CodeBadRequest || !strings.Contains(ev.Error.Message, c.says) {
 			t.Errorf("HTTP %s: %d %+v, want 400 bad_request saying %q", c.name, code, ev.Error, c.says)
 		}
 	}
@@ -1082,7 +1082,7 @@ func TestBracketSpanRefusalsInWords(t *testing.T) {
 	for i, c := range cases {
 		dc.send(fmt.Sprintf(`{"type":"propose","doc":"art-13","rev":0,"span":[%d,%d],"text":%q,"ref":%d}`, c.span[0], c.span[1], c.text, i+1))
 		m := dc.expect("error")
-		if m["code"] != server.CodeBadRequest || m["ref"] != float64(i+1) || !strings.Contains(fmt.Sprint(m["message"]), c.says) {
+		if m["code"] != dr.CodeBadRequest || m["ref"] != float64(i+1) || !strings.Contains(fmt.Sprint(m["message"]), c.says) {
 			t.Errorf("WebSocket %s: %v, want bad_request saying %q", c.name, m, c.says)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/gorilla/websocket"
 )
 
@@ -74,7 +75,7 @@ type Session struct {
 	hello   bool
 	proxied bool      // the upgrade request carried proxy headers
 	readAt  time.Time // when the message being handled was read (ack latency)
-	ident   Identity
+	ident   dr.Identity
 	client  string
 	drafts  map[string]*draft
 	opsRate bucket
@@ -104,7 +105,7 @@ func newSession(s *Server, ws *websocket.Conn) *Session {
 }
 
 // Identity is who the session authenticated as (valid after hello).
-func (c *Session) Identity() Identity { return c.ident }
+func (c *Session) Identity() dr.Identity { return c.ident }
 
 // remote is the peer's address, for logs and the audit log.
 func (c *Session) remote() string {
@@ -396,25 +397,7 @@ func appendFrame(buf []byte, opcode int, payload []byte) []byte {
 func (c *Session) readPump() {
 	cfg := &c.s.cfg
 	defer c.cleanup()
-	c.ws.SetReadLimit(cfg.MaxFrameBytes * hardFrameFactor)
-	c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
-	c.ws.SetPongHandler(func(string) error {
-		if c.hello {
-			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
-		}
-		return nil
-	})
-	c.ws.SetPingHandler(func(data string) error {
-		select {
-		case c.ctl <- appendFrame(nil, websocket.PongMessage, []byte(data)):
-		default: // a peer flooding pings gets fewer pongs
-		}
-		return nil
-	})
-	c.ws.SetCloseHandler(func(code int, text string) error {
-		c.kill(websocket.CloseNormalClosure, "", true)
-		return nil
-	})
+	c.configureReads()
 	for {
 		// A message beyond the hard limit fails with ErrReadLimit at the
 		// header of the frame that crosses it: the first one, or a
@@ -427,7 +410,7 @@ func (c *Session) readPump() {
 		if err == nil && int64(len(data)) > cfg.MaxFrameBytes {
 			_, err = io.Copy(io.Discard, r)
 			if err == nil {
-				c.fail(Errorf(ErrTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
+				c.fail(dr.Errorf(dr.CodeTooLarge, "frame larger than %d bytes", cfg.MaxFrameBytes), "", nil, nil)
 				continue
 			}
 		}
@@ -447,6 +430,33 @@ func (c *Session) readPump() {
 		}
 		c.handle(mt, data)
 	}
+}
+
+// configureReads sets the read side's limits and control-frame handlers:
+// the hard frame limit, HelloWait for the first message (then PongWait,
+// extended by each pong), pings answered through the write pump, and a
+// close frame that ends the session after the queued frames.
+func (c *Session) configureReads() {
+	cfg := &c.s.cfg
+	c.ws.SetReadLimit(cfg.MaxFrameBytes * hardFrameFactor)
+	c.ws.SetReadDeadline(time.Now().Add(cfg.HelloWait))
+	c.ws.SetPongHandler(func(string) error {
+		if c.hello {
+			c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		}
+		return nil
+	})
+	c.ws.SetPingHandler(func(data string) error {
+		select {
+		case c.ctl <- appendFrame(nil, websocket.PongMessage, []byte(data)):
+		default: // a peer flooding pings gets fewer pongs
+		}
+		return nil
+	})
+	c.ws.SetCloseHandler(func(code int, text string) error {
+		c.kill(websocket.CloseNormalClosure, "", true)
+		return nil
+	})
 }
 
 // cleanup runs when the read pump ends: leave the drafts (so the others
@@ -469,7 +479,7 @@ func (c *Session) cleanup() {
 func (c *Session) fail(err error, doc string, seq *uint64, ref json.RawMessage) {
 	to := replyTo{doc: doc, seq: seq, ref: ref}
 	if !c.hello {
-		to.code = CodeUnauthorized
+		to.code = dr.CodeUnauthorized
 	}
 	c.queue(c.s.errorFrame(err, to, "message", "client", c.client))
 	if !c.hello {
@@ -484,7 +494,7 @@ func (c *Session) handle(mt int, data []byte) {
 	c.readAt = now
 	if !c.msgRate.allow(now) || !c.limits.allowMsg(now) {
 		c.s.stats.RateLimited.Add(1)
-		c.fail(Errorf(ErrRateLimited, "too many messages; slow down"), "", nil, nil)
+		c.fail(dr.Errorf(dr.CodeRateLimited, "too many messages; slow down"), "", nil, nil)
 		c.refused(now)
 		return
 	}
@@ -502,11 +512,11 @@ func (c *Session) handle(mt int, data []byte) {
 // decode decodes a frame into a message, or answers why it cannot.
 func (c *Session) decode(mt int, data []byte) (*Inbound, bool) {
 	if mt != websocket.TextMessage {
-		c.fail(Errorf(ErrBadRequest, "messages are JSON in text frames"), "", nil, nil)
+		c.fail(dr.Errorf(dr.CodeBadRequest, "messages are JSON in text frames"), "", nil, nil)
 		return nil, false
 	}
 	if !utf8.Valid(data) {
-		c.fail(Errorf(ErrBadRequest, "frame is not valid UTF-8"), "", nil, nil)
+		c.fail(dr.Errorf(dr.CodeBadRequest, "frame is not valid UTF-8"), "", nil, nil)
 		return nil, false
 	}
 	m := new(Inbound)
@@ -531,13 +541,13 @@ func (c *Session) decode(mt int, data []byte) (*Inbound, bool) {
 // sign-in is audited (unless the server is open and no token was given).
 func (c *Session) greet(m *Inbound) {
 	if m.Type != "hello" {
-		c.fail(Errorf(ErrUnauthorized, "the first message must be hello"), "", nil, m.Ref)
+		c.fail(dr.Errorf(dr.CodeUnauthorized, "the first message must be hello"), "", nil, m.Ref)
 		return
 	}
 	if err := c.sayHello(m); err != nil {
 		if m.Token != "" || !c.s.cfg.Open {
-			_, msg, _ := ErrorCode(err)
-			c.s.auditRefusal(Identity{}, CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+clip(m.Client), msg)
+			_, msg, _ := protocolError(err)
+			c.s.auditRefusal(dr.Identity{}, dr.CodeUnauthorized, m.Token != "", c.remote(), "websocket sign-in client="+dr.Clip(m.Client), msg)
 		}
 		c.fail(err, "", nil, m.Ref)
 	}
@@ -549,9 +559,9 @@ func (c *Session) dispatch(m *Inbound) {
 	h := c.s.handlers[m.Type]
 	if h == nil {
 		if m.Type == "" {
-			c.fail(Errorf(ErrBadRequest, "message has no type"), m.Doc, nil, m.Ref)
+			c.fail(dr.Errorf(dr.CodeBadRequest, "message has no type"), m.Doc, nil, m.Ref)
 		} else {
-			c.fail(Errorf(ErrBadRequest, "unknown message type %q", clip(m.Type)), m.Doc, nil, m.Ref)
+			c.fail(dr.Errorf(dr.CodeBadRequest, "unknown message type %q", dr.Clip(m.Type)), m.Doc, nil, m.Ref)
 		}
 		return
 	}
@@ -559,9 +569,9 @@ func (c *Session) dispatch(m *Inbound) {
 	if err == nil {
 		return
 	}
-	code, msg, _ := ErrorCode(err)
-	if code == CodeForbidden || code == CodeUnauthorized {
-		c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+clip(m.Type)+" "+m.Doc, msg)
+	code, msg, _ := protocolError(err)
+	if code == dr.CodeForbidden || code == dr.CodeUnauthorized {
+		c.s.auditRefusal(c.ident, code, false, c.remote(), "websocket "+dr.Clip(m.Type)+" "+m.Doc, msg)
 	}
 	var seq *uint64
 	if m.Type == "op" {
@@ -592,7 +602,7 @@ func expectedType(field string) string {
 }
 
 func (c *Session) sayHello(m *Inbound) error {
-	if err := ValidClientID(m.Client); err != nil {
+	if err := dr.ValidClientID(m.Client); err != nil {
 		return err
 	}
 	id, err := c.s.auth.Hello(c.ctx, Hello{Client: m.Client, Token: m.Token, Delegation: m.Delegation, Name: m.Name, Role: m.Role, proxied: c.proxied})
@@ -612,28 +622,28 @@ func (c *Session) sayHello(m *Inbound) error {
 // openDraft returns the draft open on this session under doc, or an error for
 // the client.
 func (c *Session) openDraft(doc string) (*draft, error) {
-	if err := ValidDraftID(doc); err != nil {
+	if err := dr.ValidDraftID(doc); err != nil {
 		return nil, err
 	}
 	d := c.drafts[doc]
 	if d == nil {
-		return nil, Errorf(ErrBadRequest, "draft %s is not open on this connection; send open first", doc)
+		return nil, dr.Errorf(dr.CodeBadRequest, "draft %s is not open on this connection; send open first", doc)
 	}
 	return d, nil
 }
 
 func handleOpen(ctx context.Context, c *Session, m *Inbound) error {
-	if err := ValidDraftID(m.Doc); err != nil {
+	if err := dr.ValidDraftID(m.Doc); err != nil {
 		return err
 	}
 	if !c.ident.CanAccess(m.Doc) {
-		return Errorf(ErrForbidden, "your credential does not give access to draft %s", m.Doc)
+		return dr.Errorf(dr.CodeForbidden, "your credential does not give access to draft %s", m.Doc)
 	}
 	d := c.drafts[m.Doc]
 	fresh := d == nil
 	if fresh {
 		if len(c.drafts) >= c.s.cfg.MaxDraftsPerConn {
-			return Errorf(ErrTooLarge, "at most %d drafts may be open on one connection", c.s.cfg.MaxDraftsPerConn)
+			return dr.Errorf(dr.CodeTooLarge, "at most %d drafts may be open on one connection", c.s.cfg.MaxDraftsPerConn)
 		}
 		var err error
 		if d, err = c.s.acquire(m.Doc); err != nil {
@@ -646,7 +656,7 @@ func handleOpen(ctx context.Context, c *Session, m *Inbound) error {
 		select {
 		case err = <-reply:
 		case <-d.done:
-			err = ErrClosed
+			err = errClosed
 		}
 	}
 	if err != nil {
@@ -676,32 +686,32 @@ func handleOp(ctx context.Context, c *Session, m *Inbound) error {
 		return err
 	}
 	if m.Seq == nil {
-		return Errorf(ErrBadRequest, "op needs seq")
+		return dr.Errorf(dr.CodeBadRequest, "op needs seq")
 	}
 	if !c.ident.CanEdit() {
-		return Errorf(ErrForbidden, "a %s may not edit", c.ident.Role)
+		return dr.Errorf(dr.CodeForbidden, "a %s may not edit", c.ident.Role)
 	}
 	if m.Rev == nil {
-		return Errorf(ErrBadRequest, "op needs rev, the revision it was made on")
+		return dr.Errorf(dr.CodeBadRequest, "op needs rev, the revision it was made on")
 	}
 	if len(m.Op) == 0 {
-		return Errorf(ErrBadRequest, "op needs op")
+		return dr.Errorf(dr.CodeBadRequest, "op needs op")
 	}
 	req := &submitReq{sess: c, ident: c.ident, client: c.client, rev: *m.Rev, seq: *m.Seq, ref: m.Ref, at: c.readAt}
 	if m.op != nil {
 		req.op = m.op // decoded by decodeOpFast
 	} else if err := json.Unmarshal(m.Op, &req.op); err != nil {
-		return Errorf(ErrBadOp, "%s", opDecodeMessage(err))
+		return dr.Errorf(dr.CodeBadOp, "%s", opDecodeMessage(err))
 	}
 	if !c.allowOp(d, *m.Rev) {
 		c.refused(time.Now())
-		return Errorf(ErrRateLimited, "more than %g ops per second; resend later", c.s.cfg.OpsPerSecond)
+		return dr.Errorf(dr.CodeRateLimited, "more than %g ops per second; resend later", c.s.cfg.OpsPerSecond)
 	}
 	return d.send(ctx, req)
 }
 
 func opDecodeMessage(err error) string {
-	if code, msg, _ := ErrorCode(err); code == CodeBadOp {
+	if code, msg, _ := protocolError(err); code == dr.CodeBadOp {
 		return msg
 	}
 	return "malformed op: " + err.Error()
@@ -713,7 +723,7 @@ func handlePresence(ctx context.Context, c *Session, m *Inbound) error {
 		return err
 	}
 	if m.Rev == nil {
-		return Errorf(ErrBadRequest, "presence needs rev")
+		return dr.Errorf(dr.CodeBadRequest, "presence needs rev")
 	}
 	sel, err := decodeSel(m.Sel)
 	if err != nil {
@@ -729,19 +739,19 @@ const maxSelections = 64
 // integers.
 func decodeSel(raw json.RawMessage) ([][2]int, error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return nil, Errorf(ErrBadRequest, "presence needs sel, a list of [anchor, head] pairs")
+		return nil, dr.Errorf(dr.CodeBadRequest, "presence needs sel, a list of [anchor, head] pairs")
 	}
 	var pairs [][]int
 	if err := json.Unmarshal(raw, &pairs); err != nil {
-		return nil, Errorf(ErrBadRequest, "sel must be a list of [anchor, head] pairs of non-negative integers")
+		return nil, dr.Errorf(dr.CodeBadRequest, "sel must be a list of [anchor, head] pairs of non-negative integers")
 	}
 	if len(pairs) > maxSelections {
-		return nil, Errorf(ErrBadRequest, "at most %d selections", maxSelections)
+		return nil, dr.Errorf(dr.CodeBadRequest, "at most %d selections", maxSelections)
 	}
 	sel := make([][2]int, len(pairs))
 	for i, p := range pairs {
 		if len(p) != 2 || p[0] < 0 || p[1] < 0 {
-			return nil, Errorf(ErrBadRequest, "sel must be a list of [anchor, head] pairs of non-negative integers")
+			return nil, dr.Errorf(dr.CodeBadRequest, "sel must be a list of [anchor, head] pairs of non-negative integers")
 		}
 		sel[i] = [2]int{p[0], p[1]}
 	}

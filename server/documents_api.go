@@ -131,14 +131,14 @@ func (s *Server) exportDocument(w http.ResponseWriter, r *http.Request, info dr.
 	against := -1
 	if r.URL.Query().Get("against") != "" {
 		if format != "docx" {
-			return Errorf(ErrBadRequest, "against is for format=docx (tracked changes)")
+			return dr.Errorf(dr.CodeBadRequest, "against is for format=docx (tracked changes)")
 		}
 		q, err := s.queryRev(r, info, "against", 0)
 		if err != nil {
 			return err
 		}
 		if q > rev {
-			return Errorf(ErrBadRequest, "against=%d is after rev=%d; give the earlier revision as against", q, rev)
+			return dr.Errorf(dr.CodeBadRequest, "against=%d is after rev=%d; give the earlier revision as against", q, rev)
 		}
 		against = q
 	}
@@ -425,9 +425,9 @@ func readDocument(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, Errorf(ErrTooLarge, "documents are at most %d bytes", maxDocumentBytes)
+			return nil, dr.Errorf(dr.CodeTooLarge, "documents are at most %d bytes", maxDocumentBytes)
 		}
-		return nil, Errorf(ErrBadRequest, "could not read the request body")
+		return nil, dr.Errorf(dr.CodeBadRequest, "could not read the request body")
 	}
 	return body, nil
 }
@@ -460,7 +460,7 @@ func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !who.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator creates drafts, from Akoma Ntoso or otherwise")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator creates drafts, from Akoma Ntoso or otherwise")
 	}
 	body, err := readDocument(w, r)
 	if err != nil {
@@ -468,18 +468,18 @@ func (s *Server) importAKN(w http.ResponseWriter, r *http.Request) error {
 	}
 	d, err := akn.Import(body, s.cfg.MaxDraftLen)
 	if err != nil {
-		return Errorf(ErrBadRequest, "%v", err)
+		return dr.Errorf(dr.CodeBadRequest, "%v", err)
 	}
 	text := d.Text()
 	title := d.Title
-	if utf8.RuneCountInString(title) > maxTitleLen {
-		title = string([]rune(title)[:maxTitleLen])
+	if utf8.RuneCountInString(title) > dr.MaxTitleLen {
+		title = string([]rune(title)[:dr.MaxTitleLen])
 	}
 	now := s.cfg.Now().UnixMilli()
 	info := dr.Draft{ID: doc, Title: title, Created: now, Updated: now, By: who.Author}
 	if err := s.store.CreateDraft(r.Context(), info, text); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			err = Errorf(ErrExists, "draft %s already exists; import an Akoma Ntoso document under a new id", doc)
+			err = dr.Errorf(dr.CodeExists, "draft %s already exists; import an Akoma Ntoso document under a new id", doc)
 		}
 		return err
 	}
@@ -522,7 +522,7 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !who.CanEdit() {
-		return Errorf(ErrForbidden, "a %s may not propose changes", who.Role)
+		return dr.Errorf(dr.CodeForbidden, "a %s may not propose changes", who.Role)
 	}
 	body, err := readDocument(w, r)
 	if err != nil {
@@ -535,7 +535,7 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
 	lim.MaxUnpacked = min(lim.MaxUnpacked, int64(s.cfg.MaxDraftLen)*64+1<<20)
 	file, err := docx.Read(body, lim)
 	if err != nil {
-		return Errorf(ErrBadRequest, "%v", err)
+		return dr.Errorf(dr.CodeBadRequest, "%v", err)
 	}
 	info, err := s.draftInfo(r.Context(), doc)
 	if err != nil {
@@ -548,10 +548,10 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
 		}
 	} else if v, ok := file.Properties[propRev]; ok && file.Properties[propDraft] == doc {
 		if base, err = strconv.Atoi(v); err != nil || base < 0 || base > info.Rev {
-			return Errorf(ErrBadRequest, "the document's %s property %q is not a revision of draft %s; give rev", propRev, clip(v), doc)
+			return dr.Errorf(dr.CodeBadRequest, "the document's %s property %q is not a revision of draft %s; give rev", propRev, dr.Clip(v), doc)
 		}
 	} else {
-		return Errorf(ErrBadRequest, "give rev, the revision of %s the document was marked up against (it carries no draftroom export properties for this draft)", doc)
+		return dr.Errorf(dr.CodeBadRequest, "give rev, the revision of %s the document was marked up against (it carries no draftroom export properties for this draft)", doc)
 	}
 	out, err := s.importChanges(r.Context(), who, info, base, file)
 	return writeResult(w, http.StatusOK, out, err)
@@ -566,7 +566,7 @@ func (s *Server) importDocx(w http.ResponseWriter, r *http.Request) error {
 // (it crosses a group's boundary, touches another change, its text was
 // deleted since) is reported in NotPlaced with its code and reason; the
 // others are still made.
-func (s *Server) importChanges(ctx context.Context, who Identity, info dr.Draft, base int, file *docx.File) (importedDocxJSON, error) {
+func (s *Server) importChanges(ctx context.Context, who dr.Identity, info dr.Draft, base int, file *docx.File) (importedDocxJSON, error) {
 	baseText, err := s.textAt(ctx, info, base)
 	if err != nil {
 		return importedDocxJSON{}, err
@@ -589,12 +589,12 @@ func (s *Server) importChanges(ctx context.Context, who Identity, info dr.Draft,
 		return b, err
 	})
 	if err != nil && !errors.Is(err, errNothingPlaced) {
-		return out, notFoundDraft(err, info.ID)
+		return out, err
 	}
 	for i, ch := range all {
 		if placed.errs != nil && placed.errs[i] != nil {
-			code, msg, internal := ErrorCode(placed.errs[i])
-			if internal {
+			code, msg, _ := protocolError(placed.errs[i])
+			if code == dr.CodeInternal {
 				return out, placed.errs[i]
 			}
 			ch.Code, ch.Reason = code, msg
@@ -664,10 +664,10 @@ type importPlacement struct {
 // change that can be placed (brackets.Result.WrapMany), each change's span
 // brought from base to st.Rev(), with a proposal per change placed.
 // errNothingPlaced when none could be.
-func placeChanges(st *DraftState, doc string, base int, changes []docx.Change, notes []string, who Identity) (importPlacement, Built, error) {
+func placeChanges(st *DraftState, doc string, base int, changes []docx.Change, notes []string, who dr.Identity) (importPlacement, Built, error) {
 	head := st.Info().Rev
 	if base > head {
-		return importPlacement{}, Built{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, head)
+		return importPlacement{}, Built{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, head)
 	}
 	res, err := resultAt(st)
 	if err != nil {
@@ -684,7 +684,7 @@ func placeChanges(st *DraftState, doc string, base int, changes []docx.Change, n
 	for i, c := range changes {
 		a, b := spanSince(c.Start, c.End, since)
 		if c.Start < c.End && a == b {
-			p.errs[i] = Errorf(ErrConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
+			p.errs[i] = dr.Errorf(dr.CodeConflict, "the text of span [%d,%d) at revision %d was deleted since", c.Start, c.End, base)
 			continue
 		}
 		spans, texts, index = append(spans, [2]int{a, b}), append(texts, c.Text), append(index, i)
@@ -695,7 +695,7 @@ func placeChanges(st *DraftState, doc string, base int, changes []docx.Change, n
 	for k, w := range wrapped {
 		i := index[k]
 		if w.Err != nil {
-			p.errs[i] = bracketError(w.Err, fmt.Sprintf("change at [%d,%d)", changes[i].Start, changes[i].End))
+			p.errs[i] = dr.Prefix(fmt.Sprintf("change at [%d,%d)", changes[i].Start, changes[i].End), w.Err)
 			continue
 		}
 		p.groups[i] = brackets.ID{Rev: rev, K: w.Open}.String()

@@ -70,7 +70,7 @@ func benchEdits(rng *rand.Rand, cps, n int) []dr.Op {
 			cps += len([]rune(w)) - d
 		}
 		ops[i] = dr.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
-			Principal: OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
+			Principal: dr.OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
 	}
 	return ops
 }

@@ -22,7 +22,7 @@ const (
 )
 
 // maxConflictRetries bounds how often a batch is re-run after
-// storage.ErrConflict (another node committed first). Two nodes saturating
+// storage.ErrRevConflict (another node committed first). Two nodes saturating
 // one draft through Redis lose a few batches in a row now and then (the
 // winner needs one round trip per batch, the loser two: read the ops it
 // missed, then commit), so the bound is generous; a batch that still loses
@@ -105,7 +105,7 @@ type subscriber struct {
 type (
 	submitReq struct {
 		sess   *Session
-		ident  Identity
+		ident  dr.Identity
 		client string
 		rev    int
 		seq    uint64
@@ -114,7 +114,7 @@ type (
 		at     time.Time // when it was read (Stats.AckLatency); zero: not measured
 	}
 	builtReq struct {
-		by    Identity
+		by    dr.Identity
 		build BuildFunc
 		reply chan builtResult // cap 1
 	}
@@ -201,7 +201,7 @@ func (d *draft) send(ctx context.Context, req any) error {
 	case d.in <- req:
 		return nil
 	case <-d.done:
-		return ErrClosed
+		return errClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -546,13 +546,13 @@ func (d *draft) retry(err error, attempt int, items []*staged, known *map[*submi
 		d.stale = true
 	}
 	switch {
-	case errors.Is(err, storage.ErrConflict):
+	case errors.Is(err, storage.ErrRevConflict):
 		d.s.stats.CommitConflicts.Add(1)
 		if attempt >= maxConflictRetries {
 			// Not a fault: other nodes kept committing first. Retryable;
 			// and the log holds ops not applied here yet.
 			d.stale = true
-			return fmt.Errorf("%w: draft %s is busy on other nodes (%d attempts): %w", ErrUnavailable, d.id, attempt+1, err)
+			return fmt.Errorf("%w: draft %s is busy on other nodes (%d attempts): %w", errUnavailable, d.id, attempt+1, err)
 		}
 		if cerr := d.catchUp(); cerr != nil {
 			return cerr
@@ -577,7 +577,7 @@ func (d *draft) retry(err error, attempt int, items []*staged, known *map[*submi
 func (d *draft) refuseBatch(items []*staged, ops int, err error) {
 	d.s.stats.StoreErrors.Add(1)
 	level := slog.LevelError
-	if errors.Is(err, ErrUnavailable) || errors.Is(err, storage.ErrUnavailable) {
+	if errors.Is(err, errUnavailable) || errors.Is(err, storage.ErrUnavailable) {
 		level = slog.LevelWarn // the clients resend; nothing is broken
 	}
 	d.s.storeErrs.log(d.s.log, time.Now(), level, "commit", "draft", d.id, "base", d.rev, "ops", ops, "err", err)
@@ -732,6 +732,11 @@ func (d *draft) isNew(pending map[dedupeKey]*staged, key dedupeKey, it *staged) 
 		return false
 	case r.seq < p.sub.seq:
 		it.ackRev, it.err = d.committedSeq(key, r.seq, r.rev)
+		if it.ackRev == 0 && it.err == nil {
+			// Not committed, and after a greater seq: refused, as it is
+			// when the greater one was committed in an earlier batch.
+			it.err = dr.Errorf(dr.CodeBadRequest, "seq %d is not greater than %d, the seq of client %s's op before it", r.seq, p.sub.seq, key.client)
+		}
 		return false
 	}
 	return true // after the client's op staged in this batch
@@ -832,7 +837,7 @@ func (d *draft) committedSeq(key dedupeKey, seq uint64, rev int) (int, error) {
 	case errors.Is(err, storage.ErrNotFound) && !cached:
 		return 0, nil
 	case errors.Is(err, storage.ErrNotFound):
-		return 0, Errorf(ErrBadRequest, "seq %d is not greater than %d, the last committed seq of client %s, and was not committed after revision %d", seq, last.seq, key.client, rev)
+		return 0, dr.Errorf(dr.CodeBadRequest, "seq %d is not greater than %d, the last committed seq of client %s, and was not committed after revision %d", seq, last.seq, key.client, rev)
 	}
 	return 0, fmt.Errorf("dedupe %s: %w", d.id, err)
 }
@@ -842,10 +847,10 @@ func (d *draft) committedSeq(key dedupeKey, seq uint64, rev int) (int, error) {
 // with op on side Left (the contract's rule).
 func (d *draft) transform(op ot.Op, rev int, staged []*staged) (ot.Op, error) {
 	if rev > d.rev {
-		return nil, Errorf(ErrRevAhead, "rev %d is ahead of the draft (at %d)", rev, d.rev)
+		return nil, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of the draft (at %d)", rev, d.rev)
 	}
 	if rev < 0 {
-		return nil, Errorf(ErrBadRequest, "rev must not be negative")
+		return nil, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	if err := op.Check(); err != nil {
 		return nil, err
@@ -886,7 +891,7 @@ func (d *draft) transform(op ot.Op, rev int, staged []*staged) (ot.Op, error) {
 // applyStaged applies op to the text, keeping the inverse for rollback.
 func (d *draft) applyStaged(it *staged, op ot.Op) error {
 	if grow := op.TargetLen() - op.BaseLen(); grow > 0 && d.text.Len()+grow > d.s.cfg.MaxDraftLen {
-		return Errorf(ErrTooLarge, "the draft would exceed %d characters", d.s.cfg.MaxDraftLen)
+		return dr.Errorf(dr.CodeTooLarge, "the draft would exceed %d characters", d.s.cfg.MaxDraftLen)
 	}
 	inv, err := d.text.Apply(op)
 	if err != nil {
@@ -979,7 +984,7 @@ func (d *draft) answerSubmission(it *staged, committed bool, t *answerTally) {
 	r := it.sub
 	switch {
 	case it.err != nil:
-		code, _, _ := ErrorCode(it.err)
+		code, _, _ := protocolError(it.err)
 		d.s.stats.refuse(code)
 		d.sendError(r.sess, it.err, r.seq, r.ref)
 	case it.dupOf != nil && it.dupOf.err != nil:
@@ -1139,10 +1144,10 @@ func (d *draft) open(r *openReq) error {
 	}
 	if r.rev != nil {
 		if *r.rev > d.rev {
-			return Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *r.rev, d.id, d.rev)
+			return dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *r.rev, d.id, d.rev)
 		}
 		if *r.rev < 0 {
-			return Errorf(ErrBadRequest, "rev must not be negative")
+			return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 		}
 	}
 	present := make([]json.RawMessage, 0, len(d.subs))

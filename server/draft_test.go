@@ -53,7 +53,7 @@ func createDraft(t *testing.T, store Store, id, text string) {
 
 // newFakeSession is a session that said hello, without a socket: frames
 // stay in its queue (nextFrame).
-func newFakeSession(s *Server, ident Identity, client string) *Session {
+func newFakeSession(s *Server, ident dr.Identity, client string) *Session {
 	ctx, cancel := context.WithCancel(s.ctx)
 	return &Session{s: s, ctx: ctx, cancel: cancel, send: newSendQueue(1 << 16), conn: s.conns.Add(1), ctl: make(chan []byte, 4), done: make(chan struct{}),
 		hello: true, ident: ident, client: client, drafts: map[string]*draft{}}
@@ -85,7 +85,7 @@ type fakeSession struct {
 	*Session
 	t      *testing.T
 	d      *draft
-	ident  Identity
+	ident  dr.Identity
 	client string
 }
 
@@ -263,7 +263,7 @@ func TestDraftDedupe(t *testing.T) {
 	}
 	// A seq that went backwards and was never committed is refused.
 	a.submit(2, 3, ot.Op{ot.Insert("z")})
-	if m := a.next(); m["type"] != "error" || m["code"] != CodeBadRequest {
+	if m := a.next(); m["type"] != "error" || m["code"] != dr.CodeBadRequest {
 		t.Fatalf("old seq got %v, want bad_request", m)
 	}
 	if text, rev := ts.text("d"); text != "yxabc" || rev != 2 {
@@ -305,13 +305,13 @@ func TestDraftBadOpsChangeNothing(t *testing.T) {
 		op   ot.Op
 		code string
 	}{
-		{"skip past end", 0, ot.Op{ot.Skip(6), ot.Insert("x")}, CodeBadOp},
-		{"delete past end", 0, ot.Op{ot.Skip(3), ot.Delete(3)}, CodeBadOp},
-		{"delete mismatch", 0, ot.Op{ot.DeleteText("hello")}, CodeBadOp},
-		{"rev ahead", 5, ot.Op{ot.Insert("x")}, CodeRevAhead},
-		{"empty insert", 0, ot.Op{ot.Component{}}, CodeBadOp},
-		{"zero skip", 0, ot.Op{ot.Skip(0), ot.Insert("x")}, CodeBadOp},
-		{"too long", 0, ot.Op{ot.Insert(strings.Repeat("x", 16))}, CodeTooLarge},
+		{"skip past end", 0, ot.Op{ot.Skip(6), ot.Insert("x")}, dr.CodeBadOp},
+		{"delete past end", 0, ot.Op{ot.Skip(3), ot.Delete(3)}, dr.CodeBadOp},
+		{"delete mismatch", 0, ot.Op{ot.DeleteText("hello")}, dr.CodeBadOp},
+		{"rev ahead", 5, ot.Op{ot.Insert("x")}, dr.CodeRevAhead},
+		{"empty insert", 0, ot.Op{ot.Component{}}, dr.CodeBadOp},
+		{"zero skip", 0, ot.Op{ot.Skip(0), ot.Insert("x")}, dr.CodeBadOp},
+		{"too long", 0, ot.Op{ot.Insert(strings.Repeat("x", 16))}, dr.CodeTooLarge},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -364,10 +364,10 @@ func TestDraftRollbackOnFailingStore(t *testing.T) {
 	store.fail.Store(true)
 	a.submit(1, 2, ot.Op{ot.Skip(4), ot.Insert("2")})
 	b.submit(1, 1, ot.Op{ot.DeleteText("1a")})
-	if m := a.next(); m["type"] != "error" || m["code"] != CodeInternal || num(m, "seq") != 2 {
+	if m := a.next(); m["type"] != "error" || m["code"] != dr.CodeInternal || num(m, "seq") != 2 {
 		t.Fatalf("a got %v, want internal error for seq 2", m)
 	}
-	if m := b.next(); m["type"] != "error" || m["code"] != CodeInternal {
+	if m := b.next(); m["type"] != "error" || m["code"] != dr.CodeInternal {
 		t.Fatalf("b got %v, want internal error", m)
 	}
 	a.expectNone()
@@ -418,8 +418,8 @@ func TestDraftResumeAndPresence(t *testing.T) {
 	// rev ahead
 	ahead := 7
 	b2.d.send(context.Background(), &openReq{sess: b2.Session, client: "c", rev: &ahead, reply: reply})
-	if err := <-reply; !errors.Is(err, ErrRevAhead) {
-		t.Fatalf("open at rev 7: %v, want ErrRevAhead", err)
+	if err := <-reply; dr.ErrorCode(err) != dr.CodeRevAhead {
+		t.Fatalf("open at rev 7: %v, want rev_ahead", err)
 	}
 
 	// Presence at rev 4: ops 5 and 6 insert at 0, so a cursor at 2 moves to
@@ -508,9 +508,9 @@ func TestDraftBuiltOpsAndObservers(t *testing.T) {
 		}
 		// A failing build commits nothing.
 		if _, err := ts.submitBuilt(context.Background(), "d", chair, func(*DraftState) (Built, error) {
-			return Built{}, Errorf(ErrConflict, "group changed")
-		}); !errors.Is(err, ErrConflict) {
-			t.Fatalf("err %v, want ErrConflict", err)
+			return Built{}, dr.Errorf(dr.CodeConflict, "group changed")
+		}); dr.ErrorCode(err) != dr.CodeConflict {
+			t.Fatalf("err %v, want conflict", err)
 		}
 		var counts map[string]int
 		ts.Do(context.Background(), "d", func(st *DraftState) error {

@@ -4,17 +4,14 @@ package server
 // (docs/PROTOCOL.md "Renaming and archiving a draft"). The id never
 // changes: it is in URLs, exports and the op log. An archived draft stays
 // readable by everyone with access and editable by facilitators only;
-// drafters' ops and proposals on it are refused with ErrForbidden.
+// drafters' ops and proposals on it are refused as forbidden.
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/dr"
-	"github.com/draftroom/draftroom/storage"
 )
 
 // Audit actions of draft metadata changes.
@@ -35,7 +32,7 @@ func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !who.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator renames or archives a draft")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator renames or archives a draft")
 	}
 	var req struct {
 		Title    *string `json:"title"`
@@ -44,29 +41,21 @@ func (s *Server) patchDraft(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.Title == nil && req.Archived == nil {
-		return Errorf(ErrBadRequest, "a change needs title, archived or both")
-	}
 	if req.Title != nil {
 		t := strings.TrimSpace(*req.Title)
-		if t == "" {
-			return Errorf(ErrBadRequest, "a title cannot be empty")
-		}
-		if utf8.RuneCountInString(t) > maxTitleLen {
-			return Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen)
-		}
 		req.Title = &t
 	}
-	before, err := s.store.Draft(r.Context(), doc)
-	if err != nil {
-		return notFoundDraft(err, doc)
+	patch := dr.DraftPatch{Title: req.Title, Archived: req.Archived}
+	if err := patch.Check(); err != nil {
+		return err
 	}
-	after, err := s.store.PatchDraft(r.Context(), doc, dr.DraftPatch{Title: req.Title, Archived: req.Archived})
+	before, err := s.draftInfo(r.Context(), doc)
 	if err != nil {
-		if errors.Is(err, storage.ErrInvalid) {
-			err = Errorf(ErrBadRequest, "%s", strings.TrimPrefix(err.Error(), "storage: "))
-		}
-		return notFoundDraft(err, doc)
+		return err
+	}
+	after, err := s.store.PatchDraft(r.Context(), doc, patch)
+	if err != nil {
+		return err
 	}
 	// The draft's owner on this node (if it is open) takes the new title
 	// and flag now; other nodes when they next load the draft.
@@ -116,9 +105,9 @@ func (s *Server) loaded(doc string) *draft {
 
 // archivedFor refuses an edit of an archived draft by anyone but a
 // facilitator. It runs in the owner goroutine.
-func (d *draft) archivedFor(who Identity) error {
+func (d *draft) archivedFor(who dr.Identity) error {
 	if d.info.Archived && !who.IsFacilitator() {
-		return Errorf(ErrForbidden, "draft %s is archived: only a facilitator may change it", d.id)
+		return dr.Errorf(dr.CodeForbidden, "draft %s is archived: only a facilitator may change it", d.id)
 	}
 	return nil
 }

@@ -102,7 +102,7 @@ func TestDraftDuplicateFromStore(t *testing.T) {
 
 // raceStore is a shared store on which, while armed, another node commits
 // an op just before each of this node's commits, so that every one of them
-// meets storage.ErrConflict.
+// meets storage.ErrRevConflict.
 type raceStore struct {
 	*storage.Memory
 	mu      sync.Mutex
@@ -144,7 +144,7 @@ func TestDraftConflictsExhausted(t *testing.T) {
 	var m map[string]any
 	for m = a.next(); m["type"] == "op"; m = a.next() {
 	}
-	if m["type"] != "error" || m["code"] != CodeUnavailable || num(m, "seq") != 1 {
+	if m["type"] != "error" || m["code"] != dr.CodeUnavailable || num(m, "seq") != 1 {
 		t.Fatalf("a got %v, want unavailable for seq 1", m)
 	}
 	store.mu.Lock()

@@ -1,5 +1,13 @@
 package server
 
+// The edge: every error a handler, a message handler or the draft owner
+// returns becomes a protocol code, a message for people and an HTTP status
+// here, in protocolError, and nowhere else. Handlers and domain packages
+// speak dr.Error (dr.Errorf(dr.CodeForbidden, "...")); errors of packages
+// that do not (ot's op errors, storage's sentinels, a context deadline) are
+// translated by the one table below; anything else is internal, logged and
+// not shown.
+
 import (
 	"context"
 	"errors"
@@ -7,135 +15,114 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Protocol error codes (PROTOCOL.md "error"), plus the extensions exists,
-// conflict, unavailable and locked.
-const (
-	CodeBadRequest   = "bad_request"
-	CodeUnauthorized = "unauthorized"
-	CodeForbidden    = "forbidden"
-	CodeNotFound     = "not_found"
-	CodeBadOp        = "bad_op"
-	CodeRevAhead     = "rev_ahead"
-	CodeTooLarge     = "too_large"
-	CodeRateLimited  = "rate_limited"
-	CodeInternal     = "internal"
-	CodeExists       = "exists"
-	CodeConflict     = "conflict"
-	CodeUnavailable  = "unavailable"
-	CodeLocked       = "locked" // the op would change an agreed provision's text
-)
+// unavailableMessage is what a client reads when nothing could be
+// committed for now (storage down or busy, the server shutting down).
+const unavailableMessage = "storage is unavailable, nothing was changed; retry shortly"
 
-// Sentinel errors of the server. Handlers return them wrapped with a
-// message for people (see Errorf); ErrorCode maps any error to a protocol
-// code and message.
+// The server's own unavailable errors: the client reads only
+// unavailableMessage, the log the detail they are wrapped with.
 var (
-	ErrBadRequest   = errors.New("server: bad request")
-	ErrUnauthorized = errors.New("server: unauthorized")
-	ErrForbidden    = errors.New("server: forbidden")
-	ErrNotFound     = errors.New("server: not found")
-	ErrBadOp        = errors.New("server: op does not fit the draft")
-	ErrRevAhead     = errors.New("server: rev ahead of the draft")
-	ErrTooLarge     = errors.New("server: too large")
-	ErrRateLimited  = errors.New("server: rate limited")
-	ErrExists       = errors.New("server: already exists")
-	ErrConflict     = errors.New("server: conflict")
-	ErrUnavailable  = errors.New("server: unavailable")
-	ErrClosed       = errors.New("server: shutting down")
-	ErrLocked       = errors.New("server: agreed text is locked")
+	// errUnavailable: nothing could be committed for now (the draft busy on
+	// other nodes, storage failing); wrapped: fmt.Errorf("%w: ...", errUnavailable).
+	errUnavailable = &dr.Error{Code: dr.CodeUnavailable, Message: unavailableMessage}
+	// errClosed: the server is shutting down.
+	errClosed = fmt.Errorf("server: shutting down (%w)", errUnavailable)
 )
 
-// publicError is an error whose message is meant for the person at the
-// other end; it wraps a sentinel that gives its code.
-type publicError struct {
-	kind error
-	msg  string
-}
-
-func (e *publicError) Error() string { return e.msg }
-func (e *publicError) Unwrap() error { return e.kind }
-
-// Errorf returns an error of the given kind (one of the sentinels above)
-// whose message, shown to the client as is, is the formatted text. It may
-// wrap a cause with %w; the cause's text becomes part of the message, so
-// only wrap causes that are fit to show.
-func Errorf(kind error, format string, args ...any) error {
-	return &publicError{kind: kind, msg: fmt.Sprintf(format, args...)}
-}
-
-// errorCodes is the one mapping from errors to protocol codes, checked in
-// order with errors.Is. message is what the client reads when the error
-// was not made by Errorf (which carries its own message): words for a
-// well-known cause, or "" for the code itself; or, when words is set, the
-// words of the error itself, for causes whose package already says what
-// is wrong in terms a client acts on.
-var errorCodes = []struct {
+// foreignErrors gives a code and a message to the errors of packages that
+// do not speak dr, checked in order with errors.Is: message is the words a
+// client reads ("" for the code itself), or words says them from the error.
+var foreignErrors = []struct {
 	err     error
 	code    string
 	message string
 	words   func(error) string
 }{
 	// An op that does not fit the draft, explained in words.
-	{ot.ErrSkipPastEnd, CodeBadOp, "skip runs past the end of the draft", nil},
-	{ot.ErrDeletePastEnd, CodeBadOp, "delete runs past the end of the draft", nil},
-	{ot.ErrDeleteMismatch, CodeBadOp, "deleted text differs from the draft's text at that position", nil},
-	{ot.ErrInvalidUTF8, CodeBadOp, "op contains text that is not valid UTF-8", nil},
-	{ot.ErrMalformed, CodeBadOp, "", malformedOp},
-	// A token request that is incomplete or out of range (auth.Check).
-	{auth.ErrBadRequest, CodeBadRequest, "", badTokenRequest},
+	{ot.ErrSkipPastEnd, dr.CodeBadOp, "skip runs past the end of the draft", nil},
+	{ot.ErrDeletePastEnd, dr.CodeBadOp, "delete runs past the end of the draft", nil},
+	{ot.ErrDeleteMismatch, dr.CodeBadOp, "deleted text differs from the draft's text at that position", nil},
+	{ot.ErrInvalidUTF8, dr.CodeBadOp, "op contains text that is not valid UTF-8", nil},
+	{ot.ErrMalformed, dr.CodeBadOp, "", malformedOp},
 
-	{ErrBadRequest, CodeBadRequest, "", nil},
-	{ErrUnauthorized, CodeUnauthorized, "", nil},
-	{ErrForbidden, CodeForbidden, "", nil},
-	{ErrNotFound, CodeNotFound, "no such draft", nil},
-	{storage.ErrNotFound, CodeNotFound, "no such draft", nil},
-	{ErrBadOp, CodeBadOp, "", nil},
-	{ErrRevAhead, CodeRevAhead, "", nil},
-	{ErrTooLarge, CodeTooLarge, "", nil},
-	{ErrRateLimited, CodeRateLimited, "", nil},
-	{ErrExists, CodeExists, "it already exists", nil},
-	{storage.ErrExists, CodeExists, "it already exists", nil},
-	{ErrConflict, CodeConflict, "it changed since you saw it", nil},
-	{ErrUnavailable, CodeUnavailable, unavailableMessage, nil},
-	{ErrLocked, CodeLocked, "", nil},
-	{storage.ErrUnavailable, CodeUnavailable, unavailableMessage, nil},
-	{ErrClosed, CodeUnavailable, unavailableMessage, nil},
-	{storage.ErrClosed, CodeUnavailable, unavailableMessage, nil},
-	{context.DeadlineExceeded, CodeUnavailable, unavailableMessage, nil},
+	{storage.ErrNotFound, dr.CodeNotFound, "no such draft", nil},
+	{storage.ErrExists, dr.CodeExists, "it already exists", nil},
+	{storage.ErrUnavailable, dr.CodeUnavailable, unavailableMessage, nil},
+	{storage.ErrClosed, dr.CodeUnavailable, unavailableMessage, nil},
+	{context.DeadlineExceeded, dr.CodeUnavailable, unavailableMessage, nil},
 }
 
-const unavailableMessage = "storage is unavailable, nothing was changed; retry shortly"
-
-// ErrorCode maps err to a protocol code and a message for people
-// (errorCodes). Errors made by Errorf keep their message; well-known
-// sentinels get a fixed message; anything else is internal and its detail
-// is not shown (the caller logs it: internal reports whether it should).
-func ErrorCode(err error) (code, message string, internal bool) {
-	var pe *publicError
-	if errors.As(err, &pe) {
-		for _, c := range errorCodes {
-			if errors.Is(pe.kind, c.err) {
-				return c.code, pe.msg, false
-			}
-		}
+// protocolError turns any error into what the client is told: a protocol
+// code, a message for people and the HTTP status of the code. A *dr.Error
+// anywhere in err's chain gives its code and message; a foreign error in
+// the table gives its own; anything else is dr.CodeInternal with
+// dr.InternalMessage, and the caller logs err.
+func protocolError(err error) (code, message string, status int) {
+	var e *dr.Error
+	if errors.As(err, &e) {
+		return e.Code, e.Message, httpStatus(e.Code)
 	}
-	for _, c := range errorCodes {
-		if !errors.Is(err, c.err) {
+	for _, f := range foreignErrors {
+		if !errors.Is(err, f.err) {
 			continue
 		}
 		switch {
-		case c.words != nil:
-			return c.code, c.words(err), false
-		case c.message == "":
-			return c.code, c.code, false
+		case f.words != nil:
+			message = f.words(err)
+		case f.message == "":
+			message = f.code
+		default:
+			message = f.message
 		}
-		return c.code, c.message, false
+		return f.code, message, httpStatus(f.code)
 	}
-	return CodeInternal, "internal error; the operation was not carried out, please retry", true
+	return dr.CodeInternal, dr.InternalMessage, http.StatusInternalServerError
+}
+
+// draftNotFound names draft id when err says it does not exist (the
+// answer of a lookup of that draft: Server.Do, submitBuilt, draftInfo);
+// any other err is returned as it is. The cause stays reachable.
+func draftNotFound(id string, err error) error {
+	if !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	e := dr.Errorf(dr.CodeNotFound, "no draft %s", id)
+	e.Err = err
+	return e
+}
+
+// errorDetail is what an error object may carry beyond its code and
+// message (docs/PROTOCOL.md): the group a stale resolution met
+// (conflict), the revision and the positions of the brackets left in a
+// text exported clean (not_clean). Unset fields are left out.
+type errorDetail struct {
+	Group     *GroupJSON `json:"group,omitempty"`
+	Rev       *int       `json:"rev,omitempty"`
+	Positions []int      `json:"positions,omitempty"`
+}
+
+// detailedError is err answered with detail: writeError and errorFrame,
+// the two places an error is written, add detail to its error object.
+type detailedError struct {
+	err    error
+	detail errorDetail
+}
+
+func (e *detailedError) Error() string { return e.err.Error() }
+func (e *detailedError) Unwrap() error { return e.err }
+
+// detailOf is the detail err carries, if any.
+func detailOf(err error) errorDetail {
+	var de *detailedError
+	if errors.As(err, &de) {
+		return de.detail
+	}
+	return errorDetail{}
 }
 
 // malformedOp says what is wrong with an op that does not decode (an error
@@ -144,42 +131,29 @@ func malformedOp(err error) string {
 	return "malformed op: " + strings.TrimSuffix(err.Error(), ": "+ot.ErrMalformed.Error())
 }
 
-// badTokenRequest says what is wrong with a token request, in auth.Check's
-// words (an error wrapping auth.ErrBadRequest).
-func badTokenRequest(err error) string {
-	return strings.TrimPrefix(err.Error(), auth.ErrBadRequest.Error()+": ")
-}
-
-// notFoundDraft names draft doc in a storage.ErrNotFound (otherwise err is
-// returned as it is).
-func notFoundDraft(err error, doc string) error {
-	if errors.Is(err, storage.ErrNotFound) {
-		return Errorf(ErrNotFound, "no draft %s", doc)
-	}
-	return err
-}
-
 // httpStatus is the HTTP status of a protocol code.
 func httpStatus(code string) int {
 	switch code {
-	case CodeBadRequest, CodeBadOp, CodeRevAhead:
+	case dr.CodeBadRequest, dr.CodeBadOp, dr.CodeRevAhead:
 		return http.StatusBadRequest
-	case CodeUnauthorized:
+	case dr.CodeUnauthorized:
 		return http.StatusUnauthorized
-	case CodeForbidden:
+	case dr.CodeForbidden:
 		return http.StatusForbidden
-	case CodeNotFound:
+	case dr.CodeNotFound:
 		return http.StatusNotFound
-	case CodeExists, CodeConflict:
+	case dr.CodeExists, dr.CodeConflict:
 		return http.StatusConflict
-	case CodeTooLarge:
+	case dr.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case CodeRateLimited:
+	case dr.CodeRateLimited:
 		return http.StatusTooManyRequests
-	case CodeUnavailable:
+	case dr.CodeUnavailable:
 		return http.StatusServiceUnavailable
-	case CodeLocked:
+	case dr.CodeLocked:
 		return http.StatusLocked
+	case dr.CodeNotClean:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -124,7 +124,7 @@ func (s *Server) fanLoop() {
 		}
 		// Own ops are not skipped here: the owner skips ops by revision.
 		// Those at or below its head it broadcast already, but a commit
-		// whose reply was lost (ErrUnavailable) may have landed, and then
+		// whose reply was lost (errUnavailable) may have landed, and then
 		// its own event is the node's only news of it.
 		s.mu.Lock()
 		switch ev.Kind {

@@ -14,7 +14,7 @@ import (
 )
 
 // lostReplyStore is a shared store with fan-out whose Commit, while lose
-// is set, commits and publishes but then reports ErrUnavailable, as when
+// is set, commits and publishes but then reports errUnavailable, as when
 // the connection to Redis dies after the script ran. With quiet set the
 // publication is lost too.
 type lostReplyStore struct {
@@ -84,7 +84,7 @@ func TestDraftOwnEventAfterLostReply(t *testing.T) {
 	store.lose = true
 	store.mu.Unlock()
 	a.submit(1, 2, ot.Op{ot.Skip(4), ot.Insert("2")})
-	if m := a.next(); m["type"] != "error" || m["code"] != CodeUnavailable {
+	if m := a.next(); m["type"] != "error" || m["code"] != dr.CodeUnavailable {
 		t.Fatalf("a got %v, want unavailable", m)
 	}
 	// No further submission: the own event alone brings rev 2 to b.
@@ -139,7 +139,7 @@ func TestDraftResyncAfterLostReply(t *testing.T) {
 	a := ts.session("a", "CAN")
 	a.open("d", nil)
 	a.submit(0, 1, ot.Op{ot.Insert("1")})
-	if m := a.next(); m["type"] != "error" || m["code"] != CodeUnavailable {
+	if m := a.next(); m["type"] != "error" || m["code"] != dr.CodeUnavailable {
 		t.Fatalf("a got %v, want unavailable", m)
 	}
 	if text, rev := ts.text("d"); text != "1abc" || rev != 1 {

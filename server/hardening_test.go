@@ -68,12 +68,12 @@ func TestLoneSurrogatesRefused(t *testing.T) {
 		code   string
 		expect string // the message must mention it
 	}{
-		{name: "hello name", hello: true, msg: `{"type":"hello","client":"c-s1","delegation":"CAN","name":"An\ud800a","role":"drafter"}`, code: server.CodeUnauthorized, expect: "surrogate"},
-		{name: "hello low half alone", hello: true, msg: `{"type":"hello","client":"c-s2","delegation":"CAN","name":"\udc00","role":"drafter"}`, code: server.CodeUnauthorized, expect: "surrogate"},
-		{name: "propose text", msg: `{"type":"propose","doc":"art-1","rev":0,"group":"b0.8","text":"may\ud800"}`, code: server.CodeBadRequest, expect: "surrogate"},
-		{name: "resolve text", msg: `{"type":"resolve","doc":"art-1","rev":0,"group":"b0.8","choice":"compromise","text":"x\ud83d"}`, code: server.CodeBadRequest, expect: "surrogate"},
-		{name: "presence", msg: `{"type":"presence","doc":"art-1","rev":0,"sel":[[0,0]],"note":"\udfff"}`, code: server.CodeBadRequest, expect: "surrogate"},
-		{name: "op text", msg: `{"type":"op","doc":"art-1","rev":0,"seq":1,"op":["\ud800"]}`, code: server.CodeBadOp, expect: "not valid UTF-8"},
+		{name: "hello name", hello: true, msg: `{"type":"hello","client":"c-s1","delegation":"CAN","name":"An\ud800a","role":"drafter"}`, code: dr.CodeUnauthorized, expect: "surrogate"},
+		{name: "hello low half alone", hello: true, msg: `{"type":"hello","client":"c-s2","delegation":"CAN","name":"\udc00","role":"drafter"}`, code: dr.CodeUnauthorized, expect: "surrogate"},
+		{name: "propose text", msg: `{"type":"propose","doc":"art-1","rev":0,"group":"b0.8","text":"may\ud800"}`, code: dr.CodeBadRequest, expect: "surrogate"},
+		{name: "resolve text", msg: `{"type":"resolve","doc":"art-1","rev":0,"group":"b0.8","choice":"compromise","text":"x\ud83d"}`, code: dr.CodeBadRequest, expect: "surrogate"},
+		{name: "presence", msg: `{"type":"presence","doc":"art-1","rev":0,"sel":[[0,0]],"note":"\udfff"}`, code: dr.CodeBadRequest, expect: "surrogate"},
+		{name: "op text", msg: `{"type":"op","doc":"art-1","rev":0,"seq":1,"op":["\ud800"]}`, code: dr.CodeBadOp, expect: "not valid UTF-8"},
 		{name: "paired is fine", msg: `{"type":"propose","doc":"art-1","rev":0,"group":"b0.8","text":"\ud83d\ude2d"}`, code: ""},
 	}
 	for _, tt := range tests {
@@ -464,7 +464,7 @@ func TestPresenceClientIDReuse(t *testing.T) {
 	attacker.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[0,0]]}`)
 	attacker.send(`{"type":"close","doc":"art-1"}`)
 	attacker.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[1,1]]}`) // not open any more: refused
-	if m := attacker.until("error"); m["code"] != server.CodeBadRequest {
+	if m := attacker.until("error"); m["code"] != dr.CodeBadRequest {
 		t.Fatalf("presence after close: %v", m)
 	}
 

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/draftroom/draftroom/brackets"
@@ -24,9 +23,6 @@ import (
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
-
-// maxLabelLen bounds a label's name, in code points.
-const maxLabelLen = 100
 
 // authorsMetaEvery: the authorship section goes with every k-th snapshot
 // the draft's owner writes (the first after the draft loads, then every
@@ -63,7 +59,7 @@ func (o *authorsObserver) Meta() (string, json.RawMessage) {
 func (s *Server) draftInfo(ctx context.Context, doc string) (dr.Draft, error) {
 	info, err := s.store.Draft(ctx, doc)
 	if err != nil {
-		return dr.Draft{}, notFoundDraft(err, doc)
+		return dr.Draft{}, draftNotFound(doc, err)
 	}
 	return info, nil
 }
@@ -74,20 +70,20 @@ func (s *Server) draftInfo(ctx context.Context, doc string) (dr.Draft, error) {
 // rev_ahead (beyond the head), bad_request.
 func (s *Server) resolveRev(ctx context.Context, info dr.Draft, param, v string) (int, error) {
 	if v == "" {
-		return 0, Errorf(ErrBadRequest, "%s is empty: give a revision number or a label", param)
+		return 0, dr.Errorf(dr.CodeBadRequest, "%s is empty: give a revision number or a label", param)
 	}
-	if isDigits(v) {
+	if dr.IsDigits(v) {
 		rev, err := strconv.Atoi(v)
 		if err != nil {
-			return 0, Errorf(ErrBadRequest, "%s %q is not a revision", param, clip(v))
+			return 0, dr.Errorf(dr.CodeBadRequest, "%s %q is not a revision", param, dr.Clip(v))
 		}
 		if rev > info.Rev {
-			return 0, Errorf(ErrRevAhead, "%s %d is ahead of draft %s (at %d)", param, rev, info.ID, info.Rev)
+			return 0, dr.Errorf(dr.CodeRevAhead, "%s %d is ahead of draft %s (at %d)", param, rev, info.ID, info.Rev)
 		}
 		return rev, nil
 	}
-	if strings.HasPrefix(v, "-") && isDigits(v[1:]) {
-		return 0, Errorf(ErrBadRequest, "%s must not be negative", param)
+	if strings.HasPrefix(v, "-") && dr.IsDigits(v[1:]) {
+		return 0, dr.Errorf(dr.CodeBadRequest, "%s must not be negative", param)
 	}
 	list, err := s.store.Labels(ctx, info.ID)
 	if err != nil {
@@ -98,24 +94,12 @@ func (s *Server) resolveRev(ctx context.Context, info dr.Draft, param, v string)
 			return l.Rev, nil
 		}
 	}
-	return 0, Errorf(ErrNotFound, "draft %s has no revision or label %q", info.ID, clip(v))
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return 0, dr.Errorf(dr.CodeNotFound, "draft %s has no revision or label %q", info.ID, dr.Clip(v))
 }
 
 // parseAt reads a point in time: Unix milliseconds, or RFC 3339.
 func parseAt(v string) (int64, error) {
-	if isDigits(v) {
+	if dr.IsDigits(v) {
 		ms, err := strconv.ParseInt(v, 10, 64)
 		if err == nil {
 			return ms, nil
@@ -123,7 +107,7 @@ func parseAt(v string) (int64, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return 0, Errorf(ErrBadRequest, "at must be Unix milliseconds or an RFC 3339 time such as 2026-11-23T14:00:00Z, got %q", clip(v))
+		return 0, dr.Errorf(dr.CodeBadRequest, "at must be Unix milliseconds or an RFC 3339 time such as 2026-11-23T14:00:00Z, got %q", dr.Clip(v))
 	}
 	return t.UnixMilli(), nil
 }
@@ -184,7 +168,7 @@ func (s *Server) withAuthorship(ctx context.Context, info dr.Draft, rev int, fn 
 			return fn(a)
 		})
 		if err != nil || live {
-			return notFoundDraft(err, info.ID)
+			return err
 		}
 	}
 	a, err := history.AuthorshipAt(ctx, s.store, info.ID, rev)
@@ -212,7 +196,7 @@ func spansJSON(spans []history.Span, creator dr.Author) []SpanJSON {
 	out := make([]SpanJSON, len(spans))
 	for i, sp := range spans {
 		out[i] = SpanJSON{Start: sp.Start, End: sp.End, Rev: sp.Rev, Delegation: sp.Delegation, Name: sp.Name}
-		if sp.Rev == 0 || (sp.Delegation == "" && sp.Name == "") {
+		if sp.Initial() {
 			out[i].Delegation, out[i].Name, out[i].Initial = creator.Delegation, creator.Name, true
 		}
 	}
@@ -292,35 +276,12 @@ func (s *Server) timeline(ctx context.Context, info dr.Draft, before, limit int)
 	return out, next, nil
 }
 
-// validLabelName checks a label's name: 1 to maxLabelLen printable code
-// points, not only digits (which would read as a revision number), no
-// leading or trailing blanks.
-func validLabelName(name string) error {
-	n := utf8.RuneCountInString(name)
-	switch {
-	case n == 0:
-		return Errorf(ErrBadRequest, "a label needs a name")
-	case n > maxLabelLen:
-		return Errorf(ErrBadRequest, "a label's name is at most %d characters", maxLabelLen)
-	case isDigits(name) || (name[0] == '-' && isDigits(name[1:])):
-		return Errorf(ErrBadRequest, "a label's name must not be a number (it would read as a revision)")
-	case strings.TrimSpace(name) != name:
-		return Errorf(ErrBadRequest, "a label's name must not begin or end with blanks")
-	}
-	for _, r := range name {
-		if !unicode.IsPrint(r) && r != ' ' {
-			return Errorf(ErrBadRequest, "a label's name must be printable text")
-		}
-	}
-	return nil
-}
-
 // putLabel names revision rev (< 0: the head) of draft doc.
-func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, rev *int) (dr.Label, error) {
+func (s *Server) putLabel(ctx context.Context, who dr.Identity, doc, name string, rev *int) (dr.Label, error) {
 	if !who.IsFacilitator() {
-		return dr.Label{}, Errorf(ErrForbidden, "only a facilitator names versions")
+		return dr.Label{}, dr.Errorf(dr.CodeForbidden, "only a facilitator names versions")
 	}
-	if err := validLabelName(name); err != nil {
+	if err := dr.ValidLabelName(name); err != nil {
 		return dr.Label{}, err
 	}
 	info, err := s.draftInfo(ctx, doc)
@@ -330,16 +291,16 @@ func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, r
 	r := info.Rev
 	if rev != nil {
 		if r = *rev; r < 0 {
-			return dr.Label{}, Errorf(ErrBadRequest, "rev must not be negative")
+			return dr.Label{}, dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 		}
 		if r > info.Rev {
-			return dr.Label{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
+			return dr.Label{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", r, doc, info.Rev)
 		}
 	}
 	l := dr.Label{Draft: doc, Name: name, Rev: r, By: who.Author, TS: s.cfg.Now().UnixMilli()}
 	if err := s.store.PutLabel(ctx, l); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			return dr.Label{}, Errorf(ErrExists, "draft %s already has a version named %q", doc, name)
+			return dr.Label{}, dr.Errorf(dr.CodeExists, "draft %s already has a version named %q", doc, name)
 		}
 		return dr.Label{}, fmt.Errorf("label %s: %w", doc, err)
 	}
@@ -351,7 +312,7 @@ func (s *Server) putLabel(ctx context.Context, who Identity, doc, name string, r
 // wrote it on revision base, as one op (kind import): the diff from the
 // text at base, transformed over whatever was committed since, so that
 // what delegations typed meanwhile is kept.
-func (s *Server) importText(ctx context.Context, who Identity, doc, text string, base int) (dr.Op, ot.Op, error) {
+func (s *Server) importText(ctx context.Context, who dr.Identity, doc, text string, base int) (dr.Op, ot.Op, error) {
 	if err := s.checkImportText(who, text, base); err != nil {
 		return dr.Op{}, nil, err
 	}
@@ -360,7 +321,7 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 		return dr.Op{}, nil, err
 	}
 	if base > info.Rev {
-		return dr.Op{}, nil, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, info.Rev)
+		return dr.Op{}, nil, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", base, doc, info.Rev)
 	}
 	old, err := s.textAt(ctx, info, base)
 	if err != nil {
@@ -393,7 +354,7 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 		return Built{Op: op, Kind: dr.KindImport}, nil
 	})
 	if err != nil {
-		return dr.Op{}, nil, notFoundDraft(err, doc)
+		return dr.Op{}, nil, err
 	}
 	ins, del := 0, 0
 	for _, c := range committed.Op {
@@ -406,15 +367,15 @@ func (s *Server) importText(ctx context.Context, who Identity, doc, text string,
 
 // checkImportText checks who may import text as the new text of a draft
 // on revision base.
-func (s *Server) checkImportText(who Identity, text string, base int) error {
+func (s *Server) checkImportText(who dr.Identity, text string, base int) error {
 	if !who.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator imports a revised text")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator imports a revised text")
 	}
 	if base < 0 {
-		return Errorf(ErrBadRequest, "rev must not be negative")
+		return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	if utf8.RuneCountInString(text) > s.cfg.MaxDraftLen {
-		return Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+		return dr.Errorf(dr.CodeTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
 	}
 	return nil
 }

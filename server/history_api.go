@@ -37,10 +37,10 @@ const (
 
 // historyRequest authenticates a request about draft {id} and reads the
 // draft's metadata.
-func (s *Server) historyRequest(r *http.Request) (Identity, dr.Draft, error) {
+func (s *Server) historyRequest(r *http.Request) (dr.Identity, dr.Draft, error) {
 	who, doc, err := s.draftFor(r)
 	if err != nil {
-		return Identity{}, dr.Draft{}, err
+		return dr.Identity{}, dr.Draft{}, err
 	}
 	info, err := s.draftInfo(r.Context(), doc)
 	return who, info, err
@@ -92,7 +92,7 @@ func (s *Server) getHistoryText(w http.ResponseWriter, r *http.Request) error {
 	rev := info.Rev
 	switch at := q.Get("at"); {
 	case at != "" && q.Get("rev") != "":
-		err = Errorf(ErrBadRequest, "give rev or at, not both")
+		err = dr.Errorf(dr.CodeBadRequest, "give rev or at, not both")
 	case at != "":
 		var ms int64
 		if ms, err = parseAt(at); err == nil {
@@ -138,7 +138,7 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	case "", "0", "false":
 		return false, nil
 	default:
-		return false, Errorf(ErrBadRequest, "%s must be 1 or 0, got %q", name, clip(v))
+		return false, dr.Errorf(dr.CodeBadRequest, "%s must be 1 or 0, got %q", name, dr.Clip(v))
 	}
 }
 
@@ -169,7 +169,7 @@ func (s *Server) getDiff(w http.ResponseWriter, r *http.Request) error {
 	}
 	format := r.URL.Query().Get("format")
 	if format != "" && format != "json" && format != "html" {
-		return Errorf(ErrBadRequest, "format must be json or html, got %q", clip(format))
+		return dr.Errorf(dr.CodeBadRequest, "format must be json or html, got %q", dr.Clip(format))
 	}
 	segs, err := s.diff(r.Context(), info, from, to, by)
 	if err != nil {
@@ -199,7 +199,7 @@ func (s *Server) getAuthors(w http.ResponseWriter, r *http.Request) error {
 	case "rev":
 		byRev = true
 	default:
-		return Errorf(ErrBadRequest, "detail must be author or rev, got %q", clip(v))
+		return dr.Errorf(dr.CodeBadRequest, "detail must be author or rev, got %q", dr.Clip(v))
 	}
 	spans, err := s.authors(r.Context(), info, rev, byRev)
 	return writeResult(w, http.StatusOK, map[string]any{"doc": info.ID, "rev": rev, "spans": spans}, err)
@@ -257,10 +257,6 @@ var exportFormats = map[string]struct{ mediaType, ext string }{
 	"html": {"text/html; charset=utf-8", "html"},
 }
 
-// CodeNotClean is the error code of an export with clean=1 of a text that
-// still has brackets (HTTP 422).
-const CodeNotClean = "not_clean"
-
 func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	info, rev, err := s.historyRevRequest(r)
 	if err != nil {
@@ -275,7 +271,7 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	f, ok := exportFormats[format]
 	if !ok {
-		return Errorf(ErrBadRequest, "format must be txt, md, html, docx or akn, got %q", clip(format))
+		return dr.Errorf(dr.CodeBadRequest, "format must be txt, md, html, docx or akn, got %q", dr.Clip(format))
 	}
 	clean, err := boolParam(r, "clean")
 	if err != nil {
@@ -287,16 +283,10 @@ func (s *Server) getExport(w http.ResponseWriter, r *http.Request) error {
 	}
 	if clean {
 		if pos := history.Unclean(text); len(pos) > 0 {
-			type body struct {
-				Code      string `json:"code"`
-				Message   string `json:"message"`
-				Rev       int    `json:"rev"`
-				Positions []int  `json:"positions"`
+			return &detailedError{
+				err:    dr.Errorf(dr.CodeNotClean, "revision %d still has %d square brackets (the first at %d); resolve them before exporting a clean text", rev, len(pos), pos[0]),
+				detail: errorDetail{Rev: &rev, Positions: pos},
 			}
-			WriteJSON(w, http.StatusUnprocessableEntity, map[string]body{"error": {CodeNotClean,
-				fmt.Sprintf("revision %d still has %d square brackets (the first at %d); resolve them before exporting a clean text", rev, len(pos), pos[0]),
-				rev, pos}})
-			return nil
 		}
 	}
 	var out string
@@ -337,7 +327,7 @@ func (s *Server) putText(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !who.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator imports a revised text")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator imports a revised text")
 	}
 	var req struct {
 		Text *string `json:"text"`
@@ -347,7 +337,7 @@ func (s *Server) putText(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Text == nil || req.Rev == nil {
-		return Errorf(ErrBadRequest, "an import needs text, the whole revised text, and rev, the revision it was revised from")
+		return dr.Errorf(dr.CodeBadRequest, "an import needs text, the whole revised text, and rev, the revision it was revised from")
 	}
 	op, _, err := s.importText(r.Context(), who, doc, *req.Text, *req.Rev)
 	if err != nil {
@@ -424,9 +414,9 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 	if err := json.Unmarshal(m.Raw, &req); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return Errorf(ErrBadRequest, "field %s must be a non-negative integer", te.Field)
+			return dr.Errorf(dr.CodeBadRequest, "field %s must be a non-negative integer", te.Field)
 		}
-		return Errorf(ErrBadRequest, "message is not the expected JSON object")
+		return dr.Errorf(dr.CodeBadRequest, "message is not the expected JSON object")
 	}
 	info, err := c.s.draftInfo(ctx, m.Doc)
 	if err != nil {
@@ -444,13 +434,13 @@ func handleReplayMsg(ctx context.Context, c *Session, m *Inbound) error {
 	}
 	switch {
 	case from < 1:
-		return Errorf(ErrBadRequest, "from must be at least 1 (op 1 takes the draft from revision 0 to 1)")
+		return dr.Errorf(dr.CodeBadRequest, "from must be at least 1 (op 1 takes the draft from revision 0 to 1)")
 	case to > info.Rev:
-		return Errorf(ErrRevAhead, "to %d is ahead of draft %s (at %d)", to, m.Doc, info.Rev)
+		return dr.Errorf(dr.CodeRevAhead, "to %d is ahead of draft %s (at %d)", to, m.Doc, info.Rev)
 	case from > to:
-		return Errorf(ErrBadRequest, "nothing to replay: from %d is after to %d", from, to)
+		return dr.Errorf(dr.CodeBadRequest, "nothing to replay: from %d is after to %d", from, to)
 	case interval < 0 || interval > maxReplayInterval:
-		return Errorf(ErrBadRequest, "interval_ms must be between 0 and %d", maxReplayInterval)
+		return dr.Errorf(dr.CodeBadRequest, "interval_ms must be between 0 and %d", maxReplayInterval)
 	}
 	stopReplay(c, m.Doc) // a new replay replaces the previous one
 	ref := m.Ref
@@ -488,7 +478,7 @@ func (c *Session) startReplay(doc string, replay func(context.Context)) error {
 	if !started {
 		forget()
 		close(run.done)
-		return Errorf(ErrUnavailable, "the server is shutting down")
+		return dr.Errorf(dr.CodeUnavailable, "the server is shutting down")
 	}
 	return nil
 }

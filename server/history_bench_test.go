@@ -49,7 +49,7 @@ func loadTraceOps(tb testing.TB, name string) (start, end string, ops []dr.Op) {
 			ts += 4000
 		}
 		o := dr.Op{Rev: i + 1, Op: ot.Normalize(op), Client: "c-" + by.Delegation, Seq: uint64(i + 1),
-			Principal: OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
+			Principal: dr.OpenPrincipal(by.Delegation, by.Name), By: by, TS: ts}
 		if (i+1)%5000 == 0 {
 			o.Kind, o.Client, o.Principal, o.Seq = dr.KindPropose, SystemClient, SystemPrincipal, uint64(i+1)
 		}

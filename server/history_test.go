@@ -581,13 +581,13 @@ func TestHistoryLabels(t *testing.T) {
 		code int
 		err  string
 	}{
-		{chair, map[string]any{"name": "Chair's text, session 4", "rev": 2}, http.StatusConflict, server.CodeExists},
-		{chair, map[string]any{"name": "17", "rev": 2}, http.StatusBadRequest, server.CodeBadRequest},
-		{chair, map[string]any{"name": "", "rev": 2}, http.StatusBadRequest, server.CodeBadRequest},
-		{chair, map[string]any{"name": "later", "rev": 3}, http.StatusBadRequest, server.CodeRevAhead},
-		{chair, map[string]any{"name": "x\u0000y", "rev": 1}, http.StatusBadRequest, server.CodeBadRequest},
-		{canada, map[string]any{"name": "mine", "rev": 1}, http.StatusForbidden, server.CodeForbidden},
-		{observer, map[string]any{"name": "mine", "rev": 1}, http.StatusForbidden, server.CodeForbidden},
+		{chair, map[string]any{"name": "Chair's text, session 4", "rev": 2}, http.StatusConflict, dr.CodeExists},
+		{chair, map[string]any{"name": "17", "rev": 2}, http.StatusBadRequest, dr.CodeBadRequest},
+		{chair, map[string]any{"name": "", "rev": 2}, http.StatusBadRequest, dr.CodeBadRequest},
+		{chair, map[string]any{"name": "later", "rev": 3}, http.StatusBadRequest, dr.CodeRevAhead},
+		{chair, map[string]any{"name": "x\u0000y", "rev": 1}, http.StatusBadRequest, dr.CodeBadRequest},
+		{canada, map[string]any{"name": "mine", "rev": 1}, http.StatusForbidden, dr.CodeForbidden},
+		{observer, map[string]any{"name": "mine", "rev": 1}, http.StatusForbidden, dr.CodeForbidden},
 	} {
 		e = errView{}
 		if code := ls.call(tc.as, "POST", "/api/docs/art-3/labels", tc.body, &e); code != tc.code || e.Error.Code != tc.err {
@@ -628,7 +628,7 @@ func TestHistoryLabels(t *testing.T) {
 	}
 	for _, path := range []string{"/text?rev=nope", "/diff?from=nope", "/authors?rev=nope", "/brackets?rev=nope", "/export?rev=nope"} {
 		e = errView{}
-		if code := ls.call(observer, "GET", "/api/docs/art-3"+path, nil, &e); code != http.StatusNotFound || e.Error.Code != server.CodeNotFound {
+		if code := ls.call(observer, "GET", "/api/docs/art-3"+path, nil, &e); code != http.StatusNotFound || e.Error.Code != dr.CodeNotFound {
 			t.Errorf("%s: %d %s, want 404 not_found", path, code, e.Error.Code)
 		}
 	}
@@ -657,17 +657,17 @@ func TestHistoryBadRequests(t *testing.T) {
 		code int
 		err  string
 	}{
-		{"/text?rev=-1", 400, server.CodeBadRequest},
-		{"/text?rev=5", 400, server.CodeRevAhead},
-		{"/text?at=yesterday", 400, server.CodeBadRequest},
-		{"/text?rev=0&at=1", 400, server.CodeBadRequest},
-		{"/diff?from=0&to=9", 400, server.CodeRevAhead},
-		{"/diff?format=xml", 400, server.CodeBadRequest},
-		{"/diff?by=yes", 400, server.CodeBadRequest},
-		{"/authors?detail=x", 400, server.CodeBadRequest},
-		{"/history?limit=-2", 400, server.CodeBadRequest},
-		{"/export?format=pdf", 400, server.CodeBadRequest},
-		{"/export?clean=maybe", 400, server.CodeBadRequest},
+		{"/text?rev=-1", 400, dr.CodeBadRequest},
+		{"/text?rev=5", 400, dr.CodeRevAhead},
+		{"/text?at=yesterday", 400, dr.CodeBadRequest},
+		{"/text?rev=0&at=1", 400, dr.CodeBadRequest},
+		{"/diff?from=0&to=9", 400, dr.CodeRevAhead},
+		{"/diff?format=xml", 400, dr.CodeBadRequest},
+		{"/diff?by=yes", 400, dr.CodeBadRequest},
+		{"/authors?detail=x", 400, dr.CodeBadRequest},
+		{"/history?limit=-2", 400, dr.CodeBadRequest},
+		{"/export?format=pdf", 400, dr.CodeBadRequest},
+		{"/export?clean=maybe", 400, dr.CodeBadRequest},
 	} {
 		var e errView
 		if code := ls.call(observer, "GET", "/api/docs/art-4"+tc.path, nil, &e); code != tc.code || e.Error.Code != tc.err || e.Error.Message == "" {
@@ -725,7 +725,7 @@ func TestHistoryExport(t *testing.T) {
 		} `json:"error"`
 	}
 	if code := ls.call(observer, "GET", "/api/docs/ex/export?format=txt&clean=1", nil, &e); code != http.StatusUnprocessableEntity ||
-		e.Error.Code != server.CodeNotClean || fmt.Sprint(e.Error.Positions) != fmt.Sprint(history.Unclean(cur.Text)) || len(e.Error.Positions) != 2 {
+		e.Error.Code != dr.CodeNotClean || fmt.Sprint(e.Error.Positions) != fmt.Sprint(history.Unclean(cur.Text)) || len(e.Error.Positions) != 2 {
 		t.Fatalf("clean check: %d %+v (want the positions %v)", code, e, history.Unclean(cur.Text))
 	}
 	ls.create("ex-clean", "No brackets \\[here\\].")
@@ -875,7 +875,7 @@ func TestHistoryReplay(t *testing.T) {
 		}
 	}
 	rv.send(`{"type":"nope"}`)
-	if e := rv.expect("error"); e["code"] != server.CodeBadRequest {
+	if e := rv.expect("error"); e["code"] != dr.CodeBadRequest {
 		t.Fatalf("after the stop: %v", e)
 	}
 	// A new replay replaces a running one.
@@ -903,7 +903,7 @@ func TestHistoryReplay(t *testing.T) {
 		`{"type":"replay","doc":"nope","from":1}`,
 	} {
 		rv.send(bad)
-		if e := rv.expect("error"); e["code"] == server.CodeInternal {
+		if e := rv.expect("error"); e["code"] == dr.CodeInternal {
 			t.Fatalf("%s: %v", bad, e)
 		}
 	}
@@ -969,11 +969,11 @@ func TestHistoryRoles(t *testing.T) {
 	before := ls.get("roles")
 	for _, p := range []who{observer, canada} {
 		var e errView
-		if code := ls.call(p, "POST", "/api/docs/roles/labels", map[string]any{"name": "mine", "rev": 0}, &e); code != http.StatusForbidden || e.Error.Code != server.CodeForbidden {
+		if code := ls.call(p, "POST", "/api/docs/roles/labels", map[string]any{"name": "mine", "rev": 0}, &e); code != http.StatusForbidden || e.Error.Code != dr.CodeForbidden {
 			t.Errorf("%s label: %d %+v", p.role, code, e)
 		}
 		e = errView{}
-		if code := ls.call(p, "PUT", "/api/docs/roles/text", map[string]any{"text": "Replaced.", "rev": 0}, &e); code != http.StatusForbidden || e.Error.Code != server.CodeForbidden {
+		if code := ls.call(p, "PUT", "/api/docs/roles/text", map[string]any{"text": "Replaced.", "rev": 0}, &e); code != http.StatusForbidden || e.Error.Code != dr.CodeForbidden {
 			t.Errorf("%s import: %d %+v", p.role, code, e)
 		}
 	}

@@ -65,7 +65,7 @@ func writeResult(w http.ResponseWriter, status int, v any, err error) error {
 
 // draftRequest checks that the caller may use the draft named in the path
 // (draftFor) and decodes the JSON body into a T.
-func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who Identity, doc string, req T, err error) {
+func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who dr.Identity, doc string, req T, err error) {
 	who, doc, err = s.draftFor(r)
 	if err == nil {
 		err = s.ReadJSON(w, r, &req)
@@ -74,36 +74,37 @@ func draftRequest[T any](s *Server, w http.ResponseWriter, r *http.Request) (who
 }
 
 // writeError writes err as {"error":{"code","message"}} with the status of
-// its code (ErrorCode); internal errors are logged, not shown. Handlers
+// its code (protocolError); internal errors are logged, not shown. Handlers
 // return their errors and s.handle calls it: the HTTP API's one edge.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	code, msg, internal := ErrorCode(err)
-	if code == CodeRateLimited {
+	code, msg, status := protocolError(err)
+	if code == dr.CodeRateLimited {
 		s.stats.RateLimited.Add(1)
 	}
-	if internal {
+	if code == dr.CodeInternal {
 		s.log.Error("http", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	s.auditHTTPRefusal(r, code, msg) // audit.go: forbidden and unauthorized only
 	type body struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
+		errorDetail
 	}
-	WriteJSON(w, httpStatus(code), map[string]body{"error": {code, msg}})
+	WriteJSON(w, status, map[string]body{"error": {code, msg, detailOf(err)}})
 }
 
 func notFound(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{
-		"code": CodeNotFound, "message": "no such endpoint: " + r.Method + " " + r.URL.Path}})
+		"code": dr.CodeNotFound, "message": "no such endpoint: " + r.Method + " " + r.URL.Path}})
 }
 
 // Identify authenticates an HTTP request (a bearer token, or open mode).
 // Requests with a token are charged to the token's HTTP bucket
 // (limits.go); beyond it: rate_limited.
-func (s *Server) Identify(r *http.Request) (Identity, error) {
+func (s *Server) Identify(r *http.Request) (dr.Identity, error) {
 	id, err := s.auth.Request(r)
 	if err == nil && !s.allowRequest(id) {
-		return Identity{}, Errorf(ErrRateLimited, "too many requests with this token; slow down")
+		return dr.Identity{}, dr.Errorf(dr.CodeRateLimited, "too many requests with this token; slow down")
 	}
 	if err == nil {
 		s.auditTokenUse(r, id) // audit.go: at most one entry per token a minute
@@ -119,12 +120,12 @@ func (s *Server) ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return Errorf(ErrTooLarge, "request body larger than %d bytes", s.cfg.MaxBodyBytes)
+			return dr.Errorf(dr.CodeTooLarge, "request body larger than %d bytes", s.cfg.MaxBodyBytes)
 		}
-		return Errorf(ErrBadRequest, "could not read the request body")
+		return dr.Errorf(dr.CodeBadRequest, "could not read the request body")
 	}
 	if !utf8.Valid(body) {
-		return Errorf(ErrBadRequest, "request body is not valid UTF-8")
+		return dr.Errorf(dr.CodeBadRequest, "request body is not valid UTF-8")
 	}
 	if hasLoneSurrogate(body) {
 		return errLoneSurrogate
@@ -132,26 +133,26 @@ func (s *Server) ReadJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return Errorf(ErrBadRequest, "field %s has the wrong type", te.Field)
+			return dr.Errorf(dr.CodeBadRequest, "field %s has the wrong type", te.Field)
 		}
-		return Errorf(ErrBadRequest, "request body is not the expected JSON object")
+		return dr.Errorf(dr.CodeBadRequest, "request body is not the expected JSON object")
 	}
 	return nil
 }
 
 // draftFor authenticates a request about draft {id}: the id is valid and
 // the identity may access it.
-func (s *Server) draftFor(r *http.Request) (Identity, string, error) {
+func (s *Server) draftFor(r *http.Request) (dr.Identity, string, error) {
 	id, err := s.Identify(r)
 	if err != nil {
-		return Identity{}, "", err
+		return dr.Identity{}, "", err
 	}
 	doc := r.PathValue("id")
-	if err := ValidDraftID(doc); err != nil {
-		return Identity{}, "", err
+	if err := dr.ValidDraftID(doc); err != nil {
+		return dr.Identity{}, "", err
 	}
 	if !id.CanAccess(doc) {
-		return Identity{}, "", Errorf(ErrForbidden, "your credential does not give access to draft %s", doc)
+		return dr.Identity{}, "", dr.Errorf(dr.CodeForbidden, "your credential does not give access to draft %s", doc)
 	}
 	return id, doc, nil
 }
@@ -187,9 +188,6 @@ func (s *Server) listDrafts(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// maxTitleLen bounds a draft title in code points.
-const maxTitleLen = 200
-
 func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) error {
 	id, err := s.Identify(r)
 	if err != nil {
@@ -203,26 +201,26 @@ func (s *Server) createDraft(w http.ResponseWriter, r *http.Request) error {
 	if err := s.ReadJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := ValidDraftID(req.ID); err != nil {
+	if err := dr.ValidDraftID(req.ID); err != nil {
 		return err
 	}
 	if !id.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator creates drafts")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator creates drafts")
 	}
 	if !id.CanAccess(req.ID) {
-		return Errorf(ErrForbidden, "your credential does not give access to draft %s", req.ID)
+		return dr.Errorf(dr.CodeForbidden, "your credential does not give access to draft %s", req.ID)
 	}
-	if utf8.RuneCountInString(req.Title) > maxTitleLen {
-		return Errorf(ErrBadRequest, "titles are at most %d characters", maxTitleLen)
+	if err := dr.ValidTitle(req.Title); err != nil {
+		return err
 	}
 	if utf8.RuneCountInString(req.Text) > s.cfg.MaxDraftLen {
-		return Errorf(ErrTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
+		return dr.Errorf(dr.CodeTooLarge, "drafts are at most %d characters", s.cfg.MaxDraftLen)
 	}
 	now := s.cfg.Now().UnixMilli()
 	d := dr.Draft{ID: req.ID, Title: req.Title, Created: now, Updated: now, By: id.Author}
 	if err := s.store.CreateDraft(r.Context(), d, req.Text); err != nil {
 		if errors.Is(err, storage.ErrExists) {
-			err = Errorf(ErrExists, "draft %s already exists", req.ID)
+			err = dr.Errorf(dr.CodeExists, "draft %s already exists", req.ID)
 		}
 		return err
 	}
@@ -248,7 +246,7 @@ func (s *Server) getDraft(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	})
 	if err != nil {
-		return notFoundDraft(err, doc)
+		return err
 	}
 	WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -279,7 +277,7 @@ func revParam(r *http.Request, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, Errorf(ErrBadRequest, "%s must be a non-negative integer, got %q", name, clip(v))
+		return 0, dr.Errorf(dr.CodeBadRequest, "%s must be a non-negative integer, got %q", name, dr.Clip(v))
 	}
 	return n, nil
 }
@@ -289,9 +287,9 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.store.Draft(r.Context(), doc)
+	info, err := s.draftInfo(r.Context(), doc)
 	if err != nil {
-		return notFoundDraft(err, doc)
+		return err
 	}
 	from, err := revParam(r, "from", 1)
 	if err != nil {
@@ -318,21 +316,21 @@ func (s *Server) getOps(w http.ResponseWriter, r *http.Request) error {
 }
 
 // TextAt returns draft id's text at revision rev (a snapshot plus the ops
-// after it). rev beyond the head is ErrRevAhead.
+// after it). rev beyond the head is rev_ahead.
 func (s *Server) TextAt(ctx context.Context, id string, rev int) (string, error) {
-	info, err := s.store.Draft(ctx, id)
+	info, err := s.draftInfo(ctx, id)
 	if err != nil {
-		return "", notFoundDraft(err, id)
+		return "", err
 	}
 	if rev > info.Rev {
-		return "", Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, id, info.Rev)
+		return "", dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, id, info.Rev)
 	}
 	return history.TextAt(ctx, s.store, id, rev)
 }
 
 // errLoneSurrogate refuses JSON text with a lone surrogate escape, over
 // HTTP and WebSocket alike.
-var errLoneSurrogate = Errorf(ErrBadRequest, "text is not valid Unicode: a \\uD800-\\uDFFF escape must be half of a surrogate pair")
+var errLoneSurrogate = dr.Errorf(dr.CodeBadRequest, "text is not valid Unicode: a \\uD800-\\uDFFF escape must be half of a surrogate pair")
 
 // hasLoneSurrogate reports whether JSON text escapes a UTF-16 surrogate
 // that is not part of a pair ("\ud800"): encoding/json would silently turn

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/jsonx"
 	"github.com/draftroom/draftroom/ot"
 )
@@ -17,11 +18,11 @@ func decodeInboundJSON(data []byte, m *Inbound) error {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			if te.Field == "" {
-				return Errorf(ErrBadRequest, "a message is a JSON object")
+				return dr.Errorf(dr.CodeBadRequest, "a message is a JSON object")
 			}
-			return Errorf(ErrBadRequest, "field %s must be %s", te.Field, expectedType(te.Field))
+			return dr.Errorf(dr.CodeBadRequest, "field %s must be %s", te.Field, expectedType(te.Field))
 		}
-		return Errorf(ErrBadRequest, "message is not valid JSON")
+		return dr.Errorf(dr.CodeBadRequest, "message is not valid JSON")
 	}
 	return nil
 }

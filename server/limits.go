@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -109,7 +110,7 @@ type security struct {
 // buckets to the session and records the login in the audit log. Open-mode
 // identities are admitted without any of this. It runs on the session's
 // read goroutine.
-func (s *Server) admit(c *Session, id Identity, client string) error {
+func (s *Server) admit(c *Session, id dr.Identity, client string) error {
 	if id.TokenID == "" {
 		return nil
 	}
@@ -117,7 +118,7 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	sec.mu.Lock()
 	if sec.revoked[id.TokenID] {
 		sec.mu.Unlock()
-		return Errorf(ErrUnauthorized, "this token was revoked")
+		return dr.Errorf(dr.CodeUnauthorized, "this token was revoked")
 	}
 	if sec.tokens == nil {
 		sec.tokens = make(map[string]*tokenLimits)
@@ -135,7 +136,7 @@ func (s *Server) admit(c *Session, id Identity, client string) error {
 	}
 	if len(l.sessions) >= s.cfg.MaxConnsPerToken {
 		sec.mu.Unlock()
-		return Errorf(ErrRateLimited, "this token already has %d open connections, the most allowed; close one first", s.cfg.MaxConnsPerToken)
+		return dr.Errorf(dr.CodeRateLimited, "this token already has %d open connections, the most allowed; close one first", s.cfg.MaxConnsPerToken)
 	}
 	l.sessions[c] = struct{}{}
 	c.limits = l
@@ -180,7 +181,7 @@ func (s *Server) closeToken(tokenID, why string) int {
 		}
 	}
 	sec.mu.Unlock()
-	frame := s.errorFrame(Errorf(ErrUnauthorized, "%s", why), replyTo{}, "close token", "token", tokenID)
+	frame := s.errorFrame(dr.Errorf(dr.CodeUnauthorized, "%s", why), replyTo{}, "close token", "token", tokenID)
 	for _, c := range sessions {
 		c.queue(frame)
 		c.kill(websocket.ClosePolicyViolation, why, true)
@@ -259,7 +260,7 @@ const maxHTTPBuckets = 4096
 // from the token's WebSocket messages, with the same rate and burst
 // (TokenMsgsPerSecond, TokenMsgsBurst). Open-mode identities are not
 // limited.
-func (s *Server) allowRequest(id Identity) bool {
+func (s *Server) allowRequest(id dr.Identity) bool {
 	if id.TokenID == "" {
 		return true
 	}

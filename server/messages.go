@@ -40,7 +40,7 @@ type Inbound struct {
 
 // MessageHandler handles one type of client message on a session that said
 // hello. An error it returns is sent to the client as an "error" message
-// (code from ErrorCode, with the message's doc and ref) and the connection
+// (code and message from protocolError, with the message's doc and ref) and the connection
 // stays open. Handlers run on the session's read goroutine, one at a time,
 // in the order messages arrive; a handler may block (e.g. on submitBuilt)
 // but then the session reads nothing else meanwhile.
@@ -110,12 +110,13 @@ type (
 		By     *dr.Author `json:"by,omitempty"` // who left: a client id may be reused by another delegation
 	}
 	errorMsg struct {
-		Type    string          `json:"type"`
-		Code    string          `json:"code"`
-		Message string          `json:"message"`
-		Doc     string          `json:"doc,omitempty"`
-		Seq     *uint64         `json:"seq,omitempty"`
-		Ref     json.RawMessage `json:"ref,omitempty"`
+		Type    string  `json:"type"`
+		Code    string  `json:"code"`
+		Message string  `json:"message"`
+		Doc     string  `json:"doc,omitempty"`
+		Seq     *uint64 `json:"seq,omitempty"`
+		errorDetail
+		Ref json.RawMessage `json:"ref,omitempty"`
 	}
 )
 
@@ -158,16 +159,16 @@ type replyTo struct {
 
 // errorFrame encodes the "error" message answering a request with err:
 // the one place it is built. Its code and message come from the mapping
-// of errors to the protocol (ErrorCode). An internal error's detail is not
+// of errors to the protocol (protocolError). An internal error's detail is not
 // sent; it is logged here, as where with the attribute key=val, unless it
 // was logged already (alreadyLogged).
 func (s *Server) errorFrame(err error, to replyTo, where, key, val string) []byte {
-	code, msg, internal := ErrorCode(err)
-	if internal && !errors.As(err, new(alreadyLogged)) {
+	code, msg, _ := protocolError(err)
+	if code == dr.CodeInternal && !errors.As(err, new(alreadyLogged)) {
 		s.log.Error(where, key, val, "err", err)
 	}
 	if to.code != "" {
 		code = to.code
 	}
-	return encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: to.doc, Seq: to.seq, Ref: to.ref})
+	return encode(errorMsg{Type: "error", Code: code, Message: msg, Doc: to.doc, Seq: to.seq, errorDetail: detailOf(err), Ref: to.ref})
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/stats"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -28,7 +29,7 @@ type Stats struct {
 	SlowDisconnects atomic.Uint64 // sessions dropped for a full send queue
 	RateLimited     atomic.Uint64 // requests and messages refused as rate_limited
 	StoreErrors     atomic.Uint64 // failed store calls (not refusals)
-	CommitConflicts atomic.Uint64 // commits another node won (storage.ErrConflict)
+	CommitConflicts atomic.Uint64 // commits another node won (storage.ErrRevConflict)
 	CommitRetries   atomic.Uint64 // commits retried after catching up
 	// AckLatency: from reading an op to queueing its ack. CommitLatency:
 	// one Store.Commit (fsync, or the Redis round trip).
@@ -40,7 +41,7 @@ type Stats struct {
 
 // refusalCodes are the codes an op can be refused with, in the order of
 // Stats.refused.
-var refusalCodes = [...]string{CodeBadRequest, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeBadOp, CodeRevAhead, CodeTooLarge, CodeRateLimited, CodeInternal, CodeExists, CodeConflict, CodeUnavailable}
+var refusalCodes = [...]string{dr.CodeBadRequest, dr.CodeUnauthorized, dr.CodeForbidden, dr.CodeNotFound, dr.CodeBadOp, dr.CodeRevAhead, dr.CodeTooLarge, dr.CodeRateLimited, dr.CodeInternal, dr.CodeExists, dr.CodeConflict, dr.CodeUnavailable}
 
 // refuse counts an op refused with code.
 func (st *Stats) refuse(code string) {
@@ -50,7 +51,7 @@ func (st *Stats) refuse(code string) {
 			break
 		}
 	}
-	if code == CodeRateLimited {
+	if code == dr.CodeRateLimited {
 		st.RateLimited.Add(1)
 	}
 }
@@ -163,7 +164,7 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !id.IsFacilitator() || len(id.Drafts) > 0 {
-		return Errorf(ErrForbidden, "only a facilitator with access to every draft takes backups")
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator with access to every draft takes backups")
 	}
 	f, err := os.CreateTemp(s.cfg.BackupScratch, "draftroom-download"+storage.BackupTemp+"*")
 	if err != nil {
@@ -173,7 +174,7 @@ func (s *Server) getBackup(w http.ResponseWriter, r *http.Request) error {
 	defer f.Close()
 	n, err := s.store.Backup(r.Context(), f)
 	if errors.Is(err, errors.ErrUnsupported) {
-		return Errorf(ErrBadRequest, "this server's store takes no backups through draftroom: with Redis, back up Redis's own RDB or AOF files (docs/OPERATIONS.md)")
+		return dr.Errorf(dr.CodeBadRequest, "this server's store takes no backups through draftroom: with Redis, back up Redis's own RDB or AOF files (docs/OPERATIONS.md)")
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
@@ -218,10 +219,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) error {
 	if tok := s.cfg.MetricsToken; tok != "" {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
-			return Errorf(ErrUnauthorized, "metrics need the metrics token (Authorization: Bearer <token>)")
+			return dr.Errorf(dr.CodeUnauthorized, "metrics need the metrics token (Authorization: Bearer <token>)")
 		}
 	} else if s.cfg.MetricsByDefault && proxied(r.Header) {
-		return Errorf(ErrUnauthorized, "metrics are served to local requests only; this one came through a proxy (set -metrics-token)")
+		return dr.Errorf(dr.CodeUnauthorized, "metrics are served to local requests only; this one came through a proxy (set -metrics-token)")
 	}
 	(*h).ServeHTTP(w, r)
 	return nil
@@ -248,7 +249,7 @@ func (m *openMode) allows(proxied bool) error {
 		return errNeedToken
 	}
 	if m.byDefault && proxied {
-		return Errorf(ErrUnauthorized, "a token is required: this request came through a proxy, and open mode is only on by default for local requests (start with -open to allow it)")
+		return dr.Errorf(dr.CodeUnauthorized, "a token is required: this request came through a proxy, and open mode is only on by default for local requests (start with -open to allow it)")
 	}
 	return nil
 }
@@ -263,7 +264,7 @@ func (m *openMode) end(why string) {
 
 // errNeedToken: open mode is off; the caller words the error for its
 // transport.
-var errNeedToken = Errorf(ErrUnauthorized, "a token is required")
+var errNeedToken = dr.Errorf(dr.CodeUnauthorized, "a token is required")
 
 // ActionBackup is the audit action of a backup download.
 const ActionBackup = "backup"

@@ -142,11 +142,11 @@ func TestMetrics(t *testing.T) {
 	}
 	// Two refusals: an op ahead of the head, an op that does not apply.
 	w.send(`{"type":"op","doc":"d","rev":99999,"seq":100000,"op":["x"]}`)
-	if m := w.expect("error"); m["code"] != server.CodeRevAhead {
+	if m := w.expect("error"); m["code"] != dr.CodeRevAhead {
 		t.Fatalf("got %v, want rev_ahead", m)
 	}
 	w.send(`{"type":"op","doc":"d","rev":` + itoa(acked) + `,"seq":100001,"op":[999999999,"x"]}`)
-	if m := w.expect("error"); m["code"] != server.CodeBadOp {
+	if m := w.expect("error"); m["code"] != dr.CodeBadOp {
 		t.Fatalf("got %v, want bad_op", m)
 	}
 
@@ -166,7 +166,7 @@ func TestMetrics(t *testing.T) {
 	if got := value(t, after, "draftroom_fanout_frames_total"); got < 1 {
 		t.Errorf("fan-out frames %v, want some (to the slow subscriber before it was dropped)", got)
 	}
-	for code, want := range map[string]float64{server.CodeRevAhead: 1, server.CodeBadOp: 1, server.CodeRateLimited: 0} {
+	for code, want := range map[string]float64{dr.CodeRevAhead: 1, dr.CodeBadOp: 1, dr.CodeRateLimited: 0} {
 		if got := value(t, after, "draftroom_ops_refused_total", "code", code); got != want {
 			t.Errorf("ops refused with %s: %v, want %v", code, got, want)
 		}
@@ -184,7 +184,7 @@ func TestMetrics(t *testing.T) {
 	for refused == 0 {
 		if m, closed := c.next(); closed {
 			t.Fatal("closed")
-		} else if m["code"] == server.CodeRateLimited {
+		} else if m["code"] == dr.CodeRateLimited {
 			refused++
 		}
 	}
@@ -290,7 +290,7 @@ func TestOpenModeByDefault(t *testing.T) {
 			if tc.proxiedServed != (m["type"] == "welcome") {
 				t.Errorf("proxied hello got %v", m)
 			}
-			if !tc.proxiedServed && m["code"] != server.CodeUnauthorized {
+			if !tc.proxiedServed && m["code"] != dr.CodeUnauthorized {
 				t.Errorf("proxied hello got %v, want unauthorized", m)
 			}
 			// A token put in the store while the server runs (draftroom
@@ -412,7 +412,7 @@ func TestHealthzStoreUnhealthy(t *testing.T) {
 }
 
 // conflictOnce is a store whose first Commit loses to "another node"
-// (ErrConflict, nothing written), as a Redis commit race would.
+// (ErrRevConflict, nothing written), as a Redis commit race would.
 type conflictOnce struct {
 	*storage.Memory
 	lost atomic.Bool
@@ -420,7 +420,7 @@ type conflictOnce struct {
 
 func (s *conflictOnce) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
 	if s.lost.CompareAndSwap(false, true) {
-		return fmt.Errorf("forced: %w", storage.ErrConflict)
+		return fmt.Errorf("forced: %w", storage.ErrRevConflict)
 	}
 	return s.Memory.Commit(ctx, id, base, c)
 }

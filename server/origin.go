@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 // checkOrigin decides whether a WebSocket upgrade may proceed. A browser
@@ -26,7 +28,7 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 	if OriginAllowed(origin, r.Host, s.cfg.AllowOrigins) {
 		return true
 	}
-	s.log.Warn("websocket origin refused", "origin", clip(origin), "host", clip(r.Host), "remote", r.RemoteAddr)
+	s.log.Warn("websocket origin refused", "origin", dr.Clip(origin), "host", dr.Clip(r.Host), "remote", r.RemoteAddr)
 	return false
 }
 
@@ -83,14 +85,14 @@ func (s *Server) guardOpen(h http.Handler) http.Handler {
 		}
 		if !HostAllowed(r.Host, s.cfg.AllowHosts) {
 			if s.sec.hostWarn.allow(time.Now()) {
-				s.log.Warn("open mode: request for a host this server does not answer to (at most one such line a minute)", "host", clip(r.Host), "remote", r.RemoteAddr)
+				s.log.Warn("open mode: request for a host this server does not answer to (at most one such line a minute)", "host", dr.Clip(r.Host), "remote", r.RemoteAddr)
 			}
-			s.writeError(w, r, Errorf(ErrForbidden, "this server (open mode) does not answer to the host %q; start it with -allow-host %s if that is its name", clip(r.Host), clip(hostOnly(r.Host))))
+			s.writeError(w, r, dr.Errorf(dr.CodeForbidden, "this server (open mode) does not answer to the host %q; start it with -allow-host %s if that is its name", dr.Clip(r.Host), dr.Clip(hostOnly(r.Host))))
 			return
 		}
 		if changesState(r.Method) && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") && !preflighted(r) {
 			WriteJSON(w, http.StatusUnsupportedMediaType, map[string]any{"error": map[string]string{
-				"code":    CodeBadRequest,
+				"code":    dr.CodeBadRequest,
 				"message": "a request that changes something must be sent with Content-Type: application/json (or the media type of the file it uploads); text/plain, forms and multipart are refused, as any web page can send them",
 			}})
 			return

@@ -2,12 +2,15 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
 	"testing"
 
+	"github.com/draftroom/draftroom/dr"
+	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
 
@@ -26,34 +29,34 @@ func TestErrorFrame(t *testing.T) {
 	}{
 		{
 			name: "refused op",
-			err:  Errorf(ErrRevAhead, "rev 9 is ahead of the draft (at 3)"),
+			err:  dr.Errorf(dr.CodeRevAhead, "rev 9 is ahead of the draft (at 3)"),
 			to:   replyTo{doc: "d", seq: &seq, ref: json.RawMessage(`"r1"`)},
-			want: errorMsg{Type: "error", Code: CodeRevAhead, Message: "rev 9 is ahead of the draft (at 3)", Doc: "d", Seq: &seq, Ref: json.RawMessage(`"r1"`)},
+			want: errorMsg{Type: "error", Code: dr.CodeRevAhead, Message: "rev 9 is ahead of the draft (at 3)", Doc: "d", Seq: &seq, Ref: json.RawMessage(`"r1"`)},
 		},
 		{
 			name: "well-known sentinel",
 			err:  storage.ErrNotFound,
 			to:   replyTo{doc: "d"},
-			want: errorMsg{Type: "error", Code: CodeNotFound, Message: "no such draft", Doc: "d"},
+			want: errorMsg{Type: "error", Code: dr.CodeNotFound, Message: "no such draft", Doc: "d"},
 		},
 		{
 			name:       "internal",
 			err:        secret,
 			to:         replyTo{doc: "d", ref: json.RawMessage(`7`)},
-			want:       errorMsg{Type: "error", Code: CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d", Ref: json.RawMessage(`7`)},
+			want:       errorMsg{Type: "error", Code: dr.CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d", Ref: json.RawMessage(`7`)},
 			wantLogged: true,
 		},
 		{
 			name: "internal, logged where it happened",
 			err:  alreadyLogged{secret},
 			to:   replyTo{doc: "d"},
-			want: errorMsg{Type: "error", Code: CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d"},
+			want: errorMsg{Type: "error", Code: dr.CodeInternal, Message: "internal error; the operation was not carried out, please retry", Doc: "d"},
 		},
 		{
 			name: "before hello",
-			err:  Errorf(ErrBadRequest, "the first message must be hello"),
-			to:   replyTo{code: CodeUnauthorized},
-			want: errorMsg{Type: "error", Code: CodeUnauthorized, Message: "the first message must be hello"},
+			err:  dr.Errorf(dr.CodeBadRequest, "the first message must be hello"),
+			to:   replyTo{code: dr.CodeUnauthorized},
+			want: errorMsg{Type: "error", Code: dr.CodeUnauthorized, Message: "the first message must be hello"},
 		},
 	}
 	for _, tt := range tests {
@@ -146,4 +149,53 @@ func TestIsNew(t *testing.T) {
 	pending[key] = staged5
 	check("resend of one staged in the batch", 5, false, staged5, 0)
 	check("after one staged in the batch", 6, true, nil, 0)
+}
+
+// TestSeqBackwardsInOneBatch: a submission whose seq is below the one its
+// client had staged just before it in the same batch, and was never
+// committed, is refused with bad_request and its seq, as it is when the
+// greater seq was committed in an earlier batch; before, it got no answer
+// at all.
+func TestSeqBackwardsInOneBatch(t *testing.T) {
+	ctx := context.Background()
+	store := storage.NewMemory()
+	if err := store.CreateDraft(ctx, dr.Draft{ID: "d", Title: "d"}, "Article 1."); err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{Open: true}, store, nil)
+	t.Cleanup(func() { s.Shutdown(ctx) })
+	d := newDraft(s, "d")
+	if err := d.load(); err != nil {
+		t.Fatal(err)
+	}
+	ident, err := OpenAuth{}.Hello(ctx, Hello{Delegation: "CAN", Name: "Ana", Role: dr.RoleDrafter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newFakeSession(s, ident, "c")
+	sub := func(seq uint64) *submitReq {
+		return &submitReq{sess: c, ident: ident, client: "c", rev: 0, seq: seq, op: ot.Op{ot.Insert("x")}}
+	}
+	d.commitBatch([]any{sub(5), sub(4)})
+
+	var got []map[string]any
+	for _, f := range c.send.take() {
+		var m map[string]any
+		if err := json.Unmarshal(f, &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m)
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d answers %v, want an ack for seq 5 and an error for seq 4", len(got), got)
+	}
+	if got[0]["type"] != "ack" || got[0]["seq"] != 5.0 {
+		t.Errorf("first answer %v, want the ack of seq 5", got[0])
+	}
+	if got[1]["type"] != "error" || got[1]["code"] != dr.CodeBadRequest || got[1]["seq"] != 4.0 {
+		t.Errorf("second answer %v, want bad_request for seq 4", got[1])
+	}
+	if d.rev != 1 {
+		t.Errorf("draft at rev %d, want 1 (seq 4 not applied)", d.rev)
+	}
 }

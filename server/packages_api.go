@@ -39,15 +39,15 @@ type packageJSON struct {
 
 // makePackage links members (bracket groups and provisions of draft doc as
 // it stands) into a package, committed as an op that changes no text.
-func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req packageRequest) (packageJSON, error) {
+func (s *Server) makePackage(ctx context.Context, who dr.Identity, doc string, req packageRequest) (packageJSON, error) {
 	if !who.IsFacilitator() {
-		return packageJSON{}, Errorf(ErrForbidden, "only a facilitator makes a package; a %s may not", who.Role)
+		return packageJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator makes a package; a %s may not", who.Role)
 	}
 	if err := provisions.CheckMembers(req.Members); err != nil {
-		return packageJSON{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrPackage))
+		return packageJSON{}, err
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return packageJSON{}, Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	var pkg provisions.Package
 	op, err := s.submitBuilt(ctx, doc, who, func(st *DraftState) (Built, error) {
@@ -62,10 +62,10 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 		}
 		for _, m := range req.Members {
 			if strings.HasPrefix(m, "b") && res.Find(m) < 0 {
-				return Built{}, Errorf(ErrNotFound, "draft %s has no open bracket group %s", doc, m)
+				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no open bracket group %s", doc, m)
 			}
-			if strings.HasPrefix(m, "p") && indexOf(list, m) < 0 {
-				return Built{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, m)
+			if strings.HasPrefix(m, "p") && provisions.Find(list, m) < 0 {
+				return Built{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, m)
 			}
 		}
 		pkg = provisions.Package{ID: provisions.PackageID(st.Rev() + 1), Members: req.Members, Rev: st.Rev() + 1}
@@ -73,7 +73,7 @@ func (s *Server) makePackage(ctx context.Context, who Identity, doc string, req 
 			Decisions: []dr.Decision{{Group: pkg.ID, Choice: provisions.KindPackage, Alternatives: pkg.Members, Note: req.Note, By: who.Author}}}, nil
 	})
 	if err != nil {
-		return packageJSON{}, notFoundDraft(err, doc)
+		return packageJSON{}, err
 	}
 	s.Audit(ctx, who, ActionPackage, doc, fmt.Sprintf("%s: %s at rev %d", pkg.ID, strings.Join(pkg.Members, ","), op.Rev))
 	return packageJSON{Doc: doc, Rev: op.Rev, Package: pkg}, nil
@@ -93,7 +93,7 @@ func (s *Server) packagesOf(ctx context.Context, doc string) (int, []provisions.
 		rev, pkgs = st.Rev(), o.reg.Packages()
 		return nil
 	})
-	return rev, pkgs, notFoundDraft(err, doc)
+	return rev, pkgs, err
 }
 
 type packageResolvedJSON struct {
@@ -106,12 +106,12 @@ type packageResolvedJSON struct {
 // resolvePackage applies one resolution to every bracket group of package
 // pkg in one op, with a decision record per group: conflict if any of them
 // changed since req.Rev (or is gone).
-func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID string, req bracketRequest) (packageResolvedJSON, error) {
+func (s *Server) resolvePackage(ctx context.Context, who dr.Identity, doc, pkgID string, req bracketRequest) (packageResolvedJSON, error) {
 	if !who.IsFacilitator() {
-		return packageResolvedJSON{}, Errorf(ErrForbidden, "only a facilitator resolves a package; a %s may not", who.Role)
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator resolves a package; a %s may not", who.Role)
 	}
 	if req.Rev == nil || *req.Rev < 0 {
-		return packageResolvedJSON{}, Errorf(ErrBadRequest, "resolve needs rev, the revision at which you saw the package's groups")
+		return packageResolvedJSON{}, dr.Errorf(dr.CodeBadRequest, "resolve needs rev, the revision at which you saw the package's groups")
 	}
 	res, err := resolutionOf(req, true)
 	if err != nil {
@@ -135,7 +135,7 @@ func (s *Server) resolvePackage(ctx context.Context, who Identity, doc, pkgID st
 		return Built{Op: all, Kind: dr.KindResolve, Group: pkgID, Decisions: ds}, nil
 	})
 	if err != nil {
-		return packageResolvedJSON{}, notFoundDraft(err, doc)
+		return packageResolvedJSON{}, err
 	}
 	out := packageResolvedJSON{Doc: doc, Rev: op.Rev, Package: pkgID}
 	for _, d := range decisions {
@@ -154,7 +154,7 @@ func (s *Server) packageGroups(ctx context.Context, doc, pkgID string) ([]string
 	}
 	i := slices.IndexFunc(pkgs, func(p provisions.Package) bool { return p.ID == pkgID })
 	if i < 0 {
-		return nil, Errorf(ErrNotFound, "draft %s has no package %s", doc, clip(pkgID))
+		return nil, dr.Errorf(dr.CodeNotFound, "draft %s has no package %s", doc, dr.Clip(pkgID))
 	}
 	var groups []string
 	for _, m := range pkgs[i].Members {
@@ -163,7 +163,7 @@ func (s *Server) packageGroups(ctx context.Context, doc, pkgID string) ([]string
 		}
 	}
 	if len(groups) == 0 {
-		return nil, Errorf(ErrBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
+		return nil, dr.Errorf(dr.CodeBadRequest, "package %s holds no bracket group: agree its provisions instead", pkgID)
 	}
 	return groups, nil
 }
@@ -179,7 +179,7 @@ func (s *Server) packageGroupsSeen(ctx context.Context, doc, pkgID string, group
 	for i, g := range groups {
 		gi := seenAt.res.Find(g)
 		if gi < 0 {
-			return nil, Errorf(ErrConflict, "group %s of package %s was not open at revision %d", g, pkgID, rev)
+			return nil, dr.Errorf(dr.CodeConflict, "group %s of package %s was not open at revision %d", g, pkgID, rev)
 		}
 		seen[i] = seenAt.res.Groups[gi]
 	}
@@ -189,7 +189,7 @@ func (s *Server) packageGroupsSeen(ctx context.Context, doc, pkgID string, group
 // resolvePackageSeen builds, inside a BuildFunc, the one op that resolves
 // every group of package pkgID as seen (brackets.Result.ResolveEach), and
 // a decision record per group: conflict if one of them changed since.
-func resolvePackageSeen(st *DraftState, pkgID string, seen []brackets.Group, res brackets.Resolution, req bracketRequest, who Identity) (ot.Op, []dr.Decision, error) {
+func resolvePackageSeen(st *DraftState, pkgID string, seen []brackets.Group, res brackets.Resolution, req bracketRequest, who dr.Identity) (ot.Op, []dr.Decision, error) {
 	cur, err := resultAt(st)
 	if err != nil {
 		return nil, nil, err
@@ -198,7 +198,7 @@ func resolvePackageSeen(st *DraftState, pkgID string, seen []brackets.Group, res
 	for i, g := range seen {
 		gi := cur.Find(g.ID)
 		if gi < 0 || !g.Same(cur.Groups[gi]) {
-			return nil, nil, Errorf(ErrConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g.ID, pkgID, *req.Rev)
+			return nil, nil, dr.Errorf(dr.CodeConflict, "group %s of package %s changed since revision %d (or was resolved); look again", g.ID, pkgID, *req.Rev)
 		}
 		idx[i] = gi
 	}
@@ -206,9 +206,9 @@ func resolvePackageSeen(st *DraftState, pkgID string, seen []brackets.Group, res
 	var ge *brackets.GroupError
 	switch {
 	case errors.Is(err, brackets.ErrNested):
-		return nil, nil, Errorf(ErrBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
+		return nil, nil, dr.Errorf(dr.CodeBadRequest, "groups of package %s are nested in each other; resolve them one by one", pkgID)
 	case errors.As(err, &ge):
-		return nil, nil, bracketError(ge.Err, "resolve "+ge.Group+" of package "+pkgID)
+		return nil, nil, dr.Prefix("resolve "+ge.Group+" of package "+pkgID, ge.Err)
 	case err != nil:
 		return nil, nil, fmt.Errorf("package %s: %w", pkgID, err)
 	}
@@ -246,9 +246,5 @@ func (s *Server) postPackageResolve(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	out, err := s.resolvePackage(r.Context(), who, doc, r.PathValue("pkg"), req)
-	var ce *conflictError
-	if errors.As(err, &ce) {
-		err = ce.err
-	}
 	return writeResult(w, http.StatusOK, out, err)
 }

@@ -394,15 +394,15 @@ func (d *draft) announceLeft() {
 func (d *draft) presence(r *presenceReq) {
 	sub, ok := d.subs[r.sess]
 	if !ok {
-		d.sendError(r.sess, Errorf(ErrBadRequest, "draft %s is not open on this connection", d.id), 0, r.ref)
+		d.sendError(r.sess, dr.Errorf(dr.CodeBadRequest, "draft %s is not open on this connection", d.id), 0, r.ref)
 		return
 	}
 	if r.rev > d.rev {
-		d.sendError(r.sess, Errorf(ErrRevAhead, "rev %d is ahead of the draft (at %d)", r.rev, d.rev), 0, r.ref)
+		d.sendError(r.sess, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of the draft (at %d)", r.rev, d.rev), 0, r.ref)
 		return
 	}
 	if r.rev < 0 {
-		d.sendError(r.sess, Errorf(ErrBadRequest, "rev must not be negative"), 0, r.ref)
+		d.sendError(r.sess, dr.Errorf(dr.CodeBadRequest, "rev must not be negative"), 0, r.ref)
 		return
 	}
 	sel := r.sel

@@ -104,7 +104,7 @@ func (o *provisionsObserver) Check(op ot.Op, staged []dr.Op) error {
 	if err := locks.Check(op); err != nil {
 		var le *provisions.LockedError
 		if errors.As(err, &le) {
-			return Errorf(ErrLocked, "%s is agreed ad referendum: its text is locked (a facilitator may reopen it); start a new line before or after it to add a provision", le.Name)
+			return dr.Errorf(dr.CodeLocked, "%s is agreed ad referendum: its text is locked (a facilitator may reopen it); start a new line before or after it to add a provision", le.Name)
 		}
 		return err
 	}
@@ -239,7 +239,7 @@ func (s *Server) provisionsAt(ctx context.Context, doc string, rev int) (provisi
 		return nil
 	})
 	if err != nil {
-		return provisionsState{}, notFoundDraft(err, doc)
+		return provisionsState{}, err
 	}
 	if copied != nil {
 		out.list = copied.List()

@@ -121,7 +121,7 @@ func statusDecisionJSON(d dr.Decision, name string) StatusDecisionJSON {
 // setStatus gives provision pid of draft doc a status, as a facilitator
 // asked: an op that changes no text, of kind status.<status>, committed
 // with its decision record through the draft's owner.
-func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, req statusRequest) (statusChangedJSON, error) {
+func (s *Server) setStatus(ctx context.Context, who dr.Identity, doc, pid string, req statusRequest) (statusChangedJSON, error) {
 	to, err := checkStatus(who, pid, req)
 	if err != nil {
 		return statusChangedJSON{}, err
@@ -140,7 +140,7 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 		return Built{Op: ot.Op{}, Kind: provisions.StatusKind(to), Group: strings.Join(c.ids, ","), Decisions: c.decisions}, nil
 	})
 	if err != nil {
-		return statusChangedJSON{}, notFoundDraft(err, doc)
+		return statusChangedJSON{}, err
 	}
 	decision := change.decisions[0]
 	decision.Draft, decision.Rev, decision.TS = doc, op.Rev, op.TS
@@ -150,22 +150,22 @@ func (s *Server) setStatus(ctx context.Context, who Identity, doc, pid string, r
 
 // checkStatus checks who may give provision pid the status req asks for,
 // and returns it.
-func checkStatus(who Identity, pid string, req statusRequest) (provisions.Status, error) {
+func checkStatus(who dr.Identity, pid string, req statusRequest) (provisions.Status, error) {
 	if !who.IsFacilitator() {
-		return "", Errorf(ErrForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
+		return "", dr.Errorf(dr.CodeForbidden, "only a facilitator sets a provision's status; a %s may not", who.Role)
 	}
 	to, err := provisions.ParseStatus(req.Status)
 	if err != nil {
-		return "", Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		return "", err
 	}
 	if _, err := provisions.ParseID(pid); err != nil {
-		return "", Errorf(ErrBadRequest, "%q is not a provision id (p<rev>.<k>)", clip(pid))
+		return "", dr.Errorf(dr.CodeBadRequest, "%q is not a provision id (p<rev>.<k>)", dr.Clip(pid))
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
-		return "", Errorf(ErrBadRequest, "a note is at most %d characters", maxNoteLen)
+		return "", dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)
 	}
 	if req.Rev != nil && *req.Rev < 0 {
-		return "", Errorf(ErrBadRequest, "rev must not be negative")
+		return "", dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	return to, nil
 }
@@ -200,9 +200,9 @@ type statusChange struct {
 // buildStatusChange builds, inside a BuildFunc, the change of provision
 // pid (and its package partners, provisions.Together) to status to, with
 // the locks of agreed text pending until it commits.
-func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, seen seenText, req statusRequest, who Identity) (statusChange, error) {
+func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, seen seenText, req statusRequest, who dr.Identity) (statusChange, error) {
 	if req.Rev != nil && *req.Rev > st.Info().Rev {
-		return statusChange{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
+		return statusChange{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", *req.Rev, doc, st.Info().Rev)
 	}
 	o, err := provisionsOf(st)
 	if err != nil {
@@ -212,19 +212,19 @@ func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, se
 	i, err := provisions.Change(list, pid, to)
 	switch {
 	case errors.Is(err, provisions.ErrNoProvision):
-		return statusChange{}, Errorf(ErrNotFound, "draft %s has no provision %s", doc, pid)
+		return statusChange{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, pid)
 	case err != nil:
-		return statusChange{}, Errorf(ErrBadRequest, "%s", publicText(err, provisions.ErrStatus))
+		return statusChange{}, err
 	}
 	name := provisions.Name(list, i)
 	if sp := list[i].Span; seen.ok && st.Text().Slice(sp[0], sp[1]) != seen.text {
-		return statusChange{}, Errorf(ErrConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
+		return statusChange{}, dr.Errorf(dr.CodeConflict, "%s changed since revision %d; look at it again before agreeing it", name, *req.Rev)
 	}
 	targets, err := provisions.Together(list, i, o.reg.Partners(pid), to)
 	var pe *provisions.PartnerError
 	if errors.As(err, &pe) {
-		return statusChange{}, Errorf(ErrBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
-			name, provisions.Name(list, pe.Partner), publicText(pe.Err, provisions.ErrStatus))
+		return statusChange{}, dr.Errorf(dr.CodeBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
+			name, provisions.Name(list, pe.Partner), dr.ErrorMessage(pe.Err))
 	}
 	c := statusChange{name: name}
 	var locks []provisions.Lock
@@ -257,20 +257,11 @@ func noOpenBracket(st *DraftState, name string, span [2]int) error {
 	}
 	for _, g := range res.Groups {
 		if g.Start < span[1] && g.End > span[0] {
-			return Errorf(ErrBadRequest, "%s holds the open bracket group %s at [%d,%d); resolve it before agreeing the text",
+			return dr.Errorf(dr.CodeBadRequest, "%s holds the open bracket group %s at [%d,%d); resolve it before agreeing the text",
 				name, g.ID, g.Start, g.End)
 		}
 	}
 	return nil
-}
-
-// publicText is err's message without the sentinel's suffix.
-func publicText(err, sentinel error) string {
-	msg, suffix := err.Error(), ": "+sentinel.Error()
-	if len(msg) > len(suffix) && msg[len(msg)-len(suffix):] == suffix {
-		return msg[:len(msg)-len(suffix)]
-	}
-	return msg
 }
 
 func (s *Server) provisionStats(ctx context.Context, doc string) (provisionStatsJSON, error) {
@@ -304,10 +295,10 @@ func handleProvisionStatusMsg(ctx context.Context, c *Session, m *Inbound) error
 	}
 	var req statusRequest
 	if err := json.Unmarshal(m.Raw, &req); err != nil {
-		return Errorf(ErrBadRequest, "provision_status is {\"doc\",\"id\",\"status\",\"note\",\"rev\"}")
+		return dr.Errorf(dr.CodeBadRequest, "provision_status is {\"doc\",\"id\",\"status\",\"note\",\"rev\"}")
 	}
 	if req.ID == "" {
-		return Errorf(ErrBadRequest, "provision_status needs id, the provision's id")
+		return dr.Errorf(dr.CodeBadRequest, "provision_status needs id, the provision's id")
 	}
 	out, err := c.s.setStatus(ctx, c.ident, m.Doc, req.ID, req)
 	if err != nil {
@@ -422,7 +413,7 @@ func renumberView(doc string, rev int, r provisions.Renumbering, list []provisio
 // as one op (kind renumber, which may change numbers inside agreed text)
 // if the renumbering at the head changes the same numbers and references
 // as the one at req.Rev (else conflict: preview again).
-func (s *Server) renumber(ctx context.Context, who Identity, doc string, req renumberRequest) (renumberJSON, error) {
+func (s *Server) renumber(ctx context.Context, who dr.Identity, doc string, req renumberRequest) (renumberJSON, error) {
 	if err := checkRenumber(who, req); err != nil {
 		return renumberJSON{}, err
 	}
@@ -452,7 +443,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 		}
 		now := provisions.Renumber(st.Text().String())
 		if !now.SameAs(seen) {
-			return Built{}, Errorf(ErrConflict, "the numbering changed since revision %d; preview it again", *req.Rev)
+			return Built{}, dr.Errorf(dr.CodeConflict, "the numbering changed since revision %d; preview it again", *req.Rev)
 		}
 		out = renumberView(doc, st.Rev(), now, o.listAt(st))
 		if len(now.Op) == 0 {
@@ -464,7 +455,7 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 	case errors.Is(err, errNothingToRenumber):
 		return out, nil
 	case err != nil:
-		return renumberJSON{}, notFoundDraft(err, doc)
+		return renumberJSON{}, err
 	}
 	out.Rev, out.Committed = op.Rev, true
 	s.Audit(ctx, who, ActionRenumber, doc, fmt.Sprintf("%d numbers, %d references at rev %d", len(out.Numbers), len(out.References), op.Rev))
@@ -472,15 +463,15 @@ func (s *Server) renumber(ctx context.Context, who Identity, doc string, req ren
 }
 
 // checkRenumber checks who may renumber as req asks.
-func checkRenumber(who Identity, req renumberRequest) error {
+func checkRenumber(who dr.Identity, req renumberRequest) error {
 	if !who.IsFacilitator() {
-		return Errorf(ErrForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
+		return dr.Errorf(dr.CodeForbidden, "only a facilitator renumbers a draft; a %s may not", who.Role)
 	}
 	if req.Rev == nil {
-		return Errorf(ErrBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
+		return dr.Errorf(dr.CodeBadRequest, "renumber needs rev, the revision you previewed (or want to preview)")
 	}
 	if *req.Rev < 0 {
-		return Errorf(ErrBadRequest, "rev must not be negative")
+		return dr.Errorf(dr.CodeBadRequest, "rev must not be negative")
 	}
 	return nil
 }
@@ -489,16 +480,16 @@ func checkRenumber(who Identity, req renumberRequest) error {
 // the draft has reached rev (the store may be behind the owner by a
 // commit: then the owner is asked).
 func (s *Server) renumberDraft(ctx context.Context, doc string, rev int) (dr.Draft, error) {
-	info, err := s.store.Draft(ctx, doc)
+	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
-		return dr.Draft{}, notFoundDraft(err, doc)
+		return dr.Draft{}, err
 	}
 	if rev > info.Rev {
 		if st, err := s.provisionsAt(ctx, doc, -1); err == nil {
 			info.Rev = st.rev
 		}
 		if rev > info.Rev {
-			return dr.Draft{}, Errorf(ErrRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, info.Rev)
+			return dr.Draft{}, dr.Errorf(dr.CodeRevAhead, "rev %d is ahead of draft %s (at %d)", rev, doc, info.Rev)
 		}
 	}
 	return info, nil
@@ -514,7 +505,7 @@ func handleRenumberMsg(ctx context.Context, c *Session, m *Inbound) error {
 	}
 	var req renumberRequest
 	if err := json.Unmarshal(m.Raw, &req); err != nil {
-		return Errorf(ErrBadRequest, "renumber is {\"doc\",\"rev\",\"preview\"}")
+		return dr.Errorf(dr.CodeBadRequest, "renumber is {\"doc\",\"rev\",\"preview\"}")
 	}
 	out, err := c.s.renumber(ctx, c.ident, m.Doc, req)
 	if err != nil {
@@ -547,7 +538,7 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	}
 	f, ok := exportFormats[format]
 	if !ok {
-		return Errorf(ErrBadRequest, "format must be txt, md or html, got %q", clip(format))
+		return dr.Errorf(dr.CodeBadRequest, "format must be txt, md or html, got %q", dr.Clip(format))
 	}
 	agreed, err := boolParam(r, "agreed")
 	if err != nil {
@@ -563,7 +554,7 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	}
 	out, err := provisions.Export(format, info.Title, text, st.list, agreed)
 	if err != nil {
-		return Errorf(ErrBadRequest, "%s", err.Error())
+		return dr.Errorf(dr.CodeBadRequest, "%s", err.Error())
 	}
 	name := "status"
 	if agreed {
@@ -578,15 +569,6 @@ func (s *Server) getProvisionsExport(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-func indexOf(list []provisions.Listed, id string) int {
-	for i := range list {
-		if list[i].ID == id {
-			return i
-		}
-	}
-	return -1
-}
-
 // provisionTextAt returns the text of provision pid of draft doc at rev,
 // and false if it was not there then.
 func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) (string, bool, error) {
@@ -594,13 +576,13 @@ func (s *Server) provisionTextAt(ctx context.Context, doc, pid string, rev int) 
 	if err != nil {
 		return "", false, err
 	}
-	i := indexOf(st.list, pid)
+	i := provisions.Find(st.list, pid)
 	if i < 0 {
 		return "", false, nil
 	}
-	info, err := s.store.Draft(ctx, doc)
+	info, err := s.draftInfo(ctx, doc)
 	if err != nil {
-		return "", false, notFoundDraft(err, doc)
+		return "", false, err
 	}
 	info.Rev = max(info.Rev, rev)
 	text, err := s.textAt(ctx, info, rev)

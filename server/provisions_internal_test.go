@@ -38,7 +38,7 @@ func TestAgreeAndTypeInOneBatch(t *testing.T) {
 		held, hold := make(chan struct{}), make(chan struct{})
 		go ts.Do(ctx, "d", func(*DraftState) error { close(held); <-hold; return nil })
 		<-held
-		chair := Identity{Author: dr.Author{Delegation: "CHAIR", Name: "M"}, Role: dr.RoleFacilitator, Principal: "open:CHAIR/M"}
+		chair := dr.Identity{Author: dr.Author{Delegation: "CHAIR", Name: "M"}, Role: dr.RoleFacilitator, Principal: "open:CHAIR/M"}
 		agreed := make(chan error, 1)
 		go func() {
 			_, err := ts.setStatus(ctx, chair, "d", p2.ID, statusRequest{Status: "agreed"})
@@ -61,7 +61,7 @@ func TestAgreeAndTypeInOneBatch(t *testing.T) {
 			m := a.next()
 			switch m["type"] {
 			case "error":
-				if m["code"] != CodeLocked || num(m, "seq") != 1 {
+				if m["code"] != dr.CodeLocked || num(m, "seq") != 1 {
 					t.Fatalf("got %v, want locked for seq 1", m)
 				}
 				locked++

@@ -122,13 +122,13 @@ func TestProvisionsListingAndStatus(t *testing.T) {
 		http        int
 		code        string
 	}{
-		{canada, p1.ID, "agreed", http.StatusForbidden, server.CodeForbidden},
-		{observer, p1.ID, "agreed", http.StatusForbidden, server.CodeForbidden},
-		{chair, "p9.9", "agreed", http.StatusNotFound, server.CodeNotFound},
-		{chair, "nope", "agreed", http.StatusBadRequest, server.CodeBadRequest},
-		{chair, p1.ID, "done", http.StatusBadRequest, server.CodeBadRequest},
-		{chair, p1.ID, "open", http.StatusBadRequest, server.CodeBadRequest},   // open already
-		{chair, p2.ID, "agreed", http.StatusBadRequest, server.CodeBadRequest}, // holds [adopt/consider]
+		{canada, p1.ID, "agreed", http.StatusForbidden, dr.CodeForbidden},
+		{observer, p1.ID, "agreed", http.StatusForbidden, dr.CodeForbidden},
+		{chair, "p9.9", "agreed", http.StatusNotFound, dr.CodeNotFound},
+		{chair, "nope", "agreed", http.StatusBadRequest, dr.CodeBadRequest},
+		{chair, p1.ID, "done", http.StatusBadRequest, dr.CodeBadRequest},
+		{chair, p1.ID, "open", http.StatusBadRequest, dr.CodeBadRequest},   // open already
+		{chair, p2.ID, "agreed", http.StatusBadRequest, dr.CodeBadRequest}, // holds [adopt/consider]
 	} {
 		if code, ec := ls.setStatus(tc.w, "art-1", tc.pid, tc.status, "", nil); code != tc.http || ec != tc.code {
 			t.Errorf("%s sets %s to %s: %d %s, want %d %s", tc.w.role, tc.pid, tc.status, code, ec, tc.http, tc.code)
@@ -221,7 +221,7 @@ func TestLockedOpsRefused(t *testing.T) {
 		b, _ := op.MarshalJSON()
 		rc.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":1,"seq":%d,"op":%s}`, i+1, b))
 		m := rc.until("error")
-		if m["code"] != server.CodeLocked || m["seq"] != float64(i+1) || !strings.Contains(m["message"].(string), "paragraph 3 of article 1") {
+		if m["code"] != dr.CodeLocked || m["seq"] != float64(i+1) || !strings.Contains(m["message"].(string), "paragraph 3 of article 1") {
 			t.Fatalf("op %v: %v, want locked with seq %d naming the paragraph", op, m, i+1)
 		}
 	}
@@ -269,7 +269,7 @@ func TestAgreeWhileDrafting(t *testing.T) {
 	for i := range docs {
 		opts := client.Options{Delegation: fmt.Sprintf("D%d", i), Name: "N", Role: "drafter",
 			OnEvent: func(e client.Event) {
-				if e.Type == client.EventError && e.Code == server.CodeLocked {
+				if e.Type == client.EventError && e.Code == dr.CodeLocked {
 					locked.Add(1)
 				}
 			}}
@@ -499,7 +499,7 @@ func TestProvisionsSurviveRestart(t *testing.T) {
 	rc2.until("snapshot")
 	p := after.find(t, "paragraph", "1")
 	rc2.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":%d,"seq":1,"op":[%d,"x"]}`, rev, p.Span[0]+4))
-	if m := rc2.until("error"); m["code"] != server.CodeLocked {
+	if m := rc2.until("error"); m["code"] != dr.CodeLocked {
 		t.Fatalf("typing in agreed text after a restart: %v", m)
 	}
 	// The provisions messages over WebSocket, with a ref.
@@ -508,7 +508,7 @@ func TestProvisionsSurviveRestart(t *testing.T) {
 		t.Fatalf("provisions message: %v", m)
 	}
 	rc2.send(fmt.Sprintf(`{"type":"provision_status","doc":"art-1","id":%q,"status":"informal"}`, p.ID))
-	if m := rc2.until("error"); m["code"] != server.CodeForbidden {
+	if m := rc2.until("error"); m["code"] != dr.CodeForbidden {
 		t.Fatalf("a drafter's status change: %v", m)
 	}
 	rc2.send(`{"type":"provision_stats","doc":"art-1"}`)

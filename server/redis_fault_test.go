@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/draftroom/draftroom/client"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/internal/redistest"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
@@ -49,7 +50,7 @@ func (fc *faultClient) event(ev client.Event) {
 		fc.acks[ev.Seq] = ev.Rev
 		fc.ackTimes = append(fc.ackTimes, time.Now())
 	case client.EventError:
-		if ev.Code == server.CodeUnavailable {
+		if ev.Code == dr.CodeUnavailable {
 			fc.unavailable++
 			fc.errTimes = append(fc.errTimes, time.Now())
 		}

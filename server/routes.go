@@ -30,7 +30,7 @@ func (s *Server) routeTable() []route {
 		{"GET /metrics", s.handle(s.serveMetrics)},
 		{"GET /api/admin/backup", s.handle(s.getBackup)},
 
-		// Identity, tokens and the audit log (tokens.go, audit.go).
+		// dr.Identity, tokens and the audit log (tokens.go, audit.go).
 		{"GET /api/me", s.handle(s.getMe)},
 		{"GET /api/tokens", s.handle(s.listTokens)},
 		{"POST /api/tokens", s.handle(s.issueToken)},
@@ -124,7 +124,7 @@ func messages() map[string]MessageHandler {
 
 // helloAgain refuses a second hello on a connection.
 func helloAgain(context.Context, *Session, *Inbound) error {
-	return Errorf(ErrBadRequest, "hello was already accepted on this connection")
+	return dr.Errorf(dr.CodeBadRequest, "hello was already accepted on this connection")
 }
 
 // observers returns the factories of the observers every draft gets when it

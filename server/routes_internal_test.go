@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/draftroom/draftroom/auth"
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 	"github.com/draftroom/draftroom/storage"
 )
@@ -99,34 +100,55 @@ func TestWiringIsDocumented(t *testing.T) {
 	}
 }
 
-// TestErrorCode: the one mapping gives each kind of error its protocol
-// code, HTTP status and message, wrapped or not.
-func TestErrorCode(t *testing.T) {
+// TestProtocolError: the one edge gives each kind of error its protocol
+// code, HTTP status and message, wrapped or not; the detail of an internal
+// error is not shown.
+func TestProtocolError(t *testing.T) {
 	malformed := fmt.Errorf("component 2 is not a string or number: %w", ot.ErrMalformed)
 	for _, tc := range []struct {
-		err      error
-		code     string
-		status   int
-		message  string
-		internal bool
+		err     error
+		code    string
+		status  int
+		message string
 	}{
-		{Errorf(ErrForbidden, "only a facilitator creates drafts"), CodeForbidden, 403, "only a facilitator creates drafts", false},
-		{fmt.Errorf("propose: %w", Errorf(ErrConflict, "group b1.0 changed")), CodeConflict, 409, "group b1.0 changed", false},
-		{Errorf(ErrLocked, "agreed"), CodeLocked, 423, "agreed", false},
-		{fmt.Errorf("load d: %w", storage.ErrNotFound), CodeNotFound, 404, "no such draft", false},
-		{fmt.Errorf("commit: %w", storage.ErrUnavailable), CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly", false},
-		{context.DeadlineExceeded, CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly", false},
-		{storage.ErrExists, CodeExists, 409, "it already exists", false},
-		{ErrRevAhead, CodeRevAhead, 400, CodeRevAhead, false},
-		{fmt.Errorf("apply: %w", ot.ErrDeleteMismatch), CodeBadOp, 400, "deleted text differs from the draft's text at that position", false},
-		{malformed, CodeBadOp, 400, "malformed op: component 2 is not a string or number", false},
-		{fmt.Errorf("%w: role must be facilitator, drafter or reviewer", auth.ErrBadRequest), CodeBadRequest, 400, "role must be facilitator, drafter or reviewer", false},
-		{errors.New("disk on fire"), CodeInternal, 500, "internal error; the operation was not carried out, please retry", true},
+		{dr.Errorf(dr.CodeForbidden, "only a facilitator creates drafts"), dr.CodeForbidden, 403, "only a facilitator creates drafts"},
+		{fmt.Errorf("propose: %w", dr.Errorf(dr.CodeConflict, "group b1.0 changed")), dr.CodeConflict, 409, "group b1.0 changed"},
+		{dr.Errorf(dr.CodeLocked, "agreed"), dr.CodeLocked, 423, "agreed"},
+		{fmt.Errorf("load d: %w", storage.ErrNotFound), dr.CodeNotFound, 404, "no such draft"},
+		{draftNotFound("d", fmt.Errorf("load d: %w", storage.ErrNotFound)), dr.CodeNotFound, 404, "no draft d"},
+		{fmt.Errorf("commit: %w", storage.ErrUnavailable), dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
+		{fmt.Errorf("%w: draft d is busy on other nodes (3 attempts): %w", errUnavailable, storage.ErrRevConflict), dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
+		{errClosed, dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
+		{context.DeadlineExceeded, dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
+		{storage.ErrExists, dr.CodeExists, 409, "it already exists"},
+		{dr.Errorf(dr.CodeRevAhead, "rev 9 is ahead of the draft (at 4)"), dr.CodeRevAhead, 400, "rev 9 is ahead of the draft (at 4)"},
+		{fmt.Errorf("apply: %w", ot.ErrDeleteMismatch), dr.CodeBadOp, 400, "deleted text differs from the draft's text at that position"},
+		{malformed, dr.CodeBadOp, 400, "malformed op: component 2 is not a string or number"},
+		{auth.Request{Delegation: "CAN", Name: "Ana", Role: "admin"}.Check(), dr.CodeBadRequest, 400, `role must be facilitator, drafter or reviewer, got "admin"`},
+		{errors.New("disk on fire"), dr.CodeInternal, 500, "internal error; the operation was not carried out, please retry"},
+		{&detailedError{err: dr.Errorf(dr.CodeNotClean, "revision 3 still has 2 square brackets")}, dr.CodeNotClean, 422, "revision 3 still has 2 square brackets"},
 	} {
-		code, msg, internal := ErrorCode(tc.err)
-		if code != tc.code || msg != tc.message || internal != tc.internal || httpStatus(code) != tc.status {
-			t.Errorf("ErrorCode(%v) = %q, %q, %v (HTTP %d); want %q, %q, %v (HTTP %d)",
-				tc.err, code, msg, internal, httpStatus(code), tc.code, tc.message, tc.internal, tc.status)
+		code, msg, status := protocolError(tc.err)
+		if code != tc.code || msg != tc.message || status != tc.status {
+			t.Errorf("protocolError(%v) = %q, %q, HTTP %d; want %q, %q, HTTP %d",
+				tc.err, code, msg, status, tc.code, tc.message, tc.status)
 		}
+	}
+}
+
+// TestErrorDetail: the fields an error carries beyond code and message
+// reach the answer through wraps, and an error without them adds none.
+func TestErrorDetail(t *testing.T) {
+	rev := 3
+	err := fmt.Errorf("export: %w", &detailedError{err: dr.Errorf(dr.CodeNotClean, "unclean"), detail: errorDetail{Rev: &rev, Positions: []int{4, 9}}})
+	if d := detailOf(err); d.Rev == nil || *d.Rev != 3 || fmt.Sprint(d.Positions) != "[4 9]" || d.Group != nil {
+		t.Errorf("detailOf through a wrap = %+v, want rev 3, positions [4 9]", d)
+	}
+	if d := detailOf(dr.Errorf(dr.CodeConflict, "changed")); d.Rev != nil || d.Positions != nil || d.Group != nil {
+		t.Errorf("detailOf(plain error) = %+v, want nothing", d)
+	}
+	frame := string((&Server{log: slog.New(slog.DiscardHandler)}).errorFrame(err, replyTo{doc: "d"}, "test", "k", "v"))
+	if want := `{"type":"error","code":"not_clean","message":"unclean","doc":"d","rev":3,"positions":[4,9]}`; frame != want {
+		t.Errorf("errorFrame = %s, want %s", frame, want)
 	}
 }

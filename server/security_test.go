@@ -518,7 +518,7 @@ func TestSpoofing(t *testing.T) {
 			t.Fatalf("presence %v, want by CAN from ana-1", m)
 		}
 		ops, _ := ss.store.Ops(context.Background(), "d", 1, 1)
-		if ops[0].Principal != auth.Principal(anaTok) || ops[0].By.Delegation != "CAN" {
+		if ops[0].Principal != dr.TokenPrincipal(anaTok.ID) || ops[0].By.Delegation != "CAN" {
 			t.Fatalf("stored op %+v", ops[0])
 		}
 	})

@@ -191,7 +191,7 @@ func (s *Server) acquire(id string) (*draft, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
-		return nil, ErrClosed
+		return nil, errClosed
 	}
 	d := s.drafts[id]
 	if d == nil {
@@ -219,7 +219,7 @@ func (s *Server) release(d *draft) {
 
 // Do runs fn in the owner goroutine of draft id (loading it if needed) and
 // returns its error. fn must be quick and must not keep st. An unknown
-// draft gives an error wrapping storage.ErrNotFound.
+// draft gives not_found naming it (draftNotFound).
 func (s *Server) Do(ctx context.Context, id string, fn func(st *DraftState) error) error {
 	d, err := s.acquire(id)
 	if err != nil {
@@ -230,7 +230,7 @@ func (s *Server) Do(ctx context.Context, id string, fn func(st *DraftState) erro
 	if err := d.send(ctx, &doReq{fn: fn, reply: reply}); err != nil {
 		return err
 	}
-	return wait(ctx, d, reply)
+	return draftNotFound(id, wait(ctx, d, reply))
 }
 
 // submitBuilt commits a server-built op (a bracket proposal or resolution,
@@ -239,7 +239,7 @@ func (s *Server) Do(ctx context.Context, id string, fn func(st *DraftState) erro
 // path as typed ops, as client SystemClient with seq equal to its revision,
 // principal SystemPrincipal and author by. Every subscriber, the requester
 // included, receives it as an ordinary "op". It returns the committed op.
-func (s *Server) submitBuilt(ctx context.Context, id string, by Identity, build BuildFunc) (dr.Op, error) {
+func (s *Server) submitBuilt(ctx context.Context, id string, by dr.Identity, build BuildFunc) (dr.Op, error) {
 	d, err := s.acquire(id)
 	if err != nil {
 		return dr.Op{}, err
@@ -251,19 +251,19 @@ func (s *Server) submitBuilt(ctx context.Context, id string, by Identity, build 
 	}
 	select {
 	case r := <-reply:
-		return r.op, r.err
+		return r.op, draftNotFound(id, r.err)
 	case <-d.done:
 		select {
 		case r := <-reply:
-			return r.op, r.err
+			return r.op, draftNotFound(id, r.err)
 		default:
-			return dr.Op{}, ErrClosed
+			return dr.Op{}, errClosed
 		}
 	}
 }
 
 // wait waits for a draft's answer; a draft that stopped (shutdown) without
-// answering gives ErrClosed.
+// answering gives errClosed.
 func wait(ctx context.Context, d *draft, reply chan error) error {
 	select {
 	case err := <-reply:
@@ -273,7 +273,7 @@ func wait(ctx context.Context, d *draft, reply chan error) error {
 		case err := <-reply:
 			return err
 		default:
-			return ErrClosed
+			return errClosed
 		}
 	case <-ctx.Done():
 		return ctx.Err()

@@ -82,7 +82,7 @@ func TestFullDisk(t *testing.T) {
 	for seq := 1; seq <= ops; seq++ {
 		rc.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":0,"seq":%d,"op":["x"]}`, seq))
 		m := rc.expect("error")
-		if m["code"] != server.CodeUnavailable || m["seq"] != float64(seq) {
+		if m["code"] != dr.CodeUnavailable || m["seq"] != float64(seq) {
 			t.Fatalf("op %d on a full disk: %v, want unavailable with its seq", seq, m)
 		}
 		if strings.Contains(fmt.Sprint(m["message"]), "wal") {
@@ -127,7 +127,7 @@ func TestStoreErrorLoggedOnce(t *testing.T) {
 	rc.expect("snapshot")
 	for seq := 1; seq <= 50; seq++ {
 		rc.send(fmt.Sprintf(`{"type":"op","doc":"art-1","rev":0,"seq":%d,"op":["x"]}`, seq))
-		if m := rc.expect("error"); m["code"] != server.CodeInternal {
+		if m := rc.expect("error"); m["code"] != dr.CodeInternal {
 			t.Fatalf("op %d: %v, want internal", seq, m)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // TokenAuth authenticates the secrets issued by package auth against a
-// store's tokens. Identity (author, role, draft patterns, principal) comes
+// store's tokens. dr.Identity (author, role, draft patterns, principal) comes
 // from the stored token only. It implements Authenticator.
 type TokenAuth struct {
 	store auth.Store
@@ -36,39 +36,34 @@ func NewTokenAuth(st auth.Store, now func() time.Time) *TokenAuth {
 
 // Hello authenticates a hello's token; the hello's delegation, name and
 // role are ignored.
-func (a *TokenAuth) Hello(ctx context.Context, h Hello) (Identity, error) {
+func (a *TokenAuth) Hello(ctx context.Context, h Hello) (dr.Identity, error) {
 	return a.verify(ctx, h.Token)
 }
 
 // Request authenticates "Authorization: Bearer <token>".
-func (a *TokenAuth) Request(r *http.Request) (Identity, error) {
+func (a *TokenAuth) Request(r *http.Request) (dr.Identity, error) {
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
-		return Identity{}, Errorf(ErrUnauthorized, "a token is required (Authorization: Bearer <token>)")
+		return dr.Identity{}, dr.Errorf(dr.CodeUnauthorized, "a token is required (Authorization: Bearer <token>)")
 	}
 	return a.verify(r.Context(), strings.TrimSpace(secret))
 }
 
-func (a *TokenAuth) verify(ctx context.Context, secret string) (Identity, error) {
+func (a *TokenAuth) verify(ctx context.Context, secret string) (dr.Identity, error) {
 	tok, err := auth.Verify(ctx, a.store, secret, a.now())
-	switch {
-	case err == nil:
-		return identityOf(tok), nil
-	case errors.Is(err, auth.ErrInvalid):
-		return Identity{}, Errorf(ErrUnauthorized, "this token is not valid on this server")
-	case errors.Is(err, auth.ErrRevoked):
-		return Identity{}, Errorf(ErrUnauthorized, "this token was revoked")
-	case errors.Is(err, auth.ErrExpired):
-		return Identity{}, Errorf(ErrUnauthorized, "this token expired; ask a facilitator for a new one")
+	if err != nil {
+		// A refused token is an unauthorized *dr.Error (auth.ErrInvalid,
+		// ErrRevoked, ErrExpired); a store failure stays what it is.
+		return dr.Identity{}, fmt.Errorf("verify token: %w", err)
 	}
-	return Identity{}, fmt.Errorf("verify token: %w", err)
+	return identityOf(tok), nil
 }
 
 // identityOf is the identity a token gives.
-func identityOf(tok dr.Token) Identity {
-	return Identity{
-		Principal: auth.Principal(tok),
+func identityOf(tok dr.Token) dr.Identity {
+	return dr.Identity{
+		Principal: dr.TokenPrincipal(tok.ID),
 		Author:    dr.Author{Delegation: tok.Delegation, Name: tok.Name},
 		Role:      tok.Role,
 		Drafts:    append([]string(nil), tok.Drafts...),
@@ -140,16 +135,16 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 // tokenManager authenticates a request that manages tokens: a facilitator
 // signed in with a token (open-mode identities are self-declared, so they
 // never manage credentials).
-func (s *Server) tokenManager(r *http.Request) (Identity, error) {
+func (s *Server) tokenManager(r *http.Request) (dr.Identity, error) {
 	id, err := s.Identify(r)
 	if err != nil {
-		return Identity{}, err
+		return dr.Identity{}, err
 	}
 	if !id.IsFacilitator() {
-		return Identity{}, Errorf(ErrForbidden, "only a facilitator manages tokens")
+		return dr.Identity{}, dr.Errorf(dr.CodeForbidden, "only a facilitator manages tokens")
 	}
 	if id.TokenID == "" {
-		return Identity{}, Errorf(ErrForbidden, "tokens are managed with a facilitator token, not in open mode")
+		return dr.Identity{}, dr.Errorf(dr.CodeForbidden, "tokens are managed with a facilitator token, not in open mode")
 	}
 	return id, nil
 }
@@ -159,7 +154,7 @@ func (s *Server) tokenManager(r *http.Request) (Identity, error) {
 // limited to no drafts; otherwise a token limited to some of the
 // identity's own patterns (compared as strings: a pattern that is a subset
 // of another is not recognised, which only errs on the side of refusing).
-func withinScope(id Identity, drafts []string) bool {
+func withinScope(id dr.Identity, drafts []string) bool {
 	if len(id.Drafts) == 0 {
 		return true
 	}
@@ -232,24 +227,24 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.Role == dr.RoleFacilitator {
-		return Errorf(ErrForbidden, "facilitator tokens are issued on the server with `draftroom token issue`; over HTTP a facilitator issues drafter and reviewer tokens")
+		return dr.Errorf(dr.CodeForbidden, "facilitator tokens are issued on the server with `draftroom token issue`; over HTTP a facilitator issues drafter and reviewer tokens")
 	}
 	if len(req.Drafts) == 0 {
 		req.Drafts = id.Drafts // a limited facilitator hands out at most its own drafts
 	}
 	if !withinScope(id, req.Drafts) {
-		return Errorf(ErrForbidden, "you may issue tokens only for your own draft patterns %v", id.Drafts)
+		return dr.Errorf(dr.CodeForbidden, "you may issue tokens only for your own draft patterns %v", id.Drafts)
 	}
 	var ttl time.Duration
 	if req.ExpiresIn != "" {
 		if ttl, err = time.ParseDuration(req.ExpiresIn); err != nil || ttl <= 0 {
-			return Errorf(ErrBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", clip(req.ExpiresIn))
+			return dr.Errorf(dr.CodeBadRequest, "expires_in must be a positive duration such as \"720h\", got %q", dr.Clip(req.ExpiresIn))
 		}
 	}
 	secret, tok, err := auth.Issue(r.Context(), s.store, auth.Request{
 		Delegation: req.Delegation, Name: req.Name, Role: req.Role, Drafts: req.Drafts, TTL: ttl, IssuedBy: id.TokenID,
 	}, s.cfg.Now())
-	if err != nil { // auth.ErrBadRequest is bad_request in auth.Check's words (errors.go)
+	if err != nil { // a refused request is a bad_request *dr.Error from auth.Check
 		return err
 	}
 	s.Audit(r.Context(), id, ActionTokenIssue, "", describeToken(tok))
@@ -275,15 +270,15 @@ func describeToken(t dr.Token) string {
 // with the CLI on the machine that holds the store, and revoked there
 // too: otherwise one stolen facilitator token could lock out every other
 // facilitator, the chair included.
-func mayRevoke(id Identity, tok dr.Token) error {
+func mayRevoke(id dr.Identity, tok dr.Token) error {
 	if tok.ID == id.TokenID {
 		return nil
 	}
 	if tok.Role == dr.RoleFacilitator {
-		return Errorf(ErrForbidden, "token %s is a facilitator's; facilitator tokens are revoked where they are issued, with `draftroom token revoke -data DIR %s` (or -redis URL) on the machine that holds the store", tok.ID, tok.ID)
+		return dr.Errorf(dr.CodeForbidden, "token %s is a facilitator's; facilitator tokens are revoked where they are issued, with `draftroom token revoke -data DIR %s` (or -redis URL) on the machine that holds the store", tok.ID, tok.ID)
 	}
 	if !withinScope(id, tok.Drafts) {
-		return Errorf(ErrForbidden, "token %s reaches beyond your draft patterns %v", tok.ID, id.Drafts)
+		return dr.Errorf(dr.CodeForbidden, "token %s reaches beyond your draft patterns %v", tok.ID, id.Drafts)
 	}
 	return nil
 }
@@ -296,7 +291,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	tokID := r.PathValue("id")
 	tok, err := s.store.Token(r.Context(), tokID)
 	if errors.Is(err, storage.ErrNotFound) {
-		return Errorf(ErrNotFound, "no token %s", clip(tokID))
+		return dr.Errorf(dr.CodeNotFound, "no token %s", dr.Clip(tokID))
 	}
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ import (
 //
 // The other writes run in one bbolt transaction per batch. Each request
 // first checks and only then writes, so a request that is refused
-// (ErrConflict, ErrNotFound, ErrExists, ErrDuplicate, ErrInvalid) writes
+// (ErrRevConflict, ErrNotFound, ErrExists, ErrDuplicate, ErrInvalid) writes
 // nothing and does not disturb the others in its transaction. If anything
 // else fails (a bbolt error mid-write, a failed commit), the transaction is
 // rolled back and every request in it is retried in a transaction of its

@@ -227,7 +227,7 @@ type encodedCommit struct {
 }
 
 // Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
-// refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
+// refuses it, ErrNotFound for an unknown draft, ErrRevConflict if the head is
 // not base, ErrDuplicate if an op's submission is already committed. It
 // returns nil once all of c is fsync'd; on any error none of it is written.
 func (b *Bolt) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
@@ -302,7 +302,7 @@ func encodeCommit(id string, base int, c dr.Commit) (*encodedCommit, error) {
 // windows with enc's ops added.
 func checkCommitTx(db *bolt.Bucket, id string, base, head int, enc *encodedCommit, window func(k []byte) recentWindow) (map[string]recentWindow, error) {
 	if head != base {
-		return nil, fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, head, ErrConflict)
+		return nil, fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, head, ErrRevConflict)
 	}
 	windows := make(map[string]recentWindow, len(enc.clients))
 	for i, k := range enc.clients {

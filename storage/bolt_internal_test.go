@@ -52,13 +52,13 @@ func stallWriter(t *testing.T, b *Bolt) (release func()) {
 	req := &writeReq{err: make(chan error, 1), fn: func(*bolt.Tx) error {
 		close(started)
 		<-unblock
-		return fmt.Errorf("stall: %w", ErrConflict) // refused: writes nothing
+		return fmt.Errorf("stall: %w", ErrRevConflict) // refused: writes nothing
 	}}
 	b.reqs <- req
 	<-started
 	return func() {
 		close(unblock)
-		if err := <-req.err; !errors.Is(err, ErrConflict) {
+		if err := <-req.err; !errors.Is(err, ErrRevConflict) {
 			t.Errorf("stall request: %v", err)
 		}
 	}
@@ -163,7 +163,7 @@ func TestBoltBatchIsolation(t *testing.T) {
 		})
 	})
 	release()
-	wantErrs := map[string]error{"good a": nil, "conflict b": ErrConflict, "broken c": broken, "good b": nil, "panic": nil}
+	wantErrs := map[string]error{"good a": nil, "conflict b": ErrRevConflict, "broken c": broken, "good b": nil, "panic": nil}
 	for name, ch := range results {
 		err := <-ch
 		if name == "panic" {

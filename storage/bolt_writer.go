@@ -247,22 +247,18 @@ func rootCause(err error) error {
 // takes writes again) or a failed sync of the write-ahead log (until a
 // restart). Reads are served either way. After Close it is ErrClosed.
 func (b *Bolt) Health() error {
-	b.mu.RLock()
-	closed := b.closed
-	b.mu.RUnlock()
-	if closed {
-		return fmt.Errorf("storage: health: %w", ErrClosed)
-	}
-	if err := b.health.Load(); err != nil {
-		return *err
-	}
-	return nil
+	return b.whileOpen(context.Background(), "health", func() error {
+		if err := b.health.Load(); err != nil {
+			return *err
+		}
+		return nil
+	})
 }
 
 // rejected reports whether err is a refusal a write function returns
 // before writing anything, which leaves the transaction usable.
 func rejected(err error) bool {
-	for _, e := range [...]error{ErrConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
+	for _, e := range [...]error{ErrRevConflict, ErrNotFound, ErrExists, ErrInvalid, ErrDuplicate} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -2,27 +2,16 @@ package storage
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/draftroom/draftroom/dr"
 )
 
-// MaxTitleLen is the longest title, in bytes, a patch may set.
-const MaxTitleLen = 1024
-
-// checkPatch refuses a patch that would leave a draft without a title or
-// with one longer than MaxTitleLen (ErrInvalid), or that changes nothing.
+// checkPatch refuses a patch that dr.DraftPatch.Check refuses (nothing to
+// change, an empty title, one over dr.MaxTitleLen): ErrInvalid, wrapping
+// the *dr.Error that says why in words a client reads.
 func checkPatch(id string, p dr.DraftPatch) error {
-	if p.Title == nil && p.Archived == nil {
-		return fmt.Errorf("storage: patch draft %s: nothing to change: %w", id, ErrInvalid)
-	}
-	if p.Title != nil {
-		if strings.TrimSpace(*p.Title) == "" {
-			return fmt.Errorf("storage: patch draft %s: empty title: %w", id, ErrInvalid)
-		}
-		if len(*p.Title) > MaxTitleLen {
-			return fmt.Errorf("storage: patch draft %s: title longer than %d bytes: %w", id, MaxTitleLen, ErrInvalid)
-		}
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("storage: patch draft %s: %w: %w", id, err, ErrInvalid)
 	}
 	return nil
 }

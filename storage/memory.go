@@ -153,7 +153,7 @@ func (m *Memory) Drafts(ctx context.Context) ([]dr.Draft, error) {
 }
 
 // Commit appends c at base: ErrInvalid or ErrDuplicate if CheckCommit
-// refuses it, ErrNotFound for an unknown draft, ErrConflict if the head is
+// refuses it, ErrNotFound for an unknown draft, ErrRevConflict if the head is
 // not base, ErrDuplicate if an op's submission is already committed. All of
 // it is stored, or (on any error) none of it.
 func (m *Memory) Commit(ctx context.Context, id string, base int, c dr.Commit) error {
@@ -170,7 +170,7 @@ func (m *Memory) Commit(ctx context.Context, id string, base int, c dr.Commit) e
 		return err
 	}
 	if d.meta.Rev != base {
-		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, d.meta.Rev, ErrConflict)
+		return fmt.Errorf("storage: commit %s@%d (head %d): %w", id, base, d.meta.Rev, ErrRevConflict)
 	}
 	for _, op := range c.Ops {
 		if rev, ok := d.seqs[seqKey{op.Principal, op.Client, op.Seq}]; ok {

@@ -54,7 +54,7 @@ import (
 // an error wrapping ErrUnavailable; a done context is passed through
 // (wrapped, errors.Is works). An ErrUnavailable from Commit means the
 // outcome is unknown (the reply may have been lost after the script ran):
-// the caller finds out from the log on its next Commit (ErrConflict, then
+// the caller finds out from the log on its next Commit (ErrRevConflict, then
 // ErrDuplicate for resent submissions).
 //
 // Durability is Redis's: see docs/REDIS.md for the appendonly/appendfsync
@@ -298,7 +298,7 @@ func scriptErr(what string, code, n int64) error {
 	case luaNotFound:
 		return fmt.Errorf("storage: %s: %w", what, ErrNotFound)
 	case luaConflict:
-		return fmt.Errorf("storage: %s: head is %d: %w", what, n, ErrConflict)
+		return fmt.Errorf("storage: %s: head is %d: %w", what, n, ErrRevConflict)
 	case luaExists:
 		return fmt.Errorf("storage: %s: %w", what, ErrExists)
 	case luaDuplicate:
@@ -516,7 +516,7 @@ return {0, base + n}
 
 // Commit appends c.Ops as revisions base+1.. with everything in c, in one
 // Lua script: all of it or nothing. It returns ErrNotFound for an unknown
-// draft, ErrConflict (with the head in the message) if the head is not
+// draft, ErrRevConflict (with the head in the message) if the head is not
 // base, ErrDuplicate if a submission is already committed, ErrInvalid for
 // a malformed Commit (CheckCommit). With the same script it publishes the
 // ops on the draft's channel (see Events).

@@ -209,8 +209,8 @@ func TestRedisCommitRetryRecognised(t *testing.T) {
 	if ops, err := s.Ops(ctx, "d", 1, 100); err != nil || len(ops) != 3 {
 		t.Fatalf("after a replayed commit: %d ops, %v; want 3", len(ops), err)
 	}
-	if err := s.Commit(ctx, "d", 0, c); !errors.Is(err, storage.ErrConflict) {
-		t.Errorf("the same Commit in a new call: got %v, want ErrConflict", err)
+	if err := s.Commit(ctx, "d", 0, c); !errors.Is(err, storage.ErrRevConflict) {
+		t.Errorf("the same Commit in a new call: got %v, want ErrRevConflict", err)
 	}
 }
 
@@ -373,7 +373,7 @@ func TestRedisFanout(t *testing.T) {
 		t.Errorf("after Unwatch(d), b got an event of %s", e.Draft)
 	}
 	// A refused commit publishes nothing.
-	if err := a.Commit(ctx, "other", 0, dr.Commit{Ops: testOps(0, 1, "c4")}); !errors.Is(err, storage.ErrConflict) {
+	if err := a.Commit(ctx, "other", 0, dr.Commit{Ops: testOps(0, 1, "c4")}); !errors.Is(err, storage.ErrRevConflict) {
 		t.Fatalf("stale commit: %v", err)
 	}
 	if err := a.Commit(ctx, "other", 1, dr.Commit{Ops: testOps(1, 1, "c5")}); err != nil {
@@ -427,7 +427,7 @@ func TestRedisFanoutProperty(t *testing.T) {
 						seq += uint64(size)
 						break
 					}
-					if !errors.Is(err, storage.ErrConflict) {
+					if !errors.Is(err, storage.ErrRevConflict) {
 						t.Error(err)
 						return
 					}
@@ -673,7 +673,7 @@ func BenchmarkRedisCommit(b *testing.B) {
 								seq += uint64(bc.batch)
 								break
 							}
-							if !errors.Is(err, storage.ErrConflict) {
+							if !errors.Is(err, storage.ErrRevConflict) {
 								b.Error(err)
 								return
 							}
@@ -1211,7 +1211,7 @@ func TestRedisCrashProperty(t *testing.T) {
 						}
 						acked[w][seq] = rev
 						commits.Add(1)
-					case errors.Is(err, storage.ErrConflict):
+					case errors.Is(err, storage.ErrRevConflict):
 						continue
 					case errors.Is(err, storage.ErrUnavailable):
 						outages.Add(1)

@@ -30,10 +30,10 @@ var (
 	ErrNotFound = errors.New("storage: not found")
 	// ErrExists: a draft (or token, or label) with that id already exists.
 	ErrExists = errors.New("storage: already exists")
-	// ErrConflict: a Commit expected the draft at revision base, but the
+	// ErrRevConflict: a Commit expected the draft at revision base, but the
 	// stored head is elsewhere (another node committed first). Nothing was
 	// written; the caller loads the ops it missed, transforms again, retries.
-	ErrConflict = errors.New("storage: revision conflict")
+	ErrRevConflict = errors.New("storage: revision conflict")
 	// ErrUnavailable: the backend cannot be reached (Redis down). Nothing
 	// was written; the caller reports an error and may retry later.
 	ErrUnavailable = errors.New("storage: unavailable")

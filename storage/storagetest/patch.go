@@ -78,7 +78,7 @@ func testPatchDraft(t *testing.T, s Store) {
 
 	// Refusals change nothing.
 	head := mustDraft(t, s, "art-5")
-	empty, blank, long := "", " \t ", strings.Repeat("é", storage.MaxTitleLen/2+1)
+	empty, blank, long := "", " \t ", strings.Repeat("é", dr.MaxTitleLen+1)
 	for _, tc := range []struct {
 		what string
 		id   string

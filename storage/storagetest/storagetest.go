@@ -25,7 +25,7 @@
 //   - Draft.Updated is the TS of the head op.
 //   - PatchDraft changes only Title and Archived, whichever the patch sets,
 //     and returns the draft as Draft would; later commits keep them. An
-//     empty or blank title, one over storage.MaxTitleLen bytes, or a patch
+//     empty or blank title, one over dr.MaxTitleLen characters, or a patch
 //     that sets nothing is ErrInvalid; an unknown draft ErrNotFound. Either
 //     changes nothing.
 //   - Ops with from < 1 is ErrInvalid; to < from or from past the head gives
@@ -456,7 +456,7 @@ func testCommit(t *testing.T, s Store) {
 	}
 	// The base is the head, not a count of commits: a commit of several
 	// ops moves it by that many.
-	wantErr(t, "Commit at the old head", s.Commit(ctx, "d", 3, dr.Commit{Ops: run(3, 1, "c3")}), storage.ErrConflict)
+	wantErr(t, "Commit at the old head", s.Commit(ctx, "d", 3, dr.Commit{Ops: run(3, 1, "c3")}), storage.ErrRevConflict)
 	mustCommit(t, s, "d", 4, dr.Commit{Ops: run(4, 2, "c3")})
 	if d := mustDraft(t, s, "d"); d.Rev != 6 {
 		t.Errorf("rev after three commits: got %d, want 6", d.Rev)
@@ -476,7 +476,7 @@ func testCommitConflict(t *testing.T, s Store) {
 		}
 		before := capture(t, s, "d", c.Ops...)
 		err := s.Commit(ctx, "d", base, c)
-		wantErr(t, fmt.Sprintf("Commit at base %d with head 4", base), err, storage.ErrConflict)
+		wantErr(t, fmt.Sprintf("Commit at base %d with head 4", base), err, storage.ErrRevConflict)
 		assertUnchanged(t, fmt.Sprintf("a conflicting Commit at base %d", base), before, capture(t, s, "d", c.Ops...))
 	}
 }
@@ -1070,7 +1070,7 @@ func testNoAliasing(t *testing.T, s Store) {
 
 // testConcurrentSameBase races many commits on one draft, all made on the
 // same head: the store must let exactly one through, whatever the
-// interleaving or batching, and refuse the rest with ErrConflict.
+// interleaving or batching, and refuse the rest with ErrRevConflict.
 func testConcurrentSameBase(t *testing.T, s Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
@@ -1096,8 +1096,8 @@ func testConcurrentSameBase(t *testing.T, s Store) {
 				t.Fatalf("round %d: writers %d and %d both committed on base %d", round, winner, w, base)
 			case err == nil:
 				winner = w
-			case !errors.Is(err, storage.ErrConflict):
-				t.Errorf("round %d: writer %d: got %v, want ErrConflict", round, w, err)
+			case !errors.Is(err, storage.ErrRevConflict):
+				t.Errorf("round %d: writer %d: got %v, want ErrRevConflict", round, w, err)
 			}
 		}
 		if winner < 0 {
@@ -1135,7 +1135,7 @@ func testConcurrentRetry(t *testing.T, s Store) {
 					if err == nil {
 						break
 					}
-					if !errors.Is(err, storage.ErrConflict) || attempt > 10_000 {
+					if !errors.Is(err, storage.ErrRevConflict) || attempt > 10_000 {
 						t.Errorf("%s seq %d: %v after %d attempts", client, seq, err, attempt)
 						return
 					}
@@ -1261,8 +1261,8 @@ func testModel(t *testing.T, s Store) {
 			case base != head:
 				// Conflict and duplicate can both apply; either answer
 				// is right, as long as nothing is written.
-				if !errors.Is(err, storage.ErrConflict) && !(dup && errors.Is(err, storage.ErrDuplicate)) {
-					t.Fatalf("step %d: Commit(%s@%d) with head %d: got %v, want ErrConflict", step, id, base, head, err)
+				if !errors.Is(err, storage.ErrRevConflict) && !(dup && errors.Is(err, storage.ErrDuplicate)) {
+					t.Fatalf("step %d: Commit(%s@%d) with head %d: got %v, want ErrRevConflict", step, id, base, head, err)
 				}
 			case dup:
 				wantErr(t, fmt.Sprintf("step %d: Commit with a duplicate", step), err, storage.ErrDuplicate)

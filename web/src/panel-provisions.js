@@ -173,6 +173,30 @@ export function provisionLocks({ session, view, toast = defaultToast, editable }
 
 // ---- the panel ------------------------------------------------------------------
 
+function depthOf(p, byId) { let d = 0; for (let q = p; q.parent; q = byId.get(q.parent)) d++; return d; }
+
+// provisionRow is one provision in the outline (byId: the listing's
+// provisions by id): its number (onReveal shows it in the draft), title
+// (a node), status and packages, and for a facilitator the status
+// control (onSet(status, note)).
+function provisionRow(p, byId, { facilitator, title, onReveal, onSet }) {
+  const label = p.kind === 'subparagraph' || p.kind === 'item' ? `(${p.num})` : (p.kind === 'paragraph' || p.kind === 'preamble' ? (p.num ? p.num + '.' : 'PP') : `${p.kind[0].toUpperCase()}${p.kind.slice(1)} ${p.num}`);
+  const by = p.status_by ? ` by ${p.status_by.name} (${p.status_by.delegation}) at rev ${p.status_rev}` : '';
+  const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
+    h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: onReveal } }, label),
+    title,
+    h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
+    p.packages.map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
+  if (facilitator && !(p.locked && !p.locked_span)) {
+    const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
+      STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
+    const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
+    li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status, with a note for the record' }, 'Change'),
+      h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => onSet(select.value, note.value) } }, 'Set'))));
+  }
+  return li;
+}
+
 export function provisionPanel({ ctx, id, view, session, toast = defaultToast, toLocal }) {
   const { conn, me } = ctx;
   const isFacilitator = me.role === 'facilitator';
@@ -214,24 +238,8 @@ export function provisionPanel({ ctx, id, view, session, toast = defaultToast, t
     if (focused) { const el = outline.querySelector(`[data-key="${CSS.escape(focused)}"]`); if (el) el.focus(); }
   }
 
-  function depthOf(p, byId) { let d = 0; for (let q = p; q.parent; q = byId.get(q.parent)) d++; return d; }
-
   function row(p, byId) {
-    const label = p.kind === 'subparagraph' || p.kind === 'item' ? `(${p.num})` : (p.kind === 'paragraph' || p.kind === 'preamble' ? (p.num ? p.num + '.' : 'PP') : `${p.kind[0].toUpperCase()}${p.kind.slice(1)} ${p.num}`);
-    const by = p.status_by ? ` by ${p.status_by.name} (${p.status_by.delegation}) at rev ${p.status_rev}` : '';
-    const li = h('li.prov.s-' + p.status, { 'data-prov': p.id, style: { paddingLeft: `${0.9 * depthOf(p, byId)}em` } },
-      h('button.linklike', { type: 'button', 'data-key': p.id, title: 'Show in the draft', on: { click: () => reveal(p) } }, label),
-      p.title ? h('span.prov-title', p.title) : excerptOf(p),
-      h('span.tag.status-' + p.status, { title: LABEL[p.status] + by + (p.locked ? '; its text is locked' : '') }, LABEL[p.status] + (p.locked && !p.locked_span ? ' (held)' : '')),
-      (p.packages || []).map((k) => h('span.tag', { title: 'In package ' + k + ': agreed together with the others' }, k)));
-    if (isFacilitator && !(p.locked && !p.locked_span)) {
-      const select = h('select', { 'aria-label': `Status of ${nameOf(p, byId)}`, 'data-key': p.id + ':status' },
-        STATUSES.map((s) => h('option', { value: s, selected: s === p.status }, LABEL[s])));
-      const note = h('input', { type: 'text', placeholder: 'Note for the record', 'aria-label': 'Note', 'data-key': p.id + ':note' });
-      li.appendChild(h('details.prov-status', h('summary', { title: 'Set the status, with a note for the record' }, 'Change'),
-        h('div.inline', select, note, h('button.small', { type: 'button', 'data-key': p.id + ':set', on: { click: () => setStatus(p, select.value, note.value, byId) } }, 'Set'))));
-    }
-    return li;
+    return provisionRow(p, byId, { facilitator: isFacilitator, title: p.title ? h('span.prov-title', p.title) : excerptOf(p), onReveal: () => reveal(p), onSet: (status, note) => setStatus(p, status, note, byId) });
   }
 
   // excerptOf shows the first words of an untitled provision ("1." alone

@@ -346,3 +346,21 @@ test('destroy closes the draft and stops listening', async () => {
   // going away): that must not throw.
   off();
 });
+
+test('the op of a proposal this page just made is applied as the user\'s own undo step; others\' are not', async () => {
+  let now = 10_000;
+  const { s, conn, port, events, snapshot } = open({ text: 'ab', rev: 0, clock: () => now });
+  await s.start();
+  snapshot();
+  conn.deliver({ type: 'op', doc: 'd', rev: 1, op: [1, 'x'], client: '_draftroom', seq: 1, kind: 'propose', by: me });
+  s.proposalSent();
+  now += 1000;
+  conn.deliver({ type: 'op', doc: 'd', rev: 2, op: [2, 'y'], client: '_draftroom', seq: 2, kind: 'propose', by: by('USA', 'Bob') });
+  conn.deliver({ type: 'op', doc: 'd', rev: 3, op: [3, 'z'], client: '_draftroom', seq: 3, kind: 'propose', by: me });
+  now += 31_000;
+  conn.deliver({ type: 'op', doc: 'd', rev: 4, op: [4, 'w'], client: '_draftroom', seq: 4, kind: 'propose', by: me });
+  conn.deliver({ type: 'op', doc: 'd', rev: 5, op: [5, '!'], client: '_draftroom', seq: 5, kind: 'resolve', by: me });
+  assert.equal(port.value, 'axyzw!b');
+  assert.deepEqual(port.owns, [false, false, true, false, false], 'only ours, within 30 s of sending it');
+  assert.deepEqual(named(events, 'resolved').map((m) => m.rev), [5]);
+});
