@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+
+	"github.com/draftroom/draftroom/dr"
 )
 
 func TestRefusalWords(t *testing.T) {
@@ -11,21 +13,18 @@ func TestRefusalWords(t *testing.T) {
 	if !errors.Is(err, ErrStatus) {
 		t.Fatalf("ParseStatus: err %v, want ErrStatus", err)
 	}
-	if got, want := Words(err), `status must be open, informal, agreed or set_aside, not "done"`; got != want {
-		t.Errorf("Words = %q, want %q", got, want)
+	if got, want := dr.ErrorMessage(err), `status must be open, informal, agreed or set_aside, not "done"`; got != want {
+		t.Errorf("message = %q, want %q", got, want)
 	}
-	if got, want := err.Error(), Words(err)+": "+ErrStatus.Error(); got != want {
-		t.Errorf("Error = %q, want the words then the sentinel, %q", got, want)
+	if got := dr.ErrorCode(err); got != dr.CodeBadRequest {
+		t.Errorf("code = %q, want %q", got, dr.CodeBadRequest)
 	}
 	err = CheckMembers([]string{"b1.0"})
-	if !errors.Is(err, ErrPackage) || Words(err) != "a package links two or more bracket groups or provisions" {
-		t.Errorf("CheckMembers: %v (words %q)", err, Words(err))
+	if !errors.Is(err, ErrPackage) || dr.ErrorMessage(err) != "a package links two or more bracket groups or provisions" {
+		t.Errorf("CheckMembers: %v (message %q)", err, dr.ErrorMessage(err))
 	}
 	wrapped := fmt.Errorf("change: %w", err)
-	if Words(wrapped) != Words(err) {
-		t.Errorf("Words of a wrapped refusal %q, want %q", Words(wrapped), Words(err))
-	}
-	if other := errors.New("disk full"); Words(other) != "disk full" {
-		t.Errorf("Words of another error: %q", Words(other))
+	if dr.ErrorMessage(wrapped) != dr.ErrorMessage(err) || dr.ErrorCode(wrapped) != dr.CodeBadRequest {
+		t.Errorf("a wrapped refusal reads %q (%s), want %q", dr.ErrorMessage(wrapped), dr.ErrorCode(wrapped), dr.ErrorMessage(err))
 	}
 }

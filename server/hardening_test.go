@@ -428,7 +428,17 @@ func TestPresenceClientIDReuse(t *testing.T) {
 	victim := ls.wsAs(ana, "c-ana")
 	victim.send(`{"type":"open","doc":"art-1"}`)
 	victim.until("snapshot")
+	// Ana's cursor has reached the draft's owner once another subscriber
+	// sees it (it comes on another connection: nothing else orders it
+	// before the observer's open), so the observer's snapshot must list
+	// it. The witness stays, without a cursor of its own (a "left" of
+	// its own would be one the observer does not expect).
+	witness := ls.wsAs(who{"OBS", "Otto", "reviewer"}, "c-witness")
+	witness.send(`{"type":"open","doc":"art-1"}`)
+	witness.until("snapshot")
 	victim.send(`{"type":"presence","doc":"art-1","rev":0,"sel":[[4,11]]}`)
+	for m := witness.until("presence"); m["client"] != "c-ana"; m = witness.until("presence") {
+	}
 
 	observer := ls.wsAs(who{"OBS", "Olga", "reviewer"}, "c-obs")
 	observer.send(`{"type":"open","doc":"art-1"}`)

@@ -44,7 +44,7 @@ func (s *Server) makePackage(ctx context.Context, who dr.Identity, doc string, r
 		return packageJSON{}, dr.Errorf(dr.CodeForbidden, "only a facilitator makes a package; a %s may not", who.Role)
 	}
 	if err := provisions.CheckMembers(req.Members); err != nil {
-		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "%s", provisions.Words(err))
+		return packageJSON{}, err
 	}
 	if utf8.RuneCountInString(req.Note) > maxNoteLen {
 		return packageJSON{}, dr.Errorf(dr.CodeBadRequest, "a note is at most %d characters", maxNoteLen)

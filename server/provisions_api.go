@@ -156,7 +156,7 @@ func checkStatus(who dr.Identity, pid string, req statusRequest) (provisions.Sta
 	}
 	to, err := provisions.ParseStatus(req.Status)
 	if err != nil {
-		return "", dr.Errorf(dr.CodeBadRequest, "%s", provisions.Words(err))
+		return "", err
 	}
 	if _, err := provisions.ParseID(pid); err != nil {
 		return "", dr.Errorf(dr.CodeBadRequest, "%q is not a provision id (p<rev>.<k>)", dr.Clip(pid))
@@ -214,7 +214,7 @@ func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, se
 	case errors.Is(err, provisions.ErrNoProvision):
 		return statusChange{}, dr.Errorf(dr.CodeNotFound, "draft %s has no provision %s", doc, pid)
 	case err != nil:
-		return statusChange{}, dr.Errorf(dr.CodeBadRequest, "%s", provisions.Words(err))
+		return statusChange{}, err
 	}
 	name := provisions.Name(list, i)
 	if sp := list[i].Span; seen.ok && st.Text().Slice(sp[0], sp[1]) != seen.text {
@@ -224,7 +224,7 @@ func buildStatusChange(st *DraftState, doc, pid string, to provisions.Status, se
 	var pe *provisions.PartnerError
 	if errors.As(err, &pe) {
 		return statusChange{}, dr.Errorf(dr.CodeBadRequest, "%s is in a package with %s, which cannot be agreed with it: %s",
-			name, provisions.Name(list, pe.Partner), provisions.Words(pe.Err))
+			name, provisions.Name(list, pe.Partner), dr.ErrorMessage(pe.Err))
 	}
 	c := statusChange{name: name}
 	var locks []provisions.Lock
