@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/ot"
 )
 
@@ -316,12 +317,12 @@ func renumbered(p Provision, k int) (string, bool) {
 		if p.Kind == Article && (p.Num == "premier" || p.Num == "1er") {
 			return p.Num, k == 1
 		}
-		if !asciiDigits(base) {
+		if !dr.IsDigits(base) {
 			return "", false
 		}
 		return strconv.Itoa(k), true
 	case Part, Chapter, Section:
-		if asciiDigits(base) {
+		if dr.IsDigits(base) {
 			return strconv.Itoa(k), true
 		}
 		if romanValue(strings.ToLower(base)) > 0 && strings.ToUpper(base) == base && k < 40 {
@@ -339,18 +340,6 @@ func renumbered(p Provision, k int) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func asciiDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // ancestor returns the index of the provision of kind k that holds
