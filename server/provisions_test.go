@@ -287,7 +287,13 @@ func TestAgreeWhileDrafting(t *testing.T) {
 					reached.Done()
 					<-agreed
 				}
-				// A position inside the body of a random paragraph.
+				// A position in the second half of the body of a random
+				// paragraph. Remote ops may land between Text and Insert,
+				// so pos can be a few characters stale: in the second
+				// half it still falls inside the same body, never in the
+				// "2. " that makes the line a paragraph (an "x" there
+				// would end paragraph 2 itself, and the agreement would
+				// rightly answer not_found).
 				cur := d.Text()
 				marker := fmt.Sprintf("\n%d. ", 1+rng.IntN(3))
 				at := strings.Index(cur, marker)
@@ -296,7 +302,8 @@ func TestAgreeWhileDrafting(t *testing.T) {
 				}
 				body := at + len(marker)
 				end := body + strings.IndexByte(cur[body:], '\n')
-				pos := utf8.RuneCountInString(cur[:body]) + rng.IntN(utf8.RuneCountInString(cur[body:end])+1)
+				n := utf8.RuneCountInString(cur[body:end])
+				pos := utf8.RuneCountInString(cur[:body]) + n/2 + rng.IntN(n-n/2+1)
 				d.Insert(pos, "x") // an error means the text moved: try elsewhere
 				if k%5 == 0 {
 					d.WaitSynced(ctx)
