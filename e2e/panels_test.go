@@ -111,6 +111,11 @@ func TestMissingDraftIsSaidSo(t *testing.T) {
 	chair.eval(`(() => { location.hash = '#/d/no-such'; return true; })()`, nil)
 	chair.waitJS("the notice", `(() => { const n = document.querySelector('.editor-pane .notice'); return !!n && !n.hidden && n.textContent.includes('There is no draft "no-such"'); })()`, 10*time.Second)
 	chair.waitJS("the brackets panel says so", `(`+visibleError("brackets")+`).includes('There is no such draft')`, 10*time.Second)
+	var editorShown bool
+	chair.eval(`(() => { const h = document.querySelector('.editor-pane .editor-host:not(.history-host)'); return !!h && !h.hidden; })()`, &editorShown)
+	if editorShown {
+		t.Error("the empty editor (\"The draft is empty. Start typing…\") is shown under the notice that there is no such draft")
+	}
 	var lines int
 	chair.eval(`document.querySelectorAll('#panel-brackets .panel-error-line').length`, &lines)
 	if lines != 1 {

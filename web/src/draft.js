@@ -116,6 +116,9 @@ function followSession({ ctx, session, view, page, panels, presence, print, refu
     on('change', () => { showRevision(); bracketsSoon(); provisionsSoon(); }),
     on('notice', (n) => setNotice(page.notice, n.text, n.kind)),
     on('readonly', (ro) => view.setReadOnly(ro)),
+    // No such draft: the notice says so; an empty editor inviting typing
+    // ("The draft is empty. Start typing…") under it would contradict it.
+    on('missing', () => { page.editorHost.hidden = true; }),
     on('refused', () => refused.render()),
     on('toast', (t) => toast(errorNode(t.error), t.kind)),
     on('recovered', () => toast('Recovered edits made before the page was reloaded; sending them now.')),

@@ -57,6 +57,7 @@ export function presenceKey(client, by) { return by ? `${client} ${by.delegation
  * - typed: the user's edit was recorded (local)
  * - notice {text, kind}: the line above the editor ('' hides it)
  * - readonly (bool): whether the editor must refuse typing
+ * - missing: the server says there is no such draft (the view hides the editor)
  * - refused (list): the refused edits kept for the user [{at, code, message, text, local?}]
  * - opened (msg): the server caught this page up (snapshot or opened)
  * - people: someone arrived, left or acted (read session.people)
@@ -297,6 +298,7 @@ export class DraftSession extends Emitter {
       this.missing = true;
       this.setNotice(`There is no draft "${this.id}".`, 'error');
       this.emit('readonly', true);
+      this.emit('missing');
       return;
     }
     // Refused for good (locked: agreed text, docs/PROVISIONS.md): the edit

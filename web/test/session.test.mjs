@@ -50,7 +50,7 @@ function open({ text = 'States Parties shall act.', rev = 3, store = memStore(),
   let seq = 0;
   const s = new DraftSession({ conn, api, id: 'd', clientId: 'me-1', nextSeq: () => ++seq, me, canEdit, text: port, store, now: clock || Date.now });
   const events = [];
-  for (const e of ['change', 'notice', 'readonly', 'refused', 'opened', 'people', 'cursor', 'cursor-gone', 'resolved', 'toast', 'recovered', 'brackets', 'brackets-error', 'provisions', 'provisions-error']) {
+  for (const e of ['change', 'notice', 'readonly', 'missing', 'refused', 'opened', 'people', 'cursor', 'cursor-gone', 'resolved', 'toast', 'recovered', 'brackets', 'brackets-error', 'provisions', 'provisions-error']) {
     s.on(e, (v) => events.push([e, v]));
   }
   return { s, conn, port, events, store, snapshot: () => conn.deliver({ type: 'snapshot', doc: 'd', rev, text, present: [] }) };
@@ -209,6 +209,7 @@ test('a draft that does not exist says so and stays read-only', async () => {
   assert.equal(s.missing, true);
   assert.deepEqual(named(events, 'notice').at(-1), { text: 'There is no draft "d".', kind: 'error' });
   assert.deepEqual(named(events, 'readonly'), [true]);
+  assert.equal(named(events, 'missing').length, 1);
 });
 
 test('rate_limited for the op in flight: sent again with the same seq, and a warning', async () => {
