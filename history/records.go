@@ -33,14 +33,14 @@ type Recorded struct {
 
 // RecordedPage is Page joined with the records of draft doc (Join): the
 // proposals and decisions are read only when the page holds an entry that
-// has one, the labels when the page is not empty. A nil rec joins nothing.
+// has one, the labels when the page is not empty.
 // Errors from load or rec are returned wrapped.
 func RecordedPage(ctx context.Context, load Loader, rec RecordReader, doc string, head, before, limit int) ([]Recorded, int, error) {
 	entries, next, err := Page(ctx, load, head, before, limit, DefaultWindow)
 	if err != nil {
 		return nil, 0, fmt.Errorf("timeline %s: %w", doc, err)
 	}
-	if rec == nil || len(entries) == 0 {
+	if len(entries) == 0 {
 		return Join(entries, nil, nil, nil), next, nil
 	}
 	var (

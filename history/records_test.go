@@ -130,12 +130,6 @@ func TestRecordedPageReadsOnlyWhatItShows(t *testing.T) {
 			t.Fatalf("err %v, want boom wrapped", err)
 		}
 	})
-	t.Run("no record store", func(t *testing.T) {
-		page, _, err := RecordedPage(ctx, loaderOf(withResolve), nil, "d", len(withResolve), 0, 10)
-		if err != nil || len(page) != 2 || page[0].Decision != nil {
-			t.Fatalf("page %+v err %v, want two bare entries", page, err)
-		}
-	})
 	t.Run("empty page reads nothing", func(t *testing.T) {
 		rec := &fakeRecords{}
 		page, _, err := RecordedPage(ctx, loaderOf(nil), rec, "d", 0, 0, 10)
