@@ -55,6 +55,9 @@ var foreignErrors = []struct {
 	{storage.ErrUnavailable, dr.CodeUnavailable, unavailableMessage, nil},
 	{storage.ErrClosed, dr.CodeUnavailable, unavailableMessage, nil},
 	{context.DeadlineExceeded, dr.CodeUnavailable, unavailableMessage, nil},
+	// The request's or the session's context ended (the client left, the
+	// server shuts down): nothing was carried out, and it is no fault of ours.
+	{context.Canceled, dr.CodeUnavailable, unavailableMessage, nil},
 }
 
 // protocolError turns any error into what the client is told: a protocol

@@ -120,6 +120,7 @@ func TestProtocolError(t *testing.T) {
 		{fmt.Errorf("%w: draft d is busy on other nodes (3 attempts): %w", errUnavailable, storage.ErrRevConflict), dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
 		{errClosed, dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
 		{context.DeadlineExceeded, dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
+		{fmt.Errorf("handler: %w", context.Canceled), dr.CodeUnavailable, 503, "storage is unavailable, nothing was changed; retry shortly"},
 		{storage.ErrExists, dr.CodeExists, 409, "it already exists"},
 		{dr.Errorf(dr.CodeRevAhead, "rev 9 is ahead of the draft (at 4)"), dr.CodeRevAhead, 400, "rev 9 is ahead of the draft (at 4)"},
 		{fmt.Errorf("apply: %w", ot.ErrDeleteMismatch), dr.CodeBadOp, 400, "deleted text differs from the draft's text at that position"},
