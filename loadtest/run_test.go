@@ -9,19 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/draftroom/draftroom/dr"
 	"github.com/draftroom/draftroom/server"
 	"github.com/draftroom/draftroom/storage"
 )
 
 // startServer runs an open-mode server on a loopback listener over store.
-func startServer(t *testing.T, store server.Store) string {
+func startServer(t *testing.T, store dr.Store) string {
 	t.Helper()
 	return startNode(t, store, nil)
 }
 
 // startNode is startServer for a node that shares its store with other
 // nodes, connected to them by fan (nil: the only node).
-func startNode(t *testing.T, store server.Store, fan server.Fanout) string {
+func startNode(t *testing.T, store dr.Store, fan server.Fanout) string {
 	t.Helper()
 	// No rate limits: a saturating writer on the memory store commits
 	// more than the default 1,000 ops/s per connection on a quick machine,

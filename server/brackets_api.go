@@ -597,7 +597,7 @@ func (s *Server) postResolve(w http.ResponseWriter, r *http.Request) error {
 
 // recordsFor checks that draft doc exists and returns the store to read
 // its records from.
-func (s *Server) recordsFor(r *http.Request) (string, Store, error) {
+func (s *Server) recordsFor(r *http.Request) (string, dr.Store, error) {
 	_, doc, err := s.draftFor(r)
 	if err != nil {
 		return "", nil, err

@@ -19,8 +19,8 @@ import (
 )
 
 var (
-	_ Store = (*storage.Memory)(nil)
-	_ Store = (*storage.Bolt)(nil)
+	_ dr.Store = (*storage.Memory)(nil)
+	_ dr.Store = (*storage.Bolt)(nil)
 )
 
 // testServer is a server without a network: tests talk to draft owners
@@ -30,7 +30,7 @@ type testServer struct {
 	*Server
 }
 
-func newTestServer(t *testing.T, store Store, cfg Config) *testServer {
+func newTestServer(t *testing.T, store dr.Store, cfg Config) *testServer {
 	t.Helper()
 	cfg.Open = true
 	s := New(cfg, store, nil)
@@ -44,7 +44,7 @@ func newTestServer(t *testing.T, store Store, cfg Config) *testServer {
 	return &testServer{t, s}
 }
 
-func createDraft(t *testing.T, store Store, id, text string) {
+func createDraft(t *testing.T, store dr.Store, id, text string) {
 	t.Helper()
 	if err := store.CreateDraft(context.Background(), dr.Draft{ID: id, Title: id}, text); err != nil {
 		t.Fatalf("create %s: %v", id, err)
@@ -336,7 +336,7 @@ func TestDraftBadOpsChangeNothing(t *testing.T) {
 
 // failingStore fails Commit while fail is set.
 type failingStore struct {
-	Store
+	dr.Store
 	fail atomic.Bool
 }
 

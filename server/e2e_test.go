@@ -24,10 +24,10 @@ type liveServer struct {
 	t     *testing.T
 	srv   *server.Server
 	http  *httptest.Server
-	store server.Store
+	store dr.Store
 }
 
-func startServer(t *testing.T, store server.Store, cfg server.Config) *liveServer {
+func startServer(t *testing.T, store dr.Store, cfg server.Config) *liveServer {
 	t.Helper()
 	cfg.Open = true
 	srv := server.New(cfg, store, nil)

@@ -38,7 +38,7 @@ type busNode struct {
 var (
 	_ server.Fanout = (*busNode)(nil)
 	_ server.Fanout = (*storage.Redis)(nil)
-	_ server.Store  = (*storage.Redis)(nil)
+	_ dr.Store      = (*storage.Redis)(nil)
 )
 
 func (b *bus) node(m *storage.Memory, name string) *busNode {
@@ -94,7 +94,7 @@ func (n *busNode) Depart(ctx context.Context) error { return nil }
 // sharedStore is the store of a node that shares it with others: the
 // store and the fan-out to the other nodes (storage.Redis, busNode).
 type sharedStore interface {
-	server.Store
+	dr.Store
 	server.Fanout
 }
 

@@ -46,7 +46,7 @@ type namedFactory struct {
 // read, at or before rev) that has the observer's section (or revision 0),
 // replaying the ops after it with a text of its own. It returns the observer and the text at rev (nil when no op was
 // replayed: the text is the base snapshot's, returned as base).
-func observerAt(ctx context.Context, store Store, info dr.Draft, name string, f ObserverFactory,
+func observerAt(ctx context.Context, store dr.Store, info dr.Draft, name string, f ObserverFactory,
 	snap dr.Snapshot, rev int) (obs Observer, text *ot.Text, base dr.Snapshot, err error) {
 	base = snap
 	for {

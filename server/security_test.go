@@ -31,7 +31,7 @@ type secServer struct {
 }
 
 // secStore is the store of the security tests: any backend.
-type secStore = server.Store
+type secStore = dr.Store
 
 func startSecure(t testing.TB, cfg server.Config) *secServer {
 	return startSecureOn(t, cfg, storage.NewMemory())

@@ -29,7 +29,7 @@ import (
 // end with Shutdown.
 type Server struct {
 	cfg   Config
-	store Store
+	store dr.Store
 	log   *slog.Logger
 	auth  authenticator
 
@@ -76,7 +76,7 @@ type Server struct {
 
 // New returns a server over store. It does not own the store: the caller
 // closes it after Shutdown. logger may be nil (cfg.Logger or slog.Default).
-func New(cfg Config, store Store, logger *slog.Logger) *Server {
+func New(cfg Config, store dr.Store, logger *slog.Logger) *Server {
 	if logger != nil {
 		cfg.Logger = logger
 	}
@@ -135,7 +135,7 @@ func (s *Server) spawn(fn func()) bool {
 func (s *Server) Config() Config { return s.cfg }
 
 // Store is the store the server was built with.
-func (s *Server) Store() Store { return s.store }
+func (s *Server) Store() dr.Store { return s.store }
 
 // Logger is the server's logger.
 func (s *Server) Logger() *slog.Logger { return s.log }

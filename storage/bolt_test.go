@@ -24,7 +24,7 @@ func openBolt(t *testing.T) *storage.Bolt {
 
 // restoreBolt opens a backup's copy as the embedded store, as an operator
 // restores one: saved as draftroom.db in an empty directory.
-func restoreBolt(t *testing.T, copy []byte) storagetest.Store {
+func restoreBolt(t *testing.T, copy []byte) dr.Store {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "draftroom.db")
 	if err := os.WriteFile(path, copy, 0o600); err != nil {
@@ -39,7 +39,7 @@ func restoreBolt(t *testing.T, copy []byte) storagetest.Store {
 
 func TestBolt(t *testing.T) {
 	t.Parallel()
-	storagetest.RunWithBackups(t, func(t *testing.T) storagetest.Store { return openBolt(t) }, restoreBolt)
+	storagetest.RunWithBackups(t, func(t *testing.T) dr.Store { return openBolt(t) }, restoreBolt)
 }
 
 // TestBoltNoWAL runs the contract against commits made straight into the
@@ -52,7 +52,7 @@ func TestBoltNoWAL(t *testing.T) {
 		"checkpoint-often": {CheckpointOps: 1},
 	} {
 		t.Run(name, func(t *testing.T) {
-			storagetest.RunWithBackups(t, func(t *testing.T) storagetest.Store {
+			storagetest.RunWithBackups(t, func(t *testing.T) dr.Store {
 				b, err := storage.OpenBolt(filepath.Join(t.TempDir(), "draftroom.db"), opts)
 				if err != nil {
 					t.Fatalf("OpenBolt: %v", err)
@@ -67,7 +67,7 @@ func TestBoltNoWAL(t *testing.T) {
 // with the context's error and writes nothing, in both local stores.
 func TestCanceledContext(t *testing.T) {
 	t.Parallel()
-	stores := map[string]storagetest.Store{"memory": storage.NewMemory(), "bolt": openBolt(t)}
+	stores := map[string]dr.Store{"memory": storage.NewMemory(), "bolt": openBolt(t)}
 	for name, s := range stores {
 		t.Run(name, func(t *testing.T) {
 			defer s.Close()

@@ -95,7 +95,7 @@ func openRedis(t testing.TB, url string, opts storage.RedisOptions) *storage.Red
 func TestRedisContract(t *testing.T) {
 	t.Parallel()
 	url := redisURL(t)
-	storagetest.Run(t, func(t *testing.T) storagetest.Store {
+	storagetest.Run(t, func(t *testing.T) dr.Store {
 		return openRedis(t, url, storage.RedisOptions{Prefix: uniquePrefix(t, url)})
 	})
 }
@@ -839,7 +839,7 @@ func TestRedisCluster(t *testing.T) {
 		return s
 	}
 	var n int
-	storagetest.Run(t, func(t *testing.T) storagetest.Store {
+	storagetest.Run(t, func(t *testing.T) dr.Store {
 		n++
 		return open(t, fmt.Sprintf("c%d:", n), "n")
 	})
@@ -1098,7 +1098,7 @@ func TestRedisSentinel(t *testing.T) {
 		return s
 	}
 	var n int
-	storagetest.Run(t, func(t *testing.T) storagetest.Store {
+	storagetest.Run(t, func(t *testing.T) dr.Store {
 		n++
 		return open(t, fmt.Sprintf("s%d:", n), "n", 3*time.Second)
 	})

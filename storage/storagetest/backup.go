@@ -13,11 +13,11 @@ import (
 // Restore opens, as a store of its own, a copy that a store's Backup
 // wrote; RunWithBackups checks that it holds what the original held. The
 // returned store is closed by the suite.
-type Restore func(t *testing.T, copy []byte) Store
+type Restore func(t *testing.T, copy []byte) dr.Store
 
 // testHealth: a store that takes writes says so, before and after it took
 // some (Health after Close is testClose's).
-func testHealth(t *testing.T, s Store) {
+func testHealth(t *testing.T, s dr.Store) {
 	if err := s.Health(); err != nil {
 		t.Fatalf("Health of a fresh store: %v", err)
 	}
@@ -30,7 +30,7 @@ func testHealth(t *testing.T, s Store) {
 
 // populate gives s one of every record Backup must copy: a draft with ops,
 // a later snapshot, bracket records and labels, tokens and audit entries.
-func populate(t *testing.T, s Store) {
+func populate(t *testing.T, s dr.Store) {
 	t.Helper()
 	ctx := context.Background()
 	mustCreate(t, s, "art-17", multilingo)
@@ -66,7 +66,7 @@ type contents struct {
 	Audit  []dr.AuditEntry
 }
 
-func read(t *testing.T, s Store) contents {
+func read(t *testing.T, s dr.Store) contents {
 	t.Helper()
 	ctx := context.Background()
 	var c contents
@@ -92,7 +92,7 @@ func read(t *testing.T, s Store) contents {
 // serving (a commit after the backup is not in the copy). Without
 // restore, the backend takes no backups: Backup says so with
 // errors.ErrUnsupported and writes nothing.
-func testBackup(t *testing.T, s Store, restore Restore) {
+func testBackup(t *testing.T, s dr.Store, restore Restore) {
 	ctx := context.Background()
 	populate(t, s)
 	want := read(t, s)

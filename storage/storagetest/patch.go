@@ -9,7 +9,7 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-func testPatchDraft(t *testing.T, s Store) {
+func testPatchDraft(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "art-5", multilingo)
 	mustCreate(t, s, "other", "x")

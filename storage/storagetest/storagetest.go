@@ -67,28 +67,24 @@ import (
 	"github.com/draftroom/draftroom/storage"
 )
 
-// Store is the storage contract the suite checks: every method of
-// dr.Store.
-type Store = dr.Store
-
 // Run runs the contract suite against a backend that takes no backups of
 // its own (storage.Memory, storage.Redis): its Backup must say so. open
 // must return a fresh, empty store each time it is called; it may
 // register its own cleanup with t.Cleanup.
-func Run(t *testing.T, open func(t *testing.T) Store) {
+func Run(t *testing.T, open func(t *testing.T) dr.Store) {
 	runSuite(t, open, nil)
 }
 
 // RunWithBackups runs the contract suite against a backend whose Backup
 // writes a copy of the store (storage.Bolt), which restore opens.
-func RunWithBackups(t *testing.T, open func(t *testing.T) Store, restore Restore) {
+func RunWithBackups(t *testing.T, open func(t *testing.T) dr.Store, restore Restore) {
 	runSuite(t, open, restore)
 }
 
-func runSuite(t *testing.T, open func(t *testing.T) Store, restore Restore) {
+func runSuite(t *testing.T, open func(t *testing.T) dr.Store, restore Restore) {
 	tests := []struct {
 		name string
-		fn   func(t *testing.T, s Store)
+		fn   func(t *testing.T, s dr.Store)
 	}{
 		{"CreateDraft", testCreateDraft},
 		{"NotFound", testNotFound},
@@ -109,7 +105,7 @@ func runSuite(t *testing.T, open func(t *testing.T) Store, restore Restore) {
 		{"Tokens", testTokens},
 		{"Audit", testAudit},
 		{"Health", testHealth},
-		{"Backup", func(t *testing.T, s Store) { testBackup(t, s, restore) }},
+		{"Backup", func(t *testing.T, s dr.Store) { testBackup(t, s, restore) }},
 		{"NoAliasing", testNoAliasing},
 		{"ConcurrentSameBase", testConcurrentSameBase},
 		{"ConcurrentRetry", testConcurrentRetry},
@@ -184,7 +180,7 @@ func run(base, n int, client string) []dr.Op {
 	return ops
 }
 
-func mustCreate(t *testing.T, s Store, id, text string) dr.Draft {
+func mustCreate(t *testing.T, s dr.Store, id, text string) dr.Draft {
 	t.Helper()
 	d := newDraft(id)
 	if err := s.CreateDraft(context.Background(), d, text); err != nil {
@@ -193,14 +189,14 @@ func mustCreate(t *testing.T, s Store, id, text string) dr.Draft {
 	return d
 }
 
-func mustCommit(t *testing.T, s Store, id string, base int, c dr.Commit) {
+func mustCommit(t *testing.T, s dr.Store, id string, base int, c dr.Commit) {
 	t.Helper()
 	if err := s.Commit(context.Background(), id, base, c); err != nil {
 		t.Fatalf("Commit(%s@%d, %d ops): %v", id, base, len(c.Ops), err)
 	}
 }
 
-func mustOps(t *testing.T, s Store, id string, from, to int) []dr.Op {
+func mustOps(t *testing.T, s dr.Store, id string, from, to int) []dr.Op {
 	t.Helper()
 	ops, err := s.Ops(context.Background(), id, from, to)
 	if err != nil {
@@ -209,7 +205,7 @@ func mustOps(t *testing.T, s Store, id string, from, to int) []dr.Op {
 	return ops
 }
 
-func mustDraft(t *testing.T, s Store, id string) dr.Draft {
+func mustDraft(t *testing.T, s dr.Store, id string) dr.Draft {
 	t.Helper()
 	d, err := s.Draft(context.Background(), id)
 	if err != nil {
@@ -218,7 +214,7 @@ func mustDraft(t *testing.T, s Store, id string) dr.Draft {
 	return d
 }
 
-func mustSnapshot(t *testing.T, s Store, id string, rev int) dr.Snapshot {
+func mustSnapshot(t *testing.T, s dr.Store, id string, rev int) dr.Snapshot {
 	t.Helper()
 	snap, err := s.Snapshot(context.Background(), id, rev)
 	if err != nil {
@@ -288,7 +284,7 @@ type state struct {
 
 // capture reads a draft's state, plus the dedupe entries of the given ops
 // (whether or not they were committed).
-func capture(t *testing.T, s Store, id string, probe ...dr.Op) state {
+func capture(t *testing.T, s dr.Store, id string, probe ...dr.Op) state {
 	t.Helper()
 	ctx := context.Background()
 	st := state{Draft: mustDraft(t, s, id), SeqRevs: map[string]int{}}
@@ -321,7 +317,7 @@ func assertUnchanged(t *testing.T, what string, before, after state) {
 	}
 }
 
-func testCreateDraft(t *testing.T, s Store) {
+func testCreateDraft(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	d := newDraft("art-17")
 	d.Title = "Article 17 — 気候"
@@ -362,7 +358,7 @@ func testCreateDraft(t *testing.T, s Store) {
 	}
 }
 
-func testNotFound(t *testing.T, s Store) {
+func testNotFound(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "known", "x")
 	const id = "unknown"
@@ -400,7 +396,7 @@ func testNotFound(t *testing.T, s Store) {
 	}
 }
 
-func testDrafts(t *testing.T, s Store) {
+func testDrafts(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	drafts, err := s.Drafts(ctx)
 	if err != nil || len(drafts) != 0 {
@@ -433,7 +429,7 @@ func testDrafts(t *testing.T, s Store) {
 	}
 }
 
-func testCommit(t *testing.T, s Store) {
+func testCommit(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
 	first := run(0, 3, "c1")
@@ -463,7 +459,7 @@ func testCommit(t *testing.T, s Store) {
 	}
 }
 
-func testCommitConflict(t *testing.T, s Store) {
+func testCommitConflict(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
 	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 4, "c1")})
@@ -481,7 +477,7 @@ func testCommitConflict(t *testing.T, s Store) {
 	}
 }
 
-func testCommitInvalid(t *testing.T, s Store) {
+func testCommitInvalid(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
 	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 2, "c1")})
@@ -521,7 +517,7 @@ func testCommitInvalid(t *testing.T, s Store) {
 	mustCommit(t, s, "d", 2, good())
 }
 
-func testCommitDuplicate(t *testing.T, s Store) {
+func testCommitDuplicate(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "hello")
 	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 2, "c1")}) // c1 seqs 1, 2
@@ -559,7 +555,7 @@ func testCommitDuplicate(t *testing.T, s Store) {
 	mustCommit(t, s, "e", 0, dr.Commit{Ops: run(0, 2, "c1")})
 }
 
-func testOps(t *testing.T, s Store) {
+func testOps(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	all := run(0, 10, "c")
@@ -598,7 +594,7 @@ func testOps(t *testing.T, s Store) {
 	}
 }
 
-func testSnapshot(t *testing.T, s Store) {
+func testSnapshot(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "v0")
 	meta := map[string]json.RawMessage{
@@ -623,7 +619,7 @@ func testSnapshot(t *testing.T, s Store) {
 	wantErr(t, "Snapshot(-1)", err, storage.ErrNotFound)
 }
 
-func testPutSnapshot(t *testing.T, s Store) {
+func testPutSnapshot(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "v0")
 	mustCommit(t, s, "d", 0, dr.Commit{Ops: run(0, 5, "c")})
@@ -658,7 +654,7 @@ func testPutSnapshot(t *testing.T, s Store) {
 	}
 }
 
-func testSeqRev(t *testing.T, s Store) {
+func testSeqRev(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	big := uint64(1<<63 + 5) // seqs are uint64 all the way up
@@ -698,7 +694,7 @@ func testSeqRev(t *testing.T, s Store) {
 // committed: after 1,000 more submissions of the same client and of
 // others, SeqRev with the revision it was made on finds it, and a lookup
 // of a seq never committed still misses.
-func testResendLater(t *testing.T, s Store) {
+func testResendLater(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	// c's seq 1 was made on rev 0 and committed as rev 3 (two others
@@ -742,7 +738,7 @@ func testResendLater(t *testing.T, s Store) {
 	wantErr(t, "SeqRev of c's seq 1 under another principal", err, storage.ErrNotFound)
 }
 
-func testRoundTrip(t *testing.T, s Store) {
+func testRoundTrip(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	d := dr.Draft{ID: "art-17.b_2", Title: "第17条 — الحقوق «draft» 😭", Created: created, By: laya}
 	initial := "abc😭😭 def"
@@ -787,7 +783,7 @@ func testRoundTrip(t *testing.T, s Store) {
 	}
 }
 
-func testProposalsDecisions(t *testing.T, s Store) {
+func testProposalsDecisions(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	mustCreate(t, s, "other", "")
@@ -829,7 +825,7 @@ func testProposalsDecisions(t *testing.T, s Store) {
 	}
 }
 
-func testLabels(t *testing.T, s Store) {
+func testLabels(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	mustCreate(t, s, "e", "")
@@ -865,7 +861,7 @@ func testLabels(t *testing.T, s Store) {
 	}
 }
 
-func testTokens(t *testing.T, s Store) {
+func testTokens(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	if ts, err := s.Tokens(ctx); err != nil || len(ts) != 0 {
 		t.Fatalf("Tokens of an empty store: got %v, %v", ts, err)
@@ -932,7 +928,7 @@ func testTokens(t *testing.T, s Store) {
 	}
 }
 
-func testAudit(t *testing.T, s Store) {
+func testAudit(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	if es, err := s.Audit(ctx, 0, 0); err != nil || len(es) != 0 {
 		t.Fatalf("Audit of an empty store: got %v, %v", es, err)
@@ -1013,7 +1009,7 @@ func testAudit(t *testing.T, s Store) {
 // testNoAliasing checks that a store keeps its own copy of what it is given
 // and hands out copies: a caller mutating a slice or map afterwards changes
 // nothing stored.
-func testNoAliasing(t *testing.T, s Store) {
+func testNoAliasing(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	op := edit(1, "c", 1, ot.Op{{Insert: "abc"}, delText("x")})
@@ -1071,7 +1067,7 @@ func testNoAliasing(t *testing.T, s Store) {
 // testConcurrentSameBase races many commits on one draft, all made on the
 // same head: the store must let exactly one through, whatever the
 // interleaving or batching, and refuse the rest with ErrRevConflict.
-func testConcurrentSameBase(t *testing.T, s Store) {
+func testConcurrentSameBase(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	const writers = 24
@@ -1116,7 +1112,7 @@ func testConcurrentSameBase(t *testing.T, s Store) {
 // testConcurrentRetry has writers commit on one draft, each retrying on
 // conflict from the head it reads, until every op has landed: the log must
 // end up as revisions 1..N with each submission exactly once.
-func testConcurrentRetry(t *testing.T, s Store) {
+func testConcurrentRetry(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "")
 	const writers, each = 8, 12
@@ -1163,7 +1159,7 @@ func testConcurrentRetry(t *testing.T, s Store) {
 
 // testConcurrentDrafts commits on many drafts at once (what a group commit
 // batches together): every commit lands on its own draft.
-func testConcurrentDrafts(t *testing.T, s Store) {
+func testConcurrentDrafts(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	const drafts, commits = 16, 20
 	for i := range drafts {
@@ -1209,7 +1205,7 @@ func testConcurrentDrafts(t *testing.T, s Store) {
 // testModel drives a store with a random mix of calls and checks every
 // answer against a plain in-test model of the contract. The seed is logged
 // so that a failure can be replayed.
-func testModel(t *testing.T, s Store) {
+func testModel(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	seed := rand.Uint64()
 	t.Logf("seed %d", seed)
@@ -1320,7 +1316,7 @@ func testModel(t *testing.T, s Store) {
 	}
 }
 
-func testClose(t *testing.T, s Store) {
+func testClose(t *testing.T, s dr.Store) {
 	ctx := context.Background()
 	mustCreate(t, s, "d", "x")
 	if err := s.Close(); err != nil {
